@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// The contract every CA backend implements (local OpenSSL CA, EJBCA REST,
+// Microsoft CA bridge). Business outcomes are return values; infrastructure
+// failures (CA unreachable, store down) throw BackendUnavailable.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "crypto/handles.hpp"
+
+namespace scepra::backend {
+
+enum class Disposition { issued, pending, rejected };
+
+/// What the RA hands to the CA once it has approved a request.
+struct SubmitRequest {
+    std::string transaction_id;  ///< SCEP transactionID, for the CA's records
+    Bytes csr_der;               ///< the PKCS#10 exactly as the client sent it
+    std::string template_name;   ///< NDES-style template / profile name; empty = default
+    std::string requester;       ///< client address, for the CA's records
+};
+
+struct SubmitResult {
+    Disposition disposition = Disposition::rejected;
+    crypto::X509Ptr certificate;          ///< set when issued
+    std::vector<crypto::X509Ptr> chain;   ///< issuing CA first, up to (and including) the root
+    std::string backend_ref;              ///< CA-side request id, for poll() when pending
+    std::string reason;                   ///< why, when rejected (safe to show the client)
+};
+
+class BackendUnavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class CaBackend {
+public:
+    virtual ~CaBackend() = default;
+    /// Short name for logs and the audit trail ("local", "ejbca", "mscep").
+    virtual std::string name() const = 0;
+    virtual SubmitResult submit(const SubmitRequest& request) = 0;
+    /// Asks again about a pending request (backend_ref from submit()).
+    virtual SubmitResult poll(const std::string& backend_ref) = 0;
+    /// The issuing CA certificate first, then its issuers up to the root.
+    virtual std::vector<crypto::X509Ptr> ca_chain() const = 0;
+};
+
+}  // namespace scepra::backend

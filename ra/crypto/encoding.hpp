@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// PEM/DER conversion and key/certificate files. Every function throws
+// OpensslError (or std::runtime_error for file problems) on failure.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "crypto/handles.hpp"
+
+namespace scepra::crypto {
+
+Bytes cert_der(const X509& cert);
+X509Ptr cert_from_der(ByteView der);
+std::string cert_pem(const X509& cert);
+/// All certificates in a PEM text (in order); throws if there is none.
+std::vector<X509Ptr> certs_from_pem(std::string_view pem);
+
+Bytes csr_der(const X509_REQ& csr);
+X509ReqPtr csr_from_der(ByteView der);
+
+std::string key_pem(EVP_PKEY& key);
+EvpPkeyPtr key_from_pem(std::string_view pem);
+
+/// Reads a certificate file, PEM or DER.
+X509Ptr load_cert_file(const std::filesystem::path& file);
+/// Reads every certificate of a PEM bundle.
+std::vector<X509Ptr> load_certs_file(const std::filesystem::path& file);
+/// Reads an unencrypted PEM private key.
+EvpPkeyPtr load_key_file(const std::filesystem::path& file);
+
+/// Writes a PEM private key with mode 0600. Refuses to replace an existing file
+/// unless overwrite is set.
+void save_key_file(const std::filesystem::path& file, EVP_PKEY& key, bool overwrite = false);
+/// Writes a PEM certificate (mode 0644).
+void save_cert_file(const std::filesystem::path& file, const X509& cert, bool overwrite = false);
+/// Writes text to a file with the given mode, atomically (temp file + rename).
+void write_file(const std::filesystem::path& file, std::string_view content, unsigned mode, bool overwrite);
+std::string read_file(const std::filesystem::path& file);
+
+/// RFC 2253 form, e.g. "CN=router1,O=Example".
+std::string name_string(const X509_NAME& name);
+/// The certificate serial as uppercase hex without leading zeros stripped beyond one byte.
+std::string serial_hex(const X509& cert);
+std::string serial_hex(const ASN1_INTEGER& serial);
+
+}  // namespace scepra::crypto

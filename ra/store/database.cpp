@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store/database.hpp"
+
+#include "store/migrations.hpp"
+
+namespace scepra::store {
+
+namespace {
+[[noreturn]] void fail(sqlite3& db, const std::string& what, int rc) {
+    throw DbError(what + ": " + sqlite3_errmsg(&db), rc);
+}
+}  // namespace
+
+Statement::Statement(sqlite3& db, std::string_view sql) : m_db(db) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(&db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+    m_stmt.reset(stmt);
+    if (rc != SQLITE_OK) {
+        fail(db, "prepare '" + std::string(sql.substr(0, 60)) + "'", rc);
+    }
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+    int rc = sqlite3_bind_int64(m_stmt.get(), index, value);
+    if (rc != SQLITE_OK) fail(m_db, "bind", rc);
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+    int rc = sqlite3_bind_text(m_stmt.get(), index, value.data(), static_cast<int>(value.size()),
+                               SQLITE_TRANSIENT);
+    if (rc != SQLITE_OK) fail(m_db, "bind", rc);
+    return *this;
+}
+
+Statement& Statement::bind(int index, ByteView value) {
+    int rc = sqlite3_bind_blob(m_stmt.get(), index, value.data(), static_cast<int>(value.size()),
+                               SQLITE_TRANSIENT);
+    if (rc != SQLITE_OK) fail(m_db, "bind", rc);
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::nullptr_t) {
+    int rc = sqlite3_bind_null(m_stmt.get(), index);
+    if (rc != SQLITE_OK) fail(m_db, "bind", rc);
+    return *this;
+}
+
+bool Statement::step() {
+    int rc = sqlite3_step(m_stmt.get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(m_db, "step", rc);
+}
+
+void Statement::run() {
+    while (step()) {
+    }
+}
+
+void Statement::reset() {
+    sqlite3_reset(m_stmt.get());
+    sqlite3_clear_bindings(m_stmt.get());
+}
+
+bool Statement::is_null(int col) const { return sqlite3_column_type(m_stmt.get(), col) == SQLITE_NULL; }
+
+std::int64_t Statement::column_int(int col) const { return sqlite3_column_int64(m_stmt.get(), col); }
+
+std::string Statement::column_text(int col) const {
+    const unsigned char* text = sqlite3_column_text(m_stmt.get(), col);
+    int len = sqlite3_column_bytes(m_stmt.get(), col);
+    return text ? std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(len)) : std::string();
+}
+
+std::optional<std::string> Statement::column_optional_text(int col) const {
+    if (is_null(col)) return std::nullopt;
+    return column_text(col);
+}
+
+Bytes Statement::column_blob(int col) const {
+    const void* data = sqlite3_column_blob(m_stmt.get(), col);
+    int len = sqlite3_column_bytes(m_stmt.get(), col);
+    const auto* p = static_cast<const std::uint8_t*>(data);
+    return data ? Bytes(p, p + len) : Bytes();
+}
+
+std::unique_ptr<Database> Database::open(const std::filesystem::path& file, bool create) {
+    if (!create && !std::filesystem::exists(file)) {
+        throw DbError("database " + file.string() + " does not exist (run 'scep-ra init' first)", SQLITE_CANTOPEN);
+    }
+    sqlite3* raw = nullptr;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(file.c_str(), &raw, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
+        sqlite3_close_v2(raw);
+        throw DbError("cannot open database " + file.string() + ": " + msg, rc);
+    }
+    std::unique_ptr<Database> db(new Database(raw, file));
+    sqlite3_busy_timeout(raw, 5000);
+    db->exec_unlocked("PRAGMA journal_mode=WAL");
+    db->exec_unlocked("PRAGMA synchronous=NORMAL");
+    db->exec_unlocked("PRAGMA foreign_keys=ON");
+    db->migrate();
+    return db;
+}
+
+Database::Database(sqlite3* db, std::filesystem::path file) : m_db(db), m_file(std::move(file)) {}
+
+Database::~Database() = default;
+
+void Database::exec_unlocked(std::string_view sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(m_db.get(), std::string(sql).c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        std::string msg = err ? err : sqlite3_errmsg(m_db.get());
+        sqlite3_free(err);
+        throw DbError(m_file.string() + ": " + msg, rc);
+    }
+}
+
+void Database::try_rollback() noexcept {
+    sqlite3_exec(m_db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+int Database::schema_version() {
+    Statement st(*m_db, "PRAGMA user_version");
+    st.step();
+    return static_cast<int>(st.column_int(0));
+}
+
+void Database::migrate() {
+    std::lock_guard lock(m_mutex);
+    exec_unlocked("BEGIN IMMEDIATE");
+    try {
+        int current = schema_version();
+        int newest = migrations().empty() ? 0 : migrations().back().version;
+        if (current > newest) {
+            throw DbError(m_file.string() + ": schema version " + std::to_string(current) +
+                              " is newer than this scep-ra knows (" + std::to_string(newest) + ")",
+                          SQLITE_MISMATCH);
+        }
+        for (const auto& m : migrations()) {
+            if (m.version <= current) continue;
+            exec_unlocked(m.sql);
+            exec_unlocked("PRAGMA user_version = " + std::to_string(m.version));
+        }
+        exec_unlocked("COMMIT");
+    } catch (...) {
+        try_rollback();
+        throw;
+    }
+}
+
+}  // namespace scepra::store

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+// RAII over SQLite: Database (one connection, serialised by a mutex),
+// Statement (typed bind/column), and transactions that roll back unless
+// committed. SQL text lives only in ra/store and backends' store files.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "common/bytes.hpp"
+
+namespace scepra::store {
+
+class DbError : public std::runtime_error {
+public:
+    DbError(const std::string& what, int code) : std::runtime_error(what), m_code(code) {}
+    int code() const { return m_code; }
+
+private:
+    int m_code;
+};
+
+class Statement {
+public:
+    Statement(sqlite3& db, std::string_view sql);
+
+    Statement& bind(int index, std::int64_t value);
+    Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+    Statement& bind(int index, std::string_view value);
+    Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+    Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+    Statement& bind(int index, ByteView value);
+    Statement& bind(int index, const Bytes& value) { return bind(index, ByteView(value)); }
+    Statement& bind(int index, std::nullptr_t);
+    /// Binds NULL when the optional is empty.
+    template <class T>
+    Statement& bind(int index, const std::optional<T>& value) {
+        return value ? bind(index, *value) : bind(index, nullptr);
+    }
+
+    /// Runs one step: true when a row is available, false when done. Throws DbError.
+    bool step();
+    /// Steps until done (for statements without results).
+    void run();
+    void reset();
+
+    bool is_null(int col) const;
+    std::int64_t column_int(int col) const;
+    std::string column_text(int col) const;
+    std::optional<std::string> column_optional_text(int col) const;
+    Bytes column_blob(int col) const;
+
+private:
+    struct Finalizer {
+        void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+    };
+    sqlite3& m_db;
+    std::unique_ptr<sqlite3_stmt, Finalizer> m_stmt;
+};
+
+class Database {
+public:
+    /// Opens (creating if asked) the database file, sets WAL mode and a busy
+    /// timeout, and applies pending migrations. Throws DbError naming the file.
+    static std::unique_ptr<Database> open(const std::filesystem::path& file, bool create);
+
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+    ~Database();
+
+    /// Runs f(*this) holding the connection lock, inside BEGIN IMMEDIATE ...
+    /// COMMIT; any exception rolls back and propagates.
+    template <class F>
+    auto write(F&& f) {
+        std::lock_guard lock(m_mutex);
+        exec_unlocked("BEGIN IMMEDIATE");
+        try {
+            if constexpr (std::is_void_v<decltype(f(*this))>) {
+                f(*this);
+                exec_unlocked("COMMIT");
+            } else {
+                auto result = f(*this);
+                exec_unlocked("COMMIT");
+                return result;
+            }
+        } catch (...) {
+            try_rollback();
+            throw;
+        }
+    }
+
+    /// Runs f(*this) holding the connection lock (no explicit transaction).
+    template <class F>
+    auto read(F&& f) {
+        std::lock_guard lock(m_mutex);
+        return f(*this);
+    }
+
+    /// Only valid inside write()/read().
+    Statement prepare(std::string_view sql) { return Statement(*m_db, sql); }
+    void exec(std::string_view sql) { exec_unlocked(sql); }
+    std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(m_db.get()); }
+    int changes() const { return sqlite3_changes(m_db.get()); }
+    int schema_version();
+    const std::filesystem::path& file() const { return m_file; }
+
+private:
+    Database(sqlite3* db, std::filesystem::path file);
+    void exec_unlocked(std::string_view sql);
+    void try_rollback() noexcept;
+    void migrate();
+
+    struct Closer {
+        void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+    };
+    std::unique_ptr<sqlite3, Closer> m_db;
+    std::filesystem::path m_file;
+    std::mutex m_mutex;
+};
+
+}  // namespace scepra::store

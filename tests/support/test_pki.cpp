@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "support/test_pki.hpp"
+
+#include <openssl/x509v3.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+
+namespace scepra::test {
+
+using namespace scepra::crypto;
+
+namespace {
+void require(bool ok, const char* what) {
+    if (!ok) throw std::runtime_error(std::string("test PKI: ") + what);
+}
+
+X509NamePtr parse_name(const std::string& subject) {
+    X509NamePtr name(X509_NAME_new());
+    size_t pos = 0;
+    while (pos < subject.size()) {
+        size_t comma = subject.find(',', pos);
+        std::string part = subject.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        size_t eq = part.find('=');
+        require(eq != std::string::npos, "bad subject");
+        require(X509_NAME_add_entry_by_txt(name.get(), part.substr(0, eq).c_str(), MBSTRING_UTF8,
+                                           reinterpret_cast<const unsigned char*>(part.c_str() + eq + 1), -1,
+                                           -1, 0) == 1,
+                "X509_NAME_add_entry_by_txt");
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+    }
+    return name;
+}
+}  // namespace
+
+EvpPkeyPtr make_key(int bits, bool ec) {
+    EVP_PKEY* key = ec ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")
+                       : EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits));
+    require(key != nullptr, "keygen");
+    return EvpPkeyPtr(key);
+}
+
+X509Ptr make_cert(const std::string& subject, EVP_PKEY& key, X509* issuer_cert, EVP_PKEY* issuer_key,
+                  const std::vector<Ext>& exts, int days, long serial) {
+    X509Ptr cert(X509_new());
+    require(cert != nullptr, "X509_new");
+    X509_set_version(cert.get(), X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
+    auto name = parse_name(subject);
+    X509_set_subject_name(cert.get(), name.get());
+    X509_set_issuer_name(cert.get(), issuer_cert ? X509_get_subject_name(issuer_cert) : name.get());
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400L * days);
+    X509_set_pubkey(cert.get(), &key);
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, issuer_cert ? issuer_cert : cert.get(), cert.get(), nullptr, nullptr, 0);
+    for (const auto& [nid, value] : exts) {
+        X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+        require(ext != nullptr, "X509V3_EXT_conf_nid");
+        X509_add_ext(cert.get(), ext.get(), -1);
+    }
+    require(X509_sign(cert.get(), issuer_key ? issuer_key : &key, EVP_sha256()) > 0, "X509_sign");
+    return cert;
+}
+
+X509ReqPtr make_csr(EVP_PKEY& key, const std::string& subject, const std::string& challenge,
+                    const std::vector<Ext>& exts) {
+    X509ReqPtr req(X509_REQ_new());
+    X509_REQ_set_version(req.get(), 0);
+    auto name = parse_name(subject);
+    X509_REQ_set_subject_name(req.get(), name.get());
+    X509_REQ_set_pubkey(req.get(), &key);
+    if (!challenge.empty()) {
+        require(X509_REQ_add1_attr_by_NID(req.get(), NID_pkcs9_challengePassword, MBSTRING_UTF8,
+                                          reinterpret_cast<const unsigned char*>(challenge.c_str()), -1) == 1,
+                "challengePassword");
+    }
+    if (!exts.empty()) {
+        X509ExtensionStackPtr stack(sk_X509_EXTENSION_new_null());
+        X509V3_CTX ctx;
+        X509V3_set_ctx(&ctx, nullptr, nullptr, req.get(), nullptr, 0);
+        for (const auto& [nid, value] : exts) {
+            X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+            require(ext != nullptr, "X509V3_EXT_conf_nid");
+            sk_X509_EXTENSION_push(stack.get(), ext);
+        }
+        X509_REQ_add_extensions(req.get(), stack.get());
+    }
+    require(X509_REQ_sign(req.get(), &key, EVP_sha256()) > 0, "X509_REQ_sign");
+    return req;
+}
+
+TestPki make_test_pki() {
+    TestPki pki;
+    pki.ca_key = make_key();
+    pki.ca_cert = make_cert("CN=Test Root CA,O=scep-ra tests", *pki.ca_key, nullptr, nullptr,
+                            {{NID_basic_constraints, "critical,CA:TRUE"},
+                             {NID_key_usage, "critical,keyCertSign,cRLSign"},
+                             {NID_subject_key_identifier, "hash"}},
+                            3650, 1);
+    pki.ra_sign_key = make_key();
+    pki.ra_sign_cert = make_cert("CN=Test RA Signing,O=scep-ra tests", *pki.ra_sign_key, pki.ca_cert.get(),
+                                 pki.ca_key.get(),
+                                 {{NID_basic_constraints, "critical,CA:FALSE"},
+                                  {NID_key_usage, "critical,digitalSignature"},
+                                  {NID_subject_key_identifier, "hash"},
+                                  {NID_authority_key_identifier, "keyid:always"}},
+                                 365, 2);
+    pki.ra_enc_key = make_key();
+    pki.ra_enc_cert = make_cert("CN=Test RA Encryption,O=scep-ra tests", *pki.ra_enc_key, pki.ca_cert.get(),
+                                pki.ca_key.get(),
+                                {{NID_basic_constraints, "critical,CA:FALSE"},
+                                 {NID_key_usage, "critical,keyEncipherment"},
+                                 {NID_subject_key_identifier, "hash"},
+                                 {NID_authority_key_identifier, "keyid:always"}},
+                                365, 3);
+    return pki;
+}
+
+const TestPki& shared_test_pki() {
+    static const TestPki pki = make_test_pki();
+    return pki;
+}
+
+EvpPkeyPtr pooled_client_key(size_t i) {
+    static std::mutex mutex;
+    static std::vector<EvpPkeyPtr> pool;
+    std::lock_guard lock(mutex);
+    constexpr size_t pool_size = 6;
+    while (pool.size() < pool_size) {
+        pool.push_back(make_key());
+    }
+    return up_ref(*pool[i % pool_size]);
+}
+
+TempDir::TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "scepra-test-XXXXXX").string();
+    require(mkdtemp(tmpl.data()) != nullptr, "mkdtemp");
+    m_path = tmpl;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(m_path, ec);
+}
+
+}  // namespace scepra::test
