@@ -20,6 +20,8 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_at ON audit_events(at);
 CREATE INDEX audit_events_transaction ON audit_events(transaction_id);
+-- Purging challenges checks for referencing events; without this each check scans the table.
+CREATE INDEX audit_events_challenge ON audit_events(challenge_id);
 
 -- One-time challenge passwords. Only a keyed hash is stored, never the password.
 CREATE TABLE challenges (

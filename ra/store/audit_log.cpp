@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// Append-only record of every decision the RA takes on a SCEP request.
+#include "store/audit_log.hpp"
+
+namespace scepra::store {
+
+namespace {
+
+constexpr std::string_view kColumns =
+    "SELECT id, at, peer, operation, message_type, transaction_id, subject, decision, fail_info, detail, "
+    "serial, challenge_id FROM audit_events ";
+
+std::vector<AuditRow> collect(Statement& st) {
+    std::vector<AuditRow> rows;
+    while (st.step()) {
+        AuditRow row;
+        row.id = st.column_int(0);
+        row.at = st.column_text(1);
+        row.peer = st.column_text(2);
+        row.operation = st.column_text(3);
+        row.message_type = st.column_optional_text(4);
+        row.transaction_id = st.column_optional_text(5);
+        row.subject = st.column_optional_text(6);
+        row.decision = st.column_text(7);
+        row.fail_info = st.column_optional_text(8);
+        row.detail = st.column_optional_text(9);
+        row.serial = st.column_optional_text(10);
+        if (!st.is_null(11)) {
+            row.challenge_id = st.column_int(11);
+        }
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+}  // namespace
+
+AuditLog::AuditLog(Database& db, const Clock& clock) : m_db(db), m_clock(clock) {}
+
+std::int64_t AuditLog::record(const AuditEvent& event) {
+    const std::string at = sql_time(m_clock.now());
+    return m_db.write([&](Database& db) {
+        auto st = db.prepare(
+            "INSERT INTO audit_events (at, peer, operation, message_type, transaction_id, subject, decision, "
+            "fail_info, detail, serial, challenge_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        st.bind(1, at)
+            .bind(2, event.peer)
+            .bind(3, event.operation)
+            .bind(4, event.message_type)
+            .bind(5, event.transaction_id)
+            .bind(6, event.subject)
+            .bind(7, event.decision)
+            .bind(8, event.fail_info)
+            .bind(9, event.detail)
+            .bind(10, event.serial)
+            .bind(11, event.challenge_id);
+        st.run();
+        return db.last_insert_rowid();
+    });
+}
+
+std::vector<AuditRow> AuditLog::recent(int limit) {
+    if (limit <= 0) {
+        return {};
+    }
+    return m_db.read([&](Database& db) {
+        auto st = db.prepare(std::string(kColumns) + "ORDER BY id DESC LIMIT ?1");
+        st.bind(1, limit);
+        return collect(st);
+    });
+}
+
+std::vector<AuditRow> AuditLog::by_transaction(const std::string& txid) {
+    return m_db.read([&](Database& db) {
+        auto st = db.prepare(std::string(kColumns) + "WHERE transaction_id = ?1 ORDER BY id ASC");
+        st.bind(1, txid);
+        return collect(st);
+    });
+}
+
+}  // namespace scepra::store

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// Append-only record of every decision the RA takes on a SCEP request.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "store/database.hpp"
+
+namespace scepra::store {
+
+struct AuditEvent {
+    // Default member initialisers let callers use designated initialisers
+    // without -Wmissing-field-initializers.
+    std::string peer{};
+    std::string operation{};
+    std::optional<std::string> message_type{}, transaction_id{}, subject{};
+    std::string decision{};  // issued | pending | rejected | error
+    std::optional<std::string> fail_info{}, detail{}, serial{};
+    std::optional<std::int64_t> challenge_id{};
+};
+
+struct AuditRow : AuditEvent {
+    std::int64_t id = 0;
+    std::string at;  // sql_time() text, UTC
+};
+
+class AuditLog final {
+public:
+    AuditLog(Database& db, const Clock& clock);
+
+    /// Writes one row in its own transaction; returns its id. Throws DbError
+    /// (nothing written) on an invalid decision or unknown challenge_id.
+    std::int64_t record(const AuditEvent& event);
+
+    /// The newest `limit` rows, newest first.
+    std::vector<AuditRow> recent(int limit);
+
+    /// All rows for a SCEP transactionID, oldest first.
+    std::vector<AuditRow> by_transaction(const std::string& txid);
+
+private:
+    Database& m_db;
+    const Clock& m_clock;
+};
+
+}  // namespace scepra::store
