@@ -36,6 +36,10 @@ std::vector<Rdn> split_subject(const std::string& text) {
     const bool slash_form = !text.empty() && text.front() == '/';
     const char separator = slash_form ? '/' : ',';
 
+    if (text.find_first_not_of(" /") == std::string::npos) {
+        throw bad("no attributes");
+    }
+
     std::vector<Rdn> rdns;
     Rdn current;
     bool in_value = false;
@@ -83,12 +87,7 @@ std::vector<Rdn> split_subject(const std::string& text) {
             field.push_back(c);
         }
     }
-    if (in_value || !current.type.empty()) {
-        finish();
-    }
-    if (rdns.empty()) {
-        throw bad("no attributes");
-    }
+    finish();  // also rejects an empty last component such as "CN=x,"
     if (!slash_form) {
         // RFC 4514 writes the most specific RDN first; DER stores the root first.
         std::reverse(rdns.begin(), rdns.end());

@@ -1,6 +1,52 @@
 // SPDX-License-Identifier: Apache-2.0
+// Dispatches `scep-ra SUBCOMMAND ...` to the subcommand functions.
 #include "cli/cli.hpp"
 
+#include <iostream>
+
+#include "cli/commands.hpp"
+
 namespace scepra::cli {
-int run(int, char**) { return 1; }
+
+namespace {
+constexpr const char* usage =
+    "usage: scep-ra COMMAND [OPTIONS]\n"
+    "\n"
+    "A SCEP registration authority (RFC 8894), drop-in for Microsoft NDES.\n"
+    "\n"
+    "commands:\n"
+    "  init      create an instance: config, local CA, RA certificates, database\n"
+    "  serve     run the SCEP service\n"
+    "  password  manage enrollment challenge passwords (issue)\n"
+    "\n"
+    "Run 'scep-ra COMMAND --help' for the options of a command.\n";
+}
+
+int run(int argc, char** argv) {
+    if (argc < 2) {
+        std::cerr << usage;
+        return exit_usage;
+    }
+    const std::string command = argv[1];
+    const Args args(argv + 2, argv + argc);
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::cout << usage;
+        return exit_ok;
+    }
+    if (command == "--version") {
+        std::cout << "scep-ra 0.1.0\n";
+        return exit_ok;
+    }
+    try {
+        if (command == "init") return init_command(args);
+        if (command == "serve") return serve_command(args);
+        if (command == "password") return password_command(args);
+    } catch (const std::exception& e) {
+        std::cerr << "scep-ra " << command << ": " << e.what() << "\n";
+        return exit_failure;
+    }
+    std::cerr << "scep-ra: unknown command '" << command << "'\n\n" << usage;
+    return exit_usage;
+}
+
 }  // namespace scepra::cli

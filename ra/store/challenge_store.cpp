@@ -66,8 +66,8 @@ struct Row {
 };
 
 std::optional<Row> find_row(Database& db, const Bytes& hash) {
-    auto st = db.prepare(
-        "SELECT id, used_at IS NOT NULL, revoked_at IS NOT NULL FROM challenges WHERE hash = ?1");
+    auto st =
+        db.prepare("SELECT id, used_at IS NOT NULL, revoked_at IS NOT NULL FROM challenges WHERE hash = ?1");
     st.bind(1, hash);
     if (!st.step()) {
         return std::nullopt;
@@ -213,7 +213,8 @@ IssuedChallenge ChallengeStore::issue(const ChallengePolicy& policy, const std::
             st.run();
             return IssuedChallenge{db.last_insert_rowid(), std::move(password), expires};
         }
-        throw std::runtime_error("cannot generate an unused challenge password; increase the password length");
+        throw std::runtime_error(
+            "cannot generate an unused challenge password; increase the password length");
     });
     if (!issued) {
         throw ChallengeCacheFull();
@@ -271,7 +272,8 @@ Bytes ChallengeStore::load_or_create_key(const std::filesystem::path& file) {
                 return std::move(*key);
             }
             if (attempt >= kAttempts) {
-                throw std::runtime_error("challenge key file " + file.string() + " keeps appearing and vanishing");
+                throw std::runtime_error("challenge key file " + file.string() +
+                                         " keeps appearing and vanishing");
             }
             continue;
         }

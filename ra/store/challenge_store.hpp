@@ -17,9 +17,9 @@
 namespace scepra::store {
 
 struct ChallengePolicy {
-    int max_outstanding = 5;               // NDES PasswordMax
-    int length_bytes = 8;                  // NDES PasswordLength, shown as 2x uppercase hex
-    std::chrono::minutes validity{60};     // NDES PasswordValidity
+    int max_outstanding = 5;            // NDES PasswordMax
+    int length_bytes = 8;               // NDES PasswordLength, shown as 2x uppercase hex
+    std::chrono::minutes validity{60};  // NDES PasswordValidity
 };
 
 struct IssuedChallenge {

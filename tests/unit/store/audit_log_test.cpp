@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // AuditLog: round trip of every field, ordering, lookup by transaction, refused rows.
+#include "store/audit_log.hpp"
+
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <string>
 
-#include "store/audit_log.hpp"
 #include "store/challenge_store.hpp"
 #include "store_fixture.hpp"
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ChallengeStore: NDES password format, one-time use, expiry, cache limit, key file, races.
+#include "store/challenge_store.hpp"
+
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,7 +20,6 @@
 
 #include "crypto/digest.hpp"
 #include "store/audit_log.hpp"
-#include "store/challenge_store.hpp"
 #include "store_fixture.hpp"
 
 using namespace scepra;
@@ -91,7 +92,8 @@ TEST_SUITE("store.challenges") {
                 policy.validity = 5min;
                 const auto c = store.issue(policy, "cli", std::nullopt);
                 CAPTURE(length);
-                CHECK(std::regex_match(c.password, std::regex("[0-9A-F]{" + std::to_string(2 * length) + "}")));
+                CHECK(
+                    std::regex_match(c.password, std::regex("[0-9A-F]{" + std::to_string(2 * length) + "}")));
                 CHECK(c.expires_at == test::test_epoch() + 5min);
             }
         }
@@ -202,7 +204,8 @@ TEST_SUITE("store.challenges") {
         ChallengeStore store(*f.db, f.key, f.clock);
         const auto c = store.issue(ChallengePolicy{}, "cli", std::nullopt);
         f.db->write([&](Database& db) {
-            db.exec("UPDATE challenges SET revoked_at = '2025-01-01 10:00:00' WHERE id = " + std::to_string(c.id));
+            db.exec("UPDATE challenges SET revoked_at = '2025-01-01 10:00:00' WHERE id = " +
+                    std::to_string(c.id));
         });
         CHECK(store.outstanding() == 0);
         const auto outcome = store.consume(c.password, "tx");
@@ -262,8 +265,8 @@ TEST_SUITE("store.challenges") {
         test::StoreFixture f;
         ChallengeStore store(*f.db, f.key, f.clock);
         const auto issued = issue_many(store, 5, ChallengePolicy{});
-        CHECK_THROWS_WITH_AS(store.issue(ChallengePolicy{}, "cli", std::nullopt), "The password cache is full.",
-                             ChallengeCacheFull);
+        CHECK_THROWS_WITH_AS(store.issue(ChallengePolicy{}, "cli", std::nullopt),
+                             "The password cache is full.", ChallengeCacheFull);
         CHECK(scalar(*f.db, "SELECT COUNT(*) FROM challenges") == 5);
 
         SUBCASE("ok/freed by using a password") {
@@ -331,7 +334,8 @@ TEST_SUITE("store.challenges") {
         }
         SUBCASE("fail/directory does not exist") {
             const std::string missing = dir.file("nope/challenge.key");
-            CHECK_THROWS_WITH(ChallengeStore::load_or_create_key(missing), doctest::Contains(missing.c_str()));
+            CHECK_THROWS_WITH(ChallengeStore::load_or_create_key(missing),
+                              doctest::Contains(missing.c_str()));
         }
     }
 
@@ -353,7 +357,8 @@ TEST_SUITE("store.challenges") {
             for (int i = 0; i < kPasswords * kTries; ++i) {
                 threads.emplace_back([&, i] {
                     start.arrive_and_wait();
-                    outcomes[i] = store.consume(issued[i / kTries].password, "tx-" + std::to_string(i)).result;
+                    outcomes[i] =
+                        store.consume(issued[i / kTries].password, "tx-" + std::to_string(i)).result;
                 });
             }
             for (auto& t : threads) {
@@ -370,7 +375,8 @@ TEST_SUITE("store.challenges") {
                 threads.emplace_back([&, i] {
                     ChallengeStore& store = (i % 2 == 0) ? store_a : store_b;
                     start.arrive_and_wait();
-                    outcomes[i] = store.consume(issued[i / kTries].password, "tx-" + std::to_string(i)).result;
+                    outcomes[i] =
+                        store.consume(issued[i / kTries].password, "tx-" + std::to_string(i)).result;
                 });
             }
             for (auto& t : threads) {
@@ -398,8 +404,8 @@ TEST_SUITE("store.challenges") {
                         char byte;
                         (void)!::read(go[0], &byte, 1);  // returns 0 when the parent closes the pipe
                         for (int p = 0; p < kPasswords; ++p) {
-                            const auto r = store.consume(issued[p].password,
-                                                         "proc-" + std::to_string(child) + "-" + std::to_string(p));
+                            const auto r = store.consume(issued[p].password, "proc-" + std::to_string(child) +
+                                                                                 "-" + std::to_string(p));
                             const char code = static_cast<char>(r.result);
                             if (::write(out[1], &code, 1) != 1) {
                                 status = 2;

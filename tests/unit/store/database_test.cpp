@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Database: migrations, schema version checks and write() rollback on real files.
+#include "store/database.hpp"
+
 #include <doctest/doctest.h>
 
 #include <stdexcept>
 #include <string>
 
-#include "store/database.hpp"
 #include "store/migrations.hpp"
 #include "store_fixture.hpp"
 
@@ -23,7 +24,8 @@ std::int64_t table_count(Database& db, const std::string& name) {
 
 void insert_audit_row(Database& db, const std::string& decision) {
     auto st = db.prepare(
-        "INSERT INTO audit_events (at, peer, operation, decision) VALUES ('2025-01-01 00:00:00', 'p', 'op', ?1)");
+        "INSERT INTO audit_events (at, peer, operation, decision) VALUES ('2025-01-01 00:00:00', 'p', 'op', "
+        "?1)");
     st.bind(1, decision);
     st.run();
 }
@@ -66,7 +68,9 @@ TEST_SUITE("store.database") {
             const std::string path = dir.file("newer.db");
             {
                 auto db = Database::open(path, true);
-                db->write([](Database& d) { d.exec("PRAGMA user_version = " + std::to_string(newest_version() + 1)); });
+                db->write([](Database& d) {
+                    d.exec("PRAGMA user_version = " + std::to_string(newest_version() + 1));
+                });
             }
             try {
                 Database::open(path, false);

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reading scep-ra.conf with Boost.Program_options' INI parser.
+#include "cli/app_config.hpp"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace scepra::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+po::options_description config_keys() {
+    po::options_description d;
+    d.add_options()
+        ("server.listen", po::value<std::string>()->default_value("127.0.0.1:8080"))
+        ("server.threads", po::value<int>()->default_value(16))
+        ("server.max_body_bytes", po::value<long>()->default_value(2 << 20))
+        ("ra.signing_cert", po::value<std::string>()->default_value("ra-signing.pem"))
+        ("ra.signing_key", po::value<std::string>()->default_value("private/ra-signing.key"))
+        ("ra.encryption_cert", po::value<std::string>()->default_value("ra-encryption.pem"))
+        ("ra.encryption_key", po::value<std::string>()->default_value("private/ra-encryption.key"))
+        ("ra.allow_single_des", po::value<int>()->default_value(0))
+        ("ra.max_clock_skew_minutes", po::value<int>()->default_value(0))
+        ("database.path", po::value<std::string>()->default_value("scep-ra.db"))
+        ("ca.backend", po::value<std::string>()->default_value("local"))
+        ("local_ca.cert", po::value<std::string>()->default_value("ca.pem"))
+        ("local_ca.key", po::value<std::string>()->default_value("private/ca.key"))
+        ("local_ca.chain", po::value<std::string>()->default_value(""))
+        ("local_ca.validity_days", po::value<int>()->default_value(365))
+        ("local_ca.backdate_minutes", po::value<int>()->default_value(10))
+        ("local_ca.key_usage", po::value<std::string>()->default_value("digitalSignature,keyEncipherment"))
+        ("local_ca.extended_key_usage", po::value<std::string>()->default_value("clientAuth"))
+        ("local_ca.copy_san", po::value<int>()->default_value(1))
+        ("local_ca.digest", po::value<std::string>()->default_value("SHA256"))
+        ("password.EnforcePassword", po::value<int>()->default_value(1))
+        ("password.UseSinglePassword", po::value<int>()->default_value(0))
+        ("password.PasswordMax", po::value<int>()->default_value(5))
+        ("password.PasswordLength", po::value<int>()->default_value(8))
+        ("password.PasswordValidity", po::value<int>()->default_value(60))
+        ("password.hmac_key", po::value<std::string>()->default_value("private/challenge-hmac.key"))
+        ("templates.SignatureTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
+        ("templates.EncryptionTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
+        ("templates.GeneralPurposeTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"));
+    return d;
+}
+
+/// Collects every problem so the operator can fix them in one go.
+class Checker {
+public:
+    Checker(const po::variables_map& vm, std::filesystem::path file) : m_vm(vm), m_file(std::move(file)) {}
+
+    std::string text(const std::string& key) { return m_vm[key].as<std::string>(); }
+
+    int number(const std::string& key, int min, int max) {
+        int v = m_vm[key].as<int>();
+        if (v < min || v > max) {
+            problem(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", not " +
+                             std::to_string(v));
+        }
+        return v;
+    }
+
+    bool flag(const std::string& key) { return number(key, 0, 1) == 1; }
+
+    std::filesystem::path path(const std::string& key, bool must_exist = true) {
+        std::filesystem::path p = text(key);
+        if (p.empty()) {
+            return p;
+        }
+        if (p.is_relative()) {
+            p = m_file.parent_path() / p;
+        }
+        if (must_exist && !std::filesystem::exists(p)) {
+            problem(key, "names " + p.string() + ", which does not exist");
+        }
+        return p;
+    }
+
+    void problem(const std::string& key, const std::string& what) {
+        m_problems.push_back(m_file.string() + ": [" + section(key) + "] " + name(key) + " " + what);
+    }
+
+    void throw_if_any() const {
+        if (m_problems.empty()) {
+            return;
+        }
+        std::string all;
+        for (const auto& p : m_problems) {
+            all += (all.empty() ? "" : "\n") + p;
+        }
+        throw ConfigError(all);
+    }
+
+private:
+    static std::string section(const std::string& key) { return key.substr(0, key.find('.')); }
+    static std::string name(const std::string& key) { return key.substr(key.find('.') + 1); }
+
+    const po::variables_map& m_vm;
+    std::filesystem::path m_file;
+    std::vector<std::string> m_problems;
+};
+
+}  // namespace
+
+AppConfig load_config(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    if (!in) {
+        throw ConfigError("cannot read configuration file " + file.string());
+    }
+    po::variables_map vm;
+    try {
+        po::store(po::parse_config_file(in, config_keys(), false), vm);
+        po::notify(vm);
+    } catch (const po::unknown_option& e) {
+        throw ConfigError(file.string() + ": unknown key '" + e.get_option_name() + "'");
+    } catch (const po::invalid_option_value& e) {
+        throw ConfigError(file.string() + ": " + e.what());
+    } catch (const po::error& e) {
+        throw ConfigError(file.string() + ": " + e.what());
+    }
+
+    AppConfig c;
+    c.file = std::filesystem::absolute(file);
+    Checker check(vm, c.file);
+    try {
+        c.listen = http::parse_listen(check.text("server.listen"));
+    } catch (const std::invalid_argument& e) {
+        check.problem("server.listen", e.what());
+    }
+    c.listen.worker_threads = check.number("server.threads", 1, 1024);
+    long body = vm["server.max_body_bytes"].as<long>();
+    if (body < 4096 || body > (64L << 20)) {
+        check.problem("server.max_body_bytes", "must be between 4096 and 67108864");
+    }
+    c.listen.max_body_bytes = static_cast<size_t>(body);
+
+    c.signing_cert = check.path("ra.signing_cert");
+    c.signing_key = check.path("ra.signing_key");
+    c.encryption_cert = check.path("ra.encryption_cert");
+    c.encryption_key = check.path("ra.encryption_key");
+    c.allow_single_des = check.flag("ra.allow_single_des");
+    c.max_clock_skew_minutes = check.number("ra.max_clock_skew_minutes", 0, 525600);
+    c.database = check.path("database.path", false);
+
+    c.backend = check.text("ca.backend");
+    if (c.backend != "local") {
+        check.problem("ca.backend", "must be 'local' (the only backend in this build), not '" + c.backend + "'");
+    }
+    c.local_ca.cert_file = check.path("local_ca.cert");
+    c.local_ca.key_file = check.path("local_ca.key");
+    c.local_ca.chain_file = check.path("local_ca.chain");
+    c.local_ca.validity_days = check.number("local_ca.validity_days", 1, 36500);
+    c.local_ca.backdate_seconds = 60 * check.number("local_ca.backdate_minutes", 0, 1440);
+    c.local_ca.key_usage = check.text("local_ca.key_usage");
+    c.local_ca.extended_key_usage = check.text("local_ca.extended_key_usage");
+    c.local_ca.copy_san = check.flag("local_ca.copy_san");
+    c.local_ca.digest = check.text("local_ca.digest");
+
+    c.password.enforce_password = check.flag("password.EnforcePassword");
+    c.password.use_single_password = check.flag("password.UseSinglePassword");
+    if (c.password.use_single_password) {
+        check.problem("password.UseSinglePassword", "= 1 (single password mode) is not available in this build");
+    }
+    c.password.one_time.max_outstanding = check.number("password.PasswordMax", 1, 1000000);
+    c.password.one_time.length_bytes = check.number("password.PasswordLength", 4, 64);
+    c.password.one_time.validity = std::chrono::minutes(check.number("password.PasswordValidity", 1, 525600));
+    c.password.hmac_key_file = check.path("password.hmac_key", false);
+
+    c.templates.signature = check.text("templates.SignatureTemplate");
+    c.templates.encryption = check.text("templates.EncryptionTemplate");
+    c.templates.general_purpose = check.text("templates.GeneralPurposeTemplate");
+    check.throw_if_any();
+    return c;
+}
+
+std::string default_config_text(const std::string& listen) {
+    std::ostringstream out;
+    out << R"(# scep-ra configuration, written by `scep-ra init`.
+# Relative paths are relative to the directory of this file.
+# A changed value takes effect when `scep-ra serve` is restarted.
+
+[server]
+# Address and port of the SCEP listener (HOST:PORT, [IPv6]:PORT).
+listen = )" << listen << R"(
+# Worker threads that serve HTTP requests.
+threads = 16
+# Largest PKIOperation POST body accepted, in bytes.
+max_body_bytes = 2097152
+
+[ra]
+# The RA's own certificates: signing (digitalSignature, signs every CertRep)
+# and encryption (keyEncipherment, clients encrypt their requests to it).
+signing_cert = ra-signing.pem
+signing_key = private/ra-signing.key
+encryption_cert = ra-encryption.pem
+encryption_key = private/ra-encryption.key
+# 1 accepts requests encrypted with single DES (forbidden by RFC 8894, but the
+# only cipher of some legacy clients such as micromdm scepclient). Replies
+# to them are encrypted with triple DES.
+allow_single_des = 0
+# Refuse (failInfo badTime) requests whose signingTime is further than this
+# many minutes from the RA's clock. 0 = do not check (devices often enrol
+# before they have the time).
+max_clock_skew_minutes = 0
+
+[database]
+# SQLite file holding challenge passwords, issued certificates and the audit trail.
+path = scep-ra.db
+
+[ca]
+# CA backend that issues approved requests: local (embedded OpenSSL CA).
+backend = local
+
+[local_ca]
+cert = ca.pem
+key = private/ca.key
+# Optional PEM file with further CA certificates up to the root.
+chain =
+validity_days = 365
+# notBefore is set this many minutes in the past, for clients with slow clocks.
+backdate_minutes = 10
+# keyUsage and extendedKeyUsage of issued certificates (OpenSSL names; empty = none).
+key_usage = digitalSignature,keyEncipherment
+extended_key_usage = clientAuth
+# 1 copies the subjectAltName the client asked for; no other requested extension is ever copied.
+copy_san = 1
+digest = SHA256
+
+[password]
+# The NDES settings, under their registry names.
+# 1 = every PKCSReq needs a valid challenge password; 0 = none needed (audited as unauthenticated).
+EnforcePassword = 1
+# 1 = one reusable password instead of one-time passwords.
+UseSinglePassword = 0
+# One-time passwords: at most PasswordMax unused at a time, PasswordLength
+# random bytes (shown as twice as many hex digits), valid PasswordValidity minutes.
+PasswordMax = 5
+PasswordLength = 8
+PasswordValidity = 60
+# Key of the keyed hash under which one-time passwords are stored (never in clear).
+hmac_key = private/challenge-hmac.key
+
+[templates]
+# Certificate template (NDES) or profile name handed to the CA backend.
+SignatureTemplate = IPSECIntermediateOffline
+EncryptionTemplate = IPSECIntermediateOffline
+GeneralPurposeTemplate = IPSECIntermediateOffline
+)";
+    return out.str();
+}
+
+}  // namespace scepra::cli

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+// One function per subcommand; each parses its own options and returns the exit status.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace scepra::cli {
+
+using Args = std::vector<std::string>;  ///< the arguments after the subcommand name
+
+int init_command(const Args& args);
+int serve_command(const Args& args);
+int password_command(const Args& args);
+
+/// Exit statuses shared by the subcommands.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;  ///< the command ran and failed (bad config, I/O, ...)
+inline constexpr int exit_usage = 2;    ///< the command line itself is wrong
+inline constexpr int exit_refused = 3;  ///< refused by policy (password cache full, instance exists)
+
+}  // namespace scepra::cli
