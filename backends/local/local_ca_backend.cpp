@@ -142,7 +142,7 @@ SubmitResult LocalCaBackend::submit(const SubmitRequest& request) {
         ERR_clear_error();
         return rejected("the request's signature does not verify with its public key");
     }
-    if (is_rsa(*public_key) && false) {
+    if (is_rsa(*public_key) && EVP_PKEY_get_bits(public_key) < min_rsa_bits) {
         return rejected("RSA keys must have at least " + std::to_string(min_rsa_bits) + " bits, the request's has " +
                         std::to_string(EVP_PKEY_get_bits(public_key)));
     }

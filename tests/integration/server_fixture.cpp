@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "integration/server_fixture.hpp"
+
+#include <openssl/evp.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "crypto/encoding.hpp"
+#include "store/database.hpp"
+
+namespace scepra::test {
+
+ServerFixture::ServerFixture(const std::function<void(std::string&)>& edit_config) {
+    const std::string dir = m_dir.path() + "/instance";
+    std::ostringstream quiet;
+    auto* old = std::cout.rdbuf(quiet.rdbuf());
+    int rc = cli::init_command({"--dir", dir});
+    std::cout.rdbuf(old);
+    if (rc != 0) throw std::runtime_error("scep-ra init failed");
+    const std::string conf = dir + "/scep-ra.conf";
+    if (edit_config) {
+        std::string text = crypto::read_file(conf);
+        edit_config(text);
+        crypto::write_file(conf, text, 0640, true);
+    }
+    cli::AppConfig config = cli::load_config(conf);
+    config.listen.host = "127.0.0.1";
+    config.listen.port = 0;
+    config.listen.worker_threads = 8;
+    m_instance = std::make_unique<cli::Instance>(config, m_clock);
+    m_server = std::make_unique<http::ScepHttpServer>(m_instance->service(), config.listen, m_log);
+    m_port = m_server->bind();
+    m_thread = std::thread([this] { m_server->run(); });
+    m_ra_signing = crypto::load_cert_file(config.signing_cert);
+    m_ra_encryption = crypto::load_cert_file(config.encryption_cert);
+    m_ca = crypto::load_cert_file(config.local_ca.cert_file);
+}
+
+ServerFixture::~ServerFixture() {
+    m_server->stop();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+httplib::Client ServerFixture::client() const {
+    httplib::Client c("127.0.0.1", m_port);
+    c.set_read_timeout(30, 0);
+    return c;
+}
+
+std::string ServerFixture::password() {
+    return m_instance->challenges().issue(config().password.one_time, "test", std::nullopt).password;
+}
+
+std::string ServerFixture::sql(const std::string& query) {
+    return m_instance->database().read([&](store::Database& db) {
+        auto st = db.prepare(query);
+        return st.step() ? st.column_text(0) : std::string();
+    });
+}
+
+Device::Device(size_t key_index, const std::string& cn)
+    : key(pooled_client_key(key_index)), subject("CN=" + cn + ",O=Example") {
+    self_signed = make_cert(subject, *key, nullptr, nullptr, {});
+}
+
+crypto::X509ReqPtr Device::csr(const std::string& challenge, const std::vector<Ext>& exts) const {
+    return make_csr(*key, subject, challenge, exts);
+}
+
+std::string base64_url_escaped(const Bytes& data) {
+    std::string b64(4 * ((data.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), data.data(), static_cast<int>(data.size()));
+    b64.resize(static_cast<size_t>(n));
+    std::string out;
+    for (char c : b64) {
+        if (c == '+') out += "%2B";
+        else if (c == '/') out += "%2F";
+        else if (c == '=') out += "%3D";
+        else out += c;
+    }
+    return out;
+}
+
+Reply send_pki(const ServerFixture& server, const Bytes& message, bool get, const std::string& content_type) {
+    auto c = server.client();
+    httplib::Result res =
+        get ? c.Get(server.base_path() + "?operation=PKIOperation&message=" + base64_url_escaped(message))
+            : c.Post(server.base_path() + "?operation=PKIOperation",
+                     std::string(reinterpret_cast<const char*>(message.data()), message.size()), content_type);
+    if (!res) throw std::runtime_error("HTTP request failed: " + httplib::to_string(res.error()));
+    return {res->status, res->get_header_value("Content-Type"), res->body};
+}
+
+}  // namespace scepra::test
