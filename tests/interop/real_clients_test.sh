@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# real_clients_test.sh SCEP_RA_BINARY
+#
+# Creates a scep-ra instance, serves it on a free loopback port and enrols
+# SCEP clients nobody on this project wrote: micromdm scepclient (Debian
+# "scep": POST, single DES, SHA-1) and certmonger (Debian "certmonger": GET,
+# AES-256, SHA-256, driven by its own daemon). Each enrolment gets a fresh
+# one-time password from `scep-ra password issue`. Every issued certificate
+# must carry the client's key and chain to the instance's CA.
+# Prints PASS/FAIL per step and ends with "N passed, M failed".
+set -u
+BIN="$(readlink -f "${1:?usage: $0 SCEP_RA_BINARY}")"
+SCEPCLIENT=$(command -v scepclient || true)
+SCEP_SUBMIT=/usr/lib/certmonger/scep-submit
+TIMEOUT=${STEP_TIMEOUT:-60}
+passed=0; failed=0
+pass() { passed=$((passed + 1)); echo "PASS  $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
+finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+
+missing=""
+[ -n "$SCEPCLIENT" ] || missing="$missing scep"
+[ -x "$SCEP_SUBMIT" ] && command -v certmonger > /dev/null || missing="$missing certmonger"
+command -v sqlite3 > /dev/null || missing="$missing sqlite3"
+if [ -n "$missing" ]; then
+    fail "setup: missing Debian packages:$missing (apt-get install$missing)"
+    finish
+fi
+
+WORK=$(mktemp -d /tmp/scepra-interop.XXXXXX)
+SERVER_PID=""
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2> /dev/null && wait "$SERVER_PID" 2> /dev/null
+    for pidfile in "$WORK"/*/certmonger.pid; do [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2> /dev/null; done
+    if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+# --- the instance -------------------------------------------------------------
+"$BIN" init --dir "$WORK/ra" > "$WORK/init.log" 2>&1 || { fail "init: $(tail -1 "$WORK/init.log")"; finish; }
+CONF="$WORK/ra/scep-ra.conf"
+CA="$WORK/ra/ca.pem"
+DB="$WORK/ra/scep-ra.db"
+# scepclient only speaks single DES; the operator opts in for such legacy clients.
+sed -i 's/^allow_single_des = 0/allow_single_des = 1/' "$CONF"
+"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" > "$WORK/serve.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+[ -s "$WORK/port" ] || { fail "serve did not start: $(tail -3 "$WORK/serve.log")"; finish; }
+URL="http://127.0.0.1:$(cat "$WORK/port")/certsrv/mscep/mscep.dll"
+echo "== scep-ra at $URL"
+password() { "$BIN" password issue --config "$CONF"; }
+
+# verify_issued STEP CERT KEY: the certificate has the client's key and chains to the CA
+verify_issued() {
+    local step="$1" cert="$2" key="$3" cert_key client_key out
+    if [ ! -s "$cert" ]; then fail "$step: no certificate written"; return; fi
+    cert_key=$(openssl x509 -in "$cert" -noout -pubkey 2> /dev/null | openssl pkey -pubin -outform DER 2> /dev/null | sha256sum)
+    client_key=$(openssl pkey -in "$key" -pubout -outform DER 2> /dev/null | sha256sum)
+    if [ "$cert_key" != "$client_key" ]; then fail "$step: certificate does not carry the client's key"; return; fi
+    if out=$(openssl verify -CAfile "$CA" "$cert" 2>&1); then
+        pass "$step: $(openssl x509 -in "$cert" -noout -subject -serial | tr '\n' ' ')"
+    else
+        fail "$step: $out"
+    fi
+}
+
+# --- micromdm scepclient --------------------------------------------------------
+S="$WORK/scepclient"; mkdir -p "$S"
+PW=$(password)
+timeout "$TIMEOUT" "$SCEPCLIENT" -server-url "$URL" -private-key "$S/a.key" -challenge "$PW" \
+    -cn scepclient-a -organization Interop > "$S/a.log" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then verify_issued "scepclient enrol (POST, DES, SHA-1)" "$S/client.pem" "$S/a.key"
+else fail "scepclient enrol: rc=$rc $(tail -1 "$S/a.log")"; fi
+
+mkdir -p "$S/reuse" && cd "$S/reuse" || exit 1
+timeout "$TIMEOUT" "$SCEPCLIENT" -server-url "$URL" -private-key "$S/reuse/b.key" -challenge "$PW" \
+    -cn scepclient-b -organization Interop > "$S/reuse/b.log" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && grep -q "badRequest" "$S/reuse/b.log" && [ ! -s "$S/reuse/client.pem" ]; then
+    pass "scepclient reused password refused with badRequest"
+else fail "scepclient reused password: rc=$rc $(tail -1 "$S/reuse/b.log")"; fi
+
+mkdir -p "$S/wrong" && cd "$S/wrong" || exit 1
+timeout "$TIMEOUT" "$SCEPCLIENT" -server-url "$URL" -private-key "$S/wrong/c.key" -challenge 0000000000000000 \
+    -cn scepclient-c -organization Interop > "$S/wrong/c.log" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && grep -q "badRequest" "$S/wrong/c.log"; then pass "scepclient wrong password refused with badRequest"
+else fail "scepclient wrong password: rc=$rc $(tail -1 "$S/wrong/c.log")"; fi
+cd "$WORK" || exit 1
+
+# --- certmonger -----------------------------------------------------------------
+C="$WORK/certmonger"; mkdir -p "$C"
+if "$SCEP_SUBMIT" -u "$URL" -c > "$C/caps.txt" 2>&1 && tr -d '\r' < "$C/caps.txt" | grep -qx AES; then
+    pass "certmonger scep-submit GetCACaps: $(tr '\n' ' ' < "$C/caps.txt")"
+else fail "certmonger GetCACaps: $(tr '\n' ' ' < "$C/caps.txt")"; fi
+if "$SCEP_SUBMIT" -u "$URL" -C > "$C/cacerts.pem" 2>&1 && [ "$(grep -c 'BEGIN CERTIFICATE' "$C/cacerts.pem")" -ge 2 ]; then
+    pass "certmonger scep-submit GetCACert: $(grep -c 'BEGIN CERTIFICATE' "$C/cacerts.pem") certificates"
+else fail "certmonger GetCACert: $(tail -1 "$C/cacerts.pem")"; fi
+
+# certmonger_request NAME CHALLENGE: a private certmonger daemon (its own socket
+# and state directories, no D-Bus) adds the SCEP CA by URL alone and requests
+# a certificate; the daemon exits when the script does.
+certmonger_request() {
+    local name="$1" challenge="$2" D="$C/$1"
+    mkdir -p "$D"/{requests,cas,tmp,config,localca}
+    cp /etc/certmonger/certmonger.conf "$D/config/" 2> /dev/null
+    cat > "$D/steps.sh" << STEPS
+#!/bin/bash
+getcert add-scep-ca -c scepra -u '$URL'
+for i in \$(seq 1 80); do getcert list-cas -c scepra | grep -q 'certificate thumbprint' && break; sleep 0.25; done
+getcert request -c scepra -I req -k '$D/key.pem' -f '$D/cert.pem' -N 'CN=certmonger-$name,O=Interop' \
+    -L '$challenge' -w --wait-timeout=$TIMEOUT
+getcert list -i req
+STEPS
+    chmod +x "$D/steps.sh"
+    (cd "$D" && env CERTMONGER_REQUESTS_DIR="$D/requests" CERTMONGER_CAS_DIR="$D/cas" CERTMONGER_TMPDIR="$D/tmp" \
+        CERTMONGER_CONFIG_DIR="$D/config" CERTMONGER_LOCAL_CA_DIR="$D/localca" HOME="$D" \
+        timeout $((TIMEOUT + 30)) certmonger -L -P "$D/certmonger.sock" -n -d 1 -p "$D/certmonger.pid" \
+        -c "$D/steps.sh" > "$D/daemon.log" 2>&1)
+    rm -f "$D/certmonger.pid"
+}
+
+certmonger_request good "$(password)"
+verify_issued "certmonger daemon enrol (GET, AES-256, SHA-256)" "$C/good/cert.pem" "$C/good/key.pem"
+
+certmonger_request bad 0000000000000000
+if [ ! -s "$C/bad/cert.pem" ] && grep -aq "status: CA_REJECTED" "$C/bad/daemon.log"; then
+    pass "certmonger wrong password: CA_REJECTED"
+else fail "certmonger wrong password: $(grep -a 'status:' "$C/bad/daemon.log" | head -1)"; fi
+
+# --- the audit trail ------------------------------------------------------------
+issued=$(sqlite3 "$DB" "SELECT count(*) FROM audit_events WHERE decision = 'issued'")
+rejected=$(sqlite3 "$DB" "SELECT count(*) FROM audit_events WHERE decision = 'rejected' AND fail_info = 'badRequest'")
+certs=$(sqlite3 "$DB" "SELECT count(*) FROM issued_certs")
+if [ "$issued" = 2 ] && [ "$certs" = 2 ] && [ "$rejected" -ge 3 ]; then
+    pass "audit trail: $issued issued, $rejected refused with badRequest, $certs certificates stored"
+else fail "audit trail: issued=$issued rejected=$rejected certs=$certs"; fi
+
+finish

@@ -1,0 +1,21 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs the Debian 12 packages scep-ra needs to build (and, with --test,
+# to run its test suite against real SCEP clients). Skips apt when all are present.
+set -euo pipefail
+packages=(g++ cmake ninja-build pkg-config libssl-dev libcpp-httplib-dev libsqlite3-dev
+          libboost-program-options-dev doctest-dev openssl)
+if [ "${1:-}" = "--test" ]; then
+    # Real clients for the interop tests, and the tools the tests call.
+    packages+=(scep certmonger sqlite3 curl)
+fi
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2> /dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "installing: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
