@@ -25,6 +25,7 @@ po::options_description config_keys() {
         ("ra.encryption_key", po::value<std::string>()->default_value("private/ra-encryption.key"))
         ("ra.allow_single_des", po::value<int>()->default_value(0))
         ("ra.max_clock_skew_minutes", po::value<int>()->default_value(0))
+        ("server.pid_file", po::value<std::string>()->default_value("scep-ra.pid"))
         ("database.path", po::value<std::string>()->default_value("scep-ra.db"))
         ("ca.backend", po::value<std::string>()->default_value("local"))
         ("local_ca.cert", po::value<std::string>()->default_value("ca.pem"))
@@ -42,6 +43,11 @@ po::options_description config_keys() {
         ("password.PasswordLength", po::value<int>()->default_value(8))
         ("password.PasswordValidity", po::value<int>()->default_value(60))
         ("password.hmac_key", po::value<std::string>()->default_value("private/challenge-hmac.key"))
+        ("admin.listen", po::value<std::string>()->default_value(""))
+        ("admin.tls_cert", po::value<std::string>()->default_value(""))
+        ("admin.tls_key", po::value<std::string>()->default_value(""))
+        ("admin.on_scep_listener", po::value<int>()->default_value(0))
+        ("admin.utf16", po::value<int>()->default_value(0))
         ("templates.SignatureTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
         ("templates.EncryptionTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
         ("templates.GeneralPurposeTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"));
@@ -145,6 +151,7 @@ AppConfig load_config(const std::filesystem::path& file) {
     c.allow_single_des = check.flag("ra.allow_single_des");
     c.max_clock_skew_minutes = check.number("ra.max_clock_skew_minutes", 0, 525600);
     c.database = check.path("database.path", false);
+    c.pid_file = check.path("server.pid_file", false);
 
     c.backend = check.text("ca.backend");
     if (c.backend != "local") {
@@ -162,13 +169,30 @@ AppConfig load_config(const std::filesystem::path& file) {
 
     c.password.enforce_password = check.flag("password.EnforcePassword");
     c.password.use_single_password = check.flag("password.UseSinglePassword");
-    if (c.password.use_single_password) {
-        check.problem("password.UseSinglePassword", "= 1 (single password mode) is not available in this build");
-    }
     c.password.one_time.max_outstanding = check.number("password.PasswordMax", 1, 1000000);
     c.password.one_time.length_bytes = check.number("password.PasswordLength", 4, 64);
     c.password.one_time.validity = std::chrono::minutes(check.number("password.PasswordValidity", 1, 525600));
-    c.password.hmac_key_file = check.path("password.hmac_key", false);
+    c.hmac_key_file = check.path("password.hmac_key", false);
+
+    if (const std::string admin_listen = check.text("admin.listen"); !admin_listen.empty()) {
+        try {
+            c.admin.listen = http::parse_listen(admin_listen);
+            c.admin.listen->worker_threads = 4;
+            c.admin.listen->max_body_bytes = 64 * 1024;
+        } catch (const std::invalid_argument& e) {
+            check.problem("admin.listen", e.what());
+        }
+    }
+    const auto tls_cert = check.path("admin.tls_cert");
+    const auto tls_key = check.path("admin.tls_key");
+    if (tls_cert.empty() != tls_key.empty()) {
+        check.problem("admin.tls_cert", "and tls_key must be set together");
+    } else if (c.admin.listen) {
+        c.admin.listen->tls_cert = tls_cert;
+        c.admin.listen->tls_key = tls_key;
+    }
+    c.admin.on_scep_listener = check.flag("admin.on_scep_listener");
+    c.admin.utf16 = check.flag("admin.utf16");
 
     c.templates.signature = check.text("templates.SignatureTemplate");
     c.templates.encryption = check.text("templates.EncryptionTemplate");
@@ -177,11 +201,13 @@ AppConfig load_config(const std::filesystem::path& file) {
     return c;
 }
 
-std::string default_config_text(const std::string& listen) {
+std::string default_config_text(const std::string& listen, const std::string& admin_listen,
+                                const std::string& admin_tls_cert, const std::string& admin_tls_key) {
     std::ostringstream out;
     out << R"(# scep-ra configuration, written by `scep-ra init`.
 # Relative paths are relative to the directory of this file.
-# A changed value takes effect when `scep-ra serve` is restarted.
+# Changes to [password] take effect on `scep-ra reload` (or SIGHUP); all
+# others when `scep-ra serve` is restarted.
 
 [server]
 # Address and port of the SCEP listener (HOST:PORT, [IPv6]:PORT).
@@ -190,6 +216,8 @@ listen = )" << listen << R"(
 threads = 16
 # Largest PKIOperation POST body accepted, in bytes.
 max_body_bytes = 2097152
+# `serve` writes its process id here; `scep-ra reload` signals it.
+pid_file = scep-ra.pid
 
 [ra]
 # The RA's own certificates: signing (digitalSignature, signs every CertRep)
@@ -244,8 +272,24 @@ PasswordValidity = 60
 # Key of the keyed hash under which one-time passwords are stored (never in clear).
 hmac_key = private/challenge-hmac.key
 
+[admin]
+# The NDES admin page, /certsrv/mscep_admin/, where administrators (accounts
+# made with `scep-ra admin add NAME`) get one-time passwords. It has a
+# listener of its own (empty = none), served over HTTPS when tls_cert and
+# tls_key are set.
+listen = )" << admin_listen << R"(
+tls_cert = )" << admin_tls_cert << R"(
+tls_key = )" << admin_tls_key << R"(
+# 1 also serves the admin page on the SCEP listener (plain HTTP there unless
+# that listener is behind TLS): off by default.
+on_scep_listener = 0
+# 1 serves the page as UTF-16LE with a byte order mark, byte for byte like NDES.
+utf16 = 0
+
 [templates]
-# Certificate template (NDES) or profile name handed to the CA backend.
+# The certificate template (NDES) chosen by the key usage a request asks for:
+# digitalSignature only -> SignatureTemplate, keyEncipherment only ->
+# EncryptionTemplate, both or no keyUsage at all -> GeneralPurposeTemplate.
 SignatureTemplate = IPSECIntermediateOffline
 EncryptionTemplate = IPSECIntermediateOffline
 GeneralPurposeTemplate = IPSECIntermediateOffline

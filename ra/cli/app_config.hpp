@@ -7,24 +7,17 @@
 #include <string>
 
 #include "core/scep_service.hpp"
-#include "http/scep_http_server.hpp"
+#include "http/listener.hpp"
 #include "local/local_ca_backend.hpp"
 #include "store/challenge_store.hpp"
 
 namespace scepra::cli {
 
-/// The NDES password settings, under their NDES registry names.
-struct PasswordConfig {
-    bool enforce_password = true;      ///< EnforcePassword
-    bool use_single_password = false;  ///< UseSinglePassword
-    store::ChallengePolicy one_time;   ///< PasswordMax, PasswordLength, PasswordValidity
-    std::filesystem::path hmac_key_file;
-};
-
-struct TemplateConfig {
-    std::string signature = "IPSECIntermediateOffline";        ///< SignatureTemplate
-    std::string encryption = "IPSECIntermediateOffline";       ///< EncryptionTemplate
-    std::string general_purpose = "IPSECIntermediateOffline";  ///< GeneralPurposeTemplate
+/// The admin page listener.
+struct AdminConfig {
+    std::optional<http::ListenOptions> listen;  ///< a listener of its own; unset = none
+    bool on_scep_listener = false;              ///< also serve the page on the SCEP listener
+    bool utf16 = false;                         ///< serve the HTML as UTF-16LE like NDES
 };
 
 struct AppConfig {
@@ -34,10 +27,13 @@ struct AppConfig {
     bool allow_single_des = false;
     int max_clock_skew_minutes = 0;
     std::filesystem::path database;
+    std::filesystem::path pid_file;
     std::string backend = "local";
     backend::local::LocalCaConfig local_ca;
-    PasswordConfig password;
-    TemplateConfig templates;
+    core::PasswordSettings password;       ///< [password] NDES settings
+    std::filesystem::path hmac_key_file;  ///< [password] hmac_key
+    core::TemplateNames templates;         ///< [templates] NDES settings
+    AdminConfig admin;
 };
 
 /// Thrown for any problem with the configuration; the message names the file
@@ -52,6 +48,7 @@ public:
 AppConfig load_config(const std::filesystem::path& file);
 
 /// The commented configuration `scep-ra init` writes, with every key at its default.
-std::string default_config_text(const std::string& listen);
+std::string default_config_text(const std::string& listen, const std::string& admin_listen,
+                                const std::string& admin_tls_cert, const std::string& admin_tls_key);
 
 }  // namespace scepra::cli

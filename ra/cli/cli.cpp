@@ -17,7 +17,10 @@ constexpr const char* usage =
     "commands:\n"
     "  init      create an instance: config, local CA, RA certificates, database\n"
     "  serve     run the SCEP service\n"
-    "  password  manage enrollment challenge passwords (issue)\n"
+    "  password  enrollment challenge passwords: issue, list, revoke, set-single, mode\n"
+    "  admin     admin page accounts: add, remove, list\n"
+    "  audit     print the audit trail\n"
+    "  reload    apply changed [password] settings to the running server\n"
     "\n"
     "Run 'scep-ra COMMAND --help' for the options of a command.\n";
 }
@@ -41,6 +44,9 @@ int run(int argc, char** argv) {
         if (command == "init") return init_command(args);
         if (command == "serve") return serve_command(args);
         if (command == "password") return password_command(args);
+        if (command == "admin") return admin_command(args);
+        if (command == "audit") return audit_command(args);
+        if (command == "reload") return reload_command(args);
     } catch (const std::exception& e) {
         std::cerr << "scep-ra " << command << ": " << e.what() << "\n";
         return exit_failure;

@@ -12,6 +12,9 @@ using Args = std::vector<std::string>;  ///< the arguments after the subcommand 
 int init_command(const Args& args);
 int serve_command(const Args& args);
 int password_command(const Args& args);
+int admin_command(const Args& args);
+int audit_command(const Args& args);
+int reload_command(const Args& args);
 
 /// Exit statuses shared by the subcommands.
 inline constexpr int exit_ok = 0;

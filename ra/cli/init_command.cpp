@@ -9,7 +9,9 @@
 #include "cli/options.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/keys.hpp"
+#include "crypto/openssl_error.hpp"
 #include "local/ca_setup.hpp"
+#include "local/serial.hpp"
 #include "store/challenge_store.hpp"
 #include "store/database.hpp"
 
@@ -19,6 +21,39 @@ namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
 namespace {
+
+/// A TLS server certificate for the admin page listener, issued by the local
+/// CA, valid for localhost, the loopback addresses and this host's name.
+crypto::X509Ptr issue_admin_tls_certificate(X509& ca_cert, EVP_PKEY& ca_key, EVP_PKEY& key, const std::string& host,
+                                            int days) {
+    crypto::X509Ptr cert(X509_new());
+    crypto::check(cert != nullptr, "X509_new");
+    X509_set_version(cert.get(), X509_VERSION_3);
+    auto serial = backend::local::random_serial();
+    X509_set_serialNumber(cert.get(), serial.get());
+    auto subject = backend::local::parse_subject("CN=" + host + ",O=scep-ra admin");
+    X509_set_subject_name(cert.get(), subject.get());
+    X509_set_issuer_name(cert.get(), X509_get_subject_name(&ca_cert));
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -600);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400L * days);
+    if (ASN1_TIME_compare(X509_get0_notAfter(&ca_cert), X509_get0_notAfter(cert.get())) < 0) {
+        X509_set1_notAfter(cert.get(), X509_get0_notAfter(&ca_cert));
+    }
+    X509_set_pubkey(cert.get(), &key);
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, &ca_cert, cert.get(), nullptr, nullptr, 0);
+    backend::local::add_extension(*cert, ctx, NID_basic_constraints, "critical,CA:FALSE");
+    backend::local::add_extension(*cert, ctx, NID_key_usage, "critical,digitalSignature,keyEncipherment");
+    backend::local::add_extension(*cert, ctx, NID_ext_key_usage, "serverAuth");
+    backend::local::add_extension(*cert, ctx, NID_subject_alt_name,
+                                  "DNS:localhost,IP:127.0.0.1,IP:::1" + (host == "localhost" ? "" : ",DNS:" + host));
+    backend::local::add_extension(*cert, ctx, NID_subject_key_identifier, "hash");
+    backend::local::add_extension(*cert, ctx, NID_authority_key_identifier, "keyid:always");
+    auto md = backend::local::signing_digest(ca_key, "SHA256");
+    crypto::check(X509_sign(cert.get(), &ca_key, md.get()) > 0, "X509_sign");
+    return cert;
+}
+
 std::string host_name() {
     char buf[256] = {};
     if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
@@ -43,7 +78,9 @@ int init_command(const Args& args) {
          "RA encryption certificate subject")
         ("ca-validity-days", po::value<int>()->default_value(3650), "local CA validity")
         ("ra-validity-days", po::value<int>()->default_value(730), "RA certificates' validity")
-        ("listen", po::value<std::string>()->default_value("127.0.0.1:8080"), "listen address written to the config")
+        ("listen", po::value<std::string>()->default_value("127.0.0.1:8080"), "SCEP listen address written to the config")
+        ("admin-listen", po::value<std::string>()->default_value("127.0.0.1:8443"),
+         "admin page listen address (HTTPS with a certificate from the local CA); 'none' = no admin listener")
         ("force", po::bool_switch(), "replace an existing instance (new CA, new RA keys, empty database)");
     po::variables_map vm;
     if (auto stop = parse_options("init", "Creates DIR/scep-ra.conf, a local CA, the RA signing and encryption\n"
@@ -98,17 +135,36 @@ int init_command(const Args& args) {
         fs::remove(dir / "private/challenge-hmac.key");
     }
     store::ChallengeStore::load_or_create_key(dir / "private/challenge-hmac.key");
-    crypto::write_file(conf, default_config_text(vm["listen"].as<std::string>()), 0640, force);
+    std::string admin_listen = vm["admin-listen"].as<std::string>();
+    std::string admin_cert, admin_key;
+    if (admin_listen == "none") {
+        admin_listen.clear();
+    } else {
+        auto tls_key = crypto::generate_key(ra_spec);
+        auto tls_cert = issue_admin_tls_certificate(*ca_cert, *ca_key, *tls_key, host, ra_days);
+        crypto::save_key_file(dir / "private/admin-tls.key", *tls_key, force);
+        crypto::save_cert_file(dir / "admin-tls.pem", *tls_cert, force);
+        admin_cert = "admin-tls.pem";
+        admin_key = "private/admin-tls.key";
+    }
+    crypto::write_file(conf, default_config_text(vm["listen"].as<std::string>(), admin_listen, admin_cert, admin_key),
+                       0640, force);
 
     // Validate what we wrote exactly as `serve` will read it, then create the schema.
     AppConfig config = load_config(conf);
     store::Database::open(config.database, true);
+    fs::permissions(config.database, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read,
+                    fs::perm_options::replace);
 
     std::cout << "created scep-ra instance in " << dir.string() << "\n"
               << "  config:   " << conf.string() << "\n"
               << "  CA:       " << crypto::name_string(*X509_get_subject_name(ca_cert.get())) << "\n"
               << "  database: " << config.database.string() << "\n"
               << "run it with: scep-ra serve --config " << conf.string() << "\n";
+    if (!admin_listen.empty()) {
+        std::cout << "admin page: https://" << admin_listen << "/certsrv/mscep_admin/ (add an account with: "
+                  << "scep-ra admin add NAME --config " << conf.string() << ")\n";
+    }
     return exit_ok;
 }
 

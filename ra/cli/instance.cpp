@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Wiring: configuration -> store, backend, challenge mode, service.
+// Wiring: configuration -> stores, backend, password modes, service, sites.
 #include "cli/instance.hpp"
 
 #include "crypto/encoding.hpp"
@@ -21,36 +21,64 @@ core::RaIdentity load_identity(const AppConfig& c) {
     }
     return id;
 }
+
+/// Every template name the [templates] section can select, as a local CA
+/// profile with the [local_ca] settings, unless the config defines it.
+backend::local::LocalCaConfig local_ca_config(const AppConfig& c) {
+    backend::local::LocalCaConfig ca = c.local_ca;
+    for (const std::string& name : {c.templates.signature, c.templates.encryption, c.templates.general_purpose}) {
+        bool known = false;
+        for (const auto& p : ca.profiles) {
+            known = known || p.name == name;
+        }
+        if (!known) {
+            backend::local::CertificateProfile profile;
+            profile.name = name;
+            profile.validity_days = ca.validity_days;
+            profile.key_usage = ca.key_usage;
+            profile.extended_key_usage = ca.extended_key_usage;
+            profile.copy_san = ca.copy_san;
+            ca.profiles.push_back(profile);
+        }
+    }
+    return ca;
+}
 }  // namespace
 
-PasswordStoreHandle open_password_store(const AppConfig& config, const Clock& clock) {
-    PasswordStoreHandle h;
-    h.db = store::Database::open(config.database, false);
-    h.challenges = std::make_unique<store::ChallengeStore>(
-        *h.db, store::ChallengeStore::load_or_create_key(config.password.hmac_key_file), clock);
-    return h;
+Stores open_stores(const AppConfig& config, const Clock& clock) {
+    Stores s;
+    s.db = store::Database::open(config.database, false);
+    s.challenges = std::make_unique<store::ChallengeStore>(
+        *s.db, store::ChallengeStore::load_or_create_key(config.hmac_key_file), clock);
+    s.single_password = std::make_unique<store::SinglePasswordStore>(*s.db, clock);
+    s.admins = std::make_unique<store::AdminStore>(*s.db, clock);
+    s.audit = std::make_unique<store::AuditLog>(*s.db, clock);
+    return s;
 }
 
 Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(config)) {
     core::RaIdentity identity = load_identity(m_config);
-    auto handle = open_password_store(m_config, clock);
-    m_db = std::move(handle.db);
-    m_challenges = std::move(handle.challenges);
-    m_audit = std::make_unique<store::AuditLog>(*m_db, clock);
-    m_backend = std::make_unique<backend::local::LocalCaBackend>(m_config.local_ca, *m_db, clock);
-    if (m_config.password.enforce_password) {
-        m_verifier = std::make_unique<core::OneTimeChallengeVerifier>(*m_challenges);
-    } else {
-        m_verifier = std::make_unique<core::NoChallengeVerifier>();
-    }
+    m_stores = open_stores(m_config, clock);
+    m_backend = std::make_unique<backend::local::LocalCaBackend>(local_ca_config(m_config), *m_stores.db, clock);
+    m_modes = std::make_unique<core::PasswordModes>(m_config.password, *m_stores.challenges,
+                                                    *m_stores.single_password);
     core::ServiceOptions options;
     options.ciphers.allow_single_des = m_config.allow_single_des;
     if (m_config.max_clock_skew_minutes > 0) {
         options.max_clock_skew = std::chrono::minutes(m_config.max_clock_skew_minutes);
     }
-    options.template_name = m_config.templates.general_purpose;
-    m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity), *m_backend, *m_verifier,
-                                                    *m_audit, clock);
+    options.templates = m_config.templates;
+    m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity), *m_backend, *m_modes,
+                                                    *m_stores.audit, clock);
+    m_scep_site = std::make_unique<http::ScepSite>(*m_service);
+    auto chain = m_backend->ca_chain();
+    m_admin_site = std::make_unique<http::AdminSite>(http::AdminSiteOptions{m_config.admin.utf16}, *m_stores.admins,
+                                                     *m_stores.challenges, *m_modes, *chain.front());
+}
+
+void Instance::reload(const AppConfig& fresh) {
+    m_modes->apply(fresh.password);
+    m_config.password = fresh.password;
 }
 
 }  // namespace scepra::cli

@@ -7,12 +7,27 @@
 #include "cli/app_config.hpp"
 #include "core/challenge_verifier.hpp"
 #include "core/scep_service.hpp"
+#include "http/admin_site.hpp"
+#include "http/scep_site.hpp"
 #include "local/local_ca_backend.hpp"
+#include "store/admin_store.hpp"
 #include "store/audit_log.hpp"
 #include "store/challenge_store.hpp"
 #include "store/database.hpp"
+#include "store/single_password_store.hpp"
 
 namespace scepra::cli {
+
+/// The stores every subcommand may need, on the instance database.
+struct Stores {
+    std::unique_ptr<store::Database> db;
+    std::unique_ptr<store::ChallengeStore> challenges;
+    std::unique_ptr<store::SinglePasswordStore> single_password;
+    std::unique_ptr<store::AdminStore> admins;
+    std::unique_ptr<store::AuditLog> audit;
+};
+/// Opens the database of an initialised instance (it must exist).
+Stores open_stores(const AppConfig& config, const Clock& clock);
 
 /// The parts of a serving instance, wired in dependency order (members are
 /// destroyed in reverse, so the service goes before what it uses).
@@ -21,25 +36,27 @@ public:
     Instance(AppConfig config, const Clock& clock);
 
     const AppConfig& config() const { return m_config; }
-    store::Database& database() { return *m_db; }
-    store::ChallengeStore& challenges() { return *m_challenges; }
+    store::Database& database() { return *m_stores.db; }
+    store::ChallengeStore& challenges() { return *m_stores.challenges; }
+    store::SinglePasswordStore& single_password() { return *m_stores.single_password; }
+    store::AdminStore& admins() { return *m_stores.admins; }
+    core::PasswordModes& password_modes() { return *m_modes; }
     core::ScepService& service() { return *m_service; }
+    http::ScepSite& scep_site() { return *m_scep_site; }
+    http::AdminSite& admin_site() { return *m_admin_site; }
+
+    /// Applies what can change without a restart (the [password] settings)
+    /// from a freshly loaded configuration.
+    void reload(const AppConfig& fresh);
 
 private:
     AppConfig m_config;
-    std::unique_ptr<store::Database> m_db;
-    std::unique_ptr<store::ChallengeStore> m_challenges;
-    std::unique_ptr<store::AuditLog> m_audit;
+    Stores m_stores;
     std::unique_ptr<backend::CaBackend> m_backend;
-    std::unique_ptr<core::ChallengeVerifier> m_verifier;
+    std::unique_ptr<core::PasswordModes> m_modes;
     std::unique_ptr<core::ScepService> m_service;
+    std::unique_ptr<http::ScepSite> m_scep_site;
+    std::unique_ptr<http::AdminSite> m_admin_site;
 };
-
-/// Just the database and the one-time password store, for the CLI's password commands.
-struct PasswordStoreHandle {
-    std::unique_ptr<store::Database> db;
-    std::unique_ptr<store::ChallengeStore> challenges;
-};
-PasswordStoreHandle open_password_store(const AppConfig& config, const Clock& clock);
 
 }  // namespace scepra::cli

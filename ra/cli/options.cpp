@@ -7,10 +7,16 @@ namespace scepra::cli {
 namespace po = boost::program_options;
 
 std::optional<int> parse_options(const std::string& command, const std::string& summary,
-                                 po::options_description& desc, const Args& args, po::variables_map& vm) {
+                                 po::options_description& desc, const Args& args, po::variables_map& vm,
+                                 const po::positional_options_description* positional) {
     desc.add_options()("help,h", "show this help");
     try {
-        po::store(po::command_line_parser(args).options(desc).run(), vm);
+        po::command_line_parser parser(args);
+        parser.options(desc);
+        if (positional) {
+            parser.positional(*positional);
+        }
+        po::store(parser.run(), vm);
         if (vm.count("help")) {
             std::cout << "usage: scep-ra " << command << " [OPTIONS]\n\n" << summary << "\n\n" << desc;
             return exit_ok;

@@ -11,10 +11,11 @@
 
 namespace scepra::cli {
 
-/// Parses args against desc (adding --help). Returns the exit status to
+/// Parses args against desc (adding --help), with optional positional arguments. Returns the exit status to
 /// stop with (help shown, or a usage error printed), or nullopt to go on.
 std::optional<int> parse_options(const std::string& command, const std::string& summary,
                                  boost::program_options::options_description& desc, const Args& args,
-                                 boost::program_options::variables_map& vm);
+                                 boost::program_options::variables_map& vm,
+                                 const boost::program_options::positional_options_description* positional = nullptr);
 
 }  // namespace scepra::cli

@@ -1,29 +1,52 @@
 // SPDX-License-Identifier: Apache-2.0
-// `scep-ra serve`: runs the SCEP listener until SIGINT or SIGTERM.
+// `scep-ra serve`: runs the SCEP listener (and the admin page listener) until
+// SIGINT or SIGTERM; SIGHUP reloads the password settings.
 #include <signal.h>
+#include <unistd.h>
 
-#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "cli/instance.hpp"
 #include "cli/options.hpp"
 #include "crypto/encoding.hpp"
-#include "http/scep_http_server.hpp"
+#include "http/listener.hpp"
 
 namespace scepra::cli {
 
 namespace po = boost::program_options;
+
+namespace {
+std::string url_host(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
+
+/// SIGHUP: re-read the file; apply it if valid, keep the running settings if not.
+void reload(Instance& instance, const std::filesystem::path& file) {
+    try {
+        AppConfig fresh = load_config(file);
+        instance.reload(fresh);
+        std::cerr << "scep-ra reloaded " << file.string() << ": passwords "
+                  << (!fresh.password.enforce_password    ? "not required"
+                      : fresh.password.use_single_password ? "single"
+                                                           : "one-time")
+                  << std::endl;
+    } catch (const std::exception& e) {
+        std::cerr << "scep-ra reload refused, running settings kept: " << e.what() << std::endl;
+    }
+}
+}  // namespace
 
 int serve_command(const Args& args) {
     po::options_description desc("options");
     desc.add_options()
         ("config", po::value<std::string>()->required(), "instance configuration file (scep-ra.conf)")
         ("listen", po::value<std::string>(), "HOST:PORT to listen on, overriding [server] listen (port 0 = any free port)")
-        ("port-file", po::value<std::string>(), "write the port actually bound to this file (for scripts and tests)");
+        ("port-file", po::value<std::string>(), "write the SCEP port actually bound to this file")
+        ("admin-listen", po::value<std::string>(), "HOST:PORT of the admin page listener, overriding [admin] listen")
+        ("admin-port-file", po::value<std::string>(), "write the admin port actually bound to this file");
     po::variables_map vm;
-    if (auto stop = parse_options("serve", "Serves SCEP on /certsrv/mscep/mscep.dll (and the other NDES paths).", desc,
-                                  args, vm)) {
+    if (auto stop = parse_options("serve", "Serves SCEP on /certsrv/mscep/mscep.dll (and the other NDES paths) and\n"
+                                           "the admin page /certsrv/mscep_admin/ on its own listener.",
+                                  desc, args, vm)) {
         return *stop;
     }
 
@@ -32,6 +55,7 @@ int serve_command(const Args& args) {
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     AppConfig config = load_config(vm["config"].as<std::string>());
@@ -40,28 +64,77 @@ int serve_command(const Args& args) {
         config.listen.host = override_listen.host;
         config.listen.port = override_listen.port;
     }
+    if (vm.count("admin-listen")) {
+        auto admin = http::parse_listen(vm["admin-listen"].as<std::string>());
+        if (config.admin.listen) {
+            config.admin.listen->host = admin.host;
+            config.admin.listen->port = admin.port;
+        } else {
+            config.admin.listen = admin;
+        }
+    }
     SystemClock clock;
     Instance instance(config, clock);
-    http::ScepHttpServer server(instance.service(), config.listen, std::cerr);
-    const int port = server.bind();
+
+    std::vector<http::Site*> scep_sites{&instance.scep_site()};
+    if (config.admin.on_scep_listener) {
+        scep_sites.push_back(&instance.admin_site());
+    }
+    http::Listener scep(config.listen, scep_sites, std::cerr);
+    const int port = scep.bind();
+    std::unique_ptr<http::Listener> admin;
+    int admin_port = 0;
+    if (config.admin.listen) {
+        admin = std::make_unique<http::Listener>(*config.admin.listen, std::vector<http::Site*>{&instance.admin_site()},
+                                                 std::cerr);
+        admin_port = admin->bind();
+    }
+    crypto::write_file(config.pid_file, std::to_string(::getpid()) + "\n", 0644, true);
     if (vm.count("port-file")) {
         crypto::write_file(vm["port-file"].as<std::string>(), std::to_string(port) + "\n", 0644, true);
     }
-    const std::string host = config.listen.host.find(':') != std::string::npos ? "[" + config.listen.host + "]"
-                                                                                : config.listen.host;
-    std::cerr << "scep-ra serving http://" << host << ":" << port << "/certsrv/mscep/mscep.dll"
+    if (admin && vm.count("admin-port-file")) {
+        crypto::write_file(vm["admin-port-file"].as<std::string>(), std::to_string(admin_port) + "\n", 0644, true);
+    }
+    std::cerr << "scep-ra serving http://" << url_host(config.listen.host) << ":" << port << "/certsrv/mscep/mscep.dll"
               << " (CA backend: local, passwords: "
-              << (config.password.enforce_password ? "one-time" : "none required") << ")" << std::endl;
+              << (!config.password.enforce_password    ? "not required"
+                  : config.password.use_single_password ? "single"
+                                                        : "one-time")
+              << ")" << std::endl;
+    if (admin) {
+        std::cerr << "scep-ra admin page at " << (admin->tls() ? "https://" : "http://")
+                  << url_host(config.admin.listen->host) << ":" << admin_port << "/certsrv/mscep_admin/" << std::endl;
+    }
 
-    std::thread signal_waiter([&server, signals] {
-        int sig = 0;
-        sigwait(&signals, &sig);
-        server.stop();
+    std::thread admin_thread;
+    if (admin) {
+        admin_thread = std::thread([&admin] { admin->run(); });
+    }
+    std::thread signal_waiter([&] {
+        for (;;) {
+            int sig = 0;
+            sigwait(&signals, &sig);
+            if (sig == SIGHUP) {
+                reload(instance, config.file);
+                continue;
+            }
+            scep.stop();
+            if (admin) {
+                admin->stop();
+            }
+            return;
+        }
     });
-    const bool ok = server.run();
+    const bool ok = scep.run();
+    if (admin) {
+        admin->stop();
+        admin_thread.join();
+    }
     // Wake the signal thread if the server ended on its own.
     pthread_kill(signal_waiter.native_handle(), SIGTERM);
     signal_waiter.join();
+    std::filesystem::remove(config.pid_file);
     std::cerr << "scep-ra stopped" << std::endl;
     return ok ? exit_ok : exit_failure;
 }

@@ -1,44 +1,76 @@
 // SPDX-License-Identifier: Apache-2.0
-// Decides whether a PKCSReq's challengePassword authorises it. One
-// implementation per NDES password mode.
+// Decides whether a PKCSReq's challengePassword authorises it, in the NDES
+// password mode the configuration selects (reloadable while serving).
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
+#include "scep/csr.hpp"
 #include "store/challenge_store.hpp"
+#include "store/single_password_store.hpp"
 
 namespace scepra::core {
 
+/// The [password] settings under their NDES names.
+struct PasswordSettings {
+    bool enforce_password = true;      ///< EnforcePassword
+    bool use_single_password = false;  ///< UseSinglePassword
+    store::ChallengePolicy one_time;   ///< PasswordMax, PasswordLength, PasswordValidity
+};
+
+/// What the verifier looks at in a request.
+struct ChallengeRequest {
+    const scep::Csr& csr;
+    const std::string& template_name;
+    const std::string& transaction_id;
+};
+
 struct ChallengeVerdict {
     bool accepted = false;
-    std::string reason;                         ///< for the client's failInfoText when refused; never a secret
-    std::optional<std::int64_t> challenge_id;   ///< the one-time password used, for the audit trail
-    bool unauthenticated = false;               ///< accepted without any password (EnforcePassword = 0)
+    std::string reason;                        ///< for the client's failInfoText when refused; never a secret
+    std::optional<std::int64_t> challenge_id;  ///< the one-time password used, for the audit trail
+    std::string note;                          ///< for the audit trail when accepted (e.g. unauthenticated)
 };
 
 class ChallengeVerifier {
 public:
     virtual ~ChallengeVerifier() = default;
-    /// Checks (and, for one-time passwords, uses up) the password.
-    virtual ChallengeVerdict verify(const std::optional<std::string>& password, const std::string& transaction_id) = 0;
+    /// Checks (and, for one-time passwords, uses up) the request's password.
+    virtual ChallengeVerdict verify(const ChallengeRequest& request) = 0;
 };
 
-/// EnforcePassword = 0: every request passes and is marked unauthenticated.
-class NoChallengeVerifier final : public ChallengeVerifier {
+/// The three NDES modes: none (EnforcePassword = 0), one reusable password
+/// (UseSinglePassword = 1), or one-time passwords (the default).
+class PasswordModes final : public ChallengeVerifier {
 public:
-    ChallengeVerdict verify(const std::optional<std::string>& password, const std::string& transaction_id) override;
-};
+    PasswordModes(PasswordSettings settings, store::ChallengeStore& one_time, store::SinglePasswordStore& single);
 
-/// NDES default: one-time passwords from the ChallengeStore.
-class OneTimeChallengeVerifier final : public ChallengeVerifier {
-public:
-    explicit OneTimeChallengeVerifier(store::ChallengeStore& store) : m_store(store) {}
-    ChallengeVerdict verify(const std::optional<std::string>& password, const std::string& transaction_id) override;
+    ChallengeVerdict verify(const ChallengeRequest& request) override;
+
+    /// Switches to new settings (SIGHUP / `scep-ra reload`); requests already
+    /// being verified finish under the old ones.
+    void apply(const PasswordSettings& settings);
+    PasswordSettings settings() const;
 
 private:
-    store::ChallengeStore& m_store;
+    ChallengeVerdict verify_one_time(const ChallengeRequest& request, const std::string& password);
+
+    mutable std::mutex m_mutex;
+    PasswordSettings m_settings;
+    store::ChallengeStore& m_one_time;
+    store::SinglePasswordStore& m_single;
 };
+
+/// A one-time password's binding against the request: nullopt when it
+/// matches, else why not. The subject glob ('*' and '?', case-insensitive)
+/// is matched against every CN and every DNS and email subjectAltName.
+std::optional<std::string> binding_mismatch(const store::ChallengeBinding& binding, const ChallengeRequest& request);
+
+/// Case-insensitive glob with '*' (any run) and '?' (one character).
+bool glob_match(std::string_view pattern, std::string_view text);
 
 }  // namespace scepra::core

@@ -150,17 +150,18 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
         if (!csr.signature_valid) {
             throw scep::ScepFailure(scep::FailInfo::bad_message_check, "the PKCS#10 signature does not verify");
         }
-        ChallengeVerdict verdict = m_challenges.verify(csr.challenge_password, msg.attrs.transaction_id);
+        const std::string template_name = select_template(*csr.req, m_options.templates);
+        ChallengeVerdict verdict = m_challenges.verify({csr, template_name, msg.attrs.transaction_id});
         event.challenge_id = verdict.challenge_id;
         if (!verdict.accepted) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, verdict.reason);
         }
-        if (verdict.unauthenticated) {
-            event.detail = "unauthenticated: EnforcePassword is 0";
+        if (!verdict.note.empty()) {
+            event.detail = verdict.note;
         }
 
-        backend::SubmitResult result = m_backend.submit(
-            {msg.attrs.transaction_id, csr.der, m_options.template_name, request.peer});
+        backend::SubmitResult result =
+            m_backend.submit({msg.attrs.transaction_id, csr.der, template_name, request.peer});
         switch (result.disposition) {
             case backend::Disposition::issued: {
                 std::vector<X509*> certs{result.certificate.get()};

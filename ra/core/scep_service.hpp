@@ -11,6 +11,7 @@
 #include "api/ca_backend.hpp"
 #include "common/clock.hpp"
 #include "core/challenge_verifier.hpp"
+#include "core/template_selection.hpp"
 #include "scep/envelope.hpp"
 #include "store/audit_log.hpp"
 
@@ -29,8 +30,8 @@ struct ServiceOptions {
     /// Largest accepted difference between a request's signingTime and our
     /// clock; unset = not checked (devices often enrol before they have NTP).
     std::optional<std::chrono::seconds> max_clock_skew;
-    /// Template passed to the backend (NDES GeneralPurposeTemplate).
-    std::string template_name;
+    /// Templates chosen by the CSR's key usage and passed to the backend.
+    TemplateNames templates;
 };
 
 struct ScepRequest {

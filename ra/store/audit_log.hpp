@@ -28,6 +28,15 @@ struct AuditRow : AuditEvent {
     std::string at;  // sql_time() text, UTC
 };
 
+/// Filters of `scep-ra audit`; every set field must match.
+struct AuditFilter {
+    std::optional<std::string> since, until;     ///< 'YYYY-MM-DD[ HH:MM:SS]' UTC, inclusive / exclusive
+    std::optional<std::string> subject;          ///< substring of the subject DN
+    std::optional<std::string> transaction_id;
+    std::optional<std::string> decision;         ///< issued | pending | rejected | error
+    int limit = 1000;
+};
+
 class AuditLog final {
 public:
     AuditLog(Database& db, const Clock& clock);
@@ -41,6 +50,9 @@ public:
 
     /// All rows for a SCEP transactionID, oldest first.
     std::vector<AuditRow> by_transaction(const std::string& txid);
+
+    /// Rows matching the filter, oldest first (the newest `limit` of them).
+    std::vector<AuditRow> query(const AuditFilter& filter);
 
 private:
     Database& m_db;

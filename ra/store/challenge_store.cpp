@@ -45,6 +45,13 @@ int count_outstanding(Database& db, const std::string& now_text) {
 // Expired unused passwords are deleted, except those an audit event points to
 // (kept so the audit trail and its foreign key stay intact).
 int purge(Database& db, const std::string& now_text) {
+    // The lifecycle trail keeps the fact after the row is gone.
+    auto trail = db.prepare(
+        "INSERT INTO password_events (at, challenge_id, event) SELECT ?1, id, 'expired' FROM challenges "
+        "WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at <= ?1 "
+        "AND NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.challenge_id = challenges.id)");
+    trail.bind(1, now_text);
+    trail.run();
     auto st = db.prepare(
         "DELETE FROM challenges WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at <= ?1 "
         "AND NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.challenge_id = challenges.id)");
@@ -63,16 +70,30 @@ struct Row {
     std::int64_t id;
     bool used;
     bool revoked;
+    bool expired;
+    ChallengeBinding binding;
 };
 
-std::optional<Row> find_row(Database& db, const Bytes& hash) {
-    auto st =
-        db.prepare("SELECT id, used_at IS NOT NULL, revoked_at IS NOT NULL FROM challenges WHERE hash = ?1");
-    st.bind(1, hash);
+std::optional<Row> find_row(Database& db, const Bytes& hash, const std::string& now_text) {
+    auto st = db.prepare(
+        "SELECT id, used_at IS NOT NULL, revoked_at IS NOT NULL, expires_at <= ?2, expected_subject, template "
+        "FROM challenges WHERE hash = ?1");
+    st.bind(1, hash).bind(2, now_text);
     if (!st.step()) {
         return std::nullopt;
     }
-    return Row{st.column_int(0), st.column_int(1) != 0, st.column_int(2) != 0};
+    return Row{st.column_int(0), st.column_int(1) != 0, st.column_int(2) != 0, st.column_int(3) != 0,
+               ChallengeBinding{st.column_optional_text(4), st.column_optional_text(5), std::nullopt}};
+}
+
+void record_event(Database& db, const std::string& at, std::optional<std::int64_t> challenge_id,
+                  const char* event, const std::optional<std::string>& actor, const std::optional<std::string>& peer,
+                  const std::optional<std::string>& transaction_id) {
+    auto st = db.prepare(
+        "INSERT INTO password_events (at, challenge_id, event, actor, peer, transaction_id) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    st.bind(1, at).bind(2, challenge_id).bind(3, event).bind(4, actor).bind(5, peer).bind(6, transaction_id);
+    st.run();
 }
 
 void validate(const ChallengePolicy& policy) {
@@ -184,10 +205,13 @@ Bytes ChallengeStore::hash_password(std::string_view normalised) const {
 }
 
 IssuedChallenge ChallengeStore::issue(const ChallengePolicy& policy, const std::string& issued_by,
-                                      const std::optional<std::string>& issued_from) {
+                                      const std::optional<std::string>& issued_from, const ChallengeBinding& binding) {
     validate(policy);
+    if (binding.validity && *binding.validity <= std::chrono::minutes::zero()) {
+        throw std::invalid_argument("challenge validity must be positive");
+    }
     const TimePoint now = std::chrono::floor<std::chrono::seconds>(m_clock.now());
-    const TimePoint expires = now + policy.validity;
+    const TimePoint expires = now + binding.validity.value_or(policy.validity);
     const std::string now_text = sql_time(now);
     const std::string expires_text = sql_time(expires);
 
@@ -207,11 +231,14 @@ IssuedChallenge ChallengeStore::issue(const ChallengePolicy& policy, const std::
                 continue;
             }
             auto st = db.prepare(
-                "INSERT INTO challenges (hash, created_at, expires_at, issued_by, issued_from) "
-                "VALUES (?1, ?2, ?3, ?4, ?5)");
+                "INSERT INTO challenges (hash, created_at, expires_at, issued_by, issued_from, expected_subject, "
+                "template) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
             st.bind(1, hash).bind(2, now_text).bind(3, expires_text).bind(4, issued_by).bind(5, issued_from);
+            st.bind(6, binding.expected_subject).bind(7, binding.template_name);
             st.run();
-            return IssuedChallenge{db.last_insert_rowid(), std::move(password), expires};
+            const std::int64_t id = db.last_insert_rowid();
+            record_event(db, now_text, id, "issued", issued_by, issued_from, std::nullopt);
+            return IssuedChallenge{id, std::move(password), expires};
         }
         throw std::runtime_error(
             "cannot generate an unused challenge password; increase the password length");
@@ -222,13 +249,20 @@ IssuedChallenge ChallengeStore::issue(const ChallengePolicy& policy, const std::
     return std::move(*issued);
 }
 
-ChallengeOutcome ChallengeStore::consume(std::string_view password, const std::string& transaction_id) {
+ChallengeOutcome ChallengeStore::consume(std::string_view password, const std::string& transaction_id,
+                                         const BindingCheck& check) {
     const Bytes hash = hash_password(normalise(password));
     const std::string now_text = sql_time(m_clock.now());
     return m_db.write([&](Database& db) {
-        const auto row = find_row(db, hash);
+        const auto row = find_row(db, hash, now_text);
         if (!row) {
-            return ChallengeOutcome{ChallengeCheck::unknown, std::nullopt};
+            return ChallengeOutcome{ChallengeCheck::unknown, std::nullopt, {}};
+        }
+        // A usable password that the request does not match stays unused.
+        if (check && !row->used && !row->revoked && !row->expired) {
+            if (auto why = check(row->binding)) {
+                return ChallengeOutcome{ChallengeCheck::binding_mismatch, row->id, *why};
+            }
         }
         // The conditional UPDATE is the single point of truth: only the
         // caller whose UPDATE changes the row has used the password.
@@ -238,15 +272,51 @@ ChallengeOutcome ChallengeStore::consume(std::string_view password, const std::s
         take.bind(1, row->id).bind(2, now_text).bind(3, transaction_id);
         take.run();
         if (db.changes() == 1) {
-            return ChallengeOutcome{ChallengeCheck::accepted, row->id};
+            record_event(db, now_text, row->id, "used", std::nullopt, std::nullopt, transaction_id);
+            return ChallengeOutcome{ChallengeCheck::accepted, row->id, {}};
         }
         if (row->used) {
-            return ChallengeOutcome{ChallengeCheck::already_used, row->id};
+            return ChallengeOutcome{ChallengeCheck::already_used, row->id, {}};
         }
         if (row->revoked) {
-            return ChallengeOutcome{ChallengeCheck::revoked, row->id};
+            return ChallengeOutcome{ChallengeCheck::revoked, row->id, {}};
         }
-        return ChallengeOutcome{ChallengeCheck::expired, row->id};
+        return ChallengeOutcome{ChallengeCheck::expired, row->id, {}};
+    });
+}
+
+std::vector<ChallengeInfo> ChallengeStore::list() {
+    const std::string now_text = sql_time(m_clock.now());
+    return m_db.read([&](Database& db) {
+        auto st = db.prepare(
+            "SELECT id, CASE WHEN used_at IS NOT NULL THEN 'used' WHEN revoked_at IS NOT NULL THEN 'revoked' "
+            "WHEN expires_at <= ?1 THEN 'expired' ELSE 'outstanding' END, created_at, expires_at, issued_by, "
+            "issued_from, used_at, used_by_transaction, revoked_at, expected_subject, template "
+            "FROM challenges ORDER BY id DESC");
+        st.bind(1, now_text);
+        std::vector<ChallengeInfo> out;
+        while (st.step()) {
+            out.push_back({st.column_int(0), st.column_text(1), st.column_text(2), st.column_text(3),
+                           st.column_text(4), st.column_optional_text(5), st.column_optional_text(6),
+                           st.column_optional_text(7), st.column_optional_text(8), st.column_optional_text(9),
+                           st.column_optional_text(10)});
+        }
+        return out;
+    });
+}
+
+bool ChallengeStore::revoke(std::int64_t id, const std::string& actor) {
+    const std::string now_text = sql_time(m_clock.now());
+    return m_db.write([&](Database& db) {
+        auto st = db.prepare(
+            "UPDATE challenges SET revoked_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL");
+        st.bind(1, id).bind(2, now_text);
+        st.run();
+        if (db.changes() != 1) {
+            return false;
+        }
+        record_event(db, now_text, id, "revoked", actor, std::nullopt, std::nullopt);
+        return true;
     });
 }
 

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <vector>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -22,17 +24,37 @@ struct ChallengePolicy {
     std::chrono::minutes validity{60};  // NDES PasswordValidity
 };
 
+/// Optional conditions fixed when a password is issued (beyond NDES).
+struct ChallengeBinding {
+    std::optional<std::string> expected_subject;  ///< glob on the CN or a DNS/email SAN, e.g. "router-*"
+    std::optional<std::string> template_name;     ///< the template the request must select
+    std::optional<std::chrono::minutes> validity; ///< instead of the policy's PasswordValidity
+};
+
 struct IssuedChallenge {
     std::int64_t id;
     std::string password;
     TimePoint expires_at;  // whole seconds, as stored
 };
 
-enum class ChallengeCheck { accepted, unknown, already_used, expired, revoked };
+enum class ChallengeCheck { accepted, unknown, already_used, expired, revoked, binding_mismatch };
 
 struct ChallengeOutcome {
     ChallengeCheck result;
     std::optional<std::int64_t> id;  // the matching row, when there is one
+    std::string mismatch;            // why the binding refused the request
+};
+
+/// Checks a request against a password's binding; returns why it does not
+/// match, or nullopt when it does.
+using BindingCheck = std::function<std::optional<std::string>(const ChallengeBinding&)>;
+
+/// A challenge password as `password list` shows it: never the secret.
+struct ChallengeInfo {
+    std::int64_t id = 0;
+    std::string state;  ///< outstanding | used | expired | revoked
+    std::string created_at, expires_at, issued_by;
+    std::optional<std::string> issued_from, used_at, used_by_transaction, revoked_at, expected_subject, template_name;
 };
 
 /// Thrown by issue() when PasswordMax passwords are already outstanding.
@@ -52,11 +74,20 @@ public:
     /// Purges expired unused passwords, then issues a new one unless
     /// policy.max_outstanding are still outstanding (ChallengeCacheFull).
     IssuedChallenge issue(const ChallengePolicy& policy, const std::string& issued_by,
-                          const std::optional<std::string>& issued_from);
+                          const std::optional<std::string>& issued_from, const ChallengeBinding& binding = {});
 
     /// Uses up the password (hex, any case) for transaction_id; exactly one
     /// caller ever gets `accepted` for a given password.
-    ChallengeOutcome consume(std::string_view password, const std::string& transaction_id);
+    /// With a binding check, a bound password that does not match is left
+    /// unused and reported as binding_mismatch.
+    ChallengeOutcome consume(std::string_view password, const std::string& transaction_id,
+                             const BindingCheck& check = {});
+
+    /// All passwords still in the store (expired unused ones until purged), newest first.
+    std::vector<ChallengeInfo> list();
+
+    /// Revokes an unused password; false when there is no such unused, unrevoked password.
+    bool revoke(std::int64_t id, const std::string& actor);
 
     /// Unused, unrevoked, unexpired passwords.
     int outstanding();

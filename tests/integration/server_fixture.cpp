@@ -15,9 +15,10 @@ namespace scepra::test {
 
 ServerFixture::ServerFixture(const std::function<void(std::string&)>& edit_config) {
     const std::string dir = m_dir.path() + "/instance";
+    m_instance_dir = dir;
     std::ostringstream quiet;
     auto* old = std::cout.rdbuf(quiet.rdbuf());
-    int rc = cli::init_command({"--dir", dir});
+    int rc = cli::init_command({"--dir", dir, "--admin-listen", "127.0.0.1:0"});
     std::cout.rdbuf(old);
     if (rc != 0) throw std::runtime_error("scep-ra init failed");
     const std::string conf = dir + "/scep-ra.conf";
@@ -31,9 +32,19 @@ ServerFixture::ServerFixture(const std::function<void(std::string&)>& edit_confi
     config.listen.port = 0;
     config.listen.worker_threads = 8;
     m_instance = std::make_unique<cli::Instance>(config, m_clock);
-    m_server = std::make_unique<http::ScepHttpServer>(m_instance->service(), config.listen, m_log);
+    std::vector<http::Site*> sites{&m_instance->scep_site()};
+    if (config.admin.on_scep_listener) {
+        sites.push_back(&m_instance->admin_site());
+    }
+    m_server = std::make_unique<http::Listener>(config.listen, sites, m_log);
     m_port = m_server->bind();
     m_thread = std::thread([this] { m_server->run(); });
+    if (config.admin.listen) {
+        m_admin = std::make_unique<http::Listener>(*config.admin.listen, std::vector<http::Site*>{&m_instance->admin_site()},
+                                                   m_log);
+        m_admin_port = m_admin->bind();
+        m_admin_thread = std::thread([this] { m_admin->run(); });
+    }
     m_ra_signing = crypto::load_cert_file(config.signing_cert);
     m_ra_encryption = crypto::load_cert_file(config.encryption_cert);
     m_ca = crypto::load_cert_file(config.local_ca.cert_file);
@@ -42,6 +53,24 @@ ServerFixture::ServerFixture(const std::function<void(std::string&)>& edit_confi
 ServerFixture::~ServerFixture() {
     m_server->stop();
     if (m_thread.joinable()) m_thread.join();
+    if (m_admin) {
+        m_admin->stop();
+        if (m_admin_thread.joinable()) m_admin_thread.join();
+    }
+}
+
+std::unique_ptr<httplib::SSLClient> ServerFixture::admin_client() const {
+    auto c = std::make_unique<httplib::SSLClient>("127.0.0.1", m_admin_port);
+    c->set_ca_cert_path(config().local_ca.cert_file.c_str());
+    c->enable_server_certificate_verification(true);
+    c->set_read_timeout(30, 0);
+    return c;
+}
+
+std::string ServerFixture::add_admin(const std::string& name) {
+    const std::string password = "admin-password-" + name + "-0123";
+    m_instance->admins().add(name, password);
+    return password;
 }
 
 httplib::Client ServerFixture::client() const {

@@ -11,11 +11,21 @@
 #include <thread>
 
 #include "cli/instance.hpp"
-#include "http/scep_http_server.hpp"
+#include "http/listener.hpp"
 #include "scep/client.hpp"
 #include "support/test_pki.hpp"
 
 namespace scepra::test {
+
+/// The system clock plus an offset a test can move forward (password expiry).
+class OffsetClock final : public Clock {
+public:
+    TimePoint now() const override { return std::chrono::system_clock::now() + std::chrono::seconds(m_offset.load()); }
+    void advance(std::chrono::seconds by) { m_offset += by.count(); }
+
+private:
+    std::atomic<long> m_offset{0};
+};
 
 class ServerFixture {
 public:
@@ -24,6 +34,14 @@ public:
     ~ServerFixture();
 
     httplib::Client client() const;
+    /// HTTPS client for the admin listener (certificate checked against the instance CA).
+    std::unique_ptr<httplib::SSLClient> admin_client() const;
+    int admin_port() const { return m_admin_port; }
+    int port() const { return m_port; }
+    OffsetClock& clock() { return m_clock; }
+    /// Creates an admin account; returns its password.
+    std::string add_admin(const std::string& name);
+    const std::string& instance_dir() const { return m_instance_dir; }
     std::string base_path() const { return "/certsrv/mscep/mscep.dll"; }
     /// A fresh one-time challenge password.
     std::string password();
@@ -38,12 +56,16 @@ public:
 
 private:
     TempDir m_dir;
-    SystemClock m_clock;
+    std::string m_instance_dir;
+    OffsetClock m_clock;
     std::unique_ptr<cli::Instance> m_instance;
     std::ostringstream m_log;
-    std::unique_ptr<http::ScepHttpServer> m_server;
+    std::unique_ptr<http::Listener> m_server;
+    std::unique_ptr<http::Listener> m_admin;
     std::thread m_thread;
+    std::thread m_admin_thread;
     int m_port = 0;
+    int m_admin_port = 0;
     crypto::X509Ptr m_ra_signing, m_ra_encryption, m_ca;
 };
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// cpp-httplib wiring for the SCEP service.
-#include "http/scep_http_server.hpp"
+// cpp-httplib wiring shared by the SCEP and admin listeners.
+#include "http/listener.hpp"
 
 #include <httplib.h>
 
@@ -9,21 +9,9 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "http/transport.hpp"
-
 namespace scepra::http {
 
 namespace {
-
-// What NDES shows when mscep.dll is browsed without an operation.
-constexpr const char* info_page =
-    "<html><head><title>Network Device Enrollment Service</title></head><body>"
-    "<p>Network Device Enrollment Service allows you to obtain certificates for routers or other network "
-    "devices using the Simple Certificate Enrollment Protocol (SCEP).</p>"
-    "<p>This URL is used by network devices to submit certificate requests.</p>"
-    "<p>To obtain an enrollment challenge password, go to the admin URL. By default, the admin URL is "
-    "/certsrv/mscep_admin</p><p>This service is provided by scep-ra.</p></body></html>\n";
-
 std::string utc_now() {
     auto now = std::chrono::system_clock::now();
     std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -35,27 +23,20 @@ std::string utc_now() {
     return out.str();
 }
 
-core::ScepRequest to_scep_request(const httplib::Request& req) {
-    core::ScepRequest out;
-    out.peer = req.remote_addr;
-    // Many CAs ignore `operation` on POST (RFC 8894 §4.3); a POST body is always a pkiMessage.
-    out.operation = raw_query_param(req.target, "operation").value_or("");
-    if (req.method == "POST") {
-        if (out.operation.empty()) {
-            out.operation = "PKIOperation";
-        }
-        out.message = Bytes(req.body.begin(), req.body.end());
-    } else if (out.operation == "PKIOperation") {
-        // GET: standard base64, percent-escaped; decoded from the raw target
-        // because the form decoder would turn '+' into ' '.
-        if (auto text = raw_query_param(req.target, "message")) {
-            out.message = decode_base64(*text);
-        }
+std::unique_ptr<httplib::Server> make_server(const ListenOptions& options) {
+    if (options.tls_cert.empty() != options.tls_key.empty()) {
+        throw std::runtime_error("TLS needs both a certificate and a key");
     }
-    // GetCACert/GetCACaps `message` (a CA identifier) is accepted and ignored, as NDES does.
-    return out;
+    if (options.tls_cert.empty()) {
+        return std::make_unique<httplib::Server>();
+    }
+    auto server = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+    if (!server->is_valid()) {
+        throw std::runtime_error("cannot use TLS certificate " + options.tls_cert.string() + " with key " +
+                                 options.tls_key.string());
+    }
+    return server;
 }
-
 }  // namespace
 
 ListenOptions parse_listen(const std::string& text) {
@@ -81,8 +62,8 @@ ListenOptions parse_listen(const std::string& text) {
     return options;
 }
 
-ScepHttpServer::ScepHttpServer(core::ScepService& service, ListenOptions options, std::ostream& log)
-    : m_service(service), m_options(std::move(options)), m_log(log), m_server(std::make_unique<httplib::Server>()) {
+Listener::Listener(ListenOptions options, std::vector<Site*> sites, std::ostream& log)
+    : m_options(std::move(options)), m_sites(std::move(sites)), m_log(log), m_server(make_server(m_options)) {
     auto& server = *m_server;
     const int threads = m_options.worker_threads;
     server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
@@ -94,28 +75,27 @@ ScepHttpServer::ScepHttpServer(core::ScepService& service, ListenOptions options
 
     auto handler = [this](const httplib::Request& req, httplib::Response& res) {
         const auto started = std::chrono::steady_clock::now();
-        std::string summary;
-        if (!is_scep_path(req.path)) {
+        std::string summary = "no such path";
+        Site* site = nullptr;
+        for (Site* candidate : m_sites) {
+            if (candidate->handles(req.path)) {
+                site = candidate;
+                break;
+            }
+        }
+        if (!site) {
             res.status = 404;
             res.set_content("not found\n", "text/plain");
-            summary = "not a SCEP path";
-        } else if (req.method == "GET" && raw_query_param(req.target, "operation").value_or("").empty()) {
-            res.status = 200;
-            res.set_content(info_page, "text/html");
-            summary = "info page";
         } else {
-            core::ScepRequest scep = to_scep_request(req);
-            core::ScepResponse out;
             try {
-                out = m_service.handle(scep);
+                summary = site->serve(req, res);
             } catch (const std::exception& e) {
-                // Reached only when not even a FAILURE could be signed or
-                // audited (store or keys broken).
-                out = {500, "text/plain", "internal error\n", std::string("internal error: ") + e.what()};
+                // Reached only when not even a signed FAILURE or an error page
+                // could be produced (store or keys broken).
+                res.status = 500;
+                res.set_content("internal error\n", "text/plain");
+                summary = std::string("internal error: ") + e.what();
             }
-            res.status = out.status;
-            res.set_content(out.body, out.content_type);
-            summary = out.log;
         }
         auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
         std::ostringstream line;
@@ -125,8 +105,8 @@ ScepHttpServer::ScepHttpServer(core::ScepService& service, ListenOptions options
     };
     server.Get(".*", handler);
     server.Post(".*", handler);
-    // Errors httplib raises itself (414 URI too long, 413 body too large, 400 bad request).
-    // httplib also calls this for our own 4xx answers, which already have a body.
+    // httplib calls this for every 4xx/5xx, ours included (they have a body already);
+    // the others are its own refusals: 414 URI too long, 413 body too large, 400.
     server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) {
             return;
@@ -142,9 +122,9 @@ ScepHttpServer::ScepHttpServer(core::ScepService& service, ListenOptions options
     });
 }
 
-ScepHttpServer::~ScepHttpServer() { stop(); }
+Listener::~Listener() { stop(); }
 
-int ScepHttpServer::bind() {
+int Listener::bind() {
     int port = m_options.port;
     if (port == 0) {
         port = m_server->bind_to_any_port(m_options.host);
@@ -157,15 +137,15 @@ int ScepHttpServer::bind() {
     return port;
 }
 
-bool ScepHttpServer::run() { return m_server->listen_after_bind(); }
+bool Listener::run() { return m_server->listen_after_bind(); }
 
-void ScepHttpServer::stop() {
+void Listener::stop() {
     if (m_server && m_server->is_running()) {
         m_server->stop();
     }
 }
 
-void ScepHttpServer::log_line(const std::string& line) {
+void Listener::log_line(const std::string& line) {
     std::lock_guard lock(m_log_mutex);
     m_log << line << std::endl;
 }

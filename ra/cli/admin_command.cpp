@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+// `scep-ra admin add|remove|list`: accounts of the admin page.
+#include <iostream>
+
+#include "cli/instance.hpp"
+#include "cli/options.hpp"
+#include "cli/secret_input.hpp"
+#include "common/json.hpp"
+
+namespace scepra::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+/// Options shared by the three subcommands: --config, and NAME as a positional.
+struct AdminArgs {
+    po::options_description desc{"options"};
+    po::positional_options_description pos;
+    po::variables_map vm;
+    AdminArgs(bool with_name) {
+        desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file");
+        if (with_name) {
+            desc.add_options()("name", po::value<std::string>()->required(), "account name");
+            pos.add("name", 1);
+        }
+    }
+};
+
+}  // namespace
+
+int admin_command(const Args& args) {
+    const std::string summary =
+        "usage: scep-ra admin SUBCOMMAND [OPTIONS]\n\n"
+        "subcommands:\n"
+        "  add NAME      create an admin page account; password from stdin or --password-file\n"
+        "  remove NAME   delete an account\n"
+        "  list          list accounts (--json)\n";
+    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+        (args.empty() ? std::cerr : std::cout) << summary;
+        return args.empty() ? exit_usage : exit_ok;
+    }
+    const std::string sub = args[0];
+    const Args rest(args.begin() + 1, args.end());
+    if (sub != "add" && sub != "remove" && sub != "list") {
+        std::cerr << "scep-ra admin: unknown subcommand '" << sub << "'\n\n" << summary;
+        return exit_usage;
+    }
+    AdminArgs a(sub != "list");
+    if (sub == "add") {
+        a.desc.add_options()("password-file", po::value<std::string>()->default_value("-"),
+                             "read the password from this file (default: stdin)");
+    }
+    if (sub == "list") {
+        a.desc.add_options()("json", po::bool_switch(), "one JSON object per line");
+    }
+    if (auto stop = parse_options("admin " + sub, "Manages the accounts allowed on /certsrv/mscep_admin/.", a.desc, rest,
+                                  a.vm, &a.pos)) {
+        return *stop;
+    }
+    AppConfig config = load_config(a.vm["config"].as<std::string>());
+    SystemClock clock;
+    Stores stores = open_stores(config, clock);
+    if (sub == "add") {
+        const std::string name = a.vm["name"].as<std::string>();
+        std::string secret = read_secret(a.vm["password-file"].as<std::string>(), "password");
+        try {
+            stores.admins->add(name, secret);
+        } catch (const std::invalid_argument& e) {
+            std::fill(secret.begin(), secret.end(), '\0');
+            std::cerr << "scep-ra admin add: " << e.what() << "\n";
+            return exit_refused;
+        }
+        std::fill(secret.begin(), secret.end(), '\0');
+        std::cout << "added admin " << name << "\n";
+        return exit_ok;
+    }
+    if (sub == "remove") {
+        const std::string name = a.vm["name"].as<std::string>();
+        if (!stores.admins->remove(name)) {
+            std::cerr << "scep-ra admin remove: no admin named " << name << "\n";
+            return exit_failure;
+        }
+        std::cout << "removed admin " << name << "\n";
+        return exit_ok;
+    }
+    for (const auto& account : stores.admins->list()) {
+        if (a.vm["json"].as<bool>()) {
+            std::cout << JsonObject().add("name", account.name).add("created_at", account.created_at).str() << "\n";
+        } else {
+            std::cout << account.name << '\t' << account.created_at << "\n";
+        }
+    }
+    return exit_ok;
+}
+
+}  // namespace scepra::cli

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// Minimal JSON output: string escaping and a flat object writer.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+namespace scepra {
+
+inline std::string json_string(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += c;
+                }
+        }
+    }
+    return out + "\"";
+}
+
+/// Builds {"k":v,...} one field at a time; optional fields that are empty become null.
+class JsonObject {
+public:
+    JsonObject& add(const std::string& key, const std::string& value) { return raw(key, json_string(value)); }
+    JsonObject& add(const std::string& key, const char* value) { return raw(key, json_string(value)); }
+    JsonObject& add(const std::string& key, std::int64_t value) { return raw(key, std::to_string(value)); }
+    JsonObject& add(const std::string& key, int value) { return raw(key, std::to_string(value)); }
+    JsonObject& add(const std::string& key, bool value) { return raw(key, value ? "true" : "false"); }
+    template <class T>
+    JsonObject& add(const std::string& key, const std::optional<T>& value) {
+        return value ? add(key, *value) : raw(key, "null");
+    }
+    JsonObject& raw(const std::string& key, const std::string& json) {
+        m_body += (m_body.empty() ? "" : ",") + json_string(key) + ":" + json;
+        return *this;
+    }
+    std::string str() const { return "{" + m_body + "}"; }
+
+private:
+    std::string m_body;
+};
+
+}  // namespace scepra

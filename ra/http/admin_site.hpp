@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// /certsrv/mscep_admin/: hands out one-time challenge passwords to
+// authenticated administrators (HTTP Basic), as the NDES admin page does.
+#pragma once
+
+#include "core/challenge_verifier.hpp"
+#include "crypto/handles.hpp"
+#include "http/listener.hpp"
+#include "store/admin_store.hpp"
+#include "store/challenge_store.hpp"
+
+namespace scepra::http {
+
+struct AdminSiteOptions {
+    bool utf16 = false;  ///< serve the HTML as UTF-16LE, byte for byte like NDES
+};
+
+class AdminSite final : public Site {
+public:
+    AdminSite(AdminSiteOptions options, store::AdminStore& admins, store::ChallengeStore& challenges,
+              core::PasswordModes& modes, X509& ca_cert);
+    bool handles(std::string_view path) const override;
+    std::string serve(const httplib::Request& request, httplib::Response& response) override;
+
+private:
+    AdminSiteOptions m_options;
+    store::AdminStore& m_admins;
+    store::ChallengeStore& m_challenges;
+    core::PasswordModes& m_modes;
+    std::string m_md5, m_sha256;
+};
+
+}  // namespace scepra::http

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// One HTTP(S) listener (cpp-httplib) serving one or more sites, with request
+// limits and the one-line-per-request log.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace scepra::http {
+
+struct ListenOptions {
+    std::string host = "127.0.0.1";
+    int port = 8080;                     ///< 0 = any free port
+    size_t max_body_bytes = 2 << 20;     ///< POST cap, as micromdm and step-ca use
+    int worker_threads = 16;
+    std::filesystem::path tls_cert;      ///< both set = HTTPS
+    std::filesystem::path tls_key;
+};
+
+/// A set of paths served on a listener (the SCEP endpoints, the admin page).
+class Site {
+public:
+    virtual ~Site() = default;
+    virtual bool handles(std::string_view path) const = 0;
+    /// Answers the request; returns a one-line summary for the log (no secrets).
+    virtual std::string serve(const httplib::Request& request, httplib::Response& response) = 0;
+};
+
+class Listener {
+public:
+    /// Sites are tried in order; the first that handles the path answers. Throws
+    /// std::runtime_error when the TLS certificate or key cannot be used.
+    Listener(ListenOptions options, std::vector<Site*> sites, std::ostream& log);
+    ~Listener();
+    Listener(const Listener&) = delete;
+    Listener& operator=(const Listener&) = delete;
+
+    /// Binds the socket; returns the port (useful with port 0). Throws on failure.
+    int bind();
+    /// Serves until stop(); returns false if the server failed.
+    bool run();
+    void stop();
+    bool tls() const { return !m_options.tls_cert.empty(); }
+
+private:
+    void log_line(const std::string& line);
+
+    ListenOptions m_options;
+    std::vector<Site*> m_sites;
+    std::ostream& m_log;
+    std::mutex m_log_mutex;
+    std::unique_ptr<httplib::Server> m_server;
+};
+
+/// Parses "HOST:PORT", "[v6]:PORT" or ":PORT". Throws std::invalid_argument.
+ListenOptions parse_listen(const std::string& text);
+
+}  // namespace scepra::http

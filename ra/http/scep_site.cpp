@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+// HTTP <-> ScepService for the SCEP endpoints.
+#include "http/scep_site.hpp"
+
+#include <httplib.h>
+
+#include "http/transport.hpp"
+
+namespace scepra::http {
+
+namespace {
+
+// What NDES shows when mscep.dll is browsed without an operation.
+constexpr const char* info_page =
+    "<html><head><title>Network Device Enrollment Service</title></head><body>"
+    "<p>Network Device Enrollment Service allows you to obtain certificates for routers or other network "
+    "devices using the Simple Certificate Enrollment Protocol (SCEP).</p>"
+    "<p>This URL is used by network devices to submit certificate requests.</p>"
+    "<p>To obtain an enrollment challenge password, go to the admin URL. By default, the admin URL is "
+    "/certsrv/mscep_admin</p><p>This service is provided by scep-ra.</p></body></html>\n";
+
+core::ScepRequest to_scep_request(const httplib::Request& req) {
+    core::ScepRequest out;
+    out.peer = req.remote_addr;
+    // Many CAs ignore `operation` on POST (RFC 8894 §4.3); a POST body is always a pkiMessage.
+    out.operation = raw_query_param(req.target, "operation").value_or("");
+    if (req.method == "POST") {
+        if (out.operation.empty()) {
+            out.operation = "PKIOperation";
+        }
+        out.message = Bytes(req.body.begin(), req.body.end());
+    } else if (out.operation == "PKIOperation") {
+        // GET: standard base64, percent-escaped; decoded from the raw target
+        // because the form decoder would turn '+' into ' '.
+        if (auto text = raw_query_param(req.target, "message")) {
+            out.message = decode_base64(*text);
+        }
+    }
+    // GetCACert/GetCACaps `message` (a CA identifier) is accepted and ignored, as NDES does.
+    return out;
+}
+
+}  // namespace
+
+bool ScepSite::handles(std::string_view path) const { return is_scep_path(path); }
+
+std::string ScepSite::serve(const httplib::Request& req, httplib::Response& res) {
+    if (req.method == "GET" && raw_query_param(req.target, "operation").value_or("").empty()) {
+        res.status = 200;
+        res.set_content(info_page, "text/html");
+        return "info page";
+    }
+    core::ScepResponse out = m_service.handle(to_scep_request(req));
+    res.status = out.status;
+    res.set_content(out.body, out.content_type);
+    return out.log;
+}
+
+}  // namespace scepra::http

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+// Accounts of the admin page: scrypt-hashed passwords, login trail and per-peer throttling.
+#include "store/admin_store.hpp"
+
+#include <optional>
+#include <stdexcept>
+
+namespace scepra::store {
+
+namespace {
+
+bool name_char(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '@' || c == '-';
+}
+
+std::optional<std::string> hash_of(Database& db, const std::string& name) {
+    auto st = db.prepare("SELECT hash FROM admins WHERE name = ?1");
+    st.bind(1, name);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return st.column_text(0);
+}
+
+// scrypt with params over an all-zero salt, compared with an all-zero output:
+// costs what a real check costs and never matches.
+std::string dummy_hash(const crypto::ScryptParams& params) {
+    return "$scrypt$" + std::to_string(params.n) + "$" + std::to_string(params.r) + "$" +
+           std::to_string(params.p) + "$" + std::string(32, '0') + "$" + std::string(64, '0');
+}
+
+}  // namespace
+
+AdminStore::AdminStore(Database& db, const Clock& clock, crypto::ScryptParams params, ThrottlePolicy throttle)
+    : m_db(db), m_clock(clock), m_params(params), m_throttle(throttle), m_dummy_hash(dummy_hash(params)) {
+    if (!crypto::params_allowed(m_params)) {
+        throw std::invalid_argument("admin accounts: scrypt parameters out of range");
+    }
+    if (m_throttle.max_failures < 1) {
+        throw std::invalid_argument("admin login throttle: max_failures must be at least 1");
+    }
+    if (m_throttle.window <= std::chrono::seconds::zero()) {
+        throw std::invalid_argument("admin login throttle: window must be positive");
+    }
+}
+
+bool AdminStore::valid_name(std::string_view name) {
+    if (name.empty() || name.size() > kMaxNameLength) {
+        return false;
+    }
+    for (char c : name) {
+        if (!name_char(c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void AdminStore::add(const std::string& name, std::string_view password) {
+    if (!valid_name(name)) {
+        throw std::invalid_argument("admin name must be 1-" + std::to_string(kMaxNameLength) +
+                                    " characters of A-Z a-z 0-9 . _ @ -");
+    }
+    if (crypto::password_length(password) < kMinPasswordLength) {
+        throw std::invalid_argument("admin password must be at least " + std::to_string(kMinPasswordLength) +
+                                    " characters long");
+    }
+    const std::string hash = crypto::hash_password(password, m_params);
+    const std::string now_text = sql_time(m_clock.now());
+    m_db.write([&](Database& db) {
+        if (hash_of(db, name)) {
+            throw std::invalid_argument("admin account '" + name + "' already exists");
+        }
+        auto st = db.prepare("INSERT INTO admins (name, hash, created_at) VALUES (?1, ?2, ?3)");
+        st.bind(1, name).bind(2, hash).bind(3, now_text);
+        st.run();
+    });
+}
+
+bool AdminStore::remove(const std::string& name) {
+    return m_db.write([&](Database& db) {
+        auto st = db.prepare("DELETE FROM admins WHERE name = ?1");
+        st.bind(1, name);
+        st.run();
+        return db.changes() == 1;
+    });
+}
+
+std::vector<AdminAccount> AdminStore::list() {
+    return m_db.read([](Database& db) {
+        std::vector<AdminAccount> out;
+        auto st = db.prepare("SELECT name, created_at FROM admins ORDER BY name");
+        while (st.step()) {
+            out.push_back(AdminAccount{st.column_text(0), st.column_text(1)});
+        }
+        return out;
+    });
+}
+
+AdminStore::LoginResult AdminStore::login(const std::string& peer, const std::string& name,
+                                          std::string_view password) {
+    const TimePoint now = m_clock.now();
+    const std::string now_text = sql_time(now);
+    const std::string window_start = sql_time(now - m_throttle.window);
+
+    struct Attempt {
+        bool throttled;
+        std::int64_t row;
+        std::optional<std::string> hash;
+    };
+    // Count recent failures and write this attempt as a failure in one
+    // transaction: concurrent attempts each see the ones before them.
+    const Attempt attempt = m_db.write([&](Database& db) {
+        auto count =
+            db.prepare("SELECT COUNT(*) FROM admin_logins WHERE peer = ?1 AND at > ?2 AND success = 0");
+        count.bind(1, peer).bind(2, window_start);
+        count.step();
+        const bool throttled = count.column_int(0) >= m_throttle.max_failures;
+        auto insert = db.prepare("INSERT INTO admin_logins (at, peer, name, success) VALUES (?1, ?2, ?3, 0)");
+        insert.bind(1, now_text).bind(2, peer).bind(3, name);
+        insert.run();
+        return Attempt{throttled, db.last_insert_rowid(), throttled ? std::nullopt : hash_of(db, name)};
+    });
+    if (attempt.throttled) {
+        return LoginResult::throttled;
+    }
+
+    ++m_slow;
+    const bool ok = crypto::verify_password(password, attempt.hash ? *attempt.hash : m_dummy_hash) &&
+                    attempt.hash.has_value();
+    if (!ok) {
+        return LoginResult::bad_credentials;
+    }
+    m_db.write([&](Database& db) {
+        auto st = db.prepare("UPDATE admin_logins SET success = 1 WHERE id = ?1");
+        st.bind(1, attempt.row);
+        st.run();
+    });
+    return LoginResult::ok;
+}
+
+}  // namespace scepra::store

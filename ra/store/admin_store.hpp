@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// Accounts of the admin page: scrypt-hashed passwords, login trail and per-peer throttling.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "crypto/password_hash.hpp"
+#include "store/database.hpp"
+
+namespace scepra::store {
+
+struct AdminAccount {
+    std::string name;
+    std::string created_at;  // 'YYYY-MM-DD HH:MM:SS' UTC
+};
+
+/// A peer with max_failures failed logins within window is refused unchecked.
+struct ThrottlePolicy {
+    int max_failures = 5;
+    std::chrono::seconds window = std::chrono::minutes(15);
+};
+
+class AdminStore final {
+  public:
+    static constexpr std::size_t kMaxNameLength = 64;
+    static constexpr std::size_t kMinPasswordLength = 12;  // characters
+
+    enum class LoginResult { ok, bad_credentials, throttled };
+
+    /// Throws std::invalid_argument for scrypt params outside crypto::params_allowed,
+    /// max_failures < 1 or a window that is not positive.
+    AdminStore(Database& db, const Clock& clock, crypto::ScryptParams params = {},
+               ThrottlePolicy throttle = {});
+
+    /// Creates an account. Names are 1-64 characters of [A-Za-z0-9._@-] (case
+    /// sensitive); passwords at least kMinPasswordLength characters. Throws
+    /// std::invalid_argument for an invalid name or password, or a name in use.
+    void add(const std::string& name, std::string_view password);
+
+    /// Deletes the account; false when there was none.
+    bool remove(const std::string& name);
+
+    /// Every account, by name; never the hash.
+    std::vector<AdminAccount> list();
+
+    /// Throttled (recorded as a failure, password not checked) when peer has
+    /// max_failures failures within the window; otherwise checks name and
+    /// password (an unknown name costs one scrypt too) and records the attempt
+    /// in admin_logins. The attempt row is written as a failure before the
+    /// check and turned into a success after it, so concurrent guesses from one
+    /// peer cannot overrun the limit.
+    LoginResult login(const std::string& peer, const std::string& name, std::string_view password);
+
+    /// How many scrypt checks login() has run (for tests and metrics).
+    std::uint64_t slow_verifications() const { return m_slow.load(); }
+
+    static bool valid_name(std::string_view name);
+
+  private:
+    Database& m_db;
+    const Clock& m_clock;
+    crypto::ScryptParams m_params;
+    ThrottlePolicy m_throttle;
+    std::string m_dummy_hash;  // same cost as a real hash, matches no password
+    std::atomic<std::uint64_t> m_slow{0};
+};
+
+}  // namespace scepra::store

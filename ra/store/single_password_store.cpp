@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+// The NDES UseSinglePassword secret: one reusable password, stored as an scrypt hash.
+#include "store/single_password_store.hpp"
+
+#include <openssl/crypto.h>
+
+#include <stdexcept>
+#include <utility>
+
+#include "crypto/digest.hpp"
+
+namespace scepra::store {
+
+namespace {
+
+constexpr std::size_t kCacheKeySize = 32;
+
+std::optional<std::string> stored_hash(Database& db) {
+    auto st = db.prepare("SELECT hash FROM single_password WHERE id = 1");
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return st.column_text(0);
+}
+
+void wipe(Bytes& b) {
+    OPENSSL_cleanse(b.data(), b.size());
+    b.clear();
+}
+
+}  // namespace
+
+SinglePasswordStore::SinglePasswordStore(Database& db, const Clock& clock, crypto::ScryptParams params)
+    : m_db(db), m_clock(clock), m_params(params), m_cache_key(crypto::random_bytes(kCacheKeySize)) {
+    if (!crypto::params_allowed(m_params)) {
+        throw std::invalid_argument("single password: scrypt parameters out of range");
+    }
+}
+
+SinglePasswordStore::~SinglePasswordStore() {
+    wipe(m_cache_key);
+    wipe(m_cached_fast);
+}
+
+Bytes SinglePasswordStore::fast_hash(std::string_view password) const {
+    return crypto::hmac_sha256(m_cache_key, as_bytes(password));
+}
+
+void SinglePasswordStore::remember(const std::string& hash, Bytes fast) {
+    std::lock_guard lock(m_mutex);
+    wipe(m_cached_fast);
+    m_cached_hash = hash;
+    m_cached_fast = std::move(fast);
+}
+
+void SinglePasswordStore::set(std::string_view password, const std::string& set_by) {
+    if (crypto::password_length(password) < kMinLength) {
+        throw std::invalid_argument("the single password must be at least " + std::to_string(kMinLength) +
+                                    " characters long");
+    }
+    const std::string hash = crypto::hash_password(password, m_params);
+    const std::string now_text = sql_time(m_clock.now());
+    m_db.write([&](Database& db) {
+        auto upsert = db.prepare(
+            "INSERT INTO single_password (id, hash, set_at, set_by) VALUES (1, ?1, ?2, ?3) "
+            "ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, set_at = excluded.set_at, "
+            "set_by = excluded.set_by");
+        upsert.bind(1, hash).bind(2, now_text).bind(3, set_by);
+        upsert.run();
+        auto event = db.prepare(
+            "INSERT INTO password_events (at, challenge_id, event, actor) VALUES (?1, NULL, 'single-set', "
+            "?2)");
+        event.bind(1, now_text).bind(2, set_by);
+        event.run();
+    });
+    remember(hash, fast_hash(password));
+}
+
+std::optional<std::string> SinglePasswordStore::set_at() {
+    return m_db.read([](Database& db) -> std::optional<std::string> {
+        auto st = db.prepare("SELECT set_at FROM single_password WHERE id = 1");
+        if (!st.step()) {
+            return std::nullopt;
+        }
+        return st.column_text(0);
+    });
+}
+
+bool SinglePasswordStore::verify(std::string_view password) {
+    const auto hash = m_db.read([](Database& db) { return stored_hash(db); });
+    if (!hash) {
+        return false;
+    }
+    Bytes fast = fast_hash(password);
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_cached_fast.empty() && *hash == m_cached_hash &&
+            crypto::constant_time_equal(fast, m_cached_fast)) {
+            wipe(fast);
+            return true;
+        }
+    }
+    // scrypt runs outside the lock so concurrent enrolments are not serialised.
+    ++m_slow;
+    if (!crypto::verify_password(password, *hash)) {
+        wipe(fast);
+        return false;
+    }
+    remember(*hash, std::move(fast));
+    return true;
+}
+
+}  // namespace scepra::store

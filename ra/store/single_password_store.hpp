@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+// The NDES UseSinglePassword secret: one reusable password, stored as an scrypt hash.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/bytes.hpp"
+#include "common/clock.hpp"
+#include "crypto/password_hash.hpp"
+#include "store/database.hpp"
+
+namespace scepra::store {
+
+class SinglePasswordStore final {
+  public:
+    static constexpr std::size_t kMinLength = 8;  // characters
+
+    /// Throws std::invalid_argument when !crypto::params_allowed(params).
+    SinglePasswordStore(Database& db, const Clock& clock, crypto::ScryptParams params = {});
+    ~SinglePasswordStore();
+    SinglePasswordStore(const SinglePasswordStore&) = delete;
+    SinglePasswordStore& operator=(const SinglePasswordStore&) = delete;
+
+    /// Replaces the password (row id = 1) with its scrypt hash and records a
+    /// 'single-set' password event by set_by, in one transaction. Throws
+    /// std::invalid_argument for passwords shorter than kMinLength characters.
+    void set(std::string_view password, const std::string& set_by);
+
+    /// When the password was last set ('YYYY-MM-DD HH:MM:SS' UTC), nullopt if never.
+    std::optional<std::string> set_at();
+
+    /// True when password is the one stored now. Reads the stored hash every
+    /// time, so a change by another process applies at once; a password that
+    /// already verified against that same hash is accepted without scrypt.
+    /// False (without scrypt) when no password was ever set.
+    bool verify(std::string_view password);
+
+    /// How many scrypt computations verify() has run (for tests and metrics).
+    std::uint64_t slow_verifications() const { return m_slow.load(); }
+
+  private:
+    Bytes fast_hash(std::string_view password) const;
+    void remember(const std::string& stored_hash, Bytes fast);
+
+    Database& m_db;
+    const Clock& m_clock;
+    crypto::ScryptParams m_params;
+    Bytes m_cache_key;  // random per store object, never stored
+
+    std::mutex m_mutex;         // guards the two members below
+    std::string m_cached_hash;  // stored hash text the cached password verified against
+    Bytes m_cached_fast;        // HMAC-SHA256(m_cache_key, that password); empty if none
+    std::atomic<std::uint64_t> m_slow{0};
+};
+
+}  // namespace scepra::store
