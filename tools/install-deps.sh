@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config libssl-dev libcpp-httplib-dev libsqlite3-dev
           libboost-program-options-dev doctest-dev openssl)
 if [ "${1:-}" = "--test" ]; then
-    # Real clients for the interop tests, and the tools the tests call.
-    packages+=(scep certmonger sqlite3 curl)
+    # Real clients for the interop tests, a real browser for the admin page, and the tools the tests call.
+    packages+=(scep certmonger sqlite3 curl chromium)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -26,9 +26,9 @@ struct ChallengePolicy {
 
 /// Optional conditions fixed when a password is issued (beyond NDES).
 struct ChallengeBinding {
-    std::optional<std::string> expected_subject;  ///< glob on the CN or a DNS/email SAN, e.g. "router-*"
-    std::optional<std::string> template_name;     ///< the template the request must select
-    std::optional<std::chrono::minutes> validity; ///< instead of the policy's PasswordValidity
+    std::optional<std::string> expected_subject{};  ///< glob on the CN or a DNS/email SAN, e.g. "router-*"
+    std::optional<std::string> template_name{};     ///< the template the request must select
+    std::optional<std::chrono::minutes> validity{}; ///< instead of the policy's PasswordValidity
 };
 
 struct IssuedChallenge {

@@ -6,10 +6,13 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <algorithm>
 #include <regex>
 #include <thread>
 
 #include "crypto/encoding.hpp"
+#include "store/audit_log.hpp"
+#include "store/database.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
@@ -22,9 +25,10 @@ struct Run {
     std::string err;
 };
 
-Run run(const test::TempDir& dir, const std::string& args) {
-    const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-    int rc = std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + out + " 2>" + err + " </dev/null").c_str());
+Run run(const test::TempDir& dir, const std::string& args, const std::string& input = "") {
+    const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt"), in = dir.file("stdin.txt");
+    crypto::write_file(in, input, 0600, true);
+    int rc = std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + out + " 2>" + err + " <" + in).c_str());
     return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(out), crypto::read_file(err)};
 }
 
@@ -47,11 +51,15 @@ void replace_line(const std::string& file, const std::string& from, const std::s
 TEST_SUITE("cli") {
     TEST_CASE("every subcommand answers --help") {
         test::TempDir dir;
-        for (const char* cmd : {"--help", "init --help", "serve --help", "password --help", "password issue --help"}) {
+        for (const char* cmd : {"--help", "init --help", "serve --help", "password --help", "password issue --help",
+                                "password list --help", "password revoke --help", "password set-single --help",
+                                "password mode --help", "admin --help", "admin add --help", "admin remove --help",
+                                "admin list --help", "audit --help", "reload --help"}) {
             CAPTURE(cmd);
             Run r = run(dir, cmd);
             CHECK(r.status == 0);
             CHECK(r.out.find("usage: scep-ra") != std::string::npos);
+            CHECK(r.err.empty());
         }
         CHECK(run(dir, "frobnicate").status == 2);
         CHECK(run(dir, "init --bogus").status == 2);
@@ -206,5 +214,132 @@ TEST_SUITE("cli") {
         }
         CHECK(log.find("GetCACaps") != std::string::npos);
         CHECK(log.find("scep-ra stopped") != std::string::npos);
+    }
+}
+
+TEST_SUITE("cli.operators") {
+    struct Instance {
+        test::TempDir dir;
+        std::string inst = dir.file("ra");
+        std::string conf;
+        Instance() {
+            REQUIRE(run(dir, "init --dir " + inst).status == 0);
+            conf = " --config " + inst + "/scep-ra.conf";
+        }
+    };
+
+    TEST_CASE("password list, revoke and mode show state but never a secret") {
+        Instance i;
+        Run issued = run(i.dir, "password issue --subject 'router-*' --template T1 --validity 30" + i.conf);
+        REQUIRE(issued.status == 0);
+        const std::string pw = issued.out.substr(0, 16);
+        REQUIRE(run(i.dir, "password issue" + i.conf).status == 0);
+        Run list = run(i.dir, "password list --json" + i.conf);
+        CHECK(list.status == 0);
+        CHECK(list.out.find(pw) == std::string::npos);
+        CHECK(list.out.find("\"state\":\"outstanding\"") != std::string::npos);
+        CHECK(list.out.find("\"expected_subject\":\"router-*\",\"template\":\"T1\"") != std::string::npos);
+        CHECK(std::count(list.out.begin(), list.out.end(), '\n') == 2);
+        CHECK(run(i.dir, "password revoke 1" + i.conf).status == 0);
+        CHECK(run(i.dir, "password revoke 1" + i.conf).status == 1);  // already revoked
+        CHECK(run(i.dir, "password list" + i.conf).out.find("revoked") != std::string::npos);
+        Run mode = run(i.dir, "password mode --json" + i.conf);
+        CHECK(mode.out.find("\"mode\":\"one-time\"") != std::string::npos);
+        CHECK(mode.out.find("\"PasswordMax\":5") != std::string::npos);
+        CHECK(mode.out.find("\"outstanding\":1") != std::string::npos);
+        CHECK(mode.out.find("\"single_password_set_at\":null") != std::string::npos);
+    }
+
+    TEST_CASE("set-single reads the password from stdin or a file, never from the command line") {
+        Instance i;
+        SUBCASE("ok/stdin") {
+            Run r = run(i.dir, "password set-single" + i.conf, "my-shared-secret\n");
+            CHECK(r.status == 0);
+            CHECK(run(i.dir, "password mode --json" + i.conf).out.find("\"single_password_set_at\":null") ==
+                  std::string::npos);
+            CHECK(crypto::read_file(i.inst + "/scep-ra.db").find("my-shared-secret") == std::string::npos);
+        }
+        SUBCASE("ok/file") {
+            crypto::write_file(i.dir.file("pw.txt"), "from-a-file-123\n", 0600, true);
+            CHECK(run(i.dir, "password set-single --file " + i.dir.file("pw.txt") + i.conf).status == 0);
+        }
+        SUBCASE("fail/empty-stdin") {
+            Run r = run(i.dir, "password set-single" + i.conf, "");
+            CHECK(r.status == 1);
+            CHECK(r.err.find("standard input") != std::string::npos);
+        }
+        SUBCASE("fail/no-argv-option") {
+            CHECK(run(i.dir, "password set-single --password x" + i.conf).status == 2);
+        }
+        SUBCASE("fail/too-short") { CHECK(run(i.dir, "password set-single" + i.conf, "short\n").status == 1); }
+    }
+
+    TEST_CASE("admin add, list and remove") {
+        Instance i;
+        CHECK(run(i.dir, "admin add alice" + i.conf, "a-long-admin-password\n").status == 0);
+        CHECK(run(i.dir, "admin add alice" + i.conf, "a-long-admin-password\n").status == 3);  // duplicate
+        CHECK(run(i.dir, "admin add bob" + i.conf, "short\n").status == 3);
+        CHECK(run(i.dir, "admin add 'bad name'" + i.conf, "a-long-admin-password\n").status == 3);
+        Run list = run(i.dir, "admin list --json" + i.conf);
+        CHECK(list.out.find("\"name\":\"alice\"") != std::string::npos);
+        CHECK(list.out.find("scrypt") == std::string::npos);
+        CHECK(run(i.dir, "admin remove alice" + i.conf).status == 0);
+        CHECK(run(i.dir, "admin remove alice" + i.conf).status == 1);
+        CHECK(run(i.dir, "admin list" + i.conf).out.empty());
+    }
+
+    TEST_CASE("reload applies a changed password mode to the running server, and refuses a broken file") {
+        Instance i;
+        const std::string conf_file = i.inst + "/scep-ra.conf";
+        const std::string cmd = std::string(SCEPRA_BINARY) + " serve" + i.conf + " --listen 127.0.0.1:0 --port-file " +
+                                i.dir.file("port") + " 2>" + i.dir.file("serve.log") + " &";
+        REQUIRE(std::system(cmd.c_str()) == 0);
+        for (int n = 0; n < 200 && !std::filesystem::exists(i.dir.file("port")); ++n) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+        REQUIRE(std::filesystem::exists(i.inst + "/scep-ra.pid"));
+        auto wait_for_log = [&](const std::string& text) {
+            std::string log;
+            for (int n = 0; n < 200 && log.find(text) == std::string::npos; ++n) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(25));
+                log = crypto::read_file(i.dir.file("serve.log"));
+            }
+            return log.find(text) != std::string::npos;
+        };
+        replace_line(conf_file, "EnforcePassword = 1", "EnforcePassword = 0");
+        CHECK(run(i.dir, "reload" + i.conf).status == 0);
+        CHECK(wait_for_log("passwords not required"));
+        replace_line(conf_file, "EnforcePassword = 0", "EnforcePassword = 7");
+        Run broken = run(i.dir, "reload" + i.conf);
+        CHECK(broken.status == 1);
+        CHECK(broken.err.find("EnforcePassword") != std::string::npos);
+        const std::string pid = crypto::read_file(i.inst + "/scep-ra.pid");
+        CHECK(std::system(("kill -TERM " + pid).c_str()) == 0);
+        CHECK(wait_for_log("scep-ra stopped"));
+        CHECK(run(i.dir, "reload" + i.conf).status == 1);  // nothing running any more (the pid file is gone)
+    }
+
+    TEST_CASE("audit filters and prints JSON") {
+        Instance i;
+        // No server needed: rows are written by the store the server uses.
+        {
+            SystemClock clock;
+            auto db = store::Database::open(i.inst + "/scep-ra.db", false);
+            store::AuditLog log(*db, clock);
+            log.record({.peer = "10.0.0.1", .operation = "PKIOperation", .message_type = "PKCSReq",
+                        .transaction_id = "T1", .subject = "CN=router-1", .decision = "issued", .serial = "AB"});
+            log.record({.peer = "10.0.0.2", .operation = "PKIOperation", .message_type = "PKCSReq",
+                        .transaction_id = "T2", .subject = "CN=laptop", .decision = "rejected",
+                        .fail_info = "badRequest", .detail = "the challenge password is not valid"});
+        }
+        Run all = run(i.dir, "audit" + i.conf);
+        CHECK(std::count(all.out.begin(), all.out.end(), '\n') == 2);
+        Run rejected = run(i.dir, "audit --outcome rejected --json" + i.conf);
+        CHECK(rejected.out.find("\"transaction_id\":\"T2\"") != std::string::npos);
+        CHECK(rejected.out.find("T1") == std::string::npos);
+        CHECK(run(i.dir, "audit --subject router --json" + i.conf).out.find("\"serial\":\"AB\"") != std::string::npos);
+        CHECK(run(i.dir, "audit --transaction T2" + i.conf).out.find("laptop") != std::string::npos);
+        CHECK(run(i.dir, "audit --since 2999-01-01" + i.conf).out.empty());
+        CHECK(run(i.dir, "audit --outcome maybe" + i.conf).status == 2);
     }
 }

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+// The admin page over the real HTTPS listener: authentication, throttling,
+// the NDES markup, JSON, UTF-16LE, binding, and where it is (not) served.
+#include <doctest/doctest.h>
+
+#include <regex>
+
+#include "crypto/encoding.hpp"
+#include "integration/server_fixture.hpp"
+
+using namespace scepra;
+using namespace scepra::test;
+
+namespace {
+
+const std::regex password_markup("The enrollment challenge password is: <B> ([0-9A-F]{16}) </B>");
+
+std::string password_in(const std::string& html) {
+    std::smatch m;
+    return std::regex_search(html, m, password_markup) ? m[1].str() : std::string();
+}
+
+void set_key(std::string& conf, const std::string& key, const std::string& value) {
+    auto pos = conf.find("\n" + key + " = ");
+    REQUIRE(pos != std::string::npos);
+    auto end = conf.find('\n', pos + 1);
+    conf.replace(pos + 1, end - pos - 1, key + " = " + value);
+}
+
+}  // namespace
+
+TEST_SUITE("http.admin") {
+    TEST_CASE("the admin page needs an admin account and answers over verified TLS") {
+        ServerFixture server;
+        const std::string secret = server.add_admin("alice");
+        auto c = server.admin_client();
+        SUBCASE("fail/no-credentials") {
+            auto res = c->Get("/certsrv/mscep_admin/");
+            REQUIRE(res);
+            CHECK(res->status == 401);
+            CHECK(res->get_header_value("WWW-Authenticate").find("Basic realm=") == 0);
+            CHECK(password_in(res->body).empty());
+        }
+        SUBCASE("fail/wrong-password") {
+            c->set_basic_auth("alice", "not-the-password");
+            CHECK(c->Get("/certsrv/mscep_admin/")->status == 401);
+            CHECK(server.sql("SELECT count(*) FROM admin_logins WHERE success = 0 AND name = 'alice'") == "1");
+        }
+        SUBCASE("ok/ndes-page") {
+            c->set_basic_auth("alice", secret.c_str());
+            auto res = c->Get("/certsrv/mscep_admin/");
+            REQUIRE(res);
+            CHECK(res->status == 200);
+            CHECK(res->get_header_value("Cache-Control") == "no-store");
+            const std::string pw = password_in(res->body);
+            CHECK(pw.size() == 16);
+            CHECK(res->body.find("This password can be used only once and will expire within 60 minutes.") !=
+                  std::string::npos);
+            CHECK(res->body.find("The thumbprint (hash value) for the CA certificate is: <B> ") != std::string::npos);
+            CHECK(server.sql("SELECT issued_by || '@' || issued_from FROM challenges") == "alice@127.0.0.1");
+            CHECK(server.sql("SELECT count(*) FROM admin_logins WHERE success = 1") == "1");
+            CHECK(server.log().find(pw) == std::string::npos);  // never logged
+            // The password works once.
+            Device device(0, "from-admin-page");
+            auto csr = device.csr(pw);
+            auto req = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-ADMIN", {}}, crypto::csr_der(*csr),
+                                               server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
+                                               std::chrono::system_clock::now());
+            auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(),
+                                            device.recipient());
+            CHECK(view.status == scep::PkiStatus::success);
+        }
+    }
+
+    TEST_CASE("failed logins are throttled per address") {
+        ServerFixture server;
+        const std::string secret = server.add_admin("bob");
+        auto c = server.admin_client();
+        c->set_basic_auth("bob", "guess-guess-guess");
+        for (int i = 0; i < 5; ++i) {
+            CHECK(c->Get("/certsrv/mscep_admin/")->status == 401);
+        }
+        auto throttled = c->Get("/certsrv/mscep_admin/");
+        CHECK(throttled->status == 429);
+        CHECK(throttled->has_header("Retry-After"));
+        c->set_basic_auth("bob", secret.c_str());
+        CHECK(c->Get("/certsrv/mscep_admin/")->status == 429);  // even the right password waits
+        server.clock().advance(std::chrono::minutes(16));
+        CHECK(c->Get("/certsrv/mscep_admin/")->status == 200);
+    }
+
+    TEST_CASE("JSON for automation, the cache-full text, and binding parameters") {
+        ServerFixture server([](std::string& conf) { set_key(conf, "PasswordMax", "2"); });
+        const std::string secret = server.add_admin("robot");
+        auto c = server.admin_client();
+        c->set_basic_auth("robot", secret.c_str());
+        httplib::Headers json{{"Accept", "application/json"}};
+        auto first = c->Get("/certsrv/mscep_admin/?subject=router-*&template=IPSECIntermediateOffline&validity=15", json);
+        REQUIRE(first);
+        CHECK(first->status == 200);
+        CHECK(first->get_header_value("Content-Type") == "application/json");
+        CHECK(std::regex_search(first->body, std::regex("\"password\":\"[0-9A-F]{16}\"")));
+        CHECK(first->body.find("\"validity_minutes\":15") != std::string::npos);
+        CHECK(first->body.find("\"bound_subject\":\"router-*\"") != std::string::npos);
+        CHECK(server.sql("SELECT expected_subject || '|' || template FROM challenges") ==
+              "router-*|IPSECIntermediateOffline");
+        CHECK(c->Get("/certsrv/mscep_admin/")->status == 200);
+        auto full_json = c->Get("/certsrv/mscep_admin/", json);
+        CHECK(full_json->status == 409);
+        CHECK(full_json->body.find("The password cache is full.") != std::string::npos);
+        auto full_html = c->Get("/certsrv/mscep_admin/");
+        CHECK(full_html->status == 200);
+        CHECK(full_html->body.find("The password cache is full.") != std::string::npos);
+        CHECK(password_in(full_html->body).empty());
+        CHECK(c->Get("/certsrv/mscep_admin/?validity=0")->status == 400);
+    }
+
+    TEST_CASE("the page can be served as UTF-16LE like NDES") {
+        ServerFixture server([](std::string& conf) { set_key(conf, "utf16", "1"); });
+        const std::string secret = server.add_admin("carol");
+        auto c = server.admin_client();
+        c->set_basic_auth("carol", secret.c_str());
+        auto res = c->Get("/certsrv/mscep_admin/");
+        REQUIRE(res);
+        CHECK(res->get_header_value("Content-Type") == "text/html; charset=utf-16");
+        REQUIRE(res->body.size() > 2);
+        CHECK(res->body.substr(0, 2) == "\xFF\xFE");
+        std::string narrow;
+        for (size_t i = 2; i + 1 < res->body.size(); i += 2) {
+            CHECK(res->body[i + 1] == '\0');
+            narrow.push_back(res->body[i]);
+        }
+        CHECK(password_in(narrow).size() == 16);
+    }
+
+    TEST_CASE("the SCEP listener serves the admin page only when configured to") {
+        SUBCASE("fail/not-by-default") {
+            ServerFixture server;
+            server.add_admin("dave");
+            CHECK(server.client().Get("/certsrv/mscep_admin/")->status == 404);
+        }
+        SUBCASE("ok/on_scep_listener") {
+            ServerFixture server([](std::string& conf) { set_key(conf, "on_scep_listener", "1"); });
+            const std::string secret = server.add_admin("dave");
+            auto c = server.client();
+            CHECK(c.Get("/certsrv/mscep_admin/")->status == 401);
+            c.set_basic_auth("dave", secret);
+            CHECK(password_in(c.Get("/CertSrv/mscep_admin")->body).size() == 16);
+        }
+    }
+
+    TEST_CASE("the page follows the password mode") {
+        ServerFixture server([](std::string& conf) { set_key(conf, "EnforcePassword", "0"); });
+        const std::string secret = server.add_admin("erin");
+        auto c = server.admin_client();
+        c->set_basic_auth("erin", secret.c_str());
+        auto res = c->Get("/certsrv/mscep_admin/", {{"Accept", "application/json"}});
+        CHECK(res->body.find("\"mode\":\"none\"") != std::string::npos);
+        CHECK(res->body.find("\"password\"") == std::string::npos);
+        CHECK(server.sql("SELECT count(*) FROM challenges") == "0");
+    }
+}
