@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <stdexcept>
 #include <utility>
@@ -21,7 +22,7 @@ namespace {
 
 using crypto::check;
 
-constexpr int min_rsa_bits = 2048;
+constexpr int default_min_rsa_bits = 2048;
 // 127 random bits make a collision practically impossible; the retry only
 // guards the UNIQUE(issuer, serial) invariant.
 constexpr int max_serial_attempts = 5;
@@ -32,36 +33,6 @@ SubmitResult rejected(std::string reason) {
     result.disposition = Disposition::rejected;
     result.reason = std::move(reason);
     return result;
-}
-
-bool is_rsa(EVP_PKEY& key) { return EVP_PKEY_is_a(&key, "RSA") == 1 || EVP_PKEY_is_a(&key, "RSA-PSS") == 1; }
-
-std::string trim(const std::string& s) {
-    auto first = s.find_first_not_of(" \t");
-    if (first == std::string::npos) {
-        return {};
-    }
-    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
-
-/// The configured keyUsage for this subject key. RFC 5480 (EC) and RFC 8410
-/// (EdDSA) forbid keyEncipherment and dataEncipherment for keys that cannot
-/// encrypt, so those are only kept for RSA.
-std::string key_usage_for(const std::string& configured, EVP_PKEY& key) {
-    if (is_rsa(key)) {
-        return configured;
-    }
-    std::string out;
-    size_t pos = 0;
-    while (pos <= configured.size()) {
-        size_t comma = std::min(configured.find(',', pos), configured.size());
-        std::string item = trim(configured.substr(pos, comma - pos));
-        if (!item.empty() && item != "keyEncipherment" && item != "dataEncipherment") {
-            out += (out.empty() ? "" : ",") + item;
-        }
-        pos = comma + 1;
-    }
-    return out;
 }
 
 /// Throws std::invalid_argument unless OpenSSL accepts value for the extension nid.
@@ -77,15 +48,63 @@ void validate_extension_text(int nid, const std::string& value, const char* sett
 
 TimePoint time_point(const ASN1_TIME& time) { return std::chrono::system_clock::from_time_t(to_time_t(time)); }
 
+/// The serial as crypto::serial_hex spells it (uppercase, whole bytes), from
+/// hex in any case with an optional 0x prefix and colons; nothing if not hex.
+std::optional<std::string> canonical_serial(const std::string& text) {
+    std::string hex;
+    size_t start = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X') ? 2 : 0;
+    for (size_t i = start; i < text.size(); ++i) {
+        if (text[i] == ':') {
+            continue;
+        }
+        if (!std::isxdigit(static_cast<unsigned char>(text[i]))) {
+            return std::nullopt;
+        }
+        hex.push_back(text[i]);
+    }
+    if (hex.empty() || hex.size() > 64) {
+        return std::nullopt;
+    }
+    BIGNUM* raw = nullptr;
+    check(BN_hex2bn(&raw, hex.c_str()) > 0, "BN_hex2bn");
+    crypto::BignumPtr bn(raw);
+    crypto::Asn1IntegerPtr serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+    check(serial != nullptr, "BN_to_ASN1_INTEGER");
+    return crypto::serial_hex(*serial);
+}
+
+Bytes crl_to_der(X509_CRL& crl) {
+    unsigned char* out = nullptr;
+    int len = i2d_X509_CRL(&crl, &out);
+    check(len > 0, "i2d_X509_CRL");
+    Bytes der(out, out + len);
+    OPENSSL_free(out);
+    return der;
+}
+
 }  // namespace
 
+/// A request that passed every check of its profile, ready to sign.
+struct LocalCaBackend::Prepared {
+    crypto::X509ReqPtr csr;
+    EVP_PKEY* public_key = nullptr;           ///< owned by csr
+    crypto::X509ExtensionStackPtr requested;  ///< owns san
+    X509_EXTENSION* san = nullptr;            ///< to copy, or null
+    std::string key_usage;                    ///< the profile's, fitted to the key type
+    std::string subject;
+    std::string rejection;  ///< when not empty: refuse the request with this reason
+};
+
 LocalCaBackend::LocalCaBackend(LocalCaConfig config, store::Database& db, const Clock& clock)
-    : m_config(std::move(config)), m_db(db), m_clock(clock) {
+    : m_config(std::move(config)), m_db(db), m_clock(clock), m_store(std::string()) {
     if (m_config.validity_days <= 0) {
         throw std::invalid_argument("local CA validity_days must be positive");
     }
     if (m_config.backdate_seconds < 0) {
         throw std::invalid_argument("local CA backdate_seconds must not be negative");
+    }
+    if (m_config.crl_validity_hours <= 0) {
+        throw std::invalid_argument("local CA crl_validity_hours must be positive");
     }
     const std::string cert_file = m_config.cert_file.string();
     const std::string key_file = m_config.key_file.string();
@@ -99,7 +118,7 @@ LocalCaBackend::LocalCaBackend(LocalCaConfig config, store::Database& db, const 
     if (X509_check_ca(m_ca_cert.get()) != 1) {
         throw std::runtime_error(cert_file + " is not a CA certificate (needs basicConstraints CA:TRUE)");
     }
-    // authorityKeyIdentifier=keyid:always copies the CA's SKI into every certificate.
+    // authorityKeyIdentifier=keyid:always copies the CA's SKI into every certificate and CRL.
     if (X509_get0_subject_key_id(m_ca_cert.get()) == nullptr) {
         throw std::runtime_error(cert_file + " has no subjectKeyIdentifier");
     }
@@ -114,6 +133,26 @@ LocalCaBackend::LocalCaBackend(LocalCaConfig config, store::Database& db, const 
     if (!m_config.extended_key_usage.empty()) {
         validate_extension_text(NID_ext_key_usage, m_config.extended_key_usage, "extended_key_usage");
     }
+    if (!m_config.crl_distribution_point.empty()) {
+        validate_extension_text(NID_crl_distribution_points, "URI:" + m_config.crl_distribution_point,
+                                "crl_distribution_point");
+    }
+    for (size_t i = 0; i < m_config.profiles.size(); ++i) {
+        check_profile(m_config.profiles[i]);
+        for (size_t j = 0; j < i; ++j) {
+            if (iequals(m_config.profiles[i].name, m_config.profiles[j].name)) {
+                throw std::invalid_argument("certificate template '" + m_config.profiles[i].name +
+                                            "' is defined twice");
+            }
+        }
+    }
+    m_default_profile.validity_days = m_config.validity_days;
+    m_default_profile.key_usage = m_config.key_usage;
+    m_default_profile.extended_key_usage = m_config.extended_key_usage;
+    m_default_profile.copy_san = m_config.copy_san;
+    m_default_profile.min_rsa_bits = default_min_rsa_bits;
+    m_default_profile.allowed_key_types.clear();  // any
+
     if (!m_config.chain_file.empty()) {
         for (auto& cert : crypto::load_certs_file(m_config.chain_file)) {
             if (X509_cmp(cert.get(), m_ca_cert.get()) != 0) {  // the chain file may repeat the CA itself
@@ -122,165 +161,419 @@ LocalCaBackend::LocalCaBackend(LocalCaConfig config, store::Database& db, const 
         }
     }
     m_issuer_dn = crypto::name_string(*X509_get_subject_name(m_ca_cert.get()));
+    m_store = LocalCaStore(m_issuer_dn);
 }
 
-SubmitResult LocalCaBackend::submit(const SubmitRequest& request) {
-    ERR_clear_error();
-    crypto::X509ReqPtr csr;
-    try {
-        csr = crypto::csr_from_der(request.csr_der);
-    } catch (const crypto::OpensslError&) {
-        return rejected("the request is not a valid PKCS#10 certificate request");
+const CertificateProfile* LocalCaBackend::find_profile(const std::string& template_name) const {
+    if (template_name.empty()) {
+        return &m_default_profile;
     }
-    EVP_PKEY* public_key = X509_REQ_get0_pubkey(csr.get());
-    if (public_key == nullptr) {
+    for (const auto& profile : m_config.profiles) {
+        if (iequals(profile.name, template_name)) {
+            return &profile;
+        }
+    }
+    return nullptr;
+}
+
+LocalCaBackend::Prepared LocalCaBackend::prepare(const Bytes& csr_der, const CertificateProfile& profile) const {
+    ERR_clear_error();
+    Prepared p;
+    try {
+        p.csr = crypto::csr_from_der(csr_der);
+    } catch (const crypto::OpensslError&) {
+        p.rejection = "the request is not a valid PKCS#10 certificate request";
+        return p;
+    }
+    p.public_key = X509_REQ_get0_pubkey(p.csr.get());
+    if (p.public_key == nullptr) {
         ERR_clear_error();
-        return rejected("the request's public key cannot be decoded");
+        p.rejection = "the request's public key cannot be decoded";
+        return p;
     }
     // Proof of possession of the private key.
-    if (X509_REQ_verify(csr.get(), public_key) != 1) {
+    if (X509_REQ_verify(p.csr.get(), p.public_key) != 1) {
         ERR_clear_error();
-        return rejected("the request's signature does not verify with its public key");
+        p.rejection = "the request's signature does not verify with its public key";
+        return p;
     }
-    if (is_rsa(*public_key) && EVP_PKEY_get_bits(public_key) < min_rsa_bits) {
-        return rejected("RSA keys must have at least " + std::to_string(min_rsa_bits) + " bits, the request's has " +
-                        std::to_string(EVP_PKEY_get_bits(public_key)));
+    if (auto why = key_rejection(profile, *p.public_key)) {
+        p.rejection = *why;
+        return p;
     }
-    if (X509_NAME_entry_count(X509_REQ_get_subject_name(csr.get())) == 0) {
-        return rejected("the request has an empty subject");
+    if (X509_NAME_entry_count(X509_REQ_get_subject_name(p.csr.get())) == 0) {
+        p.rejection = "the request has an empty subject";
+        return p;
     }
-    const std::string key_usage = key_usage_for(m_config.key_usage, *public_key);
-    if (key_usage.empty() && !m_config.key_usage.empty()) {
-        return rejected("the configured key usage '" + m_config.key_usage + "' does not allow a " +
-                        EVP_PKEY_get0_type_name(public_key) + " key");
+    p.subject = crypto::name_string(*X509_REQ_get_subject_name(p.csr.get()));
+    p.key_usage = key_usage_for(profile.key_usage, *p.public_key);
+    if (p.key_usage.empty() && !profile.key_usage.empty()) {
+        p.rejection = "the configured key usage '" + profile.key_usage + "' does not allow a " +
+                      EVP_PKEY_get0_type_name(p.public_key) + " key";
+        return p;
     }
 
     // Only subjectAltName is taken from the requester; every other extension
     // (basicConstraints, keyUsage, EKU, SKI, AKI, CDP, AIA, nameConstraints)
     // comes from the CA's configuration, and attributes such as
     // challengePassword are never copied.
-    crypto::X509ExtensionStackPtr requested(X509_REQ_get_extensions(csr.get()));
-    if (requested == nullptr) {
+    p.requested.reset(X509_REQ_get_extensions(p.csr.get()));
+    if (p.requested == nullptr) {
         ERR_clear_error();
-        return rejected("the request's extensions cannot be decoded");
+        p.rejection = "the request's extensions cannot be decoded";
+        return p;
     }
-    X509_EXTENSION* san = nullptr;
-    if (m_config.copy_san) {
-        int index = X509v3_get_ext_by_NID(requested.get(), NID_subject_alt_name, -1);
+    if (profile.copy_san) {
+        int index = X509v3_get_ext_by_NID(p.requested.get(), NID_subject_alt_name, -1);
         if (index >= 0) {
-            if (X509v3_get_ext_by_NID(requested.get(), NID_subject_alt_name, index) >= 0) {
-                return rejected("the request contains subjectAltName more than once");
+            if (X509v3_get_ext_by_NID(p.requested.get(), NID_subject_alt_name, index) >= 0) {
+                p.rejection = "the request contains subjectAltName more than once";
+                return p;
             }
-            san = X509v3_get_ext(requested.get(), index);
-            crypto::GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(san)));
+            p.san = X509v3_get_ext(p.requested.get(), index);
+            crypto::GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(p.san)));
             if (names == nullptr || sk_GENERAL_NAME_num(names.get()) == 0) {
                 ERR_clear_error();
-                return rejected("the request's subjectAltName is malformed or empty");
+                p.rejection = "the request's subjectAltName is malformed or empty";
+                return p;
             }
         }
     }
+    return p;
+}
 
-    const TimePoint now = m_clock.now();
-    const std::time_t now_seconds = unix_seconds(now);
-    const std::time_t ca_not_after = to_time_t(*X509_get0_notAfter(m_ca_cert.get()));
-    if (ca_not_after <= now_seconds) {
+void LocalCaBackend::check_ca_current(TimePoint now) const {
+    if (to_time_t(*X509_get0_notAfter(m_ca_cert.get())) <= unix_seconds(now)) {
         throw BackendUnavailable("the local CA certificate " + m_config.cert_file.string() + " has expired");
     }
+}
+
+SubmitResult LocalCaBackend::submit(const SubmitRequest& request) {
+    const CertificateProfile* profile = find_profile(request.template_name);
+    if (profile == nullptr) {
+        return rejected("unknown certificate template '" + request.template_name + "'");
+    }
+    Prepared prepared = prepare(request.csr_der, *profile);
+    if (!prepared.rejection.empty()) {
+        return rejected(prepared.rejection);
+    }
+    if (!profile->manual_approval) {
+        return issue(prepared, *profile, request.transaction_id, std::nullopt);
+    }
+
+    // Refuse now rather than queue work for an officer that can never be issued.
+    check_ca_current(m_clock.now());
+    std::int64_t id = 0;
+    try {
+        id = m_db.write([&](store::Database& db) {
+            return m_store.insert_request(db, {request.transaction_id, profile->name, prepared.subject,
+                                               request.requester, sql_time(m_clock.now()), request.csr_der});
+        });
+    } catch (const store::DbError& e) {
+        throw BackendUnavailable(std::string("cannot record the pending request: ") + e.what());
+    }
+    SubmitResult result;
+    result.disposition = Disposition::pending;
+    result.backend_ref = std::to_string(id);
+    return result;
+}
+
+SubmitResult LocalCaBackend::issued(crypto::X509Ptr cert) const {
+    SubmitResult result;
+    result.disposition = Disposition::issued;
+    result.certificate = std::move(cert);
+    result.chain = ca_chain();
+    return result;
+}
+
+SubmitResult LocalCaBackend::issue(const Prepared& request, const CertificateProfile& profile,
+                                   const std::string& transaction_id, std::optional<std::int64_t> request_id) {
+    const TimePoint now = m_clock.now();
+    check_ca_current(now);
+    const std::time_t now_seconds = unix_seconds(now);
     const std::time_t not_before = now_seconds - m_config.backdate_seconds;
     // A certificate must not outlive its issuer.
     const std::time_t not_after =
-        std::min(now_seconds + static_cast<std::time_t>(m_config.validity_days) * seconds_per_day, ca_not_after);
+        std::min(now_seconds + static_cast<std::time_t>(profile.validity_days) * seconds_per_day,
+                 to_time_t(*X509_get0_notAfter(m_ca_cert.get())));
 
+    enum class Outcome { stored, serial_taken, issued_before, not_approved };
     for (int attempt = 0; attempt < max_serial_attempts; ++attempt) {
         crypto::X509Ptr cert;
         try {
-            cert = build_certificate(*csr, *public_key, key_usage, san, not_before, not_after);
+            cert = build_certificate(request, profile, not_before, not_after);
         } catch (const crypto::OpensslError& e) {
             throw BackendUnavailable(std::string("the local CA cannot sign: ") + e.what());
         }
-        bool stored = false;
+        const LocalCaStore::NewCertificate record{crypto::serial_hex(*cert),
+                                                  request.subject,
+                                                  sql_time(time_point(*X509_get0_notBefore(cert.get()))),
+                                                  sql_time(time_point(*X509_get0_notAfter(cert.get()))),
+                                                  transaction_id,
+                                                  profile.name,
+                                                  sql_time(now),
+                                                  crypto::cert_der(*cert)};
+        std::optional<Bytes> earlier;
+        Outcome outcome = Outcome::stored;
         try {
-            stored = store_certificate(*cert, request, now);
+            outcome = m_db.write([&](store::Database& db) {
+                if (request_id) {
+                    // Re-read under the write lock: a concurrent poll may have issued it meanwhile.
+                    auto row = m_store.request(db, *request_id);
+                    if (row && row->info.status == "issued" && row->cert_id) {
+                        earlier = m_store.certificate_der_by_id(db, *row->cert_id);
+                        return Outcome::issued_before;
+                    }
+                    if (!row || row->info.status != "approved") {
+                        return Outcome::not_approved;
+                    }
+                }
+                if (m_store.serial_exists(db, record.serial)) {
+                    return Outcome::serial_taken;
+                }
+                std::int64_t cert_id = m_store.insert_certificate(db, record);
+                if (request_id) {
+                    m_store.set_request_issued(db, *request_id, cert_id, record.serial);
+                }
+                return Outcome::stored;
+            });
         } catch (const store::DbError& e) {
             throw BackendUnavailable(std::string("cannot record the issued certificate: ") + e.what());
         }
-        if (stored) {
-            SubmitResult result;
-            result.disposition = Disposition::issued;
-            result.certificate = std::move(cert);
-            result.chain = ca_chain();
-            return result;
+        switch (outcome) {
+            case Outcome::stored:
+                return issued(std::move(cert));
+            case Outcome::issued_before:
+                if (!earlier) {
+                    throw BackendUnavailable("request " + std::to_string(*request_id) +
+                                             " is marked issued but its certificate is missing");
+                }
+                return issued(crypto::cert_from_der(*earlier));
+            case Outcome::not_approved:
+                return rejected("unknown request");
+            case Outcome::serial_taken:
+                break;
         }
     }
     throw BackendUnavailable("no unused serial number after " + std::to_string(max_serial_attempts) + " attempts");
 }
 
-crypto::X509Ptr LocalCaBackend::build_certificate(X509_REQ& csr, EVP_PKEY& public_key, const std::string& key_usage,
-                                                  X509_EXTENSION* san, std::time_t not_before,
-                                                  std::time_t not_after) const {
+crypto::X509Ptr LocalCaBackend::build_certificate(const Prepared& request, const CertificateProfile& profile,
+                                                  std::time_t not_before, std::time_t not_after) const {
     crypto::X509Ptr cert(X509_new());
     check(cert != nullptr, "X509_new");
     check(X509_set_version(cert.get(), X509_VERSION_3) == 1, "X509_set_version");
     auto serial = random_serial();
     check(X509_set_serialNumber(cert.get(), serial.get()) == 1, "X509_set_serialNumber");
     check(X509_set_issuer_name(cert.get(), X509_get_subject_name(m_ca_cert.get())) == 1, "X509_set_issuer_name");
-    check(X509_set_subject_name(cert.get(), X509_REQ_get_subject_name(&csr)) == 1, "X509_set_subject_name");
+    check(X509_set_subject_name(cert.get(), X509_REQ_get_subject_name(request.csr.get())) == 1,
+          "X509_set_subject_name");
     // Times come from the injected clock, never from the system clock.
     check(ASN1_TIME_adj(X509_getm_notBefore(cert.get()), not_before, 0, 0) != nullptr, "ASN1_TIME_adj notBefore");
     check(ASN1_TIME_adj(X509_getm_notAfter(cert.get()), not_after, 0, 0) != nullptr, "ASN1_TIME_adj notAfter");
-    check(X509_set_pubkey(cert.get(), &public_key) == 1, "X509_set_pubkey");
+    check(X509_set_pubkey(cert.get(), request.public_key) == 1, "X509_set_pubkey");
 
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, m_ca_cert.get(), cert.get(), nullptr, nullptr, 0);
     add_extension(*cert, ctx, NID_basic_constraints, "critical,CA:FALSE");
-    if (!key_usage.empty()) {
-        add_extension(*cert, ctx, NID_key_usage, "critical," + key_usage);
+    if (!request.key_usage.empty()) {
+        add_extension(*cert, ctx, NID_key_usage, "critical," + request.key_usage);
     }
-    if (!m_config.extended_key_usage.empty()) {
-        add_extension(*cert, ctx, NID_ext_key_usage, m_config.extended_key_usage);
+    if (!profile.extended_key_usage.empty()) {
+        add_extension(*cert, ctx, NID_ext_key_usage, profile.extended_key_usage);
     }
     add_extension(*cert, ctx, NID_subject_key_identifier, "hash");
     add_extension(*cert, ctx, NID_authority_key_identifier, "keyid:always");
-    if (san != nullptr) {
-        check(X509_add_ext(cert.get(), san, -1) == 1, "X509_add_ext subjectAltName");
+    if (!m_config.crl_distribution_point.empty()) {
+        add_extension(*cert, ctx, NID_crl_distribution_points, "URI:" + m_config.crl_distribution_point);
+    }
+    if (request.san != nullptr) {
+        check(X509_add_ext(cert.get(), request.san, -1) == 1, "X509_add_ext subjectAltName");
     }
     check(X509_sign(cert.get(), m_ca_key.get(), m_digest.get()) > 0, "X509_sign");
     return cert;
 }
 
-bool LocalCaBackend::store_certificate(X509& cert, const SubmitRequest& request, TimePoint now) {
-    const std::string serial = crypto::serial_hex(cert);
-    const std::string subject = crypto::name_string(*X509_get_subject_name(&cert));
-    const std::string not_before = sql_time(time_point(*X509_get0_notBefore(&cert)));
-    const std::string not_after = sql_time(time_point(*X509_get0_notAfter(&cert)));
-    const Bytes der = crypto::cert_der(cert);
-    auto text_or_null = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
-
-    return m_db.write([&](store::Database& db) {
-        auto existing = db.prepare("SELECT 1 FROM issued_certs WHERE issuer = ?1 AND serial = ?2");
-        existing.bind(1, m_issuer_dn).bind(2, serial);
-        if (existing.step()) {
-            return false;
+SubmitResult LocalCaBackend::poll(const std::string& backend_ref) {
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(backend_ref.data(), backend_ref.data() + backend_ref.size(), id);
+    if (ec != std::errc() || end != backend_ref.data() + backend_ref.size() || id <= 0) {
+        return rejected("unknown request");
+    }
+    std::optional<LocalCaStore::RequestRow> row;
+    try {
+        row = m_db.read([&](store::Database& db) { return m_store.request(db, id); });
+    } catch (const store::DbError& e) {
+        throw BackendUnavailable(std::string("cannot read the pending request: ") + e.what());
+    }
+    if (!row) {
+        return rejected("unknown request");
+    }
+    const PendingRequest& info = row->info;
+    if (info.status == "pending") {
+        SubmitResult result;
+        result.disposition = Disposition::pending;
+        result.backend_ref = backend_ref;
+        return result;
+    }
+    if (info.status == "denied") {
+        return rejected(info.reason.empty() ? "the request was denied by a CA officer" : info.reason);
+    }
+    if (info.status == "issued" && row->cert_id) {
+        std::optional<Bytes> der;
+        try {
+            der = m_db.read([&](store::Database& db) { return m_store.certificate_der_by_id(db, *row->cert_id); });
+        } catch (const store::DbError& e) {
+            throw BackendUnavailable(std::string("cannot read the issued certificate: ") + e.what());
         }
-        auto insert = db.prepare(
-            "INSERT INTO issued_certs (issuer, serial, subject, not_before, not_after, transaction_id, template, "
-            "issued_at, der) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-        insert.bind(1, m_issuer_dn)
-            .bind(2, serial)
-            .bind(3, subject)
-            .bind(4, not_before)
-            .bind(5, not_after)
-            .bind(6, text_or_null(request.transaction_id))
-            .bind(7, text_or_null(request.template_name))
-            .bind(8, sql_time(now))
-            .bind(9, der);
-        insert.run();
-        return true;
+        if (!der) {
+            throw BackendUnavailable("request " + backend_ref + " is marked issued but its certificate is missing");
+        }
+        return issued(crypto::cert_from_der(*der));
+    }
+    // Approved: sign now, with the profile as configured today.
+    const CertificateProfile* profile = find_profile(info.template_name);
+    if (profile == nullptr) {
+        return rejected("certificate template '" + info.template_name + "' no longer exists");
+    }
+    Prepared prepared = prepare(row->csr_der, *profile);
+    if (!prepared.rejection.empty()) {
+        return rejected(prepared.rejection);
+    }
+    return issue(prepared, *profile, info.transaction_id, id);
+}
+
+std::vector<PendingRequest> LocalCaBackend::list_requests(std::optional<std::string> status) const {
+    if (status && *status != "pending" && *status != "approved" && *status != "denied" && *status != "issued") {
+        throw std::invalid_argument("unknown request status '" + *status +
+                                    "' (expected pending, approved, denied or issued)");
+    }
+    return m_db.read([&](store::Database& db) { return m_store.requests(db, status); });
+}
+
+void LocalCaBackend::approve(std::int64_t id, const std::string& officer) { decide(id, "approved", officer, ""); }
+
+void LocalCaBackend::deny(std::int64_t id, const std::string& officer, const std::string& reason) {
+    decide(id, "denied", officer, reason);
+}
+
+void LocalCaBackend::decide(std::int64_t id, const std::string& status, const std::string& officer,
+                            const std::string& reason) {
+    if (officer.empty()) {
+        throw std::invalid_argument("the CA officer deciding a request must be named");
+    }
+    m_db.write([&](store::Database& db) {
+        if (m_store.decide(db, id, status, officer, reason, sql_time(m_clock.now()))) {
+            return;
+        }
+        auto row = m_store.request(db, id);
+        if (!row) {
+            throw std::invalid_argument("unknown request " + std::to_string(id));
+        }
+        throw std::invalid_argument("request " + std::to_string(id) + " is not pending (it is " + row->info.status +
+                                    ")");
     });
 }
 
-SubmitResult LocalCaBackend::poll(const std::string& /*backend_ref*/) {
-    return rejected("the local CA never leaves requests pending");
+void LocalCaBackend::revoke(const std::string& serial_hex, int reason_code, TimePoint when) {
+    const auto serial = canonical_serial(serial_hex);
+    if (!serial) {
+        throw std::invalid_argument("bad serial number '" + serial_hex + "' (expected hex)");
+    }
+    const auto reason = crl_reason_name(reason_code);
+    if (!reason || reason_code == crl_reason_remove_from_crl) {
+        throw std::invalid_argument("revocation reason " + std::to_string(reason_code) +
+                                    " is not allowed (RFC 5280 CRLReason 0-6, 9, 10)");
+    }
+    if (when > m_clock.now()) {
+        throw std::invalid_argument("the revocation time " + sql_time(when) + " is in the future");
+    }
+    m_db.write([&](store::Database& db) {
+        auto state = m_store.certificate_state(db, *serial);
+        if (!state) {
+            throw std::invalid_argument("no certificate with serial " + *serial + " was issued by " + m_issuer_dn);
+        }
+        if (state->revoked_at) {
+            throw std::invalid_argument("the certificate with serial " + *serial + " was already revoked at " +
+                                        *state->revoked_at);
+        }
+        m_store.set_revoked(db, *serial, sql_time(when), *reason);
+        m_store.mark_crl_stale(db);
+    });
+}
+
+Bytes LocalCaBackend::crl_der() {
+    std::lock_guard lock(m_crl_mutex);
+    const TimePoint now = m_clock.now();
+    // Re-signing at half-life leaves relying parties a full half period to
+    // fetch the next CRL before the one they hold expires.
+    auto usable = [&](const LocalCaStore::CrlRow& row) {
+        if (row.stale) {
+            return false;
+        }
+        const TimePoint this_update = parse_sql_time(row.this_update);
+        const TimePoint next_update = parse_sql_time(row.next_update);
+        return now >= this_update && now < this_update + (next_update - this_update) / 2;
+    };
+    try {
+        auto current = m_db.read([&](store::Database& db) { return m_store.crl(db, false); });
+        if (current && usable(*current) && current->number == m_crl_number && !m_crl_der.empty()) {
+            return m_crl_der;
+        }
+        // Under the write lock, so two processes never sign two CRLs with one number.
+        LocalCaStore::CrlRow row = m_db.write([&](store::Database& db) {
+            auto stored = m_store.crl(db, true);
+            if (stored && usable(*stored)) {
+                return *stored;
+            }
+            LocalCaStore::CrlRow fresh;
+            fresh.number = stored ? stored->number + 1 : 1;
+            const TimePoint next = now + std::chrono::hours(m_config.crl_validity_hours);
+            fresh.this_update = sql_time(now);
+            fresh.next_update = sql_time(next);
+            auto crl = build_crl(*m_ca_cert, *m_ca_key, m_digest.get(), m_store.revoked_unexpired(db, sql_time(now)),
+                                 now, next, fresh.number);
+            fresh.der = crl_to_der(*crl);
+            m_store.save_crl(db, fresh);
+            return fresh;
+        });
+        m_crl_der = std::move(row.der);
+        m_crl_number = row.number;
+        return m_crl_der;
+    } catch (const store::DbError& e) {
+        throw BackendUnavailable(std::string("cannot read or record the CRL: ") + e.what());
+    } catch (const crypto::OpensslError& e) {
+        throw BackendUnavailable(std::string("the local CA cannot sign its CRL: ") + e.what());
+    }
+}
+
+crypto::X509CrlPtr LocalCaBackend::current_crl() {
+    const Bytes der = crl_der();
+    const unsigned char* p = der.data();
+    crypto::X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
+    check(crl != nullptr, "d2i_X509_CRL");
+    return crl;
+}
+
+std::optional<CertStatus> LocalCaBackend::status_of(const std::string& serial_hex) const {
+    const auto serial = canonical_serial(serial_hex);
+    if (!serial) {
+        return std::nullopt;
+    }
+    auto state = m_db.read([&](store::Database& db) { return m_store.certificate_state(db, *serial); });
+    if (!state) {
+        return std::nullopt;
+    }
+    CertStatus status;
+    status.certificate = crypto::cert_from_der(state->der);
+    if (state->revoked_at) {
+        status.state = CertStatus::State::revoked;
+        status.revoked_at = parse_sql_time(*state->revoked_at);
+        status.reason_code = crl_reason_code(state->revocation_reason.value_or("")).value_or(crl_reason_unspecified);
+    } else if (to_time_t(*X509_get0_notAfter(status.certificate.get())) <= unix_seconds(m_clock.now())) {
+        status.state = CertStatus::State::expired;
+    }
+    return status;
 }
 
 std::vector<crypto::X509Ptr> LocalCaBackend::ca_chain() const {
@@ -295,21 +588,28 @@ std::vector<crypto::X509Ptr> LocalCaBackend::ca_chain() const {
 
 std::optional<crypto::X509Ptr> LocalCaBackend::find_issued(const std::string& issuer_dn,
                                                            const std::string& serial_hex) const {
-    std::string serial = serial_hex;
-    std::transform(serial.begin(), serial.end(), serial.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    std::optional<Bytes> der = m_db.read([&](store::Database& db) -> std::optional<Bytes> {
-        auto query = db.prepare("SELECT der FROM issued_certs WHERE issuer = ?1 AND serial = ?2");
-        query.bind(1, issuer_dn).bind(2, serial);
-        if (!query.step()) {
-            return std::nullopt;
-        }
-        return query.column_blob(0);
-    });
+    const auto serial = canonical_serial(serial_hex);
+    if (!serial) {
+        return std::nullopt;
+    }
+    // Looked up under the issuer asked for, which may be a CA this database served before.
+    std::optional<Bytes> der =
+        m_db.read([&](store::Database& db) { return LocalCaStore(issuer_dn).certificate_der(db, *serial); });
     if (!der) {
         return std::nullopt;
     }
     return crypto::cert_from_der(*der);
+}
+
+std::vector<crypto::X509Ptr> LocalCaBackend::find_valid_by_subject(const std::string& subject_dn) const {
+    const std::string now = sql_time(m_clock.now());
+    auto ders = m_db.read([&](store::Database& db) { return m_store.valid_by_subject(db, subject_dn, now); });
+    std::vector<crypto::X509Ptr> certs;
+    certs.reserve(ders.size());
+    for (const auto& der : ders) {
+        certs.push_back(crypto::cert_from_der(der));
+    }
+    return certs;
 }
 
 }  // namespace scepra::backend::local

@@ -2,6 +2,8 @@
 // Wiring: configuration -> stores, backend, password modes, service, sites.
 #include "cli/instance.hpp"
 
+#include <strings.h>
+
 #include "crypto/encoding.hpp"
 
 namespace scepra::cli {
@@ -29,7 +31,8 @@ backend::local::LocalCaConfig local_ca_config(const AppConfig& c) {
     for (const std::string& name : {c.templates.signature, c.templates.encryption, c.templates.general_purpose}) {
         bool known = false;
         for (const auto& p : ca.profiles) {
-            known = known || p.name == name;
+            // The backend matches template names case-insensitively, as Windows does.
+            known = known || strcasecmp(p.name.c_str(), name.c_str()) == 0;
         }
         if (!known) {
             backend::local::CertificateProfile profile;
@@ -38,6 +41,7 @@ backend::local::LocalCaConfig local_ca_config(const AppConfig& c) {
             profile.key_usage = ca.key_usage;
             profile.extended_key_usage = ca.extended_key_usage;
             profile.copy_san = ca.copy_san;
+            profile.allowed_key_types.clear();  // like the default profile: any key type
             ca.profiles.push_back(profile);
         }
     }

@@ -20,6 +20,7 @@
 #include "common/clock.hpp"
 #include "crypto/encoding.hpp"
 #include "local/local_ca_backend.hpp"
+#include "local_ca_fixture.hpp"
 #include "store/database.hpp"
 #include "support/test_pki.hpp"
 
@@ -29,60 +30,12 @@ using namespace scepra::backend::local;
 
 namespace {
 
-constexpr std::time_t day = 86400;
-
-TimePoint whole_seconds_now() {
-    return TimePoint(std::chrono::seconds(unix_seconds(std::chrono::system_clock::now())));
-}
-
-/// A CA (shared test PKI by default) in PEM files, a fresh database and a
-/// backend built on first use from the current config.
-struct Fixture {
-    test::TempDir dir;
-    FixedClock clock{whole_seconds_now()};
-    std::unique_ptr<store::Database> db = store::Database::open(dir.file("ra.db"), true);
-    LocalCaConfig config;
-    X509* ca_cert = nullptr;
-    std::unique_ptr<LocalCaBackend> backend_ptr;
-
-    Fixture() {
-        const auto& pki = test::shared_test_pki();
-        use_ca(*pki.ca_cert, *pki.ca_key);
-    }
-
-    void use_ca(X509& cert, EVP_PKEY& key) {
-        crypto::save_cert_file(dir.file("ca.pem"), cert, true);
-        crypto::save_key_file(dir.file("ca.key"), key, true);
-        config.cert_file = dir.file("ca.pem");
-        config.key_file = dir.file("ca.key");
-        ca_cert = &cert;
-        backend_ptr.reset();
-    }
-
-    LocalCaBackend& backend() {
-        if (!backend_ptr) {
-            backend_ptr = std::make_unique<LocalCaBackend>(config, *db, clock);
-        }
-        return *backend_ptr;
-    }
-
-    SubmitResult submit(const Bytes& csr_der, const std::string& transaction_id = "tx-1") {
-        return backend().submit(SubmitRequest{transaction_id, csr_der, "router", "192.0.2.7"});
-    }
-
-    SubmitResult submit(EVP_PKEY& key, const std::string& subject, const std::vector<test::Ext>& exts = {}) {
-        auto csr = test::make_csr(key, subject, "one-time-secret", exts);
-        return submit(crypto::csr_der(*csr));
-    }
-
-    std::int64_t issued_rows() {
-        return db->read([](store::Database& d) {
-            auto st = d.prepare("SELECT COUNT(*) FROM issued_certs");
-            st.step();
-            return st.column_int(0);
-        });
-    }
-};
+using Fixture = test::LocalCaFixture;
+using test::contains;
+using test::day;
+using test::extension;
+using test::is_critical;
+using test::thrown_message;
 
 bool verifies(X509& cert, X509& trust_anchor, const std::vector<crypto::X509Ptr>& untrusted, TimePoint at) {
     crypto::X509StorePtr store(X509_STORE_new());
@@ -103,17 +56,6 @@ bool verifies(X509& cert, X509& trust_anchor, const std::vector<crypto::X509Ptr>
     return ok == 1;
 }
 
-X509_EXTENSION* extension(X509& cert, int nid) {
-    int index = X509_get_ext_by_NID(&cert, nid, -1);
-    return index < 0 ? nullptr : X509_get_ext(&cert, index);
-}
-
-bool is_critical(X509& cert, int nid) {
-    X509_EXTENSION* ext = extension(cert, nid);
-    REQUIRE(ext != nullptr);
-    return X509_EXTENSION_get_critical(ext) == 1;
-}
-
 X509_EXTENSION* csr_extension(X509_REQ& csr, int nid) {
     static crypto::X509ExtensionStackPtr keep;  // owns the extensions of the last call
     keep.reset(X509_REQ_get_extensions(&csr));
@@ -128,20 +70,6 @@ std::int64_t bits_of_serial(X509& cert) {
     REQUIRE_FALSE(BN_is_negative(bn.get()));
     REQUIRE_FALSE(BN_is_zero(bn.get()));
     return BN_num_bits(bn.get());
-}
-
-template <class E>
-std::string thrown_message(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "<nothing thrown>";
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
 }
 
 }  // namespace
@@ -263,8 +191,10 @@ TEST_SUITE("backends.local") {
 
     TEST_CASE("the issued certificate is recorded in issued_certs and can be found again") {
         Fixture f;
+        f.config.profiles.push_back(test::profile_named("Router"));
         auto key = test::pooled_client_key(2);
-        auto result = f.submit(*key, "CN=router3,O=Example");
+        // the template is matched case-insensitively and recorded as configured
+        auto result = f.submit(crypto::csr_der(*test::make_csr(*key, "CN=router3,O=Example")), "tx-1", "router");
         REQUIRE(result.disposition == Disposition::issued);
         const std::string serial = crypto::serial_hex(*result.certificate);
         const std::string issuer = crypto::name_string(*X509_get_subject_name(f.ca_cert));
@@ -282,7 +212,7 @@ TEST_SUITE("backends.local") {
                 CHECK(st.column_text(2) == sql_time(f.clock.now() - std::chrono::seconds(600)));
                 CHECK(st.column_text(3) == sql_time(f.clock.now() + std::chrono::hours(24 * 365)));
                 CHECK(st.column_text(4) == "tx-1");
-                CHECK(st.column_text(5) == "router");
+                CHECK(st.column_text(5) == "Router");
                 CHECK(st.column_text(6) == sql_time(f.clock.now()));
                 CHECK(st.column_blob(7) == crypto::cert_der(*result.certificate));
                 CHECK(st.is_null(8));
@@ -501,7 +431,7 @@ TEST_SUITE("backends.local") {
             CHECK(f.backend().ca_chain().size() == 1);
             auto polled = f.backend().poll("anything");
             CHECK(polled.disposition == Disposition::rejected);
-            CHECK(polled.reason == "the local CA never leaves requests pending");
+            CHECK(polled.reason == "unknown request");
         }
         SUBCASE("fail/key does not match the certificate") {
             auto other = test::make_key(0, true);
