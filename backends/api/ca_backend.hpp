@@ -4,6 +4,7 @@
 // failures (CA unreachable, store down) throw BackendUnavailable.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -31,6 +32,14 @@ struct SubmitResult {
     std::string reason;                   ///< why, when rejected (safe to show the client)
 };
 
+enum class CertState { valid, revoked, expired };
+
+/// A certificate the backend issued, with its state now.
+struct IssuedCertificate {
+    crypto::X509Ptr certificate;
+    CertState state = CertState::valid;
+};
+
 class BackendUnavailable : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
@@ -46,6 +55,19 @@ public:
     virtual SubmitResult poll(const std::string& backend_ref) = 0;
     /// The issuing CA certificate first, then its issuers up to the root.
     virtual std::vector<crypto::X509Ptr> ca_chain() const = 0;
+
+    // Optional look-ups (GetCert, GetCRL, renewal and subject policies). A
+    // backend that cannot answer keeps these defaults: "not known".
+
+    /// A certificate this CA issued, by issuer DN (RFC 2253) and serial (hex).
+    virtual std::optional<IssuedCertificate> find_certificate(const std::string& /*issuer_dn*/,
+                                                              const std::string& /*serial_hex*/) {
+        return std::nullopt;
+    }
+    /// Whether the subject (RFC 2253) holds an unexpired, unrevoked certificate.
+    virtual bool subject_has_valid_certificate(const std::string& /*subject_dn*/) { return false; }
+    /// The CA's current CRL (DER), if the backend has one.
+    virtual std::optional<Bytes> crl() { return std::nullopt; }
 };
 
 }  // namespace scepra::backend

@@ -612,4 +612,25 @@ std::vector<crypto::X509Ptr> LocalCaBackend::find_valid_by_subject(const std::st
     return certs;
 }
 
+std::optional<IssuedCertificate> LocalCaBackend::find_certificate(const std::string& issuer_dn,
+                                                                  const std::string& serial_hex) {
+    if (issuer_dn != m_issuer_dn) {
+        return std::nullopt;
+    }
+    auto status = status_of(serial_hex);
+    if (!status) {
+        return std::nullopt;
+    }
+    IssuedCertificate out;
+    out.certificate = std::move(status->certificate);
+    out.state = status->state == CertStatus::State::revoked   ? CertState::revoked
+                : status->state == CertStatus::State::expired ? CertState::expired
+                                                              : CertState::valid;
+    return out;
+}
+
+bool LocalCaBackend::subject_has_valid_certificate(const std::string& subject_dn) {
+    return !find_valid_by_subject(subject_dn).empty();
+}
+
 }  // namespace scepra::backend::local

@@ -86,6 +86,10 @@ public:
     /// BackendUnavailable like submit().
     SubmitResult poll(const std::string& backend_ref) override;
     std::vector<crypto::X509Ptr> ca_chain() const override;
+    std::optional<IssuedCertificate> find_certificate(const std::string& issuer_dn,
+                                                      const std::string& serial_hex) override;
+    bool subject_has_valid_certificate(const std::string& subject_dn) override;
+    std::optional<Bytes> crl() override { return crl_der(); }
 
     /// The profile template_name selects: the default profile for an empty
     /// name, null for an unknown one.

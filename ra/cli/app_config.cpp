@@ -48,6 +48,13 @@ po::options_description config_keys() {
         ("admin.tls_key", po::value<std::string>()->default_value(""))
         ("admin.on_scep_listener", po::value<int>()->default_value(0))
         ("admin.utf16", po::value<int>()->default_value(0))
+        ("renewal.enabled", po::value<int>()->default_value(1))
+        ("renewal.grace_days", po::value<int>()->default_value(0))
+        ("renewal.same_subject", po::value<int>()->default_value(1))
+        ("renewal.require_new_key", po::value<int>()->default_value(0))
+        ("renewal.window_days", po::value<int>()->default_value(0))
+        ("renewal.window_percent", po::value<int>()->default_value(0))
+        ("policy.existing_subject", po::value<std::string>()->default_value("allow"))
         ("templates.SignatureTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
         ("templates.EncryptionTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
         ("templates.GeneralPurposeTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"));
@@ -194,6 +201,18 @@ AppConfig load_config(const std::filesystem::path& file) {
     c.admin.on_scep_listener = check.flag("admin.on_scep_listener");
     c.admin.utf16 = check.flag("admin.utf16");
 
+    c.renewal.enabled = check.flag("renewal.enabled");
+    c.renewal.grace_after_expiry = std::chrono::hours(24) * check.number("renewal.grace_days", 0, 3650);
+    c.renewal.same_subject = check.flag("renewal.same_subject");
+    c.renewal.require_new_key = check.flag("renewal.require_new_key");
+    c.renewal.window_days = check.number("renewal.window_days", 0, 36500);
+    c.renewal.window_percent = check.number("renewal.window_percent", 0, 100);
+    const std::string existing = check.text("policy.existing_subject");
+    if (existing != "allow" && existing != "require-renewal") {
+        check.problem("policy.existing_subject", "must be allow or require-renewal, not '" + existing + "'");
+    }
+    c.existing_subject_requires_renewal = existing == "require-renewal";
+
     c.templates.signature = check.text("templates.SignatureTemplate");
     c.templates.encryption = check.text("templates.EncryptionTemplate");
     c.templates.general_purpose = check.text("templates.GeneralPurposeTemplate");
@@ -285,6 +304,26 @@ tls_key = )" << admin_tls_key << R"(
 on_scep_listener = 0
 # 1 serves the page as UTF-16LE with a byte order mark, byte for byte like NDES.
 utf16 = 0
+
+[renewal]
+# A RenewalReq, or a PKCSReq signed by a certificate this CA issued, is
+# authenticated by that certificate: no challenge password is needed.
+# 0 stops advertising and accepting renewal.
+enabled = 1
+# Days after expiry during which an expired certificate may still renew.
+grace_days = 0
+# 1 = the new request must keep the certificate's subject.
+same_subject = 1
+# 1 = the new request must use a new key (otherwise a new key is allowed, not required).
+require_new_key = 0
+# Renewal only in the last N days / last N percent of the validity (0 = any time).
+window_days = 0
+window_percent = 0
+
+[policy]
+# A new PKCSReq (with a challenge password) for a subject that already holds
+# a valid certificate: allow, or require-renewal (refused: renew instead).
+existing_subject = allow
 
 [templates]
 # The certificate template (NDES) chosen by the key usage a request asks for:

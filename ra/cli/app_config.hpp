@@ -34,6 +34,8 @@ struct AppConfig {
     std::filesystem::path hmac_key_file;  ///< [password] hmac_key
     core::TemplateNames templates;         ///< [templates] NDES settings
     AdminConfig admin;
+    core::RenewalPolicy renewal;                  ///< [renewal]
+    bool existing_subject_requires_renewal = false;  ///< [policy] existing_subject
 };
 
 /// Thrown for any problem with the configuration; the message names the file

@@ -57,6 +57,7 @@ Stores open_stores(const AppConfig& config, const Clock& clock) {
     s.single_password = std::make_unique<store::SinglePasswordStore>(*s.db, clock);
     s.admins = std::make_unique<store::AdminStore>(*s.db, clock);
     s.audit = std::make_unique<store::AuditLog>(*s.db, clock);
+    s.requests = std::make_unique<store::RequestStore>(*s.db, clock);
     return s;
 }
 
@@ -72,8 +73,10 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
         options.max_clock_skew = std::chrono::minutes(m_config.max_clock_skew_minutes);
     }
     options.templates = m_config.templates;
+    options.renewal = m_config.renewal;
+    options.existing_subject_requires_renewal = m_config.existing_subject_requires_renewal;
     m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity), *m_backend, *m_modes,
-                                                    *m_stores.audit, clock);
+                                                    *m_stores.audit, *m_stores.requests, clock);
     m_scep_site = std::make_unique<http::ScepSite>(*m_service);
     auto chain = m_backend->ca_chain();
     m_admin_site = std::make_unique<http::AdminSite>(http::AdminSiteOptions{m_config.admin.utf16}, *m_stores.admins,

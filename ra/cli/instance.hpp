@@ -14,6 +14,7 @@
 #include "store/audit_log.hpp"
 #include "store/challenge_store.hpp"
 #include "store/database.hpp"
+#include "store/request_store.hpp"
 #include "store/single_password_store.hpp"
 
 namespace scepra::cli {
@@ -25,6 +26,7 @@ struct Stores {
     std::unique_ptr<store::SinglePasswordStore> single_password;
     std::unique_ptr<store::AdminStore> admins;
     std::unique_ptr<store::AuditLog> audit;
+    std::unique_ptr<store::RequestStore> requests;
 };
 /// Opens the database of an initialised instance (it must exist).
 Stores open_stores(const AppConfig& config, const Clock& clock);
@@ -42,6 +44,7 @@ public:
     store::AdminStore& admins() { return *m_stores.admins; }
     core::PasswordModes& password_modes() { return *m_modes; }
     core::ScepService& service() { return *m_service; }
+    backend::local::LocalCaBackend& local_ca() { return *m_backend; }
     http::ScepSite& scep_site() { return *m_scep_site; }
     http::AdminSite& admin_site() { return *m_admin_site; }
 
@@ -52,7 +55,7 @@ public:
 private:
     AppConfig m_config;
     Stores m_stores;
-    std::unique_ptr<backend::CaBackend> m_backend;
+    std::unique_ptr<backend::local::LocalCaBackend> m_backend;
     std::unique_ptr<core::PasswordModes> m_modes;
     std::unique_ptr<core::ScepService> m_service;
     std::unique_ptr<http::ScepSite> m_scep_site;

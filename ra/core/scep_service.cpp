@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// SCEP operations: GetCACert, GetCACaps and PKIOperation (PKCSReq).
+// SCEP operations: GetCACert, GetCACaps and PKIOperation (PKCSReq,
+// RenewalReq, CertPoll, GetCert, GetCRL), with stored outcomes for repeated
+// transactions and pending requests that survive restarts.
 #include "core/scep_service.hpp"
 
 #include <openssl/objects.h>
-
-#include <cstdlib>
 
 #include "crypto/encoding.hpp"
 #include "scep/caps.hpp"
 #include "scep/cert_rep.hpp"
 #include "scep/csr.hpp"
 #include "scep/degenerate.hpp"
+#include "scep/message_data.hpp"
 #include "scep/signed_message.hpp"
 
 namespace scepra::core {
@@ -37,15 +38,41 @@ std::string printable(const std::string& s, size_t max = 80) {
     return out;
 }
 
+scep::FailInfo fail_info_from_name(const std::string& name) {
+    for (auto info : {scep::FailInfo::bad_alg, scep::FailInfo::bad_message_check, scep::FailInfo::bad_request,
+                      scep::FailInfo::bad_time, scep::FailInfo::bad_cert_id}) {
+        if (scep::fail_info_name(info) == name) {
+            return info;
+        }
+    }
+    return scep::FailInfo::bad_request;
+}
+
+bool self_signed(X509& cert) { return X509_check_issued(&cert, &cert) == X509_V_OK; }
+
 }  // namespace
 
+/// Everything one PKIOperation carries through the service.
+struct ScepService::Transaction {
+    const ScepRequest& request;
+    scep::SignedMessage msg;
+    scep::ReplyTo reply_to;
+    scep::Signer signer;
+    store::AuditEvent event;
+    std::string log;
+    TimePoint now;
+    scep::EnvelopeAlgorithms reply_algorithms;  ///< mirrors the request once its envelope is open
+};
+
 ScepService::ScepService(ServiceOptions options, RaIdentity identity, backend::CaBackend& backend,
-                         ChallengeVerifier& challenges, store::AuditLog& audit, const Clock& clock)
+                         ChallengeVerifier& challenges, store::AuditLog& audit, store::RequestStore& requests,
+                         const Clock& clock)
     : m_options(std::move(options)),
       m_identity(std::move(identity)),
       m_backend(backend),
       m_challenges(challenges),
       m_audit(audit),
+      m_requests(requests),
       m_clock(clock),
       m_ca_chain(backend.ca_chain()) {
     if (m_options.ciphers.allow_single_des) {
@@ -65,7 +92,7 @@ ScepResponse ScepService::handle(const ScepRequest& request) {
         return {200, "application/x-x509-ca-ra-cert", to_string(m_ca_certs_der), "GetCACert"};
     }
     if (request.operation == "GetCACaps") {
-        return {200, "text/plain", scep::render_caps({}), "GetCACaps"};
+        return {200, "text/plain", scep::render_caps({.renewal = m_options.renewal.enabled}), "GetCACaps"};
     }
     if (request.operation == "PKIOperation") {
         return pki_operation(request);
@@ -95,97 +122,59 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
         return refuse_unparseable(e.what());
     }
 
-    const TimePoint now = m_clock.now();
     event.message_type = scep::message_type_name(msg.attrs.message_type);
     event.transaction_id = msg.attrs.transaction_id;
-    const scep::ReplyTo reply_to{msg.attrs.transaction_id, msg.attrs.sender_nonce};
     // Replies use the request's digest so that SHA-1-only clients can verify them.
-    const scep::Signer signer{*m_identity.signing_cert, *m_identity.signing_key,
-                              digest_supported(msg.digest_nid) ? msg.digest : "SHA256"};
-    std::string log = "PKIOperation " + *event.message_type + " tx=" + printable(msg.attrs.transaction_id);
+    const std::string digest = digest_supported(msg.digest_nid) ? msg.digest : "SHA256";
+    Transaction tx{request,
+                   std::move(msg),
+                   {},
+                   scep::Signer{*m_identity.signing_cert, *m_identity.signing_key, digest},
+                   std::move(event),
+                   {},
+                   m_clock.now(),
+                   {}};
+    tx.reply_to = {tx.msg.attrs.transaction_id, tx.msg.attrs.sender_nonce};
+    tx.log = "PKIOperation " + *tx.event.message_type + " tx=" + printable(tx.msg.attrs.transaction_id);
 
     auto fail = [&](scep::FailInfo info, const std::string& client_text, const std::string& decision,
                     const std::string& detail) {
-        event.decision = decision;
-        event.fail_info = scep::fail_info_name(info);
-        event.detail = detail;
-        Bytes der = scep::make_cert_rep_failure(reply_to, signer, info, client_text, now);
-        m_audit.record(event);
+        tx.event.decision = decision;
+        tx.event.fail_info = scep::fail_info_name(info);
+        tx.event.detail = detail;
+        Bytes der = scep::make_cert_rep_failure(tx.reply_to, tx.signer, info, client_text, tx.now);
+        m_audit.record(tx.event);
         return ScepResponse{200, pki_message_type, to_string(der),
-                            log + " " + decision + " " + *event.fail_info + ": " + detail};
+                            tx.log + " " + decision + " " + *tx.event.fail_info + ": " + detail};
     };
 
     try {
-        if (!msg.signature_valid) {
+        if (!tx.msg.signature_valid) {
             throw scep::ScepFailure(scep::FailInfo::bad_message_check, "the request signature does not verify");
         }
-        if (!digest_supported(msg.digest_nid)) {
+        if (!digest_supported(tx.msg.digest_nid)) {
             throw scep::ScepFailure(scep::FailInfo::bad_alg,
-                                    "unsupported digest algorithm " + (msg.digest.empty() ? "?" : msg.digest));
+                                    "unsupported digest algorithm " + (tx.msg.digest.empty() ? "?" : tx.msg.digest));
         }
-        if (m_options.max_clock_skew && msg.signing_time) {
-            auto skew = std::chrono::abs(now - *msg.signing_time);
+        if (m_options.max_clock_skew && tx.msg.signing_time) {
+            auto skew = std::chrono::abs(tx.now - *tx.msg.signing_time);
             if (skew > *m_options.max_clock_skew) {
                 throw scep::ScepFailure(scep::FailInfo::bad_time, "signingTime is too far from the RA's clock");
             }
         }
-        switch (static_cast<scep::MessageType>(msg.attrs.message_type)) {
+        switch (static_cast<scep::MessageType>(tx.msg.attrs.message_type)) {
             case scep::MessageType::pkcs_req:
-                break;
-            case scep::MessageType::cert_poll:
-                throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "no pending request for this transaction");
             case scep::MessageType::renewal_req:
+                return enroll(tx);
+            case scep::MessageType::cert_poll:
+                return poll(tx);
             case scep::MessageType::get_cert:
+                return get_cert(tx);
             case scep::MessageType::get_crl:
-                throw scep::ScepFailure(scep::FailInfo::bad_request, *event.message_type + " is not supported");
+                return get_crl(tx);
             default:
-                throw scep::ScepFailure(scep::FailInfo::bad_request, "unknown messageType " + *event.message_type);
+                throw scep::ScepFailure(scep::FailInfo::bad_request, "unknown messageType " + *tx.event.message_type);
         }
-
-        scep::OpenedEnvelope opened =
-            scep::open_envelope(msg.content, {{*m_identity.encryption_cert, *m_identity.encryption_key}}, m_options.ciphers);
-        scep::Csr csr = scep::parse_csr(opened.content);
-        event.subject = csr.subject;
-        log += " subject=" + printable(csr.subject, 120);
-        if (!csr.signature_valid) {
-            throw scep::ScepFailure(scep::FailInfo::bad_message_check, "the PKCS#10 signature does not verify");
-        }
-        const std::string template_name = select_template(*csr.req, m_options.templates);
-        ChallengeVerdict verdict = m_challenges.verify({csr, template_name, msg.attrs.transaction_id});
-        event.challenge_id = verdict.challenge_id;
-        if (!verdict.accepted) {
-            throw scep::ScepFailure(scep::FailInfo::bad_request, verdict.reason);
-        }
-        if (!verdict.note.empty()) {
-            event.detail = verdict.note;
-        }
-
-        backend::SubmitResult result =
-            m_backend.submit({msg.attrs.transaction_id, csr.der, template_name, request.peer});
-        switch (result.disposition) {
-            case backend::Disposition::issued: {
-                std::vector<X509*> certs{result.certificate.get()};
-                for (const auto& c : result.chain) {
-                    certs.push_back(c.get());
-                }
-                scep::EnvelopeAlgorithms reply_alg{scep::reply_cipher_for(opened.algorithms.cipher),
-                                                   opened.algorithms.oaep};
-                Bytes der = scep::make_cert_rep_success(reply_to, signer, certs, *msg.signer_cert, reply_alg, now);
-                event.decision = "issued";
-                event.serial = crypto::serial_hex(*result.certificate);
-                m_audit.record(event);
-                return {200, pki_message_type, to_string(der), log + " issued serial=" + *event.serial};
-            }
-            case backend::Disposition::pending: {
-                Bytes der = scep::make_cert_rep_pending(reply_to, signer, now);
-                event.decision = "pending";
-                m_audit.record(event);
-                return {200, pki_message_type, to_string(der), log + " pending"};
-            }
-            case backend::Disposition::rejected:
-                throw scep::ScepFailure(scep::FailInfo::bad_request, "rejected by the CA: " + result.reason);
-        }
-        throw std::logic_error("unknown disposition");
     } catch (const scep::ScepFailure& f) {
         return fail(f.info(), f.what(), "rejected", f.what());
     } catch (const backend::BackendUnavailable& e) {
@@ -195,6 +184,221 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
         // The client learns nothing of our internals; the cause goes to the log and audit trail.
         return fail(scep::FailInfo::bad_request, "internal error; see the RA log", "error", e.what());
     }
+}
+
+Bytes ScepService::open_message_data(Transaction& tx) {
+    scep::OpenedEnvelope opened = scep::open_envelope(
+        tx.msg.content, {{*m_identity.encryption_cert, *m_identity.encryption_key}}, m_options.ciphers);
+    tx.reply_algorithms = {scep::reply_cipher_for(opened.algorithms.cipher), opened.algorithms.oaep};
+    return std::move(opened.content);
+}
+
+ScepResponse ScepService::success(Transaction& tx, const std::vector<X509*>& certs,
+                                  const std::vector<X509_CRL*>& crls) {
+    Bytes der = scep::make_cert_rep_success(tx.reply_to, tx.signer, certs, *tx.msg.signer_cert, tx.reply_algorithms,
+                                            tx.now, crls);
+    tx.event.decision = "issued";
+    m_audit.record(tx.event);
+    return {200, pki_message_type, to_string(der),
+            tx.log + " success" + (tx.event.serial ? " serial=" + *tx.event.serial : "")};
+}
+
+ScepResponse ScepService::pending(Transaction& tx) {
+    Bytes der = scep::make_cert_rep_pending(tx.reply_to, tx.signer, tx.now);
+    tx.event.decision = "pending";
+    m_audit.record(tx.event);
+    return {200, pki_message_type, to_string(der), tx.log + " pending"};
+}
+
+ScepResponse ScepService::enroll(Transaction& tx) {
+    const bool renewal_message = tx.msg.attrs.message_type == static_cast<int>(scep::MessageType::renewal_req);
+    scep::Csr csr = scep::parse_csr(open_message_data(tx));
+    tx.event.subject = csr.subject;
+    tx.log += " subject=" + printable(csr.subject, 120);
+    if (!csr.signature_valid) {
+        throw scep::ScepFailure(scep::FailInfo::bad_message_check, "the PKCS#10 signature does not verify");
+    }
+    X509& signer = *tx.msg.signer_cert;
+    // A RenewalReq, or a PKCSReq signed by a certificate our CA issued, is
+    // authenticated by that certificate (RFC 8894 §2.3, NDES renewal).
+    const bool by_certificate = !self_signed(signer) && issued_by(signer, m_ca_chain);
+    if (renewal_message && !by_certificate) {
+        throw scep::ScepFailure(scep::FailInfo::bad_cert_id,
+                                "a RenewalReq must be signed by a certificate issued by this CA");
+    }
+    const Bytes csr_key = key_hash(*X509_REQ_get0_pubkey(csr.req.get()));
+    const std::string kind = by_certificate ? "Renewal:" + crypto::serial_hex(signer) : "PKCSReq";
+
+    // A transactionID seen before: its stored outcome, never a second certificate.
+    if (auto existing = m_requests.find(tx.msg.attrs.transaction_id, kind)) {
+        if (existing->key_hash != csr_key) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, "this transactionID was already used with another key");
+        }
+        return answer_from(tx, std::move(*existing), "repeated request");
+    }
+
+    std::optional<std::int64_t> challenge_id;
+    if (by_certificate) {
+        if (auto why = renewal_refusal(signer, csr, m_backend, m_options.renewal, tx.now)) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, *why);
+        }
+        tx.event.detail = "renewal authenticated by certificate " + crypto::serial_hex(signer);
+    }
+    const std::string template_name = select_template(*csr.req, m_options.templates);
+    if (!by_certificate) {
+        ChallengeVerdict verdict = m_challenges.verify({csr, template_name, tx.msg.attrs.transaction_id});
+        if (!verdict.accepted) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, verdict.reason);
+        }
+        challenge_id = verdict.challenge_id;
+        tx.event.challenge_id = verdict.challenge_id;
+        if (!verdict.note.empty()) {
+            tx.event.detail = verdict.note;
+        }
+        if (m_options.existing_subject_requires_renewal && m_backend.subject_has_valid_certificate(csr.subject)) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                    "this subject already holds a valid certificate: renew it with that certificate");
+        }
+    }
+
+    // Claim the transaction before the CA sees it, so that a duplicate racing
+    // with this one gets the stored outcome instead of a second certificate.
+    store::RequestRecord record;
+    record.transaction_id = tx.msg.attrs.transaction_id;
+    record.kind = kind;
+    record.key_hash = csr_key;
+    record.subject = csr.subject;
+    record.template_name = template_name;
+    record.status = "pending";
+    record.backend = m_backend.name();
+    record.challenge_id = challenge_id;
+    record.requester = tx.request.peer;
+    if (!m_requests.insert(record)) {
+        auto existing = m_requests.find(record.transaction_id, kind);
+        if (!existing || existing->key_hash != csr_key) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, "this transactionID was already used with another key");
+        }
+        return answer_from(tx, std::move(*existing), "concurrent duplicate");
+    }
+    record = *m_requests.find(record.transaction_id, kind);
+
+    backend::SubmitResult result;
+    try {
+        result = m_backend.submit({tx.msg.attrs.transaction_id, csr.der, template_name, tx.request.peer});
+    } catch (...) {
+        m_requests.remove(record.id);  // nothing happened at the CA: a retry may submit again
+        throw;
+    }
+    switch (result.disposition) {
+        case backend::Disposition::issued: {
+            std::vector<X509*> chain;
+            for (const auto& c : result.chain) {
+                chain.push_back(c.get());
+            }
+            record.status = "issued";
+            record.cert_der = crypto::cert_der(*result.certificate);
+            record.chain_der = scep::make_degenerate(chain);
+            break;
+        }
+        case backend::Disposition::pending:
+            record.backend_ref = result.backend_ref;
+            break;
+        case backend::Disposition::rejected:
+            record.status = "rejected";
+            record.fail_info = scep::fail_info_name(scep::FailInfo::bad_request);
+            record.fail_text = "rejected by the CA: " + result.reason;
+            break;
+    }
+    m_requests.update(record);
+    return answer_from(tx, std::move(record), "");
+}
+
+ScepResponse ScepService::answer_from(Transaction& tx, store::RequestRecord record, const std::string& note) {
+    if (!note.empty()) {
+        tx.event.detail = note + ": stored outcome returned";
+    }
+    tx.event.challenge_id = tx.event.challenge_id ? tx.event.challenge_id : record.challenge_id;
+    if (record.status == "pending" && record.backend_ref) {
+        backend::SubmitResult result = m_backend.poll(*record.backend_ref);
+        if (result.disposition == backend::Disposition::issued) {
+            std::vector<X509*> chain;
+            for (const auto& c : result.chain) {
+                chain.push_back(c.get());
+            }
+            record.status = "issued";
+            record.cert_der = crypto::cert_der(*result.certificate);
+            record.chain_der = scep::make_degenerate(chain);
+            m_requests.update(record);
+        } else if (result.disposition == backend::Disposition::rejected) {
+            record.status = "rejected";
+            record.fail_info = scep::fail_info_name(scep::FailInfo::bad_request);
+            record.fail_text = "rejected by the CA: " + result.reason;
+            m_requests.update(record);
+        }
+    }
+    if (record.status == "issued") {
+        crypto::X509Ptr cert = crypto::cert_from_der(record.cert_der);
+        std::vector<crypto::X509Ptr> chain = scep::parse_degenerate(record.chain_der);
+        std::vector<X509*> certs{cert.get()};
+        for (const auto& c : chain) {
+            certs.push_back(c.get());
+        }
+        tx.event.serial = crypto::serial_hex(*cert);
+        return success(tx, certs);
+    }
+    if (record.status == "rejected") {
+        const std::string text = record.fail_text.value_or("rejected");
+        throw scep::ScepFailure(fail_info_from_name(record.fail_info.value_or("badRequest")), text);
+    }
+    return pending(tx);
+}
+
+ScepResponse ScepService::poll(Transaction& tx) {
+    // RFC 8894 §3.3.3: polling is keyed on the transactionID; the
+    // IssuerAndSubject content is not needed to find the request.
+    open_message_data(tx);
+    auto record = m_requests.find_latest(tx.msg.attrs.transaction_id);
+    if (!record) {
+        throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "no request for this transaction");
+    }
+    X509& signer = *tx.msg.signer_cert;
+    const bool same_requester = key_hash(*X509_get0_pubkey(&signer)) == record->key_hash ||
+                                record->kind == "Renewal:" + crypto::serial_hex(signer);
+    if (!same_requester) {
+        throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "no request for this transaction from this requester");
+    }
+    tx.event.subject = record->subject;
+    return answer_from(tx, std::move(*record), "");
+}
+
+ScepResponse ScepService::get_cert(Transaction& tx) {
+    scep::IssuerAndSerial wanted = scep::parse_issuer_and_serial(open_message_data(tx));
+    auto found = m_backend.find_certificate(wanted.issuer, wanted.serial_hex);
+    if (!found) {
+        throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "no certificate with this issuer and serial number");
+    }
+    tx.event.serial = wanted.serial_hex;
+    tx.event.subject = crypto::name_string(*X509_get_subject_name(found->certificate.get()));
+    return success(tx, {found->certificate.get()});
+}
+
+ScepResponse ScepService::get_crl(Transaction& tx) {
+    scep::IssuerAndSerial wanted = scep::parse_issuer_and_serial(open_message_data(tx));
+    if (wanted.issuer != crypto::name_string(*X509_get_subject_name(m_ca_chain.front().get()))) {
+        throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "this RA serves the CRL of " +
+                                                                 crypto::name_string(*X509_get_subject_name(m_ca_chain.front().get())) +
+                                                                 " only");
+    }
+    auto crl_der = m_backend.crl();
+    if (!crl_der) {
+        throw scep::ScepFailure(scep::FailInfo::bad_request, "the CA backend publishes no CRL");
+    }
+    const unsigned char* p = crl_der->data();
+    crypto::X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(crl_der->size())));
+    if (!crl) {
+        throw std::runtime_error("the backend's CRL cannot be parsed");
+    }
+    return success(tx, {}, {crl.get()});
 }
 
 }  // namespace scepra::core

@@ -11,9 +11,11 @@
 #include "api/ca_backend.hpp"
 #include "common/clock.hpp"
 #include "core/challenge_verifier.hpp"
+#include "core/renewal_policy.hpp"
 #include "core/template_selection.hpp"
 #include "scep/envelope.hpp"
 #include "store/audit_log.hpp"
+#include "store/request_store.hpp"
 
 namespace scepra::core {
 
@@ -32,6 +34,10 @@ struct ServiceOptions {
     std::optional<std::chrono::seconds> max_clock_skew;
     /// Templates chosen by the CSR's key usage and passed to the backend.
     TemplateNames templates;
+    RenewalPolicy renewal;
+    /// A new PKCSReq (not a renewal) for a subject that already holds a valid
+    /// certificate: allowed (false), or refused so that the device renews (true).
+    bool existing_subject_requires_renewal = false;
 };
 
 struct ScepRequest {
@@ -50,7 +56,8 @@ struct ScepResponse {
 class ScepService {
 public:
     ScepService(ServiceOptions options, RaIdentity identity, backend::CaBackend& backend,
-                ChallengeVerifier& challenges, store::AuditLog& audit, const Clock& clock);
+                ChallengeVerifier& challenges, store::AuditLog& audit, store::RequestStore& requests,
+                const Clock& clock);
 
     ScepResponse handle(const ScepRequest& request);
 
@@ -58,13 +65,24 @@ public:
     const Bytes& ca_certs_der() const { return m_ca_certs_der; }
 
 private:
+    struct Transaction;
     ScepResponse pki_operation(const ScepRequest& request);
+    ScepResponse enroll(Transaction& tx);
+    ScepResponse poll(Transaction& tx);
+    ScepResponse get_cert(Transaction& tx);
+    ScepResponse get_crl(Transaction& tx);
+    /// Answers from a stored request, asking the backend again while pending.
+    ScepResponse answer_from(Transaction& tx, store::RequestRecord record, const std::string& note);
+    ScepResponse success(Transaction& tx, const std::vector<X509*>& certs, const std::vector<X509_CRL*>& crls = {});
+    ScepResponse pending(Transaction& tx);
+    Bytes open_message_data(Transaction& tx);
 
     ServiceOptions m_options;
     RaIdentity m_identity;
     backend::CaBackend& m_backend;
     ChallengeVerifier& m_challenges;
     store::AuditLog& m_audit;
+    store::RequestStore& m_requests;
     const Clock& m_clock;
     std::vector<crypto::X509Ptr> m_ca_chain;
     Bytes m_ca_certs_der;

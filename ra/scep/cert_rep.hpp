@@ -20,7 +20,8 @@ struct ReplyTo {
 /// enveloped to `recipient` (the request's signer) with `algorithms`, then
 /// signed. A fresh senderNonce is drawn for every reply.
 Bytes make_cert_rep_success(const ReplyTo& to, const Signer& signer, const std::vector<X509*>& certs,
-                            X509& recipient, const EnvelopeAlgorithms& algorithms, TimePoint now);
+                            X509& recipient, const EnvelopeAlgorithms& algorithms, TimePoint now,
+                            const std::vector<X509_CRL*>& crls = {});
 
 /// FAILURE: signed, no envelope (RFC 8894 §3.3.2.2), failInfo and failInfoText.
 Bytes make_cert_rep_failure(const ReplyTo& to, const Signer& signer, FailInfo info, const std::string& text,

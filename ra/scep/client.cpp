@@ -37,6 +37,7 @@ CertRepView read_cert_rep(ByteView der, const X509& expected_signer, const Recip
         OpenedEnvelope opened = open_envelope(msg.content, {client}, CipherPolicy{.allow_single_des = true});
         view.algorithms = opened.algorithms;
         view.certs = parse_degenerate(opened.content);
+        view.crls = parse_degenerate_crls(opened.content);
     }
     return view;
 }

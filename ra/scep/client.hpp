@@ -31,6 +31,7 @@ struct CertRepView {
     Bytes sender_nonce;
     std::optional<Bytes> recipient_nonce;
     std::vector<crypto::X509Ptr> certs;  ///< decrypted certificates on SUCCESS
+    std::vector<crypto::X509CrlPtr> crls;  ///< decrypted CRLs on SUCCESS (GetCRL)
     bool signature_valid = false;
     bool signed_by_expected = false;      ///< the signer is the expected RA signing certificate
     std::string digest;

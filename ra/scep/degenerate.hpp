@@ -9,8 +9,11 @@
 
 namespace scepra::scep {
 
-/// DER of a SignedData with no signers and these certificates, in this order.
-Bytes make_degenerate(const std::vector<X509*>& certs);
+/// DER of a SignedData with no signers and these certificates, in this order
+/// (and these CRLs: the GetCRL reply, RFC 8894 §3.3.2.1).
+Bytes make_degenerate(const std::vector<X509*>& certs, const std::vector<X509_CRL*>& crls = {});
+/// The CRLs of a degenerate SignedData. Throws DecodeError.
+std::vector<crypto::X509CrlPtr> parse_degenerate_crls(ByteView der);
 /// The certificates of a degenerate (or any) SignedData. Throws DecodeError.
 std::vector<crypto::X509Ptr> parse_degenerate(ByteView der);
 

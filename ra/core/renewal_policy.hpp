@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// Renewal: a request signed by a certificate this RA's CA issued is
+// authenticated by that certificate instead of a challenge password.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/ca_backend.hpp"
+#include "common/clock.hpp"
+#include "scep/csr.hpp"
+
+namespace scepra::core {
+
+struct RenewalPolicy {
+    bool enabled = true;                          ///< advertise Renewal and accept renewals
+    std::chrono::seconds grace_after_expiry{0};   ///< an expired certificate may still renew this long
+    bool same_subject = true;                     ///< the new CSR must keep the certificate's subject
+    bool require_new_key = false;                 ///< refuse a renewal that reuses the old key
+    int window_days = 0;                          ///< only in the last N days of validity (0 = any time)
+    int window_percent = 0;                       ///< only in the last N percent of validity (0 = any time)
+};
+
+/// True when cert chains (signature and issuer) to the first certificate of
+/// ca_chain, the issuing CA. Validity dates are not checked here.
+bool issued_by(X509& cert, const std::vector<crypto::X509Ptr>& ca_chain);
+
+/// Why the signer certificate may not authenticate this renewal, or nullopt
+/// when it may. Checks validity (with grace), revocation (asking the
+/// backend), the renewal window, the subject and the key policy.
+std::optional<std::string> renewal_refusal(X509& signer, const scep::Csr& csr, backend::CaBackend& backend,
+                                           const RenewalPolicy& policy, TimePoint now);
+
+/// SHA-256 of a key's SubjectPublicKeyInfo.
+Bytes key_hash(EVP_PKEY& key);
+
+}  // namespace scepra::core

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+// SQL for the requests table.
+#include "store/request_store.hpp"
+
+namespace scepra::store {
+
+namespace {
+
+constexpr const char* columns =
+    "SELECT id, transaction_id, kind, key_hash, subject, template, status, backend, backend_ref, cert_der, "
+    "chain_der, fail_info, fail_text, challenge_id, requester FROM requests ";
+
+RequestRecord read_row(Statement& st) {
+    RequestRecord r;
+    r.id = st.column_int(0);
+    r.transaction_id = st.column_text(1);
+    r.kind = st.column_text(2);
+    r.key_hash = st.column_blob(3);
+    r.subject = st.column_text(4);
+    r.template_name = st.column_text(5);
+    r.status = st.column_text(6);
+    r.backend = st.column_text(7);
+    r.backend_ref = st.column_optional_text(8);
+    r.cert_der = st.column_blob(9);
+    r.chain_der = st.column_blob(10);
+    r.fail_info = st.column_optional_text(11);
+    r.fail_text = st.column_optional_text(12);
+    if (!st.is_null(13)) {
+        r.challenge_id = st.column_int(13);
+    }
+    r.requester = st.column_optional_text(14);
+    return r;
+}
+
+std::optional<Bytes> optional_blob(const Bytes& b) { return b.empty() ? std::nullopt : std::optional<Bytes>(b); }
+
+}  // namespace
+
+std::optional<RequestRecord> RequestStore::find(const std::string& transaction_id, const std::string& kind) {
+    return m_db.read([&](Database& db) -> std::optional<RequestRecord> {
+        auto st = db.prepare(std::string(columns) + "WHERE transaction_id = ?1 AND kind = ?2");
+        st.bind(1, transaction_id).bind(2, kind);
+        if (!st.step()) {
+            return std::nullopt;
+        }
+        return read_row(st);
+    });
+}
+
+std::optional<RequestRecord> RequestStore::find_latest(const std::string& transaction_id) {
+    return m_db.read([&](Database& db) -> std::optional<RequestRecord> {
+        auto st = db.prepare(std::string(columns) + "WHERE transaction_id = ?1 ORDER BY id DESC LIMIT 1");
+        st.bind(1, transaction_id);
+        if (!st.step()) {
+            return std::nullopt;
+        }
+        return read_row(st);
+    });
+}
+
+bool RequestStore::insert(const RequestRecord& r) {
+    const std::string now = sql_time(m_clock.now());
+    return m_db.write([&](Database& db) {
+        auto st = db.prepare(
+            "INSERT OR IGNORE INTO requests (transaction_id, kind, key_hash, subject, template, status, backend, "
+            "backend_ref, cert_der, chain_der, fail_info, fail_text, challenge_id, requester, created_at, updated_at) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)");
+        st.bind(1, r.transaction_id).bind(2, r.kind).bind(3, r.key_hash).bind(4, r.subject).bind(5, r.template_name);
+        st.bind(6, r.status).bind(7, r.backend).bind(8, r.backend_ref).bind(9, optional_blob(r.cert_der));
+        st.bind(10, optional_blob(r.chain_der)).bind(11, r.fail_info).bind(12, r.fail_text);
+        st.bind(13, r.challenge_id).bind(14, r.requester).bind(15, now);
+        st.run();
+        return db.changes() == 1;
+    });
+}
+
+void RequestStore::update(const RequestRecord& r) {
+    const std::string now = sql_time(m_clock.now());
+    m_db.write([&](Database& db) {
+        auto st = db.prepare(
+            "UPDATE requests SET status = ?2, backend_ref = ?3, cert_der = ?4, chain_der = ?5, fail_info = ?6, "
+            "fail_text = ?7, updated_at = ?8 WHERE id = ?1");
+        st.bind(1, r.id).bind(2, r.status).bind(3, r.backend_ref).bind(4, optional_blob(r.cert_der));
+        st.bind(5, optional_blob(r.chain_der)).bind(6, r.fail_info).bind(7, r.fail_text).bind(8, now);
+        st.run();
+    });
+}
+
+void RequestStore::remove(std::int64_t id) {
+    m_db.write([&](Database& db) {
+        auto st = db.prepare("DELETE FROM requests WHERE id = ?1");
+        st.bind(1, id);
+        st.run();
+    });
+}
+
+}  // namespace scepra::store

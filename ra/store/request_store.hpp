@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// The RA's record of authenticated enrolments (RFC 8894 §3.3.3, §5.2): re-sent
+// requests get the stored outcome, pending ones survive restarts.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/bytes.hpp"
+#include "common/clock.hpp"
+#include "store/database.hpp"
+
+namespace scepra::store {
+
+struct RequestRecord {
+    std::int64_t id = 0;
+    std::string transaction_id;
+    std::string kind;  ///< "PKCSReq" or "Renewal:<serial>"
+    Bytes key_hash;
+    std::string subject;
+    std::string template_name;
+    std::string status;  ///< pending | issued | rejected
+    std::string backend;
+    std::optional<std::string> backend_ref;
+    Bytes cert_der;
+    Bytes chain_der;
+    std::optional<std::string> fail_info;
+    std::optional<std::string> fail_text;
+    std::optional<std::int64_t> challenge_id;
+    std::optional<std::string> requester;
+};
+
+class RequestStore final {
+public:
+    RequestStore(Database& db, const Clock& clock) : m_db(db), m_clock(clock) {}
+
+    /// The request with this transactionID and kind, if any.
+    std::optional<RequestRecord> find(const std::string& transaction_id, const std::string& kind);
+    /// The newest request with this transactionID, of any kind (for CertPoll).
+    std::optional<RequestRecord> find_latest(const std::string& transaction_id);
+
+    /// Records a new request. Returns false (and writes nothing) when one with
+    /// the same transactionID and kind exists already: a concurrent duplicate.
+    bool insert(const RequestRecord& record);
+    /// Records the outcome of a pending request.
+    void update(const RequestRecord& record);
+    /// Forgets a request the CA never saw (its submission failed).
+    void remove(std::int64_t id);
+
+private:
+    Database& m_db;
+    const Clock& m_clock;
+};
+
+}  // namespace scepra::store
