@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -37,6 +38,9 @@ po::options_description config_keys() {
         ("local_ca.extended_key_usage", po::value<std::string>()->default_value("clientAuth"))
         ("local_ca.copy_san", po::value<int>()->default_value(1))
         ("local_ca.digest", po::value<std::string>()->default_value("SHA256"))
+        ("local_ca.crl_validity_hours", po::value<int>()->default_value(168))
+        ("local_ca.crl_distribution_point", po::value<std::string>()->default_value(""))
+        ("local_ca.crl_path", po::value<std::string>()->default_value("/crl/scep-ra.crl"))
         ("password.EnforcePassword", po::value<int>()->default_value(1))
         ("password.UseSinglePassword", po::value<int>()->default_value(0))
         ("password.PasswordMax", po::value<int>()->default_value(5))
@@ -117,6 +121,60 @@ private:
     std::vector<std::string> m_problems;
 };
 
+backend::local::CertificateProfile parse_profile(const std::string& name,
+                                                const std::map<std::string, std::string>& keys, Checker& check) {
+    backend::local::CertificateProfile p;
+    p.name = name;
+    p.allowed_key_types.clear();
+    const std::string section = "profile." + name + ".";
+    for (const auto& [key, value] : keys) {
+        auto number = [&](int min, int max) {
+            int v = min;
+            try {
+                size_t used = 0;
+                v = std::stoi(value, &used);
+                if (used != value.size()) throw std::invalid_argument(value);
+            } catch (const std::exception&) {
+                check.problem(section + key, "must be a number, not '" + value + "'");
+                return min;
+            }
+            if (v < min || v > max) {
+                check.problem(section + key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+            }
+            return v;
+        };
+        if (key == "validity_days") {
+            p.validity_days = number(1, 36500);
+        } else if (key == "key_usage") {
+            p.key_usage = value;
+        } else if (key == "extended_key_usage") {
+            p.extended_key_usage = value;
+        } else if (key == "copy_san") {
+            p.copy_san = number(0, 1) == 1;
+        } else if (key == "min_rsa_bits") {
+            p.min_rsa_bits = number(1024, 16384);
+        } else if (key == "allowed_key_types") {
+            std::stringstream list(value);
+            for (std::string type; std::getline(list, type, ',');) {
+                type.erase(0, type.find_first_not_of(' '));
+                type.erase(type.find_last_not_of(' ') + 1);
+                if (!type.empty()) p.allowed_key_types.push_back(type);
+            }
+        } else if (key == "manual_approval") {
+            p.manual_approval = number(0, 1) == 1;
+        } else {
+            check.problem(section + key, "is not a profile setting (validity_days, key_usage, extended_key_usage, "
+                                         "copy_san, min_rsa_bits, allowed_key_types, manual_approval)");
+        }
+    }
+    try {
+        backend::local::check_profile(p);
+    } catch (const std::invalid_argument& e) {
+        check.problem(section + "name", e.what());
+    }
+    return p;
+}
+
 }  // namespace
 
 AppConfig load_config(const std::filesystem::path& file) {
@@ -125,8 +183,24 @@ AppConfig load_config(const std::filesystem::path& file) {
         throw ConfigError("cannot read configuration file " + file.string());
     }
     po::variables_map vm;
+    // [profile.NAME] sections have names only the operator knows: collect
+    // them from the unregistered options, and refuse every other unknown key.
+    std::map<std::string, std::map<std::string, std::string>> profile_keys;
     try {
-        po::store(po::parse_config_file(in, config_keys(), false), vm);
+        po::parsed_options parsed = po::parse_config_file(in, config_keys(), true);
+        for (const auto& option : parsed.options) {
+            if (!option.unregistered) {
+                continue;
+            }
+            const std::string& key = option.string_key;
+            const size_t dot = key.rfind('.');
+            if (key.rfind("profile.", 0) != 0 || dot <= 8) {
+                throw ConfigError(file.string() + ": unknown key '" + key + "'");
+            }
+            profile_keys[key.substr(8, dot - 8)][key.substr(dot + 1)] =
+                option.value.empty() ? std::string() : option.value.front();
+        }
+        po::store(parsed, vm);
         po::notify(vm);
     } catch (const po::unknown_option& e) {
         throw ConfigError(file.string() + ": unknown key '" + e.get_option_name() + "'");
@@ -173,6 +247,15 @@ AppConfig load_config(const std::filesystem::path& file) {
     c.local_ca.extended_key_usage = check.text("local_ca.extended_key_usage");
     c.local_ca.copy_san = check.flag("local_ca.copy_san");
     c.local_ca.digest = check.text("local_ca.digest");
+    c.local_ca.crl_validity_hours = check.number("local_ca.crl_validity_hours", 1, 87600);
+    c.local_ca.crl_distribution_point = check.text("local_ca.crl_distribution_point");
+    c.crl_path = check.text("local_ca.crl_path");
+    if (!c.crl_path.empty() && c.crl_path.front() != '/') {
+        check.problem("local_ca.crl_path", "must start with '/'");
+    }
+    for (const auto& [name, keys] : profile_keys) {
+        c.local_ca.profiles.push_back(parse_profile(name, keys, check));
+    }
 
     c.password.enforce_password = check.flag("password.EnforcePassword");
     c.password.use_single_password = check.flag("password.UseSinglePassword");
@@ -276,6 +359,23 @@ extended_key_usage = clientAuth
 # 1 copies the subjectAltName the client asked for; no other requested extension is ever copied.
 copy_san = 1
 digest = SHA256
+# The CRL is served over plain HTTP on the SCEP listener at crl_path, and
+# re-signed after every revocation and when half of crl_validity_hours passed.
+crl_path = /crl/scep-ra.crl
+crl_validity_hours = 168
+# When set (e.g. http://ra.example.com:8080/crl/scep-ra.crl), issued
+# certificates name it as their CRL distribution point.
+crl_distribution_point =
+# Certificate templates: a [profile.NAME] section defines the template NAME
+# (the names in [templates] pick one by key usage). Keys: validity_days,
+# key_usage, extended_key_usage, copy_san, min_rsa_bits, allowed_key_types
+# (RSA,EC,ED25519,...), manual_approval (1 = requests wait for
+# `scep-ra request approve`). Templates without a section use the settings above.
+#
+# [profile.IPSECIntermediateOffline]
+# validity_days = 730
+# extended_key_usage = clientAuth,serverAuth
+# manual_approval = 0
 
 [password]
 # The NDES settings, under their registry names.

@@ -34,6 +34,7 @@ struct AppConfig {
     std::filesystem::path hmac_key_file;  ///< [password] hmac_key
     core::TemplateNames templates;         ///< [templates] NDES settings
     AdminConfig admin;
+    std::string crl_path;  ///< [local_ca] crl_path: where the SCEP listener serves the CRL
     core::RenewalPolicy renewal;                  ///< [renewal]
     bool existing_subject_requires_renewal = false;  ///< [policy] existing_subject
 };

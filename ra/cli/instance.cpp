@@ -81,6 +81,15 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     auto chain = m_backend->ca_chain();
     m_admin_site = std::make_unique<http::AdminSite>(http::AdminSiteOptions{m_config.admin.utf16}, *m_stores.admins,
                                                      *m_stores.challenges, *m_modes, *chain.front());
+    m_crl_site = std::make_unique<http::CrlSite>(m_config.crl_path, *m_backend);
+}
+
+std::vector<http::Site*> Instance::scep_listener_sites() {
+    std::vector<http::Site*> sites{m_scep_site.get(), m_crl_site.get()};
+    if (m_config.admin.on_scep_listener) {
+        sites.push_back(m_admin_site.get());
+    }
+    return sites;
 }
 
 void Instance::reload(const AppConfig& fresh) {

@@ -8,6 +8,7 @@
 #include "core/challenge_verifier.hpp"
 #include "core/scep_service.hpp"
 #include "http/admin_site.hpp"
+#include "http/crl_site.hpp"
 #include "http/scep_site.hpp"
 #include "local/local_ca_backend.hpp"
 #include "store/admin_store.hpp"
@@ -47,6 +48,9 @@ public:
     backend::local::LocalCaBackend& local_ca() { return *m_backend; }
     http::ScepSite& scep_site() { return *m_scep_site; }
     http::AdminSite& admin_site() { return *m_admin_site; }
+    http::CrlSite& crl_site() { return *m_crl_site; }
+    /// The sites of the SCEP listener: SCEP, the CRL, and the admin page when configured there.
+    std::vector<http::Site*> scep_listener_sites();
 
     /// Applies what can change without a restart (the [password] settings)
     /// from a freshly loaded configuration.
@@ -60,6 +64,7 @@ private:
     std::unique_ptr<core::ScepService> m_service;
     std::unique_ptr<http::ScepSite> m_scep_site;
     std::unique_ptr<http::AdminSite> m_admin_site;
+    std::unique_ptr<http::CrlSite> m_crl_site;
 };
 
 }  // namespace scepra::cli

@@ -76,11 +76,7 @@ int serve_command(const Args& args) {
     SystemClock clock;
     Instance instance(config, clock);
 
-    std::vector<http::Site*> scep_sites{&instance.scep_site()};
-    if (config.admin.on_scep_listener) {
-        scep_sites.push_back(&instance.admin_site());
-    }
-    http::Listener scep(config.listen, scep_sites, std::cerr);
+    http::Listener scep(config.listen, instance.scep_listener_sites(), std::cerr);
     const int port = scep.bind();
     std::unique_ptr<http::Listener> admin;
     int admin_port = 0;

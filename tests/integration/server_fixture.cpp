@@ -27,16 +27,16 @@ ServerFixture::ServerFixture(const std::function<void(std::string&)>& edit_confi
         edit_config(text);
         crypto::write_file(conf, text, 0640, true);
     }
-    cli::AppConfig config = cli::load_config(conf);
+    start();
+}
+
+void ServerFixture::start() {
+    cli::AppConfig config = cli::load_config(m_instance_dir + "/scep-ra.conf");
     config.listen.host = "127.0.0.1";
     config.listen.port = 0;
     config.listen.worker_threads = 8;
     m_instance = std::make_unique<cli::Instance>(config, m_clock);
-    std::vector<http::Site*> sites{&m_instance->scep_site()};
-    if (config.admin.on_scep_listener) {
-        sites.push_back(&m_instance->admin_site());
-    }
-    m_server = std::make_unique<http::Listener>(config.listen, sites, m_log);
+    m_server = std::make_unique<http::Listener>(config.listen, m_instance->scep_listener_sites(), m_log);
     m_port = m_server->bind();
     m_thread = std::thread([this] { m_server->run(); });
     if (config.admin.listen) {
@@ -50,14 +50,30 @@ ServerFixture::ServerFixture(const std::function<void(std::string&)>& edit_confi
     m_ca = crypto::load_cert_file(config.local_ca.cert_file);
 }
 
-ServerFixture::~ServerFixture() {
-    m_server->stop();
+void ServerFixture::stop() {
+    if (m_server) m_server->stop();
     if (m_thread.joinable()) m_thread.join();
     if (m_admin) {
         m_admin->stop();
         if (m_admin_thread.joinable()) m_admin_thread.join();
     }
+    m_admin.reset();
+    m_server.reset();
+    m_instance.reset();
 }
+
+void ServerFixture::restart(const std::function<void(std::string&)>& edit_config) {
+    stop();
+    if (edit_config) {
+        const std::string conf = m_instance_dir + "/scep-ra.conf";
+        std::string text = crypto::read_file(conf);
+        edit_config(text);
+        crypto::write_file(conf, text, 0640, true);
+    }
+    start();
+}
+
+ServerFixture::~ServerFixture() { stop(); }
 
 std::unique_ptr<httplib::SSLClient> ServerFixture::admin_client() const {
     auto c = std::make_unique<httplib::SSLClient>("127.0.0.1", m_admin_port);

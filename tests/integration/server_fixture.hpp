@@ -43,6 +43,10 @@ public:
     std::string add_admin(const std::string& name);
     const std::string& instance_dir() const { return m_instance_dir; }
     std::string base_path() const { return "/certsrv/mscep/mscep.dll"; }
+    /// Stops the server and builds it anew from the same instance directory and
+    /// configuration file, as a process restart would (optionally editing the
+    /// configuration first). The ports change.
+    void restart(const std::function<void(std::string&)>& edit_config = {});
     /// A fresh one-time challenge password.
     std::string password();
     cli::Instance& instance() { return *m_instance; }
@@ -55,6 +59,9 @@ public:
     std::string sql(const std::string& query);
 
 private:
+    void start();
+    void stop();
+
     TempDir m_dir;
     std::string m_instance_dir;
     OffsetClock m_clock;
