@@ -187,7 +187,8 @@ AppConfig load_config(const std::filesystem::path& file) {
     // them from the unregistered options, and refuse every other unknown key.
     std::map<std::string, std::map<std::string, std::string>> profile_keys;
     try {
-        po::parsed_options parsed = po::parse_config_file(in, config_keys(), true);
+        const po::options_description keys = config_keys();  // parsed keeps a pointer to it
+        po::parsed_options parsed = po::parse_config_file(in, keys, true);
         for (const auto& option : parsed.options) {
             if (!option.unregistered) {
                 continue;
