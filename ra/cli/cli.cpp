@@ -21,6 +21,8 @@ constexpr const char* usage =
     "  admin     admin page accounts: add, remove, list\n"
     "  audit     print the audit trail\n"
     "  reload    apply changed [password] settings to the running server\n"
+    "  request   manual approval: list, approve, deny\n"
+    "  revoke    revoke a certificate issued by the local CA\n"
     "\n"
     "Run 'scep-ra COMMAND --help' for the options of a command.\n";
 }
@@ -47,6 +49,8 @@ int run(int argc, char** argv) {
         if (command == "admin") return admin_command(args);
         if (command == "audit") return audit_command(args);
         if (command == "reload") return reload_command(args);
+        if (command == "request") return request_command(args);
+        if (command == "revoke") return revoke_command(args);
     } catch (const std::exception& e) {
         std::cerr << "scep-ra " << command << ": " << e.what() << "\n";
         return exit_failure;

@@ -24,8 +24,8 @@ core::RaIdentity load_identity(const AppConfig& c) {
     return id;
 }
 
-/// Every template name the [templates] section can select, as a local CA
-/// profile with the [local_ca] settings, unless the config defines it.
+}  // namespace
+
 backend::local::LocalCaConfig local_ca_config(const AppConfig& c) {
     backend::local::LocalCaConfig ca = c.local_ca;
     for (const std::string& name : {c.templates.signature, c.templates.encryption, c.templates.general_purpose}) {
@@ -47,7 +47,6 @@ backend::local::LocalCaConfig local_ca_config(const AppConfig& c) {
     }
     return ca;
 }
-}  // namespace
 
 Stores open_stores(const AppConfig& config, const Clock& clock) {
     Stores s;

@@ -29,6 +29,10 @@ struct Stores {
     std::unique_ptr<store::AuditLog> audit;
     std::unique_ptr<store::RequestStore> requests;
 };
+/// The local CA settings, with a profile for every template name the
+/// [templates] section can select that no [profile.NAME] defines.
+backend::local::LocalCaConfig local_ca_config(const AppConfig& config);
+
 /// Opens the database of an initialised instance (it must exist).
 Stores open_stores(const AppConfig& config, const Clock& clock);
 

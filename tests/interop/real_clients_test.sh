@@ -75,6 +75,17 @@ rc=$?
 if [ $rc -eq 0 ]; then verify_issued "scepclient enrol (POST, DES, SHA-1)" "$S/client.pem" "$S/a.key"
 else fail "scepclient enrol: rc=$rc $(tail -1 "$S/a.log")"; fi
 
+# RenewalReq signed by the certificate just issued; no challenge needed.
+if [ -s "$S/client.pem" ]; then
+    cp "$S/client.pem" "$S/first.pem"
+    timeout "$TIMEOUT" "$SCEPCLIENT" -server-url "$URL" -private-key "$S/a.key" -certificate "$S/client.pem" \
+        -cn scepclient-a -organization Interop > "$S/renew.log" 2>&1
+    rc=$?
+    if [ $rc -eq 0 ] && ! cmp -s "$S/client.pem" "$S/first.pem"; then
+        verify_issued "scepclient renewal (RenewalReq signed by the old certificate)" "$S/client.pem" "$S/a.key"
+    else fail "scepclient renewal: rc=$rc $(tail -1 "$S/renew.log")"; fi
+fi
+
 mkdir -p "$S/reuse" && cd "$S/reuse" || exit 1
 timeout "$TIMEOUT" "$SCEPCLIENT" -server-url "$URL" -private-key "$S/reuse/b.key" -challenge "$PW" \
     -cn scepclient-b -organization Interop > "$S/reuse/b.log" 2>&1
@@ -135,8 +146,71 @@ else fail "certmonger wrong password: $(grep -a 'status:' "$C/bad/daemon.log" | 
 issued=$(sqlite3 "$DB" "SELECT count(*) FROM audit_events WHERE decision = 'issued'")
 rejected=$(sqlite3 "$DB" "SELECT count(*) FROM audit_events WHERE decision = 'rejected' AND fail_info = 'badRequest'")
 certs=$(sqlite3 "$DB" "SELECT count(*) FROM issued_certs")
-if [ "$issued" = 2 ] && [ "$certs" = 2 ] && [ "$rejected" -ge 3 ]; then
+if [ "$issued" = 3 ] && [ "$certs" = 3 ] && [ "$rejected" -ge 3 ]; then
     pass "audit trail: $issued issued, $rejected refused with badRequest, $certs certificates stored"
 else fail "audit trail: issued=$issued rejected=$rejected certs=$certs"; fi
+
+# --- revocation: `scep-ra revoke`, then the CRL over HTTP, checked by openssl ----
+serial=$(openssl x509 -in "$C/good/cert.pem" -noout -serial | cut -d= -f2)
+if "$BIN" revoke "$serial" --reason keyCompromise --config "$CONF" > /dev/null &&
+    curl -fsS -o "$WORK/ca.crl" "http://127.0.0.1:$(cat "$WORK/port")/crl/scep-ra.crl" &&
+    openssl crl -inform DER -in "$WORK/ca.crl" -CAfile "$CA" -noout 2>&1 | grep -q "verify OK" &&
+    openssl crl -inform DER -in "$WORK/ca.crl" -noout -text | grep -q "Serial Number: $serial" &&
+    ! openssl verify -crl_check -CAfile "$CA" -CRLfile <(openssl crl -inform DER -in "$WORK/ca.crl") \
+        "$C/good/cert.pem" > /dev/null 2>&1; then
+    pass "revoke: the CRL at /crl/scep-ra.crl verifies and lists $serial; openssl verify -crl_check refuses it"
+else fail "revoke/CRL for $serial"; fi
+
+# --- manual approval: PENDING, then the certificate once an officer approves ------
+kill "$SERVER_PID" && wait "$SERVER_PID" 2> /dev/null
+for t in SignatureTemplate EncryptionTemplate GeneralPurposeTemplate; do
+    sed -i "s/^$t = .*/$t = Manual/" "$CONF"
+done
+printf '\n[profile.Manual]\nmanual_approval = 1\nextended_key_usage = clientAuth\n' >> "$CONF"
+rm -f "$WORK/port"
+"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" >> "$WORK/serve.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+URL="http://127.0.0.1:$(cat "$WORK/port")/certsrv/mscep/mscep.dll"
+
+# approve_pending SUBJECT_PART: waits for the pending request, approves it with the CLI
+approve_pending() {
+    local id=""
+    for _ in $(seq 1 100); do
+        id=$("$BIN" request list --pending --config "$CONF" | awk -F'\t' -v s="$1" 'index($5, s) {print $1}' | head -1)
+        [ -n "$id" ] && break
+        sleep 0.2
+    done
+    [ -n "$id" ] && "$BIN" request approve "$id" --config "$CONF" > /dev/null
+}
+
+# scepclient re-sends the identical PKCSReq every 30 s while it is PENDING.
+mkdir -p "$S/pending" && cd "$S/pending" || exit 1
+timeout $((TIMEOUT + 30)) "$SCEPCLIENT" -server-url "$URL" -private-key "$S/pending/p.key" -challenge "$(password)" \
+    -cn scepclient-pending -organization Interop > "$S/pending/log" 2>&1 &
+client_pid=$!
+if approve_pending scepclient-pending; then
+    wait "$client_pid"
+    verify_issued "scepclient PENDING, approved, delivered on its re-send" "$S/pending/client.pem" "$S/pending/p.key"
+else kill "$client_pid" 2> /dev/null; fail "scepclient pending: no pending request appeared"; fi
+cd "$WORK" || exit 1
+
+# certmonger: the first daemon run leaves the request waiting at the CA; the
+# second one, after the approval, asks again and receives the certificate.
+certmonger_request pending "$(password)"
+if grep -aq "status: CA_WORKING" "$C/pending/daemon.log" && [ ! -s "$C/pending/cert.pem" ]; then
+    approve_pending certmonger-pending
+    cat > "$C/pending/steps.sh" << STEPS
+#!/bin/bash
+for i in \$(seq 1 $((TIMEOUT * 2))); do getcert list -i req | grep -q 'status: MONITORING' && break; sleep 0.5; done
+getcert list -i req
+STEPS
+    D="$C/pending"
+    (cd "$D" && env CERTMONGER_REQUESTS_DIR="$D/requests" CERTMONGER_CAS_DIR="$D/cas" CERTMONGER_TMPDIR="$D/tmp" \
+        CERTMONGER_CONFIG_DIR="$D/config" CERTMONGER_LOCAL_CA_DIR="$D/localca" HOME="$D" \
+        timeout $((TIMEOUT + 30)) certmonger -L -P "$D/certmonger.sock" -n -d 1 -p "$D/certmonger.pid" \
+        -c "$D/steps.sh" > "$D/daemon2.log" 2>&1)
+    verify_issued "certmonger PENDING, approved, delivered on its next run" "$C/pending/cert.pem" "$C/pending/key.pem"
+else fail "certmonger pending: $(grep -a 'status:' "$C/pending/daemon.log" | head -1)"; fi
 
 finish

@@ -54,7 +54,9 @@ TEST_SUITE("cli") {
         for (const char* cmd : {"--help", "init --help", "serve --help", "password --help", "password issue --help",
                                 "password list --help", "password revoke --help", "password set-single --help",
                                 "password mode --help", "admin --help", "admin add --help", "admin remove --help",
-                                "admin list --help", "audit --help", "reload --help"}) {
+                                "admin list --help", "audit --help", "reload --help", "request --help",
+                                "request list --help", "request approve --help", "request deny --help",
+                                "revoke --help"}) {
             CAPTURE(cmd);
             Run r = run(dir, cmd);
             CHECK(r.status == 0);
@@ -341,5 +343,24 @@ TEST_SUITE("cli.operators") {
         CHECK(run(i.dir, "audit --transaction T2" + i.conf).out.find("laptop") != std::string::npos);
         CHECK(run(i.dir, "audit --since 2999-01-01" + i.conf).out.empty());
         CHECK(run(i.dir, "audit --outcome maybe" + i.conf).status == 2);
+    }
+}
+
+TEST_SUITE("cli.local_ca") {
+    TEST_CASE("request approve/deny and revoke refuse what does not exist") {
+        test::TempDir dir;
+        const std::string inst = dir.file("ra");
+        REQUIRE(run(dir, "init --dir " + inst).status == 0);
+        const std::string conf = " --config " + inst + "/scep-ra.conf";
+        Run list = run(dir, "request list --pending --json" + conf);
+        CHECK(list.status == 0);
+        CHECK(list.out.empty());
+        CHECK(run(dir, "request approve 42" + conf).status == 3);
+        CHECK(run(dir, "request deny 42 --reason nope" + conf).status == 3);
+        CHECK(run(dir, "request deny 42" + conf).status == 2);  // --reason is required
+        Run revoke = run(dir, "revoke 0A0B0C --reason keyCompromise" + conf);
+        CHECK(revoke.status == 3);
+        CHECK(revoke.err.find("0A0B0C") != std::string::npos);
+        CHECK(run(dir, "revoke 0A0B0C --reason sometimes" + conf).status == 2);
     }
 }

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+// The local CA from the command line: `scep-ra request list|approve|deny`
+// (manual approval) and `scep-ra revoke` (revocation and the CRL).
+#include <iostream>
+
+#include "cli/instance.hpp"
+#include "cli/options.hpp"
+#include "common/json.hpp"
+#include "local/crl.hpp"
+
+namespace scepra::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+/// The configuration, database and local CA backend of an instance.
+struct LocalCa {
+    AppConfig config;
+    SystemClock clock;
+    std::unique_ptr<store::Database> db;
+    std::unique_ptr<backend::local::LocalCaBackend> ca;
+    explicit LocalCa(const std::string& file) : config(load_config(file)) {
+        db = store::Database::open(config.database, false);
+        ca = std::make_unique<backend::local::LocalCaBackend>(local_ca_config(config), *db, clock);
+    }
+};
+
+std::string officer_name() {
+    const char* user = std::getenv("SUDO_USER");
+    if (!user) user = std::getenv("USER");
+    return std::string("cli:") + (user ? user : "unknown");
+}
+
+int request_list(const Args& args) {
+    po::options_description desc("options");
+    desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
+        "pending", po::bool_switch(), "only requests waiting for a decision")(
+        "status", po::value<std::string>(), "only requests in this state: pending, approved, denied, issued")(
+        "json", po::bool_switch(), "one JSON object per line");
+    po::variables_map vm;
+    if (auto stop = parse_options("request list", "Lists requests of templates with manual approval.", desc, args, vm)) {
+        return *stop;
+    }
+    LocalCa local(vm["config"].as<std::string>());
+    std::optional<std::string> status;
+    if (vm["pending"].as<bool>()) status = "pending";
+    if (vm.count("status")) status = vm["status"].as<std::string>();
+    const bool json = vm["json"].as<bool>();
+    if (!json) {
+        std::cout << "ID\tSTATUS\tCREATED\tTEMPLATE\tSUBJECT\tTRANSACTION\tREQUESTER\n";
+    }
+    for (const auto& r : local.ca->list_requests(status)) {
+        if (json) {
+            std::cout << JsonObject()
+                             .add("id", r.id)
+                             .add("status", r.status)
+                             .add("created_at", sql_time(r.created_at))
+                             .add("template", r.template_name)
+                             .add("subject", r.subject)
+                             .add("transaction_id", r.transaction_id)
+                             .add("requester", r.requester)
+                             .add("decided_at", r.decided_at ? std::optional(sql_time(*r.decided_at)) : std::nullopt)
+                             .add("decided_by", r.decided_by)
+                             .add("reason", r.reason)
+                             .add("serial", r.cert_serial)
+                             .str()
+                      << "\n";
+        } else {
+            std::cout << r.id << '\t' << r.status << '\t' << sql_time(r.created_at) << '\t' << r.template_name << '\t'
+                      << r.subject << '\t' << r.transaction_id << '\t' << r.requester << "\n";
+        }
+    }
+    return exit_ok;
+}
+
+int request_decide(const std::string& sub, const Args& args) {
+    po::options_description desc("options");
+    desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
+        "id", po::value<std::int64_t>()->required(), "request id (from `request list`)");
+    if (sub == "deny") {
+        desc.add_options()("reason", po::value<std::string>()->required(), "told to the device in the failInfoText");
+    }
+    po::positional_options_description pos;
+    pos.add("id", 1);
+    po::variables_map vm;
+    if (auto stop = parse_options("request " + sub,
+                                  sub == "approve" ? "Approves a pending request: the device gets its certificate at its next poll."
+                                                   : "Denies a pending request: the device gets FAILURE with the reason.",
+                                  desc, args, vm, &pos)) {
+        return *stop;
+    }
+    LocalCa local(vm["config"].as<std::string>());
+    const auto id = vm["id"].as<std::int64_t>();
+    try {
+        if (sub == "approve") {
+            local.ca->approve(id, officer_name());
+        } else {
+            local.ca->deny(id, officer_name(), vm["reason"].as<std::string>());
+        }
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "scep-ra request " << sub << ": " << e.what() << "\n";
+        return exit_refused;
+    }
+    std::cout << (sub == "approve" ? "approved " : "denied ") << id << "\n";
+    return exit_ok;
+}
+
+}  // namespace
+
+int request_command(const Args& args) {
+    const std::string summary =
+        "usage: scep-ra request SUBCOMMAND [OPTIONS]\n\n"
+        "subcommands (templates with manual_approval = 1):\n"
+        "  list [--pending]             requests and their state\n"
+        "  approve ID                   issue at the device's next poll\n"
+        "  deny ID --reason TEXT        refuse, telling the device why\n";
+    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+        (args.empty() ? std::cerr : std::cout) << summary;
+        return args.empty() ? exit_usage : exit_ok;
+    }
+    const Args rest(args.begin() + 1, args.end());
+    if (args[0] == "list") return request_list(rest);
+    if (args[0] == "approve" || args[0] == "deny") return request_decide(args[0], rest);
+    std::cerr << "scep-ra request: unknown subcommand '" << args[0] << "'\n\n" << summary;
+    return exit_usage;
+}
+
+int revoke_command(const Args& args) {
+    po::options_description desc("options");
+    desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
+        "serial", po::value<std::string>()->required(), "serial number (hex) of a certificate the local CA issued")(
+        "reason", po::value<std::string>()->default_value("unspecified"),
+        "RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
+        "cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise");
+    po::positional_options_description pos;
+    pos.add("serial", 1);
+    po::variables_map vm;
+    if (auto stop = parse_options("revoke", "Revokes a certificate; the CRL is re-signed at once.", desc, args, vm, &pos)) {
+        return *stop;
+    }
+    auto code = backend::local::crl_reason_code(vm["reason"].as<std::string>());
+    if (!code) {
+        std::cerr << "scep-ra revoke: unknown reason '" << vm["reason"].as<std::string>() << "'\n";
+        return exit_usage;
+    }
+    LocalCa local(vm["config"].as<std::string>());
+    try {
+        local.ca->revoke(vm["serial"].as<std::string>(), *code, local.clock.now());
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "scep-ra revoke: " << e.what() << "\n";
+        return exit_refused;
+    }
+    local.ca->crl_der();  // sign the new CRL now, so the next download already lists it
+    std::cout << "revoked " << vm["serial"].as<std::string>() << " ("
+              << backend::local::crl_reason_name(*code).value_or(std::to_string(*code)) << ")\n";
+    return exit_ok;
+}
+
+}  // namespace scepra::cli
