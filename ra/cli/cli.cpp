@@ -23,6 +23,7 @@ constexpr const char* usage =
     "  reload    apply changed [password] settings to the running server\n"
     "  request   manual approval: list, approve, deny\n"
     "  revoke    revoke a certificate issued by the local CA\n"
+    "  ra        RA and CA rollover: rollover, activate\n"
     "\n"
     "Run 'scep-ra COMMAND --help' for the options of a command.\n";
 }
@@ -51,6 +52,7 @@ int run(int argc, char** argv) {
         if (command == "reload") return reload_command(args);
         if (command == "request") return request_command(args);
         if (command == "revoke") return revoke_command(args);
+        if (command == "ra") return ra_command(args);
     } catch (const std::exception& e) {
         std::cerr << "scep-ra " << command << ": " << e.what() << "\n";
         return exit_failure;

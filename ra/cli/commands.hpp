@@ -17,6 +17,7 @@ int audit_command(const Args& args);
 int reload_command(const Args& args);
 int request_command(const Args& args);
 int revoke_command(const Args& args);
+int ra_command(const Args& args);
 
 /// Exit statuses shared by the subcommands.
 inline constexpr int exit_ok = 0;

@@ -4,6 +4,7 @@
 
 #include <strings.h>
 
+#include "cli/rollover.hpp"
 #include "crypto/encoding.hpp"
 
 namespace scepra::cli {
@@ -62,6 +63,7 @@ Stores open_stores(const AppConfig& config, const Clock& clock) {
 
 Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(config)) {
     core::RaIdentity identity = load_identity(m_config);
+    load_previous_identity(m_config, clock.now(), identity);
     m_stores = open_stores(m_config, clock);
     m_backend = std::make_unique<backend::local::LocalCaBackend>(local_ca_config(m_config), *m_stores.db, clock);
     m_modes = std::make_unique<core::PasswordModes>(m_config.password, *m_stores.challenges,
@@ -76,6 +78,7 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     options.existing_subject_requires_renewal = m_config.existing_subject_requires_renewal;
     m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity), *m_backend, *m_modes,
                                                     *m_stores.audit, *m_stores.requests, clock);
+    m_service->set_next_ca(load_next_ca_response(m_config));
     m_scep_site = std::make_unique<http::ScepSite>(*m_service);
     auto chain = m_backend->ca_chain();
     m_admin_site = std::make_unique<http::AdminSite>(http::AdminSiteOptions{m_config.admin.utf16}, *m_stores.admins,
@@ -93,6 +96,7 @@ std::vector<http::Site*> Instance::scep_listener_sites() {
 
 void Instance::reload(const AppConfig& fresh) {
     m_modes->apply(fresh.password);
+    m_service->set_next_ca(load_next_ca_response(m_config));
     m_config.password = fresh.password;
 }
 

@@ -91,8 +91,21 @@ ScepResponse ScepService::handle(const ScepRequest& request) {
     if (request.operation == "GetCACert") {
         return {200, "application/x-x509-ca-ra-cert", to_string(m_ca_certs_der), "GetCACert"};
     }
+    std::shared_ptr<const Bytes> next_ca;
+    {
+        std::lock_guard lock(m_next_ca_mutex);
+        next_ca = m_next_ca;
+    }
     if (request.operation == "GetCACaps") {
-        return {200, "text/plain", scep::render_caps({.renewal = m_options.renewal.enabled}), "GetCACaps"};
+        return {200, "text/plain",
+                scep::render_caps({.renewal = m_options.renewal.enabled, .get_next_ca_cert = next_ca != nullptr}),
+                "GetCACaps"};
+    }
+    if (request.operation == "GetNextCACert") {
+        if (!next_ca) {
+            return plain(404, "no CA or RA rollover is in progress", "GetNextCACert: none prepared");
+        }
+        return {200, "application/x-x509-next-ca-cert", to_string(*next_ca), "GetNextCACert"};
     }
     if (request.operation == "PKIOperation") {
         return pki_operation(request);
@@ -186,9 +199,18 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
     }
 }
 
+void ScepService::set_next_ca(std::optional<Bytes> response) {
+    std::lock_guard lock(m_next_ca_mutex);
+    m_next_ca = response ? std::make_shared<const Bytes>(std::move(*response)) : nullptr;
+}
+
 Bytes ScepService::open_message_data(Transaction& tx) {
-    scep::OpenedEnvelope opened = scep::open_envelope(
-        tx.msg.content, {{*m_identity.encryption_cert, *m_identity.encryption_key}}, m_options.ciphers);
+    std::vector<scep::Recipient> recipients{{*m_identity.encryption_cert, *m_identity.encryption_key}};
+    if (m_identity.previous_encryption_cert && m_identity.previous_encryption_key) {
+        // Clients that fetched GetCACert before the rollover still encrypt to the old certificate.
+        recipients.push_back({*m_identity.previous_encryption_cert, *m_identity.previous_encryption_key});
+    }
+    scep::OpenedEnvelope opened = scep::open_envelope(tx.msg.content, recipients, m_options.ciphers);
     tx.reply_algorithms = {scep::reply_cipher_for(opened.algorithms.cipher), opened.algorithms.oaep};
     return std::move(opened.content);
 }
@@ -221,7 +243,12 @@ ScepResponse ScepService::enroll(Transaction& tx) {
     X509& signer = *tx.msg.signer_cert;
     // A RenewalReq, or a PKCSReq signed by a certificate our CA issued, is
     // authenticated by that certificate (RFC 8894 §2.3, NDES renewal).
-    const bool by_certificate = !self_signed(signer) && issued_by(signer, m_ca_chain);
+    bool by_certificate = !self_signed(signer) && issued_by(signer, m_ca_chain);
+    for (const auto& previous : m_identity.previous_cas) {
+        std::vector<crypto::X509Ptr> old_chain;
+        old_chain.push_back(crypto::up_ref(*previous));
+        by_certificate = by_certificate || (!self_signed(signer) && issued_by(signer, old_chain));
+    }
     if (renewal_message && !by_certificate) {
         throw scep::ScepFailure(scep::FailInfo::bad_cert_id,
                                 "a RenewalReq must be signed by a certificate issued by this CA");

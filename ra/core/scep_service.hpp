@@ -4,6 +4,8 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +27,12 @@ struct RaIdentity {
     crypto::EvpPkeyPtr signing_key;
     crypto::X509Ptr encryption_cert;
     crypto::EvpPkeyPtr encryption_key;
+    /// After a rollover, the replaced encryption certificate and key: clients
+    /// that still encrypt to it are served until the grace period ends.
+    crypto::X509Ptr previous_encryption_cert{};
+    crypto::EvpPkeyPtr previous_encryption_key{};
+    /// After a CA rollover, the replaced CA: its certificates may still renew.
+    std::vector<crypto::X509Ptr> previous_cas{};
 };
 
 struct ServiceOptions {
@@ -64,6 +72,9 @@ public:
     /// The GetCACert body: RA signing, RA encryption, then the CA chain.
     const Bytes& ca_certs_der() const { return m_ca_certs_der; }
 
+    /// The GetNextCACert response prepared by `scep-ra ra rollover`, or none.
+    void set_next_ca(std::optional<Bytes> response);
+
 private:
     struct Transaction;
     ScepResponse pki_operation(const ScepRequest& request);
@@ -86,6 +97,8 @@ private:
     const Clock& m_clock;
     std::vector<crypto::X509Ptr> m_ca_chain;
     Bytes m_ca_certs_der;
+    mutable std::mutex m_next_ca_mutex;
+    std::shared_ptr<const Bytes> m_next_ca;
 };
 
 }  // namespace scepra::core

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+// Building and checking GetNextCACert responses.
+#include "scep/next_ca.hpp"
+
+#include <openssl/err.h>
+
+#include "crypto/openssl_error.hpp"
+#include "scep/degenerate.hpp"
+#include "scep/types.hpp"
+
+namespace scepra::scep {
+
+Bytes make_next_ca_response(const std::vector<X509*>& next_certs, X509& signer, EVP_PKEY& key) {
+    Bytes content = make_degenerate(next_certs);
+    crypto::BioPtr in(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
+    crypto::CmsPtr cms(CMS_sign(&signer, &key, nullptr, in.get(), CMS_BINARY | CMS_NOSMIMECAP));
+    crypto::check(cms != nullptr, "CMS_sign (GetNextCACert)");
+    int len = i2d_CMS_ContentInfo(cms.get(), nullptr);
+    crypto::check(len > 0, "i2d_CMS_ContentInfo");
+    Bytes out(static_cast<size_t>(len));
+    unsigned char* p = out.data();
+    i2d_CMS_ContentInfo(cms.get(), &p);
+    return out;
+}
+
+std::vector<crypto::X509Ptr> read_next_ca_response(ByteView der, X509& current_ca) {
+    const unsigned char* p = der.data();
+    crypto::CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+    if (!cms) {
+        ERR_clear_error();
+        throw DecodeError("GetNextCACert response is not CMS");
+    }
+    crypto::X509StorePtr store(X509_STORE_new());
+    X509_STORE_add_cert(store.get(), &current_ca);
+    crypto::BioPtr out(BIO_new(BIO_s_mem()));
+    if (CMS_verify(cms.get(), nullptr, store.get(), nullptr, out.get(), CMS_BINARY) != 1) {
+        ERR_clear_error();
+        throw DecodeError("GetNextCACert response is not signed by the current CA");
+    }
+    char* data = nullptr;
+    long len = BIO_get_mem_data(out.get(), &data);
+    return parse_degenerate(ByteView(reinterpret_cast<const std::uint8_t*>(data), static_cast<size_t>(len)));
+}
+
+}  // namespace scepra::scep
