@@ -115,15 +115,9 @@ int request_command(const Args& args) {
         "  list [--pending]             requests and their state\n"
         "  approve ID                   issue at the device's next poll\n"
         "  deny ID --reason TEXT        refuse, telling the device why\n";
-    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-        (args.empty() ? std::cerr : std::cout) << summary;
-        return args.empty() ? exit_usage : exit_ok;
-    }
-    const Args rest(args.begin() + 1, args.end());
-    if (args[0] == "list") return request_list(rest);
-    if (args[0] == "approve" || args[0] == "deny") return request_decide(args[0], rest);
-    std::cerr << "scep-ra request: unknown subcommand '" << args[0] << "'\n\n" << summary;
-    return exit_usage;
+    auto decide = [](const std::string& sub) { return [sub](const Args& rest) { return request_decide(sub, rest); }; };
+    return run_subcommand("request", summary, args,
+                          {{"list", request_list}, {"approve", decide("approve")}, {"deny", decide("deny")}});
 }
 
 int revoke_command(const Args& args) {

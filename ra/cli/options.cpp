@@ -29,4 +29,19 @@ std::optional<int> parse_options(const std::string& command, const std::string& 
     return std::nullopt;
 }
 
+int run_subcommand(const std::string& command, const std::string& summary, const Args& args,
+                   const SubcommandTable& table) {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+        (args.empty() ? std::cerr : std::cout) << summary;
+        return args.empty() ? exit_usage : exit_ok;
+    }
+    for (const auto& [name, run] : table) {
+        if (args[0] == name) {
+            return run(Args(args.begin() + 1, args.end()));
+        }
+    }
+    std::cerr << "scep-ra " << command << ": unknown subcommand '" << args[0] << "'\n\n" << summary;
+    return exit_usage;
+}
+
 }  // namespace scepra::cli

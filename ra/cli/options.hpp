@@ -3,13 +3,24 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cli/commands.hpp"
 
 namespace scepra::cli {
+
+using SubcommandTable = std::vector<std::pair<std::string, std::function<int(const Args&)>>>;
+
+/// `scep-ra COMMAND SUB ...`: runs the named subcommand with the remaining
+/// arguments; prints summary for --help (exit 0) or when none or an unknown
+/// one is named (exit 2).
+int run_subcommand(const std::string& command, const std::string& summary, const Args& args,
+                   const SubcommandTable& table);
 
 /// Parses args against desc (adding --help), with optional positional arguments. Returns the exit status to
 /// stop with (help shown, or a usage error printed), or nullopt to go on.

@@ -195,18 +195,12 @@ int password_command(const Args& args) {
         "  revoke ID    revoke an unused one-time password\n"
         "  set-single   set the single reusable password (from stdin or --file)\n"
         "  mode         show the password mode\n";
-    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-        (args.empty() ? std::cerr : std::cout) << summary;
-        return args.empty() ? exit_usage : exit_ok;
-    }
-    const Args rest(args.begin() + 1, args.end());
-    if (args[0] == "issue") return password_issue(rest);
-    if (args[0] == "list") return password_list(rest);
-    if (args[0] == "revoke") return password_revoke(rest);
-    if (args[0] == "set-single") return password_set_single(rest);
-    if (args[0] == "mode") return password_mode(rest);
-    std::cerr << "scep-ra password: unknown subcommand '" << args[0] << "'\n\n" << summary;
-    return exit_usage;
+    return run_subcommand("password", summary, args,
+                          {{"issue", password_issue},
+                           {"list", password_list},
+                           {"revoke", password_revoke},
+                           {"set-single", password_set_single},
+                           {"mode", password_mode}});
 }
 
 }  // namespace scepra::cli

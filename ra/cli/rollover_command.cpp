@@ -165,15 +165,7 @@ int ra_command(const Args& args) {
         "subcommands:\n"
         "  rollover   prepare new RA certificates (and a new CA) and GetNextCACert\n"
         "  activate   switch to them, keeping the old encryption key for a grace period\n";
-    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-        (args.empty() ? std::cerr : std::cout) << summary;
-        return args.empty() ? exit_usage : exit_ok;
-    }
-    const Args rest(args.begin() + 1, args.end());
-    if (args[0] == "rollover") return rollover(rest);
-    if (args[0] == "activate") return activate(rest);
-    std::cerr << "scep-ra ra: unknown subcommand '" << args[0] << "'\n\n" << summary;
-    return exit_usage;
+    return run_subcommand("ra", summary, args, {{"rollover", rollover}, {"activate", activate}});
 }
 
 }  // namespace scepra::cli

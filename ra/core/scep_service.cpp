@@ -50,6 +50,23 @@ scep::FailInfo fail_info_from_name(const std::string& name) {
 
 bool self_signed(X509& cert) { return X509_check_issued(&cert, &cert) == X509_V_OK; }
 
+/// Copies a backend's final answer (issued or rejected) into the stored request.
+void record_outcome(store::RequestRecord& record, const backend::SubmitResult& result) {
+    if (result.disposition == backend::Disposition::issued) {
+        std::vector<X509*> chain;
+        for (const auto& c : result.chain) {
+            chain.push_back(c.get());
+        }
+        record.status = "issued";
+        record.cert_der = crypto::cert_der(*result.certificate);
+        record.chain_der = scep::make_degenerate(chain);
+    } else if (result.disposition == backend::Disposition::rejected) {
+        record.status = "rejected";
+        record.fail_info = scep::fail_info_name(scep::FailInfo::bad_request);
+        record.fail_text = "rejected by the CA: " + result.reason;
+    }
+}
+
 }  // namespace
 
 /// Everything one PKIOperation carries through the service.
@@ -316,26 +333,10 @@ ScepResponse ScepService::enroll(Transaction& tx) {
         m_requests.remove(record.id);  // nothing happened at the CA: a retry may submit again
         throw;
     }
-    switch (result.disposition) {
-        case backend::Disposition::issued: {
-            std::vector<X509*> chain;
-            for (const auto& c : result.chain) {
-                chain.push_back(c.get());
-            }
-            record.status = "issued";
-            record.cert_der = crypto::cert_der(*result.certificate);
-            record.chain_der = scep::make_degenerate(chain);
-            break;
-        }
-        case backend::Disposition::pending:
-            record.backend_ref = result.backend_ref;
-            break;
-        case backend::Disposition::rejected:
-            record.status = "rejected";
-            record.fail_info = scep::fail_info_name(scep::FailInfo::bad_request);
-            record.fail_text = "rejected by the CA: " + result.reason;
-            break;
+    if (result.disposition == backend::Disposition::pending) {
+        record.backend_ref = result.backend_ref;
     }
+    record_outcome(record, result);
     m_requests.update(record);
     return answer_from(tx, std::move(record), "");
 }
@@ -347,19 +348,8 @@ ScepResponse ScepService::answer_from(Transaction& tx, store::RequestRecord reco
     tx.event.challenge_id = tx.event.challenge_id ? tx.event.challenge_id : record.challenge_id;
     if (record.status == "pending" && record.backend_ref) {
         backend::SubmitResult result = m_backend.poll(*record.backend_ref);
-        if (result.disposition == backend::Disposition::issued) {
-            std::vector<X509*> chain;
-            for (const auto& c : result.chain) {
-                chain.push_back(c.get());
-            }
-            record.status = "issued";
-            record.cert_der = crypto::cert_der(*result.certificate);
-            record.chain_der = scep::make_degenerate(chain);
-            m_requests.update(record);
-        } else if (result.disposition == backend::Disposition::rejected) {
-            record.status = "rejected";
-            record.fail_info = scep::fail_info_name(scep::FailInfo::bad_request);
-            record.fail_text = "rejected by the CA: " + result.reason;
+        if (result.disposition != backend::Disposition::pending) {
+            record_outcome(record, result);
             m_requests.update(record);
         }
     }

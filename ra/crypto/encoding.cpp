@@ -73,6 +73,8 @@ std::vector<X509Ptr> certs_from_pem(std::string_view pem) {
 
 Bytes csr_der(const X509_REQ& csr) { return to_der(csr, i2d_X509_REQ); }
 
+Bytes cms_der(const CMS_ContentInfo& cms) { return to_der(cms, i2d_CMS_ContentInfo); }
+
 X509ReqPtr csr_from_der(ByteView der) {
     const unsigned char* p = der.data();
     X509ReqPtr csr(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));

@@ -20,6 +20,8 @@ std::string cert_pem(const X509& cert);
 std::vector<X509Ptr> certs_from_pem(std::string_view pem);
 
 Bytes csr_der(const X509_REQ& csr);
+/// DER of a CMS ContentInfo (SignedData, EnvelopedData).
+Bytes cms_der(const CMS_ContentInfo& cms);
 X509ReqPtr csr_from_der(ByteView der);
 
 std::string key_pem(EVP_PKEY& key);

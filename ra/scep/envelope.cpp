@@ -8,6 +8,7 @@
 
 #include <mutex>
 
+#include "crypto/encoding.hpp"
 #include "crypto/openssl_error.hpp"
 #include "scep/types.hpp"
 
@@ -119,12 +120,7 @@ Bytes seal_envelope(ByteView content, X509& recipient, const EnvelopeAlgorithms&
         check(pctx && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_OAEP_PADDING) > 0, "OAEP padding");
     }
     check(CMS_final(cms.get(), in.get(), nullptr, CMS_BINARY) == 1, "CMS_final");
-    int len = i2d_CMS_ContentInfo(cms.get(), nullptr);
-    check(len > 0, "i2d_CMS_ContentInfo");
-    Bytes out(static_cast<size_t>(len));
-    unsigned char* p = out.data();
-    i2d_CMS_ContentInfo(cms.get(), &p);
-    return out;
+    return crypto::cms_der(*cms);
 }
 
 std::string reply_cipher_for(const std::string& request_cipher) {

@@ -4,6 +4,7 @@
 
 #include <openssl/err.h>
 
+#include "crypto/encoding.hpp"
 #include "crypto/openssl_error.hpp"
 #include "scep/degenerate.hpp"
 #include "scep/types.hpp"
@@ -15,12 +16,7 @@ Bytes make_next_ca_response(const std::vector<X509*>& next_certs, X509& signer, 
     crypto::BioPtr in(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
     crypto::CmsPtr cms(CMS_sign(&signer, &key, nullptr, in.get(), CMS_BINARY | CMS_NOSMIMECAP));
     crypto::check(cms != nullptr, "CMS_sign (GetNextCACert)");
-    int len = i2d_CMS_ContentInfo(cms.get(), nullptr);
-    crypto::check(len > 0, "i2d_CMS_ContentInfo");
-    Bytes out(static_cast<size_t>(len));
-    unsigned char* p = out.data();
-    i2d_CMS_ContentInfo(cms.get(), &p);
-    return out;
+    return crypto::cms_der(*cms);
 }
 
 std::vector<crypto::X509Ptr> read_next_ca_response(ByteView der, X509& current_ca) {

@@ -4,6 +4,7 @@
 
 #include <openssl/err.h>
 
+#include "crypto/encoding.hpp"
 #include "crypto/openssl_error.hpp"
 
 namespace scepra::scep {
@@ -142,12 +143,7 @@ Bytes sign_pki_message(ByteView content, const ScepAttributes& attrs, const Sign
     crypto::BioPtr in(BIO_new_mem_buf(content.empty() ? static_cast<const void*>("") : content.data(), static_cast<int>(content.size())));
     check(in != nullptr && CMS_final(cms.get(), in.get(), nullptr, CMS_BINARY) == 1, "CMS_final");
 
-    int len = i2d_CMS_ContentInfo(cms.get(), nullptr);
-    check(len > 0, "i2d_CMS_ContentInfo");
-    Bytes out(static_cast<size_t>(len));
-    unsigned char* p = out.data();
-    i2d_CMS_ContentInfo(cms.get(), &p);
-    return out;
+    return crypto::cms_der(*cms);
 }
 
 SignedMessage parse_signed_message(ByteView der) {
