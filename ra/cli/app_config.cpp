@@ -18,7 +18,7 @@ po::options_description config_keys() {
     po::options_description d;
     d.add_options()
         ("server.listen", po::value<std::string>()->default_value("127.0.0.1:8080"))
-        ("server.threads", po::value<int>()->default_value(16))
+        ("server.threads", po::value<int>()->default_value(64))
         ("server.max_body_bytes", po::value<long>()->default_value(2 << 20))
         ("ra.signing_cert", po::value<std::string>()->default_value("ra-signing.pem"))
         ("ra.signing_key", po::value<std::string>()->default_value("private/ra-signing.key"))
@@ -315,8 +315,9 @@ std::string default_config_text(const std::string& listen, const std::string& ad
 [server]
 # Address and port of the SCEP listener (HOST:PORT, [IPv6]:PORT).
 listen = )" << listen << R"(
-# Worker threads that serve HTTP requests.
-threads = 16
+# Worker threads that serve HTTP requests. A keep-alive connection holds its
+# thread until it closes, so this is how many devices are served at once.
+threads = 64
 # Largest PKIOperation POST body accepted, in bytes.
 max_body_bytes = 2097152
 # `serve` writes its process id here; `scep-ra reload` signals it.

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <sys/socket.h>
+
 namespace scepra::http {
 
 namespace {
@@ -72,6 +74,14 @@ Listener::Listener(ListenOptions options, std::vector<Site*> sites, std::ostream
     server.set_write_timeout(30, 0);
     server.set_keep_alive_max_count(1000);
     server.set_default_headers({{"Server", "scep-ra"}});
+    // httplib writes headers and body in two send()s: with Nagle on, the body
+    // waits for the client's delayed ACK, 40 ms on every keep-alive request.
+    server.set_tcp_nodelay(true);
+    // Remember the listening socket: bind() raises httplib's compiled-in backlog of 5.
+    server.set_socket_options([this](socket_t sock) {
+        httplib::default_socket_options(sock);
+        m_listen_fd = sock;
+    });
 
     auto handler = [this](const httplib::Request& req, httplib::Response& res) {
         const auto started = std::chrono::steady_clock::now();
@@ -133,6 +143,12 @@ int Listener::bind() {
     }
     if (port <= 0) {
         throw std::runtime_error("cannot listen on " + m_options.host + ":" + std::to_string(m_options.port));
+    }
+    // Many devices connecting at once would overflow a backlog of 5: the
+    // kernel drops their SYNs and they retry a second later. listen() again
+    // on a listening socket only changes the backlog.
+    if (m_listen_fd >= 0) {
+        ::listen(m_listen_fd, 1024);
     }
     return port;
 }

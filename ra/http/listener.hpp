@@ -23,7 +23,9 @@ struct ListenOptions {
     std::string host = "127.0.0.1";
     int port = 8080;                     ///< 0 = any free port
     size_t max_body_bytes = 2 << 20;     ///< POST cap, as micromdm and step-ca use
-    int worker_threads = 16;
+    /// httplib serves a keep-alive connection on one worker until it closes,
+    /// so this is also how many devices are served at the same time.
+    int worker_threads = 64;
     std::filesystem::path tls_cert;      ///< both set = HTTPS
     std::filesystem::path tls_key;
 };
@@ -61,6 +63,7 @@ private:
     std::ostream& m_log;
     std::mutex m_log_mutex;
     std::unique_ptr<httplib::Server> m_server;
+    int m_listen_fd = -1;
 };
 
 /// Parses "HOST:PORT", "[v6]:PORT" or ":PORT". Throws std::invalid_argument.
