@@ -290,6 +290,11 @@ ScepResponse ScepService::enroll(Transaction& tx) {
     }
     const std::string template_name = select_template(*csr.req, m_options.templates);
     if (!by_certificate) {
+        // Policy refusals come before the challenge, so they do not use up a one-time password.
+        if (m_options.existing_subject_requires_renewal && m_backend.subject_has_valid_certificate(csr.subject)) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                    "this subject already holds a valid certificate: renew it with that certificate");
+        }
         ChallengeVerdict verdict = m_challenges.verify({csr, template_name, tx.msg.attrs.transaction_id});
         if (!verdict.accepted) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, verdict.reason);
@@ -298,10 +303,6 @@ ScepResponse ScepService::enroll(Transaction& tx) {
         tx.event.challenge_id = verdict.challenge_id;
         if (!verdict.note.empty()) {
             tx.event.detail = verdict.note;
-        }
-        if (m_options.existing_subject_requires_renewal && m_backend.subject_has_valid_certificate(csr.subject)) {
-            throw scep::ScepFailure(scep::FailInfo::bad_request,
-                                    "this subject already holds a valid certificate: renew it with that certificate");
         }
     }
 
