@@ -2,6 +2,8 @@
 // Client-side SCEP messages for tests and benchmarks.
 #include "scep/client.hpp"
 
+#include <openssl/evp.h>
+
 #include "crypto/digest.hpp"
 #include "scep/degenerate.hpp"
 
@@ -15,6 +17,26 @@ Bytes build_pki_request(const ClientRequest& request, ByteView message_data, X50
     attrs.sender_nonce = request.sender_nonce.empty() ? crypto::random_bytes(16) : request.sender_nonce;
     Bytes envelope = seal_envelope(message_data, ra_encryption_cert, algorithms);
     return sign_pki_message(envelope, attrs, signer, now);
+}
+
+std::string encode_get_message(ByteView der) {
+    std::string b64(4 * ((der.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), der.data(), static_cast<int>(der.size()));
+    b64.resize(static_cast<size_t>(n));
+    std::string out;
+    out.reserve(b64.size() + b64.size() / 8);
+    for (char c : b64) {
+        if (c == '+') {
+            out += "%2B";
+        } else if (c == '/') {
+            out += "%2F";
+        } else if (c == '=') {
+            out += "%3D";
+        } else {
+            out += c;
+        }
+    }
+    return out;
 }
 
 CertRepView read_cert_rep(ByteView der, const X509& expected_signer, const Recipient& client) {

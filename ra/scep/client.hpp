@@ -38,6 +38,10 @@ struct CertRepView {
     EnvelopeAlgorithms algorithms;        ///< how the SUCCESS envelope was encrypted
 };
 
+/// The `message` value of a GET PKIOperation (RFC 8894 §4.1): standard base64
+/// with '+', '/' and '=' percent-escaped.
+std::string encode_get_message(ByteView der);
+
 /// Reads a CertRep; on SUCCESS decrypts it with the client's key. Throws
 /// DecodeError or ScepFailure when it cannot be read.
 CertRepView read_cert_rep(ByteView der, const X509& expected_signer, const Recipient& client);

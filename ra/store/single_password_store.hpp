@@ -52,6 +52,7 @@ class SinglePasswordStore final {
     crypto::ScryptParams m_params;
     Bytes m_cache_key;  // random per store object, never stored
 
+    std::mutex m_slow_mutex;    // one scrypt at a time
     std::mutex m_mutex;         // guards the two members below
     std::string m_cached_hash;  // stored hash text the cached password verified against
     Bytes m_cached_fast;        // HMAC-SHA256(m_cache_key, that password); empty if none

@@ -115,19 +115,7 @@ crypto::X509ReqPtr Device::csr(const std::string& challenge, const std::vector<E
     return make_csr(*key, subject, challenge, exts);
 }
 
-std::string base64_url_escaped(const Bytes& data) {
-    std::string b64(4 * ((data.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), data.data(), static_cast<int>(data.size()));
-    b64.resize(static_cast<size_t>(n));
-    std::string out;
-    for (char c : b64) {
-        if (c == '+') out += "%2B";
-        else if (c == '/') out += "%2F";
-        else if (c == '=') out += "%3D";
-        else out += c;
-    }
-    return out;
-}
+std::string base64_url_escaped(const Bytes& data) { return scep::encode_get_message(data); }
 
 Reply send_pki(const ServerFixture& server, const Bytes& message, bool get, const std::string& content_type) {
     auto c = server.client();

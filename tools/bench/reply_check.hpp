@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// Judges one CertRep: HTTP status, RA signature, echoed fields, pkiStatus, and optionally the issued
+// certificate.
+#pragma once
+
+#include <httplib.h>
+
+#include <string>
+
+#include "bench/ca_certs.hpp"
+#include "bench/identity.hpp"
+#include "bench/workload.hpp"
+#include "common/bytes.hpp"
+
+namespace scepra::bench {
+
+/// What the reply must echo from our request.
+struct ExpectedReply {
+    const std::string& transaction_id;
+    ByteView sender_nonce;
+};
+
+/// Success only for HTTP 200, a CertRep signed (validly) by the RA signing
+/// certificate, echoing transactionID and senderNonce (as recipientNonce),
+/// with pkiStatus SUCCESS. With verify, also decrypts the envelope and checks
+/// that a certificate in it carries the client's public key and chains to a
+/// CA from GetCACert; its serial is then reported.
+Outcome check_cert_rep(const httplib::Response& reply, const ExpectedReply& expected, const Identity& client,
+                       const CaCerts& ca, bool verify);
+
+}  // namespace scepra::bench
