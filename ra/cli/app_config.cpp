@@ -113,8 +113,8 @@ public:
     }
 
 private:
-    static std::string section(const std::string& key) { return key.substr(0, key.find('.')); }
-    static std::string name(const std::string& key) { return key.substr(key.find('.') + 1); }
+    static std::string section(const std::string& key) { return key.substr(0, key.rfind('.')); }
+    static std::string name(const std::string& key) { return key.substr(key.rfind('.') + 1); }
 
     const po::variables_map& m_vm;
     std::filesystem::path m_file;

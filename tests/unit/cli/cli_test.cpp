@@ -182,6 +182,24 @@ TEST_SUITE("cli") {
             CHECK(r.status == 1);
             CHECK(r.err.find("[server] listen") != std::string::npos);
         }
+        SUBCASE("fail/unknown-profile-key") {
+            replace_line(file, "\n[password]\n", "\n[profile.VPN]\nvalidity_days = 30\nmanual_aproval = 1\n\n[password]\n");
+            Run r = run(dir, "serve --config " + file);
+            CHECK(r.status == 1);
+            CHECK(r.err.find("[profile.VPN] manual_aproval is not a profile setting") != std::string::npos);
+        }
+        SUBCASE("fail/bad-profile-value") {
+            replace_line(file, "\n[password]\n", "\n[profile.VPN]\nvalidity_days = soon\n\n[password]\n");
+            Run r = run(dir, "serve --config " + file);
+            CHECK(r.status == 1);
+            CHECK(r.err.find("[profile.VPN] validity_days must be a number") != std::string::npos);
+        }
+        SUBCASE("fail/unknown-section") {
+            replace_line(file, "\n[password]\n", "\n[pasword]\nEnforcePassword = 0\n\n[password]\n");
+            Run r = run(dir, "serve --config " + file);
+            CHECK(r.status == 1);
+            CHECK(r.err.find("unknown key 'pasword.EnforcePassword'") != std::string::npos);
+        }
         SUBCASE("fail/no-config-file") {
             Run r = run(dir, "serve --config " + dir.file("absent.conf"));
             CHECK(r.status == 1);
