@@ -16,11 +16,51 @@
 #include "bench/load_runner.hpp"
 #include "bench/parallel.hpp"
 #include "bench/report.hpp"
+#include "scep/client.hpp"
 #include "scep/envelope.hpp"
 
 namespace scepra::bench {
 
 namespace {
+
+/// Renew and poll need a first enrolment (not timed): renew then signs with
+/// the issued certificates, poll asks again about the PENDING requests.
+std::unique_ptr<Workload> make_staged_workload(const Options& o, const TargetUrl& target, const CaCerts& ca,
+                                               httplib::Client& setup, std::ostream& log) {
+    auto challenges = challenges_for(o, o.requests);
+    auto identities = prepare_identities(crypto::KeySpec::parse(o.key_type), o.requests, o.cache_file, log);
+    log << "scep-bench: enrolling " << o.requests << " devices first (not timed)\n";
+    EnrollWorkload first(target, o, ca, std::move(identities), challenges);
+    std::vector<std::string> bodies(first.size());
+    MessagePlan plan;
+    for (size_t i = 0; i < first.size(); ++i) {
+        auto res = first.send(setup, i);
+        if (!res || res->status != 200) {
+            throw std::runtime_error("the first enrolment of device " + std::to_string(i) + " failed");
+        }
+        bodies[i] = res->body;
+        plan.transaction_ids.push_back(first.transaction_id(i));
+    }
+    identities = first.take_identities();
+    const scep::PkiStatus wanted =
+        o.mode == Mode::renew ? scep::PkiStatus::success : scep::PkiStatus::pending;
+    for (size_t i = 0; i < identities.size(); ++i) {
+        Identity& id = identities[i];
+        scep::CertRepView view = scep::read_cert_rep(as_bytes(bodies[i]), *ca.ra_signing, {*id.cert, *id.key});
+        if (view.status != wanted) {
+            throw std::runtime_error(o.mode == Mode::renew
+                                         ? "the first enrolment was not issued (check the challenge options)"
+                                         : "the first enrolment was not PENDING (poll mode needs a template with "
+                                           "manual approval)");
+        }
+        if (o.mode == Mode::renew) {
+            id.cert = crypto::up_ref(*view.certs.at(0));  // renewals are signed by the issued certificate
+        }
+    }
+    plan.type = o.mode == Mode::renew ? scep::MessageType::renewal_req : scep::MessageType::cert_poll;
+    log << "scep-bench: building " << identities.size() << " " << mode_name(o.mode) << " messages (not timed)\n";
+    return std::make_unique<EnrollWorkload>(target, o, ca, std::move(identities), std::vector<std::string>{}, plan);
+}
 
 std::unique_ptr<Workload> make_workload(const Options& o, const TargetUrl& target, const CaCerts& ca,
                                         httplib::Client& setup, std::ostream& log) {
@@ -40,7 +80,7 @@ std::unique_ptr<Workload> make_workload(const Options& o, const TargetUrl& targe
         }
         case Mode::renew:
         case Mode::poll:
-            break;
+            return make_staged_workload(o, target, ca, setup, log);
     }
     throw std::logic_error("unreachable mode");
 }
@@ -58,10 +98,6 @@ int run_bench(const Options& o, std::ostream& out, std::ostream& log) {
     if (!o.allow_remote && !is_loopback_host(target.host)) {
         log << "scep-bench: refusing host '" << target.host
             << "': not 127.0.0.0/8, localhost or [::1] (--allow-remote to load a remote server)\n";
-        return 2;
-    }
-    if (o.mode == Mode::renew || o.mode == Mode::poll) {
-        log << "scep-bench: mode " << mode_name(o.mode) << " is not supported yet\n";
         return 2;
     }
     try {

@@ -3,20 +3,22 @@
 #include "bench/enroll_workload.hpp"
 
 #include "bench/parallel.hpp"
-#include "scep/client.hpp"
 #include "bench/reply_check.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
 #include "scep/client.hpp"
+#include "scep/message_data.hpp"
 
 namespace scepra::bench {
 
 EnrollWorkload::EnrollWorkload(const TargetUrl& target, const Options& options, const CaCerts& ca,
-                               std::vector<Identity> identities, const std::vector<std::string>& challenges)
+                               std::vector<Identity> identities, const std::vector<std::string>& challenges,
+                               const MessagePlan& plan)
     : m_ca(ca),
       m_identities(std::move(identities)),
       m_post(!options.use_get),
-      m_verify_every(options.verify_every) {
+      m_verify_every(options.verify_every),
+      m_pending_is_success(plan.type == scep::MessageType::cert_poll) {
     m_requests.resize(m_identities.size());
     // Subjects unique to this run, so cached keys never collide with an earlier run's certificates.
     const std::string run_id = to_hex(crypto::random_bytes(4));
@@ -24,15 +26,30 @@ EnrollWorkload::EnrollWorkload(const TargetUrl& target, const Options& options, 
     parallel_for(m_requests.size(), core_count(), [&](size_t i) {
         Identity& id = m_identities[i];
         PreparedRequest& req = m_requests[i];
-        auto csr = make_csr(*id.key, "scep-bench " + run_id + " " + std::to_string(i), challenges.at(i),
-                            options.digest);
         scep::ClientRequest client_request;
-        client_request.type = scep::MessageType::pkcs_req;
-        client_request.transaction_id = to_hex(crypto::random_bytes(16));
+        client_request.type = plan.type;
+        client_request.transaction_id =
+            plan.type == scep::MessageType::cert_poll ? plan.transaction_ids.at(i) : to_hex(crypto::random_bytes(16));
         client_request.sender_nonce = crypto::random_bytes(16);
+        Bytes message_data;
+        if (plan.type == scep::MessageType::cert_poll) {
+            // IssuerAndSubject; the server finds the request by transactionID.
+            message_data = scep::issuer_and_subject_der(*X509_get_issuer_name(id.cert.get()),
+                                                        *X509_get_subject_name(id.cert.get()));
+        } else if (plan.type == scep::MessageType::renewal_req) {
+            // Same subject as the certificate being renewed, same key, no challenge.
+            auto csr = make_csr(*id.key, "renewal", "", options.digest);
+            X509_REQ_set_subject_name(csr.get(), X509_get_subject_name(id.cert.get()));
+            X509_REQ_sign(csr.get(), id.key.get(), EVP_get_digestbyname(options.digest.c_str()));
+            message_data = crypto::csr_der(*csr);
+        } else {
+            auto csr = make_csr(*id.key, "scep-bench " + run_id + " " + std::to_string(i), challenges.at(i),
+                                options.digest);
+            message_data = crypto::csr_der(*csr);
+        }
         scep::Signer signer{*id.cert, *id.key, options.digest};
-        Bytes message = scep::build_pki_request(client_request, crypto::csr_der(*csr), *ca.ra_encryption,
-                                                algorithms, signer, std::chrono::system_clock::now());
+        Bytes message = scep::build_pki_request(client_request, message_data, *ca.ra_encryption, algorithms, signer,
+                                                std::chrono::system_clock::now());
         req.transaction_id = client_request.transaction_id;
         req.sender_nonce = client_request.sender_nonce;
         if (m_post) {
@@ -55,7 +72,8 @@ httplib::Result EnrollWorkload::send(httplib::Client& client, size_t i) const {
 Outcome EnrollWorkload::check(size_t i, const httplib::Response& reply) const {
     const PreparedRequest& req = m_requests[i];
     const bool verify = i % m_verify_every == 0;
-    return check_cert_rep(reply, {req.transaction_id, req.sender_nonce}, m_identities[i], m_ca, verify);
+    return check_cert_rep(reply, {req.transaction_id, req.sender_nonce, m_pending_is_success}, m_identities[i], m_ca,
+                          verify);
 }
 
 }  // namespace scepra::bench

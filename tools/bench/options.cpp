@@ -83,7 +83,8 @@ std::optional<Options> parse_options(int argc, char** argv, std::ostream& out, s
     std::string mode;
     po::options_description visible(
         "Usage: scep-bench URL MODE [options]\n"
-        "  MODE: enroll | getcacert | getcacaps (renew and poll are not supported yet)\n"
+        "  MODE: enroll | getcacert | getcacaps | renew (enrols first, then RenewalReq) |\n"
+        "        poll (enrols first into a manual-approval template, then CertPoll; PENDING counts as success)\n"
         "  Exit 0 when every request succeeded, 1 on any failure or duplicate serial, 2 on a usage error.\n"
         "Options");
     // clang-format off

@@ -18,6 +18,7 @@ namespace scepra::bench {
 struct ExpectedReply {
     const std::string& transaction_id;
     ByteView sender_nonce;
+    bool pending_is_success = false;  ///< poll mode: PENDING is the expected answer
 };
 
 /// Success only for HTTP 200, a CertRep signed (validly) by the RA signing
