@@ -11,13 +11,33 @@ namespace {
 }
 }  // namespace
 
-Statement::Statement(sqlite3& db, std::string_view sql) : m_db(db) {
+Statement::Statement(sqlite3& db, std::string_view sql) : m_db(db), m_stmt(nullptr, Release(nullptr)) {
     sqlite3_stmt* stmt = nullptr;
     int rc = sqlite3_prepare_v2(&db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
     m_stmt.reset(stmt);
     if (rc != SQLITE_OK) {
         fail(db, "prepare '" + std::string(sql.substr(0, 60)) + "'", rc);
     }
+}
+
+Statement::Statement(sqlite3& db, sqlite3_stmt* cached, bool* in_use) : m_db(db), m_stmt(cached, Release{in_use}) {}
+
+Statement Database::prepare(std::string_view sql) {
+    CachedStatement& entry = m_cache[std::string(sql)];
+    if (entry.in_use) {
+        return Statement(*m_db, sql);
+    }
+    if (entry.stmt == nullptr) {
+        int rc = sqlite3_prepare_v3(m_db.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                    &entry.stmt, nullptr);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(entry.stmt);
+            entry.stmt = nullptr;
+            fail(*m_db, "prepare '" + std::string(sql.substr(0, 60)) + "'", rc);
+        }
+    }
+    entry.in_use = true;
+    return Statement(*m_db, entry.stmt, &entry.in_use);
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
@@ -108,7 +128,11 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& file, bool
 
 Database::Database(sqlite3* db, std::filesystem::path file) : m_db(db), m_file(std::move(file)) {}
 
-Database::~Database() = default;
+Database::~Database() {
+    for (auto& [sql, entry] : m_cache) {
+        sqlite3_finalize(entry.stmt);
+    }
+}
 
 void Database::exec_unlocked(std::string_view sql) {
     char* err = nullptr;

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/bytes.hpp"
 
@@ -30,7 +31,11 @@ private:
 
 class Statement {
 public:
+    /// A statement of its own, finalized when this object goes.
     Statement(sqlite3& db, std::string_view sql);
+    /// A cached statement lent out by Database::prepare: reset and given back
+    /// (*in_use = false) when this object goes.
+    Statement(sqlite3& db, sqlite3_stmt* cached, bool* in_use);
 
     Statement& bind(int index, std::int64_t value);
     Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
@@ -59,11 +64,21 @@ public:
     Bytes column_blob(int col) const;
 
 private:
-    struct Finalizer {
-        void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+    /// Finalizes an owned statement; resets and returns a lent one.
+    struct Release {
+        bool* in_use = nullptr;
+        void operator()(sqlite3_stmt* s) const noexcept {
+            if (in_use) {
+                sqlite3_reset(s);
+                sqlite3_clear_bindings(s);
+                *in_use = false;
+            } else {
+                sqlite3_finalize(s);
+            }
+        }
     };
     sqlite3& m_db;
-    std::unique_ptr<sqlite3_stmt, Finalizer> m_stmt;
+    std::unique_ptr<sqlite3_stmt, Release> m_stmt;
 };
 
 class Database {
@@ -104,8 +119,10 @@ public:
         return f(*this);
     }
 
-    /// Only valid inside write()/read().
-    Statement prepare(std::string_view sql) { return Statement(*m_db, sql); }
+    /// Only valid inside write()/read(). Statements are compiled once per SQL
+    /// text and reused (the request path runs the same few statements every
+    /// time); a text already lent out gets a statement of its own.
+    Statement prepare(std::string_view sql);
     void exec(std::string_view sql) { exec_unlocked(sql); }
     std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(m_db.get()); }
     int changes() const { return sqlite3_changes(m_db.get()); }
@@ -121,7 +138,12 @@ private:
     struct Closer {
         void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
     };
+    struct CachedStatement {
+        sqlite3_stmt* stmt = nullptr;
+        bool in_use = false;
+    };
     std::unique_ptr<sqlite3, Closer> m_db;
+    std::unordered_map<std::string, CachedStatement> m_cache;  ///< node-based: in_use pointers stay valid
     std::filesystem::path m_file;
     std::mutex m_mutex;
 };
