@@ -22,6 +22,9 @@ struct SubmitRequest {
     Bytes csr_der;               ///< the PKCS#10 exactly as the client sent it
     std::string template_name;   ///< NDES-style template / profile name; empty = default
     std::string requester;       ///< client address, for the CA's records
+    /// Optional: the same request already parsed, with its signature verified,
+    /// so a local backend need not decode it again. Valid during submit() only.
+    X509_REQ* verified_csr = nullptr;
 };
 
 struct SubmitResult {

@@ -86,7 +86,8 @@ Bytes crl_to_der(X509_CRL& crl) {
 
 /// A request that passed every check of its profile, ready to sign.
 struct LocalCaBackend::Prepared {
-    crypto::X509ReqPtr csr;
+    crypto::X509ReqPtr owned;                 ///< set when prepare() parsed the request itself
+    X509_REQ* csr = nullptr;                  ///< the request: owned, or the caller's verified one
     EVP_PKEY* public_key = nullptr;           ///< owned by csr
     crypto::X509ExtensionStackPtr requested;  ///< owns san
     X509_EXTENSION* san = nullptr;            ///< to copy, or null
@@ -176,23 +177,29 @@ const CertificateProfile* LocalCaBackend::find_profile(const std::string& templa
     return nullptr;
 }
 
-LocalCaBackend::Prepared LocalCaBackend::prepare(const Bytes& csr_der, const CertificateProfile& profile) const {
+LocalCaBackend::Prepared LocalCaBackend::prepare(const Bytes& csr_der, const CertificateProfile& profile,
+                                                 X509_REQ* verified_csr) const {
     ERR_clear_error();
     Prepared p;
-    try {
-        p.csr = crypto::csr_from_der(csr_der);
-    } catch (const crypto::OpensslError&) {
-        p.rejection = "the request is not a valid PKCS#10 certificate request";
-        return p;
+    p.csr = verified_csr;
+    if (p.csr == nullptr) {
+        try {
+            p.owned = crypto::csr_from_der(csr_der);
+        } catch (const crypto::OpensslError&) {
+            p.rejection = "the request is not a valid PKCS#10 certificate request";
+            return p;
+        }
+        p.csr = p.owned.get();
     }
-    p.public_key = X509_REQ_get0_pubkey(p.csr.get());
+    p.public_key = X509_REQ_get0_pubkey(p.csr);
     if (p.public_key == nullptr) {
         ERR_clear_error();
         p.rejection = "the request's public key cannot be decoded";
         return p;
     }
-    // Proof of possession of the private key.
-    if (X509_REQ_verify(p.csr.get(), p.public_key) != 1) {
+    // Proof of possession of the private key (already checked by the caller
+    // that hands over a verified request).
+    if (verified_csr == nullptr && X509_REQ_verify(p.csr, p.public_key) != 1) {
         ERR_clear_error();
         p.rejection = "the request's signature does not verify with its public key";
         return p;
@@ -201,11 +208,11 @@ LocalCaBackend::Prepared LocalCaBackend::prepare(const Bytes& csr_der, const Cer
         p.rejection = *why;
         return p;
     }
-    if (X509_NAME_entry_count(X509_REQ_get_subject_name(p.csr.get())) == 0) {
+    if (X509_NAME_entry_count(X509_REQ_get_subject_name(p.csr)) == 0) {
         p.rejection = "the request has an empty subject";
         return p;
     }
-    p.subject = crypto::name_string(*X509_REQ_get_subject_name(p.csr.get()));
+    p.subject = crypto::name_string(*X509_REQ_get_subject_name(p.csr));
     p.key_usage = key_usage_for(profile.key_usage, *p.public_key);
     if (p.key_usage.empty() && !profile.key_usage.empty()) {
         p.rejection = "the configured key usage '" + profile.key_usage + "' does not allow a " +
@@ -217,7 +224,7 @@ LocalCaBackend::Prepared LocalCaBackend::prepare(const Bytes& csr_der, const Cer
     // (basicConstraints, keyUsage, EKU, SKI, AKI, CDP, AIA, nameConstraints)
     // comes from the CA's configuration, and attributes such as
     // challengePassword are never copied.
-    p.requested.reset(X509_REQ_get_extensions(p.csr.get()));
+    p.requested.reset(X509_REQ_get_extensions(p.csr));
     if (p.requested == nullptr) {
         ERR_clear_error();
         p.rejection = "the request's extensions cannot be decoded";
@@ -253,7 +260,7 @@ SubmitResult LocalCaBackend::submit(const SubmitRequest& request) {
     if (profile == nullptr) {
         return rejected("unknown certificate template '" + request.template_name + "'");
     }
-    Prepared prepared = prepare(request.csr_der, *profile);
+    Prepared prepared = prepare(request.csr_der, *profile, request.verified_csr);
     if (!prepared.rejection.empty()) {
         return rejected(prepared.rejection);
     }
@@ -366,7 +373,7 @@ crypto::X509Ptr LocalCaBackend::build_certificate(const Prepared& request, const
     auto serial = random_serial();
     check(X509_set_serialNumber(cert.get(), serial.get()) == 1, "X509_set_serialNumber");
     check(X509_set_issuer_name(cert.get(), X509_get_subject_name(m_ca_cert.get())) == 1, "X509_set_issuer_name");
-    check(X509_set_subject_name(cert.get(), X509_REQ_get_subject_name(request.csr.get())) == 1,
+    check(X509_set_subject_name(cert.get(), X509_REQ_get_subject_name(request.csr)) == 1,
           "X509_set_subject_name");
     // Times come from the injected clock, never from the system clock.
     check(ASN1_TIME_adj(X509_getm_notBefore(cert.get()), not_before, 0, 0) != nullptr, "ASN1_TIME_adj notBefore");

@@ -138,7 +138,7 @@ public:
 
 private:
     struct Prepared;
-    Prepared prepare(const Bytes& csr_der, const CertificateProfile& profile) const;
+    Prepared prepare(const Bytes& csr_der, const CertificateProfile& profile, X509_REQ* verified_csr = nullptr) const;
     SubmitResult issue(const Prepared& request, const CertificateProfile& profile, const std::string& transaction_id,
                        std::optional<std::int64_t> request_id);
     SubmitResult issued(crypto::X509Ptr cert) const;

@@ -329,7 +329,8 @@ ScepResponse ScepService::enroll(Transaction& tx) {
 
     backend::SubmitResult result;
     try {
-        result = m_backend.submit({tx.msg.attrs.transaction_id, csr.der, template_name, tx.request.peer});
+        result = m_backend.submit(
+            {tx.msg.attrs.transaction_id, csr.der, template_name, tx.request.peer, csr.req.get()});
     } catch (...) {
         m_requests.remove(record.id);  // nothing happened at the CA: a retry may submit again
         throw;
