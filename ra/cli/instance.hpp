@@ -50,9 +50,7 @@ public:
     core::PasswordModes& password_modes() { return *m_modes; }
     core::ScepService& service() { return *m_service; }
     backend::local::LocalCaBackend& local_ca() { return *m_backend; }
-    http::ScepSite& scep_site() { return *m_scep_site; }
     http::AdminSite& admin_site() { return *m_admin_site; }
-    http::CrlSite& crl_site() { return *m_crl_site; }
     /// The sites of the SCEP listener: SCEP, the CRL, and the admin page when configured there.
     std::vector<http::Site*> scep_listener_sites();
 

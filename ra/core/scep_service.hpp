@@ -69,9 +69,6 @@ public:
 
     ScepResponse handle(const ScepRequest& request);
 
-    /// The GetCACert body: RA signing, RA encryption, then the CA chain.
-    const Bytes& ca_certs_der() const { return m_ca_certs_der; }
-
     /// The GetNextCACert response prepared by `scep-ra ra rollover`, or none.
     void set_next_ca(std::optional<Bytes> response);
 
