@@ -29,8 +29,8 @@ struct SubmitRequest {
 
 struct SubmitResult {
     Disposition disposition = Disposition::rejected;
-    crypto::X509Ptr certificate;          ///< set when issued
-    std::vector<crypto::X509Ptr> chain;   ///< issuing CA first, up to (and including) the root
+    Bytes certificate_der;                ///< set when issued
+    std::vector<Bytes> chain_der;         ///< issuing CA first, up to (and including) the root
     std::string backend_ref;              ///< CA-side request id, for poll() when pending
     std::string reason;                   ///< why, when rejected (safe to show the client)
 };

@@ -141,7 +141,7 @@ private:
     Prepared prepare(const Bytes& csr_der, const CertificateProfile& profile, X509_REQ* verified_csr = nullptr) const;
     SubmitResult issue(const Prepared& request, const CertificateProfile& profile, const std::string& transaction_id,
                        std::optional<std::int64_t> request_id);
-    SubmitResult issued(crypto::X509Ptr cert) const;
+    SubmitResult issued(Bytes cert_der) const;
     void check_ca_current(TimePoint now) const;
     crypto::X509Ptr build_certificate(const Prepared& request, const CertificateProfile& profile,
                                       std::time_t not_before, std::time_t not_after) const;
@@ -154,6 +154,7 @@ private:
     crypto::EvpPkeyPtr m_ca_key;
     crypto::EvpMdPtr m_digest;  ///< null for EdDSA CA keys
     std::vector<crypto::X509Ptr> m_chain;
+    std::vector<Bytes> m_chain_der;  ///< ca_chain() as DER, for every issued result
     std::string m_issuer_dn;
     CertificateProfile m_default_profile;
     LocalCaStore m_store;

@@ -53,13 +53,9 @@ bool self_signed(X509& cert) { return X509_check_issued(&cert, &cert) == X509_V_
 /// Copies a backend's final answer (issued or rejected) into the stored request.
 void record_outcome(store::RequestRecord& record, const backend::SubmitResult& result) {
     if (result.disposition == backend::Disposition::issued) {
-        std::vector<X509*> chain;
-        for (const auto& c : result.chain) {
-            chain.push_back(c.get());
-        }
         record.status = "issued";
-        record.cert_der = crypto::cert_der(*result.certificate);
-        record.chain_der = scep::make_degenerate(chain);
+        record.cert_der = result.certificate_der;
+        record.chain_der = scep::make_degenerate_der({result.chain_der.begin(), result.chain_der.end()});
     } else if (result.disposition == backend::Disposition::rejected) {
         record.status = "rejected";
         record.fail_info = scep::fail_info_name(scep::FailInfo::bad_request);
@@ -232,10 +228,9 @@ Bytes ScepService::open_message_data(Transaction& tx) {
     return std::move(opened.content);
 }
 
-ScepResponse ScepService::success(Transaction& tx, const std::vector<X509*>& certs,
-                                  const std::vector<X509_CRL*>& crls) {
-    Bytes der = scep::make_cert_rep_success(tx.reply_to, tx.signer, certs, *tx.msg.signer_cert, tx.reply_algorithms,
-                                            tx.now, crls);
+ScepResponse ScepService::success(Transaction& tx, const Bytes& degenerate) {
+    Bytes der =
+        scep::make_cert_rep_success(tx.reply_to, tx.signer, degenerate, *tx.msg.signer_cert, tx.reply_algorithms, tx.now);
     tx.event.decision = "issued";
     m_audit.record(tx.event);
     return {200, pki_message_type, to_string(der),
@@ -356,14 +351,12 @@ ScepResponse ScepService::answer_from(Transaction& tx, store::RequestRecord reco
         }
     }
     if (record.status == "issued") {
-        crypto::X509Ptr cert = crypto::cert_from_der(record.cert_der);
-        std::vector<crypto::X509Ptr> chain = scep::parse_degenerate(record.chain_der);
-        std::vector<X509*> certs{cert.get()};
-        for (const auto& c : chain) {
-            certs.push_back(c.get());
-        }
-        tx.event.serial = crypto::serial_hex(*cert);
-        return success(tx, certs);
+        // Issued certificates stay DER from the backend to the reply (crypto/der.hpp).
+        std::vector<Bytes> chain = scep::degenerate_cert_ders(record.chain_der);
+        std::vector<ByteView> certs{record.cert_der};
+        certs.insert(certs.end(), chain.begin(), chain.end());
+        tx.event.serial = crypto::serial_hex_of_der(record.cert_der);
+        return success(tx, scep::make_degenerate_der(certs));
     }
     if (record.status == "rejected") {
         const std::string text = record.fail_text.value_or("rejected");
@@ -398,7 +391,7 @@ ScepResponse ScepService::get_cert(Transaction& tx) {
     }
     tx.event.serial = wanted.serial_hex;
     tx.event.subject = crypto::name_string(*X509_get_subject_name(found->certificate.get()));
-    return success(tx, {found->certificate.get()});
+    return success(tx, scep::make_degenerate({found->certificate.get()}));
 }
 
 ScepResponse ScepService::get_crl(Transaction& tx) {
@@ -417,7 +410,7 @@ ScepResponse ScepService::get_crl(Transaction& tx) {
     if (!crl) {
         throw std::runtime_error("the backend's CRL cannot be parsed");
     }
-    return success(tx, {}, {crl.get()});
+    return success(tx, scep::make_degenerate({}, {crl.get()}));
 }
 
 }  // namespace scepra::core

@@ -81,7 +81,8 @@ private:
     ScepResponse get_crl(Transaction& tx);
     /// Answers from a stored request, asking the backend again while pending.
     ScepResponse answer_from(Transaction& tx, store::RequestRecord record, const std::string& note);
-    ScepResponse success(Transaction& tx, const std::vector<X509*>& certs, const std::vector<X509_CRL*>& crls = {});
+    /// SUCCESS carrying this degenerate SignedData (certificates or a CRL).
+    ScepResponse success(Transaction& tx, const Bytes& degenerate);
     ScepResponse pending(Transaction& tx);
     Bytes open_message_data(Transaction& tx);
 

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "crypto/der.hpp"
 #include "crypto/openssl_error.hpp"
 
 namespace scepra::crypto {
@@ -180,5 +181,25 @@ std::string serial_hex(const ASN1_INTEGER& serial) {
 }
 
 std::string serial_hex(const X509& cert) { return serial_hex(*X509_get0_serialNumber(&cert)); }
+
+std::string serial_hex_of_der(ByteView cert_der) {
+    // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL, serialNumber INTEGER, ...
+    der::Reader outer(cert_der);
+    auto cert = outer.expect(der::tag_sequence);
+    der::Reader cert_fields(cert ? cert->content : ByteView{});
+    auto tbs = cert_fields.expect(der::tag_sequence);
+    der::Reader tbs_fields(tbs ? tbs->content : ByteView{});
+    if (tbs_fields.peek_tag() == der::context(0)) {
+        tbs_fields.next();
+    }
+    auto serial = tbs_fields.expect(der::tag_integer);
+    if (!serial) {
+        throw OpensslError("not a DER certificate: no serial number");
+    }
+    const unsigned char* p = serial->whole.data();
+    Asn1IntegerPtr value(d2i_ASN1_INTEGER(nullptr, &p, static_cast<long>(serial->whole.size())));
+    check(value != nullptr, "d2i_ASN1_INTEGER");
+    return serial_hex(*value);
+}
 
 }  // namespace scepra::crypto

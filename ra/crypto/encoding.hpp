@@ -48,5 +48,7 @@ std::string name_string(const X509_NAME& name);
 /// The certificate serial as uppercase hex without leading zeros stripped beyond one byte.
 std::string serial_hex(const X509& cert);
 std::string serial_hex(const ASN1_INTEGER& serial);
+/// The serial of a DER certificate, read without parsing the certificate (crypto/der.hpp).
+std::string serial_hex_of_der(ByteView cert_der);
 
 }  // namespace scepra::crypto

@@ -3,7 +3,6 @@
 #include "scep/cert_rep.hpp"
 
 #include "crypto/digest.hpp"
-#include "scep/degenerate.hpp"
 
 namespace scepra::scep {
 
@@ -19,10 +18,9 @@ ScepAttributes reply_attributes(const ReplyTo& to, PkiStatus status) {
 }
 }  // namespace
 
-Bytes make_cert_rep_success(const ReplyTo& to, const Signer& signer, const std::vector<X509*>& certs,
-                            X509& recipient, const EnvelopeAlgorithms& algorithms, TimePoint now,
-                            const std::vector<X509_CRL*>& crls) {
-    Bytes envelope = seal_envelope(make_degenerate(certs, crls), recipient, algorithms);
+Bytes make_cert_rep_success(const ReplyTo& to, const Signer& signer, ByteView degenerate, X509& recipient,
+                            const EnvelopeAlgorithms& algorithms, TimePoint now) {
+    Bytes envelope = seal_envelope(degenerate, recipient, algorithms);
     return sign_pki_message(envelope, reply_attributes(to, PkiStatus::success), signer, now);
 }
 

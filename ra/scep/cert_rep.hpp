@@ -16,12 +16,11 @@ struct ReplyTo {
     Bytes request_sender_nonce;  ///< becomes the reply's recipientNonce
 };
 
-/// SUCCESS: the certificates (issued one first) as a degenerate SignedData,
+/// SUCCESS: a degenerate SignedData (the issued certificate first, or a CRL)
 /// enveloped to `recipient` (the request's signer) with `algorithms`, then
 /// signed. A fresh senderNonce is drawn for every reply.
-Bytes make_cert_rep_success(const ReplyTo& to, const Signer& signer, const std::vector<X509*>& certs,
-                            X509& recipient, const EnvelopeAlgorithms& algorithms, TimePoint now,
-                            const std::vector<X509_CRL*>& crls = {});
+Bytes make_cert_rep_success(const ReplyTo& to, const Signer& signer, ByteView degenerate, X509& recipient,
+                            const EnvelopeAlgorithms& algorithms, TimePoint now);
 
 /// FAILURE: signed, no envelope (RFC 8894 §3.3.2.2), failInfo and failInfoText.
 Bytes make_cert_rep_failure(const ReplyTo& to, const Signer& signer, FailInfo info, const std::string& text,

@@ -78,7 +78,7 @@ TEST_SUITE("backends.local.approval") {
 
         SUBCASE("fail/still pending before a decision") {
             f.clock.advance(std::chrono::hours(2));
-            auto polled = f.backend().poll(ref);
+            auto polled = test::parsed(f.backend().poll(ref));
             CHECK(polled.disposition == Disposition::pending);
             CHECK(polled.backend_ref == ref);
             CHECK(polled.certificate == nullptr);
@@ -95,7 +95,7 @@ TEST_SUITE("backends.local.approval") {
 
             f.clock.advance(std::chrono::hours(1));
             const std::time_t polled_at = unix_seconds(f.clock.now());
-            auto first = f.backend().poll(ref);
+            auto first = test::parsed(f.backend().poll(ref));
             REQUIRE(first.disposition == Disposition::issued);
             REQUIRE(first.certificate != nullptr);
             REQUIRE(first.chain.size() == 1);
@@ -116,7 +116,7 @@ TEST_SUITE("backends.local.approval") {
 
             for (int i = 0; i < 3; ++i) {
                 f.clock.advance(std::chrono::minutes(30));
-                auto again = f.backend().poll(ref);
+                auto again = test::parsed(f.backend().poll(ref));
                 REQUIRE(again.disposition == Disposition::issued);
                 CHECK(X509_cmp(again.certificate.get(), first.certificate.get()) == 0);
                 CHECK(again.chain.size() == 1);
@@ -142,7 +142,7 @@ TEST_SUITE("backends.local.approval") {
                     std::this_thread::yield();
                 }
                 try {
-                    auto result = backend.poll(ref);
+                    auto result = test::parsed(backend.poll(ref));
                     if (result.disposition == Disposition::issued) {
                         serials[static_cast<size_t>(t)] = crypto::serial_hex(*result.certificate);
                     }
@@ -165,7 +165,7 @@ TEST_SUITE("backends.local.approval") {
         const std::string ref = f.submit_pending("web3");
         f.backend().deny(id_of(ref), "bob", "not a device of ours");
 
-        auto polled = f.backend().poll(ref);
+        auto polled = test::parsed(f.backend().poll(ref));
         CHECK(polled.disposition == Disposition::rejected);
         CHECK(polled.reason == "not a device of ours");
         CHECK(polled.certificate == nullptr);
@@ -188,10 +188,10 @@ TEST_SUITE("backends.local.approval") {
             CHECK(f.backend().poll(ref).disposition == Disposition::pending);
             f.backend().approve(id_of(ref), "alice");
             f.restart();  // the approving process is gone
-            auto issued = f.backend().poll(ref);
+            auto issued = test::parsed(f.backend().poll(ref));
             REQUIRE(issued.disposition == Disposition::issued);
             f.restart();
-            auto again = f.backend().poll(ref);
+            auto again = test::parsed(f.backend().poll(ref));
             REQUIRE(again.disposition == Disposition::issued);
             CHECK(X509_cmp(again.certificate.get(), issued.certificate.get()) == 0);
             CHECK(f.issued_rows() == 1);
@@ -298,7 +298,7 @@ TEST_SUITE("backends.local.approval") {
         SUBCASE("fail/unknown references") {
             f.submit_pending("web6");
             for (const std::string ref : {"999", "0", "-1", "abc", "", "1x", "99999999999999999999"}) {
-                auto polled = f.backend().poll(ref);
+                auto polled = test::parsed(f.backend().poll(ref));
                 CHECK(polled.disposition == Disposition::rejected);
                 CHECK(polled.reason == "unknown request");
             }
@@ -308,7 +308,7 @@ TEST_SUITE("backends.local.approval") {
             f.backend().approve(id, "alice");
             f.config.profiles.erase(f.config.profiles.begin());  // "Manual"
             f.restart();
-            auto polled = f.backend().poll(std::to_string(id));
+            auto polled = test::parsed(f.backend().poll(std::to_string(id)));
             CHECK(polled.disposition == Disposition::rejected);
             CHECK(polled.reason == "certificate template 'Manual' no longer exists");
             CHECK(f.issued_rows() == 0);

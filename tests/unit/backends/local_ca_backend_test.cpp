@@ -170,7 +170,7 @@ TEST_SUITE("backends.local") {
             workers.emplace_back([&, t] {
                 for (int i = t * per_thread; i < (t + 1) * per_thread; ++i) {
                     try {
-                        auto result = backend.submit(SubmitRequest{"tx", csrs[static_cast<size_t>(i)], "", ""});
+                        auto result = test::parsed(backend.submit(SubmitRequest{"tx", csrs[static_cast<size_t>(i)], "", ""}));
                         if (result.disposition == Disposition::issued) {
                             serials[static_cast<size_t>(i)] = crypto::serial_hex(*result.certificate);
                         }
@@ -388,7 +388,7 @@ TEST_SUITE("backends.local") {
     TEST_CASE("bad requests are rejected with a reason and nothing is recorded") {
         Fixture f;
         auto key = test::pooled_client_key(0);
-        SubmitResult result;
+        test::ParsedResult result;
         std::string expected;
 
         SUBCASE("fail/not a CSR") {
@@ -429,7 +429,7 @@ TEST_SUITE("backends.local") {
         SUBCASE("ok/matching pair") {
             CHECK(f.backend().name() == "local");
             CHECK(f.backend().ca_chain().size() == 1);
-            auto polled = f.backend().poll("anything");
+            auto polled = test::parsed(f.backend().poll("anything"));
             CHECK(polled.disposition == Disposition::rejected);
             CHECK(polled.reason == "unknown request");
         }

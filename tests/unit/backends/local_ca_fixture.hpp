@@ -35,6 +35,26 @@ inline backend::local::CertificateProfile profile_named(const std::string& name)
     return profile;
 }
 
+/// A SubmitResult with its DER certificates parsed, for inspection.
+struct ParsedResult {
+    backend::Disposition disposition = backend::Disposition::rejected;
+    crypto::X509Ptr certificate;  ///< null unless issued
+    std::vector<crypto::X509Ptr> chain;
+    std::string backend_ref;
+    std::string reason;
+};
+
+inline ParsedResult parsed(const backend::SubmitResult& r) {
+    ParsedResult out{r.disposition, nullptr, {}, r.backend_ref, r.reason};
+    if (!r.certificate_der.empty()) {
+        out.certificate = crypto::cert_from_der(r.certificate_der);
+    }
+    for (const auto& der : r.chain_der) {
+        out.chain.push_back(crypto::cert_from_der(der));
+    }
+    return out;
+}
+
 /// A CA (shared test PKI by default) in PEM files, a fresh database file and a
 /// backend built on first use from the current config.
 struct LocalCaFixture {
@@ -76,18 +96,18 @@ struct LocalCaFixture {
         db = store::Database::open(dir.file("ra.db"), false);
     }
 
-    backend::SubmitResult submit(const Bytes& csr_der, const std::string& transaction_id = "tx-1",
-                                 const std::string& template_name = "") {
-        return backend().submit(backend::SubmitRequest{transaction_id, csr_der, template_name, "192.0.2.7"});
+    ParsedResult submit(const Bytes& csr_der, const std::string& transaction_id = "tx-1",
+                        const std::string& template_name = "") {
+        return parsed(backend().submit(backend::SubmitRequest{transaction_id, csr_der, template_name, "192.0.2.7"}));
     }
 
-    backend::SubmitResult submit(EVP_PKEY& key, const std::string& subject, const std::vector<Ext>& exts = {}) {
+    ParsedResult submit(EVP_PKEY& key, const std::string& subject, const std::vector<Ext>& exts = {}) {
         return submit(crypto::csr_der(*make_csr(key, subject, "one-time-secret", exts)));
     }
 
     /// A request for subject with key under the named template.
-    backend::SubmitResult submit_as(const std::string& template_name, EVP_PKEY& key, const std::string& subject,
-                                    const std::vector<Ext>& exts = {}) {
+    ParsedResult submit_as(const std::string& template_name, EVP_PKEY& key, const std::string& subject,
+                           const std::vector<Ext>& exts = {}) {
         return submit(crypto::csr_der(*make_csr(key, subject, "", exts)), "tx-" + subject, template_name);
     }
 

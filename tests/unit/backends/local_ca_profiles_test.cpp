@@ -60,7 +60,7 @@ Bytes ed25519_csr(EVP_PKEY& key, const std::string& cn) {
     return crypto::csr_der(*req);
 }
 
-std::time_t not_after(const SubmitResult& result) {
+std::time_t not_after(const test::ParsedResult& result) {
     REQUIRE(result.certificate != nullptr);
     std::tm tm{};
     REQUIRE(ASN1_TIME_to_tm(X509_get0_notAfter(result.certificate.get()), &tm) == 1);

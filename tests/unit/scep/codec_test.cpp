@@ -135,7 +135,7 @@ TEST_SUITE("scep.codec") {
     }
 
     TEST_CASE_FIXTURE(ClientFixture, "CertRep SUCCESS carries the certificate to the requester only") {
-        Bytes reply = make_cert_rep_success({"TX-1", Bytes(16, 7)}, ra_signer(), {pki.ra_sign_cert.get(), pki.ca_cert.get()},
+        Bytes reply = make_cert_rep_success({"TX-1", Bytes(16, 7)}, ra_signer(), make_degenerate({pki.ra_sign_cert.get(), pki.ca_cert.get()}),
                                             *self_signed, {"AES-256-CBC", false}, now);
         CertRepView view = read_cert_rep(reply, *pki.ra_sign_cert, {*self_signed, *key});
         CHECK(view.status == PkiStatus::success);
