@@ -19,10 +19,10 @@ TimePoint to_time_point(const ASN1_TIME& t) {
 }
 }  // namespace
 
-Bytes key_hash(EVP_PKEY& key) {
+Bytes key_hash(const X509_PUBKEY& key) {
     unsigned char* der = nullptr;
-    int len = i2d_PUBKEY(&key, &der);
-    crypto::check(len > 0, "i2d_PUBKEY");
+    int len = i2d_X509_PUBKEY(&key, &der);
+    crypto::check(len > 0, "i2d_X509_PUBKEY");
     Bytes hash = crypto::sha256(ByteView(der, static_cast<size_t>(len)));
     OPENSSL_free(der);
     return hash;

@@ -33,7 +33,9 @@ bool issued_by(X509& cert, const std::vector<crypto::X509Ptr>& ca_chain);
 std::optional<std::string> renewal_refusal(X509& signer, const scep::Csr& csr, backend::CaBackend& backend,
                                            const RenewalPolicy& policy, TimePoint now);
 
-/// SHA-256 of a key's SubjectPublicKeyInfo.
-Bytes key_hash(EVP_PKEY& key);
+/// SHA-256 of a SubjectPublicKeyInfo as parsed from a CSR or certificate. It
+/// re-encodes the parsed fields, which for DER input gives the bytes
+/// i2d_PUBKEY would, without a round trip through OpenSSL 3.0's key encoders.
+Bytes key_hash(const X509_PUBKEY& key);
 
 }  // namespace scepra::core

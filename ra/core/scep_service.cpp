@@ -265,7 +265,7 @@ ScepResponse ScepService::enroll(Transaction& tx) {
         throw scep::ScepFailure(scep::FailInfo::bad_cert_id,
                                 "a RenewalReq must be signed by a certificate issued by this CA");
     }
-    const Bytes csr_key = key_hash(*X509_REQ_get0_pubkey(csr.req.get()));
+    const Bytes csr_key = key_hash(*X509_REQ_get_X509_PUBKEY(csr.req.get()));
     const std::string kind = by_certificate ? "Renewal:" + crypto::serial_hex(signer) : "PKCSReq";
 
     // A transactionID seen before: its stored outcome, never a second certificate.
@@ -313,14 +313,15 @@ ScepResponse ScepService::enroll(Transaction& tx) {
     record.backend = m_backend.name();
     record.challenge_id = challenge_id;
     record.requester = tx.request.peer;
-    if (!m_requests.insert(record)) {
+    if (auto id = m_requests.insert(record)) {
+        record.id = *id;
+    } else {
         auto existing = m_requests.find(record.transaction_id, kind);
         if (!existing || existing->key_hash != csr_key) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, "this transactionID was already used with another key");
         }
         return answer_from(tx, std::move(*existing), "concurrent duplicate");
     }
-    record = *m_requests.find(record.transaction_id, kind);
 
     backend::SubmitResult result;
     try {
@@ -374,7 +375,7 @@ ScepResponse ScepService::poll(Transaction& tx) {
         throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "no request for this transaction");
     }
     X509& signer = *tx.msg.signer_cert;
-    const bool same_requester = key_hash(*X509_get0_pubkey(&signer)) == record->key_hash ||
+    const bool same_requester = key_hash(*X509_get_X509_PUBKEY(&signer)) == record->key_hash ||
                                 record->kind == "Renewal:" + crypto::serial_hex(signer);
     if (!same_requester) {
         throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "no request for this transaction from this requester");

@@ -144,6 +144,8 @@ void Database::exec_unlocked(std::string_view sql) {
     }
 }
 
+void Database::run_cached_unlocked(std::string_view sql) { prepare(sql).step(); }
+
 void Database::try_rollback() noexcept {
     sqlite3_exec(m_db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
 }

@@ -96,14 +96,14 @@ public:
     template <class F>
     auto write(F&& f) {
         std::lock_guard lock(m_mutex);
-        exec_unlocked("BEGIN IMMEDIATE");
+        run_cached_unlocked("BEGIN IMMEDIATE");
         try {
             if constexpr (std::is_void_v<decltype(f(*this))>) {
                 f(*this);
-                exec_unlocked("COMMIT");
+                run_cached_unlocked("COMMIT");
             } else {
                 auto result = f(*this);
-                exec_unlocked("COMMIT");
+                run_cached_unlocked("COMMIT");
                 return result;
             }
         } catch (...) {
@@ -132,6 +132,8 @@ public:
 private:
     Database(sqlite3* db, std::filesystem::path file);
     void exec_unlocked(std::string_view sql);
+    /// One statement through the statement cache (BEGIN and COMMIT run on every write).
+    void run_cached_unlocked(std::string_view sql);
     void try_rollback() noexcept;
     void migrate();
 

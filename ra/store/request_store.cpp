@@ -58,9 +58,9 @@ std::optional<RequestRecord> RequestStore::find_latest(const std::string& transa
     });
 }
 
-bool RequestStore::insert(const RequestRecord& r) {
+std::optional<std::int64_t> RequestStore::insert(const RequestRecord& r) {
     const std::string now = sql_time(m_clock.now());
-    return m_db.write([&](Database& db) {
+    return m_db.write([&](Database& db) -> std::optional<std::int64_t> {
         auto st = db.prepare(
             "INSERT OR IGNORE INTO requests (transaction_id, kind, key_hash, subject, template, status, backend, "
             "backend_ref, cert_der, chain_der, fail_info, fail_text, challenge_id, requester, created_at, updated_at) "
@@ -70,7 +70,10 @@ bool RequestStore::insert(const RequestRecord& r) {
         st.bind(10, optional_blob(r.chain_der)).bind(11, r.fail_info).bind(12, r.fail_text);
         st.bind(13, r.challenge_id).bind(14, r.requester).bind(15, now);
         st.run();
-        return db.changes() == 1;
+        if (db.changes() != 1) {
+            return std::nullopt;
+        }
+        return db.last_insert_rowid();
     });
 }
 

@@ -40,9 +40,10 @@ public:
     /// The newest request with this transactionID, of any kind (for CertPoll).
     std::optional<RequestRecord> find_latest(const std::string& transaction_id);
 
-    /// Records a new request. Returns false (and writes nothing) when one with
-    /// the same transactionID and kind exists already: a concurrent duplicate.
-    bool insert(const RequestRecord& record);
+    /// Records a new request and returns its id. Returns nothing (and writes
+    /// nothing) when one with the same transactionID and kind exists already:
+    /// a concurrent duplicate.
+    std::optional<std::int64_t> insert(const RequestRecord& record);
     /// Records the outcome of a pending request.
     void update(const RequestRecord& record);
     /// Forgets a request the CA never saw (its submission failed).
