@@ -19,7 +19,9 @@ namespace {
 int run_cli(const std::vector<std::string>& args) {
     std::ostringstream quiet;
     auto* old = std::cout.rdbuf(quiet.rdbuf());
-    int rc = args[0] == "ra" ? cli::ra_command({args.begin() + 1, args.end()}) : -1;
+    int rc = args[0] == "ra"       ? cli::ra_command({args.begin() + 1, args.end()})
+             : args[0] == "revoke" ? cli::revoke_command({args.begin() + 1, args.end()})
+                                   : -1;
     std::cout.rdbuf(old);
     return rc;
 }
@@ -116,5 +118,30 @@ TEST_SUITE("http.rollover") {
         CHECK(view.status == PkiStatus::success);
         REQUIRE_FALSE(view.certs.empty());
         CHECK(X509_check_issued(&server.ca_cert(), view.certs[0].get()) == X509_V_OK);
+    }
+
+    TEST_CASE("a certificate of the old CA revoked during the grace can no longer renew") {
+        ServerFixture server;
+        const std::string conf = server.instance_dir() + "/scep-ra.conf";
+        Device device(3, "ca-rollover-revoked");
+        auto first = enrol(server, device, server.ra_encryption_cert(), server.ra_signing_cert(), server.password(),
+                           "TX-BEFORE-REVOKE");
+        REQUIRE(first.status == PkiStatus::success);
+        X509& old_cert = *first.certs[0];
+        REQUIRE(run_cli({"ra", "rollover", "--config", conf, "--new-ca"}) == 0);
+        REQUIRE(run_cli({"ra", "activate", "--config", conf}) == 0);
+        server.restart();
+        // The operator revokes the old CA's certificate after the rollover.
+        REQUIRE(run_cli({"revoke", "--config", conf, crypto::serial_hex(old_cert), "--reason", "keyCompromise"}) == 0);
+        auto csr = device.csr("");
+        Bytes req = scep::build_pki_request({scep::MessageType::renewal_req, "TX-RENEW-REVOKED", {}},
+                                            crypto::csr_der(*csr), server.ra_encryption_cert(),
+                                            {"AES-128-CBC", false}, {old_cert, *device.key, "SHA256"},
+                                            std::chrono::system_clock::now());
+        auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(),
+                                        {old_cert, *device.key});
+        CHECK(view.status == PkiStatus::failure);
+        CHECK(view.fail_info == scep::FailInfo::bad_request);
+        CHECK(view.fail_info_text.value_or("").find("revoked") != std::string::npos);
     }
 }
