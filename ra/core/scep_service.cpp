@@ -20,6 +20,10 @@ namespace {
 
 constexpr const char* pki_message_type = "application/x-pki-message";
 
+// A claim still pending without a CA reference after this long was left by
+// an RA that stopped while the CA had the request: no CA call takes this long.
+constexpr auto interrupted_claim_age = std::chrono::minutes(10);
+
 bool digest_supported(int nid) {
     // RFC 8894 §2.9 forbids MD5; SHA-1 is allowed for legacy clients (§7.9).
     return nid == NID_sha1 || nid == NID_sha224 || nid == NID_sha256 || nid == NID_sha384 || nid == NID_sha512;
@@ -273,7 +277,10 @@ ScepResponse ScepService::enroll(Transaction& tx) {
         if (existing->key_hash != csr_key) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, "this transactionID was already used with another key");
         }
-        return answer_from(tx, std::move(*existing), "repeated request");
+        if (!interrupted(*existing, tx.now)) {
+            return answer_from(tx, std::move(*existing), "repeated request");
+        }
+        return resume(tx, csr, std::move(*existing), by_certificate);
     }
 
     std::optional<std::int64_t> challenge_id;
@@ -323,10 +330,42 @@ ScepResponse ScepService::enroll(Transaction& tx) {
         return answer_from(tx, std::move(*existing), "concurrent duplicate");
     }
 
+    return submit_claimed(tx, csr, std::move(record));
+}
+
+bool ScepService::interrupted(const store::RequestRecord& record, TimePoint now) {
+    return record.status == "pending" && !record.backend_ref &&
+           record.updated_at < sql_time(now - interrupted_claim_age);
+}
+
+ScepResponse ScepService::resume(Transaction& tx, const scep::Csr& csr, store::RequestRecord claim,
+                                 bool by_certificate) {
+    // The claim was authenticated when it was made (its one-time password is
+    // used up by now); a renewal's certificate is checked again, it may have
+    // been revoked since.
+    if (by_certificate) {
+        if (auto why = renewal_refusal(*tx.msg.signer_cert, csr, m_backend, m_options.renewal, tx.now)) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, *why);
+        }
+    }
+    if (!m_requests.take_over(claim)) {  // another copy of this request got there first
+        auto now_stored = m_requests.find(claim.transaction_id, claim.kind);
+        if (!now_stored) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                    "the request changed while it was being resumed; send it again");
+        }
+        return answer_from(tx, std::move(*now_stored), "concurrent duplicate");
+    }
+    tx.event.challenge_id = claim.challenge_id;
+    tx.event.detail = "resumed a request that was interrupted before the CA answered it";
+    return submit_claimed(tx, csr, std::move(claim));
+}
+
+ScepResponse ScepService::submit_claimed(Transaction& tx, const scep::Csr& csr, store::RequestRecord record) {
     backend::SubmitResult result;
     try {
         result = m_backend.submit(
-            {tx.msg.attrs.transaction_id, csr.der, template_name, tx.request.peer, csr.req.get()});
+            {tx.msg.attrs.transaction_id, csr.der, record.template_name, tx.request.peer, csr.req.get()});
     } catch (...) {
         m_requests.remove(record.id);  // nothing happened at the CA: a retry may submit again
         throw;
@@ -344,6 +383,11 @@ ScepResponse ScepService::answer_from(Transaction& tx, store::RequestRecord reco
         tx.event.detail = note + ": stored outcome returned";
     }
     tx.event.challenge_id = tx.event.challenge_id ? tx.event.challenge_id : record.challenge_id;
+    if (interrupted(record, tx.now)) {
+        // Only a PKCSReq carries what is needed to submit it again (enroll() resumes it).
+        throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                "this request was interrupted before the CA answered it: send the request again");
+    }
     if (record.status == "pending" && record.backend_ref) {
         backend::SubmitResult result = m_backend.poll(*record.backend_ref);
         if (result.disposition != backend::Disposition::pending) {

@@ -8,7 +8,7 @@ namespace {
 
 constexpr const char* columns =
     "SELECT id, transaction_id, kind, key_hash, subject, template, status, backend, backend_ref, cert_der, "
-    "chain_der, fail_info, fail_text, challenge_id, requester FROM requests ";
+    "chain_der, fail_info, fail_text, challenge_id, requester, updated_at FROM requests ";
 
 RequestRecord read_row(Statement& st) {
     RequestRecord r;
@@ -29,6 +29,7 @@ RequestRecord read_row(Statement& st) {
         r.challenge_id = st.column_int(13);
     }
     r.requester = st.column_optional_text(14);
+    r.updated_at = st.column_text(15);
     return r;
 }
 
@@ -74,6 +75,18 @@ std::optional<std::int64_t> RequestStore::insert(const RequestRecord& r) {
             return std::nullopt;
         }
         return db.last_insert_rowid();
+    });
+}
+
+bool RequestStore::take_over(const RequestRecord& r) {
+    const std::string now = sql_time(m_clock.now());
+    return m_db.write([&](Database& db) {
+        auto st = db.prepare(
+            "UPDATE requests SET updated_at = ?2 WHERE id = ?1 AND status = 'pending' AND backend_ref IS NULL "
+            "AND updated_at = ?3");
+        st.bind(1, r.id).bind(2, now).bind(3, r.updated_at);
+        st.run();
+        return db.changes() == 1;
     });
 }
 

@@ -29,6 +29,7 @@ struct RequestRecord {
     std::optional<std::string> fail_text;
     std::optional<std::int64_t> challenge_id;
     std::optional<std::string> requester;
+    std::string updated_at;  ///< sql_time of the last write (read only; the store sets it)
 };
 
 class RequestStore final {
@@ -44,6 +45,9 @@ public:
     /// nothing) when one with the same transactionID and kind exists already:
     /// a concurrent duplicate.
     std::optional<std::int64_t> insert(const RequestRecord& record);
+    /// Takes over a claim that was never finished (pending, no backend_ref):
+    /// true only for the one caller that finds it as `record` last saw it.
+    bool take_over(const RequestRecord& record);
     /// Records the outcome of a pending request.
     void update(const RequestRecord& record);
     /// Forgets a request the CA never saw (its submission failed).

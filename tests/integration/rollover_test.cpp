@@ -36,6 +36,27 @@ scep::CertRepView enrol(ServerFixture& server, Device& device, X509& encrypt_to,
     return scep::read_cert_rep(as_bytes(reply.body), expected_signer, device.recipient());
 }
 
+/// Enrols the device, then rolls over to a new CA (`ra rollover --new-ca`,
+/// `ra activate`, restart); returns the certificate of the old CA.
+crypto::X509Ptr enrolled_then_new_ca(ServerFixture& server, Device& device, const std::string& txid) {
+    const std::string conf = server.instance_dir() + "/scep-ra.conf";
+    auto first = enrol(server, device, server.ra_encryption_cert(), server.ra_signing_cert(), server.password(), txid);
+    REQUIRE(first.status == PkiStatus::success);
+    REQUIRE(run_cli({"ra", "rollover", "--config", conf, "--new-ca"}) == 0);
+    REQUIRE(run_cli({"ra", "activate", "--config", conf}) == 0);
+    server.restart();
+    return std::move(first.certs.at(0));
+}
+
+/// A RenewalReq for the device's key, signed with `old_cert`.
+scep::CertRepView renew_with(ServerFixture& server, Device& device, X509& old_cert, const std::string& txid) {
+    auto csr = device.csr("");
+    Bytes req = scep::build_pki_request({scep::MessageType::renewal_req, txid, {}}, crypto::csr_der(*csr),
+                                        server.ra_encryption_cert(), {"AES-128-CBC", false},
+                                        {old_cert, *device.key, "SHA256"}, std::chrono::system_clock::now());
+    return scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(), {old_cert, *device.key});
+}
+
 std::string caps(ServerFixture& server) {
     return server.client().Get(server.base_path() + "?operation=GetCACaps")->body;
 }
@@ -96,25 +117,12 @@ TEST_SUITE("http.rollover") {
 
     TEST_CASE("a new CA: new enrolments chain to it, certificates of the old CA still renew during the grace") {
         ServerFixture server;
-        const std::string conf = server.instance_dir() + "/scep-ra.conf";
         Device device(2, "ca-rollover");
-        auto first = enrol(server, device, server.ra_encryption_cert(), server.ra_signing_cert(), server.password(),
-                           "TX-BEFORE");
-        REQUIRE(first.status == PkiStatus::success);
         auto old_ca = crypto::up_ref(server.ca_cert());
-        REQUIRE(run_cli({"ra", "rollover", "--config", conf, "--new-ca"}) == 0);
-        REQUIRE(run_cli({"ra", "activate", "--config", conf}) == 0);
-        server.restart();
+        crypto::X509Ptr old_cert = enrolled_then_new_ca(server, device, "TX-BEFORE");
         CHECK(X509_cmp(&server.ca_cert(), old_ca.get()) != 0);
         // Renewal signed by the certificate from the old CA.
-        X509& old_cert = *first.certs[0];
-        auto csr = device.csr("");
-        Bytes req = scep::build_pki_request({scep::MessageType::renewal_req, "TX-RENEW-OLD-CA", {}},
-                                            crypto::csr_der(*csr), server.ra_encryption_cert(),
-                                            {"AES-128-CBC", false}, {old_cert, *device.key, "SHA256"},
-                                            std::chrono::system_clock::now());
-        auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(),
-                                        {old_cert, *device.key});
+        auto view = renew_with(server, device, *old_cert, "TX-RENEW-OLD-CA");
         CHECK(view.status == PkiStatus::success);
         REQUIRE_FALSE(view.certs.empty());
         CHECK(X509_check_issued(&server.ca_cert(), view.certs[0].get()) == X509_V_OK);
@@ -124,22 +132,10 @@ TEST_SUITE("http.rollover") {
         ServerFixture server;
         const std::string conf = server.instance_dir() + "/scep-ra.conf";
         Device device(3, "ca-rollover-revoked");
-        auto first = enrol(server, device, server.ra_encryption_cert(), server.ra_signing_cert(), server.password(),
-                           "TX-BEFORE-REVOKE");
-        REQUIRE(first.status == PkiStatus::success);
-        X509& old_cert = *first.certs[0];
-        REQUIRE(run_cli({"ra", "rollover", "--config", conf, "--new-ca"}) == 0);
-        REQUIRE(run_cli({"ra", "activate", "--config", conf}) == 0);
-        server.restart();
+        crypto::X509Ptr old_cert = enrolled_then_new_ca(server, device, "TX-BEFORE-REVOKE");
         // The operator revokes the old CA's certificate after the rollover.
-        REQUIRE(run_cli({"revoke", "--config", conf, crypto::serial_hex(old_cert), "--reason", "keyCompromise"}) == 0);
-        auto csr = device.csr("");
-        Bytes req = scep::build_pki_request({scep::MessageType::renewal_req, "TX-RENEW-REVOKED", {}},
-                                            crypto::csr_der(*csr), server.ra_encryption_cert(),
-                                            {"AES-128-CBC", false}, {old_cert, *device.key, "SHA256"},
-                                            std::chrono::system_clock::now());
-        auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(),
-                                        {old_cert, *device.key});
+        REQUIRE(run_cli({"revoke", "--config", conf, crypto::serial_hex(*old_cert), "--reason", "keyCompromise"}) == 0);
+        auto view = renew_with(server, device, *old_cert, "TX-RENEW-REVOKED");
         CHECK(view.status == PkiStatus::failure);
         CHECK(view.fail_info == scep::FailInfo::bad_request);
         CHECK(view.fail_info_text.value_or("").find("revoked") != std::string::npos);

@@ -422,6 +422,53 @@ TEST_SUITE("http.transactions") {
         CHECK(server.sql("SELECT count(*) FROM challenges WHERE used_at IS NOT NULL") == "1");
     }
 
+    TEST_CASE("a request the RA claimed but never finished is submitted again when the device re-sends it") {
+        // The state an RA leaves when it stops after claiming a transaction and
+        // before storing the CA's answer: pending, no CA reference.
+        ServerFixture server(with("PasswordMax", "100"));
+        Device device(4, "interrupted");
+        auto csr = device.csr(server.password());
+        auto first = pkcs_req(server, self_signed(device), *csr, "TX-INTERRUPTED");
+        REQUIRE(first.status == PkiStatus::success);
+        server.sql("UPDATE requests SET status = 'pending', backend_ref = NULL, cert_der = NULL, chain_der = NULL "
+                   "WHERE transaction_id = 'TX-INTERRUPTED'");
+
+        SUBCASE("ok/in-flight-claims-are-left-alone") {
+            // Just claimed: another thread may be waiting for the CA right now.
+            check_pending(pkcs_req(server, self_signed(device), *csr, "TX-INTERRUPTED"));
+            CHECK(count(server, "issued_certs") == "1");
+        }
+        SUBCASE("ok/resumed-after-ten-minutes") {
+            server.clock().advance(std::chrono::minutes(11));
+            // CertPoll cannot resubmit (it carries no request): the device is told to send it again.
+            check_failure(cert_poll(server, self_signed(device), device.subject, "TX-INTERRUPTED"), FailInfo::bad_request,
+                          "send the request again");
+            // The one-time password was used by the first attempt; the claim is authenticated already.
+            auto again = pkcs_req(server, self_signed(device), *csr, "TX-INTERRUPTED");
+            REQUIRE(again.status == PkiStatus::success);
+            REQUIRE_FALSE(again.certs.empty());
+            CHECK(EVP_PKEY_eq(X509_get0_pubkey(again.certs[0].get()), device.key.get()) == 1);
+            CHECK(chains_to(server, *again.certs[0]));
+            CHECK(server.sql("SELECT status FROM requests WHERE transaction_id = 'TX-INTERRUPTED'") == "issued");
+            CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-INTERRUPTED' ORDER BY id DESC") ==
+                  "resumed a request that was interrupted before the CA answered it");
+            CHECK(server.sql("SELECT challenge_id IS NOT NULL FROM audit_events WHERE transaction_id = 'TX-INTERRUPTED' "
+                             "ORDER BY id DESC") == "1");
+            // Once finished, it is a stored outcome like any other.
+            auto third = pkcs_req(server, self_signed(device), *csr, "TX-INTERRUPTED");
+            REQUIRE(third.status == PkiStatus::success);
+            CHECK(X509_cmp(third.certs[0].get(), again.certs[0].get()) == 0);
+            CHECK(count(server, "issued_certs") == "2");
+        }
+        SUBCASE("fail/another-key-cannot-take-it-over") {
+            server.clock().advance(std::chrono::minutes(11));
+            Device other(5, "interrupted");
+            check_failure(pkcs_req(server, self_signed(other), *other.csr(server.password()), "TX-INTERRUPTED"),
+                          FailInfo::bad_request, "another key");
+            CHECK(server.sql("SELECT status FROM requests WHERE transaction_id = 'TX-INTERRUPTED'") == "pending");
+        }
+    }
+
     TEST_CASE("a new transaction for a subject that holds a valid certificate follows [policy] existing_subject") {
         SUBCASE("ok/allow-by-default") {
             ServerFixture server(with("PasswordMax", "100"));

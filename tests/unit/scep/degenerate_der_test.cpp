@@ -46,7 +46,8 @@ TEST_SUITE("degenerate SignedData from DER") {
         const Bytes sign = crypto::cert_der(*pki.ra_sign_cert);
         const Bytes enc = crypto::cert_der(*pki.ra_enc_cert);
         const Bytes ca = crypto::cert_der(*pki.ca_cert);
-        auto certs = degenerate_cert_ders(make_degenerate({pki.ra_enc_cert.get(), pki.ca_cert.get(), pki.ra_sign_cert.get()}));
+        auto certs =
+            degenerate_cert_ders(make_degenerate({pki.ra_enc_cert.get(), pki.ca_cert.get(), pki.ra_sign_cert.get()}));
         REQUIRE(certs.size() == 3);
         CHECK(certs[0] == enc);
         CHECK(certs[1] == ca);
