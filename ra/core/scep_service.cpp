@@ -22,6 +22,7 @@ constexpr const char* pki_message_type = "application/x-pki-message";
 
 // A claim still pending without a CA reference after this long was left by
 // an RA that stopped while the CA had the request: no CA call takes this long.
+// (A claim the CA refused as unavailable is marked, and resumable at once.)
 constexpr auto interrupted_claim_age = std::chrono::minutes(10);
 
 bool digest_supported(int nid) {
@@ -277,7 +278,7 @@ ScepResponse ScepService::enroll(Transaction& tx) {
         if (existing->key_hash != csr_key) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, "this transactionID was already used with another key");
         }
-        if (!interrupted(*existing, tx.now)) {
+        if (!resumable(*existing, tx.now)) {
             return answer_from(tx, std::move(*existing), "repeated request");
         }
         return resume(tx, csr, std::move(*existing), by_certificate);
@@ -333,9 +334,9 @@ ScepResponse ScepService::enroll(Transaction& tx) {
     return submit_claimed(tx, csr, std::move(record));
 }
 
-bool ScepService::interrupted(const store::RequestRecord& record, TimePoint now) {
+bool ScepService::resumable(const store::RequestRecord& record, TimePoint now) {
     return record.status == "pending" && !record.backend_ref &&
-           record.updated_at < sql_time(now - interrupted_claim_age);
+           (record.fail_text || record.updated_at < sql_time(now - interrupted_claim_age));
 }
 
 ScepResponse ScepService::resume(Transaction& tx, const scep::Csr& csr, store::RequestRecord claim,
@@ -343,6 +344,7 @@ ScepResponse ScepService::resume(Transaction& tx, const scep::Csr& csr, store::R
     // The claim was authenticated when it was made (its one-time password is
     // used up by now); a renewal's certificate is checked again, it may have
     // been revoked since.
+    const bool after_outage = claim.fail_text.has_value();
     if (by_certificate) {
         if (auto why = renewal_refusal(*tx.msg.signer_cert, csr, m_backend, m_options.renewal, tx.now)) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, *why);
@@ -357,7 +359,9 @@ ScepResponse ScepService::resume(Transaction& tx, const scep::Csr& csr, store::R
         return answer_from(tx, std::move(*now_stored), "concurrent duplicate");
     }
     tx.event.challenge_id = claim.challenge_id;
-    tx.event.detail = "resumed a request that was interrupted before the CA answered it";
+    tx.event.detail = after_outage ? "resumed a request the CA could not take before"
+                                   : "resumed a request that was interrupted before the CA answered it";
+    claim.fail_text.reset();
     return submit_claimed(tx, csr, std::move(claim));
 }
 
@@ -366,6 +370,11 @@ ScepResponse ScepService::submit_claimed(Transaction& tx, const scep::Csr& csr, 
     try {
         result = m_backend.submit(
             {tx.msg.attrs.transaction_id, csr.der, record.template_name, tx.request.peer, csr.req.get()});
+    } catch (const backend::BackendUnavailable& e) {
+        // The device has done its part (a one-time password is used up): the
+        // claim stays, and its next attempt resumes it once the CA is back.
+        m_requests.hold_for_retry(record.id, std::string("CA unavailable: ") + e.what());
+        throw;
     } catch (...) {
         m_requests.remove(record.id);  // nothing happened at the CA: a retry may submit again
         throw;
@@ -383,10 +392,10 @@ ScepResponse ScepService::answer_from(Transaction& tx, store::RequestRecord reco
         tx.event.detail = note + ": stored outcome returned";
     }
     tx.event.challenge_id = tx.event.challenge_id ? tx.event.challenge_id : record.challenge_id;
-    if (interrupted(record, tx.now)) {
+    if (resumable(record, tx.now)) {
         // Only a PKCSReq carries what is needed to submit it again (enroll() resumes it).
         throw scep::ScepFailure(scep::FailInfo::bad_request,
-                                "this request was interrupted before the CA answered it: send the request again");
+                                "the CA has not taken this request (unavailable or interrupted): send the request again");
     }
     if (record.status == "pending" && record.backend_ref) {
         backend::SubmitResult result = m_backend.poll(*record.backend_ref);

@@ -81,11 +81,12 @@ private:
     ScepResponse get_crl(Transaction& tx);
     /// Submits a claimed request to the CA, stores the outcome and answers it.
     ScepResponse submit_claimed(Transaction& tx, const scep::Csr& csr, store::RequestRecord record);
-    /// Submits again a claim an earlier attempt never finished (see interrupted()).
+    /// Submits again a claim an earlier attempt never finished (see resumable()).
     ScepResponse resume(Transaction& tx, const scep::Csr& csr, store::RequestRecord claim, bool by_certificate);
-    /// Pending without a CA reference for longer than any CA call takes: the
-    /// RA stopped between claiming the request and storing the CA's answer.
-    static bool interrupted(const store::RequestRecord& record, TimePoint now);
+    /// A claim the CA never took: it was unavailable (held for retry), or the
+    /// RA stopped between claiming the request and storing the CA's answer
+    /// (pending without a CA reference for longer than any CA call takes).
+    static bool resumable(const store::RequestRecord& record, TimePoint now);
     /// Answers from a stored request, asking the backend again while pending.
     ScepResponse answer_from(Transaction& tx, store::RequestRecord record, const std::string& note);
     /// SUCCESS carrying this degenerate SignedData (certificates or a CRL).

@@ -82,11 +82,22 @@ bool RequestStore::take_over(const RequestRecord& r) {
     const std::string now = sql_time(m_clock.now());
     return m_db.write([&](Database& db) {
         auto st = db.prepare(
-            "UPDATE requests SET updated_at = ?2 WHERE id = ?1 AND status = 'pending' AND backend_ref IS NULL "
-            "AND updated_at = ?3");
-        st.bind(1, r.id).bind(2, now).bind(3, r.updated_at);
+            "UPDATE requests SET updated_at = ?2, fail_text = NULL WHERE id = ?1 AND status = 'pending' "
+            "AND backend_ref IS NULL AND updated_at = ?3 AND fail_text IS ?4");
+        st.bind(1, r.id).bind(2, now).bind(3, r.updated_at).bind(4, r.fail_text);
         st.run();
         return db.changes() == 1;
+    });
+}
+
+void RequestStore::hold_for_retry(std::int64_t id, const std::string& why) {
+    const std::string now = sql_time(m_clock.now());
+    m_db.write([&](Database& db) {
+        auto st = db.prepare(
+            "UPDATE requests SET fail_text = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'pending' "
+            "AND backend_ref IS NULL");
+        st.bind(1, id).bind(2, why).bind(3, now);
+        st.run();
     });
 }
 

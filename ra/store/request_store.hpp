@@ -47,7 +47,11 @@ public:
     std::optional<std::int64_t> insert(const RequestRecord& record);
     /// Takes over a claim that was never finished (pending, no backend_ref):
     /// true only for the one caller that finds it as `record` last saw it.
+    /// Clears the note hold_for_retry() left.
     bool take_over(const RequestRecord& record);
+    /// Keeps a claim the CA could not take (pending, no backend_ref) with
+    /// `why` in fail_text, so that the device's next attempt resumes it.
+    void hold_for_retry(std::int64_t id, const std::string& why);
     /// Records the outcome of a pending request.
     void update(const RequestRecord& record);
     /// Forgets a request the CA never saw (its submission failed).

@@ -441,8 +441,8 @@ TEST_SUITE("http.transactions") {
         SUBCASE("ok/resumed-after-ten-minutes") {
             server.clock().advance(std::chrono::minutes(11));
             // CertPoll cannot resubmit (it carries no request): the device is told to send it again.
-            check_failure(cert_poll(server, self_signed(device), device.subject, "TX-INTERRUPTED"), FailInfo::bad_request,
-                          "send the request again");
+            check_failure(cert_poll(server, self_signed(device), device.subject, "TX-INTERRUPTED"),
+                          FailInfo::bad_request, "send the request again");
             // The one-time password was used by the first attempt; the claim is authenticated already.
             auto again = pkcs_req(server, self_signed(device), *csr, "TX-INTERRUPTED");
             REQUIRE(again.status == PkiStatus::success);
@@ -467,6 +467,42 @@ TEST_SUITE("http.transactions") {
                           FailInfo::bad_request, "another key");
             CHECK(server.sql("SELECT status FROM requests WHERE transaction_id = 'TX-INTERRUPTED'") == "pending");
         }
+    }
+
+    TEST_CASE("a request the CA could not take is resumed by the device's next attempt, its password not asked again") {
+        ServerFixture server(with("PasswordMax", "100"));
+        Device device(6, "outage");
+        auto csr = device.csr(server.password());
+        // The CA's store refuses to record certificates: the local CA is unavailable.
+        server.sql("CREATE TRIGGER ca_down BEFORE INSERT ON issued_certs BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+        check_failure(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE"), FailInfo::bad_request,
+                      "the CA is unavailable");
+        CHECK(server.sql("SELECT status || ',' || (backend_ref IS NULL) || ',' || (fail_text LIKE 'CA unavailable: %disk full') "
+                         "FROM requests WHERE transaction_id = 'TX-OUTAGE'") == "pending,1,1");
+        CHECK(server.sql("SELECT decision FROM audit_events WHERE transaction_id = 'TX-OUTAGE'") == "error");
+        // Polling cannot resubmit; the device is told to send the request again.
+        check_failure(cert_poll(server, self_signed(device), device.subject, "TX-OUTAGE"), FailInfo::bad_request,
+                      "send the request again");
+        // Still down: the re-sent request fails the same way and the claim stays.
+        check_failure(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE"), FailInfo::bad_request,
+                      "the CA is unavailable");
+        CHECK(server.sql("SELECT count(*) FROM requests WHERE transaction_id = 'TX-OUTAGE' AND fail_text IS NOT NULL") ==
+              "1");
+
+        server.sql("DROP TRIGGER ca_down");
+        auto again = pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE");
+        REQUIRE(again.status == PkiStatus::success);
+        REQUIRE_FALSE(again.certs.empty());
+        CHECK(EVP_PKEY_eq(X509_get0_pubkey(again.certs[0].get()), device.key.get()) == 1);
+        CHECK(chains_to(server, *again.certs[0]));
+        CHECK(count(server, "issued_certs") == "1");
+        CHECK(server.sql("SELECT status || ',' || (fail_text IS NULL) FROM requests WHERE transaction_id = 'TX-OUTAGE'") ==
+              "issued,1");
+        CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-OUTAGE' ORDER BY id DESC") ==
+              "resumed a request the CA could not take before");
+        // The password stays used: a new transaction cannot spend it again.
+        check_failure(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE-NEW"), FailInfo::bad_request,
+                      "already used");
     }
 
     TEST_CASE("a new transaction for a subject that holds a valid certificate follows [policy] existing_subject") {
