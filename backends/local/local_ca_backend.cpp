@@ -64,30 +64,35 @@ bool copy_public_key(X509_REQ& csr, X509& cert) {
     const void* param = nullptr;
     X509_ALGOR_get0(&oid, &param_type, &param, algorithm);
     // RSA has a NULL parameter, EC a curve OID, RSA-PSS a SEQUENCE, EdDSA none.
+    crypto::Asn1ObjectPtr param_oid;
+    std::unique_ptr<ASN1_STRING, crypto::CDeleter<&ASN1_STRING_free>> param_sequence;
     void* param_copy = nullptr;
     if (param_type == V_ASN1_OBJECT) {
-        param_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(param));
+        param_oid.reset(OBJ_dup(static_cast<const ASN1_OBJECT*>(param)));
+        param_copy = param_oid.get();
     } else if (param_type == V_ASN1_SEQUENCE) {
-        param_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param));
+        param_sequence.reset(ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param)));
+        param_copy = param_sequence.get();
     } else if (param_type != V_ASN1_NULL && param_type != V_ASN1_UNDEF) {
         return false;
     }
-    ASN1_OBJECT* oid_copy = OBJ_dup(oid);
-    auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<size_t>(bits_len)));
-    if (oid_copy == nullptr || bits_copy == nullptr || (param != nullptr && param_copy == nullptr) ||
-        X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(&cert), oid_copy, param_type, param_copy, bits_copy,
+    crypto::Asn1ObjectPtr oid_copy(OBJ_dup(oid));
+    struct OpensslFree {
+        void operator()(unsigned char* p) const noexcept { OPENSSL_free(p); }
+    };
+    std::unique_ptr<unsigned char, OpensslFree> bits_copy(
+        static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<size_t>(bits_len))));
+    if (!oid_copy || !bits_copy || (param != nullptr && param_copy == nullptr) ||
+        X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(&cert), oid_copy.get(), param_type, param_copy, bits_copy.get(),
                                bits_len) != 1) {
-        // set0 took nothing on failure: free what was copied.
-        ASN1_OBJECT_free(oid_copy);
-        OPENSSL_free(bits_copy);
-        if (param_type == V_ASN1_OBJECT) {
-            ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(param_copy));
-        } else {
-            ASN1_STRING_free(static_cast<ASN1_STRING*>(param_copy));
-        }
         ERR_clear_error();
-        return false;
+        return false;  // set0 takes nothing when it fails
     }
+    // The certificate owns them now.
+    oid_copy.release();
+    param_oid.release();
+    param_sequence.release();
+    bits_copy.release();
     return true;
 }
 
