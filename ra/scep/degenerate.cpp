@@ -103,13 +103,22 @@ std::vector<Bytes> degenerate_cert_ders(ByteView der) {
     return out;
 }
 
-std::vector<crypto::X509Ptr> parse_degenerate(ByteView der) {
+namespace {
+
+crypto::Pkcs7Ptr parse_signed_data(ByteView der) {
     const unsigned char* p = der.data();
     crypto::Pkcs7Ptr p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
     if (!p7 || !PKCS7_type_is_signed(p7.get())) {
         ERR_clear_error();
         throw DecodeError("not a PKCS#7 SignedData");
     }
+    return p7;
+}
+
+}  // namespace
+
+std::vector<crypto::X509Ptr> parse_degenerate(ByteView der) {
+    crypto::Pkcs7Ptr p7 = parse_signed_data(der);
     std::vector<crypto::X509Ptr> out;
     STACK_OF(X509)* certs = p7->d.sign->cert;
     for (int i = 0; certs && i < sk_X509_num(certs); ++i) {
@@ -119,12 +128,7 @@ std::vector<crypto::X509Ptr> parse_degenerate(ByteView der) {
 }
 
 std::vector<crypto::X509CrlPtr> parse_degenerate_crls(ByteView der) {
-    const unsigned char* p = der.data();
-    crypto::Pkcs7Ptr p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
-    if (!p7 || !PKCS7_type_is_signed(p7.get())) {
-        ERR_clear_error();
-        throw DecodeError("not a PKCS#7 SignedData");
-    }
+    crypto::Pkcs7Ptr p7 = parse_signed_data(der);
     std::vector<crypto::X509CrlPtr> out;
     STACK_OF(X509_CRL)* crls = p7->d.sign->crl;
     for (int i = 0; crls && i < sk_X509_CRL_num(crls); ++i) {

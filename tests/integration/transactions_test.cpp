@@ -136,14 +136,20 @@ void check_pending(const scep::CertRepView& view) {
     CHECK(view.certs.empty());
 }
 
-/// A new certificate for key, issued by our CA, that is not `old`.
-void check_renewed(ServerFixture& server, const scep::CertRepView& view, const X509& old, EVP_PKEY& key) {
+/// SUCCESS with a certificate for key, issued by our CA; returns it.
+X509& check_issued(ServerFixture& server, const scep::CertRepView& view, EVP_PKEY& key) {
     REQUIRE(view.status == PkiStatus::success);
     REQUIRE(!view.certs.empty());
     X509& fresh = *view.certs[0];
     CHECK(chains_to(server, fresh));
-    CHECK(crypto::serial_hex(fresh) != crypto::serial_hex(old));
     CHECK(EVP_PKEY_eq(X509_get0_pubkey(&fresh), &key) == 1);
+    return fresh;
+}
+
+/// A new certificate for key, issued by our CA, that is not `old`.
+void check_renewed(ServerFixture& server, const scep::CertRepView& view, const X509& old, EVP_PKEY& key) {
+    X509& fresh = check_issued(server, view, key);
+    CHECK(crypto::serial_hex(fresh) != crypto::serial_hex(old));
 }
 
 std::string caps(ServerFixture& server) {
@@ -445,10 +451,7 @@ TEST_SUITE("http.transactions") {
                           FailInfo::bad_request, "send the request again");
             // The one-time password was used by the first attempt; the claim is authenticated already.
             auto again = pkcs_req(server, self_signed(device), *csr, "TX-INTERRUPTED");
-            REQUIRE(again.status == PkiStatus::success);
-            REQUIRE_FALSE(again.certs.empty());
-            CHECK(EVP_PKEY_eq(X509_get0_pubkey(again.certs[0].get()), device.key.get()) == 1);
-            CHECK(chains_to(server, *again.certs[0]));
+            check_renewed(server, again, *first.certs[0], *device.key);  // a new certificate, same key
             CHECK(server.sql("SELECT status FROM requests WHERE transaction_id = 'TX-INTERRUPTED'") == "issued");
             CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-INTERRUPTED' ORDER BY id DESC") ==
                   "resumed a request that was interrupted before the CA answered it");
@@ -491,10 +494,7 @@ TEST_SUITE("http.transactions") {
 
         server.sql("DROP TRIGGER ca_down");
         auto again = pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE");
-        REQUIRE(again.status == PkiStatus::success);
-        REQUIRE_FALSE(again.certs.empty());
-        CHECK(EVP_PKEY_eq(X509_get0_pubkey(again.certs[0].get()), device.key.get()) == 1);
-        CHECK(chains_to(server, *again.certs[0]));
+        check_issued(server, again, *device.key);
         CHECK(count(server, "issued_certs") == "1");
         CHECK(server.sql("SELECT status || ',' || (fail_text IS NULL) FROM requests WHERE transaction_id = 'TX-OUTAGE'") ==
               "issued,1");
