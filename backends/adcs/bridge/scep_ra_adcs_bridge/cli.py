@@ -35,10 +35,10 @@ def _open_log(config) -> CallLog:
     return CallLog(os.fdopen(fd, "a", encoding="utf-8"))
 
 
-def serve(config) -> int:
+def build_server(config, log):
+    """The bridge as `serve` runs it: the map (recovered), the CA client, the HTTPS server."""
     from .http_api import BridgeServer, tls_context
     from .service import Bridge
-    log = _open_log(config)
     submissions = SubmissionMap(config.state)
     recovered = submissions.recover()
     bridge = Bridge(ca_client(config), submissions, config.chain, config.templates, log)
@@ -46,6 +46,12 @@ def serve(config) -> int:
                           tls_context(config.tls_cert, config.tls_key, config.client_ca), log)
     log.write("start", listen="%s:%d" % server.server_address[:2], ca=config.config_string,
               transport=config.transport, auth=config.auth, recovered_unknown=recovered)
+    return server, submissions
+
+
+def serve(config) -> int:
+    log = _open_log(config)
+    server, submissions = build_server(config, log)
 
     def stop(signum, frame):
         threading.Thread(target=server.shutdown, daemon=True).start()

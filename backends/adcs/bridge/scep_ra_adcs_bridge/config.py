@@ -138,7 +138,7 @@ def _parse_listen(c: _Checker):
         c.error("server", "listen", "must be HOST:PORT or [IPV6]:PORT, not %r" % value)
         return "127.0.0.1", 8444
     host, port = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-    if not 0 < int(port) < 65536:
+    if not 0 <= int(port) < 65536:   # 0: any free port (the start line in the log names it)
         c.error("server", "listen", "port %s is out of range" % port)
     return host, int(port)
 
