@@ -230,6 +230,7 @@ class BadBodies(BridgeTest):
             "template off the allow-list": {"csr": good, "template": "Administrator", "client_ref": "a"},
             "control character in client_ref": {"csr": good, "template": "SCEPDevice", "client_ref": "a\nb"},
             "client_ref too long": {"csr": good, "template": "SCEPDevice", "client_ref": "a" * 129},
+            "nested past the parser's recursion limit": b"[" * 30000 + b"]" * 30000,
         }
         for name, body in cases.items():
             with self.subTest(name):
@@ -247,6 +248,9 @@ class BadBodies(BridgeTest):
         answer = self.b.raw(b"POST /v1/requests HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
         self.assertIn(b" 400 ", answer.split(b"\r\n", 1)[0])
         answer = self.b.raw(b"POST /v1/requests HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIn(b" 411 ", answer.split(b"\r\n", 1)[0])
+        # "\xb2" (superscript two) is a digit to str.isdigit() but not to int().
+        answer = self.b.raw(b"POST /v1/requests HTTP/1.1\r\nHost: x\r\nContent-Length: \xb2\r\n\r\nab")
         self.assertIn(b" 411 ", answer.split(b"\r\n", 1)[0])
         self.assertEqual(self.b.ca.calls, [])
 

@@ -2,6 +2,7 @@
 """scep-ra-adcs-bridge: serve | check-config | unknown | resolve."""
 import argparse
 import os
+import re
 import signal
 import sys
 import threading
@@ -94,7 +95,7 @@ def resolve(config, args, out) -> int:
 
 
 def _request_id(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) <= 0xFFFFFFFF:
+    if not re.fullmatch(r"[0-9]{1,10}", text) or not 0 < int(text) <= 0xFFFFFFFF:
         raise argparse.ArgumentTypeError("must be a request id from 1 to 4294967295")
     return int(text)
 

@@ -167,7 +167,7 @@ def _parse_port(c: _Checker):
     value = c.get("ca", "port", "pipe")
     if value in ("pipe", "epm"):
         return value
-    if value.isdigit() and 0 < int(value) < 65536:
+    if re.fullmatch(r"[0-9]{1,5}", value) and 0 < int(value) < 65536:
         return int(value)
     c.error("ca", "port", "must be a TCP port, 'pipe' (\\pipe\\cert over SMB) or 'epm' (endpoint mapper), not %r"
             % value)

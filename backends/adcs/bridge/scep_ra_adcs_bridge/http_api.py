@@ -80,6 +80,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format, *args):   # the bridge logs its own line per call
         pass
 
+    def handle_one_request(self):
+        """Any failure inside the bridge answers 500 (and is logged) instead of a dropped connection."""
+        try:
+            super().handle_one_request()
+        except (OSError, ssl.SSLError):
+            self.close_connection = True
+        except Exception as e:
+            self.server.log.write("internal", path=getattr(self, "path", ""), message=repr(e))
+            try:
+                self._send(Reply(500, {"status": "error", "message": "internal error"}))
+            except OSError:
+                pass
+            self.close_connection = True
+
     def do_GET(self):
         client = self._client()
         if client is None:
@@ -135,7 +149,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(Reply(400, {"status": "error", "message": "send a plain body with Content-Length"}))
             return None
         length = self.headers.get("Content-Length", "")
-        if not length.isdigit():
+        if not re.fullmatch(r"[0-9]{1,12}", length):   # str.isdigit() would take "²", int() would not
             self._send(Reply(411, {"status": "error", "message": "Content-Length required"}))
             return None
         if int(length) > MAX_BODY:

@@ -32,10 +32,10 @@ class Bridge:
             reply = outcome.error(str(e))
             self._log("submit", client, req, reply, started, note="not sent")
             return reply
-        except OutcomeUnknown as e:
+        except Exception as e:   # OutcomeUnknown, or anything unexpected once the call may have gone out
             self.submissions.mark_unknown(req.client_ref)
             reply = outcome.unknown(req.client_ref)
-            self._log("submit", client, req, reply, started, note=str(e))
+            self._log("submit", client, req, reply, started, note=str(e) if isinstance(e, OutcomeUnknown) else repr(e))
             return reply
         if answer.request_id:
             try:

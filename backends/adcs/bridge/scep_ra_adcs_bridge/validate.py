@@ -44,7 +44,7 @@ def strict_base64(text: str) -> bytes:
 def parse_submit(body: bytes, templates) -> Submit:
     try:
         doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):   # RecursionError: "[[[[..." nested deep
         raise BadRequest("the body is not JSON") from None
     if not isinstance(doc, dict):
         raise BadRequest("the body must be a JSON object")
