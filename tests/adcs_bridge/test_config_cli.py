@@ -4,6 +4,7 @@ import base64
 import json
 import os
 import re
+import struct
 import ssl
 import subprocess
 import tempfile
@@ -16,6 +17,7 @@ import fake_ca
 import pki
 from scep_ra_adcs_bridge.config import ConfigError, load_config
 from scep_ra_adcs_bridge.logline import escape
+from scep_ra_adcs_bridge.rpc import credentials_from_keytab
 from scep_ra_adcs_bridge.store import SubmissionMap
 
 SAMPLE = os.path.join(support.HERE, "..", "..", "config", "adcs-bridge.conf")
@@ -76,6 +78,29 @@ class ConfigFile(unittest.TestCase):
         for error in caught.exception.errors:
             self.assertNotIn("unknown", error)
             self.assertRegex(error, r"^.*adcs-bridge\.conf: \[(server|ca|auth|bridge)\] \w+: ")
+
+
+def write_keytab(path: str, principal: str, realm: str, keytype: int, key: bytes) -> str:
+    """A version 0x502 keytab with one entry (MIT krb5 keytab format, big-endian)."""
+    def counted(data: bytes) -> bytes:
+        return struct.pack(">H", len(data)) + data
+    body = struct.pack(">H", 1) + counted(realm.encode()) + counted(principal.encode())
+    body += struct.pack(">IIBH", 1, 0, 1, keytype) + counted(key) + struct.pack(">I", 1)
+    with open(path, "wb") as f:
+        f.write(b"\x05\x02" + struct.pack(">i", len(body)) + body)
+    os.chmod(path, 0o600)
+    return path
+
+
+class KerberosKeytab(unittest.TestCase):
+    def test_the_aes_key_of_username_at_domain_is_taken_from_the_keytab(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write_keytab(os.path.join(tmp, "svc.keytab"), "svc-scep-ra", "EXAMPLE.COM", 18, b"\x11" * 32)
+            creds = credentials_from_keytab(path, "svc-scep-ra", "example.com")
+            self.assertEqual((creds.auth, creds.aes_key, creds.password), ("kerberos", "11" * 32, ""))
+            self.assertNotIn("11" * 32, repr(creds))
+            with self.assertRaises(LookupError):
+                credentials_from_keytab(path, "someone-else", "example.com")
 
 
 class SubmissionMapOnDisk(unittest.TestCase):
@@ -169,6 +194,20 @@ class Executable(unittest.TestCase):
         self.assertEqual(result.returncode, 2)
         self.assertIn("[extra]", result.stderr)
         self.assertEqual(self.run_cli("unknown").returncode, 2)
+
+    def test_check_config_names_a_keytab_it_cannot_use(self):
+        keytab = write_keytab(os.path.join(self.tmp.name, "svc.keytab"), "svc", "EXAMPLE.COM", 18, b"k" * 32)
+        self.config = support.write_config(self.tmp.name, self.pki, self.server.port,
+                                           os.path.join(self.tmp.name, "chain.pem"),
+                                           {("auth", "auth"): "kerberos", ("auth", "domain"): "EXAMPLE.COM",
+                                            ("auth", "username"): "svc", ("auth", "keytab"): keytab})
+        self.assertEqual(self.run_cli("check-config").returncode, 0)
+        with open(keytab, "wb") as f:
+            f.write(b"\x05\x02garbage")
+        result = self.run_cli("check-config")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("[auth] keytab:", result.stderr)
+        self.assertNotIn("Traceback", result.stderr)
 
     def test_serve_then_list_and_resolve_an_unknown_outcome_from_the_command_line(self):
         port = self.start_serving()

@@ -123,11 +123,17 @@ def main(argv=None) -> int:
         for line in e.errors:
             sys.stderr.write("scep-ra-adcs-bridge: %s\n" % line)
         return 2
-    if args.command == "check-config":
-        print("%s: ok" % args.config)
-        return 0
     if args.command == "unknown":
         return list_unknown(config, sys.stdout)
     if args.command == "resolve":
         return resolve(config, args, sys.stdout)
+    try:
+        ca_client(config)   # reads the password file or the keytab
+    except Exception as e:   # impacket's keytab parser raises whatever struct raises on a bad file
+        key = "password_file" if config.auth == "ntlm" else "keytab"
+        sys.stderr.write("scep-ra-adcs-bridge: %s: [auth] %s: %s\n" % (config.path, key, e))
+        return 2
+    if args.command == "check-config":
+        print("%s: ok" % args.config)
+        return 0
     return serve(config)

@@ -110,10 +110,13 @@ class DcomClient:
             iface = dcom.CoCreateInstanceEx(CLSID_CERTREQUESTD, IID_ICERTREQUESTD)
             request_iface = IRemUnknown2(iface)
             request_iface.connect(IID_ICERTREQUESTD)
-            request_iface.get_dce_rpc().get_rpc_transport().get_socket().settimeout(self.timeout)
         except Exception as e:
             dcom.disconnect()
             raise CaUnreachable("cannot activate ICertRequestD: %s" % str(e)[:300]) from e
+        try:   # impacket gives the object's connection a 300 s timeout; use ours
+            request_iface.get_dce_rpc().get_rpc_transport().get_socket().settimeout(self.timeout)
+        except (AttributeError, OSError):
+            pass
         return dcom, request_iface
 
     def _call(self, call) -> CaAnswer:
