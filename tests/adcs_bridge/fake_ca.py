@@ -50,6 +50,7 @@ class FakeCa:
         self.calls = []               # decoded calls, for the tests to inspect
         self.failures = []            # return codes to answer the next calls with
         self.hang_next = False
+        self.wrong_key_next = False   # a misbehaving CA: certifies another key than the CSR's
         self.release = threading.Event()
         self.lock = threading.Lock()
 
@@ -148,7 +149,8 @@ class FakeCa:
             csr = x509.load_der_x509_csr(csr)
         # Microsoft's default serial layout: request id (LE) in bytes 0-3 of 10 bytes.
         serial = int.from_bytes(request_id.to_bytes(4, "little") + b"\x00\x00\x5a\x17\xc3\x9e", "big")
-        return self.issuing.issue(csr.subject, csr.public_key(), serial=serial)
+        key, self.wrong_key_next = (pki.new_key().public_key() if self.wrong_key_next else csr.public_key()), False
+        return self.issuing.issue(csr.subject, key, serial=serial)
 
 
 class FakeCaServer(DCERPCServer):

@@ -130,6 +130,13 @@ class CaFailures(BridgeTest):
         self.assertEqual((status, body["status"], body["disposition"], body["hresult"]),
                          (422, "denied", 1, "0x80070005"), body)
 
+    def test_certificate_for_another_key_than_the_csrs_is_not_passed_on(self):
+        self.b.ca.wrong_key_next = True
+        status, body = self.b.submit(pki.csr_der())
+        self.assertEqual((status, body["status"]), (503, "error"), body)
+        self.assertIn("another key", body["message"])
+        self.assertNotIn("certificate", body)
+
     def test_timeout_leaves_the_outcome_unknown_never_resubmitted_until_an_operator_resolves_it(self):
         csr = pki.csr_der()
         self.b.ca.hang_next = True

@@ -4,6 +4,7 @@ import base64
 import dataclasses
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from . import adcs
@@ -61,7 +62,7 @@ def classify(answer: CaAnswer, request_id: int, csr_der: bytes, chain_der, issue
              is_retrieval: bool) -> Reply:
     """Maps one answer. Returns None for "issued out of band without the certificate", which the
     caller may settle with a retrieval."""
-    rid = answer.request_id or request_id
+    rid = request_id if is_retrieval else answer.request_id
     if answer.return_code != adcs.S_OK:
         if is_retrieval and answer.return_code in adcs.NOT_FOUND_CODES:
             return not_found(request_id)
@@ -99,5 +100,8 @@ def _certificate(der: bytes):
 
 def _same_key(cert: x509.Certificate, csr_der: bytes) -> bool:
     spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    csr = x509.load_der_x509_csr(csr_der)
-    return cert.public_key().public_bytes(*spki) == csr.public_key().public_bytes(*spki)
+    try:
+        csr = x509.load_der_x509_csr(csr_der)
+        return cert.public_key().public_bytes(*spki) == csr.public_key().public_bytes(*spki)
+    except (ValueError, TypeError, UnsupportedAlgorithm):   # a key type cryptography cannot load
+        return False
