@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: Apache-2.0
+"""From a CA answer to the bridge's fixed HTTP answer (status code and JSON body)."""
+import base64
+import dataclasses
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+
+from . import adcs
+from .rpc import CaAnswer
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    status: int
+    body: dict
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def serial_hex(cert: x509.Certificate) -> str:
+    text = "%X" % cert.serial_number
+    return text if len(text) % 2 == 0 else "0" + text
+
+
+def error(message: str, hresult: int = None, status: int = 503) -> Reply:
+    body = {"status": "error", "message": message}
+    if hresult is not None:
+        body["hresult"] = adcs.hresult_text(hresult)
+    return Reply(status, body)
+
+
+def not_found(request_id: int) -> Reply:
+    return Reply(404, {"status": "error", "message": "no request %d at this bridge's CA" % request_id})
+
+
+def issued(request_id: int, cert: x509.Certificate, chain_der, status: int) -> Reply:
+    return Reply(status, {"status": "issued", "request_id": request_id,
+                          "certificate": b64(cert.public_bytes(serialization.Encoding.DER)),
+                          "chain": [b64(c) for c in chain_der], "serial": serial_hex(cert)})
+
+
+def pending(request_id: int, disposition: int, message: str) -> Reply:
+    return Reply(202, {"status": "pending", "request_id": request_id, "disposition": disposition,
+                       "message": message or "taken under submission"})
+
+
+def denied(request_id: int, disposition: int, hresult: int, message: str) -> Reply:
+    return Reply(422, {"status": "denied", "request_id": request_id, "disposition": disposition,
+                       "hresult": adcs.hresult_text(hresult), "message": message or "denied by the CA"})
+
+
+def unknown(client_ref: str) -> Reply:
+    return Reply(202, {"status": "unknown", "client_ref": client_ref,
+                       "message": "the CA did not answer in time; an operator must resolve this request"})
+
+
+def classify(answer: CaAnswer, request_id: int, csr_der: bytes, chain_der, issued_status: int,
+             is_retrieval: bool) -> Reply:
+    """Maps one answer. Returns None for "issued out of band without the certificate", which the
+    caller may settle with a retrieval."""
+    rid = request_id if is_retrieval else answer.request_id
+    if answer.return_code != adcs.S_OK:
+        if is_retrieval and answer.return_code in adcs.NOT_FOUND_CODES:
+            return not_found(request_id)
+        if answer.return_code in adcs.TRANSIENT_CODES:
+            return error("the CA is not serving: %s" % (answer.message or "retry later"), answer.return_code)
+        return denied(rid, adcs.CR_DISP_ERROR, answer.return_code, answer.message)
+    disposition = answer.disposition
+    if adcs.is_failure_hresult(disposition):
+        # MS-WCCE: "any other nonzero value indicating an error" - a failure HRESULT.
+        if is_retrieval and disposition in adcs.NOT_FOUND_CODES:
+            return not_found(request_id)
+        return denied(rid, adcs.CR_DISP_DENIED, disposition, answer.message)
+    if disposition in (adcs.CR_DISP_ISSUED, adcs.CR_DISP_ISSUED_OUT_OF_BAND):
+        cert = _certificate(answer.encoded_cert)
+        if cert is None:
+            if disposition == adcs.CR_DISP_ISSUED_OUT_OF_BAND:
+                return None
+            return error("the CA reported request %d issued without a readable certificate" % rid)
+        if not _same_key(cert, csr_der):
+            return error("the CA returned a certificate for another key than request %d's" % rid)
+        return issued(rid, cert, chain_der, issued_status)
+    if disposition in (adcs.CR_DISP_UNDER_SUBMISSION, adcs.CR_DISP_INCOMPLETE):
+        return pending(rid, disposition, answer.message)
+    return denied(rid, disposition, answer.return_code, answer.message)
+
+
+def _certificate(der: bytes):
+    if not der:
+        return None
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError:
+        return None
+
+
+def _same_key(cert: x509.Certificate, csr_der: bytes) -> bool:
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    try:
+        csr = x509.load_der_x509_csr(csr_der)
+        return cert.public_key().public_bytes(*spki) == csr.public_key().public_bytes(*spki)
+    except (ValueError, TypeError, UnsupportedAlgorithm):   # a key type cryptography cannot load
+        return False

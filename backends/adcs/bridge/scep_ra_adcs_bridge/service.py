@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The bridge's operations, independent of HTTP: submit, status, CA chain, health."""
+import hashlib
+import sqlite3
+import time
+
+from cryptography.hazmat.primitives import serialization
+
+from . import outcome
+from .outcome import Reply
+from .rpc import CaUnreachable, OutcomeUnknown
+from .validate import Submit
+
+
+class Bridge:
+    def __init__(self, ca, submissions, chain, templates, log):
+        self.ca = ca                      # IcprClient or DcomClient
+        self.submissions = submissions    # store.SubmissionMap
+        self.chain_der = [c.public_bytes(serialization.Encoding.DER) for c in chain]
+        self.templates = frozenset(templates)
+        self.log = log
+
+    def submit(self, req: Submit, client: str) -> Reply:
+        claimed, row = self.submissions.claim(req.client_ref, req.csr_sha256, req.csr_der, req.template)
+        if not claimed:
+            return self._repeat(req, row, client)
+        started = time.monotonic()
+        try:
+            answer = self.ca.submit(req.csr_der, req.template)
+        except CaUnreachable as e:
+            self.submissions.forget(req.client_ref)
+            reply = outcome.error(str(e))
+            self._log("submit", client, req, reply, started, note="not sent")
+            return reply
+        except Exception as e:   # OutcomeUnknown, or anything unexpected once the call may have gone out
+            self.submissions.mark_unknown(req.client_ref)
+            reply = outcome.unknown(req.client_ref)
+            self._log("submit", client, req, reply, started, note=str(e) if isinstance(e, OutcomeUnknown) else repr(e))
+            return reply
+        if answer.request_id:
+            try:
+                self.submissions.complete(req.client_ref, answer.request_id)
+            except sqlite3.IntegrityError:   # the id is already mapped: a CA whose ids restarted
+                self.submissions.mark_unknown(req.client_ref)
+                reply = outcome.unknown(req.client_ref)
+                self._log("submit", client, req, reply, started, note="request id %d already mapped"
+                          % answer.request_id)
+                return reply
+        else:
+            self.submissions.forget(req.client_ref)   # the CA created no request
+        reply = outcome.classify(answer, answer.request_id, req.csr_der, self.chain_der, 201, is_retrieval=False)
+        if reply is None:
+            reply = self._settle_out_of_band(answer.request_id, req.csr_der, 201, answer.message)
+        self._log("submit", client, req, reply, started)
+        return reply
+
+    def status(self, request_id: int, client: str) -> Reply:
+        row = self.submissions.by_request_id(request_id)
+        started = time.monotonic()
+        if row is None:
+            reply = outcome.not_found(request_id)
+        else:
+            reply = self._current(row.request_id, row.csr)
+        self._log("status", client, None, reply, started, request_id=request_id,
+                  client_ref=row.client_ref if row else None)
+        return reply
+
+    def chain(self) -> Reply:
+        return Reply(200, {"chain": [outcome.b64(c) for c in self.chain_der]})
+
+    def health(self) -> Reply:
+        try:
+            self.ca.ping()
+        except (CaUnreachable, OutcomeUnknown) as e:
+            return outcome.error(str(e))
+        return Reply(200, {"status": "ok"})
+
+    def _repeat(self, req: Submit, row, client: str) -> Reply:
+        started = time.monotonic()
+        if row.csr_sha256 != req.csr_sha256 or row.template != req.template:
+            reply = Reply(409, {"status": "error", "message": "client_ref %s was used with another CSR or template"
+                                % req.client_ref})
+        elif row.state == "unknown":
+            reply = outcome.unknown(req.client_ref)
+        elif row.state == "submitting":
+            reply = outcome.error("client_ref %s is being submitted right now; retry" % req.client_ref)
+        else:
+            reply = self._current(row.request_id, row.csr)
+        self._log("repeat", client, req, reply, started)
+        return reply
+
+    def _current(self, request_id: int, csr_der: bytes) -> Reply:
+        try:
+            answer = self.ca.retrieve(request_id)
+        except (CaUnreachable, OutcomeUnknown) as e:   # a retrieval changes nothing: retry it
+            return outcome.error(str(e))
+        reply = outcome.classify(answer, request_id, csr_der, self.chain_der, 200, is_retrieval=True)
+        if reply is None:
+            reply = outcome.pending(request_id, answer.disposition, answer.message)
+        return reply
+
+    def _settle_out_of_band(self, request_id: int, csr_der: bytes, issued_status: int, message: str) -> Reply:
+        """Disposition 4 without the certificate: issued if a retrieval gives it, else pending."""
+        reply = self._current(request_id, csr_der)
+        if reply.body.get("status") == "issued":
+            return outcome.Reply(issued_status, reply.body)
+        if reply.body.get("status") == "pending" or reply.status == 503:
+            return outcome.pending(request_id, 4, message)
+        return reply
+
+    def _log(self, event, client, req, reply: Reply, started, note=None, request_id=None, client_ref=None):
+        body = reply.body
+        self.log.write(event, client=client, client_ref=req.client_ref if req else client_ref,
+                       template=req.template if req else None,
+                       csr_sha256=hashlib.sha256(req.csr_der).hexdigest() if req else None,
+                       request_id=body.get("request_id", request_id), http=reply.status, status=body.get("status"),
+                       disposition=body.get("disposition"), hresult=body.get("hresult"),
+                       message=body.get("message"), note=note,
+                       ms=int((time.monotonic() - started) * 1000))

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The bridge's only state: client_ref -> request_id, in SQLite.
+
+AD CS finds a request only by the id it assigns, so the bridge records each submission
+before the RPC ("submitting") and completes it after ("submitted" with the id). A call whose
+answer never came is "unknown": never submitted again by itself, listed for an operator.
+"""
+import contextlib
+import dataclasses
+import sqlite3
+import threading
+import time
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    client_ref  TEXT PRIMARY KEY CHECK (length(client_ref) BETWEEN 1 AND 128),
+    csr_sha256  TEXT NOT NULL CHECK (length(csr_sha256) = 64),
+    csr         BLOB NOT NULL CHECK (length(csr) <= 16384),
+    template    TEXT NOT NULL CHECK (length(template) <= 64),
+    state       TEXT NOT NULL CHECK (state IN ('submitting', 'submitted', 'unknown')),
+    request_id  INTEGER UNIQUE CHECK (request_id IS NULL OR request_id BETWEEN 1 AND 4294967295),
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Submission:
+    client_ref: str
+    csr_sha256: str
+    csr: bytes
+    template: str
+    state: str
+    request_id: int
+    created_at: int
+    updated_at: int
+
+
+class SubmissionMap:
+    def __init__(self, path: str):
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def recover(self) -> int:
+        """At start-up: a row still "submitting" belongs to a call cut short by a crash."""
+        with self._transaction() as db:
+            return db.execute("UPDATE submissions SET state = 'unknown', updated_at = ? WHERE state = 'submitting'",
+                              (int(time.time()),)).rowcount
+
+    def claim(self, client_ref: str, csr_sha256: str, csr: bytes, template: str):
+        """Records a new submission, or returns the existing row for client_ref.
+        Returns (claimed, row): claimed is True when this caller must submit."""
+        now = int(time.time())
+        with self._transaction() as db:
+            row = self._get(db, "client_ref = ?", client_ref)
+            if row is not None:
+                return False, row
+            db.execute("INSERT INTO submissions (client_ref, csr_sha256, csr, template, state, created_at, updated_at)"
+                       " VALUES (?, ?, ?, ?, 'submitting', ?, ?)", (client_ref, csr_sha256, csr, template, now, now))
+            return True, self._get(db, "client_ref = ?", client_ref)
+
+    def complete(self, client_ref: str, request_id: int) -> None:
+        self._set(client_ref, "submitted", request_id)
+
+    def mark_unknown(self, client_ref: str) -> None:
+        self._set(client_ref, "unknown", None)
+
+    def forget(self, client_ref: str) -> None:
+        """The CA never took the request (not sent, or answered without an id)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM submissions WHERE client_ref = ?", (client_ref,))
+
+    def by_request_id(self, request_id: int):
+        with self._transaction() as db:
+            return self._get(db, "request_id = ?", request_id)
+
+    def by_client_ref(self, client_ref: str):
+        with self._transaction() as db:
+            return self._get(db, "client_ref = ?", client_ref)
+
+    def unknown(self) -> list:
+        with self._transaction() as db:
+            rows = db.execute("SELECT * FROM submissions WHERE state = 'unknown' ORDER BY created_at").fetchall()
+        return [Submission(*r) for r in rows]
+
+    def resolve(self, client_ref: str, request_id: int) -> None:
+        """An operator found the request at the CA: the row now follows that request."""
+        with self._transaction() as db:
+            row = self._get(db, "client_ref = ?", client_ref)
+            if row is None or row.state != "unknown":
+                raise LookupError("no request with an unknown outcome has client_ref %r" % client_ref)
+            other = self._get(db, "request_id = ?", request_id)
+            if other is not None:
+                raise LookupError("request id %d already belongs to client_ref %r" % (request_id, other.client_ref))
+            db.execute("UPDATE submissions SET state = 'submitted', request_id = ?, updated_at = ? WHERE client_ref = ?",
+                       (request_id, int(time.time()), client_ref))
+
+    def resolve_not_submitted(self, client_ref: str) -> None:
+        """An operator found that the CA never got it: the next POST submits again."""
+        with self._transaction() as db:
+            row = self._get(db, "client_ref = ?", client_ref)
+            if row is None or row.state != "unknown":
+                raise LookupError("no request with an unknown outcome has client_ref %r" % client_ref)
+            db.execute("DELETE FROM submissions WHERE client_ref = ?", (client_ref,))
+
+    def _set(self, client_ref: str, state: str, request_id) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE submissions SET state = ?, request_id = ?, updated_at = ? WHERE client_ref = ?",
+                       (state, request_id, int(time.time()), client_ref))
+
+    @staticmethod
+    def _get(db, where: str, value):
+        row = db.execute("SELECT * FROM submissions WHERE " + where, (value,)).fetchone()
+        return Submission(*row) if row else None

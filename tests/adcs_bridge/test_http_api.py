@@ -1,0 +1,278 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The bridge's HTTPS API end to end: real server on a loopback port, mutual TLS, the fake CA
+over MS-ICPR, the SQLite map on disk."""
+import base64
+import ssl
+import unittest
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+import support  # sets sys.path
+import pki
+from scep_ra_adcs_bridge.config import load_config
+from support import BridgeFixture
+
+RPC_S_SERVER_TOO_BUSY = 0x800706BB
+E_ACCESSDENIED = 0x80070005
+
+
+def der(text: str) -> bytes:
+    return base64.b64decode(text)
+
+
+class BridgeTest(unittest.TestCase):
+    def setUp(self):
+        self.b = BridgeFixture()
+
+    def tearDown(self):
+        self.b.close()
+
+
+class IssueAndPending(BridgeTest):
+    def test_issued_request_answers_201_with_certificate_chain_without_leaf_and_upper_hex_serial(self):
+        csr = pki.csr_der("device-42")
+        status, body = self.b.submit(csr)
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body["status"], "issued")
+        cert = x509.load_der_x509_certificate(der(body["certificate"]))
+        self.assertEqual(cert.subject, x509.load_der_x509_csr(csr).subject)
+        chain = [x509.load_der_x509_certificate(der(c)) for c in body["chain"]]
+        self.assertEqual([c.subject for c in chain], [self.b.ca.issuing.cert.subject, self.b.ca.root.cert.subject])
+        self.assertNotIn(cert, chain)
+        chain[0].public_key().verify(cert.signature, cert.tbs_certificate_bytes,
+                                     ec.ECDSA(cert.signature_hash_algorithm))
+        self.assertEqual(body["serial"], "%X" % cert.serial_number if len("%X" % cert.serial_number) % 2 == 0
+                         else "0%X" % cert.serial_number)
+        self.assertEqual(body["serial"], body["serial"].upper())
+        self.assertEqual(body["request_id"], max(self.b.ca.rows))
+        call = self.b.ca.calls[-1]
+        self.assertEqual(call["flags"], 0x102)                     # CR_IN_BINARY | CR_IN_PKCS10
+        self.assertEqual(call["authority"], "Test Issuing CA")
+        self.assertEqual(call["attributes"], "CertificateTemplate:SCEPDevice\0".encode("utf-16-le"))
+        self.assertEqual(call["request"], csr)
+
+    def test_pending_request_is_issued_after_the_officer_approves_it(self):
+        csr = pki.csr_der()
+        status, body = self.b.submit(csr, template="SCEPPending")
+        self.assertEqual((status, body["status"], body["disposition"]), (202, "pending", 5), body)
+        request_id = body["request_id"]
+        status, body = self.b.request("GET", "/v1/requests/%d" % request_id)
+        self.assertEqual((status, body["status"]), (202, "pending"))
+        self.b.ca.approve(request_id)
+        status, body = self.b.request("GET", "/v1/requests/%d" % request_id)
+        self.assertEqual((status, body["status"], body["request_id"]), (200, "issued", request_id), body)
+        retrieval = self.b.ca.calls[-1]
+        self.assertEqual((retrieval["request_id"], retrieval["flags"], retrieval["request"], retrieval["attributes"]),
+                         (request_id, 0, b"", b""))
+
+    def test_officer_denial_answers_422_denied_with_the_cas_message(self):
+        status, body = self.b.submit(pki.csr_der(), template="SCEPPending")
+        self.b.ca.deny(body["request_id"])
+        status, body = self.b.request("GET", "/v1/requests/%d" % body["request_id"])
+        self.assertEqual((status, body["status"], body["disposition"]), (422, "denied", 2), body)
+        self.assertEqual(body["message"], "Denied by Officer")
+
+    def test_policy_denial_answers_422_with_the_hresult_from_the_disposition(self):
+        status, body = self.b.submit(pki.csr_der(), template="SCEPNotOnCa")
+        self.assertEqual((status, body["status"], body["disposition"]), (422, "denied", 2), body)
+        self.assertEqual(body["hresult"], "0x80094800")
+        self.assertIn("SCEPNotOnCa", body["message"])
+        self.assertEqual(body["request_id"], max(self.b.ca.rows))
+
+    def test_issued_out_of_band_is_issued_when_the_certificate_can_be_retrieved(self):
+        status, body = self.b.submit(pki.csr_der(), template="SCEPOutOfBand")
+        self.assertEqual((status, body["status"]), (201, "issued"), body)
+
+    def test_issued_out_of_band_without_a_certificate_is_pending(self):
+        status, body = self.b.submit(pki.csr_der(), template="SCEPOutOfBandHidden")
+        self.assertEqual((status, body["status"], body["disposition"]), (202, "pending", 4), body)
+
+    def test_get_of_an_id_this_bridge_never_submitted_is_404_without_asking_the_ca(self):
+        calls = len(self.b.ca.calls)
+        status, body = self.b.request("GET", "/v1/requests/40")
+        self.assertEqual(status, 404)
+        self.assertEqual(len(self.b.ca.calls), calls)
+        for path in ("/v1/requests/0", "/v1/requests/abc", "/v1/requests/99999999999", "/v1/requests/1/x"):
+            self.assertEqual(self.b.request("GET", path)[0], 404, path)
+
+    def test_ca_chain_is_served_issuing_ca_first(self):
+        status, body = self.b.request("GET", "/v1/ca")
+        self.assertEqual(status, 200)
+        self.assertEqual([x509.load_der_x509_certificate(der(c)).subject for c in body["chain"]],
+                         [self.b.ca.issuing.cert.subject, self.b.ca.root.cert.subject])
+
+
+class CaFailures(BridgeTest):
+    def test_ca_offline_answers_503_and_the_same_request_succeeds_when_it_is_back(self):
+        csr = pki.csr_der()
+        self.assertEqual(self.b.request("GET", "/healthz")[0], 200)
+        self.b.ca_offline()
+        status, body = self.b.submit(csr, client_ref="offline-1")
+        self.assertEqual((status, body["status"]), (503, "error"), body)
+        self.assertEqual(self.b.request("GET", "/healthz")[0], 503)
+        self.assertIsNone(self.b.submissions.by_client_ref("offline-1"))
+        self.b.ca_online()
+        self.assertEqual(self.b.request("GET", "/healthz")[0], 200)
+        status, body = self.b.submit(csr, client_ref="offline-1")
+        self.assertEqual((status, body["status"]), (201, "issued"), body)
+
+    def test_busy_ca_return_code_answers_503_and_nothing_is_recorded(self):
+        self.b.ca.failures.append(RPC_S_SERVER_TOO_BUSY)
+        status, body = self.b.submit(pki.csr_der(), client_ref="busy-1")
+        self.assertEqual((status, body["hresult"]), (503, "0x800706bb"), body)
+        self.assertIsNone(self.b.submissions.by_client_ref("busy-1"))
+
+    def test_refusing_return_code_answers_422_with_the_hresult(self):
+        self.b.ca.failures.append(E_ACCESSDENIED)
+        status, body = self.b.submit(pki.csr_der())
+        self.assertEqual((status, body["status"], body["disposition"], body["hresult"]),
+                         (422, "denied", 1, "0x80070005"), body)
+
+    def test_certificate_for_another_key_than_the_csrs_is_not_passed_on(self):
+        self.b.ca.wrong_key_next = True
+        status, body = self.b.submit(pki.csr_der())
+        self.assertEqual((status, body["status"]), (503, "error"), body)
+        self.assertIn("another key", body["message"])
+        self.assertNotIn("certificate", body)
+
+    def test_timeout_leaves_the_outcome_unknown_never_resubmitted_until_an_operator_resolves_it(self):
+        csr = pki.csr_der()
+        self.b.ca.hang_next = True
+        status, body = self.b.submit(csr, client_ref="lost-1")
+        self.assertEqual((status, body["status"], body["client_ref"]), (202, "unknown", "lost-1"), body)
+        self.b.ca.release.set()
+        status, body = self.b.submit(csr, client_ref="lost-1")
+        self.assertEqual((status, body["status"]), (202, "unknown"), body)
+        self.assertEqual(self.b.new_submissions(), 1)
+        self.assertEqual([r.client_ref for r in self.b.submissions.unknown()], ["lost-1"])
+        # The operator finds the request at the CA and resolves the map.
+        self.b.submissions.resolve("lost-1", max(self.b.ca.rows))
+        status, body = self.b.submit(csr, client_ref="lost-1")
+        self.assertEqual((status, body["status"], body["request_id"]), (200, "issued", max(self.b.ca.rows)), body)
+        self.assertEqual(self.b.new_submissions(), 1)
+
+
+class Repeats(BridgeTest):
+    def test_repeat_with_the_same_csr_answers_the_current_state_without_a_new_submission(self):
+        csr = pki.csr_der()
+        status, first = self.b.submit(csr, template="SCEPPending", client_ref="tx-9")
+        self.assertEqual(status, 202)
+        status, body = self.b.submit(csr, template="SCEPPending", client_ref="tx-9")
+        self.assertEqual((status, body["status"], body["request_id"]), (202, "pending", first["request_id"]))
+        self.b.ca.approve(first["request_id"])
+        status, body = self.b.submit(csr, template="SCEPPending", client_ref="tx-9")
+        self.assertEqual((status, body["status"], body["request_id"]), (200, "issued", first["request_id"]), body)
+        self.assertEqual(self.b.new_submissions(), 1)
+
+    def test_repeat_with_another_csr_or_template_is_409(self):
+        self.assertEqual(self.b.submit(pki.csr_der(), client_ref="tx-10")[0], 201)
+        self.assertEqual(self.b.submit(pki.csr_der(), client_ref="tx-10")[0], 409)
+        self.assertEqual(self.b.new_submissions(), 1)
+
+    def test_repeat_with_another_template_is_409(self):
+        csr = pki.csr_der()
+        self.assertEqual(self.b.submit(csr, client_ref="tx-11")[0], 201)
+        self.assertEqual(self.b.submit(csr, template="SCEPPending", client_ref="tx-11")[0], 409)
+
+
+class ClientCertificates(BridgeTest):
+    def test_client_certificate_from_another_ca_is_refused_in_the_handshake(self):
+        with self.assertRaises((ssl.SSLError, ConnectionError)):
+            self.b.request("GET", "/v1/ca", cert="stranger")
+
+    def test_absent_client_certificate_is_refused_in_the_handshake(self):
+        with self.assertRaises((ssl.SSLError, ConnectionError)):
+            self.b.request("GET", "/v1/ca", cert=None)
+
+    def test_client_certificate_not_on_allow_client_gets_403_and_no_ca_call(self):
+        status, body = self.b.request("POST", "/v1/requests", {"csr": base64.b64encode(pki.csr_der()).decode(),
+                                                              "template": "SCEPDevice", "client_ref": "x"},
+                                      cert="other")
+        self.assertEqual(status, 403)
+        self.assertEqual(self.b.request("GET", "/v1/ca", cert="other")[0], 403)
+        self.assertEqual(self.b.ca.calls, [])
+
+
+class FingerprintAllowList(BridgeTest):
+    def test_a_sha256_fingerprint_entry_allows_that_certificate_and_no_other(self):
+        with open(self.b.pki.other_cert, "rb") as f:
+            other = x509.load_pem_x509_certificate(f.read())
+        colons = ":".join("%02X" % byte for byte in other.fingerprint(hashes.SHA256()))
+        path = support.write_config(self.b.dir, self.b.pki, self.b.ca_port, self.b.chain_file,
+                                    {("server", "allow_client"): "sha256:" + colons})
+        self.b.server.allow = load_config(path).allow_client
+        self.assertEqual(self.b.request("GET", "/v1/ca", cert="other")[0], 200)
+        self.assertEqual(self.b.request("GET", "/v1/ca", cert="ra")[0], 403)
+
+
+class BadBodies(BridgeTest):
+    def post(self, body, headers=None):
+        return self.b.request("POST", "/v1/requests", body, headers=headers)
+
+    def test_bodies_it_cannot_use_get_400_and_never_reach_the_ca(self):
+        good = base64.b64encode(pki.csr_der()).decode()
+        key = ec.generate_private_key(ec.SECP256R1())
+        csr = x509.CertificateSigningRequestBuilder().subject_name(pki.name("x")).sign(key, hashes.SHA256())
+        csr_der = csr.public_bytes(serialization.Encoding.DER)
+        tampered = bytearray(csr_der)
+        tampered[-3] ^= 0x01     # inside the signature
+        cases = {
+            "not json": b"{",
+            "not an object": b"[1]",
+            "not utf-8": b'{"csr": "\xff"}',
+            "missing csr": {"template": "SCEPDevice", "client_ref": "a"},
+            "csr not a string": {"csr": 5, "template": "SCEPDevice", "client_ref": "a"},
+            "base64 with a newline": {"csr": good[:10] + "\n" + good[10:], "template": "SCEPDevice",
+                                      "client_ref": "a"},
+            "url-safe base64": {"csr": good.replace("+", "-").replace("/", "_") + "-_", "template": "SCEPDevice",
+                                "client_ref": "a"},
+            "base64 of garbage": {"csr": base64.b64encode(b"\x30\x03abc").decode(), "template": "SCEPDevice",
+                                  "client_ref": "a"},
+            "trailing bytes": {"csr": base64.b64encode(csr_der + b"\x00").decode(), "template": "SCEPDevice",
+                               "client_ref": "a"},
+            "bad signature": {"csr": base64.b64encode(bytes(tampered)).decode(), "template": "SCEPDevice",
+                              "client_ref": "a"},
+            "template off the allow-list": {"csr": good, "template": "Administrator", "client_ref": "a"},
+            "control character in client_ref": {"csr": good, "template": "SCEPDevice", "client_ref": "a\nb"},
+            "client_ref too long": {"csr": good, "template": "SCEPDevice", "client_ref": "a" * 129},
+            "nested past the parser's recursion limit": b"[" * 30000 + b"]" * 30000,
+        }
+        for name, body in cases.items():
+            with self.subTest(name):
+                status, answer = self.post(body)
+                self.assertEqual(status, 400, (name, answer))
+                self.assertEqual(answer["status"], "error")
+        self.assertEqual(self.b.ca.calls, [])
+        self.assertEqual(self.b.submissions.unknown(), [])
+
+    def test_oversized_body_gets_413_before_it_is_read(self):
+        answer = self.b.raw(b"POST /v1/requests HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n")
+        self.assertTrue(answer.startswith(b"HTTP/1.0 413") or answer.startswith(b"HTTP/1.1 413"), answer[:40])
+
+    def test_chunked_or_unsized_bodies_are_refused(self):
+        answer = self.b.raw(b"POST /v1/requests HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        self.assertIn(b" 400 ", answer.split(b"\r\n", 1)[0])
+        answer = self.b.raw(b"POST /v1/requests HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIn(b" 411 ", answer.split(b"\r\n", 1)[0])
+        # "\xb2" (superscript two) is a digit to str.isdigit() but not to int().
+        answer = self.b.raw(b"POST /v1/requests HTTP/1.1\r\nHost: x\r\nContent-Length: \xb2\r\n\r\nab")
+        self.assertIn(b" 411 ", answer.split(b"\r\n", 1)[0])
+        self.assertEqual(self.b.ca.calls, [])
+
+
+class CallLog(BridgeTest):
+    def test_each_call_is_one_log_line_without_the_csr(self):
+        csr = pki.csr_der()
+        self.b.submit(csr, client_ref="log-1")
+        self.b.submit(csr, client_ref="log-1")
+        lines = [line for line in self.b.log_lines() if 'client_ref="log-1"' in line]
+        self.assertEqual(len(lines), 2, lines)
+        self.assertIn('event="submit"', lines[0])
+        self.assertIn('event="repeat"', lines[1])
+        self.assertNotIn(base64.b64encode(csr).decode()[:40], "\n".join(self.b.log_lines()))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The MS-ICPR layer against the fake CA (impacket DCERPCServer, TCP, loopback, auth none)."""
+import socket
+import unittest
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import pkcs7
+
+import support  # noqa: F401  (sets sys.path)
+import fake_ca
+import pki
+import wire_ndr
+from scep_ra_adcs_bridge import icpr
+from scep_ra_adcs_bridge.rpc import CaUnreachable, Credentials, OutcomeUnknown
+
+
+class IcprAgainstFakeCa(unittest.TestCase):
+    def setUp(self):
+        self.ca = fake_ca.FakeCa()
+        self.server = fake_ca.FakeCaServer(self.ca)
+        self.server.start()
+        self.client = icpr.IcprClient("127.0.0.1", self.ca.ca_name, self.server.port, Credentials("none"), 2)
+
+    def tearDown(self):
+        self.ca.release.set()
+        self.server.stop()
+        self.assertEqual(self.server.errors, [])
+
+    def test_issued_request_carries_request_id_certificate_and_pkcs7_chain(self):
+        csr = pki.csr_der("leaf")
+        answer = self.client.submit(csr, "SCEPDevice")
+        self.assertEqual((answer.return_code, answer.disposition, answer.message), (0, 3, "Issued"))
+        self.assertEqual(answer.request_id, 40)
+        cert = x509.load_der_x509_certificate(answer.encoded_cert)
+        self.assertEqual(cert.issuer, self.ca.issuing.cert.subject)
+        # Microsoft's serial layout puts the request id (little-endian) first.
+        self.assertEqual(cert.serial_number.to_bytes(10, "big")[:4], (40).to_bytes(4, "little"))
+        bundle = pkcs7.load_der_pkcs7_certificates(answer.cert_chain)
+        self.assertEqual(len(bundle), 3)
+        self.assertEqual(self.client.submit(pki.csr_der(), "SCEPDevice").request_id, 41)
+
+    def test_pending_request_is_issued_on_retrieval_after_the_officer_approves(self):
+        answer = self.client.submit(pki.csr_der(), "SCEPPending")
+        self.assertEqual((answer.disposition, answer.message, answer.encoded_cert), (5, "Taken Under Submission", b""))
+        self.assertEqual(self.client.retrieve(answer.request_id).disposition, 5)
+        self.ca.approve(answer.request_id)
+        later = self.client.retrieve(answer.request_id)
+        self.assertEqual((later.request_id, later.disposition), (answer.request_id, 3))
+        self.assertTrue(later.encoded_cert)
+
+    def test_retrieval_sends_no_request_type_no_attributes_and_an_empty_request(self):
+        answer = self.client.submit(pki.csr_der(), "SCEPPending")
+        self.client.retrieve(answer.request_id)
+        call = self.ca.calls[-1]
+        self.assertEqual((call["flags"], call["request_id"], call["attributes"], call["request"]),
+                         (0, answer.request_id, b"", b""))
+
+    def test_template_the_ca_does_not_offer_is_denied_with_an_hresult_disposition(self):
+        answer = self.client.submit(pki.csr_der(), "WebServer")
+        self.assertEqual(answer.disposition, fake_ca.CERTSRV_E_UNSUPPORTED_CERT_TYPE)
+        self.assertNotEqual(answer.request_id, 0)
+
+    def test_issued_out_of_band_answers_disposition_4_without_a_certificate(self):
+        answer = self.client.submit(pki.csr_der(), "SCEPOutOfBand")
+        self.assertEqual((answer.disposition, answer.encoded_cert), (4, b""))
+        self.assertTrue(self.client.retrieve(answer.request_id).encoded_cert)
+
+    def test_ca_errors_come_back_as_hresult_return_codes(self):
+        wrong = icpr.IcprClient("127.0.0.1", "Another CA", self.server.port, Credentials("none"), 2)
+        self.assertEqual(wrong.submit(pki.csr_der(), "SCEPDevice").return_code, fake_ca.E_INVALIDARG)
+        self.assertEqual(self.client.retrieve(999).return_code, fake_ca.CRYPT_E_NOT_FOUND)
+        self.ca.failures.append(0x80070005)
+        self.assertEqual(self.client.submit(pki.csr_der(), "SCEPDevice").return_code, 0x80070005)
+
+    def test_a_call_that_never_answers_is_outcome_unknown_after_the_timeout(self):
+        self.ca.hang_next = True
+        with self.assertRaises(OutcomeUnknown):
+            self.client.submit(pki.csr_der(), "SCEPDevice")
+        self.ca.release.set()
+        self.assertEqual(len(self.ca.rows), 1)   # the CA did take it: hence "unknown", not "not sent"
+
+    def test_closed_port_is_unreachable_not_unknown(self):
+        port = self.server.port
+        self.ca.release.set()
+        self.server.stop()
+        self.server = fake_ca.FakeCaServer(self.ca)
+        self.server.start()
+        client = icpr.IcprClient("127.0.0.1", self.ca.ca_name, port, Credentials("none"), 2)
+        with self.assertRaises(CaUnreachable):
+            client.submit(pki.csr_der(), "SCEPDevice")
+        with self.assertRaises(CaUnreachable):
+            client.ping()
+
+
+class HalfAnswerServer(fake_ca.FakeCaServer):
+    """Binds normally, then sends 30 bytes of its answer and hangs up."""
+
+    def send(self, data):
+        self._clientSock.sendall(data.get_packet()[:30])
+        self._clientSock.shutdown(socket.SHUT_RDWR)
+
+
+class PeerClosingMidAnswer(unittest.TestCase):
+    def test_a_ca_that_hangs_up_in_the_middle_of_its_answer_is_outcome_unknown_not_a_hang(self):
+        """impacket's TCP recv loops forever once the peer has closed; the bridge's must not."""
+        ca = fake_ca.FakeCa()
+        server = HalfAnswerServer(ca)
+        server.start()
+        try:
+            client = icpr.IcprClient("127.0.0.1", ca.ca_name, server.port, Credentials("none"), 5)
+            with self.assertRaises(OutcomeUnknown):
+                client.submit(pki.csr_der(), "SCEPDevice")
+            self.assertEqual(len(ca.rows), 1)
+        finally:
+            server.stop()
+
+
+class WireLayout(unittest.TestCase):
+    """The bridge's impacket structures against the independent codec written from the IDL."""
+
+    def test_request_decodes_with_the_idl_codec(self):
+        csr = pki.csr_der()
+        data = icpr.build_request("Test CA", 0, 0x102, "CertificateTemplate:SCEPDevice", csr).getData()
+        call = wire_ndr.decode_cert_server_request(data)
+        self.assertEqual(call, {"flags": 0x102, "authority": "Test CA", "request_id": 0,
+                                "attributes": "CertificateTemplate:SCEPDevice\0".encode("utf-16-le"),
+                                "request": csr})
+        ours = wire_ndr.encode_cert_server_request(0x102, "Test CA", 0, call["attributes"], csr)
+        self.assertEqual(len(ours.rstrip(b"\0")), len(data.rstrip(b"\0")))
+
+    def test_empty_blobs_are_null_pointers(self):
+        data = icpr.build_request("CA", 7, 0, "", b"").getData()
+        # flags, referent, 3 string counts, "CA\0" padded to 8, request id, (cb 0, NULL) twice
+        self.assertEqual(len(data), 4 + 4 + 12 + 8 + 4 + 8 + 8)
+        self.assertEqual(data[-16:], b"\0" * 16)
+
+    def test_response_from_the_idl_codec_parses(self):
+        message = "Taken Under Submission\0".encode("utf-16-le")
+        data = wire_ndr.encode_cert_server_response(77, 5, b"\x30\x01\x00", b"abc", message, 0)
+        answer = icpr.parse_response(data)
+        self.assertEqual((answer.request_id, answer.disposition, answer.cert_chain, answer.encoded_cert,
+                          answer.message, answer.return_code), (77, 5, b"\x30\x01\x00", b"abc",
+                                                                "Taken Under Submission", 0))
+        empty = icpr.parse_response(wire_ndr.encode_cert_server_response(0, 0, b"", b"", b"", 0x80070057))
+        self.assertEqual((empty.cert_chain, empty.encoded_cert, empty.message, empty.return_code),
+                         (b"", b"", "", 0x80070057))
+
+
+if __name__ == "__main__":
+    unittest.main()
