@@ -4,10 +4,10 @@
 # to run its test suite against real SCEP clients). Skips apt when all are present.
 set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config libssl-dev libcpp-httplib-dev libsqlite3-dev
-          libboost-program-options-dev doctest-dev openssl)
+          libboost-program-options-dev doctest-dev nlohmann-json3-dev openssl)
 if [ "${1:-}" = "--test" ]; then
     # Real clients for the interop tests, a real browser for the admin page, and the tools the tests call.
-    packages+=(scep certmonger sqlite3 curl chromium)
+    packages+=(scep certmonger sqlite3 curl chromium python3-cryptography)
 fi
 missing=()
 for p in "${packages[@]}"; do
