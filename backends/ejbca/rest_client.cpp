@@ -209,11 +209,11 @@ HttpAnswer RestClient::put(const std::string& path, std::size_t max_body) const 
 HttpAnswer RestClient::send(const char* method, const std::string& path, const std::string& json,
                             std::size_t max_body) const {
     // A fresh client per call: no state shared between threads, and the TLS
-    // alert record belongs to this one connection.
+    // alert record belongs to this one connection (and outlives it).
+    AlertRecord alert;
     auto client = m_client_cert ? std::make_unique<httplib::SSLClient>(m_base.host, m_base.port,
                                                                        m_client_cert.get(), m_client_key.get())
                                 : std::make_unique<httplib::SSLClient>(m_base.host, m_base.port);
-    AlertRecord alert;
     SSL_CTX* ctx = client->ssl_context();
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_msg_callback(ctx, record_alert);

@@ -17,7 +17,9 @@ Knobs:
   all_error        [status, message]: every API call answers this error
   enroll_mode      "normal" | "pending" (202) | "stall" (sleep, then answer) |
                    "issue_then_stall" (issue, sleep, then answer) |
-                   "huge" | "invalid_json" | "deep_json" | "wrong_types" | "bad_base64" | "empty_201"
+                   "huge" | "invalid_json" | "deep_json" | "wrong_types" | "bad_base64" | "empty_201" |
+                   "other_key" (a certificate for another key) | "wrong_serial"
+  search_mode      "normal" | "invalid_json" | "not_certificates"
   stall_seconds    how long "stall" modes sleep (default 5)
   rest_disabled    true: every REST call gets the servlet filter's 403 page
   ca_api_disabled  true: v1/ca answers the disabled-service 403 (a CE build without it)
@@ -346,7 +348,10 @@ class ApiHandler(BaseHTTPRequestHandler):
         if mode == "issue_then_stall":
             time.sleep(knobs["stall_seconds"])
         hostile = {
-            "huge": lambda: dict(answer, certificate=b64(os.urandom(3 * 1024 * 1024))),
+            # A valid answer, padded past any sane size.
+            "huge": lambda: dict(answer, padding="A" * (4 * 1024 * 1024)),
+            "other_key": lambda: dict(answer, certificate=b64(ejbca.pki.ca.public_bytes(serialization.Encoding.DER))),
+            "wrong_serial": lambda: dict(answer, serial_number="1234"),
             "invalid_json": lambda: None,
             "wrong_types": lambda: {"certificate": 12345, "serial_number": ["x"], "certificate_chain": "nope"},
             "bad_base64": lambda: dict(answer, certificate="%%%not*base64%%%"),
@@ -363,6 +368,11 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     def search(self, body):
         ejbca = self.server.ejbca
+        mode = ejbca.knobs.get("search_mode", "normal")
+        if mode == "invalid_json":
+            return 200, (b'{"certificates": [', "application/json")
+        if mode == "not_certificates":
+            return 200, {"certificates": [{"certificate": b64(b64(b"\x30\x03junk").encode())}], "more_results": False}
         try:
             req = json.loads(body)
             limit = req["max_number_of_results"]

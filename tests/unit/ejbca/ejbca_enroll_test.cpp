@@ -166,7 +166,8 @@ TEST_CASE("hostile enrolment answers are outcome unknown, never a crash") {
     FakeEjbca fake;
     EjbcaBackend backend(fake.config());
     auto key = test::pooled_client_key(9);
-    for (const char* mode : {"huge", "invalid_json", "deep_json", "wrong_types", "bad_base64", "empty_201"}) {
+    for (const std::string mode : {"huge", "invalid_json", "deep_json", "wrong_types", "bad_base64", "empty_201",
+                             "other_key", "wrong_serial"}) {
         CAPTURE(mode);
         fake.control({{"enroll_mode", mode}});
         CHECK_THROWS_AS(backend.submit(test::request_for(*key, "CN=dev", "tx")), OutcomeUnknown);
@@ -213,4 +214,16 @@ TEST_CASE("find_issued_for ignores an older certificate of the same username for
     const auto found = backend.find_issued_for(renewal);
     REQUIRE(found.has_value());
     CHECK(found->certificate_der == issued.certificate_der);
+}
+
+TEST_CASE("a search answer that cannot be understood is outcome unknown, never \"not issued\"") {
+    FakeEjbca fake;
+    EjbcaBackend backend(fake.config());
+    auto key = test::pooled_client_key(13);
+    const auto request = test::request_for(*key, "CN=dev", "tx");
+    for (const std::string mode : {"invalid_json", "not_certificates"}) {
+        CAPTURE(mode);
+        fake.control({{"search_mode", mode}});
+        CHECK_THROWS_AS(backend.find_issued_for(request), OutcomeUnknown);
+    }
 }

@@ -138,7 +138,7 @@ TEST_CASE("bad configuration values are refused when the backend is built") {
     FakeEjbca fake;
     auto config = fake.config();
     config.chain_file = fake.file("chain.pem");
-    for (const char* url : {"http://localhost/x", "https://", "https://user@host/x", "https://h:70000/x",
+    for (const std::string url : {"http://localhost/x", "https://", "https://user@host/x", "https://h:70000/x",
                             "https://h/x?y=1"}) {
         CAPTURE(url);
         config.url = url;
