@@ -130,7 +130,8 @@ std::vector<CaEntry> read_ca_list(const std::string& body) {
     }
     std::vector<CaEntry> cas;
     for (const json& entry : list) {
-        cas.push_back({string_of(member(entry, "name"), "name"), string_of(member(entry, "subject_dn"), "subject_dn")});
+        cas.push_back(
+            {string_of(member(entry, "name"), "name"), string_of(member(entry, "subject_dn"), "subject_dn")});
     }
     return cas;
 }

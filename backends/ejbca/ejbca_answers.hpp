@@ -13,7 +13,7 @@
 namespace scepra::backend::ejbca {
 
 class BadAnswer : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

@@ -51,12 +51,18 @@ std::string audit_text(int status, const std::string& body) {
 /// What the client may be told when EJBCA refuses: the class of refusal, nothing of EJBCA's text.
 std::string rejection_reason(int status) {
     switch (status) {
-        case 403: return "the CA did not authorise the request";
-        case 404: return "the CA does not know the requested CA or profile";
-        case 409: return "the CA holds a conflicting certificate";
-        case 413: return "the request is too large for the CA";
-        case 422: return "the request does not satisfy the CA's profile";
-        default: return "the CA refused the request";
+        case 403:
+            return "the CA did not authorise the request";
+        case 404:
+            return "the CA does not know the requested CA or profile";
+        case 409:
+            return "the CA holds a conflicting certificate";
+        case 413:
+            return "the request is too large for the CA";
+        case 422:
+            return "the request does not satisfy the CA's profile";
+        default:
+            return "the CA refused the request";
     }
 }
 
@@ -100,7 +106,8 @@ Bytes spki_der(X509_PUBKEY* key) {
 /// std::runtime_error when they are not one unbranched chain of CAs.
 std::vector<crypto::X509Ptr> order_chain(std::vector<crypto::X509Ptr> certs, const std::string& source) {
     if (certs.empty() || certs.size() > max_chain_certs) {
-        throw std::runtime_error(source + ": expected 1 to " + std::to_string(max_chain_certs) + " CA certificates");
+        throw std::runtime_error(source + ": expected 1 to " + std::to_string(max_chain_certs) +
+                                 " CA certificates");
     }
     for (const auto& cert : certs) {
         if (X509_check_ca(cert.get()) < 1) {
@@ -139,10 +146,12 @@ std::optional<std::string> normalised_serial(std::string serial) {
     if (serial.rfind("0x", 0) == 0 || serial.rfind("0X", 0) == 0) {
         serial.erase(0, 2);
     }
-    if (serial.empty() || serial.size() > 40 || serial.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+    if (serial.empty() || serial.size() > 40 ||
+        serial.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
         return std::nullopt;
     }
-    std::transform(serial.begin(), serial.end(), serial.begin(), [](unsigned char c) { return std::toupper(c); });
+    std::transform(serial.begin(), serial.end(), serial.begin(),
+                   [](unsigned char c) { return std::toupper(c); });
     return serial;
 }
 
@@ -158,15 +167,24 @@ bool same_serial(const X509& cert, const std::string& serial_hex) {
 
 const char* ejbca_reason_name(RevocationReason reason) {
     switch (reason) {
-        case RevocationReason::unspecified: return "UNSPECIFIED";
-        case RevocationReason::key_compromise: return "KEY_COMPROMISE";
-        case RevocationReason::ca_compromise: return "CA_COMPROMISE";
-        case RevocationReason::affiliation_changed: return "AFFILIATION_CHANGED";
-        case RevocationReason::superseded: return "SUPERSEDED";
-        case RevocationReason::cessation_of_operation: return "CESSATION_OF_OPERATION";
-        case RevocationReason::certificate_hold: return "CERTIFICATE_HOLD";
-        case RevocationReason::privileges_withdrawn: return "PRIVILEGES_WITHDRAWN";
-        case RevocationReason::aa_compromise: return "AA_COMPROMISE";
+        case RevocationReason::unspecified:
+            return "UNSPECIFIED";
+        case RevocationReason::key_compromise:
+            return "KEY_COMPROMISE";
+        case RevocationReason::ca_compromise:
+            return "CA_COMPROMISE";
+        case RevocationReason::affiliation_changed:
+            return "AFFILIATION_CHANGED";
+        case RevocationReason::superseded:
+            return "SUPERSEDED";
+        case RevocationReason::cessation_of_operation:
+            return "CESSATION_OF_OPERATION";
+        case RevocationReason::certificate_hold:
+            return "CERTIFICATE_HOLD";
+        case RevocationReason::privileges_withdrawn:
+            return "PRIVILEGES_WITHDRAWN";
+        case RevocationReason::aa_compromise:
+            return "AA_COMPROMISE";
     }
     return "UNSPECIFIED";
 }
@@ -180,7 +198,8 @@ struct Wipe {
 }  // namespace
 
 EjbcaBackend::EjbcaBackend(EjbcaConfig config) : m_config(std::move(config)), m_client(m_config) {
-    if (m_config.ca_name.empty() || m_config.certificate_profile.empty() || m_config.end_entity_profile.empty()) {
+    if (m_config.ca_name.empty() || m_config.certificate_profile.empty() ||
+        m_config.end_entity_profile.empty()) {
         throw std::invalid_argument("EJBCA ca_name, certificate_profile and end_entity_profile are required");
     }
     if (!m_config.chain_file.empty()) {
@@ -216,7 +235,8 @@ std::vector<crypto::X509Ptr> EjbcaBackend::fetch_chain() const {
             throw BackendUnavailable("EJBCA answered HTTP " + std::to_string(download.status) +
                                      " to the CA certificate download");
         }
-        return order_chain(crypto::certs_from_pem(download.body), "EJBCA's chain of CA '" + m_config.ca_name + "'");
+        return order_chain(crypto::certs_from_pem(download.body),
+                           "EJBCA's chain of CA '" + m_config.ca_name + "'");
     } catch (const TransportError& e) {
         throw BackendUnavailable(e.what());
     } catch (const BadAnswer& e) {
@@ -341,9 +361,11 @@ EjbcaSubmitOutcome EjbcaBackend::submit_with_audit(const SubmitRequest& request)
             outcome.result = issued(std::move(enrolled.certificate_der), std::move(enrolled.chain_der));
             return outcome;
         } catch (const BadAnswer& e) {
-            throw OutcomeUnknown(std::string("EJBCA's enrolment answer could not be understood: ") + e.what());
+            throw OutcomeUnknown(std::string("EJBCA's enrolment answer could not be understood: ") +
+                                 e.what());
         } catch (const crypto::OpensslError& e) {
-            throw OutcomeUnknown(std::string("EJBCA's enrolment answer holds no valid certificate: ") + e.what());
+            throw OutcomeUnknown(std::string("EJBCA's enrolment answer holds no valid certificate: ") +
+                                 e.what());
         }
     }
     if (is_rejection(answer.status)) {
@@ -361,7 +383,8 @@ SubmitResult EjbcaBackend::poll(const std::string& /*backend_ref*/) {
 std::vector<Bytes> EjbcaBackend::search(const std::string& query, std::size_t max_results, bool& more) const {
     const nlohmann::json body = {
         {"max_number_of_results", max_results},
-        {"criteria", nlohmann::json::array({{{"property", "QUERY"}, {"value", query}, {"operation", "EQUAL"}}})},
+        {"criteria",
+         nlohmann::json::array({{{"property", "QUERY"}, {"value", query}, {"operation", "EQUAL"}}})},
     };
     const HttpAnswer answer = m_client.post_json("v1/certificate/search", body.dump(), max_search_answer);
     if (answer.status != 200) {
@@ -407,11 +430,13 @@ std::optional<SubmitResult> EjbcaBackend::find_issued_for(const SubmitRequest& r
         } catch (const crypto::OpensslError&) {
             throw OutcomeUnknown("EJBCA's search answer holds something that is not a certificate");
         }
-        if (X509_NAME_cmp(X509_get_issuer_name(cert.get()), X509_get_subject_name(m_chain.front().get())) != 0 ||
+        if (X509_NAME_cmp(X509_get_issuer_name(cert.get()), X509_get_subject_name(m_chain.front().get())) !=
+                0 ||
             spki_der(X509_get_X509_PUBKEY(cert.get())) != wanted_key) {
             continue;
         }
-        if (!best || ASN1_TIME_compare(X509_get0_notBefore(cert.get()), X509_get0_notBefore(best.get())) > 0) {
+        if (!best ||
+            ASN1_TIME_compare(X509_get0_notBefore(cert.get()), X509_get0_notBefore(best.get())) > 0) {
             best = std::move(cert);
             best_der = std::move(der);
         }
@@ -419,7 +444,8 @@ std::optional<SubmitResult> EjbcaBackend::find_issued_for(const SubmitRequest& r
     if (!best) {
         if (more) {
             throw OutcomeUnknown("EJBCA holds more than " + std::to_string(search_limit) +
-                                 " certificates for '" + *username + "'; cannot tell whether one is this request's");
+                                 " certificates for '" + *username +
+                                 "'; cannot tell whether one is this request's");
         }
         return std::nullopt;
     }
@@ -433,23 +459,26 @@ std::optional<IssuedCertificate> EjbcaBackend::find_certificate(const std::strin
         return std::nullopt;
     }
     try {
-        const HttpAnswer status_answer = m_client.get(
-            "v1/certificate/" + percent_encode(issuer_dn) + "/" + *serial + "/revocationstatus", max_small_answer);
+        const HttpAnswer status_answer =
+            m_client.get("v1/certificate/" + percent_encode(issuer_dn) + "/" + *serial + "/revocationstatus",
+                         max_small_answer);
         if (status_answer.status == 404) {
             return std::nullopt;
         }
         if (status_answer.status != 200) {
-            throw BackendUnavailable("EJBCA revocation status: " + audit_text(status_answer.status, status_answer.body));
+            throw BackendUnavailable("EJBCA revocation status: " +
+                                     audit_text(status_answer.status, status_answer.body));
         }
         const RevocationStatus status = read_revocation_status(status_answer.body);
         bool more = false;
         for (const Bytes& der : search(*serial, search_limit, more)) {
             crypto::X509Ptr cert = crypto::cert_from_der(der);
-            if (same_serial(*cert, *serial) && crypto::name_string(*X509_get_issuer_name(cert.get())) == issuer_dn) {
+            if (same_serial(*cert, *serial) &&
+                crypto::name_string(*X509_get_issuer_name(cert.get())) == issuer_dn) {
                 IssuedCertificate found;
-                found.state = status.revoked ? CertState::revoked
+                found.state = status.revoked                                              ? CertState::revoked
                               : X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0 ? CertState::expired
-                                                                                           : CertState::valid;
+                                                                                          : CertState::valid;
                 found.certificate = std::move(cert);
                 return found;
             }
@@ -467,7 +496,8 @@ std::optional<IssuedCertificate> EjbcaBackend::find_certificate(const std::strin
 std::optional<Bytes> EjbcaBackend::crl() {
     try {
         const HttpAnswer answer = m_client.get(
-            "v1/ca/" + percent_encode(m_issuer_dn) + "/getLatestCrl?deltaCrl=false&crlPartitionIndex=0", max_crl_answer);
+            "v1/ca/" + percent_encode(m_issuer_dn) + "/getLatestCrl?deltaCrl=false&crlPartitionIndex=0",
+            max_crl_answer);
         if (answer.status != 200) {
             throw BackendUnavailable("EJBCA CRL: " + audit_text(answer.status, answer.body));
         }
@@ -522,7 +552,8 @@ bool EjbcaBackend::revoke(const std::string& serial_hex, RevocationReason reason
         throw std::invalid_argument("certificate " + *serial + " is already revoked");
     }
     if (is_rejection(answer.status)) {
-        throw std::invalid_argument("EJBCA refused the revocation: " + audit_text(answer.status, answer.body));
+        throw std::invalid_argument("EJBCA refused the revocation: " +
+                                    audit_text(answer.status, answer.body));
     }
     throw BackendUnavailable("EJBCA revocation: " + audit_text(answer.status, answer.body));
 }
@@ -534,9 +565,10 @@ HealthReport EjbcaBackend::health() const {
         const HttpAnswer status = m_client.get("v1/certificate/status", max_small_answer);
         if (status.status == 403) {
             // The status call needs no administrator: only the protocol filter refuses it.
-            return {false, "EJBCA at " + where +
-                               " has the REST protocol disabled (enable REST Certificate Management in System "
-                               "Configuration > Protocol Configuration)"};
+            return {false,
+                    "EJBCA at " + where +
+                        " has the REST protocol disabled (enable REST Certificate Management in System "
+                        "Configuration > Protocol Configuration)"};
         }
         const auto parsed = status.status == 200 ? read_status_revision(status.body) : std::nullopt;
         if (!parsed) {
@@ -548,18 +580,24 @@ HealthReport EjbcaBackend::health() const {
         if (cas.status == 403) {
             const auto message = read_error_message(cas.body);
             if (message) {
-                return {false, "EJBCA at " + where + " does not accept the RA's client certificate as an "
-                                                     "administrator: " + audit_text(cas.status, cas.body)};
+                return {false, "EJBCA at " + where +
+                                   " does not accept the RA's client certificate as an "
+                                   "administrator: " +
+                                   audit_text(cas.status, cas.body)};
             }
             // v1/ca disabled (a Community build without it): a one-result search needs the administrator too.
             const nlohmann::json body = {
                 {"max_number_of_results", 1},
-                {"criteria", nlohmann::json::array(
-                                 {{{"property", "QUERY"}, {"value", m_config.ca_name}, {"operation", "EQUAL"}}})}};
-            const HttpAnswer search = m_client.post_json("v1/certificate/search", body.dump(), max_search_answer);
+                {"criteria",
+                 nlohmann::json::array(
+                     {{{"property", "QUERY"}, {"value", m_config.ca_name}, {"operation", "EQUAL"}}})}};
+            const HttpAnswer search =
+                m_client.post_json("v1/certificate/search", body.dump(), max_search_answer);
             if (search.status == 403) {
-                return {false, "EJBCA at " + where + " does not accept the RA's client certificate as an "
-                                                     "administrator: " + audit_text(search.status, search.body)};
+                return {false, "EJBCA at " + where +
+                                   " does not accept the RA's client certificate as an "
+                                   "administrator: " +
+                                   audit_text(search.status, search.body)};
             }
             if (search.status != 200) {
                 return {false, "EJBCA at " + where + " answered the probe search with " +
@@ -567,11 +605,13 @@ HealthReport EjbcaBackend::health() const {
             }
         } else if (cas.status == 200) {
             const auto list = read_ca_list(cas.body);
-            if (std::none_of(list.begin(), list.end(), [&](const CaEntry& ca) { return ca.name == m_config.ca_name; })) {
+            if (std::none_of(list.begin(), list.end(),
+                             [&](const CaEntry& ca) { return ca.name == m_config.ca_name; })) {
                 return {false, "EJBCA at " + where + " knows no CA named '" + m_config.ca_name + "'"};
             }
         } else {
-            return {false, "EJBCA at " + where + " answered GET v1/ca with " + audit_text(cas.status, cas.body)};
+            return {false,
+                    "EJBCA at " + where + " answered GET v1/ca with " + audit_text(cas.status, cas.body)};
         }
     } catch (const TransportError& e) {
         if (revision.empty() && (e.failure() == TransportFailure::dropped_while_sending ||

@@ -19,8 +19,8 @@ namespace scepra::backend::ejbca {
 /// submit() with what the audit trail needs besides the SubmitResult.
 struct EjbcaSubmitOutcome {
     SubmitResult result;
-    std::string serial_hex;    ///< the issued certificate's serial (EJBCA's serial_number), when issued
-    std::string username;      ///< the end entity EJBCA filed the request under
+    std::string serial_hex;  ///< the issued certificate's serial (EJBCA's serial_number), when issued
+    std::string username;    ///< the end entity EJBCA filed the request under
     /// EJBCA's own words (HTTP status and error_message) when it refused:
     /// for the audit trail only, never for the client.
     std::string audit_detail;
@@ -47,7 +47,7 @@ struct HealthReport {
 
 /// Thread safe: every call opens its own connection; the CA chain is fixed at construction.
 class EjbcaBackend final : public CaBackend {
-public:
+  public:
     /// Loads the client certificate and key and the CA chain: from chain_file
     /// when set (EJBCA is not contacted), else from EJBCA (GET v1/ca, then the
     /// CA's certificate/download). Throws std::invalid_argument for bad config
@@ -99,7 +99,7 @@ public:
     /// The issuing CA's DN as the RA writes it (RFC 2253), for revoke and CRL calls.
     const std::string& issuer_dn() const { return m_issuer_dn; }
 
-private:
+  private:
     struct Profiles {
         std::string certificate_profile;
         std::string end_entity_profile;

@@ -13,7 +13,7 @@ namespace scepra::backend::ejbca {
 /// an answer that could not be understood). Retrying blindly could issue a
 /// second certificate: ask find_issued_for() first.
 class OutcomeUnknown : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

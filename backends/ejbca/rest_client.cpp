@@ -82,21 +82,22 @@ TransportError classify(httplib::Error error, const httplib::SSLClient& client, 
         }
         case httplib::Error::SSLConnection:
         case httplib::Error::SSLLoadingCerts:
-            return {TransportFailure::tls_failed, "TLS handshake with EJBCA at " + where + " failed" +
-                                                      (alert.description >= 0
-                                                           ? " (TLS alert: " + alert_name(alert.description) + ")"
-                                                           : std::string())};
+            return {TransportFailure::tls_failed,
+                    "TLS handshake with EJBCA at " + where + " failed" +
+                        (alert.description >= 0 ? " (TLS alert: " + alert_name(alert.description) + ")"
+                                                : std::string())};
         case httplib::Error::Write:
             // EJBCA parses a request only once its whole body has arrived.
             return {TransportFailure::dropped_while_sending,
                     "EJBCA at " + where + " closed the connection before the request was sent"};
         default:
             if (timed_out) {
-                return {TransportFailure::no_answer_after_send, "no answer from EJBCA at " + where + " in time"};
+                return {TransportFailure::no_answer_after_send,
+                        "no answer from EJBCA at " + where + " in time"};
             }
             return {TransportFailure::dropped_after_send, "EJBCA at " + where +
-                                                               " closed the connection without an answer (" +
-                                                               httplib::to_string(error) + ")"};
+                                                              " closed the connection without an answer (" +
+                                                              httplib::to_string(error) + ")"};
     }
 }
 
@@ -109,7 +110,8 @@ BaseUrl parse_base_url(const std::string& url) {
     }
     std::string rest = url.substr(scheme.size());
     if (rest.find_first_of("?#@ \t\r\n") != std::string::npos) {
-        throw std::invalid_argument("EJBCA url must not carry user info, a query or a fragment: '" + url + "'");
+        throw std::invalid_argument("EJBCA url must not carry user info, a query or a fragment: '" + url +
+                                    "'");
     }
     const auto slash = rest.find('/');
     std::string authority = rest.substr(0, slash);
@@ -198,7 +200,8 @@ HttpAnswer RestClient::get(const std::string& path, std::size_t max_body) const 
     return send("GET", path, "", max_body);
 }
 
-HttpAnswer RestClient::post_json(const std::string& path, const std::string& json, std::size_t max_body) const {
+HttpAnswer RestClient::post_json(const std::string& path, const std::string& json,
+                                 std::size_t max_body) const {
     return send("POST", path, json, max_body);
 }
 
@@ -211,8 +214,8 @@ HttpAnswer RestClient::send(const char* method, const std::string& path, const s
     // A fresh client per call: no state shared between threads, and the TLS
     // alert record belongs to this one connection (and outlives it).
     AlertRecord alert;
-    auto client = m_client_cert ? std::make_unique<httplib::SSLClient>(m_base.host, m_base.port,
-                                                                       m_client_cert.get(), m_client_key.get())
+    auto client = m_client_cert ? std::make_unique<httplib::SSLClient>(
+                                      m_base.host, m_base.port, m_client_cert.get(), m_client_key.get())
                                 : std::make_unique<httplib::SSLClient>(m_base.host, m_base.port);
     SSL_CTX* ctx = client->ssl_context();
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -250,7 +253,8 @@ HttpAnswer RestClient::send(const char* method, const std::string& path, const s
     auto result = client->send(request);
     if (!result || too_large) {
         // A read that failed before the timeout is a dropped connection, not a silent server.
-        const bool timed_out = std::chrono::steady_clock::now() - started >= std::chrono::seconds(m_timeout_seconds);
+        const bool timed_out =
+            std::chrono::steady_clock::now() - started >= std::chrono::seconds(m_timeout_seconds);
         throw classify(result.error(), *client, alert, too_large, max_body, m_base, timed_out);
     }
     return HttpAnswer{result->status, std::move(body), result->get_header_value("Content-Type")};

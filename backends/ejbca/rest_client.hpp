@@ -35,17 +35,18 @@ enum class TransportFailure {
 };
 
 class TransportError : public std::runtime_error {
-public:
+  public:
     TransportError(TransportFailure failure, const std::string& what)
         : std::runtime_error(what), m_failure(failure) {}
     TransportFailure failure() const { return m_failure; }
     /// True when EJBCA's application may have received (and acted on) the request.
     bool may_have_reached() const {
         return m_failure == TransportFailure::no_answer_after_send ||
-               m_failure == TransportFailure::dropped_after_send || m_failure == TransportFailure::answer_too_large;
+               m_failure == TransportFailure::dropped_after_send ||
+               m_failure == TransportFailure::answer_too_large;
     }
 
-private:
+  private:
     TransportFailure m_failure;
 };
 
@@ -63,7 +64,7 @@ BaseUrl parse_base_url(const std::string& url);
 std::string percent_encode(const std::string& text);
 
 class RestClient {
-public:
+  public:
     /// Loads the client certificate and key; throws std::runtime_error naming
     /// the file when one cannot be read, std::invalid_argument for a bad URL.
     explicit RestClient(const EjbcaConfig& config);
@@ -75,7 +76,7 @@ public:
 
     const BaseUrl& base() const { return m_base; }
 
-private:
+  private:
     HttpAnswer send(const char* method, const std::string& path, const std::string& json,
                     std::size_t max_body) const;
 

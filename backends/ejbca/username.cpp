@@ -45,8 +45,8 @@ std::optional<std::string> first_san(X509_REQ& csr, int type) {
     if (!extensions) {
         return std::nullopt;
     }
-    crypto::GeneralNamesPtr names(
-        static_cast<GENERAL_NAMES*>(X509V3_get_d2i(extensions.get(), NID_subject_alt_name, nullptr, nullptr)));
+    crypto::GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
+        X509V3_get_d2i(extensions.get(), NID_subject_alt_name, nullptr, nullptr)));
     if (!names) {
         return std::nullopt;
     }
@@ -77,10 +77,14 @@ UsernameRule parse_username_rule(const std::string& text) { return rule_or_throw
 
 std::string to_string(UsernameRule rule) {
     switch (rule) {
-        case UsernameRule::cn: return "cn";
-        case UsernameRule::cn_transaction: return "cn+transaction";
-        case UsernameRule::san_dns: return "san-dns";
-        case UsernameRule::san_email: return "san-email";
+        case UsernameRule::cn:
+            return "cn";
+        case UsernameRule::cn_transaction:
+            return "cn+transaction";
+        case UsernameRule::san_dns:
+            return "san-dns";
+        case UsernameRule::san_email:
+            return "san-email";
     }
     return "cn";
 }
@@ -88,7 +92,9 @@ std::string to_string(UsernameRule rule) {
 std::optional<std::string> username_for(UsernameRule rule, X509_REQ& csr, const std::string& transaction_id) {
     std::optional<std::string> username;
     switch (rule) {
-        case UsernameRule::cn: username = common_name(csr); break;
+        case UsernameRule::cn:
+            username = common_name(csr);
+            break;
         case UsernameRule::cn_transaction:
             username = common_name(csr);
             if (username) {
@@ -98,8 +104,12 @@ std::optional<std::string> username_for(UsernameRule rule, X509_REQ& csr, const 
                 *username += "-" + transaction_id;
             }
             break;
-        case UsernameRule::san_dns: username = first_san(csr, GEN_DNS); break;
-        case UsernameRule::san_email: username = first_san(csr, GEN_EMAIL); break;
+        case UsernameRule::san_dns:
+            username = first_san(csr, GEN_DNS);
+            break;
+        case UsernameRule::san_email:
+            username = first_san(csr, GEN_EMAIL);
+            break;
     }
     if (!username || !acceptable(*username)) {
         return std::nullopt;

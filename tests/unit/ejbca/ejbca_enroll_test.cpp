@@ -27,7 +27,8 @@ TEST_CASE("pkcs10enroll issues the certificate with its chain and a fresh random
         REQUIRE(outcome.result.chain_der.size() == 2);
         CHECK(test::subject_of(outcome.result.chain_der[0]) == "CN=IssuingCA,O=Fake EJBCA");
         CHECK(test::subject_of(outcome.result.chain_der[1]) == "CN=Fake Root CA,O=Fake EJBCA");
-        CHECK(outcome.serial_hex == crypto::serial_hex(*crypto::cert_from_der(outcome.result.certificate_der)));
+        CHECK(outcome.serial_hex ==
+              crypto::serial_hex(*crypto::cert_from_der(outcome.result.certificate_der)));
         CHECK(outcome.username == std::string("router1-") + txid);
 
         const auto sent = fake.state()["last_enroll"];
@@ -72,7 +73,8 @@ TEST_CASE("a template's profiles are sent; an unknown template is rejected witho
 TEST_CASE("the username rules take the CN, CN and transaction, or the first SAN of a kind") {
     FakeEjbca fake;
     auto key = test::pooled_client_key(2);
-    const auto request = test::request_for(*key, "CN=dev7,O=Test", "tx7", "DNS:dev7.example.net,email:ops@example.net");
+    const auto request =
+        test::request_for(*key, "CN=dev7,O=Test", "tx7", "DNS:dev7.example.net,email:ops@example.net");
     const std::pair<UsernameRule, std::string> cases[] = {{UsernameRule::cn, "dev7"},
                                                           {UsernameRule::cn_transaction, "dev7-tx7"},
                                                           {UsernameRule::san_dns, "dev7.example.net"},
@@ -95,7 +97,8 @@ TEST_CASE("the username rules take the CN, CN and transaction, or the first SAN 
     CHECK(parse_username_rule("cn+transaction") == UsernameRule::cn_transaction);
 }
 
-TEST_CASE("each EJBCA refusal is a rejection whose reason leaks nothing; EJBCA's words go to the audit detail") {
+TEST_CASE(
+    "each EJBCA refusal is a rejection whose reason leaks nothing; EJBCA's words go to the audit detail") {
     FakeEjbca fake;
     EjbcaBackend backend(fake.config());
     auto key = test::pooled_client_key(3);
@@ -155,7 +158,8 @@ TEST_CASE("an EJBCA that stalls past timeout_seconds is outcome unknown") {
 TEST_CASE("no connection is BackendUnavailable: the request certainly did not reach EJBCA") {
     FakeEjbca fake;  // for its chain file only
     auto config = fake.config();
-    config.url = "https://127.0.0.1:" + std::to_string(test::closed_loopback_port()) + "/ejbca/ejbca-rest-api";
+    config.url =
+        "https://127.0.0.1:" + std::to_string(test::closed_loopback_port()) + "/ejbca/ejbca-rest-api";
     config.chain_file = fake.file("chain.pem");
     EjbcaBackend backend(config);
     auto key = test::pooled_client_key(8);
@@ -166,8 +170,8 @@ TEST_CASE("hostile enrolment answers are outcome unknown, never a crash") {
     FakeEjbca fake;
     EjbcaBackend backend(fake.config());
     auto key = test::pooled_client_key(9);
-    for (const std::string mode : {"huge", "invalid_json", "deep_json", "wrong_types", "bad_base64", "empty_201",
-                             "other_key", "wrong_serial"}) {
+    for (const std::string mode : {"huge", "invalid_json", "deep_json", "wrong_types", "bad_base64",
+                                   "empty_201", "other_key", "wrong_serial"}) {
         CAPTURE(mode);
         fake.control({{"enroll_mode", mode}});
         CHECK_THROWS_AS(backend.submit(test::request_for(*key, "CN=dev", "tx")), OutcomeUnknown);
@@ -205,7 +209,8 @@ TEST_CASE("find_issued_for ignores an older certificate of the same username for
     EjbcaBackend backend(config);
     auto old_key = test::pooled_client_key(11);
     auto new_key = test::pooled_client_key(12);
-    REQUIRE(backend.submit(test::request_for(*old_key, "CN=printer", "tx-old")).disposition == Disposition::issued);
+    REQUIRE(backend.submit(test::request_for(*old_key, "CN=printer", "tx-old")).disposition ==
+            Disposition::issued);
 
     const auto renewal = test::request_for(*new_key, "CN=printer", "tx-new");
     CHECK_FALSE(backend.find_issued_for(renewal).has_value());

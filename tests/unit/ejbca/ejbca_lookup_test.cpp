@@ -43,7 +43,8 @@ TEST_CASE("a configured chain file is the chain, in any order, and EJBCA need no
         out << crypto::read_file(fake.file("root-ca.pem")) << crypto::read_file(fake.file("issuing-ca.pem"));
     }
     auto config = fake.config();
-    config.url = "https://127.0.0.1:" + std::to_string(test::closed_loopback_port()) + "/ejbca/ejbca-rest-api";
+    config.url =
+        "https://127.0.0.1:" + std::to_string(test::closed_loopback_port()) + "/ejbca/ejbca-rest-api";
     config.chain_file = reversed;
     CHECK(subjects(EjbcaBackend(config).ca_chain()) == expected_chain);
 
@@ -76,8 +77,9 @@ TEST_CASE("revoke, then the revocation status and the CRL show it") {
     crypto::X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(crl_der->size())));
     REQUIRE(crl);
     X509_REVOKED* entry = nullptr;
-    CHECK(X509_CRL_get0_by_serial(crl.get(), &entry,
-                                  X509_get0_serialNumber(crypto::cert_from_der(issued.result.certificate_der).get())) == 1);
+    CHECK(X509_CRL_get0_by_serial(
+              crl.get(), &entry,
+              X509_get0_serialNumber(crypto::cert_from_der(issued.result.certificate_der).get())) == 1);
 }
 
 TEST_CASE("unknown serials: nothing to find, nothing to revoke") {

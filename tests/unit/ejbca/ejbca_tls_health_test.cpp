@@ -13,7 +13,9 @@ using scepra::test::FakeEjbca;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 }  // namespace
 
@@ -138,8 +140,8 @@ TEST_CASE("bad configuration values are refused when the backend is built") {
     FakeEjbca fake;
     auto config = fake.config();
     config.chain_file = fake.file("chain.pem");
-    for (const std::string url : {"http://localhost/x", "https://", "https://user@host/x", "https://h:70000/x",
-                            "https://h/x?y=1"}) {
+    for (const std::string url :
+         {"http://localhost/x", "https://", "https://user@host/x", "https://h:70000/x", "https://h/x?y=1"}) {
         CAPTURE(url);
         config.url = url;
         CHECK_THROWS_AS(EjbcaBackend{config}, std::invalid_argument);

@@ -41,8 +41,8 @@ FakeEjbca::FakeEjbca(Options options) {
     if (pipe(fds) != 0) {
         throw std::runtime_error("pipe");
     }
-    std::vector<std::string> args = {"/usr/bin/python3", script, "--dir", m_dir.path(), "--server-name",
-                                     options.server_name};
+    std::vector<std::string> args = {"/usr/bin/python3", script,          "--dir",
+                                     m_dir.path(),       "--server-name", options.server_name};
     if (options.client_cert_optional) {
         args.insert(args.end(), {"--client-cert", "optional"});
     }

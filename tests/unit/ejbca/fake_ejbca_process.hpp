@@ -14,10 +14,10 @@
 namespace scepra::test {
 
 class FakeEjbca {
-public:
+  public:
     struct Options {
-        bool client_cert_optional = false;     ///< TLS accepts a client without a certificate
-        std::string server_name = "localhost"; ///< the name in the server certificate
+        bool client_cert_optional = false;      ///< TLS accepts a client without a certificate
+        std::string server_name = "localhost";  ///< the name in the server certificate
     };
     FakeEjbca() : FakeEjbca(Options{}) {}
     explicit FakeEjbca(Options options);
@@ -35,7 +35,7 @@ public:
     /// A working backend configuration: admin client certificate, the fake's TLS CA, its CA and profiles.
     backend::ejbca::EjbcaConfig config() const;
 
-private:
+  private:
     TempDir m_dir;
     pid_t m_pid = -1;
     int m_port = 0;
