@@ -141,7 +141,7 @@ std::vector<crypto::X509Ptr> order_chain(std::vector<crypto::X509Ptr> certs, con
     return ordered;
 }
 
-/// "0x1A2b" -> "1A2B"; nullopt unless 1 to 40 hex digits.
+/// "0x01A2b" -> "1A2B"; nullopt unless 1 to 40 hex digits.
 std::optional<std::string> normalised_serial(std::string serial) {
     if (serial.rfind("0x", 0) == 0 || serial.rfind("0X", 0) == 0) {
         serial.erase(0, 2);
@@ -152,6 +152,7 @@ std::optional<std::string> normalised_serial(std::string serial) {
     }
     std::transform(serial.begin(), serial.end(), serial.begin(),
                    [](unsigned char c) { return std::toupper(c); });
+    serial.erase(0, std::min(serial.find_first_not_of('0'), serial.size() - 1));  // as EJBCA writes serials
     return serial;
 }
 
@@ -243,10 +244,9 @@ std::vector<crypto::X509Ptr> EjbcaBackend::fetch_chain() const {
         throw BackendUnavailable(std::string("EJBCA's CA list could not be read: ") + e.what());
     } catch (const crypto::OpensslError& e) {
         throw BackendUnavailable(std::string("EJBCA's CA chain could not be read: ") + e.what());
-    } catch (const std::runtime_error& e) {
-        if (dynamic_cast<const BackendUnavailable*>(&e) != nullptr) {
-            throw;
-        }
+    } catch (const BackendUnavailable&) {
+        throw;
+    } catch (const std::runtime_error& e) {  // a chain that is not one (order_chain)
         throw BackendUnavailable(e.what());
     }
 }
@@ -312,21 +312,32 @@ EjbcaSubmitOutcome EjbcaBackend::submit_with_audit(const SubmitRequest& request)
     }
     outcome.username = *username;
 
-    std::string password = to_hex(crypto::random_bytes(password_bytes), false);
-    Wipe wipe_password{password};
-    nlohmann::json body = {
+    const nlohmann::json body = {
         {"certificate_request", csr_pem(crypto::csr_der(*csr))},
         {"certificate_profile_name", profiles->certificate_profile},
         {"end_entity_profile_name", profiles->end_entity_profile},
         {"certificate_authority_name", m_config.ca_name},
         {"username", *username},
-        {"password", password},
         {"include_chain", true},
         {"response_format", "DER"},
     };
+    // The end-entity password is appended by hand (hex needs no escaping) so
+    // that no copy of it is left behind unwiped in this process's code.
     std::string text = body.dump();
     Wipe wipe_text{text};
-    body["password"] = std::string(password.size(), 'x');
+    {
+        Bytes random = crypto::random_bytes(password_bytes);
+        text.pop_back();  // the closing brace
+        text.reserve(text.size() + 2 * password_bytes + 16);
+        text += ",\"password\":\"";
+        static const char* digits = "0123456789abcdef";
+        for (std::uint8_t byte : random) {
+            text += digits[byte >> 4];
+            text += digits[byte & 0x0f];
+        }
+        text += "\"}";
+        OPENSSL_cleanse(random.data(), random.size());
+    }
 
     HttpAnswer answer;
     try {

@@ -3,6 +3,7 @@
 #include "ejbca/rest_client.hpp"
 
 #include <httplib.h>
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
 #include <cctype>
@@ -251,6 +252,7 @@ HttpAnswer RestClient::send(const char* method, const std::string& path, const s
     };
     const auto started = std::chrono::steady_clock::now();
     auto result = client->send(request);
+    OPENSSL_cleanse(request.body.data(), request.body.size());  // it may hold the end-entity password
     if (!result || too_large) {
         // A read that failed before the timeout is a dropped connection, not a silent server.
         const bool timed_out =

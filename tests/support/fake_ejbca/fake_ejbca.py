@@ -142,6 +142,14 @@ def dn_string(n):
     return n.rfc4514_string()
 
 
+def same_serial(text, serial):
+    # QUERY also matches the serial number, read as hex (EJBCA parses it as a number).
+    try:
+        return int(text, 16) == int(serial, 16)
+    except (TypeError, ValueError):
+        return False
+
+
 def same_dn(a, b):
     # EJBCA normalises the DN it is given (CertTools.stringToBCDNString); order and spacing do not matter.
     parts = lambda s: sorted(p.strip() for p in s.split(","))
@@ -391,7 +399,7 @@ class ApiHandler(BaseHTTPRequestHandler):
                     v = c.get("value")
                     exact = c.get("operation") == "EQUAL"
                     fields = [rec["username"], dn_string(rec["cert"].subject), serial]
-                    ok = ok and any((f == v) if exact else (v in f) for f in fields)
+                    ok = ok and (any((f == v) if exact else (v in f) for f in fields) or same_serial(v, serial))
                 if ok:
                     matches.append(rec)
         more = len(matches) > limit
