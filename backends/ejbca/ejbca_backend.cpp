@@ -146,13 +146,15 @@ std::optional<std::string> normalised_serial(std::string serial) {
     if (serial.rfind("0x", 0) == 0 || serial.rfind("0X", 0) == 0) {
         serial.erase(0, 2);
     }
-    if (serial.empty() || serial.size() > 40 ||
-        serial.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+    if (serial.empty() || serial.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+        return std::nullopt;
+    }
+    serial.erase(0, std::min(serial.find_first_not_of('0'), serial.size() - 1));  // as EJBCA writes serials
+    if (serial.size() > 40) {  // RFC 5280: at most 20 octets
         return std::nullopt;
     }
     std::transform(serial.begin(), serial.end(), serial.begin(),
                    [](unsigned char c) { return std::toupper(c); });
-    serial.erase(0, std::min(serial.find_first_not_of('0'), serial.size() - 1));  // as EJBCA writes serials
     return serial;
 }
 
