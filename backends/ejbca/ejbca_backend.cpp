@@ -205,6 +205,16 @@ EjbcaBackend::EjbcaBackend(EjbcaConfig config) : m_config(std::move(config)), m_
         m_config.end_entity_profile.empty()) {
         throw std::invalid_argument("EJBCA ca_name, certificate_profile and end_entity_profile are required");
     }
+    try {  // every name goes into JSON, which must be UTF-8
+        nlohmann::json names = {m_config.ca_name, m_config.certificate_profile, m_config.end_entity_profile};
+        for (const auto& [template_name, profiles] : m_config.template_profiles) {
+            names.push_back(profiles.certificate_profile);
+            names.push_back(profiles.end_entity_profile);
+        }
+        (void)names.dump();
+    } catch (const nlohmann::json::exception&) {
+        throw std::invalid_argument("EJBCA ca_name and profile names must be UTF-8");
+    }
     if (!m_config.chain_file.empty()) {
         m_chain = order_chain(crypto::load_certs_file(m_config.chain_file), m_config.chain_file.string());
     } else {

@@ -3,6 +3,7 @@
 
 #include <openssl/crypto.h>
 
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 namespace scepra::backend::ejbca {
@@ -59,8 +60,17 @@ std::optional<std::string> first_san(X509_REQ& csr, int type) {
     return std::nullopt;
 }
 
+bool valid_utf8(const std::string& text) {
+    try {
+        (void)nlohmann::json(text).dump();  // the serializer that will send it refuses invalid UTF-8
+        return true;
+    } catch (const nlohmann::json::exception&) {
+        return false;
+    }
+}
+
 bool acceptable(const std::string& username) {
-    if (username.empty() || username.size() > max_username_bytes) {
+    if (username.empty() || username.size() > max_username_bytes || !valid_utf8(username)) {
         return false;
     }
     for (unsigned char c : username) {

@@ -12,7 +12,7 @@ namespace scepra::backend::ejbca {
 
 /// The username rule applied to csr (and transaction_id for cn+transaction);
 /// nullopt when the CSR lacks the part the rule needs, or the result is
-/// empty, longer than 200 bytes or holds control characters.
+/// empty, longer than 200 bytes, not UTF-8 or holds control characters.
 std::optional<std::string> username_for(UsernameRule rule, X509_REQ& csr, const std::string& transaction_id);
 
 }  // namespace scepra::backend::ejbca

@@ -5,6 +5,7 @@ with EJBCA's JSON shapes and status codes, over TLS with client certificates,
 issuing from a real two-level CA.
 
 Start: fake_ejbca.py --dir DIR [--client-cert optional] [--server-name NAME]
+                    [--certificate-profiles A,B] [--end-entity-profiles C,D]
 It writes its PKI to DIR (tls-ca.pem, other-ca.pem, server.pem, admin.pem/.key,
 stranger.pem/.key, root-ca.pem, issuing-ca.pem, chain.pem), listens on two
 ephemeral loopback ports and prints one JSON line {"port": P, "control_port": C}.
@@ -45,6 +46,8 @@ from cryptography.x509.oid import NameOID
 
 API = "/ejbca/ejbca-rest-api/"
 CA_NAME = "IssuingCA"
+# The profiles this EJBCA knows (--certificate-profiles, --end-entity-profiles);
+# certificate profiles in APPROVAL_PROFILES require approval.
 CERT_PROFILES = ["SCEP_DEVICE", "SCEP_SERVER", "APPROVAL_CP"]
 EE_PROFILES = ["SCEP_EEP", "SERVER_EEP"]
 APPROVAL_PROFILES = ["APPROVAL_CP"]
@@ -502,7 +505,11 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--client-cert", choices=["required", "optional"], default="required")
     ap.add_argument("--server-name", default="localhost")
+    ap.add_argument("--certificate-profiles", default=",".join(CERT_PROFILES))
+    ap.add_argument("--end-entity-profiles", default=",".join(EE_PROFILES))
     args = ap.parse_args()
+    CERT_PROFILES[:] = args.certificate_profiles.split(",")
+    EE_PROFILES[:] = args.end_entity_profiles.split(",")
     pki = Pki(args.dir, args.server_name)
     ejbca = Ejbca(pki)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -92,6 +92,13 @@ TEST_CASE("the username rules take the CN, CN and transaction, or the first SAN 
     EjbcaBackend backend(config);
     const auto without_san = backend.submit(test::request_for(*key, "CN=dev8", "tx8"));
     CHECK(without_san.disposition == Disposition::rejected);
+    config.username_rule = UsernameRule::cn_transaction;
+    EjbcaBackend by_transaction(config);
+    for (const std::string& txid :
+         {std::string("tx\xff\xfe"), std::string("tx\nline"), std::string(300, 'a')}) {
+        CHECK(by_transaction.submit(test::request_for(*key, "CN=dev9", txid)).disposition ==
+              Disposition::rejected);
+    }
     CHECK(fake.state()["enrolments"] == 4);
     CHECK_THROWS_AS(parse_username_rule("uid"), std::invalid_argument);
     CHECK(parse_username_rule("cn+transaction") == UsernameRule::cn_transaction);
