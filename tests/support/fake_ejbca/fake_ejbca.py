@@ -21,6 +21,7 @@ Knobs:
                    "huge" | "invalid_json" | "deep_json" | "wrong_types" | "bad_base64" | "empty_201" |
                    "other_key" (a certificate for another key) | "wrong_serial"
   search_mode      "normal" | "invalid_json" | "not_certificates"
+  crl_mode         "normal" | "foreign" (signed by another key) | "garbage"
   stall_seconds    how long "stall" modes sleep (default 5)
   rest_disabled    true: every REST call gets the servlet filter's 403 page
   ca_api_disabled  true: v1/ca answers the disabled-service 403 (a CE build without it)
@@ -303,7 +304,16 @@ class ApiHandler(BaseHTTPRequestHandler):
             if not same_dn(p[2], ejbca.ca_dn):
                 return error(404, "CA with DN: %s does not exist." % p[2])
             with ejbca.lock:
-                return 200, {"crl": b64(ejbca.crl()), "response_format": "DER"}
+                crl = ejbca.crl()
+            mode = knobs.get("crl_mode", "normal")
+            if mode == "foreign":  # signed by another key
+                other = ec.generate_private_key(ec.SECP256R1())
+                crl = (x509.CertificateRevocationListBuilder().issuer_name(ejbca.pki.ca.subject).last_update(now())
+                       .next_update(now() + datetime.timedelta(days=1)).sign(other, hashes.SHA256())
+                       .public_bytes(serialization.Encoding.DER))
+            elif mode == "garbage":
+                crl = b"\x30\x03abc"
+            return 200, {"crl": b64(crl), "response_format": "DER"}
         return error(404, "HTTP 404 Not Found")
 
     def enroll(self, body, knobs):

@@ -3,7 +3,9 @@
 // 5xx, timeouts, hostile answers and the no-double-issue look-up.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "ejbca/ejbca_backend.hpp"
 #include "ejbca_test_support.hpp"
@@ -238,4 +240,34 @@ TEST_CASE("a search answer that cannot be understood is outcome unknown, never \
         fake.control({{"search_mode", mode}});
         CHECK_THROWS_AS(backend.find_issued_for(request), OutcomeUnknown);
     }
+}
+
+TEST_CASE("one backend serves several threads at once") {
+    FakeEjbca fake;
+    EjbcaBackend backend(fake.config());
+    constexpr int threads = 4;
+    constexpr int per_thread = 3;
+    std::atomic<int> issued{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&, t] {
+            auto key = test::pooled_client_key(40 + static_cast<size_t>(t));
+            for (int i = 0; i < per_thread; ++i) {
+                const auto txid = "tx-" + std::to_string(t) + "-" + std::to_string(i);
+                try {
+                    if (backend.submit(test::request_for(*key, "CN=dev" + std::to_string(t), txid))
+                            .disposition == Disposition::issued) {
+                        ++issued;
+                    }
+                } catch (const std::exception&) {
+                    // counted as not issued; the CHECK below fails
+                }
+            }
+        });
+    }
+    for (auto& worker : workers) {
+        worker.join();
+    }
+    CHECK(issued == threads * per_thread);
+    CHECK(fake.state()["enrolments"] == threads * per_thread);
 }

@@ -102,6 +102,16 @@ TEST_CASE("look-ups while EJBCA fails are BackendUnavailable") {
     CHECK_THROWS_AS(backend.revoke("0A", RevocationReason::unspecified), BackendUnavailable);
 }
 
+TEST_CASE("a CRL that is not the issuing CA's is BackendUnavailable, never served") {
+    FakeEjbca fake;
+    EjbcaBackend backend(fake.config());
+    for (const std::string mode : {"foreign", "garbage"}) {
+        CAPTURE(mode);
+        fake.control({{"crl_mode", mode}});
+        CHECK_THROWS_AS(backend.crl(), BackendUnavailable);
+    }
+}
+
 TEST_CASE("base64 decoding is strict") {
     CHECK(base64_decode("TWFu") == Bytes{'M', 'a', 'n'});
     CHECK(base64_decode("TWE=") == Bytes{'M', 'a'});
