@@ -37,7 +37,11 @@ constexpr std::size_t password_bytes = 16;  // 128 bits from the CSPRNG
 std::string audit_text(int status, const std::string& body) {
     std::string message = read_error_message(body).value_or("(no EJBCA error message)");
     if (message.size() > max_audit_message) {
-        message.resize(max_audit_message);
+        std::size_t cut = max_audit_message;
+        while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xc0) == 0x80) {
+            --cut;  // not inside a UTF-8 sequence
+        }
+        message.resize(cut);
         message += "...";
     }
     for (char& c : message) {

@@ -22,6 +22,7 @@ Knobs:
                    "other_key" (a certificate for another key) | "wrong_serial"
   search_mode      "normal" | "invalid_json" | "not_certificates"
   crl_mode         "normal" | "foreign" (signed by another key) | "garbage"
+  search_more      true: every search answer says more_results
   stall_seconds    how long "stall" modes sleep (default 5)
   rest_disabled    true: every REST call gets the servlet filter's 403 page
   ca_api_disabled  true: v1/ca answers the disabled-service 403 (a CE build without it)
@@ -415,7 +416,7 @@ class ApiHandler(BaseHTTPRequestHandler):
                     ok = ok and (any((f == v) if exact else (v in f) for f in fields) or same_serial(v, serial))
                 if ok:
                     matches.append(rec)
-        more = len(matches) > limit
+        more = len(matches) > limit or bool(ejbca.knobs.get("search_more"))
         # EJBCA's search response puts Base64.encode(der) into a byte[] field,
         # which Jackson encodes as base64 again.
         out = [{"certificate": b64(b64(r["cert"].public_bytes(serialization.Encoding.DER)).encode()),

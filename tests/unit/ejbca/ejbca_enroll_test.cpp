@@ -230,6 +230,17 @@ TEST_CASE("find_issued_for ignores an older certificate of the same username for
     CHECK(found->certificate_der == issued.certificate_der);
 }
 
+TEST_CASE("a search cut short without a match is outcome unknown; with a match it is found") {
+    FakeEjbca fake;
+    EjbcaBackend backend(fake.config());
+    auto key = test::pooled_client_key(14);
+    const auto request = test::request_for(*key, "CN=dev", "tx-more");
+    fake.control({{"search_more", true}});
+    CHECK_THROWS_AS(backend.find_issued_for(request), OutcomeUnknown);
+    REQUIRE(backend.submit(request).disposition == Disposition::issued);
+    CHECK(backend.find_issued_for(request).has_value());
+}
+
 TEST_CASE("a search answer that cannot be understood is outcome unknown, never \"not issued\"") {
     FakeEjbca fake;
     EjbcaBackend backend(fake.config());
