@@ -246,8 +246,8 @@ std::vector<crypto::X509Ptr> EjbcaBackend::fetch_chain() const {
         if (subject_dn.empty()) {
             throw BackendUnavailable("EJBCA knows no CA named '" + m_config.ca_name + "'");
         }
-        const HttpAnswer download =
-            m_client.get("v1/ca/" + percent_encode(subject_dn) + "/certificate/download", max_small_answer);
+        const HttpAnswer download = m_client.get(
+            "v1/ca/" + percent_encode(subject_dn) + "/certificate/download", max_small_answer, "*/*");
         if (download.status != 200) {
             throw BackendUnavailable("EJBCA answered HTTP " + std::to_string(download.status) +
                                      " to the CA certificate download");

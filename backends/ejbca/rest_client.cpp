@@ -197,8 +197,8 @@ RestClient::RestClient(const EjbcaConfig& config)
     }
 }
 
-HttpAnswer RestClient::get(const std::string& path, std::size_t max_body) const {
-    return send("GET", path, "", max_body);
+HttpAnswer RestClient::get(const std::string& path, std::size_t max_body, const char* accept) const {
+    return send("GET", path, "", max_body, accept);
 }
 
 HttpAnswer RestClient::post_json(const std::string& path, const std::string& json,
@@ -211,7 +211,7 @@ HttpAnswer RestClient::put(const std::string& path, std::size_t max_body) const 
 }
 
 HttpAnswer RestClient::send(const char* method, const std::string& path, const std::string& json,
-                            std::size_t max_body) const {
+                            std::size_t max_body, const char* accept) const {
     // A fresh client per call: no state shared between threads, and the TLS
     // alert record belongs to this one connection (and outlives it).
     AlertRecord alert;
@@ -235,7 +235,7 @@ HttpAnswer RestClient::send(const char* method, const std::string& path, const s
     httplib::Request request;
     request.method = method;
     request.path = m_base.path + "/" + path;
-    request.set_header("Accept", "application/json");
+    request.set_header("Accept", accept);
     if (!json.empty() || std::string(method) != "GET") {
         request.set_header("Content-Type", "application/json");
         request.body = json;

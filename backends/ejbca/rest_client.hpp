@@ -70,7 +70,8 @@ class RestClient {
     explicit RestClient(const EjbcaConfig& config);
 
     /// path is relative to the base URL ("v1/ca"). Throws TransportError.
-    HttpAnswer get(const std::string& path, std::size_t max_body) const;
+    HttpAnswer get(const std::string& path, std::size_t max_body,
+                   const char* accept = "application/json") const;
     HttpAnswer post_json(const std::string& path, const std::string& json, std::size_t max_body) const;
     HttpAnswer put(const std::string& path, std::size_t max_body) const;
 
@@ -78,7 +79,7 @@ class RestClient {
 
   private:
     HttpAnswer send(const char* method, const std::string& path, const std::string& json,
-                    std::size_t max_body) const;
+                    std::size_t max_body, const char* accept = "application/json") const;
 
     BaseUrl m_base;
     std::string m_server_ca;
