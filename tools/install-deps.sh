@@ -4,12 +4,12 @@
 # to run its test suite against real SCEP clients). Skips apt when all are present.
 set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config libssl-dev libcpp-httplib-dev libsqlite3-dev
-          libboost-program-options-dev doctest-dev openssl)
+          libboost-program-options-dev doctest-dev nlohmann-json3-dev openssl)
 if [ "${1:-}" = "--test" ]; then
     # Real clients for the interop tests, a real browser for the admin page, and the tools the tests call.
     packages+=(scep certmonger sqlite3 curl chromium)
     # The AD CS bridge and its tests (run with /usr/bin/python3).
-    packages+=(python3-impacket python3-cryptography)
+    packages+=(python3-impacket python3-cryptography)  # also the fake EJBCA
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+// The EJBCA backend: relays approved requests to EJBCA's REST API
+// (v1/certificate/pkcs10enroll) over mutually authenticated TLS.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/ca_backend.hpp"
+#include "common/bytes.hpp"
+#include "crypto/handles.hpp"
+#include "ejbca/ejbca_config.hpp"
+#include "ejbca/ejbca_errors.hpp"
+#include "ejbca/rest_client.hpp"
+
+namespace scepra::backend::ejbca {
+
+/// submit() with what the audit trail needs besides the SubmitResult.
+struct EjbcaSubmitOutcome {
+    SubmitResult result;
+    std::string serial_hex;  ///< the issued certificate's serial (EJBCA's serial_number), when issued
+    std::string username;    ///< the end entity EJBCA filed the request under
+    /// EJBCA's own words (HTTP status and error_message) when it refused:
+    /// for the audit trail only, never for the client.
+    std::string audit_detail;
+};
+
+/// RFC 5280 CRLReason codes EJBCA's revoke call accepts.
+enum class RevocationReason {
+    unspecified = 0,
+    key_compromise = 1,
+    ca_compromise = 2,
+    affiliation_changed = 3,
+    superseded = 4,
+    cessation_of_operation = 5,
+    certificate_hold = 6,
+    privileges_withdrawn = 9,
+    aa_compromise = 10,
+};
+
+/// One line for the operator, and whether EJBCA is usable.
+struct HealthReport {
+    bool ok = false;
+    std::string line;
+};
+
+/// Thread safe: every call opens its own connection; the CA chain is fixed at construction.
+class EjbcaBackend final : public CaBackend {
+  public:
+    /// Loads the client certificate and key and the CA chain: from chain_file
+    /// when set (EJBCA is not contacted), else from EJBCA (GET v1/ca, then the
+    /// CA's certificate/download). Throws std::invalid_argument for bad config
+    /// values, std::runtime_error naming a file that cannot be read, and
+    /// BackendUnavailable when the chain must come from EJBCA and cannot.
+    explicit EjbcaBackend(EjbcaConfig config);
+
+    std::string name() const override { return "ejbca"; }
+    /// submit_with_audit() without the audit extras.
+    SubmitResult submit(const SubmitRequest& request) override { return submit_with_audit(request).result; }
+    /// POST v1/certificate/pkcs10enroll with a fresh random end-entity
+    /// password. 2xx: issued; 202: pending; 400, 403, 404, 409, 413, 422:
+    /// rejected with a short reason (EJBCA's message in audit_detail); a CSR
+    /// the username rule finds nothing in: rejected without asking EJBCA.
+    /// Throws BackendUnavailable when the request certainly did not reach
+    /// EJBCA (no connection, TLS refused) and OutcomeUnknown when it may have
+    /// (timeout after sending, 5xx, an answer that cannot be understood).
+    EjbcaSubmitOutcome submit_with_audit(const SubmitRequest& request) const;
+    /// EJBCA Community answers pkcs10enroll at once or not at all; a 202
+    /// (approval in EJBCA) cannot be followed up, so this rejects.
+    SubmitResult poll(const std::string& backend_ref) override;
+    std::vector<crypto::X509Ptr> ca_chain() const override;
+
+    /// Whether an earlier attempt for this request already issued: searches
+    /// EJBCA by the request's username and returns the newest certificate
+    /// from the issuing CA for the CSR's public key (as an issued result), or
+    /// nullopt. Throws BackendUnavailable or OutcomeUnknown when it cannot
+    /// tell (including a search that was cut short with no match).
+    std::optional<SubmitResult> find_issued_for(const SubmitRequest& request) const;
+
+    /// The certificate (found by search) with its revocation status
+    /// (GET .../revocationstatus); nothing when EJBCA does not know it.
+    /// Throws BackendUnavailable when EJBCA cannot be asked or answers badly.
+    std::optional<IssuedCertificate> find_certificate(const std::string& issuer_dn,
+                                                      const std::string& serial_hex) override;
+    /// GET v1/ca/{issuer_dn}/getLatestCrl; throws BackendUnavailable on failure.
+    std::optional<Bytes> crl() override;
+    /// PUT v1/certificate/{issuer_dn}/{serial}/revoke?reason=. Throws
+    /// std::invalid_argument for a serial that is not hex, an unknown
+    /// certificate (404), one already revoked (409) or another refusal (400,
+    /// 403, 422), and BackendUnavailable when EJBCA cannot be asked. Returns
+    /// false when EJBCA put the revocation up for approval (202).
+    bool revoke(const std::string& serial_hex, RevocationReason reason);
+
+    /// Probes EJBCA: reachable at the URL, server certificate trusted, client
+    /// certificate accepted as an administrator, REST protocol enabled, CA known.
+    HealthReport health() const;
+
+    /// The issuing CA's DN as the RA writes it (RFC 2253), for revoke and CRL calls.
+    const std::string& issuer_dn() const { return m_issuer_dn; }
+
+  private:
+    struct Profiles {
+        std::string certificate_profile;
+        std::string end_entity_profile;
+    };
+    std::optional<Profiles> profiles_for(const std::string& template_name) const;
+    std::vector<crypto::X509Ptr> fetch_chain() const;
+    std::vector<Bytes> search(const std::string& query, std::size_t max_results, bool& more) const;
+    SubmitResult issued(Bytes certificate_der, std::vector<Bytes> chain_der) const;
+
+    EjbcaConfig m_config;
+    RestClient m_client;
+    std::vector<crypto::X509Ptr> m_chain;
+    std::vector<Bytes> m_chain_der;
+    std::string m_issuer_dn;
+};
+
+}  // namespace scepra::backend::ejbca
