@@ -42,7 +42,7 @@ std::optional<std::string> subject_mismatch(const std::string& glob, X509_REQ& c
         std::optional<std::string> cn = checkable(utf8, len);
         OPENSSL_free(utf8);
         if (!cn || !glob_match(glob, *cn)) {
-            return std::string(other_subject) + " (a common name does not match)";
+            return other_subject;
         }
         ++checked;
     }
@@ -59,7 +59,7 @@ std::optional<std::string> subject_mismatch(const std::string& glob, X509_REQ& c
         const ASN1_IA5STRING* s = gn.d.ia5;
         std::optional<std::string> name = checkable(ASN1_STRING_get0_data(s), ASN1_STRING_length(s));
         if (!name || !glob_match(glob, *name)) {
-            return std::string(other_subject) + " (a subjectAltName does not match)";
+            return other_subject;
         }
         ++checked;
     }

@@ -64,7 +64,7 @@ TEST_SUITE("http.binding_policy") {
         }
         SUBCASE("fail/a-second-cn") {
             Device two_names(0, "router-1.example.com,CN=administrator");
-            check_refused(enrol(server, two_names, password, "", "TX-CN2"), "common name");
+            check_refused(enrol(server, two_names, password, "", "TX-CN2"), "bound to another subject");
         }
         // Whatever was refused, the password was not used up: the right request gets its certificate.
         auto view = enrol(server, device, password, "DNS:router-1.example.com", "TX-GOOD");
