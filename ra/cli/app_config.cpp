@@ -58,6 +58,7 @@ po::options_description config_keys() {
         ("renewal.require_new_key", po::value<int>()->default_value(0))
         ("renewal.window_days", po::value<int>()->default_value(0))
         ("renewal.window_percent", po::value<int>()->default_value(0))
+        ("renewal.san", po::value<std::string>()->default_value("same"))
         ("policy.existing_subject", po::value<std::string>()->default_value("allow"))
         ("templates.SignatureTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
         ("templates.EncryptionTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
@@ -294,6 +295,11 @@ AppConfig load_config(const std::filesystem::path& file) {
     c.renewal.require_new_key = check.flag("renewal.require_new_key");
     c.renewal.window_days = check.number("renewal.window_days", 0, 36500);
     c.renewal.window_percent = check.number("renewal.window_percent", 0, 100);
+    const std::string san = check.text("renewal.san");
+    if (san != "same" && san != "subset") {
+        check.problem("renewal.san", "must be same or subset, not '" + san + "'");
+    }
+    c.renewal.san = san == "subset" ? core::RenewalSanRule::subset : core::RenewalSanRule::same;
     const std::string existing = check.text("policy.existing_subject");
     if (existing != "allow" && existing != "require-renewal") {
         check.problem("policy.existing_subject", "must be allow or require-renewal, not '" + existing + "'");
@@ -428,6 +434,9 @@ require_new_key = 0
 # Renewal only in the last N days / last N percent of the validity (0 = any time).
 window_days = 0
 window_percent = 0
+# A renewal never adds subjectAltName entries. same = the request's
+# subjectAltName must equal the certificate's; subset = it may drop names.
+san = same
 
 [policy]
 # A new PKCSReq (with a challenge password) for a subject that already holds
