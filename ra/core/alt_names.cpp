@@ -111,17 +111,26 @@ bool contains_alt_name(const AltNames& names, const GENERAL_NAME& name) {
 
 std::string describe_alt_name(const GENERAL_NAME& name) {
     switch (name.type) {
-        case GEN_DNS: return "DNS:" + printable_ia5(*name.d.dNSName);
-        case GEN_EMAIL: return "email:" + printable_ia5(*name.d.rfc822Name);
-        case GEN_URI: return "URI:" + printable_ia5(*name.d.uniformResourceIdentifier);
-        case GEN_IPADD: return "IP:" + ip_text(*name.d.iPAddress);
+        case GEN_DNS:
+            return "DNS:" + printable_ia5(*name.d.dNSName);
+        case GEN_EMAIL:
+            return "email:" + printable_ia5(*name.d.rfc822Name);
+        case GEN_URI:
+            return "URI:" + printable_ia5(*name.d.uniformResourceIdentifier);
+        case GEN_IPADD:
+            return "IP:" + ip_text(*name.d.iPAddress);
         case GEN_OTHERNAME:
             return OBJ_obj2nid(name.d.otherName->type_id) == NID_ms_upn ? "otherName (UPN)" : "otherName";
-        case GEN_DIRNAME: return "directoryName";
-        case GEN_RID: return "registeredID";
-        case GEN_X400: return "x400Address";
-        case GEN_EDIPARTY: return "ediPartyName";
-        default: return "an unknown name type";
+        case GEN_DIRNAME:
+            return "directoryName";
+        case GEN_RID:
+            return "registeredID";
+        case GEN_X400:
+            return "x400Address";
+        case GEN_EDIPARTY:
+            return "ediPartyName";
+        default:
+            return "an unknown name type";
     }
 }
 

@@ -3,7 +3,6 @@
 // and every subjectAltName must match, names the binding cannot judge are
 // refused, and a refused request leaves the password usable.
 #include <doctest/doctest.h>
-
 #include <openssl/x509v3.h>
 
 #include "crypto/encoding.hpp"
@@ -19,16 +18,19 @@ namespace {
 std::string bound_password(ServerFixture& server, const std::string& glob) {
     store::ChallengeBinding binding;
     binding.expected_subject = glob;
-    return server.instance().challenges().issue(server.config().password.one_time, "test", std::nullopt, binding).password;
+    return server.instance()
+        .challenges()
+        .issue(server.config().password.one_time, "test", std::nullopt, binding)
+        .password;
 }
 
-scep::CertRepView enrol(ServerFixture& server, Device& device, const std::string& password, const std::string& san,
-                        const std::string& txid) {
+scep::CertRepView enrol(ServerFixture& server, Device& device, const std::string& password,
+                        const std::string& san, const std::string& txid) {
     std::vector<Ext> exts;
     if (!san.empty()) exts.push_back({NID_subject_alt_name, san});
-    Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, txid, {}},
-                                        crypto::csr_der(*device.csr(password, exts)), server.ra_encryption_cert(),
-                                        {"AES-128-CBC", false}, device.signer(), server.clock().now());
+    Bytes req = scep::build_pki_request(
+        {scep::MessageType::pkcs_req, txid, {}}, crypto::csr_der(*device.csr(password, exts)),
+        server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(), server.clock().now());
     Reply reply = send_pki(server, req);
     REQUIRE(reply.http_status == 200);
     return scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());
@@ -45,7 +47,9 @@ void check_refused(const scep::CertRepView& view, const std::string& text_part) 
 }  // namespace
 
 TEST_SUITE("http.binding_policy") {
-    TEST_CASE("a password bound to a subject refuses a request with any name that does not match, and stays usable") {
+    TEST_CASE(
+        "a password bound to a subject refuses a request with any name that does not match, and stays "
+        "usable") {
         ServerFixture server;
         Device device(0, "router-1.example.com");
         const std::string password = bound_password(server, "router-*.example.com");
@@ -71,6 +75,7 @@ TEST_SUITE("http.binding_policy") {
         CAPTURE(view.fail_info_text.value_or(""));
         REQUIRE(view.status == PkiStatus::success);
         CHECK(server.sql("SELECT count(*) FROM issued_certs WHERE transaction_id = 'TX-GOOD'") == "1");
-        check_refused(enrol(server, device, password, "DNS:router-1.example.com", "TX-AGAIN"), "already used");
+        check_refused(enrol(server, device, password, "DNS:router-1.example.com", "TX-AGAIN"),
+                      "already used");
     }
 }

@@ -3,7 +3,6 @@
 // or non-NIST EC key gets a FAILURE badRequest saying why; EdDSA only where a
 // template lists it. MD5 and SHA-1 certificate digests are config errors.
 #include <doctest/doctest.h>
-
 #include <openssl/dsa.h>
 #include <openssl/evp.h>
 
@@ -93,9 +92,15 @@ auto many_passwords = [](std::string& conf) { set_key(conf, "PasswordMax", "100"
 TEST_SUITE("http.key_policy") {
     TEST_CASE("the default templates refuse weak keys with a FAILURE that says why") {
         ServerFixture server(many_passwords);
-        SUBCASE("fail/dsa-1024") { check_refused(enrol_key(server, *dsa_1024(), "TX-DSA"), "does not allow DSA keys"); }
-        SUBCASE("fail/rsa-1024") { check_refused(enrol_key(server, *make_key(1024), "TX-RSA1024"), "at least 2048 bits"); }
-        SUBCASE("fail/ec-p224") { check_refused(enrol_key(server, *generated("EC", "P-224"), "TX-P224"), "not P-224"); }
+        SUBCASE("fail/dsa-1024") {
+            check_refused(enrol_key(server, *dsa_1024(), "TX-DSA"), "does not allow DSA keys");
+        }
+        SUBCASE("fail/rsa-1024") {
+            check_refused(enrol_key(server, *make_key(1024), "TX-RSA1024"), "at least 2048 bits");
+        }
+        SUBCASE("fail/ec-p224") {
+            check_refused(enrol_key(server, *generated("EC", "P-224"), "TX-P224"), "not P-224");
+        }
         SUBCASE("fail/ec-secp256k1") {
             check_refused(enrol_key(server, *generated("EC", "secp256k1"), "TX-K1"), "not secp256k1");
         }

@@ -4,7 +4,6 @@
 // certificate the CA has on record, and with renewal disabled a
 // certificate-signed PKCSReq is an ordinary one decided by its password.
 #include <doctest/doctest.h>
-
 #include <openssl/x509v3.h>
 
 #include "crypto/encoding.hpp"
@@ -35,8 +34,9 @@ struct Identity {
 
 scep::CertRepView send(ServerFixture& server, MessageType type, const std::string& txid, const X509_REQ& csr,
                        Identity as) {
-    Bytes req = scep::build_pki_request({type, txid, {}}, crypto::csr_der(csr), server.ra_encryption_cert(),
-                                        {"AES-128-CBC", false}, {as.cert, as.key, "SHA256"}, server.clock().now());
+    Bytes req =
+        scep::build_pki_request({type, txid, {}}, crypto::csr_der(csr), server.ra_encryption_cert(),
+                                {"AES-128-CBC", false}, {as.cert, as.key, "SHA256"}, server.clock().now());
     Reply reply = send_pki(server, req);
     REQUIRE(reply.http_status == 200);
     auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), {as.cert, as.key});
@@ -45,7 +45,8 @@ scep::CertRepView send(ServerFixture& server, MessageType type, const std::strin
 }
 
 /// Enrols the device with a fresh password and the given extensions; returns the certificate.
-crypto::X509Ptr enrolled(ServerFixture& server, Device& device, const std::vector<Ext>& exts, const std::string& txid) {
+crypto::X509Ptr enrolled(ServerFixture& server, Device& device, const std::vector<Ext>& exts,
+                         const std::string& txid) {
     auto view = send(server, MessageType::pkcs_req, txid, *device.csr(server.password(), exts),
                      {*device.self_signed, *device.key});
     REQUIRE(view.status == PkiStatus::success);
@@ -103,33 +104,38 @@ TEST_SUITE("http.renewal_policy") {
         const std::string names = "DNS:printer-7.example.com,DNS:printer-7";
 
         SUBCASE("fail/dns") {
-            check_refused(renew(server, device, *cert, {{NID_subject_alt_name, names + ",DNS:vpn.corp"}}, "TX-R-DNS"),
-                          "may not add names: the certificate has no subjectAltName DNS:vpn.corp");
+            check_refused(
+                renew(server, device, *cert, {{NID_subject_alt_name, names + ",DNS:vpn.corp"}}, "TX-R-DNS"),
+                "may not add names: the certificate has no subjectAltName DNS:vpn.corp");
         }
         SUBCASE("fail/upn") {
             check_refused(renew(server, device, *cert,
-                                {{NID_subject_alt_name, names + ",otherName:1.3.6.1.4.1.311.20.2.3;UTF8:administrator@corp"}},
+                                {{NID_subject_alt_name,
+                                  names + ",otherName:1.3.6.1.4.1.311.20.2.3;UTF8:administrator@corp"}},
                                 "TX-R-UPN"),
                           "otherName (UPN)");
         }
         SUBCASE("fail/ip") {
-            check_refused(renew(server, device, *cert, {{NID_subject_alt_name, names + ",IP:127.0.0.1"}}, "TX-R-IP"),
-                          "IP:127.0.0.1");
+            check_refused(
+                renew(server, device, *cert, {{NID_subject_alt_name, names + ",IP:127.0.0.1"}}, "TX-R-IP"),
+                "IP:127.0.0.1");
         }
         SUBCASE("fail/pkcsreq-signed-by-the-certificate") {
-            check_refused(renew(server, device, *cert, {{NID_subject_alt_name, names + ",DNS:vpn.corp"}}, "TX-P-DNS",
-                                MessageType::pkcs_req),
+            check_refused(renew(server, device, *cert, {{NID_subject_alt_name, names + ",DNS:vpn.corp"}},
+                                "TX-P-DNS", MessageType::pkcs_req),
                           "may not add names");
         }
         SUBCASE("fail/a-san-where-the-certificate-has-none") {
             Device bare(1, "bare-device");
             auto bare_cert = enrolled(server, bare, {}, "TX-BARE");
-            check_refused(renew(server, bare, *bare_cert, {{NID_subject_alt_name, "DNS:vpn.corp"}}, "TX-R-BARE"),
-                          "may not add names");
+            check_refused(
+                renew(server, bare, *bare_cert, {{NID_subject_alt_name, "DNS:vpn.corp"}}, "TX-R-BARE"),
+                "may not add names");
         }
         SUBCASE("ok/same-names-in-another-order-and-case") {
-            auto view = renew(server, device, *cert,
-                              {{NID_subject_alt_name, "DNS:PRINTER-7,DNS:Printer-7.Example.com"}}, "TX-R-SAME");
+            auto view =
+                renew(server, device, *cert,
+                      {{NID_subject_alt_name, "DNS:PRINTER-7,DNS:Printer-7.Example.com"}}, "TX-R-SAME");
             CHECK(san_text(check_issued(view)).find("Printer-7.Example.com") != std::string::npos);
         }
     }
@@ -139,14 +145,16 @@ TEST_SUITE("http.renewal_policy") {
             ServerFixture server;
             Device device(0, "printer-7");
             auto cert = enrolled(server, device, {printer_names}, "TX-FIRST");
-            check_refused(renew(server, device, *cert, {{NID_subject_alt_name, "DNS:printer-7.example.com"}}, "TX-R"),
-                          "must keep the certificate's subjectAltName: DNS:printer-7 is missing");
+            check_refused(
+                renew(server, device, *cert, {{NID_subject_alt_name, "DNS:printer-7.example.com"}}, "TX-R"),
+                "must keep the certificate's subjectAltName: DNS:printer-7 is missing");
         }
         SUBCASE("ok/subset-drops-a-name") {
             ServerFixture server([](std::string& conf) { set_key(conf, "san", "subset"); });
             Device device(0, "printer-7");
             auto cert = enrolled(server, device, {printer_names}, "TX-FIRST");
-            auto view = renew(server, device, *cert, {{NID_subject_alt_name, "DNS:printer-7.example.com"}}, "TX-R");
+            auto view =
+                renew(server, device, *cert, {{NID_subject_alt_name, "DNS:printer-7.example.com"}}, "TX-R");
             CHECK(san_text(check_issued(view)) == "DNS:printer-7.example.com");
             // Still never one more.
             check_refused(renew(server, device, *cert, {{NID_subject_alt_name, "DNS:vpn.corp"}}, "TX-R-ADD"),
@@ -159,9 +167,10 @@ TEST_SUITE("http.renewal_policy") {
             set_key(conf, "SignatureTemplate", "SigT");
             set_key(conf, "EncryptionTemplate", "EncT");
             set_key(conf, "GeneralPurposeTemplate", "GenT");
-            conf += "\n[profile.SigT]\nkey_usage = digitalSignature\nvalidity_days = 100\n"
-                    "[profile.EncT]\nkey_usage = keyEncipherment\nvalidity_days = 200\n"
-                    "[profile.GenT]\nkey_usage = digitalSignature,keyEncipherment\nvalidity_days = 300\n";
+            conf +=
+                "\n[profile.SigT]\nkey_usage = digitalSignature\nvalidity_days = 100\n"
+                "[profile.EncT]\nkey_usage = keyEncipherment\nvalidity_days = 200\n"
+                "[profile.GenT]\nkey_usage = digitalSignature,keyEncipherment\nvalidity_days = 300\n";
         });
         Device device(0, "signer-only");
         auto cert = enrolled(server, device, {{NID_key_usage, "critical,digitalSignature"}}, "TX-FIRST");
@@ -174,13 +183,15 @@ TEST_SUITE("http.renewal_policy") {
             CHECK(issued_template(server, renewed) == "SigT");
             CHECK(server.sql("SELECT template FROM requests WHERE transaction_id = 'TX-R'") == "SigT");
             // The renewed certificate's own row carries its serial: its renewal keeps the template too.
-            CHECK(server.sql("SELECT serial FROM requests WHERE transaction_id = 'TX-R'") == crypto::serial_hex(renewed));
+            CHECK(server.sql("SELECT serial FROM requests WHERE transaction_id = 'TX-R'") ==
+                  crypto::serial_hex(renewed));
             auto second = renew(server, device, renewed, asks_encryption, "TX-R2");
             CHECK(issued_template(server, check_issued(second)) == "SigT");
         }
         SUBCASE("ok/no-ra-record-falls-back-to-the-old-certificate's-keyUsage") {
             // As for a certificate issued before the RA recorded serials.
-            server.instance().database().write([](store::Database& db) { db.exec("UPDATE requests SET serial = NULL"); });
+            server.instance().database().write(
+                [](store::Database& db) { db.exec("UPDATE requests SET serial = NULL"); });
             auto view = renew(server, device, *cert, asks_encryption, "TX-R");
             CHECK(issued_template(server, check_issued(view)) == "SigT");
         }
@@ -205,18 +216,23 @@ TEST_SUITE("http.renewal_policy") {
         auto cert = enrolled(server, device, {}, "TX-FIRST");
         Identity by_cert{*cert, *device.key};
         SUBCASE("ok/good-password") {
-            auto view = send(server, MessageType::pkcs_req, "TX-P-PW", *device.csr(server.password()), by_cert);
+            auto view =
+                send(server, MessageType::pkcs_req, "TX-P-PW", *device.csr(server.password()), by_cert);
             X509& fresh = check_issued(view);
             CHECK(crypto::serial_hex(fresh) != crypto::serial_hex(*cert));
             CHECK(server.sql("SELECT kind FROM requests WHERE transaction_id = 'TX-P-PW'") == "PKCSReq");
-            CHECK(server.sql("SELECT challenge_id IS NOT NULL FROM audit_events WHERE transaction_id = 'TX-P-PW'") == "1");
+            CHECK(server.sql(
+                      "SELECT challenge_id IS NOT NULL FROM audit_events WHERE transaction_id = 'TX-P-PW'") ==
+                  "1");
         }
         SUBCASE("fail/no-password") {
-            check_refused(send(server, MessageType::pkcs_req, "TX-P", *device.csr(""), by_cert), "password is required");
+            check_refused(send(server, MessageType::pkcs_req, "TX-P", *device.csr(""), by_cert),
+                          "password is required");
         }
         SUBCASE("fail/renewalreq") {
-            check_refused(send(server, MessageType::renewal_req, "TX-R", *device.csr(server.password()), by_cert),
-                          "renewal is disabled");
+            check_refused(
+                send(server, MessageType::renewal_req, "TX-R", *device.csr(server.password()), by_cert),
+                "renewal is disabled");
         }
     }
 }

@@ -2,7 +2,6 @@
 // A one-time password bound to a subject: every CN and every subjectAltName
 // must match the glob, and names the glob cannot judge are refused.
 #include <doctest/doctest.h>
-
 #include <openssl/x509v3.h>
 
 #include "core/challenge_verifier.hpp"
@@ -30,8 +29,10 @@ TEST_SUITE("core.binding") {
     TEST_CASE("every CN and every subjectAltName must match the subject glob") {
         const std::string glob = "router-*.example.com";
         CHECK(mismatch(glob, "CN=router-1.example.com").empty());
-        CHECK(mismatch(glob, "CN=ROUTER-1.example.com,O=Example,OU=Net").empty());  // O and OU are the template's
-        CHECK(mismatch(glob, "CN=router-1.example.com", "DNS:router-1.example.com,DNS:router-2.example.com").empty());
+        CHECK(mismatch(glob, "CN=ROUTER-1.example.com,O=Example,OU=Net")
+                  .empty());  // O and OU are the template's
+        CHECK(mismatch(glob, "CN=router-1.example.com", "DNS:router-1.example.com,DNS:router-2.example.com")
+                  .empty());
         CHECK(mismatch(glob, "O=Example", "DNS:router-1.example.com").empty());
         CHECK(mismatch(glob, "CN=router-1.example.com", "email:router-x.example.com").empty());
 

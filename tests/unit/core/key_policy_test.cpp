@@ -2,7 +2,6 @@
 // The local CA's default key allow-list (RSA >= 2048, EC P-256/P-384/P-521,
 // EdDSA only when listed, DSA never) and its refusal of weak digests.
 #include <doctest/doctest.h>
-
 #include <openssl/dsa.h>
 #include <openssl/evp.h>
 
@@ -64,9 +63,12 @@ TEST_SUITE("core.key_policy") {
             CHECK(rejection(*profile, *test::make_key(1024)).find("at least 2048 bits") != std::string::npos);
             CHECK(rejection(*profile, *ec_key("P-224")).find("not P-224") != std::string::npos);
             CHECK(rejection(*profile, *ec_key("secp256k1")).find("not secp256k1") != std::string::npos);
-            CHECK(rejection(*profile, *ec_key("brainpoolP256r1")).find("P-256, P-384 or P-521") != std::string::npos);
-            CHECK(rejection(*profile, *key_of_type("ED25519")).find("does not allow ED25519") != std::string::npos);
-            CHECK(rejection(*profile, *key_of_type("ED448")).find("does not allow ED448") != std::string::npos);
+            CHECK(rejection(*profile, *ec_key("brainpoolP256r1")).find("P-256, P-384 or P-521") !=
+                  std::string::npos);
+            CHECK(rejection(*profile, *key_of_type("ED25519")).find("does not allow ED25519") !=
+                  std::string::npos);
+            CHECK(rejection(*profile, *key_of_type("ED448")).find("does not allow ED448") !=
+                  std::string::npos);
         }
         CHECK(rejection(any_listed, *dsa_key(1024)).find("does not allow DSA keys (allowed: RSA, EC)") !=
               std::string::npos);
@@ -79,7 +81,8 @@ TEST_SUITE("core.key_policy") {
         CHECK(rejection(profile, *key_of_type("ED25519")).empty());
         CHECK(rejection(profile, *key_of_type("ED448")).find("does not allow ED448") != std::string::npos);
         CHECK(rejection(profile, *ec_key("P-224")).find("not P-224") != std::string::npos);
-        CHECK(rejection(profile, *test::pooled_client_key(0)).find("does not allow RSA") != std::string::npos);
+        CHECK(rejection(profile, *test::pooled_client_key(0)).find("does not allow RSA") !=
+              std::string::npos);
         // DSA cannot be listed at all.
         profile.allowed_key_types = {"DSA"};
         CHECK_THROWS_AS(backend::local::check_profile(profile), std::invalid_argument);

@@ -2,7 +2,6 @@
 // renewal_refusal on its own: dates computed in 64-bit seconds (certificates
 // valid for centuries), fail-closed revocation, and subjectAltName rules.
 #include <doctest/doctest.h>
-
 #include <openssl/x509v3.h>
 
 #include "core/renewal_policy.hpp"
@@ -16,7 +15,7 @@ namespace {
 
 /// A CA backend that knows one certificate (or none), in a given state.
 class OneCertificateCa final : public backend::CaBackend {
-public:
+  public:
     crypto::X509Ptr known;
     backend::CertState state = backend::CertState::valid;
 
@@ -24,7 +23,8 @@ public:
     backend::SubmitResult submit(const backend::SubmitRequest&) override { return {}; }
     backend::SubmitResult poll(const std::string&) override { return {}; }
     std::vector<crypto::X509Ptr> ca_chain() const override { return {}; }
-    std::optional<backend::IssuedCertificate> find_certificate(const std::string&, const std::string& serial) override {
+    std::optional<backend::IssuedCertificate> find_certificate(const std::string&,
+                                                               const std::string& serial) override {
         if (!known || crypto::serial_hex(*known) != serial) {
             return std::nullopt;
         }
@@ -33,10 +33,11 @@ public:
 };
 
 /// A certificate of the shared test CA for key, valid from one hour ago until not_after (ASN.1 text).
-crypto::X509Ptr issued_until(EVP_PKEY& key, const std::string& not_after, const std::vector<test::Ext>& exts = {},
-                             long serial = 10) {
+crypto::X509Ptr issued_until(EVP_PKEY& key, const std::string& not_after,
+                             const std::vector<test::Ext>& exts = {}, long serial = 10) {
     const auto& pki = test::shared_test_pki();
-    auto cert = test::make_cert("CN=device,O=Example", key, pki.ca_cert.get(), pki.ca_key.get(), exts, 365, serial);
+    auto cert =
+        test::make_cert("CN=device,O=Example", key, pki.ca_cert.get(), pki.ca_key.get(), exts, 365, serial);
     REQUIRE(ASN1_TIME_set_string_X509(X509_getm_notAfter(cert.get()), not_after.c_str()) == 1);
     REQUIRE(X509_sign(cert.get(), pki.ca_key.get(), EVP_sha256()) > 0);
     return cert;
@@ -72,7 +73,9 @@ TEST_SUITE("core.renewal") {
                 REQUIRE(why);
                 CHECK(why->find("too early") != std::string::npos);
             }
-            SUBCASE("ok/no-window") { CHECK_FALSE(core::renewal_refusal(*ca.known, csr_for(*key), ca, policy, now)); }
+            SUBCASE("ok/no-window") {
+                CHECK_FALSE(core::renewal_refusal(*ca.known, csr_for(*key), ca, policy, now));
+            }
         }
     }
 
@@ -108,8 +111,9 @@ TEST_SUITE("core.renewal") {
     TEST_CASE("a renewal never adds a subjectAltName; same keeps them all, subset may drop some") {
         auto key = test::pooled_client_key(0);
         OneCertificateCa ca;
-        ca.known = issued_until(*key, "20991231235959Z",
-                                {{NID_subject_alt_name, "DNS:printer.example.com,IP:192.0.2.7,email:p@example.com"}});
+        ca.known = issued_until(
+            *key, "20991231235959Z",
+            {{NID_subject_alt_name, "DNS:printer.example.com,IP:192.0.2.7,email:p@example.com"}});
         const auto now = std::chrono::system_clock::now();
         core::RenewalPolicy same;
         core::RenewalPolicy subset;
@@ -121,8 +125,9 @@ TEST_SUITE("core.renewal") {
         };
         const std::string all = "IP:192.0.2.7,email:p@example.com,DNS:printer.example.com";
         CHECK(refusal(same, all).empty());
-        CHECK(refusal(same, "DNS:PRINTER.Example.COM,IP:192.0.2.7,email:p@example.com").empty());  // DNS ignores case
-        CHECK(refusal(same, all + ",DNS:printer.example.com").empty());                          // a set
+        CHECK(refusal(same, "DNS:PRINTER.Example.COM,IP:192.0.2.7,email:p@example.com")
+                  .empty());                                             // DNS ignores case
+        CHECK(refusal(same, all + ",DNS:printer.example.com").empty());  // a set
         CHECK(refusal(same, all + ",DNS:vpn.corp").find("may not add") != std::string::npos);
         CHECK(refusal(same, all + ",otherName:1.3.6.1.4.1.311.20.2.3;UTF8:administrator@corp").find("UPN") !=
               std::string::npos);
