@@ -3,7 +3,9 @@
 // EdDSA only when listed, DSA never) and its refusal of weak digests.
 #include <doctest/doctest.h>
 #include <openssl/dsa.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "local/profile.hpp"
 #include "support/test_pki.hpp"
@@ -42,6 +44,25 @@ crypto::EvpPkeyPtr dsa_key(unsigned bits) {
     return crypto::EvpPkeyPtr(key);
 }
 
+/// A P-256 key whose SubjectPublicKeyInfo spells out the curve parameters, read back from DER.
+crypto::EvpPkeyPtr explicit_p256() {
+    crypto::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+    REQUIRE(EVP_PKEY_keygen_init(ctx.get()) == 1);
+    REQUIRE(EVP_PKEY_CTX_set_group_name(ctx.get(), "P-256") == 1);
+    REQUIRE(EVP_PKEY_CTX_set_ec_param_enc(ctx.get(), OPENSSL_EC_EXPLICIT_CURVE) == 1);
+    EVP_PKEY* generated = nullptr;
+    REQUIRE(EVP_PKEY_keygen(ctx.get(), &generated) == 1);
+    crypto::EvpPkeyPtr key(generated);
+    unsigned char* der = nullptr;
+    const int len = i2d_PUBKEY(key.get(), &der);
+    REQUIRE(len > 0);
+    const unsigned char* p = der;
+    crypto::EvpPkeyPtr decoded(d2i_PUBKEY(nullptr, &p, len));
+    OPENSSL_free(der);
+    REQUIRE(decoded);
+    return decoded;
+}
+
 std::string rejection(const CertificateProfile& profile, EVP_PKEY& key) {
     return key_rejection(profile, key).value_or("");
 }
@@ -70,6 +91,7 @@ TEST_SUITE("core.key_policy") {
             CHECK(rejection(*profile, *key_of_type("ED448")).find("does not allow ED448") !=
                   std::string::npos);
         }
+        CHECK(rejection(any_listed, *explicit_p256()).find("name their curve") != std::string::npos);
         CHECK(rejection(any_listed, *dsa_key(1024)).find("does not allow DSA keys (allowed: RSA, EC)") !=
               std::string::npos);
     }
