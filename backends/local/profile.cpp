@@ -2,7 +2,10 @@
 // Named certificate profiles of the local CA, the equivalent of NDES certificate templates.
 #include "local/profile.hpp"
 
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
@@ -45,6 +48,53 @@ bool key_is(EVP_PKEY& key, const std::string& type) {
 
 std::string template_label(const CertificateProfile& profile) {
     return profile.name.empty() ? "the default certificate template" : "certificate template '" + profile.name + "'";
+}
+
+// The curves of the default allow-list (NIST P-256, P-384, P-521).
+constexpr std::array<int, 3> allowed_curves = {NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1};
+
+constexpr std::array<int, 10> strong_digests = {NID_sha224,     NID_sha256,     NID_sha384,   NID_sha512,
+                                                NID_sha512_224, NID_sha512_256, NID_sha3_224, NID_sha3_256,
+                                                NID_sha3_384,   NID_sha3_512};
+
+std::optional<std::string> rsa_rejection(const CertificateProfile& profile, EVP_PKEY& key) {
+    const int bits = EVP_PKEY_get_bits(&key);
+    if (bits < profile.min_rsa_bits) {
+        return "RSA keys must have at least " + std::to_string(profile.min_rsa_bits) + " bits, the request's has " +
+               std::to_string(bits);
+    }
+    BIGNUM* raw = nullptr;
+    if (EVP_PKEY_get_bn_param(&key, OSSL_PKEY_PARAM_RSA_E, &raw) != 1) {
+        ERR_clear_error();
+        return "the request's RSA public exponent cannot be read";
+    }
+    crypto::BignumPtr e(raw);
+    // e = 1 makes "encryption" the identity; an even e is not an RSA key at all.
+    if (BN_is_odd(e.get()) != 1 || BN_is_one(e.get()) == 1) {
+        return "the request's RSA public exponent must be odd and at least 3";
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> ec_rejection(EVP_PKEY& key) {
+    int explicit_parameters = 0;
+    if (EVP_PKEY_get_int_param(&key, OSSL_PKEY_PARAM_EC_DECODED_FROM_EXPLICIT_PARAMS, &explicit_parameters) == 1 &&
+        explicit_parameters != 0) {
+        return "EC keys must name their curve (P-256, P-384 or P-521), not spell out its parameters";
+    }
+    ERR_clear_error();
+    char name[80] = {};
+    size_t len = 0;
+    if (EVP_PKEY_get_group_name(&key, name, sizeof name, &len) != 1) {
+        ERR_clear_error();
+        return "EC keys must use the curve P-256, P-384 or P-521; the request's curve is unknown";
+    }
+    const int nid = OBJ_txt2nid(name);
+    if (std::none_of(allowed_curves.begin(), allowed_curves.end(), [&](int curve) { return curve == nid; })) {
+        const char* nist = nid == NID_undef ? nullptr : EC_curve_nid2nist(nid);
+        return std::string("EC keys must use the curve P-256, P-384 or P-521, not ") + (nist ? nist : name);
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -101,20 +151,40 @@ void check_profile(const CertificateProfile& profile) {
 }
 
 std::optional<std::string> key_rejection(const CertificateProfile& profile, EVP_PKEY& key) {
-    const auto& allowed = profile.allowed_key_types;
-    const bool type_allowed =
-        allowed.empty() || std::any_of(allowed.begin(), allowed.end(), [&](const auto& t) { return key_is(key, t); });
+    const auto& listed = profile.allowed_key_types;
+    // Nothing listed means the default allow-list: RSA and EC. EdDSA must be
+    // listed; DSA cannot be (check_profile knows no such type).
+    const bool type_allowed = listed.empty() ? is_rsa(key) || EVP_PKEY_is_a(&key, "EC") == 1
+                                             : std::any_of(listed.begin(), listed.end(),
+                                                           [&](const auto& t) { return key_is(key, t); });
     if (!type_allowed) {
         std::string list;
-        for (const auto& t : allowed) {
+        for (const auto& t : listed) {
             list += (list.empty() ? "" : ", ") + t;
         }
-        return template_label(profile) + " does not allow " + EVP_PKEY_get0_type_name(&key) + " keys (allowed: " +
-               list + ")";
+        const char* type = EVP_PKEY_get0_type_name(&key);
+        return template_label(profile) + " does not allow " + (type ? type : "this type of") + " keys (allowed: " +
+               (list.empty() ? std::string("RSA, EC") : list) + ")";
     }
-    if (is_rsa(key) && EVP_PKEY_get_bits(&key) < profile.min_rsa_bits) {
-        return "RSA keys must have at least " + std::to_string(profile.min_rsa_bits) + " bits, the request's has " +
-               std::to_string(EVP_PKEY_get_bits(&key));
+    if (is_rsa(key)) {
+        return rsa_rejection(profile, key);
+    }
+    if (EVP_PKEY_is_a(&key, "EC") == 1) {
+        return ec_rejection(key);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> digest_refusal(const std::string& name) {
+    crypto::EvpMdPtr md(EVP_MD_fetch(nullptr, name.c_str(), nullptr));
+    if (!md) {
+        ERR_clear_error();
+        return "names an unknown digest '" + name + "' (use SHA256, SHA384 or SHA512)";
+    }
+    const int nid = EVP_MD_get_type(md.get());
+    if (std::none_of(strong_digests.begin(), strong_digests.end(), [&](int strong) { return strong == nid; })) {
+        // MD5 and SHA-1 signatures can be forged by collision (RFC 6151, SHA-mbles).
+        return "must be a SHA-2 or SHA-3 digest (SHA256, SHA384, SHA512), not '" + name + "'";
     }
     return std::nullopt;
 }

@@ -22,7 +22,8 @@ struct CertificateProfile {
     std::string extended_key_usage;
     bool copy_san = true;  ///< copy the CSR's subjectAltName (the only extension ever copied)
     int min_rsa_bits = 2048;
-    /// "RSA" (also matches RSA-PSS), "RSA-PSS", "EC", "ED25519", "ED448", any case; empty = any key type.
+    /// "RSA" (also matches RSA-PSS), "RSA-PSS", "EC", "ED25519", "ED448", any case; empty = RSA and EC.
+    /// RSA keys need min_rsa_bits, EC keys one of P-256, P-384, P-521 whatever is listed; DSA is never allowed.
     std::vector<std::string> allowed_key_types = {"RSA", "EC"};
     /// Requests wait in the store until a CA officer approves or denies them.
     bool manual_approval = false;
@@ -33,9 +34,14 @@ struct CertificateProfile {
 /// or EKU OpenSSL does not parse, an unknown key type).
 void check_profile(const CertificateProfile& profile);
 
-/// Why the profile refuses this public key (type not allowed, RSA too short),
-/// or nothing when it accepts it. The text is safe to show the client.
+/// Why the profile refuses this public key (type not allowed, RSA too short or
+/// with a bad exponent, an EC curve other than P-256, P-384, P-521 or explicit
+/// curve parameters), or nothing when it accepts it. The text is safe to show the client.
 std::optional<std::string> key_rejection(const CertificateProfile& profile, EVP_PKEY& key);
+
+/// Why a certificate signature digest name is unacceptable (unknown, or weaker
+/// than SHA-224: MD5, SHA-1, ...), for a config error; nothing when it is fine.
+std::optional<std::string> digest_refusal(const std::string& name);
 
 /// True for RSA and RSA-PSS keys, the only ones that may encipher.
 bool is_rsa(EVP_PKEY& key);

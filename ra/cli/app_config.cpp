@@ -58,6 +58,7 @@ po::options_description config_keys() {
         ("renewal.require_new_key", po::value<int>()->default_value(0))
         ("renewal.window_days", po::value<int>()->default_value(0))
         ("renewal.window_percent", po::value<int>()->default_value(0))
+        ("renewal.san", po::value<std::string>()->default_value("same"))
         ("policy.existing_subject", po::value<std::string>()->default_value("allow"))
         ("templates.SignatureTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
         ("templates.EncryptionTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
@@ -248,6 +249,9 @@ AppConfig load_config(const std::filesystem::path& file) {
     c.local_ca.extended_key_usage = check.text("local_ca.extended_key_usage");
     c.local_ca.copy_san = check.flag("local_ca.copy_san");
     c.local_ca.digest = check.text("local_ca.digest");
+    if (auto why = backend::local::digest_refusal(c.local_ca.digest)) {
+        check.problem("local_ca.digest", *why);
+    }
     c.local_ca.crl_validity_hours = check.number("local_ca.crl_validity_hours", 1, 87600);
     c.local_ca.crl_distribution_point = check.text("local_ca.crl_distribution_point");
     c.crl_path = check.text("local_ca.crl_path");
@@ -291,6 +295,11 @@ AppConfig load_config(const std::filesystem::path& file) {
     c.renewal.require_new_key = check.flag("renewal.require_new_key");
     c.renewal.window_days = check.number("renewal.window_days", 0, 36500);
     c.renewal.window_percent = check.number("renewal.window_percent", 0, 100);
+    const std::string san = check.text("renewal.san");
+    if (san != "same" && san != "subset") {
+        check.problem("renewal.san", "must be same or subset, not '" + san + "'");
+    }
+    c.renewal.san = san == "subset" ? core::RenewalSanRule::subset : core::RenewalSanRule::same;
     const std::string existing = check.text("policy.existing_subject");
     if (existing != "allow" && existing != "require-renewal") {
         check.problem("policy.existing_subject", "must be allow or require-renewal, not '" + existing + "'");
@@ -360,6 +369,7 @@ key_usage = digitalSignature,keyEncipherment
 extended_key_usage = clientAuth
 # 1 copies the subjectAltName the client asked for; no other requested extension is ever copied.
 copy_san = 1
+# Signature digest of certificates and CRLs: SHA256, SHA384 or SHA512 (MD5 and SHA-1 are refused).
 digest = SHA256
 # The CRL is served over plain HTTP on the SCEP listener at crl_path, and
 # re-signed after every revocation and when half of crl_validity_hours passed.
@@ -373,6 +383,9 @@ crl_distribution_point =
 # key_usage, extended_key_usage, copy_san, min_rsa_bits, allowed_key_types
 # (RSA,EC,ED25519,...), manual_approval (1 = requests wait for
 # `scep-ra request approve`). Templates without a section use the settings above.
+# Keys accepted by default: RSA of at least 2048 bits (min_rsa_bits) and EC
+# on P-256, P-384 or P-521; Ed25519 and Ed448 only where allowed_key_types
+# lists them; DSA never.
 #
 # [profile.IPSECIntermediateOffline]
 # validity_days = 730
@@ -421,6 +434,9 @@ require_new_key = 0
 # Renewal only in the last N days / last N percent of the validity (0 = any time).
 window_days = 0
 window_percent = 0
+# A renewal never adds subjectAltName entries. same = the request's
+# subjectAltName must equal the certificate's; subset = it may drop names.
+san = same
 
 [policy]
 # A new PKCSReq (with a challenge password) for a subject that already holds

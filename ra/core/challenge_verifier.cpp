@@ -4,8 +4,10 @@
 
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cctype>
-#include <vector>
+
+#include "core/alt_names.hpp"
 
 namespace scepra::core {
 
@@ -13,31 +15,58 @@ namespace {
 
 constexpr const char* not_valid = "the challenge password is not valid";
 
-std::vector<std::string> request_names(X509_REQ& csr) {
-    std::vector<std::string> names;
+constexpr const char* other_subject = "the challenge password is bound to another subject";
+
+/// The name as text when the binding may judge it: no NUL or other control
+/// character that could hide part of it from the glob (or from a C string).
+std::optional<std::string> checkable(const unsigned char* data, int len) {
+    if (data == nullptr || len <= 0) {
+        return std::nullopt;
+    }
+    std::string text(reinterpret_cast<const char*>(data), static_cast<size_t>(len));
+    if (std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+        return std::nullopt;
+    }
+    return text;
+}
+
+/// Why the request's names do not all match the subject glob, or nullopt.
+/// Every CN and every subjectAltName entry must match; other subject
+/// attributes (O, OU, ...) are the template's business.
+std::optional<std::string> subject_mismatch(const std::string& glob, X509_REQ& csr) {
+    int checked = 0;
     const X509_NAME* subject = X509_REQ_get_subject_name(&csr);
     for (int pos = -1; (pos = X509_NAME_get_index_by_NID(subject, NID_commonName, pos)) >= 0;) {
         unsigned char* utf8 = nullptr;
-        int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, pos)));
-        if (len >= 0) {
-            names.emplace_back(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
-            OPENSSL_free(utf8);
+        const int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, pos)));
+        std::optional<std::string> cn = checkable(utf8, len);
+        OPENSSL_free(utf8);
+        if (!cn || !glob_match(glob, *cn)) {
+            return other_subject;
         }
+        ++checked;
     }
-    crypto::X509ExtensionStackPtr exts(X509_REQ_get_extensions(&csr));
-    if (exts) {
-        crypto::GeneralNamesPtr sans(
-            static_cast<GENERAL_NAMES*>(X509V3_get_d2i(exts.get(), NID_subject_alt_name, nullptr, nullptr)));
-        for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
-            const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
-            if (gn->type == GEN_DNS || gn->type == GEN_EMAIL) {
-                const ASN1_IA5STRING* s = gn->d.ia5;
-                names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                                   static_cast<size_t>(ASN1_STRING_length(s)));
-            }
+    const AltNames sans = request_alt_names(csr);
+    if (!sans.error.empty()) {
+        return std::string(other_subject) + " (" + sans.error + ")";
+    }
+    for (int i = 0; i < sans.count(); ++i) {
+        const GENERAL_NAME& gn = sans.at(i);
+        if (gn.type != GEN_DNS && gn.type != GEN_EMAIL) {
+            return std::string(other_subject) + " (it names DNS and email names only, not " +
+                   describe_alt_name(gn) + ")";
         }
+        const ASN1_IA5STRING* s = gn.d.ia5;
+        std::optional<std::string> name = checkable(ASN1_STRING_get0_data(s), ASN1_STRING_length(s));
+        if (!name || !glob_match(glob, *name)) {
+            return other_subject;
+        }
+        ++checked;
     }
-    return names;
+    if (checked == 0) {
+        return std::string(other_subject) + " (the request has no common name or subjectAltName)";
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -72,12 +101,7 @@ std::optional<std::string> binding_mismatch(const store::ChallengeBinding& bindi
         return "the challenge password is bound to another certificate template";
     }
     if (binding.expected_subject) {
-        for (const auto& name : request_names(*request.csr.req)) {
-            if (glob_match(*binding.expected_subject, name)) {
-                return std::nullopt;
-            }
-        }
-        return "the challenge password is bound to another subject";
+        return subject_mismatch(*binding.expected_subject, *request.csr.req);
     }
     return std::nullopt;
 }

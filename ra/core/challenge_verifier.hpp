@@ -67,7 +67,9 @@ private:
 
 /// A one-time password's binding against the request: nullopt when it
 /// matches, else why not. The subject glob ('*' and '?', case-insensitive)
-/// is matched against every CN and every DNS and email subjectAltName.
+/// must match every CN and every subjectAltName entry, which may only be DNS
+/// names and email addresses (an IP, URI, UPN, directoryName, ... is refused);
+/// a request with neither a CN nor a subjectAltName is refused.
 std::optional<std::string> binding_mismatch(const store::ChallengeBinding& binding, const ChallengeRequest& request);
 
 /// Case-insensitive glob with '*' (any run) and '?' (one character).

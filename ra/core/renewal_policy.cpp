@@ -5,6 +5,10 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include <cstdint>
+#include <ctime>
+
+#include "core/alt_names.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/openssl_error.hpp"
@@ -12,11 +16,85 @@
 namespace scepra::core {
 
 namespace {
-TimePoint to_time_point(const ASN1_TIME& t) {
+
+// A renewal compares every requested name with every name of the old
+// certificate: bound both lists so that the comparison stays cheap.
+constexpr int max_renewal_alt_names = 1000;
+
+/// Seconds since the epoch, in 64 bits: certificates valid until 9999 are
+/// legitimate, and nanosecond time points overflow after 2262.
+std::optional<std::int64_t> unix_seconds(const ASN1_TIME& t) {
     struct tm tm {};
-    ASN1_TIME_to_tm(&t, &tm);
-    return std::chrono::system_clock::from_time_t(timegm(&tm));
+    if (ASN1_TIME_to_tm(&t, &tm) != 1) {
+        ERR_clear_error();
+        return std::nullopt;
+    }
+    return static_cast<std::int64_t>(timegm(&tm));
 }
+
+std::int64_t unix_seconds(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+/// Why the validity dates and the window refuse renewal now, or nullopt.
+std::optional<std::string> validity_refusal(X509& signer, const RenewalPolicy& policy, TimePoint at) {
+    const auto not_before = unix_seconds(*X509_get0_notBefore(&signer));
+    const auto not_after = unix_seconds(*X509_get0_notAfter(&signer));
+    if (!not_before || !not_after || *not_after < *not_before) {
+        return "the certificate used to sign the renewal has an unreadable validity period";
+    }
+    const std::int64_t now = unix_seconds(at);
+    if (now < *not_before) {
+        return "the certificate used to sign the renewal is not yet valid";
+    }
+    if (now > *not_after + policy.grace_after_expiry.count()) {
+        return "the certificate used to sign the renewal has expired";
+    }
+    constexpr std::int64_t seconds_per_day = 86400;
+    if (policy.window_days > 0 && now < *not_after - seconds_per_day * policy.window_days) {
+        return "too early to renew: renewal opens " + std::to_string(policy.window_days) +
+               " days before the certificate expires";
+    }
+    // In seconds, a lifetime up to the year 9999 (3.2e11 s) times 100 stays far below 2^63.
+    const std::int64_t lifetime = *not_after - *not_before;
+    if (policy.window_percent > 0 && now < *not_after - lifetime * policy.window_percent / 100) {
+        return "too early to renew: renewal opens in the last " + std::to_string(policy.window_percent) +
+               "% of the certificate's validity";
+    }
+    return std::nullopt;
+}
+
+/// Why the requested subjectAltName is not allowed for a renewal of signer:
+/// it may never add a name, and with RenewalSanRule::same not drop one.
+std::optional<std::string> alt_name_refusal(X509& signer, X509_REQ& csr, RenewalSanRule rule) {
+    const AltNames held = certificate_alt_names(signer);
+    if (!held.error.empty()) {
+        return "the certificate used to sign the renewal: " + held.error;
+    }
+    const AltNames asked = request_alt_names(csr);
+    if (!asked.error.empty()) {
+        return "the renewal request: " + asked.error;
+    }
+    if (held.count() > max_renewal_alt_names || asked.count() > max_renewal_alt_names) {
+        return "a renewal may carry at most " + std::to_string(max_renewal_alt_names) + " subjectAltName entries";
+    }
+    for (int i = 0; i < asked.count(); ++i) {
+        if (!contains_alt_name(held, asked.at(i))) {
+            return "a renewal may not add names: the certificate has no subjectAltName " +
+                   describe_alt_name(asked.at(i));
+        }
+    }
+    if (rule == RenewalSanRule::same) {
+        for (int i = 0; i < held.count(); ++i) {
+            if (!contains_alt_name(asked, held.at(i))) {
+                return "a renewal must keep the certificate's subjectAltName: " + describe_alt_name(held.at(i)) +
+                       " is missing";
+            }
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 Bytes key_hash(const X509_PUBKEY& key) {
@@ -54,30 +132,27 @@ std::optional<std::string> renewal_refusal(X509& signer, const scep::Csr& csr, b
     if (!policy.enabled) {
         return "renewal is disabled on this RA";
     }
-    const TimePoint not_before = to_time_point(*X509_get0_notBefore(&signer));
-    const TimePoint not_after = to_time_point(*X509_get0_notAfter(&signer));
-    if (now < not_before) {
-        return "the certificate used to sign the renewal is not yet valid";
+    if (auto why = validity_refusal(signer, policy, now)) {
+        return why;
     }
-    if (now > not_after + policy.grace_after_expiry) {
-        return "the certificate used to sign the renewal has expired";
-    }
+    // Fail closed: a certificate the CA cannot vouch for (not in its records,
+    // or not the one it recorded under this serial) cannot be shown unrevoked.
     auto record = backend.find_certificate(crypto::name_string(*X509_get_issuer_name(&signer)),
                                            crypto::serial_hex(signer));
-    if (record && record->state == backend::CertState::revoked) {
+    if (!record) {
+        return "the certificate used to sign the renewal is not in the CA's records of issued certificates";
+    }
+    if (!record->certificate || X509_cmp(record->certificate.get(), &signer) != 0) {
+        return "the certificate used to sign the renewal differs from the CA's record of that serial number";
+    }
+    if (record->state == backend::CertState::revoked) {
         return "the certificate used to sign the renewal has been revoked";
-    }
-    const auto lifetime = not_after - not_before;
-    if (policy.window_days > 0 && now < not_after - std::chrono::hours(24) * policy.window_days) {
-        return "too early to renew: renewal opens " + std::to_string(policy.window_days) +
-               " days before the certificate expires";
-    }
-    if (policy.window_percent > 0 && now < not_after - lifetime * policy.window_percent / 100) {
-        return "too early to renew: renewal opens in the last " + std::to_string(policy.window_percent) +
-               "% of the certificate's validity";
     }
     if (policy.same_subject && X509_NAME_cmp(X509_get_subject_name(&signer), X509_REQ_get_subject_name(csr.req.get())) != 0) {
         return "a renewal must keep the certificate's subject";
+    }
+    if (auto why = alt_name_refusal(signer, *csr.req, policy.san)) {
+        return why;
     }
     EVP_PKEY* new_key = X509_REQ_get0_pubkey(csr.req.get());
     if (policy.require_new_key && new_key && EVP_PKEY_eq(new_key, X509_get0_pubkey(&signer)) == 1) {

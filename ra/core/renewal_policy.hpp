@@ -14,6 +14,12 @@
 
 namespace scepra::core {
 
+/// How the names of a renewed certificate relate to the old one's ([renewal] san).
+enum class RenewalSanRule {
+    same,    ///< the request's subjectAltName set equals the certificate's
+    subset,  ///< it may drop names, never add one
+};
+
 struct RenewalPolicy {
     bool enabled = true;                          ///< advertise Renewal and accept renewals
     std::chrono::seconds grace_after_expiry{0};   ///< an expired certificate may still renew this long
@@ -21,6 +27,7 @@ struct RenewalPolicy {
     bool require_new_key = false;                 ///< refuse a renewal that reuses the old key
     int window_days = 0;                          ///< only in the last N days of validity (0 = any time)
     int window_percent = 0;                       ///< only in the last N percent of validity (0 = any time)
+    RenewalSanRule san = RenewalSanRule::same;    ///< subjectAltName entries compared as typed values
 };
 
 /// True when cert chains (signature and issuer) to the first certificate of
@@ -28,8 +35,10 @@ struct RenewalPolicy {
 bool issued_by(X509& cert, const std::vector<crypto::X509Ptr>& ca_chain);
 
 /// Why the signer certificate may not authenticate this renewal, or nullopt
-/// when it may. Checks validity (with grace), revocation (asking the
-/// backend), the renewal window, the subject and the key policy.
+/// when it may. Checks validity (with grace) and the renewal window, that the
+/// backend knows the certificate and has not revoked it (a certificate the
+/// backend does not know is refused), the subject, the subjectAltName (never
+/// widened) and the key policy.
 std::optional<std::string> renewal_refusal(X509& signer, const scep::Csr& csr, backend::CaBackend& backend,
                                            const RenewalPolicy& policy, TimePoint now);
 

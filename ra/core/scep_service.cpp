@@ -60,6 +60,7 @@ void record_outcome(store::RequestRecord& record, const backend::SubmitResult& r
     if (result.disposition == backend::Disposition::issued) {
         record.status = "issued";
         record.cert_der = result.certificate_der;
+        record.serial = crypto::serial_hex_of_der(record.cert_der);  // a renewal finds its template by it
         record.chain_der = scep::make_degenerate_der({result.chain_der.begin(), result.chain_der.end()});
     } else if (result.disposition == backend::Disposition::rejected) {
         record.status = "rejected";
@@ -259,7 +260,8 @@ ScepResponse ScepService::enroll(Transaction& tx) {
     }
     X509& signer = *tx.msg.signer_cert;
     // A RenewalReq, or a PKCSReq signed by a certificate our CA issued, is
-    // authenticated by that certificate (RFC 8894 §2.3, NDES renewal).
+    // authenticated by that certificate (RFC 8894 §2.3, NDES renewal). With
+    // renewal disabled such a PKCSReq is an ordinary one: its password decides.
     bool by_certificate = !self_signed(signer) && issued_by(signer, m_ca_chain);
     for (const auto& previous : m_identity.previous_cas) {
         std::vector<crypto::X509Ptr> old_chain;
@@ -270,6 +272,10 @@ ScepResponse ScepService::enroll(Transaction& tx) {
         throw scep::ScepFailure(scep::FailInfo::bad_cert_id,
                                 "a RenewalReq must be signed by a certificate issued by this CA");
     }
+    if (renewal_message && !m_options.renewal.enabled) {
+        throw scep::ScepFailure(scep::FailInfo::bad_request, "renewal is disabled on this RA");
+    }
+    by_certificate = by_certificate && m_options.renewal.enabled;
     const Bytes csr_key = key_hash(*X509_REQ_get_X509_PUBKEY(csr.req.get()));
     const std::string kind = by_certificate ? "Renewal:" + crypto::serial_hex(signer) : "PKCSReq";
 
@@ -291,7 +297,9 @@ ScepResponse ScepService::enroll(Transaction& tx) {
         }
         tx.event.detail = "renewal authenticated by certificate " + crypto::serial_hex(signer);
     }
-    const std::string template_name = select_template(*csr.req, m_options.templates);
+    // A renewal keeps the certificate's template; the new CSR's keyUsage does not choose it.
+    const std::string template_name =
+        by_certificate ? renewal_template(signer) : select_template(*csr.req, m_options.templates);
     if (!by_certificate) {
         // Policy refusals come before the challenge, so they do not use up a one-time password.
         if (m_options.existing_subject_requires_renewal && m_backend.subject_has_valid_certificate(csr.subject)) {
@@ -332,6 +340,16 @@ ScepResponse ScepService::enroll(Transaction& tx) {
     }
 
     return submit_claimed(tx, csr, std::move(record));
+}
+
+std::string ScepService::renewal_template(X509& signer) {
+    // The RA's own row for the certificate; a certificate issued before the
+    // RA recorded serials is judged by its own keyUsage.
+    if (auto issued = m_requests.find_issued(crypto::serial_hex(signer));
+        issued && issued->cert_der == crypto::cert_der(signer)) {
+        return issued->template_name;
+    }
+    return select_template(signer, m_options.templates);
 }
 
 bool ScepService::resumable(const store::RequestRecord& record, TimePoint now) {

@@ -76,6 +76,8 @@ private:
     struct Transaction;
     ScepResponse pki_operation(const ScepRequest& request);
     ScepResponse enroll(Transaction& tx);
+    /// The template a renewal signed by this certificate keeps.
+    std::string renewal_template(X509& signer);
     ScepResponse poll(Transaction& tx);
     ScepResponse get_cert(Transaction& tx);
     ScepResponse get_crl(Transaction& tx);

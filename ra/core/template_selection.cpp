@@ -31,10 +31,8 @@ long requested_key_usage(X509_REQ& csr) {
     ASN1_BIT_STRING_free(bits);
     return ku;
 }
-}  // namespace
 
-std::string select_template(X509_REQ& csr, const TemplateNames& names) {
-    const long ku = requested_key_usage(csr);
+std::string template_for_usage(long ku, const TemplateNames& names) {
     if (ku < 0) {
         return names.general_purpose;
     }
@@ -47,6 +45,17 @@ std::string select_template(X509_REQ& csr, const TemplateNames& names) {
         return names.encryption;
     }
     return names.general_purpose;
+}
+}  // namespace
+
+std::string select_template(X509_REQ& csr, const TemplateNames& names) {
+    return template_for_usage(requested_key_usage(csr), names);
+}
+
+std::string select_template(X509& cert, const TemplateNames& names) {
+    // X509_get_key_usage() reads the KU_* bits (and caches the extensions).
+    const bool has_key_usage = (X509_get_extension_flags(&cert) & EXFLAG_KUSAGE) != 0;
+    return template_for_usage(has_key_usage ? static_cast<long>(X509_get_key_usage(&cert) & 0xff) : -1, names);
 }
 
 }  // namespace scepra::core

@@ -22,4 +22,8 @@ struct TemplateNames {
 /// do not select anything.
 std::string select_template(X509_REQ& csr, const TemplateNames& names);
 
+/// The same choice from the keyUsage a certificate carries: the template a
+/// renewal keeps when the RA has no record of the certificate it renews.
+std::string select_template(X509& cert, const TemplateNames& names);
+
 }  // namespace scepra::core

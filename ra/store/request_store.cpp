@@ -8,7 +8,7 @@ namespace {
 
 constexpr const char* columns =
     "SELECT id, transaction_id, kind, key_hash, subject, template, status, backend, backend_ref, cert_der, "
-    "chain_der, fail_info, fail_text, challenge_id, requester, updated_at FROM requests ";
+    "chain_der, fail_info, fail_text, challenge_id, requester, updated_at, serial FROM requests ";
 
 RequestRecord read_row(Statement& st) {
     RequestRecord r;
@@ -30,6 +30,7 @@ RequestRecord read_row(Statement& st) {
     }
     r.requester = st.column_optional_text(14);
     r.updated_at = st.column_text(15);
+    r.serial = st.column_optional_text(16);
     return r;
 }
 
@@ -52,6 +53,17 @@ std::optional<RequestRecord> RequestStore::find_latest(const std::string& transa
     return m_db.read([&](Database& db) -> std::optional<RequestRecord> {
         auto st = db.prepare(std::string(columns) + "WHERE transaction_id = ?1 ORDER BY id DESC LIMIT 1");
         st.bind(1, transaction_id);
+        if (!st.step()) {
+            return std::nullopt;
+        }
+        return read_row(st);
+    });
+}
+
+std::optional<RequestRecord> RequestStore::find_issued(const std::string& serial) {
+    return m_db.read([&](Database& db) -> std::optional<RequestRecord> {
+        auto st = db.prepare(std::string(columns) + "WHERE serial = ?1 AND status = 'issued' ORDER BY id DESC LIMIT 1");
+        st.bind(1, serial);
         if (!st.step()) {
             return std::nullopt;
         }
@@ -106,9 +118,10 @@ void RequestStore::update(const RequestRecord& r) {
     m_db.write([&](Database& db) {
         auto st = db.prepare(
             "UPDATE requests SET status = ?2, backend_ref = ?3, cert_der = ?4, chain_der = ?5, fail_info = ?6, "
-            "fail_text = ?7, updated_at = ?8 WHERE id = ?1");
+            "fail_text = ?7, updated_at = ?8, serial = ?9 WHERE id = ?1");
         st.bind(1, r.id).bind(2, r.status).bind(3, r.backend_ref).bind(4, optional_blob(r.cert_der));
         st.bind(5, optional_blob(r.chain_der)).bind(6, r.fail_info).bind(7, r.fail_text).bind(8, now);
+        st.bind(9, r.serial);
         st.run();
     });
 }

@@ -30,6 +30,7 @@ struct RequestRecord {
     std::optional<std::int64_t> challenge_id;
     std::optional<std::string> requester;
     std::string updated_at;  ///< sql_time of the last write (read only; the store sets it)
+    std::optional<std::string> serial;  ///< the issued certificate's serial (crypto::serial_hex), once issued
 };
 
 class RequestStore final {
@@ -40,6 +41,8 @@ public:
     std::optional<RequestRecord> find(const std::string& transaction_id, const std::string& kind);
     /// The newest request with this transactionID, of any kind (for CertPoll).
     std::optional<RequestRecord> find_latest(const std::string& transaction_id);
+    /// The issued request whose certificate has this serial (crypto::serial_hex), if any.
+    std::optional<RequestRecord> find_issued(const std::string& serial);
 
     /// Records a new request and returns its id. Returns nothing (and writes
     /// nothing) when one with the same transactionID and kind exists already:
@@ -52,7 +55,7 @@ public:
     /// Keeps a claim the CA could not take (pending, no backend_ref) with
     /// `why` in fail_text, so that the device's next attempt resumes it.
     void hold_for_retry(std::int64_t id, const std::string& why);
-    /// Records the outcome of a pending request.
+    /// Records the outcome of a pending request (and the serial once issued).
     void update(const RequestRecord& record);
     /// Forgets a request the CA never saw (its submission failed).
     void remove(std::int64_t id);

@@ -376,7 +376,8 @@ TEST_SUITE("http.transactions") {
             check_failure(renewal_req(server, {*cert, *device.key}, *csr, "TX-R"), FailInfo::bad_request, "disabled");
         }
         SUBCASE("fail/pkcsreq-signed-by-the-certificate") {
-            check_failure(pkcs_req(server, {*cert, *device.key}, *csr, "TX-P"), FailInfo::bad_request, "disabled");
+            // An ordinary PKCSReq then: without a password it is refused (renewal_policy_test: with one it is issued).
+            check_failure(pkcs_req(server, {*cert, *device.key}, *csr, "TX-P"), FailInfo::bad_request, "required");
         }
         CHECK(count(server, "issued_certs") == "1");
     }

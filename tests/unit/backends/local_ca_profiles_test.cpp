@@ -208,9 +208,11 @@ TEST_SUITE("backends.local.profiles") {
             REQUIRE(result.disposition == Disposition::issued);
             CHECK(X509_get_key_usage(result.certificate.get()) == KU_DIGITAL_SIGNATURE);
         }
-        SUBCASE("ok/the default profile accepts any key type") {
+        SUBCASE("the default profile takes the default allow-list: RSA and EC, EdDSA only where listed") {
             auto ed = ed25519_key();
-            CHECK(f.submit(ed25519_csr(*ed, "k8")).disposition == Disposition::issued);
+            auto result = f.submit(ed25519_csr(*ed, "k8"));
+            CHECK(result.disposition == Disposition::rejected);
+            CHECK(contains(result.reason, "does not allow ED25519 keys (allowed: RSA, EC)"));
             CHECK(f.submit(*ec, "CN=k9").disposition == Disposition::issued);
         }
     }

@@ -35,4 +35,21 @@ TEST_SUITE("core.templates") {
         auto csr = test::make_csr(*key, "CN=t", "", {{NID_subject_alt_name, "DNS:t.example.com"}});
         CHECK(core::select_template(*csr, names) == "General");
     }
+
+    TEST_CASE("a certificate's own keyUsage picks the template the same way") {
+        const core::TemplateNames names{"Sig", "Enc", "General"};
+        auto key = test::pooled_client_key(0);
+        auto pick = [&](const std::string& ku) {
+            std::vector<test::Ext> exts;
+            if (!ku.empty()) {
+                exts.push_back({NID_key_usage, ku});
+            }
+            auto cert = test::make_cert("CN=t", *key, nullptr, nullptr, exts);
+            return core::select_template(*cert, names);
+        };
+        CHECK(pick("critical,digitalSignature") == "Sig");
+        CHECK(pick("critical,keyEncipherment") == "Enc");
+        CHECK(pick("critical,digitalSignature,keyEncipherment") == "General");
+        CHECK(pick("") == "General");
+    }
 }
