@@ -5,19 +5,12 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "crypto/asn1_time.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/openssl_error.hpp"
 
 namespace scepra::core {
-
-namespace {
-TimePoint to_time_point(const ASN1_TIME& t) {
-    struct tm tm {};
-    ASN1_TIME_to_tm(&t, &tm);
-    return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-}  // namespace
 
 Bytes key_hash(const X509_PUBKEY& key) {
     unsigned char* der = nullptr;
@@ -54,8 +47,14 @@ std::optional<std::string> renewal_refusal(X509& signer, const scep::Csr& csr, b
     if (!policy.enabled) {
         return "renewal is disabled on this RA";
     }
-    const TimePoint not_before = to_time_point(*X509_get0_notBefore(&signer));
-    const TimePoint not_after = to_time_point(*X509_get0_notAfter(&signer));
+    // Clamped to years 1900..2200: a notAfter of 9999 must not overflow TimePoint.
+    const auto valid_from = crypto::to_time_point(*X509_get0_notBefore(&signer));
+    const auto valid_to = crypto::to_time_point(*X509_get0_notAfter(&signer));
+    if (!valid_from || !valid_to) {
+        return "the validity dates of the certificate used to sign the renewal cannot be read";
+    }
+    const TimePoint not_before = *valid_from;
+    const TimePoint not_after = *valid_to;
     if (now < not_before) {
         return "the certificate used to sign the renewal is not yet valid";
     }
