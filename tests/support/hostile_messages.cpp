@@ -90,7 +90,8 @@ Bytes envelope(ByteView content, const std::vector<X509*>& ktri_recipients, bool
         X509_up_ref(c);
         sk_X509_push(recipients.get(), c);
     }
-    BioPtr in(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
+    BioPtr in(BIO_new_mem_buf(content.empty() ? static_cast<const void*>("") : content.data(),
+                              static_cast<int>(content.size())));
     CmsPtr cms(CMS_encrypt(recipients.get(), nullptr, EVP_aes_128_cbc(), CMS_BINARY | CMS_PARTIAL));
     require(cms != nullptr, "CMS_encrypt");
     if (with_kekri) {
