@@ -211,9 +211,10 @@ TEST_SUITE("http.malformed") {
 
     TEST_CASE("a CSR whose challengePassword has no value, two values or the wrong type is badRequest") {
         auto& key = *device().key;
+        // A valid one-time password as the first of two values must not pass either.
+        const hostile::AttrValue valid = hostile::printable(server().password());
         for (const std::vector<hostile::AttrValue>& values :
-             {std::vector<hostile::AttrValue>{},
-              std::vector<hostile::AttrValue>{hostile::printable("a"), hostile::printable("b")},
+             {std::vector<hostile::AttrValue>{}, std::vector<hostile::AttrValue>{valid, hostile::printable("b")},
               std::vector<hostile::AttrValue>{{V_ASN1_INTEGER, Bytes{1}}}}) {
             CAPTURE(values.size());
             const Bytes csr = hostile::csr_with_attributes(key, "hostile-device", {{oid_challenge, values}});
