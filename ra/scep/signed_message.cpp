@@ -110,7 +110,8 @@ void check_transaction_id(const std::string& id) {
 }
 
 std::optional<TimePoint> signing_time_of(CMS_SignerInfo* si) {
-    const ASN1_TYPE* t = single_attr(si, "1.2.840.113549.1.9.5");
+    constexpr const char* pkcs9_signing_time = "1.2.840.113549.1.9.5";
+    const ASN1_TYPE* t = single_attr(si, pkcs9_signing_time);
     if (!t || (t->type != V_ASN1_UTCTIME && t->type != V_ASN1_GENERALIZEDTIME)) {
         return std::nullopt;
     }
