@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 #include <variant>
 
@@ -46,12 +47,15 @@ using Expected = std::variant<Http400, FailInfo>;
 
 /// A PKCSReq (or other type) with a real envelope of message_data to the RA, signed by the device.
 hostile::RawMessage request(const Bytes& message_data, const std::string& txid, int type = 19) {
-    return {hostile::request_attributes(type, txid), hostile::envelope(message_data, {&server().ra_encryption_cert()})};
+    return {hostile::request_attributes(type, txid),
+            hostile::envelope(message_data, {&server().ra_encryption_cert()})};
 }
 
 Bytes csr_der(const std::string& challenge) { return crypto::csr_der(*device().csr(challenge)); }
 
-Bytes sign(const hostile::RawMessage& m) { return hostile::sign_raw(m, *device().self_signed, *device().key); }
+Bytes sign(const hostile::RawMessage& m) {
+    return hostile::sign_raw(m, *device().self_signed, *device().key);
+}
 
 void check_still_serving() {
     auto res = server().client().Get(server().base_path() + "?operation=GetCACert");
@@ -82,14 +86,17 @@ void check_refused(const Bytes& message, const Expected& expected, bool get = fa
 }
 
 std::vector<hostile::Attribute> without(std::vector<hostile::Attribute> attrs, const char* oid) {
-    attrs.erase(std::remove_if(attrs.begin(), attrs.end(), [&](const auto& a) { return a.oid == oid; }), attrs.end());
+    attrs.erase(std::remove_if(attrs.begin(), attrs.end(), [&](const auto& a) { return a.oid == oid; }),
+                attrs.end());
     return attrs;
 }
 
 }  // namespace
 
 TEST_SUITE("http.malformed") {
-    TEST_CASE("an envelopedData without content as the pkcsPKIEnvelope is badMessageCheck, for every message type") {
+    TEST_CASE(
+        "an envelopedData without content as the pkcsPKIEnvelope is badMessageCheck, for every message "
+        "type") {
         // The 13 bytes 30 0b 06 09 2a 86 48 86 f7 0d 01 07 03 used to crash the server (issue 9).
         for (int type : {19, 17, 20, 21, 22}) {
             CAPTURE(type);
@@ -129,15 +136,17 @@ TEST_SUITE("http.malformed") {
         // Just under the 2 MiB body cap, so that it reaches the codec instead of HTTP 413.
         const std::string huge(2 * 1024 * 1024 - 16 * 1024, 'Q');
         const Bytes csr = csr_der("wrong");
-        for (const std::string& txid : {std::string(), std::string(129, '7'), huge, std::string("TX\r\nX-Injected: 1"),
-                                        std::string("TX\x01\x02")}) {
+        for (const std::string& txid : {std::string(), std::string(129, '7'), huge,
+                                        std::string("TX\r\nX-Injected: 1"), std::string("TX\x01\x02")}) {
             CAPTURE(txid.size());
             check_refused(sign(request(csr, txid)), Http400{});
-            const std::string detail = server().sql("SELECT detail FROM audit_events ORDER BY id DESC LIMIT 1");
+            const std::string detail =
+                server().sql("SELECT detail FROM audit_events ORDER BY id DESC LIMIT 1");
             CHECK(detail.find("transactionID") != std::string::npos);
             CHECK(detail.size() < 200);
         }
-        CHECK(server().sql("SELECT max(length(detail)) FROM audit_events").size() < 4);  // under 1000 characters
+        CHECK(server().sql("SELECT max(length(detail)) FROM audit_events").size() <
+              4);  // under 1000 characters
         CHECK(server().log().find(std::string(200, 'Q')) == std::string::npos);
         CHECK(server().log().find("X-Injected") == std::string::npos);
 
@@ -150,7 +159,8 @@ TEST_SUITE("http.malformed") {
     TEST_CASE("a transactionID of 128 PrintableString characters is served") {
         const std::string txid = std::string(99, 'a') + "+/=:.,()?-' 0123456789ABCDEFG";
         REQUIRE(txid.size() == 128);
-        check_refused(sign(request(csr_der("wrong"), txid)), FailInfo::bad_request);  // a wrong password, not a bad message
+        check_refused(sign(request(csr_der("wrong"), txid)),
+                      FailInfo::bad_request);  // a wrong password, not a bad message
         CHECK(server().sql("SELECT transaction_id FROM audit_events ORDER BY id DESC LIMIT 1") == txid);
     }
 
@@ -204,7 +214,8 @@ TEST_SUITE("http.malformed") {
         beside_ours.content = hostile::envelope(csr, {&server().ra_encryption_cert()}, true);
         Reply reply = send_pki(server(), sign(beside_ours));
         REQUIRE(reply.http_status == 200);
-        auto view = scep::read_cert_rep(as_bytes(reply.body), server().ra_signing_cert(), device().recipient());
+        auto view =
+            scep::read_cert_rep(as_bytes(reply.body), server().ra_signing_cert(), device().recipient());
         CHECK(view.status == PkiStatus::success);
         CHECK(view.certs.size() >= 1);
     }
@@ -214,18 +225,22 @@ TEST_SUITE("http.malformed") {
         // A valid one-time password as the first of two values must not pass either.
         const hostile::AttrValue valid = hostile::printable(server().password());
         for (const std::vector<hostile::AttrValue>& values :
-             {std::vector<hostile::AttrValue>{}, std::vector<hostile::AttrValue>{valid, hostile::printable("b")},
+             {std::vector<hostile::AttrValue>{},
+              std::vector<hostile::AttrValue>{valid, hostile::printable("b")},
               std::vector<hostile::AttrValue>{{V_ASN1_INTEGER, Bytes{1}}}}) {
             CAPTURE(values.size());
             const Bytes csr = hostile::csr_with_attributes(key, "hostile-device", {{oid_challenge, values}});
-            check_refused(sign(request(csr, "MALFORMED-CHALLENGE-" + std::to_string(values.size()))), FailInfo::bad_request);
+            check_refused(sign(request(csr, "MALFORMED-CHALLENGE-" + std::to_string(values.size()))),
+                          FailInfo::bad_request);
         }
     }
 
     TEST_CASE("a CSR without a public key is badRequest; with an unknown key type, badMessageCheck") {
-        check_refused(sign(request(hostile::csr_without_public_key(), "MALFORMED-NOKEY")), FailInfo::bad_request);
-        check_refused(sign(request(hostile::with_unknown_key_algorithm(csr_der("wrong")), "MALFORMED-UNKNOWNKEY")),
-                      FailInfo::bad_message_check);
+        check_refused(sign(request(hostile::csr_without_public_key(), "MALFORMED-NOKEY")),
+                      FailInfo::bad_request);
+        check_refused(
+            sign(request(hostile::with_unknown_key_algorithm(csr_der("wrong")), "MALFORMED-UNKNOWNKEY")),
+            FailInfo::bad_message_check);
     }
 
     TEST_CASE("every truncation of a real request is HTTP 400") {
@@ -233,7 +248,9 @@ TEST_SUITE("http.malformed") {
         for (size_t len = 0; len < full.size(); ++len) {  // bounded: one request per prefix
             CAPTURE(len);
             // An empty body is 400 too ("empty message").
-            CHECK(send_pki(server(), Bytes(full.begin(), full.begin() + static_cast<long>(len))).http_status == 400);
+            CHECK(
+                send_pki(server(), Bytes(full.begin(), full.begin() + static_cast<long>(len))).http_status ==
+                400);
         }
         check_still_serving();
     }
@@ -255,7 +272,8 @@ TEST_SUITE("http.malformed") {
             }
             CAPTURE(round);
             REQUIRE(reply.http_status == 200);
-            auto view = scep::read_cert_rep(as_bytes(reply.body), server().ra_signing_cert(), device().recipient());
+            auto view =
+                scep::read_cert_rep(as_bytes(reply.body), server().ra_signing_cert(), device().recipient());
             CHECK(view.status == PkiStatus::failure);
             CHECK(view.signed_by_expected);
             CHECK(view.signature_valid);

@@ -29,7 +29,8 @@ X509AttributePtr make_attribute(const Attribute& a) {
     X509AttributePtr attr(X509_ATTRIBUTE_create_by_OBJ(nullptr, obj.get(), 0, nullptr, -1));
     require(attr != nullptr, "X509_ATTRIBUTE_create_by_OBJ");
     for (const auto& v : a.values) {
-        require(X509_ATTRIBUTE_set1_data(attr.get(), v.type, v.content.data(), static_cast<int>(v.content.size())) == 1,
+        require(X509_ATTRIBUTE_set1_data(attr.get(), v.type, v.content.data(),
+                                         static_cast<int>(v.content.size())) == 1,
                 "X509_ATTRIBUTE_set1_data");
     }
     return attr;
@@ -121,7 +122,8 @@ Bytes bare_content_info(int type_nid) {
     return der::tlv(der::tag_sequence, oid);
 }
 
-Bytes csr_with_attributes(EVP_PKEY& key, const std::string& common_name, const std::vector<Attribute>& attributes) {
+Bytes csr_with_attributes(EVP_PKEY& key, const std::string& common_name,
+                          const std::vector<Attribute>& attributes) {
     X509ReqPtr req(X509_REQ_new());
     require(req != nullptr, "X509_REQ_new");
     X509_REQ_set_version(req.get(), 0);

@@ -32,8 +32,8 @@ std::vector<Attribute> request_attributes(int message_type, const std::string& t
                                           const Bytes& sender_nonce = Bytes(16, 0x5a));
 
 struct RawMessage {
-    std::vector<Attribute> attributes;  ///< signed attributes besides CMS's own
-    Bytes content;                      ///< the eContent (normally the pkcsPKIEnvelope)
+    std::vector<Attribute> attributes;                   ///< signed attributes besides CMS's own
+    Bytes content;                                       ///< the eContent (normally the pkcsPKIEnvelope)
     std::string econtent_type = "1.2.840.113549.1.7.1";  ///< id-data
     bool signer_by_key_id = false;  ///< SignerIdentifier = subjectKeyIdentifier (the cert needs one)
 };
@@ -52,7 +52,8 @@ Bytes envelope(ByteView content, const std::vector<X509*>& ktri_recipients, bool
 Bytes bare_content_info(int type_nid);
 
 /// A signed PKCS#10 whose attributes are exactly these.
-Bytes csr_with_attributes(EVP_PKEY& key, const std::string& common_name, const std::vector<Attribute>& attributes);
+Bytes csr_with_attributes(EVP_PKEY& key, const std::string& common_name,
+                          const std::vector<Attribute>& attributes);
 
 /// A PKCS#10's DER with its subjectPublicKeyInfo algorithm changed to an OID
 /// nobody knows (1.2.840.113549.1.1.127): it still decodes, the key does not.

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // ASN1_TIME -> TimePoint for any year a certificate or signingTime may carry.
+#include "crypto/asn1_time.hpp"
+
 #include <doctest/doctest.h>
 
-#include "crypto/asn1_time.hpp"
 #include "crypto/handles.hpp"
 
 using namespace scepra;
@@ -25,8 +26,8 @@ TimePoint at(std::int64_t unix_seconds) { return TimePoint(std::chrono::seconds(
 TEST_SUITE("crypto.asn1_time") {
     TEST_CASE("times inside the representable range convert exactly") {
         CHECK(convert("700101000000Z") == at(0));
-        CHECK(convert("500101000000Z") == at(-631152000));          // UTCTime 50 is 1950
-        CHECK(convert("20380119031408Z") == at(2147483648));        // past 32-bit time_t
+        CHECK(convert("500101000000Z") == at(-631152000));    // UTCTime 50 is 1950
+        CHECK(convert("20380119031408Z") == at(2147483648));  // past 32-bit time_t
         CHECK(convert("21991231235959Z") == at(7258118399));
     }
 

@@ -34,7 +34,8 @@ constexpr const char* oid_unstructured_name = "1.2.840.113549.1.9.2";
 /// that, so the second starts as unstructuredName, whose OID differs in its last octet.
 Bytes csr_with_two_challenges(EVP_PKEY& key) {
     const hostile::AttrValue secret = hostile::printable("S3CRET");
-    Bytes der = hostile::csr_with_attributes(key, "d", {{oid_challenge, {secret}}, {oid_unstructured_name, {secret}}});
+    Bytes der = hostile::csr_with_attributes(key, "d",
+                                             {{oid_challenge, {secret}}, {oid_unstructured_name, {secret}}});
     const Bytes unstructured{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x02};
     auto at = std::search(der.begin(), der.end(), unstructured.begin(), unstructured.end());
     REQUIRE(at != der.end());
@@ -106,7 +107,8 @@ TEST_SUITE("scep.hostile") {
         CHECK(open_envelope(msg.content, ra(), {}).content == csr_der);
     }
 
-    TEST_CASE_FIXTURE(Hostile, "an envelopedData ContentInfo without content is badMessageCheck, not a crash") {
+    TEST_CASE_FIXTURE(Hostile,
+                      "an envelopedData ContentInfo without content is badMessageCheck, not a crash") {
         const Bytes bare = hostile::bare_content_info(NID_pkcs7_enveloped);
         CHECK(bare == Bytes{0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03});
         CHECK(envelope_failure(bare, ra()) == FailInfo::bad_message_check);
@@ -124,8 +126,8 @@ TEST_SUITE("scep.hostile") {
         CHECK_THROWS_AS(parse_degenerate_crls(bare), DecodeError);
         CHECK_THROWS_AS(degenerate_cert_ders(bare), DecodeError);
         CHECK_THROWS_AS(parse_signed_message(bare), DecodeError);
-        CHECK(envelope_failure(bare, {{*test::shared_test_pki().ra_enc_cert, *test::shared_test_pki().ra_enc_key}}) ==
-              FailInfo::bad_message_check);
+        CHECK(envelope_failure(bare, {{*test::shared_test_pki().ra_enc_cert,
+                                       *test::shared_test_pki().ra_enc_key}}) == FailInfo::bad_message_check);
     }
 
     TEST_CASE_FIXTURE(Hostile, "the eContentType must be id-data") {
@@ -143,7 +145,9 @@ TEST_SUITE("scep.hostile") {
         }
     }
 
-    TEST_CASE_FIXTURE(Hostile, "a transactionID outside 1..128 PrintableString characters is a DecodeError without its text") {
+    TEST_CASE_FIXTURE(
+        Hostile,
+        "a transactionID outside 1..128 PrintableString characters is a DecodeError without its text") {
         const std::string huge(2 * 1024 * 1024, 'A');
         for (const std::string& txid : {std::string(), std::string(129, '7'), huge, std::string("TX\n1"),
                                         std::string("TX\x01"), std::string("TX_1"), std::string("TX\0001", 4),
@@ -161,8 +165,9 @@ TEST_SUITE("scep.hostile") {
     TEST_CASE_FIXTURE(Hostile, "transactionIDs real clients send are accepted") {
         // certmonger and sscep: hex; micromdm scepclient: standard base64 of the key hash.
         for (const std::string& txid :
-             {std::string("3A9F04C1D2E3F4051627384950A1B2C3D4E5F607"), std::string("q3Xz+9/yT0ab1cdEfGh2iJk3LmA="),
-              std::string(128, 'f'), std::string("1"), std::string("host-01 (renewal) 2024/05/01 12:00:00, x=y?")}) {
+             {std::string("3A9F04C1D2E3F4051627384950A1B2C3D4E5F607"),
+              std::string("q3Xz+9/yT0ab1cdEfGh2iJk3LmA="), std::string(128, 'f'), std::string("1"),
+              std::string("host-01 (renewal) 2024/05/01 12:00:00, x=y?")}) {
             CAPTURE(txid);
             CHECK(parse_signed_message(sign(request(txid))).attrs.transaction_id == txid);
         }
@@ -186,8 +191,8 @@ TEST_SUITE("scep.hostile") {
     }
 
     TEST_CASE_FIXTURE(Hostile, "a messageType that is not a number, or absent, is a DecodeError") {
-        for (const std::string& type : {std::string("abc"), std::string(""), std::string("-19"), std::string("19 "),
-                                        std::string(1024 * 1024, '9')}) {
+        for (const std::string& type : {std::string("abc"), std::string(""), std::string("-19"),
+                                        std::string("19 "), std::string(1024 * 1024, '9')}) {
             auto m = request();
             replace(m.attributes, oid_message_type);
             m.attributes.push_back({oid_message_type, {hostile::printable(type)}});
@@ -203,7 +208,8 @@ TEST_SUITE("scep.hostile") {
         CHECK_THROWS_AS(parse_signed_message(sign(absent)), DecodeError);
     }
 
-    TEST_CASE_FIXTURE(Hostile, "duplicate attributes and attributes with zero or two values are DecodeErrors") {
+    TEST_CASE_FIXTURE(Hostile,
+                      "duplicate attributes and attributes with zero or two values are DecodeErrors") {
         // (OpenSSL refuses to sign a duplicate signingTime, and CMS_verify to accept one.)
         for (const char* oid : {oid_message_type, oid_transaction_id, oid_sender_nonce}) {
             CAPTURE(oid);
@@ -261,17 +267,20 @@ TEST_SUITE("scep.hostile") {
         auto ec_key = test::make_key(0, true);
         auto ec_cert = test::make_cert("CN=ec-peer", *ec_key, nullptr, nullptr, {});
         SUBCASE("kekri beside ours") {
-            CHECK(open_envelope(hostile::envelope(csr_der, {pki.ra_enc_cert.get()}, true), ra(), {}).content == csr_der);
+            CHECK(
+                open_envelope(hostile::envelope(csr_der, {pki.ra_enc_cert.get()}, true), ra(), {}).content ==
+                csr_der);
         }
         SUBCASE("kari beside ours") {
-            CHECK(open_envelope(hostile::envelope(csr_der, {ec_cert.get(), pki.ra_enc_cert.get()}), ra(), {}).content ==
-                  csr_der);
+            CHECK(open_envelope(hostile::envelope(csr_der, {ec_cert.get(), pki.ra_enc_cert.get()}), ra(), {})
+                      .content == csr_der);
         }
         SUBCASE("only kekri") {
             CHECK(envelope_failure(hostile::envelope(csr_der, {}, true), ra()) == FailInfo::bad_cert_id);
         }
         SUBCASE("only kari") {
-            CHECK(envelope_failure(hostile::envelope(csr_der, {ec_cert.get()}), ra()) == FailInfo::bad_cert_id);
+            CHECK(envelope_failure(hostile::envelope(csr_der, {ec_cert.get()}), ra()) ==
+                  FailInfo::bad_cert_id);
         }
     }
 
@@ -287,11 +296,13 @@ TEST_SUITE("scep.hostile") {
         const Bytes der = sign(request());
         for (size_t len = 0; len < der.size(); ++len) {
             CAPTURE(len);
-            CHECK_THROWS_AS(parse_signed_message(Bytes(der.begin(), der.begin() + static_cast<long>(len))), DecodeError);
+            CHECK_THROWS_AS(parse_signed_message(Bytes(der.begin(), der.begin() + static_cast<long>(len))),
+                            DecodeError);
         }
     }
 
-    TEST_CASE_FIXTURE(Hostile, "random bit flips give DecodeError, ScepFailure or a parsed message, never a crash") {
+    TEST_CASE_FIXTURE(Hostile,
+                      "random bit flips give DecodeError, ScepFailure or a parsed message, never a crash") {
         const Bytes der = sign(request());
         std::mt19937 rng(20240509);  // fixed seed: the same flips on every run
         std::uniform_int_distribution<size_t> position(0, der.size() * 8 - 1);
@@ -315,28 +326,35 @@ TEST_SUITE("scep.hostile") {
         CHECK(decoded > 0);  // some flips land where they only break the signature
     }
 
-    TEST_CASE_FIXTURE(Hostile, "a challengePassword that is not one string of at most 255 characters is badRequest") {
+    TEST_CASE_FIXTURE(Hostile,
+                      "a challengePassword that is not one string of at most 255 characters is badRequest") {
         const hostile::AttrValue secret = hostile::printable("S3CRET");
-        SUBCASE("empty SET") { CHECK(csr_failure(hostile::csr_with_attributes(*key, "d", {{oid_challenge, {}}})) == FailInfo::bad_request); }
+        SUBCASE("empty SET") {
+            CHECK(csr_failure(hostile::csr_with_attributes(*key, "d", {{oid_challenge, {}}})) ==
+                  FailInfo::bad_request);
+        }
         SUBCASE("two values") {
-            CHECK(csr_failure(hostile::csr_with_attributes(*key, "d", {{oid_challenge, {secret, hostile::printable("other")}}})) ==
+            CHECK(csr_failure(hostile::csr_with_attributes(
+                      *key, "d", {{oid_challenge, {secret, hostile::printable("other")}}})) ==
                   FailInfo::bad_request);
         }
         SUBCASE("the attribute twice") {
             CHECK(csr_failure(csr_with_two_challenges(*key)) == FailInfo::bad_request);
         }
         SUBCASE("not a string") {
-            CHECK(csr_failure(hostile::csr_with_attributes(*key, "d", {{oid_challenge, {{V_ASN1_INTEGER, Bytes{7}}}}})) ==
-                  FailInfo::bad_request);
-            CHECK(csr_failure(hostile::csr_with_attributes(*key, "d", {{oid_challenge, {hostile::octets(Bytes{'x'})}}})) ==
-                  FailInfo::bad_request);
+            CHECK(csr_failure(hostile::csr_with_attributes(
+                      *key, "d", {{oid_challenge, {{V_ASN1_INTEGER, Bytes{7}}}}})) == FailInfo::bad_request);
+            CHECK(csr_failure(hostile::csr_with_attributes(
+                      *key, "d", {{oid_challenge, {hostile::octets(Bytes{'x'})}}})) == FailInfo::bad_request);
         }
         SUBCASE("256 characters") {
-            CHECK(csr_failure(hostile::csr_with_attributes(*key, "d", {{oid_challenge, {hostile::printable(std::string(256, 'p'))}}})) ==
+            CHECK(csr_failure(hostile::csr_with_attributes(
+                      *key, "d", {{oid_challenge, {hostile::printable(std::string(256, 'p'))}}})) ==
                   FailInfo::bad_request);
         }
         SUBCASE("255 characters is fine") {
-            Csr csr = parse_csr(hostile::csr_with_attributes(*key, "d", {{oid_challenge, {hostile::printable(std::string(255, 'p'))}}}));
+            Csr csr = parse_csr(hostile::csr_with_attributes(
+                *key, "d", {{oid_challenge, {hostile::printable(std::string(255, 'p'))}}}));
             CHECK(csr.challenge_password == std::string(255, 'p'));
             CHECK(csr.signature_valid);
         }
@@ -346,7 +364,8 @@ TEST_SUITE("scep.hostile") {
         }
     }
 
-    TEST_CASE_FIXTURE(Hostile, "a CSR without a public key, or with a key nobody knows, is refused without a crash") {
+    TEST_CASE_FIXTURE(Hostile,
+                      "a CSR without a public key, or with a key nobody knows, is refused without a crash") {
         CHECK(csr_failure(hostile::csr_without_public_key()) == FailInfo::bad_request);
         Csr unknown = parse_csr(hostile::with_unknown_key_algorithm(csr_der));
         CHECK_FALSE(unknown.signature_valid);
