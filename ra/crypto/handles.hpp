@@ -29,6 +29,7 @@ using X509ReqPtr = std::unique_ptr<X509_REQ, CDeleter<&X509_REQ_free>>;
 using X509CrlPtr = std::unique_ptr<X509_CRL, CDeleter<&X509_CRL_free>>;
 using X509NamePtr = std::unique_ptr<X509_NAME, CDeleter<&X509_NAME_free>>;
 using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, CDeleter<&X509_EXTENSION_free>>;
+using X509AttributePtr = std::unique_ptr<X509_ATTRIBUTE, CDeleter<&X509_ATTRIBUTE_free>>;
 using X509StorePtr = std::unique_ptr<X509_STORE, CDeleter<&X509_STORE_free>>;
 using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, CDeleter<&X509_STORE_CTX_free>>;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, CDeleter<&EVP_PKEY_free>>;

@@ -4,21 +4,33 @@
 
 #include <openssl/err.h>
 
+#include <algorithm>
+
 #include "crypto/encoding.hpp"
 #include "scep/types.hpp"
 
 namespace scepra::scep {
 
 namespace {
+/// PKCS#9 ub-challenge-password.
+constexpr int max_challenge_length = 255;
+
 std::optional<std::string> challenge_of(X509_REQ* req) {
     int pos = X509_REQ_get_attr_by_NID(req, NID_pkcs9_challengePassword, -1);
     if (pos < 0) {
         return std::nullopt;
     }
+    if (X509_REQ_get_attr_by_NID(req, NID_pkcs9_challengePassword, pos) >= 0) {
+        throw ScepFailure(FailInfo::bad_request, "the challengePassword attribute occurs more than once");
+    }
+    // PKCS#9: SINGLE VALUE. An empty SET or two values is not a password.
     X509_ATTRIBUTE* attr = X509_REQ_get_attr(req, pos);
+    if (attr == nullptr || X509_ATTRIBUTE_count(attr) != 1) {
+        throw ScepFailure(FailInfo::bad_request, "the challengePassword attribute must have exactly one value");
+    }
     ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(attr, 0);
-    if (!value) {
-        return std::nullopt;
+    if (value == nullptr) {
+        throw ScepFailure(FailInfo::bad_request, "the challengePassword cannot be read");
     }
     switch (value->type) {
         case V_ASN1_PRINTABLESTRING:
@@ -30,10 +42,17 @@ std::optional<std::string> challenge_of(X509_REQ* req) {
             unsigned char* utf8 = nullptr;
             int len = ASN1_STRING_to_UTF8(&utf8, value->value.asn1_string);
             if (len < 0) {
+                ERR_clear_error();
                 throw ScepFailure(FailInfo::bad_request, "the challengePassword cannot be read");
             }
             std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
             OPENSSL_free(utf8);
+            const auto characters = std::count_if(out.begin(), out.end(), [](char c) {
+                return (static_cast<unsigned char>(c) & 0xc0) != 0x80;  // not a UTF-8 continuation byte
+            });
+            if (characters > max_challenge_length) {
+                throw ScepFailure(FailInfo::bad_request, "the challengePassword is longer than 255 characters");
+            }
             return out;
         }
         default:

@@ -20,6 +20,7 @@ Bytes make_degenerate(const std::vector<X509*>& certs, const std::vector<X509_CR
     check(p7 && PKCS7_set_type(p7.get(), NID_pkcs7_signed) == 1, "PKCS7_set_type");
     // RFC 8894 §3.4: the encapsulated content is omitted (PKCS7_content_new
     // would add an empty eContent); only its type, id-data, is given.
+    check(p7->d.sign != nullptr && p7->d.sign->contents != nullptr, "PKCS7_set_type");
     p7->d.sign->contents->type = OBJ_nid2obj(NID_pkcs7_data);
     for (X509* cert : certs) {
         check(PKCS7_add_certificate(p7.get(), cert) == 1, "PKCS7_add_certificate");
@@ -108,7 +109,8 @@ namespace {
 crypto::Pkcs7Ptr parse_signed_data(ByteView der) {
     const unsigned char* p = der.data();
     crypto::Pkcs7Ptr p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
-    if (!p7 || !PKCS7_type_is_signed(p7.get())) {
+    // d.sign is an OPTIONAL [0]: a bare ContentInfo of type signedData decodes with it NULL.
+    if (!p7 || !PKCS7_type_is_signed(p7.get()) || p7->d.sign == nullptr) {
         ERR_clear_error();
         throw DecodeError("not a PKCS#7 SignedData");
     }

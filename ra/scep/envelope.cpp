@@ -7,7 +7,9 @@
 #include <openssl/rsa.h>
 
 #include <mutex>
+#include <optional>
 
+#include "crypto/der.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/openssl_error.hpp"
 #include "scep/types.hpp"
@@ -15,6 +17,7 @@
 namespace scepra::scep {
 
 using crypto::check;
+namespace der = crypto::der;
 
 namespace {
 
@@ -24,30 +27,91 @@ struct EnvelopeInfo {
     bool names_us = false;
 };
 
-/// Reads the algorithms and checks the recipientInfos through the PKCS7 view
-/// of the same DER (its structures are public, CMS's are not).
-EnvelopeInfo inspect(ByteView der, const std::vector<Recipient>& recipients) {
-    EnvelopeInfo info;
+std::optional<der::Element> skip_optional(der::Reader& reader, std::uint8_t tag) {
+    return reader.peek_tag() == tag ? reader.next() : std::nullopt;
+}
+
+/// contentEncryptionAlgorithm of a DER EnvelopedData ContentInfo (RFC 5652
+/// §6.1), read directly: OpenSSL's CMS API has no getter for it, and its PKCS7
+/// structures cannot hold recipientInfos other than issuer-and-serial ktri.
+std::optional<int> cipher_nid_from_der(ByteView content_info_der) {
+    der::Reader outer(content_info_der);
+    auto content_info = outer.expect(der::tag_sequence);
+    der::Reader ci(content_info ? content_info->content : ByteView{});
+    auto content_type = ci.expect(der::tag_oid);
+    auto explicit_content = ci.expect(der::context(0));
+    der::Reader wrapper(explicit_content ? explicit_content->content : ByteView{});
+    auto enveloped = wrapper.expect(der::tag_sequence);
+    der::Reader env(enveloped ? enveloped->content : ByteView{});
+    env.expect(der::tag_integer);
+    skip_optional(env, der::context(0));  // originatorInfo
+    env.expect(der::tag_set);             // recipientInfos
+    auto encrypted_content_info = env.expect(der::tag_sequence);
+    der::Reader eci(encrypted_content_info ? encrypted_content_info->content : ByteView{});
+    eci.expect(der::tag_oid);
+    auto algorithm = eci.expect(der::tag_sequence);
+    der::Reader alg(algorithm ? algorithm->content : ByteView{});
+    auto alg_oid = alg.expect(der::tag_oid);
+    if (!content_type || !alg_oid || ci.failed() || env.failed() || eci.failed()) {
+        return std::nullopt;
+    }
+    const unsigned char* p = alg_oid->whole.data();
+    crypto::Asn1ObjectPtr obj(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(alg_oid->whole.size())));
+    if (!obj) {
+        ERR_clear_error();
+        return std::nullopt;
+    }
+    return OBJ_obj2nid(obj.get());
+}
+
+/// The same through OpenSSL's PKCS7 view, which also reads BER (indefinite
+/// lengths) but only issuer-and-serial key transport recipientInfos.
+std::optional<int> cipher_nid_from_pkcs7(ByteView der) {
     const unsigned char* p = der.data();
     crypto::Pkcs7Ptr p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
-    if (!p7 || !PKCS7_type_is_enveloped(p7.get())) {
+    // d.enveloped is an OPTIONAL [0]: a bare ContentInfo of type envelopedData decodes with it NULL.
+    if (!p7 || !PKCS7_type_is_enveloped(p7.get()) || p7->d.enveloped == nullptr ||
+        p7->d.enveloped->enc_data == nullptr || p7->d.enveloped->enc_data->algorithm == nullptr) {
         ERR_clear_error();
-        throw ScepFailure(FailInfo::bad_message_check, "the pkcsPKIEnvelope is not an EnvelopedData");
+        return std::nullopt;
     }
-    PKCS7_ENVELOPE* env = p7->d.enveloped;
-    if (env->enc_data && env->enc_data->algorithm) {
-        info.cipher_nid = OBJ_obj2nid(env->enc_data->algorithm->algorithm);
+    return OBJ_obj2nid(p7->d.enveloped->enc_data->algorithm->algorithm);
+}
+
+/// Reads the algorithms and looks for a key transport recipientInfo naming one
+/// of our certificates (by issuer and serial or by subjectKeyIdentifier); the
+/// other kinds (kari, kekri, pwri) are someone else's.
+EnvelopeInfo inspect(CMS_ContentInfo& cms, ByteView der, const std::vector<Recipient>& recipients) {
+    EnvelopeInfo info;
+    auto cipher = cipher_nid_from_der(der);
+    if (!cipher) {
+        cipher = cipher_nid_from_pkcs7(der);
     }
-    for (int i = 0; i < sk_PKCS7_RECIP_INFO_num(env->recipientinfo); ++i) {
-        PKCS7_RECIP_INFO* ri = sk_PKCS7_RECIP_INFO_value(env->recipientinfo, i);
+    if (!cipher) {
+        throw ScepFailure(FailInfo::bad_message_check, "the pkcsPKIEnvelope's content encryption algorithm cannot be read");
+    }
+    info.cipher_nid = *cipher;
+    STACK_OF(CMS_RecipientInfo)* infos = CMS_get0_RecipientInfos(&cms);
+    for (int i = 0; infos && i < sk_CMS_RecipientInfo_num(infos); ++i) {
+        CMS_RecipientInfo* ri = sk_CMS_RecipientInfo_value(infos, i);
+        if (CMS_RecipientInfo_type(ri) != CMS_RECIPINFO_TRANS) {
+            continue;
+        }
         for (const auto& r : recipients) {
-            if (X509_NAME_cmp(ri->issuer_and_serial->issuer, X509_get_issuer_name(&r.cert)) == 0 &&
-                ASN1_INTEGER_cmp(ri->issuer_and_serial->serial, X509_get0_serialNumber(&r.cert)) == 0) {
-                info.names_us = true;
-                info.oaep = OBJ_obj2nid(ri->key_enc_algor->algorithm) == NID_rsaesOaep;
+            if (CMS_RecipientInfo_ktri_cert_cmp(ri, &r.cert) != 0) {
+                continue;
             }
+            X509_ALGOR* key_transport = nullptr;
+            CMS_RecipientInfo_ktri_get0_algs(ri, nullptr, nullptr, &key_transport);
+            const ASN1_OBJECT* key_transport_oid = nullptr;
+            if (key_transport) {
+                X509_ALGOR_get0(&key_transport_oid, nullptr, nullptr, key_transport);
+            }
+            info.names_us = true;
+            info.oaep = key_transport_oid != nullptr && OBJ_obj2nid(key_transport_oid) == NID_rsaesOaep;
         }
     }
+    ERR_clear_error();
     return info;
 }
 
@@ -65,7 +129,13 @@ void enable_legacy_ciphers() {
 
 OpenedEnvelope open_envelope(ByteView der, const std::vector<Recipient>& recipients, const CipherPolicy& policy) {
     ERR_clear_error();
-    EnvelopeInfo info = inspect(der, recipients);
+    const unsigned char* p = der.data();
+    crypto::CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+    if (!cms || OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_enveloped) {
+        ERR_clear_error();
+        throw ScepFailure(FailInfo::bad_message_check, "the pkcsPKIEnvelope is not an EnvelopedData");
+    }
+    EnvelopeInfo info = inspect(*cms, der, recipients);
     OpenedEnvelope opened;
     switch (info.cipher_nid) {
         case NID_aes_128_cbc: opened.algorithms.cipher = "AES-128-CBC"; break;
@@ -87,9 +157,6 @@ OpenedEnvelope open_envelope(ByteView der, const std::vector<Recipient>& recipie
     }
     opened.algorithms.oaep = info.oaep;
 
-    const unsigned char* p = der.data();
-    crypto::CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
-    check(cms != nullptr, "d2i_CMS_ContentInfo");
     for (const auto& r : recipients) {
         crypto::BioPtr out(BIO_new(BIO_s_mem()));
         // Naming the certificate makes CMS try only the recipientInfo for it.

@@ -12,6 +12,8 @@
 namespace scepra::scep {
 
 namespace {
+constexpr int max_serial_octets = 64;
+
 struct IssuerAndSerialDeleter {
     void operator()(PKCS7_ISSUER_AND_SERIAL* p) const noexcept { PKCS7_ISSUER_AND_SERIAL_free(p); }
 };
@@ -47,6 +49,11 @@ IssuerAndSerial parse_issuer_and_serial(ByteView der) {
     if (!ias || ias->issuer == nullptr || ias->serial == nullptr) {
         ERR_clear_error();
         throw ScepFailure(FailInfo::bad_request, "the messageData is not an IssuerAndSerialNumber");
+    }
+    // RFC 5280 §4.1.2.2: at most 20 octets; leave room for non-conforming CAs, not for megabytes.
+    if (ASN1_STRING_length(ias->serial) > max_serial_octets) {
+        throw ScepFailure(FailInfo::bad_request, "the serial number is longer than " +
+                                                     std::to_string(max_serial_octets) + " octets");
     }
     return {crypto::name_string(*ias->issuer), crypto::serial_hex(*ias->serial)};
 }

@@ -4,6 +4,7 @@
 
 #include <openssl/err.h>
 
+#include "crypto/asn1_time.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/openssl_error.hpp"
 
@@ -79,26 +80,42 @@ std::optional<Bytes> octets_attr(CMS_SignerInfo* si, const char* oid) {
 }
 
 int parse_int(const std::string& text, const char* what) {
+    // The text is the client's: it never goes into the error (it may be megabytes long).
     if (text.empty() || text.size() > 4 || text.find_first_not_of("0123456789") != std::string::npos) {
-        throw DecodeError(std::string(what) + " is not a number: '" + text + "'");
+        throw DecodeError(std::string(what) + " is not a number of at most 4 digits");
     }
     return std::stoi(text);
 }
 
-std::optional<TimePoint> signing_time_of(CMS_SignerInfo* si) {
-    int pos = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
-    if (pos < 0) {
-        return std::nullopt;
+/// RFC 8894 §3.2.1.1: a PrintableString. Other string types are accepted (see
+/// string_attr) but must hold only its characters; clients send hex or
+/// standard base64 (micromdm scepclient), which fit.
+void check_transaction_id(const std::string& id) {
+    if (id.empty()) {
+        throw DecodeError("the transactionID is empty");
     }
-    const ASN1_TYPE* t = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, pos), 0);
+    // It is echoed in every reply and stored with every request.
+    if (id.size() > max_transaction_id_length) {
+        throw DecodeError("the transactionID is longer than " + std::to_string(max_transaction_id_length) +
+                          " characters");
+    }
+    constexpr std::string_view printable_punctuation = " '()+,-./:=?";
+    for (char c : id) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                        printable_punctuation.find(c) != std::string_view::npos;
+        if (!ok) {
+            throw DecodeError("the transactionID has characters outside PrintableString");
+        }
+    }
+}
+
+std::optional<TimePoint> signing_time_of(CMS_SignerInfo* si) {
+    constexpr const char* pkcs9_signing_time = "1.2.840.113549.1.9.5";
+    const ASN1_TYPE* t = single_attr(si, pkcs9_signing_time);
     if (!t || (t->type != V_ASN1_UTCTIME && t->type != V_ASN1_GENERALIZEDTIME)) {
         return std::nullopt;
     }
-    struct tm tm {};
-    if (ASN1_TIME_to_tm(t->value.asn1_string, &tm) != 1) {
-        return std::nullopt;
-    }
-    return std::chrono::system_clock::from_time_t(timegm(&tm));
+    return crypto::to_time_point(*t->value.asn1_string);
 }
 
 }  // namespace
@@ -157,6 +174,11 @@ SignedMessage parse_signed_message(ByteView der) {
     if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
         throw DecodeError("not a SignedData");
     }
+    // RFC 8894 §3: the pkiMessage's encapsulated content is id-data.
+    const ASN1_OBJECT* content_type = CMS_get0_eContentType(cms.get());
+    if (content_type == nullptr || OBJ_obj2nid(content_type) != NID_pkcs7_data) {
+        throw DecodeError("the SignedData's eContentType is not id-data");
+    }
     STACK_OF(CMS_SignerInfo)* signers = CMS_get0_SignerInfos(cms.get());
     if (sk_CMS_SignerInfo_num(signers) != 1) {
         throw DecodeError("a pkiMessage has exactly one signer");
@@ -171,7 +193,11 @@ SignedMessage parse_signed_message(ByteView der) {
         throw DecodeError("missing messageType, transactionID or senderNonce");
     }
     msg.attrs.message_type = parse_int(*type, "messageType");
+    check_transaction_id(*txid);
     msg.attrs.transaction_id = *txid;
+    if (nonce->size() != nonce_length) {
+        throw DecodeError("the senderNonce is not " + std::to_string(nonce_length) + " octets");
+    }
     msg.attrs.sender_nonce = *nonce;
     msg.attrs.recipient_nonce = octets_attr(si, oid::recipient_nonce);
     if (auto status = string_attr(si, oid::pki_status)) {

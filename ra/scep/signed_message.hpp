@@ -15,6 +15,11 @@
 
 namespace scepra::scep {
 
+/// Longest transactionID accepted (RFC 8894 sets none; it is echoed in every reply and stored).
+inline constexpr size_t max_transaction_id_length = 128;
+/// senderNonce and recipientNonce are 16 octets (RFC 8894 §3.2.1.5).
+inline constexpr size_t nonce_length = 16;
+
 /// The SCEP signed attributes of one pkiMessage.
 struct ScepAttributes {
     int message_type = 0;
@@ -54,9 +59,11 @@ struct SignedMessage {
 };
 
 /// Parses a pkiMessage and checks its signature against the certificate it
-/// names. Throws DecodeError when the bytes are not a SignedData with exactly
-/// one signer, the signer's certificate and the mandatory SCEP attributes
-/// (messageType, transactionID, senderNonce). A bad signature is reported in
+/// names. Throws DecodeError when the bytes are not a SignedData of id-data
+/// with exactly one signer, the signer's certificate and the mandatory SCEP
+/// attributes (messageType: a number; transactionID: 1..128 PrintableString
+/// characters; senderNonce: 16 octets), or when an attribute occurs twice or
+/// has other than one value. No DecodeError text contains client data. A bad signature is reported in
 /// the result, not thrown, so the caller can still answer with a signed
 /// FAILURE (badMessageCheck).
 SignedMessage parse_signed_message(ByteView der);
