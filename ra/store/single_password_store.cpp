@@ -30,10 +30,18 @@ void wipe(Bytes& b) {
 
 }  // namespace
 
-SinglePasswordStore::SinglePasswordStore(Database& db, const Clock& clock, crypto::ScryptParams params)
-    : m_db(db), m_clock(clock), m_params(params), m_cache_key(crypto::random_bytes(kCacheKeySize)) {
+SinglePasswordStore::SinglePasswordStore(Database& db, const Clock& clock, crypto::ScryptParams params,
+                                         int max_waiting)
+    : m_db(db),
+      m_clock(clock),
+      m_params(params),
+      m_cache_key(crypto::random_bytes(kCacheKeySize)),
+      m_max_waiting(max_waiting) {
     if (!crypto::params_allowed(m_params)) {
         throw std::invalid_argument("single password: scrypt parameters out of range");
+    }
+    if (m_max_waiting < 1) {
+        throw std::invalid_argument("single password: max_waiting must be at least 1");
     }
 }
 
@@ -86,10 +94,11 @@ std::optional<std::string> SinglePasswordStore::set_at() {
     });
 }
 
-bool SinglePasswordStore::verify(std::string_view password) {
+SinglePasswordCheck SinglePasswordStore::check(std::string_view password) {
+    using enum SinglePasswordCheck;
     const auto hash = m_db.read([](Database& db) { return stored_hash(db); });
     if (!hash) {
-        return false;
+        return refused;
     }
     Bytes fast = fast_hash(password);
     auto cached = [&] {
@@ -98,8 +107,20 @@ bool SinglePasswordStore::verify(std::string_view password) {
     };
     if (cached()) {
         wipe(fast);
-        return true;
+        return accepted;
     }
+    // A seat in the queue for the scrypt, or busy at once: wrong guesses must
+    // not hold every HTTP worker (GetCACert included) behind the mutex below.
+    struct Seat {
+        std::atomic<int>& waiting;
+        ~Seat() { --waiting; }
+    };
+    if (++m_waiting > m_max_waiting) {
+        --m_waiting;
+        wipe(fast);
+        return busy;
+    }
+    Seat seat{m_waiting};
     // One scrypt at a time: devices that arrive together before the first
     // success is cached would otherwise each run a 32 MiB scrypt at once
     // (measured: 493 MiB at 64 concurrent enrolments). The ones that wait
@@ -107,15 +128,15 @@ bool SinglePasswordStore::verify(std::string_view password) {
     std::lock_guard slow_lock(m_slow_mutex);
     if (cached()) {
         wipe(fast);
-        return true;
+        return accepted;
     }
     ++m_slow;
     if (!crypto::verify_password(password, *hash)) {
         wipe(fast);
-        return false;
+        return refused;
     }
     remember(*hash, std::move(fast));
-    return true;
+    return accepted;
 }
 
 }  // namespace scepra::store

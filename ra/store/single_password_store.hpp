@@ -16,12 +16,22 @@
 
 namespace scepra::store {
 
+/// What check() found.
+enum class SinglePasswordCheck {
+    accepted,
+    refused,  ///< not the password, or none was ever set
+    busy,     ///< max_waiting checks were already running or waiting: not checked
+};
+
 class SinglePasswordStore final {
   public:
     static constexpr std::size_t kMinLength = 8;  // characters
+    static constexpr int kDefaultMaxWaiting = 16;
 
-    /// Throws std::invalid_argument when !crypto::params_allowed(params).
-    SinglePasswordStore(Database& db, const Clock& clock, crypto::ScryptParams params = {});
+    /// max_waiting bounds the checks that run or wait for the scrypt at once.
+    /// Throws std::invalid_argument when !crypto::params_allowed(params) or max_waiting < 1.
+    SinglePasswordStore(Database& db, const Clock& clock, crypto::ScryptParams params = {},
+                        int max_waiting = kDefaultMaxWaiting);
     ~SinglePasswordStore();
     SinglePasswordStore(const SinglePasswordStore&) = delete;
     SinglePasswordStore& operator=(const SinglePasswordStore&) = delete;
@@ -38,7 +48,13 @@ class SinglePasswordStore final {
     /// time, so a change by another process applies at once; a password that
     /// already verified against that same hash is accepted without scrypt.
     /// False (without scrypt) when no password was ever set.
-    bool verify(std::string_view password);
+    /// Like check(), but busy counts as refused.
+    bool verify(std::string_view password) { return check(password) == SinglePasswordCheck::accepted; }
+
+    /// Checks the password as verify() describes. A password that needs the
+    /// scrypt, while max_waiting others run or wait for it, is answered busy
+    /// at once: a burst of guesses holds at most max_waiting threads.
+    SinglePasswordCheck check(std::string_view password);
 
     /// How many scrypt computations verify() has run (for tests and metrics).
     std::uint64_t slow_verifications() const { return m_slow.load(); }
@@ -52,7 +68,9 @@ class SinglePasswordStore final {
     crypto::ScryptParams m_params;
     Bytes m_cache_key;  // random per store object, never stored
 
-    std::mutex m_slow_mutex;    // one scrypt at a time
+    int m_max_waiting;
+    std::atomic<int> m_waiting{0};  // checks running or waiting for the scrypt
+    std::mutex m_slow_mutex;        // one scrypt at a time
     std::mutex m_mutex;         // guards the two members below
     std::string m_cached_hash;  // stored hash text the cached password verified against
     Bytes m_cached_fast;        // HMAC-SHA256(m_cache_key, that password); empty if none
