@@ -16,14 +16,14 @@ namespace {
 
 int lockout_list(const Args& args) {
     po::options_description desc("options");
-    desc.add_options()
-        ("config", po::value<std::string>()->required(), "instance configuration file")
-        ("json", po::bool_switch(), "one JSON object per line");
+    desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
+        "json", po::bool_switch(), "one JSON object per line");
     po::variables_map vm;
-    if (auto stop = parse_options("lockout list",
-                                  "Lists the client addresses and subjects with recent failed challenge passwords,\n"
-                                  "locked-out ones first.",
-                                  desc, args, vm)) {
+    if (auto stop =
+            parse_options("lockout list",
+                          "Lists the client addresses and subjects with recent failed challenge passwords,\n"
+                          "locked-out ones first.",
+                          desc, args, vm)) {
         return *stop;
     }
     AppConfig config = load_config(vm["config"].as<std::string>());
@@ -46,7 +46,8 @@ int lockout_list(const Args& args) {
                       << "\n";
         } else {
             std::cout << e.kind << '\t' << escape_for_terminal(e.key) << '\t'
-                      << (locked ? "locked until " + *e.locked_until : std::to_string(e.failures) + " failures")
+                      << (locked ? "locked until " + *e.locked_until
+                                 : std::to_string(e.failures) + " failures")
                       << "\tlast failure " << e.last_failure << "\n";
         }
     }
@@ -55,16 +56,16 @@ int lockout_list(const Args& args) {
 
 int lockout_clear(const Args& args) {
     po::options_description desc("options");
-    desc.add_options()
-        ("config", po::value<std::string>()->required(), "instance configuration file")
-        ("address", po::value<std::string>(), "the client address to release")
-        ("subject", po::value<std::string>(), "the subject DN to release, as `lockout list` shows it")
-        ("all", po::bool_switch(), "release every address and subject");
+    desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
+        "address", po::value<std::string>(), "the client address to release")(
+        "subject", po::value<std::string>(), "the subject DN to release, as `lockout list` shows it")(
+        "all", po::bool_switch(), "release every address and subject");
     po::variables_map vm;
-    if (auto stop = parse_options("lockout clear",
-                                  "Forgets the failed challenge passwords of one address or subject (or all),\n"
-                                  "lifting their lockout. Give exactly one of --address, --subject, --all.",
-                                  desc, args, vm)) {
+    if (auto stop =
+            parse_options("lockout clear",
+                          "Forgets the failed challenge passwords of one address or subject (or all),\n"
+                          "lifting their lockout. Give exactly one of --address, --subject, --all.",
+                          desc, args, vm)) {
         return *stop;
     }
     const bool all = vm["all"].as<bool>();

@@ -17,7 +17,9 @@ RetentionTask::RetentionTask(store::Database& db, store::ThrottleStore& throttle
 
 RetentionTask::~RetentionTask() { stop(); }
 
-void RetentionTask::start() { m_thread = std::thread([this] { run(); }); }
+void RetentionTask::start() {
+    m_thread = std::thread([this] { run(); });
+}
 
 void RetentionTask::stop() {
     {
@@ -57,8 +59,8 @@ void RetentionTask::run_once() {
             purged = store::Retention(m_db).purge_before(before, [this] { return !stopping(); }).total();
         }
         if (stale + purged > 0) {
-            m_log << "scep-ra retention: deleted " << purged << " records from before " << before << " and " << stale
-                  << " stale throttle entries" << std::endl;
+            m_log << "scep-ra retention: deleted " << purged << " records from before " << before << " and "
+                  << stale << " stale throttle entries" << std::endl;
         }
     } catch (const std::exception& e) {
         m_log << "scep-ra retention failed (tried again in a day): " << e.what() << std::endl;

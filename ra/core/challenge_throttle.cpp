@@ -4,7 +4,8 @@
 
 namespace scepra::core {
 
-ThrottledVerifier::ThrottledVerifier(ChallengeVerifier& inner, store::ThrottleStore& throttle, store::AuditLog& audit)
+ThrottledVerifier::ThrottledVerifier(ChallengeVerifier& inner, store::ThrottleStore& throttle,
+                                     store::AuditLog& audit)
     : m_inner(inner), m_throttle(throttle), m_audit(audit) {}
 
 ChallengeVerdict ThrottledVerifier::verify(const ChallengeRequest& request) {
@@ -26,8 +27,9 @@ ChallengeVerdict ThrottledVerifier::verify(const ChallengeRequest& request) {
                         .subject = subject,
                         .decision = "rejected",
                         .fail_info = "badRequest",
-                        .detail = locked.kind + " " + locked.key + " locked out until " + *locked.locked_until +
-                                  " UTC after " + std::to_string(locked.failures) + " failed challenge passwords within " +
+                        .detail = locked.kind + " " + locked.key + " locked out until " +
+                                  *locked.locked_until + " UTC after " + std::to_string(locked.failures) +
+                                  " failed challenge passwords within " +
                                   std::to_string(settings.window.count()) + " minutes",
                         .serial = std::nullopt,
                         .challenge_id = std::nullopt});

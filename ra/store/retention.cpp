@@ -36,10 +36,12 @@ PurgeCounts Retention::purge_before(const std::string& before, const std::functi
     PurgeCounts n;
     // Oldest rows first (ids grow with time), so each batch finds its rows at the start of the table.
     n.audit_events = in_batches(
-        "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ?1 ORDER BY id LIMIT ?2)",
+        "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ?1 ORDER BY id LIMIT "
+        "?2)",
         before, keep_going);
     n.admin_logins = in_batches(
-        "DELETE FROM admin_logins WHERE id IN (SELECT id FROM admin_logins WHERE at < ?1 ORDER BY id LIMIT ?2)",
+        "DELETE FROM admin_logins WHERE id IN (SELECT id FROM admin_logins WHERE at < ?1 ORDER BY id LIMIT "
+        "?2)",
         before, keep_going);
     n.password_events = in_batches(
         "DELETE FROM password_events WHERE id IN "

@@ -39,7 +39,8 @@ class Retention final {
 
   private:
     /// Runs the batched DELETE (binding ?1 = before, ?2 = batch size) until it deletes less than a batch.
-    std::int64_t in_batches(const std::string& sql, const std::string& before, const std::function<bool()>& keep_going);
+    std::int64_t in_batches(const std::string& sql, const std::string& before,
+                            const std::function<bool()>& keep_going);
 
     Database& m_db;
     int m_batch;

@@ -20,8 +20,8 @@ constexpr std::string_view kColumns =
     "SELECT kind, key, failures, window_start, last_failure, locked_until FROM challenge_failures ";
 
 ThrottleEntry entry_from(Statement& st) {
-    return {st.column_text(0), st.column_text(1), static_cast<int>(st.column_int(2)), st.column_text(3),
-            st.column_text(4), st.column_optional_text(5)};
+    return {st.column_text(0), st.column_text(1), static_cast<int>(st.column_int(2)),
+            st.column_text(3), st.column_text(4), st.column_optional_text(5)};
 }
 
 std::string stored_key(const std::string& kind, const std::string& key) {
@@ -31,7 +31,8 @@ std::string stored_key(const std::string& kind, const std::string& key) {
 int prune_stale(Database& db, const std::string& now_text, const std::string& window_start, int limit) {
     auto st = db.prepare(
         "DELETE FROM challenge_failures WHERE id IN (SELECT id FROM challenge_failures "
-        "WHERE last_failure <= ?1 AND (locked_until IS NULL OR locked_until <= ?2) ORDER BY last_failure LIMIT ?3)");
+        "WHERE last_failure <= ?1 AND (locked_until IS NULL OR locked_until <= ?2) ORDER BY last_failure "
+        "LIMIT ?3)");
     st.bind(1, window_start).bind(2, now_text).bind(3, limit);
     st.run();
     return db.changes();
@@ -39,7 +40,8 @@ int prune_stale(Database& db, const std::string& now_text, const std::string& wi
 
 }  // namespace
 
-ThrottleStore::ThrottleStore(Database& db, const Clock& clock, ThrottleSettings settings, std::size_t max_entries)
+ThrottleStore::ThrottleStore(Database& db, const Clock& clock, ThrottleSettings settings,
+                             std::size_t max_entries)
     : m_db(db), m_clock(clock), m_settings(settings), m_max_entries(max_entries) {
     if (m_settings.max_failures < 1) {
         throw std::invalid_argument("challenge throttle: max_failures must be at least 1");
@@ -66,7 +68,8 @@ std::optional<ThrottleEntry> ThrottleStore::locked(const std::string& address, c
     });
 }
 
-std::vector<ThrottleEntry> ThrottleStore::record_failure(const std::string& address, const std::string& subject) {
+std::vector<ThrottleEntry> ThrottleStore::record_failure(const std::string& address,
+                                                         const std::string& subject) {
     const TimePoint now = m_clock.now();
     const std::string now_text = sql_time(now);
     const std::string window_start = sql_time(now - m_settings.window);
@@ -78,11 +81,13 @@ std::vector<ThrottleEntry> ThrottleStore::record_failure(const std::string& addr
             const std::string key = stored_key(kind, kind == kAddress ? address : subject);
             int failures = 1;
             {
-                auto find = db.prepare("SELECT failures, window_start FROM challenge_failures WHERE kind = ?1 AND key = ?2");
+                auto find = db.prepare(
+                    "SELECT failures, window_start FROM challenge_failures WHERE kind = ?1 AND key = ?2");
                 find.bind(1, kind).bind(2, key);
                 if (find.step()) {
                     // A window that has passed starts again with this failure.
-                    failures = find.column_text(1) > window_start ? static_cast<int>(find.column_int(0)) + 1 : 1;
+                    failures =
+                        find.column_text(1) > window_start ? static_cast<int>(find.column_int(0)) + 1 : 1;
                 } else {
                     added = true;
                 }
@@ -90,8 +95,10 @@ std::vector<ThrottleEntry> ThrottleStore::record_failure(const std::string& addr
             const bool lock = failures >= m_settings.max_failures;
             // A lockout starts a fresh count: after it, max_failures more attempts.
             auto upsert = db.prepare(
-                "INSERT INTO challenge_failures (kind, key, failures, window_start, last_failure, locked_until) "
-                "VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (kind, key) DO UPDATE SET failures = excluded.failures, "
+                "INSERT INTO challenge_failures (kind, key, failures, window_start, last_failure, "
+                "locked_until) "
+                "VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (kind, key) DO UPDATE SET failures = "
+                "excluded.failures, "
                 "window_start = CASE WHEN excluded.failures = 1 OR ?6 THEN excluded.window_start "
                 "ELSE challenge_failures.window_start END, last_failure = excluded.last_failure, "
                 "locked_until = coalesce(excluded.locked_until, challenge_failures.locked_until)");
@@ -159,7 +166,8 @@ int ThrottleStore::prune() {
     const std::string window_start = sql_time(now - m_settings.window);
     int total = 0;
     for (;;) {
-        const int deleted = m_db.write([&](Database& db) { return prune_stale(db, now_text, window_start, 1000); });
+        const int deleted =
+            m_db.write([&](Database& db) { return prune_stale(db, now_text, window_start, 1000); });
         total += deleted;
         if (deleted < 1000) {
             return total;

@@ -41,8 +41,8 @@ Reply post_from(const ServerFixture& server, const std::string& source, const By
 }
 
 /// Enrols from source and returns the failInfoText, or "issued".
-std::string enrol_from(ServerFixture& server, const std::string& source, Device& device, const std::string& challenge,
-                       const std::string& txid) {
+std::string enrol_from(ServerFixture& server, const std::string& source, Device& device,
+                       const std::string& challenge, const std::string& txid) {
     Reply reply = post_from(server, source, pkcs_req(server, device, challenge, txid));
     REQUIRE(reply.http_status == 200);
     auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());
@@ -69,16 +69,18 @@ int scep_ra(const ServerFixture& server, const std::string& args) {
 }  // namespace
 
 TEST_SUITE("http.throttle") {
-    TEST_CASE("five wrong passwords lock an address out: the sixth request is refused without a password check") {
+    TEST_CASE(
+        "five wrong passwords lock an address out: the sixth request is refused without a password check") {
         ServerFixture server([](std::string& conf) { set_key(conf, "UseSinglePassword", "1"); });
         server.instance().single_password().set("the-right-secret", "cli");
         auto& single = server.instance().single_password();
         std::vector<Device> devices;
-        for (int i = 0; i < 8; ++i) devices.emplace_back(static_cast<size_t>(i), "guess-" + std::to_string(i));
+        for (int i = 0; i < 8; ++i)
+            devices.emplace_back(static_cast<size_t>(i), "guess-" + std::to_string(i));
         // Another subject each time: only the address is counted five times.
         for (int i = 0; i < 5; ++i) {
-            CHECK(enrol_from(server, "127.0.0.1", devices[static_cast<size_t>(i)], "wrong-guess-" + std::to_string(i),
-                             "TX-G" + std::to_string(i)) == kNotValid);
+            CHECK(enrol_from(server, "127.0.0.1", devices[static_cast<size_t>(i)],
+                             "wrong-guess-" + std::to_string(i), "TX-G" + std::to_string(i)) == kNotValid);
         }
         CHECK(server.sql("SELECT detail FROM audit_events WHERE operation = 'lockout'")
                   .starts_with("address 127.0.0.1 locked out until "));
@@ -87,9 +89,13 @@ TEST_SUITE("http.throttle") {
         // Even the right password is refused unchecked while the lockout lasts.
         CHECK(enrol_from(server, "127.0.0.1", devices[6], "the-right-secret", "TX-G6") == kLockedOut);
         CHECK(single.slow_verifications() == checks);
-        CHECK(server.sql("SELECT count(*) FROM audit_events WHERE detail = '" + std::string(kLockedOut) + "'") == "2");
+        CHECK(server.sql("SELECT count(*) FROM audit_events WHERE detail = '" + std::string(kLockedOut) +
+                         "'") == "2");
         // Another address is not affected.
         CHECK(enrol_from(server, "127.0.0.2", devices[7], "the-right-secret", "TX-OTHER") == "issued");
+        // The lockout lives in the database: a restarted server keeps it.
+        server.restart();
+        CHECK(enrol_from(server, "127.0.0.1", devices[6], "the-right-secret", "TX-G6R") == kLockedOut);
 
         SUBCASE("lockout clear lifts it") {
             CHECK(scep_ra(server, "lockout clear --address 127.0.0.2 --all") == 2);
@@ -105,12 +111,14 @@ TEST_SUITE("http.throttle") {
         }
     }
 
-    TEST_CASE("a subject is locked out across addresses, and a locked-out request does not use up its password") {
+    TEST_CASE(
+        "a subject is locked out across addresses, and a locked-out request does not use up its password") {
         ServerFixture server;
         Device victim(0, "router-7.example.com");
         for (int i = 0; i < 5; ++i) {
             const std::string from = "127.0.0." + std::to_string(10 + i);
-            CHECK(enrol_from(server, from, victim, "0000000000000000", "TX-S" + std::to_string(i)) == kNotValid);
+            CHECK(enrol_from(server, from, victim, "0000000000000000", "TX-S" + std::to_string(i)) ==
+                  kNotValid);
         }
         CHECK(server.sql("SELECT count(*) FROM audit_events WHERE operation = 'lockout' AND detail LIKE "
                          "'subject %CN=router-7.example.com% locked out until %'") == "1");
@@ -137,7 +145,8 @@ TEST_SUITE("http.throttle") {
         CHECK(server.sql("SELECT failures FROM challenge_failures WHERE kind = 'address'") == "1");
     }
 
-    TEST_CASE("a burst of 80 wrong single passwords gets quick busy answers while GetCACert keeps answering") {
+    TEST_CASE(
+        "a burst of 80 wrong single passwords gets quick busy answers while GetCACert keeps answering") {
         // The per-address lockout would cut the burst short: this tests the bound on the scrypt queue alone.
         ServerFixture server([](std::string& conf) {
             set_key(conf, "UseSinglePassword", "1");
@@ -159,8 +168,8 @@ TEST_SUITE("http.throttle") {
                 const auto at = static_cast<size_t>(i);
                 try {
                     Reply reply = send_pki(server, requests[at]);
-                    auto view =
-                        scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), devices[at].recipient());
+                    auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(),
+                                                    devices[at].recipient());
                     const std::string text = view.fail_info_text.value_or("");
                     (text == "busy, try again later" ? busy : text == kNotValid ? not_valid : other)++;
                 } catch (const std::exception&) {
@@ -180,7 +189,8 @@ TEST_SUITE("http.throttle") {
         CHECK(other == 0);
         CHECK(busy + not_valid == burst);
         CHECK(busy > 0);
-        CHECK(server.instance().single_password().slow_verifications() == static_cast<std::uint64_t>(not_valid.load()));
+        CHECK(server.instance().single_password().slow_verifications() ==
+              static_cast<std::uint64_t>(not_valid.load()));
         // A busy answer is not a failed attempt.
         CHECK(server.sql("SELECT failures FROM challenge_failures WHERE kind = 'address'") ==
               std::to_string(not_valid.load()));
@@ -193,16 +203,19 @@ TEST_SUITE("http.throttle") {
         std::string cn = "big";
         for (int i = 0; i < 14000; ++i) cn += ",OU=" + std::string(60, 'u');
         Device huge_subject(0, cn);
-        CHECK(enrol_from(server, "127.0.0.1", huge_subject, "0000000000000000", "TX-HUGE-SUBJECT") == kNotValid);
+        CHECK(enrol_from(server, "127.0.0.1", huge_subject, "0000000000000000", "TX-HUGE-SUBJECT") ==
+              kNotValid);
         Device device(1, "big-txid");
         const std::string txid(2 << 20, 'T');
         Reply reply = post_from(server, "127.0.0.1", pkcs_req(server, device, "0000000000000000", txid));
         CHECK((reply.http_status == 200 || reply.http_status == 400));
         CHECK(server.sql("SELECT count(*) FROM audit_events") != "0");
         CHECK(std::stoi(server.sql("SELECT max(length(subject)) FROM audit_events")) == 1024);
-        CHECK(server.sql("SELECT substr(subject, -14) FROM audit_events WHERE transaction_id = 'TX-HUGE-SUBJECT'") ==
+        CHECK(server.sql(
+                  "SELECT substr(subject, -14) FROM audit_events WHERE transaction_id = 'TX-HUGE-SUBJECT'") ==
               "...[truncated]");
-        CHECK(std::stoi(server.sql("SELECT coalesce(max(length(transaction_id)), 0) FROM audit_events")) <= 128);
+        CHECK(std::stoi(server.sql("SELECT coalesce(max(length(transaction_id)), 0) FROM audit_events")) <=
+              128);
         CHECK(std::stoi(server.sql("SELECT coalesce(max(length(detail)), 0) FROM audit_events")) <= 1024);
         CHECK(std::stoi(server.sql("SELECT max(length(key)) FROM challenge_failures")) <= 1024);
     }

@@ -37,8 +37,9 @@ struct CliInstance {
 
     Output run(const std::string& args, bool with_config = true) const {
         const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-        const std::string cmd = std::string(SCEPRA_BINARY) + " " + args + (with_config ? " --config " + conf : "") +
-                                " >" + out + " 2>" + err + " </dev/null";
+        const std::string cmd = std::string(SCEPRA_BINARY) + " " + args +
+                                (with_config ? " --config " + conf : "") + " >" + out + " 2>" + err +
+                                " </dev/null";
         const int rc = std::system(cmd.c_str());
         return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(out), crypto::read_file(err)};
     }
@@ -70,8 +71,11 @@ void seed_old_rows(store::Database& db) {
          "('2001-01-01 00:10:00', 'p', 'PKIOperation', 'issued', 101),"
          "('2001-01-01 00:10:00', 'p', 'PKIOperation', 'issued', 102),"
          "(datetime('now'), 'p', 'PKIOperation', 'issued', 102)");
-    exec(db, "INSERT INTO admin_logins (at, peer, name, success) VALUES ('2001-01-01 00:00:00', 'p', 'a', 0)");
-    exec(db, "INSERT INTO password_events (at, challenge_id, event) VALUES ('2001-01-01 00:00:00', 101, 'issued')");
+    exec(db,
+         "INSERT INTO admin_logins (at, peer, name, success) VALUES ('2001-01-01 00:00:00', 'p', 'a', 0)");
+    exec(db,
+         "INSERT INTO password_events (at, challenge_id, event) VALUES ('2001-01-01 00:00:00', 101, "
+         "'issued')");
     exec(db,
          "INSERT INTO challenge_failures (kind, key, failures, window_start, last_failure) VALUES "
          "('address', '192.0.2.9', 1, '2001-01-01 00:00:00', '2001-01-01 00:00:00')");
@@ -94,8 +98,9 @@ TEST_SUITE("cli.lockout") {
         {
             auto db = i.db();
             SystemClock clock;
-            store::ThrottleStore throttle(*db, clock, {.max_failures = 2, .window = std::chrono::minutes(15),
-                                                       .lockout = std::chrono::minutes(15)});
+            store::ThrottleStore throttle(
+                *db, clock,
+                {.max_failures = 2, .window = std::chrono::minutes(15), .lockout = std::chrono::minutes(15)});
             throttle.record_failure("192.0.2.7", "CN=a");
             throttle.record_failure("192.0.2.7", "CN=b\x1b[31m");
             throttle.record_failure("192.0.2.8", "CN=c");
@@ -103,7 +108,8 @@ TEST_SUITE("cli.lockout") {
         Output list = i.run("lockout list");
         CHECK(list.status == 0);
         CHECK(list.out.find("address\t192.0.2.7\tlocked until ") == 0);
-        CHECK(list.out.find("CN=b\\x1b[31m\t1 failures") != std::string::npos);  // no raw escape reaches the terminal
+        CHECK(list.out.find("CN=b\\x1b[31m\t1 failures") !=
+              std::string::npos);  // no raw escape reaches the terminal
         Output json = i.run("lockout list --json");
         CHECK(json.out.find("{\"kind\":\"address\",\"key\":\"192.0.2.7\",\"locked\":true,") == 0);
         CHECK(json.out.find("\"key\":\"CN=b\\u001b[31m\"") != std::string::npos);
@@ -128,9 +134,14 @@ TEST_SUITE("cli.audit") {
             auto db = i.db();
             SystemClock clock;
             store::AuditLog log(*db, clock);
-            log.record({.peer = "10.0.0.1", .operation = "PKIOperation", .message_type = "PKCSReq",
-                        .transaction_id = "T\x1b]0;owned\x07\n2029-01-01\tforged", .subject = "CN=\x01\x7f\xc3\xa9\xff\xc2\x9b",
-                        .decision = "rejected", .fail_info = "badRequest", .detail = "d"});
+            log.record({.peer = "10.0.0.1",
+                        .operation = "PKIOperation",
+                        .message_type = "PKCSReq",
+                        .transaction_id = "T\x1b]0;owned\x07\n2029-01-01\tforged",
+                        .subject = "CN=\x01\x7f\xc3\xa9\xff\xc2\x9b",
+                        .decision = "rejected",
+                        .fail_info = "badRequest",
+                        .detail = "d"});
         }
         Output text = i.run("audit");
         CHECK(text.status == 0);
@@ -139,7 +150,8 @@ TEST_SUITE("cli.audit") {
         CHECK(std::count(text.out.begin(), text.out.end(), '\n') == 1);
         CHECK(std::count(text.out.begin(), text.out.end(), '\t') == 7);
         Output json = i.run("audit --json");
-        CHECK(json.out.find("\"transaction_id\":\"T\\u001b]0;owned\\u0007\\n2029-01-01\\tforged\"") != std::string::npos);
+        CHECK(json.out.find("\"transaction_id\":\"T\\u001b]0;owned\\u0007\\n2029-01-01\\tforged\"") !=
+              std::string::npos);
         CHECK(json.out.find("\"subject\":\"CN=\\u0001\x7f\xc3\xa9\\ufffd\xc2\x9b\"") != std::string::npos);
         for (unsigned char c : json.out.substr(0, json.out.size() - 1)) {
             CHECK(c >= 0x20);
@@ -152,11 +164,13 @@ TEST_SUITE("cli.audit") {
         CHECK(i.run("audit purge --before yesterday").status == 2);
         Output purge = i.run("audit purge");
         CHECK(purge.status == 0);
-        CHECK(purge.out.find("2 audit events, 1 admin logins, 1 password events, 1 one-time passwords, 1 throttle") !=
+        CHECK(purge.out.find(
+                  "2 audit events, 1 admin logins, 1 password events, 1 one-time passwords, 1 throttle") !=
               std::string::npos);
         auto db = i.db();
         CHECK(old_rows(*db) == 0);
-        CHECK(count(*db, "SELECT count(*) FROM challenges WHERE id = 102") == 1);  // a recent audit row refers to it
+        CHECK(count(*db, "SELECT count(*) FROM challenges WHERE id = 102") ==
+              1);  // a recent audit row refers to it
         CHECK(count(*db, "SELECT count(*) FROM audit_events") == 1);
         CHECK(i.run("audit purge --before '2999-01-01'").status == 0);
         CHECK(count(*db, "SELECT count(*) FROM audit_events") == 0);
@@ -167,8 +181,8 @@ TEST_SUITE("cli.audit") {
         seed_old_rows(*i.db());
         const std::string port_file = i.dir.file("port"), log_file = i.dir.file("serve.log");
         const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + i.conf +
-                                " --listen 127.0.0.1:0 --port-file " + port_file + " 2>" + log_file + " & echo $! >" +
-                                i.dir.file("pid");
+                                " --listen 127.0.0.1:0 --port-file " + port_file + " 2>" + log_file +
+                                " & echo $! >" + i.dir.file("pid");
         REQUIRE(std::system(cmd.c_str()) == 0);
         auto db = i.db();
         for (int n = 0; n < 400 && old_rows(*db) > 0; ++n) {

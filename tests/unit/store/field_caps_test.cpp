@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Client-supplied fields are stored within their bounds (audit_events, admin_logins).
+#include "store/field_caps.hpp"
+
 #include <doctest/doctest.h>
 
 #include "store/admin_store.hpp"
 #include "store/audit_log.hpp"
-#include "store/field_caps.hpp"
 #include "unit/store/store_fixture.hpp"
 
 using namespace scepra;
@@ -26,13 +27,21 @@ TEST_SUITE("store.caps") {
         StoreFixture f;
         store::AuditLog log(*f.db, f.clock);
         const std::string huge(2 << 20, 'x');
-        log.record({.peer = huge, .operation = huge, .message_type = huge, .transaction_id = huge, .subject = huge,
-                    .decision = "rejected", .fail_info = huge, .detail = huge, .serial = huge});
+        log.record({.peer = huge,
+                    .operation = huge,
+                    .message_type = huge,
+                    .transaction_id = huge,
+                    .subject = huge,
+                    .decision = "rejected",
+                    .fail_info = huge,
+                    .detail = huge,
+                    .serial = huge});
         CHECK(scalar(*f.db, "SELECT length(transaction_id) FROM audit_events") == 128);
         CHECK(scalar(*f.db, "SELECT length(subject) FROM audit_events") == 1024);
         CHECK(scalar(*f.db, "SELECT length(detail) FROM audit_events") == 1024);
-        CHECK(scalar(*f.db, "SELECT max(length(peer), length(operation), length(message_type), length(fail_info), "
-                            "length(serial)) FROM audit_events") == 128);
+        CHECK(scalar(*f.db,
+                     "SELECT max(length(peer), length(operation), length(message_type), length(fail_info), "
+                     "length(serial)) FROM audit_events") == 128);
         CHECK(text_of(*f.db, "SELECT substr(subject, -14) FROM audit_events") == "...[truncated]");
         auto rows = log.recent(1);
         REQUIRE(rows.size() == 1);
@@ -41,7 +50,8 @@ TEST_SUITE("store.caps") {
 
     TEST_CASE("admin_logins stores capped names and keeps only the newest attempts") {
         StoreFixture f;
-        store::AdminStore admins(*f.db, f.clock, {.n = 1024, .r = 1, .p = 1}, {.max_failures = 1000, .window = std::chrono::minutes(1)}, 10);
+        store::AdminStore admins(*f.db, f.clock, {.n = 1024, .r = 1, .p = 1},
+                                 {.max_failures = 1000, .window = std::chrono::minutes(1)}, 10);
         const std::string huge(1 << 20, 'n');
         for (int i = 0; i < 30; ++i) {
             CHECK(admins.login("192.0.2." + std::to_string(i), huge, "wrong-password") ==

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Retention: old rows go in batches, rows that others still refer to stay.
+#include "store/retention.hpp"
+
 #include <doctest/doctest.h>
 
-#include "store/retention.hpp"
 #include "unit/store/store_fixture.hpp"
 
 using namespace scepra;
@@ -29,7 +30,8 @@ void seed(store::Database& db) {
          "('2020-01-01 00:10:00', 'p', 'PKIOperation', 'issued', 2),"
          "('2030-01-01 00:00:00', 'p', 'PKIOperation', 'issued', 2)");
     exec(db,
-         "INSERT INTO requests (transaction_id, kind, key_hash, subject, template, status, backend, challenge_id, "
+         "INSERT INTO requests (transaction_id, kind, key_hash, subject, template, status, backend, "
+         "challenge_id, "
          "created_at, updated_at) VALUES ('T3', 'PKCSReq', x'00', 'CN=r', 't', 'issued', 'local', 3, "
          "'2020-01-01 00:10:00', '2020-01-01 00:10:00')");
     exec(db,
@@ -39,7 +41,8 @@ void seed(store::Database& db) {
          "INSERT INTO password_events (at, challenge_id, event) VALUES ('2020-01-01 00:00:00', 1, 'issued'),"
          "('2030-01-01 00:00:00', NULL, 'single-set')");
     exec(db,
-         "INSERT INTO challenge_failures (kind, key, failures, window_start, last_failure, locked_until) VALUES "
+         "INSERT INTO challenge_failures (kind, key, failures, window_start, last_failure, locked_until) "
+         "VALUES "
          "('address', 'old', 1, '2020-01-01 00:00:00', '2020-01-01 00:00:00', NULL),"
          "('address', 'locked', 0, '2020-01-01 00:00:00', '2020-01-01 00:00:00', '2031-01-01 00:00:00'),"
          "('subject', 'new', 1, '2030-01-01 00:00:00', '2030-01-01 00:00:00', NULL)");
@@ -59,10 +62,13 @@ TEST_SUITE("store.retention") {
         // 1: its audit events are gone; 2: a new audit event refers to it;
         // 3: a request refers to it; 4: never used (ChallengeStore purges it when it expires).
         CHECK(n.challenges == 1);
-        CHECK(text_of(*f.db, "SELECT group_concat(id) FROM (SELECT id FROM challenges ORDER BY id)") == "2,3,4");
+        CHECK(text_of(*f.db, "SELECT group_concat(id) FROM (SELECT id FROM challenges ORDER BY id)") ==
+              "2,3,4");
         CHECK(scalar(*f.db, "SELECT count(*) FROM audit_events") == 1);
         CHECK(scalar(*f.db, "SELECT count(*) FROM admin_logins WHERE at < '2025-01-01'") == 0);
-        CHECK(text_of(*f.db, "SELECT group_concat(key) FROM (SELECT key FROM challenge_failures ORDER BY key)") == "locked,new");
+        CHECK(text_of(*f.db,
+                      "SELECT group_concat(key) FROM (SELECT key FROM challenge_failures ORDER BY key)") ==
+              "locked,new");
         CHECK(scalar(*f.db, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
     }
 

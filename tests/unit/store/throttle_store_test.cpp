@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // ThrottleStore: failed challenges per address and subject, lockouts, and the bound on its table.
+#include "store/throttle_store.hpp"
+
 #include <doctest/doctest.h>
 
-#include "store/throttle_store.hpp"
 #include "unit/store/store_fixture.hpp"
 
 using namespace scepra;
@@ -95,9 +96,11 @@ TEST_SUITE("store.throttle") {
 
     TEST_CASE("settings are validated") {
         StoreFixture f;
-        CHECK_THROWS_AS(store::ThrottleStore(*f.db, f.clock, {.max_failures = 0, .window = 1min, .lockout = 1min}),
-                        std::invalid_argument);
-        CHECK_THROWS_AS(store::ThrottleStore(*f.db, f.clock, {.max_failures = 1, .window = 0min, .lockout = 1min}),
-                        std::invalid_argument);
+        CHECK_THROWS_AS(
+            store::ThrottleStore(*f.db, f.clock, {.max_failures = 0, .window = 1min, .lockout = 1min}),
+            std::invalid_argument);
+        CHECK_THROWS_AS(
+            store::ThrottleStore(*f.db, f.clock, {.max_failures = 1, .window = 0min, .lockout = 1min}),
+            std::invalid_argument);
     }
 }
