@@ -4,10 +4,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/bytes.hpp"
 #include "common/clock.hpp"
@@ -51,16 +53,26 @@ class SinglePasswordStore final {
     /// Like check(), but busy counts as refused.
     bool verify(std::string_view password) { return check(password) == SinglePasswordCheck::accepted; }
 
-    /// Checks the password as verify() describes. A password that needs the
-    /// scrypt, while max_waiting others run or wait for it, is answered busy
-    /// at once: a burst of guesses holds at most max_waiting threads.
+    /// Checks the password as verify() describes. A password that is being
+    /// checked already waits for that answer; another that needs the scrypt,
+    /// while max_waiting others run or wait for it, is answered busy at once:
+    /// a burst of distinct guesses holds at most max_waiting threads.
     SinglePasswordCheck check(std::string_view password);
 
     /// How many scrypt computations verify() has run (for tests and metrics).
     std::uint64_t slow_verifications() const { return m_slow.load(); }
 
   private:
+    /// A password being checked, and the answer its checker will give.
+    struct InFlight {
+        Bytes fast;
+        std::string hash;
+        std::shared_future<bool> answer;
+    };
+
     Bytes fast_hash(std::string_view password) const;
+    /// The scrypt check, one at a time (unless the cache was filled meanwhile).
+    bool verify_slowly(std::string_view password, const std::string& hash, const Bytes& fast);
     void remember(const std::string& stored_hash, Bytes fast);
 
     Database& m_db;
@@ -69,9 +81,9 @@ class SinglePasswordStore final {
     Bytes m_cache_key;  // random per store object, never stored
 
     int m_max_waiting;
-    std::atomic<int> m_waiting{0};  // checks running or waiting for the scrypt
-    std::mutex m_slow_mutex;        // one scrypt at a time
-    std::mutex m_mutex;         // guards the two members below
+    std::mutex m_slow_mutex;  // one scrypt at a time
+    std::mutex m_mutex;       // guards the three members below
+    std::vector<InFlight> m_in_flight;  // checks running or waiting for the scrypt, at most m_max_waiting
     std::string m_cached_hash;  // stored hash text the cached password verified against
     Bytes m_cached_fast;        // HMAC-SHA256(m_cache_key, that password); empty if none
     std::atomic<std::uint64_t> m_slow{0};
