@@ -62,7 +62,11 @@ po::options_description config_keys() {
         ("policy.existing_subject", po::value<std::string>()->default_value("allow"))
         ("templates.SignatureTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
         ("templates.EncryptionTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
-        ("templates.GeneralPurposeTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"));
+        ("templates.GeneralPurposeTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
+        ("throttle.max_failures", po::value<int>()->default_value(5))
+        ("throttle.window_minutes", po::value<int>()->default_value(15))
+        ("throttle.lockout_minutes", po::value<int>()->default_value(15))
+        ("audit.retention_days", po::value<int>()->default_value(365));
     return d;
 }
 
@@ -309,6 +313,11 @@ AppConfig load_config(const std::filesystem::path& file) {
     c.templates.signature = check.text("templates.SignatureTemplate");
     c.templates.encryption = check.text("templates.EncryptionTemplate");
     c.templates.general_purpose = check.text("templates.GeneralPurposeTemplate");
+
+    c.throttle.max_failures = check.number("throttle.max_failures", 1, 1000000);
+    c.throttle.window = std::chrono::minutes(check.number("throttle.window_minutes", 1, 525600));
+    c.throttle.lockout = std::chrono::minutes(check.number("throttle.lockout_minutes", 1, 525600));
+    c.audit_retention_days = check.number("audit.retention_days", 0, 36500);
     check.throw_if_any();
     return c;
 }
@@ -450,6 +459,22 @@ existing_subject = allow
 SignatureTemplate = IPSECIntermediateOffline
 EncryptionTemplate = IPSECIntermediateOffline
 GeneralPurposeTemplate = IPSECIntermediateOffline
+
+[throttle]
+# Failed challenge passwords (wrong, used, expired, revoked, missing, or bound
+# to another subject or template) are counted per client address and per
+# subject: max_failures within window_minutes lock that address or subject
+# out for lockout_minutes (refused with "too many failed attempts" before any
+# password check). `scep-ra lockout list` shows them, `lockout clear` lifts them.
+max_failures = 5
+window_minutes = 15
+lockout_minutes = 15
+
+[audit]
+# Audit events, admin logins, password events and throttle entries older than
+# this many days are deleted by the server at start and once a day (and by
+# `scep-ra audit purge`). 0 = keep them forever.
+retention_days = 365
 )";
     return out.str();
 }

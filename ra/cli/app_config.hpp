@@ -10,6 +10,7 @@
 #include "http/listener.hpp"
 #include "local/local_ca_backend.hpp"
 #include "store/challenge_store.hpp"
+#include "store/throttle_store.hpp"
 
 namespace scepra::cli {
 
@@ -37,6 +38,8 @@ struct AppConfig {
     std::string crl_path;  ///< [local_ca] crl_path: where the SCEP listener serves the CRL
     core::RenewalPolicy renewal;                  ///< [renewal]
     bool existing_subject_requires_renewal = false;  ///< [policy] existing_subject
+    store::ThrottleSettings throttle;                ///< [throttle] failed challenge passwords
+    int audit_retention_days = 365;                  ///< [audit] retention_days; 0 = keep forever
 };
 
 /// Thrown for any problem with the configuration; the message names the file

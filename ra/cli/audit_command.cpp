@@ -1,16 +1,67 @@
 // SPDX-License-Identifier: Apache-2.0
-// `scep-ra audit`: the audit trail, filtered, as a table or JSON lines.
+// `scep-ra audit`: the audit trail, filtered, as a table or JSON lines;
+// `scep-ra audit purge`: deletes records older than the retention period.
 #include <iostream>
+#include <regex>
 
 #include "cli/instance.hpp"
 #include "cli/options.hpp"
 #include "common/json.hpp"
+#include "common/utf8.hpp"
+#include "store/retention.hpp"
 
 namespace scepra::cli {
 
 namespace po = boost::program_options;
 
+namespace {
+
+int audit_purge(const Args& args) {
+    po::options_description desc("options");
+    desc.add_options()
+        ("config", po::value<std::string>()->required(), "instance configuration file")
+        ("before", po::value<std::string>(),
+         "delete what is older than this UTC time, 'YYYY-MM-DD[ HH:MM:SS]' (default: [audit] retention_days ago)");
+    po::variables_map vm;
+    if (auto stop = parse_options("audit purge",
+                                  "Deletes audit events, admin logins, password events, throttle entries and used\n"
+                                  "one-time passwords nothing refers to any more, older than --before.",
+                                  desc, args, vm)) {
+        return *stop;
+    }
+    AppConfig config = load_config(vm["config"].as<std::string>());
+    SystemClock clock;
+    std::string before;
+    if (vm.count("before")) {
+        before = vm["before"].as<std::string>();
+        static const std::regex format(R"(\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?)");
+        if (!std::regex_match(before, format)) {
+            std::cerr << "scep-ra audit purge: --before must be 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS' (UTC)\n";
+            return exit_usage;
+        }
+    } else if (config.audit_retention_days == 0) {
+        std::cout << "[audit] retention_days is 0 (keep forever): nothing purged; give --before to purge\n";
+        return exit_ok;
+    } else {
+        before = sql_time(clock.now() - std::chrono::hours(24) * config.audit_retention_days);
+    }
+    Stores stores = open_stores(config, clock);
+    const store::PurgeCounts n = store::Retention(*stores.db).purge_before(before);
+    std::cout << "purged before " << before << ": " << n.audit_events << " audit events, " << n.admin_logins
+              << " admin logins, " << n.password_events << " password events, " << n.challenges
+              << " one-time passwords, " << n.challenge_failures << " throttle entries\n";
+    return exit_ok;
+}
+
+/// A field of the text output: client-chosen text cannot drive the terminal or forge columns.
+std::string field(const std::string& text) { return escape_for_terminal(text); }
+
+}  // namespace
+
 int audit_command(const Args& args) {
+    if (!args.empty() && args[0] == "purge") {
+        return audit_purge(Args(args.begin() + 1, args.end()));
+    }
     po::options_description desc("options");
     desc.add_options()
         ("config", po::value<std::string>()->required(), "instance configuration file")
@@ -22,7 +73,10 @@ int audit_command(const Args& args) {
         ("limit", po::value<int>()->default_value(1000), "at most this many (the newest)")
         ("json", po::bool_switch(), "one JSON object per line");
     po::variables_map vm;
-    if (auto stop = parse_options("audit", "Prints the decisions the RA took, oldest first.", desc, args, vm)) {
+    if (auto stop = parse_options("audit",
+                                  "Prints the decisions the RA took, oldest first.\n"
+                                  "'scep-ra audit purge --config F [--before DATE]' deletes old records.",
+                                  desc, args, vm)) {
         return *stop;
     }
     store::AuditFilter filter;
@@ -62,10 +116,10 @@ int audit_command(const Args& args) {
                              .str()
                       << "\n";
         } else {
-            std::cout << r.at << '\t' << r.peer << '\t' << r.message_type.value_or(r.operation) << '\t'
-                      << r.transaction_id.value_or("-") << '\t' << r.subject.value_or("-") << '\t' << r.decision
-                      << '\t' << r.fail_info.value_or("-") << '\t' << r.serial.value_or(r.detail.value_or("-"))
-                      << "\n";
+            std::cout << r.at << '\t' << field(r.peer) << '\t' << field(r.message_type.value_or(r.operation)) << '\t'
+                      << field(r.transaction_id.value_or("-")) << '\t' << field(r.subject.value_or("-")) << '\t'
+                      << r.decision << '\t' << field(r.fail_info.value_or("-")) << '\t'
+                      << field(r.serial.value_or(r.detail.value_or("-"))) << "\n";
         }
     }
     return exit_ok;

@@ -19,7 +19,8 @@ constexpr const char* usage =
     "  serve     run the SCEP service\n"
     "  password  enrollment challenge passwords: issue, list, revoke, set-single, mode\n"
     "  admin     admin page accounts: add, remove, list\n"
-    "  audit     print the audit trail\n"
+    "  audit     print the audit trail; purge old records\n"
+    "  lockout   addresses and subjects locked out for failed challenges: list, clear\n"
     "  reload    apply changed [password] settings to the running server\n"
     "  request   manual approval: list, approve, deny\n"
     "  revoke    revoke a certificate issued by the local CA\n"
@@ -53,6 +54,7 @@ int run(int argc, char** argv) {
         if (command == "request") return request_command(args);
         if (command == "revoke") return revoke_command(args);
         if (command == "ra") return ra_command(args);
+        if (command == "lockout") return lockout_command(args);
     } catch (const std::exception& e) {
         std::cerr << "scep-ra " << command << ": " << e.what() << "\n";
         return exit_failure;

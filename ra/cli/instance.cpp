@@ -4,6 +4,8 @@
 
 #include <strings.h>
 
+#include <algorithm>
+
 #include "cli/rollover.hpp"
 #include "crypto/encoding.hpp"
 
@@ -54,10 +56,13 @@ Stores open_stores(const AppConfig& config, const Clock& clock) {
     s.db = store::Database::open(config.database, false);
     s.challenges = std::make_unique<store::ChallengeStore>(
         *s.db, store::ChallengeStore::load_or_create_key(config.hmac_key_file), clock);
-    s.single_password = std::make_unique<store::SinglePasswordStore>(*s.db, clock);
+    // Wrong single passwords may hold at most a quarter of the HTTP workers (up to 8) waiting for the scrypt.
+    const int scrypt_waiting = std::clamp(config.listen.worker_threads / 4, 1, 8);
+    s.single_password = std::make_unique<store::SinglePasswordStore>(*s.db, clock, crypto::ScryptParams{}, scrypt_waiting);
     s.admins = std::make_unique<store::AdminStore>(*s.db, clock);
     s.audit = std::make_unique<store::AuditLog>(*s.db, clock);
     s.requests = std::make_unique<store::RequestStore>(*s.db, clock);
+    s.throttle = std::make_unique<store::ThrottleStore>(*s.db, clock, config.throttle);
     return s;
 }
 
@@ -68,6 +73,7 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     m_backend = std::make_unique<backend::local::LocalCaBackend>(local_ca_config(m_config), *m_stores.db, clock);
     m_modes = std::make_unique<core::PasswordModes>(m_config.password, *m_stores.challenges,
                                                     *m_stores.single_password);
+    m_throttled = std::make_unique<core::ThrottledVerifier>(*m_modes, *m_stores.throttle, *m_stores.audit);
     core::ServiceOptions options;
     options.ciphers.allow_single_des = m_config.allow_single_des;
     if (m_config.max_clock_skew_minutes > 0) {
@@ -76,7 +82,7 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     options.templates = m_config.templates;
     options.renewal = m_config.renewal;
     options.existing_subject_requires_renewal = m_config.existing_subject_requires_renewal;
-    m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity), *m_backend, *m_modes,
+    m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity), *m_backend, *m_throttled,
                                                     *m_stores.audit, *m_stores.requests, clock);
     m_service->set_next_ca(load_next_ca_response(m_config));
     m_scep_site = std::make_unique<http::ScepSite>(*m_service);

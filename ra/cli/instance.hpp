@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/app_config.hpp"
+#include "core/challenge_throttle.hpp"
 #include "core/challenge_verifier.hpp"
 #include "core/scep_service.hpp"
 #include "http/admin_site.hpp"
@@ -17,6 +18,7 @@
 #include "store/database.hpp"
 #include "store/request_store.hpp"
 #include "store/single_password_store.hpp"
+#include "store/throttle_store.hpp"
 
 namespace scepra::cli {
 
@@ -28,6 +30,7 @@ struct Stores {
     std::unique_ptr<store::AdminStore> admins;
     std::unique_ptr<store::AuditLog> audit;
     std::unique_ptr<store::RequestStore> requests;
+    std::unique_ptr<store::ThrottleStore> throttle;
 };
 /// The local CA settings, with a profile for every template name the
 /// [templates] section can select that no [profile.NAME] defines.
@@ -48,6 +51,7 @@ public:
     store::SinglePasswordStore& single_password() { return *m_stores.single_password; }
     store::AdminStore& admins() { return *m_stores.admins; }
     core::PasswordModes& password_modes() { return *m_modes; }
+    store::ThrottleStore& throttle() { return *m_stores.throttle; }
     core::ScepService& service() { return *m_service; }
     backend::local::LocalCaBackend& local_ca() { return *m_backend; }
     http::AdminSite& admin_site() { return *m_admin_site; }
@@ -63,6 +67,7 @@ private:
     Stores m_stores;
     std::unique_ptr<backend::local::LocalCaBackend> m_backend;
     std::unique_ptr<core::PasswordModes> m_modes;
+    std::unique_ptr<core::ThrottledVerifier> m_throttled;
     std::unique_ptr<core::ScepService> m_service;
     std::unique_ptr<http::ScepSite> m_scep_site;
     std::unique_ptr<http::AdminSite> m_admin_site;

@@ -9,6 +9,7 @@
 
 #include "cli/instance.hpp"
 #include "cli/options.hpp"
+#include "cli/retention_task.hpp"
 #include "crypto/encoding.hpp"
 #include "http/listener.hpp"
 
@@ -103,6 +104,8 @@ int serve_command(const Args& args) {
                   << url_host(config.admin.listen->host) << ":" << admin_port << "/certsrv/mscep_admin/" << std::endl;
     }
 
+    RetentionTask retention(instance.database(), instance.throttle(), clock, config.audit_retention_days, std::cerr);
+    retention.start();
     std::thread admin_thread;
     if (admin) {
         admin_thread = std::thread([&admin] { admin->run(); });
@@ -130,6 +133,7 @@ int serve_command(const Args& args) {
     // Wake the signal thread if the server ended on its own.
     pthread_kill(signal_waiter.native_handle(), SIGTERM);
     signal_waiter.join();
+    retention.stop();
     std::filesystem::remove(config.pid_file);
     std::cerr << "scep-ra stopped" << std::endl;
     return ok ? exit_ok : exit_failure;

@@ -7,11 +7,21 @@
 #include <optional>
 #include <string>
 
+#include "common/utf8.hpp"
+
 namespace scepra {
 
+/// A JSON string literal: every byte below 0x20 escaped, and each byte that
+/// is not part of well-formed UTF-8 replaced by U+FFFD (JSON text is UTF-8).
 inline std::string json_string(const std::string& s) {
     std::string out = "\"";
-    for (char c : s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (const std::size_t len = utf8_char_length(s, i); len != 1) {
+            out += len == 0 ? std::string("\\ufffd") : s.substr(i, len);
+            i += len == 0 ? 0 : len - 1;
+            continue;
+        }
         switch (c) {
             case '"': out += "\\\""; break;
             case '\\': out += "\\\\"; break;

@@ -130,8 +130,14 @@ ChallengeVerdict PasswordModes::verify(const ChallengeRequest& request) {
         return {.accepted = false, .reason = "a challenge password is required", .challenge_id = {}, .note = {}};
     }
     if (now.use_single_password) {
-        if (m_single.verify(*password)) {
-            return {.accepted = true, .reason = {}, .challenge_id = {}, .note = "single password"};
+        switch (m_single.check(*password)) {
+            case store::SinglePasswordCheck::accepted:
+                return {.accepted = true, .reason = {}, .challenge_id = {}, .note = "single password"};
+            case store::SinglePasswordCheck::busy:
+                return {.accepted = false, .reason = "busy, try again later", .challenge_id = {}, .note = {},
+                        .retry_later = true};
+            case store::SinglePasswordCheck::refused:
+                break;
         }
         return {.accepted = false, .reason = not_valid, .challenge_id = {}, .note = {}};
     }

@@ -27,6 +27,7 @@ struct ChallengeRequest {
     const scep::Csr& csr;
     const std::string& template_name;
     const std::string& transaction_id;
+    std::string_view peer{};  ///< client address, for the throttle
 };
 
 struct ChallengeVerdict {
@@ -34,6 +35,7 @@ struct ChallengeVerdict {
     std::string reason;                        ///< for the client's failInfoText when refused; never a secret
     std::optional<std::int64_t> challenge_id;  ///< the one-time password used, for the audit trail
     std::string note;                          ///< for the audit trail when accepted (e.g. unauthenticated)
+    bool retry_later = false;                  ///< refused for load, not for the password: not a failed attempt
 };
 
 class ChallengeVerifier {

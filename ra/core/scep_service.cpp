@@ -306,7 +306,8 @@ ScepResponse ScepService::enroll(Transaction& tx) {
             throw scep::ScepFailure(scep::FailInfo::bad_request,
                                     "this subject already holds a valid certificate: renew it with that certificate");
         }
-        ChallengeVerdict verdict = m_challenges.verify({csr, template_name, tx.msg.attrs.transaction_id});
+        ChallengeVerdict verdict =
+            m_challenges.verify({csr, template_name, tx.msg.attrs.transaction_id, tx.request.peer});
         if (!verdict.accepted) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, verdict.reason);
         }

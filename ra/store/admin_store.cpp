@@ -5,6 +5,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include "store/field_caps.hpp"
+
 namespace scepra::store {
 
 namespace {
@@ -32,8 +34,17 @@ std::string dummy_hash(const crypto::ScryptParams& params) {
 
 }  // namespace
 
-AdminStore::AdminStore(Database& db, const Clock& clock, crypto::ScryptParams params, ThrottlePolicy throttle)
-    : m_db(db), m_clock(clock), m_params(params), m_throttle(throttle), m_dummy_hash(dummy_hash(params)) {
+AdminStore::AdminStore(Database& db, const Clock& clock, crypto::ScryptParams params, ThrottlePolicy throttle,
+                       std::int64_t max_login_rows)
+    : m_db(db),
+      m_clock(clock),
+      m_params(params),
+      m_throttle(throttle),
+      m_max_login_rows(max_login_rows),
+      m_dummy_hash(dummy_hash(params)) {
+    if (m_max_login_rows < 1) {
+        throw std::invalid_argument("admin login trail: max_login_rows must be at least 1");
+    }
     if (!crypto::params_allowed(m_params)) {
         throw std::invalid_argument("admin accounts: scrypt parameters out of range");
     }
@@ -114,13 +125,20 @@ AdminStore::LoginResult AdminStore::login(const std::string& peer, const std::st
     const Attempt attempt = m_db.write([&](Database& db) {
         auto count =
             db.prepare("SELECT COUNT(*) FROM admin_logins WHERE peer = ?1 AND at > ?2 AND success = 0");
-        count.bind(1, peer).bind(2, window_start);
+        count.bind(1, capped(peer, kMaxStoredShort)).bind(2, window_start);
         count.step();
         const bool throttled = count.column_int(0) >= m_throttle.max_failures;
         auto insert = db.prepare("INSERT INTO admin_logins (at, peer, name, success) VALUES (?1, ?2, ?3, 0)");
-        insert.bind(1, now_text).bind(2, peer).bind(3, name);
+        // Both come from the network: stored within their bounds.
+        insert.bind(1, now_text).bind(2, capped(peer, kMaxStoredShort)).bind(3, capped(name, kMaxStoredShort));
         insert.run();
-        return Attempt{throttled, db.last_insert_rowid(), throttled ? std::nullopt : hash_of(db, name)};
+        const std::int64_t row = db.last_insert_rowid();
+        // Only the newest max_login_rows attempts are kept (ids grow with
+        // every attempt): a flood of attempts cannot grow the trail beyond that.
+        auto trim = db.prepare("DELETE FROM admin_logins WHERE id <= ?1");
+        trim.bind(1, row - m_max_login_rows);
+        trim.run();
+        return Attempt{throttled, row, throttled ? std::nullopt : hash_of(db, name)};
     });
     if (attempt.throttled) {
         return LoginResult::throttled;

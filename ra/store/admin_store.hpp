@@ -33,10 +33,13 @@ class AdminStore final {
 
     enum class LoginResult { ok, bad_credentials, throttled };
 
+    /// Login attempts kept in admin_logins (the newest ones; see also [audit] retention_days).
+    static constexpr std::int64_t kDefaultMaxLoginRows = 100000;
+
     /// Throws std::invalid_argument for scrypt params outside crypto::params_allowed,
-    /// max_failures < 1 or a window that is not positive.
+    /// max_failures < 1, a window that is not positive or max_login_rows < 1.
     AdminStore(Database& db, const Clock& clock, crypto::ScryptParams params = {},
-               ThrottlePolicy throttle = {});
+               ThrottlePolicy throttle = {}, std::int64_t max_login_rows = kDefaultMaxLoginRows);
 
     /// Creates an account. Names are 1-64 characters of [A-Za-z0-9._@-] (case
     /// sensitive); passwords at least kMinPasswordLength characters. Throws
@@ -52,7 +55,8 @@ class AdminStore final {
     /// Throttled (recorded as a failure, password not checked) when peer has
     /// max_failures failures within the window; otherwise checks name and
     /// password (an unknown name costs one scrypt too) and records the attempt
-    /// in admin_logins. The attempt row is written as a failure before the
+    /// in admin_logins (name and peer capped at 128 bytes, the newest
+    /// max_login_rows attempts kept). The attempt row is written as a failure before the
     /// check and turned into a success after it, so concurrent guesses from one
     /// peer cannot overrun the limit.
     LoginResult login(const std::string& peer, const std::string& name, std::string_view password);
@@ -67,6 +71,7 @@ class AdminStore final {
     const Clock& m_clock;
     crypto::ScryptParams m_params;
     ThrottlePolicy m_throttle;
+    std::int64_t m_max_login_rows;
     std::string m_dummy_hash;  // same cost as a real hash, matches no password
     std::atomic<std::uint64_t> m_slow{0};
 };

@@ -2,6 +2,8 @@
 // Append-only record of every decision the RA takes on a SCEP request.
 #include "store/audit_log.hpp"
 
+#include "store/field_caps.hpp"
+
 namespace scepra::store {
 
 namespace {
@@ -39,20 +41,24 @@ AuditLog::AuditLog(Database& db, const Clock& clock) : m_db(db), m_clock(clock) 
 
 std::int64_t AuditLog::record(const AuditEvent& event) {
     const std::string at = sql_time(m_clock.now());
+    // Most of these fields come from the network: each is stored within its bound.
+    auto cap = [](const std::optional<std::string>& field, std::size_t max) -> std::optional<std::string> {
+        return field ? std::optional(capped(*field, max)) : std::nullopt;
+    };
     return m_db.write([&](Database& db) {
         auto st = db.prepare(
             "INSERT INTO audit_events (at, peer, operation, message_type, transaction_id, subject, decision, "
             "fail_info, detail, serial, challenge_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
         st.bind(1, at)
-            .bind(2, event.peer)
-            .bind(3, event.operation)
-            .bind(4, event.message_type)
-            .bind(5, event.transaction_id)
-            .bind(6, event.subject)
+            .bind(2, capped(event.peer, kMaxStoredShort))
+            .bind(3, capped(event.operation, kMaxStoredShort))
+            .bind(4, cap(event.message_type, kMaxStoredShort))
+            .bind(5, cap(event.transaction_id, kMaxStoredTransactionId))
+            .bind(6, cap(event.subject, kMaxStoredText))
             .bind(7, event.decision)
-            .bind(8, event.fail_info)
-            .bind(9, event.detail)
-            .bind(10, event.serial)
+            .bind(8, cap(event.fail_info, kMaxStoredShort))
+            .bind(9, cap(event.detail, kMaxStoredText))
+            .bind(10, cap(event.serial, kMaxStoredShort))
             .bind(11, event.challenge_id);
         st.run();
         return db.last_insert_rowid();

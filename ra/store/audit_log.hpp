@@ -41,7 +41,10 @@ class AuditLog final {
 public:
     AuditLog(Database& db, const Clock& clock);
 
-    /// Writes one row in its own transaction; returns its id. Throws DbError
+    /// Writes one row in its own transaction; returns its id. Client-supplied
+    /// text is capped (store/field_caps.hpp): transaction_id at 128 bytes,
+    /// subject and detail at 1024, peer, operation, message_type, fail_info
+    /// and serial at 128, a cut field ending in "...[truncated]". Throws DbError
     /// (nothing written) on an invalid decision or unknown challenge_id.
     std::int64_t record(const AuditEvent& event);
 

@@ -4,6 +4,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+#include <future>
 #include <stdexcept>
 #include <utility>
 
@@ -30,10 +32,18 @@ void wipe(Bytes& b) {
 
 }  // namespace
 
-SinglePasswordStore::SinglePasswordStore(Database& db, const Clock& clock, crypto::ScryptParams params)
-    : m_db(db), m_clock(clock), m_params(params), m_cache_key(crypto::random_bytes(kCacheKeySize)) {
+SinglePasswordStore::SinglePasswordStore(Database& db, const Clock& clock, crypto::ScryptParams params,
+                                         int max_waiting)
+    : m_db(db),
+      m_clock(clock),
+      m_params(params),
+      m_cache_key(crypto::random_bytes(kCacheKeySize)),
+      m_max_waiting(max_waiting) {
     if (!crypto::params_allowed(m_params)) {
         throw std::invalid_argument("single password: scrypt parameters out of range");
+    }
+    if (m_max_waiting < 1) {
+        throw std::invalid_argument("single password: max_waiting must be at least 1");
     }
 }
 
@@ -86,10 +96,11 @@ std::optional<std::string> SinglePasswordStore::set_at() {
     });
 }
 
-bool SinglePasswordStore::verify(std::string_view password) {
+SinglePasswordCheck SinglePasswordStore::check(std::string_view password) {
+    using enum SinglePasswordCheck;
     const auto hash = m_db.read([](Database& db) { return stored_hash(db); });
     if (!hash) {
-        return false;
+        return refused;
     }
     Bytes fast = fast_hash(password);
     auto cached = [&] {
@@ -98,24 +109,83 @@ bool SinglePasswordStore::verify(std::string_view password) {
     };
     if (cached()) {
         wipe(fast);
-        return true;
+        return accepted;
     }
+    // The same password already being checked (a device burst after a
+    // restart, before the cache is filled): wait for that answer. Otherwise a
+    // seat in the queue for the scrypt, or busy at once: wrong guesses must not
+    // hold every HTTP worker (GetCACert included) behind the mutex below.
+    std::promise<bool> answer;
+    std::shared_future<bool> pending;
+    {
+        std::lock_guard lock(m_mutex);
+        for (const auto& other : m_in_flight) {
+            if (other.hash == *hash && crypto::constant_time_equal(fast, other.fast)) {
+                pending = other.answer;
+            }
+        }
+        if (!pending.valid()) {
+            if (m_in_flight.size() >= static_cast<std::size_t>(m_max_waiting)) {
+                wipe(fast);
+                return busy;
+            }
+            m_in_flight.push_back({fast, *hash, answer.get_future().share()});
+        }
+    }
+    if (pending.valid()) {
+        const bool same_answer = pending.get();
+        wipe(fast);
+        return same_answer ? accepted : refused;
+    }
+    // Gives the seat back however this check ends.
+    struct Seat {
+        SinglePasswordStore& store;
+        const Bytes& fast;
+        const std::string& hash;
+        ~Seat() {
+            std::lock_guard lock(store.m_mutex);
+            std::erase_if(store.m_in_flight, [&](InFlight& f) {
+                if (f.hash != hash || !crypto::constant_time_equal(f.fast, fast)) {
+                    return false;
+                }
+                wipe(f.fast);
+                return true;
+            });
+        }
+    };
+    bool ok = false;
+    {
+        Seat seat{*this, fast, *hash};
+        try {
+            ok = verify_slowly(password, *hash, fast);
+        } catch (...) {
+            answer.set_exception(std::current_exception());
+            throw;
+        }
+        answer.set_value(ok);
+    }
+    if (ok) {
+        remember(*hash, std::move(fast));
+        return accepted;
+    }
+    wipe(fast);
+    return refused;
+}
+
+bool SinglePasswordStore::verify_slowly(std::string_view password, const std::string& hash, const Bytes& fast) {
     // One scrypt at a time: devices that arrive together before the first
     // success is cached would otherwise each run a 32 MiB scrypt at once
     // (measured: 493 MiB at 64 concurrent enrolments). The ones that wait
     // find the cache filled. It also serialises guessing.
     std::lock_guard slow_lock(m_slow_mutex);
-    if (cached()) {
-        wipe(fast);
-        return true;
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_cached_fast.empty() && hash == m_cached_hash && crypto::constant_time_equal(fast, m_cached_fast)) {
+            return true;
+        }
     }
     ++m_slow;
-    if (!crypto::verify_password(password, *hash)) {
-        wipe(fast);
-        return false;
-    }
-    remember(*hash, std::move(fast));
-    return true;
+    return crypto::verify_password(password, hash);
 }
 
 }  // namespace scepra::store

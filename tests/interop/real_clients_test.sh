@@ -44,6 +44,8 @@ CA="$WORK/ra/ca.pem"
 DB="$WORK/ra/scep-ra.db"
 # scepclient only speaks single DES; the operator opts in for such legacy clients.
 sed -i 's/^allow_single_des = 0/allow_single_des = 1/' "$CONF"
+# Wrong and reused passwords are tried on purpose (clients may retry them): no lockout for those.
+sed -i 's/^max_failures = .*/max_failures = 100/' "$CONF"
 "$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" > "$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done

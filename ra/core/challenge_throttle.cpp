@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+// Failed challenge passwords throttled per client address and per subject.
+#include "core/challenge_throttle.hpp"
+
+namespace scepra::core {
+
+ThrottledVerifier::ThrottledVerifier(ChallengeVerifier& inner, store::ThrottleStore& throttle,
+                                     store::AuditLog& audit)
+    : m_inner(inner), m_throttle(throttle), m_audit(audit) {}
+
+ChallengeVerdict ThrottledVerifier::verify(const ChallengeRequest& request) {
+    const std::string peer(request.peer);
+    const std::string& subject = request.csr.subject;
+    if (m_throttle.locked(peer, subject)) {
+        return {.accepted = false, .reason = kLockedOutText, .challenge_id = {}, .note = {}};
+    }
+    ChallengeVerdict verdict = m_inner.verify(request);
+    if (verdict.accepted || verdict.retry_later) {
+        return verdict;
+    }
+    const auto& settings = m_throttle.settings();
+    for (const auto& locked : m_throttle.record_failure(peer, subject)) {
+        m_audit.record({.peer = peer,
+                        .operation = "lockout",
+                        .message_type = std::nullopt,
+                        .transaction_id = request.transaction_id,
+                        .subject = subject,
+                        .decision = "rejected",
+                        .fail_info = "badRequest",
+                        .detail = locked.kind + " " + locked.key + " locked out until " +
+                                  *locked.locked_until + " UTC after " + std::to_string(locked.failures) +
+                                  " failed challenge passwords within " +
+                                  std::to_string(settings.window.count()) + " minutes",
+                        .serial = std::nullopt,
+                        .challenge_id = std::nullopt});
+    }
+    return verdict;
+}
+
+}  // namespace scepra::core
