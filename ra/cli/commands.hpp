@@ -18,6 +18,7 @@ int reload_command(const Args& args);
 int request_command(const Args& args);
 int revoke_command(const Args& args);
 int ra_command(const Args& args);
+int import_command(const Args& args);
 
 /// Exit statuses shared by the subcommands.
 inline constexpr int exit_ok = 0;
