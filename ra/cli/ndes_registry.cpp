@@ -235,8 +235,11 @@ RegistryExport parse_registry_export(std::string_view bytes) {
         return out;
     }
     const std::string text = decode_export(bytes, out.errors);
+    if (text.empty() && !out.errors.empty()) {
+        return out;
+    }
     std::vector<std::string> lines;
-    for (size_t start = 0; start <= text.size();) {
+    for (size_t start = 0; start < text.size();) {
         size_t end = text.find('\n', start);
         if (end == std::string::npos) end = text.size();
         std::string line = text.substr(start, end - start);

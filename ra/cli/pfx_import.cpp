@@ -78,9 +78,13 @@ PfxPem open_in_legacy_context(ByteView der, const std::string& password) {
     if (!key) {
         throw PfxError("the PFX holds no private key (export it with \"Yes, export the private key\")");
     }
+    if (!cert && ca && sk_X509_num(ca.get()) > 0) {
+        // PKCS12_parse pairs the certificate with the key by checking the key itself: none
+        // matched. Hand back the first one so the checks refuse it by name.
+        cert.reset(sk_X509_shift(ca.get()));
+    }
     if (!cert) {
-        // PKCS12_parse pairs the certificate with the key by checking the key itself.
-        throw PfxError("the PFX holds no certificate matching its private key");
+        throw PfxError("the PFX holds no certificate");
     }
     PfxPem out{crypto::key_pem(*key), crypto::cert_pem(*cert), {}};
     for (int i = 0; ca && i < sk_X509_num(ca.get()); ++i) {
