@@ -20,7 +20,17 @@ bool iequals(std::string_view a, std::string_view b) {
            });
 }
 
-std::string line_error(int line, const std::string& what) { return "line " + std::to_string(line) + ": " + what; }
+/// Text from the file made safe to print: control characters (terminal escapes) become '?'.
+std::string printable(std::string text) {
+    for (char& c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+    }
+    return text;
+}
+
+std::string line_error(int line, const std::string& what) {
+    return "line " + std::to_string(line) + ": " + printable(what);
+}
 
 void append_utf8(std::string& out, std::uint32_t cp) {
     if (cp < 0x80) {
@@ -348,7 +358,7 @@ constexpr std::array<PasswordKey, 5> password_keys{{{"EnforcePassword", 0, 1},
 constexpr std::array<const char*, 3> template_keys{"SignatureTemplate", "EncryptionTemplate", "GeneralPurposeTemplate"};
 
 std::string location(const RegValue& v) {
-    return "MSCEP" + (v.subkey.empty() ? std::string() : "\\" + v.subkey) + "\\" + v.name + " (line " +
+    return printable("MSCEP" + (v.subkey.empty() ? std::string() : "\\" + v.subkey) + "\\" + v.name) + " (line " +
            std::to_string(v.line) + ")";
 }
 
@@ -356,7 +366,7 @@ std::string describe(const RegValue& v) {
     switch (v.kind) {
         case RegValue::Kind::dword: return std::to_string(v.dword);
         case RegValue::Kind::string:
-        case RegValue::Kind::expand_string: return "\"" + v.text + "\"";
+        case RegValue::Kind::expand_string: return "\"" + printable(v.text) + "\"";
         case RegValue::Kind::other: break;
     }
     return "(" + v.type_tag + " value)";  // binary content (e.g. EncryptedPassword) is never printed

@@ -184,6 +184,18 @@ TEST_SUITE("ndes registry") {
         CHECK(any_contains(reg.ignored, "line 6: deletes the value EncryptedPassword"));
     }
 
+    TEST_CASE("text from the export is printed without control characters (no terminal escapes)") {
+        const std::string text = "REGEDIT4\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\X\x1b]\n"
+                                 "\"N\x1b[2J\"=\"v\x1b]0;owned\x07\"\n[HKEY_CURRENT_USER\x1b[31m]\n";
+        const auto reg = parse_registry_export(text);
+        REQUIRE(reg.errors.empty());
+        const auto m = map_ndes_settings(reg);
+        REQUIRE(m.not_mapped.size() == 1);
+        CHECK(m.not_mapped[0] == "MSCEP\\X?\\N?[2J (line 3) = \"v?]0;owned?\": no scep-ra setting");
+        REQUIRE(reg.ignored.size() == 1);
+        CHECK(reg.ignored[0].find('\x1b') == std::string::npos);
+    }
+
     TEST_CASE("hostile exports are reported line by line, never crash") {
         SUBCASE("UTF-16 without a BOM reads like one with") {
             const auto reg = parse_registry_export(utf16le(ws2019_export, false));
