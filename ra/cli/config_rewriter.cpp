@@ -42,7 +42,8 @@ std::string key_of(const std::string& line) {
 void check_ini_text(const std::string& what, const std::string& text) {
     for (unsigned char c : text) {
         if (c < 0x20 || c == 0x7F || c == '#') {
-            throw std::invalid_argument(what + " '" + text + "' contains a character scep-ra.conf cannot hold");
+            throw std::invalid_argument(what + " '" + text +
+                                        "' contains a character scep-ra.conf cannot hold");
         }
     }
 }
@@ -65,7 +66,7 @@ std::string set_ini_value(const std::string& text, const std::string& section, c
         lines.push_back(text.substr(start, end - start));  // each line keeps its own ending
         start = end;
     }
-    std::string current;  // keys before the first header belong to no section
+    std::string current;                      // keys before the first header belong to no section
     size_t last_setting = std::string::npos;  // in the wanted section
     size_t header = std::string::npos;
     for (size_t i = 0; i < lines.size(); ++i) {

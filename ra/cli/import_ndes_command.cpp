@@ -32,7 +32,7 @@ constexpr const char* summary =
 
 /// Turns terminal echo off while a password is typed; does nothing when stdin is not a terminal.
 class EchoOff {
-public:
+  public:
     EchoOff() {
         if (::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &m_saved) == 0) {
             termios quiet = m_saved;
@@ -49,7 +49,7 @@ public:
     EchoOff(const EchoOff&) = delete;
     EchoOff& operator=(const EchoOff&) = delete;
 
-private:
+  private:
     termios m_saved{};
     bool m_active = false;
 };
@@ -69,7 +69,8 @@ std::string read_bounded(const fs::path& file, size_t limit, const std::string& 
         throw std::runtime_error("cannot read " + what + " " + file.string() + ": " + ec.message());
     }
     if (size > limit) {
-        throw std::runtime_error(what + " " + file.string() + " is larger than " + std::to_string(limit) + " bytes");
+        throw std::runtime_error(what + " " + file.string() + " is larger than " + std::to_string(limit) +
+                                 " bytes");
     }
     return crypto::read_file(file);
 }
@@ -111,13 +112,16 @@ std::string role_name(RaRole role) { return role == RaRole::signing ? "RA signin
 
 int import_ndes_command(const Args& args) {
     po::options_description desc("options");
+    // clang-format off
     desc.add_options()
         ("config", po::value<std::string>()->required(), "scep-ra.conf of the instance (made by `scep-ra init`)")
         ("registry", po::value<std::string>()->required(),
          "reg export of HKLM\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP (UTF-16 or REGEDIT4)")
-        ("ra-signing-pfx", po::value<std::string>(), "NDES's Exchange Enrollment Agent (Offline request) certificate and key")
+        ("ra-signing-pfx", po::value<std::string>(),
+         "NDES's Exchange Enrollment Agent (Offline request) certificate and key")
         ("ra-encryption-pfx", po::value<std::string>(), "NDES's CEP Encryption certificate and key")
         ("dry-run", po::bool_switch(), "print what would change, write nothing");
+    // clang-format on
     po::variables_map vm;
     if (auto stop = parse_options("import ndes", summary, desc, args, vm)) {
         return *stop;
@@ -127,7 +131,8 @@ int import_ndes_command(const Args& args) {
     const bool dry_run = vm["dry-run"].as<bool>();
     const AppConfig config = load_config(conf);
 
-    const auto reg = ndes::parse_registry_export(read_bounded(reg_file, ndes::max_export_bytes, "registry export"));
+    const auto reg =
+        ndes::parse_registry_export(read_bounded(reg_file, ndes::max_export_bytes, "registry export"));
     if (!reg.errors.empty()) {
         for (const auto& e : reg.errors) {
             std::cerr << "scep-ra import ndes: " << reg_file.string() << " " << e << "\n";
@@ -139,12 +144,18 @@ int import_ndes_command(const Args& args) {
 
     std::vector<RaImport> imports;
     if (vm.count("ra-signing-pfx")) {
-        imports.push_back({RaRole::signing, vm["ra-signing-pfx"].as<std::string>(), config.signing_cert,
-                           config.signing_key, {}});
+        imports.push_back({RaRole::signing,
+                           vm["ra-signing-pfx"].as<std::string>(),
+                           config.signing_cert,
+                           config.signing_key,
+                           {}});
     }
     if (vm.count("ra-encryption-pfx")) {
-        imports.push_back({RaRole::encryption, vm["ra-encryption-pfx"].as<std::string>(), config.encryption_cert,
-                           config.encryption_key, {}});
+        imports.push_back({RaRole::encryption,
+                           vm["ra-encryption-pfx"].as<std::string>(),
+                           config.encryption_cert,
+                           config.encryption_key,
+                           {}});
     }
     for (auto& ra : imports) {
         const std::string der = read_bounded(ra.pfx, max_pfx_bytes, "PFX");
@@ -152,7 +163,8 @@ int import_ndes_command(const Args& args) {
         try {
             ra.contents = read_pfx(as_bytes(der), password);
         } catch (const std::exception& e) {
-            std::cerr << "scep-ra import ndes: " << ra.pfx.string() << ": " << e.what() << "\nnothing written\n";
+            std::cerr << "scep-ra import ndes: " << ra.pfx.string() << ": " << e.what()
+                      << "\nnothing written\n";
             return exit_failure;
         }
     }
@@ -160,7 +172,8 @@ int import_ndes_command(const Args& args) {
     std::vector<crypto::X509Ptr> anchor_certs;
     anchor_certs.push_back(crypto::load_cert_file(config.local_ca.cert_file));
     if (!config.local_ca.chain_file.empty()) {
-        for (auto& c : crypto::load_certs_file(config.local_ca.chain_file)) anchor_certs.push_back(std::move(c));
+        for (auto& c : crypto::load_certs_file(config.local_ca.chain_file))
+            anchor_certs.push_back(std::move(c));
     }
     CaAnchors anchors;
     anchors.local_backend = config.backend == "local";
@@ -180,12 +193,13 @@ int import_ndes_command(const Args& args) {
     std::string text = crypto::read_file(conf);
     for (const auto& s : mapping.settings) {
         text = set_ini_value(text, s.section, s.key, s.value);
-        std::cout << "set [" << s.section << "] " << s.key << " = " << s.value << " (" << reg_file.filename().string()
-                  << " line " << s.line << ")\n";
+        std::cout << "set [" << s.section << "] " << s.key << " = " << s.value << " ("
+                  << reg_file.filename().string() << " line " << s.line << ")\n";
     }
     for (const auto& r : mapping.refused) std::cout << "not set: " << r << "\n";
     for (const auto& n : mapping.not_mapped) std::cout << "not mapped: " << n << "\n";
-    for (const auto& i : reg.ignored) std::cout << "ignored: " << reg_file.filename().string() << " " << i << "\n";
+    for (const auto& i : reg.ignored)
+        std::cout << "ignored: " << reg_file.filename().string() << " " << i << "\n";
     for (const auto& ra : imports) {
         std::cout << "set " << role_name(ra.role) << " certificate "
                   << crypto::name_string(*X509_get_subject_name(ra.contents.cert.get())) << " (serial "
@@ -207,7 +221,8 @@ int import_ndes_command(const Args& args) {
         load_config(candidate);
     } catch (const ConfigError& e) {
         fs::remove(candidate);
-        std::cerr << "scep-ra import ndes: the imported settings would not load:\n" << e.what() << "\nnothing written\n";
+        std::cerr << "scep-ra import ndes: the imported settings would not load:\n"
+                  << e.what() << "\nnothing written\n";
         return exit_failure;
     }
     for (const auto& ra : imports) {
@@ -223,9 +238,10 @@ int import_ndes_command(const Args& args) {
 }  // namespace
 
 int import_command(const Args& args) {
-    return run_subcommand("import", "usage: scep-ra import ndes --config FILE --registry MSCEP.reg "
-                                    "[--ra-signing-pfx F] [--ra-encryption-pfx F] [--dry-run]\n\n" +
-                                        std::string(summary) + "\n",
+    return run_subcommand("import",
+                          "usage: scep-ra import ndes --config FILE --registry MSCEP.reg "
+                          "[--ra-signing-pfx F] [--ra-encryption-pfx F] [--dry-run]\n\n" +
+                              std::string(summary) + "\n",
                           args, {{"ndes", import_ndes_command}});
 }
 

@@ -16,7 +16,8 @@ constexpr std::string_view mscep_key = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
            });
 }
 
@@ -60,7 +61,8 @@ std::string utf16le_to_utf8(std::string_view bytes) {
     };
     for (size_t i = 0; i + 1 < bytes.size(); i += 2) {
         std::uint32_t cp = unit(i);
-        if (cp >= 0xD800 && cp <= 0xDBFF && i + 3 < bytes.size() && unit(i + 2) >= 0xDC00 && unit(i + 2) <= 0xDFFF) {
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 3 < bytes.size() && unit(i + 2) >= 0xDC00 &&
+            unit(i + 2) <= 0xDFFF) {
             cp = 0x10000 + ((cp - 0xD800) << 10) + (unit(i + 2) - 0xDC00);
             i += 2;
         } else if (cp >= 0xD800 && cp <= 0xDFFF) {
@@ -73,7 +75,8 @@ std::string utf16le_to_utf8(std::string_view bytes) {
 
 /// The export as UTF-8 text, whatever encoding regedit used.
 std::string decode_export(std::string_view bytes, std::vector<std::string>& errors) {
-    if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xFE) {
+    if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+        static_cast<unsigned char>(bytes[1]) == 0xFE) {
         bytes.remove_prefix(2);
     } else if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFE &&
                static_cast<unsigned char>(bytes[1]) == 0xFF) {
@@ -88,8 +91,9 @@ std::string decode_export(std::string_view bytes, std::vector<std::string>& erro
     std::string text = utf16le_to_utf8(bytes);
     if (bytes.size() % 2 != 0) {
         const auto lines = std::count(text.begin(), text.end(), '\n');
-        errors.push_back(line_error(static_cast<int>(lines) + 1,
-                                    "the file ends in the middle of a UTF-16 character (odd byte count: truncated?)"));
+        errors.push_back(
+            line_error(static_cast<int>(lines) + 1,
+                       "the file ends in the middle of a UTF-16 character (odd byte count: truncated?)"));
     }
     return text;
 }
@@ -170,8 +174,9 @@ std::string parse_value(const std::string& rhs, bool regedit4, RegValue& v) {
     }
     if (rhs.rfind("dword:", 0) == 0) {
         const std::string digits = rhs.substr(6);
-        if (digits.empty() || digits.size() > 8 ||
-            !std::all_of(digits.begin(), digits.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+        if (digits.empty() || digits.size() > 8 || !std::all_of(digits.begin(), digits.end(), [](char c) {
+                return std::isxdigit(static_cast<unsigned char>(c));
+            })) {
             return "a dword needs 1 to 8 hex digits, not '" + digits.substr(0, 16) + "'";
         }
         v.kind = RegValue::Kind::dword;
@@ -184,10 +189,12 @@ std::string parse_value(const std::string& rhs, bool regedit4, RegValue& v) {
         const std::string tag = rhs.substr(0, colon);
         std::string type = "3";  // plain hex: = REG_BINARY
         if (tag != "hex") {
-            if (tag.size() < 6 || tag.compare(0, 4, "hex(") != 0 || tag.back() != ')') return "unknown value type '" + tag.substr(0, 16) + "'";
+            if (tag.size() < 6 || tag.compare(0, 4, "hex(") != 0 || tag.back() != ')')
+                return "unknown value type '" + tag.substr(0, 16) + "'";
             type = tag.substr(4, tag.size() - 5);
-            if (type.empty() || type.size() > 8 ||
-                !std::all_of(type.begin(), type.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+            if (type.empty() || type.size() > 8 || !std::all_of(type.begin(), type.end(), [](char c) {
+                    return std::isxdigit(static_cast<unsigned char>(c));
+                })) {
                 return "unknown value type '" + tag.substr(0, 16) + "'";
             }
         }
@@ -223,7 +230,8 @@ Section read_section(const std::string& line, int number, RegistryExport& out) {
         out.ignored.push_back(line_error(number, "deletes the key " + inner.substr(1) + "; ignored"));
         return {Section::Where::elsewhere, {}};
     }
-    if (inner.size() >= mscep_key.size() && iequals(std::string_view(inner).substr(0, mscep_key.size()), mscep_key)) {
+    if (inner.size() >= mscep_key.size() &&
+        iequals(std::string_view(inner).substr(0, mscep_key.size()), mscep_key)) {
         if (inner.size() == mscep_key.size()) {
             return {Section::Where::mscep, {}};
         }
@@ -262,9 +270,10 @@ RegistryExport parse_registry_export(std::string_view bytes) {
     const std::string header = first < lines.size() ? trim(lines[first]) : std::string();
     const bool regedit4 = header == "REGEDIT4";
     if (header != "Windows Registry Editor Version 5.00" && !regedit4) {
-        out.errors.push_back(line_error(static_cast<int>(first) + 1,
-                                        "not a registry export (expected 'Windows Registry Editor Version 5.00' "
-                                        "or 'REGEDIT4')"));
+        out.errors.push_back(
+            line_error(static_cast<int>(first) + 1,
+                       "not a registry export (expected 'Windows Registry Editor Version 5.00' "
+                       "or 'REGEDIT4')"));
         return out;
     }
     Section section;
@@ -355,19 +364,23 @@ constexpr std::array<PasswordKey, 5> password_keys{{{"EnforcePassword", 0, 1},
                                                     {"PasswordMax", 1, 1000000},
                                                     {"PasswordLength", 4, 64},
                                                     {"PasswordValidity", 1, 525600}}};
-constexpr std::array<const char*, 3> template_keys{"SignatureTemplate", "EncryptionTemplate", "GeneralPurposeTemplate"};
+constexpr std::array<const char*, 3> template_keys{"SignatureTemplate", "EncryptionTemplate",
+                                                   "GeneralPurposeTemplate"};
 
 std::string location(const RegValue& v) {
-    return printable("MSCEP" + (v.subkey.empty() ? std::string() : "\\" + v.subkey) + "\\" + v.name) + " (line " +
-           std::to_string(v.line) + ")";
+    return printable("MSCEP" + (v.subkey.empty() ? std::string() : "\\" + v.subkey) + "\\" + v.name) +
+           " (line " + std::to_string(v.line) + ")";
 }
 
 std::string describe(const RegValue& v) {
     switch (v.kind) {
-        case RegValue::Kind::dword: return std::to_string(v.dword);
+        case RegValue::Kind::dword:
+            return std::to_string(v.dword);
         case RegValue::Kind::string:
-        case RegValue::Kind::expand_string: return "\"" + printable(v.text) + "\"";
-        case RegValue::Kind::other: break;
+        case RegValue::Kind::expand_string:
+            return "\"" + printable(v.text) + "\"";
+        case RegValue::Kind::other:
+            break;
     }
     return "(" + v.type_tag + " value)";  // binary content (e.g. EncryptedPassword) is never printed
 }
@@ -376,8 +389,8 @@ std::string describe(const RegValue& v) {
 /// same-named value in a same-named subkey (MSCEP\PasswordMax\PasswordMax);
 /// scripts and articles also write them directly under MSCEP.
 std::optional<std::string> setting_of(const RegValue& v, bool& in_subkey) {
-    for (const std::string_view name : {"EnforcePassword", "UseSinglePassword", "PasswordMax", "PasswordLength",
-                                        "PasswordValidity", "PasswordVDir"}) {
+    for (const std::string_view name : {"EnforcePassword", "UseSinglePassword", "PasswordMax",
+                                        "PasswordLength", "PasswordValidity", "PasswordVDir"}) {
         if (iequals(v.name, name) && (v.subkey.empty() || iequals(v.subkey, name))) {
             in_subkey = !v.subkey.empty();
             return std::string(name);
@@ -392,7 +405,9 @@ std::optional<std::string> setting_of(const RegValue& v, bool& in_subkey) {
     return std::nullopt;
 }
 
-bool is_text(const RegValue& v) { return v.kind == RegValue::Kind::string || v.kind == RegValue::Kind::expand_string; }
+bool is_text(const RegValue& v) {
+    return v.kind == RegValue::Kind::string || v.kind == RegValue::Kind::expand_string;
+}
 
 /// A template name the INI file can hold as it is.
 std::string template_name_problem(const std::string& name) {
@@ -400,7 +415,8 @@ std::string template_name_problem(const std::string& name) {
     if (name.size() > 256) return "is longer than 256 characters";
     for (unsigned char c : name) {
         if (c < 0x20 || c == 0x7F) return "contains a control character";
-        if (c == '#' || c == ';' || c == '=') return "contains '#', ';' or '=', which scep-ra.conf cannot hold";
+        if (c == '#' || c == ';' || c == '=')
+            return "contains '#', ';' or '=', which scep-ra.conf cannot hold";
     }
     if (name.front() == ' ' || name.back() == ' ') return "starts or ends with a space";
     return {};
@@ -430,8 +446,8 @@ NdesMapping map_ndes_settings(const RegistryExport& reg) {
         }
         auto it = chosen.find(*setting);
         if (it != chosen.end() && chosen_in_subkey[*setting] && !in_subkey) {
-            out.not_mapped.push_back(location(v) + " = " + describe(v) + ": ignored, " + location(*it->second) +
-                                     " is NDES's own layout and wins");
+            out.not_mapped.push_back(location(v) + " = " + describe(v) + ": ignored, " +
+                                     location(*it->second) + " is NDES's own layout and wins");
             continue;
         }
         if (it != chosen.end()) {
@@ -449,9 +465,9 @@ NdesMapping map_ndes_settings(const RegistryExport& reg) {
             out.refused.push_back("[password] " + std::string(key.name) + " from " + location(v) + ": " +
                                   describe(v) + " is not a DWORD; not set");
         } else if (v.dword < key.min || v.dword > key.max) {
-            out.refused.push_back("[password] " + std::string(key.name) + " = " + std::to_string(v.dword) + " from " +
-                                  location(v) + ": scep-ra accepts " + std::to_string(key.min) + " to " +
-                                  std::to_string(key.max) + "; not set");
+            out.refused.push_back("[password] " + std::string(key.name) + " = " + std::to_string(v.dword) +
+                                  " from " + location(v) + ": scep-ra accepts " + std::to_string(key.min) +
+                                  " to " + std::to_string(key.max) + "; not set");
         } else {
             out.settings.push_back({"password", key.name, std::to_string(v.dword), v.line});
         }

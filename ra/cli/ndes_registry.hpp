@@ -26,7 +26,7 @@ struct RegValue {
 };
 
 struct RegistryExport {
-    std::vector<RegValue> values;     ///< values under the MSCEP key, in file order
+    std::vector<RegValue> values;      ///< values under the MSCEP key, in file order
     std::vector<std::string> ignored;  ///< keys outside MSCEP and deletions, one line each
     std::vector<std::string> errors;   ///< malformed lines: "line N: why"
 };

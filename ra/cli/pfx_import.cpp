@@ -27,13 +27,13 @@ using EkuPtr = std::unique_ptr<EXTENDED_KEY_USAGE, EkuDeleter>;
 /// Makes ctx this thread's default library context for its lifetime, so that
 /// PKCS#12's internal fetches (which take no context argument) use it.
 class ThreadDefaultContext {
-public:
+  public:
     explicit ThreadDefaultContext(OSSL_LIB_CTX& ctx) : m_previous(OSSL_LIB_CTX_set0_default(&ctx)) {}
     ~ThreadDefaultContext() { OSSL_LIB_CTX_set0_default(m_previous); }
     ThreadDefaultContext(const ThreadDefaultContext&) = delete;
     ThreadDefaultContext& operator=(const ThreadDefaultContext&) = delete;
 
-private:
+  private:
     OSSL_LIB_CTX* m_previous;
 };
 
@@ -51,7 +51,8 @@ PfxPem open_in_legacy_context(ByteView der, const std::string& password) {
     ProviderPtr legacy(OSSL_PROVIDER_load(ctx.get(), "legacy"));
     ProviderPtr fallback(OSSL_PROVIDER_load(ctx.get(), "default"));
     if (!legacy || !fallback) {
-        throw crypto::OpensslError("cannot load OpenSSL's legacy provider (Windows PFX files use RC2 and 3DES)");
+        throw crypto::OpensslError(
+            "cannot load OpenSSL's legacy provider (Windows PFX files use RC2 and 3DES)");
     }
     ThreadDefaultContext in_ctx(*ctx);
     const unsigned char* p = der.data();
@@ -73,7 +74,8 @@ PfxPem open_in_legacy_context(ByteView der, const std::string& password) {
     crypto::X509Ptr cert(raw_cert);
     crypto::X509StackPtr ca(raw_ca);
     if (ok != 1) {
-        throw crypto::OpensslError("cannot read the PFX (wrong password, or an algorithm OpenSSL does not know)");
+        throw crypto::OpensslError(
+            "cannot read the PFX (wrong password, or an algorithm OpenSSL does not know)");
     }
     if (!key) {
         throw PfxError("the PFX holds no private key (export it with \"Yes, export the private key\")");
@@ -94,10 +96,12 @@ PfxPem open_in_legacy_context(ByteView der, const std::string& password) {
 }
 
 bool has_eku(X509& cert, const char* oid) {
-    EkuPtr eku(static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(&cert, NID_ext_key_usage, nullptr, nullptr)));
+    EkuPtr eku(
+        static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(&cert, NID_ext_key_usage, nullptr, nullptr)));
     std::array<char, 128> text{};
     for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
-        if (OBJ_obj2txt(text.data(), static_cast<int>(text.size()), sk_ASN1_OBJECT_value(eku.get(), i), 1) > 0 &&
+        if (OBJ_obj2txt(text.data(), static_cast<int>(text.size()), sk_ASN1_OBJECT_value(eku.get(), i), 1) >
+                0 &&
             std::string(text.data()) == oid) {
             return true;
         }
@@ -142,7 +146,8 @@ bool chains_to(X509& cert, const std::vector<crypto::X509Ptr>& untrusted_in, con
 
 PfxContents read_pfx(ByteView der, const std::string& password) {
     if (der.size() > max_pfx_bytes) {
-        throw PfxError("larger than " + std::to_string(max_pfx_bytes) + " bytes; not an RA certificate export");
+        throw PfxError("larger than " + std::to_string(max_pfx_bytes) +
+                       " bytes; not an RA certificate export");
     }
     const PfxPem pem = open_in_legacy_context(der, password);
     PfxContents out{crypto::key_from_pem(pem.key), std::move(crypto::certs_from_pem(pem.cert).front()), {}};
@@ -177,23 +182,28 @@ RaCertificateCheck check_ra_certificate(const PfxContents& pfx, RaRole role, con
     const bool has_ku = ku != UINT32_MAX;
     if (role == RaRole::signing) {
         if (has_ku && !(ku & KU_DIGITAL_SIGNATURE)) {
-            out.refusals.push_back(subject + ": its keyUsage lacks digitalSignature, which signing CertReps needs");
+            out.refusals.push_back(subject +
+                                   ": its keyUsage lacks digitalSignature, which signing CertReps needs");
         } else if (ku != KU_DIGITAL_SIGNATURE) {
-            out.warnings.push_back(subject + ": NDES's has keyUsage digitalSignature alone; this one differs");
+            out.warnings.push_back(subject +
+                                   ": NDES's has keyUsage digitalSignature alone; this one differs");
         }
         if (!has_eku(cert, "1.3.6.1.4.1.311.20.2.1")) {
-            out.warnings.push_back(subject +
-                                   ": no Certificate Request Agent EKU (1.3.6.1.4.1.311.20.2.1), which NDES's "
-                                   "Exchange Enrollment Agent (Offline request) certificate has");
+            out.warnings.push_back(
+                subject +
+                ": no Certificate Request Agent EKU (1.3.6.1.4.1.311.20.2.1), which NDES's "
+                "Exchange Enrollment Agent (Offline request) certificate has");
         }
     } else {
         if (has_ku && !(ku & KU_KEY_ENCIPHERMENT)) {
-            out.refusals.push_back(subject + ": its keyUsage lacks keyEncipherment, which request envelopes need");
+            out.refusals.push_back(subject +
+                                   ": its keyUsage lacks keyEncipherment, which request envelopes need");
         } else if (ku != KU_KEY_ENCIPHERMENT) {
             out.warnings.push_back(subject + ": NDES's has keyUsage keyEncipherment alone; this one differs");
         }
         if (EVP_PKEY_get_base_id(pfx.key.get()) != EVP_PKEY_RSA) {
-            out.refusals.push_back(subject + ": the key is not RSA (SCEP clients encrypt to the RA with RSA)");
+            out.refusals.push_back(subject +
+                                   ": the key is not RSA (SCEP clients encrypt to the RA with RSA)");
         }
     }
     std::string why;

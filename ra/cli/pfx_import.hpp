@@ -24,7 +24,7 @@ struct PfxContents {
 
 /// A PFX that cannot be opened; the message says why (wrong password, not a PFX, no key...).
 class PfxError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -51,6 +51,7 @@ struct CaAnchors {
 /// match, valid at now (warns within 30 days of expiry), the key usage the role
 /// needs (signing: digitalSignature; encryption: keyEncipherment and an RSA key),
 /// NDES's usual EKU/KU (warnings), and a chain to the configured CA.
-RaCertificateCheck check_ra_certificate(const PfxContents& pfx, RaRole role, const CaAnchors& anchors, std::time_t now);
+RaCertificateCheck check_ra_certificate(const PfxContents& pfx, RaRole role, const CaAnchors& anchors,
+                                        std::time_t now);
 
 }  // namespace scepra::cli

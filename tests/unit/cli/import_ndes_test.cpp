@@ -32,7 +32,8 @@ struct Run {
 Run run(const test::TempDir& dir, const std::string& args, const std::string& input = "") {
     const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt"), in = dir.file("stdin.txt");
     crypto::write_file(in, input, 0600, true);
-    int rc = std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + out + " 2>" + err + " <" + in).c_str());
+    int rc =
+        std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + out + " 2>" + err + " <" + in).c_str());
     return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(out), crypto::read_file(err)};
 }
 
@@ -42,7 +43,9 @@ unsigned mode_of(const std::string& path) {
     return st.st_mode & 0777;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 /// UTF-16LE with a BOM and CRLF line ends, as regedit writes an export.
 std::string utf16le(const std::string& text) {
@@ -64,8 +67,9 @@ std::string ndes_export(int password_max = 20) {
            "]\n\"SignatureTemplate\"=\"NDESDevice\"\n\"EncryptionTemplate\"=\"IPSECIntermediateOffline\"\n"
            "\"GeneralPurposeTemplate\"=\"NDESDevice\"\n\n" +
            mscep + "\\CAInfo]\n\"Configuration\"=\"ca01.example.com\\\\Example Issuing CA\"\n\n" + mscep +
-           "\\EnforcePassword]\n\"EnforcePassword\"=dword:00000001\n\n" + mscep + "\\PasswordMax]\n\"PasswordMax\"=dword:" +
-           hex + "\n\n" + mscep + "\\PasswordLength]\n\"PasswordLength\"=dword:00000002\n\n" + mscep +
+           "\\EnforcePassword]\n\"EnforcePassword\"=dword:00000001\n\n" + mscep +
+           "\\PasswordMax]\n\"PasswordMax\"=dword:" + hex + "\n\n" + mscep +
+           "\\PasswordLength]\n\"PasswordLength\"=dword:00000002\n\n" + mscep +
            "\\PasswordVDir]\n\"PasswordVDir\"=\"CertSrv/mscep_admin\"\n";
 }
 
@@ -85,12 +89,13 @@ struct Migration {
     }
 
     /// An RA certificate of NDES's kind, issued by the instance's CA (the CA NDES used stays).
-    std::pair<crypto::EvpPkeyPtr, crypto::X509Ptr> ra_cert(cli::RaRole role, int days = 400,
-                                                           const std::string& eku = "1.3.6.1.4.1.311.20.2.1") {
+    std::pair<crypto::EvpPkeyPtr, crypto::X509Ptr> ra_cert(
+        cli::RaRole role, int days = 400, const std::string& eku = "1.3.6.1.4.1.311.20.2.1") {
         auto key = test::make_key();
-        std::vector<test::Ext> exts{{NID_basic_constraints, "critical,CA:FALSE"},
-                                    {NID_key_usage, role == cli::RaRole::signing ? "critical,digitalSignature"
-                                                                                 : "critical,keyEncipherment"}};
+        std::vector<test::Ext> exts{
+            {NID_basic_constraints, "critical,CA:FALSE"},
+            {NID_key_usage,
+             role == cli::RaRole::signing ? "critical,digitalSignature" : "critical,keyEncipherment"}};
         if (!eku.empty()) exts.push_back({NID_ext_key_usage, eku});
         static long serial = 1000;
         auto cert = test::make_cert(role == cli::RaRole::signing ? "CN=NDES01-MSCEP-RA,O=Example"
@@ -107,15 +112,17 @@ struct Migration {
         crypto::write_file(key_file, crypto::key_pem(key), 0600, true);
         crypto::write_file(cert_file, crypto::cert_pem(cert), 0644, true);
         const std::string out = dir.file(name + ".pfx");
-        const std::string cmd = "openssl pkcs12 -export " + std::string(legacy ? "-legacy " : "") + "-inkey " +
-                                key_file + " -in " + cert_file + " -certfile " + inst + "/ca.pem -passout pass:" +
-                                password + " -out " + out;
+        const std::string cmd = "openssl pkcs12 -export " + std::string(legacy ? "-legacy " : "") +
+                                "-inkey " + key_file + " -in " + cert_file + " -certfile " + inst +
+                                "/ca.pem -passout pass:" + password + " -out " + out;
         REQUIRE(std::system(cmd.c_str()) == 0);
         return out;
     }
 
     Run import(const std::string& options, const std::string& input = "") {
-        return run(dir, "import ndes --config " + conf + " --registry " + dir.file("MSCEP.reg") + " " + options, input);
+        return run(dir,
+                   "import ndes --config " + conf + " --registry " + dir.file("MSCEP.reg") + " " + options,
+                   input);
     }
 
     /// Every file of the instance, to prove that nothing changed.
@@ -134,8 +141,8 @@ struct Migration {
 std::string mismatched_pfx_der(EVP_PKEY& key, X509& other_cert, const char* password) {
     STACK_OF(PKCS12_SAFEBAG)* bags = nullptr;
     REQUIRE(PKCS12_add_cert(&bags, &other_cert) != nullptr);
-    REQUIRE(PKCS12_add_key(&bags, &key, 0, PKCS12_DEFAULT_ITER, NID_pbe_WithSHA1And3_Key_TripleDES_CBC, password) !=
-            nullptr);
+    REQUIRE(PKCS12_add_key(&bags, &key, 0, PKCS12_DEFAULT_ITER, NID_pbe_WithSHA1And3_Key_TripleDES_CBC,
+                           password) != nullptr);
     STACK_OF(PKCS7)* safes = nullptr;
     REQUIRE(PKCS12_add_safe(&safes, bags, -1, 0, password) == 1);
     sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
@@ -154,11 +161,12 @@ std::string mismatched_pfx_der(EVP_PKEY& key, X509& other_cert, const char* pass
 
 /// `scep-ra serve` as a process on a free loopback port; stopped with SIGTERM.
 class ServeProcess {
-public:
+  public:
     ServeProcess(const test::TempDir& dir, const std::string& conf) : m_dir(dir) {
         const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf +
-                                " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --port-file " + dir.file("port") +
-                                " 2>" + dir.file("serve.log") + " & echo $! >" + dir.file("pid");
+                                " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --port-file " +
+                                dir.file("port") + " 2>" + dir.file("serve.log") + " & echo $! >" +
+                                dir.file("pid");
         REQUIRE(std::system(cmd.c_str()) == 0);
         for (int i = 0; i < 400 && !std::filesystem::exists(dir.file("port")); ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(25));
@@ -168,13 +176,14 @@ public:
     }
     ~ServeProcess() {
         (void)std::system(("kill -TERM " + crypto::read_file(m_dir.file("pid"))).c_str());
-        for (int i = 0; i < 400 && !contains(crypto::read_file(m_dir.file("serve.log")), "scep-ra stopped"); ++i) {
+        for (int i = 0; i < 400 && !contains(crypto::read_file(m_dir.file("serve.log")), "scep-ra stopped");
+             ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(25));
         }
     }
     httplib::Client client() const { return httplib::Client("127.0.0.1", m_port); }
 
-private:
+  private:
     const test::TempDir& m_dir;
     int m_port = 0;
 };
@@ -188,7 +197,8 @@ TEST_SUITE("import ndes") {
         auto [enc_key, enc_cert] = m.ra_cert(cli::RaRole::encryption);
         const std::string sign_pfx = m.pfx("sign", *sign_key, *sign_cert, "Signing-Pass1", true);
         const std::string enc_pfx = m.pfx("enc", *enc_key, *enc_cert, "Encryption-Pass2", false);
-        std::filesystem::permissions(m.conf, std::filesystem::perms(0600), std::filesystem::perm_options::replace);
+        std::filesystem::permissions(m.conf, std::filesystem::perms(0600),
+                                     std::filesystem::perm_options::replace);
         const std::string old_conf = crypto::read_file(m.conf);
         const std::string old_sign_cert = crypto::read_file(m.inst + "/ra-signing.pem");
         const std::string old_enc_key = crypto::read_file(m.inst + "/private/ra-encryption.key");
@@ -210,15 +220,19 @@ TEST_SUITE("import ndes") {
         CHECK(contains(conf, "\nPasswordLength = 8\n"));
         CHECK(contains(conf, "\nSignatureTemplate = NDESDevice\n"));
         CHECK(contains(conf, "# The NDES settings, under their registry names.\n"));
-        CHECK(conf.size() == old_conf.size() + 1 + 2 * (sizeof "NDESDevice" - sizeof "IPSECIntermediateOffline"));
+        CHECK(conf.size() ==
+              old_conf.size() + 1 + 2 * (sizeof "NDESDevice" - sizeof "IPSECIntermediateOffline"));
         CHECK(mode_of(m.conf) == 0600);
         CHECK(crypto::read_file(m.conf + ".bak") == old_conf);
         CHECK_FALSE(std::filesystem::exists(m.conf + ".import"));
 
         // The RA files: NDES's, keys 0600 in the 0700 private directory, the old ones as .bak.
-        CHECK(crypto::cert_der(*crypto::load_cert_file(m.inst + "/ra-signing.pem")) == crypto::cert_der(*sign_cert));
-        CHECK(crypto::cert_der(*crypto::load_cert_file(m.inst + "/ra-encryption.pem")) == crypto::cert_der(*enc_cert));
-        CHECK(EVP_PKEY_eq(crypto::load_key_file(m.inst + "/private/ra-signing.key").get(), sign_key.get()) == 1);
+        CHECK(crypto::cert_der(*crypto::load_cert_file(m.inst + "/ra-signing.pem")) ==
+              crypto::cert_der(*sign_cert));
+        CHECK(crypto::cert_der(*crypto::load_cert_file(m.inst + "/ra-encryption.pem")) ==
+              crypto::cert_der(*enc_cert));
+        CHECK(EVP_PKEY_eq(crypto::load_key_file(m.inst + "/private/ra-signing.key").get(), sign_key.get()) ==
+              1);
         CHECK(mode_of(m.inst + "/private") == 0700);
         for (const char* key : {"/private/ra-signing.key", "/private/ra-encryption.key",
                                 "/private/ra-signing.key.bak", "/private/ra-encryption.key.bak"}) {
@@ -245,10 +259,9 @@ TEST_SUITE("import ndes") {
         auto device_key = test::make_key();
         auto device_cert = test::make_cert("CN=router1,O=Example", *device_key, nullptr, nullptr, {});
         auto csr = test::make_csr(*device_key, "CN=router1,O=Example", challenge);
-        const Bytes request = scep::build_pki_request({scep::MessageType::pkcs_req, "NDES-MIGRATED-1", {}},
-                                                      crypto::csr_der(*csr), *enc_cert, {"AES-256-CBC", false},
-                                                      {*device_cert, *device_key, "SHA256"},
-                                                      std::chrono::system_clock::now());
+        const Bytes request = scep::build_pki_request(
+            {scep::MessageType::pkcs_req, "NDES-MIGRATED-1", {}}, crypto::csr_der(*csr), *enc_cert,
+            {"AES-256-CBC", false}, {*device_cert, *device_key, "SHA256"}, std::chrono::system_clock::now());
         auto reply = client.Post("/certsrv/mscep/mscep.dll?operation=PKIOperation",
                                  std::string(request.begin(), request.end()), "application/x-pki-message");
         REQUIRE(reply);
@@ -258,7 +271,8 @@ TEST_SUITE("import ndes") {
         CHECK(view.signed_by_expected);
         REQUIRE(view.status == scep::PkiStatus::success);
         REQUIRE_FALSE(view.certs.empty());
-        CHECK(crypto::name_string(*X509_get_subject_name(view.certs.front().get())) == "O=Example,CN=router1");
+        CHECK(crypto::name_string(*X509_get_subject_name(view.certs.front().get())) ==
+              "O=Example,CN=router1");
     }
 
     TEST_CASE("a second import keeps the first backup, so the files from before any import survive") {
@@ -296,11 +310,13 @@ TEST_SUITE("import ndes") {
         SUBCASE("a certificate that is not the key's") {
             auto [key, cert] = m.ra_cert(cli::RaRole::signing);
             auto [other_key, other_cert] = m.ra_cert(cli::RaRole::signing);
-            crypto::write_file(m.dir.file("mix.pfx"), mismatched_pfx_der(*key, *other_cert, "pw"), 0600, true);
+            crypto::write_file(m.dir.file("mix.pfx"), mismatched_pfx_der(*key, *other_cert, "pw"), 0600,
+                               true);
             Run r = m.import("--ra-signing-pfx " + m.dir.file("mix.pfx"), "pw\n");
             CHECK(r.status == 3);
-            CHECK(contains(r.err, "refused: RA signing certificate O=Example,CN=NDES01-MSCEP-RA: the private key "
-                                  "does not match the certificate"));
+            CHECK(contains(r.err,
+                           "refused: RA signing certificate O=Example,CN=NDES01-MSCEP-RA: the private key "
+                           "does not match the certificate"));
         }
         SUBCASE("an expired certificate") {
             auto [key, cert] = m.ra_cert(cli::RaRole::encryption, -1);
@@ -310,8 +326,9 @@ TEST_SUITE("import ndes") {
         }
         SUBCASE("a certificate from another CA") {
             const auto& other = test::shared_test_pki();
-            Run r = m.import("--ra-signing-pfx " + m.pfx("sign", *other.ra_sign_key, *other.ra_sign_cert, "pw", true),
-                             "pw\n");
+            Run r = m.import(
+                "--ra-signing-pfx " + m.pfx("sign", *other.ra_sign_key, *other.ra_sign_cert, "pw", true),
+                "pw\n");
             CHECK(r.status == 3);
             CHECK(contains(r.err, "does not chain to the configured CA"));
         }
@@ -332,7 +349,8 @@ TEST_SUITE("import ndes") {
         CHECK(contains(r.out, "warning: RA signing certificate O=Example,CN=NDES01-MSCEP-RA: expires on "));
         CHECK(contains(r.out, "within 30 days"));
         CHECK(contains(r.out, "no Certificate Request Agent EKU (1.3.6.1.4.1.311.20.2.1)"));
-        CHECK(crypto::cert_der(*crypto::load_cert_file(m.inst + "/ra-signing.pem")) == crypto::cert_der(*cert));
+        CHECK(crypto::cert_der(*crypto::load_cert_file(m.inst + "/ra-signing.pem")) ==
+              crypto::cert_der(*cert));
     }
 
     TEST_CASE("--dry-run prints what it would set and writes nothing") {
@@ -371,7 +389,8 @@ TEST_SUITE("import ndes") {
             crypto::write_file(m.dir.file("MSCEP.reg"), utf16le(text), 0644, true);
             Run r = m.import("--dry-run");
             CHECK(r.status == 0);
-            CHECK(contains(r.out, "not set: [templates] SignatureTemplate from MSCEP\\SignatureTemplate (line 4)"));
+            CHECK(contains(r.out,
+                           "not set: [templates] SignatureTemplate from MSCEP\\SignatureTemplate (line 4)"));
         }
         CHECK(m.snapshot() == before);
     }
@@ -408,17 +427,19 @@ TEST_SUITE("import ndes") {
 }
 
 TEST_SUITE("config rewriter") {
-    const std::string conf = "# top comment\n[server]\nlisten = 127.0.0.1:8080\n\n[password]\n"
-                             "# PasswordMax = 3 (a comment, not a setting)\n  PasswordMax=5\nhmac_key = k\n\n"
-                             "[admin]\nlisten =\n";
+    const std::string conf =
+        "# top comment\n[server]\nlisten = 127.0.0.1:8080\n\n[password]\n"
+        "# PasswordMax = 3 (a comment, not a setting)\n  PasswordMax=5\nhmac_key = k\n\n"
+        "[admin]\nlisten =\n";
 
     TEST_CASE("a key's line is replaced in its own section only, everything else kept") {
         const std::string out = cli::set_ini_value(conf, "password", "PasswordMax", "20");
-        CHECK(out == "# top comment\n[server]\nlisten = 127.0.0.1:8080\n\n[password]\n"
-                     "# PasswordMax = 3 (a comment, not a setting)\n  PasswordMax = 20\nhmac_key = k\n\n"
-                     "[admin]\nlisten =\n");
-        CHECK(cli::set_ini_value(conf, "admin", "listen", "127.0.0.1:8443").find("[server]\nlisten = 127.0.0.1:8080\n") !=
-              std::string::npos);
+        CHECK(out ==
+              "# top comment\n[server]\nlisten = 127.0.0.1:8080\n\n[password]\n"
+              "# PasswordMax = 3 (a comment, not a setting)\n  PasswordMax = 20\nhmac_key = k\n\n"
+              "[admin]\nlisten =\n");
+        CHECK(cli::set_ini_value(conf, "admin", "listen", "127.0.0.1:8443")
+                  .find("[server]\nlisten = 127.0.0.1:8080\n") != std::string::npos);
     }
 
     TEST_CASE("a missing key is added after its section's last setting; a missing section at the end") {
@@ -431,8 +452,10 @@ TEST_SUITE("config rewriter") {
     }
 
     TEST_CASE("values the INI format cannot hold are refused") {
-        CHECK_THROWS_AS(cli::set_ini_value(conf, "templates", "SignatureTemplate", "a\nb"), std::invalid_argument);
-        CHECK_THROWS_AS(cli::set_ini_value(conf, "templates", "SignatureTemplate", "a#b"), std::invalid_argument);
+        CHECK_THROWS_AS(cli::set_ini_value(conf, "templates", "SignatureTemplate", "a\nb"),
+                        std::invalid_argument);
+        CHECK_THROWS_AS(cli::set_ini_value(conf, "templates", "SignatureTemplate", "a#b"),
+                        std::invalid_argument);
         CHECK_THROWS_AS(cli::set_ini_value(conf, "templates", "Sig=nature", "a"), std::invalid_argument);
     }
 }

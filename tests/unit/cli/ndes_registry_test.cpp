@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The NDES registry export reader and the mapping onto scep-ra.conf keys.
+#include "cli/ndes_registry.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <random>
 #include <string>
-
-#include "cli/ndes_registry.hpp"
 
 using namespace scepra::cli::ndes;
 
@@ -70,7 +70,8 @@ std::string setting(const NdesMapping& m, const std::string& key) {
 }
 
 bool any_contains(const std::vector<std::string>& lines, const std::string& part) {
-    return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.find(part) != std::string::npos; });
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const auto& l) { return l.find(part) != std::string::npos; });
 }
 
 }  // namespace
@@ -127,20 +128,22 @@ TEST_SUITE("ndes registry") {
     }
 
     TEST_CASE("NDES's subkey layout wins over a value written directly under MSCEP") {
-        const std::string text = "Windows Registry Editor Version 5.00\n"
-                                 "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\PasswordMax]\n"
-                                 "\"PasswordMax\"=dword:00000007\n"
-                                 "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP]\n"
-                                 "\"PasswordMax\"=dword:00000009\n";
+        const std::string text =
+            "Windows Registry Editor Version 5.00\n"
+            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\PasswordMax]\n"
+            "\"PasswordMax\"=dword:00000007\n"
+            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP]\n"
+            "\"PasswordMax\"=dword:00000009\n";
         const auto m = map_ndes_settings(parse_registry_export(utf16le(text)));
         CHECK(setting(m, "PasswordMax") == "password:7");
         CHECK(any_contains(m.not_mapped, "MSCEP\\PasswordMax (line 5) = 9: ignored"));
     }
 
     TEST_CASE("a PasswordVDir other than NDES's default is reported") {
-        const std::string text = "Windows Registry Editor Version 5.00\n"
-                                 "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\PasswordVDir]\n"
-                                 "\"PasswordVDir\"=\"CertSrv/ndes_admin\"\n";
+        const std::string text =
+            "Windows Registry Editor Version 5.00\n"
+            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\PasswordVDir]\n"
+            "\"PasswordVDir\"=\"CertSrv/ndes_admin\"\n";
         const auto m = map_ndes_settings(parse_registry_export(text));
         CHECK(m.settings.empty());
         CHECK(any_contains(m.not_mapped, "CertSrv/ndes_admin"));
@@ -148,20 +151,22 @@ TEST_SUITE("ndes registry") {
     }
 
     TEST_CASE("values scep-ra would refuse are reported and not mapped") {
-        const std::string text = "Windows Registry Editor Version 5.00\n"
-                                 "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP]\n"
-                                 "\"SignatureTemplate\"=\"Bad#Name\"\n"
-                                 "\"EncryptionTemplate\"=dword:00000001\n"
-                                 "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\PasswordLength]\n"
-                                 "\"PasswordLength\"=dword:00000002\n"
-                                 "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\PasswordMax]\n"
-                                 "\"PasswordMax\"=dword:ffffffff\n"
-                                 "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\EnforcePassword]\n"
-                                 "\"EnforcePassword\"=\"yes\"\n";
+        const std::string text =
+            "Windows Registry Editor Version 5.00\n"
+            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP]\n"
+            "\"SignatureTemplate\"=\"Bad#Name\"\n"
+            "\"EncryptionTemplate\"=dword:00000001\n"
+            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\PasswordLength]\n"
+            "\"PasswordLength\"=dword:00000002\n"
+            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\PasswordMax]\n"
+            "\"PasswordMax\"=dword:ffffffff\n"
+            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\EnforcePassword]\n"
+            "\"EnforcePassword\"=\"yes\"\n";
         const auto m = map_ndes_settings(parse_registry_export(utf16le(text)));
         CHECK(m.settings.empty());
         REQUIRE(m.refused.size() == 5);
-        CHECK(any_contains(m.refused, "[password] PasswordLength = 2 from MSCEP\\PasswordLength\\PasswordLength (line 6)"));
+        CHECK(any_contains(
+            m.refused, "[password] PasswordLength = 2 from MSCEP\\PasswordLength\\PasswordLength (line 6)"));
         CHECK(any_contains(m.refused, "[password] PasswordMax = 4294967295"));
         CHECK(any_contains(m.refused, "EnforcePassword from"));
         CHECK(any_contains(m.refused, "SignatureTemplate from MSCEP\\SignatureTemplate (line 3)"));
@@ -169,24 +174,27 @@ TEST_SUITE("ndes registry") {
     }
 
     TEST_CASE("keys outside MSCEP and deletions are ignored with their line") {
-        const std::string text = "Windows Registry Editor Version 5.00\n"
-                                 "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEPX]\n"
-                                 "\"PasswordMax\"=dword:00000009\n"
-                                 "[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\Modules]\n"
-                                 "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP]\n"
-                                 "\"EncryptedPassword\"=-\n";
+        const std::string text =
+            "Windows Registry Editor Version 5.00\n"
+            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEPX]\n"
+            "\"PasswordMax\"=dword:00000009\n"
+            "[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\Modules]\n"
+            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP]\n"
+            "\"EncryptedPassword\"=-\n";
         const auto reg = parse_registry_export(text);
         CHECK(reg.errors.empty());
         CHECK(reg.values.empty());
         CHECK(reg.ignored.size() == 3);
-        CHECK(any_contains(reg.ignored, "line 2: [HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEPX]"));
+        CHECK(any_contains(reg.ignored,
+                           "line 2: [HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEPX]"));
         CHECK(any_contains(reg.ignored, "line 4: deletes the key"));
         CHECK(any_contains(reg.ignored, "line 6: deletes the value EncryptedPassword"));
     }
 
     TEST_CASE("text from the export is printed without control characters (no terminal escapes)") {
-        const std::string text = "REGEDIT4\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\X\x1b]\n"
-                                 "\"N\x1b[2J\"=\"v\x1b]0;owned\x07\"\n[HKEY_CURRENT_USER\x1b[31m]\n";
+        const std::string text =
+            "REGEDIT4\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\X\x1b]\n"
+            "\"N\x1b[2J\"=\"v\x1b]0;owned\x07\"\n[HKEY_CURRENT_USER\x1b[31m]\n";
         const auto reg = parse_registry_export(text);
         REQUIRE(reg.errors.empty());
         const auto m = map_ndes_settings(reg);
@@ -218,8 +226,9 @@ TEST_SUITE("ndes registry") {
             CHECK(reg.errors[0] == "line 6: unterminated quoted string");
         }
         SUBCASE("a hex value continued past the end of the file") {
-            const auto reg = parse_registry_export("REGEDIT4\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography"
-                                                   "\\MSCEP]\n\"B\"=hex:01,\\\n");
+            const auto reg = parse_registry_export(
+                "REGEDIT4\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography"
+                "\\MSCEP]\n\"B\"=hex:01,\\\n");
             REQUIRE(reg.errors.size() == 1);
             CHECK(reg.errors[0] == "line 3: the value continues past the end of the file");
         }
@@ -233,7 +242,8 @@ TEST_SUITE("ndes registry") {
         SUBCASE("lines that are not registry syntax") {
             const auto reg = parse_registry_export(
                 "Windows Registry Editor Version 5.00\n\"A\"=\"before any key\"\n"
-                "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP]\nPasswordMax=5\n\"A\"=dword:\n"
+                "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP]\nPasswordMax=5\n\"A\"=dword:"
+                "\n"
                 "\"B\"=\"x\" trailing\n\"C\"=\"\\n\"\n\"D\"=hex(zz):00\n\"E\"=hex:0,1\n\"F\"\n[broken\n" +
                 std::string("\"G\"=\"a\0b\"\n", 9));
             REQUIRE(reg.errors.size() == 10);
@@ -245,7 +255,9 @@ TEST_SUITE("ndes registry") {
         }
         SUBCASE("not a registry export at all") {
             CHECK(parse_registry_export("").errors.size() == 1);
-            CHECK(parse_registry_export("[section]\nkey = value\n").errors.at(0).rfind("line 1: not a registry", 0) == 0);
+            CHECK(parse_registry_export("[section]\nkey = value\n")
+                      .errors.at(0)
+                      .rfind("line 1: not a registry", 0) == 0);
             CHECK(parse_registry_export(std::string("\xFE\xFF\0W", 4)).errors.size() == 1);
         }
         SUBCASE("over 1 MiB is refused unread") {
@@ -254,8 +266,9 @@ TEST_SUITE("ndes registry") {
             CHECK(reg.errors[0].find("larger than") != std::string::npos);
         }
         SUBCASE("10,000 lines of unknown values are each reported") {
-            std::string text = "Windows Registry Editor Version 5.00\n"
-                               "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\Junk]\n";
+            std::string text =
+                "Windows Registry Editor Version 5.00\n"
+                "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\Junk]\n";
             for (int i = 0; i < 10000; ++i) {
                 text += "\"V" + std::to_string(i) + "\"=dword:00000001\n";
             }
@@ -274,9 +287,15 @@ TEST_SUITE("ndes registry") {
                 for (int e = 0; e < edits; ++e) {
                     const size_t at = rng() % bytes.size();
                     switch (rng() % 3) {
-                        case 0: bytes[at] = static_cast<char>(rng()); break;
-                        case 1: bytes.erase(at, 1 + rng() % 16); break;
-                        default: bytes.insert(at, std::string(1 + rng() % 4, static_cast<char>(rng()))); break;
+                        case 0:
+                            bytes[at] = static_cast<char>(rng());
+                            break;
+                        case 1:
+                            bytes.erase(at, 1 + rng() % 16);
+                            break;
+                        default:
+                            bytes.insert(at, std::string(1 + rng() % 4, static_cast<char>(rng())));
+                            break;
                     }
                     if (bytes.empty()) bytes = "x";
                 }
