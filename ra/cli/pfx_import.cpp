@@ -61,6 +61,14 @@ PfxPem open_in_legacy_context(ByteView der, const std::string& password) {
         ERR_clear_error();
         throw PfxError("not a PFX (PKCS#12) file");
     }
+    // The iteration counts are the file's to choose: bound them before any key derivation runs
+    // (Windows writes 2000, OpenSSL 2048).
+    const ASN1_INTEGER* mac_iterations = nullptr;
+    PKCS12_get0_mac(nullptr, nullptr, nullptr, &mac_iterations, p12.get());
+    if (mac_iterations && ASN1_INTEGER_get(mac_iterations) > max_pfx_iterations) {
+        throw PfxError("the PFX asks for more than " + std::to_string(max_pfx_iterations) +
+                       " MAC iterations; not an export from Windows");
+    }
     if (PKCS12_mac_present(p12.get()) &&
         PKCS12_verify_mac(p12.get(), password.c_str(), static_cast<int>(password.size())) != 1) {
         ERR_clear_error();

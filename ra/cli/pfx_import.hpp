@@ -16,6 +16,9 @@ namespace scepra::cli {
 /// Larger PFX files are refused unread (an RA key and its chain are a few KiB).
 inline constexpr size_t max_pfx_bytes = 1 << 20;
 
+/// PFX files asking for more MAC iterations are refused before the MAC is computed.
+inline constexpr long max_pfx_iterations = 1'000'000;
+
 struct PfxContents {
     crypto::EvpPkeyPtr key;
     crypto::X509Ptr cert;                ///< the certificate of key

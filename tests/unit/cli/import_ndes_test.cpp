@@ -421,6 +421,19 @@ TEST_SUITE("import ndes") {
         CHECK(EVP_PKEY_eq(pfx.key.get(), pki.ra_sign_key.get()) == 1);
         CHECK(crypto::cert_der(*pfx.cert) == crypto::cert_der(*pki.ra_sign_cert));
         CHECK_THROWS_AS(cli::read_pfx(as_bytes(der), "pW"), cli::PfxError);
+        // A file that asks for an unbounded key derivation is refused before it runs.
+        std::unique_ptr<PKCS12, crypto::CDeleter<&PKCS12_free>> costly(
+            PKCS12_create("pw", nullptr, pki.ra_sign_key.get(), pki.ra_sign_cert.get(), nullptr, 0, 0, 1,
+                          static_cast<int>(cli::max_pfx_iterations) + 1, 0));
+        REQUIRE(costly != nullptr);
+        unsigned char* costly_der = nullptr;
+        const int costly_len = i2d_PKCS12(costly.get(), &costly_der);
+        REQUIRE(costly_len > 0);
+        const std::string costly_bytes(reinterpret_cast<char*>(costly_der), static_cast<size_t>(costly_len));
+        OPENSSL_free(costly_der);
+        CHECK_THROWS_WITH_AS(cli::read_pfx(as_bytes(costly_bytes), "pw"),
+                             "the PFX asks for more than 1000000 MAC iterations; not an export from Windows",
+                             cli::PfxError);
         CHECK_THROWS_AS(cli::read_pfx(as_bytes(der.substr(0, der.size() / 2)), "pw"), cli::PfxError);
         CHECK_THROWS_AS(cli::read_pfx(as_bytes(std::string("\x30\x03\x02\x01\x03", 5)), "pw"), cli::PfxError);
     }
