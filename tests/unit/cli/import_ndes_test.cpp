@@ -472,3 +472,26 @@ TEST_SUITE("config rewriter") {
         CHECK_THROWS_AS(cli::set_ini_value(conf, "templates", "Sig=nature", "a"), std::invalid_argument);
     }
 }
+
+TEST_SUITE("import ndes") {
+    TEST_CASE("a chain to another CA is refused with the local CA and only warned about with a remote one") {
+        const auto& pki = test::shared_test_pki();
+        auto other_key = test::make_key();
+        auto other_ca = test::make_cert("CN=Other CA", *other_key, nullptr, nullptr,
+                                        {{NID_basic_constraints, "critical,CA:TRUE"}});
+        cli::PfxContents ra{crypto::up_ref(*pki.ra_sign_key), crypto::up_ref(*pki.ra_sign_cert), {}};
+        cli::CaAnchors anchors;
+        anchors.trusted = {other_ca.get()};
+        auto local = cli::check_ra_certificate(ra, cli::RaRole::signing, anchors, std::time(nullptr));
+        REQUIRE(local.refusals.size() == 1);
+        CHECK(contains(local.refusals[0], "does not chain to the configured CA"));
+        anchors.local_backend = false;
+        auto remote = cli::check_ra_certificate(ra, cli::RaRole::signing, anchors, std::time(nullptr));
+        CHECK(remote.refusals.empty());
+        CHECK(std::any_of(remote.warnings.begin(), remote.warnings.end(),
+                          [](const auto& w) { return contains(w, "the chain comes from the CA backend"); }));
+        anchors.trusted = {pki.ca_cert.get()};
+        CHECK(cli::check_ra_certificate(ra, cli::RaRole::signing, anchors, std::time(nullptr))
+                  .refusals.empty());
+    }
+}
