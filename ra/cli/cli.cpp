@@ -25,6 +25,7 @@ constexpr const char* usage =
     "  request   manual approval: list, approve, deny\n"
     "  revoke    revoke a certificate issued by the local CA\n"
     "  ra        RA and CA rollover: rollover, activate\n"
+    "  import    import an NDES server: registry settings and RA certificates\n"
     "\n"
     "Run 'scep-ra COMMAND --help' for the options of a command.\n";
 }
@@ -55,6 +56,7 @@ int run(int argc, char** argv) {
         if (command == "revoke") return revoke_command(args);
         if (command == "ra") return ra_command(args);
         if (command == "lockout") return lockout_command(args);
+        if (command == "import") return import_command(args);
     } catch (const std::exception& e) {
         std::cerr << "scep-ra " << command << ": " << e.what() << "\n";
         return exit_failure;
