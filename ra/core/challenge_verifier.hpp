@@ -27,6 +27,10 @@ struct ChallengeRequest {
     const scep::Csr& csr;
     const std::string& template_name;
     const std::string& transaction_id;
+    /// Optional: records the request's claim in the transaction that uses up
+    /// a one-time password, so that a failed claim leaves the password unused.
+    /// Not called in the other modes (there is nothing to use up).
+    store::OnConsumed claim = {};
 };
 
 struct ChallengeVerdict {
