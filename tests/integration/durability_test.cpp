@@ -323,8 +323,8 @@ TEST_SUITE("http.durability") {
         const std::string conf = " --config " + inst + "/scep-ra.conf";
         REQUIRE(scep_ra(dir, "init --dir " + inst) == 0);
         REQUIRE(scep_ra(dir, "ra rollover" + conf) == 0);
-        for (const char* file : {"ra-signing.pem", "ra-encryption.pem", "admin-tls.pem", "next/ra-signing.pem",
-                                 "next/ra-encryption.pem"}) {
+        for (const std::string file : {"ra-signing.pem", "ra-encryption.pem", "admin-tls.pem", "next/ra-signing.pem",
+                                       "next/ra-encryption.pem"}) {
             CAPTURE(file);
             auto cert = crypto::load_cert_file(inst + "/" + file);
             const std::string serial = crypto::serial_hex(*cert);
