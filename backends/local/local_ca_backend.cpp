@@ -233,6 +233,15 @@ LocalCaBackend::LocalCaBackend(LocalCaConfig config, store::Database& db, const 
     }
     m_issuer_dn = crypto::name_string(*X509_get_subject_name(m_ca_cert.get()));
     m_store = LocalCaStore(m_issuer_dn);
+    seal_plaintext_requests();
+}
+
+void LocalCaBackend::seal_plaintext_requests() {
+    m_db.write([&](store::Database& db) {
+        for (const auto& [id, csr_der] : m_store.plaintext_requests(db)) {
+            m_store.set_request_csr(db, id, m_seal.seal(csr_der, id));
+        }
+    });
 }
 
 const CertificateProfile* LocalCaBackend::find_profile(const std::string& template_name) const {

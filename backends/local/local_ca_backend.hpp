@@ -154,6 +154,8 @@ private:
     crypto::X509Ptr build_certificate(const Prepared& request, const CertificateProfile& profile,
                                       std::time_t not_before, std::time_t not_after) const;
     void decide(std::int64_t id, const std::string& status, const std::string& officer, const std::string& reason);
+    /// Seals the CSRs that versions before schema 6 stored in the clear.
+    void seal_plaintext_requests();
 
     LocalCaConfig m_config;
     store::Database& m_db;

@@ -185,6 +185,17 @@ void LocalCaStore::set_request_csr(store::Database& db, std::int64_t id, const B
     update.run();
 }
 
+std::vector<std::pair<std::int64_t, Bytes>> LocalCaStore::plaintext_requests(store::Database& db) const {
+    auto query = db.prepare(
+        "SELECT id, csr_der FROM local_ca_requests WHERE status IN ('pending', 'approved') "
+        "AND substr(csr_der, 1, 1) = x'30'");
+    std::vector<std::pair<std::int64_t, Bytes>> out;
+    while (query.step()) {
+        out.emplace_back(query.column_int(0), query.column_blob(1));
+    }
+    return out;
+}
+
 std::vector<std::pair<std::int64_t, Bytes>> LocalCaStore::requests_of_transaction(
     store::Database& db, const std::string& transaction_id) const {
     auto query = db.prepare("SELECT id, csr_der FROM local_ca_requests WHERE transaction_id = ?1 ORDER BY id DESC");

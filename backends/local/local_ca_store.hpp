@@ -86,6 +86,8 @@ public:
     std::int64_t insert_request(store::Database& db, const NewRequest& request) const;
     /// Replaces the stored CSR (with its sealed form, once the row id is known).
     void set_request_csr(store::Database& db, std::int64_t id, const Bytes& stored) const;
+    /// Id and CSR of the undecided or approved requests still stored as plaintext DER (by older versions).
+    std::vector<std::pair<std::int64_t, Bytes>> plaintext_requests(store::Database& db) const;
     /// Id and stored CSR of the requests of this SCEP transactionID, newest first.
     std::vector<std::pair<std::int64_t, Bytes>> requests_of_transaction(store::Database& db,
                                                                         const std::string& transaction_id) const;

@@ -134,8 +134,11 @@ int init_command(const Args& args) {
     crypto::save_cert_file(dir / "ra-encryption.pem", *enc_cert, force);
     if (force) {
         fs::remove(dir / "private/challenge-hmac.key");
+        fs::remove(dir / "private/csr-seal.key");
     }
     store::ChallengeStore::load_or_create_key(dir / "private/challenge-hmac.key");
+    // Seals the CSRs waiting for manual approval (the local CA's csr_key_file default: beside ca.key).
+    store::ChallengeStore::load_or_create_key(dir / "private/csr-seal.key");
     std::string admin_listen = vm["admin-listen"].as<std::string>();
     std::string admin_cert, admin_key;
     crypto::X509Ptr tls_cert;

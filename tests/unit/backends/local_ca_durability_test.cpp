@@ -80,6 +80,33 @@ TEST_SUITE("backend.local.durability") {
         CHECK(std::filesystem::exists(f.dir.file("csr-seal.key")));
     }
 
+    TEST_CASE("plaintext CSRs left by older versions are sealed when the CA starts, and still issue") {
+        LocalCaFixture f;
+        f.config.profiles.push_back(profile_named("Manual"));
+        f.config.profiles.back().manual_approval = true;
+        auto key = pooled_client_key(5);
+        const Bytes csr = crypto::csr_der(*make_csr(*key, "CN=legacy", "secret-password"));
+        auto first = f.submit(csr, "tx-legacy", "Manual");
+        REQUIRE(first.disposition == Disposition::pending);
+        f.db->write([&](store::Database& d) {
+            auto st = d.prepare("UPDATE local_ca_requests SET csr_der = ?1");
+            st.bind(1, csr);
+            st.run();
+        });
+        f.restart();
+        f.backend();
+        const auto stored = f.db->read([](store::Database& d) {
+            auto st = d.prepare("SELECT csr_der FROM local_ca_requests");
+            st.step();
+            return st.column_blob(0);
+        });
+        CHECK(CsrSeal::is_sealed(stored));
+        f.backend().approve(std::stoll(first.backend_ref), "officer");
+        auto issued = parsed(f.backend().poll(first.backend_ref));
+        REQUIRE(issued.disposition == Disposition::issued);
+        CHECK(EVP_PKEY_eq(X509_get0_pubkey(issued.certificate.get()), key.get()) == 1);
+    }
+
     TEST_CASE("find_by_transaction answers with what the CA did for this transaction and key only") {
         LocalCaFixture f;
         auto key = pooled_client_key(2);
