@@ -29,7 +29,9 @@ constexpr std::size_t nonce_size = 12;
 constexpr std::size_t tag_size = 16;
 constexpr std::uint8_t der_sequence = 0x30;
 
-std::string associated_data(std::int64_t row_id) { return "local_ca_requests.csr_der:" + std::to_string(row_id); }
+std::string associated_data(std::int64_t row_id) {
+    return "local_ca_requests.csr_der:" + std::to_string(row_id);
+}
 
 int length(std::size_t n) {
     if (n > static_cast<std::size_t>(INT32_MAX)) {
@@ -67,11 +69,13 @@ Bytes CsrSeal::seal(ByteView csr_der, std::int64_t row_id) const {
     crypto::check(ctx != nullptr, "EVP_CIPHER_CTX_new");
     crypto::check(EVP_EncryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), m_key.data(), nonce.data(), nullptr) == 1,
                   "EVP_EncryptInit_ex2");
-    crypto::check(EVP_EncryptUpdate(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(aad.data()),
-                                    length(aad.size())) == 1,
-                  "EVP_EncryptUpdate aad");
-    crypto::check(EVP_EncryptUpdate(ctx.get(), out.data() + body, &n, csr_der.data(), length(csr_der.size())) == 1,
-                  "EVP_EncryptUpdate");
+    crypto::check(
+        EVP_EncryptUpdate(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(aad.data()),
+                          length(aad.size())) == 1,
+        "EVP_EncryptUpdate aad");
+    crypto::check(
+        EVP_EncryptUpdate(ctx.get(), out.data() + body, &n, csr_der.data(), length(csr_der.size())) == 1,
+        "EVP_EncryptUpdate");
     int tail = 0;
     crypto::check(EVP_EncryptFinal_ex(ctx.get(), out.data() + body + n, &tail) == 1, "EVP_EncryptFinal_ex");
     crypto::check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, static_cast<int>(tag_size),
@@ -102,13 +106,15 @@ Bytes CsrSeal::open(ByteView stored, std::int64_t row_id) const {
     crypto::check(ctx != nullptr, "EVP_CIPHER_CTX_new");
     crypto::check(EVP_DecryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), m_key.data(), nonce, nullptr) == 1,
                   "EVP_DecryptInit_ex2");
-    crypto::check(EVP_DecryptUpdate(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(aad.data()),
-                                    length(aad.size())) == 1,
-                  "EVP_DecryptUpdate aad");
+    crypto::check(
+        EVP_DecryptUpdate(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(aad.data()),
+                          length(aad.size())) == 1,
+        "EVP_DecryptUpdate aad");
     crypto::check(EVP_DecryptUpdate(ctx.get(), plain.data(), &n, cipher, length(cipher_size)) == 1,
                   "EVP_DecryptUpdate");
-    crypto::check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag_size), tag.data()) == 1,
-                  "EVP_CTRL_AEAD_SET_TAG");
+    crypto::check(
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag_size), tag.data()) == 1,
+        "EVP_CTRL_AEAD_SET_TAG");
     int tail = 0;
     if (EVP_DecryptFinal_ex(ctx.get(), plain.data() + n, &tail) != 1) {
         ERR_clear_error();

@@ -12,7 +12,7 @@
 namespace scepra::backend::local {
 
 class CsrSeal {
-public:
+  public:
     /// key: 32 bytes.
     explicit CsrSeal(Bytes key);
     /// Reads the 32-byte key file, or creates it (mode 0600) from the CSPRNG.
@@ -29,7 +29,7 @@ public:
     /// Whether stored is seal()'s output (not a plaintext CSR).
     static bool is_sealed(ByteView stored);
 
-private:
+  private:
     Bytes m_key;
 };
 

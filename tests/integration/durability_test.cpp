@@ -2,7 +2,6 @@
 // Decisions that survive a crash and resumes that re-check (issue 9): through
 // the real HTTP server, and for the kill -9 case a real `scep-ra serve` process.
 #include <doctest/doctest.h>
-
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <sys/stat.h>
@@ -36,7 +35,8 @@ void set_key(std::string& conf, const std::string& key, const std::string& value
 void many_passwords(std::string& conf) { set_key(conf, "PasswordMax", "100"); }
 
 void manual_approval(std::string& conf) {
-    for (const char* t : {"SignatureTemplate", "EncryptionTemplate", "GeneralPurposeTemplate"}) set_key(conf, t, "Manual");
+    for (const char* t : {"SignatureTemplate", "EncryptionTemplate", "GeneralPurposeTemplate"})
+        set_key(conf, t, "Manual");
     conf += "\n[profile.Manual]\nmanual_approval = 1\n";
 }
 
@@ -47,8 +47,9 @@ struct Identity {
 
 scep::CertRepView send(ServerFixture& server, MessageType type, const std::string& txid, const Bytes& data,
                        Identity as) {
-    Bytes req = scep::build_pki_request({type, txid, {}}, data, server.ra_encryption_cert(), {"AES-128-CBC", false},
-                                        {as.cert, as.key, "SHA256"}, server.clock().now());
+    Bytes req =
+        scep::build_pki_request({type, txid, {}}, data, server.ra_encryption_cert(), {"AES-128-CBC", false},
+                                {as.cert, as.key, "SHA256"}, server.clock().now());
     Reply reply = send_pki(server, req);
     REQUIRE(reply.http_status == 200);
     auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), {as.cert, as.key});
@@ -57,11 +58,14 @@ scep::CertRepView send(ServerFixture& server, MessageType type, const std::strin
     return view;
 }
 
-scep::CertRepView pkcs_req(ServerFixture& server, Device& device, const X509_REQ& csr, const std::string& txid) {
-    return send(server, MessageType::pkcs_req, txid, crypto::csr_der(csr), {*device.self_signed, *device.key});
+scep::CertRepView pkcs_req(ServerFixture& server, Device& device, const X509_REQ& csr,
+                           const std::string& txid) {
+    return send(server, MessageType::pkcs_req, txid, crypto::csr_der(csr),
+                {*device.self_signed, *device.key});
 }
 
-scep::CertRepView cert_poll(ServerFixture& server, Identity as, const std::string& subject, const std::string& txid) {
+scep::CertRepView cert_poll(ServerFixture& server, Identity as, const std::string& subject,
+                            const std::string& txid) {
     auto csr = make_csr(as.key, subject);
     Bytes data = scep::issuer_and_subject_der(*X509_get_subject_name(&server.ca_cert()),
                                               *X509_REQ_get_subject_name(csr.get()));
@@ -94,12 +98,14 @@ std::int64_t only_pending_request(ServerFixture& server) {
     return pending.front().id;
 }
 
-// --- a real `scep-ra serve` process -----------------------------------------------------------------------------
+// --- a real `scep-ra serve` process
+// -----------------------------------------------------------------------------
 
 /// Runs the scep-ra binary; returns its exit status, stdout in *out.
 int scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr) {
     const std::string file = dir.file("cli.out");
-    const int rc = std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + file + " 2>" + dir.file("cli.err")).c_str());
+    const int rc = std::system(
+        (std::string(SCEPRA_BINARY) + " " + args + " >" + file + " 2>" + dir.file("cli.err")).c_str());
     if (out) *out = crypto::read_file(file);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
@@ -114,7 +120,7 @@ bool alive(const std::string& pid) {
 
 /// `scep-ra serve` started in the background on a free loopback port.
 class ServeProcess {
-public:
+  public:
     ServeProcess(const TempDir& dir, const std::string& conf, const std::string& name) : m_dir(dir) {
         const std::string port_file = dir.file(name + ".port");
         const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf +
@@ -140,7 +146,7 @@ public:
         REQUIRE(!alive(m_pid));
     }
 
-private:
+  private:
     const TempDir& m_dir;
     int m_port = 0;
     std::string m_pid;
@@ -181,8 +187,11 @@ TEST_SUITE("http.durability") {
         auto ec_key = make_key(0, true);
         auto csr = make_csr(*ec_key, device.subject, password);
         // The CA cannot take the request: the claim is held for the device's next attempt.
-        server.sql("CREATE TRIGGER ca_down BEFORE INSERT ON issued_certs BEGIN SELECT RAISE(ABORT, 'disk full'); END");
-        check_failure(pkcs_req(server, device, *csr, "TX-RESUME"), FailInfo::bad_request, "the CA is unavailable");
+        server.sql(
+            "CREATE TRIGGER ca_down BEFORE INSERT ON issued_certs BEGIN SELECT RAISE(ABORT, 'disk full'); "
+            "END");
+        check_failure(pkcs_req(server, device, *csr, "TX-RESUME"), FailInfo::bad_request,
+                      "the CA is unavailable");
         server.sql("DROP TRIGGER ca_down");
 
         SUBCASE("fail/changed-subject-same-key") {
@@ -195,7 +204,8 @@ TEST_SUITE("http.durability") {
             CHECK(pkcs_req(server, device, *csr, "TX-RESUME").status == PkiStatus::success);
         }
         SUBCASE("fail/added-subject-alt-name") {
-            auto changed = make_csr(*ec_key, device.subject, password, {{NID_subject_alt_name, "DNS:evil.example"}});
+            auto changed =
+                make_csr(*ec_key, device.subject, password, {{NID_subject_alt_name, "DNS:evil.example"}});
             check_failure(pkcs_req(server, device, *changed, "TX-RESUME"), FailInfo::bad_request,
                           "differs from the one first sent");
         }
@@ -215,7 +225,8 @@ TEST_SUITE("http.durability") {
         ServerFixture server(many_passwords);
         Device device(1, "unlucky");
         auto csr = device.csr(server.password());
-        server.sql("CREATE TRIGGER no_claims BEFORE INSERT ON requests BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+        server.sql(
+            "CREATE TRIGGER no_claims BEFORE INSERT ON requests BEGIN SELECT RAISE(ABORT, 'disk full'); END");
         check_failure(pkcs_req(server, device, *csr, "TX-NO-CLAIM"), FailInfo::bad_request, "internal error");
         CHECK(server.sql("SELECT count(*) FROM challenges WHERE used_at IS NULL") == "1");
         CHECK(server.sql("SELECT count(*) FROM password_events WHERE event = 'used'") == "0");
@@ -225,10 +236,12 @@ TEST_SUITE("http.durability") {
         CHECK(server.sql("SELECT count(*) FROM challenges WHERE used_at IS NULL") == "0");
     }
 
-    TEST_CASE("a CertPoll for a renewal must be signed by the renewing certificate, not one with its serial") {
+    TEST_CASE(
+        "a CertPoll for a renewal must be signed by the renewing certificate, not one with its serial") {
         ServerFixture server(manual_approval);
         Device device(2, "renewer");
-        REQUIRE(pkcs_req(server, device, *device.csr(server.password()), "TX-FIRST").status == PkiStatus::pending);
+        REQUIRE(pkcs_req(server, device, *device.csr(server.password()), "TX-FIRST").status ==
+                PkiStatus::pending);
         server.instance().local_ca().approve(only_pending_request(server), "officer");
         auto issued = cert_poll(server, {*device.self_signed, *device.key}, device.subject, "TX-FIRST");
         REQUIRE(issued.status == PkiStatus::success);
@@ -240,18 +253,20 @@ TEST_SUITE("http.durability") {
 
         // Another CA's certificate with the same serial and subject, for the attacker's key.
         auto other_ca_key = make_key();
-        auto other_ca = make_cert("CN=Other CA", *other_ca_key, nullptr, nullptr, {{NID_basic_constraints, "critical,CA:TRUE"}});
+        auto other_ca = make_cert("CN=Other CA", *other_ca_key, nullptr, nullptr,
+                                  {{NID_basic_constraints, "critical,CA:TRUE"}});
         auto attacker_key = pooled_client_key(4);
         auto forged = make_cert(device.subject, *attacker_key, other_ca.get(), other_ca_key.get(), {});
-        REQUIRE(X509_set_serialNumber(forged.get(), const_cast<ASN1_INTEGER*>(X509_get0_serialNumber(&cert))) == 1);
+        REQUIRE(X509_set_serialNumber(forged.get(),
+                                      const_cast<ASN1_INTEGER*>(X509_get0_serialNumber(&cert))) == 1);
         REQUIRE(X509_sign(forged.get(), other_ca_key.get(), EVP_sha256()) > 0);
         REQUIRE(crypto::serial_hex(*forged) == crypto::serial_hex(cert));
 
-        check_failure(cert_poll(server, {*forged, *attacker_key}, device.subject, "TX-RENEW"), FailInfo::bad_cert_id,
-                      "no request for this transaction from this requester");
+        check_failure(cert_poll(server, {*forged, *attacker_key}, device.subject, "TX-RENEW"),
+                      FailInfo::bad_cert_id, "no request for this transaction from this requester");
         server.instance().local_ca().approve(only_pending_request(server), "officer");
-        check_failure(cert_poll(server, {*forged, *attacker_key}, device.subject, "TX-RENEW"), FailInfo::bad_cert_id,
-                      "from this requester");
+        check_failure(cert_poll(server, {*forged, *attacker_key}, device.subject, "TX-RENEW"),
+                      FailInfo::bad_cert_id, "from this requester");
         // The renewing certificate itself collects it.
         auto renewed = cert_poll(server, {cert, *device.key}, device.subject, "TX-RENEW");
         REQUIRE(renewed.status == PkiStatus::success);
@@ -305,9 +320,11 @@ TEST_SUITE("http.durability") {
         SUBCASE("fail/another-rows-sealed-csr-does-not-open") {
             // Sealed under its own row id: copied to another row it is refused, not issued.
             Device other(6, "other");
-            REQUIRE(pkcs_req(server, other, *other.csr(server.password()), "TX-OTHER").status == PkiStatus::pending);
-            server.sql("UPDATE local_ca_requests SET csr_der = (SELECT csr_der FROM local_ca_requests WHERE id = " +
-                       std::to_string(id) + ") WHERE transaction_id = 'TX-OTHER'");
+            REQUIRE(pkcs_req(server, other, *other.csr(server.password()), "TX-OTHER").status ==
+                    PkiStatus::pending);
+            server.sql(
+                "UPDATE local_ca_requests SET csr_der = (SELECT csr_der FROM local_ca_requests WHERE id = " +
+                std::to_string(id) + ") WHERE transaction_id = 'TX-OTHER'");
             auto pending = server.instance().local_ca().list_requests("pending");
             REQUIRE(pending.size() == 2);
             server.instance().local_ca().approve(pending.back().id, "officer");
@@ -317,24 +334,27 @@ TEST_SUITE("http.durability") {
         }
     }
 
-    TEST_CASE("the RA and admin TLS certificates of init and ra rollover can be revoked with scep-ra revoke") {
+    TEST_CASE(
+        "the RA and admin TLS certificates of init and ra rollover can be revoked with scep-ra revoke") {
         TempDir dir;
         const std::string inst = dir.file("ra");
         const std::string conf = " --config " + inst + "/scep-ra.conf";
         REQUIRE(scep_ra(dir, "init --dir " + inst) == 0);
         REQUIRE(scep_ra(dir, "ra rollover" + conf) == 0);
-        for (const std::string file : {"ra-signing.pem", "ra-encryption.pem", "admin-tls.pem", "next/ra-signing.pem",
-                                       "next/ra-encryption.pem"}) {
+        for (const std::string file : {"ra-signing.pem", "ra-encryption.pem", "admin-tls.pem",
+                                       "next/ra-signing.pem", "next/ra-encryption.pem"}) {
             CAPTURE(file);
             auto cert = crypto::load_cert_file(inst + "/" + file);
             const std::string serial = crypto::serial_hex(*cert);
             CHECK(scep_ra(dir, "revoke " + serial + " --reason superseded" + conf) == 0);
-            CHECK(sql_value(inst + "/scep-ra.db", "SELECT revocation_reason FROM issued_certs WHERE serial = '" + serial +
-                                                      "'") == "superseded");
+            CHECK(sql_value(inst + "/scep-ra.db",
+                            "SELECT revocation_reason FROM issued_certs WHERE serial = '" + serial + "'") ==
+                  "superseded");
         }
     }
 
-    TEST_CASE("kill -9 right after the CA recorded a certificate: the re-sent request gets that certificate") {
+    TEST_CASE(
+        "kill -9 right after the CA recorded a certificate: the re-sent request gets that certificate") {
         TempDir dir;
         const std::string inst = dir.file("ra");
         const std::string conf = inst + "/scep-ra.conf";
@@ -348,41 +368,52 @@ TEST_SUITE("http.durability") {
 
         Device device(7, "crashed");
         auto csr = device.csr(password);
-        const Bytes request =
-            scep::build_pki_request({MessageType::pkcs_req, "TX-KILLED", Bytes(16, 7)}, crypto::csr_der(*csr),
-                                    *ra_encryption, {"AES-128-CBC", false}, device.signer(), std::chrono::system_clock::now());
+        const Bytes request = scep::build_pki_request(
+            {MessageType::pkcs_req, "TX-KILLED", Bytes(16, 7)}, crypto::csr_der(*csr), *ra_encryption,
+            {"AES-128-CBC", false}, device.signer(), std::chrono::system_clock::now());
 
         {
-            // The worst moment: the CA's certificate row is committed, the request's outcome is not. This trigger
-            // makes the RA's outcome write fail there, and the process is killed in that state.
-            sql_on(db_file, "CREATE TRIGGER stop_after_ca BEFORE UPDATE OF status ON requests WHEN NEW.status = 'issued' "
-                            "BEGIN SELECT RAISE(ABORT, 'stopped after the CA'); END");
+            // The worst moment: the CA's certificate row is committed, the request's outcome is not. This
+            // trigger makes the RA's outcome write fail there, and the process is killed in that state.
+            sql_on(
+                db_file,
+                "CREATE TRIGGER stop_after_ca BEFORE UPDATE OF status ON requests WHEN NEW.status = 'issued' "
+                "BEGIN SELECT RAISE(ABORT, 'stopped after the CA'); END");
             ServeProcess serve(dir, conf, "first");
-            auto view = scep::read_cert_rep(as_bytes(post(serve.port(), request)), *ra_signing, device.recipient());
+            auto view =
+                scep::read_cert_rep(as_bytes(post(serve.port(), request)), *ra_signing, device.recipient());
             REQUIRE(view.status == PkiStatus::failure);
             serve.kill("KILL");
         }
-        CHECK(sql_value(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id = 'TX-KILLED'") == "1");
-        CHECK(sql_value(db_file, "SELECT status || ',' || (backend_ref IS NULL) FROM requests "
-                                 "WHERE transaction_id = 'TX-KILLED'") == "pending,1");
+        CHECK(sql_value(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id = 'TX-KILLED'") ==
+              "1");
+        CHECK(sql_value(db_file,
+                        "SELECT status || ',' || (backend_ref IS NULL) FROM requests "
+                        "WHERE transaction_id = 'TX-KILLED'") == "pending,1");
         sql_on(db_file, "DROP TRIGGER stop_after_ca");
         // The device re-sends after the interrupted-claim age.
-        sql_on(db_file, "UPDATE requests SET updated_at = datetime('now', '-11 minutes') WHERE transaction_id = 'TX-KILLED'");
+        sql_on(db_file,
+               "UPDATE requests SET updated_at = datetime('now', '-11 minutes') WHERE transaction_id = "
+               "'TX-KILLED'");
 
         ServeProcess serve(dir, conf, "second");
-        auto view = scep::read_cert_rep(as_bytes(post(serve.port(), request)), *ra_signing, device.recipient());
+        auto view =
+            scep::read_cert_rep(as_bytes(post(serve.port(), request)), *ra_signing, device.recipient());
         REQUIRE(view.status == PkiStatus::success);
         REQUIRE(!view.certs.empty());
-        CHECK(sql_value(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id = 'TX-KILLED'") == "1");
+        CHECK(sql_value(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id = 'TX-KILLED'") ==
+              "1");
         auto db = store::Database::open(db_file, false);
         const Bytes recorded = db->read([](store::Database& d) {
             auto st = d.prepare("SELECT der FROM issued_certs WHERE transaction_id = 'TX-KILLED'");
             return st.step() ? st.column_blob(0) : Bytes();
         });
         CHECK(recorded == crypto::cert_der(*view.certs[0]));
-        CHECK(sql_value(db_file, "SELECT status FROM requests WHERE transaction_id = 'TX-KILLED'") == "issued");
+        CHECK(sql_value(db_file, "SELECT status FROM requests WHERE transaction_id = 'TX-KILLED'") ==
+              "issued");
         // And a further re-send is the stored outcome.
-        auto again = scep::read_cert_rep(as_bytes(post(serve.port(), request)), *ra_signing, device.recipient());
+        auto again =
+            scep::read_cert_rep(as_bytes(post(serve.port(), request)), *ra_signing, device.recipient());
         REQUIRE(again.status == PkiStatus::success);
         CHECK(X509_cmp(again.certs[0].get(), view.certs[0].get()) == 0);
         serve.kill("TERM");

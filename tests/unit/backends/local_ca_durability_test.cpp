@@ -3,7 +3,6 @@
 // find_by_transaction for an RA that stopped mid-call, and certificates it
 // signed outside SCEP recorded for revocation.
 #include <doctest/doctest.h>
-
 #include <openssl/x509.h>
 
 #include "crypto/digest.hpp"
@@ -144,7 +143,8 @@ TEST_SUITE("backend.local.durability") {
         f.db->write([&](store::Database& d) {
             backend::local::record_certificate(d, *cert, "ra-signing", f.clock.now());
         });
-        CHECK(f.count("SELECT count(*) FROM issued_certs WHERE template = 'ra-signing' AND transaction_id IS NULL") == 1);
+        CHECK(f.count("SELECT count(*) FROM issued_certs WHERE template = 'ra-signing' AND transaction_id IS "
+                      "NULL") == 1);
         auto status = f.backend().status_of(crypto::serial_hex(*cert));
         REQUIRE(status);
         f.backend().revoke(crypto::serial_hex(*cert), 4, f.clock.now());
