@@ -71,6 +71,18 @@ public:
     virtual bool subject_has_valid_certificate(const std::string& /*subject_dn*/) { return false; }
     /// The CA's current CRL (DER), if the backend has one.
     virtual std::optional<Bytes> crl() { return std::nullopt; }
+
+    /// What the CA already did with a request of this SCEP transactionID for
+    /// this public key (key_hash: SHA-256 of its DER SubjectPublicKeyInfo):
+    /// issued (the certificate), pending (its backend_ref) or rejected; nothing
+    /// when it never saw one. The RA asks before submitting again a request it
+    /// claimed but whose answer it never stored (it stopped during the call),
+    /// so that a re-sent request never gets a second certificate. A backend
+    /// that cannot tell keeps this default, and such a request is submitted again.
+    virtual std::optional<SubmitResult> find_by_transaction(const std::string& /*transaction_id*/,
+                                                            const Bytes& /*key_hash*/) {
+        return std::nullopt;
+    }
 };
 
 }  // namespace scepra::backend

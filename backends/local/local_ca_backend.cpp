@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/openssl_error.hpp"
 #include "local/ca_setup.hpp"
@@ -123,6 +124,16 @@ std::optional<std::string> canonical_serial(const std::string& text) {
     return crypto::serial_hex(*serial);
 }
 
+/// SHA-256 of the DER SubjectPublicKeyInfo (as the RA's requests.key_hash).
+Bytes public_key_hash(const X509_PUBKEY& key) {
+    unsigned char* der = nullptr;
+    const int len = i2d_X509_PUBKEY(&key, &der);
+    check(len > 0, "i2d_X509_PUBKEY");
+    Bytes hash = crypto::sha256(ByteView(der, static_cast<size_t>(len)));
+    OPENSSL_free(der);
+    return hash;
+}
+
 Bytes crl_to_der(X509_CRL& crl) {
     unsigned char* out = nullptr;
     int len = i2d_X509_CRL(&crl, &out);
@@ -147,7 +158,13 @@ struct LocalCaBackend::Prepared {
 };
 
 LocalCaBackend::LocalCaBackend(LocalCaConfig config, store::Database& db, const Clock& clock)
-    : m_config(std::move(config)), m_db(db), m_clock(clock), m_store(std::string()) {
+    : m_config(std::move(config)),
+      m_db(db),
+      m_clock(clock),
+      m_store(std::string()),
+      m_seal(CsrSeal::from_key_file(m_config.csr_key_file.empty()
+                                        ? m_config.key_file.parent_path() / "csr-seal.key"
+                                        : m_config.csr_key_file)) {
     if (m_config.validity_days <= 0) {
         throw std::invalid_argument("local CA validity_days must be positive");
     }
@@ -216,6 +233,15 @@ LocalCaBackend::LocalCaBackend(LocalCaConfig config, store::Database& db, const 
     }
     m_issuer_dn = crypto::name_string(*X509_get_subject_name(m_ca_cert.get()));
     m_store = LocalCaStore(m_issuer_dn);
+    seal_plaintext_requests();
+}
+
+void LocalCaBackend::seal_plaintext_requests() {
+    m_db.write([&](store::Database& db) {
+        for (const auto& [id, csr_der] : m_store.plaintext_requests(db)) {
+            m_store.set_request_csr(db, id, m_seal.seal(csr_der, id));
+        }
+    });
 }
 
 const CertificateProfile* LocalCaBackend::find_profile(const std::string& template_name) const {
@@ -326,8 +352,12 @@ SubmitResult LocalCaBackend::submit(const SubmitRequest& request) {
     std::int64_t id = 0;
     try {
         id = m_db.write([&](store::Database& db) {
-            return m_store.insert_request(db, {request.transaction_id, profile->name, prepared.subject,
-                                               request.requester, sql_time(m_clock.now()), request.csr_der});
+            // Sealed under its row id, which exists only once the row does.
+            const std::int64_t row = m_store.insert_request(
+                db, {request.transaction_id, profile->name, prepared.subject, request.requester,
+                     sql_time(m_clock.now()), Bytes()});
+            m_store.set_request_csr(db, row, m_seal.seal(request.csr_der, row));
+            return row;
         });
     } catch (const store::DbError& e) {
         throw BackendUnavailable(std::string("cannot record the pending request: ") + e.what());
@@ -498,7 +528,13 @@ SubmitResult LocalCaBackend::poll(const std::string& backend_ref) {
     if (profile == nullptr) {
         return rejected("certificate template '" + info.template_name + "' no longer exists");
     }
-    Prepared prepared = prepare(row->csr_der, *profile);
+    Bytes csr_der;
+    try {
+        csr_der = m_seal.open(row->csr_der, id);
+    } catch (const std::runtime_error& e) {
+        throw BackendUnavailable("cannot read request " + backend_ref + ": " + e.what());
+    }
+    Prepared prepared = prepare(csr_der, *profile);
     if (!prepared.rejection.empty()) {
         return rejected(prepared.rejection);
     }
@@ -689,6 +725,43 @@ std::optional<IssuedCertificate> LocalCaBackend::find_certificate(const std::str
                 : status->state == CertStatus::State::expired ? CertState::expired
                                                               : CertState::valid;
     return out;
+}
+
+std::optional<SubmitResult> LocalCaBackend::find_by_transaction(const std::string& transaction_id,
+                                                                const Bytes& key_hash) {
+    std::vector<Bytes> certificates;
+    std::vector<std::pair<std::int64_t, Bytes>> requests;
+    try {
+        m_db.read([&](store::Database& db) {
+            certificates = m_store.certificates_of_transaction(db, transaction_id);
+            requests = m_store.requests_of_transaction(db, transaction_id);
+        });
+    } catch (const store::DbError& e) {
+        throw BackendUnavailable(std::string("cannot look up the transaction: ") + e.what());
+    }
+    // A transactionID is the client's choice: only the same key makes it the same request.
+    for (auto& der : certificates) {
+        auto cert = crypto::cert_from_der(der);
+        if (public_key_hash(*X509_get_X509_PUBKEY(cert.get())) == key_hash) {
+            return issued(std::move(der));
+        }
+    }
+    for (const auto& [id, stored] : requests) {
+        if (stored.empty()) {
+            continue;  // decided, CSR deleted: issued ones were found above
+        }
+        crypto::X509ReqPtr csr;
+        try {
+            csr = crypto::csr_from_der(m_seal.open(stored, id));
+        } catch (const std::exception&) {
+            ERR_clear_error();
+            continue;
+        }
+        if (public_key_hash(*X509_REQ_get_X509_PUBKEY(csr.get())) == key_hash) {
+            return poll(std::to_string(id));
+        }
+    }
+    return std::nullopt;
 }
 
 bool LocalCaBackend::subject_has_valid_certificate(const std::string& subject_dn) {

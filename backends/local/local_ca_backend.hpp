@@ -15,6 +15,7 @@
 #include "common/clock.hpp"
 #include "crypto/handles.hpp"
 #include "local/crl.hpp"
+#include "local/csr_seal.hpp"
 #include "local/local_ca_store.hpp"
 #include "local/profile.hpp"
 #include "store/database.hpp"
@@ -47,6 +48,9 @@ struct LocalCaConfig {
     int crl_validity_hours = 168;   ///< CRL nextUpdate = thisUpdate + this (RFC 5280 5.1.2.5)
     /// When set, every issued certificate gets crlDistributionPoints with this URI.
     std::string crl_distribution_point;
+    /// The 32-byte key that seals manual-approval CSRs at rest (created, mode
+    /// 0600, when missing); empty = csr-seal.key beside key_file.
+    std::filesystem::path csr_key_file;
 };
 
 /// What the local CA knows about one certificate it issued.
@@ -90,6 +94,10 @@ public:
                                                       const std::string& serial_hex) override;
     bool subject_has_valid_certificate(const std::string& subject_dn) override;
     std::optional<Bytes> crl() override { return crl_der(); }
+    /// From issued_certs.transaction_id (a certificate for this key) and the
+    /// manual-approval queue (a request for this key: its poll() answer).
+    std::optional<SubmitResult> find_by_transaction(const std::string& transaction_id,
+                                                    const Bytes& key_hash) override;
 
     /// The profile template_name selects: the default profile for an empty
     /// name, null for an unknown one.
@@ -146,6 +154,8 @@ private:
     crypto::X509Ptr build_certificate(const Prepared& request, const CertificateProfile& profile,
                                       std::time_t not_before, std::time_t not_after) const;
     void decide(std::int64_t id, const std::string& status, const std::string& officer, const std::string& reason);
+    /// Seals the CSRs that versions before schema 6 stored in the clear.
+    void seal_plaintext_requests();
 
     LocalCaConfig m_config;
     store::Database& m_db;
@@ -158,6 +168,7 @@ private:
     std::string m_issuer_dn;
     CertificateProfile m_default_profile;
     LocalCaStore m_store;
+    CsrSeal m_seal;
 
     std::mutex m_crl_mutex;  ///< one signer at a time within the process
     Bytes m_crl_der;         ///< last CRL served, by number

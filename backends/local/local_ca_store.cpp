@@ -7,6 +7,9 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "crypto/encoding.hpp"
+#include "local/ca_setup.hpp"
+
 namespace scepra::backend::local {
 
 namespace {
@@ -58,6 +61,14 @@ bool LocalCaStore::serial_exists(store::Database& db, const std::string& serial)
     return query.step();
 }
 
+void record_certificate(store::Database& db, const X509& cert, const std::string& role, TimePoint issued_at) {
+    auto when = [](const ASN1_TIME& t) { return sql_time(std::chrono::system_clock::from_time_t(to_time_t(t))); };
+    LocalCaStore(crypto::name_string(*X509_get_issuer_name(&cert)))
+        .insert_certificate(db, {crypto::serial_hex(cert), crypto::name_string(*X509_get_subject_name(&cert)),
+                                 when(*X509_get0_notBefore(&cert)), when(*X509_get0_notAfter(&cert)), "", role,
+                                 sql_time(issued_at), crypto::cert_der(cert)});
+}
+
 std::int64_t LocalCaStore::insert_certificate(store::Database& db, const NewCertificate& cert) const {
     auto insert = db.prepare(
         "INSERT INTO issued_certs (issuer, serial, subject, not_before, not_after, transaction_id, template, "
@@ -73,6 +84,18 @@ std::int64_t LocalCaStore::insert_certificate(store::Database& db, const NewCert
         .bind(9, cert.der);
     insert.run();
     return db.last_insert_rowid();
+}
+
+std::vector<Bytes> LocalCaStore::certificates_of_transaction(store::Database& db,
+                                                             const std::string& transaction_id) const {
+    auto query =
+        db.prepare("SELECT der FROM issued_certs WHERE issuer = ?1 AND transaction_id = ?2 ORDER BY id DESC");
+    query.bind(1, m_issuer).bind(2, transaction_id);
+    std::vector<Bytes> out;
+    while (query.step()) {
+        out.push_back(query.column_blob(0));
+    }
+    return out;
 }
 
 std::optional<Bytes> LocalCaStore::certificate_der(store::Database& db, const std::string& serial) const {
@@ -145,7 +168,7 @@ std::vector<RevokedEntry> LocalCaStore::revoked_unexpired(store::Database& db, c
 std::int64_t LocalCaStore::insert_request(store::Database& db, const NewRequest& request) const {
     auto insert = db.prepare(
         "INSERT INTO local_ca_requests (transaction_id, template, subject, csr_der, requester, status, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)");
+        "VALUES (?1, ?2, ?3, COALESCE(?4, x''), ?5, 'pending', ?6)");
     insert.bind(1, text_or_null(request.transaction_id))
         .bind(2, request.template_name)
         .bind(3, request.subject)
@@ -154,6 +177,34 @@ std::int64_t LocalCaStore::insert_request(store::Database& db, const NewRequest&
         .bind(6, request.created_at);
     insert.run();
     return db.last_insert_rowid();
+}
+
+void LocalCaStore::set_request_csr(store::Database& db, std::int64_t id, const Bytes& stored) const {
+    auto update = db.prepare("UPDATE local_ca_requests SET csr_der = ?2 WHERE id = ?1");
+    update.bind(1, id).bind(2, stored);
+    update.run();
+}
+
+std::vector<std::pair<std::int64_t, Bytes>> LocalCaStore::plaintext_requests(store::Database& db) const {
+    auto query = db.prepare(
+        "SELECT id, csr_der FROM local_ca_requests WHERE status IN ('pending', 'approved') "
+        "AND substr(csr_der, 1, 1) = x'30'");
+    std::vector<std::pair<std::int64_t, Bytes>> out;
+    while (query.step()) {
+        out.emplace_back(query.column_int(0), query.column_blob(1));
+    }
+    return out;
+}
+
+std::vector<std::pair<std::int64_t, Bytes>> LocalCaStore::requests_of_transaction(
+    store::Database& db, const std::string& transaction_id) const {
+    auto query = db.prepare("SELECT id, csr_der FROM local_ca_requests WHERE transaction_id = ?1 ORDER BY id DESC");
+    query.bind(1, transaction_id);
+    std::vector<std::pair<std::int64_t, Bytes>> out;
+    while (query.step()) {
+        out.emplace_back(query.column_int(0), query.column_blob(1));
+    }
+    return out;
 }
 
 std::optional<LocalCaStore::RequestRow> LocalCaStore::request(store::Database& db, std::int64_t id) const {
@@ -188,8 +239,8 @@ std::vector<PendingRequest> LocalCaStore::requests(store::Database& db,
 bool LocalCaStore::decide(store::Database& db, std::int64_t id, const std::string& status, const std::string& officer,
                           const std::string& reason, const std::string& now) const {
     auto update = db.prepare(
-        "UPDATE local_ca_requests SET status = ?2, decided_by = ?3, reason = ?4, decided_at = ?5 "
-        "WHERE id = ?1 AND status = 'pending'");
+        "UPDATE local_ca_requests SET status = ?2, decided_by = ?3, reason = ?4, decided_at = ?5, "
+        "csr_der = CASE WHEN ?2 = 'denied' THEN x'' ELSE csr_der END WHERE id = ?1 AND status = 'pending'");
     update.bind(1, id).bind(2, status).bind(3, officer).bind(4, text_or_null(reason)).bind(5, now);
     update.run();
     return db.changes() == 1;
@@ -198,7 +249,8 @@ bool LocalCaStore::decide(store::Database& db, std::int64_t id, const std::strin
 void LocalCaStore::set_request_issued(store::Database& db, std::int64_t id, std::int64_t cert_id,
                                       const std::string& serial) const {
     auto update = db.prepare(
-        "UPDATE local_ca_requests SET status = 'issued', cert_id = ?2, cert_serial = ?3 WHERE id = ?1");
+        "UPDATE local_ca_requests SET status = 'issued', cert_id = ?2, cert_serial = ?3, csr_der = x'' "
+        "WHERE id = ?1");
     update.bind(1, id).bind(2, cert_id).bind(3, serial);
     update.run();
 }

@@ -10,6 +10,7 @@
 
 #include "common/bytes.hpp"
 #include "common/clock.hpp"
+#include "crypto/handles.hpp"
 #include "local/crl.hpp"
 #include "store/database.hpp"
 
@@ -29,6 +30,12 @@ struct PendingRequest {
     std::string decided_by;        ///< the officer who approved or denied
     std::string cert_serial;       ///< hex serial once issued
 };
+
+/// Records in issued_certs a certificate the local CA signed outside SCEP (the
+/// RA signing, RA encryption and admin TLS certificates of `init` and `ra
+/// rollover`), under its issuer, so that `scep-ra revoke` and the renewal
+/// checks know it. role goes to the template column. Run inside Database::write().
+void record_certificate(store::Database& db, const X509& cert, const std::string& role, TimePoint issued_at);
 
 /// "YYYY-MM-DD HH:MM:SS" (UTC, as common/clock.hpp's sql_time) back to a time point.
 /// Throws std::runtime_error on other text.
@@ -52,6 +59,8 @@ public:
     std::int64_t insert_certificate(store::Database& db, const NewCertificate& cert) const;
     std::optional<Bytes> certificate_der(store::Database& db, const std::string& serial) const;
     std::optional<Bytes> certificate_der_by_id(store::Database& db, std::int64_t id) const;
+    /// DER of the certificates issued for this SCEP transactionID, newest first.
+    std::vector<Bytes> certificates_of_transaction(store::Database& db, const std::string& transaction_id) const;
 
     struct CertificateState {
         Bytes der;
@@ -73,7 +82,15 @@ public:
         std::string transaction_id, template_name, subject, requester, created_at;
         Bytes csr_der;
     };
+    /// Records the request with csr_der as given (callers seal it: see set_request_csr()).
     std::int64_t insert_request(store::Database& db, const NewRequest& request) const;
+    /// Replaces the stored CSR (with its sealed form, once the row id is known).
+    void set_request_csr(store::Database& db, std::int64_t id, const Bytes& stored) const;
+    /// Id and CSR of the undecided or approved requests still stored as plaintext DER (by older versions).
+    std::vector<std::pair<std::int64_t, Bytes>> plaintext_requests(store::Database& db) const;
+    /// Id and stored CSR of the requests of this SCEP transactionID, newest first.
+    std::vector<std::pair<std::int64_t, Bytes>> requests_of_transaction(store::Database& db,
+                                                                        const std::string& transaction_id) const;
     struct RequestRow {
         PendingRequest info;
         Bytes csr_der;
@@ -81,9 +98,11 @@ public:
     };
     std::optional<RequestRow> request(store::Database& db, std::int64_t id) const;
     std::vector<PendingRequest> requests(store::Database& db, const std::optional<std::string>& status) const;
-    /// Moves a pending request to approved or denied; false when it is not pending.
+    /// Moves a pending request to approved or denied (deleting the CSR of a
+    /// denied one); false when it is not pending.
     bool decide(store::Database& db, std::int64_t id, const std::string& status, const std::string& officer,
                 const std::string& reason, const std::string& now) const;
+    /// Marks the request issued and deletes its CSR (it is no longer needed).
     void set_request_issued(store::Database& db, std::int64_t id, std::int64_t cert_id,
                             const std::string& serial) const;
 

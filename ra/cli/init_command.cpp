@@ -11,6 +11,7 @@
 #include "crypto/keys.hpp"
 #include "crypto/openssl_error.hpp"
 #include "local/ca_setup.hpp"
+#include "local/local_ca_store.hpp"
 #include "local/serial.hpp"
 #include "store/challenge_store.hpp"
 #include "store/database.hpp"
@@ -133,15 +134,19 @@ int init_command(const Args& args) {
     crypto::save_cert_file(dir / "ra-encryption.pem", *enc_cert, force);
     if (force) {
         fs::remove(dir / "private/challenge-hmac.key");
+        fs::remove(dir / "private/csr-seal.key");
     }
     store::ChallengeStore::load_or_create_key(dir / "private/challenge-hmac.key");
+    // Seals the CSRs waiting for manual approval (the local CA's csr_key_file default: beside ca.key).
+    store::ChallengeStore::load_or_create_key(dir / "private/csr-seal.key");
     std::string admin_listen = vm["admin-listen"].as<std::string>();
     std::string admin_cert, admin_key;
+    crypto::X509Ptr tls_cert;
     if (admin_listen == "none") {
         admin_listen.clear();
     } else {
         auto tls_key = crypto::generate_key(ra_spec);
-        auto tls_cert = issue_admin_tls_certificate(*ca_cert, *ca_key, *tls_key, host, ra_days);
+        tls_cert = issue_admin_tls_certificate(*ca_cert, *ca_key, *tls_key, host, ra_days);
         crypto::save_key_file(dir / "private/admin-tls.key", *tls_key, force);
         crypto::save_cert_file(dir / "admin-tls.pem", *tls_cert, force);
         admin_cert = "admin-tls.pem";
@@ -152,7 +157,15 @@ int init_command(const Args& args) {
 
     // Validate what we wrote exactly as `serve` will read it, then create the schema.
     AppConfig config = load_config(conf);
-    store::Database::open(config.database, true);
+    auto db = store::Database::open(config.database, true);
+    // Everything the local CA signs is in its issued_certs, so that it can be revoked.
+    db->write([&](store::Database& d) {
+        backend::local::record_certificate(d, *sign_cert, "ra-signing", clock.now());
+        backend::local::record_certificate(d, *enc_cert, "ra-encryption", clock.now());
+        if (tls_cert) {
+            backend::local::record_certificate(d, *tls_cert, "admin-tls", clock.now());
+        }
+    });
     fs::permissions(config.database, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read,
                     fs::perm_options::replace);
 

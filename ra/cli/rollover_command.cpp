@@ -10,6 +10,7 @@
 #include "crypto/encoding.hpp"
 #include "crypto/keys.hpp"
 #include "local/ca_setup.hpp"
+#include "local/local_ca_store.hpp"
 #include "scep/next_ca.hpp"
 
 namespace scepra::cli {
@@ -73,6 +74,13 @@ int rollover(const Args& args) {
     auto next_enc_key = crypto::generate_key(ra_spec);
     auto next_enc = backend::local::issue_ra_certificate(issuer, issuer_key, *next_enc_key, subject_of(*enc_cert),
                                                          backend::local::RaRole::encryption, days, clock);
+
+    // Everything the local CA signs is in its issued_certs, so that it can be revoked.
+    auto db = store::Database::open(config.database, false);
+    db->write([&](store::Database& d) {
+        backend::local::record_certificate(d, *next_sign, "ra-signing", clock.now());
+        backend::local::record_certificate(d, *next_enc, "ra-encryption", clock.now());
+    });
 
     fs::create_directories(paths.next_dir);
     fs::create_directories(paths.next_private);

@@ -147,7 +147,8 @@ ChallengeVerdict PasswordModes::verify(const ChallengeRequest& request) {
 ChallengeVerdict PasswordModes::verify_one_time(const ChallengeRequest& request, const std::string& password) {
     store::ChallengeOutcome outcome =
         m_one_time.consume(password, request.transaction_id,
-                           [&](const store::ChallengeBinding& binding) { return binding_mismatch(binding, request); });
+                           [&](const store::ChallengeBinding& binding) { return binding_mismatch(binding, request); },
+                           request.claim);
     ChallengeVerdict verdict;
     // The texts say which check failed without telling anything about other passwords.
     switch (outcome.result) {

@@ -28,6 +28,10 @@ struct ChallengeRequest {
     const std::string& template_name;
     const std::string& transaction_id;
     std::string_view peer{};  ///< client address, for the throttle
+    /// Optional: records the request's claim in the transaction that uses up
+    /// a one-time password, so that a failed claim leaves the password unused.
+    /// Not called in the other modes (there is nothing to use up).
+    store::OnConsumed claim = {};
 };
 
 struct ChallengeVerdict {

@@ -6,7 +6,10 @@
 
 #include <openssl/objects.h>
 
+#include "crypto/der.hpp"
+#include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
+#include "crypto/openssl_error.hpp"
 #include "scep/caps.hpp"
 #include "scep/cert_rep.hpp"
 #include "scep/csr.hpp"
@@ -54,6 +57,28 @@ scep::FailInfo fail_info_from_name(const std::string& name) {
 }
 
 bool self_signed(X509& cert) { return X509_check_issued(&cert, &cert) == X509_V_OK; }
+
+/// SHA-256 of the CSR's CertificationRequestInfo: what its signature covers,
+/// so a CSR signed again (ECDSA signatures differ every time) hashes the same,
+/// while any change of subject, key, attribute or extension does not.
+Bytes request_info_hash(const scep::Csr& csr) {
+    crypto::der::Reader outer(csr.der);
+    if (auto request = outer.expect(crypto::der::tag_sequence)) {
+        crypto::der::Reader inner(request->content);
+        if (auto info = inner.expect(crypto::der::tag_sequence)) {
+            return crypto::sha256(info->whole);
+        }
+    }
+    // Not DER (OpenSSL also accepts some BER): hash OpenSSL's DER encoding of it.
+    unsigned char* der = nullptr;
+    const int len = i2d_re_X509_REQ_tbs(csr.req.get(), &der);
+    crypto::check(len > 0, "i2d_re_X509_REQ_tbs");
+    Bytes hash = crypto::sha256(ByteView(der, static_cast<size_t>(len)));
+    OPENSSL_free(der);
+    return hash;
+}
+
+Bytes certificate_hash(const X509& cert) { return crypto::sha256(crypto::cert_der(cert)); }
 
 /// Copies a backend's final answer (issued or rejected) into the stored request.
 void record_outcome(store::RequestRecord& record, const backend::SubmitResult& result) {
@@ -290,7 +315,6 @@ ScepResponse ScepService::enroll(Transaction& tx) {
         return resume(tx, csr, std::move(*existing), by_certificate);
     }
 
-    std::optional<std::int64_t> challenge_id;
     if (by_certificate) {
         if (auto why = renewal_refusal(signer, csr, m_backend, m_options.renewal, tx.now)) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, *why);
@@ -300,26 +324,11 @@ ScepResponse ScepService::enroll(Transaction& tx) {
     // A renewal keeps the certificate's template; the new CSR's keyUsage does not choose it.
     const std::string template_name =
         by_certificate ? renewal_template(signer) : select_template(*csr.req, m_options.templates);
-    if (!by_certificate) {
-        // Policy refusals come before the challenge, so they do not use up a one-time password.
-        if (m_options.existing_subject_requires_renewal && m_backend.subject_has_valid_certificate(csr.subject)) {
-            throw scep::ScepFailure(scep::FailInfo::bad_request,
-                                    "this subject already holds a valid certificate: renew it with that certificate");
-        }
-        ChallengeVerdict verdict =
-            m_challenges.verify({csr, template_name, tx.msg.attrs.transaction_id, tx.request.peer});
-        if (!verdict.accepted) {
-            throw scep::ScepFailure(scep::FailInfo::bad_request, verdict.reason);
-        }
-        challenge_id = verdict.challenge_id;
-        tx.event.challenge_id = verdict.challenge_id;
-        if (!verdict.note.empty()) {
-            tx.event.detail = verdict.note;
-        }
-    }
 
     // Claim the transaction before the CA sees it, so that a duplicate racing
     // with this one gets the stored outcome instead of a second certificate.
+    // The claim is also the RA's write-ahead record of the CA call: resume()
+    // asks the CA what became of it when its answer was never stored.
     store::RequestRecord record;
     record.transaction_id = tx.msg.attrs.transaction_id;
     record.kind = kind;
@@ -328,11 +337,44 @@ ScepResponse ScepService::enroll(Transaction& tx) {
     record.template_name = template_name;
     record.status = "pending";
     record.backend = m_backend.name();
-    record.challenge_id = challenge_id;
     record.requester = tx.request.peer;
-    if (auto id = m_requests.insert(record)) {
-        record.id = *id;
-    } else {
+    record.csr_info_hash = request_info_hash(csr);
+    record.signer_hash = certificate_hash(signer);
+    try {
+        if (!by_certificate) {
+            // Policy refusals come before the challenge, so they do not use up a one-time password.
+            if (m_options.existing_subject_requires_renewal && m_backend.subject_has_valid_certificate(csr.subject)) {
+                throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                        "this subject already holds a valid certificate: renew it with that certificate");
+            }
+            // A one-time password is used up in the transaction that records
+            // the claim: both happen, or neither (the password stays usable).
+            auto claim = [&](store::Database& db, std::int64_t challenge) {
+                record.challenge_id = challenge;
+                auto id = m_requests.insert_in(db, record);
+                if (!id) {
+                    throw store::ClaimExists();
+                }
+                record.id = *id;
+            };
+            ChallengeVerdict verdict = m_challenges.verify({csr, template_name, tx.msg.attrs.transaction_id, tx.request.peer, claim});
+            if (!verdict.accepted) {
+                throw scep::ScepFailure(scep::FailInfo::bad_request, verdict.reason);
+            }
+            record.challenge_id = verdict.challenge_id;
+            tx.event.challenge_id = verdict.challenge_id;
+            if (!verdict.note.empty()) {
+                tx.event.detail = verdict.note;
+            }
+        }
+        if (record.id == 0) {  // no one-time password made the claim
+            auto id = m_requests.insert(record);
+            if (!id) {
+                throw store::ClaimExists();
+            }
+            record.id = *id;
+        }
+    } catch (const store::ClaimExists&) {
         auto existing = m_requests.find(record.transaction_id, kind);
         if (!existing || existing->key_hash != csr_key) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, "this transactionID was already used with another key");
@@ -364,6 +406,16 @@ ScepResponse ScepService::resume(Transaction& tx, const scep::Csr& csr, store::R
     // used up by now); a renewal's certificate is checked again, it may have
     // been revoked since.
     const bool after_outage = claim.fail_text.has_value();
+    // The claim was checked as it was first sent: only that request may
+    // resume it (the key alone would let a device change its subject or SANs).
+    if (!claim.csr_info_hash.empty() ? claim.csr_info_hash != request_info_hash(csr) : claim.subject != csr.subject) {
+        throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                "the re-sent request differs from the one first sent for this transactionID");
+    }
+    if (!claim.signer_hash.empty() && by_certificate && claim.signer_hash != certificate_hash(*tx.msg.signer_cert)) {
+        throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                "the re-sent renewal is signed by another certificate than the first");
+    }
     if (by_certificate) {
         if (auto why = renewal_refusal(*tx.msg.signer_cert, csr, m_backend, m_options.renewal, tx.now)) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, *why);
@@ -378,9 +430,20 @@ ScepResponse ScepService::resume(Transaction& tx, const scep::Csr& csr, store::R
         return answer_from(tx, std::move(*now_stored), "concurrent duplicate");
     }
     tx.event.challenge_id = claim.challenge_id;
+    claim.fail_text.reset();
+    // The RA may have stopped after the CA acted and before its answer was
+    // stored: that answer, never a second certificate.
+    if (auto done = m_backend.find_by_transaction(claim.transaction_id, claim.key_hash)) {
+        tx.event.detail = "completed an interrupted request with the CA's earlier answer";
+        if (done->disposition == backend::Disposition::pending) {
+            claim.backend_ref = done->backend_ref;
+        }
+        record_outcome(claim, *done);
+        m_requests.update(claim);
+        return answer_from(tx, std::move(claim), "");
+    }
     tx.event.detail = after_outage ? "resumed a request the CA could not take before"
                                    : "resumed a request that was interrupted before the CA answered it";
-    claim.fail_text.reset();
     return submit_claimed(tx, csr, std::move(claim));
 }
 
@@ -447,8 +510,15 @@ ScepResponse ScepService::poll(Transaction& tx) {
         throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "no request for this transaction");
     }
     X509& signer = *tx.msg.signer_cert;
-    const bool same_requester = key_hash(*X509_get_X509_PUBKEY(&signer)) == record->key_hash ||
-                                record->kind == "Renewal:" + crypto::serial_hex(signer);
+    // The requester's new key (a PKCSReq's self-signed certificate), or the
+    // very certificate that signed the request; a serial alone could be
+    // another CA's. Claims older than schema 6 have no signer hash: the
+    // serial then counts only for a certificate of our CA.
+    const bool same_signer = record->signer_hash.empty()
+                                 ? record->kind == "Renewal:" + crypto::serial_hex(signer) && !self_signed(signer) &&
+                                       issued_by(signer, m_ca_chain)
+                                 : record->signer_hash == certificate_hash(signer);
+    const bool same_requester = key_hash(*X509_get_X509_PUBKEY(&signer)) == record->key_hash || same_signer;
     if (!same_requester) {
         throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "no request for this transaction from this requester");
     }

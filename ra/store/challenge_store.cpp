@@ -127,7 +127,7 @@ private:
 };
 
 [[noreturn]] void fail_file(const std::filesystem::path& file, const std::string& what, int err) {
-    throw std::runtime_error("challenge key file " + file.string() + ": " + what + ": " + std::strerror(err));
+    throw std::runtime_error("key file " + file.string() + ": " + what + ": " + std::strerror(err));
 }
 
 // nullopt when the file does not exist.
@@ -250,7 +250,7 @@ IssuedChallenge ChallengeStore::issue(const ChallengePolicy& policy, const std::
 }
 
 ChallengeOutcome ChallengeStore::consume(std::string_view password, const std::string& transaction_id,
-                                         const BindingCheck& check) {
+                                         const BindingCheck& check, const OnConsumed& on_consumed) {
     const Bytes hash = hash_password(normalise(password));
     const std::string now_text = sql_time(m_clock.now());
     return m_db.write([&](Database& db) {
@@ -273,6 +273,9 @@ ChallengeOutcome ChallengeStore::consume(std::string_view password, const std::s
         take.run();
         if (db.changes() == 1) {
             record_event(db, now_text, row->id, "used", std::nullopt, std::nullopt, transaction_id);
+            if (on_consumed) {
+                on_consumed(db, row->id);
+            }
             return ChallengeOutcome{ChallengeCheck::accepted, row->id, {}};
         }
         if (row->used) {
@@ -342,7 +345,7 @@ Bytes ChallengeStore::load_or_create_key(const std::filesystem::path& file) {
                 return std::move(*key);
             }
             if (attempt >= kAttempts) {
-                throw std::runtime_error("challenge key file " + file.string() +
+                throw std::runtime_error("key file " + file.string() +
                                          " keeps appearing and vanishing");
             }
             continue;
@@ -353,7 +356,7 @@ Bytes ChallengeStore::load_or_create_key(const std::filesystem::path& file) {
         if (key->size() > kKeyFileSize || attempt >= kAttempts) {
             std::error_code ec;
             const auto size = std::filesystem::file_size(file, ec);
-            throw std::runtime_error("challenge key file " + file.string() + " must hold exactly " +
+            throw std::runtime_error("key file " + file.string() + " must hold exactly " +
                                      std::to_string(kKeyFileSize) + " bytes, it holds " +
                                      (ec ? std::to_string(key->size()) : std::to_string(size)));
         }

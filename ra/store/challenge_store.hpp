@@ -49,6 +49,11 @@ struct ChallengeOutcome {
 /// match, or nullopt when it does.
 using BindingCheck = std::function<std::optional<std::string>(const ChallengeBinding&)>;
 
+/// Runs inside the transaction that uses up a password, with the password's
+/// id: what it writes is committed together with the use, and an exception
+/// from it undoes both (the password stays usable) and propagates.
+using OnConsumed = std::function<void(Database&, std::int64_t challenge_id)>;
+
 /// A challenge password as `password list` shows it: never the secret.
 struct ChallengeInfo {
     std::int64_t id = 0;
@@ -79,9 +84,10 @@ public:
     /// Uses up the password (hex, any case) for transaction_id; exactly one
     /// caller ever gets `accepted` for a given password.
     /// With a binding check, a bound password that does not match is left
-    /// unused and reported as binding_mismatch.
+    /// unused and reported as binding_mismatch. on_consumed, when given, runs
+    /// in the same transaction once the password is used (see OnConsumed).
     ChallengeOutcome consume(std::string_view password, const std::string& transaction_id,
-                             const BindingCheck& check = {});
+                             const BindingCheck& check = {}, const OnConsumed& on_consumed = {});
 
     /// All passwords still in the store (expired unused ones until purged), newest first.
     std::vector<ChallengeInfo> list();

@@ -83,8 +83,9 @@ private:
 
 class Database {
 public:
-    /// Opens (creating if asked) the database file, sets WAL mode and a busy
-    /// timeout, and applies pending migrations. Throws DbError naming the file.
+    /// Opens (creating if asked) the database file, sets WAL mode with
+    /// synchronous=FULL (every commit durable) and a busy timeout, and applies
+    /// pending migrations. Throws DbError naming the file.
     static std::unique_ptr<Database> open(const std::filesystem::path& file, bool create);
 
     Database(const Database&) = delete;

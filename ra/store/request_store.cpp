@@ -8,7 +8,7 @@ namespace {
 
 constexpr const char* columns =
     "SELECT id, transaction_id, kind, key_hash, subject, template, status, backend, backend_ref, cert_der, "
-    "chain_der, fail_info, fail_text, challenge_id, requester, updated_at, serial FROM requests ";
+    "chain_der, fail_info, fail_text, challenge_id, requester, updated_at, csr_info_hash, signer_hash, serial FROM requests ";
 
 RequestRecord read_row(Statement& st) {
     RequestRecord r;
@@ -30,7 +30,9 @@ RequestRecord read_row(Statement& st) {
     }
     r.requester = st.column_optional_text(14);
     r.updated_at = st.column_text(15);
-    r.serial = st.column_optional_text(16);
+    r.csr_info_hash = st.column_blob(16);
+    r.signer_hash = st.column_blob(17);
+    r.serial = st.column_optional_text(18);
     return r;
 }
 
@@ -72,22 +74,26 @@ std::optional<RequestRecord> RequestStore::find_issued(const std::string& serial
 }
 
 std::optional<std::int64_t> RequestStore::insert(const RequestRecord& r) {
+    return m_db.write([&](Database& db) { return insert_in(db, r); });
+}
+
+std::optional<std::int64_t> RequestStore::insert_in(Database& db, const RequestRecord& r) {
     const std::string now = sql_time(m_clock.now());
-    return m_db.write([&](Database& db) -> std::optional<std::int64_t> {
-        auto st = db.prepare(
-            "INSERT OR IGNORE INTO requests (transaction_id, kind, key_hash, subject, template, status, backend, "
-            "backend_ref, cert_der, chain_der, fail_info, fail_text, challenge_id, requester, created_at, updated_at) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)");
-        st.bind(1, r.transaction_id).bind(2, r.kind).bind(3, r.key_hash).bind(4, r.subject).bind(5, r.template_name);
-        st.bind(6, r.status).bind(7, r.backend).bind(8, r.backend_ref).bind(9, optional_blob(r.cert_der));
-        st.bind(10, optional_blob(r.chain_der)).bind(11, r.fail_info).bind(12, r.fail_text);
-        st.bind(13, r.challenge_id).bind(14, r.requester).bind(15, now);
-        st.run();
-        if (db.changes() != 1) {
-            return std::nullopt;
-        }
-        return db.last_insert_rowid();
-    });
+    auto st = db.prepare(
+        "INSERT OR IGNORE INTO requests (transaction_id, kind, key_hash, subject, template, status, backend, "
+        "backend_ref, cert_der, chain_der, fail_info, fail_text, challenge_id, requester, created_at, updated_at, "
+        "csr_info_hash, signer_hash) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17)");
+    st.bind(1, r.transaction_id).bind(2, r.kind).bind(3, r.key_hash).bind(4, r.subject).bind(5, r.template_name);
+    st.bind(6, r.status).bind(7, r.backend).bind(8, r.backend_ref).bind(9, optional_blob(r.cert_der));
+    st.bind(10, optional_blob(r.chain_der)).bind(11, r.fail_info).bind(12, r.fail_text);
+    st.bind(13, r.challenge_id).bind(14, r.requester).bind(15, now);
+    st.bind(16, optional_blob(r.csr_info_hash)).bind(17, optional_blob(r.signer_hash));
+    st.run();
+    if (db.changes() != 1) {
+        return std::nullopt;
+    }
+    return db.last_insert_rowid();
 }
 
 bool RequestStore::take_over(const RequestRecord& r) {

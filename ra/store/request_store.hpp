@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "common/bytes.hpp"
@@ -31,6 +32,18 @@ struct RequestRecord {
     std::optional<std::string> requester;
     std::string updated_at;  ///< sql_time of the last write (read only; the store sets it)
     std::optional<std::string> serial;  ///< the issued certificate's serial (crypto::serial_hex), once issued
+    /// SHA-256 of the claimed CSR's CertificationRequestInfo; empty for claims
+    /// made before schema version 6.
+    Bytes csr_info_hash;
+    /// SHA-256 of the DER certificate that signed the request; empty before version 6.
+    Bytes signer_hash;
+};
+
+/// Thrown by a claim made inside another transaction (insert_in) when the
+/// transaction is claimed already, so that the whole transaction rolls back.
+class ClaimExists : public std::runtime_error {
+public:
+    ClaimExists() : std::runtime_error("this transaction is claimed already") {}
 };
 
 class RequestStore final {
@@ -48,6 +61,9 @@ public:
     /// nothing) when one with the same transactionID and kind exists already:
     /// a concurrent duplicate.
     std::optional<std::int64_t> insert(const RequestRecord& record);
+    /// insert() inside the caller's Database::write() (e.g. the one that uses
+    /// up the one-time password), so both are committed or neither is.
+    std::optional<std::int64_t> insert_in(Database& db, const RequestRecord& record);
     /// Takes over a claim that was never finished (pending, no backend_ref):
     /// true only for the one caller that finds it as `record` last saw it.
     /// Clears the note hold_for_retry() left.

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/challenge_store.hpp"
 #include "store/request_store.hpp"
 #include "store_fixture.hpp"
 
@@ -113,5 +114,58 @@ TEST_SUITE("store.requests") {
         queued.backend_ref = "42";  // pending at the CA: polled, never resubmitted
         requests.update(queued);
         CHECK_FALSE(requests.take_over(*requests.find("TX-QUEUED", "PKCSReq")));
+    }
+}
+
+TEST_SUITE("store.requests.durability") {
+    TEST_CASE("a claim keeps the hashes of its CSR's signed part and of its signer") {
+        StoreFixture f;
+        store::RequestStore requests(*f.db, f.clock);
+        auto with_hashes = claim("TX-H");
+        with_hashes.csr_info_hash = Bytes(32, 0x21);
+        with_hashes.signer_hash = Bytes(32, 0x22);
+        REQUIRE(requests.insert(with_hashes));
+        auto found = requests.find("TX-H", "PKCSReq");
+        REQUIRE(found);
+        CHECK(found->csr_info_hash == Bytes(32, 0x21));
+        CHECK(found->signer_hash == Bytes(32, 0x22));
+        // Claims of older versions have neither.
+        REQUIRE(requests.insert(claim("TX-OLD")));
+        CHECK(requests.find("TX-OLD", "PKCSReq")->csr_info_hash.empty());
+    }
+
+    TEST_CASE("a claim made inside another transaction is undone with it") {
+        StoreFixture f;
+        store::RequestStore requests(*f.db, f.clock);
+        CHECK_THROWS_AS(f.db->write([&](store::Database& db) {
+            REQUIRE(requests.insert_in(db, claim("TX-UNDONE")));
+            throw std::runtime_error("the password could not be used");
+        }),
+                        std::runtime_error);
+        CHECK_FALSE(requests.find("TX-UNDONE", "PKCSReq"));
+        auto id = f.db->write([&](store::Database& db) { return requests.insert_in(db, claim("TX-KEPT")); });
+        REQUIRE(id);
+        CHECK(f.db->write([&](store::Database& db) { return requests.insert_in(db, claim("TX-KEPT")); }) == std::nullopt);
+    }
+
+    TEST_CASE("the password is used up in the claim's transaction: a failed claim leaves it usable") {
+        StoreFixture f;
+        store::RequestStore requests(*f.db, f.clock);
+        store::ChallengeStore passwords(*f.db, f.key, f.clock);
+        const auto issued = passwords.issue(store::ChallengePolicy{}, "cli", std::nullopt);
+        auto failing_claim = [&](store::Database&, std::int64_t) { throw store::ClaimExists(); };
+        CHECK_THROWS_AS(passwords.consume(issued.password, "TX-A", {}, failing_claim), store::ClaimExists);
+        CHECK(passwords.outstanding() == 1);
+
+        std::optional<std::int64_t> claim_id;
+        auto record = claim("TX-A");
+        const auto outcome = passwords.consume(issued.password, "TX-A", {}, [&](store::Database& db, std::int64_t id) {
+            record.challenge_id = id;
+            claim_id = requests.insert_in(db, record);
+        });
+        CHECK(outcome.result == store::ChallengeCheck::accepted);
+        REQUIRE(claim_id);
+        CHECK(requests.find("TX-A", "PKCSReq")->challenge_id == issued.id);
+        CHECK(passwords.outstanding() == 0);
     }
 }
