@@ -24,7 +24,7 @@ struct ConnectionLimits {
     std::chrono::milliseconds idle_timeout{5000};       ///< between requests on a kept-alive connection
     std::chrono::milliseconds request_deadline{60000};  ///< from a request's first byte to its last (and the TLS handshake)
     size_t max_head_bytes = 32 * 1024;                  ///< request line and headers together
-    size_t max_requests = 100;                          ///< per connection, then it is closed
+    size_t max_requests = 1000;                         ///< per connection, then it is closed
 };
 
 /// The connection the calling thread is serving, for the pre-routing handler:
