@@ -34,7 +34,7 @@ extern "C" void restore_terminal_and_reraise(int sig) {
 /// exception, and (through a signal handler) on Ctrl-C. Does nothing when
 /// stdin is not a terminal.
 class EchoOff {
-public:
+  public:
     EchoOff() {
         if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &g_saved_terminal) != 0) {
             return;
@@ -71,7 +71,7 @@ public:
 
     bool active() const { return m_active; }
 
-private:
+  private:
     bool m_active = false;
     std::array<struct sigaction, restoring_signals.size()> m_previous{};
 };

@@ -7,7 +7,7 @@ namespace scepra::http {
 namespace {
 
 class Reader {
-public:
+  public:
     Reader(std::string_view text, const FlatJsonLimits& limits) : m_text(text), m_limits(limits) {}
 
     std::optional<FlatJsonObject> object() {
@@ -59,7 +59,7 @@ public:
 
     const std::string& error() const { return m_error; }
 
-private:
+  private:
     std::optional<FlatJsonObject> finish(FlatJsonObject members) {
         skip_space();
         if (m_pos != m_text.size()) {
@@ -154,23 +154,42 @@ private:
         const int c = peek();
         ++m_pos;
         switch (c) {
-            case '"': out += '"'; return true;
-            case '\\': out += '\\'; return true;
-            case '/': out += '/'; return true;
-            case 'b': out += '\b'; return true;
-            case 'f': out += '\f'; return true;
-            case 'n': out += '\n'; return true;
-            case 'r': out += '\r'; return true;
-            case 't': out += '\t'; return true;
-            case 'u': break;
-            default: m_error = "an unknown escape in a string"; return false;
+            case '"':
+                out += '"';
+                return true;
+            case '\\':
+                out += '\\';
+                return true;
+            case '/':
+                out += '/';
+                return true;
+            case 'b':
+                out += '\b';
+                return true;
+            case 'f':
+                out += '\f';
+                return true;
+            case 'n':
+                out += '\n';
+                return true;
+            case 'r':
+                out += '\r';
+                return true;
+            case 't':
+                out += '\t';
+                return true;
+            case 'u':
+                break;
+            default:
+                m_error = "an unknown escape in a string";
+                return false;
         }
         auto code = hex4();
         if (code && *code >= 0xD800 && *code <= 0xDBFF) {
             auto low = take('\\') && take('u') ? hex4() : std::nullopt;
-            code = low && *low >= 0xDC00 && *low <= 0xDFFF ? std::optional<unsigned>(0x10000 + ((*code - 0xD800) << 10) +
-                                                                                     (*low - 0xDC00))
-                                                            : std::nullopt;
+            code = low && *low >= 0xDC00 && *low <= 0xDFFF
+                       ? std::optional<unsigned>(0x10000 + ((*code - 0xD800) << 10) + (*low - 0xDC00))
+                       : std::nullopt;
         } else if (code && *code >= 0xDC00 && *code <= 0xDFFF) {
             code.reset();
         }
@@ -190,10 +209,14 @@ private:
         for (int i = 0; i < 4; ++i) {
             const char c = m_text[m_pos++];
             value <<= 4;
-            if (c >= '0' && c <= '9') value |= static_cast<unsigned>(c - '0');
-            else if (c >= 'a' && c <= 'f') value |= static_cast<unsigned>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') value |= static_cast<unsigned>(c - 'A' + 10);
-            else return std::nullopt;
+            if (c >= '0' && c <= '9')
+                value |= static_cast<unsigned>(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                value |= static_cast<unsigned>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                value |= static_cast<unsigned>(c - 'A' + 10);
+            else
+                return std::nullopt;
         }
         return value;
     }

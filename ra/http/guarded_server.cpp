@@ -3,14 +3,13 @@
 #include "http/guarded_server.hpp"
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <httplib.h>
 
 #include <algorithm>
 #include <array>
@@ -33,7 +32,8 @@ thread_local ConnectionControl* t_current = nullptr;
 /// Waits until fd is ready for `events` or the deadline passes.
 bool wait_ready(int fd, short events, SteadyClock::time_point deadline) {
     for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
         if (left.count() <= 0) {
             return false;
         }
@@ -52,7 +52,7 @@ enum class Io { done, want_read, want_write, closed, failed };
 
 /// The bytes of one connection: the socket itself, or a TLS session over it.
 class Channel {
-public:
+  public:
     virtual ~Channel() = default;
     virtual Io receive(char* buffer, size_t size, size_t& got) = 0;
     virtual Io send(const char* data, size_t size, size_t& sent) = 0;
@@ -60,7 +60,7 @@ public:
 };
 
 class PlainChannel final : public Channel {
-public:
+  public:
     explicit PlainChannel(int fd) : m_fd(fd) {}
 
     Io receive(char* buffer, size_t size, size_t& got) override {
@@ -92,12 +92,12 @@ public:
         }
     }
 
-private:
+  private:
     int m_fd;
 };
 
 class TlsChannel final : public Channel {
-public:
+  public:
     explicit TlsChannel(SSL& ssl) : m_ssl(ssl) {}
 
     Io receive(char* buffer, size_t size, size_t& got) override {
@@ -110,7 +110,7 @@ public:
     }
     bool has_buffered() const override { return SSL_pending(&m_ssl) > 0; }
 
-private:
+  private:
     Io outcome(int ret) {
         if (ret == 1) {
             return Io::done;
@@ -119,10 +119,14 @@ private:
         // The worker thread goes on to OpenSSL work of its own: leave no errors behind.
         ERR_clear_error();
         switch (error) {
-            case SSL_ERROR_WANT_READ: return Io::want_read;
-            case SSL_ERROR_WANT_WRITE: return Io::want_write;
-            case SSL_ERROR_ZERO_RETURN: return Io::closed;
-            default: return Io::failed;
+            case SSL_ERROR_WANT_READ:
+                return Io::want_read;
+            case SSL_ERROR_WANT_WRITE:
+                return Io::want_write;
+            case SSL_ERROR_ZERO_RETURN:
+                return Io::closed;
+            default:
+                return Io::failed;
         }
     }
 
@@ -131,7 +135,7 @@ private:
 
 /// What httplib reads a connection's requests through.
 class GuardedStream final : public httplib::Stream, public ConnectionControl {
-public:
+  public:
     GuardedStream(int fd, Channel& channel, const ConnectionLimits& limits)
         : m_fd(fd), m_channel(channel), m_limits(limits) {
         peer_address(::getpeername, m_remote_ip, m_remote_port);
@@ -233,7 +237,7 @@ public:
     }
     socket_t socket() const override { return m_fd; }
 
-private:
+  private:
     SteadyClock::time_point read_until() const {
         return std::min(m_deadline, SteadyClock::now() + m_limits.read_timeout);
     }
@@ -285,7 +289,7 @@ private:
 };
 
 class CurrentConnection {
-public:
+  public:
     explicit CurrentConnection(ConnectionControl& connection) { t_current = &connection; }
     ~CurrentConnection() { t_current = nullptr; }
     CurrentConnection(const CurrentConnection&) = delete;
@@ -327,12 +331,12 @@ bool tls_handshake(SSL& ssl, int fd, SteadyClock::time_point deadline) {
 
 template <class Base>
 class GuardedServer final : public Base {
-public:
+  public:
     template <class... Args>
     explicit GuardedServer(const ConnectionLimits& limits, Args&&... args)
         : Base(std::forward<Args>(args)...), m_limits(limits) {}
 
-private:
+  private:
     // httplib 0.11 offers no other way at the accepted socket than to take
     // over this (private) virtual; process_request, its request parser and
     // router, stays httplib's.
@@ -363,7 +367,8 @@ private:
         const auto running = [this] { return this->svr_sock_ != INVALID_SOCKET; };
         const auto note_tls = [ssl](httplib::Request& req) { req.ssl = ssl; };
         for (size_t served = 0; served < m_limits.max_requests; ++served) {
-            if (!stream.wait_for_request(served == 0 ? m_limits.read_timeout : m_limits.idle_timeout, running)) {
+            if (!stream.wait_for_request(served == 0 ? m_limits.read_timeout : m_limits.idle_timeout,
+                                         running)) {
                 return;
             }
             stream.start_request();
@@ -397,9 +402,11 @@ std::unique_ptr<httplib::Server> make_guarded_server(const ConnectionLimits& lim
     if (tls_cert.empty()) {
         return std::make_unique<GuardedServer<httplib::Server>>(limits);
     }
-    auto server = std::make_unique<GuardedServer<httplib::SSLServer>>(limits, tls_cert.c_str(), tls_key.c_str());
+    auto server =
+        std::make_unique<GuardedServer<httplib::SSLServer>>(limits, tls_cert.c_str(), tls_key.c_str());
     if (!server->is_valid()) {
-        throw std::runtime_error("cannot use TLS certificate " + tls_cert.string() + " with key " + tls_key.string());
+        throw std::runtime_error("cannot use TLS certificate " + tls_cert.string() + " with key " +
+                                 tls_key.string());
     }
     return server;
 }

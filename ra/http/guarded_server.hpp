@@ -19,25 +19,26 @@ class Server;
 namespace scepra::http {
 
 struct ConnectionLimits {
-    std::chrono::milliseconds read_timeout{30000};      ///< the longest wait for the next byte
-    std::chrono::milliseconds write_timeout{30000};     ///< the longest wait to send the next byte
-    std::chrono::milliseconds idle_timeout{5000};       ///< between requests on a kept-alive connection
-    std::chrono::milliseconds request_deadline{60000};  ///< from a request's first byte to its last (and the TLS handshake)
-    size_t max_head_bytes = 32 * 1024;                  ///< request line and headers together
-    size_t max_requests = 1000;                         ///< per connection, then it is closed
+    std::chrono::milliseconds read_timeout{30000};   ///< the longest wait for the next byte
+    std::chrono::milliseconds write_timeout{30000};  ///< the longest wait to send the next byte
+    std::chrono::milliseconds idle_timeout{5000};    ///< between requests on a kept-alive connection
+    std::chrono::milliseconds request_deadline{
+        60000};                         ///< from a request's first byte to its last (and the TLS handshake)
+    size_t max_head_bytes = 32 * 1024;  ///< request line and headers together
+    size_t max_requests = 1000;         ///< per connection, then it is closed
 };
 
 /// The connection the calling thread is serving, for the pre-routing handler:
 /// after it has read a request's head it admits a body of the declared length
 /// (reading beyond it fails), or ends the connection after the response.
 class ConnectionControl {
-public:
+  public:
     virtual void admit_body(size_t length) = 0;
     virtual void close_after_response() = 0;
     /// Null outside a connection served by a server from make_guarded_server.
     static ConnectionControl* current();
 
-protected:
+  protected:
     ~ConnectionControl() = default;
 };
 

@@ -32,7 +32,8 @@ HeadVerdict judge_request_head(const httplib::Request& req, size_t max_body_byte
     // SCEP messages are DER; a compressed body would be inflated by httplib
     // after its length check (a few MiB of gzip become GiB).
     if (req.has_header("Content-Encoding")) {
-        return refuse(415, "compressed request bodies are not accepted: send the body without Content-Encoding");
+        return refuse(415,
+                      "compressed request bodies are not accepted: send the body without Content-Encoding");
     }
     // Chunked bodies have no length httplib would check.
     if (req.has_header("Transfer-Encoding")) {

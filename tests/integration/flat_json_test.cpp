@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The strict JSON object reader behind the admin page's POST: what it takes,
 // and the hostile input it refuses.
-#include <doctest/doctest.h>
-
 #include "http/flat_json.hpp"
+
+#include <doctest/doctest.h>
 
 using scepra::http::FlatJsonLimits;
 using scepra::http::parse_flat_json_object;
@@ -40,11 +40,37 @@ TEST_SUITE("http.json") {
     }
 
     TEST_CASE("anything but one flat object is refused") {
-        for (const char* text : {"", " ", "[]", "\"s\"", "42", "null", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\" 1}",
-                                 "{\"a\":1,}", "{,\"a\":1}", "{\"a\":1}{}", "{\"a\":1} x", "{'a':1}", "{a:1}",
-                                 "{\"a\":{\"b\":1}}", "{\"a\":[1]}", "{\"a\":true}", "{\"a\":null}",
-                                 "{\"a\":1,\"a\":2}", "{\"a\":01}", "{\"a\":+1}", "{\"a\":1.}", "{\"a\":.5}",
-                                 "{\"a\":1e}", "{\"a\":-}", "{\"a\":NaN}", "{\"a\":Infinity}", "{\"a\":0x10}"}) {
+        for (const char* text : {"",
+                                 " ",
+                                 "[]",
+                                 "\"s\"",
+                                 "42",
+                                 "null",
+                                 "{",
+                                 "}",
+                                 "{\"a\"}",
+                                 "{\"a\":}",
+                                 "{\"a\" 1}",
+                                 "{\"a\":1,}",
+                                 "{,\"a\":1}",
+                                 "{\"a\":1}{}",
+                                 "{\"a\":1} x",
+                                 "{'a':1}",
+                                 "{a:1}",
+                                 "{\"a\":{\"b\":1}}",
+                                 "{\"a\":[1]}",
+                                 "{\"a\":true}",
+                                 "{\"a\":null}",
+                                 "{\"a\":1,\"a\":2}",
+                                 "{\"a\":01}",
+                                 "{\"a\":+1}",
+                                 "{\"a\":1.}",
+                                 "{\"a\":.5}",
+                                 "{\"a\":1e}",
+                                 "{\"a\":-}",
+                                 "{\"a\":NaN}",
+                                 "{\"a\":Infinity}",
+                                 "{\"a\":0x10}"}) {
             CAPTURE(text);
             CHECK(refused(text));
         }
@@ -53,9 +79,10 @@ TEST_SUITE("http.json") {
     TEST_CASE("hostile strings are refused") {
         using namespace std::string_literals;
         for (const std::string& text :
-             {"{\"a\":\"unterminated}"s, "{\"a\":\"tab\there\"}"s, "{\"a\":\"nl\nhere\"}"s, "{\"a\":\"nul\0\"}"s,
-              "{\"a\":\"\\u0000\"}"s, "{\"a\":\"\\x41\"}"s, "{\"a\":\"\\u12\"}"s, "{\"a\":\"\\uZZZZ\"}"s,
-              "{\"a\":\"\\ud800\"}"s, "{\"a\":\"\\udc00\"}"s, "{\"a\":\"\\ud800\\u0041\"}"s,
+             {"{\"a\":\"unterminated}"s, "{\"a\":\"tab\there\"}"s, "{\"a\":\"nl\nhere\"}"s,
+              "{\"a\":\"nul\0\"}"s, "{\"a\":\"\\u0000\"}"s, "{\"a\":\"\\x41\"}"s, "{\"a\":\"\\u12\"}"s,
+              "{\"a\":\"\\uZZZZ\"}"s, "{\"a\":\"\\ud800\"}"s, "{\"a\":\"\\udc00\"}"s,
+              "{\"a\":\"\\ud800\\u0041\"}"s,
               "{\"a\":\"\xc0\xaf\"}"s,          // overlong '/'
               "{\"a\":\"\xed\xa0\x80\"}"s,      // a surrogate in UTF-8
               "{\"a\":\"\xf4\x90\x80\x80\"}"s,  // above U+10FFFF

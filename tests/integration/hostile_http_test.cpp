@@ -3,16 +3,14 @@
 // bodies without a bound (chunked, no Content-Length, compression bombs, an
 // absurd Content-Length), endless heads, slow heads, and control characters
 // meant for the log. The server must stay small, answer, and keep serving.
-#include <doctest/doctest.h>
-
+#include <arpa/inet.h>
 #include <brotli/encode.h>
+#include <doctest/doctest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <atomic>
 #include <fstream>
@@ -32,7 +30,7 @@ const std::string pki_path = "/certsrv/mscep/mscep.dll?operation=PKIOperation";
 
 /// A raw TCP connection to the loopback server; every wait is bounded.
 class RawClient {
-public:
+  public:
     explicit RawClient(int port) : m_fd(::socket(AF_INET, SOCK_STREAM, 0)) {
         REQUIRE(m_fd >= 0);
         timeval send_timeout{3, 0}, receive_timeout{5, 0};
@@ -105,7 +103,7 @@ public:
         return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
     }
 
-private:
+  private:
     int m_fd;
     bool m_connected = false;
 };
@@ -171,13 +169,12 @@ long status_kib(const std::string& field) {
 }
 
 /// Starts VmHWM (peak RSS) afresh from the current RSS (Linux clear_refs).
-void reset_peak_rss() {
-    std::ofstream("/proc/self/clear_refs") << "5";
-}
+void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 std::string post_head(const std::string& extra_headers) {
-    return "POST " + pki_path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-pki-message\r\n" +
-           extra_headers + "\r\n";
+    return "POST " + pki_path +
+           " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-pki-message\r\n" + extra_headers +
+           "\r\n";
 }
 
 struct Bombs {
@@ -190,9 +187,18 @@ const Bombs& bombs() {
     return b;
 }
 
-enum class Attack { chunked_endless, gzip_bomb, brotli_bomb, absurd_length, no_length, endless_headers, endless_line };
+enum class Attack {
+    chunked_endless,
+    gzip_bomb,
+    brotli_bomb,
+    absurd_length,
+    no_length,
+    endless_headers,
+    endless_line
+};
 
-/// One hostile request (each streaming kind sends at most 24 MiB); returns the HTTP status answered, 0 for none.
+/// One hostile request (each streaming kind sends at most 24 MiB); returns the HTTP status answered, 0 for
+/// none.
 int attack(int port, Attack kind) {
     RawClient c(port);
     const std::string filler(64 * 1024, 'A');
@@ -203,13 +209,13 @@ int attack(int port, Attack kind) {
             break;
         }
         case Attack::gzip_bomb:
-            c.send(post_head("Content-Encoding: gzip\r\nContent-Length: " + std::to_string(bombs().gzip.size()) +
-                             "\r\n") +
+            c.send(post_head("Content-Encoding: gzip\r\nContent-Length: " +
+                             std::to_string(bombs().gzip.size()) + "\r\n") +
                    bombs().gzip);
             break;
         case Attack::brotli_bomb:
-            c.send(post_head("Content-Encoding: br\r\nContent-Length: " + std::to_string(bombs().brotli.size()) +
-                             "\r\n") +
+            c.send(post_head("Content-Encoding: br\r\nContent-Length: " +
+                             std::to_string(bombs().brotli.size()) + "\r\n") +
                    bombs().brotli);
             break;
         case Attack::absurd_length:
@@ -244,9 +250,10 @@ void check_still_serving(ServerFixture& server) {
     CHECK(res->status == 200);
     Device device(0, "after-the-attack");
     auto csr = device.csr(server.password());
-    auto request = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-AFTER-ATTACK", {}}, crypto::csr_der(*csr),
-                                           server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
-                                           std::chrono::system_clock::now());
+    auto request =
+        scep::build_pki_request({scep::MessageType::pkcs_req, "TX-AFTER-ATTACK", {}}, crypto::csr_der(*csr),
+                                server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
+                                std::chrono::system_clock::now());
     Reply reply = send_pki(server, request);
     REQUIRE(reply.http_status == 200);
     auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());
@@ -270,19 +277,21 @@ TEST_SUITE("http.hostile") {
         REQUIRE(b.brotli.size() < 2 * mib);
         reset_peak_rss();
         const long before_kib = status_kib("VmRSS");
-        const Attack kinds[] = {Attack::chunked_endless, Attack::gzip_bomb,       Attack::brotli_bomb,
-                                Attack::absurd_length,   Attack::no_length,       Attack::endless_headers,
+        const Attack kinds[] = {Attack::chunked_endless, Attack::gzip_bomb, Attack::brotli_bomb,
+                                Attack::absurd_length,   Attack::no_length, Attack::endless_headers,
                                 Attack::endless_line};
         std::vector<std::thread> attackers;
         std::vector<int> statuses(64, 0);
         for (size_t i = 0; i < statuses.size(); ++i) {
-            attackers.emplace_back([&, i] { statuses[i] = attack(server.port(), kinds[i % std::size(kinds)]); });
+            attackers.emplace_back(
+                [&, i] { statuses[i] = attack(server.port(), kinds[i % std::size(kinds)]); });
         }
         for (auto& t : attackers) {
             t.join();
         }
         const long peak_kib = status_kib("VmHWM");
-        MESSAGE("RSS before " << before_kib / 1024 << " MiB, peak during the attack " << peak_kib / 1024 << " MiB");
+        MESSAGE("RSS before " << before_kib / 1024 << " MiB, peak during the attack " << peak_kib / 1024
+                              << " MiB");
         std::map<int, int> answered;
         for (int s : statuses) {
             ++answered[s];
@@ -304,7 +313,8 @@ TEST_SUITE("http.hostile") {
         };
         const std::vector<Case> cases = {
             {"chunked", post_head("Transfer-Encoding: chunked\r\n"), 411},
-            {"chunked beside a length", post_head("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"), 411},
+            {"chunked beside a length", post_head("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"),
+             411},
             {"gzip", post_head("Content-Encoding: gzip\r\nContent-Length: 100\r\n"), 415},
             {"br", post_head("Content-Encoding: br\r\nContent-Length: 100\r\n"), 415},
             {"no length", post_head(""), 411},
@@ -312,7 +322,8 @@ TEST_SUITE("http.hostile") {
             {"length over the cap", post_head("Content-Length: 2097153\r\n"), 413},
             {"length not a number", post_head("Content-Length: 12, 12\r\n"), 400},
             {"two lengths", post_head("Content-Length: 10\r\nContent-Length: 10\r\n"), 400},
-            {"a GET with a body", "GET " + pki_path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n", 400},
+            {"a GET with a body", "GET " + pki_path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n",
+             400},
             {"PUT", "PUT " + pki_path + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 405},
             {"waits for 100 Continue",
              post_head("Content-Encoding: gzip\r\nContent-Length: 100\r\nExpect: 100-continue\r\n"), 415},
@@ -381,7 +392,8 @@ TEST_SUITE("http.hostile") {
             c.send(requests + "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
             const std::string all = c.receive_all();
             size_t answers = 0;
-            for (size_t at = all.find("HTTP/1.1 200"); at != std::string::npos; at = all.find("HTTP/1.1 200", at + 1)) {
+            for (size_t at = all.find("HTTP/1.1 200"); at != std::string::npos;
+                 at = all.find("HTTP/1.1 200", at + 1)) {
                 ++answers;
             }
             CHECK(answers == 4);
@@ -395,7 +407,8 @@ TEST_SUITE("http.hostile") {
         const size_t lines_before = std::count(server.log().begin(), server.log().end(), '\n');
         const size_t bytes_before = server.log().size();
         send_raw_request(server.port(), "GET /certsrv/%1b[31mred%0d%0aFAKE%20200%20line%00end HTTP/1.1");
-        send_raw_request(server.port(), "GET /certsrv/mscep/mscep.dll?operation=%1b[2J%0d%0aGetCACert%00 HTTP/1.1");
+        send_raw_request(server.port(),
+                         "GET /certsrv/mscep/mscep.dll?operation=%1b[2J%0d%0aGetCACert%00 HTTP/1.1");
         send_raw_request(server.port(), "GET /raw\x1b[31mesc\x7f HTTP/1.1");
         send_raw_request(server.port(), "GET /" + std::string(5000, 'L') + " HTTP/1.1");
         const std::string log = server.log();
@@ -403,7 +416,8 @@ TEST_SUITE("http.hostile") {
         CHECK(static_cast<size_t>(std::count(log.begin(), log.end(), '\n')) == lines_before + 4);
         for (char c : added) {
             const auto byte = static_cast<unsigned char>(c);
-            CHECK_MESSAGE((c == '\n' || (byte >= 0x20 && byte < 0x7f)), "raw byte " << int(byte) << " in the log");
+            CHECK_MESSAGE((c == '\n' || (byte >= 0x20 && byte < 0x7f)),
+                          "raw byte " << int(byte) << " in the log");
         }
         CHECK(added.find("\\x1b[31mred\\x0d\\x0aFAKE 200 line\\x00end") != std::string::npos);
         size_t longest = 0;

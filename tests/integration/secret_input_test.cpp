@@ -2,8 +2,9 @@
 // A secret typed at a terminal is not echoed, and the terminal gets its echo
 // back afterwards, also when the user presses Ctrl-C. Runs read_secret in a
 // child process on a real pseudo-terminal.
-#include <doctest/doctest.h>
+#include "cli/secret_input.hpp"
 
+#include <doctest/doctest.h>
 #include <poll.h>
 #include <pty.h>
 #include <sys/wait.h>
@@ -11,8 +12,6 @@
 #include <unistd.h>
 
 #include <string>
-
-#include "cli/secret_input.hpp"
 
 namespace {
 
