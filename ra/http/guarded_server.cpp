@@ -302,9 +302,14 @@ class CurrentConnection {
 /// input for a bounded time and amount (no memory is kept).
 void linger_and_discard(int fd) {
     ::shutdown(fd, SHUT_WR);
-    const auto until = SteadyClock::now() + std::chrono::seconds(2);
+    // At most 8 MiB and 10 s in all, and 2 s of silence.
+    const auto last_chance = SteadyClock::now() + std::chrono::seconds(10);
     std::array<char, 16 * 1024> sink{};
-    for (size_t discarded = 0; discarded < (8u << 20) && wait_ready(fd, POLLIN, until);) {
+    for (size_t discarded = 0; discarded < (8u << 20);) {
+        const auto silence = std::min(last_chance, SteadyClock::now() + std::chrono::seconds(2));
+        if (!wait_ready(fd, POLLIN, silence)) {
+            break;
+        }
         const ssize_t n = ::recv(fd, sink.data(), sink.size(), 0);
         if (n <= 0) {
             break;
