@@ -56,7 +56,10 @@ HeadVerdict judge_request_head(const httplib::Request& req, size_t max_body_byte
     if (!is_post && *length > 0) {
         return refuse(400, "a " + req.method + " request carries no body");
     }
-    if (*length > max_body_bytes) {
+    // A body somewhat over the cap is read and discarded by httplib (no memory
+    // kept), which then answers 413: clients that send their whole body before
+    // reading (httplib's own) would otherwise fail to write and never see the 413.
+    if (*length > 4 * max_body_bytes) {
         return refuse(413, "request body larger than " + std::to_string(max_body_bytes) + " bytes");
     }
     return {*length, 0, {}};
