@@ -52,6 +52,7 @@ po::options_description config_keys() {
         ("admin.tls_key", po::value<std::string>()->default_value(""))
         ("admin.on_scep_listener", po::value<int>()->default_value(0))
         ("admin.utf16", po::value<int>()->default_value(0))
+        ("admin.allow_plaintext", po::value<int>()->default_value(0))
         ("renewal.enabled", po::value<int>()->default_value(1))
         ("renewal.grace_days", po::value<int>()->default_value(0))
         ("renewal.same_subject", po::value<int>()->default_value(1))
@@ -292,6 +293,19 @@ AppConfig load_config(const std::filesystem::path& file) {
     }
     c.admin.on_scep_listener = check.flag("admin.on_scep_listener");
     c.admin.utf16 = check.flag("admin.utf16");
+    // HTTP Basic sends the admin's password with every request: never in clear
+    // unless the operator says so (e.g. TLS ends at a proxy on the same host).
+    c.admin.allow_plaintext = check.flag("admin.allow_plaintext");
+    if (!c.admin.allow_plaintext) {
+        if (c.admin.listen && c.admin.listen->tls_cert.empty()) {
+            check.problem("admin.tls_cert", "is not set, so the admin listener would take passwords over plain HTTP; "
+                                            "set tls_cert and tls_key, or allow_plaintext = 1");
+        }
+        if (c.admin.on_scep_listener && c.listen.tls_cert.empty()) {
+            check.problem("admin.on_scep_listener", "= 1 serves the admin page on the plain-HTTP SCEP listener, "
+                                                    "where passwords travel in clear; set allow_plaintext = 1 to allow it");
+        }
+    }
 
     c.renewal.enabled = check.flag("renewal.enabled");
     c.renewal.grace_after_expiry = std::chrono::hours(24) * check.number("renewal.grace_days", 0, 3650);
@@ -426,6 +440,10 @@ tls_key = )" << admin_tls_key << R"(
 # 1 also serves the admin page on the SCEP listener (plain HTTP there unless
 # that listener is behind TLS): off by default.
 on_scep_listener = 0
+# The admin page takes passwords (HTTP Basic) only over HTTPS. 1 allows plain
+# HTTP (an admin listener without tls_cert, or on_scep_listener = 1), e.g.
+# when TLS ends at a proxy on the same host. Otherwise such a file is refused.
+allow_plaintext = 0
 # 1 serves the page as UTF-16LE with a byte order mark, byte for byte like NDES.
 utf16 = 0
 

@@ -19,6 +19,7 @@ struct AdminConfig {
     std::optional<http::ListenOptions> listen;  ///< a listener of its own; unset = none
     bool on_scep_listener = false;              ///< also serve the page on the SCEP listener
     bool utf16 = false;                         ///< serve the HTML as UTF-16LE like NDES
+    bool allow_plaintext = false;               ///< allow Basic passwords over plain HTTP
 };
 
 struct AppConfig {

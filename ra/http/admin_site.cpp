@@ -10,6 +10,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
 #include "http/admin_page.hpp"
+#include "http/flat_json.hpp"
 #include "http/transport.hpp"
 
 namespace scepra::http {
@@ -51,12 +52,68 @@ void challenge_login(httplib::Response& res) {
     res.set_content("authentication required\n", "text/plain");
 }
 
-std::optional<std::string> nonempty_param(const httplib::Request& req, const char* name) {
-    auto v = raw_query_param(req.target, name);
-    if (v && !v->empty()) {
-        return v;
+void plain_answer(httplib::Response& res, int status, const std::string& text) {
+    res.status = status;
+    res.set_content(text + "\n", "text/plain");
+}
+
+constexpr const char* binding_by_post =
+    "binding a password needs POST with Content-Type: application/json and a body such as "
+    "{\"subject\":\"router-*\",\"template\":\"IPSECIntermediateOffline\",\"validity\":60}";
+
+/// A GET that tries to bind: an <img> on any web page could send it with the
+/// browser's cached Basic credentials, so only the plain NDES GET is served.
+bool has_binding_parameters(const httplib::Request& req) {
+    for (const char* name : {"subject", "template", "validity"}) {
+        if (raw_query_param(req.target, name)) {
+            return true;
+        }
     }
-    return std::nullopt;
+    return false;
+}
+
+/// application/json, with or without parameters: a type no cross-site form or
+/// <img> can send without a CORS preflight, which this site never grants.
+bool is_json_content_type(const httplib::Request& req) {
+    std::string type = req.get_header_value("Content-Type");
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
+        type.pop_back();
+    }
+    std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
+    return type == "application/json";
+}
+
+/// The binding in a POSTed JSON body, or the reason it is refused.
+std::optional<store::ChallengeBinding> binding_from_json(const std::string& body, std::string& error) {
+    auto object = parse_flat_json_object(body, error);
+    if (!object) {
+        return std::nullopt;
+    }
+    store::ChallengeBinding binding;
+    for (const auto& [key, value] : *object) {
+        if (key == "subject" || key == "template") {
+            if (value.is_number || value.text.empty()) {
+                error = "\"" + key + "\" must be a non-empty string";
+                return std::nullopt;
+            }
+            (key == "subject" ? binding.expected_subject : binding.template_name) = value.text;
+        } else if (key == "validity") {
+            const bool whole = value.is_number && value.text.size() <= 6 &&
+                               std::all_of(value.text.begin(), value.text.end(),
+                                           [](unsigned char c) { return std::isdigit(c); });
+            const int minutes = whole ? std::stoi(value.text) : 0;
+            if (minutes < 1 || minutes > 525600) {
+                error = "\"validity\" must be a whole number of minutes between 1 and 525600";
+                return std::nullopt;
+            }
+            binding.validity = std::chrono::minutes(minutes);
+        } else {
+            error = "unknown member (expected subject, template, validity)";
+            return std::nullopt;
+        }
+    }
+    return binding;
 }
 
 }  // namespace
@@ -76,6 +133,13 @@ bool AdminSite::handles(std::string_view path) const {
 }
 
 std::string AdminSite::serve(const httplib::Request& req, httplib::Response& res) {
+    // Basic credentials over plain HTTP are readable by anyone on the path.
+    // Configurations that do it fail to load; this catches a listener set up
+    // another way (e.g. `serve --admin-listen` without TLS in the file).
+    if (!req.ssl && !m_options.allow_plaintext) {
+        plain_answer(res, 403, "the admin page is served over HTTPS only ([admin] allow_plaintext = 0)");
+        return "admin page: refused over plain HTTP";
+    }
     auto creds = basic_credentials(req);
     if (!creds) {
         challenge_login(res);
@@ -93,12 +157,33 @@ std::string AdminSite::serve(const httplib::Request& req, httplib::Response& res
             res.set_content("too many failed logins from this address; try again later\n", "text/plain");
             return "admin page: login throttled";
     }
-    if (req.method != "GET") {
-        res.status = 405;
-        res.set_content("use GET\n", "text/plain");
+    if (req.method == "GET" || req.method == "HEAD") {
+        if (has_binding_parameters(req)) {
+            plain_answer(res, 400, binding_by_post);
+            return "admin page: binding parameters on a GET";
+        }
+        return issue(req, res, creds->name, {}, wants_json(req));
+    }
+    if (req.method != "POST") {
+        res.set_header("Allow", "GET, POST");
+        plain_answer(res, 405, "use GET for a password, or POST JSON to bind one");
         return "admin page: method not allowed";
     }
+    if (!is_json_content_type(req)) {
+        plain_answer(res, 415, binding_by_post);
+        return "admin page: POST without application/json";
+    }
+    std::string error;
+    auto binding = binding_from_json(req.body, error);
+    if (!binding) {
+        plain_answer(res, 400, "bad binding: " + error);
+        return "admin page: bad binding: " + error;
+    }
+    return issue(req, res, creds->name, *binding, true);
+}
 
+std::string AdminSite::issue(const httplib::Request& req, httplib::Response& res, const std::string& admin,
+                             const store::ChallengeBinding& binding, bool json) {
     const core::PasswordSettings settings = m_modes.settings();
     AdminPageContent content;
     content.ca_thumbprint_md5 = m_md5;
@@ -113,32 +198,15 @@ std::string AdminSite::serve(const httplib::Request& req, httplib::Response& res
         content.kind = AdminPageContent::Kind::single_password;
         summary = "admin page: single password mode";
     } else {
-        // Beyond NDES: ?subject=GLOB&template=NAME&validity=MINUTES bind the password.
-        store::ChallengeBinding binding;
-        binding.expected_subject = nonempty_param(req, "subject");
-        binding.template_name = nonempty_param(req, "template");
-        if (auto v = nonempty_param(req, "validity")) {
-            int minutes = 0;
-            try {
-                minutes = std::stoi(*v);
-            } catch (const std::exception&) {
-            }
-            if (minutes < 1 || minutes > 525600) {
-                res.status = 400;
-                res.set_content("validity must be a number of minutes between 1 and 525600\n", "text/plain");
-                return "admin page: bad validity";
-            }
-            binding.validity = std::chrono::minutes(minutes);
-        }
         try {
-            store::IssuedChallenge issued = m_challenges.issue(settings.one_time, creds->name, req.remote_addr, binding);
+            store::IssuedChallenge issued = m_challenges.issue(settings.one_time, admin, req.remote_addr, binding);
             content.kind = AdminPageContent::Kind::password;
             content.password = issued.password;
             content.validity_minutes = static_cast<int>(binding.validity.value_or(settings.one_time.validity).count());
             content.expires_at = sql_time(issued.expires_at);
             content.bound_subject = binding.expected_subject;
             content.bound_template = binding.template_name;
-            summary = "admin page: " + creds->name + " issued password id=" + std::to_string(issued.id);
+            summary = "admin page: " + admin + " issued password id=" + std::to_string(issued.id);
         } catch (const store::ChallengeCacheFull&) {
             content.kind = AdminPageContent::Kind::cache_full;
             summary = "admin page: password cache full";
@@ -146,7 +214,7 @@ std::string AdminSite::serve(const httplib::Request& req, httplib::Response& res
         }
     }
     res.set_header("Cache-Control", "no-store");
-    if (wants_json(req)) {
+    if (json) {
         res.status = status;
         res.set_content(render_admin_json(content), "application/json");
     } else if (m_options.utf16) {

@@ -12,7 +12,8 @@
 namespace scepra::http {
 
 struct AdminSiteOptions {
-    bool utf16 = false;  ///< serve the HTML as UTF-16LE, byte for byte like NDES
+    bool utf16 = false;            ///< serve the HTML as UTF-16LE, byte for byte like NDES
+    bool allow_plaintext = false;  ///< [admin] allow_plaintext: take Basic passwords without TLS
 };
 
 class AdminSite final : public Site {
@@ -23,6 +24,10 @@ public:
     std::string serve(const httplib::Request& request, httplib::Response& response) override;
 
 private:
+    /// Issues one password (bound as asked) and renders the page or JSON.
+    std::string issue(const httplib::Request& request, httplib::Response& response, const std::string& admin,
+                      const store::ChallengeBinding& binding, bool json);
+
     AdminSiteOptions m_options;
     store::AdminStore& m_admins;
     store::ChallengeStore& m_challenges;

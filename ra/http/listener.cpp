@@ -11,6 +11,9 @@
 
 #include <sys/socket.h>
 
+#include "http/log_text.hpp"
+#include "http/request_head.hpp"
+
 namespace scepra::http {
 
 namespace {
@@ -25,20 +28,6 @@ std::string utc_now() {
     return out.str();
 }
 
-std::unique_ptr<httplib::Server> make_server(const ListenOptions& options) {
-    if (options.tls_cert.empty() != options.tls_key.empty()) {
-        throw std::runtime_error("TLS needs both a certificate and a key");
-    }
-    if (options.tls_cert.empty()) {
-        return std::make_unique<httplib::Server>();
-    }
-    auto server = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
-    if (!server->is_valid()) {
-        throw std::runtime_error("cannot use TLS certificate " + options.tls_cert.string() + " with key " +
-                                 options.tls_key.string());
-    }
-    return server;
-}
 }  // namespace
 
 ListenOptions parse_listen(const std::string& text) {
@@ -65,14 +54,15 @@ ListenOptions parse_listen(const std::string& text) {
 }
 
 Listener::Listener(ListenOptions options, std::vector<Site*> sites, std::ostream& log)
-    : m_options(std::move(options)), m_sites(std::move(sites)), m_log(log), m_server(make_server(m_options)) {
+    : m_options(std::move(options)),
+      m_sites(std::move(sites)),
+      m_log(log),
+      m_server(make_guarded_server(m_options.limits, m_options.tls_cert, m_options.tls_key)) {
     auto& server = *m_server;
     const int threads = m_options.worker_threads;
     server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+    // Timeouts and keep-alive are ConnectionLimits, applied by the guarded server.
     server.set_payload_max_length(m_options.max_body_bytes);
-    server.set_read_timeout(30, 0);
-    server.set_write_timeout(30, 0);
-    server.set_keep_alive_max_count(1000);
     server.set_default_headers({{"Server", "scep-ra"}});
     // httplib writes headers and body in two send()s: with Nagle on, the body
     // waits for the client's delayed ACK, 40 ms on every keep-alive request.
@@ -81,6 +71,16 @@ Listener::Listener(ListenOptions options, std::vector<Site*> sites, std::ostream
     server.set_socket_options([this](socket_t sock) {
         httplib::default_socket_options(sock);
         m_listen_fd = sock;
+    });
+
+    // Both run after the head is read and before any of the body is: a client
+    // that waits for 100 Continue is refused before it sends its body.
+    server.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+        return refuse_by_head(req, res) ? res.status : 100;
+    });
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        return refuse_by_head(req, res) ? httplib::Server::HandlerResponse::Handled
+                                        : httplib::Server::HandlerResponse::Unhandled;
     });
 
     auto handler = [this](const httplib::Request& req, httplib::Response& res) {
@@ -108,10 +108,9 @@ Listener::Listener(ListenOptions options, std::vector<Site*> sites, std::ostream
             }
         }
         auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-        std::ostringstream line;
-        line << utc_now() << ' ' << req.remote_addr << ' ' << req.method << ' ' << req.path << ' ' << res.status << ' '
-             << std::fixed << std::setprecision(1) << micros.count() / 1000.0 << "ms " << summary;
-        log_line(line.str());
+        std::ostringstream took;
+        took << std::fixed << std::setprecision(1) << micros.count() / 1000.0 << "ms ";
+        log_request(req, res.status, took.str() + log_safe(summary, 400));
     };
     server.Get(".*", handler);
     server.Post(".*", handler);
@@ -127,9 +126,31 @@ Listener::Listener(ListenOptions options, std::vector<Site*> sites, std::ostream
         } else {
             res.set_content(std::to_string(res.status) + "\n", "text/plain");
         }
-        log_line(utc_now() + ' ' + req.remote_addr + ' ' + req.method + ' ' + req.path + ' ' +
-                 std::to_string(res.status) + " refused by the HTTP layer");
+        log_request(req, res.status, "refused by the HTTP layer");
     });
+}
+
+bool Listener::refuse_by_head(const httplib::Request& req, httplib::Response& res) {
+    const HeadVerdict verdict = judge_request_head(req, m_options.max_body_bytes);
+    ConnectionControl* connection = ConnectionControl::current();
+    if (verdict.body_length) {
+        if (connection) {
+            connection->admit_body(*verdict.body_length);
+        }
+        return false;
+    }
+    // What may follow the head is not a request: end the connection.
+    if (connection) {
+        connection->close_after_response();
+    }
+    res.status = verdict.status;
+    res.set_header("Connection", "close");
+    if (verdict.status == 405) {
+        res.set_header("Allow", "GET, HEAD, POST");
+    }
+    res.set_content(verdict.reason + "\n", "text/plain");
+    log_request(req, verdict.status, "refused: " + log_safe(verdict.reason));
+    return true;
 }
 
 Listener::~Listener() { stop(); }
@@ -161,9 +182,12 @@ void Listener::stop() {
     }
 }
 
-void Listener::log_line(const std::string& line) {
+void Listener::log_request(const httplib::Request& req, int status, const std::string& outcome) {
+    std::ostringstream line;
+    line << utc_now() << ' ' << log_safe(req.remote_addr, 64) << ' ' << log_safe(req.method, 16) << ' '
+         << log_safe(req.path, 200) << ' ' << status << ' ' << outcome;
     std::lock_guard lock(m_log_mutex);
-    m_log << line << std::endl;
+    m_log << line.str() << std::endl;
 }
 
 }  // namespace scepra::http

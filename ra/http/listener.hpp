@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "http/guarded_server.hpp"
+
 namespace httplib {
 class Server;
 struct Request;
@@ -28,6 +30,7 @@ struct ListenOptions {
     int worker_threads = 64;
     std::filesystem::path tls_cert;      ///< both set = HTTPS
     std::filesystem::path tls_key;
+    ConnectionLimits limits;             ///< per connection: budgets, deadlines, keep-alive
 };
 
 /// A set of paths served on a listener (the SCEP endpoints, the admin page).
@@ -56,7 +59,10 @@ public:
     bool tls() const { return !m_options.tls_cert.empty(); }
 
 private:
-    void log_line(const std::string& line);
+    /// One line per request; everything the client chose is escaped and bounded.
+    void log_request(const httplib::Request& request, int status, const std::string& outcome);
+    /// Answers a request whose head already rules it out; false when it may go on.
+    bool refuse_by_head(const httplib::Request& request, httplib::Response& response);
 
     ListenOptions m_options;
     std::vector<Site*> m_sites;

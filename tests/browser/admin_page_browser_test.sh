@@ -6,7 +6,8 @@
 # (Debian's chromium) over HTTPS: with an admin's credentials it must show a
 # fresh challenge password in the NDES markup, also when served as UTF-16LE,
 # and that password must enrol a device; without credentials, or with wrong
-# ones, no password may appear. Ends with "N passed, M failed".
+# ones, or with binding parameters on the GET, no password may appear.
+# Ends with "N passed, M failed".
 set -u
 BIN="$(readlink -f "${1:?usage: $0 SCEP_RA_BINARY}")"
 passed=0; failed=0
@@ -62,6 +63,13 @@ after=$(grep -c "401 .* admin page: no credentials" "$WORK/serve.log")
 if ! printf '%s' "$dom" | grep -qi "challenge password is" && [ "$after" -gt "$before" ]; then
     pass "without credentials the page is refused (HTTP 401)"
 else fail "without credentials: $(printf '%s' "$dom" | head -c 300)"; fi
+
+# What a cross-site <img> would ask for with the browser's cached credentials.
+dom=$(page "https://alice:correct-horse-battery@$ADMIN/certsrv/mscep_admin/?subject=*&validity=525600")
+if ! printf '%s' "$dom" | grep -qi "challenge password is" &&
+    printf '%s' "$dom" | grep -q "POST with Content-Type: application/json"; then
+    pass "binding parameters on a GET are refused, no password issued"
+else fail "binding GET: $(printf '%s' "$dom" | head -c 300)"; fi
 
 dom=$(page "https://alice:wrong-password-here@$ADMIN/certsrv/mscep_admin/")
 if ! printf '%s' "$dom" | grep -qi "challenge password is"; then pass "with a wrong password the page is refused"

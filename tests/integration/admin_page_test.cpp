@@ -3,7 +3,9 @@
 // the NDES markup, JSON, UTF-16LE, binding, and where it is (not) served.
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <regex>
+#include <thread>
 
 #include "crypto/encoding.hpp"
 #include "integration/server_fixture.hpp"
@@ -89,13 +91,15 @@ TEST_SUITE("http.admin") {
         CHECK(c->Get("/certsrv/mscep_admin/")->status == 200);
     }
 
-    TEST_CASE("JSON for automation, the cache-full text, and binding parameters") {
+    TEST_CASE("JSON for automation, the cache-full text, and binding by POST") {
         ServerFixture server([](std::string& conf) { set_key(conf, "PasswordMax", "2"); });
         const std::string secret = server.add_admin("robot");
         auto c = server.admin_client();
         c->set_basic_auth("robot", secret.c_str());
         httplib::Headers json{{"Accept", "application/json"}};
-        auto first = c->Get("/certsrv/mscep_admin/?subject=router-*&template=IPSECIntermediateOffline&validity=15", json);
+        auto first = c->Post("/certsrv/mscep_admin/",
+                             R"({"subject": "router-*", "template": "IPSECIntermediateOffline", "validity": 15})",
+                             "application/json");
         REQUIRE(first);
         CHECK(first->status == 200);
         CHECK(first->get_header_value("Content-Type") == "application/json");
@@ -112,7 +116,55 @@ TEST_SUITE("http.admin") {
         CHECK(full_html->status == 200);
         CHECK(full_html->body.find("The password cache is full.") != std::string::npos);
         CHECK(password_in(full_html->body).empty());
-        CHECK(c->Get("/certsrv/mscep_admin/?validity=0")->status == 400);
+        CHECK(c->Post("/certsrv/mscep_admin/", R"({"validity": 0})", "application/json")->status == 400);
+    }
+
+    TEST_CASE("binding parameters are refused anywhere but in a POSTed JSON body") {
+        ServerFixture server;
+        const std::string secret = server.add_admin("mallory-target");
+        auto c = server.admin_client();
+        c->set_basic_auth("mallory-target", secret.c_str());
+        const std::string page = "/certsrv/mscep_admin/";
+        SUBCASE("fail/get-with-parameters") {
+            // What a cross-site <img> would send with the browser's cached credentials.
+            for (const char* query : {"?subject=*&validity=525600", "?template=Any", "?validity=525600&format=json"}) {
+                CAPTURE(query);
+                auto res = c->Get(page + query, {{"Accept", "application/json"}});
+                REQUIRE(res);
+                CHECK(res->status == 400);
+                CHECK(res->body.find("POST with Content-Type: application/json") != std::string::npos);
+            }
+        }
+        SUBCASE("fail/cors-simple-post") {
+            // Types a cross-site form or fetch can send without a preflight.
+            for (const char* type : {"application/x-www-form-urlencoded", "text/plain"}) {
+                CAPTURE(type);
+                auto res = c->Post(page, R"({"subject": "*", "validity": 525600})", type);
+                REQUIRE(res);
+                CHECK(res->status == 415);
+            }
+            // httplib itself refuses a multipart body that is not one (400).
+            auto multipart = c->Post(page, R"({"subject": "*"})", "multipart/form-data; boundary=x");
+            REQUIRE(multipart);
+            CHECK((multipart->status == 400 || multipart->status == 415));
+        }
+        SUBCASE("fail/bad-json") {
+            for (const char* body : {"", "{", R"({"subject": ["*"]})", R"({"subject": "*", "subject": "x"})",
+                                     R"({"validity": "60"})", R"({"validity": 60.5})", R"({"owner": "me"})",
+                                     R"({"subject": ""})", R"({"subject": "a"} trailing)"}) {
+                CAPTURE(body);
+                auto res = c->Post(page, body, "application/json");
+                REQUIRE(res);
+                CHECK(res->status == 400);
+            }
+        }
+        CHECK(server.sql("SELECT count(*) FROM challenges") == "0");
+        SUBCASE("ok/plain-get-and-json-post") {
+            CHECK(password_in(c->Get(page)->body).size() == 16);
+            CHECK(c->Get(page + "?format=json")->status == 200);
+            CHECK(c->Post(page, R"({"subject":"cam-*"})", "application/json; charset=utf-8")->status == 200);
+            CHECK(server.sql("SELECT count(*) FROM challenges") == "3");
+        }
     }
 
     TEST_CASE("the page can be served as UTF-16LE like NDES") {
@@ -139,13 +191,70 @@ TEST_SUITE("http.admin") {
             server.add_admin("dave");
             CHECK(server.client().Get("/certsrv/mscep_admin/")->status == 404);
         }
-        SUBCASE("ok/on_scep_listener") {
-            ServerFixture server([](std::string& conf) { set_key(conf, "on_scep_listener", "1"); });
+        SUBCASE("ok/on_scep_listener-with-allow_plaintext") {
+            ServerFixture server([](std::string& conf) {
+                set_key(conf, "on_scep_listener", "1");
+                set_key(conf, "allow_plaintext", "1");
+            });
             const std::string secret = server.add_admin("dave");
             auto c = server.client();
             CHECK(c.Get("/certsrv/mscep_admin/")->status == 401);
             c.set_basic_auth("dave", secret);
             CHECK(password_in(c.Get("/CertSrv/mscep_admin")->body).size() == 16);
+        }
+    }
+
+    TEST_CASE("admin passwords over plain HTTP need allow_plaintext") {
+        auto config_error = [](const std::function<void(std::string&)>& edit) {
+            try {
+                ServerFixture server(edit);
+            } catch (const cli::ConfigError& e) {
+                return std::string(e.what());
+            }
+            return std::string();
+        };
+        SUBCASE("fail/on_scep_listener") {
+            const std::string error = config_error([](std::string& conf) { set_key(conf, "on_scep_listener", "1"); });
+            CHECK(error.find("scep-ra.conf: [admin] on_scep_listener") != std::string::npos);
+            CHECK(error.find("allow_plaintext = 1") != std::string::npos);
+        }
+        SUBCASE("fail/admin-listener-without-tls") {
+            const std::string error = config_error([](std::string& conf) {
+                set_key(conf, "tls_cert", "");
+                set_key(conf, "tls_key", "");
+            });
+            CHECK(error.find("scep-ra.conf: [admin] tls_cert") != std::string::npos);
+        }
+        SUBCASE("ok/admin-listener-without-tls-when-allowed") {
+            ServerFixture server([](std::string& conf) {
+                set_key(conf, "tls_cert", "");
+                set_key(conf, "tls_key", "");
+                set_key(conf, "allow_plaintext", "1");
+            });
+            const std::string secret = server.add_admin("frank");
+            httplib::Client c("127.0.0.1", server.admin_port());
+            c.set_basic_auth("frank", secret);
+            CHECK(password_in(c.Get("/certsrv/mscep_admin/")->body).size() == 16);
+        }
+        SUBCASE("fail/plain-listener-made-without-the-file") {
+            // As `serve --admin-listen` does when the file names no admin listener.
+            ServerFixture server;
+            const std::string secret = server.add_admin("grace");
+            http::ListenOptions plain;
+            plain.port = 0;
+            std::ostringstream log;
+            http::Listener listener(plain, {&server.instance().admin_site()}, log);
+            const int port = listener.bind();
+            std::thread runner([&] { listener.run(); });
+            httplib::Client c("127.0.0.1", port);
+            c.set_basic_auth("grace", secret);
+            auto res = c.Get("/certsrv/mscep_admin/");
+            listener.stop();
+            runner.join();
+            REQUIRE(res);
+            CHECK(res->status == 403);
+            CHECK(password_in(res->body).empty());
+            CHECK(server.sql("SELECT count(*) FROM admin_logins") == "0");
         }
     }
 

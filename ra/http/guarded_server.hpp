@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// cpp-httplib servers whose connections scep-ra reads itself. httplib 0.11
+// buffers a request line or header line of any length, accepts any number of
+// headers, gives a slow client a fresh timeout on every read, and keeps a
+// connection open after it has refused a request (so the rest of a refused
+// body is read as the next request). Here every request gets a byte budget and
+// a deadline, and a refused request ends its connection.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+
+namespace httplib {
+class Server;
+}
+
+namespace scepra::http {
+
+struct ConnectionLimits {
+    std::chrono::milliseconds read_timeout{30000};   ///< the longest wait for the next byte
+    std::chrono::milliseconds write_timeout{30000};  ///< the longest wait to send the next byte
+    std::chrono::milliseconds idle_timeout{5000};    ///< between requests on a kept-alive connection
+    std::chrono::milliseconds request_deadline{
+        60000};                         ///< from a request's first byte to its last (and the TLS handshake)
+    size_t max_head_bytes = 32 * 1024;  ///< request line and headers together
+    size_t max_requests = 1000;         ///< per connection, then it is closed
+};
+
+/// The connection the calling thread is serving, for the pre-routing handler:
+/// after it has read a request's head it admits a body of the declared length
+/// (reading beyond it fails), or ends the connection after the response.
+class ConnectionControl {
+  public:
+    virtual void admit_body(size_t length) = 0;
+    virtual void close_after_response() = 0;
+    /// Null outside a connection served by a server from make_guarded_server.
+    static ConnectionControl* current();
+
+  protected:
+    ~ConnectionControl() = default;
+};
+
+/// A plain HTTP server, or HTTPS when tls_cert and tls_key are set (throws
+/// std::runtime_error when they cannot be used).
+std::unique_ptr<httplib::Server> make_guarded_server(const ConnectionLimits& limits,
+                                                     const std::filesystem::path& tls_cert,
+                                                     const std::filesystem::path& tls_key);
+
+}  // namespace scepra::http
