@@ -1,13 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages scep-ra needs to build (and, with --test,
-# to run its test suite against real SCEP clients). Skips apt when all are present.
+# to run its test suite against real SCEP clients; with --fuzz, to build the fuzz targets). Skips apt when all are present.
 set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config libssl-dev libcpp-httplib-dev libsqlite3-dev
           libboost-program-options-dev doctest-dev openssl)
 if [ "${1:-}" = "--test" ]; then
     # Real clients for the interop tests, a real browser for the admin page, and the tools the tests call.
     packages+=(scep certmonger sqlite3 curl chromium)
+fi
+if [ "${1:-}" = "--fuzz" ]; then
+    # libFuzzer and the sanitizer runtimes (clang only Recommends libclang-rt).
+    packages+=(clang libclang-rt-14-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do
