@@ -87,8 +87,9 @@ for t in $targets; do
     rc=0
     "$bin" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
         -dict=tests/fuzz/scep.dict -artifact_prefix="$artifacts/" "$corpus" "tests/fuzz/corpus/$t" > "$log" 2>&1 || rc=$?
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    cov=$(grep -oE '^#[0-9]+ +[A-Z]+ +cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | sed -E 's/.*cov: ([0-9]+) ft: ([0-9]+)/\1 ft=\2/')
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1 || true)
+    cov=$(grep -oE '^#[0-9]+[[:space:]]+[A-Z]+[[:space:]]+cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 |
+        sed -E 's/.*cov: ([0-9]+) ft: ([0-9]+)/\1 ft=\2/' || true)
     if [ $rc -eq 0 ]; then
         result=ok
     else
