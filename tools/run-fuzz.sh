@@ -9,6 +9,9 @@
 #   tools/run-fuzz.sh --replay      run the known crashing inputs of
 #                                   tests/fuzz/regressions/TARGET/ once each
 #   tools/run-fuzz.sh --no-build [SECONDS]   run the targets already built
+#   tools/run-fuzz.sh --keep-going SECONDS    go on after a crash (libFuzzer's
+#                                   fork mode) and count the crashing inputs
+#   (--no-build comes first when both are given)
 #   TARGETS="csr envelope" tools/run-fuzz.sh 60     a subset
 # A target that does not build is reported as BUILD FAILED (exit 1); the
 # others still run.
@@ -20,6 +23,11 @@ seconds=10
 build=1
 if [ "${1:-}" = "--no-build" ]; then
     build=0
+    shift
+fi
+keep_going=()
+if [ "${1:-}" = "--keep-going" ]; then
+    keep_going=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
     shift
 fi
 case "${1:-}" in
@@ -83,18 +91,22 @@ for t in $targets; do
     fi
     corpus="$BUILD_DIR/corpus/$t"
     artifacts="$BUILD_DIR/artifacts/$t"
+    rm -rf "$artifacts"
     mkdir -p "$corpus" "$artifacts"
     rc=0
-    "$bin" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
+    "$bin" "${keep_going[@]}" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
         -dict=tests/fuzz/scep.dict -artifact_prefix="$artifacts/" "$corpus" "tests/fuzz/corpus/$t" > "$log" 2>&1 || rc=$?
+    # "#RUNS<tab>KIND cov: C ft: F" or, in fork mode, "#RUNS: cov: C ft: F".
+    last=$(grep -E '^#[0-9]+(:|[[:space:]]+[A-Z]+)[[:space:]]+cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || true)
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1 || true)
-    cov=$(grep -oE '^#[0-9]+[[:space:]]+[A-Z]+[[:space:]]+cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 |
-        sed -E 's/.*cov: ([0-9]+) ft: ([0-9]+)/\1 ft=\2/' || true)
-    if [ $rc -eq 0 ]; then
+    [ -n "$runs" ] || runs=$(sed -E 's/^#([0-9]+).*/\1/' <<< "$last")
+    cov=$(sed -E 's/.*cov: ([0-9]+) ft: ([0-9]+).*/\1 ft=\2/' <<< "$last")
+    crashes=$(find "$artifacts" -type f | wc -l)
+    if [ $rc -eq 0 ] && [ "$crashes" -eq 0 ]; then
         result=ok
     else
         failed=1
-        result="CRASH $(ls -t "$artifacts" 2> /dev/null | head -1 | sed "s|^|$artifacts/|") ($(grep -m1 -oE 'ERROR: [A-Za-z]+: [a-z-]+|runtime error: .*|uncaught exception|deadly signal|timeout' "$log" || echo "exit $rc"))"
+        result="CRASH x$crashes $(ls -t "$artifacts" 2> /dev/null | head -1 | sed "s|^|$artifacts/|") ($(grep -m1 -oE 'ERROR: [A-Za-z]+: [a-z-]+|runtime error: .*|uncaught exception|deadly signal|timeout' "$log" || echo "exit $rc"))"
     fi
     printf '%-18s runs=%-9s cov=%-14s corpus=%-5s %s\n' "$t" "${runs:-?}" "${cov:-?}" "$(ls "$corpus" | wc -l)" "$result"
 done
