@@ -106,7 +106,7 @@ for t in $targets; do
         result=ok
     else
         failed=1
-        result="CRASH x$crashes $(ls -t "$artifacts" 2> /dev/null | head -1 | sed "s|^|$artifacts/|") ($(grep -m1 -oE 'ERROR: [A-Za-z]+: [a-z-]+|runtime error: .*|uncaught exception|deadly signal|timeout' "$log" || echo "exit $rc"))"
+        result="CRASH x$crashes $(ls -t "$artifacts" 2> /dev/null | head -1 | sed "s|^|$artifacts/|") ($(grep -m1 -oE 'runtime error: .{0,80}|SUMMARY: [A-Za-z]+: [a-z-]+|uncaught exception|deadly signal|ALARM: working on the last Unit' "$log" || echo "exit $rc"))"
     fi
     printf '%-18s runs=%-9s cov=%-14s corpus=%-5s %s\n' "$t" "${runs:-?}" "${cov:-?}" "$(ls "$corpus" | wc -l)" "$result"
 done
