@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages scep-ra needs to build (and, with --test,
-# to run its test suite against real SCEP clients). Skips apt when all are present.
+# to run its test suite against real SCEP clients; with --fuzz, to build the fuzz targets). Skips apt when all are present.
 set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config libssl-dev libcpp-httplib-dev libsqlite3-dev
           libboost-program-options-dev doctest-dev nlohmann-json3-dev openssl)
@@ -10,6 +10,10 @@ if [ "${1:-}" = "--test" ]; then
     packages+=(scep certmonger sqlite3 curl chromium)
     # The AD CS bridge and its tests (run with /usr/bin/python3).
     packages+=(python3-impacket python3-cryptography)  # also the fake EJBCA
+fi
+if [ "${1:-}" = "--fuzz" ]; then
+    # libFuzzer and the sanitizer runtimes (clang only Recommends libclang-rt).
+    packages+=(clang libclang-rt-14-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+// The PKCS#10 reader, on the decrypted content of a PKCSReq/RenewalReq
+// (attacker-chosen: anyone can encrypt to the RA certificate). Its contract
+// is ScepFailure(badRequest) for anything that is not a CSR.
+#include "fuzz_input.hpp"
+#include "scep/csr.hpp"
+#include "scep/types.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    try {
+        scepra::scep::Csr csr = scepra::scep::parse_csr(scepra::fuzz::input_bytes(data, size));
+        volatile std::size_t sink = csr.subject.size() + csr.der.size() + csr.challenge_password.value_or("").size();
+        (void)sink;
+    } catch (const scepra::scep::ScepFailure&) {
+    }
+    return 0;
+}
