@@ -133,7 +133,10 @@ backend::local::CertificateProfile parse_profile(const std::string& name,
     p.name = name;
     p.allowed_key_types.clear();
     const std::string section = "profile." + name + ".";
-    for (const auto& [key, value] : keys) {
+    for (const auto& entry : keys) {
+        // Named references, not structured bindings: clang 14 (the fuzz build) cannot capture those.
+        const std::string& key = entry.first;
+        const std::string& value = entry.second;
         auto number = [&](int min, int max) {
             int v = min;
             try {

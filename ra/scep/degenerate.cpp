@@ -92,7 +92,12 @@ std::vector<Bytes> degenerate_cert_ders(ByteView der) {
     }
     std::vector<Bytes> out;
     if (sd.peek_tag() == der::context(0)) {
-        der::Reader certs(sd.next()->content);
+        // The [0] element may claim more bytes than remain: next() is then empty.
+        auto cert_set = sd.next();
+        if (!cert_set) {
+            throw malformed();
+        }
+        der::Reader certs(cert_set->content);
         while (!certs.at_end()) {
             auto cert = certs.expect(der::tag_sequence);
             if (!cert) {

@@ -29,7 +29,7 @@ const char* synchronous_mode() {
 
 }  // namespace
 
-Statement::Statement(sqlite3& db, std::string_view sql) : m_db(db), m_stmt(nullptr, Release(nullptr)) {
+Statement::Statement(sqlite3& db, std::string_view sql) : m_db(db), m_stmt(nullptr, Release{nullptr}) {
     sqlite3_stmt* stmt = nullptr;
     int rc = sqlite3_prepare_v2(&db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
     m_stmt.reset(stmt);
