@@ -33,6 +33,7 @@ set(CPACK_PACKAGE_DESCRIPTION
     "Devices enrol over SCEP on the NDES URLs; scep-ra checks each request (signature, envelope, challenge password) and relays approved ones to a CA backend. Challenge passwords, requests and an audit trail live in SQLite. Includes the bridge to a Microsoft Enterprise CA (AD CS).")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_STRIP_FILES TRUE)  # debug info stays in the build directory
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
