@@ -74,7 +74,8 @@ po::options_description config_keys() {
 /// Collects every problem so the operator can fix them in one go.
 class Checker {
 public:
-    Checker(const po::variables_map& vm, std::filesystem::path file) : m_vm(vm), m_file(std::move(file)) {}
+    Checker(const po::variables_map& vm, std::filesystem::path file, FileCheck files)
+        : m_vm(vm), m_file(std::move(file)), m_files(files) {}
 
     std::string text(const std::string& key) { return m_vm[key].as<std::string>(); }
 
@@ -97,7 +98,7 @@ public:
         if (p.is_relative()) {
             p = m_file.parent_path() / p;
         }
-        if (must_exist && !std::filesystem::exists(p)) {
+        if (must_exist && m_files == FileCheck::require && !std::filesystem::exists(p)) {
             problem(key, "names " + p.string() + ", which does not exist");
         }
         return p;
@@ -124,6 +125,7 @@ private:
 
     const po::variables_map& m_vm;
     std::filesystem::path m_file;
+    FileCheck m_files;
     std::vector<std::string> m_problems;
 };
 
@@ -186,7 +188,7 @@ backend::local::CertificateProfile parse_profile(const std::string& name,
 
 }  // namespace
 
-AppConfig load_config(const std::filesystem::path& file) {
+AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     std::ifstream in(file);
     if (!in) {
         throw ConfigError("cannot read configuration file " + file.string());
@@ -222,7 +224,7 @@ AppConfig load_config(const std::filesystem::path& file) {
 
     AppConfig c;
     c.file = std::filesystem::absolute(file);
-    Checker check(vm, c.file);
+    Checker check(vm, c.file, files);
     try {
         c.listen = http::parse_listen(check.text("server.listen"));
     } catch (const std::invalid_argument& e) {
@@ -340,7 +342,12 @@ AppConfig load_config(const std::filesystem::path& file) {
 }
 
 std::string default_config_text(const std::string& listen, const std::string& admin_listen,
-                                const std::string& admin_tls_cert, const std::string& admin_tls_key) {
+                                const std::string& admin_tls_cert, const std::string& admin_tls_key,
+                                const InstanceLayout& layout) {
+    // A file of the instance, as the config names it: relative, or absolute under the state directory.
+    auto at = [&layout](const std::string& name) {
+        return layout.state_dir.empty() || name.empty() ? name : (layout.state_dir / name).string();
+    };
     std::ostringstream out;
     out << R"(# scep-ra configuration, written by `scep-ra init`.
 # Relative paths are relative to the directory of this file.
@@ -356,15 +363,15 @@ threads = 64
 # Largest PKIOperation POST body accepted, in bytes.
 max_body_bytes = 2097152
 # `serve` writes its process id here; `scep-ra reload` signals it.
-pid_file = scep-ra.pid
+pid_file = )" << layout.pid_file << R"(
 
 [ra]
 # The RA's own certificates: signing (digitalSignature, signs every CertRep)
 # and encryption (keyEncipherment, clients encrypt their requests to it).
-signing_cert = ra-signing.pem
-signing_key = private/ra-signing.key
-encryption_cert = ra-encryption.pem
-encryption_key = private/ra-encryption.key
+signing_cert = )" << at("ra-signing.pem") << R"(
+signing_key = )" << at("private/ra-signing.key") << R"(
+encryption_cert = )" << at("ra-encryption.pem") << R"(
+encryption_key = )" << at("private/ra-encryption.key") << R"(
 # 1 accepts requests encrypted with single DES (forbidden by RFC 8894, but the
 # only cipher of some legacy clients such as micromdm scepclient). Replies
 # to them are encrypted with triple DES.
@@ -376,15 +383,15 @@ max_clock_skew_minutes = 0
 
 [database]
 # SQLite file holding challenge passwords, issued certificates and the audit trail.
-path = scep-ra.db
+path = )" << at("scep-ra.db") << R"(
 
 [ca]
 # CA backend that issues approved requests: local (embedded OpenSSL CA).
 backend = local
 
 [local_ca]
-cert = ca.pem
-key = private/ca.key
+cert = )" << at("ca.pem") << R"(
+key = )" << at("private/ca.key") << R"(
 # Optional PEM file with further CA certificates up to the root.
 chain =
 validity_days = 365
@@ -430,7 +437,7 @@ PasswordMax = 5
 PasswordLength = 8
 PasswordValidity = 60
 # Key of the keyed hash under which one-time passwords are stored (never in clear).
-hmac_key = private/challenge-hmac.key
+hmac_key = )" << at("private/challenge-hmac.key") << R"(
 
 [admin]
 # The NDES admin page, /certsrv/mscep_admin/, where administrators (accounts
@@ -438,8 +445,8 @@ hmac_key = private/challenge-hmac.key
 # listener of its own (empty = none), served over HTTPS when tls_cert and
 # tls_key are set.
 listen = )" << admin_listen << R"(
-tls_cert = )" << admin_tls_cert << R"(
-tls_key = )" << admin_tls_key << R"(
+tls_cert = )" << at(admin_tls_cert) << R"(
+tls_key = )" << at(admin_tls_key) << R"(
 # 1 also serves the admin page on the SCEP listener (plain HTTP there unless
 # that listener is behind TLS): off by default.
 on_scep_listener = 0

@@ -50,12 +50,28 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// Whether load_config insists that the files a config names exist.
+enum class FileCheck {
+    require,  ///< every named certificate and key must exist (what serve needs)
+    skip,     ///< check only the settings themselves (a sample config, a config for another machine)
+};
+
 /// Reads and validates the file. Relative paths are resolved against the
 /// file's directory. Throws ConfigError listing every problem found.
-AppConfig load_config(const std::filesystem::path& file);
+AppConfig load_config(const std::filesystem::path& file, FileCheck files = FileCheck::require);
+
+/// Where `scep-ra init` puts the instance's files in the config it writes.
+struct InstanceLayout {
+    /// Empty: everything relative to the config's directory. Otherwise the
+    /// absolute directory holding the database, certificates and private/.
+    std::filesystem::path state_dir;
+    std::string pid_file = "scep-ra.pid";
+};
 
 /// The commented configuration `scep-ra init` writes, with every key at its default.
+/// admin_tls_cert and admin_tls_key are relative to the layout's state directory.
 std::string default_config_text(const std::string& listen, const std::string& admin_listen,
-                                const std::string& admin_tls_cert, const std::string& admin_tls_key);
+                                const std::string& admin_tls_cert, const std::string& admin_tls_key,
+                                const InstanceLayout& layout = {});
 
 }  // namespace scepra::cli

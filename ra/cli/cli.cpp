@@ -17,6 +17,7 @@ constexpr const char* usage =
     "commands:\n"
     "  init      create an instance: config, local CA, RA certificates, database\n"
     "  serve     run the SCEP service\n"
+    "  check-config  validate a configuration and the files it names, without starting anything\n"
     "  password  enrollment challenge passwords: issue, list, revoke, set-single, mode\n"
     "  admin     admin page accounts: add, remove, list\n"
     "  audit     print the audit trail; purge old records\n"
@@ -48,6 +49,7 @@ int run(int argc, char** argv) {
     try {
         if (command == "init") return init_command(args);
         if (command == "serve") return serve_command(args);
+        if (command == "check-config") return check_config_command(args);
         if (command == "password") return password_command(args);
         if (command == "admin") return admin_command(args);
         if (command == "audit") return audit_command(args);

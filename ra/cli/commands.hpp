@@ -11,6 +11,7 @@ using Args = std::vector<std::string>;  ///< the arguments after the subcommand 
 
 int init_command(const Args& args);
 int serve_command(const Args& args);
+int check_config_command(const Args& args);
 int password_command(const Args& args);
 int admin_command(const Args& args);
 int audit_command(const Args& args);

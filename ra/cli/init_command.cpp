@@ -69,6 +69,11 @@ int init_command(const Args& args) {
     po::options_description desc("options");
     desc.add_options()
         ("dir", po::value<std::string>()->required(), "instance directory to create")
+        ("state-dir", po::value<std::string>(),
+         "keep the database, certificates and private keys here (e.g. /var/lib/scep-ra), named by absolute paths "
+         "in DIR/scep-ra.conf; default: DIR itself")
+        ("pid-file", po::value<std::string>(),
+         "[server] pid_file to write; default scep-ra.pid in DIR, /run/scep-ra/scep-ra.pid with --state-dir")
         ("key-type", po::value<std::string>()->default_value("rsa:2048"),
          "RA keys: rsa:2048|3072|4096 (SCEP clients encrypt to the RA with RSA)")
         ("ca-key-type", po::value<std::string>()->default_value("rsa:2048"), "local CA key: rsa:BITS or ec:P-256|P-384")
@@ -90,12 +95,24 @@ int init_command(const Args& args) {
         return *stop;
     }
 
-    const fs::path dir = fs::absolute(vm["dir"].as<std::string>());
+    const fs::path conf_dir = fs::absolute(vm["dir"].as<std::string>());
+    const fs::path conf = conf_dir / "scep-ra.conf";
+    InstanceLayout layout;
+    if (vm.count("state-dir")) {
+        layout.state_dir = fs::absolute(vm["state-dir"].as<std::string>()).lexically_normal();
+        layout.pid_file = "/run/scep-ra/scep-ra.pid";  // the service's RuntimeDirectory
+    }
+    if (vm.count("pid-file")) {
+        layout.pid_file = vm["pid-file"].as<std::string>();
+    }
+    const fs::path dir = layout.state_dir.empty() ? conf_dir : layout.state_dir;  // where the files go
     const bool force = vm["force"].as<bool>();
-    const fs::path conf = dir / "scep-ra.conf";
-    if (fs::exists(conf) && !force) {
-        std::cerr << "scep-ra init: " << conf.string() << " already exists; use --force to replace the instance\n";
-        return exit_refused;
+    for (const fs::path& existing : {conf, dir / "scep-ra.db"}) {
+        if (fs::exists(existing) && !force) {
+            std::cerr << "scep-ra init: " << existing.string()
+                      << " already exists; use --force to replace the instance\n";
+            return exit_refused;
+        }
     }
     auto ra_spec = crypto::KeySpec::parse(vm["key-type"].as<std::string>());
     if (ra_spec.type != crypto::KeySpec::Type::rsa) {
@@ -104,6 +121,7 @@ int init_command(const Args& args) {
     }
     auto ca_spec = crypto::KeySpec::parse(vm["ca-key-type"].as<std::string>());
 
+    fs::create_directories(conf_dir);
     fs::create_directories(dir / "private");
     fs::permissions(dir / "private", fs::perms::owner_all, fs::perm_options::replace);
     if (force) {
@@ -152,8 +170,9 @@ int init_command(const Args& args) {
         admin_cert = "admin-tls.pem";
         admin_key = "private/admin-tls.key";
     }
-    crypto::write_file(conf, default_config_text(vm["listen"].as<std::string>(), admin_listen, admin_cert, admin_key),
-                       0640, force);
+    crypto::write_file(
+        conf, default_config_text(vm["listen"].as<std::string>(), admin_listen, admin_cert, admin_key, layout), 0640,
+        force);
 
     // Validate what we wrote exactly as `serve` will read it, then create the schema.
     AppConfig config = load_config(conf);

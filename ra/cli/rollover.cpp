@@ -7,8 +7,11 @@
 namespace scepra::cli {
 
 RolloverPaths rollover_paths(const AppConfig& config) {
-    const auto dir = config.file.parent_path();
-    return {dir / "next", dir / "private" / "next", dir / "previous", dir / "private" / "previous"};
+    // Beside the files they replace, not beside scep-ra.conf: a packaged
+    // instance keeps its config in read-only /etc and its keys in /var/lib.
+    const auto certs = config.signing_cert.parent_path();
+    const auto keys = config.signing_key.parent_path();
+    return {certs / "next", keys / "next", certs / "previous", keys / "previous"};
 }
 
 std::optional<Bytes> load_next_ca_response(const AppConfig& config) {

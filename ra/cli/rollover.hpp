@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Where a rollover keeps its files, relative to the instance directory (the
-// directory of scep-ra.conf): next/ holds what GetNextCACert announces,
-// previous/ what was replaced and is still honoured for a grace period.
+// Where a rollover keeps its files: next/ and previous/ beside the RA signing
+// certificate ([ra] signing_cert), their private parts beside its key
+// ([ra] signing_key); for `scep-ra init`'s layout that is DIR/next and
+// DIR/private/next. next/ holds what GetNextCACert announces, previous/ what
+// was replaced and is still honoured for a grace period.
 #pragma once
 
 #include <filesystem>
