@@ -83,6 +83,13 @@ public:
                                                             const Bytes& /*key_hash*/) {
         return std::nullopt;
     }
+    /// Why the CA would refuse a request under template_name for this subject
+    /// key (type, size, curve), checked by the RA before the challenge so that
+    /// such a request does not use up a one-time password. Nothing = no
+    /// objection known (the CA may still refuse at submit()).
+    virtual std::optional<std::string> key_refusal(const std::string& /*template_name*/, EVP_PKEY& /*subject_key*/) const {
+        return std::nullopt;
+    }
 };
 
 }  // namespace scepra::backend

@@ -219,7 +219,7 @@ LocalCaBackend::LocalCaBackend(LocalCaConfig config, store::Database& db, const 
     m_default_profile.extended_key_usage = m_config.extended_key_usage;
     m_default_profile.copy_san = m_config.copy_san;
     m_default_profile.min_rsa_bits = default_min_rsa_bits;
-    m_default_profile.allowed_key_types.clear();  // any
+    m_default_profile.allowed_key_types = {"RSA", "EC"};
 
     if (!m_config.chain_file.empty()) {
         for (auto& cert : crypto::load_certs_file(m_config.chain_file)) {
@@ -242,6 +242,14 @@ void LocalCaBackend::seal_plaintext_requests() {
             m_store.set_request_csr(db, id, m_seal.seal(csr_der, id));
         }
     });
+}
+
+std::optional<std::string> LocalCaBackend::key_refusal(const std::string& template_name, EVP_PKEY& subject_key) const {
+    const CertificateProfile* profile = find_profile(template_name);
+    if (profile == nullptr) {
+        return "unknown certificate template '" + template_name + "'";
+    }
+    return key_rejection(*profile, subject_key);
 }
 
 const CertificateProfile* LocalCaBackend::find_profile(const std::string& template_name) const {

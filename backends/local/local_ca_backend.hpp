@@ -93,6 +93,8 @@ public:
     std::optional<IssuedCertificate> find_certificate(const std::string& issuer_dn,
                                                       const std::string& serial_hex) override;
     bool subject_has_valid_certificate(const std::string& subject_dn) override;
+    /// The template's key policy (see key_rejection in profile.hpp); an unknown template refuses.
+    std::optional<std::string> key_refusal(const std::string& template_name, EVP_PKEY& subject_key) const override;
     std::optional<Bytes> crl() override { return crl_der(); }
     /// From issued_certs.transaction_id (a certificate for this key) and the
     /// manual-approval queue (a request for this key: its poll() answer).

@@ -44,7 +44,7 @@ backend::local::LocalCaConfig local_ca_config(const AppConfig& c) {
             profile.key_usage = ca.key_usage;
             profile.extended_key_usage = ca.extended_key_usage;
             profile.copy_san = ca.copy_san;
-            profile.allowed_key_types.clear();  // like the default profile: any key type
+            profile.allowed_key_types.clear();  // like the default profile: RSA and EC
             ca.profiles.push_back(profile);
         }
     }

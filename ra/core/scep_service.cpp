@@ -324,6 +324,12 @@ ScepResponse ScepService::enroll(Transaction& tx) {
     // A renewal keeps the certificate's template; the new CSR's keyUsage does not choose it.
     const std::string template_name =
         by_certificate ? renewal_template(signer) : select_template(*csr.req, m_options.templates);
+    // A key the template refuses is refused before the challenge, so that it does not use up a one-time password.
+    if (EVP_PKEY* subject_key = X509_REQ_get0_pubkey(csr.req.get())) {
+        if (auto why = m_backend.key_refusal(template_name, *subject_key)) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, "rejected by the CA: " + *why);
+        }
+    }
 
     // Claim the transaction before the CA sees it, so that a duplicate racing
     // with this one gets the stored outcome instead of a second certificate.

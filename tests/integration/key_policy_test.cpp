@@ -59,10 +59,12 @@ crypto::X509ReqPtr csr_for(EVP_PKEY& key, const std::string& cn, const std::stri
 }
 
 /// Enrols a CSR for key; the message is signed by an RSA device (the reply must be encrypted to it).
-scep::CertRepView enrol_key(ServerFixture& server, EVP_PKEY& key, const std::string& txid) {
+scep::CertRepView enrol_key(ServerFixture& server, EVP_PKEY& key, const std::string& txid,
+                            const std::string& password = {}) {
     Device device(0, "weak-" + txid);
     Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, txid, {}},
-                                        crypto::csr_der(*csr_for(key, "weak-" + txid, server.password())),
+                                        crypto::csr_der(*csr_for(key, "weak-" + txid,
+                                                                 password.empty() ? server.password() : password)),
                                         server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
                                         server.clock().now());
     Reply reply = send_pki(server, req);
@@ -115,6 +117,15 @@ TEST_SUITE("http.key_policy") {
             auto key = pooled_client_key(1);
             check_issued(enrol_key(server, *key, "TX-RSA"), *key);
         }
+    }
+
+    TEST_CASE("a weak key is refused before the challenge: its one-time password stays usable") {
+        ServerFixture server(many_passwords);
+        const std::string password = server.password();
+        check_refused(enrol_key(server, *make_key(1024), "TX-WEAK-FIRST", password), "at least 2048 bits");
+        CHECK(server.sql("SELECT count(*) FROM challenges WHERE used_at IS NOT NULL") == "0");
+        auto key = pooled_client_key(2);
+        check_issued(enrol_key(server, *key, "TX-STRONG-SECOND", password), *key);
     }
 
     TEST_CASE("Ed25519 is issued where the template lists it") {
