@@ -22,13 +22,6 @@ std::string password_in(const std::string& html) {
     return std::regex_search(html, m, password_markup) ? m[1].str() : std::string();
 }
 
-void set_key(std::string& conf, const std::string& key, const std::string& value) {
-    auto pos = conf.find("\n" + key + " = ");
-    REQUIRE(pos != std::string::npos);
-    auto end = conf.find('\n', pos + 1);
-    conf.replace(pos + 1, end - pos - 1, key + " = " + value);
-}
-
 }  // namespace
 
 TEST_SUITE("http.admin") {

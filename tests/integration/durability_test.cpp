@@ -25,13 +25,6 @@ using scep::PkiStatus;
 
 namespace {
 
-void set_key(std::string& conf, const std::string& key, const std::string& value) {
-    auto pos = conf.find("\n" + key + " = ");
-    REQUIRE(pos != std::string::npos);
-    auto end = conf.find('\n', pos + 1);
-    conf.replace(pos + 1, end - pos - 1, key + " = " + value);
-}
-
 void many_passwords(std::string& conf) { set_key(conf, "PasswordMax", "100"); }
 
 void manual_approval(std::string& conf) {

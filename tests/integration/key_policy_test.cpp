@@ -17,13 +17,6 @@ using scep::PkiStatus;
 
 namespace {
 
-void set_key(std::string& conf, const std::string& key, const std::string& value) {
-    auto pos = conf.find("\n" + key + " = ");
-    REQUIRE(pos != std::string::npos);
-    auto end = conf.find('\n', pos + 1);
-    conf.replace(pos + 1, end - pos - 1, key + " = " + value);
-}
-
 crypto::EvpPkeyPtr generated(const char* type, const char* curve = nullptr) {
     crypto::EvpPkeyPtr key(curve ? EVP_PKEY_Q_keygen(nullptr, nullptr, type, curve)
                                  : EVP_PKEY_Q_keygen(nullptr, nullptr, type));

@@ -30,13 +30,6 @@ scep::CertRepView enrol(ServerFixture& server, Device& device, const std::string
     return scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());
 }
 
-void set_key(std::string& conf, const std::string& key, const std::string& value) {
-    auto pos = conf.find("\n" + key + " = ");
-    REQUIRE(pos != std::string::npos);
-    auto end = conf.find('\n', pos + 1);
-    conf.replace(pos + 1, end - pos - 1, key + " = " + value);
-}
-
 std::string failure_text(const scep::CertRepView& view) { return view.fail_info_text.value_or(""); }
 
 }  // namespace

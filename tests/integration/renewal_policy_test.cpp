@@ -18,14 +18,6 @@ using scep::PkiStatus;
 
 namespace {
 
-/// Replaces "KEY = value" (the first one in the file) by "KEY = VALUE".
-void set_key(std::string& conf, const std::string& key, const std::string& value) {
-    auto pos = conf.find("\n" + key + " = ");
-    REQUIRE(pos != std::string::npos);
-    auto end = conf.find('\n', pos + 1);
-    conf.replace(pos + 1, end - pos - 1, key + " = " + value);
-}
-
 /// Who signs a request (and receives the encrypted reply).
 struct Identity {
     X509& cert;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "integration/server_fixture.hpp"
 
+#include <doctest/doctest.h>
+
 #include <openssl/evp.h>
 
 #include <chrono>
@@ -125,6 +127,13 @@ Reply send_pki(const ServerFixture& server, const Bytes& message, bool get, cons
                      std::string(reinterpret_cast<const char*>(message.data()), message.size()), content_type);
     if (!res) throw std::runtime_error("HTTP request failed: " + httplib::to_string(res.error()));
     return {res->status, res->get_header_value("Content-Type"), res->body};
+}
+
+void set_key(std::string& conf, const std::string& key, const std::string& value) {
+    auto pos = conf.find("\n" + key + " = ");
+    REQUIRE(pos != std::string::npos);
+    auto end = conf.find('\n', pos + 1);
+    conf.replace(pos + 1, end - pos - 1, key + " = " + value);
 }
 
 }  // namespace scepra::test

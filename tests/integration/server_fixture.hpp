@@ -97,6 +97,9 @@ struct Reply {
 Reply send_pki(const ServerFixture& server, const Bytes& message, bool get = false,
                const std::string& content_type = "application/x-pki-message");
 
+/// In a scep-ra.conf text, replaces the first "KEY = value" line by "KEY = VALUE" (the key must be there).
+void set_key(std::string& conf, const std::string& key, const std::string& value);
+
 /// Standard base64 with '+', '/' and '=' percent-escaped (as RFC 8894 §4.1 asks).
 std::string base64_url_escaped(const Bytes& data);
 

@@ -51,13 +51,6 @@ std::string enrol_from(ServerFixture& server, const std::string& source, Device&
     return view.fail_info_text.value_or("");
 }
 
-void set_key(std::string& conf, const std::string& key, const std::string& value) {
-    auto pos = conf.find("\n" + key + " = ");
-    REQUIRE(pos != std::string::npos);
-    auto end = conf.find('\n', pos + 1);
-    conf.replace(pos + 1, end - pos - 1, key + " = " + value);
-}
-
 /// `scep-ra ARGS --config <the fixture's file>` as a real process; its exit status.
 int scep_ra(const ServerFixture& server, const std::string& args) {
     const std::string cmd = std::string(SCEPRA_BINARY) + " " + args + " --config " + server.instance_dir() +

@@ -25,14 +25,6 @@ namespace {
 
 // --- configuration ------------------------------------------------------------------------------------------------
 
-/// Replaces "KEY = value" (the first one in the file) by "KEY = VALUE".
-void set_key(std::string& conf, const std::string& key, const std::string& value) {
-    auto pos = conf.find("\n" + key + " = ");
-    REQUIRE(pos != std::string::npos);
-    auto end = conf.find('\n', pos + 1);
-    conf.replace(pos + 1, end - pos - 1, key + " = " + value);
-}
-
 /// Every template (all three [templates] names) is the profile Manual, which waits for an officer.
 void manual_approval(std::string& conf) {
     for (const char* t : {"SignatureTemplate", "EncryptionTemplate", "GeneralPurposeTemplate"}) set_key(conf, t, "Manual");
