@@ -480,7 +480,20 @@ ScepResponse ScepService::answer_from(Transaction& tx, store::RequestRecord reco
                                 "the CA has not taken this request (unavailable or interrupted): send the request again");
     }
     if (record.status == "pending" && record.backend_ref) {
-        backend::SubmitResult result = m_backend.poll(*record.backend_ref);
+        // A device takes FAILURE as final, but the request still waits at the
+        // CA: asking again is read-only, so an unreachable CA keeps it PENDING.
+        auto still_pending = [&](const std::exception& e) {
+            tx.event.detail = std::string("the CA was unavailable while polling: ") + e.what();
+            return pending(tx);
+        };
+        backend::SubmitResult result;
+        try {
+            result = m_backend.poll(*record.backend_ref);
+        } catch (const backend::BackendUnavailable& e) {
+            return still_pending(e);
+        } catch (const backend::OutcomeUnknown& e) {
+            return still_pending(e);
+        }
         if (result.disposition != backend::Disposition::pending) {
             record_outcome(record, result);
             m_requests.update(record);
