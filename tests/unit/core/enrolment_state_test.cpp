@@ -135,4 +135,60 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(cert_poll(f, d, "TX-LOST").status == PkiStatus::pending);
         CHECK(f.stored("TX-LOST").status == "pending");
     }
+
+    TEST_CASE("a timeout after submit never leads to a second submit for the same transaction") {
+        Fixture f;
+        Device d;
+        f.ca.script_submit({Behaviour::outcome_unknown});
+        CHECK(pkcs_req(f, d, "TX-UNKNOWN").status == PkiStatus::pending);
+        CHECK(f.last_decision("TX-UNKNOWN") == "pending");
+        CHECK(f.last_detail("TX-UNKNOWN").find("outcome is unknown") != std::string::npos);
+        auto held = f.stored("TX-UNKNOWN");
+        CHECK(held.status == "pending");
+        CHECK(held.fail_text.value_or("").starts_with("outcome unknown: "));
+
+        SUBCASE("the re-sent request gets the certificate the CA issued") {
+            check_issued_to(pkcs_req(f, d, "TX-UNKNOWN"), d);
+        }
+        SUBCASE("a CertPoll gets the certificate the CA issued") {
+            check_issued_to(cert_poll(f, d, "TX-UNKNOWN"), d);
+            check_issued_to(pkcs_req(f, d, "TX-UNKNOWN"), d);
+        }
+        CHECK(f.stored("TX-UNKNOWN").status == "issued");
+        CHECK(f.ca.submits("TX-UNKNOWN") == 1);
+    }
+
+    TEST_CASE("an unknown outcome the CA cannot tell about waits for an operator") {
+        Fixture f;
+        Device d;
+        f.ca.set_can_find(false);
+        f.ca.script_submit({Behaviour::outcome_unknown});
+        CHECK(pkcs_req(f, d, "TX-ASK").status == PkiStatus::pending);
+        CHECK(pkcs_req(f, d, "TX-ASK").status == PkiStatus::pending);
+        CHECK(cert_poll(f, d, "TX-ASK").status == PkiStatus::pending);
+        CHECK(f.last_detail("TX-ASK").find("held for an operator") != std::string::npos);
+        CHECK(f.ca.submits("TX-ASK") == 1);
+        auto listed = f.requests.list_unknown_outcome(10);
+        REQUIRE(listed.size() == 1);
+        CHECK(listed.front().transaction_id == "TX-ASK");
+
+        // The operator checked the CA by hand: released, the next re-send submits again.
+        CHECK(f.requests.release_unknown_outcome(listed.front().id, "test"));
+        CHECK_FALSE(f.requests.release_unknown_outcome(listed.front().id, "test"));
+        CHECK(f.requests.list_unknown_outcome(10).empty());
+        f.ca.script_submit({Behaviour::issued});
+        check_issued_to(pkcs_req(f, d, "TX-ASK"), d);
+        CHECK(f.ca.submits("TX-ASK") == 2);
+    }
+
+    TEST_CASE("an unexpected error from the backend's submit is held like an unknown outcome") {
+        Fixture f;
+        Device d;
+        f.ca.set_can_find(false);
+        // Nothing scripted: the scripted backend's submit() throws a logic_error.
+        CHECK(pkcs_req(f, d, "TX-BUG").status == PkiStatus::pending);
+        CHECK(pkcs_req(f, d, "TX-BUG").status == PkiStatus::pending);
+        CHECK(f.ca.submits("TX-BUG") == 1);
+        CHECK(f.stored("TX-BUG").fail_text.value_or("").starts_with("outcome unknown: "));
+    }
 }
