@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The contract every CA backend implements (local OpenSSL CA, EJBCA REST,
 // Microsoft CA bridge). Business outcomes are return values; infrastructure
-// failures (CA unreachable, store down) throw BackendUnavailable.
+// failures throw: BackendUnavailable when the CA certainly did not act on the
+// request, OutcomeUnknown when it may have.
 #pragma once
 
 #include <optional>
@@ -43,7 +44,18 @@ struct IssuedCertificate {
     CertState state = CertState::valid;
 };
 
+/// The CA could not be reached or refused to work (down, overloaded, store
+/// failure): it did not act on the request, which may be sent again.
 class BackendUnavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The request may have reached the CA, but its answer was lost (a timeout
+/// after sending, a 5xx, an unreadable answer): a certificate may have been
+/// issued. Submitting again blindly could issue a second one; the RA asks
+/// find_by_transaction() first.
+class OutcomeUnknown : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // The local CA from the command line: `scep-ra request list|approve|deny`
-// (manual approval) and `scep-ra revoke` (revocation and the CRL).
+// (manual approval), `request list --unknown-outcome|retry` (submissions whose
+// answer the CA lost) and `scep-ra revoke` (revocation and the CRL).
 #include <iostream>
 
 #include "cli/instance.hpp"
 #include "cli/options.hpp"
 #include "common/json.hpp"
 #include "local/crl.hpp"
+#include "store/request_store.hpp"
 
 namespace scepra::cli {
 
@@ -32,17 +34,70 @@ std::string officer_name() {
     return std::string("cli:") + (user ? user : "unknown");
 }
 
+int list_unknown_outcome(LocalCa& local, bool json) {
+    store::RequestStore requests(*local.db, local.clock);
+    if (!json) {
+        std::cout << "ID\tUPDATED\tTEMPLATE\tSUBJECT\tTRANSACTION\tNOTE\n";
+    }
+    for (const auto& r : requests.list_unknown_outcome(10000)) {
+        if (json) {
+            std::cout << JsonObject()
+                             .add("id", r.id)
+                             .add("updated_at", r.updated_at)
+                             .add("template", r.template_name)
+                             .add("subject", r.subject)
+                             .add("transaction_id", r.transaction_id)
+                             .add("note", r.fail_text)
+                             .str()
+                      << "\n";
+        } else {
+            std::cout << r.id << '\t' << r.updated_at << '\t' << r.template_name << '\t' << r.subject << '\t'
+                      << r.transaction_id << '\t' << r.fail_text.value_or("") << "\n";
+        }
+    }
+    return exit_ok;
+}
+
+int request_retry(const Args& args) {
+    po::options_description desc("options");
+    desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
+        "id", po::value<std::int64_t>()->required(), "request id (from `request list --unknown-outcome`)");
+    po::positional_options_description pos;
+    pos.add("id", 1);
+    po::variables_map vm;
+    if (auto stop = parse_options("request retry",
+                                  "Releases a request whose outcome at the CA is unknown, once you checked the CA "
+                                  "issued nothing for it: the device's next attempt submits it again.",
+                                  desc, args, vm, &pos)) {
+        return *stop;
+    }
+    LocalCa local(vm["config"].as<std::string>());
+    store::RequestStore requests(*local.db, local.clock);
+    const auto id = vm["id"].as<std::int64_t>();
+    if (!requests.release_unknown_outcome(id, officer_name())) {
+        std::cerr << "scep-ra request retry: " << id << " is not a request held with an unknown outcome\n";
+        return exit_refused;
+    }
+    std::cout << "released " << id << "\n";
+    return exit_ok;
+}
+
 int request_list(const Args& args) {
     po::options_description desc("options");
     desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
         "pending", po::bool_switch(), "only requests waiting for a decision")(
         "status", po::value<std::string>(), "only requests in this state: pending, approved, denied, issued")(
-        "json", po::bool_switch(), "one JSON object per line");
+        "unknown-outcome", po::bool_switch(),
+        "instead: the RA's requests whose submission the CA may have received but never answered, held "
+        "until `request retry ID`")("json", po::bool_switch(), "one JSON object per line");
     po::variables_map vm;
     if (auto stop = parse_options("request list", "Lists requests of templates with manual approval.", desc, args, vm)) {
         return *stop;
     }
     LocalCa local(vm["config"].as<std::string>());
+    if (vm["unknown-outcome"].as<bool>()) {
+        return list_unknown_outcome(local, vm["json"].as<bool>());
+    }
     std::optional<std::string> status;
     if (vm["pending"].as<bool>()) status = "pending";
     if (vm.count("status")) status = vm["status"].as<std::string>();
@@ -114,10 +169,15 @@ int request_command(const Args& args) {
         "subcommands (templates with manual_approval = 1):\n"
         "  list [--pending]             requests and their state\n"
         "  approve ID                   issue at the device's next poll\n"
-        "  deny ID --reason TEXT        refuse, telling the device why\n";
+        "  deny ID --reason TEXT        refuse, telling the device why\n"
+        "  list --unknown-outcome       requests the CA may have received but never answered\n"
+        "  retry ID                     submit such a request again at the device's next attempt\n";
     auto decide = [](const std::string& sub) { return [sub](const Args& rest) { return request_decide(sub, rest); }; };
     return run_subcommand("request", summary, args,
-                          {{"list", request_list}, {"approve", decide("approve")}, {"deny", decide("deny")}});
+                          {{"list", request_list},
+                           {"approve", decide("approve")},
+                           {"deny", decide("deny")},
+                           {"retry", request_retry}});
 }
 
 int revoke_command(const Args& args) {

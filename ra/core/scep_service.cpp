@@ -28,6 +28,12 @@ constexpr const char* pki_message_type = "application/x-pki-message";
 // (A claim the CA refused as unavailable is marked, and resumable at once.)
 constexpr auto interrupted_claim_age = std::chrono::minutes(10);
 
+using store::outcome_unknown_note;
+
+bool outcome_unknown(const std::optional<std::string>& note) {
+    return note && note->starts_with(outcome_unknown_note);
+}
+
 bool digest_supported(int nid) {
     // RFC 8894 §2.9 forbids MD5; SHA-1 is allowed for legacy clients (§7.9).
     return nid == NID_sha1 || nid == NID_sha224 || nid == NID_sha256 || nid == NID_sha384 || nid == NID_sha512;
@@ -436,10 +442,24 @@ ScepResponse ScepService::resume(Transaction& tx, const scep::Csr& csr, store::R
         return answer_from(tx, std::move(*now_stored), "concurrent duplicate");
     }
     tx.event.challenge_id = claim.challenge_id;
+    const std::optional<std::string> held_note = std::move(claim.fail_text);
     claim.fail_text.reset();
     // The RA may have stopped after the CA acted and before its answer was
-    // stored: that answer, never a second certificate.
-    if (auto done = m_backend.find_by_transaction(claim.transaction_id, claim.key_hash)) {
+    // stored, or the CA's answer was lost: that answer, never a second certificate.
+    std::optional<backend::SubmitResult> found;
+    try {
+        found = m_backend.find_by_transaction(claim.transaction_id, claim.key_hash);
+    } catch (const std::exception& e) {
+        // The CA cannot be asked: the claim keeps its note (take_over cleared it).
+        const bool unknown = outcome_unknown(held_note);
+        m_requests.hold_for_retry(claim.id, unknown ? *held_note : std::string("CA unavailable: ") + e.what());
+        if (unknown) {
+            tx.event.detail = std::string("the CA's outcome is unknown and the CA cannot be asked: ") + e.what();
+            return pending(tx);
+        }
+        throw;
+    }
+    if (auto done = std::move(found)) {
         tx.event.detail = "completed an interrupted request with the CA's earlier answer";
         if (done->disposition == backend::Disposition::pending) {
             claim.backend_ref = done->backend_ref;
@@ -447,6 +467,9 @@ ScepResponse ScepService::resume(Transaction& tx, const scep::Csr& csr, store::R
         record_outcome(claim, *done);
         m_requests.update(claim);
         return answer_from(tx, std::move(claim), "");
+    }
+    if (outcome_unknown(held_note)) {
+        return hold_for_operator(tx, claim.id, *held_note);
     }
     tx.event.detail = after_outage ? "resumed a request the CA could not take before"
                                    : "resumed a request that was interrupted before the CA answered it";
@@ -463,9 +486,11 @@ ScepResponse ScepService::submit_claimed(Transaction& tx, const scep::Csr& csr, 
         // claim stays, and its next attempt resumes it once the CA is back.
         m_requests.hold_for_retry(record.id, std::string("CA unavailable: ") + e.what());
         throw;
-    } catch (...) {
-        m_requests.remove(record.id);  // nothing happened at the CA: a retry may submit again
-        throw;
+    } catch (const backend::OutcomeUnknown& e) {
+        return hold_unknown_outcome(tx, record.id, e.what());
+    } catch (const std::exception& e) {
+        // Neither contract exception: the CA may have acted before it failed.
+        return hold_unknown_outcome(tx, record.id, std::string("unexpected error from the CA backend: ") + e.what());
     }
     if (result.disposition == backend::Disposition::pending) {
         record.backend_ref = result.backend_ref;
@@ -475,18 +500,69 @@ ScepResponse ScepService::submit_claimed(Transaction& tx, const scep::Csr& csr, 
     return answer_from(tx, std::move(record), "");
 }
 
+ScepResponse ScepService::hold_unknown_outcome(Transaction& tx, std::int64_t claim_id, const std::string& why) {
+    // The device has done its part; the claim stays, and its next attempt
+    // (re-sent request or CertPoll) asks the CA what it did before anything else.
+    m_requests.hold_for_retry(claim_id, std::string(outcome_unknown_note) + why);
+    tx.event.detail = "the CA's outcome is unknown (" + why + "): held, the CA is asked at the next attempt";
+    return pending(tx);
+}
+
+ScepResponse ScepService::hold_for_operator(Transaction& tx, std::int64_t claim_id, const std::string& note) {
+    m_requests.hold_for_retry(claim_id, note);
+    tx.event.detail =
+        "the CA's outcome is unknown and the CA cannot tell: held for an operator (scep-ra request retry)";
+    return pending(tx);
+}
+
 ScepResponse ScepService::answer_from(Transaction& tx, store::RequestRecord record, const std::string& note) {
     if (!note.empty()) {
         tx.event.detail = note + ": stored outcome returned";
     }
     tx.event.challenge_id = tx.event.challenge_id ? tx.event.challenge_id : record.challenge_id;
+    if (resumable(record, tx.now) && outcome_unknown(record.fail_text)) {
+        // A CertPoll (or a duplicate) for a submission whose answer was lost:
+        // the CA's own record, or PENDING until it or an operator decides.
+        std::optional<backend::SubmitResult> done;
+        try {
+            done = m_backend.find_by_transaction(record.transaction_id, record.key_hash);
+        } catch (const std::exception& e) {
+            tx.event.detail = std::string("the CA's outcome is unknown and the CA cannot be asked: ") + e.what();
+            return pending(tx);
+        }
+        if (!done) {
+            tx.event.detail =
+                "the CA's outcome is unknown and the CA cannot tell: held for an operator (scep-ra request retry)";
+            return pending(tx);
+        }
+        tx.event.detail = "completed a request whose answer was lost with the CA's answer";
+        record.fail_text.reset();
+        if (done->disposition == backend::Disposition::pending) {
+            record.backend_ref = done->backend_ref;
+        }
+        record_outcome(record, *done);
+        m_requests.update(record);
+    }
     if (resumable(record, tx.now)) {
         // Only a PKCSReq carries what is needed to submit it again (enroll() resumes it).
         throw scep::ScepFailure(scep::FailInfo::bad_request,
                                 "the CA has not taken this request (unavailable or interrupted): send the request again");
     }
     if (record.status == "pending" && record.backend_ref) {
-        backend::SubmitResult result = m_backend.poll(*record.backend_ref);
+        // A device takes FAILURE as final, but the request still waits at the
+        // CA: asking again is read-only, so an unreachable CA keeps it PENDING.
+        auto still_pending = [&](const std::exception& e) {
+            tx.event.detail = std::string("the CA was unavailable while polling: ") + e.what();
+            return pending(tx);
+        };
+        backend::SubmitResult result;
+        try {
+            result = m_backend.poll(*record.backend_ref);
+        } catch (const backend::BackendUnavailable& e) {
+            return still_pending(e);
+        } catch (const backend::OutcomeUnknown& e) {
+            return still_pending(e);
+        }
         if (result.disposition != backend::Disposition::pending) {
             record_outcome(record, result);
             m_requests.update(record);

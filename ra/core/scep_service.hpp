@@ -89,6 +89,11 @@ private:
     /// RA stopped between claiming the request and storing the CA's answer
     /// (pending without a CA reference for longer than any CA call takes).
     static bool resumable(const store::RequestRecord& record, TimePoint now);
+    /// Keeps a claim whose submission may have reached the CA (marked
+    /// "outcome unknown") and answers PENDING.
+    ScepResponse hold_unknown_outcome(Transaction& tx, std::int64_t claim_id, const std::string& why);
+    /// Keeps such a claim the CA cannot tell about, for an operator, and answers PENDING.
+    ScepResponse hold_for_operator(Transaction& tx, std::int64_t claim_id, const std::string& note);
     /// Answers from a stored request, asking the backend again while pending.
     ScepResponse answer_from(Transaction& tx, store::RequestRecord record, const std::string& note);
     /// SUCCESS carrying this degenerate SignedData (certificates or a CRL).

@@ -12,7 +12,16 @@ std::string CrlSite::serve(const httplib::Request& request, httplib::Response& r
         response.set_content("use GET\n", "text/plain");
         return "CRL: method not allowed";
     }
-    auto crl = m_backend.crl();
+    std::optional<Bytes> crl;
+    try {
+        crl = m_backend.crl();
+    } catch (const std::exception& e) {
+        // The CA's trouble, not the client's: relying parties retry a 503.
+        response.status = 503;
+        response.set_header("Retry-After", "60");
+        response.set_content("the CA is unavailable; try again later\n", "text/plain");
+        return std::string("CRL: CA unavailable: ") + e.what();
+    }
     if (!crl) {
         response.status = 404;
         response.set_content("this CA publishes no CRL\n", "text/plain");

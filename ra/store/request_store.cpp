@@ -132,6 +132,35 @@ void RequestStore::update(const RequestRecord& r) {
     });
 }
 
+std::vector<RequestRecord> RequestStore::list_unknown_outcome(int limit) {
+    return m_db.read([&](Database& db) {
+        auto st = db.prepare(std::string(columns) +
+                             "WHERE status = 'pending' AND backend_ref IS NULL AND substr(fail_text, 1, ?1) = ?2 "
+                             "ORDER BY id LIMIT ?3");
+        st.bind(1, static_cast<std::int64_t>(outcome_unknown_note.size()))
+            .bind(2, std::string(outcome_unknown_note))
+            .bind(3, static_cast<std::int64_t>(limit));
+        std::vector<RequestRecord> out;
+        while (st.step()) {
+            out.push_back(read_row(st));
+        }
+        return out;
+    });
+}
+
+bool RequestStore::release_unknown_outcome(std::int64_t id, const std::string& by) {
+    const std::string now = sql_time(m_clock.now());
+    return m_db.write([&](Database& db) {
+        auto st = db.prepare(
+            "UPDATE requests SET fail_text = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'pending' "
+            "AND backend_ref IS NULL AND substr(fail_text, 1, ?4) = ?5");
+        st.bind(1, id).bind(2, "released for resubmission by " + by).bind(3, now);
+        st.bind(4, static_cast<std::int64_t>(outcome_unknown_note.size())).bind(5, std::string(outcome_unknown_note));
+        st.run();
+        return db.changes() == 1;
+    });
+}
+
 void RequestStore::remove(std::int64_t id) {
     m_db.write([&](Database& db) {
         auto st = db.prepare("DELETE FROM requests WHERE id = ?1");

@@ -7,6 +7,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/bytes.hpp"
 #include "common/clock.hpp"
@@ -38,6 +40,11 @@ struct RequestRecord {
     /// SHA-256 of the DER certificate that signed the request; empty before version 6.
     Bytes signer_hash;
 };
+
+/// How fail_text starts on a held claim whose submission may have reached the
+/// CA (its answer was lost): never submitted again automatically unless the CA
+/// says it never saw it, or an operator releases it (release_unknown_outcome).
+inline constexpr std::string_view outcome_unknown_note = "outcome unknown: ";
 
 /// Thrown by a claim made inside another transaction (insert_in) when the
 /// transaction is claimed already, so that the whole transaction rolls back.
@@ -71,6 +78,12 @@ public:
     /// Keeps a claim the CA could not take (pending, no backend_ref) with
     /// `why` in fail_text, so that the device's next attempt resumes it.
     void hold_for_retry(std::int64_t id, const std::string& why);
+    /// Claims held because the CA's outcome is unknown (see
+    /// outcome_unknown_note), oldest first, at most `limit`.
+    std::vector<RequestRecord> list_unknown_outcome(int limit);
+    /// An operator's release of such a claim (after checking the CA by hand):
+    /// the device's next attempt submits it again. False when `id` is not one.
+    bool release_unknown_outcome(std::int64_t id, const std::string& by);
     /// Records the outcome of a pending request (and the serial once issued).
     void update(const RequestRecord& record);
     /// Forgets a request the CA never saw (its submission failed).

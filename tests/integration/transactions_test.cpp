@@ -689,6 +689,27 @@ TEST_SUITE("http.transactions") {
         }
     }
 
+    TEST_CASE("a CRL the CA cannot produce is 503 over HTTP and FAILURE 'the CA is unavailable' over GetCRL") {
+        ServerFixture server(with("PasswordMax", "100"));
+        Device device(0, "crl-outage");
+        auto kept = enrolled(server, device, "TX-KEPT");
+        // Any CRL on record must be signed again, and the CA's store refuses to record it.
+        server.sql("UPDATE local_ca_crls SET stale = 1");
+        server.sql("CREATE TRIGGER crl_down_insert BEFORE INSERT ON local_ca_crls BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+        server.sql("CREATE TRIGGER crl_down_update BEFORE UPDATE ON local_ca_crls BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+        auto res = server.client().Get("/crl/scep-ra.crl");
+        REQUIRE(res);
+        CHECK(res->status == 503);
+        CHECK(res->get_header_value("Retry-After") == "60");
+        check_failure(get_crl(server, self_signed(device), *kept), FailInfo::bad_request, "the CA is unavailable");
+
+        server.sql("DROP TRIGGER crl_down_insert");
+        server.sql("DROP TRIGGER crl_down_update");
+        auto back = server.client().Get("/crl/scep-ra.crl");
+        REQUIRE(back);
+        CHECK(back->status == 200);
+    }
+
     TEST_CASE("GetCRL returns the CA's signed CRL, which lists revoked certificates and is also served over HTTP") {
         ServerFixture server(with("PasswordMax", "100"));
         Device device(0, "crl-watcher");

@@ -12,6 +12,7 @@
 
 #include "crypto/encoding.hpp"
 #include "store/audit_log.hpp"
+#include "store/request_store.hpp"
 #include "store/database.hpp"
 #include "support/test_pki.hpp"
 
@@ -55,7 +56,7 @@ TEST_SUITE("cli") {
                                 "password list --help", "password revoke --help", "password set-single --help",
                                 "password mode --help", "admin --help", "admin add --help", "admin remove --help",
                                 "admin list --help", "audit --help", "reload --help", "request --help",
-                                "request list --help", "request approve --help", "request deny --help",
+                                "request list --help", "request approve --help", "request deny --help", "request retry --help",
                                 "revoke --help"}) {
             CAPTURE(cmd);
             Run r = run(dir, cmd);
@@ -380,5 +381,34 @@ TEST_SUITE("cli.local_ca") {
         CHECK(revoke.status == 3);
         CHECK(revoke.err.find("0A0B0C") != std::string::npos);
         CHECK(run(dir, "revoke 0A0B0C --reason sometimes" + conf).status == 2);
+    }
+
+    TEST_CASE("request list --unknown-outcome shows held submissions and request retry releases them") {
+        test::TempDir dir;
+        const std::string inst = dir.file("ra");
+        REQUIRE(run(dir, "init --dir " + inst).status == 0);
+        const std::string conf = " --config " + inst + "/scep-ra.conf";
+        std::int64_t id = 0;
+        {
+            SystemClock clock;
+            auto db = store::Database::open(inst + "/scep-ra.db", false);
+            store::RequestStore requests(*db, clock);
+            store::RequestRecord claim;
+            claim.transaction_id = "TX-LOST";
+            claim.kind = "PKCSReq";
+            claim.key_hash = Bytes(32, 1);
+            claim.subject = "CN=lost";
+            claim.status = "pending";
+            claim.backend = "local";
+            id = requests.insert(claim).value();
+            requests.hold_for_retry(id, std::string(store::outcome_unknown_note) + "timed out");
+        }
+        Run list = run(dir, "request list --unknown-outcome --json" + conf);
+        CHECK(list.status == 0);
+        CHECK(list.out.find("\"transaction_id\":\"TX-LOST\"") != std::string::npos);
+        CHECK(run(dir, "request retry " + std::to_string(id) + conf).status == 0);
+        CHECK(run(dir, "request retry " + std::to_string(id) + conf).status == 3);  // released already
+        CHECK(run(dir, "request retry 4242" + conf).status == 3);
+        CHECK(run(dir, "request list --unknown-outcome --json" + conf).out.empty());
     }
 }

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// A CA backend whose answers a test scripts in advance: each submit() or
+// poll() takes the next scripted behaviour (issued, pending, rejected,
+// unavailable, outcome unknown), and every call is recorded.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/ca_backend.hpp"
+
+namespace scepra::test {
+
+enum class Behaviour { issued, pending, rejected, unavailable, outcome_unknown };
+
+class ScriptedBackend final : public backend::CaBackend {
+public:
+    /// Issues with this CA (certificate and key) when told to.
+    ScriptedBackend(X509& ca_cert, EVP_PKEY& ca_key);
+
+    /// The next submit() calls behave like this, in order. With none left, submit() throws.
+    void script_submit(std::vector<Behaviour> behaviours);
+    /// The next poll() calls behave like this, in order. With none left, poll() answers pending.
+    void script_poll(std::vector<Behaviour> behaviours);
+    /// find_by_transaction() answers what the CA really did (true, the default)
+    /// or, like a CA that cannot tell, nothing (false).
+    void set_can_find(bool can_find) { m_can_find = can_find; }
+
+    int submits(const std::string& transaction_id) const;
+    int polls() const { return m_polls; }
+    int finds() const { return m_finds; }
+
+    std::string name() const override { return "scripted"; }
+    backend::SubmitResult submit(const backend::SubmitRequest& request) override;
+    backend::SubmitResult poll(const std::string& backend_ref) override;
+    std::vector<crypto::X509Ptr> ca_chain() const override;
+    std::optional<backend::SubmitResult> find_by_transaction(const std::string& transaction_id,
+                                                             const Bytes& key_hash) override;
+
+private:
+    backend::SubmitResult act(Behaviour behaviour, const Bytes& csr_der);
+
+    X509& m_ca_cert;
+    EVP_PKEY& m_ca_key;
+    std::deque<Behaviour> m_submit_script;
+    std::deque<Behaviour> m_poll_script;
+    bool m_can_find = true;
+    std::map<std::string, int> m_submits;
+    /// What the CA did per transaction (even when the RA never heard the answer).
+    std::map<std::string, backend::SubmitResult> m_done;
+    std::map<std::string, Bytes> m_pending_csr;  ///< backend_ref -> CSR
+    int m_polls = 0;
+    int m_finds = 0;
+    long m_next_serial = 100;
+};
+
+}  // namespace scepra::test

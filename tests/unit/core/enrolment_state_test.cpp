@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+// The enrolment state machine against a CA that answers later, is down, or
+// loses its answer: ScepService with real SQLite stores and a scripted backend.
+#include <doctest/doctest.h>
+
+#include "core/scep_service.hpp"
+#include "crypto/encoding.hpp"
+#include "scep/client.hpp"
+#include "scep/message_data.hpp"
+#include "store/audit_log.hpp"
+#include "store/database.hpp"
+#include "store/request_store.hpp"
+#include "support/scripted_backend.hpp"
+#include "support/test_pki.hpp"
+
+using namespace scepra;
+using namespace scepra::test;
+using scep::FailInfo;
+using scep::MessageType;
+using scep::PkiStatus;
+
+namespace {
+
+/// Every request is authorised: the tests are about what happens after.
+class AcceptAll final : public core::ChallengeVerifier {
+public:
+    core::ChallengeVerdict verify(const core::ChallengeRequest&) override {
+        core::ChallengeVerdict verdict;
+        verdict.accepted = true;
+        return verdict;
+    }
+};
+
+core::RaIdentity identity_of(const TestPki& pki) {
+    return {crypto::up_ref(*pki.ra_sign_cert), crypto::up_ref(*pki.ra_sign_key), crypto::up_ref(*pki.ra_enc_cert),
+            crypto::up_ref(*pki.ra_enc_key)};
+}
+
+struct Fixture {
+    const TestPki& pki = shared_test_pki();
+    TempDir dir;
+    FixedClock clock{std::chrono::system_clock::now()};
+    std::unique_ptr<store::Database> db = store::Database::open(dir.file("ra.db"), true);
+    store::AuditLog audit{*db, clock};
+    store::RequestStore requests{*db, clock};
+    AcceptAll challenges;
+    ScriptedBackend ca{*pki.ca_cert, *pki.ca_key};
+    core::ServiceOptions options = {};
+    std::unique_ptr<core::ScepService> service;
+
+    core::ScepService& scep() {
+        if (!service) {
+            service = std::make_unique<core::ScepService>(options, identity_of(pki), ca, challenges, audit, requests,
+                                                          clock);
+        }
+        return *service;
+    }
+
+    std::string last_decision(const std::string& txid) { return audit.by_transaction(txid).back().decision; }
+    std::string last_detail(const std::string& txid) {
+        return audit.by_transaction(txid).back().detail.value_or("");
+    }
+    store::RequestRecord stored(const std::string& txid) {
+        auto r = requests.find_latest(txid);
+        REQUIRE(r);
+        return *r;
+    }
+};
+
+/// A device: its key, the self-signed certificate that signs its requests, and its CSR.
+struct Device {
+    crypto::EvpPkeyPtr key = pooled_client_key(0);
+    crypto::X509Ptr self_signed = make_cert("CN=device", *key, nullptr, nullptr, {});
+    crypto::X509ReqPtr csr = make_csr(*key, "CN=device");
+};
+
+scep::CertRepView send(Fixture& f, Device& d, MessageType type, const std::string& txid, const Bytes& data) {
+    Bytes req = scep::build_pki_request({type, txid, {}}, data, *f.pki.ra_enc_cert, {"AES-128-CBC", false},
+                                        {*d.self_signed, *d.key, "SHA256"}, f.clock.now());
+    core::ScepResponse reply = f.scep().handle({"PKIOperation", req, "127.0.0.1"});
+    REQUIRE(reply.status == 200);
+    return scep::read_cert_rep(as_bytes(reply.body), *f.pki.ra_sign_cert, {*d.self_signed, *d.key});
+}
+
+scep::CertRepView pkcs_req(Fixture& f, Device& d, const std::string& txid) {
+    return send(f, d, MessageType::pkcs_req, txid, crypto::csr_der(*d.csr));
+}
+
+scep::CertRepView cert_poll(Fixture& f, Device& d, const std::string& txid) {
+    return send(f, d, MessageType::cert_poll, txid,
+                scep::issuer_and_subject_der(*X509_get_subject_name(f.pki.ca_cert.get()),
+                                             *X509_REQ_get_subject_name(d.csr.get())));
+}
+
+void check_issued_to(const scep::CertRepView& rep, Device& d) {
+    REQUIRE(rep.status == PkiStatus::success);
+    REQUIRE(!rep.certs.empty());
+    CHECK(EVP_PKEY_eq(X509_get0_pubkey(rep.certs.front().get()), d.key.get()) == 1);
+}
+
+}  // namespace
+
+TEST_SUITE("core.enrolment_state") {
+    TEST_CASE("a poll while the CA is down answers PENDING and the request stays pending") {
+        Fixture f;
+        Device d;
+        f.ca.script_submit({Behaviour::pending});
+        CHECK(pkcs_req(f, d, "TX-POLL").status == PkiStatus::pending);
+
+        f.ca.script_poll({Behaviour::unavailable});
+        auto rep = cert_poll(f, d, "TX-POLL");
+        CHECK(rep.status == PkiStatus::pending);
+        CHECK(f.last_decision("TX-POLL") == "pending");
+        CHECK(f.last_detail("TX-POLL").find("the CA was unavailable") != std::string::npos);
+        CHECK(f.stored("TX-POLL").status == "pending");
+
+        SUBCASE("a re-sent request meets the same outage: PENDING too") {
+            f.ca.script_poll({Behaviour::unavailable});
+            CHECK(pkcs_req(f, d, "TX-POLL").status == PkiStatus::pending);
+        }
+        SUBCASE("once the CA is back the next poll gets the certificate") {
+            f.ca.script_poll({Behaviour::issued});
+            check_issued_to(cert_poll(f, d, "TX-POLL"), d);
+            CHECK(f.stored("TX-POLL").status == "issued");
+        }
+        CHECK(f.ca.submits("TX-POLL") == 1);
+    }
+
+    TEST_CASE("a poll whose answer is lost answers PENDING") {
+        Fixture f;
+        Device d;
+        f.ca.script_submit({Behaviour::pending});
+        CHECK(pkcs_req(f, d, "TX-LOST").status == PkiStatus::pending);
+        f.ca.script_poll({Behaviour::outcome_unknown});
+        CHECK(cert_poll(f, d, "TX-LOST").status == PkiStatus::pending);
+        CHECK(f.stored("TX-LOST").status == "pending");
+    }
+
+    TEST_CASE("a timeout after submit never leads to a second submit for the same transaction") {
+        Fixture f;
+        Device d;
+        f.ca.script_submit({Behaviour::outcome_unknown});
+        CHECK(pkcs_req(f, d, "TX-UNKNOWN").status == PkiStatus::pending);
+        CHECK(f.last_decision("TX-UNKNOWN") == "pending");
+        CHECK(f.last_detail("TX-UNKNOWN").find("outcome is unknown") != std::string::npos);
+        auto held = f.stored("TX-UNKNOWN");
+        CHECK(held.status == "pending");
+        CHECK(held.fail_text.value_or("").starts_with("outcome unknown: "));
+
+        SUBCASE("the re-sent request gets the certificate the CA issued") {
+            check_issued_to(pkcs_req(f, d, "TX-UNKNOWN"), d);
+        }
+        SUBCASE("a CertPoll gets the certificate the CA issued") {
+            check_issued_to(cert_poll(f, d, "TX-UNKNOWN"), d);
+            check_issued_to(pkcs_req(f, d, "TX-UNKNOWN"), d);
+        }
+        CHECK(f.stored("TX-UNKNOWN").status == "issued");
+        CHECK(f.ca.submits("TX-UNKNOWN") == 1);
+    }
+
+    TEST_CASE("an unknown outcome the CA cannot tell about waits for an operator") {
+        Fixture f;
+        Device d;
+        f.ca.set_can_find(false);
+        f.ca.script_submit({Behaviour::outcome_unknown});
+        CHECK(pkcs_req(f, d, "TX-ASK").status == PkiStatus::pending);
+        CHECK(pkcs_req(f, d, "TX-ASK").status == PkiStatus::pending);
+        CHECK(cert_poll(f, d, "TX-ASK").status == PkiStatus::pending);
+        CHECK(f.last_detail("TX-ASK").find("held for an operator") != std::string::npos);
+        CHECK(f.ca.submits("TX-ASK") == 1);
+        auto listed = f.requests.list_unknown_outcome(10);
+        REQUIRE(listed.size() == 1);
+        CHECK(listed.front().transaction_id == "TX-ASK");
+
+        // The operator checked the CA by hand: released, the next re-send submits again.
+        CHECK(f.requests.release_unknown_outcome(listed.front().id, "test"));
+        CHECK_FALSE(f.requests.release_unknown_outcome(listed.front().id, "test"));
+        CHECK(f.requests.list_unknown_outcome(10).empty());
+        f.ca.script_submit({Behaviour::issued});
+        check_issued_to(pkcs_req(f, d, "TX-ASK"), d);
+        CHECK(f.ca.submits("TX-ASK") == 2);
+    }
+
+    TEST_CASE("an unexpected error from the backend's submit is held like an unknown outcome") {
+        Fixture f;
+        Device d;
+        f.ca.set_can_find(false);
+        // Nothing scripted: the scripted backend's submit() throws a logic_error.
+        CHECK(pkcs_req(f, d, "TX-BUG").status == PkiStatus::pending);
+        CHECK(pkcs_req(f, d, "TX-BUG").status == PkiStatus::pending);
+        CHECK(f.ca.submits("TX-BUG") == 1);
+        CHECK(f.stored("TX-BUG").fail_text.value_or("").starts_with("outcome unknown: "));
+    }
+}
