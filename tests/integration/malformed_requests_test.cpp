@@ -22,9 +22,6 @@ namespace hostile = scepra::test::hostile;
 
 namespace {
 
-constexpr const char* oid_message_type = "2.16.840.1.113733.1.9.2";
-constexpr const char* oid_transaction_id = "2.16.840.1.113733.1.9.7";
-constexpr const char* oid_sender_nonce = "2.16.840.1.113733.1.9.5";
 constexpr const char* oid_signing_time = "1.2.840.113549.1.9.5";
 constexpr const char* oid_challenge = "1.2.840.113549.1.9.7";
 
@@ -151,8 +148,8 @@ TEST_SUITE("http.malformed") {
         CHECK(server().log().find("X-Injected") == std::string::npos);
 
         auto m = request(csr, "x");
-        m.attributes = without(m.attributes, oid_transaction_id);
-        m.attributes.push_back({oid_transaction_id, {hostile::octets(Bytes{'T', 'X'})}});
+        m.attributes = without(m.attributes, scep::oid::transaction_id);
+        m.attributes.push_back({scep::oid::transaction_id, {hostile::octets(Bytes{'T', 'X'})}});
         check_refused(sign(m), Http400{});
     }
 
@@ -169,18 +166,18 @@ TEST_SUITE("http.malformed") {
         for (const hostile::AttrValue& value : {hostile::printable("PKCSReq"), hostile::printable(""),
                                                 hostile::AttrValue{V_ASN1_INTEGER, Bytes{19}}}) {
             auto m = request(csr, "MALFORMED-TYPE");
-            m.attributes = without(m.attributes, oid_message_type);
-            m.attributes.push_back({oid_message_type, {value}});
+            m.attributes = without(m.attributes, scep::oid::message_type);
+            m.attributes.push_back({scep::oid::message_type, {value}});
             check_refused(sign(m), Http400{});
         }
         auto m = request(csr, "MALFORMED-TYPE");
-        m.attributes = without(m.attributes, oid_message_type);
+        m.attributes = without(m.attributes, scep::oid::message_type);
         check_refused(sign(m), Http400{});
     }
 
     TEST_CASE("duplicate attributes and attributes with zero values are HTTP 400") {
         const Bytes csr = csr_der("wrong");
-        for (const char* oid : {oid_message_type, oid_transaction_id, oid_sender_nonce}) {
+        for (const char* oid : {scep::oid::message_type, scep::oid::transaction_id, scep::oid::sender_nonce}) {
             CAPTURE(oid);
             auto twice = request(csr, "MALFORMED-DUP");
             twice.attributes.push_back(*std::find_if(twice.attributes.begin(), twice.attributes.end(),

@@ -23,9 +23,6 @@ namespace hostile = scepra::test::hostile;
 
 namespace {
 
-constexpr const char* oid_message_type = "2.16.840.1.113733.1.9.2";
-constexpr const char* oid_transaction_id = "2.16.840.1.113733.1.9.7";
-constexpr const char* oid_sender_nonce = "2.16.840.1.113733.1.9.5";
 constexpr const char* oid_signing_time = "1.2.840.113549.1.9.5";
 constexpr const char* oid_challenge = "1.2.840.113549.1.9.7";
 constexpr const char* oid_unstructured_name = "1.2.840.113549.1.9.2";
@@ -174,8 +171,8 @@ TEST_SUITE("scep.hostile") {
         // Other string types with PrintableString characters.
         for (int type : {V_ASN1_UTF8STRING, V_ASN1_IA5STRING}) {
             auto m = request();
-            replace(m.attributes, oid_transaction_id);
-            m.attributes.push_back({oid_transaction_id, {{type, Bytes{'a', 'b', 'c'}}}});
+            replace(m.attributes, scep::oid::transaction_id);
+            m.attributes.push_back({scep::oid::transaction_id, {{type, Bytes{'a', 'b', 'c'}}}});
             CHECK(parse_signed_message(sign(m)).attrs.transaction_id == "abc");
         }
     }
@@ -184,8 +181,8 @@ TEST_SUITE("scep.hostile") {
         for (int type : {V_ASN1_OCTET_STRING, V_ASN1_INTEGER, V_ASN1_BMPSTRING}) {
             CAPTURE(type);
             auto m = request();
-            replace(m.attributes, oid_transaction_id);
-            m.attributes.push_back({oid_transaction_id, {{type, Bytes{0x41, 0x00, 0x42, 0x00}}}});
+            replace(m.attributes, scep::oid::transaction_id);
+            m.attributes.push_back({scep::oid::transaction_id, {{type, Bytes{0x41, 0x00, 0x42, 0x00}}}});
             CHECK_THROWS_AS(parse_signed_message(sign(m)), DecodeError);
         }
     }
@@ -194,24 +191,24 @@ TEST_SUITE("scep.hostile") {
         for (const std::string& type : {std::string("abc"), std::string(""), std::string("-19"),
                                         std::string("19 "), std::string(1024 * 1024, '9')}) {
             auto m = request();
-            replace(m.attributes, oid_message_type);
-            m.attributes.push_back({oid_message_type, {hostile::printable(type)}});
+            replace(m.attributes, scep::oid::message_type);
+            m.attributes.push_back({scep::oid::message_type, {hostile::printable(type)}});
             const std::string why = decode_error(sign(m));
             CHECK(why.size() < 100);
         }
         auto integer = request();
-        replace(integer.attributes, oid_message_type);
-        integer.attributes.push_back({oid_message_type, {{V_ASN1_INTEGER, Bytes{19}}}});
+        replace(integer.attributes, scep::oid::message_type);
+        integer.attributes.push_back({scep::oid::message_type, {{V_ASN1_INTEGER, Bytes{19}}}});
         CHECK_THROWS_AS(parse_signed_message(sign(integer)), DecodeError);
         auto absent = request();
-        replace(absent.attributes, oid_message_type);
+        replace(absent.attributes, scep::oid::message_type);
         CHECK_THROWS_AS(parse_signed_message(sign(absent)), DecodeError);
     }
 
     TEST_CASE_FIXTURE(Hostile,
                       "duplicate attributes and attributes with zero or two values are DecodeErrors") {
         // (OpenSSL refuses to sign a duplicate signingTime, and CMS_verify to accept one.)
-        for (const char* oid : {oid_message_type, oid_transaction_id, oid_sender_nonce}) {
+        for (const char* oid : {scep::oid::message_type, scep::oid::transaction_id, scep::oid::sender_nonce}) {
             CAPTURE(oid);
             auto base = request();
             const hostile::Attribute original = *std::find_if(base.attributes.begin(), base.attributes.end(),
