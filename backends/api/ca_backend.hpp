@@ -36,6 +36,47 @@ struct SubmitResult {
     std::string reason;                   ///< why, when rejected (safe to show the client)
 };
 
+/// What the RA hands the CA when it asks again about a request it submitted.
+struct PollRequest {
+    std::string backend_ref;     ///< the CA's id from SubmitResult::backend_ref
+    std::string transaction_id;  ///< SCEP transactionID of the request
+    std::string template_name;   ///< the template it was submitted under
+    /// The PKCS#10 as submitted, for a CA that needs it again after an
+    /// approval; empty when the RA no longer holds it.
+    Bytes csr_der;
+};
+
+/// A request the RA submitted (or may have), to find what the CA did with it.
+struct TransactionQuery {
+    std::string transaction_id;  ///< SCEP transactionID
+    Bytes key_hash;              ///< SHA-256 of the CSR's DER SubjectPublicKeyInfo
+    std::string template_name;
+    Bytes csr_der;               ///< the PKCS#10 when the RA still holds it, else empty
+};
+
+/// Which optional calls a backend really answers. The RA never treats a
+/// missing capability as "nothing found": a policy that needs one the
+/// configured backend lacks is refused when the configuration is checked.
+struct Capabilities {
+    bool find_certificate = false;     ///< GetCert and revocation status by issuer and serial
+    bool subject_lookup = false;       ///< subject_has_valid_certificate ([policy] existing_subject)
+    bool crl = false;                  ///< GetCRL
+    bool find_by_transaction = false;  ///< what the CA did with a transaction whose answer was lost
+    bool revoke = false;               ///< revoke()
+};
+
+/// The outcome of a revocation the CA accepted.
+enum class RevokeOutcome {
+    revoked,            ///< in effect now
+    awaiting_approval,  ///< queued at the CA for an officer's approval
+};
+
+/// One line for the operator about whether the CA can be used now.
+struct Health {
+    bool ok = false;
+    std::string line;
+};
+
 enum class CertState { valid, revoked, expired };
 
 /// A certificate the backend issued, with its state now.
@@ -60,19 +101,40 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// The backend has no such call (see Capabilities).
+class Unsupported : public std::logic_error {
+public:
+    using std::logic_error::logic_error;
+};
+
 class CaBackend {
 public:
     virtual ~CaBackend() = default;
-    /// Short name for logs and the audit trail ("local", "ejbca", "mscep").
+    /// Short name for logs and the audit trail ("local", "ejbca", "adcs"),
+    /// the value of [ca] backend that selects it.
     virtual std::string name() const = 0;
     virtual SubmitResult submit(const SubmitRequest& request) = 0;
     /// Asks again about a pending request (backend_ref from submit()).
-    virtual SubmitResult poll(const std::string& backend_ref) = 0;
+    virtual SubmitResult poll(const PollRequest& request) = 0;
     /// The issuing CA certificate first, then its issuers up to the root.
+    /// Remote backends answer from what they fetched or were configured with.
     virtual std::vector<crypto::X509Ptr> ca_chain() const = 0;
 
+    /// Which of the optional calls below this backend answers.
+    virtual Capabilities capabilities() const { return {}; }
+    /// Whether the CA can be used now (reachable, credentials accepted), for
+    /// the start-up log and `scep-ra doctor`. Never throws.
+    virtual Health health() const { return {true, name() + ": no health check for this backend"}; }
+    /// Revokes a certificate this CA issued (serial in hex, RFC 5280
+    /// CRLReason code). Throws Unsupported without the capability,
+    /// std::invalid_argument for a certificate the CA refuses to revoke, and
+    /// BackendUnavailable when the CA cannot be asked.
+    virtual RevokeOutcome revoke(const std::string& /*serial_hex*/, int /*crl_reason*/) {
+        throw Unsupported(name() + " backend cannot revoke: revoke at the CA");
+    }
     // Optional look-ups (GetCert, GetCRL, renewal and subject policies). A
-    // backend that cannot answer keeps these defaults: "not known".
+    // backend that cannot answer keeps these defaults and says so in
+    // capabilities(); the RA never calls one the backend lacks.
 
     /// A certificate this CA issued, by issuer DN (RFC 2253) and serial (hex).
     virtual std::optional<IssuedCertificate> find_certificate(const std::string& /*issuer_dn*/,
@@ -84,15 +146,13 @@ public:
     /// The CA's current CRL (DER), if the backend has one.
     virtual std::optional<Bytes> crl() { return std::nullopt; }
 
-    /// What the CA already did with a request of this SCEP transactionID for
-    /// this public key (key_hash: SHA-256 of its DER SubjectPublicKeyInfo):
-    /// issued (the certificate), pending (its backend_ref) or rejected; nothing
-    /// when it never saw one. The RA asks before submitting again a request it
-    /// claimed but whose answer it never stored (it stopped during the call),
-    /// so that a re-sent request never gets a second certificate. A backend
-    /// that cannot tell keeps this default, and such a request is submitted again.
-    virtual std::optional<SubmitResult> find_by_transaction(const std::string& /*transaction_id*/,
-                                                            const Bytes& /*key_hash*/) {
+    /// What the CA already did with this request (transactionID and public
+    /// key): issued (the certificate), pending (its backend_ref) or rejected;
+    /// nothing when it never saw one or cannot tell. The RA asks before
+    /// submitting again a request it claimed but whose answer it never stored
+    /// (it stopped during the call, or the answer was lost), so that a re-sent
+    /// request never gets a second certificate.
+    virtual std::optional<SubmitResult> find_by_transaction(const TransactionQuery& /*query*/) {
         return std::nullopt;
     }
     /// Why the CA would refuse a request under template_name for this subject

@@ -403,7 +403,7 @@ EjbcaSubmitOutcome EjbcaBackend::submit_with_audit(const SubmitRequest& request)
     throw OutcomeUnknown("EJBCA answered the enrolment with " + audit_text(answer.status, answer.body));
 }
 
-SubmitResult EjbcaBackend::poll(const std::string& /*backend_ref*/) {
+SubmitResult EjbcaBackend::poll(const PollRequest& /*request*/) {
     return rejected("approval inside EJBCA is not supported; use scep-ra's manual approval");
 }
 
@@ -547,6 +547,28 @@ std::optional<Bytes> EjbcaBackend::crl() {
     }
 }
 
+std::optional<SubmitResult> EjbcaBackend::find_by_transaction(const TransactionQuery& query) {
+    if (query.csr_der.empty()) {
+        return std::nullopt;
+    }
+    SubmitRequest request;
+    request.transaction_id = query.transaction_id;
+    request.csr_der = query.csr_der;
+    request.template_name = query.template_name;
+    return find_issued_for(request);
+}
+
+RevokeOutcome EjbcaBackend::revoke(const std::string& serial_hex, int crl_reason) {
+    switch (crl_reason) {
+        case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 9: case 10:
+            break;
+        default:
+            throw std::invalid_argument("EJBCA takes CRLReason 0-6, 9 or 10, not " + std::to_string(crl_reason));
+    }
+    return revoke(serial_hex, static_cast<RevocationReason>(crl_reason)) ? RevokeOutcome::revoked
+                                                                         : RevokeOutcome::awaiting_approval;
+}
+
 bool EjbcaBackend::revoke(const std::string& serial_hex, RevocationReason reason) {
     const auto serial = normalised_serial(serial_hex);
     if (!serial) {
@@ -585,7 +607,7 @@ bool EjbcaBackend::revoke(const std::string& serial_hex, RevocationReason reason
     throw BackendUnavailable("EJBCA revocation: " + audit_text(answer.status, answer.body));
 }
 
-HealthReport EjbcaBackend::health() const {
+Health EjbcaBackend::health() const {
     const std::string where = m_config.url;
     std::string revision;
     try {

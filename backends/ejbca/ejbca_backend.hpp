@@ -39,11 +39,6 @@ enum class RevocationReason {
     aa_compromise = 10,
 };
 
-/// One line for the operator, and whether EJBCA is usable.
-struct HealthReport {
-    bool ok = false;
-    std::string line;
-};
 
 /// Thread safe: every call opens its own connection; the CA chain is fixed at construction.
 class EjbcaBackend final : public CaBackend {
@@ -68,7 +63,16 @@ class EjbcaBackend final : public CaBackend {
     EjbcaSubmitOutcome submit_with_audit(const SubmitRequest& request) const;
     /// EJBCA Community answers pkcs10enroll at once or not at all; a 202
     /// (approval in EJBCA) cannot be followed up, so this rejects.
-    SubmitResult poll(const std::string& backend_ref) override;
+    SubmitResult poll(const PollRequest& request) override;
+    /// GetCert and renewal status by serial, CRL, the search after a lost
+    /// answer, revocation; no look-up by subject.
+    Capabilities capabilities() const override { return {true, false, true, true, true}; }
+    /// find_issued_for() on the request as submitted; nothing when the RA no
+    /// longer holds its CSR (the username and key come from it).
+    std::optional<SubmitResult> find_by_transaction(const TransactionQuery& query) override;
+    /// revoke(serial_hex, reason) with an RFC 5280 CRLReason code; throws
+    /// std::invalid_argument for a code EJBCA does not take.
+    RevokeOutcome revoke(const std::string& serial_hex, int crl_reason) override;
     std::vector<crypto::X509Ptr> ca_chain() const override;
 
     /// Whether an earlier attempt for this request already issued: searches
@@ -94,7 +98,7 @@ class EjbcaBackend final : public CaBackend {
 
     /// Probes EJBCA: reachable at the URL, server certificate trusted, client
     /// certificate accepted as an administrator, REST protocol enabled, CA known.
-    HealthReport health() const;
+    Health health() const override;
 
     /// The issuing CA's DN as the RA writes it (RFC 2253), for revoke and CRL calls.
     const std::string& issuer_dn() const { return m_issuer_dn; }

@@ -494,7 +494,13 @@ crypto::X509Ptr LocalCaBackend::build_certificate(const Prepared& request, const
     return cert;
 }
 
-SubmitResult LocalCaBackend::poll(const std::string& backend_ref) {
+RevokeOutcome LocalCaBackend::revoke(const std::string& serial_hex, int crl_reason) {
+    revoke(serial_hex, crl_reason, m_clock.now());
+    return RevokeOutcome::revoked;
+}
+
+SubmitResult LocalCaBackend::poll(const PollRequest& request) {
+    const std::string& backend_ref = request.backend_ref;
     std::int64_t id = 0;
     auto [end, ec] = std::from_chars(backend_ref.data(), backend_ref.data() + backend_ref.size(), id);
     if (ec != std::errc() || end != backend_ref.data() + backend_ref.size() || id <= 0) {
@@ -735,8 +741,9 @@ std::optional<IssuedCertificate> LocalCaBackend::find_certificate(const std::str
     return out;
 }
 
-std::optional<SubmitResult> LocalCaBackend::find_by_transaction(const std::string& transaction_id,
-                                                                const Bytes& key_hash) {
+std::optional<SubmitResult> LocalCaBackend::find_by_transaction(const TransactionQuery& query) {
+    const std::string& transaction_id = query.transaction_id;
+    const Bytes& key_hash = query.key_hash;
     std::vector<Bytes> certificates;
     std::vector<std::pair<std::int64_t, Bytes>> requests;
     try {
@@ -766,7 +773,7 @@ std::optional<SubmitResult> LocalCaBackend::find_by_transaction(const std::strin
             continue;
         }
         if (public_key_hash(*X509_REQ_get_X509_PUBKEY(csr.get())) == key_hash) {
-            return poll(std::to_string(id));
+            return poll(PollRequest{std::to_string(id), transaction_id, query.template_name, {}});
         }
     }
     return std::nullopt;

@@ -88,7 +88,11 @@ public:
     /// approval and the same one is returned by every later poll); rejected
     /// with the officer's reason when denied, or "unknown request". Throws
     /// BackendUnavailable like submit().
-    SubmitResult poll(const std::string& backend_ref) override;
+    SubmitResult poll(const PollRequest& request) override;
+    /// Everything: the local CA keeps every certificate it issued, its CRL and its queue.
+    Capabilities capabilities() const override { return {true, true, true, true, true}; }
+    /// revoke(serial_hex, reason_code, now).
+    RevokeOutcome revoke(const std::string& serial_hex, int crl_reason) override;
     std::vector<crypto::X509Ptr> ca_chain() const override;
     std::optional<IssuedCertificate> find_certificate(const std::string& issuer_dn,
                                                       const std::string& serial_hex) override;
@@ -98,8 +102,7 @@ public:
     std::optional<Bytes> crl() override { return crl_der(); }
     /// From issued_certs.transaction_id (a certificate for this key) and the
     /// manual-approval queue (a request for this key: its poll() answer).
-    std::optional<SubmitResult> find_by_transaction(const std::string& transaction_id,
-                                                    const Bytes& key_hash) override;
+    std::optional<SubmitResult> find_by_transaction(const TransactionQuery& query) override;
 
     /// The profile template_name selects: the default profile for an empty
     /// name, null for an unknown one.

@@ -448,7 +448,7 @@ ScepResponse ScepService::resume(Transaction& tx, const scep::Csr& csr, store::R
     // stored, or the CA's answer was lost: that answer, never a second certificate.
     std::optional<backend::SubmitResult> found;
     try {
-        found = m_backend.find_by_transaction(claim.transaction_id, claim.key_hash);
+        found = m_backend.find_by_transaction({claim.transaction_id, claim.key_hash, claim.template_name, csr.der});
     } catch (const std::exception& e) {
         // The CA cannot be asked: the claim keeps its note (take_over cleared it).
         const bool unknown = outcome_unknown(held_note);
@@ -525,7 +525,7 @@ ScepResponse ScepService::answer_from(Transaction& tx, store::RequestRecord reco
         // the CA's own record, or PENDING until it or an operator decides.
         std::optional<backend::SubmitResult> done;
         try {
-            done = m_backend.find_by_transaction(record.transaction_id, record.key_hash);
+            done = m_backend.find_by_transaction({record.transaction_id, record.key_hash, record.template_name, {}});
         } catch (const std::exception& e) {
             tx.event.detail = std::string("the CA's outcome is unknown and the CA cannot be asked: ") + e.what();
             return pending(tx);
@@ -557,7 +557,7 @@ ScepResponse ScepService::answer_from(Transaction& tx, store::RequestRecord reco
         };
         backend::SubmitResult result;
         try {
-            result = m_backend.poll(*record.backend_ref);
+            result = m_backend.poll({*record.backend_ref, record.transaction_id, record.template_name, {}});
         } catch (const backend::BackendUnavailable& e) {
             return still_pending(e);
         } catch (const backend::OutcomeUnknown& e) {

@@ -93,7 +93,8 @@ backend::SubmitResult ScriptedBackend::submit(const backend::SubmitRequest& requ
     return result;
 }
 
-backend::SubmitResult ScriptedBackend::poll(const std::string& backend_ref) {
+backend::SubmitResult ScriptedBackend::poll(const backend::PollRequest& request) {
+    const std::string& backend_ref = request.backend_ref;
     ++m_polls;
     auto csr = m_pending_csr.find(backend_ref);
     if (csr == m_pending_csr.end()) {
@@ -118,8 +119,14 @@ std::vector<crypto::X509Ptr> ScriptedBackend::ca_chain() const {
     return chain;
 }
 
-std::optional<backend::SubmitResult> ScriptedBackend::find_by_transaction(const std::string& transaction_id,
-                                                                          const Bytes& /*key_hash*/) {
+backend::Capabilities ScriptedBackend::capabilities() const {
+    backend::Capabilities caps;
+    caps.find_by_transaction = m_can_find;
+    return caps;
+}
+
+std::optional<backend::SubmitResult> ScriptedBackend::find_by_transaction(const backend::TransactionQuery& query) {
+    const std::string& transaction_id = query.transaction_id;
     ++m_finds;
     if (!m_can_find) {
         return std::nullopt;

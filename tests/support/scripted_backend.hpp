@@ -35,10 +35,10 @@ public:
 
     std::string name() const override { return "scripted"; }
     backend::SubmitResult submit(const backend::SubmitRequest& request) override;
-    backend::SubmitResult poll(const std::string& backend_ref) override;
+    backend::SubmitResult poll(const backend::PollRequest& request) override;
     std::vector<crypto::X509Ptr> ca_chain() const override;
-    std::optional<backend::SubmitResult> find_by_transaction(const std::string& transaction_id,
-                                                             const Bytes& key_hash) override;
+    backend::Capabilities capabilities() const override;
+    std::optional<backend::SubmitResult> find_by_transaction(const backend::TransactionQuery& query) override;
 
 private:
     backend::SubmitResult act(Behaviour behaviour, const Bytes& csr_der);

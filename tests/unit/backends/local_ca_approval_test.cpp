@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/backend_queries.hpp"
 #include "crypto/encoding.hpp"
 #include "local/local_ca_backend.hpp"
 #include "local_ca_fixture.hpp"
@@ -78,7 +79,7 @@ TEST_SUITE("backends.local.approval") {
 
         SUBCASE("fail/still pending before a decision") {
             f.clock.advance(std::chrono::hours(2));
-            auto polled = test::parsed(f.backend().poll(ref));
+            auto polled = test::parsed(f.backend().poll(test::poll_of(ref)));
             CHECK(polled.disposition == Disposition::pending);
             CHECK(polled.backend_ref == ref);
             CHECK(polled.certificate == nullptr);
@@ -95,7 +96,7 @@ TEST_SUITE("backends.local.approval") {
 
             f.clock.advance(std::chrono::hours(1));
             const std::time_t polled_at = unix_seconds(f.clock.now());
-            auto first = test::parsed(f.backend().poll(ref));
+            auto first = test::parsed(f.backend().poll(test::poll_of(ref)));
             REQUIRE(first.disposition == Disposition::issued);
             REQUIRE(first.certificate != nullptr);
             REQUIRE(first.chain.size() == 1);
@@ -116,7 +117,7 @@ TEST_SUITE("backends.local.approval") {
 
             for (int i = 0; i < 3; ++i) {
                 f.clock.advance(std::chrono::minutes(30));
-                auto again = test::parsed(f.backend().poll(ref));
+                auto again = test::parsed(f.backend().poll(test::poll_of(ref)));
                 REQUIRE(again.disposition == Disposition::issued);
                 CHECK(X509_cmp(again.certificate.get(), first.certificate.get()) == 0);
                 CHECK(again.chain.size() == 1);
@@ -142,7 +143,7 @@ TEST_SUITE("backends.local.approval") {
                     std::this_thread::yield();
                 }
                 try {
-                    auto result = test::parsed(backend.poll(ref));
+                    auto result = test::parsed(backend.poll(test::poll_of(ref)));
                     if (result.disposition == Disposition::issued) {
                         serials[static_cast<size_t>(t)] = crypto::serial_hex(*result.certificate);
                     }
@@ -165,7 +166,7 @@ TEST_SUITE("backends.local.approval") {
         const std::string ref = f.submit_pending("web3");
         f.backend().deny(id_of(ref), "bob", "not a device of ours");
 
-        auto polled = test::parsed(f.backend().poll(ref));
+        auto polled = test::parsed(f.backend().poll(test::poll_of(ref)));
         CHECK(polled.disposition == Disposition::rejected);
         CHECK(polled.reason == "not a device of ours");
         CHECK(polled.certificate == nullptr);
@@ -176,7 +177,7 @@ TEST_SUITE("backends.local.approval") {
         CHECK(denied[0].reason == "not a device of ours");
         CHECK(f.backend().list_requests("pending").empty());
         // later polls say the same
-        CHECK(f.backend().poll(ref).reason == "not a device of ours");
+        CHECK(f.backend().poll(test::poll_of(ref)).reason == "not a device of ours");
     }
 
     TEST_CASE("requests live in the database and survive restarts") {
@@ -185,13 +186,13 @@ TEST_SUITE("backends.local.approval") {
         f.restart();
 
         SUBCASE("ok/pending after a restart, approved while no backend polls, delivered after the next restart") {
-            CHECK(f.backend().poll(ref).disposition == Disposition::pending);
+            CHECK(f.backend().poll(test::poll_of(ref)).disposition == Disposition::pending);
             f.backend().approve(id_of(ref), "alice");
             f.restart();  // the approving process is gone
-            auto issued = test::parsed(f.backend().poll(ref));
+            auto issued = test::parsed(f.backend().poll(test::poll_of(ref)));
             REQUIRE(issued.disposition == Disposition::issued);
             f.restart();
-            auto again = test::parsed(f.backend().poll(ref));
+            auto again = test::parsed(f.backend().poll(test::poll_of(ref)));
             REQUIRE(again.disposition == Disposition::issued);
             CHECK(X509_cmp(again.certificate.get(), issued.certificate.get()) == 0);
             CHECK(f.issued_rows() == 1);
@@ -204,12 +205,12 @@ TEST_SUITE("backends.local.approval") {
                 REQUIRE(cli.list_requests("pending").size() == 1);
                 cli.approve(id_of(ref), "alice");
             }
-            CHECK(server.poll(ref).disposition == Disposition::issued);
+            CHECK(server.poll(test::poll_of(ref)).disposition == Disposition::issued);
         }
         SUBCASE("fail/denied before the restart stays denied") {
             f.backend().deny(id_of(ref), "bob", "duplicate");
             f.restart();
-            CHECK(f.backend().poll(ref).reason == "duplicate");
+            CHECK(f.backend().poll(test::poll_of(ref)).reason == "duplicate");
         }
     }
 
@@ -233,16 +234,16 @@ TEST_SUITE("backends.local.approval") {
         SUBCASE("fail/denied after approval") {
             f.backend().approve(id, "alice");
             CHECK_THROWS_AS(f.backend().deny(id, "bob", "changed my mind"), std::invalid_argument);
-            CHECK(f.backend().poll(std::to_string(id)).disposition == Disposition::issued);
+            CHECK(f.backend().poll(test::poll_of(std::to_string(id))).disposition == Disposition::issued);
         }
         SUBCASE("fail/approved after denial") {
             f.backend().deny(id, "bob", "no");
             CHECK_THROWS_AS(f.backend().approve(id, "alice"), std::invalid_argument);
-            CHECK(f.backend().poll(std::to_string(id)).disposition == Disposition::rejected);
+            CHECK(f.backend().poll(test::poll_of(std::to_string(id))).disposition == Disposition::rejected);
         }
         SUBCASE("fail/approved after issuance") {
             f.backend().approve(id, "alice");
-            REQUIRE(f.backend().poll(std::to_string(id)).disposition == Disposition::issued);
+            REQUIRE(f.backend().poll(test::poll_of(std::to_string(id))).disposition == Disposition::issued);
             message = thrown_message<std::invalid_argument>([&] { f.backend().approve(id, "alice"); });
             CHECK(contains(message, "it is issued"));
         }
@@ -298,7 +299,7 @@ TEST_SUITE("backends.local.approval") {
         SUBCASE("fail/unknown references") {
             f.submit_pending("web6");
             for (const std::string ref : {"999", "0", "-1", "abc", "", "1x", "99999999999999999999"}) {
-                auto polled = test::parsed(f.backend().poll(ref));
+                auto polled = test::parsed(f.backend().poll(test::poll_of(ref)));
                 CHECK(polled.disposition == Disposition::rejected);
                 CHECK(polled.reason == "unknown request");
             }
@@ -308,7 +309,7 @@ TEST_SUITE("backends.local.approval") {
             f.backend().approve(id, "alice");
             f.config.profiles.erase(f.config.profiles.begin());  // "Manual"
             f.restart();
-            auto polled = test::parsed(f.backend().poll(std::to_string(id)));
+            auto polled = test::parsed(f.backend().poll(test::poll_of(std::to_string(id))));
             CHECK(polled.disposition == Disposition::rejected);
             CHECK(polled.reason == "certificate template 'Manual' no longer exists");
             CHECK(f.issued_rows() == 0);

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/backend_queries.hpp"
 #include "common/clock.hpp"
 #include "crypto/encoding.hpp"
 #include "local/local_ca_backend.hpp"
@@ -429,7 +430,7 @@ TEST_SUITE("backends.local") {
         SUBCASE("ok/matching pair") {
             CHECK(f.backend().name() == "local");
             CHECK(f.backend().ca_chain().size() == 1);
-            auto polled = test::parsed(f.backend().poll("anything"));
+            auto polled = test::parsed(f.backend().poll(test::poll_of("anything")));
             CHECK(polled.disposition == Disposition::rejected);
             CHECK(polled.reason == "unknown request");
         }

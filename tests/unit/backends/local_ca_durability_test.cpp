@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <openssl/x509.h>
 
+#include "support/backend_queries.hpp"
 #include "crypto/digest.hpp"
 #include "local/csr_seal.hpp"
 #include "local/local_ca_store.hpp"
@@ -73,7 +74,7 @@ TEST_SUITE("backend.local.durability") {
         CHECK(CsrSeal::is_sealed(stored));
         CHECK(std::search(stored.begin(), stored.end(), csr.begin() + 4, csr.begin() + 40) == stored.end());
         f.backend().approve(std::stoll(first.backend_ref), "officer");
-        CHECK(f.backend().poll(first.backend_ref).disposition == Disposition::issued);
+        CHECK(f.backend().poll(test::poll_of(first.backend_ref)).disposition == Disposition::issued);
         CHECK(f.count("SELECT length(csr_der) FROM local_ca_requests") == 0);
         // The key file was created beside the CA key, private.
         CHECK(std::filesystem::exists(f.dir.file("csr-seal.key")));
@@ -101,7 +102,7 @@ TEST_SUITE("backend.local.durability") {
         });
         CHECK(CsrSeal::is_sealed(stored));
         f.backend().approve(std::stoll(first.backend_ref), "officer");
-        auto issued = parsed(f.backend().poll(first.backend_ref));
+        auto issued = parsed(f.backend().poll(test::poll_of(first.backend_ref)));
         REQUIRE(issued.disposition == Disposition::issued);
         CHECK(EVP_PKEY_eq(X509_get0_pubkey(issued.certificate.get()), key.get()) == 1);
     }
@@ -110,17 +111,17 @@ TEST_SUITE("backend.local.durability") {
         LocalCaFixture f;
         auto key = pooled_client_key(2);
         auto other = pooled_client_key(3);
-        CHECK_FALSE(f.backend().find_by_transaction("tx-1", spki_hash(*key)));
+        CHECK_FALSE(f.backend().find_by_transaction(test::transaction_query("tx-1", spki_hash(*key))));
         auto issued = f.submit(*key, "CN=device");
         REQUIRE(issued.disposition == Disposition::issued);
 
-        auto found = f.backend().find_by_transaction("tx-1", spki_hash(*key));
+        auto found = f.backend().find_by_transaction(test::transaction_query("tx-1", spki_hash(*key)));
         REQUIRE(found);
         CHECK(found->disposition == Disposition::issued);
         CHECK(X509_cmp(crypto::cert_from_der(found->certificate_der).get(), issued.certificate.get()) == 0);
         // Same transactionID, another key: another device's request.
-        CHECK_FALSE(f.backend().find_by_transaction("tx-1", spki_hash(*other)));
-        CHECK_FALSE(f.backend().find_by_transaction("tx-2", spki_hash(*key)));
+        CHECK_FALSE(f.backend().find_by_transaction(test::transaction_query("tx-1", spki_hash(*other))));
+        CHECK_FALSE(f.backend().find_by_transaction(test::transaction_query("tx-2", spki_hash(*key))));
 
         SUBCASE("ok/a-manual-approval-request-is-found-by-its-sealed-csr") {
             f.config.profiles.push_back(profile_named("Manual"));
@@ -128,11 +129,11 @@ TEST_SUITE("backend.local.durability") {
             f.backend_ptr.reset();
             auto pending = f.submit(crypto::csr_der(*make_csr(*other, "CN=other")), "tx-m", "Manual");
             REQUIRE(pending.disposition == Disposition::pending);
-            auto again = f.backend().find_by_transaction("tx-m", spki_hash(*other));
+            auto again = f.backend().find_by_transaction(test::transaction_query("tx-m", spki_hash(*other)));
             REQUIRE(again);
             CHECK(again->disposition == Disposition::pending);
             CHECK(again->backend_ref == pending.backend_ref);
-            CHECK_FALSE(f.backend().find_by_transaction("tx-m", spki_hash(*key)));
+            CHECK_FALSE(f.backend().find_by_transaction(test::transaction_query("tx-m", spki_hash(*key))));
         }
     }
 

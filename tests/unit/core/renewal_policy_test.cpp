@@ -21,7 +21,7 @@ class OneCertificateCa final : public backend::CaBackend {
 
     std::string name() const override { return "test"; }
     backend::SubmitResult submit(const backend::SubmitRequest&) override { return {}; }
-    backend::SubmitResult poll(const std::string&) override { return {}; }
+    backend::SubmitResult poll(const backend::PollRequest&) override { return {}; }
     std::vector<crypto::X509Ptr> ca_chain() const override { return {}; }
     std::optional<backend::IssuedCertificate> find_certificate(const std::string&,
                                                                const std::string& serial) override {

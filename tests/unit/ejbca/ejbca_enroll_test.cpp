@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "support/backend_queries.hpp"
 #include "ejbca/ejbca_backend.hpp"
 #include "ejbca_test_support.hpp"
 #include "fake_ejbca_process.hpp"
@@ -140,7 +141,7 @@ TEST_CASE("a 202 from EJBCA is pending, and polling it is rejected") {
     fake.control({{"enroll_mode", "pending"}});
     auto key = test::pooled_client_key(5);
     CHECK(backend.submit(test::request_for(*key, "CN=dev", "tx")).disposition == Disposition::pending);
-    CHECK(backend.poll("").disposition == Disposition::rejected);
+    CHECK(backend.poll(test::poll_of("")).disposition == Disposition::rejected);
 }
 
 TEST_CASE("a 5xx after the request was sent is outcome unknown") {
