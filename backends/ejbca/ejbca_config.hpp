@@ -36,7 +36,7 @@ struct EjbcaConfig {
     std::string ca_name;                ///< certificate_authority_name (the CA's name, not its DN)
     std::string certificate_profile;    ///< default certificate_profile_name
     std::string end_entity_profile;     ///< default end_entity_profile_name
-    UsernameRule username_rule = UsernameRule::cn_transaction;
+    UsernameRule username_rule = UsernameRule::cn;
     /// Per-template profiles, by template name (compared case-insensitively);
     /// an empty field falls back to the default above.
     std::map<std::string, EjbcaProfiles> template_profiles;
@@ -44,6 +44,9 @@ struct EjbcaConfig {
     /// ca_chain() and EJBCA is not asked for it.
     std::filesystem::path chain_file;
     int timeout_seconds = 30;  ///< connect, read and write timeouts, each
+    /// Profiles `scep-ra init --backend ejbca` enrols the RA's own certificates with.
+    std::string ra_certificate_profile;
+    std::string ra_end_entity_profile;
 };
 
 }  // namespace scepra::backend::ejbca

@@ -2,6 +2,9 @@
 // Reading scep-ra.conf with Boost.Program_options' INI parser.
 #include "cli/app_config.hpp"
 
+#include "cli/config_checker.hpp"
+#include "cli/config_sections.hpp"
+
 #include <boost/program_options.hpp>
 #include <fstream>
 #include <map>
@@ -16,6 +19,9 @@ namespace {
 
 po::options_description config_keys() {
     po::options_description d;
+    add_local_ca_keys(d);
+    add_ejbca_keys(d);
+    add_adcs_keys(d);
     d.add_options()
         ("server.listen", po::value<std::string>()->default_value("127.0.0.1:8080"))
         ("server.threads", po::value<int>()->default_value(64))
@@ -29,18 +35,6 @@ po::options_description config_keys() {
         ("server.pid_file", po::value<std::string>()->default_value("scep-ra.pid"))
         ("database.path", po::value<std::string>()->default_value("scep-ra.db"))
         ("ca.backend", po::value<std::string>()->default_value("local"))
-        ("local_ca.cert", po::value<std::string>()->default_value("ca.pem"))
-        ("local_ca.key", po::value<std::string>()->default_value("private/ca.key"))
-        ("local_ca.chain", po::value<std::string>()->default_value(""))
-        ("local_ca.validity_days", po::value<int>()->default_value(365))
-        ("local_ca.backdate_minutes", po::value<int>()->default_value(10))
-        ("local_ca.key_usage", po::value<std::string>()->default_value("digitalSignature,keyEncipherment"))
-        ("local_ca.extended_key_usage", po::value<std::string>()->default_value("clientAuth"))
-        ("local_ca.copy_san", po::value<int>()->default_value(1))
-        ("local_ca.digest", po::value<std::string>()->default_value("SHA256"))
-        ("local_ca.crl_validity_hours", po::value<int>()->default_value(168))
-        ("local_ca.crl_distribution_point", po::value<std::string>()->default_value(""))
-        ("local_ca.crl_path", po::value<std::string>()->default_value("/crl/scep-ra.crl"))
         ("password.EnforcePassword", po::value<int>()->default_value(1))
         ("password.UseSinglePassword", po::value<int>()->default_value(0))
         ("password.PasswordMax", po::value<int>()->default_value(5))
@@ -71,119 +65,14 @@ po::options_description config_keys() {
     return d;
 }
 
-/// Collects every problem so the operator can fix them in one go.
-class Checker {
-public:
-    Checker(const po::variables_map& vm, std::filesystem::path file, FileCheck files)
-        : m_vm(vm), m_file(std::move(file)), m_files(files) {}
-
-    std::string text(const std::string& key) { return m_vm[key].as<std::string>(); }
-
-    int number(const std::string& key, int min, int max) {
-        int v = m_vm[key].as<int>();
-        if (v < min || v > max) {
-            problem(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", not " +
-                             std::to_string(v));
-        }
-        return v;
+/// Files the value of key under its section name when key is PREFIX NAME.KEY.
+bool collect_named(const std::string& key, const std::string& prefix, const std::string& value, NamedSections& into) {
+    const size_t dot = key.rfind('.');
+    if (key.rfind(prefix, 0) != 0 || dot == std::string::npos || dot <= prefix.size()) {
+        return false;
     }
-
-    bool flag(const std::string& key) { return number(key, 0, 1) == 1; }
-
-    std::filesystem::path path(const std::string& key, bool must_exist = true) {
-        std::filesystem::path p = text(key);
-        if (p.empty()) {
-            return p;
-        }
-        if (p.is_relative()) {
-            p = m_file.parent_path() / p;
-        }
-        if (must_exist && m_files == FileCheck::require && !std::filesystem::exists(p)) {
-            problem(key, "names " + p.string() + ", which does not exist");
-        }
-        return p;
-    }
-
-    void problem(const std::string& key, const std::string& what) {
-        m_problems.push_back(m_file.string() + ": [" + section(key) + "] " + name(key) + " " + what);
-    }
-
-    void throw_if_any() const {
-        if (m_problems.empty()) {
-            return;
-        }
-        std::string all;
-        for (const auto& p : m_problems) {
-            all += (all.empty() ? "" : "\n") + p;
-        }
-        throw ConfigError(all);
-    }
-
-private:
-    static std::string section(const std::string& key) { return key.substr(0, key.rfind('.')); }
-    static std::string name(const std::string& key) { return key.substr(key.rfind('.') + 1); }
-
-    const po::variables_map& m_vm;
-    std::filesystem::path m_file;
-    FileCheck m_files;
-    std::vector<std::string> m_problems;
-};
-
-backend::local::CertificateProfile parse_profile(const std::string& name,
-                                                const std::map<std::string, std::string>& keys, Checker& check) {
-    backend::local::CertificateProfile p;
-    p.name = name;
-    p.allowed_key_types.clear();
-    const std::string section = "profile." + name + ".";
-    for (const auto& entry : keys) {
-        // Named references, not structured bindings: clang 14 (the fuzz build) cannot capture those.
-        const std::string& key = entry.first;
-        const std::string& value = entry.second;
-        auto number = [&](int min, int max) {
-            int v = min;
-            try {
-                size_t used = 0;
-                v = std::stoi(value, &used);
-                if (used != value.size()) throw std::invalid_argument(value);
-            } catch (const std::exception&) {
-                check.problem(section + key, "must be a number, not '" + value + "'");
-                return min;
-            }
-            if (v < min || v > max) {
-                check.problem(section + key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-            }
-            return v;
-        };
-        if (key == "validity_days") {
-            p.validity_days = number(1, 36500);
-        } else if (key == "key_usage") {
-            p.key_usage = value;
-        } else if (key == "extended_key_usage") {
-            p.extended_key_usage = value;
-        } else if (key == "copy_san") {
-            p.copy_san = number(0, 1) == 1;
-        } else if (key == "min_rsa_bits") {
-            p.min_rsa_bits = number(1024, 16384);
-        } else if (key == "allowed_key_types") {
-            std::stringstream list(value);
-            for (std::string type; std::getline(list, type, ',');) {
-                type.erase(0, type.find_first_not_of(' '));
-                type.erase(type.find_last_not_of(' ') + 1);
-                if (!type.empty()) p.allowed_key_types.push_back(type);
-            }
-        } else if (key == "manual_approval") {
-            p.manual_approval = number(0, 1) == 1;
-        } else {
-            check.problem(section + key, "is not a profile setting (validity_days, key_usage, extended_key_usage, "
-                                         "copy_san, min_rsa_bits, allowed_key_types, manual_approval)");
-        }
-    }
-    try {
-        backend::local::check_profile(p);
-    } catch (const std::invalid_argument& e) {
-        check.problem(section + "name", e.what());
-    }
-    return p;
+    into[key.substr(prefix.size(), dot - prefix.size())][key.substr(dot + 1)] = value;
+    return true;
 }
 
 }  // namespace
@@ -194,9 +83,11 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
         throw ConfigError("cannot read configuration file " + file.string());
     }
     po::variables_map vm;
-    // [profile.NAME] sections have names only the operator knows: collect
-    // them from the unregistered options, and refuse every other unknown key.
-    std::map<std::string, std::map<std::string, std::string>> profile_keys;
+    // [profile.NAME] and [ejbca.template.NAME] sections have names only the
+    // operator knows: collect them from the unregistered options, and refuse
+    // every other unknown key.
+    NamedSections profile_keys;
+    NamedSections ejbca_template_keys;
     try {
         const po::options_description keys = config_keys();  // parsed keeps a pointer to it
         po::parsed_options parsed = po::parse_config_file(in, keys, true);
@@ -205,12 +96,11 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
                 continue;
             }
             const std::string& key = option.string_key;
-            const size_t dot = key.rfind('.');
-            if (key.rfind("profile.", 0) != 0 || dot <= 8) {
+            const std::string value = option.value.empty() ? std::string() : option.value.front();
+            if (!collect_named(key, "profile.", value, profile_keys) &&
+                !collect_named(key, "ejbca.template.", value, ejbca_template_keys)) {
                 throw ConfigError(file.string() + ": unknown key '" + key + "'");
             }
-            profile_keys[key.substr(8, dot - 8)][key.substr(dot + 1)] =
-                option.value.empty() ? std::string() : option.value.front();
         }
         po::store(parsed, vm);
         po::notify(vm);
@@ -246,30 +136,14 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     c.database = check.path("database.path", false);
     c.pid_file = check.path("server.pid_file", false);
 
-    c.backend = check.text("ca.backend");
-    if (c.backend != "local") {
-        check.problem("ca.backend", "must be 'local' (the only backend in this build), not '" + c.backend + "'");
-    }
-    c.local_ca.cert_file = check.path("local_ca.cert");
-    c.local_ca.key_file = check.path("local_ca.key");
-    c.local_ca.chain_file = check.path("local_ca.chain");
-    c.local_ca.validity_days = check.number("local_ca.validity_days", 1, 36500);
-    c.local_ca.backdate_seconds = 60 * check.number("local_ca.backdate_minutes", 0, 1440);
-    c.local_ca.key_usage = check.text("local_ca.key_usage");
-    c.local_ca.extended_key_usage = check.text("local_ca.extended_key_usage");
-    c.local_ca.copy_san = check.flag("local_ca.copy_san");
-    c.local_ca.digest = check.text("local_ca.digest");
-    if (auto why = backend::local::digest_refusal(c.local_ca.digest)) {
-        check.problem("local_ca.digest", *why);
-    }
-    c.local_ca.crl_validity_hours = check.number("local_ca.crl_validity_hours", 1, 87600);
-    c.local_ca.crl_distribution_point = check.text("local_ca.crl_distribution_point");
-    c.crl_path = check.text("local_ca.crl_path");
+    c.backend = check.choice("ca.backend", backend_names());
+    c.local_ca = parse_local_ca(check, c.backend == "local", profile_keys);
+    c.ejbca = parse_ejbca(check, c.backend == "ejbca", ejbca_template_keys);
+    c.adcs = parse_adcs(check, c.backend == "adcs");
+    // The HTTP CRL is the local CA's; a remote CA publishes its own.
+    c.crl_path = c.backend == "local" ? check.text("local_ca.crl_path") : std::string();
     if (!c.crl_path.empty() && c.crl_path.front() != '/') {
         check.problem("local_ca.crl_path", "must start with '/'");
-    }
-    for (const auto& [name, keys] : profile_keys) {
-        c.local_ca.profiles.push_back(parse_profile(name, keys, check));
     }
 
     c.password.enforce_password = check.flag("password.EnforcePassword");
@@ -339,172 +213,6 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     c.audit_retention_days = check.number("audit.retention_days", 0, 36500);
     check.throw_if_any();
     return c;
-}
-
-std::string default_config_text(const std::string& listen, const std::string& admin_listen,
-                                const std::string& admin_tls_cert, const std::string& admin_tls_key,
-                                const InstanceLayout& layout) {
-    // A file of the instance, as the config names it: relative, or absolute under the state directory.
-    auto at = [&layout](const std::string& name) {
-        return layout.state_dir.empty() || name.empty() ? name : (layout.state_dir / name).string();
-    };
-    std::ostringstream out;
-    out << R"(# scep-ra configuration, written by `scep-ra init`.
-# Relative paths are relative to the directory of this file.
-# Changes to [password] take effect on `scep-ra reload` (or SIGHUP); all
-# others when `scep-ra serve` is restarted.
-
-[server]
-# Address and port of the SCEP listener (HOST:PORT, [IPv6]:PORT).
-listen = )" << listen << R"(
-# Worker threads that serve HTTP requests. A keep-alive connection holds its
-# thread until it closes, so this is how many devices are served at once.
-threads = 64
-# Largest PKIOperation POST body accepted, in bytes.
-max_body_bytes = 2097152
-# `serve` writes its process id here; `scep-ra reload` signals it.
-pid_file = )" << layout.pid_file << R"(
-
-[ra]
-# The RA's own certificates: signing (digitalSignature, signs every CertRep)
-# and encryption (keyEncipherment, clients encrypt their requests to it).
-signing_cert = )" << at("ra-signing.pem") << R"(
-signing_key = )" << at("private/ra-signing.key") << R"(
-encryption_cert = )" << at("ra-encryption.pem") << R"(
-encryption_key = )" << at("private/ra-encryption.key") << R"(
-# 1 accepts requests encrypted with single DES (forbidden by RFC 8894, but the
-# only cipher of some legacy clients such as micromdm scepclient). Replies
-# to them are encrypted with triple DES.
-allow_single_des = 0
-# Refuse (failInfo badTime) requests whose signingTime is further than this
-# many minutes from the RA's clock. 0 = do not check (devices often enrol
-# before they have the time).
-max_clock_skew_minutes = 0
-
-[database]
-# SQLite file holding challenge passwords, issued certificates and the audit trail.
-path = )" << at("scep-ra.db") << R"(
-
-[ca]
-# CA backend that issues approved requests: local (embedded OpenSSL CA).
-backend = local
-
-[local_ca]
-cert = )" << at("ca.pem") << R"(
-key = )" << at("private/ca.key") << R"(
-# Optional PEM file with further CA certificates up to the root.
-chain =
-validity_days = 365
-# notBefore is set this many minutes in the past, for clients with slow clocks.
-backdate_minutes = 10
-# keyUsage and extendedKeyUsage of issued certificates (OpenSSL names; empty = none).
-key_usage = digitalSignature,keyEncipherment
-extended_key_usage = clientAuth
-# 1 copies the subjectAltName the client asked for; no other requested extension is ever copied.
-copy_san = 1
-# Signature digest of certificates and CRLs: SHA256, SHA384 or SHA512 (MD5 and SHA-1 are refused).
-digest = SHA256
-# The CRL is served over plain HTTP on the SCEP listener at crl_path, and
-# re-signed after every revocation and when half of crl_validity_hours passed.
-crl_path = /crl/scep-ra.crl
-crl_validity_hours = 168
-# When set (e.g. http://ra.example.com:8080/crl/scep-ra.crl), issued
-# certificates name it as their CRL distribution point.
-crl_distribution_point =
-# Certificate templates: a [profile.NAME] section defines the template NAME
-# (the names in [templates] pick one by key usage). Keys: validity_days,
-# key_usage, extended_key_usage, copy_san, min_rsa_bits, allowed_key_types
-# (RSA,EC,ED25519,...), manual_approval (1 = requests wait for
-# `scep-ra request approve`). Templates without a section use the settings above.
-# Keys accepted by default: RSA of at least 2048 bits (min_rsa_bits) and EC
-# on P-256, P-384 or P-521; Ed25519 and Ed448 only where allowed_key_types
-# lists them; DSA never.
-#
-# [profile.IPSECIntermediateOffline]
-# validity_days = 730
-# extended_key_usage = clientAuth,serverAuth
-# manual_approval = 0
-
-[password]
-# The NDES settings, under their registry names.
-# 1 = every PKCSReq needs a valid challenge password; 0 = none needed (audited as unauthenticated).
-EnforcePassword = 1
-# 1 = one reusable password instead of one-time passwords.
-UseSinglePassword = 0
-# One-time passwords: at most PasswordMax unused at a time, PasswordLength
-# random bytes (shown as twice as many hex digits), valid PasswordValidity minutes.
-PasswordMax = 5
-PasswordLength = 8
-PasswordValidity = 60
-# Key of the keyed hash under which one-time passwords are stored (never in clear).
-hmac_key = )" << at("private/challenge-hmac.key") << R"(
-
-[admin]
-# The NDES admin page, /certsrv/mscep_admin/, where administrators (accounts
-# made with `scep-ra admin add NAME`) get one-time passwords. It has a
-# listener of its own (empty = none), served over HTTPS when tls_cert and
-# tls_key are set.
-listen = )" << admin_listen << R"(
-tls_cert = )" << at(admin_tls_cert) << R"(
-tls_key = )" << at(admin_tls_key) << R"(
-# 1 also serves the admin page on the SCEP listener (plain HTTP there unless
-# that listener is behind TLS): off by default.
-on_scep_listener = 0
-# The admin page takes passwords (HTTP Basic) only over HTTPS. 1 allows plain
-# HTTP (an admin listener without tls_cert, or on_scep_listener = 1), e.g.
-# when TLS ends at a proxy on the same host. Otherwise such a file is refused.
-allow_plaintext = 0
-# 1 serves the page as UTF-16LE with a byte order mark, byte for byte like NDES.
-utf16 = 0
-
-[renewal]
-# A RenewalReq, or a PKCSReq signed by a certificate this CA issued, is
-# authenticated by that certificate: no challenge password is needed.
-# 0 stops advertising and accepting renewal.
-enabled = 1
-# Days after expiry during which an expired certificate may still renew.
-grace_days = 0
-# 1 = the new request must keep the certificate's subject.
-same_subject = 1
-# 1 = the new request must use a new key (otherwise a new key is allowed, not required).
-require_new_key = 0
-# Renewal only in the last N days / last N percent of the validity (0 = any time).
-window_days = 0
-window_percent = 0
-# A renewal never adds subjectAltName entries. same = the request's
-# subjectAltName must equal the certificate's; subset = it may drop names.
-san = same
-
-[policy]
-# A new PKCSReq (with a challenge password) for a subject that already holds
-# a valid certificate: allow, or require-renewal (refused: renew instead).
-existing_subject = allow
-
-[templates]
-# The certificate template (NDES) chosen by the key usage a request asks for:
-# digitalSignature only -> SignatureTemplate, keyEncipherment only ->
-# EncryptionTemplate, both or no keyUsage at all -> GeneralPurposeTemplate.
-SignatureTemplate = IPSECIntermediateOffline
-EncryptionTemplate = IPSECIntermediateOffline
-GeneralPurposeTemplate = IPSECIntermediateOffline
-
-[throttle]
-# Failed challenge passwords (wrong, used, expired, revoked, missing, or bound
-# to another subject or template) are counted per client address and per
-# subject: max_failures within window_minutes lock that address or subject
-# out for lockout_minutes (refused with "too many failed attempts" before any
-# password check). `scep-ra lockout list` shows them, `lockout clear` lifts them.
-max_failures = 5
-window_minutes = 15
-lockout_minutes = 15
-
-[audit]
-# Audit events, admin logins, password events and throttle entries older than
-# this many days are deleted by the server at start and once a day (and by
-# `scep-ra audit purge`). 0 = keep them forever.
-retention_days = 365
-)";
-    return out.str();
 }
 
 }  // namespace scepra::cli

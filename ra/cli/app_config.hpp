@@ -7,6 +7,8 @@
 #include <string>
 
 #include "core/scep_service.hpp"
+#include "adcs/adcs_config.hpp"
+#include "ejbca/ejbca_config.hpp"
 #include "http/listener.hpp"
 #include "local/local_ca_backend.hpp"
 #include "store/challenge_store.hpp"
@@ -30,13 +32,15 @@ struct AppConfig {
     int max_clock_skew_minutes = 0;
     std::filesystem::path database;
     std::filesystem::path pid_file;
-    std::string backend = "local";
-    backend::local::LocalCaConfig local_ca;
+    std::string backend = "local";        ///< [ca] backend: local, ejbca or adcs
+    backend::local::LocalCaConfig local_ca;  ///< [local_ca], files checked only when backend = local
+    backend::ejbca::EjbcaConfig ejbca;       ///< [ejbca]
+    backend::adcs::AdcsConfig adcs;          ///< [adcs]
     core::PasswordSettings password;       ///< [password] NDES settings
     std::filesystem::path hmac_key_file;  ///< [password] hmac_key
     core::TemplateNames templates;         ///< [templates] NDES settings
     AdminConfig admin;
-    std::string crl_path;  ///< [local_ca] crl_path: where the SCEP listener serves the CRL
+    std::string crl_path;  ///< [local_ca] crl_path: where the SCEP listener serves the local CA's CRL; empty = none
     core::RenewalPolicy renewal;                  ///< [renewal]
     bool existing_subject_requires_renewal = false;  ///< [policy] existing_subject
     store::ThrottleSettings throttle;                ///< [throttle] failed challenge passwords
@@ -66,6 +70,8 @@ struct InstanceLayout {
     /// absolute directory holding the database, certificates and private/.
     std::filesystem::path state_dir;
     std::string pid_file = "scep-ra.pid";
+    /// [ca] backend of the written config; only its section is written.
+    std::string backend = "local";
 };
 
 /// The commented configuration `scep-ra init` writes, with every key at its default.

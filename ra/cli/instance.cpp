@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "cli/backend_factory.hpp"
 #include "cli/rollover.hpp"
 #include "crypto/encoding.hpp"
 
@@ -70,7 +71,7 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     core::RaIdentity identity = load_identity(m_config);
     load_previous_identity(m_config, clock.now(), identity);
     m_stores = open_stores(m_config, clock);
-    m_backend = std::make_unique<backend::local::LocalCaBackend>(local_ca_config(m_config), *m_stores.db, clock);
+    m_backend = make_backend(m_config, *m_stores.db, clock);
     m_modes = std::make_unique<core::PasswordModes>(m_config.password, *m_stores.challenges,
                                                     *m_stores.single_password);
     m_throttled = std::make_unique<core::ThrottledVerifier>(*m_modes, *m_stores.throttle, *m_stores.audit);
@@ -91,6 +92,14 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     m_admin_site = std::make_unique<http::AdminSite>(admin_options, *m_stores.admins, *m_stores.challenges, *m_modes,
                                                      *chain.front());
     m_crl_site = std::make_unique<http::CrlSite>(m_config.crl_path, *m_backend);
+}
+
+backend::local::LocalCaBackend& Instance::local_ca() {
+    auto* local = dynamic_cast<backend::local::LocalCaBackend*>(m_backend.get());
+    if (local == nullptr) {
+        throw std::logic_error("the configured CA backend is " + m_backend->name() + ", not the local CA");
+    }
+    return *local;
 }
 
 std::vector<http::Site*> Instance::scep_listener_sites() {

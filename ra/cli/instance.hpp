@@ -53,7 +53,9 @@ public:
     core::PasswordModes& password_modes() { return *m_modes; }
     store::ThrottleStore& throttle() { return *m_stores.throttle; }
     core::ScepService& service() { return *m_service; }
-    backend::local::LocalCaBackend& local_ca() { return *m_backend; }
+    backend::CaBackend& backend() { return *m_backend; }
+    /// The embedded CA, for its own commands and tests; throws std::logic_error for another backend.
+    backend::local::LocalCaBackend& local_ca();
     http::AdminSite& admin_site() { return *m_admin_site; }
     /// The sites of the SCEP listener: SCEP, the CRL, and the admin page when configured there.
     std::vector<http::Site*> scep_listener_sites();
@@ -65,7 +67,7 @@ public:
 private:
     AppConfig m_config;
     Stores m_stores;
-    std::unique_ptr<backend::local::LocalCaBackend> m_backend;
+    std::unique_ptr<backend::CaBackend> m_backend;
     std::unique_ptr<core::PasswordModes> m_modes;
     std::unique_ptr<core::ThrottledVerifier> m_throttled;
     std::unique_ptr<core::ScepService> m_service;

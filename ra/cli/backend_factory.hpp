@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+// The backend registry: [ca] backend -> a CaBackend built from its typed section.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "api/ca_backend.hpp"
+#include "cli/app_config.hpp"
+#include "common/clock.hpp"
+#include "store/database.hpp"
+
+namespace scepra::cli {
+
+/// Builds the backend the configuration selects. A remote backend that gets
+/// its CA chain from the CA (no `chain` file) keeps the last chain it
+/// fetched in chain_cache_file(); when the CA cannot be reached at start,
+/// it starts from that copy, so serve never depends on the CA being up.
+/// Throws ConfigError for unusable settings, and backend::BackendUnavailable
+/// when the CA is down and no copy of its chain exists yet.
+std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store::Database& db, const Clock& clock);
+
+/// Where the chain fetched from a remote CA is kept (beside the database).
+std::filesystem::path chain_cache_file(const AppConfig& config);
+
+}  // namespace scepra::cli

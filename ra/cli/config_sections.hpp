@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CA backends' sections of scep-ra.conf: each backend registers its keys
+// and parses its section into its own typed configuration. Only the backend
+// [ca] backend selects must name files that exist.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <map>
+#include <string>
+
+#include "adcs/adcs_config.hpp"
+#include "cli/config_checker.hpp"
+#include "ejbca/ejbca_config.hpp"
+#include "local/local_ca_backend.hpp"
+
+namespace scepra::cli {
+
+/// Sections named by the operator ([profile.NAME], [ejbca.template.NAME]): NAME -> key -> value.
+using NamedSections = std::map<std::string, std::map<std::string, std::string>>;
+
+/// The values [ca] backend accepts, in the order the documentation lists them.
+const std::vector<std::string>& backend_names();
+
+void add_local_ca_keys(boost::program_options::options_description& keys);
+/// [local_ca] and the [profile.NAME] sections (the local CA's templates).
+backend::local::LocalCaConfig parse_local_ca(Checker& check, bool selected, const NamedSections& profiles);
+
+void add_ejbca_keys(boost::program_options::options_description& keys);
+/// [ejbca] and the [ejbca.template.NAME] sections.
+backend::ejbca::EjbcaConfig parse_ejbca(Checker& check, bool selected, const NamedSections& templates);
+
+void add_adcs_keys(boost::program_options::options_description& keys);
+backend::adcs::AdcsConfig parse_adcs(Checker& check, bool selected);
+
+}  // namespace scepra::cli
