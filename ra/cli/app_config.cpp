@@ -54,6 +54,7 @@ po::options_description config_keys() {
         ("renewal.window_days", po::value<int>()->default_value(0))
         ("renewal.window_percent", po::value<int>()->default_value(0))
         ("renewal.san", po::value<std::string>()->default_value("same"))
+        ("renewal.revocation", po::value<std::string>()->default_value("backend"))
         ("policy.existing_subject", po::value<std::string>()->default_value("allow"))
         ("templates.SignatureTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
         ("templates.EncryptionTemplate", po::value<std::string>()->default_value("IPSECIntermediateOffline"))
@@ -197,6 +198,10 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
         check.problem("renewal.san", "must be same or subset, not '" + san + "'");
     }
     c.renewal.san = san == "subset" ? core::RenewalSanRule::subset : core::RenewalSanRule::same;
+    const std::string revocation = check.choice("renewal.revocation", {"backend", "crl", "none"});
+    c.renewal.revocation = revocation == "crl"    ? core::RevocationMode::crl
+                           : revocation == "none" ? core::RevocationMode::none
+                                                  : core::RevocationMode::backend;
     const std::string existing = check.text("policy.existing_subject");
     if (existing != "allow" && existing != "require-renewal") {
         check.problem("policy.existing_subject", "must be allow or require-renewal, not '" + existing + "'");

@@ -230,6 +230,12 @@ window_percent = 0
 # A renewal never adds subjectAltName entries. same = the request's
 # subjectAltName must equal the certificate's; subset = it may drop names.
 san = same
+# Where the revocation status of the certificate that signs a renewal comes
+# from: backend (the CA backend's records: local, ejbca), crl (the CRL at the
+# certificate's HTTP CRL distribution point, signed by the CA: how AD CS
+# publishes, and it also covers devices enrolled before scep-ra), or none
+# (not checked; said at every start).
+revocation = backend
 
 [policy]
 # A new PKCSReq (with a challenge password) for a subject that already holds

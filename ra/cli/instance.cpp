@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "cli/backend_checks.hpp"
 #include "cli/backend_factory.hpp"
 #include "cli/rollover.hpp"
 #include "crypto/encoding.hpp"
@@ -72,6 +73,8 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     load_previous_identity(m_config, clock.now(), identity);
     m_stores = open_stores(m_config, clock);
     m_backend = make_backend(m_config, *m_stores.db, clock);
+    check_backend_supports_policies(m_config, *m_backend);
+    check_no_orphaned_requests(m_config, *m_stores.db, m_backend->name());
     m_modes = std::make_unique<core::PasswordModes>(m_config.password, *m_stores.challenges,
                                                     *m_stores.single_password);
     m_throttled = std::make_unique<core::ThrottledVerifier>(*m_modes, *m_stores.throttle, *m_stores.audit);
@@ -83,6 +86,11 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     options.templates = m_config.templates;
     options.renewal = m_config.renewal;
     options.existing_subject_requires_renewal = m_config.existing_subject_requires_renewal;
+    std::vector<crypto::X509Ptr> renewing_cas = m_backend->ca_chain();
+    for (const auto& previous : identity.previous_cas) {
+        renewing_cas.push_back(crypto::up_ref(*previous));
+    }
+    options.revocation = make_revocation_check(m_config, *m_backend, std::move(renewing_cas), clock);
     m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity), *m_backend, *m_throttled,
                                                     *m_stores.audit, *m_stores.requests, clock);
     m_service->set_next_ca(load_next_ca_response(m_config));

@@ -94,11 +94,14 @@ int serve_command(const Args& args) {
         crypto::write_file(vm["admin-port-file"].as<std::string>(), std::to_string(admin_port) + "\n", 0644, true);
     }
     std::cerr << "scep-ra serving http://" << url_host(config.listen.host) << ":" << port << "/certsrv/mscep/mscep.dll"
-              << " (CA backend: local, passwords: "
+              << " (CA backend: " << instance.backend().name() << ", passwords: "
               << (!config.password.enforce_password    ? "not required"
                   : config.password.use_single_password ? "single"
                                                         : "one-time")
               << ")" << std::endl;
+    if (config.renewal.enabled && config.renewal.revocation == core::RevocationMode::none) {
+        std::cerr << "scep-ra: [renewal] revocation = none: a revoked certificate can still renew" << std::endl;
+    }
     if (admin) {
         std::cerr << "scep-ra admin page at " << (admin->tls() ? "https://" : "http://")
                   << url_host(config.admin.listen->host) << ":" << admin_port << "/certsrv/mscep_admin/" << std::endl;

@@ -127,7 +127,7 @@ bool issued_by(X509& cert, const std::vector<crypto::X509Ptr>& ca_chain) {
     return ok;
 }
 
-std::optional<std::string> renewal_refusal(X509& signer, const scep::Csr& csr, backend::CaBackend& backend,
+std::optional<std::string> renewal_refusal(X509& signer, const scep::Csr& csr, RevocationCheck& revocation,
                                            const RenewalPolicy& policy, TimePoint now) {
     if (!policy.enabled) {
         return "renewal is disabled on this RA";
@@ -135,18 +135,8 @@ std::optional<std::string> renewal_refusal(X509& signer, const scep::Csr& csr, b
     if (auto why = validity_refusal(signer, policy, now)) {
         return why;
     }
-    // Fail closed: a certificate the CA cannot vouch for (not in its records,
-    // or not the one it recorded under this serial) cannot be shown unrevoked.
-    auto record = backend.find_certificate(crypto::name_string(*X509_get_issuer_name(&signer)),
-                                           crypto::serial_hex(signer));
-    if (!record) {
-        return "the certificate used to sign the renewal is not in the CA's records of issued certificates";
-    }
-    if (!record->certificate || X509_cmp(record->certificate.get(), &signer) != 0) {
-        return "the certificate used to sign the renewal differs from the CA's record of that serial number";
-    }
-    if (record->state == backend::CertState::revoked) {
-        return "the certificate used to sign the renewal has been revoked";
+    if (auto why = revocation.refusal(signer)) {
+        return why;
     }
     if (policy.same_subject && X509_NAME_cmp(X509_get_subject_name(&signer), X509_REQ_get_subject_name(csr.req.get())) != 0) {
         return "a renewal must keep the certificate's subject";

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "api/ca_backend.hpp"
 #include "common/clock.hpp"
+#include "core/revocation_check.hpp"
 #include "scep/csr.hpp"
 
 namespace scepra::core {
@@ -28,6 +28,7 @@ struct RenewalPolicy {
     int window_days = 0;                          ///< only in the last N days of validity (0 = any time)
     int window_percent = 0;                       ///< only in the last N percent of validity (0 = any time)
     RenewalSanRule san = RenewalSanRule::same;    ///< subjectAltName entries compared as typed values
+    RevocationMode revocation = RevocationMode::backend;  ///< where the signer's revocation status comes from
 };
 
 /// True when cert chains (signature and issuer) to the first certificate of
@@ -36,10 +37,9 @@ bool issued_by(X509& cert, const std::vector<crypto::X509Ptr>& ca_chain);
 
 /// Why the signer certificate may not authenticate this renewal, or nullopt
 /// when it may. Checks validity (with grace) and the renewal window, that the
-/// backend knows the certificate and has not revoked it (a certificate the
-/// backend does not know is refused), the subject, the subjectAltName (never
-/// widened) and the key policy.
-std::optional<std::string> renewal_refusal(X509& signer, const scep::Csr& csr, backend::CaBackend& backend,
+/// certificate is not revoked (as the revocation check finds it), the subject,
+/// the subjectAltName (never widened) and the key policy.
+std::optional<std::string> renewal_refusal(X509& signer, const scep::Csr& csr, RevocationCheck& revocation,
                                            const RenewalPolicy& policy, TimePoint now);
 
 /// SHA-256 of a SubjectPublicKeyInfo as parsed from a CSR or certificate. It

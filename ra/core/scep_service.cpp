@@ -125,6 +125,9 @@ ScepService::ScepService(ServiceOptions options, RaIdentity identity, backend::C
       m_requests(requests),
       m_clock(clock),
       m_ca_chain(backend.ca_chain()) {
+    if (!m_options.revocation) {
+        m_options.revocation = std::make_shared<BackendRevocationCheck>(m_backend);
+    }
     if (m_options.ciphers.allow_single_des) {
         scep::enable_legacy_ciphers();
     }
@@ -322,7 +325,7 @@ ScepResponse ScepService::enroll(Transaction& tx) {
     }
 
     if (by_certificate) {
-        if (auto why = renewal_refusal(signer, csr, m_backend, m_options.renewal, tx.now)) {
+        if (auto why = renewal_refusal(signer, csr, *m_options.revocation, m_options.renewal, tx.now)) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, *why);
         }
         tx.event.detail = "renewal authenticated by certificate " + crypto::serial_hex(signer);
@@ -429,7 +432,7 @@ ScepResponse ScepService::resume(Transaction& tx, const scep::Csr& csr, store::R
                                 "the re-sent renewal is signed by another certificate than the first");
     }
     if (by_certificate) {
-        if (auto why = renewal_refusal(*tx.msg.signer_cert, csr, m_backend, m_options.renewal, tx.now)) {
+        if (auto why = renewal_refusal(*tx.msg.signer_cert, csr, *m_options.revocation, m_options.renewal, tx.now)) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, *why);
         }
     }

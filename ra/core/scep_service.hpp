@@ -46,6 +46,9 @@ struct ServiceOptions {
     /// A new PKCSReq (not a renewal) for a subject that already holds a valid
     /// certificate: allowed (false), or refused so that the device renews (true).
     bool existing_subject_requires_renewal = false;
+    /// Where a renewal's signer certificate is checked for revocation; unset:
+    /// the backend's records (BackendRevocationCheck).
+    std::shared_ptr<RevocationCheck> revocation;
 };
 
 struct ScepRequest {

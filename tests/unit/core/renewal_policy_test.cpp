@@ -43,6 +43,13 @@ crypto::X509Ptr issued_until(EVP_PKEY& key, const std::string& not_after,
     return cert;
 }
 
+/// renewal_refusal, with the revocation status asked of this CA's records.
+std::optional<std::string> refusal(X509& signer, const scep::Csr& csr, backend::CaBackend& ca,
+                                   const core::RenewalPolicy& policy, TimePoint now) {
+    core::BackendRevocationCheck check(ca);
+    return core::renewal_refusal(signer, csr, check, policy, now);
+}
+
 scep::Csr csr_for(EVP_PKEY& key, const std::vector<test::Ext>& exts = {}) {
     scep::Csr csr;
     csr.req = test::make_csr(key, "CN=device,O=Example", "", exts);
@@ -63,18 +70,18 @@ TEST_SUITE("core.renewal") {
             ca.known = issued_until(*key, not_after);
             SUBCASE("fail/window_percent-early-in-the-life") {
                 policy.window_percent = 50;
-                auto why = core::renewal_refusal(*ca.known, csr_for(*key), ca, policy, now);
+                auto why = refusal(*ca.known, csr_for(*key), ca, policy, now);
                 REQUIRE(why);
                 CHECK(why->find("too early") != std::string::npos);
             }
             SUBCASE("fail/window_days-early-in-the-life") {
                 policy.window_days = 30;
-                auto why = core::renewal_refusal(*ca.known, csr_for(*key), ca, policy, now);
+                auto why = refusal(*ca.known, csr_for(*key), ca, policy, now);
                 REQUIRE(why);
                 CHECK(why->find("too early") != std::string::npos);
             }
             SUBCASE("ok/no-window") {
-                CHECK_FALSE(core::renewal_refusal(*ca.known, csr_for(*key), ca, policy, now));
+                CHECK_FALSE(refusal(*ca.known, csr_for(*key), ca, policy, now));
             }
         }
     }
@@ -85,26 +92,26 @@ TEST_SUITE("core.renewal") {
         auto cert = issued_until(*key, "20991231235959Z", {}, 11);
         const auto now = std::chrono::system_clock::now();
         SUBCASE("fail/unknown") {
-            auto why = core::renewal_refusal(*cert, csr_for(*key), ca, {}, now);
+            auto why = refusal(*cert, csr_for(*key), ca, {}, now);
             REQUIRE(why);
             CHECK(why->find("not in the CA's records") != std::string::npos);
         }
         SUBCASE("fail/same-serial-other-certificate") {
             ca.known = issued_until(*key, "20981231235959Z", {}, 11);
-            auto why = core::renewal_refusal(*cert, csr_for(*key), ca, {}, now);
+            auto why = refusal(*cert, csr_for(*key), ca, {}, now);
             REQUIRE(why);
             CHECK(why->find("differs") != std::string::npos);
         }
         SUBCASE("fail/revoked") {
             ca.known = crypto::up_ref(*cert);
             ca.state = backend::CertState::revoked;
-            auto why = core::renewal_refusal(*cert, csr_for(*key), ca, {}, now);
+            auto why = refusal(*cert, csr_for(*key), ca, {}, now);
             REQUIRE(why);
             CHECK(why->find("revoked") != std::string::npos);
         }
         SUBCASE("ok/known-and-valid") {
             ca.known = crypto::up_ref(*cert);
-            CHECK_FALSE(core::renewal_refusal(*cert, csr_for(*key), ca, {}, now));
+            CHECK_FALSE(refusal(*cert, csr_for(*key), ca, {}, now));
         }
     }
 
@@ -121,7 +128,7 @@ TEST_SUITE("core.renewal") {
         auto refusal = [&](const core::RenewalPolicy& policy, const std::string& san) {
             std::vector<test::Ext> exts;
             if (!san.empty()) exts.push_back({NID_subject_alt_name, san});
-            return core::renewal_refusal(*ca.known, csr_for(*key, exts), ca, policy, now).value_or("");
+            return ::refusal(*ca.known, csr_for(*key, exts), ca, policy, now).value_or("");
         };
         const std::string all = "IP:192.0.2.7,email:p@example.com,DNS:printer.example.com";
         CHECK(refusal(same, all).empty());

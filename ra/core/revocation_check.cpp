@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/revocation_check.hpp"
+
+#include "crypto/asn1_time.hpp"
+#include "crypto/crl_distribution.hpp"
+#include "crypto/encoding.hpp"
+
+namespace scepra::core {
+
+std::optional<std::string> BackendRevocationCheck::refusal(X509& certificate) {
+    // Fail closed: a certificate the CA cannot vouch for (not in its records,
+    // or not the one it recorded under this serial) cannot be shown unrevoked.
+    auto record = m_backend.find_certificate(crypto::name_string(*X509_get_issuer_name(&certificate)),
+                                             crypto::serial_hex(certificate));
+    if (!record) {
+        return "the certificate used to sign the renewal is not in the CA's records of issued certificates";
+    }
+    if (!record->certificate || X509_cmp(record->certificate.get(), &certificate) != 0) {
+        return "the certificate used to sign the renewal differs from the CA's record of that serial number";
+    }
+    if (record->state == backend::CertState::revoked) {
+        return "the certificate used to sign the renewal has been revoked";
+    }
+    return std::nullopt;
+}
+
+CrlRevocationCheck::CrlRevocationCheck(CrlFetcher& fetcher, std::vector<crypto::X509Ptr> ca_certs, const Clock& clock,
+                                       std::chrono::seconds max_age)
+    : m_fetcher(fetcher), m_ca_certs(std::move(ca_certs)), m_clock(clock), m_max_age(max_age) {}
+
+X509_CRL* CrlRevocationCheck::current_crl(const std::string& url, X509& issuer) {
+    const TimePoint now = m_clock.now();
+    auto usable = [&](X509_CRL& crl) {
+        const ASN1_TIME* next = X509_CRL_get0_nextUpdate(&crl);
+        const auto next_update = next ? crypto::to_time_point(*next) : std::nullopt;
+        return crypto::crl_signed_by(crl, issuer) && (!next_update || *next_update > now);
+    };
+    if (auto cached = m_cache.find(url); cached != m_cache.end() && now - cached->second.fetched_at < m_max_age &&
+                                         usable(*cached->second.crl)) {
+        return cached->second.crl.get();
+    }
+    crypto::X509CrlPtr crl = crypto::crl_from_bytes(m_fetcher.fetch(url));
+    if (!crypto::crl_signed_by(*crl, issuer)) {
+        throw std::runtime_error("the CRL at " + url + " is not signed by the certificate's issuing CA");
+    }
+    if (!usable(*crl)) {
+        throw std::runtime_error("the CRL at " + url + " is past its nextUpdate");
+    }
+    X509_CRL* current = crl.get();
+    m_cache[url] = Cached{std::move(crl), now};
+    return current;
+}
+
+std::optional<std::string> CrlRevocationCheck::refusal(X509& certificate) {
+    X509* issuer = nullptr;
+    for (const auto& ca : m_ca_certs) {
+        if (X509_check_issued(ca.get(), &certificate) == X509_V_OK) {
+            issuer = ca.get();
+            break;
+        }
+    }
+    if (issuer == nullptr) {
+        return "the certificate used to sign the renewal was not issued by this CA";
+    }
+    const std::vector<std::string> urls = crypto::http_crl_urls(certificate);
+    if (urls.empty()) {
+        return "the certificate used to sign the renewal names no HTTP CRL distribution point, so its revocation "
+               "status cannot be checked";
+    }
+    std::string last_error;
+    std::lock_guard lock(m_mutex);
+    for (const auto& url : urls) {  // the first distribution point that gives a good CRL decides
+        try {
+            X509_CRL* crl = current_crl(url, *issuer);
+            if (crypto::crl_lists(*crl, certificate)) {
+                return "the certificate used to sign the renewal has been revoked";
+            }
+            return std::nullopt;
+        } catch (const std::exception& e) {
+            last_error = e.what();
+        }
+    }
+    return "the revocation status of the certificate used to sign the renewal is unavailable (" + last_error + ")";
+}
+
+}  // namespace scepra::core

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// Whether the certificate that signs a renewal is still good: asked of the
+// CA backend, read from the CRL the certificate names, or (chosen
+// explicitly) not checked. [renewal] revocation = backend | crl | none.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/ca_backend.hpp"
+#include "common/clock.hpp"
+#include "crypto/handles.hpp"
+
+namespace scepra::core {
+
+enum class RevocationMode { backend, crl, none };
+
+/// Why a certificate of this CA may not authenticate a renewal (revoked, or
+/// its status cannot be established), or nothing when it may.
+class RevocationCheck {
+public:
+    virtual ~RevocationCheck() = default;
+    virtual std::optional<std::string> refusal(X509& certificate) = 0;
+};
+
+/// Asks the backend's records (find_certificate); fails closed on a
+/// certificate it does not know or knows differently.
+class BackendRevocationCheck final : public RevocationCheck {
+public:
+    explicit BackendRevocationCheck(backend::CaBackend& backend) : m_backend(backend) {}
+    std::optional<std::string> refusal(X509& certificate) override;
+
+private:
+    backend::CaBackend& m_backend;
+};
+
+/// The operator chose not to check (logged at start).
+class NoRevocationCheck final : public RevocationCheck {
+public:
+    std::optional<std::string> refusal(X509&) override { return std::nullopt; }
+};
+
+/// Fetches a CRL by URL (http:// only); throws std::runtime_error on failure.
+class CrlFetcher {
+public:
+    virtual ~CrlFetcher() = default;
+    virtual Bytes fetch(const std::string& url) = 0;
+};
+
+/// Reads the CRL at the certificate's HTTP CRL distribution point, as AD CS
+/// publishes it; the CRL must be signed by one of the CA certificates given
+/// (the issuing CA, or a previous one after a rollover) and be current.
+/// CRLs are cached per URL until their nextUpdate, at most max_age. Fails
+/// closed: no distribution point, no CRL, a bad or stale one all refuse.
+class CrlRevocationCheck final : public RevocationCheck {
+public:
+    CrlRevocationCheck(CrlFetcher& fetcher, std::vector<crypto::X509Ptr> ca_certs, const Clock& clock,
+                       std::chrono::seconds max_age = std::chrono::hours(1));
+    std::optional<std::string> refusal(X509& certificate) override;
+
+private:
+    struct Cached {
+        crypto::X509CrlPtr crl;
+        TimePoint fetched_at;
+    };
+    /// The current CRL of the certificate's issuer from url, fetched when the
+    /// cached one is older than max_age or past its nextUpdate.
+    X509_CRL* current_crl(const std::string& url, X509& issuer);
+
+    CrlFetcher& m_fetcher;
+    std::vector<crypto::X509Ptr> m_ca_certs;
+    const Clock& m_clock;
+    std::chrono::seconds m_max_age;
+    std::mutex m_mutex;  // guards m_cache; fetches are serialised, so one slow CRL server delays renewals only
+    std::map<std::string, Cached> m_cache;
+};
+
+}  // namespace scepra::core

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "crypto/crl_distribution.hpp"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include <stdexcept>
+
+namespace scepra::crypto {
+
+namespace {
+struct DistPointsDeleter {
+    void operator()(CRL_DIST_POINTS* points) const { CRL_DIST_POINTS_free(points); }
+};
+}  // namespace
+
+std::vector<std::string> http_crl_urls(const X509& cert) {
+    std::vector<std::string> urls;
+    std::unique_ptr<CRL_DIST_POINTS, DistPointsDeleter> points(static_cast<CRL_DIST_POINTS*>(
+        X509_get_ext_d2i(&cert, NID_crl_distribution_points, nullptr, nullptr)));
+    ERR_clear_error();
+    if (!points) {
+        return urls;
+    }
+    for (int i = 0; i < sk_DIST_POINT_num(points.get()); ++i) {
+        const DIST_POINT* point = sk_DIST_POINT_value(points.get(), i);
+        // Only a full name (type 0) is a URI; a relative name needs the issuer's DN.
+        if (point == nullptr || point->distpoint == nullptr || point->distpoint->type != 0) {
+            continue;
+        }
+        const GENERAL_NAMES* names = point->distpoint->name.fullname;
+        for (int j = 0; j < sk_GENERAL_NAME_num(names); ++j) {
+            const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, j);
+            if (name == nullptr || name->type != GEN_URI || name->d.uniformResourceIdentifier == nullptr) {
+                continue;
+            }
+            const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
+            std::string text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                             static_cast<size_t>(ASN1_STRING_length(uri)));
+            if (text.rfind("http://", 0) == 0 && text.find('\0') == std::string::npos) {
+                urls.push_back(std::move(text));
+            }
+        }
+    }
+    return urls;
+}
+
+X509CrlPtr crl_from_bytes(ByteView bytes) {
+    const unsigned char* p = bytes.data();
+    X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(bytes.size())));
+    if (crl && p == bytes.data() + bytes.size()) {
+        return crl;
+    }
+    ERR_clear_error();
+    BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+    if (bio) {
+        crl.reset(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+    }
+    ERR_clear_error();
+    if (!crl) {
+        throw std::runtime_error("not a CRL (neither DER nor PEM)");
+    }
+    return crl;
+}
+
+bool crl_signed_by(X509_CRL& crl, X509& issuer) {
+    EVP_PKEY* key = X509_get0_pubkey(&issuer);
+    const bool ok = key != nullptr && X509_NAME_cmp(X509_CRL_get_issuer(&crl), X509_get_subject_name(&issuer)) == 0 &&
+                    X509_CRL_verify(&crl, key) == 1;
+    ERR_clear_error();
+    return ok;
+}
+
+bool crl_lists(X509_CRL& crl, const X509& cert) {
+    X509_REVOKED* entry = nullptr;
+    const int found = X509_CRL_get0_by_serial(&crl, &entry, X509_get0_serialNumber(&cert));
+    ERR_clear_error();
+    // 1: listed; 2: listed as removeFromCRL (delta CRLs only), so not revoked.
+    return found == 1;
+}
+
+}  // namespace scepra::crypto

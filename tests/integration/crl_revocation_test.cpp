@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+// [renewal] revocation = crl: the CRL at the certificate's HTTP distribution
+// point, fetched from a real HTTP server on loopback, decides whether a
+// certificate may still authenticate a renewal. Every doubt refuses.
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <openssl/x509v3.h>
+
+#include <atomic>
+#include <thread>
+
+#include "core/revocation_check.hpp"
+#include "crypto/encoding.hpp"
+#include "http/http_crl_fetcher.hpp"
+#include "support/test_pki.hpp"
+
+using namespace scepra;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A CRL of ca listing the given serials, valid from now - 1 h for valid_for.
+Bytes make_crl(X509& ca, EVP_PKEY& ca_key, const std::vector<long>& revoked, std::chrono::seconds valid_for) {
+    crypto::X509CrlPtr crl(X509_CRL_new());
+    REQUIRE(X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2) == 1);
+    REQUIRE(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(&ca)) == 1);
+    crypto::Asn1TimePtr last(X509_gmtime_adj(nullptr, -3600)), next(X509_gmtime_adj(nullptr, valid_for.count()));
+    REQUIRE(X509_CRL_set1_lastUpdate(crl.get(), last.get()) == 1);
+    REQUIRE(X509_CRL_set1_nextUpdate(crl.get(), next.get()) == 1);
+    for (long serial : revoked) {
+        X509_REVOKED* entry = X509_REVOKED_new();
+        crypto::Asn1IntegerPtr number(ASN1_INTEGER_new());
+        ASN1_INTEGER_set(number.get(), serial);
+        X509_REVOKED_set_serialNumber(entry, number.get());
+        X509_REVOKED_set_revocationDate(entry, last.get());
+        REQUIRE(X509_CRL_add0_revoked(crl.get(), entry) == 1);
+    }
+    REQUIRE(X509_CRL_sign(crl.get(), &ca_key, EVP_sha256()) > 0);
+    int length = i2d_X509_CRL(crl.get(), nullptr);
+    Bytes der(static_cast<size_t>(length));
+    unsigned char* p = der.data();
+    i2d_X509_CRL(crl.get(), &p);
+    return der;
+}
+
+/// A CRL distribution point on loopback whose answer the test sets.
+class CrlServer {
+public:
+    CrlServer() {
+        m_server.Get("/ca.crl", [this](const httplib::Request&, httplib::Response& response) {
+            ++m_hits;
+            std::lock_guard lock(m_mutex);
+            response.status = m_status;
+            response.set_content(std::string(m_body.begin(), m_body.end()), "application/pkix-crl");
+        });
+        m_port = m_server.bind_to_any_port("127.0.0.1");
+        m_thread = std::thread([this] { m_server.listen_after_bind(); });
+    }
+    ~CrlServer() {
+        m_server.stop();
+        m_thread.join();
+    }
+    void serve(Bytes body, int status = 200) {
+        std::lock_guard lock(m_mutex);
+        m_body = std::move(body);
+        m_status = status;
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port) + "/ca.crl"; }
+    int hits() const { return m_hits; }
+
+private:
+    httplib::Server m_server;
+    std::thread m_thread;
+    int m_port = 0;
+    std::mutex m_mutex;
+    Bytes m_body;
+    int m_status = 200;
+    std::atomic<int> m_hits{0};
+};
+
+crypto::X509Ptr device_cert(long serial, const std::string& cdp) {
+    const auto& pki = test::shared_test_pki();
+    auto key = test::pooled_client_key(static_cast<size_t>(serial));
+    std::vector<test::Ext> exts;
+    if (!cdp.empty()) exts.push_back({NID_crl_distribution_points, "URI:" + cdp});
+    return test::make_cert("CN=device" + std::to_string(serial), *key, pki.ca_cert.get(), pki.ca_key.get(), exts,
+                           365, serial);
+}
+
+std::vector<crypto::X509Ptr> our_ca() {
+    std::vector<crypto::X509Ptr> cas;
+    cas.push_back(crypto::up_ref(*test::shared_test_pki().ca_cert));
+    return cas;
+}
+
+bool contains(const std::optional<std::string>& text, const std::string& part) {
+    return text && text->find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_SUITE("renewal.crl") {
+    TEST_CASE("a certificate on its CA's CRL is refused, one not on it passes, and the CRL is cached") {
+        const auto& pki = test::shared_test_pki();
+        CrlServer server;
+        server.serve(make_crl(*pki.ca_cert, *pki.ca_key, {7}, 24h));
+        http::HttpCrlFetcher fetcher;
+        FixedClock clock(std::chrono::system_clock::now());
+        core::CrlRevocationCheck check(fetcher, our_ca(), clock);
+        auto revoked = device_cert(7, server.url());
+        auto good = device_cert(8, server.url());
+        CHECK(contains(check.refusal(*revoked), "has been revoked"));
+        CHECK_FALSE(check.refusal(*good));
+        CHECK(server.hits() == 1);
+        clock.set(clock.now() + 2h);  // past the cache's max age: fetched again
+        CHECK_FALSE(check.refusal(*good));
+        CHECK(server.hits() == 2);
+    }
+
+    TEST_CASE("every doubt refuses: no distribution point, another CA's CRL, a stale CRL, garbage, 404, no server") {
+        const auto& pki = test::shared_test_pki();
+        http::HttpCrlFetcher fetcher(2s);
+        FixedClock clock(std::chrono::system_clock::now());
+        CrlServer server;
+        auto cert = device_cert(9, server.url());
+
+        core::CrlRevocationCheck check(fetcher, our_ca(), clock);
+        CHECK(contains(check.refusal(*device_cert(10, "")), "names no HTTP CRL distribution point"));
+
+        auto other_key = test::make_key();
+        auto other_ca = test::make_cert("CN=Other CA", *other_key, nullptr, nullptr, {{NID_basic_constraints, "critical,CA:TRUE"}});
+        server.serve(make_crl(*other_ca, *other_key, {}, 24h));
+        CHECK(contains(check.refusal(*cert), "is unavailable"));
+
+        // A CRL whose subject is our CA's but whose signature is another key's.
+        server.serve(make_crl(*pki.ca_cert, *other_key, {}, 24h));
+        CHECK(contains(check.refusal(*cert), "not signed by the certificate's issuing CA"));
+
+        server.serve(make_crl(*pki.ca_cert, *pki.ca_key, {}, -10s));
+        CHECK(contains(check.refusal(*cert), "past its nextUpdate"));
+
+        server.serve(Bytes{'n', 'o', 't'});
+        CHECK(contains(check.refusal(*cert), "not a CRL"));
+
+        server.serve(make_crl(*pki.ca_cert, *pki.ca_key, {}, 24h), 404);
+        CHECK(contains(check.refusal(*cert), "answered HTTP 404"));
+
+        auto unreachable = device_cert(11, "http://127.0.0.1:1/ca.crl");
+        CHECK(contains(check.refusal(*unreachable), "cannot fetch"));
+
+        core::CrlRevocationCheck other(fetcher, our_ca(), clock);
+        auto foreign = test::make_cert("CN=foreign", *test::pooled_client_key(3), other_ca.get(), other_key.get(),
+                                       {{NID_crl_distribution_points, "URI:" + server.url()}});
+        CHECK(contains(other.refusal(*foreign), "was not issued by this CA"));
+    }
+
+    TEST_CASE("a CRL larger than the bound is refused without reading it all") {
+        CrlServer server;
+        server.serve(Bytes(64 * 1024, 0x30));
+        http::HttpCrlFetcher small(2s, 4096);
+        FixedClock clock(std::chrono::system_clock::now());
+        core::CrlRevocationCheck check(small, our_ca(), clock);
+        CHECK(contains(check.refusal(*device_cert(12, server.url())), "larger than 4096 bytes"));
+    }
+}
