@@ -5,6 +5,8 @@
 #include <httplib.h>
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <cctype>
 #include <charconv>
@@ -102,6 +104,39 @@ TransportError classify(httplib::Error error, const httplib::SSLClient& client, 
                                                               httplib::to_string(error) + ")"};
     }
 }
+
+/// Blocks SIGPIPE in the calling thread for one call. OpenSSL writes to the
+/// socket with write(2), without MSG_NOSIGNAL: a peer that closed the
+/// connection (say, after refusing the RA's client certificate) would raise
+/// SIGPIPE at the close_notify and kill the whole process. A SIGPIPE the call
+/// raises is consumed before the old mask is restored.
+class SigpipeBlocked {
+  public:
+    SigpipeBlocked() {
+        sigemptyset(&m_pipe);
+        sigaddset(&m_pipe, SIGPIPE);
+        sigset_t pending;
+        sigpending(&pending);
+        m_was_pending = sigismember(&pending, SIGPIPE) == 1;
+        pthread_sigmask(SIG_BLOCK, &m_pipe, &m_old);
+    }
+    ~SigpipeBlocked() {
+        sigset_t pending;
+        sigpending(&pending);
+        if (!m_was_pending && sigismember(&pending, SIGPIPE) == 1) {
+            const timespec no_wait{0, 0};
+            sigtimedwait(&m_pipe, nullptr, &no_wait);
+        }
+        pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
+    }
+    SigpipeBlocked(const SigpipeBlocked&) = delete;
+    SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+  private:
+    sigset_t m_pipe{};
+    sigset_t m_old{};
+    bool m_was_pending = false;
+};
 
 }  // namespace
 
@@ -214,6 +249,8 @@ HttpAnswer RestClient::put(const std::string& path, std::size_t max_body) const 
 
 HttpAnswer RestClient::send(const char* method, const std::string& path, const std::string& json,
                             std::size_t max_body, const char* accept) const {
+    // Declared first so that it outlives the client, whose destructor may write too.
+    const SigpipeBlocked no_sigpipe;
     // A fresh client per call: no state shared between threads, and the TLS
     // alert record belongs to this one connection (and outlives it).
     AlertRecord alert;
