@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -98,6 +100,9 @@ TEST_SUITE("adcs backend against a hostile bridge") {
         const SubmitResult other_issued = real.submit(other.request);
         REQUIRE(other_issued.disposition == Disposition::issued);
         DeviceRequest device("SCEPDevice", "txid-hostile");
+        // The genuine answer for the request below, for lies that change one thing only.
+        const SubmitResult genuine = real.submit(device.request);
+        REQUIRE(genuine.disposition == Disposition::issued);
         // A certificate for the request's key, but signed by nobody in the chain.
         auto self_signed = make_cert("CN=device-1,O=scep-ra tests", *device.key, nullptr, nullptr, {});
         const Bytes self_signed_der = crypto::cert_der(*self_signed);
@@ -109,6 +114,10 @@ TEST_SUITE("adcs backend against a hostile bridge") {
             hostile.answer(status, body);
             CHECK_THROWS_AS(backend.submit(device.request), OutcomeUnknown);
         };
+        SUBCASE("the genuine answer is taken (the lies below differ from it in one thing)") {
+            hostile.answer(201, issued_json(genuine.certificate_der, chain).dump());
+            CHECK(backend.submit(device.request).certificate_der == genuine.certificate_der);
+        }
         SUBCASE("an answer over the size cap") { check_unknown(201, std::string(300 * 1024, 'x')); }
         SUBCASE("not JSON") { check_unknown(201, "<html>issued</html>"); }
         SUBCASE("JSON nested too deep") { check_unknown(201, std::string(5000, '[') + std::string(5000, ']')); }
@@ -129,9 +138,9 @@ TEST_SUITE("adcs backend against a hostile bridge") {
             check_unknown(201, body.dump());
         }
         SUBCASE("bytes after the certificate's DER") {
-            Bytes padded = other_issued.certificate_der;
+            Bytes padded = genuine.certificate_der;
             padded.push_back(0);
-            json body = issued_json(other_issued.certificate_der, chain);
+            json body = issued_json(genuine.certificate_der, chain);
             body["certificate"] = b64(padded);
             check_unknown(201, body.dump());
         }
@@ -142,13 +151,15 @@ TEST_SUITE("adcs backend against a hostile bridge") {
             check_unknown(201, issued_json(self_signed_der, chain).dump());
         }
         SUBCASE("a serial that is not the certificate's") {
-            json body = issued_json(self_signed_der, chain);
+            json body = issued_json(genuine.certificate_der, chain);
             body["serial"] = "0BADC0DE";
             check_unknown(201, body.dump());
         }
         SUBCASE("a lower-case serial") {
-            json body = issued_json(other_issued.certificate_der, chain);
-            body["serial"] = "0a";
+            json body = issued_json(genuine.certificate_der, chain);
+            std::string serial = body["serial"];
+            std::transform(serial.begin(), serial.end(), serial.begin(), [](unsigned char c) { return std::tolower(c); });
+            body["serial"] = serial;
             check_unknown(201, body.dump());
         }
         SUBCASE("a chain of eleven certificates") {
@@ -156,10 +167,10 @@ TEST_SUITE("adcs backend against a hostile bridge") {
             for (int i = 0; i < 11; ++i) {
                 long_chain.push_back(chain[0]);
             }
-            check_unknown(201, issued_json(other_issued.certificate_der, long_chain).dump());
+            check_unknown(201, issued_json(genuine.certificate_der, long_chain).dump());
         }
         SUBCASE("a chain in the wrong order") {
-            check_unknown(201, issued_json(other_issued.certificate_der, json::array({chain[1], chain[0]})).dump());
+            check_unknown(201, issued_json(genuine.certificate_der, json::array({chain[1], chain[0]})).dump());
         }
         SUBCASE("pending without a usable request id") {
             for (const std::string id : {"0", "4294967296", "-3", "\"41\"", "4.5", "null"}) {
