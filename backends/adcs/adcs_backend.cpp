@@ -79,8 +79,9 @@ void check_chain_order(const std::vector<crypto::X509Ptr>& certs, const std::str
                             " is not a CA certificate");
         }
         if (i + 1 < certs.size() && X509_check_issued(certs[i + 1].get(), certs[i].get()) != X509_V_OK) {
-            throw BadAnswer(source + ": certificate " + std::to_string(i + 2) + " did not issue certificate " +
-                            std::to_string(i + 1) + " (issuing CA first, then its issuers)");
+            throw BadAnswer(source + ": certificate " + std::to_string(i + 2) +
+                            " did not issue certificate " + std::to_string(i + 1) +
+                            " (issuing CA first, then its issuers)");
         }
     }
 }
@@ -110,8 +111,9 @@ AdcsBackend::AdcsBackend(AdcsConfig config)
       m_client(http::ClientConfig{peer, m_config.bridge_url, m_config.client_cert, m_config.client_key,
                                   m_config.server_ca, m_config.timeout_seconds}) {
     if (m_config.client_cert.empty()) {
-        throw std::invalid_argument("AD CS client_cert and client_key are required: the bridge allows clients by "
-                                    "their certificate");
+        throw std::invalid_argument(
+            "AD CS client_cert and client_key are required: the bridge allows clients by "
+            "their certificate");
     }
     if (!m_config.chain_file.empty()) {
         try {
@@ -145,8 +147,8 @@ std::vector<crypto::X509Ptr> AdcsBackend::fetch_chain() const {
     } catch (const http::TransportError& e) {
         throw BackendUnavailable(std::string("cannot read the CA chain: ") + e.what() + advice);
     } catch (const BadAnswer& e) {
-        throw BackendUnavailable(std::string("the AD CS bridge's answer to GET /v1/ca is unusable: ") + e.what() +
-                                 advice);
+        throw BackendUnavailable(std::string("the AD CS bridge's answer to GET /v1/ca is unusable: ") +
+                                 e.what() + advice);
     }
 }
 
@@ -198,8 +200,9 @@ AdcsSubmitOutcome AdcsBackend::submit_with_audit(const SubmitRequest& request) c
         return outcome;
     }
     if (!is_client_ref(request.transaction_id)) {
-        outcome.result = rejected("the transactionID is not one the CA bridge can file (1-128 characters of "
-                                  "A-Z a-z 0-9 + / = _ . : -)");
+        outcome.result = rejected(
+            "the transactionID is not one the CA bridge can file (1-128 characters of "
+            "A-Z a-z 0-9 + / = _ . : -)");
         return outcome;
     }
     try {
@@ -257,9 +260,10 @@ AdcsSubmitOutcome AdcsBackend::outcome_of(const http::HttpAnswer& answer, X509_R
         case 503:  // the CA is unreachable or busy; the bridge forgot the submission
             throw BackendUnavailable("the CA cannot be reached through the bridge: " + bridge_words(answer));
         case 403:
-            throw BackendUnavailable("the AD CS bridge does not allow the RA's client certificate (check its "
-                                     "allow_client): " +
-                                     bridge_words(answer));
+            throw BackendUnavailable(
+                "the AD CS bridge does not allow the RA's client certificate (check its "
+                "allow_client): " +
+                bridge_words(answer));
         case 404:
             if (asked_id) {  // the CA (or this bridge) does not know the request: final
                 outcome.result = rejected("the CA no longer knows this request");
@@ -292,17 +296,19 @@ AdcsSubmitOutcome AdcsBackend::outcome_of(const http::HttpAnswer& answer, X509_R
     }
     try {
         const RequestAnswer read = read_request_answer(answer.body);
-        const bool expected = (answer.status == 422 && read.status == "denied") ||
-                              (answer.status == 202 && (read.status == "pending" || read.status == "unknown")) ||
-                              ((answer.status == 200 || answer.status == 201) && read.status == "issued");
+        const bool expected =
+            (answer.status == 422 && read.status == "denied") ||
+            (answer.status == 202 && (read.status == "pending" || read.status == "unknown")) ||
+            ((answer.status == 200 || answer.status == 201) && read.status == "issued");
         if (!expected) {
             throw BadAnswer("status '" + audit_text(read.status, 40) + "' with HTTP " +
                             std::to_string(answer.status));
         }
         if (read.status == "unknown") {
-            throw OutcomeUnknown("the CA did not answer the bridge in time; an operator must settle the request "
-                                 "at the bridge (scep-ra-adcs-bridge unknown): " +
-                                 audit_text(read.message));
+            throw OutcomeUnknown(
+                "the CA did not answer the bridge in time; an operator must settle the request "
+                "at the bridge (scep-ra-adcs-bridge unknown): " +
+                audit_text(read.message));
         }
         if (asked_id && read.request_id != *asked_id) {
             throw BadAnswer("request " + std::to_string(read.request_id) + " instead of " +
@@ -371,7 +377,8 @@ Health AdcsBackend::health() const {
     try {
         const http::HttpAnswer answer = m_client.get("healthz", max_answer);
         if (answer.status == 200) {
-            return {true, "AD CS bridge at " + where + ": reachable, client certificate accepted, CA answers"};
+            return {true,
+                    "AD CS bridge at " + where + ": reachable, client certificate accepted, CA answers"};
         }
         if (answer.status == 403) {
             return {false, "AD CS bridge at " + where +

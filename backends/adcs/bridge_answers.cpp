@@ -80,7 +80,8 @@ RequestAnswer read_request_answer(const std::string& body) {
     }
     RequestAnswer answer;
     answer.status = string_of(require(root, "status"), "status");
-    const bool names_request = answer.status == "issued" || answer.status == "pending" || answer.status == "denied";
+    const bool names_request =
+        answer.status == "issued" || answer.status == "pending" || answer.status == "denied";
     if (!names_request && answer.status != "unknown" && answer.status != "error") {
         throw BadAnswer("unknown status '" + audit_text(answer.status, 40) + "'");
     }
@@ -109,7 +110,8 @@ RequestAnswer read_request_answer(const std::string& body) {
     answer.certificate_der = der_of(require(root, "certificate"), "certificate");
     const json& chain = require(root, "chain");
     if (!chain.is_array() || chain.size() > max_chain_length) {
-        throw BadAnswer("'chain' is not an array of at most " + std::to_string(max_chain_length) + " certificates");
+        throw BadAnswer("'chain' is not an array of at most " + std::to_string(max_chain_length) +
+                        " certificates");
     }
     for (const json& cert : chain) {
         answer.chain_der.push_back(der_of(cert, "chain"));
@@ -129,7 +131,8 @@ std::vector<Bytes> read_chain_answer(const std::string& body) {
     }
     const json& chain = require(root, "chain");
     if (!chain.is_array() || chain.empty() || chain.size() > max_chain_length) {
-        throw BadAnswer("'chain' is not an array of 1 to " + std::to_string(max_chain_length) + " certificates");
+        throw BadAnswer("'chain' is not an array of 1 to " + std::to_string(max_chain_length) +
+                        " certificates");
     }
     std::vector<Bytes> out;
     for (const json& cert : chain) {

@@ -16,7 +16,8 @@ using namespace scepra::backend::adcs;
 using namespace scepra::test;
 
 TEST_SUITE("adcs backend against the real bridge") {
-    TEST_CASE("an issued request comes back with its certificate, the CA chain without the leaf and its serial") {
+    TEST_CASE(
+        "an issued request comes back with its certificate, the CA chain without the leaf and its serial") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         AdcsBackend backend(bridge.config());  // the chain from GET /v1/ca
@@ -47,8 +48,8 @@ TEST_SUITE("adcs backend against the real bridge") {
 
         TempDir dir;
         auto chain = crypto::load_certs_file(bridge.file("ca-chain.pem"));
-        crypto::write_file(dir.file("reversed.pem"), crypto::cert_pem(*chain[1]) + crypto::cert_pem(*chain[0]), 0644,
-                           false);
+        crypto::write_file(dir.file("reversed.pem"),
+                           crypto::cert_pem(*chain[1]) + crypto::cert_pem(*chain[0]), 0644, false);
         config.chain_file = dir.file("reversed.pem");
         CHECK_THROWS_WITH_AS(AdcsBackend{config}, doctest::Contains("issuing CA first"), std::runtime_error);
     }
@@ -72,7 +73,8 @@ TEST_SUITE("adcs backend against the real bridge") {
         CHECK(certifies_key(issued.certificate_der, *device.key));
         CHECK(issued.chain_der.size() == 2);
         // A poll without the CSR (the RA no longer holds it) still gets the certificate.
-        CHECK(backend.poll({request_id, "txid-pending-1", "SCEPPending", {}}).disposition == Disposition::issued);
+        CHECK(backend.poll({request_id, "txid-pending-1", "SCEPPending", {}}).disposition ==
+              Disposition::issued);
         CHECK(bridge.new_submissions() == 1);
     }
 
@@ -91,7 +93,8 @@ TEST_SUITE("adcs backend against the real bridge") {
         CHECK(contains(denied.audit_detail, "disposition 2"));
     }
 
-    TEST_CASE("a request the CA's policy denies is rejected with a short reason, the CA's message for the audit") {
+    TEST_CASE(
+        "a request the CA's policy denies is rejected with a short reason, the CA's message for the audit") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         AdcsBackend backend(bridge.config());
@@ -108,7 +111,8 @@ TEST_SUITE("adcs backend against the real bridge") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         AdcsBackend backend(bridge.config());
-        const AdcsSubmitOutcome outcome = backend.submit_with_audit(DeviceRequest("WebServer", "txid-tpl").request);
+        const AdcsSubmitOutcome outcome =
+            backend.submit_with_audit(DeviceRequest("WebServer", "txid-tpl").request);
         CHECK(outcome.result.disposition == Disposition::rejected);
         CHECK(contains(outcome.audit_detail, "allow-list"));
         CHECK(bridge.new_submissions() == 0);
@@ -175,7 +179,9 @@ TEST_SUITE("adcs backend against the real bridge") {
         CHECK(bridge.new_submissions() == 0);
     }
 
-    TEST_CASE("a client time-out after sending is OutcomeUnknown; find_by_transaction then gets the one certificate") {
+    TEST_CASE(
+        "a client time-out after sending is OutcomeUnknown; find_by_transaction then gets the one "
+        "certificate") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;  // the bridge waits for the CA up to 20 s, the RA only 2 s
         auto config = bridge.config();
@@ -187,7 +193,8 @@ TEST_SUITE("adcs backend against the real bridge") {
         bridge.control({{"release", true}});
 
         std::optional<SubmitResult> found;
-        for (int attempt = 0; attempt < 100 && !found; ++attempt) {  // bounded: until the bridge stored the answer
+        for (int attempt = 0; attempt < 100 && !found;
+             ++attempt) {  // bounded: until the bridge stored the answer
             try {
                 found = backend.find_by_transaction(device.query());
             } catch (const BackendUnavailable&) {  // "being submitted right now; retry"
@@ -206,7 +213,8 @@ TEST_SUITE("adcs backend against the real bridge") {
         CHECK_FALSE(backend.find_by_transaction({"txid-timeout-1", {}, "SCEPDevice", {}}).has_value());
     }
 
-    TEST_CASE("the bridge's own CA time-out (202 unknown) is OutcomeUnknown, and stays so without a resubmission") {
+    TEST_CASE(
+        "the bridge's own CA time-out (202 unknown) is OutcomeUnknown, and stays so without a resubmission") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge(BridgeProcess::Options{1});  // the bridge gives the CA 1 s
         AdcsBackend backend(bridge.config());
@@ -220,7 +228,8 @@ TEST_SUITE("adcs backend against the real bridge") {
         CHECK(bridge.new_submissions() == 1);
     }
 
-    TEST_CASE("a transactionID reused with another CSR is rejected, and the first request keeps its certificate") {
+    TEST_CASE(
+        "a transactionID reused with another CSR is rejected, and the first request keeps its certificate") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         AdcsBackend backend(bridge.config());

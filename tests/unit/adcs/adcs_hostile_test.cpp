@@ -120,10 +120,14 @@ TEST_SUITE("adcs backend against a hostile bridge") {
         }
         SUBCASE("an answer over the size cap") { check_unknown(201, std::string(300 * 1024, 'x')); }
         SUBCASE("not JSON") { check_unknown(201, "<html>issued</html>"); }
-        SUBCASE("JSON nested too deep") { check_unknown(201, std::string(5000, '[') + std::string(5000, ']')); }
+        SUBCASE("JSON nested too deep") {
+            check_unknown(201, std::string(5000, '[') + std::string(5000, ']'));
+        }
         SUBCASE("a JSON array instead of an object") { check_unknown(201, "[]"); }
         SUBCASE("no status") { check_unknown(201, R"({"request_id": 4})"); }
-        SUBCASE("a status the API does not have") { check_unknown(201, R"({"status": "maybe", "request_id": 4})"); }
+        SUBCASE("a status the API does not have") {
+            check_unknown(201, R"({"status": "maybe", "request_id": 4})");
+        }
         SUBCASE("a status that does not match the HTTP code") {
             check_unknown(202, issued_json(other_issued.certificate_der, chain).dump());
         }
@@ -158,7 +162,8 @@ TEST_SUITE("adcs backend against a hostile bridge") {
         SUBCASE("a lower-case serial") {
             json body = issued_json(genuine.certificate_der, chain);
             std::string serial = body["serial"];
-            std::transform(serial.begin(), serial.end(), serial.begin(), [](unsigned char c) { return std::tolower(c); });
+            std::transform(serial.begin(), serial.end(), serial.begin(),
+                           [](unsigned char c) { return std::tolower(c); });
             body["serial"] = serial;
             check_unknown(201, body.dump());
         }
@@ -170,7 +175,8 @@ TEST_SUITE("adcs backend against a hostile bridge") {
             check_unknown(201, issued_json(genuine.certificate_der, long_chain).dump());
         }
         SUBCASE("a chain in the wrong order") {
-            check_unknown(201, issued_json(genuine.certificate_der, json::array({chain[1], chain[0]})).dump());
+            check_unknown(201,
+                          issued_json(genuine.certificate_der, json::array({chain[1], chain[0]})).dump());
         }
         SUBCASE("pending without a usable request id") {
             for (const std::string id : {"0", "4294967296", "-3", "\"41\"", "4.5", "null"}) {
@@ -219,8 +225,11 @@ TEST_SUITE("adcs backend against a hostile bridge") {
         HostileBridge hostile(bridge);
         AdcsBackend backend(hostile.config(bridge));
         const std::string message = "Denied\r\nFORGED AUDIT LINE" + std::string(5000, 'z');
-        hostile.answer(422, json{{"status", "denied"}, {"request_id", 7}, {"disposition", 2},
-                                 {"hresult", "0x80094800"}, {"message", message}}
+        hostile.answer(422, json{{"status", "denied"},
+                                 {"request_id", 7},
+                                 {"disposition", 2},
+                                 {"hresult", "0x80094800"},
+                                 {"message", message}}
                                 .dump());
         const AdcsSubmitOutcome outcome =
             backend.submit_with_audit(DeviceRequest("SCEPDevice", "txid-long").request);

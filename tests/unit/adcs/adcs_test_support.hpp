@@ -12,12 +12,12 @@
 #include "support/test_pki.hpp"
 
 /// Ends the test case with a clear message when the bridge cannot run here.
-#define SKIP_WITHOUT_BRIDGE()                                                          \
-    do {                                                                               \
+#define SKIP_WITHOUT_BRIDGE()                                                                  \
+    do {                                                                                       \
         if (const std::string why = scepra::test::bridge_unavailable_reason(); !why.empty()) { \
-            MESSAGE("skipped: " << why);                                               \
-            return;                                                                    \
-        }                                                                              \
+            MESSAGE("skipped: " << why);                                                       \
+            return;                                                                            \
+        }                                                                                      \
     } while (false)
 
 namespace scepra::test {

@@ -42,11 +42,12 @@ std::string read_line(int fd) {
 
 std::string bridge_unavailable_reason() {
     static const std::string reason = [] {
-        const int status =
-            std::system("/usr/bin/python3 -c 'import impacket.dcerpc.v5.rpcrt, cryptography' > /dev/null 2>&1");
+        const int status = std::system(
+            "/usr/bin/python3 -c 'import impacket.dcerpc.v5.rpcrt, cryptography' > /dev/null 2>&1");
         return status == 0 ? std::string()
-                           : std::string("/usr/bin/python3 lacks python3-impacket or python3-cryptography "
-                                         "(tools/install-deps.sh --test installs them)");
+                           : std::string(
+                                 "/usr/bin/python3 lacks python3-impacket or python3-cryptography "
+                                 "(tools/install-deps.sh --test installs them)");
     }();
     return reason;
 }
@@ -63,7 +64,11 @@ BridgeProcess::BridgeProcess(Options options) {
         close(out[1]);
         throw std::runtime_error("pipe");
     }
-    std::vector<std::string> args = {"/usr/bin/python3", script, "--dir", m_dir.path(), "--bridge-timeout",
+    std::vector<std::string> args = {"/usr/bin/python3",
+                                     script,
+                                     "--dir",
+                                     m_dir.path(),
+                                     "--bridge-timeout",
                                      std::to_string(options.bridge_timeout_seconds)};
     std::vector<char*> argv;
     for (auto& a : args) {
