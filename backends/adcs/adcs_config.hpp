@@ -11,10 +11,9 @@ namespace scepra::backend::adcs {
 struct AdcsConfig {
     /// Base URL of the bridge's API, e.g. https://127.0.0.1:8444
     std::string bridge_url;
-    std::filesystem::path
-        client_cert;  ///< the RA's TLS client certificate (PEM), on the bridge's allow_client
-    std::filesystem::path client_key;  ///< its unencrypted PEM key
-    std::filesystem::path server_ca;   ///< the only CA(s) trusted for the bridge's TLS certificate (PEM)
+    std::filesystem::path client_cert;  ///< the RA's TLS client certificate (PEM), on allow_client
+    std::filesystem::path client_key;   ///< its unencrypted PEM key
+    std::filesystem::path server_ca;    ///< the only CA(s) trusted for the bridge's TLS certificate
     /// Optional PEM chain, issuing CA first. Empty: GET /v1/ca from the bridge at start.
     std::filesystem::path chain_file;
     int timeout_seconds = 60;  ///< connect, read and write timeouts, each; above the bridge's own
