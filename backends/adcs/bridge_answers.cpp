@@ -2,7 +2,6 @@
 #include "adcs/bridge_answers.hpp"
 
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "http/base64.hpp"
 
@@ -63,6 +62,11 @@ Bytes der_of(const json& value, const char* key) {
     return std::move(*bytes);
 }
 
+/// 1 to max_digits characters, all from digits.
+bool is_hex(const std::string& text, const char* digits, std::size_t max_digits) {
+    return !text.empty() && text.size() <= max_digits && text.find_first_not_of(digits) == std::string::npos;
+}
+
 std::uint32_t request_id_of(const json& value) {
     if (!value.is_number_unsigned() || value.get<std::uint64_t>() == 0 ||
         value.get<std::uint64_t>() > 0xFFFFFFFFULL) {
@@ -93,8 +97,8 @@ RequestAnswer read_request_answer(const std::string& body) {
     }
     if (const json* hresult = find(root, "hresult")) {
         answer.hresult = string_of(*hresult, "hresult");
-        static const std::regex hex("0x[0-9A-Fa-f]{1,8}");
-        if (!std::regex_match(answer.hresult, hex)) {
+        const std::string digits = answer.hresult.rfind("0x", 0) == 0 ? answer.hresult.substr(2) : "";
+        if (!is_hex(digits, "0123456789ABCDEFabcdef", 8)) {
             throw BadAnswer("'hresult' is not 0x and 1 to 8 hex digits");
         }
     }
@@ -117,8 +121,7 @@ RequestAnswer read_request_answer(const std::string& body) {
         answer.chain_der.push_back(der_of(cert, "chain"));
     }
     answer.serial = string_of(require(root, "serial"), "serial");
-    static const std::regex upper_hex("[0-9A-F]{1,40}");  // RFC 5280: at most 20 octets
-    if (!std::regex_match(answer.serial, upper_hex)) {
+    if (!is_hex(answer.serial, "0123456789ABCDEF", 40)) {  // RFC 5280: at most 20 octets
         throw BadAnswer("'serial' is not 1 to 40 upper-case hex digits");
     }
     return answer;

@@ -229,6 +229,29 @@ TEST_SUITE("adcs backend against the real bridge") {
     }
 
     TEST_CASE(
+        "find_by_transaction answers a pending request's state, and files one the bridge never saw once") {
+        SKIP_WITHOUT_BRIDGE();
+        BridgeProcess bridge;
+        AdcsBackend backend(bridge.config());
+        DeviceRequest pending("SCEPPending", "txid-find-pending");
+        const SubmitResult submitted = backend.submit(pending.request);
+        REQUIRE(submitted.disposition == Disposition::pending);
+        const auto found = backend.find_by_transaction(pending.query());
+        REQUIRE(found);
+        CHECK(found->disposition == Disposition::pending);
+        CHECK(found->backend_ref == submitted.backend_ref);
+        CHECK(bridge.new_submissions() == 1);
+
+        DeviceRequest unseen("SCEPDevice", "txid-find-unseen");
+        const auto filed = backend.find_by_transaction(unseen.query());
+        REQUIRE(filed);
+        CHECK(filed->disposition == Disposition::issued);
+        CHECK(certifies_key(filed->certificate_der, *unseen.key));
+        CHECK(backend.submit(unseen.request).certificate_der == filed->certificate_der);
+        CHECK(bridge.new_submissions() == 2);
+    }
+
+    TEST_CASE(
         "a transactionID reused with another CSR is rejected, and the first request keeps its certificate") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
