@@ -78,7 +78,7 @@ TEST_SUITE("adcs backend against the real bridge") {
         CHECK(bridge.new_submissions() == 1);
     }
 
-    TEST_CASE("a pending request the officer denies is rejected; the CA's words go to the audit only") {
+    TEST_CASE("a pending request the officer denies is rejected, the CA's words go to the audit only") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         AdcsBackend backend(bridge.config());
@@ -118,7 +118,7 @@ TEST_SUITE("adcs backend against the real bridge") {
         CHECK(bridge.new_submissions() == 0);
     }
 
-    TEST_CASE("the CA offline is BackendUnavailable; once it is back the same request is issued, once") {
+    TEST_CASE("the CA offline is BackendUnavailable, and once it is back the same request is issued, once") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         AdcsBackend backend(bridge.config());
@@ -180,7 +180,7 @@ TEST_SUITE("adcs backend against the real bridge") {
     }
 
     TEST_CASE(
-        "a client time-out after sending is OutcomeUnknown; find_by_transaction then gets the one "
+        "a client time-out after sending is OutcomeUnknown, and find_by_transaction then gets the one "
         "certificate") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;  // the bridge waits for the CA up to 20 s, the RA only 2 s
