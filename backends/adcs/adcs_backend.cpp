@@ -340,8 +340,8 @@ AdcsSubmitOutcome AdcsBackend::issued(const RequestAnswer& answer, X509_REQ* csr
     if (!chain.empty()) {
         check_chain_order(chain, "chain");
     }
-    const X509* issuer = chain.empty() ? m_chain.front().get() : chain.front().get();
-    if (X509_check_issued(const_cast<X509*>(issuer), cert.get()) != X509_V_OK ||
+    X509* issuer = chain.empty() ? m_chain.front().get() : chain.front().get();
+    if (X509_check_issued(issuer, cert.get()) != X509_V_OK ||
         X509_verify(cert.get(), X509_get0_pubkey(issuer)) != 1) {
         ERR_clear_error();
         throw BadAnswer("the certificate was not issued by the chain's issuing CA");
