@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Typed configuration of the AD CS backend: scep-ra talks to the bridge
-// (backends/adcs/bridge), which speaks MS-ICPR / MS-WCCE to the CA.
+// Typed configuration of the AD CS backend ([adcs] in scep-ra.conf): where the
+// bridge (backends/adcs/bridge) listens and how scep-ra authenticates to it.
 #pragma once
 
 #include <filesystem>
@@ -9,14 +9,15 @@
 namespace scepra::backend::adcs {
 
 struct AdcsConfig {
-    std::string bridge_url;              ///< e.g. https://127.0.0.1:8444
-    std::filesystem::path client_cert;   ///< the RA's TLS client certificate for the bridge (PEM)
-    std::filesystem::path client_key;    ///< its unencrypted PEM key
-    std::filesystem::path server_ca;     ///< verifies the bridge's TLS certificate (PEM)
-    /// Optional PEM chain (issuing CA first). Empty: GET /v1/ca at start.
+    /// Base URL of the bridge's API, e.g. https://127.0.0.1:8444
+    std::string bridge_url;
+    std::filesystem::path client_cert;  ///< the RA's TLS client certificate (PEM), on allow_client
+    std::filesystem::path client_key;   ///< its unencrypted PEM key
+    std::filesystem::path server_ca;    ///< the only CA(s) trusted for the bridge's TLS certificate
+    /// Optional PEM chain, issuing CA first. Empty: GET /v1/ca from the bridge at start.
     std::filesystem::path chain_file;
-    int timeout_seconds = 60;
-    /// The templates NDES enrols its RA certificates with (scep-ra init --backend adcs).
+    int timeout_seconds = 60;  ///< connect, read and write timeouts, each; above the bridge's own
+    /// The AD CS templates NDES enrols its own RA certificates with.
     std::string ra_signing_template = "EnrollmentAgentOffline";
     std::string ra_encryption_template = "CEPEncryption";
 };

@@ -3,12 +3,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ejbca/base64.hpp"
+#include "http/base64.hpp"
 
 namespace scepra::backend::ejbca {
 
 namespace {
 
+using http::base64_decode;
 using nlohmann::json;
 
 // EJBCA's answers are at most four levels deep; anything deeper is hostile.

@@ -13,11 +13,17 @@
 #include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/openssl_error.hpp"
-#include "ejbca/base64.hpp"
 #include "ejbca/ejbca_answers.hpp"
 #include "ejbca/username.hpp"
+#include "http/base64.hpp"
 
 namespace scepra::backend::ejbca {
+
+using http::base64_encode;
+using http::HttpAnswer;
+using http::percent_encode;
+using http::TransportError;
+using http::TransportFailure;
 
 namespace {
 
@@ -204,7 +210,10 @@ struct Wipe {
 
 }  // namespace
 
-EjbcaBackend::EjbcaBackend(EjbcaConfig config) : m_config(std::move(config)), m_client(m_config) {
+EjbcaBackend::EjbcaBackend(EjbcaConfig config)
+    : m_config(std::move(config)),
+      m_client(http::ClientConfig{"EJBCA", m_config.url, m_config.client_cert, m_config.client_key,
+                                  m_config.server_ca, m_config.timeout_seconds}) {
     if (m_config.ca_name.empty() || m_config.certificate_profile.empty() ||
         m_config.end_entity_profile.empty()) {
         throw std::invalid_argument("EJBCA ca_name, certificate_profile and end_entity_profile are required");

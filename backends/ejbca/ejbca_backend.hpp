@@ -12,7 +12,7 @@
 #include "crypto/handles.hpp"
 #include "ejbca/ejbca_config.hpp"
 #include "ejbca/ejbca_errors.hpp"
-#include "ejbca/rest_client.hpp"
+#include "http/rest_client.hpp"
 
 namespace scepra::backend::ejbca {
 
@@ -114,7 +114,7 @@ class EjbcaBackend final : public CaBackend {
     SubmitResult issued(Bytes certificate_der, std::vector<Bytes> chain_der) const;
 
     EjbcaConfig m_config;
-    RestClient m_client;
+    http::RestClient m_client;
     std::vector<crypto::X509Ptr> m_chain;
     std::vector<Bytes> m_chain_der;
     std::string m_issuer_dn;

@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "ejbca/base64.hpp"
+#include "http/base64.hpp"
 #include "ejbca/ejbca_backend.hpp"
 #include "ejbca_test_support.hpp"
 #include "fake_ejbca_process.hpp"
@@ -12,6 +12,7 @@
 using namespace scepra;
 using namespace scepra::backend;
 using namespace scepra::backend::ejbca;
+using namespace scepra::backend::http;
 using scepra::test::FakeEjbca;
 
 namespace {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// HTTPS client for EJBCA's REST API (see rest_client.hpp).
-#include "ejbca/rest_client.hpp"
+// HTTPS client for a remote CA's REST API (see rest_client.hpp).
+#include "http/rest_client.hpp"
 
 #include <httplib.h>
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <cctype>
 #include <charconv>
@@ -15,7 +17,7 @@
 
 #include "crypto/encoding.hpp"
 
-namespace scepra::backend::ejbca {
+namespace scepra::backend::http {
 
 namespace {
 
@@ -55,63 +57,97 @@ std::string alert_name(int alert) {
 }
 
 TransportError classify(httplib::Error error, const httplib::SSLClient& client, const AlertRecord& alert,
-                        bool body_too_large, std::size_t max_body, const BaseUrl& base, bool timed_out) {
+                        bool body_too_large, std::size_t max_body, const std::string& peer, const BaseUrl& base,
+                        bool timed_out) {
     const std::string where = base.host + ":" + std::to_string(base.port);
     if (body_too_large) {
         return {TransportFailure::answer_too_large,
-                "EJBCA's answer is larger than " + std::to_string(max_body) + " bytes"};
+                peer + "'s answer is larger than " + std::to_string(max_body) + " bytes"};
     }
     if (alert.description >= 0 && refuses_client_certificate(alert.description)) {
         return {TransportFailure::client_cert_refused,
-                "EJBCA at " + where + " refused the RA's client certificate (TLS alert: " +
+                peer + " at " + where + " refused the RA's client certificate (TLS alert: " +
                     alert_name(alert.description) + ")"};
     }
     switch (error) {
         case httplib::Error::Connection:
         case httplib::Error::ConnectionTimeout:
         case httplib::Error::BindIPAddress:
-            return {TransportFailure::connect_failed, "cannot connect to EJBCA at " + where};
+            return {TransportFailure::connect_failed, "cannot connect to " + peer + " at " + where};
         case httplib::Error::SSLServerVerification: {
             const long result = client.get_openssl_verify_result();
             if (result != X509_V_OK) {
                 return {TransportFailure::server_not_trusted,
-                        "EJBCA's server certificate at " + where + " is not trusted by server_ca (" +
+                        peer + "'s server certificate at " + where + " is not trusted by server_ca (" +
                             X509_verify_cert_error_string(result) + ")"};
             }
             return {TransportFailure::server_name_mismatch,
-                    "EJBCA's server certificate at " + where + " does not name host '" + base.host + "'"};
+                    peer + "'s server certificate at " + where + " does not name host '" + base.host + "'"};
         }
         case httplib::Error::SSLConnection:
         case httplib::Error::SSLLoadingCerts:
             return {TransportFailure::tls_failed,
-                    "TLS handshake with EJBCA at " + where + " failed" +
+                    "TLS handshake with " + peer + " at " + where + " failed" +
                         (alert.description >= 0 ? " (TLS alert: " + alert_name(alert.description) + ")"
                                                 : std::string())};
         case httplib::Error::Write:
-            // EJBCA parses a request only once its whole body has arrived.
+            // The peer acts on a request only once its whole body has arrived.
             return {TransportFailure::dropped_while_sending,
-                    "EJBCA at " + where + " closed the connection before the request was sent"};
+                    peer + " at " + where + " closed the connection before the request was sent"};
         default:
             if (timed_out) {
                 return {TransportFailure::no_answer_after_send,
-                        "no answer from EJBCA at " + where + " in time"};
+                        "no answer from " + peer + " at " + where + " in time"};
             }
-            return {TransportFailure::dropped_after_send, "EJBCA at " + where +
+            return {TransportFailure::dropped_after_send, peer + " at " + where +
                                                               " closed the connection without an answer (" +
                                                               httplib::to_string(error) + ")"};
     }
 }
 
+/// Blocks SIGPIPE in the calling thread for one call. OpenSSL writes to the
+/// socket with write(2), without MSG_NOSIGNAL: a peer that closed the
+/// connection (say, after refusing the RA's client certificate) would raise
+/// SIGPIPE at the close_notify and kill the whole process. A SIGPIPE the call
+/// raises is consumed before the old mask is restored.
+class SigpipeBlocked {
+  public:
+    SigpipeBlocked() {
+        sigemptyset(&m_pipe);
+        sigaddset(&m_pipe, SIGPIPE);
+        sigset_t pending;
+        sigpending(&pending);
+        m_was_pending = sigismember(&pending, SIGPIPE) == 1;
+        pthread_sigmask(SIG_BLOCK, &m_pipe, &m_old);
+    }
+    ~SigpipeBlocked() {
+        sigset_t pending;
+        sigpending(&pending);
+        if (!m_was_pending && sigismember(&pending, SIGPIPE) == 1) {
+            const timespec no_wait{0, 0};
+            sigtimedwait(&m_pipe, nullptr, &no_wait);
+        }
+        pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
+    }
+    SigpipeBlocked(const SigpipeBlocked&) = delete;
+    SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+  private:
+    sigset_t m_pipe{};
+    sigset_t m_old{};
+    bool m_was_pending = false;
+};
+
 }  // namespace
 
-BaseUrl parse_base_url(const std::string& url) {
+BaseUrl parse_base_url(const std::string& url, const std::string& peer) {
     const std::string scheme = "https://";
     if (url.rfind(scheme, 0) != 0) {
-        throw std::invalid_argument("EJBCA url must start with https://: '" + url + "'");
+        throw std::invalid_argument(peer + " url must start with https://: '" + url + "'");
     }
     std::string rest = url.substr(scheme.size());
     if (rest.find_first_of("?#@ \t\r\n") != std::string::npos) {
-        throw std::invalid_argument("EJBCA url must not carry user info, a query or a fragment: '" + url +
+        throw std::invalid_argument(peer + " url must not carry user info, a query or a fragment: '" + url +
                                     "'");
     }
     const auto slash = rest.find('/');
@@ -125,13 +161,13 @@ BaseUrl parse_base_url(const std::string& url) {
     if (!authority.empty() && authority.front() == '[') {
         const auto close = authority.find(']');
         if (close == std::string::npos) {
-            throw std::invalid_argument("EJBCA url has a bad IPv6 host: '" + url + "'");
+            throw std::invalid_argument(peer + " url has a bad IPv6 host: '" + url + "'");
         }
         base.host = authority.substr(1, close - 1);
         const std::string after = authority.substr(close + 1);
         if (!after.empty()) {
             if (after.front() != ':') {
-                throw std::invalid_argument("EJBCA url has a bad host: '" + url + "'");
+                throw std::invalid_argument(peer + " url has a bad host: '" + url + "'");
             }
             port_text = after.substr(1);
         }
@@ -143,13 +179,13 @@ BaseUrl parse_base_url(const std::string& url) {
         }
     }
     if (base.host.empty()) {
-        throw std::invalid_argument("EJBCA url has no host: '" + url + "'");
+        throw std::invalid_argument(peer + " url has no host: '" + url + "'");
     }
     if (!port_text.empty()) {
         int port = 0;
         const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
         if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 || port > 65535) {
-            throw std::invalid_argument("EJBCA url has a bad port: '" + url + "'");
+            throw std::invalid_argument(peer + " url has a bad port: '" + url + "'");
         }
         base.port = port;
     }
@@ -171,27 +207,28 @@ std::string percent_encode(const std::string& text) {
     return out;
 }
 
-RestClient::RestClient(const EjbcaConfig& config)
-    : m_base(parse_base_url(config.url)),
+RestClient::RestClient(const ClientConfig& config)
+    : m_peer(config.peer),
+      m_base(parse_base_url(config.url, config.peer)),
       m_server_ca(config.server_ca.string()),
       m_timeout_seconds(config.timeout_seconds) {
     if (config.timeout_seconds < 1) {
-        throw std::invalid_argument("EJBCA timeout_seconds must be at least 1");
+        throw std::invalid_argument(m_peer + " timeout_seconds must be at least 1");
     }
     if (m_server_ca.empty()) {
-        throw std::invalid_argument("EJBCA server_ca is required: the RA trusts no other CA for EJBCA");
+        throw std::invalid_argument(m_peer + " server_ca is required: the RA trusts no other CA for " + m_peer);
     }
     if (!std::ifstream(config.server_ca).good()) {
-        throw std::runtime_error("cannot read EJBCA server_ca file " + m_server_ca);
+        throw std::runtime_error("cannot read " + m_peer + " server_ca file " + m_server_ca);
     }
     if (config.client_cert.empty() != config.client_key.empty()) {
-        throw std::invalid_argument("EJBCA client_cert and client_key go together");
+        throw std::invalid_argument(m_peer + " client_cert and client_key go together");
     }
     if (!config.client_cert.empty()) {
         m_client_cert = crypto::load_cert_file(config.client_cert);
         m_client_key = crypto::load_key_file(config.client_key);
         if (X509_check_private_key(m_client_cert.get(), m_client_key.get()) != 1) {
-            throw std::runtime_error("EJBCA client_key " + config.client_key.string() +
+            throw std::runtime_error(m_peer + " client_key " + config.client_key.string() +
                                      " does not belong to client_cert " + config.client_cert.string());
         }
     }
@@ -212,6 +249,8 @@ HttpAnswer RestClient::put(const std::string& path, std::size_t max_body) const 
 
 HttpAnswer RestClient::send(const char* method, const std::string& path, const std::string& json,
                             std::size_t max_body, const char* accept) const {
+    // Declared first so that it outlives the client, whose destructor may write too.
+    const SigpipeBlocked no_sigpipe;
     // A fresh client per call: no state shared between threads, and the TLS
     // alert record belongs to this one connection (and outlives it).
     AlertRecord alert;
@@ -257,9 +296,9 @@ HttpAnswer RestClient::send(const char* method, const std::string& path, const s
         // A read that failed before the timeout is a dropped connection, not a silent server.
         const bool timed_out =
             std::chrono::steady_clock::now() - started >= std::chrono::seconds(m_timeout_seconds);
-        throw classify(result.error(), *client, alert, too_large, max_body, m_base, timed_out);
+        throw classify(result.error(), *client, alert, too_large, max_body, m_peer, m_base, timed_out);
     }
     return HttpAnswer{result->status, std::move(body), result->get_header_value("Content-Type")};
 }
 
-}  // namespace scepra::backend::ejbca
+}  // namespace scepra::backend::http

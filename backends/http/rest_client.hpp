@@ -1,18 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
-// HTTPS with the RA's client certificate to EJBCA's REST API: one fresh
-// connection per call, server certificate checked against server_ca and the
-// URL's host name, every answer size-capped. Failures are classified by
-// whether the request can have reached EJBCA's application.
+// HTTPS with the RA's client certificate to a remote CA's REST API (EJBCA,
+// the AD CS bridge): one fresh connection per call, server certificate checked
+// against server_ca and the URL's host name, every answer size-capped.
+// Failures are classified by whether the request can have reached the peer's
+// application.
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
 #include "crypto/handles.hpp"
-#include "ejbca/ejbca_config.hpp"
 
-namespace scepra::backend::ejbca {
+namespace scepra::backend::http {
+
+/// Where and how to reach the peer.
+struct ClientConfig {
+    std::string peer;                   ///< its name in messages ("EJBCA", "the AD CS bridge")
+    std::string url;                    ///< https://host[:port][/path]
+    std::filesystem::path client_cert;  ///< the RA's TLS client certificate (PEM); empty = none
+    std::filesystem::path client_key;   ///< its unencrypted PEM key
+    std::filesystem::path server_ca;    ///< the only CA(s) trusted for the peer's server certificate
+    int timeout_seconds = 30;           ///< connect, read and write timeouts, each
+};
 
 /// An HTTP answer, whatever its status.
 struct HttpAnswer {
@@ -39,7 +50,7 @@ class TransportError : public std::runtime_error {
     TransportError(TransportFailure failure, const std::string& what)
         : std::runtime_error(what), m_failure(failure) {}
     TransportFailure failure() const { return m_failure; }
-    /// True when EJBCA's application may have received (and acted on) the request.
+    /// True when the peer's application may have received (and acted on) the request.
     bool may_have_reached() const {
         return m_failure == TransportFailure::no_answer_after_send ||
                m_failure == TransportFailure::dropped_after_send ||
@@ -57,8 +68,9 @@ struct BaseUrl {
     std::string path;  ///< e.g. "/ejbca/ejbca-rest-api", no trailing slash
 };
 /// Parses "https://host[:port][/path]"; throws std::invalid_argument for
-/// anything else (other schemes, user info, query, fragment, bad port).
-BaseUrl parse_base_url(const std::string& url);
+/// anything else (other schemes, user info, query, fragment, bad port),
+/// naming peer in the message.
+BaseUrl parse_base_url(const std::string& url, const std::string& peer);
 
 /// Percent-encodes one path segment or query value (RFC 3986 unreserved kept).
 std::string percent_encode(const std::string& text);
@@ -67,7 +79,7 @@ class RestClient {
   public:
     /// Loads the client certificate and key; throws std::runtime_error naming
     /// the file when one cannot be read, std::invalid_argument for a bad URL.
-    explicit RestClient(const EjbcaConfig& config);
+    explicit RestClient(const ClientConfig& config);
 
     /// path is relative to the base URL ("v1/ca"). Throws TransportError.
     HttpAnswer get(const std::string& path, std::size_t max_body,
@@ -81,6 +93,7 @@ class RestClient {
     HttpAnswer send(const char* method, const std::string& path, const std::string& json,
                     std::size_t max_body, const char* accept = "application/json") const;
 
+    std::string m_peer;
     BaseUrl m_base;
     std::string m_server_ca;
     int m_timeout_seconds;
@@ -88,4 +101,4 @@ class RestClient {
     crypto::EvpPkeyPtr m_client_key;
 };
 
-}  // namespace scepra::backend::ejbca
+}  // namespace scepra::backend::http

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "ejbca/base64.hpp"
+#include "http/base64.hpp"
 
 #include <array>
 #include <cstdint>
 
-namespace scepra::backend::ejbca {
+namespace scepra::backend::http {
 
 namespace {
 
@@ -90,4 +90,4 @@ std::optional<Bytes> base64_decode(std::string_view text) {
     return out;
 }
 
-}  // namespace scepra::backend::ejbca
+}  // namespace scepra::backend::http

@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""The AD CS bridge for scep-ra's C++ tests: the fake CA RPC server of tests/adcs_bridge
+(MS-ICPR on impacket's DCERPCServer, loopback, unauthenticated) and the REAL bridge process
+(`scep-ra-adcs-bridge serve`, mutual TLS, auth = none) in front of it.
+
+Writes into --dir: tls-ca.pem (client and server TLS CA), server.pem/.key (the bridge's TLS
+certificate, SAN localhost and 127.0.0.1), ra.pem/.key (allowed client), other.pem/.key (same CA,
+not on allow_client), stranger.pem/.key (another CA), stranger-ca.pem, ca-chain.pem (the CA
+chain, issuing CA first). Prints one JSON line {"port", "control_port"} once the bridge listens.
+
+Control (plain HTTP on loopback): POST /control with one of
+  {"approve": ID} {"deny": ID}           the CA officer decides a pending request
+  {"offline": true} {"online": true}     the CA's RPC port refuses connections, or listens again
+  {"hang_next": true} {"release": true}  the next CA call takes the request but answers only on release
+GET /state -> {"new_submissions": N, "rows": {"ID": disposition}, "bridge_running": bool}.
+Exits (stopping the bridge) on SIGTERM or when its standard input closes.
+"""
+import argparse
+import ctypes
+import http.server
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.join(SOURCE, "tests", "adcs_bridge"))
+
+import fake_ca  # noqa: E402
+import pki  # noqa: E402
+
+BRIDGE = os.path.join(SOURCE, "backends", "adcs", "bridge", "scep-ra-adcs-bridge")
+TEMPLATES = "SCEPDevice, SCEPPending, SCEPNotOnCa"
+START_LIMIT_SECONDS = 60
+PR_SET_PDEATHSIG = 1
+
+
+def write_pki(directory: str) -> str:
+    tls_ca = pki.Authority("Bridge TLS CA")
+    pki.write_pem(os.path.join(directory, "tls-ca.pem"), tls_ca.cert)
+    pki.tls_pair(directory, "server", tls_ca, "bridge.test", True)
+    _, _, ra = pki.tls_pair(directory, "ra", tls_ca, "scep-ra", False)
+    pki.tls_pair(directory, "other", tls_ca, "not-allowed", False)
+    stranger_ca = pki.Authority("Stranger CA")
+    pki.write_pem(os.path.join(directory, "stranger-ca.pem"), stranger_ca.cert)
+    pki.tls_pair(directory, "stranger", stranger_ca, "scep-ra", False)
+    return ra.subject.rfc4514_string()
+
+
+def write_config(directory: str, ra_subject: str, ca_port: int, timeout: int) -> str:
+    path = os.path.join(directory, "adcs-bridge.conf")
+    with open(path, "w") as f:
+        f.write("[server]\nlisten = 127.0.0.1:0\n")
+        f.write("tls_cert = %s\ntls_key = %s\n" % (os.path.join(directory, "server.pem"),
+                                                    os.path.join(directory, "server.key")))
+        f.write("client_ca = %s\nallow_client =\n    subject:%s\n" % (os.path.join(directory, "tls-ca.pem"),
+                                                                      ra_subject))
+        f.write("[ca]\nca_host = 127.0.0.1\nca_name = Test Issuing CA\ntransport = icpr\nport = %d\n" % ca_port)
+        f.write("templates = %s\nchain = %s\ntimeout_seconds = %d\n" % (TEMPLATES, os.path.join(directory,
+                                                                                                "ca-chain.pem"),
+                                                                         timeout))
+        f.write("[auth]\nauth = none\n")
+        f.write("[bridge]\nstate = %s\nlog = %s\n" % (os.path.join(directory, "bridge.sqlite"),
+                                                      os.path.join(directory, "bridge.log")))
+    return path
+
+
+def die_with_parent():
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def start_bridge(config: str, log: str) -> (subprocess.Popen, int):
+    proc = subprocess.Popen(["/usr/bin/python3", BRIDGE, "serve", "--config", config], stdin=subprocess.DEVNULL,
+                            preexec_fn=die_with_parent, env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    deadline = time.monotonic() + START_LIMIT_SECONDS
+    while time.monotonic() < deadline:   # bounded: the bridge writes its start line once it listens
+        if proc.poll() is not None:
+            raise SystemExit("the bridge exited with %d" % proc.returncode)
+        if os.path.exists(log):
+            with open(log, encoding="utf-8") as f:
+                for line in f:
+                    if 'event="start"' in line:
+                        listen = line.split('listen="', 1)[1].split('"', 1)[0]
+                        return proc, int(listen.rsplit(":", 1)[1])
+        time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("the bridge did not start in %d s" % START_LIMIT_SECONDS)
+
+
+class Harness:
+    def __init__(self, directory: str, bridge_timeout: int):
+        self.ca = fake_ca.FakeCa()
+        self.ca_server = fake_ca.FakeCaServer(self.ca)
+        self.ca_server.start()
+        self.ca_port = self.ca_server.port
+        pki.write_pem(os.path.join(directory, "ca-chain.pem"), *self.ca.chain())
+        config = write_config(directory, write_pki(directory), self.ca_port, bridge_timeout)
+        self.bridge, self.port = start_bridge(config, os.path.join(directory, "bridge.log"))
+        self.lock = threading.Lock()
+
+    def control(self, knobs: dict) -> None:
+        with self.lock:
+            if "approve" in knobs:
+                self.ca.approve(int(knobs["approve"]))
+            if "deny" in knobs:
+                self.ca.deny(int(knobs["deny"]))
+            if knobs.get("offline") and self.ca_server is not None:
+                self.ca_server.stop()
+                self.ca_server = None
+            if knobs.get("online") and self.ca_server is None:
+                self.ca_server = fake_ca.FakeCaServer(self.ca, port=self.ca_port)
+                self.ca_server.start()
+            if knobs.get("hang_next"):
+                self.ca.release.clear()
+                self.ca.hang_next = True
+            if knobs.get("release"):
+                self.ca.release.set()
+
+    def state(self) -> dict:
+        with self.ca.lock:
+            return {"new_submissions": sum(1 for c in self.ca.calls if c["request_id"] == 0),
+                    "rows": {str(k): v.disposition for k, v in self.ca.rows.items()},
+                    "bridge_running": self.bridge.poll() is None}
+
+    def stop(self) -> None:
+        self.ca.release.set()
+        if self.bridge.poll() is None:
+            self.bridge.terminate()
+            try:
+                self.bridge.wait(10)
+            except subprocess.TimeoutExpired:
+                self.bridge.kill()
+                self.bridge.wait()
+        if self.ca_server is not None:
+            self.ca_server.stop()
+
+
+def control_server(harness: Harness) -> http.server.ThreadingHTTPServer:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _answer(self, status: int, body: dict):
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            if self.path != "/state":
+                return self._answer(404, {})
+            self._answer(200, harness.state())
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length", "0"))
+            try:
+                harness.control(json.loads(self.rfile.read(min(length, 4096))))
+            except (ValueError, KeyError) as e:
+                return self._answer(400, {"error": repr(e)})
+            self._answer(200, {})
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--bridge-timeout", type=int, default=20, help="the bridge's CA call timeout")
+    args = parser.parse_args()
+    harness = Harness(args.dir, args.bridge_timeout)
+    control = control_server(harness)
+    threading.Thread(target=control.serve_forever, daemon=True).start()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+
+    def watch_stdin():
+        while sys.stdin.buffer.read(4096):
+            pass
+        done.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    print(json.dumps({"port": harness.port, "control_port": control.server_address[1]}), flush=True)
+    done.wait()
+    control.shutdown()
+    harness.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

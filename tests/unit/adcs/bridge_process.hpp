@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+// Runs tests/unit/adcs/bridge_harness.py: the REAL AD CS bridge process on a
+// loopback port with mutual TLS, in front of the fake CA RPC server of
+// tests/adcs_bridge/fake_ca.py, and talks to the harness's control endpoint.
+#pragma once
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "adcs/adcs_config.hpp"
+#include "support/test_pki.hpp"
+
+namespace scepra::test {
+
+/// Empty when /usr/bin/python3 has impacket and cryptography; else why the bridge cannot run.
+std::string bridge_unavailable_reason();
+
+class BridgeProcess {
+  public:
+    struct Options {
+        int bridge_timeout_seconds = 20;  ///< the bridge's own CA call timeout
+    };
+    BridgeProcess() : BridgeProcess(Options{}) {}
+    explicit BridgeProcess(Options options);
+    ~BridgeProcess();
+    BridgeProcess(const BridgeProcess&) = delete;
+    BridgeProcess& operator=(const BridgeProcess&) = delete;
+
+    /// A file the harness wrote (tls-ca.pem, ra.pem, other.key, stranger-ca.pem, ca-chain.pem, ...).
+    std::string file(const std::string& name) const { return m_dir.file(name); }
+    int port() const { return m_port; }
+    /// Acts on the fake CA: {"approve": id}, {"deny": id}, {"offline": true}, {"online": true},
+    /// {"hang_next": true}, {"release": true}.
+    void control(const nlohmann::json& knobs) const;
+    /// {"new_submissions": N, "rows": {...}, "bridge_running": bool}
+    nlohmann::json state() const;
+    int new_submissions() const { return state().at("new_submissions").get<int>(); }
+    /// A working backend configuration: the allowed client certificate, the
+    /// bridge's TLS CA, the chain fetched from the bridge.
+    backend::adcs::AdcsConfig config() const;
+
+  private:
+    TempDir m_dir;
+    pid_t m_pid = -1;
+    int m_stdin = -1;  ///< the harness exits when this closes, even if this process dies
+    int m_port = 0;
+    int m_control_port = 0;
+};
+
+/// A loopback port nothing listens on (bound, then closed).
+int closed_port();
+
+}  // namespace scepra::test
