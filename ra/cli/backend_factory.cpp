@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/instance.hpp"
+#include "adcs/adcs_backend.hpp"
 #include "crypto/encoding.hpp"
 #include "ejbca/ejbca_backend.hpp"
 #include "local/local_ca_backend.hpp"
@@ -63,6 +64,9 @@ std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store:
         }
         if (config.backend == "ejbca") {
             return remote<backend::ejbca::EjbcaBackend>(config.ejbca, chain_cache_file(config));
+        }
+        if (config.backend == "adcs") {
+            return remote<backend::adcs::AdcsBackend>(config.adcs, chain_cache_file(config));
         }
     } catch (const std::invalid_argument& e) {
         throw ConfigError(config.file.string() + ": [" + (config.backend == "local" ? "local_ca" : config.backend) +
