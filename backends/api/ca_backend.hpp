@@ -151,7 +151,10 @@ public:
     /// nothing when it never saw one or cannot tell. The RA asks before
     /// submitting again a request it claimed but whose answer it never stored
     /// (it stopped during the call, or the answer was lost), so that a re-sent
-    /// request never gets a second certificate.
+    /// request never gets a second certificate. A backend may answer by an
+    /// idempotent submission keyed on the transactionID (the AD CS bridge
+    /// knows requests only by the client_ref it was given): for a request the
+    /// CA never saw, that submits it, which is what the RA would do next.
     virtual std::optional<SubmitResult> find_by_transaction(const TransactionQuery& /*query*/) {
         return std::nullopt;
     }
