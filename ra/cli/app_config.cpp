@@ -67,7 +67,8 @@ po::options_description config_keys() {
         ("throttle.max_failures", po::value<int>()->default_value(5))
         ("throttle.window_minutes", po::value<int>()->default_value(15))
         ("throttle.lockout_minutes", po::value<int>()->default_value(15))
-        ("audit.retention_days", po::value<int>()->default_value(365));
+        ("audit.retention_days", po::value<int>()->default_value(365))
+        ("metrics.listen", po::value<std::string>()->default_value("127.0.0.1:9464"));
     return d;
 }
 
@@ -337,6 +338,13 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     c.throttle.window = std::chrono::minutes(check.number("throttle.window_minutes", 1, 525600));
     c.throttle.lockout = std::chrono::minutes(check.number("throttle.lockout_minutes", 1, 525600));
     c.audit_retention_days = check.number("audit.retention_days", 0, 36500);
+    if (const std::string metrics_listen = check.text("metrics.listen"); !metrics_listen.empty()) {
+        try {
+            c.metrics_listen = http::parse_listen(metrics_listen);
+        } catch (const std::invalid_argument& e) {
+            check.problem("metrics.listen", e.what());
+        }
+    }
     check.throw_if_any();
     return c;
 }
@@ -503,6 +511,12 @@ lockout_minutes = 15
 # this many days are deleted by the server at start and once a day (and by
 # `scep-ra audit purge`). 0 = keep them forever.
 retention_days = 365
+
+[metrics]
+# Prometheus metrics at http://HOST:PORT/metrics on a listener of their own:
+# plain HTTP without login (nothing secret is in them), so keep it on
+# loopback or a management network. Empty = no metrics listener.
+listen = 127.0.0.1:9464
 )";
     return out.str();
 }

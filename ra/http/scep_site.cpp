@@ -4,6 +4,8 @@
 
 #include <httplib.h>
 
+#include <chrono>
+
 #include "http/transport.hpp"
 
 namespace scepra::http {
@@ -50,7 +52,28 @@ std::string ScepSite::serve(const httplib::Request& req, httplib::Response& res)
         res.set_content(info_page, "text/html");
         return "info page";
     }
-    core::ScepResponse out = m_service.handle(to_scep_request(req));
+    const auto started = std::chrono::steady_clock::now();
+    const core::ScepRequest request = to_scep_request(req);
+    auto seconds = [&started] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
+    core::ScepResponse out;
+    try {
+        out = m_service.handle(request);
+    } catch (...) {
+        if (m_metrics) {
+            m_metrics->request({request.operation, "", "error", "", seconds()});
+        }
+        throw;
+    }
+    if (m_metrics) {
+        // Only a PKIOperation says how it ended; the others succeed or are refused at the HTTP level.
+        const std::string_view outcome = !out.outcome.empty() ? std::string_view(out.outcome)
+                                         : out.status < 400   ? "success"
+                                         : out.status < 500   ? "refused"
+                                                              : "error";
+        m_metrics->request({request.operation, out.message_type, outcome, out.fail_info, seconds()});
+    }
     res.status = out.status;
     res.set_content(out.body, out.content_type);
     return out.log;

@@ -4,17 +4,21 @@
 
 #include "core/scep_service.hpp"
 #include "http/listener.hpp"
+#include "metrics/scep_metrics.hpp"
 
 namespace scepra::http {
 
 class ScepSite final : public Site {
 public:
-    explicit ScepSite(core::ScepService& service) : m_service(service) {}
+    /// metrics, when given, counts every answered request.
+    explicit ScepSite(core::ScepService& service, metrics::ScepMetrics* metrics = nullptr)
+        : m_service(service), m_metrics(metrics) {}
     bool handles(std::string_view path) const override;
     std::string serve(const httplib::Request& request, httplib::Response& response) override;
 
 private:
     core::ScepService& m_service;
+    metrics::ScepMetrics* m_metrics;
 };
 
 }  // namespace scepra::http
