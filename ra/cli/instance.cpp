@@ -97,7 +97,7 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity), *m_measured_backend,
                                                     *m_throttled, *m_stores.audit, *m_stores.requests, clock);
     m_service->set_next_ca(load_next_ca_response(m_config));
-    m_scep_site = std::make_unique<http::ScepSite>(*m_service, m_metrics.get());
+    m_scep_site = std::make_unique<http::ScepSite>(*m_service, m_metrics.get(), m_backend->name());
     const http::AdminSiteOptions admin_options{m_config.admin.utf16, m_config.admin.allow_plaintext};
     m_admin_site = std::make_unique<http::AdminSite>(admin_options, *m_stores.admins, *m_stores.challenges, *m_modes,
                                                      *chain.front());

@@ -75,6 +75,7 @@ int serve_command(const Args& args) {
             config.admin.listen->port = admin.port;
         } else {
             config.admin.listen = admin;
+            config.admin.listen->log_format = config.log_format;
         }
     }
     if (vm.count("metrics-listen")) {

@@ -7,7 +7,7 @@
 
 namespace scepra::http {
 
-std::string MetricsSite::serve(const httplib::Request& request, httplib::Response& response) {
+Served MetricsSite::serve(const httplib::Request& request, httplib::Response& response) {
     if (request.method != "GET" && request.method != "HEAD") {
         response.status = 405;
         response.set_header("Allow", "GET, HEAD");

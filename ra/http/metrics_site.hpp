@@ -12,7 +12,7 @@ class MetricsSite final : public Site {
 public:
     explicit MetricsSite(const metrics::Registry& registry) : m_registry(registry) {}
     bool handles(std::string_view path) const override { return path == "/metrics"; }
-    std::string serve(const httplib::Request& request, httplib::Response& response) override;
+    Served serve(const httplib::Request& request, httplib::Response& response) override;
 
 private:
     const metrics::Registry& m_registry;
