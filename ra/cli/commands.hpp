@@ -22,6 +22,7 @@ int ra_command(const Args& args);
 int lockout_command(const Args& args);
 int import_command(const Args& args);
 int backup_command(const Args& args);
+int doctor_command(const Args& args);
 
 /// Exit statuses shared by the subcommands.
 inline constexpr int exit_ok = 0;

@@ -152,4 +152,12 @@ BackupResult backup_database(const std::filesystem::path& from, const std::files
     return result;
 }
 
+std::string integrity_check(const std::filesystem::path& file) {
+    if (!std::filesystem::exists(file)) {
+        throw std::runtime_error("the database " + file.string() + " does not exist");
+    }
+    Connection db = open_connection(file, SQLITE_OPEN_READWRITE);
+    return integrity(*db);
+}
+
 }  // namespace scepra::store

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // An online, consistent copy of the instance database through SQLite's backup
-// API, while `scep-ra serve` keeps writing to it.
+// API, while `scep-ra serve` keeps writing to it; and its integrity check.
 #pragma once
 
 #include <cstdint>
@@ -21,5 +21,9 @@ struct BackupResult {
 /// only then given its name. Throws DbError or std::runtime_error naming the
 /// file; a failed backup leaves nothing at `to`.
 BackupResult backup_database(const std::filesystem::path& from, const std::filesystem::path& to);
+
+/// "ok", or what PRAGMA integrity_check finds wrong with the database file
+/// (first problem only). Opens its own connection; writes nothing.
+std::string integrity_check(const std::filesystem::path& file);
 
 }  // namespace scepra::store
