@@ -13,14 +13,14 @@ namespace po = boost::program_options;
 
 int backup_command(const Args& args) {
     po::options_description desc("options");
-    desc.add_options()
-        ("config", po::value<std::string>()->required(), "instance configuration file")
-        ("to", po::value<std::string>()->required(), "the new file to write (never overwritten)");
+    desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
+        "to", po::value<std::string>()->required(), "the new file to write (never overwritten)");
     po::variables_map vm;
-    if (auto stop = parse_options("backup",
-                                  "Copies the database consistently while `scep-ra serve` runs. Back up the\n"
-                                  "configuration and the private/ directory (keys) separately: they are files.",
-                                  desc, args, vm)) {
+    if (auto stop =
+            parse_options("backup",
+                          "Copies the database consistently while `scep-ra serve` runs. Back up the\n"
+                          "configuration and the private/ directory (keys) separately: they are files.",
+                          desc, args, vm)) {
         return *stop;
     }
     const AppConfig config = load_config(vm["config"].as<std::string>());

@@ -25,13 +25,13 @@ constexpr const char* certificate_request_agent = "1.3.6.1.4.1.311.20.2.1";
 constexpr std::uintmax_t large_wal_bytes = 64u << 20;
 
 class Report {
-public:
+  public:
     void add(std::string check, Verdict verdict, std::string detail, std::string fix = {}) {
         m_findings.push_back({std::move(check), verdict, std::move(detail), std::move(fix)});
     }
     std::vector<DoctorFinding> take() { return std::move(m_findings); }
 
-private:
+  private:
     std::vector<DoctorFinding> m_findings;
 };
 
@@ -53,7 +53,8 @@ void check_validity(Report& r, const std::string& what, X509& cert, TimePoint no
     if (!not_before || !not_after) {
         r.add(check, Verdict::fail, "its validity dates cannot be read", fix);
     } else if (now < *not_before) {
-        r.add(check, Verdict::fail, "not valid before " + sql_time(*not_before) + " UTC", "check the clock, or " + fix);
+        r.add(check, Verdict::fail, "not valid before " + sql_time(*not_before) + " UTC",
+              "check the clock, or " + fix);
     } else if (now >= *not_after) {
         r.add(check, Verdict::fail, "expired " + sql_time(*not_after) + " UTC", fix);
     } else if (*not_after - now < std::chrono::hours(24) * expiry_warning_days) {
@@ -71,7 +72,8 @@ void check_key_match(Report& r, const std::string& what, X509& cert, const fs::p
     try {
         key = crypto::load_key_file(key_file);
     } catch (const std::exception& e) {
-        r.add(what + ": key", Verdict::fail, e.what(), "make " + key_file.string() + " readable by this user");
+        r.add(what + ": key", Verdict::fail, e.what(),
+              "make " + key_file.string() + " readable by this user");
         return;
     }
     if (X509_check_private_key(&cert, key.get()) != 1) {
@@ -101,13 +103,16 @@ void check_chain(Report& r, const std::string& what, X509& cert, const std::vect
         r.add(what + ": chain", Verdict::pass, "issued by the CA");
     } else {
         r.add(what + ": chain", Verdict::fail,
-              std::string("does not chain to the CA: ") + X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())),
-              "issue the RA certificates from the CA in [local_ca] cert (`scep-ra ra rollover`), or set [local_ca] chain");
+              std::string("does not chain to the CA: ") +
+                  X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())),
+              "issue the RA certificates from the CA in [local_ca] cert (`scep-ra ra rollover`), or set "
+              "[local_ca] chain");
     }
 }
 
 bool has_eku(X509& cert, const char* oid) {
-    auto* ekus = static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(&cert, NID_ext_key_usage, nullptr, nullptr));
+    auto* ekus =
+        static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(&cert, NID_ext_key_usage, nullptr, nullptr));
     if (!ekus) {
         return false;
     }
@@ -121,8 +126,9 @@ bool has_eku(X509& cert, const char* oid) {
     return found;
 }
 
-void check_ra_certificate(Report& r, const std::string& what, const fs::path& cert_file, const fs::path& key_file,
-                          bool signing, const std::vector<crypto::X509Ptr>& cas, TimePoint now) {
+void check_ra_certificate(Report& r, const std::string& what, const fs::path& cert_file,
+                          const fs::path& key_file, bool signing, const std::vector<crypto::X509Ptr>& cas,
+                          TimePoint now) {
     crypto::X509Ptr cert;
     try {
         cert = crypto::load_cert_file(cert_file);
@@ -130,7 +136,8 @@ void check_ra_certificate(Report& r, const std::string& what, const fs::path& ce
         r.add(what, Verdict::fail, e.what(), "restore " + cert_file.string() + " from a backup");
         return;
     }
-    const std::string renew = "prepare new RA certificates with `scep-ra ra rollover`, then `scep-ra ra activate`";
+    const std::string renew =
+        "prepare new RA certificates with `scep-ra ra rollover`, then `scep-ra ra activate`";
     check_validity(r, what, *cert, now, renew);
     check_key_match(r, what, *cert, key_file);
     // X509_get_key_usage: all bits set when the certificate has no keyUsage extension (any use).
@@ -145,16 +152,17 @@ void check_ra_certificate(Report& r, const std::string& what, const fs::path& ce
         r.add(what + ": key usage", Verdict::pass, signing ? "digitalSignature" : "keyEncipherment");
     }
     if (!signing && EVP_PKEY_get_base_id(X509_get0_pubkey(cert.get())) != EVP_PKEY_RSA) {
-        r.add(what + ": key type", Verdict::fail, "not RSA: SCEP clients encrypt to it with RSA key transport",
-              renew);
+        r.add(what + ": key type", Verdict::fail,
+              "not RSA: SCEP clients encrypt to it with RSA key transport", renew);
     }
     if (signing) {
         if (has_eku(*cert, certificate_request_agent)) {
             r.add(what + ": extended key usage", Verdict::pass, "Certificate Request Agent");
         } else {
-            r.add(what + ": extended key usage", Verdict::warn,
-                  "no Certificate Request Agent EKU (1.3.6.1.4.1.311.20.2.1), which NDES's RA certificate has",
-                  "clients that check it refuse the RA: " + renew);
+            r.add(
+                what + ": extended key usage", Verdict::warn,
+                "no Certificate Request Agent EKU (1.3.6.1.4.1.311.20.2.1), which NDES's RA certificate has",
+                "clients that check it refuse the RA: " + renew);
         }
     }
     check_chain(r, what, *cert, cas, now);
@@ -170,10 +178,12 @@ void check_private_file(Report& r, const std::string& what, const fs::path& file
     }
     const std::string mode = mode_text(st.st_mode);
     if ((st.st_mode & S_IRWXO) != 0) {
-        r.add(what + ": permissions", Verdict::fail, file.string() + " is accessible to every user (mode " + mode + ")",
+        r.add(what + ": permissions", Verdict::fail,
+              file.string() + " is accessible to every user (mode " + mode + ")",
               "chmod 600 " + file.string() + ", and replace the secret: it may have been read");
     } else if ((st.st_mode & S_IRWXG) != 0) {
-        r.add(what + ": permissions", Verdict::warn, file.string() + " is accessible to its group (mode " + mode + ")",
+        r.add(what + ": permissions", Verdict::warn,
+              file.string() + " is accessible to its group (mode " + mode + ")",
               "chmod 600 " + file.string() + " unless the group is meant to read it");
     } else if (st.st_uid != ::geteuid()) {
         r.add(what + ": permissions", Verdict::warn,
@@ -191,9 +201,11 @@ void check_private_dir(Report& r, const fs::path& dir) {
     }
     if ((st.st_mode & S_IRWXO) != 0) {
         r.add("private directory: permissions", Verdict::warn,
-              dir.string() + " is open to every user (mode " + mode_text(st.st_mode) + ")", "chmod 700 " + dir.string());
+              dir.string() + " is open to every user (mode " + mode_text(st.st_mode) + ")",
+              "chmod 700 " + dir.string());
     } else {
-        r.add("private directory: permissions", Verdict::pass, dir.string() + " mode " + mode_text(st.st_mode));
+        r.add("private directory: permissions", Verdict::pass,
+              dir.string() + " mode " + mode_text(st.st_mode));
     }
 }
 
@@ -214,7 +226,8 @@ void check_database(Report& r, const fs::path& file) {
     const auto size = fs::file_size(file, ec);
     const auto wal = fs::file_size(file.string() + "-wal", ec);
     const std::uintmax_t wal_bytes = ec ? 0 : wal;
-    const std::string sizes = std::to_string(size) + " bytes, write-ahead log " + std::to_string(wal_bytes) + " bytes";
+    const std::string sizes =
+        std::to_string(size) + " bytes, write-ahead log " + std::to_string(wal_bytes) + " bytes";
     if (wal_bytes > large_wal_bytes) {
         r.add("database: size", Verdict::warn, sizes,
               "a long-running reader keeps the log from being checkpointed: end it, or restart the server");
@@ -236,7 +249,8 @@ void check_admin_tls(Report& r, const AdminConfig& admin, TimePoint now) {
         return;
     }
     if (admin.listen->tls_cert.empty()) {
-        r.add("admin listener: TLS", Verdict::warn, "the admin page takes passwords over plain HTTP (allow_plaintext = 1)",
+        r.add("admin listener: TLS", Verdict::warn,
+              "the admin page takes passwords over plain HTTP (allow_plaintext = 1)",
               "set [admin] tls_cert and tls_key unless TLS ends at a proxy on this host");
         return;
     }
@@ -256,7 +270,8 @@ void check_admin_tls(Report& r, const AdminConfig& admin, TimePoint now) {
         r.add("admin TLS certificate: name", Verdict::pass, "listening on every address: name not checked");
         return;
     }
-    const bool ip = inet_pton(AF_INET, host.c_str(), &any6) == 1 || inet_pton(AF_INET6, host.c_str(), &any6) == 1;
+    const bool ip =
+        inet_pton(AF_INET, host.c_str(), &any6) == 1 || inet_pton(AF_INET6, host.c_str(), &any6) == 1;
     const bool matches = ip ? X509_check_ip_asc(cert.get(), host.c_str(), 0) == 1 ||
                                   ((host == "127.0.0.1" || host == "::1") &&
                                    X509_check_host(cert.get(), "localhost", 0, 0, nullptr) == 1)
@@ -264,8 +279,8 @@ void check_admin_tls(Report& r, const AdminConfig& admin, TimePoint now) {
     if (matches) {
         r.add("admin TLS certificate: name", Verdict::pass, "valid for " + host);
     } else {
-        r.add("admin TLS certificate: name", Verdict::warn, "not valid for " + host + ", where the admin listener is",
-              "browsers will refuse it: " + renew);
+        r.add("admin TLS certificate: name", Verdict::warn,
+              "not valid for " + host + ", where the admin listener is", "browsers will refuse it: " + renew);
     }
 }
 
@@ -273,10 +288,14 @@ void check_admin_tls(Report& r, const AdminConfig& admin, TimePoint now) {
 
 const char* verdict_name(Verdict verdict) {
     switch (verdict) {
-        case Verdict::pass: return "pass";
-        case Verdict::warn: return "warn";
-        case Verdict::fail: return "fail";
-        case Verdict::skip: return "skip";
+        case Verdict::pass:
+            return "pass";
+        case Verdict::warn:
+            return "warn";
+        case Verdict::fail:
+            return "fail";
+        case Verdict::skip:
+            return "skip";
     }
     return "?";
 }
@@ -298,7 +317,8 @@ std::vector<DoctorFinding> run_doctor_checks(const AppConfig& c, TimePoint now) 
         check_key_match(r, "CA certificate", *cas.front(), c.local_ca.key_file);
     }
     check_ra_certificate(r, "RA signing certificate", c.signing_cert, c.signing_key, true, cas, now);
-    check_ra_certificate(r, "RA encryption certificate", c.encryption_cert, c.encryption_key, false, cas, now);
+    check_ra_certificate(r, "RA encryption certificate", c.encryption_cert, c.encryption_key, false, cas,
+                         now);
 
     check_private_dir(r, c.signing_key.parent_path());
     check_private_file(r, "RA signing key", c.signing_key);

@@ -15,13 +15,14 @@ int doctor_command(const Args& args) {
     po::options_description desc("options");
     desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file");
     po::variables_map vm;
-    if (auto stop = parse_options("doctor",
-                                  "Checks the RA and CA certificates (key usage, EKU, expiry within " +
-                                      std::to_string(expiry_warning_days) +
-                                      " days, chain, key),\n"
-                                      "the database (integrity, size), the permissions of the private files and the\n"
-                                      "admin listener's TLS. Prints pass, warn or fail with the fix; exit 1 on any fail.",
-                                  desc, args, vm)) {
+    if (auto stop = parse_options(
+            "doctor",
+            "Checks the RA and CA certificates (key usage, EKU, expiry within " +
+                std::to_string(expiry_warning_days) +
+                " days, chain, key),\n"
+                "the database (integrity, size), the permissions of the private files and the\n"
+                "admin listener's TLS. Prints pass, warn or fail with the fix; exit 1 on any fail.",
+            desc, args, vm)) {
         return *stop;
     }
     AppConfig config;

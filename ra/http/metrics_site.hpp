@@ -9,12 +9,12 @@
 namespace scepra::http {
 
 class MetricsSite final : public Site {
-public:
+  public:
     explicit MetricsSite(const metrics::Registry& registry) : m_registry(registry) {}
     bool handles(std::string_view path) const override { return path == "/metrics"; }
     Served serve(const httplib::Request& request, httplib::Response& response) override;
 
-private:
+  private:
     const metrics::Registry& m_registry;
 };
 

@@ -22,9 +22,10 @@ std::optional<std::string> optional_safe(const std::string& text, size_t max_byt
 }
 
 std::string text_line(const RequestLogLine& l) {
-    std::string out = l.time + ' ' + log_level(l.status, l.served.outcome) + ' ' + log_safe(l.peer, 64) + ' ' +
-                      log_safe(l.method, 16) + ' ' + log_safe(l.path, 200) + ' ' + std::to_string(l.status) + ' ' +
-                      milliseconds(l.duration_ms) + "ms " + log_safe(l.served.summary, 400);
+    std::string out = l.time + ' ' + log_level(l.status, l.served.outcome) + ' ' + log_safe(l.peer, 64) +
+                      ' ' + log_safe(l.method, 16) + ' ' + log_safe(l.path, 200) + ' ' +
+                      std::to_string(l.status) + ' ' + milliseconds(l.duration_ms) + "ms " +
+                      log_safe(l.served.summary, 400);
     if (!l.served.backend.empty()) {
         out += " backend=" + log_safe(l.served.backend, 32);
     }

@@ -16,7 +16,7 @@ enum class LogFormat { text, json };
 struct Served {
     Served(std::string text = {}) : summary(std::move(text)) {}  // NOLINT: implicit by design
     Served(const char* text) : summary(text) {}                  // NOLINT: implicit by design
-    std::string summary;  ///< free text, no secrets
+    std::string summary;                                         ///< free text, no secrets
     // Set by the SCEP site; empty when not known.
     std::string operation;       ///< as the client named it
     std::string message_type;    ///< PKIOperation: PKCSReq, CertPoll, ...

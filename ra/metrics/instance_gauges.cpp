@@ -24,13 +24,17 @@ void add_instance_gauges(Registry& registry, InstanceSources sources) {
     store::ChallengeStore& challenges = sources.challenges;
     const core::PasswordModes& modes = sources.modes;
     store::ThrottleStore& throttle = sources.throttle;
-    registry.gauge("scep_ra_one_time_passwords_outstanding",
-                   "Unused, unexpired one-time challenge passwords (compare with scep_ra_one_time_passwords_max)", {},
-                   [&challenges] { return Gauge::Samples{{{}, static_cast<double>(challenges.outstanding())}}; });
-    registry.gauge("scep_ra_one_time_passwords_max", "PasswordMax: one-time passwords that may be outstanding", {},
-                   [&modes] {
-                       return Gauge::Samples{{{}, static_cast<double>(modes.settings().one_time.max_outstanding)}};
-                   });
+    registry.gauge(
+        "scep_ra_one_time_passwords_outstanding",
+        "Unused, unexpired one-time challenge passwords (compare with scep_ra_one_time_passwords_max)", {},
+        [&challenges] {
+            return Gauge::Samples{{{}, static_cast<double>(challenges.outstanding())}};
+        });
+    registry.gauge(
+        "scep_ra_one_time_passwords_max", "PasswordMax: one-time passwords that may be outstanding", {},
+        [&modes] {
+            return Gauge::Samples{{{}, static_cast<double>(modes.settings().one_time.max_outstanding)}};
+        });
     registry.gauge("scep_ra_lockouts_active",
                    "Client addresses and subjects locked out now for failed challenge passwords", {"kind"},
                    [&throttle] {

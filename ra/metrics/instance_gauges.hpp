@@ -18,9 +18,9 @@ namespace scepra::metrics {
 
 /// A certificate the RA depends on and when it expires.
 struct CertificateExpiry {
-    std::string role;     ///< ra_signing | ra_encryption | ca | ca_chain
-    std::string subject;  ///< RFC 2253
-    double not_after = 0; ///< Unix seconds
+    std::string role;      ///< ra_signing | ra_encryption | ca | ca_chain
+    std::string subject;   ///< RFC 2253
+    double not_after = 0;  ///< Unix seconds
 };
 
 /// The expiry of one certificate under this role.

@@ -5,9 +5,12 @@ namespace scepra::metrics {
 
 std::string_view disposition_label(backend::Disposition disposition) {
     switch (disposition) {
-        case backend::Disposition::issued: return "issued";
-        case backend::Disposition::pending: return "pending";
-        case backend::Disposition::rejected: return "rejected";
+        case backend::Disposition::issued:
+            return "issued";
+        case backend::Disposition::pending:
+            return "pending";
+        case backend::Disposition::rejected:
+            return "rejected";
     }
     return "unknown";
 }
@@ -47,8 +50,8 @@ backend::SubmitResult InstrumentedBackend::poll(const std::string& backend_ref) 
         [](const backend::SubmitResult& r) { return disposition_label(r.disposition); });
 }
 
-std::optional<backend::IssuedCertificate> InstrumentedBackend::find_certificate(const std::string& issuer_dn,
-                                                                                const std::string& serial_hex) {
+std::optional<backend::IssuedCertificate> InstrumentedBackend::find_certificate(
+    const std::string& issuer_dn, const std::string& serial_hex) {
     return timed(
         "find_certificate", [&] { return m_inner.find_certificate(issuer_dn, serial_hex); },
         [](const auto& found) { return std::string_view(found ? "found" : "not_found"); });
@@ -66,11 +69,13 @@ std::optional<Bytes> InstrumentedBackend::crl() {
         [](const auto& crl) { return std::string_view(crl ? "found" : "not_found"); });
 }
 
-std::optional<backend::SubmitResult> InstrumentedBackend::find_by_transaction(const std::string& transaction_id,
-                                                                              const Bytes& key_hash) {
+std::optional<backend::SubmitResult> InstrumentedBackend::find_by_transaction(
+    const std::string& transaction_id, const Bytes& key_hash) {
     return timed(
         "find_by_transaction", [&] { return m_inner.find_by_transaction(transaction_id, key_hash); },
-        [](const auto& found) { return found ? disposition_label(found->disposition) : std::string_view("not_found"); });
+        [](const auto& found) {
+            return found ? disposition_label(found->disposition) : std::string_view("not_found");
+        });
 }
 
 std::optional<std::string> InstrumentedBackend::key_refusal(const std::string& template_name,

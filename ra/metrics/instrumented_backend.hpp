@@ -13,8 +13,9 @@
 namespace scepra::metrics {
 
 class InstrumentedBackend final : public backend::CaBackend {
-public:
-    InstrumentedBackend(backend::CaBackend& inner, ScepMetrics& metrics) : m_inner(inner), m_metrics(metrics) {}
+  public:
+    InstrumentedBackend(backend::CaBackend& inner, ScepMetrics& metrics)
+        : m_inner(inner), m_metrics(metrics) {}
 
     std::string name() const override { return m_inner.name(); }
     backend::SubmitResult submit(const backend::SubmitRequest& request) override;
@@ -26,9 +27,10 @@ public:
     std::optional<Bytes> crl() override;
     std::optional<backend::SubmitResult> find_by_transaction(const std::string& transaction_id,
                                                              const Bytes& key_hash) override;
-    std::optional<std::string> key_refusal(const std::string& template_name, EVP_PKEY& subject_key) const override;
+    std::optional<std::string> key_refusal(const std::string& template_name,
+                                           EVP_PKEY& subject_key) const override;
 
-private:
+  private:
     /// Runs call(), records it under this name with outcome_of(its result),
     /// or with the kind of exception it threw (then rethrown).
     template <class Call, class Outcome>

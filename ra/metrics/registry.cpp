@@ -43,7 +43,8 @@ void Family::render(std::string& out) const {
 
 LabelValues Family::key_for(const LabelValues& values, std::size_t series_now) const {
     if (values.size() != m_label_names.size()) {
-        throw std::invalid_argument(m_name + " takes " + std::to_string(m_label_names.size()) + " label values");
+        throw std::invalid_argument(m_name + " takes " + std::to_string(m_label_names.size()) +
+                                    " label values");
     }
     if (series_now >= max_series_per_family) {
         return LabelValues(values.size(), "overflow");
@@ -168,7 +169,8 @@ Histogram& Registry::histogram(std::string name, std::string help, std::vector<s
 
 void Registry::gauge(std::string name, std::string help, std::vector<std::string> label_names,
                      Gauge::Sampler sampler) {
-    add(std::make_unique<Gauge>(std::move(name), std::move(help), std::move(label_names), std::move(sampler)));
+    add(std::make_unique<Gauge>(std::move(name), std::move(help), std::move(label_names),
+                                std::move(sampler)));
 }
 
 std::string Registry::render() const {

@@ -23,7 +23,7 @@ using LabelValues = std::vector<std::string>;
 inline constexpr std::size_t max_series_per_family = 1000;
 
 class Family {
-public:
+  public:
     Family(std::string name, std::string help, std::vector<std::string> label_names);
     virtual ~Family() = default;
     Family(const Family&) = delete;
@@ -33,7 +33,7 @@ public:
     /// HELP, TYPE and every sample of this family.
     void render(std::string& out) const;
 
-protected:
+  protected:
     virtual const char* type() const = 0;
     virtual void render_samples(std::string& out) const = 0;
     /// The key a sample is stored under: these values, or the overflow key
@@ -48,13 +48,13 @@ protected:
 };
 
 class Counter final : public Family {
-public:
+  public:
     using Family::Family;
     void add(const LabelValues& values, double by = 1);
     /// The current value of one series (0 when it never counted).
     double value(const LabelValues& values) const;
 
-private:
+  private:
     const char* type() const override { return "counter"; }
     void render_samples(std::string& out) const override;
 
@@ -63,14 +63,15 @@ private:
 };
 
 class Histogram final : public Family {
-public:
+  public:
     /// bounds: the upper bounds of the buckets, increasing (+Inf is implied).
-    Histogram(std::string name, std::string help, std::vector<std::string> label_names, std::vector<double> bounds);
+    Histogram(std::string name, std::string help, std::vector<std::string> label_names,
+              std::vector<double> bounds);
     void observe(const LabelValues& values, double value);
     /// Observations of one series so far.
     std::uint64_t count(const LabelValues& values) const;
 
-private:
+  private:
     struct Series {
         std::vector<std::uint64_t> buckets;  ///< per bound, not cumulative
         std::uint64_t count = 0;
@@ -86,12 +87,12 @@ private:
 
 /// A gauge whose samples are read when the registry is rendered.
 class Gauge final : public Family {
-public:
+  public:
     using Samples = std::vector<std::pair<LabelValues, double>>;
     using Sampler = std::function<Samples()>;
     Gauge(std::string name, std::string help, std::vector<std::string> label_names, Sampler sampler);
 
-private:
+  private:
     const char* type() const override { return "gauge"; }
     /// A sampler that throws (the database is busy or broken) leaves the
     /// family without samples for this scrape.
@@ -101,17 +102,18 @@ private:
 };
 
 class Registry {
-public:
+  public:
     /// Each family name once; throws std::invalid_argument for a repeated or malformed name.
     Counter& counter(std::string name, std::string help, std::vector<std::string> label_names = {});
     Histogram& histogram(std::string name, std::string help, std::vector<std::string> label_names,
                          std::vector<double> bounds);
-    void gauge(std::string name, std::string help, std::vector<std::string> label_names, Gauge::Sampler sampler);
+    void gauge(std::string name, std::string help, std::vector<std::string> label_names,
+               Gauge::Sampler sampler);
 
     /// Every family in the order added, in the text exposition format.
     std::string render() const;
 
-private:
+  private:
     template <class F>
     F& add(std::unique_ptr<F> family);
 

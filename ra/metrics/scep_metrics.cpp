@@ -23,7 +23,8 @@ std::string one_of(std::string_view value, const std::array<std::string_view, N>
 }  // namespace
 
 std::string operation_label(std::string_view operation) {
-    static constexpr std::array<std::string_view, 4> known{"GetCACert", "GetCACaps", "GetNextCACert", "PKIOperation"};
+    static constexpr std::array<std::string_view, 4> known{"GetCACert", "GetCACaps", "GetNextCACert",
+                                                           "PKIOperation"};
     return operation.empty() ? "none" : one_of(operation, known);
 }
 
@@ -34,25 +35,29 @@ std::string message_type_label(std::string_view message_type) {
 }
 
 std::string fail_info_label(std::string_view fail_info) {
-    static constexpr std::array<std::string_view, 6> known{"", "badAlg", "badMessageCheck", "badRequest", "badTime",
-                                                           "badCertId"};
+    static constexpr std::array<std::string_view, 6> known{"",           "badAlg",  "badMessageCheck",
+                                                           "badRequest", "badTime", "badCertId"};
     return one_of(fail_info, known);
 }
 
 ScepMetrics::ScepMetrics(Registry& registry)
-    : m_requests(registry.counter("scep_ra_requests_total",
-                                  "SCEP requests answered, by operation, PKIOperation message type, outcome and failInfo",
-                                  {"operation", "message_type", "outcome", "fail_info"})),
-      m_enrolment_seconds(registry.histogram("scep_ra_enrolment_duration_seconds",
-                                             "Time to answer a PKCSReq or RenewalReq, from the request to the reply",
-                                             {"message_type", "outcome"}, latency_bounds)),
-      m_backend_calls(registry.counter("scep_ra_backend_calls_total", "Calls to the CA backend, by backend, call and outcome",
+    : m_requests(registry.counter(
+          "scep_ra_requests_total",
+          "SCEP requests answered, by operation, PKIOperation message type, outcome and failInfo",
+          {"operation", "message_type", "outcome", "fail_info"})),
+      m_enrolment_seconds(
+          registry.histogram("scep_ra_enrolment_duration_seconds",
+                             "Time to answer a PKCSReq or RenewalReq, from the request to the reply",
+                             {"message_type", "outcome"}, latency_bounds)),
+      m_backend_calls(registry.counter("scep_ra_backend_calls_total",
+                                       "Calls to the CA backend, by backend, call and outcome",
                                        {"backend", "call", "outcome"})),
-      m_backend_seconds(registry.histogram("scep_ra_backend_call_duration_seconds", "Duration of calls to the CA backend",
-                                           {"backend", "call"}, latency_bounds)) {}
+      m_backend_seconds(registry.histogram("scep_ra_backend_call_duration_seconds",
+                                           "Duration of calls to the CA backend", {"backend", "call"},
+                                           latency_bounds)) {}
 
 void ScepMetrics::request(const RequestSample& sample) {
-    static constexpr std::array<std::string_view, 6> outcomes{"success", "pending", "failure",
+    static constexpr std::array<std::string_view, 6> outcomes{"success",   "pending", "failure",
                                                               "malformed", "refused", "error"};
     const std::string type = message_type_label(sample.message_type);
     const std::string outcome = one_of(sample.outcome, outcomes);

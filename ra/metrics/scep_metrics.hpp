@@ -21,14 +21,15 @@ struct RequestSample {
 };
 
 class ScepMetrics {
-public:
+  public:
     explicit ScepMetrics(Registry& registry);
 
     void request(const RequestSample& sample);
     /// One call to the CA backend: which, what it asked, how it ended, how long it took.
-    void backend_call(std::string_view backend, std::string_view call, std::string_view outcome, double seconds);
+    void backend_call(std::string_view backend, std::string_view call, std::string_view outcome,
+                      double seconds);
 
-private:
+  private:
     Counter& m_requests;
     Histogram& m_enrolment_seconds;
     Counter& m_backend_calls;

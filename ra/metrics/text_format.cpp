@@ -51,7 +51,8 @@ std::string format_labels(const std::vector<std::string>& names, const std::vect
         out += (i ? "," : "") + names[i] + "=\"" + escape_label_value(values[i]) + "\"";
     }
     if (!extra_name.empty()) {
-        out += (names.empty() ? "" : ",") + std::string(extra_name) + "=\"" + escape_label_value(extra_value) + "\"";
+        out += (names.empty() ? "" : ",") + std::string(extra_name) + "=\"" +
+               escape_label_value(extra_value) + "\"";
     }
     return out + "}";
 }

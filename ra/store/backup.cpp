@@ -26,7 +26,7 @@ using Connection = std::unique_ptr<sqlite3, ConnectionCloser>;
 
 /// Owns a file descriptor.
 class Fd {
-public:
+  public:
     explicit Fd(int fd) : m_fd(fd) {}
     ~Fd() {
         if (m_fd >= 0) ::close(m_fd);
@@ -35,13 +35,13 @@ public:
     Fd& operator=(const Fd&) = delete;
     int get() const { return m_fd; }
 
-private:
+  private:
     int m_fd;
 };
 
 /// Removes the partial file unless the backup got through.
 class PartialFile {
-public:
+  public:
     explicit PartialFile(std::filesystem::path path) : m_path(std::move(path)) {}
     ~PartialFile() {
         if (!m_kept) {
@@ -54,7 +54,7 @@ public:
     const std::filesystem::path& path() const { return m_path; }
     void keep() { m_kept = true; }
 
-private:
+  private:
     std::filesystem::path m_path;
     bool m_kept = false;
 };
@@ -64,7 +64,8 @@ Connection open_connection(const std::filesystem::path& file, int flags) {
     const int rc = sqlite3_open_v2(file.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
     Connection db(raw);
     if (rc != SQLITE_OK) {
-        throw DbError("cannot open " + file.string() + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)), rc);
+        throw DbError(
+            "cannot open " + file.string() + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)), rc);
     }
     sqlite3_busy_timeout(db.get(), 5000);
     return db;
@@ -107,7 +108,8 @@ BackupResult backup_database(const std::filesystem::path& from, const std::files
     {
         Fd created(::open(partial.path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         if (created.get() < 0) {
-            throw std::runtime_error("cannot create " + partial.path().string() + " (does the directory exist?)");
+            throw std::runtime_error("cannot create " + partial.path().string() +
+                                     " (does the directory exist?)");
         }
     }
     BackupResult result;
@@ -117,7 +119,8 @@ BackupResult backup_database(const std::filesystem::path& from, const std::files
         Connection copy = open_connection(partial.path(), SQLITE_OPEN_READWRITE);
         sqlite3_backup* backup = sqlite3_backup_init(copy.get(), "main", source.get(), "main");
         if (!backup) {
-            throw DbError("backup of " + from.string() + ": " + sqlite3_errmsg(copy.get()), sqlite3_errcode(copy.get()));
+            throw DbError("backup of " + from.string() + ": " + sqlite3_errmsg(copy.get()),
+                          sqlite3_errcode(copy.get()));
         }
         // All pages in one step, inside one read transaction: the copy is one
         // consistent snapshot. BUSY/LOCKED (a checkpoint or a writer holding a
@@ -133,11 +136,13 @@ BackupResult backup_database(const std::filesystem::path& from, const std::files
         result.pages = sqlite3_backup_pagecount(backup);
         const int finished = sqlite3_backup_finish(backup);
         if (rc != SQLITE_DONE || finished != SQLITE_OK) {
-            throw DbError("backup of " + from.string() + " failed: " + sqlite3_errstr(rc != SQLITE_DONE ? rc : finished),
+            throw DbError("backup of " + from.string() +
+                              " failed: " + sqlite3_errstr(rc != SQLITE_DONE ? rc : finished),
                           rc != SQLITE_DONE ? rc : finished);
         }
         if (const std::string verdict = integrity(*copy); verdict != "ok") {
-            throw std::runtime_error("the copy of " + from.string() + " fails its integrity check: " + verdict);
+            throw std::runtime_error("the copy of " + from.string() +
+                                     " fails its integrity check: " + verdict);
         }
         exec(*copy, "PRAGMA journal_mode=DELETE", partial.path());
     }

@@ -48,7 +48,8 @@ std::string serial_of(const scep::CertRepView& view) {
 }  // namespace
 
 TEST_SUITE("http.backup") {
-    TEST_CASE("backups taken during enrolments are consistent, and a restored instance answers from its state") {
+    TEST_CASE(
+        "backups taken during enrolments are consistent, and a restored instance answers from its state") {
         TempDir dir;
         const std::string conf = init_instance(dir);
         std::string text = crypto::read_file(conf);
@@ -132,7 +133,8 @@ TEST_SUITE("http.backup") {
         CHECK(err.find("already exists") != std::string::npos);
         CHECK(crypto::read_file(existing) == "precious\n");
 
-        CHECK(run_scep_ra(dir, "backup --config " + conf + " --to " + dir.file("no/such/dir/copy.db"), &out, &err) == 1);
+        CHECK(run_scep_ra(dir, "backup --config " + conf + " --to " + dir.file("no/such/dir/copy.db"), &out,
+                          &err) == 1);
         CHECK(err.find("does the directory exist") != std::string::npos);
         CHECK_FALSE(std::filesystem::exists(dir.file("no")));
 

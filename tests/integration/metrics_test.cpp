@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // /metrics of a real `scep-ra serve` after real enrolments, read back with
 // Debian's Prometheus text parser.
-#include <doctest/doctest.h>
-
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <openssl/x509.h>
 #include <sys/socket.h>
@@ -38,8 +37,8 @@ std::string scrape(int port) {
 
 std::string requests(const std::string& operation, const std::string& type, const std::string& outcome,
                      const std::string& fail_info = "") {
-    return "scep_ra_requests_total{fail_info=\"" + fail_info + "\",message_type=\"" + type + "\",operation=\"" +
-           operation + "\",outcome=\"" + outcome + "\"}";
+    return "scep_ra_requests_total{fail_info=\"" + fail_info + "\",message_type=\"" + type +
+           "\",operation=\"" + operation + "\",outcome=\"" + outcome + "\"}";
 }
 
 double not_after(const std::string& pem_file) {
@@ -50,7 +49,9 @@ double not_after(const std::string& pem_file) {
 }  // namespace
 
 TEST_SUITE("http.metrics") {
-    TEST_CASE("after enrolments, /metrics counts requests, enrolment latency, backend calls, passwords and lockouts") {
+    TEST_CASE(
+        "after enrolments, /metrics counts requests, enrolment latency, backend calls, passwords and "
+        "lockouts") {
         TempDir dir;
         const std::string conf = init_instance(dir);
         std::string text = crypto::read_file(conf);
@@ -94,12 +95,16 @@ TEST_SUITE("http.metrics") {
         CHECK(body.find("evil_total") == std::string::npos);
 
         CHECK(m.types.at("scep_ra_enrolment_duration_seconds") == "histogram");
-        CHECK(m.get("scep_ra_enrolment_duration_seconds_count{message_type=\"PKCSReq\",outcome=\"success\"}") == 2);
-        CHECK(m.get("scep_ra_enrolment_duration_seconds_bucket{le=\"+Inf\",message_type=\"PKCSReq\",outcome=\"failure\"}") ==
-              2);
-        CHECK(*m.get("scep_ra_enrolment_duration_seconds_sum{message_type=\"PKCSReq\",outcome=\"success\"}") > 0);
+        CHECK(
+            m.get("scep_ra_enrolment_duration_seconds_count{message_type=\"PKCSReq\",outcome=\"success\"}") ==
+            2);
+        CHECK(m.get("scep_ra_enrolment_duration_seconds_bucket{le=\"+Inf\",message_type=\"PKCSReq\",outcome="
+                    "\"failure\"}") == 2);
+        CHECK(*m.get("scep_ra_enrolment_duration_seconds_sum{message_type=\"PKCSReq\",outcome=\"success\"}") >
+              0);
 
-        CHECK(m.get("scep_ra_backend_calls_total{backend=\"local\",call=\"submit\",outcome=\"issued\"}") == 2);
+        CHECK(m.get("scep_ra_backend_calls_total{backend=\"local\",call=\"submit\",outcome=\"issued\"}") ==
+              2);
         CHECK(m.get("scep_ra_backend_call_duration_seconds_count{backend=\"local\",call=\"submit\"}") == 2);
 
         CHECK(m.get("scep_ra_one_time_passwords_outstanding{}") == 1);
@@ -109,7 +114,8 @@ TEST_SUITE("http.metrics") {
 
         const std::string instance = dir.file("instance");
         CHECK(m.get("scep_ra_certificate_expiry_timestamp_seconds{role=\"ra_signing\",subject=\"" +
-                    crypto::name_string(*X509_get_subject_name(crypto::load_cert_file(instance + "/ra-signing.pem").get())) +
+                    crypto::name_string(
+                        *X509_get_subject_name(crypto::load_cert_file(instance + "/ra-signing.pem").get())) +
                     "\"}") == not_after(instance + "/ra-signing.pem"));
         bool ca_seen = false;
         for (const auto& [series, value] : m.samples) {
@@ -127,8 +133,9 @@ TEST_SUITE("http.metrics") {
         server.stop();
     }
 
-    TEST_CASE("the metrics listener answers only /metrics, refuses other methods, and its port being taken does "
-              "not stop SCEP") {
+    TEST_CASE(
+        "the metrics listener answers only /metrics, refuses other methods, and its port being taken does "
+        "not stop SCEP") {
         TempDir dir;
         const std::string conf = init_instance(dir);
         ServeProcess first(dir, conf);

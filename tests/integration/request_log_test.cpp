@@ -101,7 +101,8 @@ TEST_SUITE("http.request_log") {
         REQUIRE(entries.size() == 4);
         auto find = [&](const std::string& key, const std::string& value) {
             for (const auto& e : entries)
-                if (e[key].is_string() && e[key].get<std::string>().find(value) != std::string::npos) return e;
+                if (e[key].is_string() && e[key].get<std::string>().find(value) != std::string::npos)
+                    return e;
             FAIL("no entry with " << key << " " << value);
             return nlohmann::json();
         };
@@ -140,5 +141,29 @@ TEST_SUITE("http.request_log") {
         std::string out, err;
         CHECK(run_scep_ra(dir, "check-config --config " + conf, &out, &err) == 1);
         CHECK((out + err).find("[log] format must be text or json, not 'xml'") != std::string::npos);
+    }
+}
+
+TEST_SUITE("http.request_log.format") {
+    TEST_CASE("every byte a client can send leaves a JSON line valid, printable ASCII and on one line") {
+        std::string hostile;
+        for (int b = 0; b < 256; ++b) hostile.push_back(static_cast<char>(b));
+        http::RequestLogLine line{"2026-12-02T00:00:00.000Z", hostile, hostile, hostile, 200, 1.5, {hostile}};
+        line.served.operation = hostile;
+        line.served.message_type = hostile;
+        line.served.transaction_id = hostile;
+        line.served.outcome = "success";
+        for (auto format : {http::LogFormat::json, http::LogFormat::text}) {
+            const std::string text = http::format_request_log(format, line);
+            for (const char c : text) {
+                CHECK((c >= 0x20 && c < 0x7f));
+            }
+            if (format == http::LogFormat::json) {
+                nlohmann::json parsed;
+                REQUIRE_NOTHROW(parsed = nlohmann::json::parse(text));
+                CHECK(parsed["transaction_id"].get<std::string>().starts_with("\\x00\\x01"));
+                CHECK(parsed["duration_ms"] == 1.5);
+            }
+        }
     }
 }

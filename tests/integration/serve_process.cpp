@@ -50,7 +50,8 @@ ServeProcess::ServeProcess(const TempDir& dir, const std::string& conf, const st
     const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf +
                             " --listen 127.0.0.1:0 --port-file " + port_file +
                             (metrics_listen.empty() ? "" : " --metrics-listen " + metrics_listen) +
-                            " --metrics-port-file " + metrics_port_file + " " + extra_args + " 2>>" + dir.file("serve.log") + " & echo $! >" + dir.file("serve.pid");
+                            " --metrics-port-file " + metrics_port_file + " " + extra_args + " 2>>" +
+                            dir.file("serve.log") + " & echo $! >" + dir.file("serve.pid");
     REQUIRE(std::system(cmd.c_str()) == 0);
     m_pid = std::to_string(std::stol(crypto::read_file(dir.file("serve.pid"))));
     for (int i = 0; i < 800 && !std::filesystem::exists(port_file) && alive(m_pid); ++i) {
@@ -98,17 +99,18 @@ httplib::Client ProcessClient::http(const std::string& source) const {
 }
 
 int ProcessClient::post_pki(const std::string& body, const std::string& source) const {
-    auto res = http(source).Post("/certsrv/mscep/mscep.dll?operation=PKIOperation", body, "application/x-pki-message");
+    auto res = http(source).Post("/certsrv/mscep/mscep.dll?operation=PKIOperation", body,
+                                 "application/x-pki-message");
     REQUIRE(res);
     return res->status;
 }
 
-scep::CertRepView ProcessClient::enrol(Device& device, const std::string& challenge, const std::string& transaction_id,
-                                       const std::string& source) const {
+scep::CertRepView ProcessClient::enrol(Device& device, const std::string& challenge,
+                                       const std::string& transaction_id, const std::string& source) const {
     auto csr = device.csr(challenge);
-    const Bytes request =
-        scep::build_pki_request({scep::MessageType::pkcs_req, transaction_id, {}}, crypto::csr_der(*csr),
-                                *m_ra_encryption, {"AES-128-CBC", false}, device.signer(), std::chrono::system_clock::now());
+    const Bytes request = scep::build_pki_request(
+        {scep::MessageType::pkcs_req, transaction_id, {}}, crypto::csr_der(*csr), *m_ra_encryption,
+        {"AES-128-CBC", false}, device.signer(), std::chrono::system_clock::now());
     auto res = http(source).Post("/certsrv/mscep/mscep.dll?operation=PKIOperation",
                                  std::string(request.begin(), request.end()), "application/x-pki-message");
     REQUIRE(res);

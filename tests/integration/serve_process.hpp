@@ -14,14 +14,15 @@ namespace scepra::test {
 
 /// Runs the scep-ra binary with these arguments (a shell command line); returns
 /// its exit status, its stdout in *out and its stderr in *err.
-int run_scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr, std::string* err = nullptr);
+int run_scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr,
+                std::string* err = nullptr);
 
 /// `scep-ra init` of an instance in DIR/instance without an admin listener;
 /// returns the path of its scep-ra.conf.
 std::string init_instance(const TempDir& dir);
 
 class ServeProcess {
-public:
+  public:
     /// Starts `scep-ra serve --config CONF` with the SCEP listener on a free
     /// loopback port and `--metrics-listen metrics_listen` (empty: the file's
     /// [metrics] listen), extra_args added; returns once the SCEP port is bound.
@@ -39,7 +40,7 @@ public:
     /// SIGTERM, then waits until it has exited.
     void stop();
 
-private:
+  private:
     const TempDir& m_dir;
     std::string m_pid;
     int m_port = 0;
@@ -48,7 +49,7 @@ private:
 
 /// A SCEP client of a ServeProcess, with the RA certificates of its instance.
 class ProcessClient {
-public:
+  public:
     ProcessClient(const std::string& instance_dir, int port);
     /// An HTTP client of the server, sending from this loopback source address.
     httplib::Client http(const std::string& source = "127.0.0.1") const;
@@ -58,7 +59,7 @@ public:
     /// POSTs a PKIOperation body; the HTTP status.
     int post_pki(const std::string& body, const std::string& source = "127.0.0.1") const;
 
-private:
+  private:
     int m_port;
     crypto::X509Ptr m_ra_signing, m_ra_encryption;
 };

@@ -39,7 +39,7 @@ struct DoctorRun {
 
 /// A fresh instance made by `scep-ra init`, and doctor run on it.
 class Instance {
-public:
+  public:
     Instance() {
         const std::string cmd =
             std::string(SCEPRA_BINARY) + " init --dir " + dir() + " >/dev/null 2>" + m_tmp.file("init.err");
@@ -52,13 +52,14 @@ public:
     DoctorRun doctor() const {
         const std::string out = m_tmp.file("doctor.out");
         const int rc = std::system(
-            (std::string(SCEPRA_BINARY) + " doctor --config " + file("scep-ra.conf") + " >" + out + " 2>&1").c_str());
+            (std::string(SCEPRA_BINARY) + " doctor --config " + file("scep-ra.conf") + " >" + out + " 2>&1")
+                .c_str());
         DoctorRun run{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(out)};
         return run;
     }
     /// Replaces a certificate file with one for the same key (or another), issued by the CA (or self-signed).
-    void replace_cert(const std::string& name, const std::string& key_name, const std::vector<Ext>& exts, int days,
-                      bool by_ca = true) {
+    void replace_cert(const std::string& name, const std::string& key_name, const std::vector<Ext>& exts,
+                      int days, bool by_ca = true) {
         auto key = crypto::load_key_file(file(key_name));
         auto cert = make_cert("CN=replaced,O=scep-ra", *key, by_ca ? ca_cert.get() : nullptr,
                               by_ca ? ca_key.get() : nullptr, exts, days, 4242);
@@ -67,7 +68,7 @@ public:
     crypto::X509Ptr ca_cert;
     crypto::EvpPkeyPtr ca_key;
 
-private:
+  private:
     TempDir m_tmp;
 };
 
@@ -97,7 +98,8 @@ TEST_SUITE("cli.doctor") {
         CAPTURE(run.out);
         CHECK(run.status == 0);
         CHECK(run.line("warn", "RA signing certificate: validity").find("expires") != std::string::npos);
-        CHECK(run.out.find("fix: prepare new RA certificates with `scep-ra ra rollover`") != std::string::npos);
+        CHECK(run.out.find("fix: prepare new RA certificates with `scep-ra ra rollover`") !=
+              std::string::npos);
 
         instance.replace_cert("ra-signing.pem", "private/ra-signing.key", signing_exts, -1);
         run = instance.doctor();
@@ -127,17 +129,19 @@ TEST_SUITE("cli.doctor") {
         CHECK(run.line("pass", "RA encryption certificate: chain").size() > 0);
     }
 
-    TEST_CASE("an RA encryption certificate without keyEncipherment fails; a signing one without the "
-              "Certificate Request Agent EKU warns") {
+    TEST_CASE(
+        "an RA encryption certificate without keyEncipherment fails; a signing one without the "
+        "Certificate Request Agent EKU warns") {
         Instance instance;
-        instance.replace_cert("ra-encryption.pem", "private/ra-encryption.key", {{NID_key_usage, "critical,digitalSignature"}},
-                              365);
-        instance.replace_cert("ra-signing.pem", "private/ra-signing.key", {{NID_key_usage, "critical,digitalSignature"}},
-                              365);
+        instance.replace_cert("ra-encryption.pem", "private/ra-encryption.key",
+                              {{NID_key_usage, "critical,digitalSignature"}}, 365);
+        instance.replace_cert("ra-signing.pem", "private/ra-signing.key",
+                              {{NID_key_usage, "critical,digitalSignature"}}, 365);
         const DoctorRun run = instance.doctor();
         CAPTURE(run.out);
         CHECK(run.status == 1);
-        CHECK(run.line("fail", "RA encryption certificate: key usage").find("keyEncipherment") != std::string::npos);
+        CHECK(run.line("fail", "RA encryption certificate: key usage").find("keyEncipherment") !=
+              std::string::npos);
         CHECK_FALSE(run.line("warn", "RA signing certificate: extended key usage").empty());
         CHECK_FALSE(run.line("pass", "RA signing certificate: key usage").empty());
     }
@@ -182,7 +186,8 @@ TEST_SUITE("cli.doctor") {
         DoctorRun run = instance.doctor();
         CAPTURE(run.out);
         CHECK(run.status == 0);
-        CHECK(run.line("warn", "admin TLS certificate: name").find("not valid for 127.0.0.1") != std::string::npos);
+        CHECK(run.line("warn", "admin TLS certificate: name").find("not valid for 127.0.0.1") !=
+              std::string::npos);
 
         auto other = make_key();
         crypto::save_key_file(instance.file("private/admin-tls.key"), *other, true);

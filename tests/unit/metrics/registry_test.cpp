@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The metric registry's text output, read back by Debian's Prometheus parser.
+#include "metrics/registry.hpp"
+
 #include <doctest/doctest.h>
 
 #include <thread>
 #include <vector>
 
-#include "metrics/registry.hpp"
 #include "metrics/scep_metrics.hpp"
 #include "metrics/text_format.hpp"
 #include "support/prometheus_text.hpp"
@@ -18,7 +19,8 @@ using scepra::test::TempDir;
 TEST_SUITE("metrics.registry") {
     TEST_CASE("label values with quotes, backslashes and line feeds survive a real parser unchanged") {
         Registry registry;
-        Counter& counter = registry.counter("test_events_total", "Events with a \\ and a\nline feed", {"subject"});
+        Counter& counter =
+            registry.counter("test_events_total", "Events with a \\ and a\nline feed", {"subject"});
         const std::string hostile = "CN=a \"quoted\" \\ name\nsecond line";
         counter.add({hostile}, 3);
         counter.add({"plain"});
@@ -47,7 +49,9 @@ TEST_SUITE("metrics.registry") {
     TEST_CASE("gauges are sampled at each rendering, and a failing sampler leaves its family empty") {
         Registry registry;
         int calls = 0;
-        registry.gauge("test_level", "A level", {}, [&calls] { return Gauge::Samples{{{}, double(++calls)}}; });
+        registry.gauge("test_level", "A level", {}, [&calls] {
+            return Gauge::Samples{{{}, double(++calls)}};
+        });
         registry.gauge("test_broken", "Its source fails", {"x"},
                        []() -> Gauge::Samples { throw std::runtime_error("database is locked"); });
         TempDir dir;
