@@ -10,6 +10,8 @@ if [ "${1:-}" = "--test" ]; then
     packages+=(scep certmonger sqlite3 curl chromium)
     # The AD CS bridge and its tests (run with /usr/bin/python3).
     packages+=(python3-impacket python3-cryptography)  # also the fake EJBCA
+    # The metrics tests read /metrics with a real Prometheus text parser.
+    packages+=(python3-prometheus-client)
     # The package test: cpack's shlibdeps (dpkg-shlibdeps) and systemd-analyze verify.
     packages+=(dpkg-dev systemd)
 fi

@@ -62,7 +62,9 @@ po::options_description config_keys() {
         ("throttle.max_failures", po::value<int>()->default_value(5))
         ("throttle.window_minutes", po::value<int>()->default_value(15))
         ("throttle.lockout_minutes", po::value<int>()->default_value(15))
-        ("audit.retention_days", po::value<int>()->default_value(365));
+        ("audit.retention_days", po::value<int>()->default_value(365))
+        ("metrics.listen", po::value<std::string>()->default_value("127.0.0.1:9464"))
+        ("log.format", po::value<std::string>()->default_value("text"));
     return d;
 }
 
@@ -216,6 +218,22 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     c.throttle.window = std::chrono::minutes(check.number("throttle.window_minutes", 1, 525600));
     c.throttle.lockout = std::chrono::minutes(check.number("throttle.lockout_minutes", 1, 525600));
     c.audit_retention_days = check.number("audit.retention_days", 0, 36500);
+    if (const std::string format = check.text("log.format"); format == "json") {
+        c.log_format = http::LogFormat::json;
+    } else if (format != "text") {
+        check.problem("log.format", "must be text or json, not '" + format + "'");
+    }
+    c.listen.log_format = c.log_format;
+    if (c.admin.listen) {
+        c.admin.listen->log_format = c.log_format;
+    }
+    if (const std::string metrics_listen = check.text("metrics.listen"); !metrics_listen.empty()) {
+        try {
+            c.metrics_listen = http::parse_listen(metrics_listen);
+        } catch (const std::invalid_argument& e) {
+            check.problem("metrics.listen", e.what());
+        }
+    }
     check.throw_if_any();
     return c;
 }

@@ -45,6 +45,8 @@ struct AppConfig {
     bool existing_subject_requires_renewal = false;  ///< [policy] existing_subject
     store::ThrottleSettings throttle;                ///< [throttle] failed challenge passwords
     int audit_retention_days = 365;                  ///< [audit] retention_days; 0 = keep forever
+    std::optional<http::ListenOptions> metrics_listen;  ///< [metrics] listen: /metrics; unset = off
+    http::LogFormat log_format = http::LogFormat::text;  ///< [log] format of the request log
 };
 
 /// Thrown for any problem with the configuration; the message names the file

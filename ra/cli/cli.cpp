@@ -27,6 +27,8 @@ constexpr const char* usage =
     "  revoke    revoke a certificate issued by the local CA\n"
     "  ra        RA and CA rollover: rollover, activate\n"
     "  import    import an NDES server: registry settings and RA certificates\n"
+    "  backup    copy the database consistently while the server runs\n"
+    "  doctor    check certificates, keys, database and permissions; print each fix\n"
     "\n"
     "Run 'scep-ra COMMAND --help' for the options of a command.\n";
 }
@@ -59,6 +61,8 @@ int run(int argc, char** argv) {
         if (command == "ra") return ra_command(args);
         if (command == "lockout") return lockout_command(args);
         if (command == "import") return import_command(args);
+        if (command == "backup") return backup_command(args);
+        if (command == "doctor") return doctor_command(args);
     } catch (const std::exception& e) {
         std::cerr << "scep-ra " << command << ": " << e.what() << "\n";
         return exit_failure;

@@ -21,6 +21,8 @@ int revoke_command(const Args& args);
 int ra_command(const Args& args);
 int lockout_command(const Args& args);
 int import_command(const Args& args);
+int backup_command(const Args& args);
+int doctor_command(const Args& args);
 
 /// Exit statuses shared by the subcommands.
 inline constexpr int exit_ok = 0;

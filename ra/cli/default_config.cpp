@@ -265,6 +265,19 @@ lockout_minutes = 15
 # this many days are deleted by the server at start and once a day (and by
 # `scep-ra audit purge`). 0 = keep them forever.
 retention_days = 365
+
+[metrics]
+# Prometheus metrics at http://HOST:PORT/metrics on a listener of their own:
+# plain HTTP without login (nothing secret is in them), so keep it on
+# loopback or a management network. Empty = no metrics listener.
+listen = 127.0.0.1:9464
+
+[log]
+# The request log on stderr (the journal under systemd), one line per request:
+# text, or json (one JSON object per line: time, level, peer, method, path,
+# status, duration_ms, operation, message_type, transaction_id, outcome,
+# fail_info, backend, detail). Client-supplied text is escaped; no secrets.
+format = text
 )";
     return out.str();
 }

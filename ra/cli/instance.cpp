@@ -10,6 +10,7 @@
 #include "cli/backend_factory.hpp"
 #include "cli/rollover.hpp"
 #include "crypto/encoding.hpp"
+#include "metrics/instance_gauges.hpp"
 
 namespace scepra::cli {
 
@@ -75,6 +76,8 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     m_backend = make_backend(m_config, *m_stores.db, clock);
     check_backend_supports_policies(m_config, *m_backend);
     check_no_orphaned_requests(m_config, *m_stores.db, m_backend->name());
+    m_metrics = std::make_unique<metrics::ScepMetrics>(m_metrics_registry);
+    m_measured_backend = std::make_unique<metrics::InstrumentedBackend>(*m_backend, *m_metrics);
     m_modes = std::make_unique<core::PasswordModes>(m_config.password, *m_stores.challenges,
                                                     *m_stores.single_password);
     m_throttled = std::make_unique<core::ThrottledVerifier>(*m_modes, *m_stores.throttle, *m_stores.audit);
@@ -90,16 +93,24 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     for (const auto& previous : identity.previous_cas) {
         renewing_cas.push_back(crypto::up_ref(*previous));
     }
-    options.revocation = make_revocation_check(m_config, *m_backend, std::move(renewing_cas), clock);
-    m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity), *m_backend, *m_throttled,
-                                                    *m_stores.audit, *m_stores.requests, clock);
-    m_service->set_next_ca(load_next_ca_response(m_config));
-    m_scep_site = std::make_unique<http::ScepSite>(*m_service);
+    options.revocation = make_revocation_check(m_config, *m_measured_backend, std::move(renewing_cas), clock);
     auto chain = m_backend->ca_chain();
+    std::vector<metrics::CertificateExpiry> expiries{
+        metrics::certificate_expiry("ra_signing", *identity.signing_cert),
+        metrics::certificate_expiry("ra_encryption", *identity.encryption_cert)};
+    for (size_t i = 0; i < chain.size(); ++i) {
+        expiries.push_back(metrics::certificate_expiry(i == 0 ? "ca" : "ca_chain", *chain[i]));
+    }
+    metrics::add_instance_gauges(m_metrics_registry, {*m_stores.challenges, *m_modes, *m_stores.throttle,
+                                                      m_config.database, std::move(expiries)});
+    m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity), *m_measured_backend,
+                                                    *m_throttled, *m_stores.audit, *m_stores.requests, clock);
+    m_service->set_next_ca(load_next_ca_response(m_config));
+    m_scep_site = std::make_unique<http::ScepSite>(*m_service, m_metrics.get(), m_backend->name());
     const http::AdminSiteOptions admin_options{m_config.admin.utf16, m_config.admin.allow_plaintext};
     m_admin_site = std::make_unique<http::AdminSite>(admin_options, *m_stores.admins, *m_stores.challenges, *m_modes,
                                                      *chain.front());
-    m_crl_site = std::make_unique<http::CrlSite>(m_config.crl_path, *m_backend);
+    m_crl_site = std::make_unique<http::CrlSite>(m_config.crl_path, *m_measured_backend);
 }
 
 backend::local::LocalCaBackend& Instance::local_ca() {

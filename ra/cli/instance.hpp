@@ -12,6 +12,8 @@
 #include "http/crl_site.hpp"
 #include "http/scep_site.hpp"
 #include "local/local_ca_backend.hpp"
+#include "metrics/instrumented_backend.hpp"
+#include "metrics/registry.hpp"
 #include "store/admin_store.hpp"
 #include "store/audit_log.hpp"
 #include "store/challenge_store.hpp"
@@ -57,6 +59,8 @@ public:
     /// The embedded CA, for its own commands and tests; throws std::logic_error for another backend.
     backend::local::LocalCaBackend& local_ca();
     http::AdminSite& admin_site() { return *m_admin_site; }
+    /// What /metrics shows (the metrics listener is serve's).
+    const metrics::Registry& metrics() const { return m_metrics_registry; }
     /// The sites of the SCEP listener: SCEP, the CRL, and the admin page when configured there.
     std::vector<http::Site*> scep_listener_sites();
 
@@ -67,7 +71,10 @@ public:
 private:
     AppConfig m_config;
     Stores m_stores;
+    metrics::Registry m_metrics_registry;
+    std::unique_ptr<metrics::ScepMetrics> m_metrics;
     std::unique_ptr<backend::CaBackend> m_backend;
+    std::unique_ptr<metrics::InstrumentedBackend> m_measured_backend;  ///< m_backend, with its calls counted
     std::unique_ptr<core::PasswordModes> m_modes;
     std::unique_ptr<core::ThrottledVerifier> m_throttled;
     std::unique_ptr<core::ScepService> m_service;

@@ -12,6 +12,7 @@
 #include "cli/retention_task.hpp"
 #include "crypto/encoding.hpp"
 #include "http/listener.hpp"
+#include "http/metrics_site.hpp"
 
 namespace scepra::cli {
 
@@ -43,7 +44,9 @@ int serve_command(const Args& args) {
         ("listen", po::value<std::string>(), "HOST:PORT to listen on, overriding [server] listen (port 0 = any free port)")
         ("port-file", po::value<std::string>(), "write the SCEP port actually bound to this file")
         ("admin-listen", po::value<std::string>(), "HOST:PORT of the admin page listener, overriding [admin] listen")
-        ("admin-port-file", po::value<std::string>(), "write the admin port actually bound to this file");
+        ("admin-port-file", po::value<std::string>(), "write the admin port actually bound to this file")
+        ("metrics-listen", po::value<std::string>(), "HOST:PORT of the /metrics listener, overriding [metrics] listen")
+        ("metrics-port-file", po::value<std::string>(), "write the metrics port actually bound to this file");
     po::variables_map vm;
     if (auto stop = parse_options("serve", "Serves SCEP on /certsrv/mscep/mscep.dll (and the other NDES paths) and\n"
                                            "the admin page /certsrv/mscep_admin/ on its own listener.",
@@ -72,7 +75,11 @@ int serve_command(const Args& args) {
             config.admin.listen->port = admin.port;
         } else {
             config.admin.listen = admin;
+            config.admin.listen->log_format = config.log_format;
         }
+    }
+    if (vm.count("metrics-listen")) {
+        config.metrics_listen = http::parse_listen(vm["metrics-listen"].as<std::string>());
     }
     SystemClock clock;
     Instance instance(config, clock);
@@ -85,6 +92,28 @@ int serve_command(const Args& args) {
         admin = std::make_unique<http::Listener>(*config.admin.listen, std::vector<http::Site*>{&instance.admin_site()},
                                                  std::cerr);
         admin_port = admin->bind();
+    }
+    // Metrics are for watching the service, not part of it: a metrics port
+    // that is taken is reported and SCEP is served all the same.
+    http::MetricsSite metrics_site(instance.metrics());
+    std::ostream unlogged(nullptr);  // scrapes every few seconds would drown the request log
+    std::unique_ptr<http::Listener> metrics;
+    int metrics_port = 0;
+    if (config.metrics_listen) {
+        try {
+            metrics = std::make_unique<http::Listener>(http::metrics_listen_options(*config.metrics_listen),
+                                                       std::vector<http::Site*>{&metrics_site}, unlogged);
+            metrics_port = metrics->bind();
+            std::cerr << "scep-ra metrics at http://" << url_host(config.metrics_listen->host) << ":" << metrics_port
+                      << "/metrics" << std::endl;
+        } catch (const std::exception& e) {
+            metrics.reset();
+            std::cerr << "scep-ra serving without metrics: " << e.what() << " (" << config.file.string()
+                      << ": [metrics] listen)" << std::endl;
+        }
+    }
+    if (metrics && vm.count("metrics-port-file")) {
+        crypto::write_file(vm["metrics-port-file"].as<std::string>(), std::to_string(metrics_port) + "\n", 0644, true);
     }
     crypto::write_file(config.pid_file, std::to_string(::getpid()) + "\n", 0644, true);
     if (vm.count("port-file")) {
@@ -113,6 +142,10 @@ int serve_command(const Args& args) {
     if (admin) {
         admin_thread = std::thread([&admin] { admin->run(); });
     }
+    std::thread metrics_thread;
+    if (metrics) {
+        metrics_thread = std::thread([&metrics] { metrics->run(); });
+    }
     std::thread signal_waiter([&] {
         for (;;) {
             int sig = 0;
@@ -125,6 +158,9 @@ int serve_command(const Args& args) {
             if (admin) {
                 admin->stop();
             }
+            if (metrics) {
+                metrics->stop();
+            }
             return;
         }
     });
@@ -132,6 +168,10 @@ int serve_command(const Args& args) {
     if (admin) {
         admin->stop();
         admin_thread.join();
+    }
+    if (metrics) {
+        metrics->stop();
+        metrics_thread.join();
     }
     // Wake the signal thread if the server ended on its own.
     pthread_kill(signal_waiter.native_handle(), SIGTERM);

@@ -176,7 +176,9 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
         event.decision = "error";
         event.detail = why;
         m_audit.record(event);
-        return plain(400, "not a SCEP pkiMessage: " + why, "PKIOperation unparseable: " + why);
+        ScepResponse out = plain(400, "not a SCEP pkiMessage: " + why, "PKIOperation unparseable: " + why);
+        out.outcome = "malformed";
+        return out;
     };
     if (!request.message || request.message->empty()) {
         return refuse_unparseable("empty message");
@@ -211,7 +213,8 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
         Bytes der = scep::make_cert_rep_failure(tx.reply_to, tx.signer, info, client_text, tx.now);
         m_audit.record(tx.event);
         return ScepResponse{200, pki_message_type, to_string(der),
-                            tx.log + " " + decision + " " + *tx.event.fail_info + ": " + detail};
+                            tx.log + " " + decision + " " + *tx.event.fail_info + ": " + detail,
+                            *tx.event.message_type, "failure", *tx.event.fail_info, tx.msg.attrs.transaction_id};
     };
 
     try {
@@ -274,14 +277,16 @@ ScepResponse ScepService::success(Transaction& tx, const Bytes& degenerate) {
     tx.event.decision = "issued";
     m_audit.record(tx.event);
     return {200, pki_message_type, to_string(der),
-            tx.log + " success" + (tx.event.serial ? " serial=" + *tx.event.serial : "")};
+            tx.log + " success" + (tx.event.serial ? " serial=" + *tx.event.serial : ""), *tx.event.message_type,
+            "success", "", tx.msg.attrs.transaction_id};
 }
 
 ScepResponse ScepService::pending(Transaction& tx) {
     Bytes der = scep::make_cert_rep_pending(tx.reply_to, tx.signer, tx.now);
     tx.event.decision = "pending";
     m_audit.record(tx.event);
-    return {200, pki_message_type, to_string(der), tx.log + " pending"};
+    return {200, pki_message_type, to_string(der), tx.log + " pending", *tx.event.message_type, "pending", "",
+            tx.msg.attrs.transaction_id};
 }
 
 ScepResponse ScepService::enroll(Transaction& tx) {

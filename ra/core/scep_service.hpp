@@ -62,6 +62,12 @@ struct ScepResponse {
     std::string content_type;
     std::string body;
     std::string log;         ///< one-line summary for the request log (no secrets)
+    // What a PKIOperation was and how it ended, for metrics and the request log
+    // (empty for the other operations). The transactionID is the client's text.
+    std::string message_type{};    ///< PKCSReq, CertPoll, ... (a number when unknown)
+    std::string outcome{};         ///< success | pending | failure | malformed
+    std::string fail_info{};       ///< with failure: badRequest, ...
+    std::string transaction_id{};
 };
 
 class ScepService {

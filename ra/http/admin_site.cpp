@@ -132,7 +132,7 @@ bool AdminSite::handles(std::string_view path) const {
     return p == "/certsrv/mscep_admin" || p == "/certsrv/mscep_admin/" || p == "/certsrv/mscep_admin/default.asp";
 }
 
-std::string AdminSite::serve(const httplib::Request& req, httplib::Response& res) {
+Served AdminSite::serve(const httplib::Request& req, httplib::Response& res) {
     // Basic credentials over plain HTTP are readable by anyone on the path.
     // Configurations that do it fail to load; this catches a listener set up
     // another way (e.g. `serve --admin-listen` without TLS in the file).

@@ -21,7 +21,7 @@ public:
     AdminSite(AdminSiteOptions options, store::AdminStore& admins, store::ChallengeStore& challenges,
               core::PasswordModes& modes, X509& ca_cert);
     bool handles(std::string_view path) const override;
-    std::string serve(const httplib::Request& request, httplib::Response& response) override;
+    Served serve(const httplib::Request& request, httplib::Response& response) override;
 
 private:
     /// Issues one password (bound as asked) and renders the page or JSON.

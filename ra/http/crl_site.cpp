@@ -6,7 +6,7 @@
 
 namespace scepra::http {
 
-std::string CrlSite::serve(const httplib::Request& request, httplib::Response& response) {
+Served CrlSite::serve(const httplib::Request& request, httplib::Response& response) {
     if (request.method != "GET") {
         response.status = 405;
         response.set_content("use GET\n", "text/plain");

@@ -14,7 +14,7 @@ class CrlSite final : public Site {
 public:
     CrlSite(std::string path, backend::CaBackend& backend) : m_path(std::move(path)), m_backend(backend) {}
     bool handles(std::string_view path) const override { return !m_path.empty() && path == m_path; }
-    std::string serve(const httplib::Request& request, httplib::Response& response) override;
+    Served serve(const httplib::Request& request, httplib::Response& response) override;
 
 private:
     std::string m_path;

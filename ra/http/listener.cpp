@@ -85,7 +85,7 @@ Listener::Listener(ListenOptions options, std::vector<Site*> sites, std::ostream
 
     auto handler = [this](const httplib::Request& req, httplib::Response& res) {
         const auto started = std::chrono::steady_clock::now();
-        std::string summary = "no such path";
+        Served served("no such path");
         Site* site = nullptr;
         for (Site* candidate : m_sites) {
             if (candidate->handles(req.path)) {
@@ -98,19 +98,18 @@ Listener::Listener(ListenOptions options, std::vector<Site*> sites, std::ostream
             res.set_content("not found\n", "text/plain");
         } else {
             try {
-                summary = site->serve(req, res);
+                served = site->serve(req, res);
             } catch (const std::exception& e) {
                 // Reached only when not even a signed FAILURE or an error page
                 // could be produced (store or keys broken).
                 res.status = 500;
                 res.set_content("internal error\n", "text/plain");
-                summary = std::string("internal error: ") + e.what();
+                served = Served(std::string("internal error: ") + e.what());
+                served.outcome = "error";
             }
         }
-        auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-        std::ostringstream took;
-        took << std::fixed << std::setprecision(1) << micros.count() / 1000.0 << "ms ";
-        log_request(req, res.status, took.str() + log_safe(summary, 400));
+        const auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+        log_request(req, res.status, std::move(served), took.count());
     };
     server.Get(".*", handler);
     server.Post(".*", handler);
@@ -149,7 +148,7 @@ bool Listener::refuse_by_head(const httplib::Request& req, httplib::Response& re
         res.set_header("Allow", "GET, HEAD, POST");
     }
     res.set_content(verdict.reason + "\n", "text/plain");
-    log_request(req, verdict.status, "refused: " + log_safe(verdict.reason));
+    log_request(req, verdict.status, "refused: " + verdict.reason);
     return true;
 }
 
@@ -182,12 +181,11 @@ void Listener::stop() {
     }
 }
 
-void Listener::log_request(const httplib::Request& req, int status, const std::string& outcome) {
-    std::ostringstream line;
-    line << utc_now() << ' ' << log_safe(req.remote_addr, 64) << ' ' << log_safe(req.method, 16) << ' '
-         << log_safe(req.path, 200) << ' ' << status << ' ' << outcome;
+void Listener::log_request(const httplib::Request& req, int status, Served served, double duration_ms) {
+    const std::string line = format_request_log(
+        m_options.log_format, {utc_now(), req.remote_addr, req.method, req.path, status, duration_ms, std::move(served)});
     std::lock_guard lock(m_log_mutex);
-    m_log << line.str() << std::endl;
+    m_log << line << std::endl;
 }
 
 }  // namespace scepra::http

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "http/guarded_server.hpp"
+#include "http/request_log.hpp"
 
 namespace httplib {
 class Server;
@@ -31,6 +32,7 @@ struct ListenOptions {
     std::filesystem::path tls_cert;      ///< both set = HTTPS
     std::filesystem::path tls_key;
     ConnectionLimits limits;             ///< per connection: budgets, deadlines, keep-alive
+    LogFormat log_format = LogFormat::text;  ///< [log] format of the request log
 };
 
 /// A set of paths served on a listener (the SCEP endpoints, the admin page).
@@ -38,8 +40,8 @@ class Site {
 public:
     virtual ~Site() = default;
     virtual bool handles(std::string_view path) const = 0;
-    /// Answers the request; returns a one-line summary for the log (no secrets).
-    virtual std::string serve(const httplib::Request& request, httplib::Response& response) = 0;
+    /// Answers the request; returns what the request log says of it (no secrets).
+    virtual Served serve(const httplib::Request& request, httplib::Response& response) = 0;
 };
 
 class Listener {
@@ -60,7 +62,7 @@ public:
 
 private:
     /// One line per request; everything the client chose is escaped and bounded.
-    void log_request(const httplib::Request& request, int status, const std::string& outcome);
+    void log_request(const httplib::Request& request, int status, Served served, double duration_ms = 0);
     /// Answers a request whose head already rules it out; false when it may go on.
     bool refuse_by_head(const httplib::Request& request, httplib::Response& response);
 

@@ -4,6 +4,8 @@
 
 #include <httplib.h>
 
+#include <chrono>
+
 #include "http/transport.hpp"
 
 namespace scepra::http {
@@ -44,16 +46,46 @@ core::ScepRequest to_scep_request(const httplib::Request& req) {
 
 bool ScepSite::handles(std::string_view path) const { return is_scep_path(path); }
 
-std::string ScepSite::serve(const httplib::Request& req, httplib::Response& res) {
+Served ScepSite::serve(const httplib::Request& req, httplib::Response& res) {
     if (req.method == "GET" && raw_query_param(req.target, "operation").value_or("").empty()) {
         res.status = 200;
         res.set_content(info_page, "text/html");
         return "info page";
     }
-    core::ScepResponse out = m_service.handle(to_scep_request(req));
+    const auto started = std::chrono::steady_clock::now();
+    const core::ScepRequest request = to_scep_request(req);
+    auto seconds = [&started] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
+    core::ScepResponse out;
+    try {
+        out = m_service.handle(request);
+    } catch (...) {
+        if (m_metrics) {
+            m_metrics->request({request.operation, "", "error", "", seconds()});
+        }
+        throw;
+    }
+    // Only a PKIOperation says how it ended; the others succeed or are refused at the HTTP level.
+    const std::string outcome = !out.outcome.empty() ? out.outcome
+                                : out.status < 400   ? "success"
+                                : out.status < 500   ? "refused"
+                                                     : "error";
+    if (m_metrics) {
+        m_metrics->request({request.operation, out.message_type, outcome, out.fail_info, seconds()});
+    }
     res.status = out.status;
     res.set_content(out.body, out.content_type);
-    return out.log;
+    Served served(std::move(out.log));
+    served.operation = request.operation;
+    served.message_type = std::move(out.message_type);
+    served.transaction_id = std::move(out.transaction_id);
+    served.outcome = outcome;
+    served.fail_info = std::move(out.fail_info);
+    if (!served.message_type.empty()) {
+        served.backend = m_backend;
+    }
+    return served;
 }
 
 }  // namespace scepra::http

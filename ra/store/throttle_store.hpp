@@ -52,6 +52,12 @@ class ThrottleStore final {
 
     /// Every tracked entry, locked ones first.
     std::vector<ThrottleEntry> list();
+    /// How many addresses and how many subjects are locked out now (for metrics).
+    struct LockedCounts {
+        int addresses = 0;
+        int subjects = 0;
+    };
+    LockedCounts locked_counts();
 
     /// Forgets one address or subject (its failures and its lockout); false if not tracked.
     bool clear(const std::string& kind, const std::string& key);

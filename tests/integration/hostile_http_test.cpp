@@ -346,7 +346,7 @@ TEST_SUITE("http.hostile") {
     TEST_CASE("a request must arrive within its deadline and its head within its budget") {
         struct Hello final : http::Site {
             bool handles(std::string_view path) const override { return path == "/hello"; }
-            std::string serve(const httplib::Request&, httplib::Response& res) override {
+            http::Served serve(const httplib::Request&, httplib::Response& res) override {
                 res.set_content("hello\n", "text/plain");
                 return "hello";
             }
