@@ -51,7 +51,8 @@ po::options_description config_keys() {
         ("admin.tls_cert", po::value<std::string>()->default_value(""))
         ("admin.tls_key", po::value<std::string>()->default_value(""))
         ("admin.on_scep_listener", po::value<int>()->default_value(0))
-        ("admin.utf16", po::value<int>()->default_value(0))
+        ("admin.utf16", po::value<int>()->default_value(1))
+        ("admin.utf16_bom", po::value<int>()->default_value(1))
         ("admin.allow_plaintext", po::value<int>()->default_value(0))
         ("renewal.enabled", po::value<int>()->default_value(1))
         ("renewal.grace_days", po::value<int>()->default_value(0))
@@ -297,7 +298,8 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
         c.admin.listen->tls_key = tls_key;
     }
     c.admin.on_scep_listener = check.flag("admin.on_scep_listener");
-    c.admin.utf16 = check.flag("admin.utf16");
+    c.admin.utf16.utf16 = check.flag("admin.utf16");
+    c.admin.utf16.bom = check.flag("admin.utf16_bom");
     // HTTP Basic sends the admin's password with every request: never in clear
     // unless the operator says so (e.g. TLS ends at a proxy on the same host).
     c.admin.allow_plaintext = check.flag("admin.allow_plaintext");
@@ -454,8 +456,12 @@ on_scep_listener = 0
 # HTTP (an admin listener without tls_cert, or on_scep_listener = 1), e.g.
 # when TLS ends at a proxy on the same host. Otherwise such a file is refused.
 allow_plaintext = 0
-# 1 serves the page as UTF-16LE with a byte order mark, byte for byte like NDES.
-utf16 = 0
+# The HTML page is UTF-16LE like NDES's (Fleet, ManageEngine, Zentral and
+# PSNDESEnrollment read it so); 0 serves UTF-8. utf16_bom = 1 starts it with
+# the byte order mark FF FE, which Zentral and PSNDESEnrollment need; Fleet
+# and ManageEngine read it either way.
+utf16 = 1
+utf16_bom = 1
 
 [renewal]
 # A RenewalReq, or a PKCSReq signed by a certificate this CA issued, is

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/scep_service.hpp"
+#include "http/admin_page.hpp"
 #include "http/listener.hpp"
 #include "local/local_ca_backend.hpp"
 #include "store/challenge_store.hpp"
@@ -18,7 +19,9 @@ namespace scepra::cli {
 struct AdminConfig {
     std::optional<http::ListenOptions> listen;  ///< a listener of its own; unset = none
     bool on_scep_listener = false;              ///< also serve the page on the SCEP listener
-    bool utf16 = false;                         ///< serve the HTML as UTF-16LE like NDES
+    /// [admin] utf16 and utf16_bom. Named utf16 for Instance, which passes it
+    /// on as AdminSiteOptions' first member.
+    http::PageEncoding utf16;
     bool allow_plaintext = false;               ///< allow Basic passwords over plain HTTP
 };
 

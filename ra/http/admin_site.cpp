@@ -217,12 +217,11 @@ std::string AdminSite::issue(const httplib::Request& req, httplib::Response& res
     if (json) {
         res.status = status;
         res.set_content(render_admin_json(content), "application/json");
-    } else if (m_options.utf16) {
-        res.status = 200;
-        res.set_content(to_utf16le(render_admin_html(content)), "text/html; charset=utf-16");
     } else {
+        // The cache-full page answers 200 like NDES: readers look for its sentence.
+        EncodedPage page = encode_admin_html(content, m_options.encoding);
         res.status = 200;
-        res.set_content(render_admin_html(content), "text/html; charset=utf-8");
+        res.set_content(std::move(page.body), page.content_type);
     }
     return summary;
 }

@@ -5,6 +5,7 @@
 
 #include "core/challenge_verifier.hpp"
 #include "crypto/handles.hpp"
+#include "http/admin_page.hpp"
 #include "http/listener.hpp"
 #include "store/admin_store.hpp"
 #include "store/challenge_store.hpp"
@@ -12,7 +13,7 @@
 namespace scepra::http {
 
 struct AdminSiteOptions {
-    bool utf16 = false;            ///< serve the HTML as UTF-16LE, byte for byte like NDES
+    PageEncoding encoding;         ///< [admin] utf16, utf16_bom: UTF-16LE like NDES by default
     bool allow_plaintext = false;  ///< [admin] allow_plaintext: take Basic passwords without TLS
 };
 
