@@ -145,7 +145,8 @@ std::string AdminSite::serve(const httplib::Request& req, httplib::Response& res
         challenge_login(res);
         return "admin page: no credentials";
     }
-    switch (m_admins.login(req.remote_addr, creds->name, creds->password)) {
+    const store::AdminStore::Login login = m_admins.login(req.remote_addr, creds->name, creds->password);
+    switch (login.result) {
         case store::AdminStore::LoginResult::ok:
             break;
         case store::AdminStore::LoginResult::bad_credentials:
@@ -162,7 +163,7 @@ std::string AdminSite::serve(const httplib::Request& req, httplib::Response& res
             plain_answer(res, 400, binding_by_post);
             return "admin page: binding parameters on a GET";
         }
-        return issue(req, res, creds->name, {}, wants_json(req));
+        return issue(req, res, creds->name, login.role, {}, wants_json(req));
     }
     if (req.method != "POST") {
         res.set_header("Allow", "GET, POST");
@@ -179,11 +180,11 @@ std::string AdminSite::serve(const httplib::Request& req, httplib::Response& res
         plain_answer(res, 400, "bad binding: " + error);
         return "admin page: bad binding: " + error;
     }
-    return issue(req, res, creds->name, *binding, true);
+    return issue(req, res, creds->name, login.role, *binding, true);
 }
 
 std::string AdminSite::issue(const httplib::Request& req, httplib::Response& res, const std::string& admin,
-                             const store::ChallengeBinding& binding, bool json) {
+                             store::AdminRole role, const store::ChallengeBinding& binding, bool json) {
     const core::PasswordSettings settings = m_modes.settings();
     AdminPageContent content;
     content.ca_thumbprint_md5 = m_md5;
@@ -191,7 +192,12 @@ std::string AdminSite::issue(const httplib::Request& req, httplib::Response& res
     content.password_max = settings.one_time.max_outstanding;
     std::string summary;
     int status = 200;
-    if (!settings.enforce_password) {
+    if (role != store::AdminRole::issue) {
+        // As NDES answers a user outside the template's Enroll ACL.
+        content.kind = AdminPageContent::Kind::permission_denied;
+        summary = "admin page: " + admin + " may not issue passwords (role " + store::role_name(role) + ")";
+        status = 403;  // JSON only; the HTML page answers 200 like NDES
+    } else if (!settings.enforce_password) {
         content.kind = AdminPageContent::Kind::no_password_needed;
         summary = "admin page: no password needed";
     } else if (settings.use_single_password) {
@@ -218,7 +224,7 @@ std::string AdminSite::issue(const httplib::Request& req, httplib::Response& res
         res.status = status;
         res.set_content(render_admin_json(content), "application/json");
     } else {
-        // The cache-full page answers 200 like NDES: readers look for its sentence.
+        // The cache-full and permission pages answer 200 like NDES: readers look for their sentences.
         EncodedPage page = encode_admin_html(content, m_options.encoding);
         res.status = 200;
         res.set_content(std::move(page.body), page.content_type);

@@ -25,9 +25,9 @@ public:
     std::string serve(const httplib::Request& request, httplib::Response& response) override;
 
 private:
-    /// Issues one password (bound as asked) and renders the page or JSON.
+    /// Issues one password (bound as asked) if role allows, and renders the page or JSON.
     std::string issue(const httplib::Request& request, httplib::Response& response, const std::string& admin,
-                      const store::ChallengeBinding& binding, bool json);
+                      store::AdminRole role, const store::ChallengeBinding& binding, bool json);
 
     AdminSiteOptions m_options;
     store::AdminStore& m_admins;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,9 +16,21 @@
 
 namespace scepra::store {
 
+/// What an account may do on the admin page.
+enum class AdminRole {
+    issue,  ///< gets a challenge password on each visit
+    view,   ///< logs in, gets NDES's permission-denied page, no password
+};
+
+/// "issue" / "view", as stored and as `scep-ra admin` spells them.
+const char* role_name(AdminRole role);
+/// The role named so, nullopt for anything else.
+std::optional<AdminRole> parse_role(std::string_view name);
+
 struct AdminAccount {
     std::string name;
     std::string created_at;  // 'YYYY-MM-DD HH:MM:SS' UTC
+    AdminRole role = AdminRole::issue;
 };
 
 /// A peer with max_failures failed logins within window is refused unchecked.
@@ -33,6 +46,12 @@ class AdminStore final {
 
     enum class LoginResult { ok, bad_credentials, throttled };
 
+    /// What login() found; role is meaningful when result is ok.
+    struct Login {
+        LoginResult result = LoginResult::bad_credentials;
+        AdminRole role = AdminRole::issue;
+    };
+
     /// Login attempts kept in admin_logins (the newest ones; see also [audit] retention_days).
     static constexpr std::int64_t kDefaultMaxLoginRows = 100000;
 
@@ -44,7 +63,7 @@ class AdminStore final {
     /// Creates an account. Names are 1-64 characters of [A-Za-z0-9._@-] (case
     /// sensitive); passwords at least kMinPasswordLength characters. Throws
     /// std::invalid_argument for an invalid name or password, or a name in use.
-    void add(const std::string& name, std::string_view password);
+    void add(const std::string& name, std::string_view password, AdminRole role = AdminRole::issue);
 
     /// Deletes the account; false when there was none.
     bool remove(const std::string& name);
@@ -58,8 +77,9 @@ class AdminStore final {
     /// in admin_logins (name and peer capped at 128 bytes, the newest
     /// max_login_rows attempts kept). The attempt row is written as a failure before the
     /// check and turned into a success after it, so concurrent guesses from one
-    /// peer cannot overrun the limit.
-    LoginResult login(const std::string& peer, const std::string& name, std::string_view password);
+    /// peer cannot overrun the limit. A successful login also says the
+    /// account's role.
+    Login login(const std::string& peer, const std::string& name, std::string_view password);
 
     /// How many scrypt checks login() has run (for tests and metrics).
     std::uint64_t slow_verifications() const { return m_slow.load(); }

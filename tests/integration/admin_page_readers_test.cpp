@@ -110,6 +110,35 @@ TEST_SUITE("http.admin.readers") {
         }
     }
 
+    TEST_CASE("a view account gets NDES's permission page: Fleet recognises it, no password is made") {
+        for (const bool with_bom : {true, false}) {
+            CAPTURE(with_bom);
+            ServerFixture server(bom(with_bom));
+            const std::string secret = "viewer-password-0123";
+            server.instance().admins().add("viewer", secret, store::AdminRole::view);
+            auto c = server.admin_client();
+            c->set_basic_auth("viewer", secret.c_str());
+            auto res = c->Get("/certsrv/mscep_admin/");
+            REQUIRE(res);
+            CHECK(res->status == 200);  // as NDES: the page says it
+            CHECK(readers::fleet_read(res->body, res->get_header_value("Content-Type")).kind ==
+                  FleetResult::Kind::insufficient_permissions);
+            CHECK_FALSE(readers::manageengine_read(res->body).has_value());
+            CHECK_FALSE(readers::psndes_read(res->body).has_value());
+            CHECK_FALSE(readers::zentral_read(res->body).has_value());
+            auto json = c->Get("/certsrv/mscep_admin/", {{"Accept", "application/json"}});
+            REQUIRE(json);
+            CHECK(json->status == 403);
+            CHECK(json->body.find("\"password\"") == std::string::npos);
+            auto bound = c->Post("/certsrv/mscep_admin/", R"({"subject":"cam-*"})", "application/json");
+            REQUIRE(bound);
+            CHECK(bound->status == 403);
+            CHECK(server.sql("SELECT count(*) FROM challenges") == "0");
+            CHECK(server.sql("SELECT count(*) FROM admin_logins WHERE name = 'viewer' AND success = 1") == "3");
+            CHECK(server.log().find("may not issue passwords (role view)") != std::string::npos);
+        }
+    }
+
     TEST_CASE("single-password mode: the password is not on the page and nothing passes for it") {
         ServerFixture server([](std::string& conf) { set_key(conf, "UseSinglePassword", "1"); });
         const Page page = admin_page(server);
