@@ -116,6 +116,27 @@ std::optional<store::ChallengeBinding> binding_from_json(const std::string& body
     return binding;
 }
 
+std::string lowercase(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+/// "/certsrv/mscep_admin" in any case: the directory without its slash.
+bool is_directory_without_slash(std::string_view path) { return lowercase(path) == "/certsrv/mscep_admin"; }
+
+/// "?query" of the request target when every byte of it is visible ASCII, so
+/// that it can go into a Location header as it came; "" otherwise.
+std::string printable_query(const std::string& target) {
+    const size_t mark = target.find('?');
+    if (mark == std::string::npos) {
+        return "";
+    }
+    const std::string query = target.substr(mark);
+    const bool printable = std::all_of(query.begin(), query.end(), [](unsigned char c) { return c > 0x20 && c < 0x7F; });
+    return printable ? query : "";
+}
+
 }  // namespace
 
 AdminSite::AdminSite(AdminSiteOptions options, store::AdminStore& admins, store::ChallengeStore& challenges,
@@ -127,8 +148,7 @@ AdminSite::AdminSite(AdminSiteOptions options, store::AdminStore& admins, store:
 }
 
 bool AdminSite::handles(std::string_view path) const {
-    std::string p(path);
-    std::transform(p.begin(), p.end(), p.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string p = lowercase(path);
     return p == "/certsrv/mscep_admin" || p == "/certsrv/mscep_admin/" || p == "/certsrv/mscep_admin/default.asp";
 }
 
@@ -157,6 +177,14 @@ std::string AdminSite::serve(const httplib::Request& req, httplib::Response& res
             res.set_header("Retry-After", "300");
             res.set_content("too many failed logins from this address; try again later\n", "text/plain");
             return "admin page: login throttled";
+    }
+    if (is_directory_without_slash(req.path)) {
+        // IIS answers the directory without its slash so: 401 first (above),
+        // then a redirect to the slash URL, as NDES readers expect.
+        res.status = 301;
+        res.set_header("Location", req.path + "/" + printable_query(req.target));
+        res.set_content("moved to " + req.path + "/\n", "text/plain");
+        return "admin page: redirect to the trailing slash";
     }
     if (req.method == "GET" || req.method == "HEAD") {
         if (has_binding_parameters(req)) {

@@ -72,6 +72,45 @@ TEST_SUITE("http.admin") {
         }
     }
 
+    TEST_CASE("without the trailing slash: 401 until authenticated, then 301 to the slash URL, as IIS answers") {
+        ServerFixture server;
+        const std::string secret = server.add_admin("ivan");
+        auto c = server.admin_client();
+        SUBCASE("fail/no-credentials") {
+            auto res = c->Get("/certsrv/mscep_admin");
+            REQUIRE(res);
+            CHECK(res->status == 401);
+            CHECK_FALSE(res->has_header("Location"));
+        }
+        SUBCASE("fail/wrong-password") {
+            c->set_basic_auth("ivan", "not-the-password");
+            auto res = c->Get("/certsrv/mscep_admin");
+            REQUIRE(res);
+            CHECK(res->status == 401);
+            CHECK_FALSE(res->has_header("Location"));
+        }
+        SUBCASE("ok/redirect-then-page") {
+            c->set_basic_auth("ivan", secret.c_str());
+            for (const std::string path : {"/certsrv/mscep_admin", "/CertSrv/MSCEP_ADMIN"}) {
+                CAPTURE(path);
+                auto res = c->Get(path);
+                REQUIRE(res);
+                CHECK(res->status == 301);
+                CHECK(res->get_header_value("Location") == path + "/");
+            }
+            auto with_query = c->Get("/certsrv/mscep_admin?format=json");
+            REQUIRE(with_query);
+            CHECK(with_query->status == 301);
+            CHECK(with_query->get_header_value("Location") == "/certsrv/mscep_admin/?format=json");
+            CHECK(server.sql("SELECT count(*) FROM challenges") == "0");  // a redirect issues nothing
+            c->set_follow_location(true);
+            auto page = c->Get("/certsrv/mscep_admin");
+            REQUIRE(page);
+            CHECK(page->status == 200);
+            CHECK(password_in(page->body).size() == 16);
+        }
+    }
+
     TEST_CASE("failed logins are throttled per address") {
         ServerFixture server;
         const std::string secret = server.add_admin("bob");
@@ -226,6 +265,7 @@ TEST_SUITE("http.admin") {
             auto c = server.client();
             CHECK(c.Get("/certsrv/mscep_admin/")->status == 401);
             c.set_basic_auth("dave", secret);
+            c.set_follow_location(true);
             CHECK(password_in(c.Get("/CertSrv/mscep_admin")->body).size() == 16);
         }
     }
