@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `scep-ra admin add|remove|list`: accounts of the admin page.
+#include <algorithm>
 #include <iostream>
 #include <optional>
 
@@ -7,6 +8,7 @@
 #include "cli/options.hpp"
 #include "cli/secret_input.hpp"
 #include "common/json.hpp"
+#include "http/ntlm.hpp"
 
 namespace scepra::cli {
 
@@ -79,7 +81,12 @@ int admin_command(const Args& args) {
         const std::string name = a.vm["name"].as<std::string>();
         std::string secret = read_secret(a.vm["password-file"].as<std::string>(), "password");
         try {
-            stores.admins->add(name, secret, *role);
+            // NTLMv2 needs the NT hash (password-equivalent: stored sealed).
+            Bytes nt_hash = http::ntlm::nt_hash(secret);
+            const Bytes sealed = http::ntlm::seal_nt_hash(
+                store::ChallengeStore::load_or_create_key(config.hmac_key_file), name, nt_hash);
+            std::fill(nt_hash.begin(), nt_hash.end(), 0);
+            stores.admins->add(name, secret, *role, sealed);
         } catch (const std::invalid_argument& e) {
             std::fill(secret.begin(), secret.end(), '\0');
             std::cerr << "scep-ra admin add: " << e.what() << "\n";

@@ -19,9 +19,9 @@ namespace scepra::cli {
 struct AdminConfig {
     std::optional<http::ListenOptions> listen;  ///< a listener of its own; unset = none
     bool on_scep_listener = false;              ///< also serve the page on the SCEP listener
-    /// [admin] utf16 and utf16_bom. Named utf16 for Instance, which passes it
-    /// on as AdminSiteOptions' first member.
-    http::PageEncoding utf16;
+    /// [admin] utf16, utf16_bom and auth. (Named utf16 for Instance, which
+    /// passes it on as AdminSiteOptions' first member: rename with it.)
+    http::AdminPageSettings utf16;
     bool allow_plaintext = false;               ///< allow Basic passwords over plain HTTP
 };
 

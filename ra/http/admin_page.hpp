@@ -4,7 +4,9 @@
 // encoding NDES serves it in (UTF-16LE, the BOM a setting).
 #pragma once
 
+#include <filesystem>
 #include <optional>
+#include <vector>
 #include <string>
 
 namespace scepra::http {
@@ -13,6 +15,17 @@ namespace scepra::http {
 struct PageEncoding {
     bool utf16 = true;  ///< UTF-16LE like NDES; false = UTF-8
     bool bom = true;    ///< with UTF-16LE: start with the byte order mark FF FE
+};
+
+/// How the admin page authenticates: [admin] auth, in the order offered.
+enum class AuthScheme { ntlm, basic };
+
+/// The admin page's settings from [admin] (utf16, utf16_bom, auth) and the
+/// key NT hashes are sealed under ([password] hmac_key).
+struct AdminPageSettings {
+    PageEncoding encoding;
+    std::vector<AuthScheme> auth{AuthScheme::basic};
+    std::filesystem::path ntlm_key_file;  ///< needed when auth has ntlm
 };
 
 /// What one visit to the admin page shows.

@@ -16,19 +16,15 @@ bool name_char(char c) {
            c == '_' || c == '@' || c == '-';
 }
 
-struct StoredAccount {
-    std::string hash;
-    AdminRole role;
-};
-
-std::optional<StoredAccount> account_of(Database& db, const std::string& name) {
-    auto st = db.prepare("SELECT hash, role FROM admins WHERE name = ?1");
+std::optional<AdminStore::StoredAccount> account_of(Database& db, const std::string& name) {
+    auto st = db.prepare("SELECT hash, role, nt_hash_sealed FROM admins WHERE name = ?1");
     st.bind(1, name);
     if (!st.step()) {
         return std::nullopt;
     }
     // The schema's CHECK admits only the two names; anything else can do least.
-    return StoredAccount{st.column_text(0), parse_role(st.column_text(1)).value_or(AdminRole::view)};
+    return AdminStore::StoredAccount{st.column_text(0), parse_role(st.column_text(1)).value_or(AdminRole::view),
+                         st.column_blob(2)};
 }
 
 // scrypt with params over an all-zero salt, compared with an all-zero output:
@@ -82,7 +78,8 @@ bool AdminStore::valid_name(std::string_view name) {
     return true;
 }
 
-void AdminStore::add(const std::string& name, std::string_view password, AdminRole role) {
+void AdminStore::add(const std::string& name, std::string_view password, AdminRole role,
+                     const std::optional<Bytes>& nt_hash_sealed) {
     if (!valid_name(name)) {
         throw std::invalid_argument("admin name must be 1-" + std::to_string(kMaxNameLength) +
                                     " characters of A-Z a-z 0-9 . _ @ -");
@@ -97,8 +94,9 @@ void AdminStore::add(const std::string& name, std::string_view password, AdminRo
         if (account_of(db, name)) {
             throw std::invalid_argument("admin account '" + name + "' already exists");
         }
-        auto st = db.prepare("INSERT INTO admins (name, hash, created_at, role) VALUES (?1, ?2, ?3, ?4)");
-        st.bind(1, name).bind(2, hash).bind(3, now_text).bind(4, std::string(role_name(role)));
+        auto st = db.prepare(
+            "INSERT INTO admins (name, hash, created_at, role, nt_hash_sealed) VALUES (?1, ?2, ?3, ?4, ?5)");
+        st.bind(1, name).bind(2, hash).bind(3, now_text).bind(4, std::string(role_name(role))).bind(5, nt_hash_sealed);
         st.run();
     });
 }
@@ -124,8 +122,23 @@ std::vector<AdminAccount> AdminStore::list() {
     });
 }
 
-AdminStore::Login AdminStore::login(const std::string& peer, const std::string& name,
-                                          std::string_view password) {
+AdminStore::Login AdminStore::login(const std::string& peer, const std::string& name, std::string_view password) {
+    return attempt(peer, name, [&](const std::optional<StoredAccount>& account) {
+        ++m_slow;
+        // An unknown name costs one scrypt too.
+        return crypto::verify_password(password, account ? account->hash : m_dummy_hash) && account.has_value();
+    });
+}
+
+AdminStore::Login AdminStore::login_with(const std::string& peer, const std::string& name,
+                                         const std::function<bool(const Credentials&)>& check) {
+    return attempt(peer, name, [&](const std::optional<StoredAccount>& account) {
+        return account.has_value() && check(Credentials{name, account->nt_hash_sealed});
+    });
+}
+
+AdminStore::Login AdminStore::attempt(const std::string& peer, const std::string& name,
+                                      const std::function<bool(const std::optional<StoredAccount>&)>& verify) {
     const TimePoint now = m_clock.now();
     const std::string now_text = sql_time(now);
     const std::string window_start = sql_time(now - m_throttle.window);
@@ -158,11 +171,7 @@ AdminStore::Login AdminStore::login(const std::string& peer, const std::string& 
     if (attempt.throttled) {
         return {LoginResult::throttled};
     }
-
-    ++m_slow;
-    const bool ok = crypto::verify_password(password, attempt.account ? attempt.account->hash : m_dummy_hash) &&
-                    attempt.account.has_value();
-    if (!ok) {
+    if (!verify(attempt.account)) {
         return {LoginResult::bad_credentials};
     }
     m_db.write([&](Database& db) {

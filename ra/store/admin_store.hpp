@@ -5,11 +5,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/bytes.hpp"
 #include "common/clock.hpp"
 #include "crypto/password_hash.hpp"
 #include "store/database.hpp"
@@ -63,7 +65,10 @@ class AdminStore final {
     /// Creates an account. Names are 1-64 characters of [A-Za-z0-9._@-] (case
     /// sensitive); passwords at least kMinPasswordLength characters. Throws
     /// std::invalid_argument for an invalid name or password, or a name in use.
-    void add(const std::string& name, std::string_view password, AdminRole role = AdminRole::issue);
+    /// nt_hash_sealed: the account's NT hash as http::ntlm::seal_nt_hash made
+    /// it, for NTLM logins (none = Basic only).
+    void add(const std::string& name, std::string_view password, AdminRole role = AdminRole::issue,
+             const std::optional<Bytes>& nt_hash_sealed = std::nullopt);
 
     /// Deletes the account; false when there was none.
     bool remove(const std::string& name);
@@ -81,12 +86,36 @@ class AdminStore final {
     /// account's role.
     Login login(const std::string& peer, const std::string& name, std::string_view password);
 
+    /// What a login by another scheme checks against.
+    struct Credentials {
+        std::string name;
+        Bytes nt_hash_sealed;  ///< empty when the account has none
+    };
+
+    /// login() for other schemes (NTLM): the same throttle and trail, with
+    /// check deciding instead of the scrypt hash. check is not called for an
+    /// unknown name or a throttled peer.
+    Login login_with(const std::string& peer, const std::string& name,
+                     const std::function<bool(const Credentials&)>& check);
+
     /// How many scrypt checks login() has run (for tests and metrics).
     std::uint64_t slow_verifications() const { return m_slow.load(); }
 
     static bool valid_name(std::string_view name);
 
+    /// An account as stored (for the implementation).
+    struct StoredAccount {
+        std::string hash;
+        AdminRole role;
+        Bytes nt_hash_sealed;
+    };
+
   private:
+    /// The throttle, the trail row and the account lookup of every login;
+    /// verify decides (given the account, or nullopt for an unknown name).
+    Login attempt(const std::string& peer, const std::string& name,
+                  const std::function<bool(const std::optional<StoredAccount>&)>& verify);
+
     Database& m_db;
     const Clock& m_clock;
     crypto::ScryptParams m_params;

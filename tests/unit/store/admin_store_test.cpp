@@ -118,6 +118,36 @@ TEST_SUITE("store.admins") {
         }));
     }
 
+    TEST_CASE("login_with: another scheme's check, with the same throttle and trail") {
+        AdminFixture f;
+        f.store.add("nt-user", "nt-user-long-password", AdminRole::view, Bytes{1, 2, 3});
+        int calls = 0;
+        auto check = [&](bool answer) {
+            return [&calls, answer](const AdminStore::Credentials& stored) {
+                ++calls;
+                CHECK(stored.name == "nt-user");
+                CHECK(stored.nt_hash_sealed == Bytes{1, 2, 3});
+                return answer;
+            };
+        };
+        const auto ok = f.store.login_with(kPeer, "nt-user", check(true));
+        CHECK(ok.result == Result::ok);
+        CHECK(ok.role == AdminRole::view);
+        CHECK(f.store.login_with(kPeer, "nt-user", check(false)).result == Result::bad_credentials);
+        CHECK(calls == 2);
+        CHECK(f.store.login_with(kPeer, "nobody", check(true)).result == Result::bad_credentials);
+        CHECK(calls == 2);  // an unknown name is never checked
+        CHECK(logins(*f.db, "success = 1") == 1);
+        CHECK(logins(*f.db, "success = 0") == 2);
+        f.fail_times(3);
+        CHECK(f.store.login_with(kPeer, "nt-user", check(true)).result == Result::throttled);
+        CHECK(calls == 2);
+        // An account without an NT hash gives the check an empty one.
+        CHECK(f.store.login_with("192.0.2.99", "alice", [](const AdminStore::Credentials& stored) {
+                  return stored.nt_hash_sealed.empty();
+              }).result == Result::ok);
+    }
+
     TEST_CASE("only an scrypt hash of an admin password reaches the database file") {
         test::StoreFixture f;
         AdminStore store(*f.db, f.clock, kFast);
