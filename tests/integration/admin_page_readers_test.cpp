@@ -42,7 +42,8 @@ bool enrols_with(ServerFixture& server, const std::string& password, const std::
     auto req = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-" + cn, {}}, crypto::csr_der(*csr),
                                        server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
                                        std::chrono::system_clock::now());
-    auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(), device.recipient());
+    auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(),
+                                    device.recipient());
     return view.status == scep::PkiStatus::success;
 }
 
@@ -84,8 +85,8 @@ TEST_SUITE("http.admin.readers") {
         for (size_t i = 0; i < md5.size(); i += 8) {
             grouped += (i ? " " : "") + md5.substr(i, 8);
         }
-        const size_t thumbprint = text.find("The thumbprint (hash value) for the CA certificate is: <B> " + grouped +
-                                            " </B> <P> The enrollment challenge password is: <B> ");
+        const size_t thumbprint = text.find("The thumbprint (hash value) for the CA certificate is: <B> " +
+                                            grouped + " </B> <P> The enrollment challenge password is: <B> ");
         CHECK(thumbprint != std::string::npos);
         // One line, as ManageEngine's markers and Fleet's regex expect.
         CHECK(text.find('\n', thumbprint) > text.find("This password can be used only once", thumbprint));
@@ -134,7 +135,8 @@ TEST_SUITE("http.admin.readers") {
             REQUIRE(bound);
             CHECK(bound->status == 403);
             CHECK(server.sql("SELECT count(*) FROM challenges") == "0");
-            CHECK(server.sql("SELECT count(*) FROM admin_logins WHERE name = 'viewer' AND success = 1") == "3");
+            CHECK(server.sql("SELECT count(*) FROM admin_logins WHERE name = 'viewer' AND success = 1") ==
+                  "3");
             CHECK(server.log().find("may not issue passwords (role view)") != std::string::npos);
         }
     }
@@ -142,8 +144,8 @@ TEST_SUITE("http.admin.readers") {
     TEST_CASE("single-password mode: the password is not on the page and nothing passes for it") {
         ServerFixture server([](std::string& conf) { set_key(conf, "UseSinglePassword", "1"); });
         const Page page = admin_page(server);
-        CHECK(readers::page_text(page.body).find("This password can be used multiple times and will not expire.") !=
-              std::string::npos);
+        CHECK(readers::page_text(page.body).find(
+                  "This password can be used multiple times and will not expire.") != std::string::npos);
         CHECK(readers::fleet_read(page.body, page.content_type).kind == FleetResult::Kind::not_found);
         CHECK_FALSE(readers::manageengine_read(page.body).has_value());
         CHECK_FALSE(readers::zentral_read(page.body).has_value());

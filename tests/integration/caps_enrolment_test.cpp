@@ -41,8 +41,11 @@ scep::CertRepView enrol(ServerFixture& server, const std::string& digest, const 
 }
 
 // GetCACaps keyword -> the OpenSSL names it stands for.
-const std::map<std::string, std::string> kDigests = {
-    {"SHA-1", "SHA1"}, {"SHA-224", "SHA224"}, {"SHA-256", "SHA256"}, {"SHA-384", "SHA384"}, {"SHA-512", "SHA512"}};
+const std::map<std::string, std::string> kDigests = {{"SHA-1", "SHA1"},
+                                                     {"SHA-224", "SHA224"},
+                                                     {"SHA-256", "SHA256"},
+                                                     {"SHA-384", "SHA384"},
+                                                     {"SHA-512", "SHA512"}};
 const std::map<std::string, std::vector<std::string>> kCiphers = {
     {"AES", {"AES-128-CBC", "AES-192-CBC", "AES-256-CBC"}}, {"DES3", {"DES-EDE3-CBC"}}};
 const std::set<std::string> kOther = {"POSTPKIOperation", "SCEPStandard", "Renewal", "GetNextCACert"};

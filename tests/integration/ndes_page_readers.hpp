@@ -59,7 +59,9 @@ inline std::string utf16_text(std::string_view bytes, bool little_endian) {
     return out;
 }
 
-inline bool starts_with(std::string_view bytes, std::string_view prefix) { return bytes.substr(0, prefix.size()) == prefix; }
+inline bool starts_with(std::string_view bytes, std::string_view prefix) {
+    return bytes.substr(0, prefix.size()) == prefix;
+}
 
 /// ISO-8859-1 (and windows-1252 for what matters here): each byte a code point.
 inline std::string latin1_text(std::string_view bytes) {
@@ -116,7 +118,8 @@ inline FleetResult fleet_read(std::string_view body, const std::string& content_
     static const std::regex challenge("The enrollment challenge password is: <B> (\\S*)", std::regex::icase);
     std::smatch m;
     if (std::regex_search(text, m, challenge)) return {FleetResult::Kind::password, m[1].str()};
-    if (text.find("The password cache is full.") != std::string::npos) return {FleetResult::Kind::cache_full, {}};
+    if (text.find("The password cache is full.") != std::string::npos)
+        return {FleetResult::Kind::cache_full, {}};
     if (text.find("You do not have sufficient permission to enroll with SCEP.") != std::string::npos) {
         return {FleetResult::Kind::insufficient_permissions, {}};
     }
@@ -136,7 +139,7 @@ inline std::string java_utf16_text(std::string_view bytes) {
 /// the text between the password label and the one-time (or single-mode
 /// multiple-use) sentence in the first decoding that has both.
 inline std::optional<std::string> manageengine_read(std::string_view body) {
-    const std::string decodings[] = {java_utf16_text(body), std::string(body),      ascii_text(body),
+    const std::string decodings[] = {java_utf16_text(body),   std::string(body),      ascii_text(body),
                                      utf16_text(body, false), utf16_text(body, true), latin1_text(body)};
     const std::string start = "The enrollment challenge password is: <B> ";
     const std::string ends[] = {" </B> <P> This password can be used only once",

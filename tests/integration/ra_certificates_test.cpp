@@ -3,7 +3,6 @@
 // authenticated attributes of the CertReps the real server signs with them,
 // as Windows' SCEP client expects (read here with OpenSSL, not scep-ra's parser).
 #include <doctest/doctest.h>
-
 #include <openssl/cms.h>
 #include <openssl/x509v3.h>
 
@@ -30,7 +29,8 @@ std::string oid_text(const ASN1_OBJECT* object) {
 
 /// The extendedKeyUsage OIDs; empty when there is no such extension.
 std::set<std::string> eku_oids(X509& cert) {
-    ExtendedKeyUsagePtr eku(static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(&cert, NID_ext_key_usage, nullptr, nullptr)));
+    ExtendedKeyUsagePtr eku(
+        static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(&cert, NID_ext_key_usage, nullptr, nullptr)));
     std::set<std::string> out;
     for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
         out.insert(oid_text(sk_ASN1_OBJECT_value(eku.get(), i)));
@@ -74,8 +74,10 @@ Bytes octets(const ASN1_TYPE* value) {
 
 /// Checks the CMS attributes and the SCEP ones every CertRep carries; returns
 /// the attributes for status-specific checks.
-std::map<std::string, const ASN1_TYPE*> check_cert_rep_attributes(CMS_ContentInfo& cms, const std::string& transaction_id,
-                                                                  const Bytes& request_nonce, const std::string& status) {
+std::map<std::string, const ASN1_TYPE*> check_cert_rep_attributes(CMS_ContentInfo& cms,
+                                                                  const std::string& transaction_id,
+                                                                  const Bytes& request_nonce,
+                                                                  const std::string& status) {
     STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(&cms);
     REQUIRE(infos != nullptr);
     REQUIRE(sk_CMS_SignerInfo_num(infos) == 1);
@@ -126,14 +128,16 @@ crypto::CmsPtr parse_cms(const std::string& der) {
 }  // namespace
 
 TEST_SUITE("http.ra_certificates") {
-    TEST_CASE("init issues the RA certificates as NDES has them: signing for CRA, encryption for key transport") {
+    TEST_CASE(
+        "init issues the RA certificates as NDES has them: signing for CRA, encryption for key transport") {
         ServerFixture server;
         X509& signing = server.ra_signing_cert();
         X509& encryption = server.ra_encryption_cert();
 
         CHECK(X509_get_key_usage(&signing) == KU_DIGITAL_SIGNATURE);
         CHECK(key_usage_is_critical(signing));
-        CHECK(eku_oids(signing) == std::set<std::string>{"1.3.6.1.4.1.311.20.2.1"});  // Certificate Request Agent
+        CHECK(eku_oids(signing) ==
+              std::set<std::string>{"1.3.6.1.4.1.311.20.2.1"});  // Certificate Request Agent
 
         CHECK(X509_get_key_usage(&encryption) == KU_KEY_ENCIPHERMENT);
         CHECK(key_usage_is_critical(encryption));
@@ -150,7 +154,8 @@ TEST_SUITE("http.ra_certificates") {
         for (const Bytes& der : scep::degenerate_cert_ders(as_bytes(res->body))) {
             served.insert(to_hex(der));
         }
-        CHECK(served == std::set<std::string>{to_hex(crypto::cert_der(signing)), to_hex(crypto::cert_der(encryption)),
+        CHECK(served == std::set<std::string>{to_hex(crypto::cert_der(signing)),
+                                              to_hex(crypto::cert_der(encryption)),
                                               to_hex(crypto::cert_der(server.ca_cert()))});
     }
 
@@ -160,8 +165,9 @@ TEST_SUITE("http.ra_certificates") {
         const Bytes nonce(16, 0x5A);
         SUBCASE("ok/success") {
             auto csr = device.csr(server.password());
-            auto req = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-ATTR-OK", nonce}, crypto::csr_der(*csr),
-                                               server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
+            auto req = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-ATTR-OK", nonce},
+                                               crypto::csr_der(*csr), server.ra_encryption_cert(),
+                                               {"AES-128-CBC", false}, device.signer(),
                                                std::chrono::system_clock::now());
             Reply reply = send_pki(server, req);
             REQUIRE(reply.http_status == 200);
@@ -173,7 +179,8 @@ TEST_SUITE("http.ra_certificates") {
             auto csr = device.csr("0000000000000000");  // not a password the server issued
             auto req = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-ATTR-FAIL", nonce},
                                                crypto::csr_der(*csr), server.ra_encryption_cert(),
-                                               {"AES-128-CBC", false}, device.signer(), std::chrono::system_clock::now());
+                                               {"AES-128-CBC", false}, device.signer(),
+                                               std::chrono::system_clock::now());
             Reply reply = send_pki(server, req);
             REQUIRE(reply.http_status == 200);
             auto cms = parse_cms(reply.body);
