@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // `scep-ra admin add|remove|list`: accounts of the admin page.
+#include <algorithm>
 #include <iostream>
+#include <optional>
 
 #include "cli/instance.hpp"
 #include "cli/options.hpp"
 #include "cli/secret_input.hpp"
 #include "common/json.hpp"
+#include "http/ntlm.hpp"
 
 namespace scepra::cli {
 
@@ -33,9 +36,11 @@ int admin_command(const Args& args) {
     const std::string summary =
         "usage: scep-ra admin SUBCOMMAND [OPTIONS]\n\n"
         "subcommands:\n"
-        "  add NAME      create an admin page account; password from stdin or --password-file\n"
+        "  add NAME      create an admin page account; password from stdin or --password-file;\n"
+        "                --role issue (default: gets challenge passwords) or view (logs in, gets\n"
+        "                NDES's permission-denied page)\n"
         "  remove NAME   delete an account\n"
-        "  list          list accounts (--json)\n";
+        "  list          list accounts: name, role, created (--json)\n";
     if (args.empty() || args[0] == "--help" || args[0] == "-h") {
         (args.empty() ? std::cerr : std::cout) << summary;
         return args.empty() ? exit_usage : exit_ok;
@@ -49,7 +54,9 @@ int admin_command(const Args& args) {
     AdminArgs a(sub != "list");
     if (sub == "add") {
         a.desc.add_options()("password-file", po::value<std::string>()->default_value("-"),
-                             "read the password from this file (default: stdin)");
+                             "read the password from this file (default: stdin)")(
+            "role", po::value<std::string>()->default_value("issue"),
+            "issue: gets a challenge password on each visit; view: logs in but gets NDES's permission-denied page");
     }
     if (sub == "list") {
         a.desc.add_options()("json", po::bool_switch(), "one JSON object per line");
@@ -58,6 +65,15 @@ int admin_command(const Args& args) {
                                   a.vm, &a.pos)) {
         return *stop;
     }
+    std::optional<store::AdminRole> role;
+    if (sub == "add") {
+        role = store::parse_role(a.vm["role"].as<std::string>());
+        if (!role) {
+            std::cerr << "scep-ra admin add: --role must be issue or view, not '" << a.vm["role"].as<std::string>()
+                      << "'\n";
+            return exit_usage;
+        }
+    }
     AppConfig config = load_config(a.vm["config"].as<std::string>());
     SystemClock clock;
     Stores stores = open_stores(config, clock);
@@ -65,14 +81,19 @@ int admin_command(const Args& args) {
         const std::string name = a.vm["name"].as<std::string>();
         std::string secret = read_secret(a.vm["password-file"].as<std::string>(), "password");
         try {
-            stores.admins->add(name, secret);
+            // NTLMv2 needs the NT hash (password-equivalent: stored sealed).
+            Bytes nt_hash = http::ntlm::nt_hash(secret);
+            const Bytes sealed = http::ntlm::seal_nt_hash(
+                store::ChallengeStore::load_or_create_key(config.hmac_key_file), name, nt_hash);
+            std::fill(nt_hash.begin(), nt_hash.end(), 0);
+            stores.admins->add(name, secret, *role, sealed);
         } catch (const std::invalid_argument& e) {
             std::fill(secret.begin(), secret.end(), '\0');
             std::cerr << "scep-ra admin add: " << e.what() << "\n";
             return exit_refused;
         }
         std::fill(secret.begin(), secret.end(), '\0');
-        std::cout << "added admin " << name << "\n";
+        std::cout << "added admin " << name << " (role " << store::role_name(*role) << ")\n";
         return exit_ok;
     }
     if (sub == "remove") {
@@ -86,9 +107,14 @@ int admin_command(const Args& args) {
     }
     for (const auto& account : stores.admins->list()) {
         if (a.vm["json"].as<bool>()) {
-            std::cout << JsonObject().add("name", account.name).add("created_at", account.created_at).str() << "\n";
+            std::cout << JsonObject()
+                             .add("name", account.name)
+                             .add("role", store::role_name(account.role))
+                             .add("created_at", account.created_at)
+                             .str()
+                      << "\n";
         } else {
-            std::cout << account.name << '\t' << account.created_at << "\n";
+            std::cout << account.name << '\t' << store::role_name(account.role) << '\t' << account.created_at << "\n";
         }
     }
     return exit_ok;

@@ -6,7 +6,10 @@
 #include "cli/config_sections.hpp"
 
 #include <boost/program_options.hpp>
+#include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <optional>
 #include <map>
 #include <sstream>
 #include <vector>
@@ -45,7 +48,9 @@ po::options_description config_keys() {
         ("admin.tls_cert", po::value<std::string>()->default_value(""))
         ("admin.tls_key", po::value<std::string>()->default_value(""))
         ("admin.on_scep_listener", po::value<int>()->default_value(0))
-        ("admin.utf16", po::value<int>()->default_value(0))
+        ("admin.utf16", po::value<int>()->default_value(1))
+        ("admin.utf16_bom", po::value<int>()->default_value(1))
+        ("admin.auth", po::value<std::string>()->default_value("basic"))
         ("admin.allow_plaintext", po::value<int>()->default_value(0))
         ("renewal.enabled", po::value<int>()->default_value(1))
         ("renewal.grace_days", po::value<int>()->default_value(0))
@@ -76,6 +81,36 @@ bool collect_named(const std::string& key, const std::string& prefix, const std:
     }
     into[key.substr(prefix.size(), dot - prefix.size())][key.substr(dot + 1)] = value;
     return true;
+}
+
+/// [admin] auth: "ntlm", "basic" or both, comma-separated, in the order the
+/// page offers them (IIS offers NTLM first).
+std::vector<http::AuthScheme> admin_auth_schemes(Checker& check) {
+    std::vector<http::AuthScheme> schemes;
+    std::istringstream items(check.text("admin.auth"));
+    for (std::string item; std::getline(items, item, ',');) {
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        std::transform(item.begin(), item.end(), item.begin(), [](unsigned char ch) { return std::tolower(ch); });
+        std::optional<http::AuthScheme> scheme;
+        if (item == "ntlm") scheme = http::AuthScheme::ntlm;
+        if (item == "basic") scheme = http::AuthScheme::basic;
+        if (!scheme) {
+            check.problem("admin.auth",
+                          "names '" + item + "'; the schemes are ntlm and basic (negotiate is not supported)");
+            continue;
+        }
+        if (std::find(schemes.begin(), schemes.end(), *scheme) != schemes.end()) {
+            check.problem("admin.auth", "names '" + item + "' twice");
+            continue;
+        }
+        schemes.push_back(*scheme);
+    }
+    if (schemes.empty()) {
+        check.problem("admin.auth", "must name at least one scheme (ntlm, basic)");
+        schemes.push_back(http::AuthScheme::basic);
+    }
+    return schemes;
 }
 
 }  // namespace
@@ -174,7 +209,11 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
         c.admin.listen->tls_key = tls_key;
     }
     c.admin.on_scep_listener = check.flag("admin.on_scep_listener");
-    c.admin.utf16 = check.flag("admin.utf16");
+    c.admin.page.encoding.utf16 = check.flag("admin.utf16");
+    c.admin.page.encoding.bom = check.flag("admin.utf16_bom");
+    c.admin.page.auth = admin_auth_schemes(check);
+    // NT hashes are sealed under a key derived from the one-time password key.
+    c.admin.page.ntlm_key_file = c.hmac_key_file;
     // HTTP Basic sends the admin's password with every request: never in clear
     // unless the operator says so (e.g. TLS ends at a proxy on the same host).
     c.admin.allow_plaintext = check.flag("admin.allow_plaintext");

@@ -9,6 +9,7 @@
 #include "core/scep_service.hpp"
 #include "adcs/adcs_config.hpp"
 #include "ejbca/ejbca_config.hpp"
+#include "http/admin_page.hpp"
 #include "http/listener.hpp"
 #include "local/local_ca_backend.hpp"
 #include "store/challenge_store.hpp"
@@ -20,7 +21,7 @@ namespace scepra::cli {
 struct AdminConfig {
     std::optional<http::ListenOptions> listen;  ///< a listener of its own; unset = none
     bool on_scep_listener = false;              ///< also serve the page on the SCEP listener
-    bool utf16 = false;                         ///< serve the HTML as UTF-16LE like NDES
+    http::AdminPageSettings page;               ///< [admin] utf16, utf16_bom and auth
     bool allow_plaintext = false;               ///< allow Basic passwords over plain HTTP
 };
 

@@ -210,8 +210,16 @@ on_scep_listener = 0
 # HTTP (an admin listener without tls_cert, or on_scep_listener = 1), e.g.
 # when TLS ends at a proxy on the same host. Otherwise such a file is refused.
 allow_plaintext = 0
-# 1 serves the page as UTF-16LE with a byte order mark, byte for byte like NDES.
-utf16 = 0
+# The HTML page is UTF-16LE like NDES's (Fleet, ManageEngine, Zentral and
+# PSNDESEnrollment read it so); 0 serves UTF-8. utf16_bom = 1 starts it with
+# the byte order mark FF FE, which Zentral and PSNDESEnrollment need; Fleet
+# and ManageEngine read it either way.
+utf16 = 1
+utf16_bom = 1
+# How the page authenticates, in the order offered: basic, ntlm, or both
+# (ntlm,basic as IIS offers them). NTLM is NTLMv2 only and works for accounts
+# added (or re-added) since scep-ra stores their sealed NT hash.
+auth = basic
 
 [renewal]
 # A RenewalReq, or a PKCSReq signed by a certificate this CA issued, is

@@ -11,11 +11,18 @@
 #include "crypto/encoding.hpp"
 #include "http/admin_page.hpp"
 #include "http/flat_json.hpp"
+#include "http/ntlm.hpp"
 #include "http/transport.hpp"
 
 namespace scepra::http {
 
 namespace {
+
+std::string lowercase(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
 
 struct Credentials {
     std::string name;
@@ -46,10 +53,16 @@ bool wants_json(const httplib::Request& req) {
            raw_query_param(req.target, "format").value_or("") == "json";
 }
 
-void challenge_login(httplib::Response& res) {
-    res.status = 401;
-    res.set_header("WWW-Authenticate", "Basic realm=\"scep-ra admin\", charset=\"UTF-8\"");
-    res.set_content("authentication required\n", "text/plain");
+/// The scheme of an Authorization header, lowercase ("basic", "ntlm", ...).
+std::string scheme_of(const std::string& header) { return lowercase(header.substr(0, header.find(' '))); }
+
+/// The base64 token after "NTLM ", decoded; nullopt when it is not base64.
+std::optional<Bytes> ntlm_token(const std::string& header) {
+    const size_t space = header.find(' ');
+    if (space == std::string::npos) {
+        return std::nullopt;
+    }
+    return decode_base64(header.substr(space + 1));
 }
 
 void plain_answer(httplib::Response& res, int status, const std::string& text) {
@@ -116,6 +129,21 @@ std::optional<store::ChallengeBinding> binding_from_json(const std::string& body
     return binding;
 }
 
+/// "/certsrv/mscep_admin" in any case: the directory without its slash.
+bool is_directory_without_slash(std::string_view path) { return lowercase(path) == "/certsrv/mscep_admin"; }
+
+/// "?query" of the request target when every byte of it is visible ASCII, so
+/// that it can go into a Location header as it came; "" otherwise.
+std::string printable_query(const std::string& target) {
+    const size_t mark = target.find('?');
+    if (mark == std::string::npos) {
+        return "";
+    }
+    const std::string query = target.substr(mark);
+    const bool printable = std::all_of(query.begin(), query.end(), [](unsigned char c) { return c > 0x20 && c < 0x7F; });
+    return printable ? query : "";
+}
+
 }  // namespace
 
 AdminSite::AdminSite(AdminSiteOptions options, store::AdminStore& admins, store::ChallengeStore& challenges,
@@ -124,11 +152,97 @@ AdminSite::AdminSite(AdminSiteOptions options, store::AdminStore& admins, store:
     Bytes der = crypto::cert_der(ca_cert);
     m_md5 = to_hex(crypto::digest("MD5", der));
     m_sha256 = to_hex(crypto::sha256(der));
+    const auto& schemes = m_options.page.auth;
+    if (std::find(schemes.begin(), schemes.end(), AuthScheme::ntlm) != schemes.end()) {
+        m_ntlm_key = store::ChallengeStore::load_or_create_key(m_options.page.ntlm_key_file);
+    }
+}
+
+void AdminSite::challenge_login(httplib::Response& res) const {
+    res.status = 401;
+    for (AuthScheme scheme : m_options.page.auth) {
+        res.set_header("WWW-Authenticate",
+                       scheme == AuthScheme::ntlm ? "NTLM" : "Basic realm=\"scep-ra admin\", charset=\"UTF-8\"");
+    }
+    res.set_content("authentication required\n", "text/plain");
+}
+
+std::optional<store::AdminStore::Login> AdminSite::authenticate(const httplib::Request& req, httplib::Response& res,
+                                                                std::string& account, std::string& summary) {
+    const std::string header = req.get_header_value("Authorization");
+    const std::string scheme = scheme_of(header);
+    const auto& schemes = m_options.page.auth;
+    const bool ntlm = std::find(schemes.begin(), schemes.end(), AuthScheme::ntlm) != schemes.end();
+    const bool basic = std::find(schemes.begin(), schemes.end(), AuthScheme::basic) != schemes.end();
+    store::AdminStore::Login login;
+    if (ntlm && scheme == "ntlm") {
+        const auto message = ntlm_token(header);
+        const int type = message ? ntlm::message_type(*message) : 0;
+        if (type == 1) {
+            // NEGOTIATE: the CHALLENGE, bound to this keep-alive connection.
+            const Bytes challenge = m_ntlm_challenges.issue(req.remote_addr, req.remote_port);
+            res.status = 401;
+            res.set_header("WWW-Authenticate", "NTLM " + ntlm::base64(ntlm::challenge_message(challenge, "SCEP-RA")));
+            res.set_content("authentication continues\n", "text/plain");
+            summary = "admin page: NTLM challenge";
+            return std::nullopt;
+        }
+        if (type != 3) {
+            challenge_login(res);
+            summary = "admin page: NTLM message not understood";
+            return std::nullopt;
+        }
+        const auto challenge = m_ntlm_challenges.take(req.remote_addr, req.remote_port);
+        if (!challenge) {
+            challenge_login(res);
+            summary = "admin page: NTLM AUTHENTICATE without a CHALLENGE on this connection";
+            return std::nullopt;
+        }
+        std::string reason;
+        const auto auth = ntlm::read_authenticate(*message, reason);
+        if (!auth) {
+            challenge_login(res);
+            summary = "admin page: " + reason;
+            return std::nullopt;
+        }
+        account = auth->user;
+        login = m_admins.login_with(req.remote_addr, auth->user, [&](const store::AdminStore::Credentials& stored) {
+            const auto hash = ntlm::open_nt_hash(m_ntlm_key, stored.name, stored.nt_hash_sealed);
+            return hash && ntlm::verify_ntlmv2(*auth, *hash, *challenge);
+        });
+    } else if (basic && scheme == "basic") {
+        auto creds = basic_credentials(req);
+        if (!creds) {
+            challenge_login(res);
+            summary = "admin page: no credentials";
+            return std::nullopt;
+        }
+        account = creds->name;
+        login = m_admins.login(req.remote_addr, creds->name, creds->password);
+    } else {
+        challenge_login(res);
+        summary = "admin page: no credentials";
+        return std::nullopt;
+    }
+    switch (login.result) {
+        case store::AdminStore::LoginResult::ok:
+            return login;
+        case store::AdminStore::LoginResult::bad_credentials:
+            challenge_login(res);
+            summary = "admin page: login failed";
+            return std::nullopt;
+        case store::AdminStore::LoginResult::throttled:
+            res.status = 429;
+            res.set_header("Retry-After", "300");
+            res.set_content("too many failed logins from this address; try again later\n", "text/plain");
+            summary = "admin page: login throttled";
+            return std::nullopt;
+    }
+    return std::nullopt;
 }
 
 bool AdminSite::handles(std::string_view path) const {
-    std::string p(path);
-    std::transform(p.begin(), p.end(), p.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string p = lowercase(path);
     return p == "/certsrv/mscep_admin" || p == "/certsrv/mscep_admin/" || p == "/certsrv/mscep_admin/default.asp";
 }
 
@@ -140,29 +254,25 @@ Served AdminSite::serve(const httplib::Request& req, httplib::Response& res) {
         plain_answer(res, 403, "the admin page is served over HTTPS only ([admin] allow_plaintext = 0)");
         return "admin page: refused over plain HTTP";
     }
-    auto creds = basic_credentials(req);
-    if (!creds) {
-        challenge_login(res);
-        return "admin page: no credentials";
+    std::string account, summary;
+    const auto login = authenticate(req, res, account, summary);
+    if (!login) {
+        return summary;
     }
-    switch (m_admins.login(req.remote_addr, creds->name, creds->password)) {
-        case store::AdminStore::LoginResult::ok:
-            break;
-        case store::AdminStore::LoginResult::bad_credentials:
-            challenge_login(res);
-            return "admin page: login failed";
-        case store::AdminStore::LoginResult::throttled:
-            res.status = 429;
-            res.set_header("Retry-After", "300");
-            res.set_content("too many failed logins from this address; try again later\n", "text/plain");
-            return "admin page: login throttled";
+    if (is_directory_without_slash(req.path)) {
+        // IIS answers the directory without its slash so: 401 first (above),
+        // then a redirect to the slash URL, as NDES readers expect.
+        res.status = 301;
+        res.set_header("Location", req.path + "/" + printable_query(req.target));
+        res.set_content("moved to " + req.path + "/\n", "text/plain");
+        return "admin page: redirect to the trailing slash";
     }
     if (req.method == "GET" || req.method == "HEAD") {
         if (has_binding_parameters(req)) {
             plain_answer(res, 400, binding_by_post);
             return "admin page: binding parameters on a GET";
         }
-        return issue(req, res, creds->name, {}, wants_json(req));
+        return issue(req, res, account, login->role, {}, wants_json(req));
     }
     if (req.method != "POST") {
         res.set_header("Allow", "GET, POST");
@@ -179,11 +289,11 @@ Served AdminSite::serve(const httplib::Request& req, httplib::Response& res) {
         plain_answer(res, 400, "bad binding: " + error);
         return "admin page: bad binding: " + error;
     }
-    return issue(req, res, creds->name, *binding, true);
+    return issue(req, res, account, login->role, *binding, true);
 }
 
 std::string AdminSite::issue(const httplib::Request& req, httplib::Response& res, const std::string& admin,
-                             const store::ChallengeBinding& binding, bool json) {
+                             store::AdminRole role, const store::ChallengeBinding& binding, bool json) {
     const core::PasswordSettings settings = m_modes.settings();
     AdminPageContent content;
     content.ca_thumbprint_md5 = m_md5;
@@ -191,7 +301,12 @@ std::string AdminSite::issue(const httplib::Request& req, httplib::Response& res
     content.password_max = settings.one_time.max_outstanding;
     std::string summary;
     int status = 200;
-    if (!settings.enforce_password) {
+    if (role != store::AdminRole::issue) {
+        // As NDES answers a user outside the template's Enroll ACL.
+        content.kind = AdminPageContent::Kind::permission_denied;
+        summary = "admin page: " + admin + " may not issue passwords (role " + store::role_name(role) + ")";
+        status = 403;  // JSON only; the HTML page answers 200 like NDES
+    } else if (!settings.enforce_password) {
         content.kind = AdminPageContent::Kind::no_password_needed;
         summary = "admin page: no password needed";
     } else if (settings.use_single_password) {
@@ -217,12 +332,11 @@ std::string AdminSite::issue(const httplib::Request& req, httplib::Response& res
     if (json) {
         res.status = status;
         res.set_content(render_admin_json(content), "application/json");
-    } else if (m_options.utf16) {
-        res.status = 200;
-        res.set_content(to_utf16le(render_admin_html(content)), "text/html; charset=utf-16");
     } else {
+        // The cache-full and permission pages answer 200 like NDES: readers look for their sentences.
+        EncodedPage page = encode_admin_html(content, m_options.page.encoding);
         res.status = 200;
-        res.set_content(render_admin_html(content), "text/html; charset=utf-8");
+        res.set_content(std::move(page.body), page.content_type);
     }
     return summary;
 }

@@ -16,13 +16,15 @@ bool name_char(char c) {
            c == '_' || c == '@' || c == '-';
 }
 
-std::optional<std::string> hash_of(Database& db, const std::string& name) {
-    auto st = db.prepare("SELECT hash FROM admins WHERE name = ?1");
+std::optional<AdminStore::StoredAccount> account_of(Database& db, const std::string& name) {
+    auto st = db.prepare("SELECT hash, role, nt_hash_sealed FROM admins WHERE name = ?1");
     st.bind(1, name);
     if (!st.step()) {
         return std::nullopt;
     }
-    return st.column_text(0);
+    // The schema's CHECK admits only the two names; anything else can do least.
+    return AdminStore::StoredAccount{st.column_text(0), parse_role(st.column_text(1)).value_or(AdminRole::view),
+                         st.column_blob(2)};
 }
 
 // scrypt with params over an all-zero salt, compared with an all-zero output:
@@ -33,6 +35,14 @@ std::string dummy_hash(const crypto::ScryptParams& params) {
 }
 
 }  // namespace
+
+const char* role_name(AdminRole role) { return role == AdminRole::view ? "view" : "issue"; }
+
+std::optional<AdminRole> parse_role(std::string_view name) {
+    if (name == "issue") return AdminRole::issue;
+    if (name == "view") return AdminRole::view;
+    return std::nullopt;
+}
 
 AdminStore::AdminStore(Database& db, const Clock& clock, crypto::ScryptParams params, ThrottlePolicy throttle,
                        std::int64_t max_login_rows)
@@ -68,7 +78,8 @@ bool AdminStore::valid_name(std::string_view name) {
     return true;
 }
 
-void AdminStore::add(const std::string& name, std::string_view password) {
+void AdminStore::add(const std::string& name, std::string_view password, AdminRole role,
+                     const std::optional<Bytes>& nt_hash_sealed) {
     if (!valid_name(name)) {
         throw std::invalid_argument("admin name must be 1-" + std::to_string(kMaxNameLength) +
                                     " characters of A-Z a-z 0-9 . _ @ -");
@@ -80,11 +91,12 @@ void AdminStore::add(const std::string& name, std::string_view password) {
     const std::string hash = crypto::hash_password(password, m_params);
     const std::string now_text = sql_time(m_clock.now());
     m_db.write([&](Database& db) {
-        if (hash_of(db, name)) {
+        if (account_of(db, name)) {
             throw std::invalid_argument("admin account '" + name + "' already exists");
         }
-        auto st = db.prepare("INSERT INTO admins (name, hash, created_at) VALUES (?1, ?2, ?3)");
-        st.bind(1, name).bind(2, hash).bind(3, now_text);
+        auto st = db.prepare(
+            "INSERT INTO admins (name, hash, created_at, role, nt_hash_sealed) VALUES (?1, ?2, ?3, ?4, ?5)");
+        st.bind(1, name).bind(2, hash).bind(3, now_text).bind(4, std::string(role_name(role))).bind(5, nt_hash_sealed);
         st.run();
     });
 }
@@ -101,16 +113,32 @@ bool AdminStore::remove(const std::string& name) {
 std::vector<AdminAccount> AdminStore::list() {
     return m_db.read([](Database& db) {
         std::vector<AdminAccount> out;
-        auto st = db.prepare("SELECT name, created_at FROM admins ORDER BY name");
+        auto st = db.prepare("SELECT name, created_at, role FROM admins ORDER BY name");
         while (st.step()) {
-            out.push_back(AdminAccount{st.column_text(0), st.column_text(1)});
+            out.push_back(
+                AdminAccount{st.column_text(0), st.column_text(1), parse_role(st.column_text(2)).value_or(AdminRole::view)});
         }
         return out;
     });
 }
 
-AdminStore::LoginResult AdminStore::login(const std::string& peer, const std::string& name,
-                                          std::string_view password) {
+AdminStore::Login AdminStore::login(const std::string& peer, const std::string& name, std::string_view password) {
+    return attempt(peer, name, [&](const std::optional<StoredAccount>& account) {
+        ++m_slow;
+        // An unknown name costs one scrypt too.
+        return crypto::verify_password(password, account ? account->hash : m_dummy_hash) && account.has_value();
+    });
+}
+
+AdminStore::Login AdminStore::login_with(const std::string& peer, const std::string& name,
+                                         const std::function<bool(const Credentials&)>& check) {
+    return attempt(peer, name, [&](const std::optional<StoredAccount>& account) {
+        return account.has_value() && check(Credentials{name, account->nt_hash_sealed});
+    });
+}
+
+AdminStore::Login AdminStore::attempt(const std::string& peer, const std::string& name,
+                                      const std::function<bool(const std::optional<StoredAccount>&)>& verify) {
     const TimePoint now = m_clock.now();
     const std::string now_text = sql_time(now);
     const std::string window_start = sql_time(now - m_throttle.window);
@@ -118,7 +146,7 @@ AdminStore::LoginResult AdminStore::login(const std::string& peer, const std::st
     struct Attempt {
         bool throttled;
         std::int64_t row;
-        std::optional<std::string> hash;
+        std::optional<StoredAccount> account;
     };
     // Count recent failures and write this attempt as a failure in one
     // transaction: concurrent attempts each see the ones before them.
@@ -138,24 +166,20 @@ AdminStore::LoginResult AdminStore::login(const std::string& peer, const std::st
         auto trim = db.prepare("DELETE FROM admin_logins WHERE id <= ?1");
         trim.bind(1, row - m_max_login_rows);
         trim.run();
-        return Attempt{throttled, row, throttled ? std::nullopt : hash_of(db, name)};
+        return Attempt{throttled, row, throttled ? std::nullopt : account_of(db, name)};
     });
     if (attempt.throttled) {
-        return LoginResult::throttled;
+        return {LoginResult::throttled};
     }
-
-    ++m_slow;
-    const bool ok = crypto::verify_password(password, attempt.hash ? *attempt.hash : m_dummy_hash) &&
-                    attempt.hash.has_value();
-    if (!ok) {
-        return LoginResult::bad_credentials;
+    if (!verify(attempt.account)) {
+        return {LoginResult::bad_credentials};
     }
     m_db.write([&](Database& db) {
         auto st = db.prepare("UPDATE admin_logins SET success = 1 WHERE id = ?1");
         st.bind(1, attempt.row);
         st.run();
     });
-    return LoginResult::ok;
+    return {LoginResult::ok, attempt.account->role};
 }
 
 }  // namespace scepra::store

@@ -5,19 +5,34 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/bytes.hpp"
 #include "common/clock.hpp"
 #include "crypto/password_hash.hpp"
 #include "store/database.hpp"
 
 namespace scepra::store {
 
+/// What an account may do on the admin page.
+enum class AdminRole {
+    issue,  ///< gets a challenge password on each visit
+    view,   ///< logs in, gets NDES's permission-denied page, no password
+};
+
+/// "issue" / "view", as stored and as `scep-ra admin` spells them.
+const char* role_name(AdminRole role);
+/// The role named so, nullopt for anything else.
+std::optional<AdminRole> parse_role(std::string_view name);
+
 struct AdminAccount {
     std::string name;
     std::string created_at;  // 'YYYY-MM-DD HH:MM:SS' UTC
+    AdminRole role = AdminRole::issue;
 };
 
 /// A peer with max_failures failed logins within window is refused unchecked.
@@ -33,6 +48,12 @@ class AdminStore final {
 
     enum class LoginResult { ok, bad_credentials, throttled };
 
+    /// What login() found; role is meaningful when result is ok.
+    struct Login {
+        LoginResult result = LoginResult::bad_credentials;
+        AdminRole role = AdminRole::issue;
+    };
+
     /// Login attempts kept in admin_logins (the newest ones; see also [audit] retention_days).
     static constexpr std::int64_t kDefaultMaxLoginRows = 100000;
 
@@ -44,7 +65,10 @@ class AdminStore final {
     /// Creates an account. Names are 1-64 characters of [A-Za-z0-9._@-] (case
     /// sensitive); passwords at least kMinPasswordLength characters. Throws
     /// std::invalid_argument for an invalid name or password, or a name in use.
-    void add(const std::string& name, std::string_view password);
+    /// nt_hash_sealed: the account's NT hash as http::ntlm::seal_nt_hash made
+    /// it, for NTLM logins (none = Basic only).
+    void add(const std::string& name, std::string_view password, AdminRole role = AdminRole::issue,
+             const std::optional<Bytes>& nt_hash_sealed = std::nullopt);
 
     /// Deletes the account; false when there was none.
     bool remove(const std::string& name);
@@ -58,15 +82,40 @@ class AdminStore final {
     /// in admin_logins (name and peer capped at 128 bytes, the newest
     /// max_login_rows attempts kept). The attempt row is written as a failure before the
     /// check and turned into a success after it, so concurrent guesses from one
-    /// peer cannot overrun the limit.
-    LoginResult login(const std::string& peer, const std::string& name, std::string_view password);
+    /// peer cannot overrun the limit. A successful login also says the
+    /// account's role.
+    Login login(const std::string& peer, const std::string& name, std::string_view password);
+
+    /// What a login by another scheme checks against.
+    struct Credentials {
+        std::string name;
+        Bytes nt_hash_sealed;  ///< empty when the account has none
+    };
+
+    /// login() for other schemes (NTLM): the same throttle and trail, with
+    /// check deciding instead of the scrypt hash. check is not called for an
+    /// unknown name or a throttled peer.
+    Login login_with(const std::string& peer, const std::string& name,
+                     const std::function<bool(const Credentials&)>& check);
 
     /// How many scrypt checks login() has run (for tests and metrics).
     std::uint64_t slow_verifications() const { return m_slow.load(); }
 
     static bool valid_name(std::string_view name);
 
+    /// An account as stored (for the implementation).
+    struct StoredAccount {
+        std::string hash;
+        AdminRole role;
+        Bytes nt_hash_sealed;
+    };
+
   private:
+    /// The throttle, the trail row and the account lookup of every login;
+    /// verify decides (given the account, or nullopt for an unknown name).
+    Login attempt(const std::string& peer, const std::string& name,
+                  const std::function<bool(const std::optional<StoredAccount>&)>& verify);
+
     Database& m_db;
     const Clock& m_clock;
     crypto::ScryptParams m_params;

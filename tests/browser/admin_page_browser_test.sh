@@ -4,7 +4,7 @@
 #
 # Opens the admin page /certsrv/mscep_admin/ in a real headless browser
 # (Debian's chromium) over HTTPS: with an admin's credentials it must show a
-# fresh challenge password in the NDES markup, also when served as UTF-16LE,
+# fresh challenge password in the NDES markup (UTF-16LE by default, also as UTF-8),
 # and that password must enrol a device; without credentials, or with wrong
 # ones, or with binding parameters on the GET, no password may appear.
 # Ends with "N passed, M failed".
@@ -85,11 +85,11 @@ if command -v scepclient > /dev/null && [ -n "$password" ]; then
     cd "$WORK" || exit 1
 fi
 
-sed -i 's/^utf16 = 0/utf16 = 1/' "$CONF"
+sed -i 's/^utf16 = 1/utf16 = 0/' "$CONF"
 start_server
 dom=$(page "https://alice:correct-horse-battery@$ADMIN/certsrv/mscep_admin/")
 if printf '%s' "$dom" | grep -qiE 'The enrollment challenge password is: <b> [0-9A-F]{16} </b>'; then
-    pass "the UTF-16LE page renders the same markup"
-else fail "UTF-16LE page: $(printf '%s' "$dom" | head -c 300)"; fi
+    pass "the UTF-8 page (utf16 = 0) renders the same markup"
+else fail "UTF-8 page: $(printf '%s' "$dom" | head -c 300)"; fi
 
 finish

@@ -8,16 +8,20 @@
 #include <thread>
 
 #include "crypto/encoding.hpp"
+#include "integration/ndes_page_readers.hpp"
 #include "integration/server_fixture.hpp"
 
 using namespace scepra;
 using namespace scepra::test;
+namespace readers = scepra::test::readers;
 
 namespace {
 
 const std::regex password_markup("The enrollment challenge password is: <B> ([0-9A-F]{16}) </B>");
 
-std::string password_in(const std::string& html) {
+/// The password on the page (UTF-16LE by default, or UTF-8), empty if none.
+std::string password_in(const std::string& body) {
+    const std::string html = readers::page_text(body);
     std::smatch m;
     return std::regex_search(html, m, password_markup) ? m[1].str() : std::string();
 }
@@ -49,9 +53,10 @@ TEST_SUITE("http.admin") {
             CHECK(res->get_header_value("Cache-Control") == "no-store");
             const std::string pw = password_in(res->body);
             CHECK(pw.size() == 16);
-            CHECK(res->body.find("This password can be used only once and will expire within 60 minutes.") !=
+            const std::string text = readers::page_text(res->body);
+            CHECK(text.find("This password can be used only once and will expire within 60 minutes.") !=
                   std::string::npos);
-            CHECK(res->body.find("The thumbprint (hash value) for the CA certificate is: <B> ") != std::string::npos);
+            CHECK(text.find("The thumbprint (hash value) for the CA certificate is: <B> ") != std::string::npos);
             CHECK(server.sql("SELECT issued_by || '@' || issued_from FROM challenges") == "alice@127.0.0.1");
             CHECK(server.sql("SELECT count(*) FROM admin_logins WHERE success = 1") == "1");
             CHECK(server.log().find(pw) == std::string::npos);  // never logged
@@ -64,6 +69,45 @@ TEST_SUITE("http.admin") {
             auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(),
                                             device.recipient());
             CHECK(view.status == scep::PkiStatus::success);
+        }
+    }
+
+    TEST_CASE("without the trailing slash: 401 until authenticated, then 301 to the slash URL, as IIS answers") {
+        ServerFixture server;
+        const std::string secret = server.add_admin("ivan");
+        auto c = server.admin_client();
+        SUBCASE("fail/no-credentials") {
+            auto res = c->Get("/certsrv/mscep_admin");
+            REQUIRE(res);
+            CHECK(res->status == 401);
+            CHECK_FALSE(res->has_header("Location"));
+        }
+        SUBCASE("fail/wrong-password") {
+            c->set_basic_auth("ivan", "not-the-password");
+            auto res = c->Get("/certsrv/mscep_admin");
+            REQUIRE(res);
+            CHECK(res->status == 401);
+            CHECK_FALSE(res->has_header("Location"));
+        }
+        SUBCASE("ok/redirect-then-page") {
+            c->set_basic_auth("ivan", secret.c_str());
+            for (const std::string path : {"/certsrv/mscep_admin", "/CertSrv/MSCEP_ADMIN"}) {
+                CAPTURE(path);
+                auto res = c->Get(path);
+                REQUIRE(res);
+                CHECK(res->status == 301);
+                CHECK(res->get_header_value("Location") == path + "/");
+            }
+            auto with_query = c->Get("/certsrv/mscep_admin?format=json");
+            REQUIRE(with_query);
+            CHECK(with_query->status == 301);
+            CHECK(with_query->get_header_value("Location") == "/certsrv/mscep_admin/?format=json");
+            CHECK(server.sql("SELECT count(*) FROM challenges") == "0");  // a redirect issues nothing
+            c->set_follow_location(true);
+            auto page = c->Get("/certsrv/mscep_admin");
+            REQUIRE(page);
+            CHECK(page->status == 200);
+            CHECK(password_in(page->body).size() == 16);
         }
     }
 
@@ -107,7 +151,7 @@ TEST_SUITE("http.admin") {
         CHECK(full_json->body.find("The password cache is full.") != std::string::npos);
         auto full_html = c->Get("/certsrv/mscep_admin/");
         CHECK(full_html->status == 200);
-        CHECK(full_html->body.find("The password cache is full.") != std::string::npos);
+        CHECK(readers::page_text(full_html->body).find("The password cache is full.") != std::string::npos);
         CHECK(password_in(full_html->body).empty());
         CHECK(c->Post("/certsrv/mscep_admin/", R"({"validity": 0})", "application/json")->status == 400);
     }
@@ -160,22 +204,50 @@ TEST_SUITE("http.admin") {
         }
     }
 
-    TEST_CASE("the page can be served as UTF-16LE like NDES") {
-        ServerFixture server([](std::string& conf) { set_key(conf, "utf16", "1"); });
-        const std::string secret = server.add_admin("carol");
-        auto c = server.admin_client();
-        c->set_basic_auth("carol", secret.c_str());
-        auto res = c->Get("/certsrv/mscep_admin/");
-        REQUIRE(res);
-        CHECK(res->get_header_value("Content-Type") == "text/html; charset=utf-16");
-        REQUIRE(res->body.size() > 2);
-        CHECK(res->body.substr(0, 2) == "\xFF\xFE");
-        std::string narrow;
-        for (size_t i = 2; i + 1 < res->body.size(); i += 2) {
-            CHECK(res->body[i + 1] == '\0');
-            narrow.push_back(res->body[i]);
+    TEST_CASE("the page is UTF-16LE like NDES by default; the BOM and UTF-8 are settings") {
+        auto page_with = [](const std::function<void(std::string&)>& edit) {
+            ServerFixture server(edit);
+            const std::string secret = server.add_admin("carol");
+            auto c = server.admin_client();
+            c->set_basic_auth("carol", secret.c_str());
+            auto res = c->Get("/certsrv/mscep_admin/");
+            REQUIRE(res);
+            CHECK(res->status == 200);
+            return std::make_pair(res->get_header_value("Content-Type"), res->body);
+        };
+        // Every character of the page is ASCII: UTF-16LE puts a zero after each.
+        auto narrow_utf16le = [](const std::string& bytes) {
+            std::string narrow;
+            for (size_t i = 0; i + 1 < bytes.size(); i += 2) {
+                CHECK(bytes[i + 1] == '\0');
+                narrow.push_back(bytes[i]);
+            }
+            return narrow;
+        };
+        SUBCASE("ok/default-utf16le-with-bom") {
+            const auto [type, body] = page_with({});
+            CHECK(type == "text/html; charset=utf-16");
+            REQUIRE(body.size() > 2);
+            CHECK(body.substr(0, 2) == "\xFF\xFE");
+            const std::string html = narrow_utf16le(body.substr(2));
+            CHECK(html.rfind("<HTML>", 0) == 0);
+            CHECK(html.find("charset=UTF-16") != std::string::npos);
+            CHECK(password_in(html).size() == 16);
         }
-        CHECK(password_in(narrow).size() == 16);
+        SUBCASE("ok/utf16le-without-bom") {
+            const auto [type, body] = page_with([](std::string& conf) { set_key(conf, "utf16_bom", "0"); });
+            CHECK(type == "text/html; charset=utf-16le");
+            CHECK(body.substr(0, 2) == std::string("<\0", 2));
+            CHECK(password_in(narrow_utf16le(body)).size() == 16);
+        }
+        SUBCASE("ok/utf8-when-utf16-is-0") {
+            const auto [type, body] = page_with([](std::string& conf) { set_key(conf, "utf16", "0"); });
+            CHECK(type == "text/html; charset=utf-8");
+            CHECK(body.find('\0') == std::string::npos);
+            CHECK(body.rfind("<HTML>", 0) == 0);
+            CHECK(body.find("charset=UTF-8") != std::string::npos);
+            CHECK(password_in(body).size() == 16);
+        }
     }
 
     TEST_CASE("the SCEP listener serves the admin page only when configured to") {
@@ -193,6 +265,7 @@ TEST_SUITE("http.admin") {
             auto c = server.client();
             CHECK(c.Get("/certsrv/mscep_admin/")->status == 401);
             c.set_basic_auth("dave", secret);
+            c.set_follow_location(true);
             CHECK(password_in(c.Get("/CertSrv/mscep_admin")->body).size() == 16);
         }
     }

@@ -304,9 +304,25 @@ TEST_SUITE("cli.operators") {
         Run list = run(i.dir, "admin list --json" + i.conf);
         CHECK(list.out.find("\"name\":\"alice\"") != std::string::npos);
         CHECK(list.out.find("scrypt") == std::string::npos);
+        CHECK(list.out.find("\"role\":\"issue\"") != std::string::npos);
         CHECK(run(i.dir, "admin remove alice" + i.conf).status == 0);
         CHECK(run(i.dir, "admin remove alice" + i.conf).status == 1);
         CHECK(run(i.dir, "admin list" + i.conf).out.empty());
+    }
+
+    TEST_CASE("admin add --role view; list shows each account's role") {
+        Instance i;
+        Run viewer = run(i.dir, "admin add watcher --role view" + i.conf, "a-long-admin-password\n");
+        CHECK(viewer.status == 0);
+        CHECK(viewer.out.find("role view") != std::string::npos);
+        CHECK(run(i.dir, "admin add issuer" + i.conf, "a-long-admin-password\n").status == 0);
+        CHECK(run(i.dir, "admin add boss --role admin" + i.conf, "a-long-admin-password\n").status == 2);
+        const std::string table = run(i.dir, "admin list" + i.conf).out;
+        CHECK(table.find("issuer\tissue\t") != std::string::npos);
+        CHECK(table.find("watcher\tview\t") != std::string::npos);
+        CHECK(table.find("boss") == std::string::npos);
+        const std::string json = run(i.dir, "admin list --json" + i.conf).out;
+        CHECK(json.find("{\"name\":\"watcher\",\"role\":\"view\"") != std::string::npos);
     }
 
     TEST_CASE("reload applies a changed password mode to the running server, and refuses a broken file") {

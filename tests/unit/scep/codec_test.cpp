@@ -193,7 +193,8 @@ TEST_SUITE("scep.codec") {
 
     TEST_CASE("GetCACaps lists only what is implemented") {
         std::string caps = render_caps({});
-        for (const char* kw : {"POSTPKIOperation", "SHA-1", "SHA-256", "SHA-512", "AES", "DES3", "SCEPStandard"}) {
+        for (const char* kw :
+             {"POSTPKIOperation", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512", "AES", "DES3", "SCEPStandard"}) {
             CHECK(caps.find(std::string(kw) + "\r\n") != std::string::npos);
         }
         CHECK(caps.find("Renewal") == std::string::npos);

@@ -51,7 +51,7 @@ struct AdminFixture : test::StoreFixture {
 
     void fail_times(int n, const std::string& peer = kPeer) {
         for (int i = 0; i < n; ++i) {
-            REQUIRE(store.login(peer, "alice", "wrong-password") == Result::bad_credentials);
+            REQUIRE(store.login(peer, "alice", "wrong-password").result == Result::bad_credentials);
         }
     }
 };
@@ -78,7 +78,7 @@ TEST_SUITE("store.admins") {
         SUBCASE("ok/remove an account") {
             CHECK(store.remove("bob"));
             CHECK(names(store) == std::vector<std::string>{"alice"});
-            CHECK(store.login(kPeer, "bob", "bob-long-password") == Result::bad_credentials);
+            CHECK(store.login(kPeer, "bob", "bob-long-password").result == Result::bad_credentials);
         }
         SUBCASE("fail/remove an unknown account") {
             CHECK_FALSE(store.remove("carol"));
@@ -87,6 +87,65 @@ TEST_SUITE("store.admins") {
             CHECK_FALSE(store.remove("bob"));
             CHECK(names(store) == std::vector<std::string>{"alice"});
         }
+    }
+
+    TEST_CASE("an account has a role: issue by default, or view; login says which") {
+        test::StoreFixture f;
+        AdminStore store(*f.db, f.clock, kFast);
+        store.add("issuer", "issuer-long-password");
+        store.add("viewer", "viewer-long-password", AdminRole::view);
+        const auto all = store.list();
+        REQUIRE(all.size() == 2);
+        CHECK(all[0].role == AdminRole::issue);
+        CHECK(all[1].role == AdminRole::view);
+        CHECK(text_of(*f.db, "SELECT role FROM admins WHERE name = 'viewer'") == "view");
+
+        const auto issuer = store.login(kPeer, "issuer", "issuer-long-password");
+        CHECK(issuer.result == Result::ok);
+        CHECK(issuer.role == AdminRole::issue);
+        const auto viewer = store.login(kPeer, "viewer", "viewer-long-password");
+        CHECK(viewer.result == Result::ok);
+        CHECK(viewer.role == AdminRole::view);
+
+        CHECK(parse_role("issue") == AdminRole::issue);
+        CHECK(parse_role("view") == AdminRole::view);
+        CHECK_FALSE(parse_role("admin").has_value());
+        CHECK_FALSE(parse_role("View").has_value());
+        CHECK(std::string(role_name(AdminRole::view)) == "view");
+        // The schema refuses any other role, whoever writes it.
+        CHECK_THROWS(f.db->write([](Database& db) {
+            db.prepare("UPDATE admins SET role = 'root' WHERE name = 'viewer'").run();
+        }));
+    }
+
+    TEST_CASE("login_with: another scheme's check, with the same throttle and trail") {
+        AdminFixture f;
+        f.store.add("nt-user", "nt-user-long-password", AdminRole::view, Bytes{1, 2, 3});
+        int calls = 0;
+        auto check = [&](bool answer) {
+            return [&calls, answer](const AdminStore::Credentials& stored) {
+                ++calls;
+                CHECK(stored.name == "nt-user");
+                CHECK(stored.nt_hash_sealed == Bytes{1, 2, 3});
+                return answer;
+            };
+        };
+        const auto ok = f.store.login_with(kPeer, "nt-user", check(true));
+        CHECK(ok.result == Result::ok);
+        CHECK(ok.role == AdminRole::view);
+        CHECK(f.store.login_with(kPeer, "nt-user", check(false)).result == Result::bad_credentials);
+        CHECK(calls == 2);
+        CHECK(f.store.login_with(kPeer, "nobody", check(true)).result == Result::bad_credentials);
+        CHECK(calls == 2);  // an unknown name is never checked
+        CHECK(logins(*f.db, "success = 1") == 1);
+        CHECK(logins(*f.db, "success = 0") == 2);
+        f.fail_times(3);
+        CHECK(f.store.login_with(kPeer, "nt-user", check(true)).result == Result::throttled);
+        CHECK(calls == 2);
+        // An account without an NT hash gives the check an empty one.
+        CHECK(f.store.login_with("192.0.2.99", "alice", [](const AdminStore::Credentials& stored) {
+                  return stored.nt_hash_sealed.empty();
+              }).result == Result::ok);
     }
 
     TEST_CASE("only an scrypt hash of an admin password reaches the database file") {
@@ -113,7 +172,7 @@ TEST_SUITE("store.admins") {
             store.add("a", "123456789012");
             store.add(std::string(64, 'z'), "äöüäöüäöüäöü");  // 12 characters
             CHECK(store.list().size() == 3);
-            CHECK(store.login(kPeer, "First.Last_01@example-corp", "123456789012") == Result::ok);
+            CHECK(store.login(kPeer, "First.Last_01@example-corp", "123456789012").result == Result::ok);
         }
         SUBCASE("fail/invalid name") {
             std::string bad;
@@ -141,8 +200,8 @@ TEST_SUITE("store.admins") {
             store.add("alice", kAlicePw);
             CHECK_THROWS_AS(store.add("alice", "another-long-password"), std::invalid_argument);
             CHECK(store.list().size() == 1);
-            CHECK(store.login(kPeer, "alice", kAlicePw) == Result::ok);
-            CHECK(store.login(kPeer, "alice", "another-long-password") == Result::bad_credentials);
+            CHECK(store.login(kPeer, "alice", kAlicePw).result == Result::ok);
+            CHECK(store.login(kPeer, "alice", "another-long-password").result == Result::bad_credentials);
         }
     }
 
@@ -150,7 +209,7 @@ TEST_SUITE("store.admins") {
         AdminFixture f;
 
         SUBCASE("ok/right name and password") {
-            CHECK(f.store.login(kPeer, "alice", kAlicePw) == Result::ok);
+            CHECK(f.store.login(kPeer, "alice", kAlicePw).result == Result::ok);
             CHECK(logins(*f.db) == 1);
             CHECK(text_of(*f.db,
                           "SELECT at || '|' || peer || '|' || name || '|' || success FROM admin_logins") ==
@@ -158,26 +217,26 @@ TEST_SUITE("store.admins") {
             CHECK(f.store.slow_verifications() == 1);
         }
         SUBCASE("fail/wrong password") {
-            CHECK(f.store.login(kPeer, "alice", "wrong-password") == Result::bad_credentials);
-            CHECK(f.store.login(kPeer, "alice", "") == Result::bad_credentials);
-            CHECK(f.store.login(kPeer, "alice", kAlicePw + " ") == Result::bad_credentials);
+            CHECK(f.store.login(kPeer, "alice", "wrong-password").result == Result::bad_credentials);
+            CHECK(f.store.login(kPeer, "alice", "").result == Result::bad_credentials);
+            CHECK(f.store.login(kPeer, "alice", kAlicePw + " ").result == Result::bad_credentials);
             CHECK(logins(*f.db) == 3);
             CHECK(logins(*f.db, "success = 0 AND name = 'alice' AND peer = '192.0.2.10'") == 3);
         }
         SUBCASE("fail/unknown or differently cased name still costs one scrypt") {
-            CHECK(f.store.login(kPeer, "mallory", kAlicePw) == Result::bad_credentials);
+            CHECK(f.store.login(kPeer, "mallory", kAlicePw).result == Result::bad_credentials);
             CHECK(f.store.slow_verifications() == 1);
-            CHECK(f.store.login(kPeer, "Alice", kAlicePw) == Result::bad_credentials);
+            CHECK(f.store.login(kPeer, "Alice", kAlicePw).result == Result::bad_credentials);
             CHECK(f.store.slow_verifications() == 2);
-            CHECK(f.store.login(kPeer, "not a valid name!", kAlicePw) == Result::bad_credentials);
+            CHECK(f.store.login(kPeer, "not a valid name!", kAlicePw).result == Result::bad_credentials);
             CHECK(f.store.slow_verifications() == 3);
             CHECK(logins(*f.db, "success = 0") == 3);
             CHECK(logins(*f.db, "name = 'not a valid name!'") == 1);  // as presented
         }
         SUBCASE("fail/a removed account can no longer log in") {
-            REQUIRE(f.store.login(kPeer, "alice", kAlicePw) == Result::ok);
+            REQUIRE(f.store.login(kPeer, "alice", kAlicePw).result == Result::ok);
             REQUIRE(f.store.remove("alice"));
-            CHECK(f.store.login(kPeer, "alice", kAlicePw) == Result::bad_credentials);
+            CHECK(f.store.login(kPeer, "alice", kAlicePw).result == Result::bad_credentials);
             CHECK(logins(*f.db, "success = 1") == 1);
             CHECK(logins(*f.db, "success = 0") == 1);
         }
@@ -190,8 +249,8 @@ TEST_SUITE("store.admins") {
         f.fail_times(1);
 
         SUBCASE("fail/the right password is refused unchecked, and the attempt recorded") {
-            CHECK(f.store.login(kPeer, "alice", kAlicePw) == Result::throttled);
-            CHECK(f.store.login(kPeer, "alice", "wrong-password") == Result::throttled);
+            CHECK(f.store.login(kPeer, "alice", kAlicePw).result == Result::throttled);
+            CHECK(f.store.login(kPeer, "alice", "wrong-password").result == Result::throttled);
             CHECK(f.store.slow_verifications() == 5);
             CHECK(logins(*f.db) == 7);
             CHECK(logins(*f.db, "success = 0") == 7);
@@ -199,26 +258,26 @@ TEST_SUITE("store.admins") {
         }
         SUBCASE("ok/released once the oldest failures leave the window") {
             f.clock.advance(4min + 59s);  // 14:59 after the first four
-            CHECK(f.store.login(kPeer, "alice", kAlicePw) == Result::throttled);
+            CHECK(f.store.login(kPeer, "alice", kAlicePw).result == Result::throttled);
             f.clock.advance(2s);  // 15:01 after the first four: they left the window, 2 failures remain
-            CHECK(f.store.login(kPeer, "alice", kAlicePw) == Result::ok);
+            CHECK(f.store.login(kPeer, "alice", kAlicePw).result == Result::ok);
         }
         SUBCASE("ok/failures older than the window do not count") {
             f.clock.advance(15min + 1s);  // every failure so far is out of the window
             f.fail_times(4);
-            CHECK(f.store.login(kPeer, "alice", kAlicePw) == Result::ok);
+            CHECK(f.store.login(kPeer, "alice", kAlicePw).result == Result::ok);
         }
     }
 
     TEST_CASE("successful logins do not count towards the throttle") {
         AdminFixture f;
         for (int i = 0; i < 6; ++i) {
-            REQUIRE(f.store.login(kPeer, "alice", kAlicePw) == Result::ok);
+            REQUIRE(f.store.login(kPeer, "alice", kAlicePw).result == Result::ok);
         }
         f.fail_times(4);
-        CHECK(f.store.login(kPeer, "alice", kAlicePw) == Result::ok);
+        CHECK(f.store.login(kPeer, "alice", kAlicePw).result == Result::ok);
         f.fail_times(1);
-        CHECK(f.store.login(kPeer, "alice", kAlicePw) == Result::throttled);
+        CHECK(f.store.login(kPeer, "alice", kAlicePw).result == Result::throttled);
     }
 
     TEST_CASE("throttled attempts count as failures and keep the peer throttled") {
@@ -226,26 +285,26 @@ TEST_SUITE("store.admins") {
         f.fail_times(5);
         f.clock.advance(10min);
         for (int i = 0; i < 5; ++i) {
-            REQUIRE(f.store.login(kPeer, "alice", kAlicePw) == Result::throttled);
+            REQUIRE(f.store.login(kPeer, "alice", kAlicePw).result == Result::throttled);
         }
         f.clock.advance(6min);  // the first five are out of the window, the throttled five are not
-        CHECK(f.store.login(kPeer, "alice", kAlicePw) == Result::throttled);
+        CHECK(f.store.login(kPeer, "alice", kAlicePw).result == Result::throttled);
         f.clock.advance(10min);  // only the throttled attempt of 6 minutes ago is left in the window
-        CHECK(f.store.login(kPeer, "alice", kAlicePw) == Result::ok);
+        CHECK(f.store.login(kPeer, "alice", kAlicePw).result == Result::ok);
         CHECK(f.store.slow_verifications() == 6);
     }
 
     TEST_CASE("throttling is per peer") {
         AdminFixture f;
         f.fail_times(5, "192.0.2.66");
-        REQUIRE(f.store.login("192.0.2.66", "alice", kAlicePw) == Result::throttled);
+        REQUIRE(f.store.login("192.0.2.66", "alice", kAlicePw).result == Result::throttled);
 
         SUBCASE("ok/another peer logs in") {
-            CHECK(f.store.login("192.0.2.67", "alice", kAlicePw) == Result::ok);
+            CHECK(f.store.login("192.0.2.67", "alice", kAlicePw).result == Result::ok);
         }
         SUBCASE("fail/another peer's failures are its own") {
-            CHECK(f.store.login("192.0.2.67", "alice", "wrong-password") == Result::bad_credentials);
-            CHECK(f.store.login("2001:db8::66", "alice", "wrong-password") == Result::bad_credentials);
+            CHECK(f.store.login("192.0.2.67", "alice", "wrong-password").result == Result::bad_credentials);
+            CHECK(f.store.login("2001:db8::66", "alice", "wrong-password").result == Result::bad_credentials);
         }
     }
 
@@ -254,11 +313,11 @@ TEST_SUITE("store.admins") {
         SUBCASE("ok/two failures within one minute") {
             AdminStore store(*f.db, f.clock, kFast, ThrottlePolicy{2, 1min});
             store.add("alice", kAlicePw);
-            CHECK(store.login(kPeer, "alice", "wrong-password") == Result::bad_credentials);
-            CHECK(store.login(kPeer, "alice", "wrong-password") == Result::bad_credentials);
-            CHECK(store.login(kPeer, "alice", kAlicePw) == Result::throttled);
+            CHECK(store.login(kPeer, "alice", "wrong-password").result == Result::bad_credentials);
+            CHECK(store.login(kPeer, "alice", "wrong-password").result == Result::bad_credentials);
+            CHECK(store.login(kPeer, "alice", kAlicePw).result == Result::throttled);
             f.clock.advance(61s);
-            CHECK(store.login(kPeer, "alice", kAlicePw) == Result::ok);
+            CHECK(store.login(kPeer, "alice", kAlicePw).result == Result::ok);
         }
         SUBCASE("fail/invalid policy or parameters") {
             CHECK_THROWS_AS(AdminStore(*f.db, f.clock, kFast, ThrottlePolicy{0, 1min}),
@@ -280,7 +339,7 @@ TEST_SUITE("store.admins") {
             threads.emplace_back([&] {
                 start.arrive_and_wait();
                 const auto r = f.store.login(kPeer, "alice", "wrong-password");
-                (r == Result::bad_credentials ? bad : throttled)++;
+                (r.result == Result::bad_credentials ? bad : throttled)++;
             });
         }
         for (auto& t : threads) {

@@ -54,7 +54,7 @@ TEST_SUITE("store.caps") {
                                  {.max_failures = 1000, .window = std::chrono::minutes(1)}, 10);
         const std::string huge(1 << 20, 'n');
         for (int i = 0; i < 30; ++i) {
-            CHECK(admins.login("192.0.2." + std::to_string(i), huge, "wrong-password") ==
+            CHECK(admins.login("192.0.2." + std::to_string(i), huge, "wrong-password").result ==
                   store::AdminStore::LoginResult::bad_credentials);
         }
         CHECK(scalar(*f.db, "SELECT count(*) FROM admin_logins") == 10);
