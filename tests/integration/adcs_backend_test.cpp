@@ -274,6 +274,17 @@ TEST_SUITE("http.adcs") {
         CHECK(bridge.new_submissions() == 0);
     }
 
+    TEST_CASE("with the adcs backend, [renewal] revocation = backend is refused at start") {
+        SKIP_WITHOUT_BRIDGE();
+        BridgeProcess bridge;
+        const auto configure = adcs_config(bridge);
+        CHECK_THROWS_WITH(ServerFixture([&](std::string& conf) {
+                              configure(conf);
+                              set_key(conf, "revocation", "backend");
+                          }),
+                          doctest::Contains("[renewal] revocation = backend"));
+    }
+
     TEST_CASE("GetCRL answers a clear failInfo: the AD CS CA publishes its own CRL") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
