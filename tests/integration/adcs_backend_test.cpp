@@ -300,6 +300,36 @@ TEST_SUITE("http.adcs") {
         CHECK(contains(view.fail_info_text.value_or(""), "no CRL"));
     }
 
+    TEST_CASE("with [renewal] revocation = crl a renewal is checked against the CRL at the AD CS certificate's "
+              "HTTP distribution point") {
+        SKIP_WITHOUT_BRIDGE();
+        BridgeProcess::Options options;
+        options.crl_distribution_point = true;  // the harness serves the issuing CA's CRL on loopback
+        BridgeProcess bridge(options);
+        const auto configure = adcs_config(bridge);
+        ServerFixture server([&](std::string& conf) {
+            configure(conf);
+            set_key(conf, "revocation", "crl");
+        });
+        Device good(10, "adcs-crl-good"), revoked(11, "adcs-crl-revoked");
+        auto good_view = enrol(server, good, "TX-ADCS-CRL-GOOD");
+        auto good_cert = check_issued(server, bridge, good_view, *good.key);
+        auto revoked_view = enrol(server, revoked, "TX-ADCS-CRL-REVOKED");
+        auto revoked_cert = check_issued(server, bridge, revoked_view, *revoked.key);
+        bridge.control({{"revoke", crypto::serial_hex(*revoked_cert)}});
+
+        auto renewed = send(server, MessageType::renewal_req, "TX-ADCS-CRL-RENEW-GOOD",
+                            crypto::csr_der(*make_csr(*good.key, good.subject)), {*good_cert, *good.key});
+        check_issued(server, bridge, renewed, *good.key);
+
+        auto refused = send(server, MessageType::renewal_req, "TX-ADCS-CRL-RENEW-REVOKED",
+                            crypto::csr_der(*make_csr(*revoked.key, revoked.subject)), {*revoked_cert, *revoked.key});
+        CHECK(refused.status == PkiStatus::failure);
+        CAPTURE(audit_details(server, "TX-ADCS-CRL-RENEW-REVOKED"));
+        CHECK(contains(audit_details(server, "TX-ADCS-CRL-RENEW-REVOKED"), "revoked"));
+        CHECK(bridge.new_submissions() == 3);
+    }
+
     TEST_CASE("a RenewalReq signed by an AD CS certificate renews through the bridge ([renewal] revocation = none)") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
