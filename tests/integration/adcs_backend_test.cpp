@@ -5,7 +5,6 @@
 // SCEPDevice is issued at once, SCEPPending waits for an officer, any other
 // template is denied by its policy module.
 #include <doctest/doctest.h>
-
 #include <openssl/x509v3.h>
 
 #include "crypto/encoding.hpp"
@@ -23,8 +22,8 @@ using scep::PkiStatus;
 namespace {
 
 /// keyUsage picks the [templates] name, and so the fake CA's behaviour.
-const Ext signature_only{NID_key_usage, "critical,digitalSignature"};       // SCEPPending
-const Ext encipherment_only{NID_key_usage, "critical,keyEncipherment"};     // SCEPNotOnCa: denied
+const Ext signature_only{NID_key_usage, "critical,digitalSignature"};    // SCEPPending
+const Ext encipherment_only{NID_key_usage, "critical,keyEncipherment"};  // SCEPNotOnCa: denied
 
 /// Turns init's local-CA configuration into one for the AD CS backend behind bridge,
 /// reaching it with the client certificate `client` (a stem the harness wrote).
@@ -38,10 +37,12 @@ std::function<void(std::string&)> adcs_config(const BridgeProcess& bridge, const
         set_key(conf, "SignatureTemplate", "SCEPPending");
         set_key(conf, "EncryptionTemplate", "SCEPNotOnCa");
         set_key(conf, "GeneralPurposeTemplate", "SCEPDevice");
-        conf += "\n[adcs]\nbridge_url = https://localhost:" + std::to_string(bridge.port()) +
-                "\nclient_cert = " + bridge.file(client + ".pem") + "\nclient_key = " + bridge.file(client + ".key") +
-                "\nserver_ca = " + bridge.file("tls-ca.pem") + "\ntimeout_seconds = 30\nchain = " +
-                (chain_file ? bridge.file("ca-chain.pem") : std::string()) + "\n";
+        conf +=
+            "\n[adcs]\nbridge_url = https://localhost:" + std::to_string(bridge.port()) +
+            "\nclient_cert = " + bridge.file(client + ".pem") +
+            "\nclient_key = " + bridge.file(client + ".key") + "\nserver_ca = " + bridge.file("tls-ca.pem") +
+            "\ntimeout_seconds = 30\nchain = " + (chain_file ? bridge.file("ca-chain.pem") : std::string()) +
+            "\n";
     };
 }
 
@@ -51,10 +52,11 @@ struct Identity {
 };
 
 /// Encrypts message_data to the RA, signs it as `as`, POSTs it and reads the CertRep.
-scep::CertRepView send(ServerFixture& server, MessageType type, const std::string& txid, const Bytes& message_data,
-                       Identity as) {
-    Bytes req = scep::build_pki_request({type, txid, {}}, message_data, server.ra_encryption_cert(),
-                                        {"AES-128-CBC", false}, {as.cert, as.key, "SHA256"}, server.clock().now());
+scep::CertRepView send(ServerFixture& server, MessageType type, const std::string& txid,
+                       const Bytes& message_data, Identity as) {
+    Bytes req =
+        scep::build_pki_request({type, txid, {}}, message_data, server.ra_encryption_cert(),
+                                {"AES-128-CBC", false}, {as.cert, as.key, "SHA256"}, server.clock().now());
     Reply reply = send_pki(server, req);
     REQUIRE(reply.http_status == 200);
     auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), {as.cert, as.key});
@@ -70,9 +72,11 @@ scep::CertRepView enrol(ServerFixture& server, Device& device, const std::string
 }
 
 /// CertPoll: IssuerAndSubject naming the AD CS issuing CA and the requested subject.
-scep::CertRepView cert_poll(ServerFixture& server, Device& device, X509& issuing_ca, const std::string& txid) {
+scep::CertRepView cert_poll(ServerFixture& server, Device& device, X509& issuing_ca,
+                            const std::string& txid) {
     auto csr = device.csr("");
-    Bytes data = scep::issuer_and_subject_der(*X509_get_subject_name(&issuing_ca), *X509_REQ_get_subject_name(csr.get()));
+    Bytes data = scep::issuer_and_subject_der(*X509_get_subject_name(&issuing_ca),
+                                              *X509_REQ_get_subject_name(csr.get()));
     return send(server, MessageType::cert_poll, txid, data, {*device.self_signed, *device.key});
 }
 
@@ -111,14 +115,16 @@ std::string request_column(ServerFixture& server, const std::string& column, con
 }
 
 std::string audit_details(ServerFixture& server, const std::string& txid) {
-    return server.sql("SELECT group_concat(detail, ' | ') FROM audit_events WHERE transaction_id = '" + txid + "'");
+    return server.sql("SELECT group_concat(detail, ' | ') FROM audit_events WHERE transaction_id = '" + txid +
+                      "'");
 }
 
 }  // namespace
 
 TEST_SUITE("http.adcs") {
-    TEST_CASE("a device enrols through the bridge: the certificate chains to the AD CS CA, GetCACert serves the RA "
-              "certificates and the AD CS chain") {
+    TEST_CASE(
+        "a device enrols through the bridge: the certificate chains to the AD CS CA, GetCACert serves the RA "
+        "certificates and the AD CS chain") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         ServerFixture server(adcs_config(bridge));
@@ -222,8 +228,9 @@ TEST_SUITE("http.adcs") {
         CHECK(contains(audit, "SCEPNotOnCa"));
     }
 
-    TEST_CASE("while the CA is offline a pending request stays PENDING, a new one is told to come back, and both "
-              "complete once it is back") {
+    TEST_CASE(
+        "while the CA is offline a pending request stays PENDING, a new one is told to come back, and both "
+        "complete once it is back") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         ServerFixture server(adcs_config(bridge));
@@ -300,8 +307,9 @@ TEST_SUITE("http.adcs") {
         CHECK(contains(view.fail_info_text.value_or(""), "no CRL"));
     }
 
-    TEST_CASE("with [renewal] revocation = crl a renewal is checked against the CRL at the AD CS certificate's "
-              "HTTP distribution point") {
+    TEST_CASE(
+        "with [renewal] revocation = crl a renewal is checked against the CRL at the AD CS certificate's "
+        "HTTP distribution point") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess::Options options;
         options.crl_distribution_point = true;  // the harness serves the issuing CA's CRL on loopback
@@ -322,15 +330,18 @@ TEST_SUITE("http.adcs") {
                             crypto::csr_der(*make_csr(*good.key, good.subject)), {*good_cert, *good.key});
         check_issued(server, bridge, renewed, *good.key);
 
-        auto refused = send(server, MessageType::renewal_req, "TX-ADCS-CRL-RENEW-REVOKED",
-                            crypto::csr_der(*make_csr(*revoked.key, revoked.subject)), {*revoked_cert, *revoked.key});
+        auto refused =
+            send(server, MessageType::renewal_req, "TX-ADCS-CRL-RENEW-REVOKED",
+                 crypto::csr_der(*make_csr(*revoked.key, revoked.subject)), {*revoked_cert, *revoked.key});
         CHECK(refused.status == PkiStatus::failure);
         CAPTURE(audit_details(server, "TX-ADCS-CRL-RENEW-REVOKED"));
         CHECK(contains(audit_details(server, "TX-ADCS-CRL-RENEW-REVOKED"), "revoked"));
         CHECK(bridge.new_submissions() == 3);
     }
 
-    TEST_CASE("a RenewalReq signed by an AD CS certificate renews through the bridge ([renewal] revocation = none)") {
+    TEST_CASE(
+        "a RenewalReq signed by an AD CS certificate renews through the bridge ([renewal] revocation = "
+        "none)") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         ServerFixture server(adcs_config(bridge));

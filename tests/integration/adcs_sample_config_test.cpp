@@ -3,9 +3,9 @@
 // settings pass `scep-ra check-config --skip-files`, and it says what an AD CS
 // instance needs (backend adcs, the CRL for the renewal signer's status).
 #include <doctest/doctest.h>
+#include <sys/wait.h>
 
 #include <cstdlib>
-#include <sys/wait.h>
 
 #include "cli/app_config.hpp"
 #include "crypto/encoding.hpp"
@@ -24,8 +24,8 @@ struct Run {
 
 Run check_config(const test::TempDir& dir, const std::string& config) {
     const std::string out = dir.file("out"), err = dir.file("err");
-    const int raw = std::system((std::string(SCEPRA_BINARY) + " check-config --skip-files --config " + config + " >" +
-                                 out + " 2>" + err + " </dev/null")
+    const int raw = std::system((std::string(SCEPRA_BINARY) + " check-config --skip-files --config " +
+                                 config + " >" + out + " 2>" + err + " </dev/null")
                                     .c_str());
     return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, crypto::read_file(out), crypto::read_file(err)};
 }
