@@ -13,11 +13,15 @@ Control (plain HTTP on loopback): POST /control with one of
   {"approve": ID} {"deny": ID}           the CA officer decides a pending request
   {"offline": true} {"online": true}     the CA's RPC port refuses connections, or listens again
   {"hang_next": true} {"release": true}  the next CA call takes the request but answers only on release
+  {"revoke": "HEX SERIAL"}               the CA lists the certificate on its CRL
 GET /state -> {"new_submissions": N, "rows": {"ID": disposition}, "bridge_running": bool}.
+With --crl, the fake CA's certificates carry an HTTP CRL distribution point on this control server,
+GET /crl: the issuing CA's CRL (DER), as AD CS publishes at its CDP.
 Exits (stopping the bridge) on SIGTERM or when its standard input closes.
 """
 import argparse
 import ctypes
+import datetime
 import http.server
 import json
 import os
@@ -33,6 +37,8 @@ sys.path.insert(0, os.path.join(SOURCE, "tests", "adcs_bridge"))
 
 import fake_ca  # noqa: E402
 import pki  # noqa: E402
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 
 BRIDGE = os.path.join(SOURCE, "backends", "adcs", "bridge", "scep-ra-adcs-bridge")
 TEMPLATES = "SCEPDevice, SCEPPending, SCEPNotOnCa"
@@ -92,9 +98,44 @@ def start_bridge(config: str, log: str) -> (subprocess.Popen, int):
     raise SystemExit("the bridge did not start in %d s" % START_LIMIT_SECONDS)
 
 
+class CrlPublisher:
+    """Makes authority's certificates name url as their CRL distribution point, and signs its CRL."""
+
+    def __init__(self, authority: pki.Authority):
+        self.authority = authority
+        self.url = ""            # set once the control server listens, before any certificate is issued
+        self.revoked = set()
+        authority.issue = self._issue
+
+    def _issue(self, subject, public_key, serial=None, eku=None) -> x509.Certificate:
+        now = datetime.datetime.utcnow()
+        cdp = x509.CRLDistributionPoints([x509.DistributionPoint([x509.UniformResourceIdentifier(self.url)],
+                                                                 None, None, None)])
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(self.authority.cert.subject)
+                   .public_key(public_key).serial_number(serial or x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=7))
+                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                   .add_extension(cdp, critical=False))
+        if eku:
+            builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+        return builder.sign(self.authority.key, hashes.SHA256())
+
+    def crl_der(self) -> bytes:
+        now = datetime.datetime.utcnow()
+        builder = (x509.CertificateRevocationListBuilder().issuer_name(self.authority.cert.subject)
+                   .last_update(now - datetime.timedelta(minutes=5)).next_update(now + datetime.timedelta(days=1)))
+        for serial in sorted(self.revoked):
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(serial)
+                .revocation_date(now - datetime.timedelta(minutes=1)).build())
+        return builder.sign(self.authority.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
 class Harness:
-    def __init__(self, directory: str, bridge_timeout: int):
+    def __init__(self, directory: str, bridge_timeout: int, crl: bool):
         self.ca = fake_ca.FakeCa()
+        self.crl = CrlPublisher(self.ca.issuing) if crl else None
         self.ca_server = fake_ca.FakeCaServer(self.ca)
         self.ca_server.start()
         self.ca_port = self.ca_server.port
@@ -120,6 +161,8 @@ class Harness:
                 self.ca.hang_next = True
             if knobs.get("release"):
                 self.ca.release.set()
+            if "revoke" in knobs and self.crl is not None:
+                self.crl.revoked.add(int(str(knobs["revoke"]), 16))
 
     def state(self) -> dict:
         with self.ca.lock:
@@ -154,6 +197,14 @@ def control_server(harness: Harness) -> http.server.ThreadingHTTPServer:
             self.wfile.write(data)
 
         def do_GET(self):
+            if self.path == "/crl" and harness.crl is not None:
+                data = harness.crl.crl_der()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/pkix-crl")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return None
             if self.path != "/state":
                 return self._answer(404, {})
             self._answer(200, harness.state())
@@ -175,9 +226,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
     parser.add_argument("--bridge-timeout", type=int, default=20, help="the bridge's CA call timeout")
+    parser.add_argument("--crl", action="store_true", help="certificates name this harness's /crl as their CDP")
     args = parser.parse_args()
-    harness = Harness(args.dir, args.bridge_timeout)
+    harness = Harness(args.dir, args.bridge_timeout, args.crl)
     control = control_server(harness)
+    if harness.crl is not None:
+        harness.crl.url = "http://127.0.0.1:%d/crl" % control.server_address[1]
     threading.Thread(target=control.serve_forever, daemon=True).start()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

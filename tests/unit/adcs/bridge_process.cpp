@@ -70,6 +70,9 @@ BridgeProcess::BridgeProcess(Options options) {
                                      m_dir.path(),
                                      "--bridge-timeout",
                                      std::to_string(options.bridge_timeout_seconds)};
+    if (options.crl_distribution_point) {
+        args.emplace_back("--crl");
+    }
     std::vector<char*> argv;
     for (auto& a : args) {
         argv.push_back(a.data());

@@ -21,6 +21,9 @@ class BridgeProcess {
   public:
     struct Options {
         int bridge_timeout_seconds = 20;  ///< the bridge's own CA call timeout
+        /// The fake CA's certificates name the harness's GET /crl as their HTTP CRL distribution
+        /// point; control({"revoke": "HEX"}) lists a serial there.
+        bool crl_distribution_point = false;
     };
     BridgeProcess() : BridgeProcess(Options{}) {}
     explicit BridgeProcess(Options options);
@@ -32,7 +35,7 @@ class BridgeProcess {
     std::string file(const std::string& name) const { return m_dir.file(name); }
     int port() const { return m_port; }
     /// Acts on the fake CA: {"approve": id}, {"deny": id}, {"offline": true}, {"online": true},
-    /// {"hang_next": true}, {"release": true}.
+    /// {"hang_next": true}, {"release": true}, {"revoke": "HEX SERIAL"}.
     void control(const nlohmann::json& knobs) const;
     /// {"new_submissions": N, "rows": {...}, "bridge_running": bool}
     nlohmann::json state() const;
