@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+// The RA's checks of a new enrolment request (see enrolment_validators.hpp).
+#include "core/enrolment_validators.hpp"
+
+#include "crypto/encoding.hpp"
+#include "scep/types.hpp"
+
+namespace scepra::core {
+
+namespace {
+
+class RenewalValidator final : public EnrolmentValidator {
+public:
+    RenewalValidator(backend::CaBackend& backend, RenewalPolicy policy) : m_backend(backend), m_policy(std::move(policy)) {}
+
+    void check(Candidate& c) override {
+        if (!c.by_certificate) {
+            return;
+        }
+        if (auto why = renewal_refusal(c.signer, c.csr, m_backend, m_policy, c.now)) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, *why);
+        }
+        c.event.detail = "renewal authenticated by certificate " + crypto::serial_hex(c.signer);
+    }
+
+private:
+    backend::CaBackend& m_backend;
+    RenewalPolicy m_policy;
+};
+
+class BackendKeyValidator final : public EnrolmentValidator {
+public:
+    explicit BackendKeyValidator(backend::CaBackend& backend) : m_backend(backend) {}
+
+    void check(Candidate& c) override {
+        if (EVP_PKEY* subject_key = X509_REQ_get0_pubkey(c.csr.req.get())) {
+            if (auto why = m_backend.key_refusal(c.template_name, *subject_key)) {
+                throw scep::ScepFailure(scep::FailInfo::bad_request, "rejected by the CA: " + *why);
+            }
+        }
+    }
+
+private:
+    backend::CaBackend& m_backend;
+};
+
+class ExistingSubjectValidator final : public EnrolmentValidator {
+public:
+    explicit ExistingSubjectValidator(backend::CaBackend& backend) : m_backend(backend) {}
+
+    void check(Candidate& c) override {
+        if (!c.by_certificate && m_backend.subject_has_valid_certificate(c.csr.subject)) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                    "this subject already holds a valid certificate: renew it with that certificate");
+        }
+    }
+
+private:
+    backend::CaBackend& m_backend;
+};
+
+class ChallengeValidator final : public EnrolmentValidator {
+public:
+    explicit ChallengeValidator(ChallengeVerifier& challenges) : m_challenges(challenges) {}
+
+    void check(Candidate& c) override {
+        if (c.by_certificate) {
+            return;  // the certificate authenticates a renewal
+        }
+        ChallengeVerdict verdict = m_challenges.verify({c.csr, c.template_name, c.transaction_id, c.peer, c.claim});
+        if (!verdict.accepted) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, verdict.reason);
+        }
+        c.challenge_id = verdict.challenge_id;
+        c.event.challenge_id = verdict.challenge_id;
+        if (!verdict.note.empty()) {
+            c.event.detail = verdict.note;
+        }
+    }
+
+private:
+    ChallengeVerifier& m_challenges;
+};
+
+}  // namespace
+
+std::unique_ptr<EnrolmentValidator> renewal_validator(backend::CaBackend& backend, RenewalPolicy policy) {
+    return std::make_unique<RenewalValidator>(backend, std::move(policy));
+}
+
+std::unique_ptr<EnrolmentValidator> backend_key_validator(backend::CaBackend& backend) {
+    return std::make_unique<BackendKeyValidator>(backend);
+}
+
+std::unique_ptr<EnrolmentValidator> existing_subject_validator(backend::CaBackend& backend) {
+    return std::make_unique<ExistingSubjectValidator>(backend);
+}
+
+std::unique_ptr<EnrolmentValidator> challenge_validator(ChallengeVerifier& challenges) {
+    return std::make_unique<ChallengeValidator>(challenges);
+}
+
+}  // namespace scepra::core
