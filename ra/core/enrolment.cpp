@@ -83,7 +83,8 @@ Enrolment::Enrolment(EnrolmentOptions options, backend::CaBackend& backend, Chal
       m_backend(backend),
       m_requests(requests),
       m_ca_chain(std::move(ca_chain)),
-      m_previous_cas(std::move(previous_cas)) {
+      m_previous_cas(std::move(previous_cas)),
+      m_seal(m_options.csr_seal_key) {
     // Policy refusals come before the challenge, so they do not use up a one-time password.
     m_validators.push_back(renewal_validator(m_backend, m_options.renewal));
     m_validators.push_back(backend_key_validator(m_backend));
@@ -159,6 +160,9 @@ EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, 
     record.requester = msg.peer;
     record.csr_info_hash = request_info_hash(csr);
     record.signer_hash = certificate_hash(msg.signer);
+    // Kept (sealed) until the final outcome, so that the RA can submit it again
+    // or hand it to a CA that asks for it.
+    record.csr_sealed = m_seal.seal(csr.der, store::sealed_csr_row(record.transaction_id, record.kind));
     try {
         record = claim(msg, csr, std::move(record), by_certificate);
     } catch (const store::ClaimExists&) {
@@ -318,6 +322,17 @@ EnrolmentAnswer Enrolment::hold_for_operator(EnrolmentMessage& msg, std::int64_t
     return pending();
 }
 
+Bytes Enrolment::stored_csr(const store::RequestRecord& record) const {
+    if (record.csr_sealed.empty()) {
+        return {};
+    }
+    try {
+        return m_seal.open(record.csr_sealed, store::sealed_csr_row(record.transaction_id, record.kind));
+    } catch (const std::runtime_error&) {
+        return {};  // another instance key, or altered: the CA is asked without it
+    }
+}
+
 EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestRecord record, const std::string& note) {
     if (!note.empty()) {
         msg.event.detail = note + ": stored outcome returned";
@@ -328,7 +343,8 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
         // the CA's own record, or PENDING until it or an operator decides.
         std::optional<backend::SubmitResult> done;
         try {
-            done = m_backend.find_by_transaction({record.transaction_id, record.key_hash, record.template_name, {}});
+            done = m_backend.find_by_transaction(
+                {record.transaction_id, record.key_hash, record.template_name, stored_csr(record)});
         } catch (const std::exception& e) {
             msg.event.detail = std::string("the CA's outcome is unknown and the CA cannot be asked: ") + e.what();
             return pending();
@@ -360,7 +376,8 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
         };
         backend::SubmitResult result;
         try {
-            result = m_backend.poll({*record.backend_ref, record.transaction_id, record.template_name, {}});
+            result = m_backend.poll(
+                {*record.backend_ref, record.transaction_id, record.template_name, stored_csr(record)});
         } catch (const backend::BackendUnavailable& e) {
             return still_pending(e);
         } catch (const backend::OutcomeUnknown& e) {

@@ -13,6 +13,7 @@
 
 #include "api/ca_backend.hpp"
 #include "common/clock.hpp"
+#include "crypto/csr_seal.hpp"
 #include "core/challenge_verifier.hpp"
 #include "core/enrolment_validators.hpp"
 #include "core/renewal_policy.hpp"
@@ -28,6 +29,8 @@ struct EnrolmentOptions {
     RenewalPolicy renewal;
     /// A new request for a subject that holds a valid certificate is refused (it must renew).
     bool existing_subject_requires_renewal = false;
+    /// The 32-byte key that seals the CSRs of held requests at rest (private/csr-seal.key).
+    Bytes csr_seal_key;
 };
 
 /// One enrolment message as the service received and verified it.
@@ -80,6 +83,8 @@ private:
     EnrolmentAnswer hold_unknown_outcome(EnrolmentMessage& msg, std::int64_t claim_id, const std::string& why);
     /// Keeps such a claim the CA cannot tell about, for an operator, and answers PENDING.
     EnrolmentAnswer hold_for_operator(EnrolmentMessage& msg, std::int64_t claim_id, const std::string& note);
+    /// The CSR the RA holds for this request, or empty (none kept, or it does not open).
+    Bytes stored_csr(const store::RequestRecord& record) const;
     /// Answers from a stored request, asking the backend again while pending.
     EnrolmentAnswer answer_from(EnrolmentMessage& msg, store::RequestRecord record, const std::string& note);
 
@@ -88,6 +93,7 @@ private:
     store::RequestStore& m_requests;
     std::vector<crypto::X509Ptr> m_ca_chain;
     std::vector<crypto::X509Ptr> m_previous_cas;
+    crypto::CsrSeal m_seal;
     EnrolmentValidators m_validators;
 };
 

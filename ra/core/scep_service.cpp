@@ -69,7 +69,9 @@ ScepService::ScepService(ServiceOptions options, RaIdentity identity, backend::C
       m_audit(audit),
       m_clock(clock),
       m_ca_chain(backend.ca_chain()),
-      m_enrolment({m_options.templates, m_options.renewal, m_options.existing_subject_requires_renewal}, backend,
+      m_enrolment({m_options.templates, m_options.renewal, m_options.existing_subject_requires_renewal,
+                   m_options.csr_seal_key},
+                  backend,
                   challenges, requests, backend.ca_chain(), up_ref_all(m_identity.previous_cas)) {
     if (m_options.ciphers.allow_single_des) {
         scep::enable_legacy_ciphers();

@@ -47,6 +47,8 @@ struct ServiceOptions {
     /// A new PKCSReq (not a renewal) for a subject that already holds a valid
     /// certificate: allowed (false), or refused so that the device renews (true).
     bool existing_subject_requires_renewal = false;
+    /// The 32-byte key that seals the CSRs of held requests (private/csr-seal.key).
+    Bytes csr_seal_key;
 };
 
 struct ScepRequest {

@@ -39,7 +39,13 @@ struct RequestRecord {
     Bytes csr_info_hash;
     /// SHA-256 of the DER certificate that signed the request; empty before version 6.
     Bytes signer_hash;
+    /// The CSR sealed (crypto::CsrSeal, bound to sealed_csr_row()) while the
+    /// request is pending; empty once it has its final outcome.
+    Bytes csr_sealed;
 };
+
+/// What a request's sealed CSR is bound to: its transaction, never another row's.
+std::string sealed_csr_row(const std::string& transaction_id, const std::string& kind);
 
 /// How fail_text starts on a held claim whose submission may have reached the
 /// CA (its answer was lost): never submitted again automatically unless the CA
@@ -85,6 +91,7 @@ public:
     /// the device's next attempt submits it again. False when `id` is not one.
     bool release_unknown_outcome(std::int64_t id, const std::string& by);
     /// Records the outcome of a pending request (and the serial once issued).
+    /// A final outcome (issued, rejected) deletes the sealed CSR.
     void update(const RequestRecord& record);
     /// Forgets a request the CA never saw (its submission failed).
     void remove(std::int64_t id);

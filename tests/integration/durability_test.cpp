@@ -282,6 +282,14 @@ TEST_SUITE("http.durability") {
         const Bytes challenge_password_oid{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x07};
         CHECK(!contains(stored, challenge_password_oid));
         CHECK(!contains(stored, as_bytes(std::string("sealed"))));  // the subject's CN
+        // The RA's own record of the request keeps it sealed too, until the outcome.
+        const std::string ra_row = "SELECT csr_sealed FROM requests WHERE transaction_id = 'TX-SEALED'";
+        const Bytes held = blob(server, ra_row);
+        REQUIRE(!held.empty());
+        CHECK(held.front() != 0x30);
+        CHECK(!contains(held, as_bytes(password)));
+        CHECK(!contains(held, challenge_password_oid));
+        CHECK(!contains(held, as_bytes(std::string("sealed"))));
         struct stat key_file {};
         REQUIRE(::stat((server.instance_dir() + "/private/csr-seal.key").c_str(), &key_file) == 0);
         CHECK((key_file.st_mode & 0777) == 0600);
@@ -292,12 +300,14 @@ TEST_SUITE("http.durability") {
             REQUIRE(view.status == PkiStatus::success);
             CHECK(EVP_PKEY_eq(X509_get0_pubkey(view.certs[0].get()), device.key.get()) == 1);
             CHECK(blob(server, row).empty());
+            CHECK(blob(server, ra_row).empty());
         }
         SUBCASE("ok/deleted-when-denied") {
             server.instance().local_ca().deny(id, "officer", "not ours");
             check_failure(cert_poll(server, {*device.self_signed, *device.key}, device.subject, "TX-SEALED"),
                           FailInfo::bad_request, "not ours");
             CHECK(blob(server, row).empty());
+            CHECK(blob(server, ra_row).empty());
         }
         SUBCASE("ok/plaintext-rows-of-older-versions-still-issue") {
             server.instance().database().write([&](store::Database& db) {

@@ -3,7 +3,10 @@
 // loses its answer: ScepService with real SQLite stores and a scripted backend.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "core/scep_service.hpp"
+#include "crypto/csr_seal.hpp"
 #include "crypto/encoding.hpp"
 #include "scep/client.hpp"
 #include "scep/message_data.hpp"
@@ -36,6 +39,12 @@ core::RaIdentity identity_of(const TestPki& pki) {
             crypto::up_ref(*pki.ra_enc_key)};
 }
 
+core::ServiceOptions with_seal_key() {
+    core::ServiceOptions options;
+    options.csr_seal_key = Bytes(32, 0x5e);
+    return options;
+}
+
 struct Fixture {
     const TestPki& pki = shared_test_pki();
     TempDir dir;
@@ -45,7 +54,7 @@ struct Fixture {
     store::RequestStore requests{*db, clock};
     AcceptAll challenges;
     ScriptedBackend ca{*pki.ca_cert, *pki.ca_key};
-    core::ServiceOptions options = {};
+    core::ServiceOptions options = with_seal_key();
     std::unique_ptr<core::ScepService> service;
 
     core::ScepService& scep() {
@@ -60,6 +69,15 @@ struct Fixture {
     std::string last_detail(const std::string& txid) {
         return audit.by_transaction(txid).back().detail.value_or("");
     }
+    /// The requests row's sealed CSR as SQLite holds it.
+    Bytes sealed_csr_column(const std::string& txid) {
+        return db->read([&](store::Database& d) {
+            auto st = d.prepare("SELECT csr_sealed FROM requests WHERE transaction_id = ?1");
+            st.bind(1, txid);
+            REQUIRE(st.step());
+            return st.column_blob(0);
+        });
+    }
     store::RequestRecord stored(const std::string& txid) {
         auto r = requests.find_latest(txid);
         REQUIRE(r);
@@ -71,8 +89,12 @@ struct Fixture {
 struct Device {
     crypto::EvpPkeyPtr key = pooled_client_key(0);
     crypto::X509Ptr self_signed = make_cert("CN=device", *key, nullptr, nullptr, {});
-    crypto::X509ReqPtr csr = make_csr(*key, "CN=device");
+    crypto::X509ReqPtr csr = make_csr(*key, "CN=device", "device-secret");
 };
+
+bool contains(const Bytes& haystack, ByteView needle) {
+    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
+}
 
 scep::CertRepView send(Fixture& f, Device& d, MessageType type, const std::string& txid, const Bytes& data) {
     Bytes req = scep::build_pki_request({type, txid, {}}, data, *f.pki.ra_enc_cert, {"AES-128-CBC", false},
@@ -190,5 +212,45 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(pkcs_req(f, d, "TX-BUG").status == PkiStatus::pending);
         CHECK(f.ca.submits("TX-BUG") == 1);
         CHECK(f.stored("TX-BUG").fail_text.value_or("").starts_with("outcome unknown: "));
+    }
+
+    TEST_CASE("a request pending at the CA keeps its CSR sealed, hands it to the poll, and loses it at the outcome") {
+        Fixture f;
+        Device d;
+        const Bytes csr = crypto::csr_der(*d.csr);
+        f.ca.script_submit({Behaviour::pending});
+        REQUIRE(pkcs_req(f, d, "TX-KEEP").status == PkiStatus::pending);
+
+        const Bytes held = f.sealed_csr_column("TX-KEEP");
+        REQUIRE(!held.empty());
+        CHECK(crypto::CsrSeal::is_sealed(held));
+        CHECK(!contains(held, as_bytes(std::string("device-secret"))));
+        CHECK(!contains(held, Bytes(csr.begin() + 4, csr.begin() + 40)));
+        // Bound to its transaction: the same key opens it there and nowhere else.
+        crypto::CsrSeal seal(Bytes(32, 0x5e));
+        CHECK(seal.open(held, store::sealed_csr_row("TX-KEEP", "PKCSReq")) == csr);
+        CHECK_THROWS(seal.open(held, store::sealed_csr_row("TX-OTHER", "PKCSReq")));
+
+        CHECK(cert_poll(f, d, "TX-KEEP").status == PkiStatus::pending);
+        CHECK(f.ca.last_poll_csr() == csr);
+        CHECK(!f.sealed_csr_column("TX-KEEP").empty());
+
+        SUBCASE("issued: the CSR is gone") {
+            f.ca.script_poll({Behaviour::issued});
+            check_issued_to(cert_poll(f, d, "TX-KEEP"), d);
+        }
+        SUBCASE("rejected: the CSR is gone") {
+            f.ca.script_poll({Behaviour::rejected});
+            CHECK(cert_poll(f, d, "TX-KEEP").status == PkiStatus::failure);
+        }
+        CHECK(f.sealed_csr_column("TX-KEEP").empty());
+    }
+
+    TEST_CASE("a request the CA issues at once keeps no CSR") {
+        Fixture f;
+        Device d;
+        f.ca.script_submit({Behaviour::issued});
+        check_issued_to(pkcs_req(f, d, "TX-NOW"), d);
+        CHECK(f.sealed_csr_column("TX-NOW").empty());
     }
 }
