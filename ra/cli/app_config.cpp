@@ -29,6 +29,7 @@ po::options_description config_keys() {
         ("server.pid_file", po::value<std::string>()->default_value("scep-ra.pid"))
         ("database.path", po::value<std::string>()->default_value("scep-ra.db"))
         ("ca.backend", po::value<std::string>()->default_value("local"))
+        ("ca.unavailable", po::value<std::string>()->default_value("pending"))
         ("local_ca.cert", po::value<std::string>()->default_value("ca.pem"))
         ("local_ca.key", po::value<std::string>()->default_value("private/ca.key"))
         ("local_ca.chain", po::value<std::string>()->default_value(""))
@@ -250,6 +251,11 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     if (c.backend != "local") {
         check.problem("ca.backend", "must be 'local' (the only backend in this build), not '" + c.backend + "'");
     }
+    const std::string unavailable = check.text("ca.unavailable");
+    if (unavailable != "pending" && unavailable != "fail") {
+        check.problem("ca.unavailable", "must be pending or fail, not '" + unavailable + "'");
+    }
+    c.ca_unavailable = unavailable == "fail" ? core::WhenCaUnavailable::fail : core::WhenCaUnavailable::pending;
     c.local_ca.cert_file = check.path("local_ca.cert");
     c.local_ca.key_file = check.path("local_ca.key");
     c.local_ca.chain_file = check.path("local_ca.chain");
@@ -388,6 +394,9 @@ path = )" << at("scep-ra.db") << R"(
 [ca]
 # CA backend that issues approved requests: local (embedded OpenSSL CA).
 backend = local
+# A new request the CA cannot take (down): pending (the device gets PENDING,
+# the request is held and submitted again at its next poll) or fail (FAILURE).
+unavailable = pending
 
 [local_ca]
 cert = )" << at("ca.pem") << R"(

@@ -31,6 +31,7 @@ struct AppConfig {
     std::filesystem::path database;
     std::filesystem::path pid_file;
     std::string backend = "local";
+    core::WhenCaUnavailable ca_unavailable = core::WhenCaUnavailable::pending;  ///< [ca] unavailable
     backend::local::LocalCaConfig local_ca;
     core::PasswordSettings password;       ///< [password] NDES settings
     std::filesystem::path hmac_key_file;  ///< [password] hmac_key

@@ -259,13 +259,12 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
         found = m_backend.find_by_transaction({claim.transaction_id, claim.key_hash, claim.template_name, csr.der});
     } catch (const std::exception& e) {
         // The CA cannot be asked: the claim keeps its note (take_over cleared it).
-        const bool unknown = outcome_unknown(held_note);
-        m_requests.hold_for_retry(claim.id, unknown ? *held_note : std::string("CA unavailable: ") + e.what());
-        if (unknown) {
+        if (outcome_unknown(held_note)) {
+            m_requests.hold_for_retry(claim.id, *held_note);
             msg.event.detail = std::string("the CA's outcome is unknown and the CA cannot be asked: ") + e.what();
             return pending();
         }
-        throw;
+        return hold_unavailable(msg, claim.id, e);
     }
     if (auto done = std::move(found)) {
         msg.event.detail = "completed an interrupted request with the CA's earlier answer";
@@ -289,10 +288,7 @@ EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr
     try {
         result = m_backend.submit({msg.transaction_id, csr.der, record.template_name, msg.peer, csr.req.get()});
     } catch (const backend::BackendUnavailable& e) {
-        // The device has done its part (a one-time password is used up): the
-        // claim stays, and its next attempt resumes it once the CA is back.
-        m_requests.hold_for_retry(record.id, std::string("CA unavailable: ") + e.what());
-        throw;
+        return hold_unavailable(msg, record.id, e);
     } catch (const backend::OutcomeUnknown& e) {
         return hold_unknown_outcome(msg, record.id, e.what());
     } catch (const std::exception& e) {
@@ -305,6 +301,32 @@ EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr
     record_outcome(record, result);
     m_requests.update(record);
     return answer_from(msg, std::move(record), "");
+}
+
+EnrolmentAnswer Enrolment::hold_unavailable(EnrolmentMessage& msg, std::int64_t claim_id, const std::exception& why) {
+    // The CA did not act on the request. The device has done its part (a
+    // one-time password is used up): the claim stays, with its sealed CSR, and
+    // the device's next CertPoll or re-send submits it again once the CA is back.
+    m_requests.hold_for_retry(claim_id, std::string("CA unavailable: ") + why.what());
+    if (m_options.ca_unavailable == WhenCaUnavailable::fail) {
+        throw backend::BackendUnavailable(why.what());
+    }
+    msg.event.detail = std::string("the CA is unavailable (") + why.what() +
+                       "): held, submitted again at the device's next attempt";
+    return pending();
+}
+
+EnrolmentAnswer Enrolment::resume_from_stored(EnrolmentMessage& msg, store::RequestRecord claim) {
+    const bool renewal = claim.kind.starts_with("Renewal:");
+    // A renewal's certificate is checked again when it is resumed: only a
+    // CertPoll signed by that very certificate can resume it.
+    const bool by_renewing_certificate = renewal && claim.signer_hash == certificate_hash(msg.signer);
+    const Bytes csr_der = stored_csr(claim);
+    if (csr_der.empty() || (renewal && !by_renewing_certificate)) {
+        throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                "the CA has not taken this request (unavailable or interrupted): send the request again");
+    }
+    return resume(msg, scep::parse_csr(csr_der), std::move(claim), by_renewing_certificate);
 }
 
 EnrolmentAnswer Enrolment::hold_unknown_outcome(EnrolmentMessage& msg, std::int64_t claim_id, const std::string& why) {
@@ -363,9 +385,7 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
         m_requests.update(record);
     }
     if (resumable(record, msg.now)) {
-        // Only a PKCSReq carries what is needed to submit it again (request() resumes it).
-        throw scep::ScepFailure(scep::FailInfo::bad_request,
-                                "the CA has not taken this request (unavailable or interrupted): send the request again");
+        return resume_from_stored(msg, std::move(record));
     }
     if (record.status == "pending" && record.backend_ref) {
         // A device takes FAILURE as final, but the request still waits at the

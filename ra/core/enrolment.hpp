@@ -24,6 +24,12 @@
 
 namespace scepra::core {
 
+/// What a device is told when the CA cannot take its request ([ca] unavailable).
+enum class WhenCaUnavailable {
+    pending,  ///< PENDING: the request is held and submitted again at the device's next CertPoll or re-send
+    fail,     ///< FAILURE "the CA is unavailable" (the request is still held for a re-send)
+};
+
 struct EnrolmentOptions {
     TemplateNames templates;
     RenewalPolicy renewal;
@@ -31,6 +37,7 @@ struct EnrolmentOptions {
     bool existing_subject_requires_renewal = false;
     /// The 32-byte key that seals the CSRs of held requests at rest (private/csr-seal.key).
     Bytes csr_seal_key;
+    WhenCaUnavailable ca_unavailable = WhenCaUnavailable::pending;
 };
 
 /// One enrolment message as the service received and verified it.
@@ -78,6 +85,12 @@ private:
     /// RA stopped between claiming the request and storing the CA's answer
     /// (pending without a CA reference for longer than any CA call takes).
     static bool resumable(const store::RequestRecord& record, TimePoint now);
+    /// Keeps a claim the CA did not take (unavailable) for the device's next
+    /// attempt: PENDING, or FAILURE (rethrows) with [ca] unavailable = fail.
+    EnrolmentAnswer hold_unavailable(EnrolmentMessage& msg, std::int64_t claim_id, const std::exception& why);
+    /// A CertPoll for a claim the CA never took: submits it again from the
+    /// CSR the RA holds, or asks the device to send it again when it holds none.
+    EnrolmentAnswer resume_from_stored(EnrolmentMessage& msg, store::RequestRecord claim);
     /// Keeps a claim whose submission may have reached the CA (marked
     /// "outcome unknown") and answers PENDING.
     EnrolmentAnswer hold_unknown_outcome(EnrolmentMessage& msg, std::int64_t claim_id, const std::string& why);

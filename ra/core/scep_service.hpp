@@ -49,6 +49,8 @@ struct ServiceOptions {
     bool existing_subject_requires_renewal = false;
     /// The 32-byte key that seals the CSRs of held requests (private/csr-seal.key).
     Bytes csr_seal_key;
+    /// [ca] unavailable: a new request the CA cannot take is PENDING (held) or FAILURE.
+    WhenCaUnavailable ca_unavailable = WhenCaUnavailable::pending;
 };
 
 struct ScepRequest {

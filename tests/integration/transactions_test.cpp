@@ -480,8 +480,40 @@ TEST_SUITE("http.transactions") {
         }
     }
 
-    TEST_CASE("a request the CA could not take is resumed by the device's next attempt, its password not asked again") {
+    TEST_CASE("a request the CA could not take is PENDING and submitted again from its stored CSR at the next poll") {
         ServerFixture server(with("PasswordMax", "100"));
+        Device device(6, "outage");
+        auto csr = device.csr(server.password());
+        // The CA's store refuses to record certificates: the local CA is unavailable.
+        server.sql("CREATE TRIGGER ca_down BEFORE INSERT ON issued_certs BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+        CHECK(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE").status == PkiStatus::pending);
+        CHECK(server.sql("SELECT status || ',' || (backend_ref IS NULL) || ',' || (fail_text LIKE 'CA unavailable: %disk full') "
+                         "|| ',' || (length(csr_sealed) > 0) FROM requests WHERE transaction_id = 'TX-OUTAGE'") ==
+              "pending,1,1,1");
+        CHECK(server.sql("SELECT decision FROM audit_events WHERE transaction_id = 'TX-OUTAGE'") == "pending");
+        // Still down: the poll tries again and stays PENDING.
+        CHECK(cert_poll(server, self_signed(device), device.subject, "TX-OUTAGE").status == PkiStatus::pending);
+        CHECK(count(server, "issued_certs") == "0");
+
+        server.sql("DROP TRIGGER ca_down");
+        SUBCASE("ok/the-next-poll-submits-the-stored-csr") {
+            check_issued(server, cert_poll(server, self_signed(device), device.subject, "TX-OUTAGE"), *device.key);
+        }
+        SUBCASE("ok/the-re-sent-request-submits-it") {
+            check_issued(server, pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE"), *device.key);
+        }
+        CHECK(count(server, "issued_certs") == "1");
+        CHECK(server.sql("SELECT status || ',' || (fail_text IS NULL) || ',' || (csr_sealed IS NULL) FROM requests "
+                         "WHERE transaction_id = 'TX-OUTAGE'") == "issued,1,1");
+        CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-OUTAGE' ORDER BY id DESC") ==
+              "resumed a request the CA could not take before");
+        // The password was used once: a new transaction cannot spend it again.
+        check_failure(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE-NEW"), FailInfo::bad_request,
+                      "already used");
+    }
+
+    TEST_CASE("[ca] unavailable = fail: a request the CA could not take is FAILURE, and the device's re-send resumes it") {
+        ServerFixture server(with("unavailable", "fail"));
         Device device(6, "outage");
         auto csr = device.csr(server.password());
         // The CA's store refuses to record certificates: the local CA is unavailable.
@@ -491,9 +523,6 @@ TEST_SUITE("http.transactions") {
         CHECK(server.sql("SELECT status || ',' || (backend_ref IS NULL) || ',' || (fail_text LIKE 'CA unavailable: %disk full') "
                          "FROM requests WHERE transaction_id = 'TX-OUTAGE'") == "pending,1,1");
         CHECK(server.sql("SELECT decision FROM audit_events WHERE transaction_id = 'TX-OUTAGE'") == "error");
-        // Polling cannot resubmit; the device is told to send the request again.
-        check_failure(cert_poll(server, self_signed(device), device.subject, "TX-OUTAGE"), FailInfo::bad_request,
-                      "send the request again");
         // Still down: the re-sent request fails the same way and the claim stays.
         check_failure(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE"), FailInfo::bad_request,
                       "the CA is unavailable");

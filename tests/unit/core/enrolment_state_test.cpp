@@ -27,7 +27,10 @@ namespace {
 /// Every request is authorised: the tests are about what happens after.
 class AcceptAll final : public core::ChallengeVerifier {
 public:
+    int verified = 0;  ///< how often a challenge was asked for (a one-time password would be used up)
+
     core::ChallengeVerdict verify(const core::ChallengeRequest&) override {
+        ++verified;
         core::ChallengeVerdict verdict;
         verdict.accepted = true;
         return verdict;
@@ -252,5 +255,68 @@ TEST_SUITE("core.enrolment_state") {
         f.ca.script_submit({Behaviour::issued});
         check_issued_to(pkcs_req(f, d, "TX-NOW"), d);
         CHECK(f.sealed_csr_column("TX-NOW").empty());
+    }
+
+    TEST_CASE("a CA down when the request arrives: PENDING, and the next CertPoll submits the stored CSR once") {
+        Fixture f;
+        Device d;
+        f.ca.script_submit({Behaviour::unavailable});
+        auto first = pkcs_req(f, d, "TX-DOWN");
+        CHECK(first.status == PkiStatus::pending);
+        CHECK(f.last_decision("TX-DOWN") == "pending");
+        CHECK(f.last_detail("TX-DOWN").find("the CA is unavailable") != std::string::npos);
+        auto held = f.stored("TX-DOWN");
+        CHECK(held.status == "pending");
+        CHECK(held.fail_text.value_or("").starts_with("CA unavailable: "));
+        CHECK(!f.sealed_csr_column("TX-DOWN").empty());
+
+        SUBCASE("still down at the poll: PENDING again, the claim kept") {
+            f.ca.script_submit({Behaviour::unavailable, Behaviour::issued});
+            CHECK(cert_poll(f, d, "TX-DOWN").status == PkiStatus::pending);
+            CHECK(f.stored("TX-DOWN").fail_text.value_or("").starts_with("CA unavailable: "));
+            check_issued_to(cert_poll(f, d, "TX-DOWN"), d);
+            CHECK(f.ca.submits("TX-DOWN") == 3);
+        }
+        SUBCASE("back at the poll: issued from the stored CSR") {
+            f.ca.script_submit({Behaviour::issued});
+            check_issued_to(cert_poll(f, d, "TX-DOWN"), d);
+            CHECK(f.last_detail("TX-DOWN") == "resumed a request the CA could not take before");
+            CHECK(f.ca.submits("TX-DOWN") == 2);
+            // Repeats answer the stored certificate, never a third submission.
+            check_issued_to(cert_poll(f, d, "TX-DOWN"), d);
+            check_issued_to(pkcs_req(f, d, "TX-DOWN"), d);
+            CHECK(f.ca.submits("TX-DOWN") == 2);
+        }
+        SUBCASE("back at the re-send: issued") {
+            f.ca.script_submit({Behaviour::issued});
+            check_issued_to(pkcs_req(f, d, "TX-DOWN"), d);
+            CHECK(f.ca.submits("TX-DOWN") == 2);
+        }
+        SUBCASE("the resubmission's answer is lost: held, then the CA is asked, never a third submission") {
+            f.ca.script_submit({Behaviour::outcome_unknown});
+            CHECK(cert_poll(f, d, "TX-DOWN").status == PkiStatus::pending);
+            CHECK(f.stored("TX-DOWN").fail_text.value_or("").starts_with("outcome unknown: "));
+            check_issued_to(cert_poll(f, d, "TX-DOWN"), d);
+            CHECK(f.ca.submits("TX-DOWN") == 2);
+        }
+        // The challenge was checked once, when the request first arrived.
+        CHECK(f.challenges.verified == 1);
+        CHECK(f.sealed_csr_column("TX-DOWN").empty() == (f.stored("TX-DOWN").status != "pending"));
+    }
+
+    TEST_CASE("[ca] unavailable = fail: a CA down when the request arrives answers FAILURE, a re-send resumes it") {
+        Fixture f;
+        f.options.ca_unavailable = core::WhenCaUnavailable::fail;
+        Device d;
+        f.ca.script_submit({Behaviour::unavailable});
+        auto first = pkcs_req(f, d, "TX-FAIL");
+        CHECK(first.status == PkiStatus::failure);
+        CHECK(first.fail_info == FailInfo::bad_request);
+        CHECK(f.last_decision("TX-FAIL") == "error");
+        CHECK(f.stored("TX-FAIL").status == "pending");
+        f.ca.script_submit({Behaviour::issued});
+        check_issued_to(pkcs_req(f, d, "TX-FAIL"), d);
+        CHECK(f.ca.submits("TX-FAIL") == 2);
+        CHECK(f.challenges.verified == 1);
     }
 }
