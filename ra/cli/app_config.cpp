@@ -130,8 +130,10 @@ private:
     std::vector<std::string> m_problems;
 };
 
+/// The local CA's profile and the RA's policy (manual_approval) of one [profile.NAME].
 backend::local::CertificateProfile parse_profile(const std::string& name,
-                                                const std::map<std::string, std::string>& keys, Checker& check) {
+                                                const std::map<std::string, std::string>& keys, Checker& check,
+                                                core::TemplatePolicy& policy) {
     backend::local::CertificateProfile p;
     p.name = name;
     p.allowed_key_types.clear();
@@ -165,6 +167,7 @@ backend::local::CertificateProfile parse_profile(const std::string& name,
             p.copy_san = number(0, 1) == 1;
         } else if (key == "min_rsa_bits") {
             p.min_rsa_bits = number(1024, 16384);
+            policy.keys.min_rsa_bits = p.min_rsa_bits;
         } else if (key == "allowed_key_types") {
             std::stringstream list(value);
             for (std::string type; std::getline(list, type, ',');) {
@@ -172,8 +175,9 @@ backend::local::CertificateProfile parse_profile(const std::string& name,
                 type.erase(type.find_last_not_of(' ') + 1);
                 if (!type.empty()) p.allowed_key_types.push_back(type);
             }
+            policy.keys.allowed_key_types = p.allowed_key_types;
         } else if (key == "manual_approval") {
-            p.manual_approval = number(0, 1) == 1;
+            policy.manual_approval = number(0, 1) == 1;  // the RA holds the request, not the CA
         } else {
             check.problem(section + key, "is not a profile setting (validity_days, key_usage, extended_key_usage, "
                                          "copy_san, min_rsa_bits, allowed_key_types, manual_approval)");
@@ -275,7 +279,9 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
         check.problem("local_ca.crl_path", "must start with '/'");
     }
     for (const auto& [name, keys] : profile_keys) {
-        c.local_ca.profiles.push_back(parse_profile(name, keys, check));
+        core::TemplatePolicy policy;
+        c.local_ca.profiles.push_back(parse_profile(name, keys, check, policy));
+        c.template_policies.set(name, policy);
     }
 
     c.password.enforce_password = check.flag("password.EnforcePassword");

@@ -32,6 +32,7 @@ struct AppConfig {
     std::filesystem::path pid_file;
     std::string backend = "local";
     core::WhenCaUnavailable ca_unavailable = core::WhenCaUnavailable::pending;  ///< [ca] unavailable
+    core::TemplatePolicies template_policies;  ///< the RA's part of [profile.NAME]
     backend::local::LocalCaConfig local_ca;
     core::PasswordSettings password;       ///< [password] NDES settings
     std::filesystem::path hmac_key_file;  ///< [password] hmac_key

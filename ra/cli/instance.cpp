@@ -83,6 +83,7 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     options.renewal = m_config.renewal;
     options.existing_subject_requires_renewal = m_config.existing_subject_requires_renewal;
     options.ca_unavailable = m_config.ca_unavailable;
+    options.template_policies = m_config.template_policies;
     options.csr_seal_key = store::ChallengeStore::load_or_create_key(m_config.signing_key.parent_path() / "csr-seal.key");
     m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity), *m_backend, *m_throttled,
                                                     *m_stores.audit, *m_stores.requests, clock);

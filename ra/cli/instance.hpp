@@ -52,6 +52,7 @@ public:
     store::AdminStore& admins() { return *m_stores.admins; }
     core::PasswordModes& password_modes() { return *m_modes; }
     store::ThrottleStore& throttle() { return *m_stores.throttle; }
+    store::RequestStore& requests() { return *m_stores.requests; }
     core::ScepService& service() { return *m_service; }
     backend::local::LocalCaBackend& local_ca() { return *m_backend; }
     http::AdminSite& admin_site() { return *m_admin_site; }

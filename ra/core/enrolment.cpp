@@ -24,6 +24,10 @@ bool outcome_unknown(const std::optional<std::string>& note) {
     return note && note->starts_with(outcome_unknown_note);
 }
 
+bool awaiting_approval(const std::optional<std::string>& note) { return note == store::awaiting_approval_note; }
+
+constexpr std::string_view approved_note = "approved by ";
+
 scep::FailInfo fail_info_from_name(const std::string& name) {
     for (auto info : {scep::FailInfo::bad_alg, scep::FailInfo::bad_message_check, scep::FailInfo::bad_request,
                       scep::FailInfo::bad_time, scep::FailInfo::bad_cert_id}) {
@@ -87,7 +91,7 @@ Enrolment::Enrolment(EnrolmentOptions options, backend::CaBackend& backend, Chal
       m_seal(m_options.csr_seal_key) {
     // Policy refusals come before the challenge, so they do not use up a one-time password.
     m_validators.push_back(renewal_validator(m_backend, m_options.renewal));
-    m_validators.push_back(backend_key_validator(m_backend));
+    m_validators.push_back(template_key_validator(m_options.template_policies));
     if (m_options.existing_subject_requires_renewal) {
         m_validators.push_back(existing_subject_validator(m_backend));
     }
@@ -163,6 +167,11 @@ EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, 
     // Kept (sealed) until the final outcome, so that the RA can submit it again
     // or hand it to a CA that asks for it.
     record.csr_sealed = m_seal.seal(csr.der, store::sealed_csr_row(record.transaction_id, record.kind));
+    // RA business, whatever the backend: the request is held before any CA sees it.
+    const bool held_for_approval = m_options.template_policies.of(template_name).manual_approval;
+    if (held_for_approval) {
+        record.fail_text = std::string(store::awaiting_approval_note);
+    }
     try {
         record = claim(msg, csr, std::move(record), by_certificate);
     } catch (const store::ClaimExists&) {
@@ -171,6 +180,10 @@ EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, 
             throw scep::ScepFailure(scep::FailInfo::bad_request, "this transactionID was already used with another key");
         }
         return answer_from(msg, std::move(*existing), "concurrent duplicate");
+    }
+    if (held_for_approval) {
+        msg.event.detail = "awaiting approval (template " + template_name + ")";
+        return pending();
     }
     return submit_claimed(msg, csr, std::move(record));
 }
@@ -216,7 +229,7 @@ std::string Enrolment::renewal_template(X509& signer) {
 }
 
 bool Enrolment::resumable(const store::RequestRecord& record, TimePoint now) {
-    return record.status == "pending" && !record.backend_ref &&
+    return record.status == "pending" && !record.backend_ref && !awaiting_approval(record.fail_text) &&
            (record.fail_text || record.updated_at < sql_time(now - interrupted_claim_age));
 }
 
@@ -278,8 +291,12 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
     if (outcome_unknown(held_note)) {
         return hold_for_operator(msg, claim.id, *held_note);
     }
-    msg.event.detail = after_outage ? "resumed a request the CA could not take before"
-                                    : "resumed a request that was interrupted before the CA answered it";
+    if (held_note && held_note->starts_with(approved_note)) {
+        msg.event.detail = *held_note + ": submitted to the CA";
+    } else {
+        msg.event.detail = after_outage ? "resumed a request the CA could not take before"
+                                        : "resumed a request that was interrupted before the CA answered it";
+    }
     return submit_claimed(msg, csr, std::move(claim));
 }
 
@@ -386,6 +403,10 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
     }
     if (resumable(record, msg.now)) {
         return resume_from_stored(msg, std::move(record));
+    }
+    if (record.status == "pending" && awaiting_approval(record.fail_text)) {
+        msg.event.detail = "awaiting approval";
+        return pending();
     }
     if (record.status == "pending" && record.backend_ref) {
         // A device takes FAILURE as final, but the request still waits at the

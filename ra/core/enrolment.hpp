@@ -17,6 +17,7 @@
 #include "core/challenge_verifier.hpp"
 #include "core/enrolment_validators.hpp"
 #include "core/renewal_policy.hpp"
+#include "core/template_policy.hpp"
 #include "core/template_selection.hpp"
 #include "scep/csr.hpp"
 #include "store/audit_log.hpp"
@@ -38,6 +39,8 @@ struct EnrolmentOptions {
     /// The 32-byte key that seals the CSRs of held requests at rest (private/csr-seal.key).
     Bytes csr_seal_key;
     WhenCaUnavailable ca_unavailable = WhenCaUnavailable::pending;
+    /// The RA's policy per template ([profile.NAME]).
+    TemplatePolicies template_policies;
 };
 
 /// One enrolment message as the service received and verified it.

@@ -28,20 +28,23 @@ private:
     RenewalPolicy m_policy;
 };
 
-class BackendKeyValidator final : public EnrolmentValidator {
+class TemplateKeyValidator final : public EnrolmentValidator {
 public:
-    explicit BackendKeyValidator(backend::CaBackend& backend) : m_backend(backend) {}
+    explicit TemplateKeyValidator(TemplatePolicies policies) : m_policies(std::move(policies)) {}
 
     void check(Candidate& c) override {
-        if (EVP_PKEY* subject_key = X509_REQ_get0_pubkey(c.csr.req.get())) {
-            if (auto why = m_backend.key_refusal(c.template_name, *subject_key)) {
-                throw scep::ScepFailure(scep::FailInfo::bad_request, "rejected by the CA: " + *why);
-            }
+        EVP_PKEY* subject_key = X509_REQ_get0_pubkey(c.csr.req.get());
+        if (subject_key == nullptr) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, "the request's public key cannot be read");
+        }
+        const std::string label = "certificate template '" + c.template_name + "'";
+        if (auto why = crypto::key_policy_refusal(m_policies.of(c.template_name).keys, *subject_key, label)) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, *why);
         }
     }
 
 private:
-    backend::CaBackend& m_backend;
+    TemplatePolicies m_policies;
 };
 
 class ExistingSubjectValidator final : public EnrolmentValidator {
@@ -88,8 +91,8 @@ std::unique_ptr<EnrolmentValidator> renewal_validator(backend::CaBackend& backen
     return std::make_unique<RenewalValidator>(backend, std::move(policy));
 }
 
-std::unique_ptr<EnrolmentValidator> backend_key_validator(backend::CaBackend& backend) {
-    return std::make_unique<BackendKeyValidator>(backend);
+std::unique_ptr<EnrolmentValidator> template_key_validator(const TemplatePolicies& policies) {
+    return std::make_unique<TemplateKeyValidator>(policies);
 }
 
 std::unique_ptr<EnrolmentValidator> existing_subject_validator(backend::CaBackend& backend) {

@@ -13,6 +13,7 @@
 #include "common/clock.hpp"
 #include "core/challenge_verifier.hpp"
 #include "core/renewal_policy.hpp"
+#include "core/template_policy.hpp"
 #include "scep/csr.hpp"
 #include "store/audit_log.hpp"
 
@@ -46,8 +47,8 @@ using EnrolmentValidators = std::vector<std::unique_ptr<EnrolmentValidator>>;
 
 /// A renewal: the signing certificate is still good and the CSR keeps to the renewal policy.
 std::unique_ptr<EnrolmentValidator> renewal_validator(backend::CaBackend& backend, RenewalPolicy policy);
-/// The subject key is one the template's CA accepts (backend::CaBackend::key_refusal).
-std::unique_ptr<EnrolmentValidator> backend_key_validator(backend::CaBackend& backend);
+/// The subject key is one the template's RA policy accepts ([profile.NAME] min_rsa_bits, allowed_key_types).
+std::unique_ptr<EnrolmentValidator> template_key_validator(const TemplatePolicies& policies);
 /// A new request (not a renewal) for a subject that holds a valid certificate is refused.
 std::unique_ptr<EnrolmentValidator> existing_subject_validator(backend::CaBackend& backend);
 /// A new request (not a renewal) carries a challenge password the verifier accepts.

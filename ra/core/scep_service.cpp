@@ -70,7 +70,7 @@ ScepService::ScepService(ServiceOptions options, RaIdentity identity, backend::C
       m_clock(clock),
       m_ca_chain(backend.ca_chain()),
       m_enrolment({m_options.templates, m_options.renewal, m_options.existing_subject_requires_renewal,
-                   m_options.csr_seal_key, m_options.ca_unavailable},
+                   m_options.csr_seal_key, m_options.ca_unavailable, m_options.template_policies},
                   backend,
                   challenges, requests, backend.ca_chain(), up_ref_all(m_identity.previous_cas)) {
     if (m_options.ciphers.allow_single_des) {

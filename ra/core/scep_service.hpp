@@ -51,6 +51,8 @@ struct ServiceOptions {
     Bytes csr_seal_key;
     /// [ca] unavailable: a new request the CA cannot take is PENDING (held) or FAILURE.
     WhenCaUnavailable ca_unavailable = WhenCaUnavailable::pending;
+    /// The RA's policy per template ([profile.NAME] manual_approval).
+    TemplatePolicies template_policies;
 };
 
 struct ScepRequest {

@@ -170,6 +170,44 @@ bool RequestStore::release_unknown_outcome(std::int64_t id, const std::string& b
     });
 }
 
+std::vector<RequestRecord> RequestStore::list_awaiting_approval(int limit) {
+    return m_db.read([&](Database& db) {
+        auto st = db.prepare(std::string(columns) +
+                             "WHERE status = 'pending' AND backend_ref IS NULL AND fail_text = ?1 ORDER BY id LIMIT ?2");
+        st.bind(1, std::string(awaiting_approval_note)).bind(2, static_cast<std::int64_t>(limit));
+        std::vector<RequestRecord> out;
+        while (st.step()) {
+            out.push_back(read_row(st));
+        }
+        return out;
+    });
+}
+
+bool RequestStore::approve(std::int64_t id, const std::string& by) {
+    const std::string now = sql_time(m_clock.now());
+    return m_db.write([&](Database& db) {
+        auto st = db.prepare(
+            "UPDATE requests SET fail_text = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'pending' "
+            "AND backend_ref IS NULL AND fail_text = ?4");
+        st.bind(1, id).bind(2, "approved by " + by).bind(3, now).bind(4, std::string(awaiting_approval_note));
+        st.run();
+        return db.changes() == 1;
+    });
+}
+
+bool RequestStore::deny(std::int64_t id, const std::string& reason) {
+    const std::string now = sql_time(m_clock.now());
+    return m_db.write([&](Database& db) {
+        auto st = db.prepare(
+            "UPDATE requests SET status = 'rejected', fail_info = 'badRequest', fail_text = ?2, updated_at = ?3, "
+            "csr_sealed = NULL WHERE id = ?1 AND status = 'pending' AND backend_ref IS NULL AND fail_text = ?4");
+        st.bind(1, id).bind(2, "denied: " + reason).bind(3, now);
+        st.bind(4, std::string(awaiting_approval_note));
+        st.run();
+        return db.changes() == 1;
+    });
+}
+
 void RequestStore::remove(std::int64_t id) {
     m_db.write([&](Database& db) {
         auto st = db.prepare("DELETE FROM requests WHERE id = ?1");

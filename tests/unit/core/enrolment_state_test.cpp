@@ -319,4 +319,83 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(f.ca.submits("TX-FAIL") == 2);
         CHECK(f.challenges.verified == 1);
     }
+
+    TEST_CASE("manual approval: the RA holds the request before any backend sees it, and approval submits it") {
+        Fixture f;
+        core::TemplatePolicy held_for_approval;
+        held_for_approval.manual_approval = true;
+        for (const auto& name : {f.options.templates.signature, f.options.templates.encryption,
+                                 f.options.templates.general_purpose}) {
+            f.options.template_policies.set(name, held_for_approval);
+        }
+        Device d;
+        CHECK(pkcs_req(f, d, "TX-HOLD").status == PkiStatus::pending);
+        CHECK(f.last_detail("TX-HOLD").starts_with("awaiting approval (template "));
+        CHECK(cert_poll(f, d, "TX-HOLD").status == PkiStatus::pending);
+        CHECK(f.last_detail("TX-HOLD") == "awaiting approval");
+        CHECK(pkcs_req(f, d, "TX-HOLD").status == PkiStatus::pending);
+        CHECK(f.ca.submits("TX-HOLD") == 0);
+        CHECK(f.ca.finds() == 0);
+        CHECK(!f.sealed_csr_column("TX-HOLD").empty());
+        auto held = f.requests.list_awaiting_approval(10);
+        REQUIRE(held.size() == 1);
+        const std::int64_t id = held.front().id;
+
+        SUBCASE("approved: the next poll submits it and answers what the CA says") {
+            REQUIRE(f.requests.approve(id, "officer"));
+            CHECK_FALSE(f.requests.approve(id, "officer"));
+            CHECK(f.requests.list_awaiting_approval(10).empty());
+            f.ca.script_submit({Behaviour::pending});
+            CHECK(cert_poll(f, d, "TX-HOLD").status == PkiStatus::pending);
+            CHECK(f.ca.submits("TX-HOLD") == 1);
+            f.ca.script_poll({Behaviour::issued});
+            check_issued_to(cert_poll(f, d, "TX-HOLD"), d);
+            CHECK(f.ca.submits("TX-HOLD") == 1);
+            CHECK(f.sealed_csr_column("TX-HOLD").empty());
+        }
+        SUBCASE("approved: a re-sent request submits it") {
+            REQUIRE(f.requests.approve(id, "officer"));
+            f.ca.script_submit({Behaviour::issued});
+            check_issued_to(pkcs_req(f, d, "TX-HOLD"), d);
+            CHECK(f.ca.submits("TX-HOLD") == 1);
+        }
+        SUBCASE("denied: FAILURE badRequest with the reason, and nothing reaches the CA") {
+            REQUIRE(f.requests.deny(id, "not in the inventory"));
+            CHECK_FALSE(f.requests.approve(id, "officer"));
+            auto rep = cert_poll(f, d, "TX-HOLD");
+            CHECK(rep.status == PkiStatus::failure);
+            CHECK(rep.fail_info == FailInfo::bad_request);
+            CHECK(rep.fail_info_text.value_or("").find("not in the inventory") != std::string::npos);
+            CHECK(pkcs_req(f, d, "TX-HOLD").status == PkiStatus::failure);
+            CHECK(f.ca.submits("TX-HOLD") == 0);
+            CHECK(f.sealed_csr_column("TX-HOLD").empty());
+        }
+        CHECK(f.challenges.verified == 1);
+    }
+
+    TEST_CASE("the template's key policy is the RA's: a weak key is refused before the challenge, whatever the backend") {
+        Fixture f;
+        Device d;
+        d.key = make_key(1024);
+        d.self_signed = make_cert("CN=device", *d.key, nullptr, nullptr, {});
+        d.csr = make_csr(*d.key, "CN=device", "device-secret");
+        auto rep = pkcs_req(f, d, "TX-WEAK");
+        CHECK(rep.status == PkiStatus::failure);
+        CHECK(rep.fail_info == FailInfo::bad_request);
+        CHECK(rep.fail_info_text.value_or("").find("at least 2048 bits") != std::string::npos);
+        CHECK(f.challenges.verified == 0);
+        CHECK(f.ca.submits("TX-WEAK") == 0);
+
+        SUBCASE("a template may lower the bound") {
+            Fixture lowered;
+            core::TemplatePolicy policy;
+            policy.keys.min_rsa_bits = 1024;
+            for (const auto& name : {lowered.options.templates.signature, lowered.options.templates.encryption,
+                                     lowered.options.templates.general_purpose}) {
+                lowered.options.template_policies.set(name, policy);
+            }
+            lowered.ca.script_submit({Behaviour::issued});
+            check_issued_to(pkcs_req(lowered, d, "TX-WEAK"), d);
+        }
+    }
 }
