@@ -24,7 +24,9 @@ bool outcome_unknown(const std::optional<std::string>& note) {
     return note && note->starts_with(outcome_unknown_note);
 }
 
-bool awaiting_approval(const std::optional<std::string>& note) { return note == store::awaiting_approval_note; }
+bool awaiting_approval(const std::optional<std::string>& note) {
+    return note == store::awaiting_approval_note;
+}
 
 constexpr std::string_view approved_note = "approved by ";
 
@@ -137,7 +139,8 @@ EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, 
     // A transactionID seen before: its stored outcome, never a second certificate.
     if (auto existing = m_requests.find(msg.transaction_id, kind)) {
         if (existing->key_hash != csr_key) {
-            throw scep::ScepFailure(scep::FailInfo::bad_request, "this transactionID was already used with another key");
+            throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                    "this transactionID was already used with another key");
         }
         if (!resumable(*existing, msg.now)) {
             return answer_from(msg, std::move(*existing), "repeated request");
@@ -177,7 +180,8 @@ EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, 
     } catch (const store::ClaimExists&) {
         auto existing = m_requests.find(msg.transaction_id, kind);
         if (!existing || existing->key_hash != csr_key) {
-            throw scep::ScepFailure(scep::FailInfo::bad_request, "this transactionID was already used with another key");
+            throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                    "this transactionID was already used with another key");
         }
         return answer_from(msg, std::move(*existing), "concurrent duplicate");
     }
@@ -188,8 +192,8 @@ EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, 
     return submit_claimed(msg, csr, std::move(record));
 }
 
-store::RequestRecord Enrolment::claim(EnrolmentMessage& msg, const scep::Csr& csr, store::RequestRecord record,
-                                      bool by_certificate) {
+store::RequestRecord Enrolment::claim(EnrolmentMessage& msg, const scep::Csr& csr,
+                                      store::RequestRecord record, bool by_certificate) {
     // A one-time password is used up in the transaction that records the
     // claim: both happen, or neither (the password stays usable).
     auto claim_in = [&](store::Database& db, std::int64_t challenge) {
@@ -200,8 +204,9 @@ store::RequestRecord Enrolment::claim(EnrolmentMessage& msg, const scep::Csr& cs
         }
         record.id = *id;
     };
-    Candidate candidate{csr,         msg.signer, by_certificate, record.template_name, msg.transaction_id,
-                        msg.peer,    msg.now,    msg.event,      claim_in};
+    Candidate candidate{
+        csr,     msg.signer, by_certificate, record.template_name, msg.transaction_id, msg.peer,
+        msg.now, msg.event,  claim_in};
     for (const auto& validator : m_validators) {
         validator->check(candidate);
     }
@@ -241,7 +246,8 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
     const bool after_outage = claim.fail_text.has_value();
     // The claim was checked as it was first sent: only that request may
     // resume it (the key alone would let a device change its subject or SANs).
-    if (!claim.csr_info_hash.empty() ? claim.csr_info_hash != request_info_hash(csr) : claim.subject != csr.subject) {
+    if (!claim.csr_info_hash.empty() ? claim.csr_info_hash != request_info_hash(csr)
+                                     : claim.subject != csr.subject) {
         throw scep::ScepFailure(scep::FailInfo::bad_request,
                                 "the re-sent request differs from the one first sent for this transactionID");
     }
@@ -269,12 +275,14 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
     // stored, or the CA's answer was lost: that answer, never a second certificate.
     std::optional<backend::SubmitResult> found;
     try {
-        found = m_backend.find_by_transaction({claim.transaction_id, claim.key_hash, claim.template_name, csr.der});
+        found = m_backend.find_by_transaction(
+            {claim.transaction_id, claim.key_hash, claim.template_name, csr.der});
     } catch (const std::exception& e) {
         // The CA cannot be asked: the claim keeps its note (take_over cleared it).
         if (outcome_unknown(held_note)) {
             m_requests.hold_for_retry(claim.id, *held_note);
-            msg.event.detail = std::string("the CA's outcome is unknown and the CA cannot be asked: ") + e.what();
+            msg.event.detail =
+                std::string("the CA's outcome is unknown and the CA cannot be asked: ") + e.what();
             return pending();
         }
         return hold_unavailable(msg, claim.id, e);
@@ -300,17 +308,20 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
     return submit_claimed(msg, csr, std::move(claim));
 }
 
-EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr& csr, store::RequestRecord record) {
+EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr& csr,
+                                          store::RequestRecord record) {
     backend::SubmitResult result;
     try {
-        result = m_backend.submit({msg.transaction_id, csr.der, record.template_name, msg.peer, csr.req.get()});
+        result =
+            m_backend.submit({msg.transaction_id, csr.der, record.template_name, msg.peer, csr.req.get()});
     } catch (const backend::BackendUnavailable& e) {
         return hold_unavailable(msg, record.id, e);
     } catch (const backend::OutcomeUnknown& e) {
         return hold_unknown_outcome(msg, record.id, e.what());
     } catch (const std::exception& e) {
         // Neither contract exception: the CA may have acted before it failed.
-        return hold_unknown_outcome(msg, record.id, std::string("unexpected error from the CA backend: ") + e.what());
+        return hold_unknown_outcome(msg, record.id,
+                                    std::string("unexpected error from the CA backend: ") + e.what());
     }
     if (result.disposition == backend::Disposition::pending) {
         record.backend_ref = result.backend_ref;
@@ -320,7 +331,8 @@ EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr
     return answer_from(msg, std::move(record), "");
 }
 
-EnrolmentAnswer Enrolment::hold_unavailable(EnrolmentMessage& msg, std::int64_t claim_id, const std::exception& why) {
+EnrolmentAnswer Enrolment::hold_unavailable(EnrolmentMessage& msg, std::int64_t claim_id,
+                                            const std::exception& why) {
     // The CA did not act on the request. The device has done its part (a
     // one-time password is used up): the claim stays, with its sealed CSR, and
     // the device's next CertPoll or re-send submits it again once the CA is back.
@@ -340,13 +352,15 @@ EnrolmentAnswer Enrolment::resume_from_stored(EnrolmentMessage& msg, store::Requ
     const bool by_renewing_certificate = renewal && claim.signer_hash == certificate_hash(msg.signer);
     const Bytes csr_der = stored_csr(claim);
     if (csr_der.empty() || (renewal && !by_renewing_certificate)) {
-        throw scep::ScepFailure(scep::FailInfo::bad_request,
-                                "the CA has not taken this request (unavailable or interrupted): send the request again");
+        throw scep::ScepFailure(
+            scep::FailInfo::bad_request,
+            "the CA has not taken this request (unavailable or interrupted): send the request again");
     }
     return resume(msg, scep::parse_csr(csr_der), std::move(claim), by_renewing_certificate);
 }
 
-EnrolmentAnswer Enrolment::hold_unknown_outcome(EnrolmentMessage& msg, std::int64_t claim_id, const std::string& why) {
+EnrolmentAnswer Enrolment::hold_unknown_outcome(EnrolmentMessage& msg, std::int64_t claim_id,
+                                                const std::string& why) {
     // The device has done its part; the claim stays, and its next attempt
     // (re-sent request or CertPoll) asks the CA what it did before anything else.
     m_requests.hold_for_retry(claim_id, std::string(outcome_unknown_note) + why);
@@ -354,7 +368,8 @@ EnrolmentAnswer Enrolment::hold_unknown_outcome(EnrolmentMessage& msg, std::int6
     return pending();
 }
 
-EnrolmentAnswer Enrolment::hold_for_operator(EnrolmentMessage& msg, std::int64_t claim_id, const std::string& note) {
+EnrolmentAnswer Enrolment::hold_for_operator(EnrolmentMessage& msg, std::int64_t claim_id,
+                                             const std::string& note) {
     m_requests.hold_for_retry(claim_id, note);
     msg.event.detail =
         "the CA's outcome is unknown and the CA cannot tell: held for an operator (scep-ra request retry)";
@@ -372,7 +387,8 @@ Bytes Enrolment::stored_csr(const store::RequestRecord& record) const {
     }
 }
 
-EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestRecord record, const std::string& note) {
+EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestRecord record,
+                                       const std::string& note) {
     if (!note.empty()) {
         msg.event.detail = note + ": stored outcome returned";
     }
@@ -385,12 +401,14 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
             done = m_backend.find_by_transaction(
                 {record.transaction_id, record.key_hash, record.template_name, stored_csr(record)});
         } catch (const std::exception& e) {
-            msg.event.detail = std::string("the CA's outcome is unknown and the CA cannot be asked: ") + e.what();
+            msg.event.detail =
+                std::string("the CA's outcome is unknown and the CA cannot be asked: ") + e.what();
             return pending();
         }
         if (!done) {
             msg.event.detail =
-                "the CA's outcome is unknown and the CA cannot tell: held for an operator (scep-ra request retry)";
+                "the CA's outcome is unknown and the CA cannot tell: held for an operator (scep-ra request "
+                "retry)";
             return pending();
         }
         msg.event.detail = "completed a request whose answer was lost with the CA's answer";
@@ -455,12 +473,13 @@ EnrolmentAnswer Enrolment::poll(EnrolmentMessage& msg) {
     // another CA's. Claims older than schema 6 have no signer hash: the
     // serial then counts only for a certificate of our CA.
     const bool same_signer = record->signer_hash.empty()
-                                 ? record->kind == "Renewal:" + crypto::serial_hex(signer) && !self_signed(signer) &&
-                                       issued_by(signer, m_ca_chain)
+                                 ? record->kind == "Renewal:" + crypto::serial_hex(signer) &&
+                                       !self_signed(signer) && issued_by(signer, m_ca_chain)
                                  : record->signer_hash == certificate_hash(signer);
     const bool same_requester = key_hash(*X509_get_X509_PUBKEY(&signer)) == record->key_hash || same_signer;
     if (!same_requester) {
-        throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "no request for this transaction from this requester");
+        throw scep::ScepFailure(scep::FailInfo::bad_cert_id,
+                                "no request for this transaction from this requester");
     }
     msg.event.subject = record->subject;
     return answer_from(msg, std::move(*record), "");

@@ -13,12 +13,12 @@
 
 #include "api/ca_backend.hpp"
 #include "common/clock.hpp"
-#include "crypto/csr_seal.hpp"
 #include "core/challenge_verifier.hpp"
 #include "core/enrolment_validators.hpp"
 #include "core/renewal_policy.hpp"
 #include "core/template_policy.hpp"
 #include "core/template_selection.hpp"
+#include "crypto/csr_seal.hpp"
 #include "scep/csr.hpp"
 #include "store/audit_log.hpp"
 #include "store/request_store.hpp"
@@ -59,7 +59,7 @@ struct EnrolmentAnswer {
 };
 
 class Enrolment {
-public:
+  public:
     /// ca_chain: the issuing CA first; previous_cas: CAs replaced by a
     /// rollover, whose certificates may still renew.
     Enrolment(EnrolmentOptions options, backend::CaBackend& backend, ChallengeVerifier& challenges,
@@ -71,7 +71,7 @@ public:
     /// A CertPoll (RFC 8894 §3.3.3: keyed on the transactionID alone).
     EnrolmentAnswer poll(EnrolmentMessage& msg);
 
-private:
+  private:
     /// Whether the message's signer is a certificate of this CA (or a replaced one).
     bool signed_by_our_certificate(X509& signer) const;
     /// The template a renewal signed by this certificate keeps.
@@ -96,7 +96,8 @@ private:
     EnrolmentAnswer resume_from_stored(EnrolmentMessage& msg, store::RequestRecord claim);
     /// Keeps a claim whose submission may have reached the CA (marked
     /// "outcome unknown") and answers PENDING.
-    EnrolmentAnswer hold_unknown_outcome(EnrolmentMessage& msg, std::int64_t claim_id, const std::string& why);
+    EnrolmentAnswer hold_unknown_outcome(EnrolmentMessage& msg, std::int64_t claim_id,
+                                         const std::string& why);
     /// Keeps such a claim the CA cannot tell about, for an operator, and answers PENDING.
     EnrolmentAnswer hold_for_operator(EnrolmentMessage& msg, std::int64_t claim_id, const std::string& note);
     /// The CSR the RA holds for this request, or empty (none kept, or it does not open).

@@ -10,8 +10,9 @@ namespace scepra::core {
 namespace {
 
 class RenewalValidator final : public EnrolmentValidator {
-public:
-    RenewalValidator(backend::CaBackend& backend, RenewalPolicy policy) : m_backend(backend), m_policy(std::move(policy)) {}
+  public:
+    RenewalValidator(backend::CaBackend& backend, RenewalPolicy policy)
+        : m_backend(backend), m_policy(std::move(policy)) {}
 
     void check(Candidate& c) override {
         if (!c.by_certificate) {
@@ -23,13 +24,13 @@ public:
         c.event.detail = "renewal authenticated by certificate " + crypto::serial_hex(c.signer);
     }
 
-private:
+  private:
     backend::CaBackend& m_backend;
     RenewalPolicy m_policy;
 };
 
 class TemplateKeyValidator final : public EnrolmentValidator {
-public:
+  public:
     explicit TemplateKeyValidator(TemplatePolicies policies) : m_policies(std::move(policies)) {}
 
     void check(Candidate& c) override {
@@ -43,34 +44,36 @@ public:
         }
     }
 
-private:
+  private:
     TemplatePolicies m_policies;
 };
 
 class ExistingSubjectValidator final : public EnrolmentValidator {
-public:
+  public:
     explicit ExistingSubjectValidator(backend::CaBackend& backend) : m_backend(backend) {}
 
     void check(Candidate& c) override {
         if (!c.by_certificate && m_backend.subject_has_valid_certificate(c.csr.subject)) {
-            throw scep::ScepFailure(scep::FailInfo::bad_request,
-                                    "this subject already holds a valid certificate: renew it with that certificate");
+            throw scep::ScepFailure(
+                scep::FailInfo::bad_request,
+                "this subject already holds a valid certificate: renew it with that certificate");
         }
     }
 
-private:
+  private:
     backend::CaBackend& m_backend;
 };
 
 class ChallengeValidator final : public EnrolmentValidator {
-public:
+  public:
     explicit ChallengeValidator(ChallengeVerifier& challenges) : m_challenges(challenges) {}
 
     void check(Candidate& c) override {
         if (c.by_certificate) {
             return;  // the certificate authenticates a renewal
         }
-        ChallengeVerdict verdict = m_challenges.verify({c.csr, c.template_name, c.transaction_id, c.peer, c.claim});
+        ChallengeVerdict verdict =
+            m_challenges.verify({c.csr, c.template_name, c.transaction_id, c.peer, c.claim});
         if (!verdict.accepted) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, verdict.reason);
         }
@@ -81,7 +84,7 @@ public:
         }
     }
 
-private:
+  private:
     ChallengeVerifier& m_challenges;
 };
 

@@ -22,8 +22,8 @@ namespace scepra::core {
 /// A request being decided: what the validators read, and what they record.
 struct Candidate {
     const scep::Csr& csr;
-    X509& signer;                    ///< the certificate that signed the pkiMessage
-    bool by_certificate;             ///< a renewal, authenticated by signer
+    X509& signer;         ///< the certificate that signed the pkiMessage
+    bool by_certificate;  ///< a renewal, authenticated by signer
     const std::string& template_name;
     const std::string& transaction_id;
     const std::string& peer;
@@ -37,7 +37,7 @@ struct Candidate {
 };
 
 class EnrolmentValidator {
-public:
+  public:
     virtual ~EnrolmentValidator() = default;
     /// Throws scep::ScepFailure when the request must be refused.
     virtual void check(Candidate& candidate) = 0;

@@ -4,10 +4,10 @@
 #pragma once
 
 #include <string>
-
-#include "crypto/key_policy.hpp"
 #include <utility>
 #include <vector>
+
+#include "crypto/key_policy.hpp"
 
 namespace scepra::core {
 
@@ -24,13 +24,13 @@ struct TemplatePolicy {
 /// The policies of the configured templates, by name (matched
 /// case-insensitively, like Windows template names).
 class TemplatePolicies {
-public:
+  public:
     /// Sets (or replaces) the policy of this template.
     void set(const std::string& template_name, TemplatePolicy policy);
     /// The template's policy; a template without one has the defaults.
     TemplatePolicy of(const std::string& template_name) const;
 
-private:
+  private:
     std::vector<std::pair<std::string, TemplatePolicy>> m_policies;
 };
 

@@ -24,9 +24,8 @@ constexpr std::array<const char*, 5> known_key_types = {"RSA", "RSA-PSS", "EC", 
 constexpr std::array<int, 3> allowed_curves = {NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1};
 
 bool iequals(const std::string& a, const std::string& b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](unsigned char x, unsigned char y) {
-        return std::tolower(x) == std::tolower(y);
-    });
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
 }
 
 bool key_is(EVP_PKEY& key, const std::string& type) {
@@ -40,8 +39,8 @@ bool key_is(EVP_PKEY& key, const std::string& type) {
 std::optional<std::string> rsa_refusal(const KeyPolicy& policy, EVP_PKEY& key) {
     const int bits = EVP_PKEY_get_bits(&key);
     if (bits < policy.min_rsa_bits) {
-        return "RSA keys must have at least " + std::to_string(policy.min_rsa_bits) + " bits, the request's has " +
-               std::to_string(bits);
+        return "RSA keys must have at least " + std::to_string(policy.min_rsa_bits) +
+               " bits, the request's has " + std::to_string(bits);
     }
     BIGNUM* raw = nullptr;
     if (EVP_PKEY_get_bn_param(&key, OSSL_PKEY_PARAM_RSA_E, &raw) != 1) {
@@ -58,7 +57,8 @@ std::optional<std::string> rsa_refusal(const KeyPolicy& policy, EVP_PKEY& key) {
 
 std::optional<std::string> ec_refusal(EVP_PKEY& key) {
     int explicit_parameters = 0;
-    if (EVP_PKEY_get_int_param(&key, OSSL_PKEY_PARAM_EC_DECODED_FROM_EXPLICIT_PARAMS, &explicit_parameters) == 1 &&
+    if (EVP_PKEY_get_int_param(&key, OSSL_PKEY_PARAM_EC_DECODED_FROM_EXPLICIT_PARAMS, &explicit_parameters) ==
+            1 &&
         explicit_parameters != 0) {
         return "EC keys must name their curve (P-256, P-384 or P-521), not spell out its parameters";
     }
@@ -79,14 +79,17 @@ std::optional<std::string> ec_refusal(EVP_PKEY& key) {
 
 }  // namespace
 
-bool is_rsa_key(EVP_PKEY& key) { return EVP_PKEY_is_a(&key, "RSA") == 1 || EVP_PKEY_is_a(&key, "RSA-PSS") == 1; }
+bool is_rsa_key(EVP_PKEY& key) {
+    return EVP_PKEY_is_a(&key, "RSA") == 1 || EVP_PKEY_is_a(&key, "RSA-PSS") == 1;
+}
 
 bool known_key_type(const std::string& type) {
     return std::any_of(known_key_types.begin(), known_key_types.end(),
                        [&](const char* known) { return iequals(type, known); });
 }
 
-std::optional<std::string> key_policy_refusal(const KeyPolicy& policy, EVP_PKEY& key, const std::string& label) {
+std::optional<std::string> key_policy_refusal(const KeyPolicy& policy, EVP_PKEY& key,
+                                              const std::string& label) {
     const auto& listed = policy.allowed_key_types;
     // Nothing listed means the default allow-list: RSA and EC. EdDSA must be
     // listed; DSA cannot be (known_key_type knows no such type).
@@ -99,8 +102,8 @@ std::optional<std::string> key_policy_refusal(const KeyPolicy& policy, EVP_PKEY&
             list += (list.empty() ? "" : ", ") + t;
         }
         const char* type = EVP_PKEY_get0_type_name(&key);
-        return label + " does not allow " + (type ? type : "this type of") + " keys (allowed: " +
-               (list.empty() ? std::string("RSA, EC") : list) + ")";
+        return label + " does not allow " + (type ? type : "this type of") +
+               " keys (allowed: " + (list.empty() ? std::string("RSA, EC") : list) + ")";
     }
     if (is_rsa_key(key)) {
         return rsa_refusal(policy, key);

@@ -24,7 +24,8 @@ struct KeyPolicy {
 /// Why the policy refuses this public key, or nothing when it accepts it.
 /// `label` names the template in the text ("certificate template 'X'"); the
 /// text is safe to show the client.
-std::optional<std::string> key_policy_refusal(const KeyPolicy& policy, EVP_PKEY& key, const std::string& label);
+std::optional<std::string> key_policy_refusal(const KeyPolicy& policy, EVP_PKEY& key,
+                                              const std::string& label);
 
 /// True for RSA and RSA-PSS keys, the only ones that may encipher.
 bool is_rsa_key(EVP_PKEY& key);
