@@ -16,10 +16,14 @@
 #include "crypto/openssl_error.hpp"
 #include "local/ca_setup.hpp"
 #include "local/serial.hpp"
+#include "store/challenge_store.hpp"
 
 namespace scepra::backend::local {
 
 namespace {
+
+/// What a sealed CSR of the approval queue is bound to (crypto::CsrSeal).
+std::string sealed_row(std::int64_t id) { return "local_ca_requests.csr_der:" + std::to_string(id); }
 
 using crypto::check;
 
@@ -162,9 +166,9 @@ LocalCaBackend::LocalCaBackend(LocalCaConfig config, store::Database& db, const 
       m_db(db),
       m_clock(clock),
       m_store(std::string()),
-      m_seal(CsrSeal::from_key_file(m_config.csr_key_file.empty()
-                                        ? m_config.key_file.parent_path() / "csr-seal.key"
-                                        : m_config.csr_key_file)) {
+      m_seal(store::ChallengeStore::load_or_create_key(m_config.csr_key_file.empty()
+                                                           ? m_config.key_file.parent_path() / "csr-seal.key"
+                                                           : m_config.csr_key_file)) {
     if (m_config.validity_days <= 0) {
         throw std::invalid_argument("local CA validity_days must be positive");
     }
@@ -239,7 +243,7 @@ LocalCaBackend::LocalCaBackend(LocalCaConfig config, store::Database& db, const 
 void LocalCaBackend::seal_plaintext_requests() {
     m_db.write([&](store::Database& db) {
         for (const auto& [id, csr_der] : m_store.plaintext_requests(db)) {
-            m_store.set_request_csr(db, id, m_seal.seal(csr_der, id));
+            m_store.set_request_csr(db, id, m_seal.seal(csr_der, sealed_row(id)));
         }
     });
 }
@@ -364,7 +368,7 @@ SubmitResult LocalCaBackend::submit(const SubmitRequest& request) {
             const std::int64_t row = m_store.insert_request(
                 db, {request.transaction_id, profile->name, prepared.subject, request.requester,
                      sql_time(m_clock.now()), Bytes()});
-            m_store.set_request_csr(db, row, m_seal.seal(request.csr_der, row));
+            m_store.set_request_csr(db, row, m_seal.seal(request.csr_der, sealed_row(row)));
             return row;
         });
     } catch (const store::DbError& e) {
@@ -544,7 +548,7 @@ SubmitResult LocalCaBackend::poll(const PollRequest& request) {
     }
     Bytes csr_der;
     try {
-        csr_der = m_seal.open(row->csr_der, id);
+        csr_der = m_seal.open(row->csr_der, sealed_row(id));
     } catch (const std::runtime_error& e) {
         throw BackendUnavailable("cannot read request " + backend_ref + ": " + e.what());
     }
@@ -767,7 +771,7 @@ std::optional<SubmitResult> LocalCaBackend::find_by_transaction(const Transactio
         }
         crypto::X509ReqPtr csr;
         try {
-            csr = crypto::csr_from_der(m_seal.open(stored, id));
+            csr = crypto::csr_from_der(m_seal.open(stored, sealed_row(id)));
         } catch (const std::exception&) {
             ERR_clear_error();
             continue;

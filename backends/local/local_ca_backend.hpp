@@ -13,9 +13,9 @@
 #include "api/ca_backend.hpp"
 #include "common/bytes.hpp"
 #include "common/clock.hpp"
+#include "crypto/csr_seal.hpp"
 #include "crypto/handles.hpp"
 #include "local/crl.hpp"
-#include "local/csr_seal.hpp"
 #include "local/local_ca_store.hpp"
 #include "local/profile.hpp"
 #include "store/database.hpp"
@@ -173,7 +173,7 @@ private:
     std::string m_issuer_dn;
     CertificateProfile m_default_profile;
     LocalCaStore m_store;
-    CsrSeal m_seal;
+    crypto::CsrSeal m_seal;
 
     std::mutex m_crl_mutex;  ///< one signer at a time within the process
     Bytes m_crl_der;         ///< last CRL served, by number

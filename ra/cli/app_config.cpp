@@ -38,6 +38,7 @@ po::options_description config_keys() {
         ("server.pid_file", po::value<std::string>()->default_value("scep-ra.pid"))
         ("database.path", po::value<std::string>()->default_value("scep-ra.db"))
         ("ca.backend", po::value<std::string>()->default_value("local"))
+        ("ca.unavailable", po::value<std::string>()->default_value("pending"))
         ("password.EnforcePassword", po::value<int>()->default_value(1))
         ("password.UseSinglePassword", po::value<int>()->default_value(0))
         ("password.PasswordMax", po::value<int>()->default_value(5))
@@ -175,7 +176,9 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     c.pid_file = check.path("server.pid_file", false);
 
     c.backend = check.choice("ca.backend", backend_names());
-    c.local_ca = parse_local_ca(check, c.backend == "local", profile_keys);
+    c.ca_unavailable = check.choice("ca.unavailable", {"pending", "fail"}) == "fail" ? core::WhenCaUnavailable::fail
+                                                                                    : core::WhenCaUnavailable::pending;
+    c.local_ca = parse_local_ca(check, c.backend == "local", profile_keys, c.template_policies);
     c.ejbca = parse_ejbca(check, c.backend == "ejbca", ejbca_template_keys);
     c.adcs = parse_adcs(check, c.backend == "adcs");
     // The HTTP CRL is the local CA's; a remote CA publishes its own.

@@ -34,6 +34,9 @@ struct AppConfig {
     std::filesystem::path database;
     std::filesystem::path pid_file;
     std::string backend = "local";        ///< [ca] backend: local, ejbca or adcs
+    core::WhenCaUnavailable ca_unavailable = core::WhenCaUnavailable::pending;  ///< [ca] unavailable
+    /// The RA's part of each [profile.NAME] (manual_approval, key policy), whatever the backend.
+    core::TemplatePolicies template_policies;
     backend::local::LocalCaConfig local_ca;  ///< [local_ca], files checked only when backend = local
     backend::ejbca::EjbcaConfig ejbca;       ///< [ejbca]
     backend::adcs::AdcsConfig adcs;          ///< [adcs]

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// The local CA from the command line: `scep-ra request list|approve|deny`
-// (manual approval), `request list --unknown-outcome|retry` (submissions whose
-// answer the CA lost) and `scep-ra revoke` (revocation and the CRL).
+// Requests and the CA from the command line: `scep-ra request list|approve|deny`
+// (the RA's manual approval, in front of any backend; --local-ca-queue for
+// requests older versions left in the local CA's own queue), `request list
+// --unknown-outcome|retry` (submissions whose answer the CA lost) and
+// `scep-ra revoke` (the local CA's revocation and CRL).
 #include <iostream>
 
 #include "cli/instance.hpp"
 #include "cli/options.hpp"
 #include "common/json.hpp"
 #include "local/crl.hpp"
+#include "store/audit_log.hpp"
 #include "store/request_store.hpp"
 
 namespace scepra::cli {
@@ -82,26 +85,22 @@ int request_retry(const Args& args) {
     return exit_ok;
 }
 
-int request_list(const Args& args) {
-    po::options_description desc("options");
-    desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
-        "pending", po::bool_switch(), "only requests waiting for a decision")(
-        "status", po::value<std::string>(), "only requests in this state: pending, approved, denied, issued")(
-        "unknown-outcome", po::bool_switch(),
-        "instead: the RA's requests whose submission the CA may have received but never answered, held "
-        "until `request retry ID`")("json", po::bool_switch(), "one JSON object per line");
-    po::variables_map vm;
-    if (auto stop = parse_options("request list", "Lists requests of templates with manual approval.", desc, args, vm)) {
-        return *stop;
+/// The RA's record of requests, for the operator's decisions.
+struct RaRequests {
+    AppConfig config;
+    SystemClock clock;
+    std::unique_ptr<store::Database> db;
+    std::unique_ptr<store::RequestStore> requests;
+    std::unique_ptr<store::AuditLog> audit;
+    explicit RaRequests(const std::string& file) : config(load_config(file)) {
+        db = store::Database::open(config.database, false);
+        requests = std::make_unique<store::RequestStore>(*db, clock);
+        audit = std::make_unique<store::AuditLog>(*db, clock);
     }
-    LocalCa local(vm["config"].as<std::string>());
-    if (vm["unknown-outcome"].as<bool>()) {
-        return list_unknown_outcome(local, vm["json"].as<bool>());
-    }
-    std::optional<std::string> status;
-    if (vm["pending"].as<bool>()) status = "pending";
-    if (vm.count("status")) status = vm["status"].as<std::string>();
-    const bool json = vm["json"].as<bool>();
+};
+
+/// Requests older versions left in the local CA's own approval queue.
+int list_local_queue(LocalCa& local, const std::optional<std::string>& status, bool json) {
     if (!json) {
         std::cout << "ID\tSTATUS\tCREATED\tTEMPLATE\tSUBJECT\tTRANSACTION\tREQUESTER\n";
     }
@@ -129,10 +128,82 @@ int request_list(const Args& args) {
     return exit_ok;
 }
 
+int list_awaiting_approval(RaRequests& ra, bool json) {
+    if (!json) {
+        std::cout << "ID\tUPDATED\tTEMPLATE\tSUBJECT\tTRANSACTION\tREQUESTER\n";
+    }
+    for (const auto& r : ra.requests->list_awaiting_approval(10000)) {
+        if (json) {
+            std::cout << JsonObject()
+                             .add("id", r.id)
+                             .add("updated_at", r.updated_at)
+                             .add("template", r.template_name)
+                             .add("subject", r.subject)
+                             .add("transaction_id", r.transaction_id)
+                             .add("requester", r.requester)
+                             .str()
+                      << "\n";
+        } else {
+            std::cout << r.id << '\t' << r.updated_at << '\t' << r.template_name << '\t' << r.subject << '\t'
+                      << r.transaction_id << '\t' << r.requester.value_or("") << "\n";
+        }
+    }
+    return exit_ok;
+}
+
+int request_list(const Args& args) {
+    po::options_description desc("options");
+    desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
+        "pending", po::bool_switch(), "only requests waiting for a decision (all the RA lists are)")(
+        "unknown-outcome", po::bool_switch(),
+        "instead: the RA's requests whose submission the CA may have received but never answered, held "
+        "until `request retry ID`")(
+        "local-ca-queue", po::bool_switch(), "instead: requests older versions left in the local CA's approval queue")(
+        "status", po::value<std::string>(), "with --local-ca-queue: only this state (pending, approved, denied, issued)")(
+        "json", po::bool_switch(), "one JSON object per line");
+    po::variables_map vm;
+    if (auto stop = parse_options("request list", "Lists the requests the RA holds for approval (manual_approval).",
+                                  desc, args, vm)) {
+        return *stop;
+    }
+    const bool json = vm["json"].as<bool>();
+    if (vm["unknown-outcome"].as<bool>()) {
+        LocalCa local(vm["config"].as<std::string>());
+        return list_unknown_outcome(local, json);
+    }
+    if (vm["local-ca-queue"].as<bool>()) {
+        std::optional<std::string> status;
+        if (vm["pending"].as<bool>()) status = "pending";
+        if (vm.count("status")) status = vm["status"].as<std::string>();
+        LocalCa local(vm["config"].as<std::string>());
+        return list_local_queue(local, status, json);
+    }
+    RaRequests ra(vm["config"].as<std::string>());
+    return list_awaiting_approval(ra, json);
+}
+
+/// An old request in the local CA's own queue.
+int decide_local_queue(const std::string& sub, const std::string& config, std::int64_t id, const std::string& reason) {
+    LocalCa local(config);
+    try {
+        if (sub == "approve") {
+            local.ca->approve(id, officer_name());
+        } else {
+            local.ca->deny(id, officer_name(), reason);
+        }
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "scep-ra request " << sub << ": " << e.what() << "\n";
+        return exit_refused;
+    }
+    std::cout << (sub == "approve" ? "approved " : "denied ") << id << "\n";
+    return exit_ok;
+}
+
 int request_decide(const std::string& sub, const Args& args) {
     po::options_description desc("options");
     desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
-        "id", po::value<std::int64_t>()->required(), "request id (from `request list`)");
+        "id", po::value<std::int64_t>()->required(), "request id (from `request list`)")(
+        "local-ca-queue", po::bool_switch(), "a request of the local CA's own queue (`request list --local-ca-queue`)");
     if (sub == "deny") {
         desc.add_options()("reason", po::value<std::string>()->required(), "told to the device in the failInfoText");
     }
@@ -140,23 +211,35 @@ int request_decide(const std::string& sub, const Args& args) {
     pos.add("id", 1);
     po::variables_map vm;
     if (auto stop = parse_options("request " + sub,
-                                  sub == "approve" ? "Approves a pending request: the device gets its certificate at its next poll."
-                                                   : "Denies a pending request: the device gets FAILURE with the reason.",
+                                  sub == "approve"
+                                      ? "Approves a request the RA holds: the device's next poll submits it to the CA."
+                                      : "Denies a request the RA holds: the device gets FAILURE with the reason.",
                                   desc, args, vm, &pos)) {
         return *stop;
     }
-    LocalCa local(vm["config"].as<std::string>());
     const auto id = vm["id"].as<std::int64_t>();
-    try {
-        if (sub == "approve") {
-            local.ca->approve(id, officer_name());
-        } else {
-            local.ca->deny(id, officer_name(), vm["reason"].as<std::string>());
-        }
-    } catch (const std::invalid_argument& e) {
-        std::cerr << "scep-ra request " << sub << ": " << e.what() << "\n";
+    const std::string reason = sub == "deny" ? vm["reason"].as<std::string>() : std::string();
+    if (vm["local-ca-queue"].as<bool>()) {
+        return decide_local_queue(sub, vm["config"].as<std::string>(), id, reason);
+    }
+    RaRequests ra(vm["config"].as<std::string>());
+    std::optional<store::RequestRecord> held;
+    for (auto& r : ra.requests->list_awaiting_approval(10000)) {
+        if (r.id == id) held = std::move(r);
+    }
+    const bool done =
+        held && (sub == "approve" ? ra.requests->approve(id, officer_name()) : ra.requests->deny(id, reason));
+    if (!done) {
+        std::cerr << "scep-ra request " << sub << ": " << id << " is not a request awaiting approval\n";
         return exit_refused;
     }
+    ra.audit->record({.peer = officer_name(),
+                      .operation = "request " + sub,
+                      .transaction_id = held->transaction_id,
+                      .subject = held->subject,
+                      .decision = sub == "approve" ? "pending" : "rejected",
+                      .detail = sub == "approve" ? "approved by " + officer_name()
+                                                 : "denied by " + officer_name() + ": " + reason});
     std::cout << (sub == "approve" ? "approved " : "denied ") << id << "\n";
     return exit_ok;
 }
@@ -168,7 +251,7 @@ int request_command(const Args& args) {
         "usage: scep-ra request SUBCOMMAND [OPTIONS]\n\n"
         "subcommands (templates with manual_approval = 1):\n"
         "  list [--pending]             requests and their state\n"
-        "  approve ID                   issue at the device's next poll\n"
+        "  approve ID                   submit to the CA at the device's next poll\n"
         "  deny ID --reason TEXT        refuse, telling the device why\n"
         "  list --unknown-outcome       requests the CA may have received but never answered\n"
         "  retry ID                     submit such a request again at the device's next attempt\n";

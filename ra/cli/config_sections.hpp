@@ -10,6 +10,7 @@
 
 #include "adcs/adcs_config.hpp"
 #include "cli/config_checker.hpp"
+#include "core/template_policy.hpp"
 #include "ejbca/ejbca_config.hpp"
 #include "local/local_ca_backend.hpp"
 
@@ -22,8 +23,11 @@ using NamedSections = std::map<std::string, std::map<std::string, std::string>>;
 const std::vector<std::string>& backend_names();
 
 void add_local_ca_keys(boost::program_options::options_description& keys);
-/// [local_ca] and the [profile.NAME] sections (the local CA's templates).
-backend::local::LocalCaConfig parse_local_ca(Checker& check, bool selected, const NamedSections& profiles);
+/// [local_ca] and the [profile.NAME] sections: the local CA's templates, and
+/// the RA's policy of each template (manual_approval, min_rsa_bits,
+/// allowed_key_types), which applies in front of every backend.
+backend::local::LocalCaConfig parse_local_ca(Checker& check, bool selected, const NamedSections& profiles,
+                                             core::TemplatePolicies& policies);
 
 void add_ejbca_keys(boost::program_options::options_description& keys);
 /// [ejbca] and the [ejbca.template.NAME] sections.

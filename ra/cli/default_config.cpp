@@ -126,6 +126,9 @@ std::string backend_sections(const InstanceLayout& layout) {
 # ejbca (EJBCA over its REST API) or adcs (a Microsoft Enterprise CA through
 # the AD CS bridge). Only the chosen backend's section is used.
 backend = )" << layout.backend << R"(
+# A new request the CA cannot take (down): pending (the device gets PENDING,
+# the request is held and submitted again at its next poll) or fail (FAILURE).
+unavailable = pending
 
 )";
     if (layout.backend == "ejbca") {

@@ -94,6 +94,9 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
         renewing_cas.push_back(crypto::up_ref(*previous));
     }
     options.revocation = make_revocation_check(m_config, *m_measured_backend, std::move(renewing_cas), clock);
+    options.ca_unavailable = m_config.ca_unavailable;
+    options.template_policies = m_config.template_policies;
+    options.csr_seal_key = store::ChallengeStore::load_or_create_key(m_config.signing_key.parent_path() / "csr-seal.key");
     auto chain = m_backend->ca_chain();
     std::vector<metrics::CertificateExpiry> expiries{
         metrics::certificate_expiry("ra_signing", *identity.signing_cert),

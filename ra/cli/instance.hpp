@@ -54,6 +54,7 @@ public:
     store::AdminStore& admins() { return *m_stores.admins; }
     core::PasswordModes& password_modes() { return *m_modes; }
     store::ThrottleStore& throttle() { return *m_stores.throttle; }
+    store::RequestStore& requests() { return *m_stores.requests; }
     core::ScepService& service() { return *m_service; }
     backend::CaBackend& backend() { return *m_backend; }
     /// The embedded CA, for its own commands and tests; throws std::logic_error for another backend.

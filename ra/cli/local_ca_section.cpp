@@ -33,7 +33,8 @@ void add_local_ca_keys(po::options_description& keys) {
 namespace {
 
 backend::local::CertificateProfile parse_profile(const std::string& name,
-                                                const std::map<std::string, std::string>& keys, Checker& check) {
+                                                const std::map<std::string, std::string>& keys, Checker& check,
+                                                core::TemplatePolicy& policy) {
     backend::local::CertificateProfile p;
     p.name = name;
     p.allowed_key_types.clear();
@@ -52,6 +53,7 @@ backend::local::CertificateProfile parse_profile(const std::string& name,
             p.copy_san = check.number_text(section + key, value, 0, 1) == 1;
         } else if (key == "min_rsa_bits") {
             p.min_rsa_bits = check.number_text(section + key, value, 1024, 16384);
+            policy.keys.min_rsa_bits = p.min_rsa_bits;
         } else if (key == "allowed_key_types") {
             std::stringstream list(value);
             for (std::string type; std::getline(list, type, ',');) {
@@ -59,8 +61,9 @@ backend::local::CertificateProfile parse_profile(const std::string& name,
                 type.erase(type.find_last_not_of(' ') + 1);
                 if (!type.empty()) p.allowed_key_types.push_back(type);
             }
+            policy.keys.allowed_key_types = p.allowed_key_types;
         } else if (key == "manual_approval") {
-            p.manual_approval = check.number_text(section + key, value, 0, 1) == 1;
+            policy.manual_approval = check.number_text(section + key, value, 0, 1) == 1;  // the RA holds it, not the CA
         } else {
             check.problem(section + key, "is not a profile setting (validity_days, key_usage, extended_key_usage, "
                                          "copy_san, min_rsa_bits, allowed_key_types, manual_approval)");
@@ -76,7 +79,8 @@ backend::local::CertificateProfile parse_profile(const std::string& name,
 
 }  // namespace
 
-backend::local::LocalCaConfig parse_local_ca(Checker& check, bool selected, const NamedSections& profiles) {
+backend::local::LocalCaConfig parse_local_ca(Checker& check, bool selected, const NamedSections& profiles,
+                                             core::TemplatePolicies& policies) {
     backend::local::LocalCaConfig ca;
     ca.cert_file = check.path("local_ca.cert", selected);
     ca.key_file = check.path("local_ca.key", selected);
@@ -93,7 +97,9 @@ backend::local::LocalCaConfig parse_local_ca(Checker& check, bool selected, cons
     ca.crl_validity_hours = check.number("local_ca.crl_validity_hours", 1, 87600);
     ca.crl_distribution_point = check.text("local_ca.crl_distribution_point");
     for (const auto& [name, keys] : profiles) {
-        ca.profiles.push_back(parse_profile(name, keys, check));
+        core::TemplatePolicy policy;
+        ca.profiles.push_back(parse_profile(name, keys, check, policy));
+        policies.set(name, policy);
     }
     return ca;
 }

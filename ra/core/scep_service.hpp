@@ -13,6 +13,7 @@
 #include "api/ca_backend.hpp"
 #include "common/clock.hpp"
 #include "core/challenge_verifier.hpp"
+#include "core/enrolment.hpp"
 #include "core/renewal_policy.hpp"
 #include "core/template_selection.hpp"
 #include "scep/envelope.hpp"
@@ -49,6 +50,12 @@ struct ServiceOptions {
     /// Where a renewal's signer certificate is checked for revocation; unset:
     /// the backend's records (BackendRevocationCheck).
     std::shared_ptr<RevocationCheck> revocation;
+    /// The 32-byte key that seals the CSRs of held requests (private/csr-seal.key).
+    Bytes csr_seal_key;
+    /// [ca] unavailable: a new request the CA cannot take is PENDING (held) or FAILURE.
+    WhenCaUnavailable ca_unavailable = WhenCaUnavailable::pending;
+    /// The RA's policy per template ([profile.NAME] manual_approval).
+    TemplatePolicies template_policies;
 };
 
 struct ScepRequest {
@@ -85,26 +92,11 @@ private:
     struct Transaction;
     ScepResponse pki_operation(const ScepRequest& request);
     ScepResponse enroll(Transaction& tx);
-    /// The template a renewal signed by this certificate keeps.
-    std::string renewal_template(X509& signer);
     ScepResponse poll(Transaction& tx);
     ScepResponse get_cert(Transaction& tx);
     ScepResponse get_crl(Transaction& tx);
-    /// Submits a claimed request to the CA, stores the outcome and answers it.
-    ScepResponse submit_claimed(Transaction& tx, const scep::Csr& csr, store::RequestRecord record);
-    /// Submits again a claim an earlier attempt never finished (see resumable()).
-    ScepResponse resume(Transaction& tx, const scep::Csr& csr, store::RequestRecord claim, bool by_certificate);
-    /// A claim the CA never took: it was unavailable (held for retry), or the
-    /// RA stopped between claiming the request and storing the CA's answer
-    /// (pending without a CA reference for longer than any CA call takes).
-    static bool resumable(const store::RequestRecord& record, TimePoint now);
-    /// Keeps a claim whose submission may have reached the CA (marked
-    /// "outcome unknown") and answers PENDING.
-    ScepResponse hold_unknown_outcome(Transaction& tx, std::int64_t claim_id, const std::string& why);
-    /// Keeps such a claim the CA cannot tell about, for an operator, and answers PENDING.
-    ScepResponse hold_for_operator(Transaction& tx, std::int64_t claim_id, const std::string& note);
-    /// Answers from a stored request, asking the backend again while pending.
-    ScepResponse answer_from(Transaction& tx, store::RequestRecord record, const std::string& note);
+    /// SUCCESS with the certificates, or PENDING.
+    ScepResponse answer(Transaction& tx, const EnrolmentAnswer& answer);
     /// SUCCESS carrying this degenerate SignedData (certificates or a CRL).
     ScepResponse success(Transaction& tx, const Bytes& degenerate);
     ScepResponse pending(Transaction& tx);
@@ -113,11 +105,10 @@ private:
     ServiceOptions m_options;
     RaIdentity m_identity;
     backend::CaBackend& m_backend;
-    ChallengeVerifier& m_challenges;
     store::AuditLog& m_audit;
-    store::RequestStore& m_requests;
     const Clock& m_clock;
     std::vector<crypto::X509Ptr> m_ca_chain;
+    Enrolment m_enrolment;
     Bytes m_ca_certs_der;
     mutable std::mutex m_next_ca_mutex;
     std::shared_ptr<const Bytes> m_next_ca;

@@ -8,7 +8,7 @@ namespace {
 
 constexpr const char* columns =
     "SELECT id, transaction_id, kind, key_hash, subject, template, status, backend, backend_ref, cert_der, "
-    "chain_der, fail_info, fail_text, challenge_id, requester, updated_at, csr_info_hash, signer_hash, serial FROM requests ";
+    "chain_der, fail_info, fail_text, challenge_id, requester, updated_at, csr_info_hash, signer_hash, serial, csr_sealed FROM requests ";
 
 RequestRecord read_row(Statement& st) {
     RequestRecord r;
@@ -33,12 +33,19 @@ RequestRecord read_row(Statement& st) {
     r.csr_info_hash = st.column_blob(16);
     r.signer_hash = st.column_blob(17);
     r.serial = st.column_optional_text(18);
+    r.csr_sealed = st.column_blob(19);
     return r;
 }
 
 std::optional<Bytes> optional_blob(const Bytes& b) { return b.empty() ? std::nullopt : std::optional<Bytes>(b); }
 
 }  // namespace
+
+std::string sealed_csr_row(const std::string& transaction_id, const std::string& kind) {
+    // Both are unique together (and known before the row exists); the length
+    // keeps "a:b" + "c" apart from "a" + "b:c".
+    return "requests.csr_sealed:" + std::to_string(transaction_id.size()) + ":" + transaction_id + ":" + kind;
+}
 
 std::optional<RequestRecord> RequestStore::find(const std::string& transaction_id, const std::string& kind) {
     return m_db.read([&](Database& db) -> std::optional<RequestRecord> {
@@ -82,13 +89,14 @@ std::optional<std::int64_t> RequestStore::insert_in(Database& db, const RequestR
     auto st = db.prepare(
         "INSERT OR IGNORE INTO requests (transaction_id, kind, key_hash, subject, template, status, backend, "
         "backend_ref, cert_der, chain_der, fail_info, fail_text, challenge_id, requester, created_at, updated_at, "
-        "csr_info_hash, signer_hash) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17)");
+        "csr_info_hash, signer_hash, csr_sealed) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18)");
     st.bind(1, r.transaction_id).bind(2, r.kind).bind(3, r.key_hash).bind(4, r.subject).bind(5, r.template_name);
     st.bind(6, r.status).bind(7, r.backend).bind(8, r.backend_ref).bind(9, optional_blob(r.cert_der));
     st.bind(10, optional_blob(r.chain_der)).bind(11, r.fail_info).bind(12, r.fail_text);
     st.bind(13, r.challenge_id).bind(14, r.requester).bind(15, now);
     st.bind(16, optional_blob(r.csr_info_hash)).bind(17, optional_blob(r.signer_hash));
+    st.bind(18, optional_blob(r.csr_sealed));
     st.run();
     if (db.changes() != 1) {
         return std::nullopt;
@@ -124,7 +132,8 @@ void RequestStore::update(const RequestRecord& r) {
     m_db.write([&](Database& db) {
         auto st = db.prepare(
             "UPDATE requests SET status = ?2, backend_ref = ?3, cert_der = ?4, chain_der = ?5, fail_info = ?6, "
-            "fail_text = ?7, updated_at = ?8, serial = ?9 WHERE id = ?1");
+            "fail_text = ?7, updated_at = ?8, serial = ?9, "
+            "csr_sealed = CASE WHEN ?2 = 'pending' THEN csr_sealed ELSE NULL END WHERE id = ?1");
         st.bind(1, r.id).bind(2, r.status).bind(3, r.backend_ref).bind(4, optional_blob(r.cert_der));
         st.bind(5, optional_blob(r.chain_der)).bind(6, r.fail_info).bind(7, r.fail_text).bind(8, now);
         st.bind(9, r.serial);
@@ -156,6 +165,44 @@ bool RequestStore::release_unknown_outcome(std::int64_t id, const std::string& b
             "AND backend_ref IS NULL AND substr(fail_text, 1, ?4) = ?5");
         st.bind(1, id).bind(2, "released for resubmission by " + by).bind(3, now);
         st.bind(4, static_cast<std::int64_t>(outcome_unknown_note.size())).bind(5, std::string(outcome_unknown_note));
+        st.run();
+        return db.changes() == 1;
+    });
+}
+
+std::vector<RequestRecord> RequestStore::list_awaiting_approval(int limit) {
+    return m_db.read([&](Database& db) {
+        auto st = db.prepare(std::string(columns) +
+                             "WHERE status = 'pending' AND backend_ref IS NULL AND fail_text = ?1 ORDER BY id LIMIT ?2");
+        st.bind(1, std::string(awaiting_approval_note)).bind(2, static_cast<std::int64_t>(limit));
+        std::vector<RequestRecord> out;
+        while (st.step()) {
+            out.push_back(read_row(st));
+        }
+        return out;
+    });
+}
+
+bool RequestStore::approve(std::int64_t id, const std::string& by) {
+    const std::string now = sql_time(m_clock.now());
+    return m_db.write([&](Database& db) {
+        auto st = db.prepare(
+            "UPDATE requests SET fail_text = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'pending' "
+            "AND backend_ref IS NULL AND fail_text = ?4");
+        st.bind(1, id).bind(2, "approved by " + by).bind(3, now).bind(4, std::string(awaiting_approval_note));
+        st.run();
+        return db.changes() == 1;
+    });
+}
+
+bool RequestStore::deny(std::int64_t id, const std::string& reason) {
+    const std::string now = sql_time(m_clock.now());
+    return m_db.write([&](Database& db) {
+        auto st = db.prepare(
+            "UPDATE requests SET status = 'rejected', fail_info = 'badRequest', fail_text = ?2, updated_at = ?3, "
+            "csr_sealed = NULL WHERE id = ?1 AND status = 'pending' AND backend_ref IS NULL AND fail_text = ?4");
+        st.bind(1, id).bind(2, "denied: " + reason).bind(3, now);
+        st.bind(4, std::string(awaiting_approval_note));
         st.run();
         return db.changes() == 1;
     });

@@ -39,12 +39,22 @@ struct RequestRecord {
     Bytes csr_info_hash;
     /// SHA-256 of the DER certificate that signed the request; empty before version 6.
     Bytes signer_hash;
+    /// The CSR sealed (crypto::CsrSeal, bound to sealed_csr_row()) while the
+    /// request is pending; empty once it has its final outcome.
+    Bytes csr_sealed;
 };
+
+/// What a request's sealed CSR is bound to: its transaction, never another row's.
+std::string sealed_csr_row(const std::string& transaction_id, const std::string& kind);
 
 /// How fail_text starts on a held claim whose submission may have reached the
 /// CA (its answer was lost): never submitted again automatically unless the CA
 /// says it never saw it, or an operator releases it (release_unknown_outcome).
 inline constexpr std::string_view outcome_unknown_note = "outcome unknown: ";
+
+/// fail_text of a request the RA holds for an operator's approval
+/// (manual_approval): no CA has seen it. approve() and deny() decide it.
+inline constexpr std::string_view awaiting_approval_note = "awaiting approval";
 
 /// Thrown by a claim made inside another transaction (insert_in) when the
 /// transaction is claimed already, so that the whole transaction rolls back.
@@ -84,7 +94,16 @@ public:
     /// An operator's release of such a claim (after checking the CA by hand):
     /// the device's next attempt submits it again. False when `id` is not one.
     bool release_unknown_outcome(std::int64_t id, const std::string& by);
+    /// Requests held for an operator's approval, oldest first, at most `limit`.
+    std::vector<RequestRecord> list_awaiting_approval(int limit);
+    /// Approves such a request: the device's next CertPoll or re-send submits
+    /// it to the CA. False when `id` is not one awaiting approval.
+    bool approve(std::int64_t id, const std::string& by);
+    /// Denies such a request: it is rejected (badRequest, with the reason)
+    /// and its CSR deleted. False when `id` is not one awaiting approval.
+    bool deny(std::int64_t id, const std::string& reason);
     /// Records the outcome of a pending request (and the serial once issued).
+    /// A final outcome (issued, rejected) deletes the sealed CSR.
     void update(const RequestRecord& record);
     /// Forgets a request the CA never saw (its submission failed).
     void remove(std::int64_t id);

@@ -85,10 +85,11 @@ bool contains(const Bytes& haystack, ByteView needle) {
     return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
 }
 
+/// The one request the RA holds for approval.
 std::int64_t only_pending_request(ServerFixture& server) {
-    auto pending = server.instance().local_ca().list_requests("pending");
-    REQUIRE(pending.size() == 1);
-    return pending.front().id;
+    auto held = server.instance().requests().list_awaiting_approval(10);
+    REQUIRE(held.size() == 1);
+    return held.front().id;
 }
 
 // --- a real `scep-ra serve` process
@@ -183,8 +184,7 @@ TEST_SUITE("http.durability") {
         server.sql(
             "CREATE TRIGGER ca_down BEFORE INSERT ON issued_certs BEGIN SELECT RAISE(ABORT, 'disk full'); "
             "END");
-        check_failure(pkcs_req(server, device, *csr, "TX-RESUME"), FailInfo::bad_request,
-                      "the CA is unavailable");
+        CHECK(pkcs_req(server, device, *csr, "TX-RESUME").status == PkiStatus::pending);
         server.sql("DROP TRIGGER ca_down");
 
         SUBCASE("fail/changed-subject-same-key") {
@@ -235,7 +235,7 @@ TEST_SUITE("http.durability") {
         Device device(2, "renewer");
         REQUIRE(pkcs_req(server, device, *device.csr(server.password()), "TX-FIRST").status ==
                 PkiStatus::pending);
-        server.instance().local_ca().approve(only_pending_request(server), "officer");
+        REQUIRE(server.instance().requests().approve(only_pending_request(server), "officer"));
         auto issued = cert_poll(server, {*device.self_signed, *device.key}, device.subject, "TX-FIRST");
         REQUIRE(issued.status == PkiStatus::success);
         X509& cert = *issued.certs[0];
@@ -257,7 +257,7 @@ TEST_SUITE("http.durability") {
 
         check_failure(cert_poll(server, {*forged, *attacker_key}, device.subject, "TX-RENEW"),
                       FailInfo::bad_cert_id, "no request for this transaction from this requester");
-        server.instance().local_ca().approve(only_pending_request(server), "officer");
+        REQUIRE(server.instance().requests().approve(only_pending_request(server), "officer"));
         check_failure(cert_poll(server, {*forged, *attacker_key}, device.subject, "TX-RENEW"),
                       FailInfo::bad_cert_id, "from this requester");
         // The renewing certificate itself collects it.
@@ -266,14 +266,15 @@ TEST_SUITE("http.durability") {
         CHECK(EVP_PKEY_eq(X509_get0_pubkey(renewed.certs[0].get()), new_key.get()) == 1);
     }
 
-    TEST_CASE("a manual-approval CSR is sealed at rest, opened to issue it, and deleted at its outcome") {
+    TEST_CASE("a request held for approval keeps its CSR sealed, reaches the CA only once approved, and loses it at its outcome") {
         ServerFixture server(manual_approval);
         Device device(5, "sealed");
         const std::string password = server.password();
         auto csr = device.csr(password);
         REQUIRE(pkcs_req(server, device, *csr, "TX-SEALED").status == PkiStatus::pending);
         const std::int64_t id = only_pending_request(server);
-        const std::string row = "SELECT csr_der FROM local_ca_requests WHERE id = " + std::to_string(id);
+        const std::string row = "SELECT csr_sealed FROM requests WHERE id = " + std::to_string(id);
+        CHECK(server.sql("SELECT count(*) FROM local_ca_requests") == "0");  // no CA has seen it
 
         const Bytes stored = blob(server, row);
         REQUIRE(!stored.empty());
@@ -287,47 +288,37 @@ TEST_SUITE("http.durability") {
         CHECK((key_file.st_mode & 0777) == 0600);
 
         SUBCASE("ok/issued-after-approval") {
-            server.instance().local_ca().approve(id, "officer");
+            REQUIRE(server.instance().requests().approve(id, "officer"));
             auto view = cert_poll(server, {*device.self_signed, *device.key}, device.subject, "TX-SEALED");
             REQUIRE(view.status == PkiStatus::success);
             CHECK(EVP_PKEY_eq(X509_get0_pubkey(view.certs[0].get()), device.key.get()) == 1);
             CHECK(blob(server, row).empty());
+            CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-SEALED' ORDER BY id DESC "
+                             "LIMIT 1") == "approved by officer: submitted to the CA");
         }
         SUBCASE("ok/deleted-when-denied") {
-            server.instance().local_ca().deny(id, "officer", "not ours");
+            REQUIRE(server.instance().requests().deny(id, "not ours"));
             check_failure(cert_poll(server, {*device.self_signed, *device.key}, device.subject, "TX-SEALED"),
                           FailInfo::bad_request, "not ours");
             CHECK(blob(server, row).empty());
         }
-        SUBCASE("ok/plaintext-rows-of-older-versions-still-issue") {
-            server.instance().database().write([&](store::Database& db) {
-                auto st = db.prepare("UPDATE local_ca_requests SET csr_der = ?2 WHERE id = ?1");
-                st.bind(1, id).bind(2, crypto::csr_der(*csr));
-                st.run();
-            });
-            server.instance().local_ca().approve(id, "officer");
-            auto view = cert_poll(server, {*device.self_signed, *device.key}, device.subject, "TX-SEALED");
-            REQUIRE(view.status == PkiStatus::success);
-            CHECK(blob(server, row).empty());
-        }
         SUBCASE("fail/another-rows-sealed-csr-does-not-open") {
-            // Sealed under its own row id: copied to another row it is refused, not issued.
+            // Sealed for its own transaction: copied to another row it does not open, and nothing is submitted.
             Device other(6, "other");
-            REQUIRE(pkcs_req(server, other, *other.csr(server.password()), "TX-OTHER").status ==
-                    PkiStatus::pending);
-            server.sql(
-                "UPDATE local_ca_requests SET csr_der = (SELECT csr_der FROM local_ca_requests WHERE id = " +
-                std::to_string(id) + ") WHERE transaction_id = 'TX-OTHER'");
-            auto pending = server.instance().local_ca().list_requests("pending");
-            REQUIRE(pending.size() == 2);
-            server.instance().local_ca().approve(pending.back().id, "officer");
-            // The CA cannot read the request: the device keeps waiting (a FAILURE would be final).
-            CHECK(cert_poll(server, {*other.self_signed, *other.key}, other.subject, "TX-OTHER").status ==
-                  PkiStatus::pending);
-            CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-OTHER' ORDER BY id DESC "
-                             "LIMIT 1")
-                      .starts_with("the CA was unavailable while polling"));
+            auto other_csr = other.csr(server.password());
+            REQUIRE(pkcs_req(server, other, *other_csr, "TX-OTHER").status == PkiStatus::pending);
+            server.sql("UPDATE requests SET csr_sealed = (SELECT csr_sealed FROM requests WHERE id = " +
+                       std::to_string(id) + ") WHERE transaction_id = 'TX-OTHER'");
+            auto held = server.instance().requests().list_awaiting_approval(10);
+            REQUIRE(held.size() == 2);
+            REQUIRE(server.instance().requests().approve(held.back().id, "officer"));
+            check_failure(cert_poll(server, {*other.self_signed, *other.key}, other.subject, "TX-OTHER"),
+                          FailInfo::bad_request, "send the request again");
             CHECK(server.sql("SELECT count(*) FROM issued_certs WHERE transaction_id IS NOT NULL") == "0");
+            // The device's own request, sent again, is the one submitted.
+            auto resent = pkcs_req(server, other, *other_csr, "TX-OTHER");
+            REQUIRE(resent.status == PkiStatus::success);
+            CHECK(EVP_PKEY_eq(X509_get0_pubkey(resent.certs[0].get()), other.key.get()) == 1);
         }
     }
 

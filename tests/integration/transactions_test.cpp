@@ -13,6 +13,7 @@
 #include "integration/server_fixture.hpp"
 #include "scep/message_data.hpp"
 #include "store/database.hpp"
+#include "store/request_store.hpp"
 
 using namespace scepra;
 using namespace scepra::test;
@@ -172,10 +173,11 @@ bool crl_lists(X509_CRL& crl, const X509& cert) {
     return X509_CRL_get0_by_serial(&crl, &entry, const_cast<ASN1_INTEGER*>(X509_get0_serialNumber(&cert))) == 1;
 }
 
+/// The one request the RA holds for approval.
 std::int64_t only_pending_request(ServerFixture& server) {
-    auto pending = server.instance().local_ca().list_requests("pending");
-    REQUIRE(pending.size() == 1);
-    return pending.front().id;
+    auto held = server.instance().requests().list_awaiting_approval(10);
+    REQUIRE(held.size() == 1);
+    return held.front().id;
 }
 
 }  // namespace
@@ -480,8 +482,40 @@ TEST_SUITE("http.transactions") {
         }
     }
 
-    TEST_CASE("a request the CA could not take is resumed by the device's next attempt, its password not asked again") {
+    TEST_CASE("a request the CA could not take is PENDING and submitted again from its stored CSR at the next poll") {
         ServerFixture server(with("PasswordMax", "100"));
+        Device device(6, "outage");
+        auto csr = device.csr(server.password());
+        // The CA's store refuses to record certificates: the local CA is unavailable.
+        server.sql("CREATE TRIGGER ca_down BEFORE INSERT ON issued_certs BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+        CHECK(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE").status == PkiStatus::pending);
+        CHECK(server.sql("SELECT status || ',' || (backend_ref IS NULL) || ',' || (fail_text LIKE 'CA unavailable: %disk full') "
+                         "|| ',' || (length(csr_sealed) > 0) FROM requests WHERE transaction_id = 'TX-OUTAGE'") ==
+              "pending,1,1,1");
+        CHECK(server.sql("SELECT decision FROM audit_events WHERE transaction_id = 'TX-OUTAGE'") == "pending");
+        // Still down: the poll tries again and stays PENDING.
+        CHECK(cert_poll(server, self_signed(device), device.subject, "TX-OUTAGE").status == PkiStatus::pending);
+        CHECK(count(server, "issued_certs") == "0");
+
+        server.sql("DROP TRIGGER ca_down");
+        SUBCASE("ok/the-next-poll-submits-the-stored-csr") {
+            check_issued(server, cert_poll(server, self_signed(device), device.subject, "TX-OUTAGE"), *device.key);
+        }
+        SUBCASE("ok/the-re-sent-request-submits-it") {
+            check_issued(server, pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE"), *device.key);
+        }
+        CHECK(count(server, "issued_certs") == "1");
+        CHECK(server.sql("SELECT status || ',' || (fail_text IS NULL) || ',' || (csr_sealed IS NULL) FROM requests "
+                         "WHERE transaction_id = 'TX-OUTAGE'") == "issued,1,1");
+        CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-OUTAGE' ORDER BY id DESC") ==
+              "resumed a request the CA could not take before");
+        // The password was used once: a new transaction cannot spend it again.
+        check_failure(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE-NEW"), FailInfo::bad_request,
+                      "already used");
+    }
+
+    TEST_CASE("[ca] unavailable = fail: a request the CA could not take is FAILURE, and the device's re-send resumes it") {
+        ServerFixture server(with("unavailable", "fail"));
         Device device(6, "outage");
         auto csr = device.csr(server.password());
         // The CA's store refuses to record certificates: the local CA is unavailable.
@@ -491,9 +525,6 @@ TEST_SUITE("http.transactions") {
         CHECK(server.sql("SELECT status || ',' || (backend_ref IS NULL) || ',' || (fail_text LIKE 'CA unavailable: %disk full') "
                          "FROM requests WHERE transaction_id = 'TX-OUTAGE'") == "pending,1,1");
         CHECK(server.sql("SELECT decision FROM audit_events WHERE transaction_id = 'TX-OUTAGE'") == "error");
-        // Polling cannot resubmit; the device is told to send the request again.
-        check_failure(cert_poll(server, self_signed(device), device.subject, "TX-OUTAGE"), FailInfo::bad_request,
-                      "send the request again");
         // Still down: the re-sent request fails the same way and the claim stays.
         check_failure(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE"), FailInfo::bad_request,
                       "the CA is unavailable");
@@ -566,9 +597,14 @@ TEST_SUITE("http.transactions") {
               "pending");
         const auto id = only_pending_request(server);
         CHECK(count(server, "issued_certs") == "0");
+        // Held by the RA with its CSR sealed: no CA has seen it.
+        CHECK(count(server, "local_ca_requests") == "0");
+        CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-WAIT' ORDER BY id LIMIT 1") ==
+              "awaiting approval (template Manual)");
+        CHECK(server.sql("SELECT length(csr_sealed) > 0 FROM requests WHERE transaction_id = 'TX-WAIT'") == "1");
 
         SUBCASE("ok/approved") {
-            server.instance().local_ca().approve(id, "officer");
+            REQUIRE(server.instance().requests().approve(id, "officer"));
             auto polled = cert_poll(server, self_signed(device), device.subject, "TX-WAIT");
             REQUIRE(polled.status == PkiStatus::success);
             REQUIRE(polled.certs.size() >= 2);
@@ -585,7 +621,7 @@ TEST_SUITE("http.transactions") {
             CHECK(server.sql("SELECT status FROM requests WHERE transaction_id = 'TX-WAIT'") == "issued");
         }
         SUBCASE("ok/approved-then-resent-pkcsreq-first") {
-            server.instance().local_ca().approve(id, "officer");
+            REQUIRE(server.instance().requests().approve(id, "officer"));
             auto resent = pkcs_req(server, self_signed(device), *csr, "TX-WAIT");
             REQUIRE(resent.status == PkiStatus::success);
             auto polled = cert_poll(server, self_signed(device), device.subject, "TX-WAIT");
@@ -593,12 +629,14 @@ TEST_SUITE("http.transactions") {
             CHECK(X509_cmp(resent.certs[0].get(), polled.certs[0].get()) == 0);
         }
         SUBCASE("fail/denied-with-the-officers-reason") {
-            server.instance().local_ca().deny(id, "officer", "device not in inventory");
+            REQUIRE(server.instance().requests().deny(id, "device not in inventory"));
             check_failure(cert_poll(server, self_signed(device), device.subject, "TX-WAIT"), FailInfo::bad_request,
                           "device not in inventory");
             check_failure(pkcs_req(server, self_signed(device), *csr, "TX-WAIT"), FailInfo::bad_request,
                           "device not in inventory");
             CHECK(count(server, "issued_certs") == "0");
+            CHECK(server.sql("SELECT csr_sealed IS NULL FROM requests WHERE transaction_id = 'TX-WAIT'") == "1");
+            CHECK_FALSE(server.instance().requests().approve(id, "officer"));  // decided already
         }
         SUBCASE("fail/unknown-transaction") {
             check_failure(cert_poll(server, self_signed(device), device.subject, "TX-NEVER-SEEN"), FailInfo::bad_cert_id,
@@ -609,7 +647,7 @@ TEST_SUITE("http.transactions") {
             check_failure(cert_poll(server, self_signed(other), device.subject, "TX-WAIT"), FailInfo::bad_cert_id,
                           "no request");
             // and the other key cannot collect the certificate once approved either
-            server.instance().local_ca().approve(id, "officer");
+            REQUIRE(server.instance().requests().approve(id, "officer"));
             check_failure(cert_poll(server, self_signed(other), device.subject, "TX-WAIT"), FailInfo::bad_cert_id,
                           "no request");
             CHECK(cert_poll(server, self_signed(device), device.subject, "TX-WAIT").status == PkiStatus::success);
@@ -620,7 +658,7 @@ TEST_SUITE("http.transactions") {
         ServerFixture server(manual_approval);
         Device device(0, "slow-renewer");
         check_pending(enrol(server, device, "TX-FIRST"));
-        server.instance().local_ca().approve(only_pending_request(server), "officer");
+        REQUIRE(server.instance().requests().approve(only_pending_request(server), "officer"));
         auto first = cert_poll(server, self_signed(device), device.subject, "TX-FIRST");
         REQUIRE(first.status == PkiStatus::success);
         Identity by_cert{*first.certs[0], *device.key};
@@ -628,7 +666,7 @@ TEST_SUITE("http.transactions") {
         auto new_key = pooled_client_key(1);
         check_pending(renewal_req(server, by_cert, *make_csr(*new_key, device.subject), "TX-RENEW"));
         check_pending(cert_poll(server, by_cert, device.subject, "TX-RENEW"));
-        server.instance().local_ca().approve(only_pending_request(server), "officer");
+        REQUIRE(server.instance().requests().approve(only_pending_request(server), "officer"));
         auto renewed = cert_poll(server, by_cert, device.subject, "TX-RENEW");
         check_renewed(server, renewed, *first.certs[0], *new_key);
     }
@@ -641,11 +679,11 @@ TEST_SUITE("http.transactions") {
         server.restart([&](std::string&) {
             // Between stop and start: another process (an officer's CLI) approves on the same database file.
             auto db = store::Database::open(config.database, false);
-            backend::local::LocalCaBackend ca(config.local_ca, *db, server.clock());
-            auto pending = ca.list_requests("pending");
-            REQUIRE(pending.size() == 1);
-            CHECK(pending.front().transaction_id == "TX-RESTART");
-            ca.approve(pending.front().id, "officer");
+            store::RequestStore requests(*db, server.clock());
+            auto held = requests.list_awaiting_approval(10);
+            REQUIRE(held.size() == 1);
+            CHECK(held.front().transaction_id == "TX-RESTART");
+            REQUIRE(requests.approve(held.front().id, "officer"));
         });
         auto polled = cert_poll(server, self_signed(device), device.subject, "TX-RESTART");
         REQUIRE(polled.status == PkiStatus::success);
@@ -661,7 +699,7 @@ TEST_SUITE("http.transactions") {
         server.restart();
         check_pending(cert_poll(server, self_signed(device), device.subject, "TX-RESTART"));
         check_pending(pkcs_req(server, self_signed(device), *csr, "TX-RESTART"));
-        server.instance().local_ca().approve(only_pending_request(server), "officer");
+        REQUIRE(server.instance().requests().approve(only_pending_request(server), "officer"));
         CHECK(pkcs_req(server, self_signed(device), *csr, "TX-RESTART").status == PkiStatus::success);
     }
 

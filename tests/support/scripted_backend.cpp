@@ -96,6 +96,7 @@ backend::SubmitResult ScriptedBackend::submit(const backend::SubmitRequest& requ
 backend::SubmitResult ScriptedBackend::poll(const backend::PollRequest& request) {
     const std::string& backend_ref = request.backend_ref;
     ++m_polls;
+    m_last_poll_csr = request.csr_der;
     auto csr = m_pending_csr.find(backend_ref);
     if (csr == m_pending_csr.end()) {
         throw std::logic_error("scripted backend: poll of an unknown backend_ref");

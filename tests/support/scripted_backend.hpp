@@ -32,6 +32,8 @@ public:
     int submits(const std::string& transaction_id) const;
     int polls() const { return m_polls; }
     int finds() const { return m_finds; }
+    /// The CSR the RA handed to the last poll() (empty when it held none).
+    const Bytes& last_poll_csr() const { return m_last_poll_csr; }
 
     std::string name() const override { return "scripted"; }
     backend::SubmitResult submit(const backend::SubmitRequest& request) override;
@@ -52,6 +54,7 @@ private:
     /// What the CA did per transaction (even when the RA never heard the answer).
     std::map<std::string, backend::SubmitResult> m_done;
     std::map<std::string, Bytes> m_pending_csr;  ///< backend_ref -> CSR
+    Bytes m_last_poll_csr;
     int m_polls = 0;
     int m_finds = 0;
     long m_next_serial = 100;

@@ -7,14 +7,14 @@
 
 #include "support/backend_queries.hpp"
 #include "crypto/digest.hpp"
-#include "local/csr_seal.hpp"
+#include "crypto/csr_seal.hpp"
 #include "local/local_ca_store.hpp"
 #include "local_ca_fixture.hpp"
 
 using namespace scepra;
 using namespace scepra::test;
 using backend::Disposition;
-using backend::local::CsrSeal;
+using crypto::CsrSeal;
 
 namespace {
 
@@ -40,21 +40,21 @@ bool throws(F&& f) {
 }  // namespace
 
 TEST_SUITE("backend.local.durability") {
-    TEST_CASE("a sealed CSR opens only under its key and its row id, and plaintext DER passes through") {
+    TEST_CASE("a sealed CSR opens only under its key and its row, and plaintext DER passes through") {
         const Bytes csr = crypto::csr_der(*make_csr(*pooled_client_key(0), "CN=sealed", "secret-password"));
         CsrSeal seal(Bytes(32, 0x42));
-        const Bytes sealed = seal.seal(csr, 7);
+        const Bytes sealed = seal.seal(csr, "row 7");
         CHECK(CsrSeal::is_sealed(sealed));
-        CHECK(sealed != seal.seal(csr, 7));  // a fresh nonce every time
-        CHECK(seal.open(sealed, 7) == csr);
-        CHECK(throws([&] { seal.open(sealed, 8); }));
-        CHECK(throws([&] { CsrSeal(Bytes(32, 0x43)).open(sealed, 7); }));
+        CHECK(sealed != seal.seal(csr, "row 7"));  // a fresh nonce every time
+        CHECK(seal.open(sealed, "row 7") == csr);
+        CHECK(throws([&] { seal.open(sealed, "row 8"); }));
+        CHECK(throws([&] { CsrSeal(Bytes(32, 0x43)).open(sealed, "row 7"); }));
         Bytes altered = sealed;
         altered[altered.size() / 2] ^= 1;
-        CHECK(throws([&] { seal.open(altered, 7); }));
-        CHECK(throws([&] { seal.open(Bytes(), 7); }));
-        CHECK(throws([&] { seal.open(Bytes(sealed.begin(), sealed.begin() + 10), 7); }));
-        CHECK(seal.open(csr, 7) == csr);  // a row written before sealing existed
+        CHECK(throws([&] { seal.open(altered, "row 7"); }));
+        CHECK(throws([&] { seal.open(Bytes(), "row 7"); }));
+        CHECK(throws([&] { seal.open(Bytes(sealed.begin(), sealed.begin() + 10), "row 7"); }));
+        CHECK(seal.open(csr, "row 7") == csr);  // a row written before sealing existed
         CHECK(throws([] { CsrSeal(Bytes(16, 1)); }));
     }
 

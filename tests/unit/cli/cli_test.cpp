@@ -399,6 +399,42 @@ TEST_SUITE("cli.local_ca") {
         CHECK(run(dir, "revoke 0A0B0C --reason sometimes" + conf).status == 2);
     }
 
+    TEST_CASE("request list shows the requests the RA holds for approval; approve and deny decide each once") {
+        test::TempDir dir;
+        const std::string inst = dir.file("ra");
+        REQUIRE(run(dir, "init --dir " + inst).status == 0);
+        const std::string conf = " --config " + inst + "/scep-ra.conf";
+        std::vector<std::int64_t> ids;
+        {
+            SystemClock clock;
+            auto db = store::Database::open(inst + "/scep-ra.db", false);
+            store::RequestStore requests(*db, clock);
+            for (const char* txid : {"TX-HELD-1", "TX-HELD-2"}) {
+                store::RequestRecord claim;
+                claim.transaction_id = txid;
+                claim.kind = "PKCSReq";
+                claim.key_hash = Bytes(32, 1);
+                claim.subject = "CN=held";
+                claim.status = "pending";
+                claim.backend = "local";
+                claim.fail_text = std::string(store::awaiting_approval_note);
+                ids.push_back(requests.insert(claim).value());
+            }
+        }
+        Run list = run(dir, "request list --json" + conf);
+        CHECK(list.status == 0);
+        CHECK(list.out.find("\"transaction_id\":\"TX-HELD-1\"") != std::string::npos);
+        CHECK(list.out.find("\"transaction_id\":\"TX-HELD-2\"") != std::string::npos);
+        CHECK(run(dir, "request approve " + std::to_string(ids[0]) + conf).status == 0);
+        CHECK(run(dir, "request approve " + std::to_string(ids[0]) + conf).status == 3);  // decided already
+        CHECK(run(dir, "request deny " + std::to_string(ids[1]) + " --reason 'not ours'" + conf).status == 0);
+        CHECK(run(dir, "request approve " + std::to_string(ids[1]) + conf).status == 3);
+        CHECK(run(dir, "request list --json" + conf).out.empty());
+        Run audit = run(dir, "audit --json" + conf);
+        CHECK(audit.out.find("denied by cli:") != std::string::npos);
+        CHECK(audit.out.find("approved by cli:") != std::string::npos);
+    }
+
     TEST_CASE("request list --unknown-outcome shows held submissions and request retry releases them") {
         test::TempDir dir;
         const std::string inst = dir.file("ra");

@@ -131,12 +131,14 @@ TEST_SUITE("install layout") {
         std::string text = crypto::read_file(inst.conf);
         text.replace(text.find("PasswordMax = 5"), 15, "PasswordMax = 0");
         text.replace(text.find("digest = SHA256"), 15, "digest = MD5");
+        text.replace(text.find("unavailable = pending"), 21, "unavailable = later");
         fs::remove(inst.var + "/ra-encryption.pem");
         crypto::write_file(inst.conf, text, 0640, true);
         Run r = run(inst.tmp, "check-config --config " + inst.conf);
         CHECK(r.status == 1);
         CHECK(contains(r.err, "[password] PasswordMax must be between 1"));
         CHECK(contains(r.err, "[local_ca] digest"));
+        CHECK(contains(r.err, "[ca] unavailable must be pending or fail, not 'later'"));
         CHECK(contains(
             r.err, "[ra] encryption_cert names " + inst.var + "/ra-encryption.pem, which does not exist"));
     }

@@ -3,7 +3,10 @@
 // loses its answer: ScepService with real SQLite stores and a scripted backend.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "core/scep_service.hpp"
+#include "crypto/csr_seal.hpp"
 #include "crypto/encoding.hpp"
 #include "scep/client.hpp"
 #include "scep/message_data.hpp"
@@ -24,7 +27,10 @@ namespace {
 /// Every request is authorised: the tests are about what happens after.
 class AcceptAll final : public core::ChallengeVerifier {
 public:
+    int verified = 0;  ///< how often a challenge was asked for (a one-time password would be used up)
+
     core::ChallengeVerdict verify(const core::ChallengeRequest&) override {
+        ++verified;
         core::ChallengeVerdict verdict;
         verdict.accepted = true;
         return verdict;
@@ -36,6 +42,12 @@ core::RaIdentity identity_of(const TestPki& pki) {
             crypto::up_ref(*pki.ra_enc_key)};
 }
 
+core::ServiceOptions with_seal_key() {
+    core::ServiceOptions options;
+    options.csr_seal_key = Bytes(32, 0x5e);
+    return options;
+}
+
 struct Fixture {
     const TestPki& pki = shared_test_pki();
     TempDir dir;
@@ -45,7 +57,7 @@ struct Fixture {
     store::RequestStore requests{*db, clock};
     AcceptAll challenges;
     ScriptedBackend ca{*pki.ca_cert, *pki.ca_key};
-    core::ServiceOptions options = {};
+    core::ServiceOptions options = with_seal_key();
     std::unique_ptr<core::ScepService> service;
 
     core::ScepService& scep() {
@@ -60,6 +72,15 @@ struct Fixture {
     std::string last_detail(const std::string& txid) {
         return audit.by_transaction(txid).back().detail.value_or("");
     }
+    /// The requests row's sealed CSR as SQLite holds it.
+    Bytes sealed_csr_column(const std::string& txid) {
+        return db->read([&](store::Database& d) {
+            auto st = d.prepare("SELECT csr_sealed FROM requests WHERE transaction_id = ?1");
+            st.bind(1, txid);
+            REQUIRE(st.step());
+            return st.column_blob(0);
+        });
+    }
     store::RequestRecord stored(const std::string& txid) {
         auto r = requests.find_latest(txid);
         REQUIRE(r);
@@ -71,8 +92,12 @@ struct Fixture {
 struct Device {
     crypto::EvpPkeyPtr key = pooled_client_key(0);
     crypto::X509Ptr self_signed = make_cert("CN=device", *key, nullptr, nullptr, {});
-    crypto::X509ReqPtr csr = make_csr(*key, "CN=device");
+    crypto::X509ReqPtr csr = make_csr(*key, "CN=device", "device-secret");
 };
+
+bool contains(const Bytes& haystack, ByteView needle) {
+    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
+}
 
 scep::CertRepView send(Fixture& f, Device& d, MessageType type, const std::string& txid, const Bytes& data) {
     Bytes req = scep::build_pki_request({type, txid, {}}, data, *f.pki.ra_enc_cert, {"AES-128-CBC", false},
@@ -190,5 +215,187 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(pkcs_req(f, d, "TX-BUG").status == PkiStatus::pending);
         CHECK(f.ca.submits("TX-BUG") == 1);
         CHECK(f.stored("TX-BUG").fail_text.value_or("").starts_with("outcome unknown: "));
+    }
+
+    TEST_CASE("a request pending at the CA keeps its CSR sealed, hands it to the poll, and loses it at the outcome") {
+        Fixture f;
+        Device d;
+        const Bytes csr = crypto::csr_der(*d.csr);
+        f.ca.script_submit({Behaviour::pending});
+        REQUIRE(pkcs_req(f, d, "TX-KEEP").status == PkiStatus::pending);
+
+        const Bytes held = f.sealed_csr_column("TX-KEEP");
+        REQUIRE(!held.empty());
+        CHECK(crypto::CsrSeal::is_sealed(held));
+        CHECK(!contains(held, as_bytes(std::string("device-secret"))));
+        CHECK(!contains(held, Bytes(csr.begin() + 4, csr.begin() + 40)));
+        // Bound to its transaction: the same key opens it there and nowhere else.
+        crypto::CsrSeal seal(Bytes(32, 0x5e));
+        CHECK(seal.open(held, store::sealed_csr_row("TX-KEEP", "PKCSReq")) == csr);
+        CHECK_THROWS(seal.open(held, store::sealed_csr_row("TX-OTHER", "PKCSReq")));
+
+        CHECK(cert_poll(f, d, "TX-KEEP").status == PkiStatus::pending);
+        CHECK(f.ca.last_poll_csr() == csr);
+        CHECK(!f.sealed_csr_column("TX-KEEP").empty());
+
+        SUBCASE("issued: the CSR is gone") {
+            f.ca.script_poll({Behaviour::issued});
+            check_issued_to(cert_poll(f, d, "TX-KEEP"), d);
+        }
+        SUBCASE("rejected: the CSR is gone") {
+            f.ca.script_poll({Behaviour::rejected});
+            CHECK(cert_poll(f, d, "TX-KEEP").status == PkiStatus::failure);
+        }
+        CHECK(f.sealed_csr_column("TX-KEEP").empty());
+    }
+
+    TEST_CASE("a request the CA issues at once keeps no CSR") {
+        Fixture f;
+        Device d;
+        f.ca.script_submit({Behaviour::issued});
+        check_issued_to(pkcs_req(f, d, "TX-NOW"), d);
+        CHECK(f.sealed_csr_column("TX-NOW").empty());
+    }
+
+    TEST_CASE("a CA down when the request arrives: PENDING, and the next CertPoll submits the stored CSR once") {
+        Fixture f;
+        Device d;
+        f.ca.script_submit({Behaviour::unavailable});
+        auto first = pkcs_req(f, d, "TX-DOWN");
+        CHECK(first.status == PkiStatus::pending);
+        CHECK(f.last_decision("TX-DOWN") == "pending");
+        CHECK(f.last_detail("TX-DOWN").find("the CA is unavailable") != std::string::npos);
+        auto held = f.stored("TX-DOWN");
+        CHECK(held.status == "pending");
+        CHECK(held.fail_text.value_or("").starts_with("CA unavailable: "));
+        CHECK(!f.sealed_csr_column("TX-DOWN").empty());
+
+        SUBCASE("still down at the poll: PENDING again, the claim kept") {
+            f.ca.script_submit({Behaviour::unavailable, Behaviour::issued});
+            CHECK(cert_poll(f, d, "TX-DOWN").status == PkiStatus::pending);
+            CHECK(f.stored("TX-DOWN").fail_text.value_or("").starts_with("CA unavailable: "));
+            check_issued_to(cert_poll(f, d, "TX-DOWN"), d);
+            CHECK(f.ca.submits("TX-DOWN") == 3);
+        }
+        SUBCASE("back at the poll: issued from the stored CSR") {
+            f.ca.script_submit({Behaviour::issued});
+            check_issued_to(cert_poll(f, d, "TX-DOWN"), d);
+            CHECK(f.last_detail("TX-DOWN") == "resumed a request the CA could not take before");
+            CHECK(f.ca.submits("TX-DOWN") == 2);
+            // Repeats answer the stored certificate, never a third submission.
+            check_issued_to(cert_poll(f, d, "TX-DOWN"), d);
+            check_issued_to(pkcs_req(f, d, "TX-DOWN"), d);
+            CHECK(f.ca.submits("TX-DOWN") == 2);
+        }
+        SUBCASE("back at the re-send: issued") {
+            f.ca.script_submit({Behaviour::issued});
+            check_issued_to(pkcs_req(f, d, "TX-DOWN"), d);
+            CHECK(f.ca.submits("TX-DOWN") == 2);
+        }
+        SUBCASE("the resubmission's answer is lost: held, then the CA is asked, never a third submission") {
+            f.ca.script_submit({Behaviour::outcome_unknown});
+            CHECK(cert_poll(f, d, "TX-DOWN").status == PkiStatus::pending);
+            CHECK(f.stored("TX-DOWN").fail_text.value_or("").starts_with("outcome unknown: "));
+            check_issued_to(cert_poll(f, d, "TX-DOWN"), d);
+            CHECK(f.ca.submits("TX-DOWN") == 2);
+        }
+        // The challenge was checked once, when the request first arrived.
+        CHECK(f.challenges.verified == 1);
+        CHECK(f.sealed_csr_column("TX-DOWN").empty() == (f.stored("TX-DOWN").status != "pending"));
+    }
+
+    TEST_CASE("[ca] unavailable = fail: a CA down when the request arrives answers FAILURE, a re-send resumes it") {
+        Fixture f;
+        f.options.ca_unavailable = core::WhenCaUnavailable::fail;
+        Device d;
+        f.ca.script_submit({Behaviour::unavailable});
+        auto first = pkcs_req(f, d, "TX-FAIL");
+        CHECK(first.status == PkiStatus::failure);
+        CHECK(first.fail_info == FailInfo::bad_request);
+        CHECK(f.last_decision("TX-FAIL") == "error");
+        CHECK(f.stored("TX-FAIL").status == "pending");
+        f.ca.script_submit({Behaviour::issued});
+        check_issued_to(pkcs_req(f, d, "TX-FAIL"), d);
+        CHECK(f.ca.submits("TX-FAIL") == 2);
+        CHECK(f.challenges.verified == 1);
+    }
+
+    TEST_CASE("manual approval: the RA holds the request before any backend sees it, and approval submits it") {
+        Fixture f;
+        core::TemplatePolicy held_for_approval;
+        held_for_approval.manual_approval = true;
+        for (const auto& name : {f.options.templates.signature, f.options.templates.encryption,
+                                 f.options.templates.general_purpose}) {
+            f.options.template_policies.set(name, held_for_approval);
+        }
+        Device d;
+        CHECK(pkcs_req(f, d, "TX-HOLD").status == PkiStatus::pending);
+        CHECK(f.last_detail("TX-HOLD").starts_with("awaiting approval (template "));
+        CHECK(cert_poll(f, d, "TX-HOLD").status == PkiStatus::pending);
+        CHECK(f.last_detail("TX-HOLD") == "awaiting approval");
+        CHECK(pkcs_req(f, d, "TX-HOLD").status == PkiStatus::pending);
+        CHECK(f.ca.submits("TX-HOLD") == 0);
+        CHECK(f.ca.finds() == 0);
+        CHECK(!f.sealed_csr_column("TX-HOLD").empty());
+        auto held = f.requests.list_awaiting_approval(10);
+        REQUIRE(held.size() == 1);
+        const std::int64_t id = held.front().id;
+
+        SUBCASE("approved: the next poll submits it and answers what the CA says") {
+            REQUIRE(f.requests.approve(id, "officer"));
+            CHECK_FALSE(f.requests.approve(id, "officer"));
+            CHECK(f.requests.list_awaiting_approval(10).empty());
+            f.ca.script_submit({Behaviour::pending});
+            CHECK(cert_poll(f, d, "TX-HOLD").status == PkiStatus::pending);
+            CHECK(f.ca.submits("TX-HOLD") == 1);
+            f.ca.script_poll({Behaviour::issued});
+            check_issued_to(cert_poll(f, d, "TX-HOLD"), d);
+            CHECK(f.ca.submits("TX-HOLD") == 1);
+            CHECK(f.sealed_csr_column("TX-HOLD").empty());
+        }
+        SUBCASE("approved: a re-sent request submits it") {
+            REQUIRE(f.requests.approve(id, "officer"));
+            f.ca.script_submit({Behaviour::issued});
+            check_issued_to(pkcs_req(f, d, "TX-HOLD"), d);
+            CHECK(f.ca.submits("TX-HOLD") == 1);
+        }
+        SUBCASE("denied: FAILURE badRequest with the reason, and nothing reaches the CA") {
+            REQUIRE(f.requests.deny(id, "not in the inventory"));
+            CHECK_FALSE(f.requests.approve(id, "officer"));
+            auto rep = cert_poll(f, d, "TX-HOLD");
+            CHECK(rep.status == PkiStatus::failure);
+            CHECK(rep.fail_info == FailInfo::bad_request);
+            CHECK(rep.fail_info_text.value_or("").find("not in the inventory") != std::string::npos);
+            CHECK(pkcs_req(f, d, "TX-HOLD").status == PkiStatus::failure);
+            CHECK(f.ca.submits("TX-HOLD") == 0);
+            CHECK(f.sealed_csr_column("TX-HOLD").empty());
+        }
+        CHECK(f.challenges.verified == 1);
+    }
+
+    TEST_CASE("the template's key policy is the RA's: a weak key is refused before the challenge, whatever the backend") {
+        Fixture f;
+        Device d;
+        d.key = make_key(1024);
+        d.self_signed = make_cert("CN=device", *d.key, nullptr, nullptr, {});
+        d.csr = make_csr(*d.key, "CN=device", "device-secret");
+        auto rep = pkcs_req(f, d, "TX-WEAK");
+        CHECK(rep.status == PkiStatus::failure);
+        CHECK(rep.fail_info == FailInfo::bad_request);
+        CHECK(rep.fail_info_text.value_or("").find("at least 2048 bits") != std::string::npos);
+        CHECK(f.challenges.verified == 0);
+        CHECK(f.ca.submits("TX-WEAK") == 0);
+
+        SUBCASE("a template may lower the bound") {
+            Fixture lowered;
+            core::TemplatePolicy policy;
+            policy.keys.min_rsa_bits = 1024;
+            for (const auto& name : {lowered.options.templates.signature, lowered.options.templates.encryption,
+                                     lowered.options.templates.general_purpose}) {
+                lowered.options.template_policies.set(name, policy);
+            }
+            lowered.ca.script_submit({Behaviour::issued});
+            check_issued_to(pkcs_req(lowered, d, "TX-WEAK"), d);
+        }
     }
 }

@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: Apache-2.0
+// The enrolment state machine (see enrolment.hpp).
+#include "core/enrolment.hpp"
+
+#include "crypto/der.hpp"
+#include "crypto/digest.hpp"
+#include "crypto/encoding.hpp"
+#include "crypto/openssl_error.hpp"
+#include "scep/degenerate.hpp"
+#include "scep/types.hpp"
+
+namespace scepra::core {
+
+namespace {
+
+// A claim still pending without a CA reference after this long was left by
+// an RA that stopped while the CA had the request: no CA call takes this long.
+// (A claim the CA refused as unavailable is marked, and resumable at once.)
+constexpr auto interrupted_claim_age = std::chrono::minutes(10);
+
+using store::outcome_unknown_note;
+
+bool outcome_unknown(const std::optional<std::string>& note) {
+    return note && note->starts_with(outcome_unknown_note);
+}
+
+bool awaiting_approval(const std::optional<std::string>& note) {
+    return note == store::awaiting_approval_note;
+}
+
+constexpr std::string_view approved_note = "approved by ";
+
+scep::FailInfo fail_info_from_name(const std::string& name) {
+    for (auto info : {scep::FailInfo::bad_alg, scep::FailInfo::bad_message_check, scep::FailInfo::bad_request,
+                      scep::FailInfo::bad_time, scep::FailInfo::bad_cert_id}) {
+        if (scep::fail_info_name(info) == name) {
+            return info;
+        }
+    }
+    return scep::FailInfo::bad_request;
+}
+
+bool self_signed(X509& cert) { return X509_check_issued(&cert, &cert) == X509_V_OK; }
+
+/// SHA-256 of the CSR's CertificationRequestInfo: what its signature covers,
+/// so a CSR signed again (ECDSA signatures differ every time) hashes the same,
+/// while any change of subject, key, attribute or extension does not.
+Bytes request_info_hash(const scep::Csr& csr) {
+    crypto::der::Reader outer(csr.der);
+    if (auto request = outer.expect(crypto::der::tag_sequence)) {
+        crypto::der::Reader inner(request->content);
+        if (auto info = inner.expect(crypto::der::tag_sequence)) {
+            return crypto::sha256(info->whole);
+        }
+    }
+    // Not DER (OpenSSL also accepts some BER): hash OpenSSL's DER encoding of it.
+    unsigned char* der = nullptr;
+    const int len = i2d_re_X509_REQ_tbs(csr.req.get(), &der);
+    crypto::check(len > 0, "i2d_re_X509_REQ_tbs");
+    Bytes hash = crypto::sha256(ByteView(der, static_cast<size_t>(len)));
+    OPENSSL_free(der);
+    return hash;
+}
+
+Bytes certificate_hash(const X509& cert) { return crypto::sha256(crypto::cert_der(cert)); }
+
+/// Copies a backend's final answer (issued or rejected) into the stored request.
+void record_outcome(store::RequestRecord& record, const backend::SubmitResult& result) {
+    if (result.disposition == backend::Disposition::issued) {
+        record.status = "issued";
+        record.cert_der = result.certificate_der;
+        record.serial = crypto::serial_hex_of_der(record.cert_der);  // a renewal finds its template by it
+        record.chain_der = scep::make_degenerate_der({result.chain_der.begin(), result.chain_der.end()});
+    } else if (result.disposition == backend::Disposition::rejected) {
+        record.status = "rejected";
+        record.fail_info = scep::fail_info_name(scep::FailInfo::bad_request);
+        record.fail_text = "rejected by the CA: " + result.reason;
+    }
+}
+
+EnrolmentAnswer pending() { return {}; }
+
+}  // namespace
+
+Enrolment::Enrolment(EnrolmentOptions options, backend::CaBackend& backend, ChallengeVerifier& challenges,
+                     store::RequestStore& requests, std::vector<crypto::X509Ptr> ca_chain,
+                     std::vector<crypto::X509Ptr> previous_cas)
+    : m_options(std::move(options)),
+      m_backend(backend),
+      m_requests(requests),
+      m_ca_chain(std::move(ca_chain)),
+      m_previous_cas(std::move(previous_cas)),
+      m_seal(m_options.csr_seal_key) {
+    if (!m_options.revocation) {
+        m_options.revocation = std::make_shared<BackendRevocationCheck>(m_backend);
+    }
+    // Policy refusals come before the challenge, so they do not use up a one-time password.
+    m_validators.push_back(renewal_validator(*m_options.revocation, m_options.renewal));
+    m_validators.push_back(template_key_validator(m_options.template_policies));
+    if (m_options.existing_subject_requires_renewal) {
+        m_validators.push_back(existing_subject_validator(m_backend));
+    }
+    m_validators.push_back(challenge_validator(challenges));
+}
+
+bool Enrolment::signed_by_our_certificate(X509& signer) const {
+    if (self_signed(signer)) {
+        return false;
+    }
+    if (issued_by(signer, m_ca_chain)) {
+        return true;
+    }
+    for (const auto& previous : m_previous_cas) {
+        std::vector<crypto::X509Ptr> old_chain;
+        old_chain.push_back(crypto::up_ref(*previous));
+        if (issued_by(signer, old_chain)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, bool renewal_message) {
+    if (!csr.signature_valid) {
+        throw scep::ScepFailure(scep::FailInfo::bad_message_check, "the PKCS#10 signature does not verify");
+    }
+    // A RenewalReq, or a PKCSReq signed by a certificate our CA issued, is
+    // authenticated by that certificate (RFC 8894 §2.3, NDES renewal). With
+    // renewal disabled such a PKCSReq is an ordinary one: its password decides.
+    bool by_certificate = signed_by_our_certificate(msg.signer);
+    if (renewal_message && !by_certificate) {
+        throw scep::ScepFailure(scep::FailInfo::bad_cert_id,
+                                "a RenewalReq must be signed by a certificate issued by this CA");
+    }
+    if (renewal_message && !m_options.renewal.enabled) {
+        throw scep::ScepFailure(scep::FailInfo::bad_request, "renewal is disabled on this RA");
+    }
+    by_certificate = by_certificate && m_options.renewal.enabled;
+    const Bytes csr_key = key_hash(*X509_REQ_get_X509_PUBKEY(csr.req.get()));
+    const std::string kind = by_certificate ? "Renewal:" + crypto::serial_hex(msg.signer) : "PKCSReq";
+
+    // A transactionID seen before: its stored outcome, never a second certificate.
+    if (auto existing = m_requests.find(msg.transaction_id, kind)) {
+        if (existing->key_hash != csr_key) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                    "this transactionID was already used with another key");
+        }
+        if (!resumable(*existing, msg.now)) {
+            return answer_from(msg, std::move(*existing), "repeated request");
+        }
+        return resume(msg, csr, std::move(*existing), by_certificate);
+    }
+
+    // A renewal keeps the certificate's template; the new CSR's keyUsage does not choose it.
+    const std::string template_name =
+        by_certificate ? renewal_template(msg.signer) : select_template(*csr.req, m_options.templates);
+
+    // Claim the transaction before the CA sees it, so that a duplicate racing
+    // with this one gets the stored outcome instead of a second certificate.
+    // The claim is also the RA's write-ahead record of the CA call: resume()
+    // asks the CA what became of it when its answer was never stored.
+    store::RequestRecord record;
+    record.transaction_id = msg.transaction_id;
+    record.kind = kind;
+    record.key_hash = csr_key;
+    record.subject = csr.subject;
+    record.template_name = template_name;
+    record.status = "pending";
+    record.backend = m_backend.name();
+    record.requester = msg.peer;
+    record.csr_info_hash = request_info_hash(csr);
+    record.signer_hash = certificate_hash(msg.signer);
+    // Kept (sealed) until the final outcome, so that the RA can submit it again
+    // or hand it to a CA that asks for it.
+    record.csr_sealed = m_seal.seal(csr.der, store::sealed_csr_row(record.transaction_id, record.kind));
+    // RA business, whatever the backend: the request is held before any CA sees it.
+    const bool held_for_approval = m_options.template_policies.of(template_name).manual_approval;
+    if (held_for_approval) {
+        record.fail_text = std::string(store::awaiting_approval_note);
+    }
+    try {
+        record = claim(msg, csr, std::move(record), by_certificate);
+    } catch (const store::ClaimExists&) {
+        auto existing = m_requests.find(msg.transaction_id, kind);
+        if (!existing || existing->key_hash != csr_key) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                    "this transactionID was already used with another key");
+        }
+        return answer_from(msg, std::move(*existing), "concurrent duplicate");
+    }
+    if (held_for_approval) {
+        msg.event.detail = "awaiting approval (template " + template_name + ")";
+        return pending();
+    }
+    return submit_claimed(msg, csr, std::move(record));
+}
+
+store::RequestRecord Enrolment::claim(EnrolmentMessage& msg, const scep::Csr& csr,
+                                      store::RequestRecord record, bool by_certificate) {
+    // A one-time password is used up in the transaction that records the
+    // claim: both happen, or neither (the password stays usable).
+    auto claim_in = [&](store::Database& db, std::int64_t challenge) {
+        record.challenge_id = challenge;
+        auto id = m_requests.insert_in(db, record);
+        if (!id) {
+            throw store::ClaimExists();
+        }
+        record.id = *id;
+    };
+    Candidate candidate{
+        csr,     msg.signer, by_certificate, record.template_name, msg.transaction_id, msg.peer,
+        msg.now, msg.event,  claim_in};
+    for (const auto& validator : m_validators) {
+        validator->check(candidate);
+    }
+    if (candidate.challenge_id) {
+        record.challenge_id = candidate.challenge_id;
+    }
+    if (record.id == 0) {  // no one-time password made the claim
+        auto id = m_requests.insert(record);
+        if (!id) {
+            throw store::ClaimExists();
+        }
+        record.id = *id;
+    }
+    return record;
+}
+
+std::string Enrolment::renewal_template(X509& signer) {
+    // The RA's own row for the certificate; a certificate issued before the
+    // RA recorded serials is judged by its own keyUsage.
+    if (auto issued = m_requests.find_issued(crypto::serial_hex(signer));
+        issued && issued->cert_der == crypto::cert_der(signer)) {
+        return issued->template_name;
+    }
+    return select_template(signer, m_options.templates);
+}
+
+bool Enrolment::resumable(const store::RequestRecord& record, TimePoint now) {
+    return record.status == "pending" && !record.backend_ref && !awaiting_approval(record.fail_text) &&
+           (record.fail_text || record.updated_at < sql_time(now - interrupted_claim_age));
+}
+
+EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, store::RequestRecord claim,
+                                  bool by_certificate) {
+    // The claim was authenticated when it was made (its one-time password is
+    // used up by now); a renewal's certificate is checked again, it may have
+    // been revoked since.
+    const bool after_outage = claim.fail_text.has_value();
+    // The claim was checked as it was first sent: only that request may
+    // resume it (the key alone would let a device change its subject or SANs).
+    if (!claim.csr_info_hash.empty() ? claim.csr_info_hash != request_info_hash(csr)
+                                     : claim.subject != csr.subject) {
+        throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                "the re-sent request differs from the one first sent for this transactionID");
+    }
+    if (!claim.signer_hash.empty() && by_certificate && claim.signer_hash != certificate_hash(msg.signer)) {
+        throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                "the re-sent renewal is signed by another certificate than the first");
+    }
+    if (by_certificate) {
+        if (auto why = renewal_refusal(msg.signer, csr, *m_options.revocation, m_options.renewal, msg.now)) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, *why);
+        }
+    }
+    if (!m_requests.take_over(claim)) {  // another copy of this request got there first
+        auto now_stored = m_requests.find(claim.transaction_id, claim.kind);
+        if (!now_stored) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                    "the request changed while it was being resumed; send it again");
+        }
+        return answer_from(msg, std::move(*now_stored), "concurrent duplicate");
+    }
+    msg.event.challenge_id = claim.challenge_id;
+    const std::optional<std::string> held_note = std::move(claim.fail_text);
+    claim.fail_text.reset();
+    // The RA may have stopped after the CA acted and before its answer was
+    // stored, or the CA's answer was lost: that answer, never a second certificate.
+    std::optional<backend::SubmitResult> found;
+    try {
+        found = m_backend.find_by_transaction(
+            {claim.transaction_id, claim.key_hash, claim.template_name, csr.der});
+    } catch (const std::exception& e) {
+        // The CA cannot be asked: the claim keeps its note (take_over cleared it).
+        if (outcome_unknown(held_note)) {
+            m_requests.hold_for_retry(claim.id, *held_note);
+            msg.event.detail =
+                std::string("the CA's outcome is unknown and the CA cannot be asked: ") + e.what();
+            return pending();
+        }
+        return hold_unavailable(msg, claim.id, e);
+    }
+    if (auto done = std::move(found)) {
+        msg.event.detail = "completed an interrupted request with the CA's earlier answer";
+        if (done->disposition == backend::Disposition::pending) {
+            claim.backend_ref = done->backend_ref;
+        }
+        record_outcome(claim, *done);
+        m_requests.update(claim);
+        return answer_from(msg, std::move(claim), "");
+    }
+    if (outcome_unknown(held_note)) {
+        return hold_for_operator(msg, claim.id, *held_note);
+    }
+    if (held_note && held_note->starts_with(approved_note)) {
+        msg.event.detail = *held_note + ": submitted to the CA";
+    } else {
+        msg.event.detail = after_outage ? "resumed a request the CA could not take before"
+                                        : "resumed a request that was interrupted before the CA answered it";
+    }
+    return submit_claimed(msg, csr, std::move(claim));
+}
+
+EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr& csr,
+                                          store::RequestRecord record) {
+    backend::SubmitResult result;
+    try {
+        result =
+            m_backend.submit({msg.transaction_id, csr.der, record.template_name, msg.peer, csr.req.get()});
+    } catch (const backend::BackendUnavailable& e) {
+        return hold_unavailable(msg, record.id, e);
+    } catch (const backend::OutcomeUnknown& e) {
+        return hold_unknown_outcome(msg, record.id, e.what());
+    } catch (const std::exception& e) {
+        // Neither contract exception: the CA may have acted before it failed.
+        return hold_unknown_outcome(msg, record.id,
+                                    std::string("unexpected error from the CA backend: ") + e.what());
+    }
+    if (result.disposition == backend::Disposition::pending) {
+        record.backend_ref = result.backend_ref;
+    }
+    record_outcome(record, result);
+    m_requests.update(record);
+    return answer_from(msg, std::move(record), "");
+}
+
+EnrolmentAnswer Enrolment::hold_unavailable(EnrolmentMessage& msg, std::int64_t claim_id,
+                                            const std::exception& why) {
+    // The CA did not act on the request. The device has done its part (a
+    // one-time password is used up): the claim stays, with its sealed CSR, and
+    // the device's next CertPoll or re-send submits it again once the CA is back.
+    m_requests.hold_for_retry(claim_id, std::string("CA unavailable: ") + why.what());
+    if (m_options.ca_unavailable == WhenCaUnavailable::fail) {
+        throw backend::BackendUnavailable(why.what());
+    }
+    msg.event.detail = std::string("the CA is unavailable (") + why.what() +
+                       "): held, submitted again at the device's next attempt";
+    return pending();
+}
+
+EnrolmentAnswer Enrolment::resume_from_stored(EnrolmentMessage& msg, store::RequestRecord claim) {
+    const bool renewal = claim.kind.starts_with("Renewal:");
+    // A renewal's certificate is checked again when it is resumed: only a
+    // CertPoll signed by that very certificate can resume it.
+    const bool by_renewing_certificate = renewal && claim.signer_hash == certificate_hash(msg.signer);
+    const Bytes csr_der = stored_csr(claim);
+    if (csr_der.empty() || (renewal && !by_renewing_certificate)) {
+        throw scep::ScepFailure(
+            scep::FailInfo::bad_request,
+            "the CA has not taken this request (unavailable or interrupted): send the request again");
+    }
+    return resume(msg, scep::parse_csr(csr_der), std::move(claim), by_renewing_certificate);
+}
+
+EnrolmentAnswer Enrolment::hold_unknown_outcome(EnrolmentMessage& msg, std::int64_t claim_id,
+                                                const std::string& why) {
+    // The device has done its part; the claim stays, and its next attempt
+    // (re-sent request or CertPoll) asks the CA what it did before anything else.
+    m_requests.hold_for_retry(claim_id, std::string(outcome_unknown_note) + why);
+    msg.event.detail = "the CA's outcome is unknown (" + why + "): held, the CA is asked at the next attempt";
+    return pending();
+}
+
+EnrolmentAnswer Enrolment::hold_for_operator(EnrolmentMessage& msg, std::int64_t claim_id,
+                                             const std::string& note) {
+    m_requests.hold_for_retry(claim_id, note);
+    msg.event.detail =
+        "the CA's outcome is unknown and the CA cannot tell: held for an operator (scep-ra request retry)";
+    return pending();
+}
+
+Bytes Enrolment::stored_csr(const store::RequestRecord& record) const {
+    if (record.csr_sealed.empty()) {
+        return {};
+    }
+    try {
+        return m_seal.open(record.csr_sealed, store::sealed_csr_row(record.transaction_id, record.kind));
+    } catch (const std::runtime_error&) {
+        return {};  // another instance key, or altered: the CA is asked without it
+    }
+}
+
+EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestRecord record,
+                                       const std::string& note) {
+    if (!note.empty()) {
+        msg.event.detail = note + ": stored outcome returned";
+    }
+    msg.event.challenge_id = msg.event.challenge_id ? msg.event.challenge_id : record.challenge_id;
+    if (resumable(record, msg.now) && outcome_unknown(record.fail_text)) {
+        // A CertPoll (or a duplicate) for a submission whose answer was lost:
+        // the CA's own record, or PENDING until it or an operator decides.
+        std::optional<backend::SubmitResult> done;
+        try {
+            done = m_backend.find_by_transaction(
+                {record.transaction_id, record.key_hash, record.template_name, stored_csr(record)});
+        } catch (const std::exception& e) {
+            msg.event.detail =
+                std::string("the CA's outcome is unknown and the CA cannot be asked: ") + e.what();
+            return pending();
+        }
+        if (!done) {
+            msg.event.detail =
+                "the CA's outcome is unknown and the CA cannot tell: held for an operator (scep-ra request "
+                "retry)";
+            return pending();
+        }
+        msg.event.detail = "completed a request whose answer was lost with the CA's answer";
+        record.fail_text.reset();
+        if (done->disposition == backend::Disposition::pending) {
+            record.backend_ref = done->backend_ref;
+        }
+        record_outcome(record, *done);
+        m_requests.update(record);
+    }
+    if (resumable(record, msg.now)) {
+        return resume_from_stored(msg, std::move(record));
+    }
+    if (record.status == "pending" && awaiting_approval(record.fail_text)) {
+        msg.event.detail = "awaiting approval";
+        return pending();
+    }
+    if (record.status == "pending" && record.backend_ref) {
+        // A device takes FAILURE as final, but the request still waits at the
+        // CA: asking again is read-only, so an unreachable CA keeps it PENDING.
+        auto still_pending = [&](const std::exception& e) {
+            msg.event.detail = std::string("the CA was unavailable while polling: ") + e.what();
+            return pending();
+        };
+        backend::SubmitResult result;
+        try {
+            result = m_backend.poll(
+                {*record.backend_ref, record.transaction_id, record.template_name, stored_csr(record)});
+        } catch (const backend::BackendUnavailable& e) {
+            return still_pending(e);
+        } catch (const backend::OutcomeUnknown& e) {
+            return still_pending(e);
+        }
+        if (result.disposition != backend::Disposition::pending) {
+            record_outcome(record, result);
+            m_requests.update(record);
+        }
+    }
+    if (record.status == "issued") {
+        // Issued certificates stay DER from the backend to the reply (crypto/der.hpp).
+        std::vector<Bytes> chain = scep::degenerate_cert_ders(record.chain_der);
+        std::vector<ByteView> certs{record.cert_der};
+        certs.insert(certs.end(), chain.begin(), chain.end());
+        msg.event.serial = crypto::serial_hex_of_der(record.cert_der);
+        return {true, scep::make_degenerate_der(certs)};
+    }
+    if (record.status == "rejected") {
+        const std::string text = record.fail_text.value_or("rejected");
+        throw scep::ScepFailure(fail_info_from_name(record.fail_info.value_or("badRequest")), text);
+    }
+    return pending();
+}
+
+EnrolmentAnswer Enrolment::poll(EnrolmentMessage& msg) {
+    auto record = m_requests.find_latest(msg.transaction_id);
+    if (!record) {
+        throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "no request for this transaction");
+    }
+    X509& signer = msg.signer;
+    // The requester's new key (a PKCSReq's self-signed certificate), or the
+    // very certificate that signed the request; a serial alone could be
+    // another CA's. Claims older than schema 6 have no signer hash: the
+    // serial then counts only for a certificate of our CA.
+    const bool same_signer = record->signer_hash.empty()
+                                 ? record->kind == "Renewal:" + crypto::serial_hex(signer) &&
+                                       !self_signed(signer) && issued_by(signer, m_ca_chain)
+                                 : record->signer_hash == certificate_hash(signer);
+    const bool same_requester = key_hash(*X509_get_X509_PUBKEY(&signer)) == record->key_hash || same_signer;
+    if (!same_requester) {
+        throw scep::ScepFailure(scep::FailInfo::bad_cert_id,
+                                "no request for this transaction from this requester");
+    }
+    msg.event.subject = record->subject;
+    return answer_from(msg, std::move(*record), "");
+}
+
+}  // namespace scepra::core

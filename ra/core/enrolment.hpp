@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+// The enrolment state machine: a PKCSReq, RenewalReq or CertPoll in, the
+// device's answer out (SUCCESS with its certificate, PENDING, or a refusal
+// thrown as scep::ScepFailure). The RA claims a transaction before the CA sees
+// it, so that a re-sent request gets the stored outcome and never a second
+// certificate, and keeps what it needs to finish it after an outage, a lost
+// answer or a restart.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/ca_backend.hpp"
+#include "common/clock.hpp"
+#include "core/challenge_verifier.hpp"
+#include "core/enrolment_validators.hpp"
+#include "core/renewal_policy.hpp"
+#include "core/template_policy.hpp"
+#include "core/template_selection.hpp"
+#include "crypto/csr_seal.hpp"
+#include "scep/csr.hpp"
+#include "store/audit_log.hpp"
+#include "store/request_store.hpp"
+
+namespace scepra::core {
+
+/// What a device is told when the CA cannot take its request ([ca] unavailable).
+enum class WhenCaUnavailable {
+    pending,  ///< PENDING: the request is held and submitted again at the device's next CertPoll or re-send
+    fail,     ///< FAILURE "the CA is unavailable" (the request is still held for a re-send)
+};
+
+struct EnrolmentOptions {
+    TemplateNames templates;
+    RenewalPolicy renewal;
+    /// A new request for a subject that holds a valid certificate is refused (it must renew).
+    bool existing_subject_requires_renewal = false;
+    /// The 32-byte key that seals the CSRs of held requests at rest (private/csr-seal.key).
+    Bytes csr_seal_key;
+    WhenCaUnavailable ca_unavailable = WhenCaUnavailable::pending;
+    /// The RA's policy per template ([profile.NAME]).
+    TemplatePolicies template_policies;
+    /// Where a renewal's signer is checked for revocation; unset: the
+    /// backend's records (BackendRevocationCheck).
+    std::shared_ptr<RevocationCheck> revocation;
+};
+
+/// One enrolment message as the service received and verified it.
+struct EnrolmentMessage {
+    const std::string& transaction_id;
+    const std::string& peer;  ///< client address
+    X509& signer;             ///< the certificate that signed the pkiMessage
+    TimePoint now;
+    store::AuditEvent& event;  ///< detail, challenge_id and serial are filled in
+};
+
+/// What the device is told when it is not refused.
+struct EnrolmentAnswer {
+    bool issued = false;  ///< false: PENDING
+    Bytes certificates;   ///< when issued: degenerate SignedData, the certificate then its chain
+};
+
+class Enrolment {
+  public:
+    /// ca_chain: the issuing CA first; previous_cas: CAs replaced by a
+    /// rollover, whose certificates may still renew.
+    Enrolment(EnrolmentOptions options, backend::CaBackend& backend, ChallengeVerifier& challenges,
+              store::RequestStore& requests, std::vector<crypto::X509Ptr> ca_chain,
+              std::vector<crypto::X509Ptr> previous_cas);
+
+    /// A PKCSReq or RenewalReq carrying this CSR.
+    EnrolmentAnswer request(EnrolmentMessage& msg, const scep::Csr& csr, bool renewal_message);
+    /// A CertPoll (RFC 8894 §3.3.3: keyed on the transactionID alone).
+    EnrolmentAnswer poll(EnrolmentMessage& msg);
+
+  private:
+    /// Whether the message's signer is a certificate of this CA (or a replaced one).
+    bool signed_by_our_certificate(X509& signer) const;
+    /// The template a renewal signed by this certificate keeps.
+    std::string renewal_template(X509& signer);
+    /// Runs the validators and records the claim (with the one-time password, when one is used).
+    store::RequestRecord claim(EnrolmentMessage& msg, const scep::Csr& csr, store::RequestRecord record,
+                               bool by_certificate);
+    /// Submits a claimed request to the CA, stores the outcome and answers it.
+    EnrolmentAnswer submit_claimed(EnrolmentMessage& msg, const scep::Csr& csr, store::RequestRecord record);
+    /// Submits again a claim an earlier attempt never finished (see resumable()).
+    EnrolmentAnswer resume(EnrolmentMessage& msg, const scep::Csr& csr, store::RequestRecord claim,
+                           bool by_certificate);
+    /// A claim the CA never took: it was unavailable (held for retry), or the
+    /// RA stopped between claiming the request and storing the CA's answer
+    /// (pending without a CA reference for longer than any CA call takes).
+    static bool resumable(const store::RequestRecord& record, TimePoint now);
+    /// Keeps a claim the CA did not take (unavailable) for the device's next
+    /// attempt: PENDING, or FAILURE (rethrows) with [ca] unavailable = fail.
+    EnrolmentAnswer hold_unavailable(EnrolmentMessage& msg, std::int64_t claim_id, const std::exception& why);
+    /// A CertPoll for a claim the CA never took: submits it again from the
+    /// CSR the RA holds, or asks the device to send it again when it holds none.
+    EnrolmentAnswer resume_from_stored(EnrolmentMessage& msg, store::RequestRecord claim);
+    /// Keeps a claim whose submission may have reached the CA (marked
+    /// "outcome unknown") and answers PENDING.
+    EnrolmentAnswer hold_unknown_outcome(EnrolmentMessage& msg, std::int64_t claim_id,
+                                         const std::string& why);
+    /// Keeps such a claim the CA cannot tell about, for an operator, and answers PENDING.
+    EnrolmentAnswer hold_for_operator(EnrolmentMessage& msg, std::int64_t claim_id, const std::string& note);
+    /// The CSR the RA holds for this request, or empty (none kept, or it does not open).
+    Bytes stored_csr(const store::RequestRecord& record) const;
+    /// Answers from a stored request, asking the backend again while pending.
+    EnrolmentAnswer answer_from(EnrolmentMessage& msg, store::RequestRecord record, const std::string& note);
+
+    EnrolmentOptions m_options;
+    backend::CaBackend& m_backend;
+    store::RequestStore& m_requests;
+    std::vector<crypto::X509Ptr> m_ca_chain;
+    std::vector<crypto::X509Ptr> m_previous_cas;
+    crypto::CsrSeal m_seal;
+    EnrolmentValidators m_validators;
+};
+
+}  // namespace scepra::core

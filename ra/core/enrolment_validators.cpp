@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+// The RA's checks of a new enrolment request (see enrolment_validators.hpp).
+#include "core/enrolment_validators.hpp"
+
+#include "crypto/encoding.hpp"
+#include "scep/types.hpp"
+
+namespace scepra::core {
+
+namespace {
+
+class RenewalValidator final : public EnrolmentValidator {
+  public:
+    RenewalValidator(RevocationCheck& revocation, RenewalPolicy policy)
+        : m_revocation(revocation), m_policy(std::move(policy)) {}
+
+    void check(Candidate& c) override {
+        if (!c.by_certificate) {
+            return;
+        }
+        if (auto why = renewal_refusal(c.signer, c.csr, m_revocation, m_policy, c.now)) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, *why);
+        }
+        c.event.detail = "renewal authenticated by certificate " + crypto::serial_hex(c.signer);
+    }
+
+  private:
+    RevocationCheck& m_revocation;
+    RenewalPolicy m_policy;
+};
+
+class TemplateKeyValidator final : public EnrolmentValidator {
+  public:
+    explicit TemplateKeyValidator(TemplatePolicies policies) : m_policies(std::move(policies)) {}
+
+    void check(Candidate& c) override {
+        EVP_PKEY* subject_key = X509_REQ_get0_pubkey(c.csr.req.get());
+        if (subject_key == nullptr) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, "the request's public key cannot be read");
+        }
+        const std::string label = "certificate template '" + c.template_name + "'";
+        if (auto why = crypto::key_policy_refusal(m_policies.of(c.template_name).keys, *subject_key, label)) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, *why);
+        }
+    }
+
+  private:
+    TemplatePolicies m_policies;
+};
+
+class ExistingSubjectValidator final : public EnrolmentValidator {
+  public:
+    explicit ExistingSubjectValidator(backend::CaBackend& backend) : m_backend(backend) {}
+
+    void check(Candidate& c) override {
+        if (!c.by_certificate && m_backend.subject_has_valid_certificate(c.csr.subject)) {
+            throw scep::ScepFailure(
+                scep::FailInfo::bad_request,
+                "this subject already holds a valid certificate: renew it with that certificate");
+        }
+    }
+
+  private:
+    backend::CaBackend& m_backend;
+};
+
+class ChallengeValidator final : public EnrolmentValidator {
+  public:
+    explicit ChallengeValidator(ChallengeVerifier& challenges) : m_challenges(challenges) {}
+
+    void check(Candidate& c) override {
+        if (c.by_certificate) {
+            return;  // the certificate authenticates a renewal
+        }
+        ChallengeVerdict verdict =
+            m_challenges.verify({c.csr, c.template_name, c.transaction_id, c.peer, c.claim});
+        if (!verdict.accepted) {
+            throw scep::ScepFailure(scep::FailInfo::bad_request, verdict.reason);
+        }
+        c.challenge_id = verdict.challenge_id;
+        c.event.challenge_id = verdict.challenge_id;
+        if (!verdict.note.empty()) {
+            c.event.detail = verdict.note;
+        }
+    }
+
+  private:
+    ChallengeVerifier& m_challenges;
+};
+
+}  // namespace
+
+std::unique_ptr<EnrolmentValidator> renewal_validator(RevocationCheck& revocation, RenewalPolicy policy) {
+    return std::make_unique<RenewalValidator>(revocation, std::move(policy));
+}
+
+std::unique_ptr<EnrolmentValidator> template_key_validator(const TemplatePolicies& policies) {
+    return std::make_unique<TemplateKeyValidator>(policies);
+}
+
+std::unique_ptr<EnrolmentValidator> existing_subject_validator(backend::CaBackend& backend) {
+    return std::make_unique<ExistingSubjectValidator>(backend);
+}
+
+std::unique_ptr<EnrolmentValidator> challenge_validator(ChallengeVerifier& challenges) {
+    return std::make_unique<ChallengeValidator>(challenges);
+}
+
+}  // namespace scepra::core
