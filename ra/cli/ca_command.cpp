@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The local CA from the command line: `scep-ra request list|approve|deny`
 // (manual approval), `request list --unknown-outcome|retry` (submissions whose
-// answer the CA lost) and `scep-ra revoke` (revocation and the CRL).
+// answer the CA lost) and `scep-ra revoke` (revocation at any backend).
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 
+#include "cli/backend_factory.hpp"
 #include "cli/instance.hpp"
 #include "cli/options.hpp"
 #include "common/json.hpp"
@@ -180,34 +183,72 @@ int request_command(const Args& args) {
                            {"retry", request_retry}});
 }
 
+namespace {
+
+/// An RFC 5280 CRLReason by name (keyCompromise) or code (1).
+std::optional<int> revocation_reason(const std::string& text) {
+    if (!text.empty() && text.size() <= 2 && std::all_of(text.begin(), text.end(), [](unsigned char c) {
+            return std::isdigit(c) != 0;
+        })) {
+        const int code = std::stoi(text);
+        return backend::local::crl_reason_name(code) ? std::optional(code) : std::nullopt;
+    }
+    return backend::local::crl_reason_code(text);
+}
+
+}  // namespace
+
 int revoke_command(const Args& args) {
     po::options_description desc("options");
     desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
-        "serial", po::value<std::string>()->required(), "serial number (hex) of a certificate the local CA issued")(
+        "serial", po::value<std::string>()->required(), "serial number (hex) of a certificate the CA issued")(
         "reason", po::value<std::string>()->default_value("unspecified"),
-        "RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
-        "cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise");
+        "RFC 5280 reason, by name or code: unspecified (0), keyCompromise (1), cACompromise (2), "
+        "affiliationChanged (3), superseded (4), cessationOfOperation (5), certificateHold (6), "
+        "privilegeWithdrawn (9), aACompromise (10)");
     po::positional_options_description pos;
     pos.add("serial", 1);
     po::variables_map vm;
-    if (auto stop = parse_options("revoke", "Revokes a certificate; the CRL is re-signed at once.", desc, args, vm, &pos)) {
+    if (auto stop = parse_options("revoke",
+                                  "Revokes a certificate at the configured CA backend ([ca] backend): the local "
+                                  "CA re-signs its CRL at once; EJBCA revokes over its REST API.",
+                                  desc, args, vm, &pos)) {
         return *stop;
     }
-    auto code = backend::local::crl_reason_code(vm["reason"].as<std::string>());
+    const std::string& reason = vm["reason"].as<std::string>();
+    const auto code = revocation_reason(reason);
     if (!code) {
-        std::cerr << "scep-ra revoke: unknown reason '" << vm["reason"].as<std::string>() << "'\n";
+        std::cerr << "scep-ra revoke: unknown reason '" << reason << "'\n";
         return exit_usage;
     }
-    LocalCa local(vm["config"].as<std::string>());
+    const AppConfig config = load_config(vm["config"].as<std::string>());
+    SystemClock clock;
+    auto db = store::Database::open(config.database, false);
+    auto ca = make_backend(config, *db, clock);
+    const std::string& serial = vm["serial"].as<std::string>();
+    if (!ca->capabilities().revoke) {
+        std::cerr << "scep-ra revoke: the " << ca->name() << " backend cannot revoke: revoke at the CA itself\n";
+        return exit_refused;
+    }
+    backend::RevokeOutcome outcome{};
     try {
-        local.ca->revoke(vm["serial"].as<std::string>(), *code, local.clock.now());
+        outcome = ca->revoke(serial, *code);
     } catch (const std::invalid_argument& e) {
         std::cerr << "scep-ra revoke: " << e.what() << "\n";
         return exit_refused;
+    } catch (const backend::BackendUnavailable& e) {
+        std::cerr << "scep-ra revoke: the CA cannot be reached: " << e.what() << "\n";
+        return exit_failure;
     }
-    local.ca->crl_der();  // sign the new CRL now, so the next download already lists it
-    std::cout << "revoked " << vm["serial"].as<std::string>() << " ("
-              << backend::local::crl_reason_name(*code).value_or(std::to_string(*code)) << ")\n";
+    if (auto* local = dynamic_cast<backend::local::LocalCaBackend*>(ca.get())) {
+        local->crl_der();  // sign the new CRL now, so the next download already lists it
+    }
+    const std::string name = backend::local::crl_reason_name(*code).value_or(std::to_string(*code));
+    if (outcome == backend::RevokeOutcome::awaiting_approval) {
+        std::cout << "revocation of " << serial << " (" << name << ") awaits approval at the CA\n";
+    } else {
+        std::cout << "revoked " << serial << " (" << name << ")\n";
+    }
     return exit_ok;
 }
 

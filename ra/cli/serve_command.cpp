@@ -76,6 +76,11 @@ int serve_command(const Args& args) {
     }
     SystemClock clock;
     Instance instance(config, clock);
+    // A CA that cannot be used now is reported before the port file appears,
+    // not fatal: requests get "CA unavailable" until it is back.
+    const backend::Health health = instance.backend().health();
+    std::cerr << "scep-ra CA backend " << config.backend << (health.ok ? " ready: " : " NOT READY: ") << health.line
+              << std::endl;
 
     http::Listener scep(config.listen, instance.scep_listener_sites(), std::cerr);
     const int port = scep.bind();
@@ -94,7 +99,7 @@ int serve_command(const Args& args) {
         crypto::write_file(vm["admin-port-file"].as<std::string>(), std::to_string(admin_port) + "\n", 0644, true);
     }
     std::cerr << "scep-ra serving http://" << url_host(config.listen.host) << ":" << port << "/certsrv/mscep/mscep.dll"
-              << " (CA backend: local, passwords: "
+              << " (CA backend: " << config.backend << ", passwords: "
               << (!config.password.enforce_password    ? "not required"
                   : config.password.use_single_password ? "single"
                                                         : "one-time")
