@@ -4,6 +4,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509v3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -52,13 +53,22 @@ RaPair read_ra_pair(const std::string& role, const fs::path& cert_file, const fs
     return pair;
 }
 
-/// A PKCS#10 for one RA key; the EJBCA certificate profile decides the key usage.
-crypto::X509ReqPtr ra_csr(EVP_PKEY& key, const std::string& subject) {
+/// A PKCS#10 for one RA key, asking for the key usage of its role: clients
+/// pick the RA certificate to encrypt to by keyEncipherment, as NDES's
+/// separate templates give it. EJBCA honours it under a certificate profile
+/// with "Allow Key Usage Override"; otherwise the profile decides.
+crypto::X509ReqPtr ra_csr(EVP_PKEY& key, const std::string& subject, const char* key_usage) {
     crypto::X509ReqPtr req(X509_REQ_new());
     crypto::check(req != nullptr, "X509_REQ_new");
     auto name = backend::local::parse_subject(subject);
     crypto::check(X509_REQ_set_subject_name(req.get(), name.get()) == 1, "X509_REQ_set_subject_name");
     crypto::check(X509_REQ_set_pubkey(req.get(), &key) == 1, "X509_REQ_set_pubkey");
+    crypto::X509ExtensionStackPtr extensions(sk_X509_EXTENSION_new_null());
+    crypto::X509ExtensionPtr usage(X509V3_EXT_conf_nid(nullptr, nullptr, NID_key_usage, key_usage));
+    crypto::check(extensions != nullptr && usage != nullptr, "X509V3_EXT_conf_nid keyUsage");
+    crypto::check(sk_X509_EXTENSION_push(extensions.get(), usage.get()) > 0, "sk_X509_EXTENSION_push");
+    usage.release();  // owned by the stack now
+    crypto::check(X509_REQ_add_extensions(req.get(), extensions.get()) == 1, "X509_REQ_add_extensions");
     crypto::check(X509_REQ_sign(req.get(), &key, EVP_sha256()) > 0, "X509_REQ_sign");
     return req;
 }
@@ -232,9 +242,9 @@ int ra_enroll_command(const Args& args) {
     ejbca.username_rule = backend::ejbca::UsernameRule::cn;
     try {
         const backend::ejbca::EjbcaBackend ca(ejbca);
-        auto enrol = [&](const std::string& role, const std::string& subject) {
+        auto enrol = [&](const std::string& role, const std::string& subject, const char* key_usage) {
             RaPair pair{nullptr, crypto::generate_key(spec)};
-            auto csr = ra_csr(*pair.key, subject);
+            auto csr = ra_csr(*pair.key, subject, key_usage);
             backend::SubmitRequest request;
             request.transaction_id = "scep-ra-ra-" + role;
             request.csr_der = crypto::csr_der(*csr);
@@ -248,8 +258,9 @@ int ra_enroll_command(const Args& args) {
             pair.cert = crypto::cert_from_der(outcome.result.certificate_der);
             return pair;
         };
-        const RaPair signing = enrol("signing", vm["ra-signing-subject"].as<std::string>());
-        const RaPair encryption = enrol("encryption", vm["ra-encryption-subject"].as<std::string>());
+        const RaPair signing = enrol("signing", vm["ra-signing-subject"].as<std::string>(), "critical,digitalSignature");
+        const RaPair encryption =
+            enrol("encryption", vm["ra-encryption-subject"].as<std::string>(), "critical,keyEncipherment");
         save_ra_pair(config, signing, encryption, force);
         for (const auto* pair : {&signing, &encryption}) {
             std::cout << "enrolled " << crypto::name_string(*X509_get_subject_name(pair->cert.get())) << " (serial "

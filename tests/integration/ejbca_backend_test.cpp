@@ -86,13 +86,11 @@ bool chains_to_ejbca(const FakeEjbca& fake, X509& cert) {
     auto issuing = load_pem(fake.file("issuing-ca.pem"));
     crypto::X509StorePtr store(X509_STORE_new());
     X509_STORE_add_cert(store.get(), root.get());
-    STACK_OF(X509)* untrusted = sk_X509_new_null();
-    sk_X509_push(untrusted, issuing.get());
+    crypto::X509StackPtr untrusted(sk_X509_new_null());
+    sk_X509_push(untrusted.get(), issuing.release());  // the stack owns it now
     crypto::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-    X509_STORE_CTX_init(ctx.get(), store.get(), &cert, untrusted);
-    const bool ok = X509_verify_cert(ctx.get()) == 1;
-    sk_X509_free(untrusted);
-    return ok;
+    X509_STORE_CTX_init(ctx.get(), store.get(), &cert, untrusted.get());
+    return X509_verify_cert(ctx.get()) == 1;
 }
 
 X509& check_issued_by_ejbca(const FakeEjbca& fake, const scep::CertRepView& view, EVP_PKEY& key) {

@@ -3,6 +3,8 @@
 // operator would (the binary), against the fake EJBCA on loopback.
 #include <doctest/doctest.h>
 
+#include <openssl/x509v3.h>
+
 #include "crypto/encoding.hpp"
 #include "integration/ejbca_test_support.hpp"
 #include "integration/server_fixture.hpp"
@@ -21,13 +23,11 @@ bool chains_to_ejbca(const FakeEjbca& fake, const std::string& cert_file) {
     auto issuing = crypto::load_cert_file(fake.file("issuing-ca.pem"));
     crypto::X509StorePtr store(X509_STORE_new());
     X509_STORE_add_cert(store.get(), root.get());
-    STACK_OF(X509)* untrusted = sk_X509_new_null();
-    sk_X509_push(untrusted, issuing.get());
+    crypto::X509StackPtr untrusted(sk_X509_new_null());
+    sk_X509_push(untrusted.get(), issuing.release());  // the stack owns it now
     crypto::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-    X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), untrusted);
-    const bool ok = X509_verify_cert(ctx.get()) == 1;
-    sk_X509_free(untrusted);
-    return ok;
+    X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), untrusted.get());
+    return X509_verify_cert(ctx.get()) == 1;
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -82,6 +82,11 @@ TEST_CASE("ejbca: init --backend ejbca makes no local CA; ra enroll gets the RA 
                     &out) == 0);
     CHECK(chains_to_ejbca(fake, instance + "/ra-signing.pem"));
     CHECK(chains_to_ejbca(fake, instance + "/ra-encryption.pem"));
+    // Each asks for its role's key usage: clients choose the RA certificate to encrypt to by it.
+    auto ra_signing = crypto::load_cert_file(instance + "/ra-signing.pem");
+    auto ra_encryption = crypto::load_cert_file(instance + "/ra-encryption.pem");
+    CHECK(X509_get_key_usage(ra_signing.get()) == KU_DIGITAL_SIGNATURE);
+    CHECK(X509_get_key_usage(ra_encryption.get()) == KU_KEY_ENCIPHERMENT);
     CHECK((fs::status(instance + "/private/ra-signing.key").permissions() & fs::perms::others_all) == fs::perms::none);
     const auto state = fake.state();
     CHECK(state["end_entities"]["ra-sign"]["certificate_profile_name"] == "SCEP_SERVER");

@@ -4,8 +4,11 @@
 #
 # Real SCEP clients (micromdm scepclient, certmonger) enrol through a real
 # `scep-ra serve` whose CA is EJBCA: the fake EJBCA of tests/support/fake_ejbca
-# on loopback (mutual TLS, EJBCA's REST shapes). Every certificate must carry
-# the client's key, chain to the fake EJBCA's root, and be one EJBCA holds.
+# on loopback (mutual TLS, EJBCA's REST shapes), set up the way an operator
+# would: `init --backend ejbca`, [ejbca] filled in, `ra enroll` (the RA
+# certificates from EJBCA, so that clients verify the RA against GetCACert).
+# Every certificate must carry the client's key, chain to the fake EJBCA's
+# root, and be one EJBCA holds.
 # Prints PASS/FAIL per step and ends with "N passed, M failed".
 set -u
 BIN="$(readlink -f "${1:?usage: $0 SCEP_RA_BINARY}")"
@@ -40,7 +43,8 @@ trap cleanup EXIT
 
 # --- the fake EJBCA -----------------------------------------------------------
 E="$WORK/ejbca"; mkdir -p "$E"
-python3 "$FAKE" --dir "$E" > "$E/ports.json" 2> "$E/fake.log" &
+# RSA CA keys: scepclient encrypts to every certificate GetCACert returns, and only to RSA ones.
+python3 "$FAKE" --dir "$E" --ca-key rsa > "$E/ports.json" 2> "$E/fake.log" &
 FAKE_PID=$!
 for _ in $(seq 1 400); do [ -s "$E/ports.json" ] && break; sleep 0.05; done
 [ -s "$E/ports.json" ] || { fail "fake EJBCA did not start: $(tail -3 "$E/fake.log")"; finish; }
@@ -54,22 +58,23 @@ ejbca_holds() {  # ejbca_holds CERT: the fake EJBCA issued this serial
 }
 
 # --- scep-ra in front of it -----------------------------------------------------
-"$BIN" init --dir "$WORK/ra" --admin-listen none > "$WORK/init.log" 2>&1 || { fail "init: $(tail -1 "$WORK/init.log")"; finish; }
+"$BIN" init --dir "$WORK/ra" --backend ejbca > "$WORK/init.log" 2>&1 || { fail "init: $(tail -1 "$WORK/init.log")"; finish; }
 CONF="$WORK/ra/scep-ra.conf"
 sed -i 's/^allow_single_des = 0/allow_single_des = 1/' "$CONF"
-sed -i 's/^backend = local/backend = ejbca/' "$CONF"
-cat >> "$CONF" << EOF
-
-[ejbca]
-url = https://localhost:$EJBCA_PORT/ejbca/ejbca-rest-api
-client_cert = $E/admin.pem
-client_key = $E/admin.key
-server_ca = $E/tls-ca.pem
-ca_name = IssuingCA
-certificate_profile = SCEP_DEVICE
-end_entity_profile = SCEP_EEP
-username = cn
-EOF
+set_ejbca() { sed -i "s|^$1 =.*|$1 = $2|" "$CONF"; }
+set_ejbca url "https://localhost:$EJBCA_PORT/ejbca/ejbca-rest-api"
+set_ejbca client_cert "$E/admin.pem"
+set_ejbca client_key "$E/admin.key"
+set_ejbca server_ca "$E/tls-ca.pem"
+set_ejbca ca_name IssuingCA
+set_ejbca certificate_profile SCEP_DEVICE
+set_ejbca end_entity_profile SCEP_EEP
+set_ejbca ra_certificate_profile SCEP_SERVER
+set_ejbca ra_end_entity_profile SERVER_EEP
+if "$BIN" ra enroll --config "$CONF" > "$WORK/enroll.log" 2>&1 &&
+    openssl verify -CAfile "$E/root-ca.pem" -untrusted "$E/issuing-ca.pem" "$WORK/ra/ra-signing.pem" > /dev/null; then
+    pass "ra enroll: RA certificates from EJBCA: $(head -1 "$WORK/enroll.log")"
+else fail "ra enroll: $(tail -2 "$WORK/enroll.log")"; finish; fi
 "$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" > "$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 400); do [ -s "$WORK/port" ] && break; sleep 0.05; done
