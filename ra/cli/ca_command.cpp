@@ -19,14 +19,20 @@ namespace po = boost::program_options;
 
 namespace {
 
-/// The configuration, database and local CA backend of an instance.
-struct LocalCa {
+/// The configuration and database of an instance, whatever its backend.
+struct InstanceDb {
     AppConfig config;
     SystemClock clock;
     std::unique_ptr<store::Database> db;
-    std::unique_ptr<backend::local::LocalCaBackend> ca;
-    explicit LocalCa(const std::string& file) : config(load_config(file)) {
+    explicit InstanceDb(const std::string& file) : config(load_config(file)) {
         db = store::Database::open(config.database, false);
+    }
+};
+
+/// ... and its local CA backend (manual approval lives there).
+struct LocalCa : InstanceDb {
+    std::unique_ptr<backend::local::LocalCaBackend> ca;
+    explicit LocalCa(const std::string& file) : InstanceDb(file) {
         ca = std::make_unique<backend::local::LocalCaBackend>(local_ca_config(config), *db, clock);
     }
 };
@@ -37,7 +43,7 @@ std::string officer_name() {
     return std::string("cli:") + (user ? user : "unknown");
 }
 
-int list_unknown_outcome(LocalCa& local, bool json) {
+int list_unknown_outcome(InstanceDb& local, bool json) {
     store::RequestStore requests(*local.db, local.clock);
     if (!json) {
         std::cout << "ID\tUPDATED\tTEMPLATE\tSUBJECT\tTRANSACTION\tNOTE\n";
@@ -74,7 +80,7 @@ int request_retry(const Args& args) {
                                   desc, args, vm, &pos)) {
         return *stop;
     }
-    LocalCa local(vm["config"].as<std::string>());
+    InstanceDb local(vm["config"].as<std::string>());
     store::RequestStore requests(*local.db, local.clock);
     const auto id = vm["id"].as<std::int64_t>();
     if (!requests.release_unknown_outcome(id, officer_name())) {
@@ -97,10 +103,11 @@ int request_list(const Args& args) {
     if (auto stop = parse_options("request list", "Lists requests of templates with manual approval.", desc, args, vm)) {
         return *stop;
     }
-    LocalCa local(vm["config"].as<std::string>());
     if (vm["unknown-outcome"].as<bool>()) {
-        return list_unknown_outcome(local, vm["json"].as<bool>());
+        InstanceDb instance(vm["config"].as<std::string>());  // any backend: only the RA's own records
+        return list_unknown_outcome(instance, vm["json"].as<bool>());
     }
+    LocalCa local(vm["config"].as<std::string>());
     std::optional<std::string> status;
     if (vm["pending"].as<bool>()) status = "pending";
     if (vm.count("status")) status = vm["status"].as<std::string>();

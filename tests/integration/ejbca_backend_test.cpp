@@ -14,7 +14,6 @@
 #include "integration/server_fixture.hpp"
 #include "scep/degenerate.hpp"
 #include "scep/message_data.hpp"
-#include "store/request_store.hpp"
 #include "integration/ejbca_test_support.hpp"
 #include "support/fake_ejbca/fake_ejbca_process.hpp"
 
@@ -215,9 +214,16 @@ TEST_CASE("ejbca: a 5xx from EJBCA is PENDING, not FAILURE; once an operator rel
     // never submits blindly after an answer it did not get; an operator decides.
     check_pending(pkcs_req(server, device, *csr, "TX-5XX"));
     CHECK(setup.ejbca.state()["enrolments"] == 0);
-    const auto id = std::stoll(server.sql("SELECT id FROM requests WHERE transaction_id = 'TX-5XX'"));
-    store::RequestStore requests(server.instance().database(), server.clock());
-    REQUIRE(requests.release_unknown_outcome(id, "test officer"));
+    // The operator's commands work on an EJBCA instance (they need no local CA).
+    const std::string id = server.sql("SELECT id FROM requests WHERE transaction_id = 'TX-5XX'");
+    const std::string conf = server.instance_dir() + "/scep-ra.conf";
+    TempDir dir;
+    std::string out;
+    REQUIRE(scep_ra(dir, "request list --unknown-outcome --config " + conf, &out) == 0);
+    CAPTURE(out);
+    CHECK(out.find("\n" + id + "\t") != std::string::npos);
+    CHECK(out.find("TX-5XX") != std::string::npos);
+    REQUIRE(scep_ra(dir, "request retry " + id + " --config " + conf, &out) == 0);
     auto view = pkcs_req(server, device, *csr, "TX-5XX");
     check_issued_by_ejbca(setup.ejbca, view, *device.key);
     CHECK(setup.ejbca.state()["enrolments"] == 1);

@@ -97,6 +97,9 @@ TEST_CASE("ejbca: init --backend ejbca makes no local CA; ra enroll gets the RA 
     CHECK(fake.state()["certificates"].size() == 2);
 
     CHECK(scep_ra(dir, "check-config --config " + conf, &out) == 0);
+    // The operator's commands for held requests need no local CA.
+    CHECK(scep_ra(dir, "request list --unknown-outcome --config " + conf, &out) == 0);
+    CHECK(scep_ra(dir, "request retry 1 --config " + conf, &out) == 3);
     const ServeResult served = serve_instance(conf);
     CAPTURE(served.log);
     CHECK(contains(served.log, "CA backend ejbca ready"));
