@@ -28,6 +28,12 @@ struct AdcsSubmitOutcome {
     std::string audit_detail;
 };
 
+/// The result, carrying the audit words in SubmitResult::audit_detail.
+inline SubmitResult with_audit_detail(AdcsSubmitOutcome outcome) {
+    outcome.result.audit_detail = std::move(outcome.audit_detail);
+    return std::move(outcome.result);
+}
+
 /// Thread safe: every call opens its own connection; the CA chain is fixed at construction.
 class AdcsBackend final : public CaBackend {
   public:
@@ -41,7 +47,7 @@ class AdcsBackend final : public CaBackend {
     std::string name() const override { return "adcs"; }
     const AdcsConfig& config() const { return m_config; }
 
-    SubmitResult submit(const SubmitRequest& request) override { return submit_with_audit(request).result; }
+    SubmitResult submit(const SubmitRequest& request) override { return with_audit_detail(submit_with_audit(request)); }
     /// POST /v1/requests {csr, template, client_ref = transactionID}. 201 (or
     /// 200 for a request the bridge already had): issued; 202 pending: pending
     /// with backend_ref = the CA's request id; 422 denied, 400 unusable, 409
@@ -52,7 +58,7 @@ class AdcsBackend final : public CaBackend {
     /// that cannot be understood or a certificate that does not check out).
     AdcsSubmitOutcome submit_with_audit(const SubmitRequest& request) const;
 
-    SubmitResult poll(const PollRequest& request) override { return poll_with_audit(request).result; }
+    SubmitResult poll(const PollRequest& request) override { return with_audit_detail(poll_with_audit(request)); }
     /// GET /v1/requests/{backend_ref}: the same shapes (200 issued); 404 (the
     /// CA does not know the request) is rejected.
     AdcsSubmitOutcome poll_with_audit(const PollRequest& request) const;

@@ -34,6 +34,9 @@ struct SubmitResult {
     std::vector<Bytes> chain_der;         ///< issuing CA first, up to (and including) the root
     std::string backend_ref;              ///< CA-side request id, for poll() when pending
     std::string reason;                   ///< why, when rejected (safe to show the client)
+    /// The CA's own words about a refusal (e.g. EJBCA's error_message), for
+    /// the audit trail only: never shown to the client. Empty when none.
+    std::string audit_detail;
 };
 
 /// What the RA hands the CA when it asks again about a request it submitted.

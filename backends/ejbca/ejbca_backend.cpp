@@ -284,11 +284,10 @@ std::vector<crypto::X509Ptr> EjbcaBackend::ca_chain() const {
     return chain;
 }
 
-std::optional<EjbcaBackend::Profiles> EjbcaBackend::profiles_for(const std::string& template_name) const {
+EjbcaBackend::Profiles EjbcaBackend::profiles_for(const std::string& template_name) const {
+    // Every template scep-ra selects (the [templates] names) is sent with the
+    // [ejbca] profiles unless its own [ejbca.template.NAME] section says otherwise.
     Profiles profiles{m_config.certificate_profile, m_config.end_entity_profile};
-    if (template_name.empty()) {
-        return profiles;
-    }
     for (const auto& [name, overrides] : m_config.template_profiles) {
         if (lower(name) == lower(template_name)) {
             if (!overrides.certificate_profile.empty()) {
@@ -300,7 +299,7 @@ std::optional<EjbcaBackend::Profiles> EjbcaBackend::profiles_for(const std::stri
             return profiles;
         }
     }
-    return std::nullopt;
+    return profiles;
 }
 
 SubmitResult EjbcaBackend::issued(Bytes certificate_der, std::vector<Bytes> chain_der) const {
@@ -309,6 +308,12 @@ SubmitResult EjbcaBackend::issued(Bytes certificate_der, std::vector<Bytes> chai
     result.certificate_der = std::move(certificate_der);
     result.chain_der = chain_der.empty() ? m_chain_der : std::move(chain_der);
     return result;
+}
+
+SubmitResult EjbcaBackend::submit(const SubmitRequest& request) {
+    EjbcaSubmitOutcome outcome = submit_with_audit(request);
+    outcome.result.audit_detail = std::move(outcome.audit_detail);
+    return std::move(outcome.result);
 }
 
 EjbcaSubmitOutcome EjbcaBackend::submit_with_audit(const SubmitRequest& request) const {
@@ -324,11 +329,7 @@ EjbcaSubmitOutcome EjbcaBackend::submit_with_audit(const SubmitRequest& request)
         }
         csr = parsed.get();
     }
-    const auto profiles = profiles_for(request.template_name);
-    if (!profiles) {
-        outcome.result = rejected("unknown certificate template '" + request.template_name + "'");
-        return outcome;
-    }
+    const Profiles profiles = profiles_for(request.template_name);
     const auto username = username_for(m_config.username_rule, *csr, request.transaction_id);
     if (!username) {
         outcome.result = rejected("the request lacks what the CA's username rule (" +
@@ -339,8 +340,8 @@ EjbcaSubmitOutcome EjbcaBackend::submit_with_audit(const SubmitRequest& request)
 
     const nlohmann::json body = {
         {"certificate_request", csr_pem(crypto::csr_der(*csr))},
-        {"certificate_profile_name", profiles->certificate_profile},
-        {"end_entity_profile_name", profiles->end_entity_profile},
+        {"certificate_profile_name", profiles.certificate_profile},
+        {"end_entity_profile_name", profiles.end_entity_profile},
         {"certificate_authority_name", m_config.ca_name},
         {"username", *username},
         {"include_chain", true},

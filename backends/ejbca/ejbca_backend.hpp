@@ -51,8 +51,8 @@ class EjbcaBackend final : public CaBackend {
     explicit EjbcaBackend(EjbcaConfig config);
 
     std::string name() const override { return "ejbca"; }
-    /// submit_with_audit() without the audit extras.
-    SubmitResult submit(const SubmitRequest& request) override { return submit_with_audit(request).result; }
+    /// submit_with_audit(), with EJBCA's words in the result's audit_detail.
+    SubmitResult submit(const SubmitRequest& request) override;
     /// POST v1/certificate/pkcs10enroll with a fresh random end-entity
     /// password. 2xx: issued; 202: pending; 400, 403, 404, 409, 413, 422:
     /// rejected with a short reason (EJBCA's message in audit_detail); a CSR
@@ -108,7 +108,8 @@ class EjbcaBackend final : public CaBackend {
         std::string certificate_profile;
         std::string end_entity_profile;
     };
-    std::optional<Profiles> profiles_for(const std::string& template_name) const;
+    /// The template's [ejbca.template.NAME] profiles, else the defaults.
+    Profiles profiles_for(const std::string& template_name) const;
     std::vector<crypto::X509Ptr> fetch_chain() const;
     std::vector<Bytes> search(const std::string& query, std::size_t max_results, bool& more) const;
     SubmitResult issued(Bytes certificate_der, std::vector<Bytes> chain_der) const;

@@ -111,6 +111,7 @@ int audit_command(const Args& args) {
                              .add("decision", r.decision)
                              .add("fail_info", r.fail_info)
                              .add("detail", r.detail)
+                             .add("ca_detail", r.ca_detail)
                              .add("serial", r.serial)
                              .add("challenge_id", r.challenge_id)
                              .str()

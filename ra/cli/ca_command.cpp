@@ -3,9 +3,12 @@
 // (the RA's manual approval, in front of any backend; --local-ca-queue for
 // requests older versions left in the local CA's own queue), `request list
 // --unknown-outcome|retry` (submissions whose answer the CA lost) and
-// `scep-ra revoke` (the local CA's revocation and CRL).
+// `scep-ra revoke` (revocation at any backend that can).
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 
+#include "cli/backend_factory.hpp"
 #include "cli/instance.hpp"
 #include "cli/options.hpp"
 #include "common/json.hpp"
@@ -31,14 +34,28 @@ struct LocalCa {
     }
 };
 
+/// The RA's record of requests, for the operator's decisions.
+struct RaRequests {
+    AppConfig config;
+    SystemClock clock;
+    std::unique_ptr<store::Database> db;
+    std::unique_ptr<store::RequestStore> requests;
+    std::unique_ptr<store::AuditLog> audit;
+    explicit RaRequests(const std::string& file) : config(load_config(file)) {
+        db = store::Database::open(config.database, false);
+        requests = std::make_unique<store::RequestStore>(*db, clock);
+        audit = std::make_unique<store::AuditLog>(*db, clock);
+    }
+};
+
 std::string officer_name() {
     const char* user = std::getenv("SUDO_USER");
     if (!user) user = std::getenv("USER");
     return std::string("cli:") + (user ? user : "unknown");
 }
 
-int list_unknown_outcome(LocalCa& local, bool json) {
-    store::RequestStore requests(*local.db, local.clock);
+int list_unknown_outcome(RaRequests& ra, bool json) {
+    store::RequestStore& requests = *ra.requests;
     if (!json) {
         std::cout << "ID\tUPDATED\tTEMPLATE\tSUBJECT\tTRANSACTION\tNOTE\n";
     }
@@ -74,10 +91,9 @@ int request_retry(const Args& args) {
                                   desc, args, vm, &pos)) {
         return *stop;
     }
-    LocalCa local(vm["config"].as<std::string>());
-    store::RequestStore requests(*local.db, local.clock);
+    RaRequests ra(vm["config"].as<std::string>());  // any backend: only the RA's own records
     const auto id = vm["id"].as<std::int64_t>();
-    if (!requests.release_unknown_outcome(id, officer_name())) {
+    if (!ra.requests->release_unknown_outcome(id, officer_name())) {
         std::cerr << "scep-ra request retry: " << id << " is not a request held with an unknown outcome\n";
         return exit_refused;
     }
@@ -85,19 +101,6 @@ int request_retry(const Args& args) {
     return exit_ok;
 }
 
-/// The RA's record of requests, for the operator's decisions.
-struct RaRequests {
-    AppConfig config;
-    SystemClock clock;
-    std::unique_ptr<store::Database> db;
-    std::unique_ptr<store::RequestStore> requests;
-    std::unique_ptr<store::AuditLog> audit;
-    explicit RaRequests(const std::string& file) : config(load_config(file)) {
-        db = store::Database::open(config.database, false);
-        requests = std::make_unique<store::RequestStore>(*db, clock);
-        audit = std::make_unique<store::AuditLog>(*db, clock);
-    }
-};
 
 /// Requests older versions left in the local CA's own approval queue.
 int list_local_queue(LocalCa& local, const std::optional<std::string>& status, bool json) {
@@ -168,8 +171,8 @@ int request_list(const Args& args) {
     }
     const bool json = vm["json"].as<bool>();
     if (vm["unknown-outcome"].as<bool>()) {
-        LocalCa local(vm["config"].as<std::string>());
-        return list_unknown_outcome(local, json);
+        RaRequests ra(vm["config"].as<std::string>());  // any backend: only the RA's own records
+        return list_unknown_outcome(ra, json);
     }
     if (vm["local-ca-queue"].as<bool>()) {
         std::optional<std::string> status;
@@ -263,34 +266,72 @@ int request_command(const Args& args) {
                            {"retry", request_retry}});
 }
 
+namespace {
+
+/// An RFC 5280 CRLReason by name (keyCompromise) or code (1).
+std::optional<int> revocation_reason(const std::string& text) {
+    if (!text.empty() && text.size() <= 2 && std::all_of(text.begin(), text.end(), [](unsigned char c) {
+            return std::isdigit(c) != 0;
+        })) {
+        const int code = std::stoi(text);
+        return backend::local::crl_reason_name(code) ? std::optional(code) : std::nullopt;
+    }
+    return backend::local::crl_reason_code(text);
+}
+
+}  // namespace
+
 int revoke_command(const Args& args) {
     po::options_description desc("options");
     desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
-        "serial", po::value<std::string>()->required(), "serial number (hex) of a certificate the local CA issued")(
+        "serial", po::value<std::string>()->required(), "serial number (hex) of a certificate the CA issued")(
         "reason", po::value<std::string>()->default_value("unspecified"),
-        "RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
-        "cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise");
+        "RFC 5280 reason, by name or code: unspecified (0), keyCompromise (1), cACompromise (2), "
+        "affiliationChanged (3), superseded (4), cessationOfOperation (5), certificateHold (6), "
+        "privilegeWithdrawn (9), aACompromise (10)");
     po::positional_options_description pos;
     pos.add("serial", 1);
     po::variables_map vm;
-    if (auto stop = parse_options("revoke", "Revokes a certificate; the CRL is re-signed at once.", desc, args, vm, &pos)) {
+    if (auto stop = parse_options("revoke",
+                                  "Revokes a certificate at the configured CA backend ([ca] backend): the local "
+                                  "CA re-signs its CRL at once; EJBCA revokes over its REST API.",
+                                  desc, args, vm, &pos)) {
         return *stop;
     }
-    auto code = backend::local::crl_reason_code(vm["reason"].as<std::string>());
+    const std::string& reason = vm["reason"].as<std::string>();
+    const auto code = revocation_reason(reason);
     if (!code) {
-        std::cerr << "scep-ra revoke: unknown reason '" << vm["reason"].as<std::string>() << "'\n";
+        std::cerr << "scep-ra revoke: unknown reason '" << reason << "'\n";
         return exit_usage;
     }
-    LocalCa local(vm["config"].as<std::string>());
+    const AppConfig config = load_config(vm["config"].as<std::string>());
+    SystemClock clock;
+    auto db = store::Database::open(config.database, false);
+    auto ca = make_backend(config, *db, clock);
+    const std::string& serial = vm["serial"].as<std::string>();
+    if (!ca->capabilities().revoke) {
+        std::cerr << "scep-ra revoke: the " << ca->name() << " backend cannot revoke: revoke at the CA itself\n";
+        return exit_refused;
+    }
+    backend::RevokeOutcome outcome{};
     try {
-        local.ca->revoke(vm["serial"].as<std::string>(), *code, local.clock.now());
+        outcome = ca->revoke(serial, *code);
     } catch (const std::invalid_argument& e) {
         std::cerr << "scep-ra revoke: " << e.what() << "\n";
         return exit_refused;
+    } catch (const backend::BackendUnavailable& e) {
+        std::cerr << "scep-ra revoke: the CA cannot be reached: " << e.what() << "\n";
+        return exit_failure;
     }
-    local.ca->crl_der();  // sign the new CRL now, so the next download already lists it
-    std::cout << "revoked " << vm["serial"].as<std::string>() << " ("
-              << backend::local::crl_reason_name(*code).value_or(std::to_string(*code)) << ")\n";
+    if (auto* local = dynamic_cast<backend::local::LocalCaBackend*>(ca.get())) {
+        local->crl_der();  // sign the new CRL now, so the next download already lists it
+    }
+    const std::string name = backend::local::crl_reason_name(*code).value_or(std::to_string(*code));
+    if (outcome == backend::RevokeOutcome::awaiting_approval) {
+        std::cout << "revocation of " << serial << " (" << name << ") awaits approval at the CA\n";
+    } else {
+        std::cout << "revoked " << serial << " (" << name << ")\n";
+    }
     return exit_ok;
 }
 

@@ -70,16 +70,27 @@ Findings check_files(const AppConfig& c) {
     Findings out;
     check_pair("[ra] signing", c.signing_cert, c.signing_key, out);
     check_pair("[ra] encryption", c.encryption_cert, c.encryption_key, out);
-    check_pair("[local_ca]", c.local_ca.cert_file, c.local_ca.key_file, out);
     if (c.admin.listen && !c.admin.listen->tls_cert.empty()) {
         check_pair("[admin] tls", c.admin.listen->tls_cert, c.admin.listen->tls_key, out);
     }
-    if (!c.local_ca.chain_file.empty()) {
+    auto check_certs = [&out](const std::string& what, const fs::path& file) {
         try {
-            crypto::load_certs_file(c.local_ca.chain_file);
+            crypto::load_certs_file(file);
         } catch (const std::exception& e) {
-            out.errors.push_back("[local_ca] chain " + c.local_ca.chain_file.string() +
-                                 " cannot be read: " + e.what());
+            out.errors.push_back(what + " " + file.string() + " cannot be read: " + e.what());
+        }
+    };
+    // Only the selected backend's files are used.
+    if (c.backend == "local") {
+        check_pair("[local_ca]", c.local_ca.cert_file, c.local_ca.key_file, out);
+        if (!c.local_ca.chain_file.empty()) {
+            check_certs("[local_ca] chain", c.local_ca.chain_file);
+        }
+    } else if (c.backend == "ejbca") {
+        check_pair("[ejbca] client", c.ejbca.client_cert, c.ejbca.client_key, out);
+        check_certs("[ejbca] server_ca", c.ejbca.server_ca);
+        if (!c.ejbca.chain_file.empty()) {
+            check_certs("[ejbca] chain", c.ejbca.chain_file);
         }
     }
     if (fs::exists(c.hmac_key_file)) {

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/init_remote.hpp"
 
 namespace scepra::cli {
 
@@ -15,7 +16,7 @@ constexpr const char* usage =
     "A SCEP registration authority (RFC 8894), drop-in for Microsoft NDES.\n"
     "\n"
     "commands:\n"
-    "  init      create an instance: config, local CA, RA certificates, database\n"
+    "  init      create an instance: config, local CA (or --backend ejbca|adcs), RA certificates, database\n"
     "  serve     run the SCEP service\n"
     "  check-config  validate a configuration and the files it names, without starting anything\n"
     "  password  enrollment challenge passwords: issue, list, revoke, set-single, mode\n"
@@ -24,8 +25,8 @@ constexpr const char* usage =
     "  lockout   addresses and subjects locked out for failed challenges: list, clear\n"
     "  reload    apply changed [password] settings to the running server\n"
     "  request   manual approval: list, approve, deny\n"
-    "  revoke    revoke a certificate issued by the local CA\n"
-    "  ra        RA and CA rollover: rollover, activate\n"
+    "  revoke    revoke a certificate at the CA backend (local CA or EJBCA)\n"
+    "  ra        RA and CA rollover: rollover, activate; enroll (RA certificates from EJBCA)\n"
     "  import    import an NDES server: registry settings and RA certificates\n"
     "  backup    copy the database consistently while the server runs\n"
     "  doctor    check certificates, keys, database and permissions; print each fix\n"
@@ -58,6 +59,9 @@ int run(int argc, char** argv) {
         if (command == "reload") return reload_command(args);
         if (command == "request") return request_command(args);
         if (command == "revoke") return revoke_command(args);
+        if (command == "ra" && !args.empty() && args.front() == "enroll") {
+            return ra_enroll_command(Args(args.begin() + 1, args.end()));
+        }
         if (command == "ra") return ra_command(args);
         if (command == "lockout") return lockout_command(args);
         if (command == "import") return import_command(args);

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/app_config.hpp"
+#include "cli/init_remote.hpp"
 #include "cli/options.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/keys.hpp"
@@ -87,12 +88,21 @@ int init_command(const Args& args) {
         ("listen", po::value<std::string>()->default_value("127.0.0.1:8080"), "SCEP listen address written to the config")
         ("admin-listen", po::value<std::string>()->default_value("127.0.0.1:8443"),
          "admin page listen address (HTTPS with a certificate from the local CA); 'none' = no admin listener")
-        ("force", po::bool_switch(), "replace an existing instance (new CA, new RA keys, empty database)");
+        ("force", po::bool_switch(), "replace an existing instance (new CA, new RA keys, empty database)")
+        ("backend", po::value<std::string>()->default_value("local"),
+         "CA backend: local (an embedded CA is made), ejbca or adcs (no local CA; see init_remote.cpp)")
+        ("ra-signing-cert", po::value<std::string>(), "with --backend ejbca|adcs: the RA signing certificate (PEM)")
+        ("ra-signing-key", po::value<std::string>(), "its private key (PEM)")
+        ("ra-encryption-cert", po::value<std::string>(), "the RA encryption certificate (PEM)")
+        ("ra-encryption-key", po::value<std::string>(), "its private key (PEM)");
     po::variables_map vm;
     if (auto stop = parse_options("init", "Creates DIR/scep-ra.conf, a local CA, the RA signing and encryption\n"
                                           "certificates issued by it, and the SQLite database.",
                                   desc, args, vm)) {
         return *stop;
+    }
+    if (vm["backend"].as<std::string>() != "local") {
+        return init_remote(vm);
     }
 
     const fs::path conf_dir = fs::absolute(vm["dir"].as<std::string>());

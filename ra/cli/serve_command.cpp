@@ -83,6 +83,11 @@ int serve_command(const Args& args) {
     }
     SystemClock clock;
     Instance instance(config, clock);
+    // A CA that cannot be used now is reported before the port file appears,
+    // not fatal: requests get "CA unavailable" until it is back.
+    const backend::Health health = instance.backend().health();
+    std::cerr << "scep-ra CA backend " << config.backend << (health.ok ? " ready: " : " NOT READY: ") << health.line
+              << std::endl;
 
     http::Listener scep(config.listen, instance.scep_listener_sites(), std::cerr);
     const int port = scep.bind();

@@ -65,6 +65,13 @@ Bytes request_info_hash(const scep::Csr& csr) {
 Bytes certificate_hash(const X509& cert) { return crypto::sha256(crypto::cert_der(cert)); }
 
 /// Copies a backend's final answer (issued or rejected) into the stored request.
+/// The CA's own words about this result go to the audit event (never to the device).
+void keep_ca_words(store::AuditEvent& event, const backend::SubmitResult& result) {
+    if (!result.audit_detail.empty()) {
+        event.ca_detail = result.audit_detail;
+    }
+}
+
 void record_outcome(store::RequestRecord& record, const backend::SubmitResult& result) {
     if (result.disposition == backend::Disposition::issued) {
         record.status = "issued";
@@ -296,6 +303,7 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
             claim.backend_ref = done->backend_ref;
         }
         record_outcome(claim, *done);
+        keep_ca_words(msg.event, *done);
         m_requests.update(claim);
         return answer_from(msg, std::move(claim), "");
     }
@@ -330,6 +338,7 @@ EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr
         record.backend_ref = result.backend_ref;
     }
     record_outcome(record, result);
+    keep_ca_words(msg.event, result);
     m_requests.update(record);
     return answer_from(msg, std::move(record), "");
 }
@@ -420,6 +429,7 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
             record.backend_ref = done->backend_ref;
         }
         record_outcome(record, *done);
+        keep_ca_words(msg.event, *done);
         m_requests.update(record);
     }
     if (resumable(record, msg.now)) {
@@ -447,6 +457,7 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
         }
         if (result.disposition != backend::Disposition::pending) {
             record_outcome(record, result);
+            keep_ca_words(msg.event, result);
             m_requests.update(record);
         }
     }

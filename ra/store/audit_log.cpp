@@ -10,7 +10,7 @@ namespace {
 
 constexpr std::string_view kColumns =
     "SELECT id, at, peer, operation, message_type, transaction_id, subject, decision, fail_info, detail, "
-    "serial, challenge_id FROM audit_events ";
+    "serial, challenge_id, ca_detail FROM audit_events ";
 
 std::vector<AuditRow> collect(Statement& st) {
     std::vector<AuditRow> rows;
@@ -30,6 +30,7 @@ std::vector<AuditRow> collect(Statement& st) {
         if (!st.is_null(11)) {
             row.challenge_id = st.column_int(11);
         }
+        row.ca_detail = st.column_optional_text(12);
         rows.push_back(std::move(row));
     }
     return rows;
@@ -48,7 +49,8 @@ std::int64_t AuditLog::record(const AuditEvent& event) {
     return m_db.write([&](Database& db) {
         auto st = db.prepare(
             "INSERT INTO audit_events (at, peer, operation, message_type, transaction_id, subject, decision, "
-            "fail_info, detail, serial, challenge_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+            "fail_info, detail, serial, challenge_id, ca_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+            "?12)");
         st.bind(1, at)
             .bind(2, capped(event.peer, kMaxStoredShort))
             .bind(3, capped(event.operation, kMaxStoredShort))
@@ -59,7 +61,8 @@ std::int64_t AuditLog::record(const AuditEvent& event) {
             .bind(8, cap(event.fail_info, kMaxStoredShort))
             .bind(9, cap(event.detail, kMaxStoredText))
             .bind(10, cap(event.serial, kMaxStoredShort))
-            .bind(11, event.challenge_id);
+            .bind(11, event.challenge_id)
+            .bind(12, cap(event.ca_detail, kMaxStoredText));
         st.run();
         return db.last_insert_rowid();
     });

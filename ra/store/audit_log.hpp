@@ -21,6 +21,8 @@ struct AuditEvent {
     std::string decision{};  // issued | pending | rejected | error
     std::optional<std::string> fail_info{}, detail{}, serial{};
     std::optional<std::int64_t> challenge_id{};
+    /// The CA backend's own words (SubmitResult::audit_detail): operators only.
+    std::optional<std::string> ca_detail{};
 };
 
 struct AuditRow : AuditEvent {

@@ -16,7 +16,7 @@
 #include "store/database.hpp"
 #include "support/test_pki.hpp"
 #include "unit/adcs/bridge_process.hpp"
-#include "unit/ejbca/fake_ejbca_process.hpp"
+#include "support/fake_ejbca/fake_ejbca_process.hpp"
 
 using namespace scepra;
 

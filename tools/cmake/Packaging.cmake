@@ -21,7 +21,7 @@ set(SCEPRA_DOC_DIR share/doc/scep-ra)
 install(FILES README.md LICENSE config/ndes-registry-map.md DESTINATION ${SCEPRA_DOC_DIR})
 install(FILES backends/adcs/bridge/README.md DESTINATION ${SCEPRA_DOC_DIR} RENAME adcs-bridge.md)
 install(FILES config/scep-ra.conf.local config/scep-ra.conf.single-password config/scep-ra.conf.no-password
-              config/scep-ra-adcs.conf
+              config/scep-ra-adcs.conf config/scep-ra.conf.ejbca
               config/adcs-bridge.conf
         DESTINATION ${SCEPRA_DOC_DIR}/examples)
 

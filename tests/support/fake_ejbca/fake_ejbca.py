@@ -5,10 +5,12 @@ with EJBCA's JSON shapes and status codes, over TLS with client certificates,
 issuing from a real two-level CA.
 
 Start: fake_ejbca.py --dir DIR [--client-cert optional] [--server-name NAME]
-                    [--certificate-profiles A,B] [--end-entity-profiles C,D]
+                    [--certificate-profiles A,B] [--end-entity-profiles C,D] [--ca-key ec|rsa]
 It writes its PKI to DIR (tls-ca.pem, other-ca.pem, server.pem, admin.pem/.key,
 stranger.pem/.key, root-ca.pem, issuing-ca.pem, chain.pem), listens on two
 ephemeral loopback ports and prints one JSON line {"port": P, "control_port": C}.
+--ca-key rsa gives the issuing hierarchy RSA keys (clients such as micromdm
+scepclient encrypt to every certificate GetCACert returns, and only to RSA).
 
 Control (plain HTTP on 127.0.0.1:C):
   POST /control  JSON, merged into the knobs below
@@ -43,7 +45,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 API = "/ejbca/ejbca-rest-api/"
@@ -107,8 +109,9 @@ def key_pem(key):
 class Pki:
     """TLS CA (server and client certificates), an unrelated CA, and the issuing hierarchy."""
 
-    def __init__(self, directory, server_name):
+    def __init__(self, directory, server_name, ca_key="ec"):
         new_key = lambda: ec.generate_private_key(ec.SECP256R1())
+        new_ca_key = new_key if ca_key == "ec" else (lambda: rsa.generate_private_key(65537, 2048))
         self.tls_ca_key = new_key()
         self.tls_ca = make_cert(name("Fake TLS CA"), self.tls_ca_key, name("Fake TLS CA"), self.tls_ca_key, True)
         other_key = new_key()
@@ -129,9 +132,9 @@ class Pki:
             write(os.path.join(directory, who + ".key"), key_pem(k), 0o600)
             if who == "admin":
                 self.admin_fingerprints.add(c.fingerprint(hashes.SHA256()))
-        self.root_key = new_key()
+        self.root_key = new_ca_key()
         self.root = make_cert(name("Fake Root CA"), self.root_key, name("Fake Root CA"), self.root_key, True)
-        self.ca_key = new_key()
+        self.ca_key = new_ca_key()
         self.ca = make_cert(name(CA_NAME), self.ca_key, self.root.subject, self.root_key, True)
         write(os.path.join(directory, "tls-ca.pem"), pem(self.tls_ca))
         write(os.path.join(directory, "other-ca.pem"), pem(other))
@@ -182,6 +185,12 @@ class Ejbca:
         try:
             san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
             b = b.add_extension(san.value, critical=False)
+        except x509.ExtensionNotFound:
+            pass
+        # As a certificate profile with "Allow Key Usage Override": the requested keyUsage.
+        try:
+            usage = csr.extensions.get_extension_for_class(x509.KeyUsage)
+            b = b.add_extension(usage.value, critical=True)
         except x509.ExtensionNotFound:
             pass
         cert = b.sign(self.pki.ca_key, hashes.SHA256())
@@ -518,10 +527,11 @@ def main():
     ap.add_argument("--server-name", default="localhost")
     ap.add_argument("--certificate-profiles", default=",".join(CERT_PROFILES))
     ap.add_argument("--end-entity-profiles", default=",".join(EE_PROFILES))
+    ap.add_argument("--ca-key", choices=["ec", "rsa"], default="ec")
     args = ap.parse_args()
     CERT_PROFILES[:] = args.certificate_profiles.split(",")
     EE_PROFILES[:] = args.end_entity_profiles.split(",")
-    pki = Pki(args.dir, args.server_name)
+    pki = Pki(args.dir, args.server_name, args.ca_key)
     ejbca = Ejbca(pki)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(*pki.server_files)

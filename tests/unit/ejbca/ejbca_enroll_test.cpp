@@ -10,7 +10,7 @@
 #include "support/backend_queries.hpp"
 #include "ejbca/ejbca_backend.hpp"
 #include "ejbca_test_support.hpp"
-#include "fake_ejbca_process.hpp"
+#include "support/fake_ejbca/fake_ejbca_process.hpp"
 
 using namespace scepra;
 using namespace scepra::backend;
@@ -32,7 +32,7 @@ TEST_CASE("pkcs10enroll issues the certificate with its chain and a fresh random
         CHECK(test::subject_of(outcome.result.chain_der[1]) == "CN=Fake Root CA,O=Fake EJBCA");
         CHECK(outcome.serial_hex ==
               crypto::serial_hex(*crypto::cert_from_der(outcome.result.certificate_der)));
-        CHECK(outcome.username == std::string("router1-") + txid);
+        CHECK(outcome.username == "router1");  // the default rule, cn: one end entity per device name
 
         const auto sent = fake.state()["last_enroll"];
         CHECK(sent["include_chain"] == true);
@@ -40,7 +40,7 @@ TEST_CASE("pkcs10enroll issues the certificate with its chain and a fresh random
         CHECK(sent["certificate_authority_name"] == "IssuingCA");
         CHECK(sent["certificate_profile_name"] == "SCEP_DEVICE");
         CHECK(sent["end_entity_profile_name"] == "SCEP_EEP");
-        CHECK(sent["username"] == std::string("router1-") + txid);
+        CHECK(sent["username"] == "router1");
         const std::string password = sent["password"];
         CHECK(password.size() == 32);
         passwords.insert(password);
@@ -48,7 +48,7 @@ TEST_CASE("pkcs10enroll issues the certificate with its chain and a fresh random
     CHECK(passwords.size() == 2);
 }
 
-TEST_CASE("a template's profiles are sent; an unknown template is rejected without asking EJBCA") {
+TEST_CASE("a template's profiles are sent; a template without a section gets the default profiles") {
     FakeEjbca fake;
     auto config = fake.config();
     config.template_profiles["WebServer"] = {"SCEP_SERVER", "SERVER_EEP"};
@@ -66,11 +66,12 @@ TEST_CASE("a template's profiles are sent; an unknown template is rejected witho
     REQUIRE(backend.submit(request).disposition == Disposition::issued);
     CHECK(fake.state()["last_enroll"]["end_entity_profile_name"] == "SCEP_EEP");
 
-    request.template_name = "NoSuchTemplate";
-    const auto result = backend.submit(request);
-    CHECK(result.disposition == Disposition::rejected);
-    CHECK(result.reason == "unknown certificate template 'NoSuchTemplate'");
-    CHECK(fake.state()["enrolments"] == 2);
+    // scep-ra's [templates] names (IPSECIntermediateOffline by default) need no section of their own.
+    request.template_name = "IPSECIntermediateOffline";
+    REQUIRE(backend.submit(request).disposition == Disposition::issued);
+    CHECK(fake.state()["last_enroll"]["certificate_profile_name"] == "SCEP_DEVICE");
+    CHECK(fake.state()["last_enroll"]["end_entity_profile_name"] == "SCEP_EEP");
+    CHECK(fake.state()["enrolments"] == 3);
 }
 
 TEST_CASE("the username rules take the CN, CN and transaction, or the first SAN of a kind") {
@@ -121,6 +122,10 @@ TEST_CASE(
         CHECK(outcome.result.reason.find("UserData") == std::string::npos);
         CHECK(outcome.audit_detail ==
               "EJBCA HTTP " + std::to_string(status) + ": internal detail: table ejbca.UserData row 17");
+        // The contract's submit() carries the same words for the RA's audit trail.
+        const SubmitResult result = backend.submit(test::request_for(*key, "CN=dev", "tx"));
+        CHECK(result.reason == outcome.result.reason);
+        CHECK(result.audit_detail == outcome.audit_detail);
     }
 }
 

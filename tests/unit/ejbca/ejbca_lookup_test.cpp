@@ -7,7 +7,7 @@
 #include "http/base64.hpp"
 #include "ejbca/ejbca_backend.hpp"
 #include "ejbca_test_support.hpp"
-#include "fake_ejbca_process.hpp"
+#include "support/fake_ejbca/fake_ejbca_process.hpp"
 
 using namespace scepra;
 using namespace scepra::backend;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "fake_ejbca_process.hpp"
+#include "support/fake_ejbca/fake_ejbca_process.hpp"
 
 #include <httplib.h>
 #include <netinet/in.h>

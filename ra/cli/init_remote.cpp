@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: Apache-2.0
+// `scep-ra init --backend ejbca|adcs` and `scep-ra ra enroll` (see init_remote.hpp).
+#include "cli/init_remote.hpp"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli/app_config.hpp"
+#include "cli/options.hpp"
+#include "crypto/encoding.hpp"
+#include "crypto/keys.hpp"
+#include "crypto/openssl_error.hpp"
+#include "ejbca/ejbca_backend.hpp"
+#include "local/ca_setup.hpp"
+#include "store/challenge_store.hpp"
+#include "store/database.hpp"
+
+namespace scepra::cli {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* ra_file_options[] = {"ra-signing-cert", "ra-signing-key", "ra-encryption-cert",
+                                           "ra-encryption-key"};
+
+/// An RA certificate and its key, read from files an operator gave.
+struct RaPair {
+    crypto::X509Ptr cert;
+    crypto::EvpPkeyPtr key;
+};
+
+/// Reads a certificate and its key; throws std::invalid_argument naming the
+/// files unless the key is the certificate's and is RSA (SCEP clients encrypt
+/// to the RA with RSA key transport, and sign-then-verify with the same pair).
+RaPair read_ra_pair(const std::string& role, const fs::path& cert_file, const fs::path& key_file) {
+    RaPair pair{crypto::load_cert_file(cert_file), crypto::load_key_file(key_file)};
+    if (X509_check_private_key(pair.cert.get(), pair.key.get()) != 1) {
+        ERR_clear_error();
+        throw std::invalid_argument("the RA " + role + " key " + key_file.string() + " is not the key of " +
+                                    cert_file.string());
+    }
+    if (EVP_PKEY_get_base_id(pair.key.get()) != EVP_PKEY_RSA) {
+        throw std::invalid_argument("the RA " + role + " key " + key_file.string() +
+                                    " must be RSA: SCEP clients encrypt to the RA with RSA key transport");
+    }
+    return pair;
+}
+
+/// A PKCS#10 for one RA key, asking for the key usage of its role: clients
+/// pick the RA certificate to encrypt to by keyEncipherment, as NDES's
+/// separate templates give it. EJBCA honours it under a certificate profile
+/// with "Allow Key Usage Override"; otherwise the profile decides.
+crypto::X509ReqPtr ra_csr(EVP_PKEY& key, const std::string& subject, const char* key_usage) {
+    crypto::X509ReqPtr req(X509_REQ_new());
+    crypto::check(req != nullptr, "X509_REQ_new");
+    auto name = backend::local::parse_subject(subject);
+    crypto::check(X509_REQ_set_subject_name(req.get(), name.get()) == 1, "X509_REQ_set_subject_name");
+    crypto::check(X509_REQ_set_pubkey(req.get(), &key) == 1, "X509_REQ_set_pubkey");
+    crypto::X509ExtensionStackPtr extensions(sk_X509_EXTENSION_new_null());
+    crypto::X509ExtensionPtr usage(X509V3_EXT_conf_nid(nullptr, nullptr, NID_key_usage, key_usage));
+    crypto::check(extensions != nullptr && usage != nullptr, "X509V3_EXT_conf_nid keyUsage");
+    crypto::check(sk_X509_EXTENSION_push(extensions.get(), usage.get()) > 0, "sk_X509_EXTENSION_push");
+    usage.release();  // owned by the stack now
+    crypto::check(X509_REQ_add_extensions(req.get(), extensions.get()) == 1, "X509_REQ_add_extensions");
+    crypto::check(X509_REQ_sign(req.get(), &key, EVP_sha256()) > 0, "X509_REQ_sign");
+    return req;
+}
+
+std::string host_name() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
+        return "scep-ra";
+    }
+    return buf;
+}
+
+void save_ra_pair(const AppConfig& config, const RaPair& signing, const RaPair& encryption, bool overwrite) {
+    crypto::save_key_file(config.signing_key, *signing.key, overwrite);
+    crypto::save_cert_file(config.signing_cert, *signing.cert, overwrite);
+    crypto::save_key_file(config.encryption_key, *encryption.key, overwrite);
+    crypto::save_cert_file(config.encryption_cert, *encryption.cert, overwrite);
+}
+
+}  // namespace
+
+int init_remote(const po::variables_map& vm) {
+    const std::string backend = vm["backend"].as<std::string>();
+    if (backend != "ejbca" && backend != "adcs") {
+        std::cerr << "scep-ra init: --backend must be local, ejbca or adcs, not '" << backend << "'\n";
+        return exit_usage;
+    }
+    int given = 0;
+    for (const char* option : ra_file_options) {
+        given += vm.count(option) ? 1 : 0;
+    }
+    if (given != 0 && given != 4) {
+        std::cerr << "scep-ra init: give all four of --ra-signing-cert, --ra-signing-key, --ra-encryption-cert and "
+                     "--ra-encryption-key, or none\n";
+        return exit_usage;
+    }
+    const bool from_files = given == 4;
+    if (!from_files && backend == "adcs") {
+        std::cerr << "scep-ra init: with --backend adcs, give the RA certificates as files (--ra-signing-cert, "
+                     "--ra-signing-key, --ra-encryption-cert, --ra-encryption-key), enrolled at the CA with the "
+                     "templates NDES uses (EnrollmentAgentOffline, CEPEncryption)\n";
+        return exit_usage;
+    }
+    // Read (and check) the operator's files before anything is written.
+    std::optional<RaPair> signing, encryption;
+    if (from_files) {
+        try {
+            signing = read_ra_pair("signing", vm["ra-signing-cert"].as<std::string>(),
+                                   vm["ra-signing-key"].as<std::string>());
+            encryption = read_ra_pair("encryption", vm["ra-encryption-cert"].as<std::string>(),
+                                      vm["ra-encryption-key"].as<std::string>());
+        } catch (const std::invalid_argument& e) {
+            std::cerr << "scep-ra init: " << e.what() << "\n";
+            return exit_usage;
+        }
+    }
+
+    const fs::path conf_dir = fs::absolute(vm["dir"].as<std::string>());
+    const fs::path conf = conf_dir / "scep-ra.conf";
+    InstanceLayout layout;
+    layout.backend = backend;
+    if (vm.count("state-dir")) {
+        layout.state_dir = fs::absolute(vm["state-dir"].as<std::string>()).lexically_normal();
+        layout.pid_file = "/run/scep-ra/scep-ra.pid";
+    }
+    if (vm.count("pid-file")) {
+        layout.pid_file = vm["pid-file"].as<std::string>();
+    }
+    const fs::path dir = layout.state_dir.empty() ? conf_dir : layout.state_dir;
+    const bool force = vm["force"].as<bool>();
+    for (const fs::path& existing : {conf, dir / "scep-ra.db"}) {
+        if (fs::exists(existing) && !force) {
+            std::cerr << "scep-ra init: " << existing.string()
+                      << " already exists; use --force to replace the instance\n";
+            return exit_refused;
+        }
+    }
+    fs::create_directories(conf_dir);
+    fs::create_directories(dir / "private");
+    fs::permissions(dir / "private", fs::perms::owner_all, fs::perm_options::replace);
+    if (force) {
+        for (const char* stale : {"scep-ra.db", "scep-ra.db-wal", "scep-ra.db-shm", "private/challenge-hmac.key"}) {
+            fs::remove(dir / stale);
+        }
+    }
+    store::ChallengeStore::load_or_create_key(dir / "private/challenge-hmac.key");
+    // The admin page's TLS certificate comes from the local CA, which a remote backend has none of.
+    crypto::write_file(conf, default_config_text(vm["listen"].as<std::string>(), "", "", "", layout), 0640, force);
+
+    // The [ejbca]/[adcs] values are placeholders until edited: check the settings only.
+    const AppConfig config = load_config(conf, FileCheck::skip);
+    if (from_files) {
+        save_ra_pair(config, *signing, *encryption, force);
+    }
+    auto db = store::Database::open(config.database, true);
+    fs::permissions(config.database, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read,
+                    fs::perm_options::replace);
+
+    std::cout << "created scep-ra instance in " << dir.string() << " for the " << backend << " backend (no local CA)\n"
+              << "  config:   " << conf.string() << "\n"
+              << "  database: " << config.database.string() << "\n"
+              << "next:\n"
+              << "  1. fill in [" << backend << "] in " << conf.string() << " (URL, client certificate, CA)\n";
+    if (from_files) {
+        std::cout << "  2. run it with: scep-ra serve --config " << conf.string() << "\n";
+    } else {
+        std::cout << "     and ra_certificate_profile / ra_end_entity_profile for the RA's own certificates\n"
+                  << "  2. enrol the RA certificates at EJBCA: scep-ra ra enroll --config " << conf.string() << "\n"
+                  << "  3. run it with: scep-ra serve --config " << conf.string() << "\n";
+    }
+    if (!vm["admin-listen"].defaulted() && vm["admin-listen"].as<std::string>() != "none") {
+        std::cout << "the admin page is off: give it a TLS certificate in [admin] tls_cert and tls_key, and set "
+                     "[admin] listen\n";
+    }
+    return exit_ok;
+}
+
+int ra_enroll_command(const Args& args) {
+    const std::string host = host_name();
+    po::options_description desc("options");
+    desc.add_options()
+        ("config", po::value<std::string>()->required(), "instance configuration file ([ca] backend = ejbca)")
+        ("key-type", po::value<std::string>()->default_value("rsa:2048"), "RA keys: rsa:2048|3072|4096")
+        ("ra-signing-subject", po::value<std::string>()->default_value("CN=" + host + "-MSCEP-RA,O=scep-ra"),
+         "RA signing certificate subject")
+        ("ra-encryption-subject", po::value<std::string>()->default_value("CN=" + host + "-MSCEP-RA-ENC,O=scep-ra"),
+         "RA encryption certificate subject")
+        ("force", po::bool_switch(), "replace RA certificates that exist already");
+    po::variables_map vm;
+    if (auto stop = parse_options("ra enroll",
+                                  "Makes new RA signing and encryption keys and enrols their certificates at EJBCA\n"
+                                  "with [ejbca] ra_certificate_profile and ra_end_entity_profile (usernames: the\n"
+                                  "subjects' CNs), then writes them where [ra] names them.",
+                                  desc, args, vm)) {
+        return *stop;
+    }
+    const fs::path file = vm["config"].as<std::string>();
+    // The RA certificates are what this makes: they need not exist yet.
+    const AppConfig config = load_config(file, FileCheck::skip);
+    const std::string where = file.string() + ": [ejbca] ";
+    if (config.backend != "ejbca") {
+        std::cerr << "scep-ra ra enroll: " << file.string() << ": [ca] backend is " << config.backend
+                  << "; ra enroll enrols at EJBCA (backend = ejbca)\n";
+        return exit_failure;
+    }
+    for (const auto& [key, value] : {std::pair{"ra_certificate_profile", config.ejbca.ra_certificate_profile},
+                                     std::pair{"ra_end_entity_profile", config.ejbca.ra_end_entity_profile}}) {
+        if (value.empty()) {
+            std::cerr << "scep-ra ra enroll: " << where << key << " must name the EJBCA profile for the RA "
+                      << "certificates\n";
+            return exit_failure;
+        }
+    }
+    const bool force = vm["force"].as<bool>();
+    for (const fs::path& existing : {config.signing_cert, config.encryption_cert}) {
+        if (fs::exists(existing) && !force) {
+            std::cerr << "scep-ra ra enroll: " << existing.string() << " already exists; use --force to replace it\n";
+            return exit_refused;
+        }
+    }
+    const auto spec = crypto::KeySpec::parse(vm["key-type"].as<std::string>());
+    if (spec.type != crypto::KeySpec::Type::rsa) {
+        std::cerr << "scep-ra ra enroll: --key-type must be RSA: SCEP clients encrypt to the RA with RSA\n";
+        return exit_usage;
+    }
+
+    backend::ejbca::EjbcaConfig ejbca = config.ejbca;
+    ejbca.certificate_profile = ejbca.ra_certificate_profile;
+    ejbca.end_entity_profile = ejbca.ra_end_entity_profile;
+    ejbca.template_profiles.clear();
+    ejbca.username_rule = backend::ejbca::UsernameRule::cn;
+    try {
+        const backend::ejbca::EjbcaBackend ca(ejbca);
+        auto enrol = [&](const std::string& role, const std::string& subject, const char* key_usage) {
+            RaPair pair{nullptr, crypto::generate_key(spec)};
+            auto csr = ra_csr(*pair.key, subject, key_usage);
+            backend::SubmitRequest request;
+            request.transaction_id = "scep-ra-ra-" + role;
+            request.csr_der = crypto::csr_der(*csr);
+            request.requester = "scep-ra ra enroll";
+            const auto outcome = ca.submit_with_audit(request);
+            if (outcome.result.disposition != backend::Disposition::issued) {
+                // The operator at the console may read EJBCA's own words.
+                throw std::runtime_error("EJBCA did not issue the RA " + role + " certificate: " +
+                                         (outcome.audit_detail.empty() ? outcome.result.reason : outcome.audit_detail));
+            }
+            pair.cert = crypto::cert_from_der(outcome.result.certificate_der);
+            return pair;
+        };
+        const RaPair signing = enrol("signing", vm["ra-signing-subject"].as<std::string>(), "critical,digitalSignature");
+        const RaPair encryption =
+            enrol("encryption", vm["ra-encryption-subject"].as<std::string>(), "critical,keyEncipherment");
+        save_ra_pair(config, signing, encryption, force);
+        for (const auto* pair : {&signing, &encryption}) {
+            std::cout << "enrolled " << crypto::name_string(*X509_get_subject_name(pair->cert.get())) << " (serial "
+                      << crypto::serial_hex(*pair->cert) << ", issuer "
+                      << crypto::name_string(*X509_get_issuer_name(pair->cert.get())) << ")\n";
+        }
+    } catch (const backend::BackendUnavailable& e) {
+        std::cerr << "scep-ra ra enroll: EJBCA cannot be reached: " << e.what() << "\n";
+        return exit_failure;
+    } catch (const backend::OutcomeUnknown& e) {
+        std::cerr << "scep-ra ra enroll: EJBCA's answer was lost (" << e.what()
+                  << "); it may have issued: check EJBCA, then run this again\n";
+        return exit_failure;
+    }
+    std::cout << "RA certificates written to " << config.signing_cert.string() << " and "
+              << config.encryption_cert.string() << "\n"
+              << "run it with: scep-ra serve --config " << file.string() << "\n";
+    return exit_ok;
+}
+
+}  // namespace scepra::cli

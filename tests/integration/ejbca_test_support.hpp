@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shared by the EJBCA integration tests: [ejbca] sections that reach the fake
+// EJBCA, and the scep-ra binary run as the operator would.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <httplib.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "crypto/encoding.hpp"
+#include "support/fake_ejbca/fake_ejbca_process.hpp"
+#include "support/test_pki.hpp"
+
+namespace scepra::test {
+
+using Settings = std::map<std::string, std::string>;
+
+/// An [ejbca] section that reaches the fake, with `changes` to its keys.
+inline std::string ejbca_section(const FakeEjbca& fake, const Settings& changes = {}) {
+    Settings keys = {
+        {"url", "https://localhost:" + std::to_string(fake.port()) + "/ejbca/ejbca-rest-api"},
+        {"client_cert", fake.file("admin.pem")},
+        {"client_key", fake.file("admin.key")},
+        {"server_ca", fake.file("tls-ca.pem")},
+        {"ca_name", "IssuingCA"},
+        {"certificate_profile", "SCEP_DEVICE"},
+        {"end_entity_profile", "SCEP_EEP"},
+        {"timeout_seconds", "10"},
+    };
+    for (const auto& [key, value] : changes) keys[key] = value;
+    std::string text = "\n[ejbca]\n";
+    for (const auto& [key, value] : keys) text += key + " = " + value + "\n";
+    return text;
+}
+
+/// Runs the scep-ra binary; returns its exit status, its stdout and stderr in *out.
+inline int scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr) {
+    const std::string file = dir.file("cli.out");
+    const int rc = std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + file + " 2>&1").c_str());
+    if (out) *out = crypto::read_file(file);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/// `scep-ra serve --config conf` on a free loopback port: the start-up log
+/// once the port file appears, and GetCACert's answer.
+struct ServeResult {
+    std::string log;
+    bool answers = false;
+    std::string ca_certs;  ///< the GetCACert body
+};
+
+inline ServeResult serve_instance(const std::string& conf) {
+    TempDir dir;
+    const std::string port_file = dir.file("port");
+    const std::string log = dir.file("serve.log");
+    REQUIRE(std::system((std::string(SCEPRA_BINARY) + " serve --config " + conf + " --listen 127.0.0.1:0 --port-file " +
+                         port_file + " 2>" + log + " & echo $! >" + dir.file("pid"))
+                            .c_str()) == 0);
+    const std::string pid = std::to_string(std::stol(crypto::read_file(dir.file("pid"))));
+    // Bounded: the health check may wait out EJBCA's timeout (a few seconds here).
+    for (int i = 0; i < 1200 && !std::filesystem::exists(port_file); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ServeResult result;
+    if (std::filesystem::exists(port_file)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the port file may be half written
+        httplib::Client client("127.0.0.1", std::stoi(crypto::read_file(port_file)));
+        auto res = client.Get("/certsrv/mscep/mscep.dll?operation=GetCACert");
+        result.answers = res && res->status == 200;
+        if (result.answers) result.ca_certs = res->body;
+    }
+    CHECK(std::system(("kill -TERM " + pid + " 2>/dev/null").c_str()) == 0);
+    for (int i = 0; i < 400 && std::filesystem::exists("/proc/" + pid + "/status") &&
+                    crypto::read_file("/proc/" + pid + "/status").find("State:\tZ") == std::string::npos;
+         ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    result.log = crypto::read_file(log);
+    return result;
+}
+
+}  // namespace scepra::test
