@@ -233,6 +233,19 @@ store::RequestRecord Enrolment::claim(EnrolmentMessage& msg, const scep::Csr& cs
     return record;
 }
 
+crypto::X509Ptr Enrolment::delivered(const std::string& issuer_dn, const std::string& serial_hex) {
+    auto issued = m_requests.find_issued(serial_hex);
+    if (!issued || issued->cert_der.empty()) {
+        return nullptr;
+    }
+    crypto::X509Ptr cert = crypto::cert_from_der(issued->cert_der);
+    // A serial is unique per issuer only: the issuer must be the one asked for.
+    if (crypto::name_string(*X509_get_issuer_name(cert.get())) != issuer_dn) {
+        return nullptr;
+    }
+    return cert;
+}
+
 std::string Enrolment::renewal_template(X509& signer) {
     // The RA's own row for the certificate; a certificate issued before the
     // RA recorded serials is judged by its own keyUsage.

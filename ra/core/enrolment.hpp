@@ -71,6 +71,9 @@ class Enrolment {
 
     /// A PKCSReq or RenewalReq carrying this CSR.
     EnrolmentAnswer request(EnrolmentMessage& msg, const scep::Csr& csr, bool renewal_message);
+    /// A certificate the RA itself delivered, by issuer (RFC 2253) and serial
+    /// (crypto::serial_hex): GetCert in front of a CA that cannot be asked.
+    crypto::X509Ptr delivered(const std::string& issuer_dn, const std::string& serial_hex);
     /// A CertPoll (RFC 8894 §3.3.3: keyed on the transactionID alone).
     EnrolmentAnswer poll(EnrolmentMessage& msg);
 

@@ -258,13 +258,21 @@ ScepResponse ScepService::answer(Transaction& tx, const EnrolmentAnswer& answer)
 
 ScepResponse ScepService::get_cert(Transaction& tx) {
     scep::IssuerAndSerial wanted = scep::parse_issuer_and_serial(open_message_data(tx));
-    auto found = m_backend.find_certificate(wanted.issuer, wanted.serial_hex);
-    if (!found) {
+    crypto::X509Ptr cert;
+    if (m_backend.capabilities().find_certificate) {
+        if (auto found = m_backend.find_certificate(wanted.issuer, wanted.serial_hex)) {
+            cert = std::move(found->certificate);
+        }
+    } else {
+        // A CA that cannot be asked (AD CS): the certificates this RA delivered.
+        cert = m_enrolment.delivered(wanted.issuer, wanted.serial_hex);
+    }
+    if (!cert) {
         throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "no certificate with this issuer and serial number");
     }
     tx.event.serial = wanted.serial_hex;
-    tx.event.subject = crypto::name_string(*X509_get_subject_name(found->certificate.get()));
-    return success(tx, scep::make_degenerate({found->certificate.get()}));
+    tx.event.subject = crypto::name_string(*X509_get_subject_name(cert.get()));
+    return success(tx, scep::make_degenerate({cert.get()}));
 }
 
 ScepResponse ScepService::get_crl(Transaction& tx) {

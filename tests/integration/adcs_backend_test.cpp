@@ -151,6 +151,22 @@ TEST_SUITE("http.adcs") {
         // A re-sent PKCSReq answers the stored outcome, without a second submission to the CA.
         CHECK(enrol(server, device, "TX-ADCS-ISSUE").status == PkiStatus::success);
         CHECK(bridge.new_submissions() == 1);
+
+        // GetCert: the bridge cannot look certificates up, so the RA answers from what it delivered;
+        // the same serial under another issuer is not that certificate.
+        auto got = send(server, MessageType::get_cert, "TX-ADCS-GETCERT", scep::issuer_and_serial_der(*cert),
+                        {*device.self_signed, *device.key});
+        REQUIRE(got.status == PkiStatus::success);
+        REQUIRE(got.certs.size() == 1);
+        CHECK(X509_cmp(got.certs[0].get(), cert.get()) == 0);
+        crypto::X509Ptr stranger(X509_dup(cert.get()));
+        auto other_issuer = make_cert("CN=Another CA", *device.key, nullptr, nullptr, {});
+        REQUIRE(X509_set_issuer_name(stranger.get(), X509_get_subject_name(other_issuer.get())) == 1);
+        auto missing = send(server, MessageType::get_cert, "TX-ADCS-GETCERT-2", scep::issuer_and_serial_der(*stranger),
+                            {*device.self_signed, *device.key});
+        CHECK(missing.status == PkiStatus::failure);
+        REQUIRE(missing.fail_info);
+        CHECK(*missing.fail_info == FailInfo::bad_cert_id);
     }
 
     TEST_CASE("a pending request reaches the device hours later, after the CA officer issues it") {
