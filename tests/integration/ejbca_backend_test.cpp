@@ -190,6 +190,32 @@ TEST_CASE("ejbca: each EJBCA refusal is FAILURE badRequest with a short text tha
     CHECK(certificates_in(setup.ejbca) == 0);
 }
 
+TEST_CASE("ejbca: scep-ra's manual approval holds a request from EJBCA until an officer decides") {
+    EjbcaSetup setup({}, "\n[profile.IPSECIntermediateOffline]\nmanual_approval = 1\n");
+    auto& server = setup.server;
+    auto issuing = load_pem(setup.ejbca.file("issuing-ca.pem"));
+    Device device(7, "held-for-approval");
+    auto csr = device.csr(server.password());
+    check_pending(pkcs_req(server, device, *csr, "TX-HELD"));
+    check_pending(cert_poll(server, device, *issuing, "TX-HELD"));
+    CHECK(setup.ejbca.state()["enrolments"] == 0);  // EJBCA has seen nothing
+    auto held = server.instance().requests().list_awaiting_approval(10);
+    REQUIRE(held.size() == 1);
+
+    SUBCASE("approved: the next poll submits to EJBCA once and delivers its certificate") {
+        REQUIRE(server.instance().requests().approve(held.front().id, "officer"));
+        check_issued_by_ejbca(setup.ejbca, cert_poll(server, device, *issuing, "TX-HELD"), *device.key);
+        check_issued_by_ejbca(setup.ejbca, pkcs_req(server, device, *csr, "TX-HELD"), *device.key);
+        CHECK(setup.ejbca.state()["enrolments"] == 1);
+    }
+    SUBCASE("denied: FAILURE with the officer's reason, and EJBCA never sees it") {
+        REQUIRE(server.instance().requests().deny(held.front().id, "not in the inventory"));
+        CHECK(failure_text(cert_poll(server, device, *issuing, "TX-HELD")).find("not in the inventory") !=
+              std::string::npos);
+        CHECK(setup.ejbca.state()["enrolments"] == 0);
+    }
+}
+
 TEST_CASE("ejbca: a profile that needs approval in EJBCA (CE answers 400) is FAILURE, nothing issued") {
     EjbcaSetup setup(Settings{{"certificate_profile", "APPROVAL_CP"}});
     auto& server = setup.server;
