@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "crypto/asn1_time.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/openssl_error.hpp"
@@ -496,6 +497,21 @@ crypto::X509Ptr LocalCaBackend::build_certificate(const Prepared& request, const
     }
     check(X509_sign(cert.get(), m_ca_key.get(), m_digest.get()) > 0, "X509_sign");
     return cert;
+}
+
+Health LocalCaBackend::health() const {
+    const std::string subject = crypto::name_string(*X509_get_subject_name(m_ca_cert.get()));
+    const auto not_after = crypto::to_time_point(*X509_get0_notAfter(m_ca_cert.get()));
+    if (!not_after || *not_after <= m_clock.now()) {
+        return {false, "local CA " + subject + ": its certificate has expired (scep-ra ra rollover --new-ca)"};
+    }
+    try {
+        m_db.read([](store::Database& db) { db.prepare("SELECT 1").step(); });
+    } catch (const std::exception& e) {
+        return {false, "local CA " + subject + ": its database cannot be read: " + e.what()};
+    }
+    const auto days = std::chrono::duration_cast<std::chrono::hours>(*not_after - m_clock.now()).count() / 24;
+    return {true, "local CA " + subject + ", certificate valid for " + std::to_string(days) + " more days"};
 }
 
 RevokeOutcome LocalCaBackend::revoke(const std::string& serial_hex, int crl_reason) {

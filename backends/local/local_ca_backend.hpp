@@ -91,6 +91,8 @@ public:
     SubmitResult poll(const PollRequest& request) override;
     /// Everything: the local CA keeps every certificate it issued, its CRL and its queue.
     Capabilities capabilities() const override { return {true, true, true, true, true}; }
+    /// The CA certificate is valid now (and its database answers).
+    Health health() const override;
     /// revoke(serial_hex, reason_code, now).
     RevokeOutcome revoke(const std::string& serial_hex, int crl_reason) override;
     std::vector<crypto::X509Ptr> ca_chain() const override;

@@ -79,7 +79,7 @@ const std::vector<Ext> encryption_exts{{NID_key_usage, "critical,keyEncipherment
 }  // namespace
 
 TEST_SUITE("cli.doctor") {
-    TEST_CASE("a fresh instance passes every check (the backend health check is skipped) and exits 0") {
+    TEST_CASE("a fresh instance passes every check, the local CA backend's health included, and exits 0") {
         Instance instance;
         const DoctorRun run = instance.doctor();
         CAPTURE(run.out);
@@ -87,8 +87,26 @@ TEST_SUITE("cli.doctor") {
         CHECK(run.count("fail") == 0);
         CHECK(run.count("warn") == 0);
         CHECK(run.count("pass") >= 20);
-        CHECK_FALSE(run.line("skip", "CA backend: health").empty());
+        CHECK_FALSE(run.line("pass", "CA backend: local").empty());
+        CHECK_FALSE(run.line("pass", "CA backend: local policies").empty());
         CHECK(run.out.ends_with("ok\n"));
+    }
+
+    TEST_CASE("an EJBCA the RA cannot reach fails the backend check, and a policy it cannot enforce fails too") {
+        Instance instance;
+        std::string conf = crypto::read_file(instance.file("scep-ra.conf"));
+        conf.replace(conf.find("backend = local"), 15, "backend = ejbca");
+        conf.replace(conf.find("existing_subject = allow"), 24, "existing_subject = require-renewal");
+        // The RA's own signing pair stands in for the TLS client pair; the chain is the local CA's, so the
+        // backend is built without EJBCA, and only its health call meets the closed port.
+        conf += "\n[ejbca]\nurl = https://127.0.0.1:1/ejbca/ejbca-rest-api\nclient_cert = ra-signing.pem\n"
+                "client_key = private/ra-signing.key\nserver_ca = ca.pem\nca_name = IssuingCA\nchain = ca.pem\n";
+        std::ofstream(instance.file("scep-ra.conf")) << conf;
+        const DoctorRun run = instance.doctor();
+        CAPTURE(run.out);
+        CHECK(run.status == 1);
+        CHECK_FALSE(run.line("fail", "CA backend: ejbca").empty());
+        CHECK(run.out.find("existing_subject = require-renewal needs") != std::string::npos);
     }
 
     TEST_CASE("an RA certificate expiring within 30 days warns; an expired one fails with the rollover fix") {
