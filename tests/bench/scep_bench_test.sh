@@ -120,7 +120,7 @@ printf '\n[profile.IPSECIntermediateOffline]\nmanual_approval = 1\n' >> "$CONF"
 start_server
 passwords 3 > "$WORK/otp-poll.txt"
 if expect "poll" 0 "$WORK/poll.json" "$BENCH" "$URL" poll -n 3 -c 3 --challenge-file "$WORK/otp-poll.txt" "${B[@]}"; then
-    pending=$(sqlite3 "$DB" "SELECT count(*) FROM local_ca_requests WHERE status = 'pending'")
+    pending=$(sqlite3 "$DB" "SELECT count(*) FROM requests WHERE status = 'pending' AND backend_ref IS NULL")
     [ "$(field "$WORK/poll.json" successes)" = 3 ] && [ "$pending" = 3 ] &&
         pass "poll: 3 CertPolls answered PENDING, 3 requests waiting for approval" ||
         fail "poll: $(head -c 300 "$WORK/poll.json"), pending $pending"

@@ -258,15 +258,15 @@ TEST_SUITE("http.adcs") {
         CHECK(polled.status == PkiStatus::pending);
         CHECK(contains(audit_details(server, "TX-ADCS-OFF-PEND"), "unavailable"));
 
-        // A new request never reached the CA: the RA says so (retryable) and keeps the claim.
+        // A new request never reached the CA: [ca] unavailable = pending (the default) holds it, PENDING,
+        // with its CSR sealed, and the device's next attempt submits it.
         Device fresh(5, "adcs-offline-new");
         const std::string password = server.password();
         auto csr = fresh.csr(password);
-        auto refused = send(server, MessageType::pkcs_req, "TX-ADCS-OFF-NEW", crypto::csr_der(*csr),
-                            {*fresh.self_signed, *fresh.key});
-        CHECK(refused.status != PkiStatus::success);
-        CHECK(contains(refused.fail_info_text.value_or(""), "unavailable"));
-        CHECK(contains(audit_details(server, "TX-ADCS-OFF-NEW"), "CA unavailable"));
+        auto held = send(server, MessageType::pkcs_req, "TX-ADCS-OFF-NEW", crypto::csr_der(*csr),
+                         {*fresh.self_signed, *fresh.key});
+        CHECK(held.status == PkiStatus::pending);
+        CHECK(contains(audit_details(server, "TX-ADCS-OFF-NEW"), "the CA is unavailable"));
 
         bridge.control({{"online", true}});
         bridge.control({{"approve", std::stoi(request_id)}});
@@ -278,18 +278,18 @@ TEST_SUITE("http.adcs") {
         check_issued(server, bridge, retried, *fresh.key);
     }
 
-    TEST_CASE("a client certificate the bridge does not allow: the RA answers CA unavailable and logs why") {
+    TEST_CASE("a client certificate the bridge does not allow: the RA holds the request as for a CA outage and logs why") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         // The chain from a file: without it the RA could not even start (GET /v1/ca is refused too).
         ServerFixture server(adcs_config(bridge, "other", true));
         Device device(6, "adcs-wrong-client");
         auto view = enrol(server, device, "TX-ADCS-403");
-        CHECK(view.status == PkiStatus::failure);
-        CHECK(contains(view.fail_info_text.value_or(""), "unavailable"));
+        CHECK(view.status == PkiStatus::pending);  // never a final FAILURE for the RA's own trouble
         const std::string audit = audit_details(server, "TX-ADCS-403");
         CAPTURE(audit);
-        CHECK(contains(audit, "CA unavailable"));
+        CHECK(contains(audit, "the CA is unavailable"));
+        CHECK(contains(audit, "allow_client"));
         CHECK(bridge.new_submissions() == 0);
     }
 

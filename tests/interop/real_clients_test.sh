@@ -179,7 +179,7 @@ URL="http://127.0.0.1:$(cat "$WORK/port")/certsrv/mscep/mscep.dll"
 approve_pending() {
     local id=""
     for _ in $(seq 1 100); do
-        id=$("$BIN" request list --pending --config "$CONF" | awk -F'\t' -v s="$1" 'index($5, s) {print $1}' | head -1)
+        id=$("$BIN" request list --pending --config "$CONF" | awk -F'\t' -v s="$1" 'index($4, s) {print $1}' | head -1)
         [ -n "$id" ] && break
         sleep 0.2
     done
