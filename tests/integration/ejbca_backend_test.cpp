@@ -5,6 +5,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <thread>
@@ -274,8 +275,10 @@ TEST_CASE("ejbca: EJBCA issues and then times out: PENDING, and the re-sent requ
     X509& cert = check_issued_by_ejbca(setup.ejbca, view, *device.key);
     CHECK(setup.ejbca.state()["enrolments"] == 1);
     REQUIRE(certificates_in(setup.ejbca) == 1);
+    // EJBCA writes serials without leading zeros; scep-ra pads to whole octets: compare the numbers.
+    auto number = [](std::string hex) { return hex.erase(0, std::min(hex.find_first_not_of('0'), hex.size() - 1)); };
     const std::string serial = setup.ejbca.state()["certificates"].begin().key();
-    CHECK(crypto::serial_hex(cert) == serial);
+    CHECK(number(crypto::serial_hex(cert)) == number(serial));
     // Asked again, the stored answer: still one certificate.
     check_issued_by_ejbca(setup.ejbca, pkcs_req(server, device, *csr, "TX-SLOW"), *device.key);
     CHECK(certificates_in(setup.ejbca) == 1);
