@@ -32,6 +32,8 @@ struct ChallengeRequest {
     /// a one-time password, so that a failed claim leaves the password unused.
     /// Not called in the other modes (there is nothing to use up).
     store::OnConsumed claim = {};
+    std::string_view message_type = "PKCSReq";  ///< or "RenewalReq"
+    bool renewal = false;                       ///< authenticated by an existing certificate
 };
 
 struct ChallengeVerdict {
