@@ -321,9 +321,13 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
         return answer_from(msg, std::move(claim), "");
     }
     if (outcome_unknown(held_note)) {
-        return hold_for_operator(msg, claim.id, *held_note);
-    }
-    if (held_note && held_note->starts_with(approved_note)) {
+        if (!m_backend.capabilities().find_by_transaction) {
+            return hold_for_operator(msg, claim.id, *held_note);
+        }
+        // The CA was asked with the request itself and has no record of it:
+        // the attempt whose answer was lost never reached it.
+        msg.event.detail = "the CA has no record of the request whose outcome was unknown: submitted again";
+    } else if (held_note && held_note->starts_with(approved_note)) {
         msg.event.detail = *held_note + ": submitted to the CA";
     } else {
         msg.event.detail = after_outage ? "resumed a request the CA could not take before"
@@ -422,13 +426,19 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
         // A CertPoll (or a duplicate) for a submission whose answer was lost:
         // the CA's own record, or PENDING until it or an operator decides.
         std::optional<backend::SubmitResult> done;
+        const Bytes csr_der = stored_csr(record);
         try {
             done = m_backend.find_by_transaction(
-                {record.transaction_id, record.key_hash, record.template_name, stored_csr(record)});
+                {record.transaction_id, record.key_hash, record.template_name, csr_der});
         } catch (const std::exception& e) {
             msg.event.detail =
                 std::string("the CA's outcome is unknown and the CA cannot be asked: ") + e.what();
             return pending();
+        }
+        if (!done && m_backend.capabilities().find_by_transaction && !csr_der.empty()) {
+            // Asked with the request itself, the CA has no record of it: the
+            // lost attempt never reached it, so it is submitted again.
+            return resume_from_stored(msg, std::move(record));
         }
         if (!done) {
             msg.event.detail =

@@ -226,7 +226,7 @@ TEST_CASE("ejbca: a profile that needs approval in EJBCA (CE answers 400) is FAI
     CHECK(certificates_in(setup.ejbca) == 0);
 }
 
-TEST_CASE("ejbca: a 5xx from EJBCA is PENDING, not FAILURE; once an operator releases it, the re-sent request is issued once") {
+TEST_CASE("ejbca: a 5xx from EJBCA is PENDING, not FAILURE; once EJBCA is back and has no record of it, the re-sent request is issued once") {
     EjbcaSetup setup;
     auto& server = setup.server;
     Device device(5, "server-error");
@@ -239,12 +239,7 @@ TEST_CASE("ejbca: a 5xx from EJBCA is PENDING, not FAILURE; once an operator rel
         // Polling meanwhile is PENDING too, never a final FAILURE.
         check_pending(cert_poll(server, device, *load_pem(setup.ejbca.file("issuing-ca.pem")), "TX-5XX"));
     }
-    setup.ejbca.control({{"enroll_error", nullptr}});
-    // EJBCA is back, and its search finds nothing for the key: scep-ra still
-    // never submits blindly after an answer it did not get; an operator decides.
-    check_pending(pkcs_req(server, device, *csr, "TX-5XX"));
-    CHECK(setup.ejbca.state()["enrolments"] == 0);
-    // The operator's commands work on an EJBCA instance (they need no local CA).
+    // Meanwhile the held request is on the operator's list (the commands need no local CA).
     const std::string id = server.sql("SELECT id FROM requests WHERE transaction_id = 'TX-5XX'");
     const std::string conf = server.instance_dir() + "/scep-ra.conf";
     TempDir dir;
@@ -253,11 +248,19 @@ TEST_CASE("ejbca: a 5xx from EJBCA is PENDING, not FAILURE; once an operator rel
     CAPTURE(out);
     CHECK(out.find("\n" + id + "\t") != std::string::npos);
     CHECK(out.find("TX-5XX") != std::string::npos);
-    REQUIRE(scep_ra(dir, "request retry " + id + " --config " + conf, &out) == 0);
+    // EJBCA is back: scep-ra first asks it (search by username, matched on
+    // the key), finds nothing, so the lost attempts never reached it: the
+    // re-sent request is submitted, and issued once.
+    setup.ejbca.control({{"enroll_error", nullptr}});
+    CHECK(setup.ejbca.state()["enrolments"] == 0);
     auto view = pkcs_req(server, device, *csr, "TX-5XX");
     check_issued_by_ejbca(setup.ejbca, view, *device.key);
     CHECK(setup.ejbca.state()["enrolments"] == 1);
     CHECK(certificates_in(setup.ejbca) == 1);
+    // Sent yet again: the stored answer, nothing new at EJBCA.
+    check_issued_by_ejbca(setup.ejbca, pkcs_req(server, device, *csr, "TX-5XX"), *device.key);
+    CHECK(setup.ejbca.state()["enrolments"] == 1);
+    CHECK(server.sql("SELECT count(*) FROM requests WHERE transaction_id = 'TX-5XX' AND status = 'issued'") == "1");
 }
 
 TEST_CASE("ejbca: EJBCA issues and then times out: PENDING, and the re-sent request gets that one certificate") {
@@ -284,18 +287,21 @@ TEST_CASE("ejbca: EJBCA issues and then times out: PENDING, and the re-sent requ
     CHECK(certificates_in(setup.ejbca) == 1);
 }
 
-TEST_CASE("ejbca: a server certificate from another CA is refused; nothing reaches EJBCA") {
+TEST_CASE("ejbca: a server certificate from another CA is refused; nothing reaches EJBCA, the request is held until trust is fixed") {
     FakeEjbca fake;
     ServerFixture server(use_ejbca(fake, {{"chain", fake.file("chain.pem")}}));
     // Point server_ca at an unrelated CA, as a spoofed EJBCA would look.
     server.restart([&](std::string& conf) { set_key(conf, "server_ca", fake.file("other-ca.pem")); });
     Device device(7, "spoofed");
     auto csr = device.csr(server.password());
-    const std::string text = failure_text(pkcs_req(server, device, *csr, "TX-SPOOF"));
-    CHECK(text.find("unavailable") != std::string::npos);
+    // Not trusted is not reached: the request is held (PENDING, [ca] unavailable = pending) and the
+    // reason is in the audit trail for the operator.
+    check_pending(pkcs_req(server, device, *csr, "TX-SPOOF"));
     CHECK(fake.state()["enrolments"] == 0);
-    CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-SPOOF'").find("certificate") !=
-          std::string::npos);
+    const std::string detail = server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-SPOOF'");
+    CAPTURE(detail);
+    CHECK(detail.find("not trusted by server_ca") != std::string::npos);
+    CHECK(detail.find("unavailable") != std::string::npos);
     // Trust fixed, the same request completes (its password was used once only).
     server.restart([&](std::string& conf) { set_key(conf, "server_ca", fake.file("tls-ca.pem")); });
     check_issued_by_ejbca(fake, pkcs_req(server, device, *csr, "TX-SPOOF"), *device.key);

@@ -75,7 +75,8 @@ backend::SubmitResult ScriptedBackend::act(Behaviour behaviour, const Bytes& csr
         case Behaviour::unavailable:
             throw backend::BackendUnavailable("scripted: the CA is down");
         case Behaviour::outcome_unknown:
-            throw std::logic_error("outcome_unknown is handled by submit()");
+        case Behaviour::lost_before_ca:
+            throw std::logic_error("unknown outcomes are handled by submit()");
     }
     return result;
 }
@@ -87,6 +88,9 @@ backend::SubmitResult ScriptedBackend::submit(const backend::SubmitRequest& requ
         // The CA took the request (and issued), but its answer never came back.
         m_done[request.transaction_id] = act(Behaviour::issued, request.csr_der);
         throw backend::OutcomeUnknown("scripted: timed out after sending");
+    }
+    if (b == Behaviour::lost_before_ca) {
+        throw backend::OutcomeUnknown("scripted: 502 from a proxy in front of the CA");
     }
     backend::SubmitResult result = act(b, request.csr_der);
     m_done[request.transaction_id] = result;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // A CA backend whose answers a test scripts in advance: each submit() or
 // poll() takes the next scripted behaviour (issued, pending, rejected,
-// unavailable, outcome unknown), and every call is recorded.
+// unavailable, outcome unknown, lost before the CA), and every call is recorded.
 #pragma once
 
 #include <deque>
@@ -14,7 +14,14 @@
 
 namespace scepra::test {
 
-enum class Behaviour { issued, pending, rejected, unavailable, outcome_unknown };
+enum class Behaviour {
+    issued,
+    pending,
+    rejected,
+    unavailable,
+    outcome_unknown,  ///< the CA issues, its answer is lost (a timeout after sending)
+    lost_before_ca,   ///< an answer that leaves the outcome unknown, but the CA never got the request (a proxy's 502)
+};
 
 class ScriptedBackend final : public backend::CaBackend {
 public:

@@ -183,6 +183,34 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(f.ca.submits("TX-UNKNOWN") == 1);
     }
 
+    TEST_CASE("an unknown outcome the CA has no record of is submitted again at the next attempt, once") {
+        Fixture f;
+        Device d;
+        f.ca.script_submit({Behaviour::lost_before_ca});
+        CHECK(pkcs_req(f, d, "TX-NEVER").status == PkiStatus::pending);
+        CHECK(f.stored("TX-NEVER").fail_text.value_or("").starts_with("outcome unknown: "));
+
+        SUBCASE("the re-sent request") {
+            f.ca.script_submit({Behaviour::issued});
+            check_issued_to(pkcs_req(f, d, "TX-NEVER"), d);
+        }
+        SUBCASE("a CertPoll, from the CSR the RA holds") {
+            f.ca.script_submit({Behaviour::issued});
+            check_issued_to(cert_poll(f, d, "TX-NEVER"), d);
+            check_issued_to(pkcs_req(f, d, "TX-NEVER"), d);  // the stored answer, no third submit
+        }
+        SUBCASE("lost again: held again, then issued") {
+            f.ca.script_submit({Behaviour::lost_before_ca, Behaviour::issued});
+            CHECK(pkcs_req(f, d, "TX-NEVER").status == PkiStatus::pending);
+            check_issued_to(cert_poll(f, d, "TX-NEVER"), d);
+            CHECK(f.ca.submits("TX-NEVER") == 3);
+            return;
+        }
+        CHECK(f.ca.submits("TX-NEVER") == 2);
+        CHECK(f.stored("TX-NEVER").status == "issued");
+        CHECK(f.requests.list_unknown_outcome(10).empty());
+    }
+
     TEST_CASE("an unknown outcome the CA cannot tell about waits for an operator") {
         Fixture f;
         Device d;
