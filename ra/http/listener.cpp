@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <sys/socket.h>
 
@@ -173,12 +174,27 @@ int Listener::bind() {
     return port;
 }
 
-bool Listener::run() { return m_server->listen_after_bind(); }
+bool Listener::run() {
+    m_run_started = true;
+    bool served = true;
+    if (!m_stop_requested) {
+        served = m_server->listen_after_bind();
+    }
+    m_run_finished = true;
+    return served;
+}
 
 void Listener::stop() {
-    if (m_server && m_server->is_running()) {
-        m_server->stop();
+    m_stop_requested = true;
+    if (!m_server || !m_run_started) {
+        return;  // run() has not begun: it sees the request and returns at once
     }
+    // httplib ignores a stop() that comes before its accept loop is running,
+    // and the loop would then never end: wait for it to run (or to fail).
+    while (!m_server->is_running() && !m_run_finished) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    m_server->stop();
 }
 
 void Listener::log_request(const httplib::Request& req, int status, Served served, double duration_ms) {

@@ -3,6 +3,7 @@
 // limits and the one-line-per-request log.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -57,6 +58,8 @@ public:
     int bind();
     /// Serves until stop(); returns false if the server failed.
     bool run();
+    /// Makes run() return, whenever it is called: before run(), while run()
+    /// is starting, or while it serves.
     void stop();
     bool tls() const { return !m_options.tls_cert.empty(); }
 
@@ -72,6 +75,9 @@ private:
     std::mutex m_log_mutex;
     std::unique_ptr<httplib::Server> m_server;
     int m_listen_fd = -1;
+    std::atomic<bool> m_stop_requested{false};
+    std::atomic<bool> m_run_started{false};
+    std::atomic<bool> m_run_finished{false};
 };
 
 /// Parses "HOST:PORT", "[v6]:PORT" or ":PORT". Throws std::invalid_argument.

@@ -308,10 +308,18 @@ TEST_CASE("ejbca: a server certificate from another CA is refused; nothing reach
 }
 
 TEST_CASE("ejbca: a client certificate EJBCA does not accept gets nothing issued, both ways EJBCA is deployed") {
-    // The other way (TLS accepts any client, the API answers 403) is covered
-    // against the backend in tests/unit/ejbca/ejbca_tls_health_test.cpp: through
-    // the server it hung once in a full http_tests run (not alone); left out
-    // until that is understood.
+    SUBCASE("TLS accepts any client, the API answers 403: FAILURE") {
+        FakeEjbca fake(FakeEjbca::Options{.client_cert_optional = true});
+        ServerFixture server(use_ejbca(fake, {{"chain", fake.file("chain.pem")}}));
+        server.restart([&](std::string& conf) {
+            set_key(conf, "client_cert", fake.file("stranger.pem"));
+            set_key(conf, "client_key", fake.file("stranger.key"));
+        });
+        Device device(8, "stranger");
+        const std::string text = failure_text(pkcs_req(server, device, *device.csr(server.password()), "TX-403"));
+        CHECK(text.find("Authorization") == std::string::npos);
+        CHECK(fake.state()["enrolments"] == 0);
+    }
     SUBCASE("TLS requires a client certificate from its own CA: the handshake fails, no certificate") {
         FakeEjbca fake;
         ServerFixture server(use_ejbca(fake, {{"chain", fake.file("chain.pem")}}));
