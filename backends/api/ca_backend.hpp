@@ -5,9 +5,14 @@
 // request, OutcomeUnknown when it may have.
 #pragma once
 
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/bytes.hpp"
@@ -16,6 +21,68 @@
 namespace scepra::backend {
 
 enum class Disposition { issued, pending, rejected };
+
+/// An RFC 5280 §5.3.1 CRLReason.
+struct CrlReasonEntry {
+    int code;
+    std::string_view name;  ///< the ASN.1 name
+    /// A revocation may name it. removeFromCRL (8) only takes an entry off a
+    /// delta CRL, so no revocation names it; 7 is unassigned.
+    bool revocable;
+};
+
+/// Every CRLReason: what revoke() accepts, and how the CLI and the CRLs name them.
+inline constexpr std::array<CrlReasonEntry, 10> crl_reasons = {{
+    {0, "unspecified", true},
+    {1, "keyCompromise", true},
+    {2, "cACompromise", true},
+    {3, "affiliationChanged", true},
+    {4, "superseded", true},
+    {5, "cessationOfOperation", true},
+    {6, "certificateHold", true},
+    {8, "removeFromCRL", false},
+    {9, "privilegeWithdrawn", true},
+    {10, "aACompromise", true},
+}};
+
+/// The ASN.1 name of a CRLReason, or nothing for a value that is not one.
+inline std::optional<std::string_view> crl_reason_name(int code) {
+    for (const auto& reason : crl_reasons) {
+        if (reason.code == code) {
+            return reason.name;
+        }
+    }
+    return std::nullopt;
+}
+
+/// A CRLReason by ASN.1 name (any case) or decimal code; nothing for anything else.
+inline std::optional<int> crl_reason_code(std::string_view text) {
+    int code = -1;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), code);
+    const bool numeric = ec == std::errc() && end == text.data() + text.size();
+    for (const auto& reason : crl_reasons) {
+        const bool same_name =
+            std::equal(text.begin(), text.end(), reason.name.begin(), reason.name.end(),
+                       [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); });
+        if (numeric ? reason.code == code : same_name) {
+            return reason.code;
+        }
+    }
+    return std::nullopt;
+}
+
+/// A CRLReason a revocation may name (crl_reasons' revocable).
+inline bool is_revocation_reason(int code) {
+    return std::any_of(crl_reasons.begin(), crl_reasons.end(),
+                       [&](const CrlReasonEntry& r) { return r.code == code && r.revocable; });
+}
+
+/// What `scep-ra revoke --reason` and revoke() accept: a revocable CRLReason
+/// by name or code; nothing for anything else.
+inline std::optional<int> revocation_reason_code(std::string_view text) {
+    const auto code = crl_reason_code(text);
+    return code && is_revocation_reason(*code) ? code : std::nullopt;
+}
 
 /// What the RA hands to the CA once it has approved a request.
 struct SubmitRequest {
@@ -122,6 +189,13 @@ public:
     /// The issuing CA certificate first, then its issuers up to the root.
     /// Remote backends answer from what they fetched or were configured with.
     virtual std::vector<crypto::X509Ptr> ca_chain() const = 0;
+
+    /// Asks the CA for its chain again (on reload), for a backend that gets
+    /// it from the CA: afterwards ca_chain() answers what was fetched. False
+    /// when the chain does not come from the CA (the local CA, a configured
+    /// chain file). Throws BackendUnavailable when it cannot be fetched or is
+    /// the chain of another issuing CA; the chain in use is then kept.
+    virtual bool refresh_ca_chain() { return false; }
 
     /// Which of the optional calls below this backend answers.
     virtual Capabilities capabilities() const { return {}; }

@@ -103,14 +103,7 @@ std::string csr_pem(ByteView der) {
 }
 
 /// DER of a SubjectPublicKeyInfo, for comparing keys without decoding them.
-Bytes spki_der(X509_PUBKEY* key) {
-    unsigned char* der = nullptr;
-    const int length = i2d_X509_PUBKEY(key, &der);
-    crypto::check(length > 0, "i2d_X509_PUBKEY");
-    Bytes out(der, der + length);
-    OPENSSL_free(der);
-    return out;
-}
+Bytes spki_der(const X509_PUBKEY* key) { return crypto::spki_der(*key); }
 
 /// Orders CA certificates issuing CA first, up to the root; throws
 /// std::runtime_error when they are not one unbranched chain of CAs.
@@ -229,14 +222,42 @@ EjbcaBackend::EjbcaBackend(EjbcaConfig config)
         throw std::invalid_argument("EJBCA ca_name and profile names must be UTF-8");
     }
     if (!m_config.chain_file.empty()) {
-        m_chain = order_chain(crypto::load_certs_file(m_config.chain_file), m_config.chain_file.string());
+        m_chain = make_chain(
+            order_chain(crypto::load_certs_file(m_config.chain_file), m_config.chain_file.string()));
     } else {
-        m_chain = fetch_chain();
+        m_chain = make_chain(fetch_chain());
     }
-    for (const auto& cert : m_chain) {
-        m_chain_der.push_back(crypto::cert_der(*cert));
+    m_issuer_dn = crypto::name_string(*X509_get_subject_name(m_chain->certs.front().get()));
+}
+
+std::shared_ptr<const EjbcaBackend::Chain> EjbcaBackend::make_chain(std::vector<crypto::X509Ptr> certs) {
+    auto made = std::make_shared<Chain>();
+    for (const auto& cert : certs) {
+        made->der.push_back(crypto::cert_der(*cert));
     }
-    m_issuer_dn = crypto::name_string(*X509_get_subject_name(m_chain.front().get()));
+    made->certs = std::move(certs);
+    return made;
+}
+
+std::shared_ptr<const EjbcaBackend::Chain> EjbcaBackend::chain() const {
+    std::lock_guard lock(m_chain_mutex);
+    return m_chain;
+}
+
+bool EjbcaBackend::refresh_ca_chain() {
+    if (!m_config.chain_file.empty() && !m_config.chain_file_is_copy) {
+        return false;
+    }
+    auto fetched = make_chain(fetch_chain());
+    const std::string issuer = crypto::name_string(*X509_get_subject_name(fetched->certs.front().get()));
+    if (issuer != m_issuer_dn) {
+        // Certificates, CRLs and revocations name the issuing CA: another one needs a restart.
+        throw BackendUnavailable("EJBCA's CA '" + m_config.ca_name + "' is now " + issuer + ", not " +
+                                 m_issuer_dn + "; restart scep-ra to serve another issuing CA");
+    }
+    std::lock_guard lock(m_chain_mutex);
+    m_chain = std::move(fetched);
+    return true;
 }
 
 std::vector<crypto::X509Ptr> EjbcaBackend::fetch_chain() const {
@@ -277,11 +298,12 @@ std::vector<crypto::X509Ptr> EjbcaBackend::fetch_chain() const {
 }
 
 std::vector<crypto::X509Ptr> EjbcaBackend::ca_chain() const {
-    std::vector<crypto::X509Ptr> chain;
-    for (const auto& cert : m_chain) {
-        chain.push_back(crypto::up_ref(*cert));
+    const auto current = chain();
+    std::vector<crypto::X509Ptr> out;
+    for (const auto& cert : current->certs) {
+        out.push_back(crypto::up_ref(*cert));
     }
-    return chain;
+    return out;
 }
 
 EjbcaBackend::Profiles EjbcaBackend::profiles_for(const std::string& template_name) const {
@@ -306,7 +328,7 @@ SubmitResult EjbcaBackend::issued(Bytes certificate_der, std::vector<Bytes> chai
     SubmitResult result;
     result.disposition = Disposition::issued;
     result.certificate_der = std::move(certificate_der);
-    result.chain_der = chain_der.empty() ? m_chain_der : std::move(chain_der);
+    result.chain_der = chain_der.empty() ? chain()->der : std::move(chain_der);
     return result;
 }
 
@@ -458,6 +480,8 @@ std::optional<SubmitResult> EjbcaBackend::find_issued_for(const SubmitRequest& r
     }
     // The username may hold older certificates (other keys, other CAs): only
     // one from our issuing CA for this request's key counts; the newest wins.
+    const auto current_chain = chain();
+    const X509* issuing_ca = current_chain->certs.front().get();
     crypto::X509Ptr best;
     Bytes best_der;
     for (Bytes& der : candidates) {
@@ -467,8 +491,7 @@ std::optional<SubmitResult> EjbcaBackend::find_issued_for(const SubmitRequest& r
         } catch (const crypto::OpensslError&) {
             throw OutcomeUnknown("EJBCA's search answer holds something that is not a certificate");
         }
-        if (X509_NAME_cmp(X509_get_issuer_name(cert.get()), X509_get_subject_name(m_chain.front().get())) !=
-                0 ||
+        if (X509_NAME_cmp(X509_get_issuer_name(cert.get()), X509_get_subject_name(issuing_ca)) != 0 ||
             spki_der(X509_get_X509_PUBKEY(cert.get())) != wanted_key) {
             continue;
         }
@@ -545,7 +568,7 @@ std::optional<Bytes> EjbcaBackend::crl() {
             ERR_clear_error();
             throw BadAnswer("crl is not a DER CRL");
         }
-        if (X509_CRL_verify(crl.get(), X509_get0_pubkey(m_chain.front().get())) != 1) {
+        if (X509_CRL_verify(crl.get(), X509_get0_pubkey(chain()->certs.front().get())) != 1) {
             ERR_clear_error();
             throw BadAnswer("the CRL is not signed by the issuing CA");
         }
@@ -569,11 +592,8 @@ std::optional<SubmitResult> EjbcaBackend::find_by_transaction(const TransactionQ
 }
 
 RevokeOutcome EjbcaBackend::revoke(const std::string& serial_hex, int crl_reason) {
-    switch (crl_reason) {
-        case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 9: case 10:
-            break;
-        default:
-            throw std::invalid_argument("EJBCA takes CRLReason 0-6, 9 or 10, not " + std::to_string(crl_reason));
+    if (!is_revocation_reason(crl_reason)) {
+        throw std::invalid_argument("EJBCA takes CRLReason 0-6, 9 or 10, not " + std::to_string(crl_reason));
     }
     return revoke(serial_hex, static_cast<RevocationReason>(crl_reason)) ? RevokeOutcome::revoked
                                                                          : RevokeOutcome::awaiting_approval;

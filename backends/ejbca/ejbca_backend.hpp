@@ -3,6 +3,8 @@
 // (v1/certificate/pkcs10enroll) over mutually authenticated TLS.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,8 +41,8 @@ enum class RevocationReason {
     aa_compromise = 10,
 };
 
-
-/// Thread safe: every call opens its own connection; the CA chain is fixed at construction.
+/// Thread safe: every call opens its own connection; the CA chain changes
+/// only through refresh_ca_chain(), behind a lock.
 class EjbcaBackend final : public CaBackend {
   public:
     /// Loads the client certificate and key and the CA chain: from chain_file
@@ -74,6 +76,9 @@ class EjbcaBackend final : public CaBackend {
     /// std::invalid_argument for a code EJBCA does not take.
     RevokeOutcome revoke(const std::string& serial_hex, int crl_reason) override;
     std::vector<crypto::X509Ptr> ca_chain() const override;
+    /// Fetches the chain again unless chain_file is the operator's; refuses
+    /// (BackendUnavailable) a chain whose issuing CA has another subject.
+    bool refresh_ca_chain() override;
 
     /// Whether an earlier attempt for this request already issued: searches
     /// EJBCA by the request's username and returns the newest certificate
@@ -114,11 +119,20 @@ class EjbcaBackend final : public CaBackend {
     std::vector<Bytes> search(const std::string& query, std::size_t max_results, bool& more) const;
     SubmitResult issued(Bytes certificate_der, std::vector<Bytes> chain_der) const;
 
+    /// The CA chain in use, issuing CA first, and the same as DER.
+    struct Chain {
+        std::vector<crypto::X509Ptr> certs;
+        std::vector<Bytes> der;
+    };
+    static std::shared_ptr<const Chain> make_chain(std::vector<crypto::X509Ptr> certs);
+    /// The chain in use now; it stays valid while held, whatever a refresh does.
+    std::shared_ptr<const Chain> chain() const;
+
     EjbcaConfig m_config;
     http::RestClient m_client;
-    std::vector<crypto::X509Ptr> m_chain;
-    std::vector<Bytes> m_chain_der;
-    std::string m_issuer_dn;
+    mutable std::mutex m_chain_mutex;
+    std::shared_ptr<const Chain> m_chain;
+    std::string m_issuer_dn;  ///< of the issuing CA; a refresh never changes it
 };
 
 }  // namespace scepra::backend::ejbca

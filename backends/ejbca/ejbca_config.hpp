@@ -43,6 +43,9 @@ struct EjbcaConfig {
     /// Optional PEM chain (issuing CA first, up to the root). When set, it is
     /// ca_chain() and EJBCA is not asked for it.
     std::filesystem::path chain_file;
+    /// chain_file is scep-ra's copy of the chain EJBCA served (it was down at
+    /// start): refresh_ca_chain() asks EJBCA again.
+    bool chain_file_is_copy = false;
     int timeout_seconds = 30;  ///< connect, read and write timeouts, each
     /// Profiles `scep-ra init --backend ejbca` enrols the RA's own certificates with.
     std::string ra_certificate_profile;

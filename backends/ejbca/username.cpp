@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "crypto/encoding.hpp"
+
 namespace scepra::backend::ejbca {
 
 namespace {
@@ -22,14 +24,7 @@ UsernameRule rule_or_throw(const std::string& text) {
 }
 
 std::optional<std::string> utf8_of(const ASN1_STRING* value) {
-    unsigned char* utf8 = nullptr;
-    const int length = ASN1_STRING_to_UTF8(&utf8, value);
-    if (length < 0) {
-        return std::nullopt;
-    }
-    std::string text(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
-    OPENSSL_free(utf8);
-    return text;
+    return value ? crypto::utf8_text(*value) : std::nullopt;
 }
 
 std::optional<std::string> common_name(X509_REQ& csr) {

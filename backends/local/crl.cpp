@@ -9,6 +9,7 @@
 #include <memory>
 #include <utility>
 
+#include "api/ca_backend.hpp"
 #include "crypto/openssl_error.hpp"
 #include "local/profile.hpp"
 
@@ -22,19 +23,6 @@ using AsnEnumeratedPtr = std::unique_ptr<ASN1_ENUMERATED, crypto::CDeleter<&ASN1
 using RevokedPtr = std::unique_ptr<X509_REVOKED, crypto::CDeleter<&X509_REVOKED_free>>;
 using AuthorityKeyIdPtr = std::unique_ptr<AUTHORITY_KEYID, crypto::CDeleter<&AUTHORITY_KEYID_free>>;
 
-constexpr std::array<std::pair<int, const char*>, 10> reason_names = {{
-    {crl_reason_unspecified, "unspecified"},
-    {crl_reason_key_compromise, "keyCompromise"},
-    {crl_reason_ca_compromise, "cACompromise"},
-    {crl_reason_affiliation_changed, "affiliationChanged"},
-    {crl_reason_superseded, "superseded"},
-    {crl_reason_cessation_of_operation, "cessationOfOperation"},
-    {crl_reason_certificate_hold, "certificateHold"},
-    {crl_reason_remove_from_crl, "removeFromCRL"},
-    {crl_reason_privilege_withdrawn, "privilegeWithdrawn"},
-    {crl_reason_aa_compromise, "aACompromise"},
-}};
-
 crypto::Asn1TimePtr asn1_time(TimePoint t) {
     crypto::Asn1TimePtr out(ASN1_TIME_set(nullptr, static_cast<std::time_t>(unix_seconds(t))));
     check(out != nullptr, "ASN1_TIME_set");
@@ -44,27 +32,11 @@ crypto::Asn1TimePtr asn1_time(TimePoint t) {
 }  // namespace
 
 std::optional<std::string> crl_reason_name(int code) {
-    for (const auto& [value, name] : reason_names) {
-        if (value == code) {
-            return name;
-        }
-    }
-    return std::nullopt;
+    const auto name = backend::crl_reason_name(code);
+    return name ? std::optional<std::string>(*name) : std::nullopt;
 }
 
-std::optional<int> crl_reason_code(std::string_view name) {
-    int code = 0;
-    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), code);
-    if (ec == std::errc() && end == name.data() + name.size()) {
-        return crl_reason_name(code) ? std::optional<int>(code) : std::nullopt;
-    }
-    for (const auto& [value, text] : reason_names) {
-        if (iequals(std::string(name), text)) {
-            return value;
-        }
-    }
-    return std::nullopt;
-}
+std::optional<int> crl_reason_code(std::string_view name) { return backend::crl_reason_code(name); }
 
 crypto::X509CrlPtr build_crl(X509& ca_cert, EVP_PKEY& ca_key, const EVP_MD* digest,
                              const std::vector<RevokedEntry>& entries, TimePoint this_update, TimePoint next_update,

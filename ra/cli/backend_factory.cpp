@@ -49,11 +49,19 @@ std::unique_ptr<backend::CaBackend> remote(Config config, const fs::path& cache)
         std::cerr << "scep-ra: the CA is unreachable (" << e.what() << "); using its chain as fetched last, from "
                   << cache.string() << "\n";
         config.chain_file = cache;
+        if constexpr (requires { config.chain_file_is_copy; }) {
+            config.chain_file_is_copy = true;  // a reload asks the CA again
+        }
         return std::make_unique<Backend>(std::move(config));
     }
 }
 
 }  // namespace
+
+const std::vector<std::string>& backend_names() {
+    static const std::vector<std::string> names{"local", "ejbca", "adcs"};
+    return names;
+}
 
 fs::path chain_cache_file(const AppConfig& config) { return config.database.string() + ".ca-chain.pem"; }
 
@@ -74,6 +82,14 @@ std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store:
     }
     throw ConfigError(config.file.string() + ": [ca] backend '" + config.backend +
                       "' is not built into this scep-ra");
+}
+
+bool refresh_ca_chain(backend::CaBackend& backend, const AppConfig& config) {
+    if (!backend.refresh_ca_chain()) {
+        return false;
+    }
+    save_chain(chain_cache_file(config), backend.ca_chain());
+    return true;
 }
 
 }  // namespace scepra::cli

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "api/ca_backend.hpp"
 #include "cli/app_config.hpp"
@@ -12,6 +14,10 @@
 
 namespace scepra::cli {
 
+/// The values [ca] backend accepts, in the order the documentation lists them:
+/// one per backend make_backend() builds.
+const std::vector<std::string>& backend_names();
+
 /// Builds the backend the configuration selects. A remote backend that gets
 /// its CA chain from the CA (no `chain` file) keeps the last chain it
 /// fetched in chain_cache_file(); when the CA cannot be reached at start,
@@ -19,6 +25,12 @@ namespace scepra::cli {
 /// Throws ConfigError for unusable settings, and backend::BackendUnavailable
 /// when the CA is down and no copy of its chain exists yet.
 std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store::Database& db, const Clock& clock);
+
+/// On reload: asks a remote backend for its CA chain again and keeps the
+/// copy in chain_cache_file(). False when the backend's chain does not come
+/// from the CA. Throws backend::BackendUnavailable when it cannot be fetched
+/// (the chain in use stays), std::exception when the copy cannot be written.
+bool refresh_ca_chain(backend::CaBackend& backend, const AppConfig& config);
 
 /// Where the chain fetched from a remote CA is kept (beside the database).
 std::filesystem::path chain_cache_file(const AppConfig& config);

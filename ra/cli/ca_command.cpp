@@ -54,12 +54,21 @@ std::string officer_name() {
     return std::string("cli:") + (user ? user : "unknown");
 }
 
-int list_unknown_outcome(RaRequests& ra, bool json) {
-    store::RequestStore& requests = *ra.requests;
+/// The last column of a list of held requests: what tells them apart.
+struct HeldColumn {
+    const char* heading;   ///< for the text table
+    const char* json_key;  ///< for --json
+    std::optional<std::string> store::RequestRecord::*field;
+};
+
+/// One line per request the RA holds: a tab-separated table with a heading,
+/// or one JSON object per line.
+void print_held_requests(const std::vector<store::RequestRecord>& rows, const HeldColumn& last, bool json) {
     if (!json) {
-        std::cout << "ID\tUPDATED\tTEMPLATE\tSUBJECT\tTRANSACTION\tNOTE\n";
+        std::cout << "ID\tUPDATED\tTEMPLATE\tSUBJECT\tTRANSACTION\t" << last.heading << "\n";
     }
-    for (const auto& r : requests.list_unknown_outcome(10000)) {
+    for (const auto& r : rows) {
+        const std::optional<std::string>& extra = r.*last.field;
         if (json) {
             std::cout << JsonObject()
                              .add("id", r.id)
@@ -67,14 +76,22 @@ int list_unknown_outcome(RaRequests& ra, bool json) {
                              .add("template", r.template_name)
                              .add("subject", r.subject)
                              .add("transaction_id", r.transaction_id)
-                             .add("note", r.fail_text)
+                             .add(last.json_key, extra)
                              .str()
                       << "\n";
         } else {
             std::cout << r.id << '\t' << r.updated_at << '\t' << r.template_name << '\t' << r.subject << '\t'
-                      << r.transaction_id << '\t' << r.fail_text.value_or("") << "\n";
+                      << r.transaction_id << '\t' << extra.value_or("") << "\n";
         }
     }
+}
+
+/// At most this many rows per listing: the table is for an operator to read.
+constexpr int max_listed_requests = 10000;
+
+int list_unknown_outcome(RaRequests& ra, bool json) {
+    print_held_requests(ra.requests->list_unknown_outcome(max_listed_requests),
+                        {"NOTE", "note", &store::RequestRecord::fail_text}, json);
     return exit_ok;
 }
 
@@ -132,25 +149,8 @@ int list_local_queue(LocalCa& local, const std::optional<std::string>& status, b
 }
 
 int list_awaiting_approval(RaRequests& ra, bool json) {
-    if (!json) {
-        std::cout << "ID\tUPDATED\tTEMPLATE\tSUBJECT\tTRANSACTION\tREQUESTER\n";
-    }
-    for (const auto& r : ra.requests->list_awaiting_approval(10000)) {
-        if (json) {
-            std::cout << JsonObject()
-                             .add("id", r.id)
-                             .add("updated_at", r.updated_at)
-                             .add("template", r.template_name)
-                             .add("subject", r.subject)
-                             .add("transaction_id", r.transaction_id)
-                             .add("requester", r.requester)
-                             .str()
-                      << "\n";
-        } else {
-            std::cout << r.id << '\t' << r.updated_at << '\t' << r.template_name << '\t' << r.subject << '\t'
-                      << r.transaction_id << '\t' << r.requester.value_or("") << "\n";
-        }
-    }
+    print_held_requests(ra.requests->list_awaiting_approval(max_listed_requests),
+                        {"REQUESTER", "requester", &store::RequestRecord::requester}, json);
     return exit_ok;
 }
 
@@ -266,21 +266,6 @@ int request_command(const Args& args) {
                            {"retry", request_retry}});
 }
 
-namespace {
-
-/// An RFC 5280 CRLReason by name (keyCompromise) or code (1).
-std::optional<int> revocation_reason(const std::string& text) {
-    if (!text.empty() && text.size() <= 2 && std::all_of(text.begin(), text.end(), [](unsigned char c) {
-            return std::isdigit(c) != 0;
-        })) {
-        const int code = std::stoi(text);
-        return backend::local::crl_reason_name(code) ? std::optional(code) : std::nullopt;
-    }
-    return backend::local::crl_reason_code(text);
-}
-
-}  // namespace
-
 int revoke_command(const Args& args) {
     po::options_description desc("options");
     desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
@@ -299,7 +284,7 @@ int revoke_command(const Args& args) {
         return *stop;
     }
     const std::string& reason = vm["reason"].as<std::string>();
-    const auto code = revocation_reason(reason);
+    const auto code = backend::revocation_reason_code(reason);
     if (!code) {
         std::cerr << "scep-ra revoke: unknown reason '" << reason << "'\n";
         return exit_usage;
@@ -326,7 +311,8 @@ int revoke_command(const Args& args) {
     if (auto* local = dynamic_cast<backend::local::LocalCaBackend*>(ca.get())) {
         local->crl_der();  // sign the new CRL now, so the next download already lists it
     }
-    const std::string name = backend::local::crl_reason_name(*code).value_or(std::to_string(*code));
+    const auto known = backend::crl_reason_name(*code);
+    const std::string name = known ? std::string(*known) : std::to_string(*code);
     if (outcome == backend::RevokeOutcome::awaiting_approval) {
         std::cout << "revocation of " << serial << " (" << name << ") awaits approval at the CA\n";
     } else {

@@ -19,8 +19,8 @@ namespace scepra::cli {
 /// Sections named by the operator ([profile.NAME], [ejbca.template.NAME]): NAME -> key -> value.
 using NamedSections = std::map<std::string, std::map<std::string, std::string>>;
 
-/// The values [ca] backend accepts, in the order the documentation lists them.
-const std::vector<std::string>& backend_names();
+/// Every key of scep-ra.conf with its default: the backends' sections and the rest.
+boost::program_options::options_description config_keys();
 
 void add_local_ca_keys(boost::program_options::options_description& keys);
 /// [local_ca] and the [profile.NAME] sections: the local CA's templates, and

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "cli/app_config.hpp"
+#include "core/template_selection.hpp"
 
 namespace scepra::cli {
 
@@ -49,7 +50,7 @@ crl_distribution_point =
 # on P-256, P-384 or P-521; Ed25519 and Ed448 only where allowed_key_types
 # lists them; DSA never.
 #
-# [profile.IPSECIntermediateOffline]
+# [profile.)" << core::default_template_name << R"(]
 # validity_days = 730
 # extended_key_usage = clientAuth,serverAuth
 # manual_approval = 0
@@ -87,7 +88,7 @@ ra_certificate_profile =
 ra_end_entity_profile =
 
 # Per scep-ra template (the names in [templates]), other EJBCA profiles:
-# [ejbca.template.IPSECIntermediateOffline]
+# [ejbca.template.)" << core::default_template_name << R"(]
 # certificate_profile = ENDUSER
 # end_entity_profile = EMPTY
 
@@ -257,9 +258,9 @@ existing_subject = allow
 # The certificate template (NDES) chosen by the key usage a request asks for:
 # digitalSignature only -> SignatureTemplate, keyEncipherment only ->
 # EncryptionTemplate, both or no keyUsage at all -> GeneralPurposeTemplate.
-SignatureTemplate = IPSECIntermediateOffline
-EncryptionTemplate = IPSECIntermediateOffline
-GeneralPurposeTemplate = IPSECIntermediateOffline
+SignatureTemplate = )" << core::default_template_name << R"(
+EncryptionTemplate = )" << core::default_template_name << R"(
+GeneralPurposeTemplate = )" << core::default_template_name << R"(
 
 [throttle]
 # Failed challenge passwords (wrong, used, expired, revoked, missing, or bound

@@ -2,6 +2,7 @@
 #include "cli/doctor_checks.hpp"
 
 #include <arpa/inet.h>
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -113,18 +114,18 @@ void check_chain(Report& r, const std::string& what, X509& cert, const std::vect
 }
 
 bool has_eku(X509& cert, const char* oid) {
-    auto* ekus =
-        static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(&cert, NID_ext_key_usage, nullptr, nullptr));
+    crypto::ExtendedKeyUsagePtr ekus(
+        static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(&cert, NID_ext_key_usage, nullptr, nullptr)));
     if (!ekus) {
+        ERR_clear_error();
         return false;
     }
     bool found = false;
     char text[80];
-    for (int i = 0; i < sk_ASN1_OBJECT_num(ekus); ++i) {
-        OBJ_obj2txt(text, sizeof text, sk_ASN1_OBJECT_value(ekus, i), 1);
+    for (int i = 0; i < sk_ASN1_OBJECT_num(ekus.get()); ++i) {
+        OBJ_obj2txt(text, sizeof text, sk_ASN1_OBJECT_value(ekus.get(), i), 1);
         found = found || std::string_view(text) == oid || std::string_view(text) == "2.5.29.37.0";
     }
-    EXTENDED_KEY_USAGE_free(ekus);
     return found;
 }
 

@@ -30,29 +30,6 @@ namespace {
 constexpr const char* ra_file_options[] = {"ra-signing-cert", "ra-signing-key", "ra-encryption-cert",
                                            "ra-encryption-key"};
 
-/// An RA certificate and its key, read from files an operator gave.
-struct RaPair {
-    crypto::X509Ptr cert;
-    crypto::EvpPkeyPtr key;
-};
-
-/// Reads a certificate and its key; throws std::invalid_argument naming the
-/// files unless the key is the certificate's and is RSA (SCEP clients encrypt
-/// to the RA with RSA key transport, and sign-then-verify with the same pair).
-RaPair read_ra_pair(const std::string& role, const fs::path& cert_file, const fs::path& key_file) {
-    RaPair pair{crypto::load_cert_file(cert_file), crypto::load_key_file(key_file)};
-    if (X509_check_private_key(pair.cert.get(), pair.key.get()) != 1) {
-        ERR_clear_error();
-        throw std::invalid_argument("the RA " + role + " key " + key_file.string() + " is not the key of " +
-                                    cert_file.string());
-    }
-    if (EVP_PKEY_get_base_id(pair.key.get()) != EVP_PKEY_RSA) {
-        throw std::invalid_argument("the RA " + role + " key " + key_file.string() +
-                                    " must be RSA: SCEP clients encrypt to the RA with RSA key transport");
-    }
-    return pair;
-}
-
 /// A PKCS#10 for one RA key, asking for the key usage of its role: clients
 /// pick the RA certificate to encrypt to by keyEncipherment, as NDES's
 /// separate templates give it. EJBCA honours it under a certificate profile
@@ -89,6 +66,51 @@ void save_ra_pair(const AppConfig& config, const RaPair& signing, const RaPair& 
 }
 
 }  // namespace
+
+RaPair read_ra_pair(const std::string& role, const fs::path& cert_file, const fs::path& key_file) {
+    RaPair pair{crypto::load_cert_file(cert_file), crypto::load_key_file(key_file)};
+    if (X509_check_private_key(pair.cert.get(), pair.key.get()) != 1) {
+        ERR_clear_error();
+        throw std::invalid_argument("the RA " + role + " key " + key_file.string() + " is not the key of " +
+                                    cert_file.string());
+    }
+    if (EVP_PKEY_get_base_id(pair.key.get()) != EVP_PKEY_RSA) {
+        throw std::invalid_argument("the RA " + role + " key " + key_file.string() +
+                                    " must be RSA: SCEP clients encrypt to the RA with RSA key transport");
+    }
+    return pair;
+}
+
+RaPairs enrol_ra_pairs_at_ejbca(const AppConfig& config, const crypto::KeySpec& spec,
+                                const std::string& signing_subject, const std::string& encryption_subject,
+                                const std::string& requester) {
+    backend::ejbca::EjbcaConfig ejbca = config.ejbca;
+    ejbca.certificate_profile = ejbca.ra_certificate_profile;
+    ejbca.end_entity_profile = ejbca.ra_end_entity_profile;
+    ejbca.template_profiles.clear();
+    ejbca.username_rule = backend::ejbca::UsernameRule::cn;
+    const backend::ejbca::EjbcaBackend ca(ejbca);
+    auto enrol = [&](const std::string& role, const std::string& subject, const char* key_usage) {
+        RaPair pair{nullptr, crypto::generate_key(spec)};
+        auto csr = ra_csr(*pair.key, subject, key_usage);
+        backend::SubmitRequest request;
+        request.transaction_id = "scep-ra-ra-" + role;
+        request.csr_der = crypto::csr_der(*csr);
+        request.requester = requester;
+        const auto outcome = ca.submit_with_audit(request);
+        if (outcome.result.disposition != backend::Disposition::issued) {
+            // The operator at the console may read EJBCA's own words.
+            throw std::runtime_error(
+                "EJBCA did not issue the RA " + role + " certificate: " +
+                (outcome.audit_detail.empty() ? outcome.result.reason : outcome.audit_detail));
+        }
+        pair.cert = crypto::cert_from_der(outcome.result.certificate_der);
+        return pair;
+    };
+    RaPair signing = enrol("signing", signing_subject, "critical,digitalSignature");
+    RaPair encryption = enrol("encryption", encryption_subject, "critical,keyEncipherment");
+    return {std::move(signing), std::move(encryption)};
+}
 
 int init_remote(const po::variables_map& vm) {
     const std::string backend = vm["backend"].as<std::string>();
@@ -235,32 +257,12 @@ int ra_enroll_command(const Args& args) {
         return exit_usage;
     }
 
-    backend::ejbca::EjbcaConfig ejbca = config.ejbca;
-    ejbca.certificate_profile = ejbca.ra_certificate_profile;
-    ejbca.end_entity_profile = ejbca.ra_end_entity_profile;
-    ejbca.template_profiles.clear();
-    ejbca.username_rule = backend::ejbca::UsernameRule::cn;
     try {
-        const backend::ejbca::EjbcaBackend ca(ejbca);
-        auto enrol = [&](const std::string& role, const std::string& subject, const char* key_usage) {
-            RaPair pair{nullptr, crypto::generate_key(spec)};
-            auto csr = ra_csr(*pair.key, subject, key_usage);
-            backend::SubmitRequest request;
-            request.transaction_id = "scep-ra-ra-" + role;
-            request.csr_der = crypto::csr_der(*csr);
-            request.requester = "scep-ra ra enroll";
-            const auto outcome = ca.submit_with_audit(request);
-            if (outcome.result.disposition != backend::Disposition::issued) {
-                // The operator at the console may read EJBCA's own words.
-                throw std::runtime_error("EJBCA did not issue the RA " + role + " certificate: " +
-                                         (outcome.audit_detail.empty() ? outcome.result.reason : outcome.audit_detail));
-            }
-            pair.cert = crypto::cert_from_der(outcome.result.certificate_der);
-            return pair;
-        };
-        const RaPair signing = enrol("signing", vm["ra-signing-subject"].as<std::string>(), "critical,digitalSignature");
-        const RaPair encryption =
-            enrol("encryption", vm["ra-encryption-subject"].as<std::string>(), "critical,keyEncipherment");
+        const RaPairs pairs =
+            enrol_ra_pairs_at_ejbca(config, spec, vm["ra-signing-subject"].as<std::string>(),
+                                    vm["ra-encryption-subject"].as<std::string>(), "scep-ra ra enroll");
+        const RaPair& signing = pairs.signing;
+        const RaPair& encryption = pairs.encryption;
         save_ra_pair(config, signing, encryption, force);
         for (const auto* pair : {&signing, &encryption}) {
             std::cout << "enrolled " << crypto::name_string(*X509_get_subject_name(pair->cert.get())) << " (serial "

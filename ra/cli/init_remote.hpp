@@ -4,10 +4,40 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <filesystem>
+#include <string>
 
+#include "cli/app_config.hpp"
 #include "cli/commands.hpp"
+#include "crypto/handles.hpp"
+#include "crypto/keys.hpp"
 
 namespace scepra::cli {
+
+/// An RA certificate and its key.
+struct RaPair {
+    crypto::X509Ptr cert;
+    crypto::EvpPkeyPtr key;
+};
+struct RaPairs {
+    RaPair signing;
+    RaPair encryption;
+};
+
+/// Reads a certificate and its key from files an operator gave; throws
+/// std::invalid_argument naming the files unless the key is the
+/// certificate's and is RSA (SCEP clients encrypt to the RA with RSA key
+/// transport, and sign-then-verify with the same pair).
+RaPair read_ra_pair(const std::string& role, const std::filesystem::path& cert_file,
+                    const std::filesystem::path& key_file);
+
+/// New RA keys of spec, their certificates enrolled at EJBCA with [ejbca]
+/// ra_certificate_profile and ra_end_entity_profile (usernames: the
+/// subjects' CNs). Throws backend::BackendUnavailable, backend::OutcomeUnknown,
+/// and std::runtime_error when EJBCA refuses.
+RaPairs enrol_ra_pairs_at_ejbca(const AppConfig& config, const crypto::KeySpec& spec,
+                                const std::string& signing_subject, const std::string& encryption_subject,
+                                const std::string& requester);
 
 /// `init` with --backend other than local: writes DIR/scep-ra.conf for that
 /// backend (no local CA), the database and the HMAC key; the RA certificates

@@ -132,6 +132,20 @@ std::vector<http::Site*> Instance::scep_listener_sites() {
     return sites;
 }
 
+std::string Instance::refresh_ca_chain() {
+    try {
+        if (!cli::refresh_ca_chain(*m_backend, m_config)) {
+            return "";
+        }
+    } catch (const std::exception& e) {
+        return "CA chain not refreshed, the chain in use is kept: " + std::string(e.what());
+    }
+    const auto chain = m_backend->ca_chain();
+    m_service->set_ca_chain(chain);
+    return "CA chain refreshed from the " + m_backend->name() + " backend: " + std::to_string(chain.size()) +
+           " certificate(s), issuing CA serial " + crypto::serial_hex(*chain.front());
+}
+
 void Instance::reload(const AppConfig& fresh) {
     m_modes->apply(fresh.password);
     m_service->set_next_ca(load_next_ca_response(m_config));

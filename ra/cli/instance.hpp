@@ -68,8 +68,11 @@ public:
     /// Applies what can change without a restart (the [password] settings)
     /// from a freshly loaded configuration.
     void reload(const AppConfig& fresh);
+    /// On reload: a remote CA's chain fetched again and served by GetCACert.
+    /// What happened, for the log; a failure keeps the chain in use.
+    std::string refresh_ca_chain();
 
-private:
+  private:
     AppConfig m_config;
     Stores m_stores;
     metrics::Registry m_metrics_registry;

@@ -9,11 +9,6 @@ namespace scepra::cli {
 
 namespace po = boost::program_options;
 
-const std::vector<std::string>& backend_names() {
-    static const std::vector<std::string> names{"local", "ejbca", "adcs"};
-    return names;
-}
-
 void add_local_ca_keys(po::options_description& keys) {
     keys.add_options()
         ("local_ca.cert", po::value<std::string>()->default_value("ca.pem"))

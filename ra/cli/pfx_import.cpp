@@ -19,10 +19,7 @@ using LibCtxPtr = std::unique_ptr<OSSL_LIB_CTX, crypto::CDeleter<&OSSL_LIB_CTX_f
 using ProviderPtr = std::unique_ptr<OSSL_PROVIDER, crypto::CDeleter<&OSSL_PROVIDER_unload>>;
 using Pkcs12Ptr = std::unique_ptr<PKCS12, crypto::CDeleter<&PKCS12_free>>;
 
-struct EkuDeleter {
-    void operator()(EXTENDED_KEY_USAGE* eku) const noexcept { EXTENDED_KEY_USAGE_free(eku); }
-};
-using EkuPtr = std::unique_ptr<EXTENDED_KEY_USAGE, EkuDeleter>;
+using EkuPtr = crypto::ExtendedKeyUsagePtr;
 
 /// Makes ctx this thread's default library context for its lifetime, so that
 /// PKCS#12's internal fetches (which take no context argument) use it.

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// `scep-ra ra rollover` prepares new RA certificates (and optionally a new
-// local CA) and the GetNextCACert response; `scep-ra ra activate` switches
-// to them and keeps the old encryption key for a grace period.
+// `scep-ra ra rollover` prepares new RA certificates (from the local CA,
+// optionally a new one; enrolled at EJBCA; or from files) and the
+// GetNextCACert response; `scep-ra ra activate` switches to them and keeps
+// the old encryption key for a grace period.
+#include <openssl/err.h>
+
 #include <iostream>
 
+#include "cli/backend_factory.hpp"
+#include "cli/init_remote.hpp"
 #include "cli/instance.hpp"
 #include "cli/options.hpp"
 #include "cli/rollover.hpp"
@@ -22,22 +27,145 @@ namespace {
 
 std::string subject_of(const X509& cert) { return crypto::name_string(*X509_get_subject_name(&cert)); }
 
+constexpr const char* next_ra_file_options[] = {"ra-signing-cert", "ra-signing-key", "ra-encryption-cert",
+                                                "ra-encryption-key"};
+
+/// Writes the next RA certificates and keys to next/, and the GetNextCACert response.
+void save_next(const RolloverPaths& paths, const RaPairs& next, const Bytes& response) {
+    fs::create_directories(paths.next_dir);
+    fs::create_directories(paths.next_private);
+    fs::permissions(paths.next_private, fs::perms::owner_all, fs::perm_options::replace);
+    crypto::save_cert_file(paths.next_dir / "ra-signing.pem", *next.signing.cert, true);
+    crypto::save_key_file(paths.next_private / "ra-signing.key", *next.signing.key, true);
+    crypto::save_cert_file(paths.next_dir / "ra-encryption.pem", *next.encryption.cert, true);
+    crypto::save_key_file(paths.next_private / "ra-encryption.key", *next.encryption.key, true);
+    fs::remove(paths.next_dir / "ca.pem");
+    fs::remove(paths.next_private / "ca.key");
+    crypto::write_file(paths.next_response(), to_string(response), 0644, true);
+}
+
+/// The next RA certificates in front of a remote CA: enrolled at EJBCA like
+/// `ra enroll`, or taken from files (the only way with AD CS). The CA itself
+/// is renewed at that CA, never here.
+int rollover_remote(const po::variables_map& vm, const AppConfig& config, const RolloverPaths& paths,
+                    const crypto::KeySpec& ra_spec) {
+    const std::string me = "scep-ra ra rollover: ";
+    if (vm["new-ca"].as<bool>()) {
+        std::cerr << me << "--new-ca replaces the local CA; the " << config.backend
+                  << " backend's CA is renewed at that CA\n";
+        return exit_usage;
+    }
+    int given = 0;
+    for (const char* option : next_ra_file_options) {
+        given += vm.count(option) ? 1 : 0;
+    }
+    if (given != 0 && given != 4) {
+        std::cerr << me
+                  << "give all four of --ra-signing-cert, --ra-signing-key, --ra-encryption-cert and "
+                     "--ra-encryption-key, or none\n";
+        return exit_usage;
+    }
+    if (given == 0 && config.backend != "ejbca") {
+        std::cerr << me << "with the " << config.backend
+                  << " backend, give the next RA certificates as files "
+                  << "(--ra-signing-cert, --ra-signing-key, --ra-encryption-cert, --ra-encryption-key)\n";
+        return exit_usage;
+    }
+    if (given == 0 &&
+        (config.ejbca.ra_certificate_profile.empty() || config.ejbca.ra_end_entity_profile.empty())) {
+        std::cerr << me << config.file.string()
+                  << ": [ejbca] ra_certificate_profile and ra_end_entity_profile "
+                  << "must name the EJBCA profiles for the RA certificates\n";
+        return exit_failure;
+    }
+    const auto sign_cert = crypto::load_cert_file(config.signing_cert);
+    const auto sign_key = crypto::load_key_file(config.signing_key);
+    const auto enc_cert = crypto::load_cert_file(config.encryption_cert);
+    SystemClock clock;
+    auto db = store::Database::open(config.database, false);
+    std::vector<crypto::X509Ptr> chain;
+    RaPairs next;
+    try {
+        chain = make_backend(config, *db, clock)->ca_chain();
+        if (given == 4) {
+            next = {read_ra_pair("signing", vm["ra-signing-cert"].as<std::string>(),
+                                 vm["ra-signing-key"].as<std::string>()),
+                    read_ra_pair("encryption", vm["ra-encryption-cert"].as<std::string>(),
+                                 vm["ra-encryption-key"].as<std::string>())};
+        } else {
+            next = enrol_ra_pairs_at_ejbca(config, ra_spec, subject_of(*sign_cert), subject_of(*enc_cert),
+                                           "scep-ra ra rollover");
+        }
+    } catch (const std::invalid_argument& e) {
+        std::cerr << me << e.what() << "\n";
+        return exit_usage;
+    } catch (const backend::BackendUnavailable& e) {
+        std::cerr << me << "the CA cannot be reached: " << e.what() << "\n";
+        return exit_failure;
+    } catch (const backend::OutcomeUnknown& e) {
+        std::cerr << me << "EJBCA's answer was lost (" << e.what()
+                  << "); it may have issued: check EJBCA, then "
+                  << "run this again\n";
+        return exit_failure;
+    } catch (const std::runtime_error& e) {
+        std::cerr << me << e.what() << "\n";
+        return exit_failure;
+    }
+    // Clients verify the RA certificates against the CA GetCACert gave them.
+    X509& ca = *chain.front();
+    for (const RaPair* pair : {&next.signing, &next.encryption}) {
+        if (X509_check_issued(&ca, pair->cert.get()) != X509_V_OK ||
+            X509_verify(pair->cert.get(), X509_get0_pubkey(&ca)) != 1) {
+            ERR_clear_error();
+            std::cerr << me << subject_of(*pair->cert) << " is not issued by the CA " << subject_of(ca)
+                      << "\n";
+            return exit_usage;
+        }
+    }
+    // RFC 8894 §4.7.1 has the current CA sign the response, but the RA holds
+    // no key of a remote CA: the current RA signing key signs, its chain
+    // inside, so a client verifies it to the CA it already trusts.
+    std::vector<X509*> signer_chain;
+    for (const auto& cert : chain) {
+        signer_chain.push_back(cert.get());
+    }
+    const Bytes response = scep::make_next_ca_response(
+        {next.signing.cert.get(), next.encryption.cert.get(), &ca}, *sign_cert, *sign_key, signer_chain);
+    save_next(paths, next, response);
+    std::cout << "prepared in " << paths.next_dir.string() << ":\n"
+              << "  RA signing:    " << subject_of(*next.signing.cert) << " serial "
+              << crypto::serial_hex(*next.signing.cert) << "\n"
+              << "  RA encryption: " << subject_of(*next.encryption.cert) << " serial "
+              << crypto::serial_hex(*next.encryption.cert) << "\n"
+              << "  issued by:     " << subject_of(ca) << "\n"
+              << "publish GetNextCACert with: scep-ra reload --config " << config.file.string() << "\n"
+              << "switch with:                scep-ra ra activate --config " << config.file.string() << "\n";
+    return exit_ok;
+}
+
 int rollover(const Args& args) {
     po::options_description desc("options");
-    desc.add_options()
-        ("config", po::value<std::string>()->required(), "instance configuration file")
-        ("new-ca", po::bool_switch(), "also replace the local CA (new key and certificate)")
-        ("key-type", po::value<std::string>()->default_value("rsa:2048"), "new RA keys (RSA)")
-        ("ca-key-type", po::value<std::string>()->default_value("rsa:2048"), "new CA key, with --new-ca")
-        ("ra-validity-days", po::value<int>()->default_value(730), "new RA certificates' validity")
-        ("ca-validity-days", po::value<int>()->default_value(3650), "new CA validity, with --new-ca")
-        ("force", po::bool_switch(), "replace a rollover already prepared");
+    desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
+        "new-ca", po::bool_switch(), "also replace the local CA (new key and certificate)")(
+        "key-type", po::value<std::string>()->default_value("rsa:2048"), "new RA keys (RSA)")(
+        "ca-key-type", po::value<std::string>()->default_value("rsa:2048"), "new CA key, with --new-ca")(
+        "ra-validity-days", po::value<int>()->default_value(730), "new RA certificates' validity")(
+        "ca-validity-days", po::value<int>()->default_value(3650), "new CA validity, with --new-ca")(
+        "force", po::bool_switch(), "replace a rollover already prepared")(
+        "ra-signing-cert", po::value<std::string>(),
+        "remote CA: the next RA signing certificate, from a file")("ra-signing-key", po::value<std::string>(),
+                                                                   "remote CA: its key")(
+        "ra-encryption-cert", po::value<std::string>(), "remote CA: the next RA encryption certificate")(
+        "ra-encryption-key", po::value<std::string>(), "remote CA: its key");
     po::variables_map vm;
-    if (auto stop = parse_options("ra rollover",
-                                  "Prepares new RA signing and encryption certificates (and with --new-ca a new\n"
-                                  "local CA) in next/, and the GetNextCACert response signed by the current CA.\n"
-                                  "`scep-ra reload` publishes it; `scep-ra ra activate` switches to it.",
-                                  desc, args, vm)) {
+    if (auto stop =
+            parse_options("ra rollover",
+                          "Prepares new RA signing and encryption certificates (and with --new-ca a new\n"
+                          "local CA) in next/, and the GetNextCACert response signed by the current CA.\n"
+                          "In front of EJBCA they are enrolled there (or taken from the --ra-* files);\n"
+                          "in front of AD CS they come from the --ra-* files.\n"
+                          "`scep-ra reload` publishes it; `scep-ra ra activate` switches to it.",
+                          desc, args, vm)) {
         return *stop;
     }
     AppConfig config = load_config(vm["config"].as<std::string>());
@@ -51,6 +179,9 @@ int rollover(const Args& args) {
     if (ra_spec.type != crypto::KeySpec::Type::rsa) {
         std::cerr << "scep-ra ra rollover: --key-type must be RSA\n";
         return exit_usage;
+    }
+    if (config.backend != "local") {
+        return rollover_remote(vm, config, paths, ra_spec);
     }
     SystemClock clock;
     auto ca_cert = crypto::load_cert_file(config.local_ca.cert_file);
@@ -82,22 +213,16 @@ int rollover(const Args& args) {
         backend::local::record_certificate(d, *next_enc, "ra-encryption", clock.now());
     });
 
-    fs::create_directories(paths.next_dir);
-    fs::create_directories(paths.next_private);
-    fs::permissions(paths.next_private, fs::perms::owner_all, fs::perm_options::replace);
-    crypto::save_cert_file(paths.next_dir / "ra-signing.pem", *next_sign, true);
-    crypto::save_key_file(paths.next_private / "ra-signing.key", *next_sign_key, true);
-    crypto::save_cert_file(paths.next_dir / "ra-encryption.pem", *next_enc, true);
-    crypto::save_key_file(paths.next_private / "ra-encryption.key", *next_enc_key, true);
-    fs::remove(paths.next_dir / "ca.pem");
-    fs::remove(paths.next_private / "ca.key");
+    // Signed by the current CA, so clients can trust the new certificates before the switch.
+    Bytes response =
+        scep::make_next_ca_response({next_sign.get(), next_enc.get(), &issuer}, *ca_cert, *ca_key);
+    const RaPairs next{{crypto::up_ref(*next_sign), crypto::up_ref(*next_sign_key)},
+                       {crypto::up_ref(*next_enc), crypto::up_ref(*next_enc_key)}};
+    save_next(paths, next, response);
     if (new_ca_cert) {
         crypto::save_cert_file(paths.next_dir / "ca.pem", *new_ca_cert, true);
         crypto::save_key_file(paths.next_private / "ca.key", *new_ca_key, true);
     }
-    // Signed by the current CA, so clients can trust the new certificates before the switch.
-    Bytes response = scep::make_next_ca_response({next_sign.get(), next_enc.get(), &issuer}, *ca_cert, *ca_key);
-    crypto::write_file(paths.next_response(), to_string(response), 0644, true);
     std::cout << "prepared in " << paths.next_dir.string() << ":\n"
               << "  RA signing:    " << subject_of(*next_sign) << " serial " << crypto::serial_hex(*next_sign) << "\n"
               << "  RA encryption: " << subject_of(*next_enc) << " serial " << crypto::serial_hex(*next_enc) << "\n"

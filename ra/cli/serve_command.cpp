@@ -34,6 +34,9 @@ void reload(Instance& instance, const std::filesystem::path& file) {
     } catch (const std::exception& e) {
         std::cerr << "scep-ra reload refused, running settings kept: " << e.what() << std::endl;
     }
+    if (const std::string chain = instance.refresh_ca_chain(); !chain.empty()) {
+        std::cerr << "scep-ra reload: " << chain << std::endl;
+    }
 }
 }  // namespace
 

@@ -10,7 +10,7 @@ ThrottledVerifier::ThrottledVerifier(ChallengeVerifier& inner, store::ThrottleSt
 
 ChallengeVerdict ThrottledVerifier::verify(const ChallengeRequest& request) {
     const std::string peer(request.peer);
-    const std::string& subject = request.csr.subject;
+    const std::string& subject = request.csr.subject();
     if (m_throttle.locked(peer, subject)) {
         return {.accepted = false, .reason = kLockedOutText, .challenge_id = {}, .note = {}};
     }

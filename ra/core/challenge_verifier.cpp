@@ -2,12 +2,10 @@
 // Challenge password modes and one-time password bindings.
 #include "core/challenge_verifier.hpp"
 
-#include <openssl/x509v3.h>
-
 #include <algorithm>
 #include <cctype>
 
-#include "core/alt_names.hpp"
+#include "crypto/alt_names.hpp"
 
 namespace scepra::core {
 
@@ -19,11 +17,11 @@ constexpr const char* other_subject = "the challenge password is bound to anothe
 
 /// The name as text when the binding may judge it: no NUL or other control
 /// character that could hide part of it from the glob (or from a C string).
-std::optional<std::string> checkable(const unsigned char* data, int len) {
-    if (data == nullptr || len <= 0) {
+std::optional<std::string> checkable(const std::optional<std::string>& name) {
+    if (!name || name->empty()) {
         return std::nullopt;
     }
-    std::string text(reinterpret_cast<const char*>(data), static_cast<size_t>(len));
+    const std::string& text = *name;
     if (std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
         return std::nullopt;
     }
@@ -33,31 +31,26 @@ std::optional<std::string> checkable(const unsigned char* data, int len) {
 /// Why the request's names do not all match the subject glob, or nullopt.
 /// Every CN and every subjectAltName entry must match; other subject
 /// attributes (O, OU, ...) are the template's business.
-std::optional<std::string> subject_mismatch(const std::string& glob, X509_REQ& csr) {
+std::optional<std::string> subject_mismatch(const std::string& glob, const scep::Csr& csr) {
     int checked = 0;
-    const X509_NAME* subject = X509_REQ_get_subject_name(&csr);
-    for (int pos = -1; (pos = X509_NAME_get_index_by_NID(subject, NID_commonName, pos)) >= 0;) {
-        unsigned char* utf8 = nullptr;
-        const int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, pos)));
-        std::optional<std::string> cn = checkable(utf8, len);
-        OPENSSL_free(utf8);
+    for (const auto& common_name : csr.common_names()) {
+        std::optional<std::string> cn = checkable(common_name);
         if (!cn || !glob_match(glob, *cn)) {
             return other_subject;
         }
         ++checked;
     }
-    const AltNames sans = request_alt_names(csr);
+    const crypto::AltNames& sans = csr.alt_names();
     if (!sans.error.empty()) {
         return std::string(other_subject) + " (" + sans.error + ")";
     }
     for (int i = 0; i < sans.count(); ++i) {
-        const GENERAL_NAME& gn = sans.at(i);
-        if (gn.type != GEN_DNS && gn.type != GEN_EMAIL) {
+        const std::optional<std::string> text = crypto::dns_or_email(sans.at(i));
+        if (!text) {
             return std::string(other_subject) + " (it names DNS and email names only, not " +
-                   describe_alt_name(gn) + ")";
+                   crypto::describe_alt_name(sans.at(i)) + ")";
         }
-        const ASN1_IA5STRING* s = gn.d.ia5;
-        std::optional<std::string> name = checkable(ASN1_STRING_get0_data(s), ASN1_STRING_length(s));
+        std::optional<std::string> name = checkable(text);
         if (!name || !glob_match(glob, *name)) {
             return other_subject;
         }
@@ -101,7 +94,7 @@ std::optional<std::string> binding_mismatch(const store::ChallengeBinding& bindi
         return "the challenge password is bound to another certificate template";
     }
     if (binding.expected_subject) {
-        return subject_mismatch(*binding.expected_subject, *request.csr.req);
+        return subject_mismatch(*binding.expected_subject, request.csr);
     }
     return std::nullopt;
 }
@@ -125,7 +118,7 @@ ChallengeVerdict PasswordModes::verify(const ChallengeRequest& request) {
     if (!now.enforce_password) {
         return {.accepted = true, .reason = {}, .challenge_id = {}, .note = "unauthenticated: EnforcePassword is 0"};
     }
-    const auto& password = request.csr.challenge_password;
+    const auto& password = request.csr.challenge_password();
     if (!password || password->empty()) {
         return {.accepted = false, .reason = "a challenge password is required", .challenge_id = {}, .note = {}};
     }

@@ -42,26 +42,6 @@ scep::FailInfo fail_info_from_name(const std::string& name) {
 
 bool self_signed(X509& cert) { return X509_check_issued(&cert, &cert) == X509_V_OK; }
 
-/// SHA-256 of the CSR's CertificationRequestInfo: what its signature covers,
-/// so a CSR signed again (ECDSA signatures differ every time) hashes the same,
-/// while any change of subject, key, attribute or extension does not.
-Bytes request_info_hash(const scep::Csr& csr) {
-    crypto::der::Reader outer(csr.der);
-    if (auto request = outer.expect(crypto::der::tag_sequence)) {
-        crypto::der::Reader inner(request->content);
-        if (auto info = inner.expect(crypto::der::tag_sequence)) {
-            return crypto::sha256(info->whole);
-        }
-    }
-    // Not DER (OpenSSL also accepts some BER): hash OpenSSL's DER encoding of it.
-    unsigned char* der = nullptr;
-    const int len = i2d_re_X509_REQ_tbs(csr.req.get(), &der);
-    crypto::check(len > 0, "i2d_re_X509_REQ_tbs");
-    Bytes hash = crypto::sha256(ByteView(der, static_cast<size_t>(len)));
-    OPENSSL_free(der);
-    return hash;
-}
-
 Bytes certificate_hash(const X509& cert) { return crypto::sha256(crypto::cert_der(cert)); }
 
 /// Copies a backend's final answer (issued or rejected) into the stored request.
@@ -128,7 +108,7 @@ bool Enrolment::signed_by_our_certificate(X509& signer) const {
 }
 
 EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, bool renewal_message) {
-    if (!csr.signature_valid) {
+    if (!csr.signature_valid()) {
         throw scep::ScepFailure(scep::FailInfo::bad_message_check, "the PKCS#10 signature does not verify");
     }
     // A RenewalReq, or a PKCSReq signed by a certificate our CA issued, is
@@ -143,7 +123,7 @@ EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, 
         throw scep::ScepFailure(scep::FailInfo::bad_request, "renewal is disabled on this RA");
     }
     by_certificate = by_certificate && m_options.renewal.enabled;
-    const Bytes csr_key = key_hash(*X509_REQ_get_X509_PUBKEY(csr.req.get()));
+    const Bytes csr_key = csr.key_hash();
     const std::string kind = by_certificate ? "Renewal:" + crypto::serial_hex(msg.signer) : "PKCSReq";
 
     // A transactionID seen before: its stored outcome, never a second certificate.
@@ -160,7 +140,7 @@ EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, 
 
     // A renewal keeps the certificate's template; the new CSR's keyUsage does not choose it.
     const std::string template_name =
-        by_certificate ? renewal_template(msg.signer) : select_template(*csr.req, m_options.templates);
+        by_certificate ? renewal_template(msg.signer) : select_template(csr, m_options.templates);
 
     // Claim the transaction before the CA sees it, so that a duplicate racing
     // with this one gets the stored outcome instead of a second certificate.
@@ -170,16 +150,16 @@ EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, 
     record.transaction_id = msg.transaction_id;
     record.kind = kind;
     record.key_hash = csr_key;
-    record.subject = csr.subject;
+    record.subject = csr.subject();
     record.template_name = template_name;
     record.status = "pending";
     record.backend = m_backend.name();
     record.requester = msg.peer;
-    record.csr_info_hash = request_info_hash(csr);
+    record.csr_info_hash = csr.request_info_hash();
     record.signer_hash = certificate_hash(msg.signer);
     // Kept (sealed) until the final outcome, so that the RA can submit it again
     // or hand it to a CA that asks for it.
-    record.csr_sealed = m_seal.seal(csr.der, store::sealed_csr_row(record.transaction_id, record.kind));
+    record.csr_sealed = m_seal.seal(csr.der(), store::sealed_csr_row(record.transaction_id, record.kind));
     // RA business, whatever the backend: the request is held before any CA sees it.
     const bool held_for_approval = m_options.template_policies.of(template_name).manual_approval;
     if (held_for_approval) {
@@ -269,8 +249,8 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
     const bool after_outage = claim.fail_text.has_value();
     // The claim was checked as it was first sent: only that request may
     // resume it (the key alone would let a device change its subject or SANs).
-    if (!claim.csr_info_hash.empty() ? claim.csr_info_hash != request_info_hash(csr)
-                                     : claim.subject != csr.subject) {
+    if (!claim.csr_info_hash.empty() ? claim.csr_info_hash != csr.request_info_hash()
+                                     : claim.subject != csr.subject()) {
         throw scep::ScepFailure(scep::FailInfo::bad_request,
                                 "the re-sent request differs from the one first sent for this transactionID");
     }
@@ -299,7 +279,7 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
     std::optional<backend::SubmitResult> found;
     try {
         found = m_backend.find_by_transaction(
-            {claim.transaction_id, claim.key_hash, claim.template_name, csr.der});
+            {claim.transaction_id, claim.key_hash, claim.template_name, csr.der()});
     } catch (const std::exception& e) {
         // The CA cannot be asked: the claim keeps its note (take_over cleared it).
         if (outcome_unknown(held_note)) {
@@ -341,7 +321,7 @@ EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr
     backend::SubmitResult result;
     try {
         result =
-            m_backend.submit({msg.transaction_id, csr.der, record.template_name, msg.peer, csr.req.get()});
+            m_backend.submit({msg.transaction_id, csr.der(), record.template_name, msg.peer, &csr.req()});
     } catch (const backend::BackendUnavailable& e) {
         return hold_unavailable(msg, record.id, e);
     } catch (const backend::OutcomeUnknown& e) {

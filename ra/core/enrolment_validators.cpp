@@ -34,7 +34,7 @@ class TemplateKeyValidator final : public EnrolmentValidator {
     explicit TemplateKeyValidator(TemplatePolicies policies) : m_policies(std::move(policies)) {}
 
     void check(Candidate& c) override {
-        EVP_PKEY* subject_key = X509_REQ_get0_pubkey(c.csr.req.get());
+        EVP_PKEY* subject_key = c.csr.public_key();
         if (subject_key == nullptr) {
             throw scep::ScepFailure(scep::FailInfo::bad_request, "the request's public key cannot be read");
         }
@@ -53,7 +53,7 @@ class ExistingSubjectValidator final : public EnrolmentValidator {
     explicit ExistingSubjectValidator(backend::CaBackend& backend) : m_backend(backend) {}
 
     void check(Candidate& c) override {
-        if (!c.by_certificate && m_backend.subject_has_valid_certificate(c.csr.subject)) {
+        if (!c.by_certificate && m_backend.subject_has_valid_certificate(c.csr.subject())) {
             throw scep::ScepFailure(
                 scep::FailInfo::bad_request,
                 "this subject already holds a valid certificate: renew it with that certificate");

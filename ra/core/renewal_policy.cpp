@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <ctime>
 
-#include "core/alt_names.hpp"
+#include "crypto/alt_names.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/openssl_error.hpp"
@@ -66,12 +66,14 @@ std::optional<std::string> validity_refusal(X509& signer, const RenewalPolicy& p
 
 /// Why the requested subjectAltName is not allowed for a renewal of signer:
 /// it may never add a name, and with RenewalSanRule::same not drop one.
-std::optional<std::string> alt_name_refusal(X509& signer, X509_REQ& csr, RenewalSanRule rule) {
-    const AltNames held = certificate_alt_names(signer);
+std::optional<std::string> alt_name_refusal(X509& signer, const scep::Csr& csr, RenewalSanRule rule) {
+    using crypto::contains_alt_name;
+    using crypto::describe_alt_name;
+    const crypto::AltNames held = crypto::certificate_alt_names(signer);
     if (!held.error.empty()) {
         return "the certificate used to sign the renewal: " + held.error;
     }
-    const AltNames asked = request_alt_names(csr);
+    const crypto::AltNames& asked = csr.alt_names();
     if (!asked.error.empty()) {
         return "the renewal request: " + asked.error;
     }
@@ -97,14 +99,7 @@ std::optional<std::string> alt_name_refusal(X509& signer, X509_REQ& csr, Renewal
 
 }  // namespace
 
-Bytes key_hash(const X509_PUBKEY& key) {
-    unsigned char* der = nullptr;
-    int len = i2d_X509_PUBKEY(&key, &der);
-    crypto::check(len > 0, "i2d_X509_PUBKEY");
-    Bytes hash = crypto::sha256(ByteView(der, static_cast<size_t>(len)));
-    OPENSSL_free(der);
-    return hash;
-}
+Bytes key_hash(const X509_PUBKEY& key) { return crypto::spki_hash(key); }
 
 bool issued_by(X509& cert, const std::vector<crypto::X509Ptr>& ca_chain) {
     if (ca_chain.empty()) {
@@ -138,14 +133,13 @@ std::optional<std::string> renewal_refusal(X509& signer, const scep::Csr& csr, R
     if (auto why = revocation.refusal(signer)) {
         return why;
     }
-    if (policy.same_subject && X509_NAME_cmp(X509_get_subject_name(&signer), X509_REQ_get_subject_name(csr.req.get())) != 0) {
+    if (policy.same_subject && !csr.has_subject_of(signer)) {
         return "a renewal must keep the certificate's subject";
     }
-    if (auto why = alt_name_refusal(signer, *csr.req, policy.san)) {
+    if (auto why = alt_name_refusal(signer, csr, policy.san)) {
         return why;
     }
-    EVP_PKEY* new_key = X509_REQ_get0_pubkey(csr.req.get());
-    if (policy.require_new_key && new_key && EVP_PKEY_eq(new_key, X509_get0_pubkey(&signer)) == 1) {
+    if (policy.require_new_key && csr.has_key_of(signer)) {
         return "a renewal must use a new key";
     }
     return std::nullopt;

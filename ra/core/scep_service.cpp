@@ -77,18 +77,29 @@ ScepService::ScepService(ServiceOptions options, RaIdentity identity, backend::C
     if (m_options.ciphers.allow_single_des) {
         scep::enable_legacy_ciphers();
     }
+    set_ca_chain(m_ca_chain);
+}
+
+void ScepService::set_ca_chain(const std::vector<crypto::X509Ptr>& chain) {
     // NDES order: RA signing, RA encryption, CA. Windows' client expects both
     // RA certificates and certmonger needs the CA to verify replies.
     std::vector<X509*> certs{m_identity.signing_cert.get(), m_identity.encryption_cert.get()};
-    for (const auto& c : m_ca_chain) {
+    for (const auto& c : chain) {
         certs.push_back(c.get());
     }
-    m_ca_certs_der = scep::make_degenerate(certs);
+    auto answer = std::make_shared<const Bytes>(scep::make_degenerate(certs));
+    std::lock_guard lock(m_ca_certs_mutex);
+    m_ca_certs_der = std::move(answer);
 }
 
 ScepResponse ScepService::handle(const ScepRequest& request) {
     if (request.operation == "GetCACert") {
-        return {200, "application/x-x509-ca-ra-cert", to_string(m_ca_certs_der), "GetCACert"};
+        std::shared_ptr<const Bytes> ca_certs;
+        {
+            std::lock_guard lock(m_ca_certs_mutex);
+            ca_certs = m_ca_certs_der;
+        }
+        return {200, "application/x-x509-ca-ra-cert", to_string(*ca_certs), "GetCACert"};
     }
     std::shared_ptr<const Bytes> next_ca;
     {
@@ -238,8 +249,8 @@ ScepResponse ScepService::pending(Transaction& tx) {
 ScepResponse ScepService::enroll(Transaction& tx) {
     const bool renewal_message = tx.msg.attrs.message_type == static_cast<int>(scep::MessageType::renewal_req);
     scep::Csr csr = scep::parse_csr(open_message_data(tx));
-    tx.event.subject = csr.subject;
-    tx.log += " subject=" + printable(csr.subject, 120);
+    tx.event.subject = csr.subject();
+    tx.log += " subject=" + printable(csr.subject(), 120);
     EnrolmentMessage msg{tx.msg.attrs.transaction_id, tx.request.peer, *tx.msg.signer_cert, tx.now, tx.event};
     return answer(tx, m_enrolment.request(msg, csr, renewal_message));
 }

@@ -87,8 +87,12 @@ public:
 
     /// The GetNextCACert response prepared by `scep-ra ra rollover`, or none.
     void set_next_ca(std::optional<Bytes> response);
+    /// The CA chain GetCACert serves after the RA certificates, issuing CA
+    /// first (a remote CA's chain fetched again on reload). The issuing CA
+    /// keeps its subject, so GetCRL's and renewal's checks stay as they are.
+    void set_ca_chain(const std::vector<crypto::X509Ptr>& chain);
 
-private:
+  private:
     struct Transaction;
     ScepResponse pki_operation(const ScepRequest& request);
     ScepResponse enroll(Transaction& tx);
@@ -109,7 +113,8 @@ private:
     const Clock& m_clock;
     std::vector<crypto::X509Ptr> m_ca_chain;
     Enrolment m_enrolment;
-    Bytes m_ca_certs_der;
+    mutable std::mutex m_ca_certs_mutex;
+    std::shared_ptr<const Bytes> m_ca_certs_der;  ///< the GetCACert answer
     mutable std::mutex m_next_ca_mutex;
     std::shared_ptr<const Bytes> m_next_ca;
 };

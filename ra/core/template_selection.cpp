@@ -7,31 +7,6 @@
 namespace scepra::core {
 
 namespace {
-/// The keyUsage bits requested in the CSR's extensionRequest, or -1 if none.
-long requested_key_usage(X509_REQ& csr) {
-    crypto::X509ExtensionStackPtr exts(X509_REQ_get_extensions(&csr));
-    if (!exts) {
-        return -1;
-    }
-    int pos = X509v3_get_ext_by_NID(exts.get(), NID_key_usage, -1);
-    if (pos < 0) {
-        return -1;
-    }
-    ASN1_BIT_STRING* bits = static_cast<ASN1_BIT_STRING*>(X509V3_EXT_d2i(X509v3_get_ext(exts.get(), pos)));
-    if (!bits) {
-        return -1;
-    }
-    long ku = 0;
-    // KU_* constants put bit 0 (digitalSignature) at 0x80, bit 7 (encipherOnly) at 0x01.
-    for (int bit = 0; bit < 8; ++bit) {
-        if (ASN1_BIT_STRING_get_bit(bits, bit)) {
-            ku |= 0x80L >> bit;
-        }
-    }
-    ASN1_BIT_STRING_free(bits);
-    return ku;
-}
-
 std::string template_for_usage(long ku, const TemplateNames& names) {
     if (ku < 0) {
         return names.general_purpose;
@@ -48,8 +23,9 @@ std::string template_for_usage(long ku, const TemplateNames& names) {
 }
 }  // namespace
 
-std::string select_template(X509_REQ& csr, const TemplateNames& names) {
-    return template_for_usage(requested_key_usage(csr), names);
+std::string select_template(const scep::Csr& csr, const TemplateNames& names) {
+    const std::optional<unsigned> ku = csr.requested_key_usage();
+    return template_for_usage(ku ? static_cast<long>(*ku) : -1, names);
 }
 
 std::string select_template(X509& cert, const TemplateNames& names) {

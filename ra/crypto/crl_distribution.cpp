@@ -9,15 +9,9 @@
 
 namespace scepra::crypto {
 
-namespace {
-struct DistPointsDeleter {
-    void operator()(CRL_DIST_POINTS* points) const { CRL_DIST_POINTS_free(points); }
-};
-}  // namespace
-
 std::vector<std::string> http_crl_urls(const X509& cert) {
     std::vector<std::string> urls;
-    std::unique_ptr<CRL_DIST_POINTS, DistPointsDeleter> points(static_cast<CRL_DIST_POINTS*>(
+    CrlDistPointsPtr points(static_cast<CRL_DIST_POINTS*>(
         X509_get_ext_d2i(&cert, NID_crl_distribution_points, nullptr, nullptr)));
     ERR_clear_error();
     if (!points) {

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "crypto/der.hpp"
+#include "crypto/digest.hpp"
 #include "crypto/openssl_error.hpp"
 
 namespace scepra::crypto {
@@ -32,19 +33,9 @@ std::string bio_text(BIO& bio) {
     return std::string(data, static_cast<size_t>(len));
 }
 
-template <class T, class F>
-Bytes to_der(const T& obj, F i2d) {
-    int len = i2d(&obj, nullptr);
-    check(len > 0, "i2d");
-    Bytes out(static_cast<size_t>(len));
-    unsigned char* p = out.data();
-    i2d(&obj, &p);
-    return out;
-}
-
 }  // namespace
 
-Bytes cert_der(const X509& cert) { return to_der(cert, i2d_X509); }
+Bytes cert_der(const X509& cert) { return der_of(cert, i2d_X509); }
 
 X509Ptr cert_from_der(ByteView der) {
     const unsigned char* p = der.data();
@@ -72,9 +63,9 @@ std::vector<X509Ptr> certs_from_pem(std::string_view pem) {
     return out;
 }
 
-Bytes csr_der(const X509_REQ& csr) { return to_der(csr, i2d_X509_REQ); }
+Bytes csr_der(const X509_REQ& csr) { return der_of(csr, i2d_X509_REQ); }
 
-Bytes cms_der(const CMS_ContentInfo& cms) { return to_der(cms, i2d_CMS_ContentInfo); }
+Bytes cms_der(const CMS_ContentInfo& cms) { return der_of(cms, i2d_CMS_ContentInfo); }
 
 X509ReqPtr csr_from_der(ByteView der) {
     const unsigned char* p = der.data();
@@ -163,6 +154,21 @@ void save_cert_file(const std::filesystem::path& file, const X509& cert, bool ov
     write_file(file, cert_pem(cert), 0644, overwrite);
 }
 
+Bytes spki_der(const X509_PUBKEY& key) { return der_of(key, i2d_X509_PUBKEY); }
+
+Bytes spki_hash(const X509_PUBKEY& key) { return sha256(spki_der(key)); }
+
+std::optional<std::string> utf8_text(const ASN1_STRING& s) {
+    unsigned char* raw = nullptr;
+    const int len = ASN1_STRING_to_UTF8(&raw, &s);
+    OpensslBytesPtr utf8(raw);
+    if (len < 0) {
+        ERR_clear_error();
+        return std::nullopt;
+    }
+    return std::string(reinterpret_cast<const char*>(utf8.get()), static_cast<size_t>(len));
+}
+
 std::string name_string(const X509_NAME& name) {
     BioPtr bio(BIO_new(BIO_s_mem()));
     check(bio != nullptr, "BIO_new");
@@ -173,11 +179,9 @@ std::string name_string(const X509_NAME& name) {
 std::string serial_hex(const ASN1_INTEGER& serial) {
     BignumPtr bn(ASN1_INTEGER_to_BN(&serial, nullptr));
     check(bn != nullptr, "ASN1_INTEGER_to_BN");
-    char* hex = BN_bn2hex(bn.get());
+    OpensslCharsPtr hex(BN_bn2hex(bn.get()));
     check(hex != nullptr, "BN_bn2hex");
-    std::string out(hex);
-    OPENSSL_free(hex);
-    return out;
+    return std::string(hex.get());
 }
 
 std::string serial_hex(const X509& cert) { return serial_hex(*X509_get0_serialNumber(&cert)); }

@@ -46,6 +46,17 @@ using Asn1OctetStringPtr = std::unique_ptr<ASN1_OCTET_STRING, CDeleter<&ASN1_OCT
 using CmsPtr = std::unique_ptr<CMS_ContentInfo, CDeleter<&CMS_ContentInfo_free>>;
 using Pkcs7Ptr = std::unique_ptr<PKCS7, CDeleter<&PKCS7_free>>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, CDeleter<&GENERAL_NAMES_free>>;
+using Asn1BitStringPtr = std::unique_ptr<ASN1_BIT_STRING, CDeleter<&ASN1_BIT_STRING_free>>;
+using ExtendedKeyUsagePtr = std::unique_ptr<EXTENDED_KEY_USAGE, CDeleter<&EXTENDED_KEY_USAGE_free>>;
+using CrlDistPointsPtr = std::unique_ptr<CRL_DIST_POINTS, CDeleter<&CRL_DIST_POINTS_free>>;
+using IssuerAndSerialPtr = std::unique_ptr<PKCS7_ISSUER_AND_SERIAL, CDeleter<&PKCS7_ISSUER_AND_SERIAL_free>>;
+
+/// Memory OpenSSL allocated for the caller (i2d_* output, ASN1_STRING_to_UTF8, BN_bn2hex).
+struct OpensslFree {
+    void operator()(void* p) const noexcept { OPENSSL_free(p); }
+};
+using OpensslBytesPtr = std::unique_ptr<unsigned char, OpensslFree>;
+using OpensslCharsPtr = std::unique_ptr<char, OpensslFree>;
 
 struct X509StackDeleter {
     void operator()(STACK_OF(X509) * s) const noexcept { sk_X509_pop_free(s, X509_free); }

@@ -24,6 +24,7 @@ class InstrumentedBackend final : public backend::CaBackend {
     backend::Health health() const override { return m_inner.health(); }
     backend::RevokeOutcome revoke(const std::string& serial_hex, int crl_reason) override;
     std::vector<crypto::X509Ptr> ca_chain() const override { return m_inner.ca_chain(); }
+    bool refresh_ca_chain() override { return m_inner.refresh_ca_chain(); }
     std::optional<backend::IssuedCertificate> find_certificate(const std::string& issuer_dn,
                                                                const std::string& serial_hex) override;
     bool subject_has_valid_certificate(const std::string& subject_dn) override;

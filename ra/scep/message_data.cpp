@@ -14,19 +14,9 @@ namespace scepra::scep {
 namespace {
 constexpr int max_serial_octets = 64;
 
-struct IssuerAndSerialDeleter {
-    void operator()(PKCS7_ISSUER_AND_SERIAL* p) const noexcept { PKCS7_ISSUER_AND_SERIAL_free(p); }
-};
-using IssuerAndSerialPtr = std::unique_ptr<PKCS7_ISSUER_AND_SERIAL, IssuerAndSerialDeleter>;
+using crypto::IssuerAndSerialPtr;
 
-Bytes name_der(const X509_NAME& name) {
-    unsigned char* out = nullptr;
-    int len = i2d_X509_NAME(&name, &out);
-    crypto::check(len > 0, "i2d_X509_NAME");
-    Bytes der(out, out + len);
-    OPENSSL_free(out);
-    return der;
-}
+Bytes name_der(const X509_NAME& name) { return crypto::der_of(name, i2d_X509_NAME); }
 
 /// DER length octets.
 void put_length(Bytes& out, size_t len) {
@@ -62,14 +52,8 @@ Bytes issuer_and_serial_der(const X509& cert) {
     IssuerAndSerialPtr ias(PKCS7_ISSUER_AND_SERIAL_new());
     crypto::check(ias != nullptr, "PKCS7_ISSUER_AND_SERIAL_new");
     crypto::check(X509_NAME_set(&ias->issuer, X509_get_issuer_name(&cert)) == 1, "X509_NAME_set");
-    ASN1_INTEGER_free(ias->serial);
-    ias->serial = ASN1_INTEGER_dup(X509_get0_serialNumber(&cert));
-    unsigned char* out = nullptr;
-    int len = i2d_PKCS7_ISSUER_AND_SERIAL(ias.get(), &out);
-    crypto::check(len > 0, "i2d_PKCS7_ISSUER_AND_SERIAL");
-    Bytes der(out, out + len);
-    OPENSSL_free(out);
-    return der;
+    crypto::check(ASN1_STRING_copy(ias->serial, X509_get0_serialNumber(&cert)) == 1, "ASN1_STRING_copy");
+    return crypto::der_of(*ias, i2d_PKCS7_ISSUER_AND_SERIAL);
 }
 
 Bytes issuer_and_subject_der(const X509_NAME& issuer, const X509_NAME& subject) {

@@ -11,10 +11,18 @@
 
 namespace scepra::scep {
 
-Bytes make_next_ca_response(const std::vector<X509*>& next_certs, X509& signer, EVP_PKEY& key) {
+Bytes make_next_ca_response(const std::vector<X509*>& next_certs, X509& signer, EVP_PKEY& key,
+                            const std::vector<X509*>& signer_chain) {
     Bytes content = make_degenerate(next_certs);
     crypto::BioPtr in(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
-    crypto::CmsPtr cms(CMS_sign(&signer, &key, nullptr, in.get(), CMS_BINARY | CMS_NOSMIMECAP));
+    crypto::X509StackPtr chain(sk_X509_new_null());
+    crypto::check(chain != nullptr, "sk_X509_new_null");
+    for (X509* cert : signer_chain) {
+        crypto::X509Ptr ref = crypto::up_ref(*cert);
+        crypto::check(sk_X509_push(chain.get(), ref.get()) > 0, "sk_X509_push");
+        ref.release();  // the stack owns it now
+    }
+    crypto::CmsPtr cms(CMS_sign(&signer, &key, chain.get(), in.get(), CMS_BINARY | CMS_NOSMIMECAP));
     crypto::check(cms != nullptr, "CMS_sign (GetNextCACert)");
     return crypto::cms_der(*cms);
 }

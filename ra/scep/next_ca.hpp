@@ -12,8 +12,10 @@
 namespace scepra::scep {
 
 /// SignedData (eContentType data) whose content is the degenerate certs-only
-/// PKCS#7 of next_certs, signed by signer/key (the current CA).
-Bytes make_next_ca_response(const std::vector<X509*>& next_certs, X509& signer, EVP_PKEY& key);
+/// PKCS#7 of next_certs, signed by signer/key (the current CA), with
+/// signer_chain among its certificates (to chain a signer that is not the CA).
+Bytes make_next_ca_response(const std::vector<X509*>& next_certs, X509& signer, EVP_PKEY& key,
+                            const std::vector<X509*>& signer_chain = {});
 
 /// Verifies a GetNextCACert response against the current CA certificate and
 /// returns the certificates it announces. Throws DecodeError when it does not verify.

@@ -72,10 +72,10 @@ Connection open_connection(const std::filesystem::path& file, int flags) {
 }
 
 void exec(sqlite3& db, const char* sql, const std::filesystem::path& file) {
-    char* error = nullptr;
-    const int rc = sqlite3_exec(&db, sql, nullptr, nullptr, &error);
-    const std::string message = error ? error : sqlite3_errstr(rc);
-    sqlite3_free(error);
+    char* raw_error = nullptr;
+    const int rc = sqlite3_exec(&db, sql, nullptr, nullptr, &raw_error);
+    const SqliteText error(raw_error);
+    const std::string message = error ? error.get() : sqlite3_errstr(rc);
     if (rc != SQLITE_OK) {
         throw DbError(file.string() + ": " + sql + ": " + message, rc);
     }

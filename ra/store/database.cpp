@@ -153,11 +153,11 @@ Database::~Database() {
 }
 
 void Database::exec_unlocked(std::string_view sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(m_db.get(), std::string(sql).c_str(), nullptr, nullptr, &err);
+    char* raw_error = nullptr;
+    int rc = sqlite3_exec(m_db.get(), std::string(sql).c_str(), nullptr, nullptr, &raw_error);
+    const SqliteText err(raw_error);
     if (rc != SQLITE_OK) {
-        std::string msg = err ? err : sqlite3_errmsg(m_db.get());
-        sqlite3_free(err);
+        std::string msg = err ? err.get() : sqlite3_errmsg(m_db.get());
         throw DbError(m_file.string() + ": " + msg, rc);
     }
 }

@@ -20,6 +20,12 @@
 
 namespace scepra::store {
 
+/// Text SQLite allocated for the caller (sqlite3_exec's error message).
+struct SqliteFree {
+    void operator()(char* p) const noexcept { sqlite3_free(p); }
+};
+using SqliteText = std::unique_ptr<char, SqliteFree>;
+
 class DbError : public std::runtime_error {
 public:
     DbError(const std::string& what, int code) : std::runtime_error(what), m_code(code) {}

@@ -9,7 +9,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     try {
         scepra::scep::Csr csr = scepra::scep::parse_csr(scepra::fuzz::input_bytes(data, size));
-        volatile std::size_t sink = csr.subject.size() + csr.der.size() + csr.challenge_password.value_or("").size();
+        volatile std::size_t sink = csr.subject().size() + csr.der().size() +
+                                    csr.challenge_password().value_or("").size() + csr.common_names().size() +
+                                    static_cast<std::size_t>(csr.alt_names().count());
         (void)sink;
     } catch (const scepra::scep::ScepFailure&) {
     }

@@ -28,6 +28,9 @@ Knobs:
   stall_seconds    how long "stall" modes sleep (default 5)
   rest_disabled    true: every REST call gets the servlet filter's 403 page
   ca_api_disabled  true: v1/ca answers the disabled-service 403 (a CE build without it)
+  ca_reissued      true: the CA certificate download serves the issuing CA re-issued (same
+                   subject and key, new serial), as after a CA renewal; also written to
+                   DIR/reissued-ca.pem
 """
 
 import argparse
@@ -110,6 +113,7 @@ class Pki:
     """TLS CA (server and client certificates), an unrelated CA, and the issuing hierarchy."""
 
     def __init__(self, directory, server_name, ca_key="ec"):
+        self.directory = directory
         new_key = lambda: ec.generate_private_key(ec.SECP256R1())
         new_ca_key = new_key if ca_key == "ec" else (lambda: rsa.generate_private_key(65537, 2048))
         self.tls_ca_key = new_key()
@@ -175,6 +179,18 @@ class Ejbca:
         self.last_enroll = None
         self.crl_number = 0
         self.ca_dn = dn_string(pki.ca.subject)
+        self.reissued_ca = None  # made at the first download with ca_reissued
+
+    def served_ca(self, knobs):
+        """The issuing CA certificate the download serves now."""
+        if not knobs.get("ca_reissued"):
+            return self.pki.ca
+        with self.lock:
+            if self.reissued_ca is None:
+                self.reissued_ca = make_cert(self.pki.ca.subject, self.pki.ca_key, self.pki.root.subject,
+                                             self.pki.root_key, True)
+                write(os.path.join(self.pki.directory, "reissued-ca.pem"), pem(self.reissued_ca))
+            return self.reissued_ca
 
     # --- helpers -----------------------------------------------------------
     def issue(self, csr, username):
@@ -309,7 +325,7 @@ class ApiHandler(BaseHTTPRequestHandler):
         if method == "GET" and len(p) == 5 and p[:2] == ["v1", "ca"] and p[3:] == ["certificate", "download"]:
             if not same_dn(p[2], ejbca.ca_dn):
                 return error(404, "CA with DN: %s does not exist." % p[2])
-            return 200, (pem(ejbca.pki.ca) + pem(ejbca.pki.root), "application/octet-stream")
+            return 200, (pem(ejbca.served_ca(knobs)) + pem(ejbca.pki.root), "application/octet-stream")
         if method == "GET" and len(p) == 4 and p[:2] == ["v1", "ca"] and p[3] == "getLatestCrl":
             if not same_dn(p[2], ejbca.ca_dn):
                 return error(404, "CA with DN: %s does not exist." % p[2])

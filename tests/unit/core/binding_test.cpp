@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include "core/challenge_verifier.hpp"
+#include "crypto/encoding.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
@@ -14,8 +15,8 @@ namespace {
 std::string mismatch(const std::string& glob, const std::string& subject, const std::string& san = "") {
     std::vector<test::Ext> exts;
     if (!san.empty()) exts.push_back({NID_subject_alt_name, san});
-    scep::Csr csr;
-    csr.req = test::make_csr(*test::pooled_client_key(0), subject, "", exts);
+    const scep::Csr csr =
+        scep::Csr::parse(crypto::csr_der(*test::make_csr(*test::pooled_client_key(0), subject, "", exts)));
     const std::string template_name = "T";
     const std::string txid = "TX";
     store::ChallengeBinding binding;

@@ -51,9 +51,8 @@ std::optional<std::string> refusal(X509& signer, const scep::Csr& csr, backend::
 }
 
 scep::Csr csr_for(EVP_PKEY& key, const std::vector<test::Ext>& exts = {}) {
-    scep::Csr csr;
-    csr.req = test::make_csr(key, "CN=device,O=Example", "", exts);
-    csr.signature_valid = true;
+    scep::Csr csr = scep::Csr::parse(crypto::csr_der(*test::make_csr(key, "CN=device,O=Example", "", exts)));
+    REQUIRE(csr.signature_valid());
     return csr;
 }
 

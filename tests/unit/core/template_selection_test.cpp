@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // NDES template choice by the key usage a CSR asks for.
+#include "core/template_selection.hpp"
+
 #include <doctest/doctest.h>
 
-#include "core/template_selection.hpp"
+#include "crypto/encoding.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
@@ -16,8 +18,8 @@ TEST_SUITE("core.templates") {
             if (!ku.empty()) {
                 exts.push_back({NID_key_usage, ku});
             }
-            auto csr = test::make_csr(*key, "CN=t", "", exts);
-            return core::select_template(*csr, names);
+            const auto csr = scep::Csr::parse(crypto::csr_der(*test::make_csr(*key, "CN=t", "", exts)));
+            return core::select_template(csr, names);
         };
         CHECK(pick("critical,digitalSignature") == "Sig");
         CHECK(pick("nonRepudiation") == "Sig");
@@ -32,8 +34,9 @@ TEST_SUITE("core.templates") {
         CHECK(pick("keyCertSign") == "General");
         CHECK(pick("cRLSign,keyCertSign") == "General");
         // An extensionRequest without keyUsage is the same as none.
-        auto csr = test::make_csr(*key, "CN=t", "", {{NID_subject_alt_name, "DNS:t.example.com"}});
-        CHECK(core::select_template(*csr, names) == "General");
+        const auto csr = scep::Csr::parse(crypto::csr_der(
+            *test::make_csr(*key, "CN=t", "", {{NID_subject_alt_name, "DNS:t.example.com"}})));
+        CHECK(core::select_template(csr, names) == "General");
     }
 
     TEST_CASE("a certificate's own keyUsage picks the template the same way") {

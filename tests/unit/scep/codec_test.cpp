@@ -53,10 +53,10 @@ TEST_SUITE("scep.codec") {
                 CHECK(env.algorithms.cipher == cipher);
                 CHECK_FALSE(env.algorithms.oaep);
                 Csr parsed = parse_csr(env.content);
-                CHECK(parsed.signature_valid);
-                CHECK(parsed.subject == "O=Example,CN=device-1");  // RFC 2253 order: last RDN first
-                REQUIRE(parsed.challenge_password);
-                CHECK(*parsed.challenge_password == "S3CRET");
+                CHECK(parsed.signature_valid());
+                CHECK(parsed.subject() == "O=Example,CN=device-1");  // RFC 2253 order: last RDN first
+                REQUIRE(parsed.challenge_password());
+                CHECK(*parsed.challenge_password() == "S3CRET");
             }
         }
     }

@@ -3,16 +3,17 @@
 // compared the way RFC 5280 name matching does (DNS case-insensitively).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "crypto/handles.hpp"
 
-namespace scepra::core {
+namespace scepra::crypto {
 
 /// The subjectAltName entries of a request or certificate.
 struct AltNames {
-    crypto::GeneralNamesPtr names;  ///< null when there is no subjectAltName
-    std::string error;              ///< set when the extension is repeated or cannot be decoded
+    GeneralNamesPtr names;  ///< null when there is no subjectAltName
+    std::string error;      ///< set when the extension is repeated or cannot be decoded
     int count() const;
     const GENERAL_NAME& at(int i) const;
 };
@@ -27,8 +28,12 @@ bool same_alt_name(const GENERAL_NAME& a, const GENERAL_NAME& b);
 /// True when some entry of names equals name (same_alt_name).
 bool contains_alt_name(const AltNames& names, const GENERAL_NAME& name);
 
+/// The characters of a dNSName or rfc822Name entry, exactly as sent (they
+/// may hold anything, NUL included); nullopt for every other type of name.
+std::optional<std::string> dns_or_email(const GENERAL_NAME& name);
+
 /// "DNS:vpn.example.com", "IP:192.0.2.1", "otherName (UPN)", ...: printable,
 /// bounded text for refusal messages and logs.
 std::string describe_alt_name(const GENERAL_NAME& name);
 
-}  // namespace scepra::core
+}  // namespace scepra::crypto

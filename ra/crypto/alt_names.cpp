@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // subjectAltName entries as typed values.
-#include "core/alt_names.hpp"
+#include "crypto/alt_names.hpp"
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -9,7 +9,7 @@
 #include <cctype>
 #include <cstdio>
 
-namespace scepra::core {
+namespace scepra::crypto {
 
 namespace {
 
@@ -73,7 +73,7 @@ int AltNames::count() const { return names ? sk_GENERAL_NAME_num(names.get()) : 
 const GENERAL_NAME& AltNames::at(int i) const { return *sk_GENERAL_NAME_value(names.get(), i); }
 
 AltNames request_alt_names(X509_REQ& csr) {
-    crypto::X509ExtensionStackPtr extensions(X509_REQ_get_extensions(&csr));
+    X509ExtensionStackPtr extensions(X509_REQ_get_extensions(&csr));
     if (!extensions) {
         ERR_clear_error();
         AltNames out;
@@ -109,6 +109,16 @@ bool contains_alt_name(const AltNames& names, const GENERAL_NAME& name) {
     return false;
 }
 
+std::optional<std::string> dns_or_email(const GENERAL_NAME& name) {
+    if (name.type != GEN_DNS && name.type != GEN_EMAIL) {
+        return std::nullopt;
+    }
+    const ASN1_IA5STRING& s = *name.d.ia5;
+    const auto* data = ASN1_STRING_get0_data(&s);
+    return std::string(reinterpret_cast<const char*>(data),
+                       static_cast<size_t>(std::max(0, ASN1_STRING_length(&s))));
+}
+
 std::string describe_alt_name(const GENERAL_NAME& name) {
     switch (name.type) {
         case GEN_DNS:
@@ -134,4 +144,4 @@ std::string describe_alt_name(const GENERAL_NAME& name) {
     }
 }
 
-}  // namespace scepra::core
+}  // namespace scepra::crypto
