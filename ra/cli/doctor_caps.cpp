@@ -55,8 +55,9 @@ std::vector<DoctorFinding> check_advertised_caps(const AppConfig& c, const ScepH
         return out;
     }
     if (answer.status != 200) {
-        out.push_back({check, Verdict::fail, "HTTP " + std::to_string(answer.status) + " from " + server.url().text(),
-                       "point --url at scep-ra's SCEP listener; a proxy in front must pass GetCACaps through"});
+        out.push_back(
+            {check, Verdict::fail, "HTTP " + std::to_string(answer.status) + " from " + server.url().text(),
+             "point --url at scep-ra's SCEP listener; a proxy in front must pass GetCACaps through"});
         return out;
     }
     const bool rollover_staged = load_next_ca_response(c).has_value();
@@ -69,25 +70,28 @@ std::vector<DoctorFinding> check_advertised_caps(const AppConfig& c, const ScepH
         if (advertised.contains(word)) continue;
         differs = true;
         if (word == "RENEWAL") {
-            out.push_back({check + ": Renewal", Verdict::warn,
-                           "not advertised, though [renewal] enabled = 1: devices enrol anew instead of renewing",
-                           restart});
+            out.push_back(
+                {check + ": Renewal", Verdict::warn,
+                 "not advertised, though [renewal] enabled = 1: devices enrol anew instead of renewing",
+                 restart});
         } else if (word == "GETNEXTCACERT") {
             out.push_back({check + ": GetNextCACert", Verdict::warn,
                            "a rollover is prepared in next/ but the server does not publish it",
                            "`scep-ra reload --config " + c.file.string() + "`"});
         } else {
-            out.push_back({check + ": " + spelling, Verdict::fail,
-                           "not advertised: clients fall back to weaker algorithms or to GET",
-                           "this is not the server this configuration describes, or something in front rewrites "
-                           "its answers: check --url and the proxy"});
+            out.push_back(
+                {check + ": " + spelling, Verdict::fail,
+                 "not advertised: clients fall back to weaker algorithms or to GET",
+                 "this is not the server this configuration describes, or something in front rewrites "
+                 "its answers: check --url and the proxy"});
         }
     }
     for (const auto& [word, spelling] : advertised) {
         if (enabled.contains(word)) continue;
         differs = true;
         if (word == "RENEWAL") {
-            out.push_back({check + ": Renewal", Verdict::warn, "advertised, though [renewal] enabled = 0", restart});
+            out.push_back(
+                {check + ": Renewal", Verdict::warn, "advertised, though [renewal] enabled = 0", restart});
         } else if (word == "GETNEXTCACERT") {
             out.push_back({check + ": GetNextCACert", Verdict::warn,
                            "advertised, but no rollover is prepared in next/ (activated without a restart?)",
@@ -96,7 +100,8 @@ std::vector<DoctorFinding> check_advertised_caps(const AppConfig& c, const ScepH
             out.push_back({check + ": DES", Verdict::fail,
                            "single DES is advertised: clients may pick a 56-bit cipher", restart});
         } else {
-            out.push_back({check + ": " + spelling, Verdict::warn, "advertised, but this configuration does not serve it",
+            out.push_back({check + ": " + spelling, Verdict::warn,
+                           "advertised, but this configuration does not serve it",
                            "check --url: another server answers there"});
         }
     }
@@ -104,9 +109,10 @@ std::vector<DoctorFinding> check_advertised_caps(const AppConfig& c, const ScepH
         out.push_back({check, Verdict::pass, "advertises " + joined(advertised) + ", as configured", {}});
     }
     if (c.allow_single_des) {
-        out.push_back({check + ": single DES", Verdict::warn,
-                       "[ra] allow_single_des = 1 accepts requests encrypted with 56-bit DES (never advertised)",
-                       "set allow_single_des = 0 once no device needs it"});
+        out.push_back(
+            {check + ": single DES", Verdict::warn,
+             "[ra] allow_single_des = 1 accepts requests encrypted with 56-bit DES (never advertised)",
+             "set allow_single_des = 0 once no device needs it"});
     }
     return out;
 }

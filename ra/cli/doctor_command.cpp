@@ -32,17 +32,17 @@ int doctor_command(const Args& args) {
         "single-password-file", po::value<std::string>(),
         "with --enroll when UseSinglePassword = 1: the single password's file, - for stdin");
     po::variables_map vm;
-    if (auto stop = parse_options(
-            "doctor",
-            "Checks the RA and CA certificates (key usage, EKU, expiry within " +
-                std::to_string(expiry_warning_days) +
-                " days, chain, key),\n"
-                "the database (integrity, size), the permissions of the private files, the\n"
-                "admin listener's TLS, the CA backend, and what the running server advertises\n"
-                "in GetCACaps. --enroll also enrols (and revokes) a test certificate\n"
-                "CN=scep-ra-doctor-<UTC time> through the server. Prints pass, warn or fail\n"
-                "with the fix; exit 1 on any fail.",
-            desc, args, vm)) {
+    if (auto stop =
+            parse_options("doctor",
+                          "Checks the RA and CA certificates (key usage, EKU, expiry within " +
+                              std::to_string(expiry_warning_days) +
+                              " days, chain, key),\n"
+                              "the database (integrity, size), the permissions of the private files, the\n"
+                              "admin listener's TLS, the CA backend, and what the running server advertises\n"
+                              "in GetCACaps. --enroll also enrols (and revokes) a test certificate\n"
+                              "CN=scep-ra-doctor-<UTC time> through the server. Prints pass, warn or fail\n"
+                              "with the fix; exit 1 on any fail.",
+                          desc, args, vm)) {
         return *stop;
     }
     const bool ask_server = !vm["no-server"].as<bool>();
@@ -69,7 +69,8 @@ int doctor_command(const Args& args) {
                                            : configured_scep_url(config));
         }
         if (vm.count("single-password-file")) {
-            enrolment.single_password = read_secret(vm["single-password-file"].as<std::string>(), "single password");
+            enrolment.single_password =
+                read_secret(vm["single-password-file"].as<std::string>(), "single password");
         }
     } catch (const std::exception& e) {
         std::cerr << "scep-ra doctor: " << e.what() << "\n";

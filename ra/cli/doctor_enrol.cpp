@@ -36,7 +36,7 @@ std::string test_common_name(TimePoint now) {
 
 struct Challenge {
     std::string password;
-    std::string consumed;                ///< what the enrolment uses up, for the operator
+    std::string consumed;  ///< what the enrolment uses up, for the operator
     std::optional<std::int64_t> one_time_id;
 };
 
@@ -50,9 +50,9 @@ std::optional<Challenge> obtain_challenge(const AppConfig& c, const std::string&
     }
     if (c.password.use_single_password) {
         if (!options.single_password) {
-            out.push_back({check, Verdict::fail,
-                           "UseSinglePassword = 1 and scep-ra keeps only the password's hash",
-                           "give the single password on stdin: scep-ra doctor --enroll --single-password-file -"});
+            out.push_back(
+                {check, Verdict::fail, "UseSinglePassword = 1 and scep-ra keeps only the password's hash",
+                 "give the single password on stdin: scep-ra doctor --enroll --single-password-file -"});
             return std::nullopt;
         }
         return Challenge{*options.single_password, "the single password (it stays valid)", std::nullopt};
@@ -61,13 +61,15 @@ std::optional<Challenge> obtain_challenge(const AppConfig& c, const std::string&
         // Bound to the test's name: nothing else can use it, even if the test stops half-way.
         const auto issued =
             challenges.issue(c.password.one_time, "doctor", std::nullopt, {.expected_subject = common_name});
-        return Challenge{issued.password, "one one-time password (id " + std::to_string(issued.id) + ")", issued.id};
+        return Challenge{issued.password, "one one-time password (id " + std::to_string(issued.id) + ")",
+                         issued.id};
     } catch (const store::ChallengeCacheFull& e) {
-        out.push_back({check, Verdict::fail,
-                       std::string(e.what()) + " " + std::to_string(c.password.one_time.max_outstanding) +
-                           " unused one-time passwords are outstanding (PasswordMax): no device can get one either",
-                       "revoke unused ones (`scep-ra password list`, `scep-ra password revoke ID`), let them "
-                       "expire, or raise PasswordMax"});
+        out.push_back(
+            {check, Verdict::fail,
+             std::string(e.what()) + " " + std::to_string(c.password.one_time.max_outstanding) +
+                 " unused one-time passwords are outstanding (PasswordMax): no device can get one either",
+             "revoke unused ones (`scep-ra password list`, `scep-ra password revoke ID`), let them "
+             "expire, or raise PasswordMax"});
         return std::nullopt;
     }
 }
@@ -98,13 +100,15 @@ void revoke_test_certificate(const AppConfig& c, store::Database& db, const std:
         if (auto* local = dynamic_cast<backend::local::LocalCaBackend*>(ca.get())) {
             local->crl_der();  // sign the new CRL now, as `scep-ra revoke` does
         }
-        out.push_back({what, Verdict::pass,
+        out.push_back({what,
+                       Verdict::pass,
                        outcome == backend::RevokeOutcome::revoked
                            ? "revoked serial " + serial + " (cessationOfOperation)"
                            : "revocation of serial " + serial + " awaits approval at the CA",
                        {}});
     } catch (const std::exception& e) {
-        out.push_back({what, Verdict::warn, std::string("serial ") + serial + " not revoked: " + e.what(), by_hand});
+        out.push_back(
+            {what, Verdict::warn, std::string("serial ") + serial + " not revoked: " + e.what(), by_hand});
     }
 }
 
@@ -119,12 +123,13 @@ void judge_reply(const AppConfig& c, store::Database& db, const HttpAnswer& answ
     }
     const scep::CertRepView reply =
         scep::read_cert_rep(as_bytes(answer.body), *ca.ra_signing, {*device.cert, *device.key});
-    if (!reply.signature_valid || !reply.signed_by_expected || reply.transaction_id != request.transaction_id ||
-        reply.recipient_nonce != request.sender_nonce) {
-        out.push_back({check, Verdict::fail,
-                       "the CertRep is not signed by the RA signing certificate GetCACert returned, or does not "
-                       "answer this request (transactionID, recipientNonce)",
-                       "devices refuse such a reply: check the [ra] certificates with this doctor's other lines"});
+    if (!reply.signature_valid || !reply.signed_by_expected ||
+        reply.transaction_id != request.transaction_id || reply.recipient_nonce != request.sender_nonce) {
+        out.push_back(
+            {check, Verdict::fail,
+             "the CertRep is not signed by the RA signing certificate GetCACert returned, or does not "
+             "answer this request (transactionID, recipientNonce)",
+             "devices refuse such a reply: check the [ra] certificates with this doctor's other lines"});
         return;
     }
     if (reply.status == scep::PkiStatus::failure) {
@@ -145,13 +150,16 @@ void judge_reply(const AppConfig& c, store::Database& db, const HttpAnswer& answ
     }
     const scep::IssuedCertCheck issued = scep::check_issued_cert(reply.certs, *device.key, ca);
     if (!issued.failure.empty()) {
-        out.push_back({check, Verdict::fail, issued.failure,
-                       "devices cannot use such a certificate: check [local_ca] chain (or the remote CA's chain) "
-                       "and the RA certificates"});
+        out.push_back(
+            {check, Verdict::fail, issued.failure,
+             "devices cannot use such a certificate: check [local_ca] chain (or the remote CA's chain) "
+             "and the RA certificates"});
         return;
     }
-    out.push_back({check, Verdict::pass,
-                   "issued serial " + issued.serial + " to CN=" + common_name + ", which chains to the CA", {}});
+    out.push_back({check,
+                   Verdict::pass,
+                   "issued serial " + issued.serial + " to CN=" + common_name + ", which chains to the CA",
+                   {}});
     revoke_test_certificate(c, db, issued.serial, out);
 }
 
@@ -176,16 +184,17 @@ std::vector<DoctorFinding> run_test_enrolment(const AppConfig& c, const ScepHttp
         return out;
     }
     const scep::ClientIdentity device = scep::make_client_identity({}, *scep::client_name(common_name, ""));
-    const auto csr = scep::make_client_csr(*device.key, *scep::client_name(common_name, ""), challenge->password,
-                                           "SHA256");
+    const auto csr = scep::make_client_csr(*device.key, *scep::client_name(common_name, ""),
+                                           challenge->password, "SHA256");
     scep::ClientRequest request{scep::MessageType::pkcs_req, to_hex(crypto::random_bytes(16)),
                                 crypto::random_bytes(16)};
-    const Bytes message = scep::build_pki_request(request, crypto::csr_der(*csr), *ca.ra_encryption,
-                                                  {"AES-256-CBC", false}, {*device.cert, *device.key, "SHA256"}, now);
+    const Bytes message =
+        scep::build_pki_request(request, crypto::csr_der(*csr), *ca.ra_encryption, {"AES-256-CBC", false},
+                                {*device.cert, *device.key, "SHA256"}, now);
     const size_t findings_before = out.size();
     try {
-        judge_reply(c, *stores.db, server.post_pki_message(to_string(message)), ca, device, request, common_name,
-                    out);
+        judge_reply(c, *stores.db, server.post_pki_message(to_string(message)), ca, device, request,
+                    common_name, out);
     } catch (const std::exception& e) {
         out.push_back({check, Verdict::fail, std::string("no usable answer to the PKCSReq: ") + e.what(),
                        "see the server's log line for transaction " + request.transaction_id});
@@ -199,8 +208,8 @@ std::vector<DoctorFinding> run_test_enrolment(const AppConfig& c, const ScepHttp
                    " in the audit trail";
     } else if (challenge->one_time_id) {
         consumed = stores.challenges->revoke(*challenge->one_time_id, "doctor")
-                       ? "nothing: the one-time password it took (id " + std::to_string(*challenge->one_time_id) +
-                             ") is revoked"
+                       ? "nothing: the one-time password it took (id " +
+                             std::to_string(*challenge->one_time_id) + ") is revoked"
                        : challenge->consumed;
     }
     out.push_back({check + ": consumed", Verdict::pass, consumed, {}});

@@ -29,10 +29,12 @@ HttpAnswer send(const ScepUrl& url, httplib::Request request) {
     };
     httplib::Result result = client.send(request);
     if (too_large) {
-        throw std::runtime_error("the reply is larger than " + std::to_string(max_scep_reply_bytes) + " bytes");
+        throw std::runtime_error("the reply is larger than " + std::to_string(max_scep_reply_bytes) +
+                                 " bytes");
     }
     if (!result) {
-        throw std::runtime_error("no answer from " + url.text() + " (" + httplib::to_string(result.error()) + ")");
+        throw std::runtime_error("no answer from " + url.text() + " (" + httplib::to_string(result.error()) +
+                                 ")");
     }
     return {result->status, result->get_header_value("Content-Type"), std::move(body)};
 }
@@ -41,15 +43,17 @@ HttpAnswer send(const ScepUrl& url, httplib::Request request) {
 
 ScepUrl parse_scep_url(const std::string& url) {
     const auto scheme_end = url.find("://");
-    if (scheme_end == std::string::npos || (url.compare(0, scheme_end, "http") != 0 &&
-                                            url.compare(0, scheme_end, "https") != 0)) {
+    if (scheme_end == std::string::npos ||
+        (url.compare(0, scheme_end, "http") != 0 && url.compare(0, scheme_end, "https") != 0)) {
         throw std::invalid_argument("'" + url + "' is not an http:// or https:// URL");
     }
     const auto path_start = url.find('/', scheme_end + 3);
-    ScepUrl out{url.substr(0, path_start), path_start == std::string::npos ? ndes_path : url.substr(path_start)};
+    ScepUrl out{url.substr(0, path_start),
+                path_start == std::string::npos ? ndes_path : url.substr(path_start)};
     const std::string authority = out.origin.substr(scheme_end + 3);
     const auto port_start = authority.rfind(':');
-    const bool bad_port = port_start != std::string::npos && authority.find(']', port_start) == std::string::npos &&
+    const bool bad_port = port_start != std::string::npos &&
+                          authority.find(']', port_start) == std::string::npos &&
                           (port_start + 1 == authority.size() || port_start + 6 < authority.size() ||
                            authority.find_first_not_of("0123456789", port_start + 1) != std::string::npos);
     if (authority.empty() || authority.front() == ':' || bad_port ||
@@ -70,7 +74,8 @@ ScepUrl configured_scep_url(const AppConfig& config) {
         host = "[" + host + "]";
     }
     const bool tls = !config.listen.tls_cert.empty();
-    return {std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(config.listen.port), ndes_path};
+    return {std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(config.listen.port),
+            ndes_path};
 }
 
 HttpAnswer ScepHttpClient::get(const std::string& operation) const {

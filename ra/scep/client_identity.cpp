@@ -42,7 +42,8 @@ ClientIdentity make_client_identity(const crypto::KeySpec& spec, const X509_NAME
     crypto::BignumPtr serial(BN_new());
     check(serial && BN_rand(serial.get(), 64, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1, "BN_rand");
     check(BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert)) != nullptr, "BN_to_ASN1_INTEGER");
-    check(X509_set_subject_name(cert, &subject) == 1 && X509_set_issuer_name(cert, &subject) == 1, "X509 names");
+    check(X509_set_subject_name(cert, &subject) == 1 && X509_set_issuer_name(cert, &subject) == 1,
+          "X509 names");
     check(X509_gmtime_adj(X509_getm_notBefore(cert), -3600) != nullptr, "notBefore");
     check(X509_gmtime_adj(X509_getm_notAfter(cert), 3650L * 86400) != nullptr, "notAfter");
     check(X509_set_pubkey(cert, id.key.get()) == 1, "X509_set_pubkey");

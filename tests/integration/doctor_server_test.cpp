@@ -45,8 +45,9 @@ class Served {
     }
     DoctorRun doctor(const std::string& extra = "", const std::string& url_override = "") const {
         DoctorRun run;
-        run.status = run_scep_ra(dir, "doctor --config " + conf + " --url " +
-                                          (url_override.empty() ? url() : url_override) + " " + extra,
+        run.status = run_scep_ra(dir,
+                                 "doctor --config " + conf + " --url " +
+                                     (url_override.empty() ? url() : url_override) + " " + extra,
                                  &run.out);
         return run;
     }
@@ -83,7 +84,8 @@ TEST_SUITE("http.doctor") {
         CHECK(run.status == 0);
         CHECK(run.line("pass", "GetCACaps").find("advertises") != std::string::npos);
         CHECK(run.line("pass", "test enrolment").find("which chains to the CA") != std::string::npos);
-        CHECK(run.line("pass", "test enrolment: consumed").find("one one-time password") != std::string::npos);
+        CHECK(run.line("pass", "test enrolment: consumed").find("one one-time password") !=
+              std::string::npos);
         const std::string serial = between(run.out, "issued serial ", ' ');
         const std::string cn = between(run.out, "to CN=", ',');
         CHECK(cn.starts_with("scep-ra-doctor-"));
@@ -101,7 +103,8 @@ TEST_SUITE("http.doctor") {
         CHECK(out.find("\"issued_by\":\"doctor\"") != std::string::npos);
     }
 
-    TEST_CASE("a server that does not answer fails GetCACaps and --enroll, and the enrolment consumes nothing") {
+    TEST_CASE(
+        "a server that does not answer fails GetCACaps and --enroll, and the enrolment consumes nothing") {
         Served served;
         const DoctorRun run = served.doctor("--enroll", "http://127.0.0.1:1/certsrv/mscep/mscep.dll");
         CAPTURE(run.out);
@@ -178,22 +181,41 @@ TEST_SUITE("http.doctor") {
               std::string::npos);
     }
 
+    TEST_CASE("a template held for manual approval makes --enroll warn PENDING with the deny fix") {
+        Served served(
+            [](std::string& text) { text += "\n[profile.IPSECIntermediateOffline]\nmanual_approval = 1\n"; });
+        const DoctorRun run = served.doctor("--enroll");
+        CAPTURE(run.out);
+        CHECK(run.status == 0);
+        CHECK(run.line("warn", "test enrolment").find("held PENDING") != std::string::npos);
+        CHECK(run.has("fix: deny it: `scep-ra request list` shows the request for CN=scep-ra-doctor-"));
+        CHECK(run.line("pass", "test enrolment: consumed").find("one one-time password") !=
+              std::string::npos);
+        CHECK(run.line("pass", "test enrolment: revocation").empty());
+        std::string out;
+        REQUIRE(served.scep_ra("request list", &out) == 0);
+        CHECK(out.find("CN=scep-ra-doctor-") != std::string::npos);
+    }
+
     TEST_CASE("with EnforcePassword = 0 --enroll consumes no password") {
         Served served([](std::string& text) { set_key(text, "EnforcePassword", "0"); });
         const DoctorRun run = served.doctor("--enroll");
         CAPTURE(run.out);
         CHECK(run.status == 0);
-        CHECK(run.line("pass", "test enrolment: consumed").find("no challenge password") != std::string::npos);
+        CHECK(run.line("pass", "test enrolment: consumed").find("no challenge password") !=
+              std::string::npos);
     }
 
-    TEST_CASE("a hostile server's endless or unknown GetCACaps answer is a bounded fail, not a hang or a crash") {
+    TEST_CASE(
+        "a hostile server's endless or unknown GetCACaps answer is a bounded fail, not a hang or a crash") {
         TempDir dir;
         const std::string conf = init_instance(dir);
         httplib::Server hostile;
         const std::string huge(3 << 20, 'A');
         hostile.Get("/certsrv/mscep/mscep.dll", [&](const httplib::Request& req, httplib::Response& res) {
-            res.set_content(req.get_param_value("operation") == "GetCACaps" ? std::string("POSTPKIOperation\r\nDES\r\n")
-                                                                          : huge,
+            res.set_content(req.get_param_value("operation") == "GetCACaps"
+                                ? std::string("POSTPKIOperation\r\nDES\r\n")
+                                : huge,
                             "application/x-x509-ca-ra-cert");
         });
         const int port = hostile.bind_to_any_port("127.0.0.1");
