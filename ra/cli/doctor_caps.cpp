@@ -7,6 +7,7 @@
 
 #include "cli/doctor_server.hpp"
 #include "cli/rollover.hpp"
+#include "http/log_text.hpp"
 #include "scep/caps.hpp"
 
 namespace scepra::cli {
@@ -30,7 +31,8 @@ Keywords keywords(const std::string& text) {
     std::istringstream lines(text);
     for (std::string line; std::getline(lines, line) && out.size() < max_keywords;) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (!line.empty()) out.emplace(upper(line), line);
+        // The server's text goes to the operator's terminal: escaped and bounded.
+        if (!line.empty()) out.emplace(upper(line), http::log_safe(line, 64));
     }
     return out;
 }

@@ -8,6 +8,7 @@
 #include "cli/instance.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
+#include "http/log_text.hpp"
 #include "local/local_ca_backend.hpp"
 #include "scep/ca_certs.hpp"
 #include "scep/client.hpp"
@@ -136,7 +137,7 @@ void judge_reply(const AppConfig& c, store::Database& db, const HttpAnswer& answ
         out.push_back({check, Verdict::fail,
                        "refused " + common_name + ": failInfo " +
                            (reply.fail_info ? std::string(scep::fail_info_name(*reply.fail_info)) : "none") +
-                           (reply.fail_info_text ? " (" + *reply.fail_info_text + ")" : ""),
+                           (reply.fail_info_text ? " (" + http::log_safe(*reply.fail_info_text) + ")" : ""),
                        "`scep-ra audit --transaction " + request.transaction_id + "` says why"});
         return;
     }

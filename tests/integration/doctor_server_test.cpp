@@ -214,7 +214,7 @@ TEST_SUITE("http.doctor") {
         const std::string huge(3 << 20, 'A');
         hostile.Get("/certsrv/mscep/mscep.dll", [&](const httplib::Request& req, httplib::Response& res) {
             res.set_content(req.get_param_value("operation") == "GetCACaps"
-                                ? std::string("POSTPKIOperation\r\nDES\r\n")
+                                ? std::string("POSTPKIOperation\r\nDES\r\n\x1b]0;owned\x07\r\n")
                                 : huge,
                             "application/x-x509-ca-ra-cert");
         });
@@ -232,5 +232,8 @@ TEST_SUITE("http.doctor") {
         CHECK(out.find("fail  GetCACaps: DES: single DES is advertised") != std::string::npos);
         CHECK(out.find("fail  GetCACaps: SHA-256: not advertised") != std::string::npos);
         CHECK(out.find("fail  test enrolment: no enrolment: the reply is larger than") != std::string::npos);
+        // A keyword made of terminal escapes reaches the terminal escaped.
+        CHECK(out.find('\x1b') == std::string::npos);
+        CHECK(out.find("warn  GetCACaps: \\x1b]0;owned\\x07: advertised") != std::string::npos);
     }
 }
