@@ -314,6 +314,39 @@ void check_admin_tls(Report& r, const AdminConfig& admin, TimePoint now) {
     }
 }
 
+/// The local CA's certificate, then [local_ca] chain.
+std::vector<crypto::X509Ptr> local_ca_certificates(Report& r, const AppConfig& c) {
+    std::vector<crypto::X509Ptr> cas;
+    try {
+        cas.push_back(crypto::load_cert_file(c.local_ca.cert_file));
+        if (!c.local_ca.chain_file.empty()) {
+            for (auto& cert : crypto::load_certs_file(c.local_ca.chain_file)) cas.push_back(std::move(cert));
+        }
+    } catch (const std::exception& e) {
+        r.add("CA certificate", Verdict::fail, e.what(), "restore [local_ca] cert and chain");
+        cas.clear();
+    }
+    return cas;
+}
+
+/// A remote CA (EJBCA, AD CS): its chain as the backend serves it, issuing CA first.
+std::vector<crypto::X509Ptr> remote_ca_certificates(Report& r, const AppConfig& c) {
+    try {
+        SystemClock clock;
+        auto db = store::Database::open(c.database, false);
+        auto chain = make_backend(c, *db, clock)->ca_chain();
+        if (chain.empty()) {
+            r.add("CA certificate", Verdict::fail, "the " + c.backend + " backend has no CA chain",
+                  "set [" + c.backend + "] chain to the CA's PEM chain, issuing CA first");
+        }
+        return chain;
+    } catch (const std::exception& e) {
+        r.add("CA certificate", Verdict::fail, "the " + c.backend + " backend's CA chain: " + e.what(),
+              "set [" + c.backend + "] chain to the CA's PEM chain, or make the CA reachable");
+        return {};
+    }
+}
+
 }  // namespace
 
 const char* verdict_name(Verdict verdict) {
@@ -332,19 +365,15 @@ const char* verdict_name(Verdict verdict) {
 
 std::vector<DoctorFinding> run_doctor_checks(const AppConfig& c, TimePoint now) {
     Report r;
-    std::vector<crypto::X509Ptr> cas;
-    try {
-        cas.push_back(crypto::load_cert_file(c.local_ca.cert_file));
-        if (!c.local_ca.chain_file.empty()) {
-            for (auto& cert : crypto::load_certs_file(c.local_ca.chain_file)) cas.push_back(std::move(cert));
-        }
-    } catch (const std::exception& e) {
-        r.add("CA certificate", Verdict::fail, e.what(), "restore [local_ca] cert and chain");
-    }
+    const bool local_ca = c.backend == "local";
+    std::vector<crypto::X509Ptr> cas = local_ca ? local_ca_certificates(r, c) : remote_ca_certificates(r, c);
     if (!cas.empty()) {
         check_validity(r, "CA certificate", *cas.front(), now,
-                       "prepare a new CA with `scep-ra ra rollover --new-ca`, then `scep-ra ra activate`");
-        check_key_match(r, "CA certificate", *cas.front(), c.local_ca.key_file);
+                       local_ca ? "prepare a new CA with `scep-ra ra rollover --new-ca`, then `scep-ra ra activate`"
+                                : "the CA must be renewed at the CA, then its chain file replaced");
+        if (local_ca) {
+            check_key_match(r, "CA certificate", *cas.front(), c.local_ca.key_file);
+        }
     }
     check_ra_certificate(r, "RA signing certificate", c.signing_cert, c.signing_key, true, cas, now);
     check_ra_certificate(r, "RA encryption certificate", c.encryption_cert, c.encryption_key, false, cas,
@@ -353,7 +382,9 @@ std::vector<DoctorFinding> run_doctor_checks(const AppConfig& c, TimePoint now) 
     check_private_dir(r, c.signing_key.parent_path());
     check_private_file(r, "RA signing key", c.signing_key);
     check_private_file(r, "RA encryption key", c.encryption_key);
-    check_private_file(r, "CA key", c.local_ca.key_file);
+    if (local_ca) {
+        check_private_file(r, "CA key", c.local_ca.key_file);
+    }
     if (fs::exists(c.hmac_key_file)) {
         check_private_file(r, "password HMAC key", c.hmac_key_file);
     }

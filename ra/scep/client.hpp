@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The client side of SCEP, used by the test suite and the benchmark tool:
+// The client side of SCEP, used by `scep-ra doctor --enroll`, the test suite and the benchmark tool:
 // building pkiMessage requests and reading CertRep replies.
 #pragma once
 

@@ -4,7 +4,7 @@
 # directory, its control data and file list checked, both systemd units
 # verified, then unpacked into a scratch root and run from there (init with
 # the /etc + /var/lib split into temp dirs, check-config, the sample configs,
-# a short `serve` on a loopback port answering GetCACert).
+# a short `serve` on a loopback port answering GetCACert and `doctor --enroll`).
 # With SCEPRA_INSTALL_TEST_SYSTEM=1 (or CI=true) it also installs the package
 # on this machine to run the maintainer scripts, and purges it afterwards.
 # usage: install_test.sh BUILD_DIR SOURCE_DIR
@@ -140,6 +140,11 @@ curl -sf --max-time 10 -o "$WORK/cacert.der" \
     "http://127.0.0.1:$PORT/certsrv/mscep/mscep.dll?operation=GetCACert&message=x" || fail "GetCACert"
 openssl pkcs7 -inform DER -in "$WORK/cacert.der" -print_certs -noout > "$WORK/cacert.txt"
 [ "$(grep -c '^subject' "$WORK/cacert.txt")" -eq 3 ] || fail "GetCACert: $(cat "$WORK/cacert.txt")"
+step "doctor --enroll: a test enrolment through the running server"
+"$SCEPRA" doctor --config "$ETC/scep-ra.conf" --url "http://127.0.0.1:$PORT/certsrv/mscep/mscep.dll" --enroll \
+    > "$WORK/doctor.log" 2>&1 || { cat "$WORK/doctor.log"; fail "doctor --enroll"; }
+grep -q "^pass  test enrolment: issued serial .* to CN=scep-ra-doctor-" "$WORK/doctor.log" ||
+    { cat "$WORK/doctor.log"; fail "doctor --enroll issued nothing"; }
 "$SCEPRA" reload --config "$ETC/scep-ra.conf" > /dev/null || fail "reload through the pid file"
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || fail "serve did not stop cleanly on SIGTERM"

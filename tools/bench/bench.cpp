@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "bench/baseline.hpp"
-#include "bench/ca_certs.hpp"
+#include "scep/ca_certs.hpp"
 #include "bench/challenges.hpp"
 #include "bench/enroll_workload.hpp"
 #include "bench/get_workload.hpp"
@@ -110,8 +110,8 @@ int run_bench(const Options& o, std::ostream& out, std::ostream& log) {
         }
         auto setup = make_client(target);
         httplib::Response cacert = get_operation(*setup, target, "GetCACert");
-        const CaCerts ca = read_ca_certs(cacert.body, cacert.get_header_value("Content-Type"));
-        const int bits = ra_rsa_bits(ca);
+        const CaCerts ca = scep::read_ca_certs(cacert.body, cacert.get_header_value("Content-Type"));
+        const int bits = scep::ra_rsa_bits(ca);
         auto workload = make_workload(o, target, ca, *setup, log);
         setup.reset();
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/ca_certs.hpp"
+#include "scep/ca_certs.hpp"
 #include "bench/identity.hpp"
 #include "bench/options.hpp"
 #include "bench/target_url.hpp"
@@ -14,6 +14,8 @@
 #include "scep/types.hpp"
 
 namespace scepra::bench {
+
+using scep::CaCerts;
 
 /// One PKCSReq ready to send.
 struct PreparedRequest {

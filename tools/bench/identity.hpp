@@ -1,25 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
-// A benchmark device: its key pair, the self-signed certificate that signs its requests, and its CSR.
+// A benchmark device: a SCEP client identity (scep/client_identity.hpp) named
+// CN=common_name,O=scep-bench.
 #pragma once
 
 #include <string>
 
-#include "crypto/handles.hpp"
-#include "crypto/keys.hpp"
+#include "scep/client_identity.hpp"
 
 namespace scepra::bench {
 
-struct Identity {
-    crypto::EvpPkeyPtr key;
-    crypto::X509Ptr cert;  ///< self-signed, CN=common_name
-};
+using Identity = scep::ClientIdentity;
 
-/// Generates a key and its self-signed certificate (the slow part of pre-generation).
-Identity make_identity(const crypto::KeySpec& spec, const std::string& common_name);
+inline Identity make_identity(const crypto::KeySpec& spec, const std::string& common_name) {
+    return scep::make_client_identity(spec, *scep::client_name(common_name, "scep-bench"));
+}
 
-/// PKCS#10 for key with subject CN=common_name,O=scep-bench, the challenge
-/// (when not empty) as PKCS#9 challengePassword, signed with digest.
-crypto::X509ReqPtr make_csr(EVP_PKEY& key, const std::string& common_name, const std::string& challenge,
-                            const std::string& digest);
+inline crypto::X509ReqPtr make_csr(EVP_PKEY& key, const std::string& common_name, const std::string& challenge,
+                                   const std::string& digest) {
+    return scep::make_client_csr(key, *scep::client_name(common_name, "scep-bench"), challenge, digest);
+}
 
 }  // namespace scepra::bench

@@ -4,7 +4,7 @@
 
 #include <openssl/err.h>
 
-#include "bench/issued_cert_check.hpp"
+#include "scep/issued_cert_check.hpp"
 #include "crypto/digest.hpp"
 #include "scep/degenerate.hpp"
 #include "scep/envelope.hpp"
@@ -72,7 +72,7 @@ Outcome check_cert_rep(const httplib::Response& reply, const ExpectedReply& expe
         ERR_clear_error();
         return failed("cannot decrypt the reply envelope");
     }
-    IssuedCertCheck issued = check_issued_cert(certs, *client.key, ca);
+    scep::IssuedCertCheck issued = scep::check_issued_cert(certs, *client.key, ca);
     if (!issued.failure.empty()) return failed(issued.failure);
     out.verified = true;
     out.serial = issued.serial;

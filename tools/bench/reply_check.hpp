@@ -7,12 +7,14 @@
 
 #include <string>
 
-#include "bench/ca_certs.hpp"
+#include "scep/ca_certs.hpp"
 #include "bench/identity.hpp"
 #include "bench/workload.hpp"
 #include "common/bytes.hpp"
 
 namespace scepra::bench {
+
+using scep::CaCerts;
 
 /// What the reply must echo from our request.
 struct ExpectedReply {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -49,11 +50,12 @@ class Instance {
     }
     std::string dir() const { return m_tmp.file("instance"); }
     std::string file(const std::string& name) const { return dir() + "/" + name; }
-    DoctorRun doctor() const {
+    /// Without the running server (tests/integration/doctor_server_test.cpp asks one).
+    DoctorRun doctor(const std::string& options = "--no-server") const {
         const std::string out = m_tmp.file("doctor.out");
-        const int rc = std::system(
-            (std::string(SCEPRA_BINARY) + " doctor --config " + file("scep-ra.conf") + " >" + out + " 2>&1")
-                .c_str());
+        const int rc = std::system((std::string(SCEPRA_BINARY) + " doctor --config " + file("scep-ra.conf") + " " +
+                                    options + " >" + out + " 2>&1")
+                                       .c_str());
         DoctorRun run{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(out)};
         return run;
     }
@@ -107,6 +109,24 @@ TEST_SUITE("cli.doctor") {
         CHECK(run.status == 1);
         CHECK_FALSE(run.line("fail", "CA backend: ejbca").empty());
         CHECK(run.out.find("existing_subject = require-renewal needs") != std::string::npos);
+    }
+
+    TEST_CASE("in front of a remote CA the CA certificate is the backend's chain, and no CA key is asked for") {
+        Instance instance;
+        std::string conf = crypto::read_file(instance.file("scep-ra.conf"));
+        conf.replace(conf.find("backend = local"), 15, "backend = ejbca");
+        conf += "\n[ejbca]\nurl = https://127.0.0.1:1/ejbca/ejbca-rest-api\nclient_cert = ra-signing.pem\n"
+                "client_key = private/ra-signing.key\nserver_ca = ca.pem\nca_name = IssuingCA\nchain = ca.pem\n";
+        std::ofstream(instance.file("scep-ra.conf")) << conf;
+        // An RA in front of EJBCA holds no CA key.
+        std::filesystem::remove(instance.file("private/ca.key"));
+        const DoctorRun run = instance.doctor();
+        CAPTURE(run.out);
+        CHECK_FALSE(run.line("pass", "CA certificate: validity").empty());
+        CHECK(run.line("fail", "CA certificate").empty());
+        CHECK(run.out.find("CA key") == std::string::npos);
+        CHECK_FALSE(run.line("pass", "RA signing certificate: chain").empty());
+        CHECK_FALSE(run.line("pass", "RA encryption certificate: chain").empty());
     }
 
     TEST_CASE("an RA certificate expiring within 30 days warns; an expired one fails with the rollover fix") {
@@ -224,5 +244,20 @@ TEST_SUITE("cli.doctor") {
         CHECK(run.status == 1);
         CHECK(run.out.find("fail  configuration: ") != std::string::npos);
         CHECK(run.out.find("nosuch.key") != std::string::npos);
+    }
+
+    TEST_CASE("--enroll without the server, and a --url that is not http(s), are usage errors (exit 2)") {
+        Instance instance;
+        DoctorRun run = instance.doctor("--no-server --enroll");
+        CHECK(run.status == 2);
+        CHECK(run.out.find("--enroll needs the server") != std::string::npos);
+        run = instance.doctor("--url ftp://127.0.0.1/x");
+        CHECK(run.status == 2);
+        CHECK(run.out.find("is not an http:// or https:// URL") != std::string::npos);
+        run = instance.doctor("--url 'http://127.0.0.1:1/scep?operation=x'");
+        CHECK(run.status == 2);
+        run = instance.doctor("--url http://127.0.0.1:/scep");
+        CHECK(run.status == 2);
+        CHECK(run.out.find("an optional numeric port") != std::string::npos);
     }
 }

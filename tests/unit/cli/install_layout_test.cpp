@@ -173,6 +173,24 @@ TEST_SUITE("install layout") {
         }
     }
 
+    TEST_CASE("every sample configuration in config/ sets the metrics listener and the request log format") {
+        const std::string dir = std::string(SCEPRA_SOURCE_DIR) + "/config/";
+        for (const char* file : {"scep-ra.conf.local", "scep-ra.conf.single-password", "scep-ra.conf.no-password",
+                                 "scep-ra.conf.ejbca", "scep-ra-adcs.conf"}) {
+            CAPTURE(file);
+            const std::string text = crypto::read_file(dir + file);
+            CHECK(contains(text, "\n[metrics]\n"));
+            CHECK(contains(text, "\nlisten = 127.0.0.1:9464\n"));
+            CHECK(contains(text, "\n[log]\n"));
+            CHECK(contains(text, "\nformat = text\n"));
+            const cli::AppConfig c = cli::load_config(dir + file, cli::FileCheck::skip);
+            REQUIRE(c.metrics_listen.has_value());
+            CHECK(c.metrics_listen->host == "127.0.0.1");
+            CHECK(c.metrics_listen->port == 9464);
+            CHECK(c.log_format == http::LogFormat::text);
+        }
+    }
+
     TEST_CASE("check-config --skip-files checks a sample's settings only") {
         test::TempDir tmp;
         Run r = run(tmp, "check-config --skip-files --config " + std::string(SCEPRA_SOURCE_DIR) +

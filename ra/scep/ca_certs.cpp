@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Parses GetCACert and sorts the certificates into RA signing, RA encryption and CA roles.
-#include "bench/ca_certs.hpp"
+#include "scep/ca_certs.hpp"
 
 #include <openssl/err.h>
 
@@ -10,7 +10,7 @@
 #include "scep/degenerate.hpp"
 #include "scep/types.hpp"
 
-namespace scepra::bench {
+namespace scepra::scep {
 
 namespace {
 
@@ -27,8 +27,8 @@ CaCerts read_ca_certs(const std::string& body, const std::string& content_type) 
     out.content_type = content_type;
     ByteView der = as_bytes(body);
     try {
-        out.all = scep::parse_degenerate(der);
-    } catch (const scep::DecodeError&) {
+        out.all = parse_degenerate(der);
+    } catch (const DecodeError&) {
         try {
             out.all.push_back(crypto::cert_from_der(der));
         } catch (const std::exception&) {
@@ -63,4 +63,4 @@ int ra_rsa_bits(const CaCerts& certs) {
     return EVP_PKEY_get_bits(key);
 }
 
-}  // namespace scepra::bench
+}  // namespace scepra::scep

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Public-key match and X509_verify_cert chain check of an issued certificate.
-#include "bench/issued_cert_check.hpp"
+#include "scep/issued_cert_check.hpp"
 
 #include <openssl/err.h>
 
 #include "crypto/encoding.hpp"
 
-namespace scepra::bench {
+namespace scepra::scep {
 
 IssuedCertCheck check_issued_cert(const std::vector<crypto::X509Ptr>& certs, EVP_PKEY& client_key,
                                   const CaCerts& ca) {
@@ -47,4 +47,4 @@ IssuedCertCheck check_issued_cert(const std::vector<crypto::X509Ptr>& certs, EVP
     return out;
 }
 
-}  // namespace scepra::bench
+}  // namespace scepra::scep

@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "bench/ca_certs.hpp"
 #include "crypto/handles.hpp"
+#include "scep/ca_certs.hpp"
 
-namespace scepra::bench {
+namespace scepra::scep {
 
 struct IssuedCertCheck {
     std::string failure;  ///< empty when the certificate is good
@@ -20,4 +20,4 @@ struct IssuedCertCheck {
 IssuedCertCheck check_issued_cert(const std::vector<crypto::X509Ptr>& certs, EVP_PKEY& client_key,
                                   const CaCerts& ca);
 
-}  // namespace scepra::bench
+}  // namespace scepra::scep

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// What GetCACert told us: the RA signing and encryption certificates and the CAs.
+// What GetCACert told a client: the RA signing and encryption certificates and
+// the CAs (used by `scep-ra doctor --enroll` and the benchmark client).
 #pragma once
 
 #include <string>
@@ -8,7 +9,7 @@
 #include "common/bytes.hpp"
 #include "crypto/handles.hpp"
 
-namespace scepra::bench {
+namespace scepra::scep {
 
 struct CaCerts {
     std::vector<crypto::X509Ptr> all;  ///< in the server's order
@@ -27,4 +28,4 @@ CaCerts read_ca_certs(const std::string& body, const std::string& content_type);
 /// RSA modulus size of the RA key that does the private-key work (0 if not RSA).
 int ra_rsa_bits(const CaCerts& certs);
 
-}  // namespace scepra::bench
+}  // namespace scepra::scep
