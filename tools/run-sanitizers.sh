@@ -23,7 +23,8 @@
 #       build; -O0 compiles fastest anyway.)
 # ci:   what tools/run-tests.sh runs within its time budget (TESTING.md):
 #       the asan build with the ASAN_CI_RUNS test executables, the fuzz
-#       targets 10 s each, then the tsan build and TSAN_CI_RUNS; two at a time.
+#       targets 10 s each and the known crashing inputs replayed, then the
+#       tsan build and TSAN_CI_RUNS; two at a time.
 # Warnings stay errors in both.
 # One line per test executable; exit 1 when any failed (logs in BUILD/logs/).
 set -euo pipefail
@@ -145,6 +146,8 @@ if [ "$what" = asan ] || [ "$what" = all ] || [ "$what" = ci ]; then
     unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
     if [ "$what" = ci ] && [ "$steps" != --build-only ]; then
         BUILD_DIR=build-asan JOBS=$jobs tools/run-fuzz.sh --no-build 10 || failed=1
+        # Every crash found so far, kept in tests/fuzz/regressions/, once each.
+        BUILD_DIR=build-asan tools/run-fuzz.sh --no-build --replay || failed=1
     fi
 fi
 
