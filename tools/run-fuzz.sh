@@ -13,6 +13,9 @@
 #                                   fork mode) and count the crashing inputs
 #   (--no-build comes first when both are given)
 #   TARGETS="csr envelope" tools/run-fuzz.sh 60     a subset
+#   JOBS=2 tools/run-fuzz.sh 10     two targets at a time (default: 1)
+#   BUILD_DIR=build-asan tools/run-fuzz.sh --no-build 10   the targets of the
+#                                   sanitizer build (tools/run-sanitizers.sh asan)
 # A target that does not build is reported as BUILD FAILED (exit 1); the
 # others still run.
 set -euo pipefail
@@ -39,6 +42,7 @@ esac
 all_targets="signed_message envelope csr issuer_and_serial degenerate get_message admin_request config"
 targets=${TARGETS:-$all_targets}
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
+jobs=${JOBS:-1}
 
 start=$(date +%s)
 declare -A unbuilt=()
@@ -63,52 +67,74 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tools/sanitizers/lsan.supp}
 
-failed=0
-for t in $targets; do
-    bin="$BUILD_DIR/tests/fuzz/fuzz_$t"
-    log="$BUILD_DIR/logs/$t.log"
-    mkdir -p "$BUILD_DIR/logs"
+# fuzz_one TARGET: one line for the target in $BUILD_DIR/logs/TARGET.result;
+# returns 1 when it crashed, did not build, or still crashes on replay.
+fuzz_one() {
+    local t=$1
+    local bin="$BUILD_DIR/tests/fuzz/fuzz_$t"
+    local log="$BUILD_DIR/logs/$t.log"
+    local result="$BUILD_DIR/logs/$t.result"
     if [ -n "${unbuilt[$t]:-}" ] || [ ! -x "$bin" ]; then
         printf '%-18s BUILD FAILED: %s\n' "$t" \
-            "$(grep -m1 'error:' "$BUILD_DIR/logs/build-$t.log" 2> /dev/null || echo "no binary $bin")"
-        failed=1
-        continue
+            "$(grep -m1 'error:' "$BUILD_DIR/logs/build-$t.log" 2> /dev/null || echo "no binary $bin")" > "$result"
+        return 1
     fi
     if [ "$mode" = replay ]; then
-        inputs=(tests/fuzz/regressions/"$t"/*)
-        [ -e "${inputs[0]}" ] || { printf '%-18s no regression inputs\n' "$t"; continue; }
-        bad=0
+        local inputs=(tests/fuzz/regressions/"$t"/*)
+        [ -e "${inputs[0]}" ] || { printf '%-18s no regression inputs\n' "$t" > "$result"; return 0; }
+        local bad=0 input
+        : > "$result"
         for input in "${inputs[@]}"; do
             if ! "$bin" "$input" > "$log" 2>&1; then
                 bad=$((bad + 1))
                 printf '%-18s CRASH %s: %s\n' "$t" "$input" \
-                    "$(grep -m1 -E 'ERROR: (Address|UndefinedBehavior|LeakSanitizer|libFuzzer)|runtime error|uncaught exception' "$log" || echo see "$log")"
+                    "$(grep -m1 -E 'ERROR: (Address|UndefinedBehavior|LeakSanitizer|libFuzzer)|runtime error|uncaught exception' "$log" || echo see "$log")" >> "$result"
             fi
         done
-        [ $bad -eq 0 ] && printf '%-18s ok (%d inputs replayed)\n' "$t" "${#inputs[@]}"
-        [ $bad -eq 0 ] || failed=1
-        continue
+        [ $bad -eq 0 ] && printf '%-18s ok (%d inputs replayed)\n' "$t" "${#inputs[@]}" > "$result"
+        [ $bad -eq 0 ]
+        return
     fi
-    corpus="$BUILD_DIR/corpus/$t"
-    artifacts="$BUILD_DIR/artifacts/$t"
+    local corpus="$BUILD_DIR/corpus/$t"
+    local artifacts="$BUILD_DIR/artifacts/$t"
     rm -rf "$artifacts"
     mkdir -p "$corpus" "$artifacts"
-    rc=0
+    local rc=0
     "$bin" "${keep_going[@]}" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
         -dict=tests/fuzz/scep.dict -artifact_prefix="$artifacts/" "$corpus" "tests/fuzz/corpus/$t" > "$log" 2>&1 || rc=$?
     # "#RUNS<tab>KIND cov: C ft: F" or, in fork mode, "#RUNS: cov: C ft: F".
+    local last runs cov crashes outcome
     last=$(grep -E '^#[0-9]+(:|[[:space:]]+[A-Z]+)[[:space:]]+cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || true)
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1 || true)
     [ -n "$runs" ] || runs=$(sed -E 's/^#([0-9]+).*/\1/' <<< "$last")
     cov=$(sed -E 's/.*cov: ([0-9]+) ft: ([0-9]+).*/\1 ft=\2/' <<< "$last")
     crashes=$(find "$artifacts" -type f | wc -l)
+    local ok=0
     if [ $rc -eq 0 ] && [ "$crashes" -eq 0 ]; then
-        result=ok
+        outcome=ok
     else
-        failed=1
-        result="CRASH x$crashes $(ls -t "$artifacts" 2> /dev/null | head -1 | sed "s|^|$artifacts/|") ($(grep -m1 -oE 'runtime error: .{0,80}|SUMMARY: [A-Za-z]+: [a-z-]+|uncaught exception|deadly signal|ALARM: working on the last Unit' "$log" || echo "exit $rc"))"
+        ok=1
+        outcome="CRASH x$crashes $(ls -t "$artifacts" 2> /dev/null | head -1 | sed "s|^|$artifacts/|") ($(grep -m1 -oE 'runtime error: .{0,80}|SUMMARY: [A-Za-z]+: [a-z-]+|uncaught exception|deadly signal|ALARM: working on the last Unit' "$log" || echo "exit $rc"))"
     fi
-    printf '%-18s runs=%-9s cov=%-14s corpus=%-5s %s\n' "$t" "${runs:-?}" "${cov:-?}" "$(ls "$corpus" | wc -l)" "$result"
+    printf '%-18s runs=%-9s cov=%-14s corpus=%-5s %s\n' "$t" "${runs:-?}" "${cov:-?}" "$(ls "$corpus" | wc -l)" "$outcome" > "$result"
+    return $ok
+}
+
+# JOBS targets at a time (each libFuzzer run is one process on one core).
+mkdir -p "$BUILD_DIR/logs"
+for t in $targets; do
+    rm -f "$BUILD_DIR/logs/$t.result"
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+        wait -n || true
+    done
+    fuzz_one "$t" &
+done
+wait || true
+# The outcome is in each line (a job reaped by wait -n has no status left to ask).
+failed=0
+for t in $targets; do
+    cat "$BUILD_DIR/logs/$t.result" 2> /dev/null || echo "$t: no result"
+    grep -qE '^[a-z_]+ +(runs=.* ok$|ok \(|no regression)' "$BUILD_DIR/logs/$t.result" 2> /dev/null || failed=1
 done
 echo "total: $(( $(date +%s) - start )) s"
 exit $failed

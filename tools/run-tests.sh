@@ -1,10 +1,31 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Installs what is missing (build tools, scepclient, certmonger), builds with
-# warnings as errors, and runs every test: unit, HTTP integration, real clients.
+# Installs what is missing (build tools, scepclient, certmonger, clang), builds
+# with warnings as errors, and runs every test: unit, HTTP integration, real
+# clients; then the sanitizer and fuzzing share that fits CI's time budget
+# (tools/run-sanitizers.sh ci, see TESTING.md): ASan + UBSan on the unit and
+# integration tests that read network bytes and keep state, each fuzz target
+# for 10 s, TSan on the concurrency tests. Their builds run at nice 19 beside
+# ctest, on the CPU the tests leave idle. SANITIZERS=0 skips that part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh --test
 tools/build.sh
-cd build
-ctest --output-on-failure --parallel 2 --timeout 900
+sanitizers=${SANITIZERS:-1}
+if [ "$sanitizers" != 0 ]; then
+    tools/install-deps.sh --fuzz
+    mkdir -p build
+    nice -n 19 tools/run-sanitizers.sh ci --build-only > build/sanitizer-build.log 2>&1 &
+    sanitizer_build=$!
+fi
+rc=0
+(cd build && ctest --output-on-failure --parallel 2 --timeout 900) || rc=$?
+if [ "$sanitizers" != 0 ]; then
+    if ! wait "$sanitizer_build"; then
+        cat build/sanitizer-build.log
+        exit 1
+    fi
+    cat build/sanitizer-build.log
+    tools/run-sanitizers.sh ci --no-build || rc=1
+fi
+exit $rc

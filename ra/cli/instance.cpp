@@ -9,6 +9,7 @@
 #include "cli/backend_checks.hpp"
 #include "cli/backend_factory.hpp"
 #include "cli/rollover.hpp"
+#include "cli/startup_checks.hpp"
 #include "crypto/encoding.hpp"
 #include "metrics/instance_gauges.hpp"
 
@@ -70,6 +71,7 @@ Stores open_stores(const AppConfig& config, const Clock& clock) {
 }
 
 Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(config)) {
+    refuse_unsafe_start(m_config, clock.now());
     core::RaIdentity identity = load_identity(m_config);
     load_previous_identity(m_config, clock.now(), identity);
     m_stores = open_stores(m_config, clock);

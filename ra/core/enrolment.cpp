@@ -8,6 +8,7 @@
 #include "crypto/openssl_error.hpp"
 #include "scep/degenerate.hpp"
 #include "scep/types.hpp"
+#include "store/server_run.hpp"
 
 namespace scepra::core {
 
@@ -15,7 +16,8 @@ namespace {
 
 // A claim still pending without a CA reference after this long was left by
 // an RA that stopped while the CA had the request: no CA call takes this long.
-// (A claim the CA refused as unavailable is marked, and resumable at once.)
+// (A claim the CA refused as unavailable is marked, and resumable at once, and
+// so is one made by a server run that has since died: store::run_ended.)
 constexpr auto interrupted_claim_age = std::chrono::minutes(10);
 
 using store::outcome_unknown_note;
@@ -238,7 +240,8 @@ std::string Enrolment::renewal_template(X509& signer) {
 
 bool Enrolment::resumable(const store::RequestRecord& record, TimePoint now) {
     return record.status == "pending" && !record.backend_ref && !awaiting_approval(record.fail_text) &&
-           (record.fail_text || record.updated_at < sql_time(now - interrupted_claim_age));
+           (record.fail_text || record.updated_at < sql_time(now - interrupted_claim_age) ||
+            store::run_ended(record.run_id));
 }
 
 EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, store::RequestRecord claim,

@@ -168,7 +168,7 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
         tx.event.fail_info = scep::fail_info_name(info);
         tx.event.detail = detail;
         Bytes der = scep::make_cert_rep_failure(tx.reply_to, tx.signer, info, client_text, tx.now);
-        m_audit.record(tx.event);
+        record_audit(tx);
         return ScepResponse{200, pki_message_type, to_string(der),
                             tx.log + " " + decision + " " + *tx.event.fail_info + ": " + detail,
                             *tx.event.message_type, "failure", *tx.event.fail_info, tx.msg.attrs.transaction_id};
@@ -206,9 +206,27 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
     } catch (const backend::BackendUnavailable& e) {
         return fail(scep::FailInfo::bad_request, "the CA is unavailable; try again later", "error",
                     std::string("CA unavailable: ") + e.what());
+    } catch (const store::DbError& e) {
+        // A full disk, or the database locked past the busy timeout: nothing was
+        // half-written (each decision is one SQLite transaction), and the
+        // device may simply send again later.
+        const int primary = e.code() & 0xff;
+        if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+            return fail(scep::FailInfo::bad_request, "the RA cannot store requests now; try again later", "error",
+                        std::string("storage failure: ") + e.what());
+        }
+        return fail(scep::FailInfo::bad_request, "internal error; see the RA log", "error", e.what());
     } catch (const std::exception& e) {
         // The client learns nothing of our internals; the cause goes to the log and audit trail.
         return fail(scep::FailInfo::bad_request, "internal error; see the RA log", "error", e.what());
+    }
+}
+
+void ScepService::record_audit(Transaction& tx) {
+    try {
+        m_audit.record(tx.event);
+    } catch (const store::DbError& e) {
+        tx.log += std::string(" (audit event not recorded: ") + e.what() + ")";
     }
 }
 
@@ -232,7 +250,7 @@ ScepResponse ScepService::success(Transaction& tx, const Bytes& degenerate) {
     Bytes der =
         scep::make_cert_rep_success(tx.reply_to, tx.signer, degenerate, *tx.msg.signer_cert, tx.reply_algorithms, tx.now);
     tx.event.decision = "issued";
-    m_audit.record(tx.event);
+    record_audit(tx);
     return {200, pki_message_type, to_string(der),
             tx.log + " success" + (tx.event.serial ? " serial=" + *tx.event.serial : ""), *tx.event.message_type,
             "success", "", tx.msg.attrs.transaction_id};
@@ -241,7 +259,7 @@ ScepResponse ScepService::success(Transaction& tx, const Bytes& degenerate) {
 ScepResponse ScepService::pending(Transaction& tx) {
     Bytes der = scep::make_cert_rep_pending(tx.reply_to, tx.signer, tx.now);
     tx.event.decision = "pending";
-    m_audit.record(tx.event);
+    record_audit(tx);
     return {200, pki_message_type, to_string(der), tx.log + " pending", *tx.event.message_type, "pending", "",
             tx.msg.attrs.transaction_id};
 }

@@ -103,6 +103,9 @@ public:
     ScepResponse answer(Transaction& tx, const EnrolmentAnswer& answer);
     /// SUCCESS carrying this degenerate SignedData (certificates or a CRL).
     ScepResponse success(Transaction& tx, const Bytes& degenerate);
+    /// Records tx.event; a decision already stored stands when its audit row
+    /// cannot be written (the disk is full): the request log says so instead.
+    void record_audit(Transaction& tx);
     ScepResponse pending(Transaction& tx);
     Bytes open_message_data(Transaction& tx);
 

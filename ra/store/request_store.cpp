@@ -2,13 +2,15 @@
 // SQL for the requests table.
 #include "store/request_store.hpp"
 
+#include "store/server_run.hpp"
+
 namespace scepra::store {
 
 namespace {
 
 constexpr const char* columns =
     "SELECT id, transaction_id, kind, key_hash, subject, template, status, backend, backend_ref, cert_der, "
-    "chain_der, fail_info, fail_text, challenge_id, requester, updated_at, csr_info_hash, signer_hash, serial, csr_sealed FROM requests ";
+    "chain_der, fail_info, fail_text, challenge_id, requester, updated_at, csr_info_hash, signer_hash, serial, csr_sealed, run_id FROM requests ";
 
 RequestRecord read_row(Statement& st) {
     RequestRecord r;
@@ -34,6 +36,7 @@ RequestRecord read_row(Statement& st) {
     r.signer_hash = st.column_blob(17);
     r.serial = st.column_optional_text(18);
     r.csr_sealed = st.column_blob(19);
+    r.run_id = st.is_null(20) ? std::string() : st.column_text(20);
     return r;
 }
 
@@ -89,14 +92,14 @@ std::optional<std::int64_t> RequestStore::insert_in(Database& db, const RequestR
     auto st = db.prepare(
         "INSERT OR IGNORE INTO requests (transaction_id, kind, key_hash, subject, template, status, backend, "
         "backend_ref, cert_der, chain_der, fail_info, fail_text, challenge_id, requester, created_at, updated_at, "
-        "csr_info_hash, signer_hash, csr_sealed) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18)");
+        "csr_info_hash, signer_hash, csr_sealed, run_id) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19)");
     st.bind(1, r.transaction_id).bind(2, r.kind).bind(3, r.key_hash).bind(4, r.subject).bind(5, r.template_name);
     st.bind(6, r.status).bind(7, r.backend).bind(8, r.backend_ref).bind(9, optional_blob(r.cert_der));
     st.bind(10, optional_blob(r.chain_der)).bind(11, r.fail_info).bind(12, r.fail_text);
     st.bind(13, r.challenge_id).bind(14, r.requester).bind(15, now);
     st.bind(16, optional_blob(r.csr_info_hash)).bind(17, optional_blob(r.signer_hash));
-    st.bind(18, optional_blob(r.csr_sealed));
+    st.bind(18, optional_blob(r.csr_sealed)).bind(19, this_run());
     st.run();
     if (db.changes() != 1) {
         return std::nullopt;
@@ -108,9 +111,9 @@ bool RequestStore::take_over(const RequestRecord& r) {
     const std::string now = sql_time(m_clock.now());
     return m_db.write([&](Database& db) {
         auto st = db.prepare(
-            "UPDATE requests SET updated_at = ?2, fail_text = NULL WHERE id = ?1 AND status = 'pending' "
+            "UPDATE requests SET updated_at = ?2, fail_text = NULL, run_id = ?5 WHERE id = ?1 AND status = 'pending' "
             "AND backend_ref IS NULL AND updated_at = ?3 AND fail_text IS ?4");
-        st.bind(1, r.id).bind(2, now).bind(3, r.updated_at).bind(4, r.fail_text);
+        st.bind(1, r.id).bind(2, now).bind(3, r.updated_at).bind(4, r.fail_text).bind(5, this_run());
         st.run();
         return db.changes() == 1;
     });

@@ -42,6 +42,9 @@ struct RequestRecord {
     /// The CSR sealed (crypto::CsrSeal, bound to sealed_csr_row()) while the
     /// request is pending; empty once it has its final outcome.
     Bytes csr_sealed;
+    /// The server run (this_run()) that made or last took over the claim;
+    /// empty for claims made before schema version 12. Written by the store.
+    std::string run_id;
 };
 
 /// What a request's sealed CSR is bound to: its transaction, never another row's.

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+// What `scep-ra serve` refuses to start with (issue 16), as a real process:
+// each problem named by the file, section, key and path, all at once.
+#include <doctest/doctest.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "crypto/encoding.hpp"
+#include "support/test_pki.hpp"
+
+using namespace scepra;
+
+namespace {
+
+struct Started {
+    int status;
+    std::string err;
+};
+
+/// `serve` on a free port (the instance is refused before any listener binds;
+/// one accepted by mistake is ended after 20 s, and its test fails).
+Started serve(const test::TempDir& dir, const std::string& conf) {
+    const std::string err = dir.file("serve.err");
+    const std::string cmd = "timeout -s KILL 20 " + std::string(SCEPRA_BINARY) + " serve --config " + conf +
+                            " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 2>" +
+                            err + " >/dev/null";
+    const int rc = std::system(cmd.c_str());
+    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(err)};
+}
+
+struct Instance {
+    test::TempDir dir;
+    std::string inst = dir.file("ra");
+    std::string conf = inst + "/scep-ra.conf";
+    Instance() {
+        REQUIRE(std::system((std::string(SCEPRA_BINARY) + " init --dir " + inst + " >/dev/null 2>&1").c_str()) ==
+                0);
+    }
+    std::string file(const std::string& name) const { return inst + "/" + name; }
+};
+
+bool names(const std::string& err, const std::string& part) { return err.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_SUITE("cli.startup") {
+    TEST_CASE("serve refuses a private key every user can read, naming its key and file") {
+        Instance i;
+        REQUIRE(::chmod(i.file("private/ra-signing.key").c_str(), 0644) == 0);
+        const Started s = serve(i.dir, i.conf);
+        CAPTURE(s.err);
+        CHECK(s.status == 1);
+        CHECK(names(s.err, i.conf + ": refusing to start"));
+        CHECK(names(s.err, "[ra] signing_key " + i.file("private/ra-signing.key") +
+                               " is accessible to every user (mode 0644)"));
+    }
+
+    TEST_CASE("serve refuses a private key it cannot read") {
+        Instance i;
+        crypto::write_file(i.file("private/ra-encryption.key"), "not a key\n", 0600, true);
+        const Started s = serve(i.dir, i.conf);
+        CAPTURE(s.err);
+        CHECK(s.status == 1);
+        CHECK(names(s.err, "[ra] encryption_key " + i.file("private/ra-encryption.key") + " cannot be read"));
+    }
+
+    TEST_CASE("serve refuses an expired RA certificate, with the rollover fix") {
+        Instance i;
+        auto key = crypto::load_key_file(i.file("private/ra-signing.key"));
+        auto ca_key = crypto::load_key_file(i.file("private/ca.key"));
+        auto ca = crypto::load_cert_file(i.file("ca.pem"));
+        auto expired = test::make_cert("CN=old RA,O=scep-ra", *key, ca.get(), ca_key.get(),
+                                       {{NID_key_usage, "critical,digitalSignature"}}, -1, 4242);
+        crypto::save_cert_file(i.file("ra-signing.pem"), *expired, true);
+        const Started s = serve(i.dir, i.conf);
+        CAPTURE(s.err);
+        CHECK(s.status == 1);
+        CHECK(names(s.err, "[ra] signing_cert " + i.file("ra-signing.pem") + " expired"));
+        CHECK(names(s.err, "scep-ra ra rollover"));
+    }
+
+    TEST_CASE("serve names every start-up problem at once") {
+        Instance i;
+        REQUIRE(::chmod(i.file("private/ca.key").c_str(), 0604) == 0);
+        REQUIRE(::chmod(i.file("private/admin-tls.key").c_str(), 0666) == 0);
+        crypto::write_file(i.file("private/ra-encryption.key"), "", 0600, true);
+        const Started s = serve(i.dir, i.conf);
+        CAPTURE(s.err);
+        CHECK(s.status == 1);
+        CHECK(names(s.err, "[local_ca] key " + i.file("private/ca.key") + " is accessible to every user (mode 0604)"));
+        CHECK(names(s.err, "[admin] tls_key " + i.file("private/admin-tls.key") + " is accessible to every user"));
+        CHECK(names(s.err, "[ra] encryption_key " + i.file("private/ra-encryption.key") + " cannot be read"));
+    }
+
+    TEST_CASE("serve refuses an unknown configuration key, naming the file and the key") {
+        Instance i;
+        std::string text = crypto::read_file(i.conf);
+        const auto at = text.find("[server]\n");
+        REQUIRE(at != std::string::npos);
+        text.insert(at + 9, "worker_threads = 8\n");
+        crypto::write_file(i.conf, text, 0640, true);
+        const Started s = serve(i.dir, i.conf);
+        CAPTURE(s.err);
+        CHECK(s.status == 1);
+        CHECK(names(s.err, i.conf));
+        CHECK(names(s.err, "server.worker_threads"));
+    }
+}
