@@ -11,6 +11,7 @@
 #include "crypto/encoding.hpp"
 #include "http/admin_page.hpp"
 #include "http/flat_json.hpp"
+#include "http/keytab.hpp"
 #include "http/negotiate.hpp"
 #include "http/ntlm.hpp"
 #include "http/transport.hpp"
@@ -157,7 +158,11 @@ AdminSite::AdminSite(AdminSiteOptions options, store::AdminStore& admins, store:
         m_ntlm_key = store::ChallengeStore::load_or_create_key(m_options.page.ntlm_key_file);
     }
     if (offers(AuthScheme::negotiate)) {
-        m_negotiate = std::make_unique<NegotiateAcceptor>(m_options.page.negotiate);
+        try {
+            m_negotiate = std::make_unique<NegotiateAcceptor>(m_options.page.negotiate);
+        } catch (const KeytabError& e) {
+            throw KeytabError(e.key(), "[admin] " + e.key() + " " + e.what());
+        }
     }
 }
 
