@@ -58,7 +58,9 @@ class Buffer {
         gss_release_buffer(&minor, &m_buffer);
     }
     gss_buffer_t out() { return &m_buffer; }
-    std::string text() const { return std::string(static_cast<const char*>(m_buffer.value), m_buffer.length); }
+    std::string text() const {
+        return std::string(static_cast<const char*>(m_buffer.value), m_buffer.length);
+    }
     std::size_t size() const { return m_buffer.length; }
     const unsigned char* data() const { return static_cast<const unsigned char*>(m_buffer.value); }
 

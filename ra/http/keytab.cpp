@@ -50,7 +50,8 @@ class Entry {
 /// A sequential read of a keytab, ended with it.
 class Cursor {
   public:
-    Cursor(const gss::Krb5Context& context, const gss::Keytab& keytab) : m_context(context), m_keytab(keytab) {}
+    Cursor(const gss::Krb5Context& context, const gss::Keytab& keytab)
+        : m_context(context), m_keytab(keytab) {}
     Cursor(const Cursor&) = delete;
     Cursor& operator=(const Cursor&) = delete;
     krb5_error_code start() {
@@ -86,7 +87,8 @@ std::string unparse(const gss::Krb5Context& context, krb5_const_principal princi
 void check_file(const std::filesystem::path& keytab) {
     struct stat info {};
     if (::stat(keytab.c_str(), &info) != 0) {
-        throw KeytabError("keytab", "names " + keytab.string() + ", which cannot be read: " + std::strerror(errno));
+        throw KeytabError("keytab",
+                          "names " + keytab.string() + ", which cannot be read: " + std::strerror(errno));
     }
     if (!S_ISREG(info.st_mode)) {
         throw KeytabError("keytab", "names " + keytab.string() + ", which is not a regular file");
@@ -111,33 +113,38 @@ std::string keytab_principal(const std::filesystem::path& keytab, const std::str
     krb5_keytab raw = nullptr;
     const std::string name = "FILE:" + keytab.string();
     if (const krb5_error_code code = krb5_kt_resolve(context.get(), name.c_str(), &raw); code != 0) {
-        throw KeytabError("keytab", "names " + keytab.string() + ", which is not a keytab: " + context.message(code));
+        throw KeytabError("keytab",
+                          "names " + keytab.string() + ", which is not a keytab: " + context.message(code));
     }
     gss::Keytab table(context, raw);
 
     Principal wanted(context);
     if (!service_principal.empty()) {
-        if (const krb5_error_code code = krb5_parse_name(context.get(), service_principal.c_str(), wanted.out());
+        if (const krb5_error_code code =
+                krb5_parse_name(context.get(), service_principal.c_str(), wanted.out());
             code != 0) {
-            throw KeytabError("service_principal",
-                              "'" + service_principal + "' is not a Kerberos principal: " + context.message(code));
+            throw KeytabError(
+                "service_principal",
+                "'" + service_principal + "' is not a Kerberos principal: " + context.message(code));
         }
     }
 
     Cursor cursor(context, table);
     if (const krb5_error_code code = cursor.start(); code != 0) {
-        throw KeytabError("keytab", "names " + keytab.string() + ", which is not a keytab: " + context.message(code));
+        throw KeytabError("keytab",
+                          "names " + keytab.string() + ", which is not a keytab: " + context.message(code));
     }
     std::vector<std::string> held;
     for (int i = 0; i < kMaxEntries; ++i) {
         Entry entry(context);
-        const krb5_error_code code = krb5_kt_next_entry(context.get(), table.get(), entry.out(), cursor.get());
+        const krb5_error_code code =
+            krb5_kt_next_entry(context.get(), table.get(), entry.out(), cursor.get());
         if (code == KRB5_KT_END) {
             break;
         }
         if (code != 0) {
-            throw KeytabError("keytab", "names " + keytab.string() + ", which cannot be read as a keytab: " +
-                                            context.message(code));
+            throw KeytabError("keytab", "names " + keytab.string() +
+                                            ", which cannot be read as a keytab: " + context.message(code));
         }
         const std::string principal = unparse(context, entry.out()->principal);
         if (service_principal.empty()) {

@@ -40,7 +40,8 @@ gss::OidSet mechanisms(std::initializer_list<gss_OID> oids) {
 std::optional<std::string> admin_account_for(const std::string& principal, const std::string& realm) {
     std::string name = principal;
     const size_t at = principal.rfind('@');
-    if (!realm.empty() && at != std::string::npos && principal.compare(at + 1, std::string::npos, realm) == 0) {
+    if (!realm.empty() && at != std::string::npos &&
+        principal.compare(at + 1, std::string::npos, realm) == 0) {
         name = principal.substr(0, at);
     }
     // Instances ("HTTP/host") and escaped characters ('\') are no account
@@ -56,7 +57,8 @@ NegotiateAcceptor::NegotiateAcceptor(const NegotiateSettings& settings)
     OM_uint32 minor = 0;
     gss::Name name;
     gss_buffer_desc text{m_principal.size(), m_principal.data()};
-    if (OM_uint32 major = gss_import_name(&minor, &text, GSS_KRB5_NT_PRINCIPAL_NAME, name.out()); GSS_ERROR(major)) {
+    if (OM_uint32 major = gss_import_name(&minor, &text, GSS_KRB5_NT_PRINCIPAL_NAME, name.out());
+        GSS_ERROR(major)) {
         throw KeytabError("service_principal", "'" + m_principal + "' is not a Kerberos principal: " +
                                                    gss::status_text(major, minor));
     }
@@ -68,19 +70,21 @@ NegotiateAcceptor::NegotiateAcceptor(const NegotiateSettings& settings)
     // Kerberos and SPNEGO only: no IAKERB, which would have the server talk
     // to a KDC for the client.
     const gss::OidSet accepted = mechanisms({gss_mech_krb5, &spnego_oid});
-    if (OM_uint32 major = gss_acquire_cred_from(&minor, name.get(), GSS_C_INDEFINITE, accepted.get(), GSS_C_ACCEPT,
-                                                &store, m_credential.out(), nullptr, nullptr);
+    if (OM_uint32 major = gss_acquire_cred_from(&minor, name.get(), GSS_C_INDEFINITE, accepted.get(),
+                                                GSS_C_ACCEPT, &store, m_credential.out(), nullptr, nullptr);
         GSS_ERROR(major)) {
         throw KeytabError("keytab", "names " + keytab + ", whose key for " + m_principal +
                                         " cannot be used: " + gss::status_text(major, minor));
     }
     const gss::OidSet inner = mechanisms({gss_mech_krb5});
     if (OM_uint32 major = gss_set_neg_mechs(&minor, m_credential.get(), inner.get()); GSS_ERROR(major)) {
-        throw KeytabError("keytab", "SPNEGO cannot be limited to Kerberos: " + gss::status_text(major, minor));
+        throw KeytabError("keytab",
+                          "SPNEGO cannot be limited to Kerberos: " + gss::status_text(major, minor));
     }
 }
 
-std::optional<NegotiateAcceptor::Accepted> NegotiateAcceptor::accept(ByteView token, std::string& reason) const {
+std::optional<NegotiateAcceptor::Accepted> NegotiateAcceptor::accept(ByteView token,
+                                                                     std::string& reason) const {
     if (token.empty() || token.size() > kMaxTokenBytes) {
         reason = "Negotiate token of " + std::to_string(token.size()) + " bytes refused (1-" +
                  std::to_string(kMaxTokenBytes) + ")";

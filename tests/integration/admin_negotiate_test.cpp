@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <random>
 
 #include "cli/commands.hpp"
 #include "crypto/encoding.hpp"
@@ -22,12 +23,12 @@ using namespace scepra;
 using namespace scepra::test;
 namespace readers = scepra::test::readers;
 
-#define KERBEROS_REALM_OR_SKIP(realm)                    \
-    std::string why_not;                                 \
+#define KERBEROS_REALM_OR_SKIP(realm)                      \
+    std::string why_not;                                   \
     KerberosRealm* realm = KerberosRealm::shared(why_not); \
-    if (!realm) {                                        \
-        MESSAGE("skipped: " << why_not);                 \
-        return;                                          \
+    if (!realm) {                                          \
+        MESSAGE("skipped: " << why_not);                   \
+        return;                                            \
     }
 
 namespace {
@@ -83,8 +84,9 @@ struct NegotiateServer {
     /// curl --negotiate with the tickets in ccache: the status; page and headers if asked.
     int curl(const std::string& ccache, std::string* body = nullptr, std::string* headers = nullptr) {
         const std::string port = std::to_string(server.admin_port());
-        const std::string cmd = "KRB5CCNAME=" + ccache + " curl -sk --negotiate -u : --resolve localhost:" + port +
-                                ":127.0.0.1 -D " + files.file("headers") + " -o " + files.file("page") +
+        const std::string cmd = "KRB5CCNAME=" + ccache +
+                                " curl -sk --negotiate -u : --resolve localhost:" + port + ":127.0.0.1 -D " +
+                                files.file("headers") + " -o " + files.file("page") +
                                 " -w '%{http_code}' https://localhost:" + port + "/certsrv/mscep_admin/ > " +
                                 files.file("status") + " 2> " + files.file("curl-stderr");
         REQUIRE(std::system(cmd.c_str()) == 0);
@@ -117,7 +119,8 @@ TEST_SUITE("http.admin.negotiate") {
         CHECK(headers.find("WWW-Authenticate: Negotiate ") != std::string::npos);
 
         CHECK(s.curl(s.users.victor, &body) == 200);
-        CHECK(readers::fleet_read(body, "text/html").kind == readers::FleetResult::Kind::insufficient_permissions);
+        CHECK(readers::fleet_read(body, "text/html").kind ==
+              readers::FleetResult::Kind::insufficient_permissions);
         CHECK(s.server.sql("SELECT count(*) FROM challenges") == "1");
         CHECK(s.server.sql("SELECT count(*) FROM admin_logins WHERE success = 1") == "2");
     }
@@ -201,8 +204,9 @@ TEST_SUITE("http.admin.negotiate") {
                 REQUIRE(res);
                 CHECK(res->status == 401);
             }
-            for (const std::string& header : {std::string("Negotiate"), std::string("Negotiate !!!not-base64!!!"),
-                                              std::string("Negotiate ")}) {
+            for (const std::string& header :
+                 {std::string("Negotiate"), std::string("Negotiate !!!not-base64!!!"),
+                  std::string("Negotiate ")}) {
                 auto res = s.get(*c, header);
                 REQUIRE(res);
                 CHECK(res->status == 401);
@@ -218,6 +222,27 @@ TEST_SUITE("http.admin.negotiate") {
             auto beyond = s.get(*c, negotiate_header(Bytes(7000, 0x30)));
             REQUIRE(beyond);
             CHECK(beyond->status == 400);
+        }
+        SUBCASE("fail/seeded-mutations-of-a-used-ticket") {
+            KerberosClient client(s.users.alice);
+            REQUIRE(s.get(*c, negotiate_header(client.token()))->status == 200);
+            // Every change either breaks the ticket or leaves a replay: never accepted, never a crash.
+            std::mt19937 random(8894);
+            const Bytes& original = client.token();
+            for (int i = 0; i < 64; ++i) {
+                Bytes token = original;
+                if (i % 4 == 3) {
+                    token.resize(random() % token.size());
+                } else {
+                    token[random() % token.size()] ^= static_cast<std::uint8_t>(1u << (random() % 8));
+                }
+                auto res = s.get(*c, negotiate_header(token));
+                REQUIRE(res);
+                CHECK((res->status == 401 || res->status == 429));  // 429 once the address is throttled
+            }
+            CHECK(s.server.sql("SELECT count(*) FROM challenges") == "1");
+            CHECK(s.server.admin_client()->Get("/certsrv/mscep_admin/")->status == 401);
+            return;  // this address is throttled now
         }
         SUBCASE("fail/replayed-ticket") {
             KerberosClient client(s.users.alice);
@@ -244,7 +269,8 @@ TEST_SUITE("http.admin.negotiate") {
             CHECK(res->status == 401);
         }
         CHECK(s.curl(s.users.alice) == 429);
-        CHECK(s.server.sql("SELECT count(*) FROM admin_logins WHERE name = '(kerberos)' AND success = 0") == "5");
+        CHECK(s.server.sql("SELECT count(*) FROM admin_logins WHERE name = '(kerberos)' AND success = 0") ==
+              "5");
     }
 
     TEST_CASE("raw NTLMSSP inside Negotiate (Windows without a ticket) goes through NTLM") {
@@ -263,14 +289,16 @@ TEST_SUITE("http.admin.negotiate") {
         REQUIRE(challenge);
         REQUIRE(http::ntlm::message_type(*challenge) == 2);
         SUBCASE("ok/right-password") {
-            const Bytes type3 = http::ntlm::authenticate_message(*challenge, "alice", "EXAMPLE", kAdminPassword);
+            const Bytes type3 =
+                http::ntlm::authenticate_message(*challenge, "alice", "EXAMPLE", kAdminPassword);
             auto page = s.get(*c, negotiate_header(type3));
             REQUIRE(page);
             CHECK(page->status == 200);
             CHECK(s.server.sql("SELECT issued_by FROM challenges") == "alice");
         }
         SUBCASE("fail/wrong-password") {
-            const Bytes type3 = http::ntlm::authenticate_message(*challenge, "alice", "EXAMPLE", "wrong-password-00");
+            const Bytes type3 =
+                http::ntlm::authenticate_message(*challenge, "alice", "EXAMPLE", "wrong-password-00");
             auto page = s.get(*c, negotiate_header(type3));
             REQUIRE(page);
             CHECK(page->status == 401);
@@ -310,7 +338,8 @@ TEST_SUITE("http.admin.negotiate") {
                  Case{world_readable, "", "[admin] keytab", "open.keytab"},
                  Case{not_a_keytab, "", "[admin] keytab", "junk.keytab"},
                  Case{other, KerberosRealm::kService, "[admin] service_principal", "elsewhere.keytab"},
-                 Case{u.keytab, "not/a@valid@principal", "[admin] service_principal", "not a Kerberos principal"},
+                 Case{u.keytab, "not/a@valid@principal", "[admin] service_principal",
+                      "not a Kerberos principal"},
              }) {
             CAPTURE(bad.keytab);
             std::string error;
@@ -335,6 +364,7 @@ TEST_SUITE("http.admin.negotiate") {
         CHECK(http::admin_account_for("alice@example.com", "EXAMPLE.COM") == "alice@example.com");
         CHECK_FALSE(http::admin_account_for("HTTP/host@EXAMPLE.COM", "EXAMPLE.COM").has_value());
         CHECK_FALSE(http::admin_account_for("a\\@b@EXAMPLE.COM", "").has_value());
-        CHECK_FALSE(http::admin_account_for(std::string(70, 'a') + "@EXAMPLE.COM", "EXAMPLE.COM").has_value());
+        CHECK_FALSE(
+            http::admin_account_for(std::string(70, 'a') + "@EXAMPLE.COM", "EXAMPLE.COM").has_value());
     }
 }

@@ -79,7 +79,8 @@ KerberosRealm* KerberosRealm::shared(std::string& why_not) {
     for (const char* name : {"krb5kdc", "kdb5_util", "kadmin.local", "kinit"}) {
         if (program(name).empty()) {
             why_not = std::string(name) +
-                      " not found: install krb5-kdc, krb5-admin-server and krb5-user (tools/install-deps.sh --test)";
+                      " not found: install krb5-kdc, krb5-admin-server and krb5-user (tools/install-deps.sh "
+                      "--test)";
             return nullptr;
         }
     }
@@ -94,14 +95,15 @@ KerberosRealm::KerberosRealm() : m_port(free_port()) {
                        "[libdefaults]\n default_realm = " + std::string(kName) +
                            "\n dns_lookup_kdc = false\n dns_lookup_realm = false\n rdns = false\n"
                            " dns_canonicalize_hostname = false\n udp_preference_limit = 1\n"
-                           "[realms]\n " + kName + " = {\n  kdc = 127.0.0.1:" + std::to_string(m_port) + "\n }\n",
+                           "[realms]\n " +
+                           kName + " = {\n  kdc = 127.0.0.1:" + std::to_string(m_port) + "\n }\n",
                        0644, true);
     crypto::write_file(file("kdc.conf"),
                        "[kdcdefaults]\n kdc_listen = 127.0.0.1:" + std::to_string(m_port) +
-                           "\n kdc_tcp_listen = 127.0.0.1:" + std::to_string(m_port) + "\n[realms]\n " + kName +
-                           " = {\n  database_name = " + dir + "/principal\n  key_stash_file = " + dir +
-                           "/stash\n  acl_file = " + dir + "/kadm5.acl\n }\n[logging]\n kdc = FILE:" + dir +
-                           "/kdc.log\n",
+                           "\n kdc_tcp_listen = 127.0.0.1:" + std::to_string(m_port) + "\n[realms]\n " +
+                           kName + " = {\n  database_name = " + dir +
+                           "/principal\n  key_stash_file = " + dir + "/stash\n  acl_file = " + dir +
+                           "/kadm5.acl\n }\n[logging]\n kdc = FILE:" + dir + "/kdc.log\n",
                        0644, true);
     // Before any thread of this process reads them (the servers of the tests start later).
     ::setenv("KRB5_CONFIG", file("krb5.conf").c_str(), 1);
@@ -171,8 +173,8 @@ std::string KerberosRealm::kinit(const std::string& name, const std::string& pas
 std::string KerberosRealm::keytab(const std::string& principal, const std::string& file_name) {
     const std::string path = file(file_name);
     // addprinc fails for a principal that exists already: that is fine here.
-    std::system((program("kadmin.local") + " -q 'addprinc -randkey " + principal + "' >> " + file("commands.log") +
-                 " 2>&1")
+    std::system((program("kadmin.local") + " -q 'addprinc -randkey " + principal + "' >> " +
+                 file("commands.log") + " 2>&1")
                     .c_str());
     run(program("kadmin.local") + " -q 'ktadd -k " + path + " " + principal + "'");
     ::chmod(path.c_str(), 0600);
@@ -195,8 +197,9 @@ KerberosClient::KerberosClient(const std::string& ccache) : m_state(std::make_un
     OM_uint32 minor = 0;
     gss_key_value_element_desc element{"ccache", ccache.c_str()};
     gss_key_value_set_desc store{1, &element};
-    OM_uint32 major = gss_acquire_cred_from(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE, GSS_C_NO_OID_SET,
-                                            GSS_C_INITIATE, &store, m_state->credential.out(), nullptr, nullptr);
+    OM_uint32 major =
+        gss_acquire_cred_from(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_INITIATE,
+                              &store, m_state->credential.out(), nullptr, nullptr);
     if (GSS_ERROR(major)) {
         throw std::runtime_error("client credential: " + http::gss::status_text(major, minor));
     }
@@ -207,9 +210,10 @@ KerberosClient::KerberosClient(const std::string& ccache) : m_state(std::make_un
         throw std::runtime_error("service name: " + http::gss::status_text(major, minor));
     }
     http::gss::Buffer out;
-    major = gss_init_sec_context(&minor, m_state->credential.get(), m_state->context.out(), m_state->target.get(),
-                                 &spnego, GSS_C_MUTUAL_FLAG | GSS_C_SEQUENCE_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS,
-                                 GSS_C_NO_BUFFER, nullptr, out.out(), nullptr, nullptr);
+    major =
+        gss_init_sec_context(&minor, m_state->credential.get(), m_state->context.out(), m_state->target.get(),
+                             &spnego, GSS_C_MUTUAL_FLAG | GSS_C_SEQUENCE_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS,
+                             GSS_C_NO_BUFFER, nullptr, out.out(), nullptr, nullptr);
     if (GSS_ERROR(major)) {
         throw std::runtime_error("initiator token: " + http::gss::status_text(major, minor));
     }
@@ -222,10 +226,10 @@ bool KerberosClient::accepts_reply(ByteView reply) {
     OM_uint32 minor = 0;
     http::gss::Buffer out;
     gss_buffer_desc input{reply.size(), const_cast<std::uint8_t*>(reply.data())};
-    const OM_uint32 major = gss_init_sec_context(
-        &minor, m_state->credential.get(), m_state->context.out(), m_state->target.get(), &spnego,
-        GSS_C_MUTUAL_FLAG | GSS_C_SEQUENCE_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS, &input, nullptr, out.out(), nullptr,
-        nullptr);
+    const OM_uint32 major =
+        gss_init_sec_context(&minor, m_state->credential.get(), m_state->context.out(), m_state->target.get(),
+                             &spnego, GSS_C_MUTUAL_FLAG | GSS_C_SEQUENCE_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS,
+                             &input, nullptr, out.out(), nullptr, nullptr);
     return major == GSS_S_COMPLETE;
 }
 
