@@ -3,7 +3,7 @@
 # Installs the Debian 12 packages scep-ra needs to build (and, with --test,
 # to run its test suite against real SCEP clients; with --fuzz, to build the fuzz targets). Skips apt when all are present.
 set -euo pipefail
-packages=(g++ cmake ninja-build pkg-config libssl-dev libcpp-httplib-dev libsqlite3-dev
+packages=(g++ cmake ninja-build pkg-config libssl-dev libcpp-httplib-dev libsqlite3-dev libkrb5-dev
           libboost-program-options-dev doctest-dev nlohmann-json3-dev openssl)
 if [ "${1:-}" = "--test" ]; then
     # Real clients for the interop tests, a real browser for the admin page, and the tools the tests call.
@@ -14,6 +14,9 @@ if [ "${1:-}" = "--test" ]; then
     packages+=(python3-prometheus-client)
     # The package test: cpack's shlibdeps (dpkg-shlibdeps) and systemd-analyze verify.
     packages+=(dpkg-dev systemd)
+    # Negotiate/Kerberos on the admin page: a real MIT KDC on loopback (kdb5_util, krb5kdc,
+    # kadmin.local) and kinit for the test user; curl --negotiate is the client.
+    packages+=(krb5-kdc krb5-admin-server krb5-user)
 fi
 if [ "${1:-}" = "--fuzz" ]; then
     # libFuzzer and the sanitizer runtimes (clang only Recommends libclang-rt).

@@ -7,6 +7,7 @@
 #include "cli/config_checker.hpp"
 #include "cli/backend_factory.hpp"
 #include "cli/config_sections.hpp"
+#include "http/keytab.hpp"
 
 #include <boost/program_options.hpp>
 #include <algorithm>
@@ -33,8 +34,8 @@ bool collect_named(const std::string& key, const std::string& prefix, const std:
     return true;
 }
 
-/// [admin] auth: "ntlm", "basic" or both, comma-separated, in the order the
-/// page offers them (IIS offers NTLM first).
+/// [admin] auth: "negotiate", "ntlm", "basic", comma-separated, in the order
+/// the page offers them (IIS offers Negotiate, then NTLM).
 std::vector<http::AuthScheme> admin_auth_schemes(Checker& check) {
     std::vector<http::AuthScheme> schemes;
     std::istringstream items(check.text("admin.auth"));
@@ -43,11 +44,12 @@ std::vector<http::AuthScheme> admin_auth_schemes(Checker& check) {
         item.erase(item.find_last_not_of(" \t") + 1);
         std::transform(item.begin(), item.end(), item.begin(), [](unsigned char ch) { return std::tolower(ch); });
         std::optional<http::AuthScheme> scheme;
+        if (item == "negotiate") scheme = http::AuthScheme::negotiate;
         if (item == "ntlm") scheme = http::AuthScheme::ntlm;
         if (item == "basic") scheme = http::AuthScheme::basic;
         if (!scheme) {
             check.problem("admin.auth",
-                          "names '" + item + "'; the schemes are ntlm and basic (negotiate is not supported)");
+                          "names '" + item + "'; the schemes are negotiate, ntlm and basic");
             continue;
         }
         if (std::find(schemes.begin(), schemes.end(), *scheme) != schemes.end()) {
@@ -57,10 +59,39 @@ std::vector<http::AuthScheme> admin_auth_schemes(Checker& check) {
         schemes.push_back(*scheme);
     }
     if (schemes.empty()) {
-        check.problem("admin.auth", "must name at least one scheme (ntlm, basic)");
+        check.problem("admin.auth", "must name at least one scheme (negotiate, ntlm, basic)");
         schemes.push_back(http::AuthScheme::basic);
     }
     return schemes;
+}
+
+/// [admin] keytab, service_principal and kerberos_realm; the keytab is opened
+/// and searched for the principal when files are checked, so that serve
+/// refuses to start with one it could not accept with.
+http::NegotiateSettings admin_negotiate_settings(Checker& check, bool negotiate, FileCheck files) {
+    http::NegotiateSettings settings;
+    settings.keytab = check.path("admin.keytab", false);
+    settings.service_principal = check.text("admin.service_principal");
+    settings.kerberos_realm = check.text("admin.kerberos_realm");
+    const std::string& realm = settings.kerberos_realm;
+    if (realm.find_first_of("@/\\ \t") != std::string::npos) {
+        check.problem("admin.kerberos_realm", "must be a realm name such as EXAMPLE.COM, not '" + realm + "'");
+    }
+    if (!negotiate) {
+        return settings;
+    }
+    if (settings.keytab.empty()) {
+        check.problem("admin.keytab", "must be set when auth names negotiate");
+    } else if (files == FileCheck::require) {
+        try {
+            http::keytab_principal(settings.keytab, settings.service_principal);
+        } catch (const http::KeytabError& e) {
+            check.problem("admin." + e.key(), e.what());
+        } catch (const std::runtime_error& e) {
+            check.problem("admin.keytab", e.what());
+        }
+    }
+    return settings;
 }
 
 }  // namespace
@@ -164,6 +195,9 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     c.admin.page.encoding.utf16 = check.flag("admin.utf16");
     c.admin.page.encoding.bom = check.flag("admin.utf16_bom");
     c.admin.page.auth = admin_auth_schemes(check);
+    const auto& schemes = c.admin.page.auth;
+    c.admin.page.negotiate = admin_negotiate_settings(
+        check, std::find(schemes.begin(), schemes.end(), http::AuthScheme::negotiate) != schemes.end(), files);
     // NT hashes are sealed under a key derived from the one-time password key.
     c.admin.page.ntlm_key_file = c.hmac_key_file;
     // HTTP Basic sends the admin's password with every request: never in clear

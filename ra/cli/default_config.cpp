@@ -220,10 +220,17 @@ allow_plaintext = 0
 # and ManageEngine read it either way.
 utf16 = 1
 utf16_bom = 1
-# How the page authenticates, in the order offered: basic, ntlm, or both
-# (ntlm,basic as IIS offers them). NTLM is NTLMv2 only and works for accounts
-# added (or re-added) since scep-ra stores their sealed NT hash.
+# How the page authenticates, in the order offered: negotiate, ntlm, basic
+# (negotiate,ntlm,basic as IIS offers them). NTLM is NTLMv2 only and works for
+# accounts added (or re-added) since scep-ra stores their sealed NT hash.
 auth = basic
+# negotiate (Kerberos) needs the keytab of HTTP/<this host's name> (chmod 600
+# or 640, owned by scep-ra); service_principal defaults to the keytab's first.
+# A principal logs in as the admin account of its full name (alice@EXAMPLE.COM),
+# or as "alice" when kerberos_realm = EXAMPLE.COM.
+keytab =
+service_principal =
+kerberos_realm =
 
 [renewal]
 # A RenewalReq, or a PKCSReq signed by a certificate this CA issued, is

@@ -18,14 +18,22 @@ struct PageEncoding {
 };
 
 /// How the admin page authenticates: [admin] auth, in the order offered.
-enum class AuthScheme { ntlm, basic };
+enum class AuthScheme { negotiate, ntlm, basic };
 
-/// The admin page's settings from [admin] (utf16, utf16_bom, auth) and the
-/// key NT hashes are sealed under ([password] hmac_key).
+/// [admin] keytab, service_principal and kerberos_realm: Negotiate/Kerberos.
+struct NegotiateSettings {
+    std::filesystem::path keytab;
+    std::string service_principal;  ///< empty: the keytab's first principal
+    std::string kerberos_realm;     ///< principals of this realm log in without "@REALM"; empty = none
+};
+
+/// The admin page's settings from [admin] (utf16, utf16_bom, auth, keytab...)
+/// and the key NT hashes are sealed under ([password] hmac_key).
 struct AdminPageSettings {
     PageEncoding encoding;
     std::vector<AuthScheme> auth{AuthScheme::basic};
     std::filesystem::path ntlm_key_file;  ///< needed when auth has ntlm
+    NegotiateSettings negotiate;          ///< needed when auth has negotiate
 };
 
 /// What one visit to the admin page shows.

@@ -11,6 +11,8 @@
 #include "crypto/encoding.hpp"
 #include "http/admin_page.hpp"
 #include "http/flat_json.hpp"
+#include "http/keytab.hpp"
+#include "http/negotiate.hpp"
 #include "http/ntlm.hpp"
 #include "http/transport.hpp"
 
@@ -56,8 +58,8 @@ bool wants_json(const httplib::Request& req) {
 /// The scheme of an Authorization header, lowercase ("basic", "ntlm", ...).
 std::string scheme_of(const std::string& header) { return lowercase(header.substr(0, header.find(' '))); }
 
-/// The base64 token after "NTLM ", decoded; nullopt when it is not base64.
-std::optional<Bytes> ntlm_token(const std::string& header) {
+/// The base64 token after "NTLM " or "Negotiate ", decoded; nullopt when it is not base64.
+std::optional<Bytes> auth_token(const std::string& header) {
     const size_t space = header.find(' ');
     if (space == std::string::npos) {
         return std::nullopt;
@@ -152,84 +154,71 @@ AdminSite::AdminSite(AdminSiteOptions options, store::AdminStore& admins, store:
     Bytes der = crypto::cert_der(ca_cert);
     m_md5 = to_hex(crypto::digest("MD5", der));
     m_sha256 = to_hex(crypto::sha256(der));
-    const auto& schemes = m_options.page.auth;
-    if (std::find(schemes.begin(), schemes.end(), AuthScheme::ntlm) != schemes.end()) {
+    if (offers(AuthScheme::ntlm)) {
         m_ntlm_key = store::ChallengeStore::load_or_create_key(m_options.page.ntlm_key_file);
     }
+    if (offers(AuthScheme::negotiate)) {
+        try {
+            m_negotiate = std::make_unique<NegotiateAcceptor>(m_options.page.negotiate);
+        } catch (const KeytabError& e) {
+            throw KeytabError(e.key(), "[admin] " + e.key() + " " + e.what());
+        }
+    }
+}
+
+AdminSite::~AdminSite() = default;
+
+bool AdminSite::offers(AuthScheme scheme) const {
+    const auto& schemes = m_options.page.auth;
+    return std::find(schemes.begin(), schemes.end(), scheme) != schemes.end();
 }
 
 void AdminSite::challenge_login(httplib::Response& res) const {
     res.status = 401;
     for (AuthScheme scheme : m_options.page.auth) {
-        res.set_header("WWW-Authenticate",
-                       scheme == AuthScheme::ntlm ? "NTLM" : "Basic realm=\"scep-ra admin\", charset=\"UTF-8\"");
+        res.set_header("WWW-Authenticate", scheme == AuthScheme::negotiate ? "Negotiate"
+                                           : scheme == AuthScheme::ntlm    ? "NTLM"
+                                                                           : "Basic realm=\"scep-ra admin\", charset=\"UTF-8\"");
     }
     res.set_content("authentication required\n", "text/plain");
 }
 
-std::optional<store::AdminStore::Login> AdminSite::authenticate(const httplib::Request& req, httplib::Response& res,
-                                                                std::string& account, std::string& summary) {
+std::optional<AdminSite::Login> AdminSite::authenticate(const httplib::Request& req, httplib::Response& res,
+                                                        std::string& account, std::string& summary) {
     const std::string header = req.get_header_value("Authorization");
     const std::string scheme = scheme_of(header);
-    const auto& schemes = m_options.page.auth;
-    const bool ntlm = std::find(schemes.begin(), schemes.end(), AuthScheme::ntlm) != schemes.end();
-    const bool basic = std::find(schemes.begin(), schemes.end(), AuthScheme::basic) != schemes.end();
-    store::AdminStore::Login login;
-    if (ntlm && scheme == "ntlm") {
-        const auto message = ntlm_token(header);
-        const int type = message ? ntlm::message_type(*message) : 0;
-        if (type == 1) {
-            // NEGOTIATE: the CHALLENGE, bound to this keep-alive connection.
-            const Bytes challenge = m_ntlm_challenges.issue(req.remote_addr, req.remote_port);
-            res.status = 401;
-            res.set_header("WWW-Authenticate", "NTLM " + ntlm::base64(ntlm::challenge_message(challenge, "SCEP-RA")));
-            res.set_content("authentication continues\n", "text/plain");
-            summary = "admin page: NTLM challenge";
-            return std::nullopt;
-        }
-        if (type != 3) {
+    std::string detail, mutual_token;
+    std::optional<Login> login;
+    if (offers(AuthScheme::negotiate) && scheme == "negotiate") {
+        login = negotiate_step(req, res, header, account, detail, mutual_token, summary);
+    } else if (offers(AuthScheme::ntlm) && scheme == "ntlm") {
+        const auto message = auth_token(header);
+        if (!message) {
             challenge_login(res);
             summary = "admin page: NTLM message not understood";
             return std::nullopt;
         }
-        const auto challenge = m_ntlm_challenges.take(req.remote_addr, req.remote_port);
-        if (!challenge) {
-            challenge_login(res);
-            summary = "admin page: NTLM AUTHENTICATE without a CHALLENGE on this connection";
-            return std::nullopt;
-        }
-        std::string reason;
-        const auto auth = ntlm::read_authenticate(*message, reason);
-        if (!auth) {
-            challenge_login(res);
-            summary = "admin page: " + reason;
-            return std::nullopt;
-        }
-        account = auth->user;
-        login = m_admins.login_with(req.remote_addr, auth->user, [&](const store::AdminStore::Credentials& stored) {
-            const auto hash = ntlm::open_nt_hash(m_ntlm_key, stored.name, stored.nt_hash_sealed);
-            return hash && ntlm::verify_ntlmv2(*auth, *hash, *challenge);
-        });
-    } else if (basic && scheme == "basic") {
-        auto creds = basic_credentials(req);
-        if (!creds) {
-            challenge_login(res);
-            summary = "admin page: no credentials";
-            return std::nullopt;
-        }
-        account = creds->name;
-        login = m_admins.login(req.remote_addr, creds->name, creds->password);
+        login = ntlm_step(req, res, *message, "NTLM", account, summary);
+    } else if (offers(AuthScheme::basic) && scheme == "basic") {
+        login = basic_step(req, res, account, summary);
     } else {
         challenge_login(res);
         summary = "admin page: no credentials";
         return std::nullopt;
     }
-    switch (login.result) {
+    if (!login) {
+        return std::nullopt;
+    }
+    switch (login->result) {
         case store::AdminStore::LoginResult::ok:
+            if (!mutual_token.empty()) {
+                // RFC 4559: the server's last token (Kerberos mutual authentication) rides on the answer.
+                res.set_header("WWW-Authenticate", "Negotiate " + mutual_token);
+            }
             return login;
         case store::AdminStore::LoginResult::bad_credentials:
             challenge_login(res);
-            summary = "admin page: login failed";
+            summary = "admin page: login failed" + (detail.empty() ? "" : ": " + detail);
             return std::nullopt;
         case store::AdminStore::LoginResult::throttled:
             res.status = 429;
@@ -239,6 +228,101 @@ std::optional<store::AdminStore::Login> AdminSite::authenticate(const httplib::R
             return std::nullopt;
     }
     return std::nullopt;
+}
+
+std::optional<AdminSite::Login> AdminSite::negotiate_step(const httplib::Request& req, httplib::Response& res,
+                                                          const std::string& header, std::string& account,
+                                                          std::string& detail, std::string& mutual_token,
+                                                          std::string& summary) {
+    // Bounded before decoding: base64 of the largest token accepted, plus "Negotiate ".
+    constexpr size_t max_header = 10 + (NegotiateAcceptor::kMaxTokenBytes + 2) / 3 * 4;
+    const auto token = header.size() <= max_header ? auth_token(header) : std::nullopt;
+    if (!token || token->empty()) {
+        challenge_login(res);
+        summary = header.size() > max_header ? "admin page: Negotiate token too large"
+                                             : "admin page: Negotiate token not understood";
+        return std::nullopt;
+    }
+    if (ntlm::message_type(*token) != 0) {
+        // Windows without a Kerberos ticket sends raw NTLMSSP under the
+        // Negotiate scheme, and expects the answer under it too.
+        if (!offers(AuthScheme::ntlm)) {
+            challenge_login(res);
+            summary = "admin page: NTLM inside Negotiate refused ([admin] auth has no ntlm)";
+            return std::nullopt;
+        }
+        return ntlm_step(req, res, *token, "Negotiate", account, summary);
+    }
+    std::string reason;
+    const auto accepted = m_negotiate->accept(*token, reason);
+    if (!accepted) {
+        // A refused token counts as a failed login: the trail shows it and
+        // a peer that keeps sending them is throttled like a password guesser.
+        detail = reason;
+        account = "(kerberos)";
+        return m_admins.login_with(req.remote_addr, account, [](const store::AdminStore::Credentials&) {
+            return false;
+        });
+    }
+    const auto name = admin_account_for(accepted->principal, m_options.page.negotiate.kerberos_realm);
+    account = name.value_or(accepted->principal);
+    detail = "Kerberos principal " + accepted->principal + " has no admin account";
+    mutual_token = ntlm::base64(accepted->reply);
+    // The ticket proved the principal; the account only has to exist (an
+    // unmappable principal is looked up as itself and never found).
+    return m_admins.login_with(req.remote_addr, account,
+                               [](const store::AdminStore::Credentials&) { return true; });
+}
+
+std::optional<AdminSite::Login> AdminSite::ntlm_step(const httplib::Request& req, httplib::Response& res,
+                                                     ByteView message, const char* reply_scheme,
+                                                     std::string& account, std::string& summary) {
+    const int type = ntlm::message_type(message);
+    if (type == 1) {
+        // NEGOTIATE: the CHALLENGE, bound to this keep-alive connection.
+        const Bytes challenge = m_ntlm_challenges.issue(req.remote_addr, req.remote_port);
+        res.status = 401;
+        res.set_header("WWW-Authenticate",
+                       std::string(reply_scheme) + " " + ntlm::base64(ntlm::challenge_message(challenge, "SCEP-RA")));
+        res.set_content("authentication continues\n", "text/plain");
+        summary = "admin page: NTLM challenge";
+        return std::nullopt;
+    }
+    if (type != 3) {
+        challenge_login(res);
+        summary = "admin page: NTLM message not understood";
+        return std::nullopt;
+    }
+    const auto challenge = m_ntlm_challenges.take(req.remote_addr, req.remote_port);
+    if (!challenge) {
+        challenge_login(res);
+        summary = "admin page: NTLM AUTHENTICATE without a CHALLENGE on this connection";
+        return std::nullopt;
+    }
+    std::string reason;
+    const auto auth = ntlm::read_authenticate(message, reason);
+    if (!auth) {
+        challenge_login(res);
+        summary = "admin page: " + reason;
+        return std::nullopt;
+    }
+    account = auth->user;
+    return m_admins.login_with(req.remote_addr, auth->user, [&](const store::AdminStore::Credentials& stored) {
+        const auto hash = ntlm::open_nt_hash(m_ntlm_key, stored.name, stored.nt_hash_sealed);
+        return hash && ntlm::verify_ntlmv2(*auth, *hash, *challenge);
+    });
+}
+
+std::optional<AdminSite::Login> AdminSite::basic_step(const httplib::Request& req, httplib::Response& res,
+                                                      std::string& account, std::string& summary) {
+    auto creds = basic_credentials(req);
+    if (!creds) {
+        challenge_login(res);
+        summary = "admin page: no credentials";
+        return std::nullopt;
+    }
+    account = creds->name;
+    return m_admins.login(req.remote_addr, creds->name, creds->password);
 }
 
 bool AdminSite::handles(std::string_view path) const {

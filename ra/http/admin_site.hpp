@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // /certsrv/mscep_admin/: hands out one-time challenge passwords to
-// authenticated administrators (HTTP Basic), as the NDES admin page does.
+// authenticated administrators (Negotiate/Kerberos, NTLM, Basic), as the NDES
+// admin page does.
 #pragma once
+
+#include <memory>
 
 #include "core/challenge_verifier.hpp"
 #include "crypto/handles.hpp"
@@ -13,6 +16,8 @@
 
 namespace scepra::http {
 
+class NegotiateAcceptor;
+
 struct AdminSiteOptions {
     AdminPageSettings page;        ///< encoding and authentication
     bool allow_plaintext = false;  ///< [admin] allow_plaintext: take Basic passwords without TLS
@@ -20,16 +25,32 @@ struct AdminSiteOptions {
 
 class AdminSite final : public Site {
 public:
+    /// Throws KeytabError when auth has negotiate and the keytab cannot serve.
     AdminSite(AdminSiteOptions options, store::AdminStore& admins, store::ChallengeStore& challenges,
               core::PasswordModes& modes, X509& ca_cert);
+    ~AdminSite() override;
     bool handles(std::string_view path) const override;
     Served serve(const httplib::Request& request, httplib::Response& response) override;
 
 private:
-    /// The account the request authenticates (NTLM or Basic, as configured),
-    /// or nullopt after answering it (401 with the next NTLM step, 429).
-    std::optional<store::AdminStore::Login> authenticate(const httplib::Request& request, httplib::Response& response,
-                                                         std::string& account, std::string& summary);
+    using Login = store::AdminStore::Login;
+
+    /// The account the request authenticates (Negotiate, NTLM or Basic, as
+    /// configured), or nullopt after answering it (401 with the next NTLM
+    /// step or the schemes offered, 429).
+    std::optional<Login> authenticate(const httplib::Request& request, httplib::Response& response,
+                                      std::string& account, std::string& summary);
+
+    // One step of each scheme: the login it came to (ok or not), or nullopt
+    // after answering the request itself. detail says why a login failed.
+    std::optional<Login> negotiate_step(const httplib::Request& request, httplib::Response& response,
+                                        const std::string& header, std::string& account, std::string& detail,
+                                        std::string& mutual_token, std::string& summary);
+    std::optional<Login> ntlm_step(const httplib::Request& request, httplib::Response& response, ByteView message,
+                                   const char* reply_scheme, std::string& account, std::string& summary);
+    std::optional<Login> basic_step(const httplib::Request& request, httplib::Response& response,
+                                    std::string& account, std::string& summary);
+    bool offers(AuthScheme scheme) const;
     /// 401 offering every configured scheme, in order.
     void challenge_login(httplib::Response& response) const;
 
@@ -44,6 +65,7 @@ private:
     std::string m_md5, m_sha256;
     Bytes m_ntlm_key;  ///< [password] hmac_key when NTLM is on
     NtlmChallenges m_ntlm_challenges;
+    std::unique_ptr<NegotiateAcceptor> m_negotiate;  ///< when auth has negotiate
 };
 
 }  // namespace scepra::http

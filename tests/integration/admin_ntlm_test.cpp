@@ -235,8 +235,8 @@ TEST_SUITE("http.admin.ntlm") {
         CHECK_FALSE(pending.take("192.0.2.1", total).has_value());  // once
     }
 
-    TEST_CASE("[admin] auth names only ntlm and basic") {
-        for (const char* bad : {"negotiate,ntlm,basic", "basic,basic", "", "kerberos"}) {
+    TEST_CASE("[admin] auth names only negotiate, ntlm and basic, each once") {
+        for (const char* bad : {"negotiate,ntlm,negotiate", "basic,basic", "", "kerberos", "ntlm,digest"}) {
             CAPTURE(bad);
             std::string error;
             try {

@@ -130,7 +130,7 @@ Reply send_pki(const ServerFixture& server, const Bytes& message, bool get, cons
 }
 
 void set_key(std::string& conf, const std::string& key, const std::string& value) {
-    auto pos = conf.find("\n" + key + " = ");
+    auto pos = conf.find("\n" + key + " =");
     REQUIRE(pos != std::string::npos);
     auto end = conf.find('\n', pos + 1);
     conf.replace(pos + 1, end - pos - 1, key + " = " + value);
