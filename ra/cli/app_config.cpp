@@ -29,6 +29,13 @@ po::options_description config_keys() {
         ("server.listen", po::value<std::string>()->default_value("127.0.0.1:8080"))
         ("server.threads", po::value<int>()->default_value(64))
         ("server.max_body_bytes", po::value<long>()->default_value(2 << 20))
+        ("server.max_connections", po::value<int>()->default_value(4096))
+        ("server.max_connections_per_address", po::value<int>()->default_value(256))
+        ("server.max_queued_requests", po::value<int>()->default_value(1024))
+        ("server.request_timeout_seconds", po::value<int>()->default_value(60))
+        ("server.idle_timeout_seconds", po::value<int>()->default_value(5))
+        ("server.write_timeout_seconds", po::value<int>()->default_value(30))
+        ("server.max_requests_per_connection", po::value<int>()->default_value(1000))
         ("ra.signing_cert", po::value<std::string>()->default_value("ra-signing.pem"))
         ("ra.signing_key", po::value<std::string>()->default_value("private/ra-signing.key"))
         ("ra.encryption_cert", po::value<std::string>()->default_value("ra-encryption.pem"))
@@ -165,6 +172,15 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
         check.problem("server.max_body_bytes", "must be between 4096 and 67108864");
     }
     c.listen.max_body_bytes = static_cast<size_t>(body);
+    http::ConnectionLimits& limits = c.listen.limits;
+    limits.max_connections = static_cast<size_t>(check.number("server.max_connections", 16, 1000000));
+    limits.max_connections_per_address =
+        static_cast<size_t>(check.number("server.max_connections_per_address", 1, 1000000));
+    limits.max_queued_requests = static_cast<size_t>(check.number("server.max_queued_requests", 1, 1000000));
+    limits.request_deadline = std::chrono::seconds(check.number("server.request_timeout_seconds", 1, 3600));
+    limits.idle_timeout = std::chrono::seconds(check.number("server.idle_timeout_seconds", 1, 3600));
+    limits.write_timeout = std::chrono::seconds(check.number("server.write_timeout_seconds", 1, 3600));
+    limits.max_requests = static_cast<size_t>(check.number("server.max_requests_per_connection", 1, 1000000));
 
     c.signing_cert = check.path("ra.signing_cert");
     c.signing_key = check.path("ra.signing_key");
