@@ -145,6 +145,15 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
         check.problem("server.max_body_bytes", "must be between 4096 and 67108864");
     }
     c.listen.max_body_bytes = static_cast<size_t>(body);
+    http::ConnectionLimits& limits = c.listen.limits;
+    limits.max_connections = static_cast<size_t>(check.number("server.max_connections", 16, 1000000));
+    limits.max_connections_per_address =
+        static_cast<size_t>(check.number("server.max_connections_per_address", 1, 1000000));
+    limits.max_queued_requests = static_cast<size_t>(check.number("server.max_queued_requests", 1, 1000000));
+    limits.request_deadline = std::chrono::seconds(check.number("server.request_timeout_seconds", 1, 3600));
+    limits.idle_timeout = std::chrono::seconds(check.number("server.idle_timeout_seconds", 1, 3600));
+    limits.write_timeout = std::chrono::seconds(check.number("server.write_timeout_seconds", 1, 3600));
+    limits.max_requests = static_cast<size_t>(check.number("server.max_requests_per_connection", 1, 1000000));
 
     c.signing_cert = check.path("ra.signing_cert");
     c.signing_key = check.path("ra.signing_key");

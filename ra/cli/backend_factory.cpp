@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/backend_factory.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/instance.hpp"
+#ifdef SCEPRA_BENCH_CA_DELAY
+#include "cli/bench_delay_backend.hpp"
+#endif
 #include "adcs/adcs_backend.hpp"
 #include "crypto/encoding.hpp"
 #include "ejbca/ejbca_backend.hpp"
@@ -56,16 +61,8 @@ std::unique_ptr<backend::CaBackend> remote(Config config, const fs::path& cache)
     }
 }
 
-}  // namespace
-
-const std::vector<std::string>& backend_names() {
-    static const std::vector<std::string> names{"local", "ejbca", "adcs"};
-    return names;
-}
-
-fs::path chain_cache_file(const AppConfig& config) { return config.database.string() + ".ca-chain.pem"; }
-
-std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store::Database& db, const Clock& clock) {
+std::unique_ptr<backend::CaBackend> make_configured_backend(const AppConfig& config, store::Database& db,
+                                                            const Clock& clock) {
     try {
         if (config.backend == "local") {
             return std::make_unique<backend::local::LocalCaBackend>(local_ca_config(config), db, clock);
@@ -82,6 +79,28 @@ std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store:
     }
     throw ConfigError(config.file.string() + ": [ca] backend '" + config.backend +
                       "' is not built into this scep-ra");
+}
+
+}  // namespace
+
+const std::vector<std::string>& backend_names() {
+    static const std::vector<std::string> names{"local", "ejbca", "adcs"};
+    return names;
+}
+
+fs::path chain_cache_file(const AppConfig& config) { return config.database.string() + ".ca-chain.pem"; }
+
+std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store::Database& db, const Clock& clock) {
+    auto made = make_configured_backend(config, db, clock);
+#ifdef SCEPRA_BENCH_CA_DELAY
+    // Benchmark builds only (CMake -DSCEPRA_BENCH_CA_DELAY=ON): a CA far away.
+    if (const char* delay = std::getenv("SCEP_RA_BENCH_CA_DELAY_MS")) {
+        const int ms = std::clamp(std::atoi(delay), 0, 60000);
+        std::cerr << "scep-ra: BENCHMARK BUILD: every CA submit and poll waits " << ms << " ms" << std::endl;
+        made = std::make_unique<BenchDelayBackend>(std::move(made), std::chrono::milliseconds(ms));
+    }
+#endif
+    return made;
 }
 
 bool refresh_ca_chain(backend::CaBackend& backend, const AppConfig& config) {

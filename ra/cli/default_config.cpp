@@ -157,11 +157,25 @@ std::string default_config_text(const std::string& listen, const std::string& ad
 [server]
 # Address and port of the SCEP listener (HOST:PORT, [IPv6]:PORT).
 listen = )" << listen << R"(
-# Worker threads that serve HTTP requests. A keep-alive connection holds its
-# thread until it closes, so this is how many devices are served at once.
+# Worker threads: requests answered at the same time (a connection waiting
+# for its next request holds none).
 threads = 64
 # Largest PKIOperation POST body accepted, in bytes.
 max_body_bytes = 2097152
+# Connections open at once, in all and from one client address (a NAT holds
+# many devices); beyond either a new connection gets HTTP 503 and is closed.
+max_connections = 4096
+max_connections_per_address = 256
+# Requests whose head has arrived, waiting for a worker; beyond it HTTP 503.
+max_queued_requests = 1024
+# A whole request, from its first byte to its last, must arrive within this.
+request_timeout_seconds = 60
+# A kept-alive connection is closed after this long without a new request,
+# and after this many requests.
+idle_timeout_seconds = 5
+max_requests_per_connection = 1000
+# A client must take the whole answer within this.
+write_timeout_seconds = 30
 # `serve` writes its process id here; `scep-ra reload` signals it.
 pid_file = )" << layout.pid_file << R"(
 

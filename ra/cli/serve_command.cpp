@@ -2,8 +2,10 @@
 // `scep-ra serve`: runs the SCEP listener (and the admin page listener) until
 // SIGINT or SIGTERM; SIGHUP reloads the password settings.
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
@@ -36,6 +38,25 @@ void reload(Instance& instance, const std::filesystem::path& file) {
     }
     if (const std::string chain = instance.refresh_ca_chain(); !chain.empty()) {
         std::cerr << "scep-ra reload: " << chain << std::endl;
+    }
+}
+/// Every connection is a file descriptor: raise the soft limit towards the
+/// hard one so that [server] max_connections (and as many refused ones
+/// lingering) plus the database and the other listeners fit.
+void raise_file_limit(const AppConfig& config) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return;
+    }
+    const rlim_t wanted = static_cast<rlim_t>(config.listen.limits.max_connections) * 2 + 256;
+    if (limit.rlim_cur >= wanted || limit.rlim_cur == RLIM_INFINITY) {
+        return;
+    }
+    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    if (limit.rlim_cur < wanted) {
+        std::cerr << "scep-ra: the open-file limit (" << limit.rlim_cur << ") is below twice [server] max_connections ("
+                  << config.listen.limits.max_connections << "): raise LimitNOFILE" << std::endl;
     }
 }
 }  // namespace
@@ -84,6 +105,7 @@ int serve_command(const Args& args) {
     if (vm.count("metrics-listen")) {
         config.metrics_listen = http::parse_listen(vm["metrics-listen"].as<std::string>());
     }
+    raise_file_limit(config);
     SystemClock clock;
     Instance instance(config, clock);
     // A CA that cannot be used now is reported before the port file appears,

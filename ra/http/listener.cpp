@@ -8,9 +8,17 @@
 #include <iomanip>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
+#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <utility>
 
 #include "http/log_text.hpp"
 #include "http/request_head.hpp"
@@ -27,6 +35,48 @@ std::string utc_now() {
     std::ostringstream out;
     out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%S") << '.' << std::setw(3) << std::setfill('0') << ms << 'Z';
     return out.str();
+}
+
+/// A listening TCP socket on host:port. Only SO_REUSEADDR (restart while old
+/// connections are in TIME_WAIT): httplib's default also sets SO_REUSEPORT,
+/// which lets a second `serve` bind the same port and take half the clients.
+int open_listening_socket(const std::string& host, int port) {
+    const std::string where = host + ":" + std::to_string(port);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* found = nullptr;
+    if (const int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0) {
+        throw std::runtime_error("cannot listen on " + where + ": " + gai_strerror(rc));
+    }
+    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, &::freeaddrinfo);
+    int error = 0;
+    for (const addrinfo* a = found; a; a = a->ai_next) {
+        const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+        if (fd < 0) {
+            error = errno;
+            continue;
+        }
+        const int on = 1, off = 0;
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if (a->ai_family == AF_INET6) {
+            ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+        }
+        // A backlog of 1024: many devices connecting at once must not have
+        // their SYNs dropped (httplib's is 5).
+        if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, 1024) == 0) {
+            return fd;
+        }
+        error = errno;
+        ::close(fd);
+    }
+    if (error == EADDRINUSE) {
+        throw std::runtime_error("cannot listen on " + where +
+                                 ": the address is already in use (another scep-ra, or another program, "
+                                 "listens there)");
+    }
+    throw std::runtime_error("cannot listen on " + where + ": " + std::strerror(error));
 }
 
 }  // namespace
@@ -58,21 +108,17 @@ Listener::Listener(ListenOptions options, std::vector<Site*> sites, std::ostream
     : m_options(std::move(options)),
       m_sites(std::move(sites)),
       m_log(log),
-      m_server(make_guarded_server(m_options.limits, m_options.tls_cert, m_options.tls_key)) {
-    auto& server = *m_server;
-    const int threads = m_options.worker_threads;
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-    // Timeouts and keep-alive are ConnectionLimits, applied by the guarded server.
+      m_guarded(make_guarded_server(m_options.limits, m_options.tls_cert, m_options.tls_key)),
+      m_hub(*m_guarded.requests, m_options.limits, static_cast<size_t>(m_options.worker_threads),
+            [this](const std::string& peer, const std::string& why) { log_refusal(peer, why); }) {
+    auto& server = *m_guarded.http;
+    // Timeouts, keep-alive and the workers are the connection hub's (ConnectionLimits).
     server.set_payload_max_length(m_options.max_body_bytes);
     server.set_default_headers({{"Server", "scep-ra"}});
-    // httplib writes headers and body in two send()s: with Nagle on, the body
-    // waits for the client's delayed ACK, 40 ms on every keep-alive request.
-    server.set_tcp_nodelay(true);
-    // Remember the listening socket: bind() raises httplib's compiled-in backlog of 5.
-    server.set_socket_options([this](socket_t sock) {
-        httplib::default_socket_options(sock);
-        m_listen_fd = sock;
-    });
+    // Only what httplib's Keep-Alive header tells the client; the hub enforces them.
+    server.set_keep_alive_max_count(m_options.limits.max_requests);
+    server.set_keep_alive_timeout(
+        std::max<time_t>(1, std::chrono::duration_cast<std::chrono::seconds>(m_options.limits.idle_timeout).count()));
 
     // Both run after the head is read and before any of the body is: a client
     // that waits for 100 Continue is refused before it sends its body.
@@ -153,48 +199,61 @@ bool Listener::refuse_by_head(const httplib::Request& req, httplib::Response& re
     return true;
 }
 
-Listener::~Listener() { stop(); }
+Listener::~Listener() {
+    if (m_listen_fd >= 0) {
+        ::close(m_listen_fd);
+    }
+}
 
 int Listener::bind() {
-    int port = m_options.port;
-    if (port == 0) {
-        port = m_server->bind_to_any_port(m_options.host);
-    } else if (!m_server->bind_to_port(m_options.host, port)) {
-        port = -1;
-    }
-    if (port <= 0) {
-        throw std::runtime_error("cannot listen on " + m_options.host + ":" + std::to_string(m_options.port));
-    }
-    // Many devices connecting at once would overflow a backlog of 5: the
-    // kernel drops their SYNs and they retry a second later. listen() again
-    // on a listening socket only changes the backlog.
     if (m_listen_fd >= 0) {
-        ::listen(m_listen_fd, 1024);
+        throw std::logic_error("the listener is bound already");
     }
-    return port;
+    m_listen_fd = open_listening_socket(m_options.host, m_options.port);
+    sockaddr_storage bound{};
+    socklen_t length = sizeof bound;
+    ::getsockname(m_listen_fd, reinterpret_cast<sockaddr*>(&bound), &length);
+    return ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
 }
 
 bool Listener::run() {
-    m_run_started = true;
-    bool served = true;
-    if (!m_stop_requested) {
-        served = m_server->listen_after_bind();
+    if (m_listen_fd < 0) {
+        return false;
     }
-    m_run_finished = true;
-    return served;
+    const int fd = std::exchange(m_listen_fd, -1);
+    return m_hub.run(fd);  // closes fd
 }
 
-void Listener::stop() {
-    m_stop_requested = true;
-    if (!m_server || !m_run_started) {
-        return;  // run() has not begun: it sees the request and returns at once
+void Listener::stop() { m_hub.stop(); }
+
+void Listener::log_refusal(const std::string& peer, const std::string& why) {
+    // A flood of refused connections must not flood the log: at most a few
+    // lines a second, and a count of the ones left out.
+    const auto now = std::chrono::steady_clock::now();
+    std::string detail = "refused: " + why;
+    {
+        std::lock_guard lock(m_log_mutex);
+        if (now - m_refusal_second >= std::chrono::seconds(1)) {
+            if (m_refusals_unlogged > 0) {
+                detail += " (" + std::to_string(m_refusals_unlogged) + " more refusals not logged before this)";
+            }
+            m_refusal_second = now;
+            m_refusals_logged = 0;
+            m_refusals_unlogged = 0;
+        }
+        if (m_refusals_logged >= 5) {
+            ++m_refusals_unlogged;
+            return;
+        }
+        ++m_refusals_logged;
     }
-    // httplib ignores a stop() that comes before its accept loop is running,
-    // and the loop would then never end: wait for it to run (or to fail).
-    while (!m_server->is_running() && !m_run_finished) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    m_server->stop();
+    Served served(detail);
+    served.outcome = "refused";
+    const std::string line =
+        format_request_log(m_options.log_format, {utc_now(), peer, "-", "-", 503, 0, std::move(served)});
+    std::lock_guard lock(m_log_mutex);
+    m_log << line << std::endl;
 }
 
 void Listener::log_request(const httplib::Request& req, int status, Served served, double duration_ms) {

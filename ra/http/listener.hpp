@@ -3,7 +3,7 @@
 // limits and the one-line-per-request log.
 #pragma once
 
-#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "http/connection_hub.hpp"
 #include "http/guarded_server.hpp"
 #include "http/request_log.hpp"
 
@@ -27,8 +28,8 @@ struct ListenOptions {
     std::string host = "127.0.0.1";
     int port = 8080;                     ///< 0 = any free port
     size_t max_body_bytes = 2 << 20;     ///< POST cap, as micromdm and step-ca use
-    /// httplib serves a keep-alive connection on one worker until it closes,
-    /// so this is also how many devices are served at the same time.
+    /// Requests answered at the same time (a kept-alive connection between
+    /// requests holds none: the connection hub parks it).
     int worker_threads = 64;
     std::filesystem::path tls_cert;      ///< both set = HTTPS
     std::filesystem::path tls_key;
@@ -58,8 +59,9 @@ public:
     int bind();
     /// Serves until stop(); returns false if the server failed.
     bool run();
-    /// Makes run() return, whenever it is called: before run(), while run()
-    /// is starting, or while it serves.
+    /// Stops accepting (new connections are refused), closes connections
+    /// waiting for a request, lets run() return once the requests already
+    /// read are answered. From any thread, before or during run().
     void stop();
     bool tls() const { return !m_options.tls_cert.empty(); }
 
@@ -73,11 +75,13 @@ private:
     std::vector<Site*> m_sites;
     std::ostream& m_log;
     std::mutex m_log_mutex;
-    std::unique_ptr<httplib::Server> m_server;
+    void log_refusal(const std::string& peer, const std::string& why);
+
+    GuardedServer m_guarded;
+    ConnectionHub m_hub;
     int m_listen_fd = -1;
-    std::atomic<bool> m_stop_requested{false};
-    std::atomic<bool> m_run_started{false};
-    std::atomic<bool> m_run_finished{false};
+    std::chrono::steady_clock::time_point m_refusal_second{};
+    size_t m_refusals_logged = 0, m_refusals_unlogged = 0;
 };
 
 /// Parses "HOST:PORT", "[v6]:PORT" or ":PORT". Throws std::invalid_argument.

@@ -2,6 +2,7 @@
 // Orchestrates a run: guard, GetCACert, workload, baseline, load, report.
 #include "bench/bench.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -13,8 +14,11 @@
 #include "bench/get_workload.hpp"
 #include "bench/http_client.hpp"
 #include "bench/identity_pool.hpp"
+#include "bench/idle_holder.hpp"
 #include "bench/load_runner.hpp"
 #include "bench/parallel.hpp"
+#include "bench/pinning.hpp"
+#include "bench/server_probe.hpp"
 #include "bench/report.hpp"
 #include "scep/client.hpp"
 #include "scep/envelope.hpp"
@@ -73,8 +77,9 @@ std::unique_ptr<Workload> make_workload(const Options& o, const TargetUrl& targe
         case Mode::enroll: {
             // Challenges first: they go into the CSRs.
             auto challenges = challenges_for(o, o.requests);
-            auto identities =
-                prepare_identities(crypto::KeySpec::parse(o.key_type), o.requests, o.cache_file, log);
+            const size_t distinct = o.distinct_keys > 0 ? std::min(o.distinct_keys, o.requests) : o.requests;
+            auto identities = prepare_identities(crypto::KeySpec::parse(o.key_type), distinct, o.cache_file, log);
+            repeat_identities(identities, o.requests);
             log << "scep-bench: building " << o.requests << " PKCSReq messages (not timed)\n";
             return std::make_unique<EnrollWorkload>(target, o, ca, std::move(identities), challenges);
         }
@@ -115,19 +120,43 @@ int run_bench(const Options& o, std::ostream& out, std::ostream& log) {
         auto workload = make_workload(o, target, ca, *setup, log);
         setup.reset();
 
+        // From here on (baseline, load threads) on the chosen CPUs only.
+        if (o.pin) {
+            pin_to_cpus(*o.pin);
+        }
         std::optional<Baseline> baseline;
+        const unsigned baseline_threads =
+            o.baseline_threads > 0 ? static_cast<unsigned>(o.baseline_threads) : core_count();
         if (!o.skip_baseline && bits > 0) {
-            log << "scep-bench: measuring RSA-" << bits << " private-key rate on " << core_count()
+            log << "scep-bench: measuring RSA-" << bits << " private-key rate on " << baseline_threads
                 << " threads (not timed)\n";
-            baseline = measure_rsa_sign_rate(bits, core_count());
+            baseline = measure_rsa_sign_rate(bits, baseline_threads);
         } else if (!o.skip_baseline) {
             log << "scep-bench: the RA key is not RSA: no baseline\n";
         }
 
         log << "scep-bench: sending " << workload->size() << " requests on " << o.concurrency
             << " connections\n";
+        std::unique_ptr<IdleHolder> idle;
+        if (o.idle_connections > 0) {
+            idle = std::make_unique<IdleHolder>(target, o.idle_connections, parse_source_range(o.idle_sources));
+            log << "scep-bench: opening " << o.idle_connections << " idle keep-alive connections from "
+                << o.idle_sources << '\n';
+            idle->start();
+        }
+        std::unique_ptr<ServerProbe> probe;
+        if (o.server_pid) {
+            probe = std::make_unique<ServerProbe>(static_cast<pid_t>(*o.server_pid));
+            probe->start();
+        }
         RunResult run = run_load(target, *workload, o.concurrency, o.max_seconds);
-        Report report{o, bits, baseline, summarize(run)};
+        Report report{o, bits, baseline, summarize(run), {}, {}};
+        if (probe) {
+            report.server = probe->finish();
+        }
+        if (idle) {
+            report.idle = idle->stop();
+        }
         if (o.json) {
             print_json(out, report);
         } else {

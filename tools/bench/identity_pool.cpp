@@ -42,4 +42,12 @@ std::vector<Identity> prepare_identities(const crypto::KeySpec& spec, size_t n,
     return ids;
 }
 
+void repeat_identities(std::vector<Identity>& ids, size_t n) {
+    const size_t distinct = ids.size();
+    for (size_t i = distinct; distinct > 0 && i < n; ++i) {
+        const Identity& from = ids[i % distinct];
+        ids.push_back({crypto::up_ref(*from.key), crypto::up_ref(*from.cert)});
+    }
+}
+
 }  // namespace scepra::bench

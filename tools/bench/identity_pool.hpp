@@ -18,4 +18,8 @@ namespace scepra::bench {
 std::vector<Identity> prepare_identities(const crypto::KeySpec& spec, size_t n,
                                          const std::optional<std::string>& cache_file, std::ostream& log);
 
+/// The identities repeated in turn until there are n (--distinct-keys: the
+/// same device key in several transactions, each CSR with its own subject).
+void repeat_identities(std::vector<Identity>& ids, size_t n);
+
 }  // namespace scepra::bench

@@ -69,6 +69,12 @@ void validate(Options& o) {
     o.key_type = spec.to_string();
     require_one_of("--cipher", o.cipher, {"AES-128-CBC", "AES-256-CBC", "DES-EDE3-CBC", "DES-CBC"});
     require_one_of("--digest", o.digest, {"SHA256", "SHA1", "SHA512"});
+    if (o.idle_connections > max_idle_connections) {
+        throw std::invalid_argument("--idle-connections must be at most " + std::to_string(max_idle_connections));
+    }
+    if (o.baseline_threads > 1024) {
+        throw std::invalid_argument("--baseline-threads must be at most 1024");
+    }
     if (o.challenge && o.challenge_file) {
         throw std::invalid_argument("give --challenge or --challenge-file, not both");
     }
@@ -103,7 +109,13 @@ std::optional<Options> parse_options(int argc, char** argv, std::ostream& out, s
         ("cache", po::value<std::string>(), "file of pre-generated client keys and certificates, created or extended as needed")
         ("json", po::bool_switch(&o.json), "print the result as one JSON object")
         ("allow-remote", po::bool_switch(&o.allow_remote), "allow a host outside 127.0.0.0/8, localhost and [::1]")
-        ("skip-baseline", po::bool_switch(&o.skip_baseline), "do not measure the RSA private-key rate");
+        ("skip-baseline", po::bool_switch(&o.skip_baseline), "do not measure the RSA private-key rate")
+        ("distinct-keys", po::value(&o.distinct_keys)->default_value(0), "enroll: at most K device keys, reused in turn by several transactions (0 = one key per request)")
+        ("baseline-threads", po::value(&o.baseline_threads)->default_value(0), "threads of the RSA baseline (0 = every core; 1 for a server pinned to one core)")
+        ("pin", po::value<std::string>(), "run scep-bench on these CPUs only (sched_setaffinity), e.g. 1 or 1,3 or 2-3")
+        ("server-pid", po::value<long>(), "report this server process's CPU time per success and its memory, from /proc")
+        ("idle-connections", po::value(&o.idle_connections)->default_value(0), "hold this many idle keep-alive connections during the run (reconnecting when closed)")
+        ("idle-sources", po::value(&o.idle_sources)->default_value(o.idle_sources), "their source addresses: A or A-B (last octet), within 127/8");
     // clang-format on
     po::options_description hidden;
     hidden.add_options()("url", po::value(&o.url))("mode", po::value(&mode));
@@ -132,6 +144,8 @@ std::optional<Options> parse_options(int argc, char** argv, std::ostream& out, s
         if (vm.count("challenge")) o.challenge = vm["challenge"].as<std::string>();
         if (vm.count("challenge-file")) o.challenge_file = vm["challenge-file"].as<std::string>();
         if (vm.count("cache")) o.cache_file = vm["cache"].as<std::string>();
+        if (vm.count("pin")) o.pin = vm["pin"].as<std::string>();
+        if (vm.count("server-pid")) o.server_pid = vm["server-pid"].as<long>();
         validate(o);
     } catch (const std::exception& e) {
         err << "scep-bench: " << e.what() << '\n';

@@ -30,11 +30,18 @@ struct Options {
     bool json = false;
     bool allow_remote = false;
     bool skip_baseline = false;
+    size_t distinct_keys = 0;                   ///< enroll: at most this many device keys, reused in turn (0 = one per request)
+    size_t baseline_threads = 0;                ///< 0 = every core (nproc)
+    std::optional<std::string> pin;             ///< CPU list this process runs on, e.g. "1" or "1,3"
+    std::optional<long> server_pid;             ///< read the server's CPU and memory from /proc/PID
+    size_t idle_connections = 0;                ///< idle keep-alive connections held during the run
+    std::string idle_sources = "127.0.0.2-127.0.0.11";
 };
 
 /// Upper bounds that keep every run finite.
 inline constexpr size_t max_requests = 100000;
 inline constexpr size_t max_concurrency = 1024;
+inline constexpr size_t max_idle_connections = 20000;
 inline constexpr double max_run_seconds = 3600;
 
 /// Parses argv. Returns nothing when the program should exit with exit_code

@@ -6,7 +6,9 @@
 #include <optional>
 
 #include "bench/baseline.hpp"
+#include "bench/idle_holder.hpp"
 #include "bench/options.hpp"
+#include "bench/server_probe.hpp"
 #include "bench/summary.hpp"
 
 namespace scepra::bench {
@@ -16,6 +18,11 @@ struct Report {
     int ra_rsa_bits = 0;
     std::optional<Baseline> baseline;
     Summary summary;
+    std::optional<ServerUsage> server;  ///< with --server-pid
+    std::optional<IdleStats> idle;      ///< with --idle-connections
+
+    /// Server CPU milliseconds per successful request (with --server-pid).
+    std::optional<double> server_cpu_ms_per_success() const;
 
     /// Enrolment rate as a percentage of the baseline limit (enroll mode with a baseline only).
     std::optional<double> percent_of_limit() const;

@@ -60,6 +60,21 @@ void print_json(std::ostream& out, const Report& r) {
     } else {
         out << "null";
     }
+    if (r.server) {
+        out << ",\"server\":{\"cpu_seconds\":" << number(r.server->cpu_seconds) << ",\"cpu_ms_per_success\":";
+        if (auto ms = r.server_cpu_ms_per_success()) {
+            out << number(*ms);
+        } else {
+            out << "null";
+        }
+        out << ",\"rss_peak_kib\":" << r.server->rss_peak_kib << ",\"rss_end_kib\":" << r.server->rss_end_kib
+            << ",\"threads_peak\":" << r.server->threads_peak << '}';
+    }
+    if (r.idle) {
+        out << ",\"idle\":{\"connections\":" << r.idle->connections << ",\"held_at_end\":" << r.idle->held_at_end
+            << ",\"connects\":" << r.idle->connects << ",\"answered\":" << r.idle->answered
+            << ",\"refused\":" << r.idle->refused << '}';
+    }
     out << ",\"percent_of_limit\":";
     if (auto pct = r.percent_of_limit()) {
         out << number(*pct);

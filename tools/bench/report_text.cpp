@@ -12,6 +12,11 @@ std::optional<double> Report::percent_of_limit() const {
     return 100.0 * summary.rate / baseline->enrolment_limit();
 }
 
+std::optional<double> Report::server_cpu_ms_per_success() const {
+    if (!server || summary.successes == 0) return std::nullopt;
+    return 1000 * server->cpu_seconds / static_cast<double>(summary.successes);
+}
+
 int Report::exit_code() const {
     return summary.failures == 0 && summary.duplicate_serials == 0 && summary.requests > 0 ? 0 : 1;
 }
@@ -51,6 +56,19 @@ void print_text(std::ostream& out, const Report& r) {
     if (o.mode == Mode::enroll) {
         out << "  verified    " << s.verified << " certificates, " << s.duplicate_serials
             << " duplicate serials\n";
+    }
+    if (r.server) {
+        out << std::setprecision(3) << "  server CPU  " << r.server->cpu_seconds << " s";
+        if (auto ms = r.server_cpu_ms_per_success()) {
+            out << std::setprecision(2) << " (" << *ms << " ms per success)";
+        }
+        out << "; RSS peak " << r.server->rss_peak_kib / 1024.0 << " MiB, end " << r.server->rss_end_kib / 1024.0
+            << " MiB; threads peak " << r.server->threads_peak << '\n';
+    }
+    if (r.idle) {
+        out << "  idle conns  " << r.idle->connections << " asked, " << r.idle->held_at_end << " held at the end, "
+            << r.idle->connects << " connects, " << r.idle->answered << " answered, " << r.idle->refused
+            << " refused\n";
     }
     if (r.baseline) {
         const Baseline& b = *r.baseline;
