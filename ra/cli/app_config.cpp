@@ -4,6 +4,7 @@
 
 #include "cli/config_checker.hpp"
 #include "cli/config_sections.hpp"
+#include "cli/validator_registry.hpp"
 
 #include <boost/program_options.hpp>
 #include <algorithm>
@@ -25,6 +26,7 @@ po::options_description config_keys() {
     add_local_ca_keys(d);
     add_ejbca_keys(d);
     add_adcs_keys(d);
+    add_validator_keys(d);
     d.add_options()
         ("server.listen", po::value<std::string>()->default_value("127.0.0.1:8080"))
         ("server.threads", po::value<int>()->default_value(64))
@@ -186,6 +188,10 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     if (!c.crl_path.empty() && c.crl_path.front() != '/') {
         check.problem("local_ca.crl_path", "must start with '/'");
     }
+
+    c.challenge_validator = check.choice("challenge.validator", validator_names());
+    c.webhook = parse_webhook(check);
+    check_validators(check, c);
 
     c.password.enforce_password = check.flag("password.EnforcePassword");
     c.password.use_single_password = check.flag("password.UseSinglePassword");
