@@ -215,10 +215,10 @@ RestClient::RestClient(const ClientConfig& config)
     if (config.timeout_seconds < 1) {
         throw std::invalid_argument(m_peer + " timeout_seconds must be at least 1");
     }
-    if (m_server_ca.empty()) {
+    if (m_server_ca.empty() && !config.system_trust_without_server_ca) {
         throw std::invalid_argument(m_peer + " server_ca is required: the RA trusts no other CA for " + m_peer);
     }
-    if (!std::ifstream(config.server_ca).good()) {
+    if (!m_server_ca.empty() && !std::ifstream(config.server_ca).good()) {
         throw std::runtime_error("cannot read " + m_peer + " server_ca file " + m_server_ca);
     }
     if (config.client_cert.empty() != config.client_key.empty()) {
@@ -238,9 +238,9 @@ HttpAnswer RestClient::get(const std::string& path, std::size_t max_body, const 
     return send("GET", path, "", max_body, accept);
 }
 
-HttpAnswer RestClient::post_json(const std::string& path, const std::string& json,
-                                 std::size_t max_body) const {
-    return send("POST", path, json, max_body);
+HttpAnswer RestClient::post_json(const std::string& path, const std::string& json, std::size_t max_body,
+                                 const ExtraHeaders& headers) const {
+    return send("POST", path, json, max_body, "application/json", headers);
 }
 
 HttpAnswer RestClient::put(const std::string& path, std::size_t max_body) const {
@@ -248,7 +248,7 @@ HttpAnswer RestClient::put(const std::string& path, std::size_t max_body) const 
 }
 
 HttpAnswer RestClient::send(const char* method, const std::string& path, const std::string& json,
-                            std::size_t max_body, const char* accept) const {
+                            std::size_t max_body, const char* accept, const ExtraHeaders& headers) const {
     // Declared first so that it outlives the client, whose destructor may write too.
     const SigpipeBlocked no_sigpipe;
     // A fresh client per call: no state shared between threads, and the TLS
@@ -261,8 +261,11 @@ HttpAnswer RestClient::send(const char* method, const std::string& path, const s
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_msg_callback(ctx, record_alert);
     SSL_CTX_set_msg_callback_arg(ctx, &alert);
-    // Only server_ca: set_ca_cert_path keeps httplib from adding the system store.
-    client->set_ca_cert_path(m_server_ca);
+    // Only server_ca: set_ca_cert_path keeps httplib from adding the system store
+    // (which it loads when no CA is set, for system_trust_without_server_ca).
+    if (!m_server_ca.empty()) {
+        client->set_ca_cert_path(m_server_ca);
+    }
     client->enable_server_certificate_verification(true);  // also checks the host name
     client->set_connection_timeout(m_timeout_seconds);
     client->set_read_timeout(m_timeout_seconds);
@@ -273,8 +276,11 @@ HttpAnswer RestClient::send(const char* method, const std::string& path, const s
 
     httplib::Request request;
     request.method = method;
-    request.path = m_base.path + "/" + path;
+    request.path = path.empty() ? (m_base.path.empty() ? "/" : m_base.path) : m_base.path + "/" + path;
     request.set_header("Accept", accept);
+    for (const auto& [name, value] : headers) {
+        request.set_header(name, value);
+    }
     if (!json.empty() || std::string(method) != "GET") {
         request.set_header("Content-Type", "application/json");
         request.body = json;

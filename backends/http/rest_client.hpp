@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "crypto/handles.hpp"
 
@@ -23,7 +25,13 @@ struct ClientConfig {
     std::filesystem::path client_key;   ///< its unencrypted PEM key
     std::filesystem::path server_ca;    ///< the only CA(s) trusted for the peer's server certificate
     int timeout_seconds = 30;           ///< connect, read and write timeouts, each
+    /// With no server_ca: trust the system's CA store (a policy webhook at a
+    /// public host) instead of refusing. The CA backends never set it.
+    bool system_trust_without_server_ca = false;
 };
+
+/// Extra request headers (e.g. a signature over the body).
+using ExtraHeaders = std::vector<std::pair<std::string, std::string>>;
 
 /// An HTTP answer, whatever its status.
 struct HttpAnswer {
@@ -81,17 +89,20 @@ class RestClient {
     /// the file when one cannot be read, std::invalid_argument for a bad URL.
     explicit RestClient(const ClientConfig& config);
 
-    /// path is relative to the base URL ("v1/ca"). Throws TransportError.
+    /// path is relative to the base URL ("v1/ca"); empty: the base URL itself.
+    /// Throws TransportError.
     HttpAnswer get(const std::string& path, std::size_t max_body,
                    const char* accept = "application/json") const;
-    HttpAnswer post_json(const std::string& path, const std::string& json, std::size_t max_body) const;
+    HttpAnswer post_json(const std::string& path, const std::string& json, std::size_t max_body,
+                         const ExtraHeaders& headers = {}) const;
     HttpAnswer put(const std::string& path, std::size_t max_body) const;
 
     const BaseUrl& base() const { return m_base; }
 
   private:
     HttpAnswer send(const char* method, const std::string& path, const std::string& json,
-                    std::size_t max_body, const char* accept = "application/json") const;
+                    std::size_t max_body, const char* accept = "application/json",
+                    const ExtraHeaders& headers = {}) const;
 
     std::string m_peer;
     BaseUrl m_base;

@@ -7,6 +7,7 @@
 #include "cli/config_checker.hpp"
 #include "cli/backend_factory.hpp"
 #include "cli/config_sections.hpp"
+#include "cli/validator_registry.hpp"
 #include "http/keytab.hpp"
 
 #include <boost/program_options.hpp>
@@ -175,6 +176,10 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     if (!c.crl_path.empty() && c.crl_path.front() != '/') {
         check.problem("local_ca.crl_path", "must start with '/'");
     }
+
+    c.challenge_validator = check.choice("challenge.validator", validator_names());
+    c.webhook = parse_webhook(check);
+    check_validators(check, c);
 
     c.password.enforce_password = check.flag("password.EnforcePassword");
     c.password.use_single_password = check.flag("password.UseSinglePassword");

@@ -13,6 +13,7 @@
 #include "core/template_policy.hpp"
 #include "ejbca/ejbca_config.hpp"
 #include "local/local_ca_backend.hpp"
+#include "validators/webhook/webhook_config.hpp"
 
 namespace scepra::cli {
 
@@ -32,6 +33,10 @@ backend::local::LocalCaConfig parse_local_ca(Checker& check, bool selected, cons
 void add_ejbca_keys(boost::program_options::options_description& keys);
 /// [ejbca] and the [ejbca.template.NAME] sections.
 backend::ejbca::EjbcaConfig parse_ejbca(Checker& check, bool selected, const NamedSections& templates);
+
+/// [challenge] validator and the validators' own sections ([webhook]).
+void add_validator_keys(boost::program_options::options_description& keys);
+validators::webhook::WebhookConfig parse_webhook(Checker& check);
 
 void add_adcs_keys(boost::program_options::options_description& keys);
 backend::adcs::AdcsConfig parse_adcs(Checker& check, bool selected);

@@ -151,8 +151,9 @@ std::string default_config_text(const std::string& listen, const std::string& ad
     std::ostringstream out;
     out << R"(# scep-ra configuration, written by `scep-ra init`.
 # Relative paths are relative to the directory of this file.
-# Changes to [password] take effect on `scep-ra reload` (or SIGHUP); all
-# others when `scep-ra serve` is restarted.
+# Changes to [password], [challenge] validator, [profile.NAME] validator and
+# [webhook] take effect on `scep-ra reload` (or SIGHUP); all others when
+# `scep-ra serve` is restarted.
 
 [server]
 # Address and port of the SCEP listener (HOST:PORT, [IPv6]:PORT).
@@ -199,7 +200,13 @@ max_clock_skew_minutes = 0
 # SQLite file holding challenge passwords, issued certificates and the audit trail.
 path = )" << at("scep-ra.db") << R"(
 
-)" << backend_sections(layout) << R"([password]
+)" << backend_sections(layout) << R"([challenge]
+# Who decides a new request: local = the [password] modes below (as NDES);
+# webhook = an MDM or policy service ([webhook], see README "Policy webhook").
+# A [profile.NAME] section may name its own validator for its template.
+validator = local
+
+[password]
 # The NDES settings, under their registry names.
 # 1 = every PKCSReq needs a valid challenge password; 0 = none needed (audited as unauthenticated).
 EnforcePassword = 1

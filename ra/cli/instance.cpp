@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <iostream>
 
 #include "cli/backend_checks.hpp"
 #include "cli/backend_factory.hpp"
@@ -82,7 +83,8 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     m_measured_backend = std::make_unique<metrics::InstrumentedBackend>(*m_backend, *m_metrics);
     m_modes = std::make_unique<core::PasswordModes>(m_config.password, *m_stores.challenges,
                                                     *m_stores.single_password);
-    m_throttled = std::make_unique<core::ThrottledVerifier>(*m_modes, *m_stores.throttle, *m_stores.audit);
+    m_throttled = std::make_shared<core::ThrottledVerifier>(*m_modes, *m_stores.throttle, *m_stores.audit);
+    m_validators = std::make_unique<ValidatorRegistry>(m_config, *m_stores.db, clock, m_throttled, std::cerr);
     core::ServiceOptions options;
     options.ciphers.allow_single_des = m_config.allow_single_des;
     if (m_config.max_clock_skew_minutes > 0) {
@@ -98,6 +100,7 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     options.revocation = make_revocation_check(m_config, *m_measured_backend, std::move(renewing_cas), clock);
     options.ca_unavailable = m_config.ca_unavailable;
     options.template_policies = m_config.template_policies;
+    options.outcome_listeners = m_validators->outcome_listeners();
     options.csr_seal_key = store::ChallengeStore::load_or_create_key(m_config.signing_key.parent_path() / "csr-seal.key");
     auto chain = m_backend->ca_chain();
     std::vector<metrics::CertificateExpiry> expiries{
@@ -109,7 +112,8 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     metrics::add_instance_gauges(m_metrics_registry, {*m_stores.challenges, *m_modes, *m_stores.throttle,
                                                       m_config.database, std::move(expiries)});
     m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity), *m_measured_backend,
-                                                    *m_throttled, *m_stores.audit, *m_stores.requests, clock);
+                                                    m_validators->router(), *m_stores.audit, *m_stores.requests,
+                                                    clock);
     m_service->set_next_ca(load_next_ca_response(m_config));
     m_scep_site = std::make_unique<http::ScepSite>(*m_service, m_metrics.get(), m_backend->name());
     const http::AdminSiteOptions admin_options{m_config.admin.page, m_config.admin.allow_plaintext};
@@ -149,6 +153,7 @@ std::string Instance::refresh_ca_chain() {
 }
 
 void Instance::reload(const AppConfig& fresh) {
+    m_validators->reload(fresh);  // first: it may refuse the reload
     m_modes->apply(fresh.password);
     m_service->set_next_ca(load_next_ca_response(m_config));
     m_config.password = fresh.password;

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/app_config.hpp"
+#include "cli/validator_registry.hpp"
 #include "core/challenge_throttle.hpp"
 #include "core/challenge_verifier.hpp"
 #include "core/scep_service.hpp"
@@ -65,8 +66,9 @@ public:
     /// The sites of the SCEP listener: SCEP, the CRL, and the admin page when configured there.
     std::vector<http::Site*> scep_listener_sites();
 
-    /// Applies what can change without a restart (the [password] settings)
-    /// from a freshly loaded configuration.
+    /// Applies what can change without a restart (the [password] settings,
+    /// the challenge validators and [webhook]) from a freshly loaded
+    /// configuration: all of it, or nothing when a validator cannot be built.
     void reload(const AppConfig& fresh);
     /// On reload: a remote CA's chain fetched again and served by GetCACert.
     /// What happened, for the log; a failure keeps the chain in use.
@@ -80,7 +82,8 @@ public:
     std::unique_ptr<backend::CaBackend> m_backend;
     std::unique_ptr<metrics::InstrumentedBackend> m_measured_backend;  ///< m_backend, with its calls counted
     std::unique_ptr<core::PasswordModes> m_modes;
-    std::unique_ptr<core::ThrottledVerifier> m_throttled;
+    std::shared_ptr<core::ThrottledVerifier> m_throttled;       ///< validator = local
+    std::unique_ptr<ValidatorRegistry> m_validators;            ///< picks each template's validator
     std::unique_ptr<core::ScepService> m_service;
     std::unique_ptr<http::ScepSite> m_scep_site;
     std::unique_ptr<http::AdminSite> m_admin_site;

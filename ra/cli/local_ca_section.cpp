@@ -57,11 +57,13 @@ backend::local::CertificateProfile parse_profile(const std::string& name,
                 if (!type.empty()) p.allowed_key_types.push_back(type);
             }
             policy.keys.allowed_key_types = p.allowed_key_types;
+        } else if (key == "validator") {
+            policy.validator = value;  // checked against the validators by check_validators()
         } else if (key == "manual_approval") {
             policy.manual_approval = check.number_text(section + key, value, 0, 1) == 1;  // the RA holds it, not the CA
         } else {
             check.problem(section + key, "is not a profile setting (validity_days, key_usage, extended_key_usage, "
-                                         "copy_san, min_rsa_bits, allowed_key_types, manual_approval)");
+                                         "copy_san, min_rsa_bits, allowed_key_types, manual_approval, validator)");
         }
     }
     try {

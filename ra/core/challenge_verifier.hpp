@@ -40,7 +40,7 @@ struct ChallengeVerdict {
     bool accepted = false;
     std::string reason;                        ///< for the client's failInfoText when refused; never a secret
     std::optional<std::int64_t> challenge_id;  ///< the one-time password used, for the audit trail
-    std::string note;                          ///< for the audit trail when accepted (e.g. unauthenticated)
+    std::string note;  ///< for the audit trail (e.g. unauthenticated; a webhook's reason), never for the device
     bool retry_later = false;                  ///< refused for load, not for the password: not a failed attempt
 };
 
@@ -49,6 +49,11 @@ public:
     virtual ~ChallengeVerifier() = default;
     /// Checks (and, for one-time passwords, uses up) the request's password.
     virtual ChallengeVerdict verify(const ChallengeRequest& request) = 0;
+    /// Whether renewals (authenticated by their certificate) of this template
+    /// are also put to verify(), with ChallengeRequest::renewal set. Password
+    /// modes: no, the certificate is the credential; a policy webhook: yes,
+    /// it sees every request (as an NDES policy module does).
+    virtual bool judges_renewals(const std::string& /*template_name*/) const { return false; }
 };
 
 /// The three NDES modes: none (EnforcePassword = 0), one reusable password

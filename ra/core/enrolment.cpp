@@ -467,6 +467,9 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
             m_requests.update(record);
         }
     }
+    if (record.status == "issued" || record.status == "rejected") {
+        tell_outcome(msg, record);
+    }
     if (record.status == "issued") {
         // Issued certificates stay DER from the backend to the reply (crypto/der.hpp).
         std::vector<Bytes> chain = scep::degenerate_cert_ders(record.chain_der);
@@ -480,6 +483,25 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
         throw scep::ScepFailure(fail_info_from_name(record.fail_info.value_or("badRequest")), text);
     }
     return pending();
+}
+
+void Enrolment::tell_outcome(const EnrolmentMessage& msg, const store::RequestRecord& record) {
+    if (m_options.outcome_listeners.empty() || !m_requests.mark_outcome_told(record.id)) {
+        return;
+    }
+    EnrolmentOutcome outcome;
+    outcome.kind = record.status == "issued" ? EnrolmentOutcome::Kind::issued : EnrolmentOutcome::Kind::rejected;
+    outcome.transaction_id = record.transaction_id;
+    outcome.template_name = record.template_name;
+    outcome.peer = record.requester.value_or(msg.peer);
+    outcome.message_type = record.kind.starts_with("Renewal:") ? "RenewalReq" : "PKCSReq";
+    outcome.csr_der = stored_csr(record);  // gone from the database, still in this record when it was just decided
+    outcome.certificate_der = record.cert_der;
+    outcome.reason = record.status == "rejected" ? record.fail_text.value_or("rejected") : std::string();
+    outcome.at = msg.now;
+    for (const auto& listener : m_options.outcome_listeners) {
+        listener->on_outcome(outcome);
+    }
 }
 
 EnrolmentAnswer Enrolment::poll(EnrolmentMessage& msg) {

@@ -14,6 +14,7 @@
 #include "api/ca_backend.hpp"
 #include "common/clock.hpp"
 #include "core/challenge_verifier.hpp"
+#include "core/enrolment_outcome.hpp"
 #include "core/enrolment_validators.hpp"
 #include "core/renewal_policy.hpp"
 #include "core/template_policy.hpp"
@@ -44,6 +45,9 @@ struct EnrolmentOptions {
     /// Where a renewal's signer is checked for revocation; unset: the
     /// backend's records (BackendRevocationCheck).
     std::shared_ptr<RevocationCheck> revocation;
+    /// Told each transaction's final outcome (issued; rejected by the CA or
+    /// denied by an operator) once, after it is stored.
+    std::vector<std::shared_ptr<EnrolmentOutcomeListener>> outcome_listeners = {};
 };
 
 /// One enrolment message as the service received and verified it.
@@ -110,6 +114,9 @@ class Enrolment {
     Bytes stored_csr(const store::RequestRecord& record) const;
     /// Answers from a stored request, asking the backend again while pending.
     EnrolmentAnswer answer_from(EnrolmentMessage& msg, store::RequestRecord record, const std::string& note);
+    /// Tells the outcome listeners a stored final outcome, the first time only
+    /// (whichever re-send or poll of the transaction sees it first).
+    void tell_outcome(const EnrolmentMessage& msg, const store::RequestRecord& record);
 
     EnrolmentOptions m_options;
     backend::CaBackend& m_backend;

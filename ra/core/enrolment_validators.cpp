@@ -69,18 +69,23 @@ class ChallengeValidator final : public EnrolmentValidator {
     explicit ChallengeValidator(ChallengeVerifier& challenges) : m_challenges(challenges) {}
 
     void check(Candidate& c) override {
-        if (c.by_certificate) {
-            return;  // the certificate authenticates a renewal
+        // The certificate authenticates a renewal; a verifier that judges
+        // renewals (a policy webhook) is asked all the same.
+        if (c.by_certificate && !m_challenges.judges_renewals(c.template_name)) {
+            return;
         }
-        ChallengeVerdict verdict =
-            m_challenges.verify({c.csr, c.template_name, c.transaction_id, c.peer, c.claim});
+        const std::string message_type = c.event.message_type.value_or("PKCSReq");
+        ChallengeRequest request{c.csr, c.template_name, c.transaction_id, c.peer, c.claim};
+        request.message_type = message_type;
+        request.renewal = c.by_certificate;
+        ChallengeVerdict verdict = m_challenges.verify(request);
         if (!verdict.accepted) {
-            throw scep::ScepFailure(scep::FailInfo::bad_request, verdict.reason);
+            throw scep::ScepFailure(scep::FailInfo::bad_request, verdict.reason, verdict.note);
         }
         c.challenge_id = verdict.challenge_id;
         c.event.challenge_id = verdict.challenge_id;
         if (!verdict.note.empty()) {
-            c.event.detail = verdict.note;
+            c.event.detail = c.event.detail ? *c.event.detail + "; " + verdict.note : verdict.note;
         }
     }
 

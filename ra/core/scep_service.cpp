@@ -71,7 +71,7 @@ ScepService::ScepService(ServiceOptions options, RaIdentity identity, backend::C
       m_ca_chain(backend.ca_chain()),
       m_enrolment({m_options.templates, m_options.renewal, m_options.existing_subject_requires_renewal,
                    m_options.csr_seal_key, m_options.ca_unavailable, m_options.template_policies,
-                   m_options.revocation},
+                   m_options.revocation, m_options.outcome_listeners},
                   backend,
                   challenges, requests, backend.ca_chain(), up_ref_all(m_identity.previous_cas)) {
     if (m_options.ciphers.allow_single_des) {
@@ -202,7 +202,9 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
                 throw scep::ScepFailure(scep::FailInfo::bad_request, "unknown messageType " + *tx.event.message_type);
         }
     } catch (const scep::ScepFailure& f) {
-        return fail(f.info(), f.what(), "rejected", f.what());
+        const std::string detail =
+            f.audit_detail().empty() ? std::string(f.what()) : std::string(f.what()) + " (" + f.audit_detail() + ")";
+        return fail(f.info(), f.what(), "rejected", detail);
     } catch (const backend::BackendUnavailable& e) {
         return fail(scep::FailInfo::bad_request, "the CA is unavailable; try again later", "error",
                     std::string("CA unavailable: ") + e.what());

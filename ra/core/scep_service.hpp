@@ -56,6 +56,8 @@ struct ServiceOptions {
     WhenCaUnavailable ca_unavailable = WhenCaUnavailable::pending;
     /// The RA's policy per template ([profile.NAME] manual_approval).
     TemplatePolicies template_policies;
+    /// Told each transaction's final outcome once (EnrolmentOptions::outcome_listeners).
+    std::vector<std::shared_ptr<EnrolmentOutcomeListener>> outcome_listeners = {};
 };
 
 struct ScepRequest {

@@ -19,6 +19,9 @@ struct TemplatePolicy {
     /// The subject keys it accepts, checked before the challenge so that a
     /// refused key does not use up a one-time password.
     crypto::KeyPolicy keys;
+    /// The challenge validator that decides its requests ([profile.NAME]
+    /// validator); empty: [challenge] validator.
+    std::string validator;
 };
 
 /// The policies of the configured templates, by name (matched
@@ -29,6 +32,8 @@ class TemplatePolicies {
     void set(const std::string& template_name, TemplatePolicy policy);
     /// The template's policy; a template without one has the defaults.
     TemplatePolicy of(const std::string& template_name) const;
+    /// Every template with a policy of its own, in the order they were set.
+    const std::vector<std::pair<std::string, TemplatePolicy>>& all() const { return m_policies; }
 
   private:
     std::vector<std::pair<std::string, TemplatePolicy>> m_policies;

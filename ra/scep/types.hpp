@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace scepra::scep {
 
@@ -53,10 +54,16 @@ public:
 class ScepFailure : public std::runtime_error {
 public:
     ScepFailure(FailInfo info, const std::string& text) : std::runtime_error(text), m_info(info) {}
+    /// audit_detail: what the audit trail records besides the device's text
+    /// (e.g. a webhook's reason), never sent to the device.
+    ScepFailure(FailInfo info, const std::string& text, std::string audit_detail)
+        : std::runtime_error(text), m_info(info), m_audit_detail(std::move(audit_detail)) {}
     FailInfo info() const { return m_info; }
+    const std::string& audit_detail() const { return m_audit_detail; }
 
 private:
     FailInfo m_info;
+    std::string m_audit_detail;
 };
 
 }  // namespace scepra::scep

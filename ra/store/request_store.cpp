@@ -211,6 +211,18 @@ bool RequestStore::deny(std::int64_t id, const std::string& reason) {
     });
 }
 
+bool RequestStore::mark_outcome_told(std::int64_t id) {
+    const std::string now = sql_time(m_clock.now());
+    return m_db.write([&](Database& db) {
+        auto st = db.prepare(
+            "UPDATE requests SET outcome_told_at = ?2 WHERE id = ?1 AND outcome_told_at IS NULL "
+            "AND status IN ('issued', 'rejected')");
+        st.bind(1, id).bind(2, now);
+        st.run();
+        return db.changes() == 1;
+    });
+}
+
 void RequestStore::remove(std::int64_t id) {
     m_db.write([&](Database& db) {
         auto st = db.prepare("DELETE FROM requests WHERE id = ?1");

@@ -108,6 +108,10 @@ public:
     /// Records the outcome of a pending request (and the serial once issued).
     /// A final outcome (issued, rejected) deletes the sealed CSR.
     void update(const RequestRecord& record);
+    /// Marks a request's final outcome (issued, rejected) as told to the
+    /// outcome listeners: true for the one caller that marks it, false when
+    /// it was told already or is not final.
+    bool mark_outcome_told(std::int64_t id);
     /// Forgets a request the CA never saw (its submission failed).
     void remove(std::int64_t id);
 

@@ -37,6 +37,13 @@ public:
     }
 };
 
+/// Records every outcome it is told.
+class RecordingListener final : public core::EnrolmentOutcomeListener {
+public:
+    std::vector<core::EnrolmentOutcome> told;
+    void on_outcome(const core::EnrolmentOutcome& outcome) noexcept override { told.push_back(outcome); }
+};
+
 core::RaIdentity identity_of(const TestPki& pki) {
     return {crypto::up_ref(*pki.ra_sign_cert), crypto::up_ref(*pki.ra_sign_key), crypto::up_ref(*pki.ra_enc_cert),
             crypto::up_ref(*pki.ra_enc_key)};
@@ -399,6 +406,49 @@ TEST_SUITE("core.enrolment_state") {
             CHECK(f.sealed_csr_column("TX-HOLD").empty());
         }
         CHECK(f.challenges.verified == 1);
+    }
+
+    TEST_CASE("outcome listeners are told each final outcome once, after it is stored, however often the device asks") {
+        Fixture f;
+        auto listener = std::make_shared<RecordingListener>();
+        f.options.outcome_listeners = {listener};
+        Device d;
+        SUBCASE("issued at once: told with the certificate and the CSR") {
+            f.ca.script_submit({Behaviour::issued});
+            check_issued_to(pkcs_req(f, d, "TX-TOLD"), d);
+            REQUIRE(listener->told.size() == 1);
+            const auto& outcome = listener->told.front();
+            CHECK(outcome.kind == core::EnrolmentOutcome::Kind::issued);
+            CHECK(outcome.transaction_id == "TX-TOLD");
+            CHECK(outcome.message_type == "PKCSReq");
+            CHECK(outcome.csr_der == crypto::csr_der(*d.csr));
+            CHECK(outcome.certificate_der == f.stored("TX-TOLD").cert_der);
+            check_issued_to(pkcs_req(f, d, "TX-TOLD"), d);
+            CHECK(listener->told.size() == 1);
+        }
+        SUBCASE("pending, then rejected by the CA at a poll: told once, at the rejection") {
+            f.ca.script_submit({Behaviour::pending});
+            CHECK(pkcs_req(f, d, "TX-TOLD").status == PkiStatus::pending);
+            CHECK(listener->told.empty());
+            f.ca.script_poll({Behaviour::rejected});
+            CHECK(cert_poll(f, d, "TX-TOLD").status == PkiStatus::failure);
+            CHECK(cert_poll(f, d, "TX-TOLD").status == PkiStatus::failure);
+            CHECK(pkcs_req(f, d, "TX-TOLD").status == PkiStatus::failure);
+            REQUIRE(listener->told.size() == 1);
+            CHECK(listener->told.front().kind == core::EnrolmentOutcome::Kind::rejected);
+            CHECK(listener->told.front().reason.starts_with("rejected by the CA"));
+        }
+        SUBCASE("denied by an operator: told at the device's next poll, once") {
+            core::TemplatePolicy held;
+            held.manual_approval = true;
+            f.options.template_policies.set(f.options.templates.general_purpose, held);
+            CHECK(pkcs_req(f, d, "TX-TOLD").status == PkiStatus::pending);
+            REQUIRE(f.requests.deny(f.requests.list_awaiting_approval(1).front().id, "not ours"));
+            CHECK(cert_poll(f, d, "TX-TOLD").status == PkiStatus::failure);
+            CHECK(cert_poll(f, d, "TX-TOLD").status == PkiStatus::failure);
+            REQUIRE(listener->told.size() == 1);
+            CHECK(listener->told.front().reason == "denied: not ours");
+        }
     }
 
     TEST_CASE("the template's key policy is the RA's: a weak key is refused before the challenge, whatever the backend") {
