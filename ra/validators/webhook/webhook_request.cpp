@@ -7,7 +7,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/json.hpp"
-#include "core/alt_names.hpp"
+#include "crypto/alt_names.hpp"
 #include "crypto/handles.hpp"
 #include "http/base64.hpp"
 
@@ -86,8 +86,7 @@ std::string key_json(EVP_PKEY& key) {
 }  // namespace
 
 std::optional<std::string> webhook_request_body(const core::ChallengeRequest& request, std::string* why) {
-    X509_REQ& req = *request.csr.req;
-    const core::AltNames sans = core::request_alt_names(req);
+    const crypto::AltNames& sans = request.csr.alt_names();
     if (!sans.error.empty()) {
         *why = "the request's subjectAltName cannot be read (" + sans.error + ")";
         return std::nullopt;
@@ -96,13 +95,13 @@ std::optional<std::string> webhook_request_body(const core::ChallengeRequest& re
     for (int i = 0; i < sans.count(); ++i) {
         auto entry = alt_name_json(sans.at(i));
         if (!entry) {
-            *why = "the request names " + core::describe_alt_name(sans.at(i)) +
+            *why = "the request names " + crypto::describe_alt_name(sans.at(i)) +
                    " in its subjectAltName, which the webhook cannot be shown (dns, email, ip, uri and upn only)";
             return std::nullopt;
         }
         san_list += (san_list.empty() ? "" : ",") + *entry;
     }
-    EVP_PKEY* key = X509_REQ_get0_pubkey(&req);
+    EVP_PKEY* key = request.csr.public_key();
     if (key == nullptr) {
         *why = "the request's public key cannot be read";
         return std::nullopt;
@@ -110,9 +109,9 @@ std::optional<std::string> webhook_request_body(const core::ChallengeRequest& re
     JsonObject body;
     body.add("transaction_id", request.transaction_id)
         .add("message_type", std::string(request.message_type))
-        .add("challenge", request.csr.challenge_password)
-        .add("csr", backend::http::base64_encode(request.csr.der))
-        .add("subject", request.csr.subject)
+        .add("challenge", request.csr.challenge_password())
+        .add("csr", backend::http::base64_encode(request.csr.der()))
+        .add("subject", request.csr.subject())
         .raw("sans", "[" + san_list + "]")
         .raw("key", key_json(*key))
         .add("template", request.template_name)

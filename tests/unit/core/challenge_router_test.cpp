@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 
 #include "core/challenge_router.hpp"
+#include "crypto/encoding.hpp"
 #include "scep/csr.hpp"
+#include "support/test_pki.hpp"
 
 using namespace scepra;
 
@@ -29,7 +31,8 @@ class Counting final : public core::ChallengeVerifier {
 };
 
 void verify_for(core::ChallengeRouter& router, const std::string& template_name) {
-    scep::Csr csr;
+    static const auto key = test::make_key();
+    static const scep::Csr csr = scep::parse_csr(crypto::csr_der(*test::make_csr(*key, "CN=router-test")));
     const std::string txid = "TX";
     CHECK(router.verify({csr, template_name, txid}).accepted);
 }
