@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "crypto/handles.hpp"
 
@@ -24,6 +26,10 @@ struct ClientConfig {
     std::filesystem::path server_ca;    ///< the only CA(s) trusted for the peer's server certificate
     int timeout_seconds = 30;           ///< connect, read and write timeouts, each
 };
+
+/// Extra request headers (name, value), e.g. a bearer token: values may be
+/// secret, so they are never put into messages.
+using Headers = std::vector<std::pair<std::string, std::string>>;
 
 /// An HTTP answer, whatever its status.
 struct HttpAnswer {
@@ -86,12 +92,26 @@ class RestClient {
                    const char* accept = "application/json") const;
     HttpAnswer post_json(const std::string& path, const std::string& json, std::size_t max_body) const;
     HttpAnswer put(const std::string& path, std::size_t max_body) const;
+    /// GET with extra headers (Accept: application/json).
+    HttpAnswer get_with(const std::string& path, const Headers& headers, std::size_t max_body) const;
+    /// POST of any body type with extra headers; the body is wiped from memory
+    /// once sent (it may hold a client secret).
+    HttpAnswer post(const std::string& path, const std::string& body, const std::string& content_type,
+                    const Headers& headers, std::size_t max_body) const;
 
     const BaseUrl& base() const { return m_base; }
 
   private:
+    struct Call {
+        const char* method;
+        std::string body;
+        std::string content_type;  ///< empty: none (a GET without a body)
+        const Headers* headers = nullptr;
+        const char* accept = "application/json";
+    };
     HttpAnswer send(const char* method, const std::string& path, const std::string& json,
                     std::size_t max_body, const char* accept = "application/json") const;
+    HttpAnswer send(const std::string& path, Call call, std::size_t max_body) const;
 
     std::string m_peer;
     BaseUrl m_base;
