@@ -25,7 +25,9 @@ po::options_description config_keys() {
     add_local_ca_keys(d);
     add_ejbca_keys(d);
     add_adcs_keys(d);
+    add_intune_keys(d);
     d.add_options()
+        ("challenge.validator", po::value<std::string>()->default_value("local"))
         ("server.listen", po::value<std::string>()->default_value("127.0.0.1:8080"))
         ("server.threads", po::value<int>()->default_value(64))
         ("server.max_body_bytes", po::value<long>()->default_value(2 << 20))
@@ -181,6 +183,8 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     c.local_ca = parse_local_ca(check, c.backend == "local", profile_keys, c.template_policies);
     c.ejbca = parse_ejbca(check, c.backend == "ejbca", ejbca_template_keys);
     c.adcs = parse_adcs(check, c.backend == "adcs");
+    c.challenge_validator = check.choice("challenge.validator", {"local", "intune"});
+    c.intune = parse_intune(check, c.challenge_validator == "intune");
     // The HTTP CRL is the local CA's; a remote CA publishes its own.
     c.crl_path = c.backend == "local" ? check.text("local_ca.crl_path") : std::string();
     if (!c.crl_path.empty() && c.crl_path.front() != '/') {

@@ -14,6 +14,7 @@
 #include "local/local_ca_backend.hpp"
 #include "store/challenge_store.hpp"
 #include "store/throttle_store.hpp"
+#include "validators/intune/intune_settings.hpp"
 
 namespace scepra::cli {
 
@@ -40,6 +41,8 @@ struct AppConfig {
     backend::local::LocalCaConfig local_ca;  ///< [local_ca], files checked only when backend = local
     backend::ejbca::EjbcaConfig ejbca;       ///< [ejbca]
     backend::adcs::AdcsConfig adcs;          ///< [adcs]
+    std::string challenge_validator = "local";     ///< [challenge] validator: local or intune
+    validators::intune::IntuneSettings intune;     ///< [intune], checked when validator = intune
     core::PasswordSettings password;       ///< [password] NDES settings
     std::filesystem::path hmac_key_file;  ///< [password] hmac_key
     core::TemplateNames templates;         ///< [templates] NDES settings

@@ -13,6 +13,7 @@
 #include "core/template_policy.hpp"
 #include "ejbca/ejbca_config.hpp"
 #include "local/local_ca_backend.hpp"
+#include "validators/intune/intune_settings.hpp"
 
 namespace scepra::cli {
 
@@ -35,5 +36,9 @@ backend::ejbca::EjbcaConfig parse_ejbca(Checker& check, bool selected, const Nam
 
 void add_adcs_keys(boost::program_options::options_description& keys);
 backend::adcs::AdcsConfig parse_adcs(Checker& check, bool selected);
+
+void add_intune_keys(boost::program_options::options_description& keys);
+/// [intune]: checked in full only when selected ([challenge] validator = intune).
+validators::intune::IntuneSettings parse_intune(Checker& check, bool selected);
 
 }  // namespace scepra::cli

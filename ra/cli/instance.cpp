@@ -80,7 +80,16 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     m_measured_backend = std::make_unique<metrics::InstrumentedBackend>(*m_backend, *m_metrics);
     m_modes = std::make_unique<core::PasswordModes>(m_config.password, *m_stores.challenges,
                                                     *m_stores.single_password);
-    m_throttled = std::make_unique<core::ThrottledVerifier>(*m_modes, *m_stores.throttle, *m_stores.audit);
+    // [challenge] validator = intune: Intune decides instead of the NDES password modes.
+    if (m_config.challenge_validator == "intune") {
+        try {
+            m_intune = validators::intune::make_intune_validator(m_config.intune, clock);
+        } catch (const std::exception& e) {
+            throw ConfigError(m_config.file.string() + ": [intune] " + e.what());
+        }
+    }
+    core::ChallengeVerifier& challenges = m_intune ? static_cast<core::ChallengeVerifier&>(*m_intune) : *m_modes;
+    m_throttled = std::make_unique<core::ThrottledVerifier>(challenges, *m_stores.throttle, *m_stores.audit);
     core::ServiceOptions options;
     options.ciphers.allow_single_des = m_config.allow_single_des;
     if (m_config.max_clock_skew_minutes > 0) {

@@ -21,6 +21,7 @@
 #include "store/request_store.hpp"
 #include "store/single_password_store.hpp"
 #include "store/throttle_store.hpp"
+#include "validators/intune/intune_validator.hpp"
 
 namespace scepra::cli {
 
@@ -53,6 +54,8 @@ public:
     store::SinglePasswordStore& single_password() { return *m_stores.single_password; }
     store::AdminStore& admins() { return *m_stores.admins; }
     core::PasswordModes& password_modes() { return *m_modes; }
+    /// The Intune validator when [challenge] validator = intune, else null.
+    validators::intune::IntuneValidator* intune() { return m_intune.get(); }
     store::ThrottleStore& throttle() { return *m_stores.throttle; }
     store::RequestStore& requests() { return *m_stores.requests; }
     core::ScepService& service() { return *m_service; }
@@ -77,6 +80,7 @@ private:
     std::unique_ptr<backend::CaBackend> m_backend;
     std::unique_ptr<metrics::InstrumentedBackend> m_measured_backend;  ///< m_backend, with its calls counted
     std::unique_ptr<core::PasswordModes> m_modes;
+    std::shared_ptr<validators::intune::IntuneValidator> m_intune;  ///< [challenge] validator = intune
     std::unique_ptr<core::ThrottledVerifier> m_throttled;
     std::unique_ptr<core::ScepService> m_service;
     std::unique_ptr<http::ScepSite> m_scep_site;
