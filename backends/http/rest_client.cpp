@@ -240,15 +240,29 @@ HttpAnswer RestClient::get(const std::string& path, std::size_t max_body, const 
 
 HttpAnswer RestClient::post_json(const std::string& path, const std::string& json, std::size_t max_body,
                                  const ExtraHeaders& headers) const {
-    return send("POST", path, json, max_body, "application/json", headers);
+    return send("POST", path, json, max_body, "application/json", &headers);
 }
 
 HttpAnswer RestClient::put(const std::string& path, std::size_t max_body) const {
     return send("PUT", path, "", max_body);
 }
 
+HttpAnswer RestClient::get_with(const std::string& path, const Headers& headers, std::size_t max_body) const {
+    return send(path, Call{"GET", "", "", &headers}, max_body);
+}
+
+HttpAnswer RestClient::post(const std::string& path, const std::string& body, const std::string& content_type,
+                            const Headers& headers, std::size_t max_body) const {
+    return send(path, Call{"POST", body, content_type, &headers}, max_body);
+}
+
 HttpAnswer RestClient::send(const char* method, const std::string& path, const std::string& json,
-                            std::size_t max_body, const char* accept, const ExtraHeaders& headers) const {
+                            std::size_t max_body, const char* accept, const Headers* headers) const {
+    const bool has_body = !json.empty() || std::string(method) != "GET";
+    return send(path, Call{method, json, has_body ? "application/json" : "", headers, accept}, max_body);
+}
+
+HttpAnswer RestClient::send(const std::string& path, Call call, std::size_t max_body) const {
     // Declared first so that it outlives the client, whose destructor may write too.
     const SigpipeBlocked no_sigpipe;
     // A fresh client per call: no state shared between threads, and the TLS
@@ -275,16 +289,20 @@ HttpAnswer RestClient::send(const char* method, const std::string& path, const s
     client->set_url_encode(false);  // paths are percent-encoded by the caller
 
     httplib::Request request;
-    request.method = method;
+    request.method = call.method;
+    // An empty path is the base URL itself (a webhook's url).
     request.path = path.empty() ? (m_base.path.empty() ? "/" : m_base.path) : m_base.path + "/" + path;
-    request.set_header("Accept", accept);
-    for (const auto& [name, value] : headers) {
-        request.set_header(name, value);
+    request.set_header("Accept", call.accept);
+    if (call.headers != nullptr) {
+        for (const auto& [name, value] : *call.headers) {
+            request.set_header(name.c_str(), value);
+        }
     }
-    if (!json.empty() || std::string(method) != "GET") {
-        request.set_header("Content-Type", "application/json");
-        request.body = json;
+    if (!call.content_type.empty()) {
+        request.set_header("Content-Type", call.content_type);
+        request.body = std::move(call.body);
     }
+    OPENSSL_cleanse(call.body.data(), call.body.size());
     std::string body;
     bool too_large = false;
     request.content_receiver = [&](const char* data, size_t length, uint64_t, uint64_t) {

@@ -30,8 +30,10 @@ struct ClientConfig {
     bool system_trust_without_server_ca = false;
 };
 
-/// Extra request headers (e.g. a signature over the body).
-using ExtraHeaders = std::vector<std::pair<std::string, std::string>>;
+/// Extra request headers (name, value), e.g. a bearer token or a signature
+/// over the body: values may be secret, so they are never put into messages.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+using ExtraHeaders = Headers;
 
 /// An HTTP answer, whatever its status.
 struct HttpAnswer {
@@ -96,13 +98,27 @@ class RestClient {
     HttpAnswer post_json(const std::string& path, const std::string& json, std::size_t max_body,
                          const ExtraHeaders& headers = {}) const;
     HttpAnswer put(const std::string& path, std::size_t max_body) const;
+    /// GET with extra headers (Accept: application/json).
+    HttpAnswer get_with(const std::string& path, const Headers& headers, std::size_t max_body) const;
+    /// POST of any body type with extra headers; the body is wiped from memory
+    /// once sent (it may hold a client secret).
+    HttpAnswer post(const std::string& path, const std::string& body, const std::string& content_type,
+                    const Headers& headers, std::size_t max_body) const;
 
     const BaseUrl& base() const { return m_base; }
 
   private:
+    struct Call {
+        const char* method;
+        std::string body;
+        std::string content_type;  ///< empty: none (a GET without a body)
+        const Headers* headers = nullptr;
+        const char* accept = "application/json";
+    };
     HttpAnswer send(const char* method, const std::string& path, const std::string& json,
                     std::size_t max_body, const char* accept = "application/json",
-                    const ExtraHeaders& headers = {}) const;
+                    const Headers* headers = nullptr) const;
+    HttpAnswer send(const std::string& path, Call call, std::size_t max_body) const;
 
     std::string m_peer;
     BaseUrl m_base;

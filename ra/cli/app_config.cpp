@@ -179,6 +179,7 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
 
     c.challenge_validator = check.choice("challenge.validator", validator_names());
     c.webhook = parse_webhook(check);
+    c.intune = parse_intune(check, validator_in_use(c, "intune"));
     check_validators(check, c);
 
     c.password.enforce_password = check.flag("password.EnforcePassword");

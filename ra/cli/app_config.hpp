@@ -15,6 +15,7 @@
 #include "store/challenge_store.hpp"
 #include "store/throttle_store.hpp"
 #include "validators/webhook/webhook_config.hpp"
+#include "validators/intune/intune_settings.hpp"
 
 namespace scepra::cli {
 
@@ -43,6 +44,7 @@ struct AppConfig {
     backend::adcs::AdcsConfig adcs;          ///< [adcs]
     std::string challenge_validator = "local";   ///< [challenge] validator: local, intune or webhook
     validators::webhook::WebhookConfig webhook;  ///< [webhook]
+    validators::intune::IntuneSettings intune;   ///< [intune], checked when a validator is intune
     core::PasswordSettings password;       ///< [password] NDES settings
     std::filesystem::path hmac_key_file;  ///< [password] hmac_key
     core::TemplateNames templates;         ///< [templates] NDES settings

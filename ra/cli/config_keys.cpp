@@ -14,6 +14,7 @@ po::options_description config_keys() {
     add_ejbca_keys(d);
     add_adcs_keys(d);
     add_validator_keys(d);
+    add_intune_keys(d);
     d.add_options()
         ("server.listen", po::value<std::string>()->default_value("127.0.0.1:8080"))
         ("server.threads", po::value<int>()->default_value(64))

@@ -14,6 +14,7 @@
 #include "ejbca/ejbca_config.hpp"
 #include "local/local_ca_backend.hpp"
 #include "validators/webhook/webhook_config.hpp"
+#include "validators/intune/intune_settings.hpp"
 
 namespace scepra::cli {
 
@@ -40,5 +41,9 @@ validators::webhook::WebhookConfig parse_webhook(Checker& check);
 
 void add_adcs_keys(boost::program_options::options_description& keys);
 backend::adcs::AdcsConfig parse_adcs(Checker& check, bool selected);
+
+void add_intune_keys(boost::program_options::options_description& keys);
+/// [intune]: checked in full only when selected ([challenge] validator = intune).
+validators::intune::IntuneSettings parse_intune(Checker& check, bool selected);
 
 }  // namespace scepra::cli

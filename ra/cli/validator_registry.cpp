@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "validators/intune/intune_validator.hpp"
 #include "validators/webhook/webhook_client.hpp"
 #include "validators/webhook/webhook_notifier.hpp"
 #include "validators/webhook/webhook_verifier.hpp"
@@ -53,6 +54,8 @@ std::shared_ptr<const WebhookClient> webhook_client(const AppConfig& c, const st
 
 }  // namespace
 
+bool validator_in_use(const AppConfig& config, const std::string& name) { return uses(config, name); }
+
 const std::vector<std::string>& validator_names() {
     static const std::vector<std::string> names{"local", "intune", "webhook"};
     return names;
@@ -67,11 +70,6 @@ void check_validators(Checker& check, const AppConfig& c) {
                 check.problem(key, "must be local, intune or webhook, not '" + name + "'");
             }
             continue;
-        }
-        // The Intune validator is built in its own branch; until it is wired
-        // in here (and in ValidatorRegistry::make), naming it is an error.
-        if (name == "intune") {
-            check.problem(key, "= intune: the Intune validator is not available in this build of scep-ra");
         }
         if (name == "webhook" && webhook_user.empty()) {
             webhook_user = key;
@@ -99,6 +97,13 @@ ValidatorRegistry::ValidatorRegistry(const AppConfig& config, store::Database& d
             [this](const std::string& template_name) { return m_router->validator_name(template_name) == "webhook"; },
             log);
     }
+    if (uses(config, "intune")) {
+        try {
+            m_intune = validators::intune::make_intune_validator(config.intune, clock);
+        } catch (const std::exception& e) {
+            throw ConfigError(config.file.string() + ": [intune] " + e.what());
+        }
+    }
     m_router = std::make_unique<core::ChallengeRouter>(routes(config));
 }
 
@@ -110,6 +115,9 @@ std::vector<std::shared_ptr<core::EnrolmentOutcomeListener>> ValidatorRegistry::
     std::vector<std::shared_ptr<core::EnrolmentOutcomeListener>> listeners;
     if (m_webhook_notifier) {
         listeners.push_back(m_webhook_notifier);
+    }
+    if (m_intune) {
+        listeners.push_back(m_intune);
     }
     return listeners;
 }
@@ -156,7 +164,12 @@ std::shared_ptr<core::ChallengeVerifier> ValidatorRegistry::make(const std::stri
         return std::make_shared<WebhookVerifier>(webhook_client(config, config.webhook.url, "url"),
                                                  m_webhook_notifier);
     }
-    // "intune": the lead wires validators/intune here (and lifts the check in check_validators).
+    if (name == "intune") {
+        if (!m_intune) {  // a reload that names intune for the first time
+            throw ConfigError(config.file.string() + ": [challenge] validator = intune takes effect at the next restart");
+        }
+        return m_intune;
+    }
     throw ConfigError(config.file.string() + ": the challenge validator '" + name +
                       "' is not available in this build of scep-ra");
 }

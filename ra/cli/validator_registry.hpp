@@ -2,7 +2,7 @@
 // The challenge validators by name, in one place: which names [challenge]
 // validator and [profile.NAME] validator accept, the configuration each needs,
 // and how each is built. local: the NDES password modes; webhook: the policy
-// webhook ([webhook]); intune: reserved for the Intune validator.
+// webhook ([webhook]); intune: Microsoft Intune's SCEP validation service ([intune]).
 #pragma once
 
 #include <memory>
@@ -19,11 +19,17 @@
 namespace scepra::validators::webhook {
 class WebhookNotifier;
 }
+namespace scepra::validators::intune {
+class IntuneValidator;
+}
 
 namespace scepra::cli {
 
 /// The names a validator key accepts, in the order the documentation lists them.
 const std::vector<std::string>& validator_names();
+
+/// Whether [challenge] or some [profile.NAME] names this validator.
+bool validator_in_use(const AppConfig& config, const std::string& name);
 
 /// At load_config: every validator named ([challenge] and each [profile.NAME])
 /// is available in this build and its section is there, with files that exist.
@@ -57,6 +63,9 @@ class ValidatorRegistry {
 
     std::shared_ptr<core::ChallengeVerifier> m_local;
     std::shared_ptr<validators::webhook::WebhookNotifier> m_webhook_notifier;  ///< with [webhook] notify_url
+    /// With an intune validator: built once at start ([intune] changes take a
+    /// restart), it validates and also sends Intune's notifications.
+    std::shared_ptr<validators::intune::IntuneValidator> m_intune;
     std::unique_ptr<core::ChallengeRouter> m_router;
     std::ostream& m_log;
 };

@@ -12,6 +12,7 @@ namespace scepra::core {
 namespace {
 
 constexpr const char* not_valid = "the challenge password is not valid";
+constexpr std::ptrdiff_t max_password_characters = 255;
 
 constexpr const char* other_subject = "the challenge password is bound to another subject";
 
@@ -121,6 +122,14 @@ ChallengeVerdict PasswordModes::verify(const ChallengeRequest& request) {
     const auto& password = request.csr.challenge_password();
     if (!password || password->empty()) {
         return {.accepted = false, .reason = "a challenge password is required", .challenge_id = {}, .note = {}};
+    }
+    // PKCS#9 ub-challenge-password: the parser lets longer ones through for Intune's challenges.
+    const auto characters = std::count_if(password->begin(), password->end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xc0) != 0x80;  // not a UTF-8 continuation byte
+    });
+    if (characters > max_password_characters) {
+        return {.accepted = false, .reason = "the challengePassword is longer than 255 characters",
+                .challenge_id = {}, .note = {}};
     }
     if (now.use_single_password) {
         switch (m_single.check(*password)) {

@@ -16,8 +16,10 @@
 namespace scepra::scep {
 
 namespace {
-/// PKCS#9 ub-challenge-password.
-constexpr int max_challenge_length = 255;
+/// PKCS#9 caps a challengePassword at 255 characters (ub-challenge-password),
+/// but Intune's challenges are signed, encrypted blobs of several KB: the
+/// parser takes up to 16 KiB and each validator sets its own limit.
+constexpr std::size_t max_challenge_bytes = 16 * 1024;
 
 std::optional<std::string> challenge_of(X509_REQ* req) {
     int pos = X509_REQ_get_attr_by_NID(req, NID_pkcs9_challengePassword, -1);
@@ -48,11 +50,8 @@ std::optional<std::string> challenge_of(X509_REQ* req) {
                 throw ScepFailure(FailInfo::bad_request, "the challengePassword cannot be read");
             }
             std::string out = std::move(*text);
-            const auto characters = std::count_if(out.begin(), out.end(), [](char c) {
-                return (static_cast<unsigned char>(c) & 0xc0) != 0x80;  // not a UTF-8 continuation byte
-            });
-            if (characters > max_challenge_length) {
-                throw ScepFailure(FailInfo::bad_request, "the challengePassword is longer than 255 characters");
+            if (out.size() > max_challenge_bytes) {
+                throw ScepFailure(FailInfo::bad_request, "the challengePassword is longer than 16384 bytes");
             }
             return out;
         }

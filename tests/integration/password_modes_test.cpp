@@ -52,6 +52,15 @@ TEST_SUITE("http.passwords") {
         CHECK(failure_text(enrol(server, device, pw, "TX-62")) == "the challenge password is not valid");
     }
 
+    TEST_CASE("the NDES password modes still refuse a challengePassword over PKCS#9's 255 characters") {
+        ServerFixture server;
+        Device device(0, "long-password");
+        server.password();
+        auto view = enrol(server, device, std::string(256, 'p'), "TX-LONG-PW");
+        CHECK(view.fail_info == FailInfo::bad_request);
+        CHECK(failure_text(view) == "the challengePassword is longer than 255 characters");
+    }
+
     TEST_CASE("the password cache holds PasswordMax unused passwords") {
         ServerFixture server([](std::string& conf) { set_key(conf, "PasswordMax", "3"); });
         std::vector<std::string> pws;

@@ -74,8 +74,12 @@ X509ReqPtr make_csr(EVP_PKEY& key, const std::string& subject, const std::string
     X509_REQ_set_subject_name(req.get(), name.get());
     X509_REQ_set_pubkey(req.get(), &key);
     if (!challenge.empty()) {
-        require(X509_REQ_add1_attr_by_NID(req.get(), NID_pkcs9_challengePassword, MBSTRING_UTF8,
-                                          reinterpret_cast<const unsigned char*>(challenge.c_str()), -1) == 1,
+        // OpenSSL's string table caps MBSTRING challenges at PKCS#9's 255
+        // characters; longer ones (Intune's) go in as a UTF8String directly.
+        const int type = challenge.size() <= 255 ? MBSTRING_UTF8 : V_ASN1_UTF8STRING;
+        require(X509_REQ_add1_attr_by_NID(req.get(), NID_pkcs9_challengePassword, type,
+                                          reinterpret_cast<const unsigned char*>(challenge.c_str()),
+                                          static_cast<int>(challenge.size())) == 1,
                 "challengePassword");
     }
     if (!exts.empty()) {
