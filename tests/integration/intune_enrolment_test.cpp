@@ -4,6 +4,9 @@
 // by POST and by GET, and Intune out of reach.
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "crypto/encoding.hpp"
 #include "integration/server_fixture.hpp"
 #include "support/fake_intune/fake_intune_process.hpp"
@@ -39,7 +42,8 @@ scep::CertRepView answer(ServerFixture& server, Device& device, const Reply& rep
 
 struct IntuneServer {
     FakeIntune fake;
-    ServerFixture server{[this](std::string& conf) { conf += "\n[challenge]\nvalidator = intune\n" + fake.config_section(); }};
+    ServerFixture server{[this](std::string& conf) { set_key(conf, "validator", "intune");
+        conf += "\n" + fake.config_section(); }};
 };
 
 }  // namespace
@@ -50,10 +54,18 @@ TEST_SUITE("http.intune") {
         const std::string challenge = intune_challenge('a', 4000);
         auto view = answer(server, device, send_pki(server, pkcs_req(server, device, challenge, "TX-INTUNE-OK")));
         CHECK(view.status == PkiStatus::success);
-        const auto state = fake.state();
-        REQUIRE(state["actions"].size() == 1);
+        // validateRequest, then (from the outcome listener, in the background) successNotification.
+        auto state = fake.state();
+        for (int i = 0; i < 300 && state["actions"].size() < 2; ++i) {  // bounded: 30 s at most
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            state = fake.state();
+        }
+        REQUIRE(state["actions"].size() == 2);
+        CHECK(state["actions"][0]["action"] == "validateRequest");
         CHECK(state["actions"][0]["body"]["transactionId"] == "TX-INTUNE-OK");
         CHECK(state["actions"][0]["challenge_length"] == 4000);
+        CHECK(state["actions"][1]["action"] == "successNotification");
+        CHECK(state["actions"][1]["body"]["transactionId"] == "TX-INTUNE-OK");
         CHECK(state["violations"].empty());
         CHECK(server.sql("SELECT decision FROM audit_events WHERE transaction_id = 'TX-INTUNE-OK'") == "issued");
         CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-INTUNE-OK'")

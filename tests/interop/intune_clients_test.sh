@@ -61,10 +61,8 @@ CONF="$WORK/ra/scep-ra.conf"
 CA="$WORK/ra/ca.pem"
 DB="$WORK/ra/scep-ra.db"
 sed -i 's/^allow_single_des = 0/allow_single_des = 1/' "$CONF"  # scepclient only speaks single DES
+sed -i 's/^validator = local$/validator = intune/' "$CONF"
 cat >> "$CONF" << CONF
-
-[challenge]
-validator = intune
 
 [intune]
 tenant_id = $TENANT

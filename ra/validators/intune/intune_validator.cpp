@@ -45,13 +45,13 @@ IntuneValidator::~IntuneValidator() {
 }
 
 core::ChallengeVerdict IntuneValidator::verify(const core::ChallengeRequest& request) {
-    if (!request.csr.challenge_password || request.csr.challenge_password->empty()) {
+    if (!request.csr.challenge_password() || request.csr.challenge_password()->empty()) {
         return refused("the request carries no Intune challenge (ChallengePasswordMissing)");
     }
     IntuneAnswer answer;
     try {
         answer = m_actions.post("validateRequest",
-                                validate_request_body(request.transaction_id, request.csr.der, m_settings.caller_info));
+                                validate_request_body(request.transaction_id, request.csr.der(), m_settings.caller_info));
     } catch (const std::exception& e) {
         // Fail closed: without Intune's word nothing is issued. Not the device's fault: no lockout count.
         return refused(std::string("Intune could not validate the request, try again later: ") + e.what(), true);

@@ -14,7 +14,14 @@ namespace {
 
 std::string write_config(const test::TempDir& dir, const std::string& extra) {
     const std::string file = dir.file("scep-ra.conf");
-    std::ofstream(file) << cli::default_config_text("127.0.0.1:0", "", "", "", {}) << extra;
+    std::string text = cli::default_config_text("127.0.0.1:0", "", "", "", {});
+    if (extra.find("[challenge]") != std::string::npos) {
+        // The written [challenge] validator = local gives way to the test's own.
+        const auto at = text.find("\nvalidator = local\n");
+        REQUIRE(at != std::string::npos);
+        text.erase(at + 1, std::string("validator = local\n").size());
+    }
+    std::ofstream(file) << text << extra;
     return file;
 }
 

@@ -46,11 +46,9 @@ TEST_SUITE("cli.validators") {
         CHECK(sample.webhook.notify_url == "https://mdm.example.com/scep/notify");
     }
 
-    TEST_CASE("intune is a known validator that this build refuses, naming the file, section and key") {
-        CHECK(contains(config_error("[challenge]\nvalidator = intune\n"),
-                       "scep-ra.conf: [challenge] validator = intune: the Intune validator is not available"));
-        CHECK(contains(config_error("[profile.Phones]\nvalidator = intune\n"),
-                       "scep-ra.conf: [profile.Phones] validator = intune"));
+    TEST_CASE("intune as a validator asks for the [intune] section, naming the file, section and key") {
+        CHECK(contains(config_error("[challenge]\nvalidator = intune\n"), "scep-ra.conf: [intune] tenant_id"));
+        CHECK(contains(config_error("[profile.Phones]\nvalidator = intune\n"), "scep-ra.conf: [intune] tenant_id"));
     }
 
     TEST_CASE("an unknown validator name is an error for [challenge] and for a template") {

@@ -87,7 +87,7 @@ core::EnrolmentOutcome issued_outcome(const Request& r, const crypto::X509Ptr& c
     o.transaction_id = r.transaction_id;
     o.template_name = r.template_name;
     o.message_type = "PKCSReq";
-    o.csr_der = r.csr.der;
+    o.csr_der = r.csr.der();
     o.certificate_der = crypto::cert_der(*cert);
     return o;
 }
@@ -107,7 +107,7 @@ TEST_SUITE("intune validator") {
         CHECK(action["action"] == "validateRequest");
         CHECK(action["body"]["transactionId"] == "tx-accept-1");
         CHECK(action["body"]["callerInfo"] == "scep-ra");
-        CHECK(action["body"]["certificateRequest"] == backend::http::base64_encode(r.csr.der));
+        CHECK(action["body"]["certificateRequest"] == backend::http::base64_encode(r.csr.der()));
         CHECK(action["challenge_length"] == 4000);  // the whole challenge travelled inside the CSR
         CHECK(count_tokens(state, intune_scope) == 1);
         CHECK(count_tokens(state, "https://localhost:" + std::to_string(fake.port()) + "/graph/.default") == 1);
@@ -358,7 +358,7 @@ TEST_SUITE("intune notifications") {
         REQUIRE(count_actions(state, "successNotification") == 1);
         const auto& body = state["actions"].back()["body"];
         CHECK(body["transactionId"] == "tx-issued");
-        CHECK(body["certificateRequest"] == backend::http::base64_encode(r.csr.der));
+        CHECK(body["certificateRequest"] == backend::http::base64_encode(r.csr.der()));
         std::string thumbprint;
         for (auto b : crypto::sha1(crypto::cert_der(*cert))) {
             static const char* digits = "0123456789ABCDEF";
@@ -381,7 +381,7 @@ TEST_SUITE("intune notifications") {
         core::EnrolmentOutcome o;
         o.kind = core::EnrolmentOutcome::Kind::rejected;
         o.transaction_id = r.transaction_id;
-        o.csr_der = r.csr.der;
+        o.csr_der = r.csr.der();
         o.reason = "rejected by the CA: " + std::string(400, 'x');
         v->on_outcome(o);
         v->flush();
@@ -401,7 +401,7 @@ TEST_SUITE("intune notifications") {
         core::EnrolmentOutcome o;
         o.kind = core::EnrolmentOutcome::Kind::rejected;
         o.transaction_id = "tx-never-validated";
-        o.csr_der = r.csr.der;
+        o.csr_der = r.csr.der();
         v->on_outcome(o);
         REQUIRE(v->verify(r.view()).accepted);
         o.transaction_id = "tx-other";
@@ -418,7 +418,7 @@ TEST_SUITE("intune notifications") {
         core::EnrolmentOutcome o;
         o.kind = core::EnrolmentOutcome::Kind::rejected;
         o.transaction_id = r.transaction_id;
-        o.csr_der = r.csr.der;
+        o.csr_der = r.csr.der();
         fake.control({{"slow_seconds", 2}, {"intune_fail", 2}});
         v->on_outcome(o);
         CHECK(v->notification_counts().sent + v->notification_counts().failed == 0);  // still in flight
