@@ -31,7 +31,7 @@ sed -i 's/^PasswordMax = .*/PasswordMax = 1000/' "$CONF"
 sed -i 's/^max_failures = .*/max_failures = 1000/' "$CONF"
 start_server() {
     rm -f "$WORK/port"
-    "$RA" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" >> "$WORK/serve.log" 2>&1 &
+    "$RA" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" --metrics-listen 127.0.0.1:0 >> "$WORK/serve.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
     [ -s "$WORK/port" ] || { fail "serve did not start: $(tail -3 "$WORK/serve.log")"; finish; }

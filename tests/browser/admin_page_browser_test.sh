@@ -29,7 +29,7 @@ start_server() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2> /dev/null && wait "$SERVER_PID" 2> /dev/null
     rm -f "$WORK/port" "$WORK/admin-port"
     "$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" \
-        --admin-listen 127.0.0.1:0 --admin-port-file "$WORK/admin-port" >> "$WORK/serve.log" 2>&1 &
+        --admin-listen 127.0.0.1:0 --admin-port-file "$WORK/admin-port" --metrics-listen 127.0.0.1:0 >> "$WORK/serve.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do [ -s "$WORK/admin-port" ] && break; sleep 0.05; done
     [ -s "$WORK/admin-port" ] || { fail "serve did not start: $(tail -2 "$WORK/serve.log")"; finish; }

@@ -86,7 +86,7 @@ sed -i -e 's|^encryption_cert = .*|encryption_cert = ra-signing.pem|' \
 if ra_cert_from_bridge "$WORK/ra/private/ra-signing.key" "scep-ra" "$WORK/ra/ra-signing.pem"; then
     pass "the RA certificate issued by the AD CS CA through the bridge"
 else fail "RA certificates through the bridge"; finish; fi
-"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" > "$WORK/serve.log" 2>&1 &
+"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" --admin-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 > "$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 $((TIMEOUT * 10))); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 [ -s "$WORK/port" ] || { fail "serve did not start: $(tail -3 "$WORK/serve.log")"; finish; }

@@ -75,7 +75,7 @@ if "$BIN" ra enroll --config "$CONF" > "$WORK/enroll.log" 2>&1 &&
     openssl verify -CAfile "$E/root-ca.pem" -untrusted "$E/issuing-ca.pem" "$WORK/ra/ra-signing.pem" > /dev/null; then
     pass "ra enroll: RA certificates from EJBCA: $(head -1 "$WORK/enroll.log")"
 else fail "ra enroll: $(tail -2 "$WORK/enroll.log")"; finish; fi
-"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" > "$WORK/serve.log" 2>&1 &
+"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" --admin-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 > "$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 400); do [ -s "$WORK/port" ] && break; sleep 0.05; done
 [ -s "$WORK/port" ] || { fail "serve did not start: $(tail -3 "$WORK/serve.log")"; finish; }

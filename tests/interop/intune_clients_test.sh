@@ -74,7 +74,7 @@ server_ca = $WORK/fake/tls-ca.pem
 timeout_seconds = 5
 CONF
 "$BIN" check-config --config "$CONF" > "$WORK/check.log" 2>&1 || { fail "check-config: $(tail -3 "$WORK/check.log")"; finish; }
-"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" > "$WORK/serve.log" 2>&1 &
+"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" --admin-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 > "$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
 [ -s "$WORK/port" ] || { fail "serve did not start: $(tail -3 "$WORK/serve.log")"; finish; }

@@ -46,7 +46,7 @@ DB="$WORK/ra/scep-ra.db"
 sed -i 's/^allow_single_des = 0/allow_single_des = 1/' "$CONF"
 # Wrong and reused passwords are tried on purpose (clients may retry them): no lockout for those.
 sed -i 's/^max_failures = .*/max_failures = 100/' "$CONF"
-"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" > "$WORK/serve.log" 2>&1 &
+"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" --admin-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 > "$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
 [ -s "$WORK/port" ] || { fail "serve did not start: $(tail -3 "$WORK/serve.log")"; finish; }
@@ -170,7 +170,7 @@ for t in SignatureTemplate EncryptionTemplate GeneralPurposeTemplate; do
 done
 printf '\n[profile.Manual]\nmanual_approval = 1\nextended_key_usage = clientAuth\n' >> "$CONF"
 rm -f "$WORK/port"
-"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" >> "$WORK/serve.log" 2>&1 &
+"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" --admin-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 >> "$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
 URL="http://127.0.0.1:$(cat "$WORK/port")/certsrv/mscep/mscep.dll"
