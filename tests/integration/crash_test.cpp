@@ -47,7 +47,7 @@ class KilledServer {
   public:
     KilledServer(const TempDir& dir, const std::string& conf, int round) {
         const std::string name = dir.file("serve-" + std::to_string(round));
-        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf +
+        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf + " --metrics-listen 127.0.0.1:0" +
                                 " --listen 127.0.0.1:0 --port-file " + name + ".port 2>" + name +
                                 ".log & echo $! >" + name + ".pid";
         REQUIRE(std::system(cmd.c_str()) == 0);

@@ -40,7 +40,7 @@ class LimitedServer {
   public:
     LimitedServer(const TempDir& dir, const std::string& conf, const std::string& name, std::uintmax_t file_limit)
         : m_name(dir.file(name)) {
-        const std::string serve = std::string(SCEPRA_BINARY) + " serve --config " + conf +
+        const std::string serve = std::string(SCEPRA_BINARY) + " serve --config " + conf + " --metrics-listen 127.0.0.1:0" +
                                   " --listen 127.0.0.1:0 --port-file " + m_name + ".port";
         const std::string limited =
             file_limit == 0 ? serve : "prlimit --fsize=" + std::to_string(file_limit) + ": " + serve;

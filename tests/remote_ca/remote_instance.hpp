@@ -59,7 +59,7 @@ class Server {
   public:
     Server(const TempDir& dir, const std::string& conf) : m_dir(dir) {
         std::filesystem::remove(dir.file("port"));  // a server started before left one
-        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf +
+        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf + " --metrics-listen 127.0.0.1:0" +
                                 " --listen 127.0.0.1:0 --port-file " + dir.file("port") + " 2>" +
                                 dir.file("serve.log") + " & echo $! >" + dir.file("pid");
         REQUIRE(std::system(cmd.c_str()) == 0);
