@@ -8,6 +8,8 @@ packages=(g++ cmake ninja-build pkg-config libssl-dev libcpp-httplib-dev libsqli
 if [ "${1:-}" = "--test" ]; then
     # Real clients for the interop tests, a real browser for the admin page, and the tools the tests call.
     packages+=(scep certmonger sqlite3 curl chromium)
+    # tools/check-format.sh (clang-format 14, the version .clang-format is checked with).
+    packages+=(clang-format)
     # The AD CS bridge and its tests (run with /usr/bin/python3).
     packages+=(python3-impacket python3-cryptography)  # also the fake EJBCA
     # The metrics tests read /metrics with a real Prometheus text parser.

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Installs what is missing (build tools, scepclient, certmonger, clang), builds
-# with warnings as errors, and runs every test: unit, HTTP integration, real
+# Installs what is missing (build tools, scepclient, certmonger, clang), checks
+# the C++ files against .clang-format, builds with warnings as errors, and runs every test: unit, HTTP integration, real
 # clients; then the sanitizer and fuzzing share that fits CI's time budget
 # (tools/run-sanitizers.sh ci, see TESTING.md): ASan + UBSan on the unit and
 # integration tests that read network bytes and keep state, each fuzz target
@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh --test
+tools/check-format.sh
 tools/build.sh
 sanitizers=${SANITIZERS:-1}
 if [ "$sanitizers" != 0 ]; then

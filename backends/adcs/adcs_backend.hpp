@@ -47,7 +47,9 @@ class AdcsBackend final : public CaBackend {
     std::string name() const override { return "adcs"; }
     const AdcsConfig& config() const { return m_config; }
 
-    SubmitResult submit(const SubmitRequest& request) override { return with_audit_detail(submit_with_audit(request)); }
+    SubmitResult submit(const SubmitRequest& request) override {
+        return with_audit_detail(submit_with_audit(request));
+    }
     /// POST /v1/requests {csr, template, client_ref = transactionID}. 201 (or
     /// 200 for a request the bridge already had): issued; 202 pending: pending
     /// with backend_ref = the CA's request id; 422 denied, 400 unusable, 409
@@ -58,7 +60,9 @@ class AdcsBackend final : public CaBackend {
     /// that cannot be understood or a certificate that does not check out).
     AdcsSubmitOutcome submit_with_audit(const SubmitRequest& request) const;
 
-    SubmitResult poll(const PollRequest& request) override { return with_audit_detail(poll_with_audit(request)); }
+    SubmitResult poll(const PollRequest& request) override {
+        return with_audit_detail(poll_with_audit(request));
+    }
     /// GET /v1/requests/{backend_ref}: the same shapes (200 issued); 404 (the
     /// CA does not know the request) is rejected.
     AdcsSubmitOutcome poll_with_audit(const PollRequest& request) const;

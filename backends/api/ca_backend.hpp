@@ -97,10 +97,10 @@ struct SubmitRequest {
 
 struct SubmitResult {
     Disposition disposition = Disposition::rejected;
-    Bytes certificate_der;                ///< set when issued
-    std::vector<Bytes> chain_der;         ///< issuing CA first, up to (and including) the root
-    std::string backend_ref;              ///< CA-side request id, for poll() when pending
-    std::string reason;                   ///< why, when rejected (safe to show the client)
+    Bytes certificate_der;         ///< set when issued
+    std::vector<Bytes> chain_der;  ///< issuing CA first, up to (and including) the root
+    std::string backend_ref;       ///< CA-side request id, for poll() when pending
+    std::string reason;            ///< why, when rejected (safe to show the client)
     /// The CA's own words about a refusal (e.g. EJBCA's error_message), for
     /// the audit trail only: never shown to the client. Empty when none.
     std::string audit_detail;
@@ -121,7 +121,7 @@ struct TransactionQuery {
     std::string transaction_id;  ///< SCEP transactionID
     Bytes key_hash;              ///< SHA-256 of the CSR's DER SubjectPublicKeyInfo
     std::string template_name;
-    Bytes csr_der;               ///< the PKCS#10 when the RA still holds it, else empty
+    Bytes csr_der;  ///< the PKCS#10 when the RA still holds it, else empty
 };
 
 /// Which optional calls a backend really answers. The RA never treats a
@@ -158,7 +158,7 @@ struct IssuedCertificate {
 /// The CA could not be reached or refused to work (down, overloaded, store
 /// failure): it did not act on the request, which may be sent again.
 class BackendUnavailable : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -167,18 +167,18 @@ public:
 /// issued. Submitting again blindly could issue a second one; the RA asks
 /// find_by_transaction() first.
 class OutcomeUnknown : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 /// The backend has no such call (see Capabilities).
 class Unsupported : public std::logic_error {
-public:
+  public:
     using std::logic_error::logic_error;
 };
 
 class CaBackend {
-public:
+  public:
     virtual ~CaBackend() = default;
     /// Short name for logs and the audit trail ("local", "ejbca", "adcs"),
     /// the value of [ca] backend that selects it.
@@ -239,7 +239,8 @@ public:
     /// key (type, size, curve), checked by the RA before the challenge so that
     /// such a request does not use up a one-time password. Nothing = no
     /// objection known (the CA may still refuse at submit()).
-    virtual std::optional<std::string> key_refusal(const std::string& /*template_name*/, EVP_PKEY& /*subject_key*/) const {
+    virtual std::optional<std::string> key_refusal(const std::string& /*template_name*/,
+                                                   EVP_PKEY& /*subject_key*/) const {
         return std::nullopt;
     }
 };

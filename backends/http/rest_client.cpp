@@ -57,8 +57,8 @@ std::string alert_name(int alert) {
 }
 
 TransportError classify(httplib::Error error, const httplib::SSLClient& client, const AlertRecord& alert,
-                        bool body_too_large, std::size_t max_body, const std::string& peer, const BaseUrl& base,
-                        bool timed_out) {
+                        bool body_too_large, std::size_t max_body, const std::string& peer,
+                        const BaseUrl& base, bool timed_out) {
     const std::string where = base.host + ":" + std::to_string(base.port);
     if (body_too_large) {
         return {TransportFailure::answer_too_large,
@@ -216,7 +216,8 @@ RestClient::RestClient(const ClientConfig& config)
         throw std::invalid_argument(m_peer + " timeout_seconds must be at least 1");
     }
     if (m_server_ca.empty() && !config.system_trust_without_server_ca) {
-        throw std::invalid_argument(m_peer + " server_ca is required: the RA trusts no other CA for " + m_peer);
+        throw std::invalid_argument(m_peer + " server_ca is required: the RA trusts no other CA for " +
+                                    m_peer);
     }
     if (!m_server_ca.empty() && !std::ifstream(config.server_ca).good()) {
         throw std::runtime_error("cannot read " + m_peer + " server_ca file " + m_server_ca);

@@ -32,7 +32,9 @@ struct Rdn {
 };
 
 std::vector<Rdn> split_subject(const std::string& text) {
-    auto bad = [&](const std::string& why) { return std::invalid_argument("bad subject '" + text + "': " + why); };
+    auto bad = [&](const std::string& why) {
+        return std::invalid_argument("bad subject '" + text + "': " + why);
+    };
     const bool slash_form = !text.empty() && text.front() == '/';
     const char separator = slash_form ? '/' : ',';
 
@@ -120,7 +122,8 @@ crypto::X509Ptr new_certificate(const X509_NAME& subject, const X509_NAME& issue
 
 void require_positive_validity(int validity_days) {
     if (validity_days <= 0) {
-        throw std::invalid_argument("validity must be at least one day, not " + std::to_string(validity_days));
+        throw std::invalid_argument("validity must be at least one day, not " +
+                                    std::to_string(validity_days));
     }
 }
 
@@ -141,7 +144,8 @@ crypto::X509NamePtr parse_subject(const std::string& text) {
     return name;
 }
 
-crypto::X509Ptr create_root_ca(EVP_PKEY& key, const std::string& subject, int validity_days, const Clock& clock) {
+crypto::X509Ptr create_root_ca(EVP_PKEY& key, const std::string& subject, int validity_days,
+                               const Clock& clock) {
     require_positive_validity(validity_days);
     auto name = parse_subject(subject);
     auto cert = new_certificate(*name, *name, key);
@@ -157,8 +161,9 @@ crypto::X509Ptr create_root_ca(EVP_PKEY& key, const std::string& subject, int va
     return cert;
 }
 
-crypto::X509Ptr issue_ra_certificate(X509& ca_cert, EVP_PKEY& ca_key, EVP_PKEY& ra_key, const std::string& subject,
-                                     RaRole role, int validity_days, const Clock& clock) {
+crypto::X509Ptr issue_ra_certificate(X509& ca_cert, EVP_PKEY& ca_key, EVP_PKEY& ra_key,
+                                     const std::string& subject, RaRole role, int validity_days,
+                                     const Clock& clock) {
     require_positive_validity(validity_days);
     if (X509_check_private_key(&ca_cert, &ca_key) != 1) {
         ERR_clear_error();
@@ -173,7 +178,8 @@ crypto::X509Ptr issue_ra_certificate(X509& ca_cert, EVP_PKEY& ca_key, EVP_PKEY& 
     const std::time_t now = unix_seconds(clock.now());
     const std::time_t not_before = now - clock_skew_seconds;
     // A certificate must not outlive its issuer.
-    const std::time_t not_after = std::min(now + validity_days * seconds_per_day, to_time_t(*X509_get0_notAfter(&ca_cert)));
+    const std::time_t not_after =
+        std::min(now + validity_days * seconds_per_day, to_time_t(*X509_get0_notAfter(&ca_cert)));
     if (not_after <= now) {
         throw std::runtime_error("the CA certificate has expired");
     }

@@ -30,7 +30,8 @@ crypto::X509NamePtr parse_subject(const std::string& text);
 /// CA:TRUE, keyUsage critical keyCertSign+cRLSign+digitalSignature, SKI hash,
 /// SHA-256 signature (none for Ed25519/Ed448). Throws std::invalid_argument
 /// on a bad subject or validity, crypto::OpensslError otherwise.
-crypto::X509Ptr create_root_ca(EVP_PKEY& key, const std::string& subject, int validity_days, const Clock& clock);
+crypto::X509Ptr create_root_ca(EVP_PKEY& key, const std::string& subject, int validity_days,
+                               const Clock& clock);
 
 /// RA certificate for ra_key issued by the CA: basicConstraints critical
 /// CA:FALSE, SKI hash, AKI keyid:always, and per role keyUsage critical
@@ -38,8 +39,9 @@ crypto::X509Ptr create_root_ca(EVP_PKEY& key, const std::string& subject, int va
 /// critical keyEncipherment (encryption). notAfter is clamped to the CA's.
 /// Throws std::invalid_argument if ca_key does not match ca_cert or ca_cert is
 /// not a CA, std::runtime_error if the CA has expired.
-crypto::X509Ptr issue_ra_certificate(X509& ca_cert, EVP_PKEY& ca_key, EVP_PKEY& ra_key, const std::string& subject,
-                                     RaRole role, int validity_days, const Clock& clock);
+crypto::X509Ptr issue_ra_certificate(X509& ca_cert, EVP_PKEY& ca_key, EVP_PKEY& ra_key,
+                                     const std::string& subject, RaRole role, int validity_days,
+                                     const Clock& clock);
 
 // Building blocks shared with LocalCaBackend.
 

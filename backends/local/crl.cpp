@@ -39,12 +39,13 @@ std::optional<std::string> crl_reason_name(int code) {
 std::optional<int> crl_reason_code(std::string_view name) { return backend::crl_reason_code(name); }
 
 crypto::X509CrlPtr build_crl(X509& ca_cert, EVP_PKEY& ca_key, const EVP_MD* digest,
-                             const std::vector<RevokedEntry>& entries, TimePoint this_update, TimePoint next_update,
-                             std::int64_t crl_number) {
+                             const std::vector<RevokedEntry>& entries, TimePoint this_update,
+                             TimePoint next_update, std::int64_t crl_number) {
     crypto::X509CrlPtr crl(X509_CRL_new());
     check(crl != nullptr, "X509_CRL_new");
     check(X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2) == 1, "X509_CRL_set_version");
-    check(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(&ca_cert)) == 1, "X509_CRL_set_issuer_name");
+    check(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(&ca_cert)) == 1,
+          "X509_CRL_set_issuer_name");
     check(X509_CRL_set1_lastUpdate(crl.get(), asn1_time(this_update).get()) == 1, "X509_CRL_set1_lastUpdate");
     check(X509_CRL_set1_nextUpdate(crl.get(), asn1_time(next_update).get()) == 1, "X509_CRL_set1_nextUpdate");
 
@@ -56,7 +57,8 @@ crypto::X509CrlPtr build_crl(X509& ca_cert, EVP_PKEY& ca_key, const EVP_MD* dige
         crypto::BignumPtr bn(raw);
         crypto::Asn1IntegerPtr serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
         check(serial != nullptr, "BN_to_ASN1_INTEGER");
-        check(X509_REVOKED_set_serialNumber(revoked.get(), serial.get()) == 1, "X509_REVOKED_set_serialNumber");
+        check(X509_REVOKED_set_serialNumber(revoked.get(), serial.get()) == 1,
+              "X509_REVOKED_set_serialNumber");
         check(X509_REVOKED_set_revocationDate(revoked.get(), asn1_time(entry.revoked_at).get()) == 1,
               "X509_REVOKED_set_revocationDate");
         if (entry.reason_code != crl_reason_unspecified) {
@@ -81,7 +83,8 @@ crypto::X509CrlPtr build_crl(X509& ca_cert, EVP_PKEY& ca_key, const EVP_MD* dige
     check(X509_CRL_add1_ext_i2d(crl.get(), NID_authority_key_identifier, akid.get(), 0, 0) == 1,
           "X509_CRL_add1_ext_i2d authorityKeyIdentifier");
     crypto::Asn1IntegerPtr number(ASN1_INTEGER_new());
-    check(number != nullptr && ASN1_INTEGER_set_int64(number.get(), crl_number) == 1, "ASN1_INTEGER_set_int64");
+    check(number != nullptr && ASN1_INTEGER_set_int64(number.get(), crl_number) == 1,
+          "ASN1_INTEGER_set_int64");
     check(X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number.get(), 0, 0) == 1,
           "X509_CRL_add1_ext_i2d cRLNumber");
 

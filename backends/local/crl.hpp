@@ -47,7 +47,7 @@ struct RevokedEntry {
 /// unspecified, as RFC 5280 5.3.1 recommends), sorted by serial, signed with
 /// ca_key and digest (null for EdDSA). Throws crypto::OpensslError.
 crypto::X509CrlPtr build_crl(X509& ca_cert, EVP_PKEY& ca_key, const EVP_MD* digest,
-                             const std::vector<RevokedEntry>& entries, TimePoint this_update, TimePoint next_update,
-                             std::int64_t crl_number);
+                             const std::vector<RevokedEntry>& entries, TimePoint this_update,
+                             TimePoint next_update, std::int64_t crl_number);
 
 }  // namespace scepra::backend::local

@@ -126,7 +126,8 @@ void LocalCaBackend::seal_plaintext_requests() {
     });
 }
 
-std::optional<std::string> LocalCaBackend::key_refusal(const std::string& template_name, EVP_PKEY& subject_key) const {
+std::optional<std::string> LocalCaBackend::key_refusal(const std::string& template_name,
+                                                       EVP_PKEY& subject_key) const {
     const CertificateProfile* profile = find_profile(template_name);
     if (profile == nullptr) {
         return "unknown certificate template '" + template_name + "'";
@@ -150,7 +151,8 @@ Health LocalCaBackend::health() const {
     const std::string subject = crypto::name_string(*X509_get_subject_name(m_ca_cert.get()));
     const auto not_after = crypto::to_time_point(*X509_get0_notAfter(m_ca_cert.get()));
     if (!not_after || *not_after <= m_clock.now()) {
-        return {false, "local CA " + subject + ": its certificate has expired (scep-ra ra rollover --new-ca)"};
+        return {false,
+                "local CA " + subject + ": its certificate has expired (scep-ra ra rollover --new-ca)"};
     }
     try {
         m_db.read([](store::Database& db) { db.prepare("SELECT 1").step(); });

@@ -23,9 +23,9 @@
 namespace scepra::backend::local {
 
 struct LocalCaConfig {
-    std::filesystem::path cert_file;  ///< issuing CA certificate (PEM or DER)
-    std::filesystem::path key_file;   ///< its unencrypted PEM private key
-    std::filesystem::path chain_file; ///< optional: further CA certs up to the root, PEM
+    std::filesystem::path cert_file;   ///< issuing CA certificate (PEM or DER)
+    std::filesystem::path key_file;    ///< its unencrypted PEM private key
+    std::filesystem::path chain_file;  ///< optional: further CA certs up to the root, PEM
 
     // The default profile, used when SubmitRequest::template_name is empty.
     // It accepts any key type and RSA keys from 2048 bits, and never waits
@@ -43,7 +43,7 @@ struct LocalCaConfig {
     /// none is rejected, never silently mapped to the default profile.
     std::vector<CertificateProfile> profiles;
 
-    int backdate_seconds = 600;  ///< notBefore = now - this, for clients with lagging clocks
+    int backdate_seconds = 600;     ///< notBefore = now - this, for clients with lagging clocks
     std::string digest = "SHA256";  ///< certificate and CRL signature digest
     int crl_validity_hours = 168;   ///< CRL nextUpdate = thisUpdate + this (RFC 5280 5.1.2.5)
     /// When set, every issued certificate gets crlDistributionPoints with this URI.
@@ -67,7 +67,7 @@ struct CertStatus {
 /// its own lock. All state lives in the database, so several processes (the
 /// server and CLI commands) can share one file.
 class LocalCaBackend final : public CaBackend {
-public:
+  public:
     /// Loads the CA certificate, key and chain and checks them. Throws
     /// std::runtime_error naming the file when the certificate is not a CA,
     /// lacks a subjectKeyIdentifier or does not match the key, and
@@ -100,7 +100,8 @@ public:
                                                       const std::string& serial_hex) override;
     bool subject_has_valid_certificate(const std::string& subject_dn) override;
     /// The template's key policy (see key_rejection in profile.hpp); an unknown template refuses.
-    std::optional<std::string> key_refusal(const std::string& template_name, EVP_PKEY& subject_key) const override;
+    std::optional<std::string> key_refusal(const std::string& template_name,
+                                           EVP_PKEY& subject_key) const override;
     std::optional<Bytes> crl() override { return crl_der(); }
     /// From issued_certs.transaction_id (a certificate for this key) and the
     /// manual-approval queue (a request for this key: its poll() answer).
@@ -144,23 +145,26 @@ public:
 
     /// A certificate this CA issued, by issuer DN (RFC 2253, as
     /// crypto::name_string) and serial (hex, as crypto::serial_hex; any case).
-    std::optional<crypto::X509Ptr> find_issued(const std::string& issuer_dn, const std::string& serial_hex) const;
+    std::optional<crypto::X509Ptr> find_issued(const std::string& issuer_dn,
+                                               const std::string& serial_hex) const;
     /// Unexpired, unrevoked certificates this CA issued to subject_dn (RFC
     /// 2253, as crypto::name_string; compared exactly), latest notAfter first.
     std::vector<crypto::X509Ptr> find_valid_by_subject(const std::string& subject_dn) const;
     /// The issuer DN recorded for every certificate this CA issues.
     const std::string& issuer_dn() const { return m_issuer_dn; }
 
-private:
+  private:
     struct Prepared;
-    Prepared prepare(const Bytes& csr_der, const CertificateProfile& profile, X509_REQ* verified_csr = nullptr) const;
-    SubmitResult issue(const Prepared& request, const CertificateProfile& profile, const std::string& transaction_id,
-                       std::optional<std::int64_t> request_id);
+    Prepared prepare(const Bytes& csr_der, const CertificateProfile& profile,
+                     X509_REQ* verified_csr = nullptr) const;
+    SubmitResult issue(const Prepared& request, const CertificateProfile& profile,
+                       const std::string& transaction_id, std::optional<std::int64_t> request_id);
     SubmitResult issued(Bytes cert_der) const;
     void check_ca_current(TimePoint now) const;
     crypto::X509Ptr build_certificate(const Prepared& request, const CertificateProfile& profile,
                                       std::time_t not_before, std::time_t not_after) const;
-    void decide(std::int64_t id, const std::string& status, const std::string& officer, const std::string& reason);
+    void decide(std::int64_t id, const std::string& status, const std::string& officer,
+                const std::string& reason);
     /// Seals the CSRs that versions before schema 6 stored in the clear.
     void seal_plaintext_requests();
 

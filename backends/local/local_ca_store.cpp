@@ -45,8 +45,8 @@ PendingRequest request_from(const store::Statement& row) {
 TimePoint parse_sql_time(const std::string& text) {
     std::tm tm{};
     int consumed = 0;
-    if (std::sscanf(text.c_str(), "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                    &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
         static_cast<size_t>(consumed) != text.size()) {
         throw std::runtime_error("bad time in the database: '" + text + "'");
     }
@@ -62,11 +62,13 @@ bool LocalCaStore::serial_exists(store::Database& db, const std::string& serial)
 }
 
 void record_certificate(store::Database& db, const X509& cert, const std::string& role, TimePoint issued_at) {
-    auto when = [](const ASN1_TIME& t) { return sql_time(std::chrono::system_clock::from_time_t(to_time_t(t))); };
+    auto when = [](const ASN1_TIME& t) {
+        return sql_time(std::chrono::system_clock::from_time_t(to_time_t(t)));
+    };
     LocalCaStore(crypto::name_string(*X509_get_issuer_name(&cert)))
         .insert_certificate(db, {crypto::serial_hex(cert), crypto::name_string(*X509_get_subject_name(&cert)),
-                                 when(*X509_get0_notBefore(&cert)), when(*X509_get0_notAfter(&cert)), "", role,
-                                 sql_time(issued_at), crypto::cert_der(cert)});
+                                 when(*X509_get0_notBefore(&cert)), when(*X509_get0_notAfter(&cert)), "",
+                                 role, sql_time(issued_at), crypto::cert_der(cert)});
 }
 
 std::int64_t LocalCaStore::insert_certificate(store::Database& db, const NewCertificate& cert) const {
@@ -116,10 +118,11 @@ std::optional<Bytes> LocalCaStore::certificate_der_by_id(store::Database& db, st
     return query.column_blob(0);
 }
 
-std::optional<LocalCaStore::CertificateState> LocalCaStore::certificate_state(store::Database& db,
-                                                                              const std::string& serial) const {
+std::optional<LocalCaStore::CertificateState> LocalCaStore::certificate_state(
+    store::Database& db, const std::string& serial) const {
     auto query = db.prepare(
-        "SELECT der, not_after, revoked_at, revocation_reason FROM issued_certs WHERE issuer = ?1 AND serial = ?2");
+        "SELECT der, not_after, revoked_at, revocation_reason FROM issued_certs WHERE issuer = ?1 AND serial "
+        "= ?2");
     query.bind(1, m_issuer).bind(2, serial);
     if (!query.step()) {
         return std::nullopt;
@@ -140,7 +143,8 @@ std::vector<Bytes> LocalCaStore::valid_by_subject(store::Database& db, const std
                                                   const std::string& now) const {
     // Served by the partial index local_ca_valid_by_subject (schema 0003).
     auto query = db.prepare(
-        "SELECT der FROM issued_certs WHERE subject = ?1 AND revoked_at IS NULL AND not_after > ?2 AND issuer = ?3 "
+        "SELECT der FROM issued_certs WHERE subject = ?1 AND revoked_at IS NULL AND not_after > ?2 AND "
+        "issuer = ?3 "
         "ORDER BY not_after DESC");
     query.bind(1, subject).bind(2, now).bind(3, m_issuer);
     std::vector<Bytes> out;
@@ -167,7 +171,8 @@ std::vector<RevokedEntry> LocalCaStore::revoked_unexpired(store::Database& db, c
 
 std::int64_t LocalCaStore::insert_request(store::Database& db, const NewRequest& request) const {
     auto insert = db.prepare(
-        "INSERT INTO local_ca_requests (transaction_id, template, subject, csr_der, requester, status, created_at) "
+        "INSERT INTO local_ca_requests (transaction_id, template, subject, csr_der, requester, status, "
+        "created_at) "
         "VALUES (?1, ?2, ?3, COALESCE(?4, x''), ?5, 'pending', ?6)");
     insert.bind(1, text_or_null(request.transaction_id))
         .bind(2, request.template_name)
@@ -198,7 +203,8 @@ std::vector<std::pair<std::int64_t, Bytes>> LocalCaStore::plaintext_requests(sto
 
 std::vector<std::pair<std::int64_t, Bytes>> LocalCaStore::requests_of_transaction(
     store::Database& db, const std::string& transaction_id) const {
-    auto query = db.prepare("SELECT id, csr_der FROM local_ca_requests WHERE transaction_id = ?1 ORDER BY id DESC");
+    auto query =
+        db.prepare("SELECT id, csr_der FROM local_ca_requests WHERE transaction_id = ?1 ORDER BY id DESC");
     query.bind(1, transaction_id);
     std::vector<std::pair<std::int64_t, Bytes>> out;
     while (query.step()) {
@@ -236,8 +242,9 @@ std::vector<PendingRequest> LocalCaStore::requests(store::Database& db,
     return out;
 }
 
-bool LocalCaStore::decide(store::Database& db, std::int64_t id, const std::string& status, const std::string& officer,
-                          const std::string& reason, const std::string& now) const {
+bool LocalCaStore::decide(store::Database& db, std::int64_t id, const std::string& status,
+                          const std::string& officer, const std::string& reason,
+                          const std::string& now) const {
     auto update = db.prepare(
         "UPDATE local_ca_requests SET status = ?2, decided_by = ?3, reason = ?4, decided_at = ?5, "
         "csr_der = CASE WHEN ?2 = 'denied' THEN x'' ELSE csr_der END WHERE id = ?1 AND status = 'pending'");
@@ -256,10 +263,11 @@ void LocalCaStore::set_request_issued(store::Database& db, std::int64_t id, std:
 }
 
 std::optional<LocalCaStore::CrlRow> LocalCaStore::crl(store::Database& db, bool with_der) const {
-    auto query = db.prepare(with_der ? "SELECT crl_number, this_update, next_update, stale, der FROM local_ca_crls "
-                                       "WHERE issuer = ?1"
-                                     : "SELECT crl_number, this_update, next_update, stale FROM local_ca_crls "
-                                       "WHERE issuer = ?1");
+    auto query =
+        db.prepare(with_der ? "SELECT crl_number, this_update, next_update, stale, der FROM local_ca_crls "
+                              "WHERE issuer = ?1"
+                            : "SELECT crl_number, this_update, next_update, stale FROM local_ca_crls "
+                              "WHERE issuer = ?1");
     query.bind(1, m_issuer);
     if (!query.step()) {
         return std::nullopt;
@@ -275,9 +283,14 @@ void LocalCaStore::save_crl(store::Database& db, const CrlRow& row) const {
     auto upsert = db.prepare(
         "INSERT INTO local_ca_crls (issuer, crl_number, this_update, next_update, stale, der) "
         "VALUES (?1, ?2, ?3, ?4, 0, ?5) "
-        "ON CONFLICT (issuer) DO UPDATE SET crl_number = excluded.crl_number, this_update = excluded.this_update, "
+        "ON CONFLICT (issuer) DO UPDATE SET crl_number = excluded.crl_number, this_update = "
+        "excluded.this_update, "
         "next_update = excluded.next_update, stale = 0, der = excluded.der");
-    upsert.bind(1, m_issuer).bind(2, row.number).bind(3, row.this_update).bind(4, row.next_update).bind(5, row.der);
+    upsert.bind(1, m_issuer)
+        .bind(2, row.number)
+        .bind(3, row.this_update)
+        .bind(4, row.next_update)
+        .bind(5, row.der);
     upsert.run();
 }
 

@@ -18,17 +18,17 @@ namespace scepra::backend::local {
 
 /// A request waiting for (or past) a CA officer's decision, as the officer sees it.
 struct PendingRequest {
-    std::int64_t id = 0;           ///< the backend_ref, as a number
-    std::string transaction_id;    ///< SCEP transactionID
-    std::string template_name;     ///< empty = default profile
-    std::string subject;           ///< the CSR's subject, RFC 2253
-    std::string requester;         ///< client address
-    std::string status;            ///< pending | approved | denied | issued
-    std::string reason;            ///< the officer's reason when denied
+    std::int64_t id = 0;         ///< the backend_ref, as a number
+    std::string transaction_id;  ///< SCEP transactionID
+    std::string template_name;   ///< empty = default profile
+    std::string subject;         ///< the CSR's subject, RFC 2253
+    std::string requester;       ///< client address
+    std::string status;          ///< pending | approved | denied | issued
+    std::string reason;          ///< the officer's reason when denied
     TimePoint created_at;
     std::optional<TimePoint> decided_at;
-    std::string decided_by;        ///< the officer who approved or denied
-    std::string cert_serial;       ///< hex serial once issued
+    std::string decided_by;   ///< the officer who approved or denied
+    std::string cert_serial;  ///< hex serial once issued
 };
 
 /// Records in issued_certs a certificate the local CA signed outside SCEP (the
@@ -45,7 +45,7 @@ TimePoint parse_sql_time(const std::string& text);
 /// method must run inside Database::read()/write() and takes that callback's
 /// Database&, so callers compose them into one transaction.
 class LocalCaStore {
-public:
+  public:
     explicit LocalCaStore(std::string issuer_dn) : m_issuer(std::move(issuer_dn)) {}
 
     // --- issued_certs -------------------------------------------------------
@@ -60,7 +60,8 @@ public:
     std::optional<Bytes> certificate_der(store::Database& db, const std::string& serial) const;
     std::optional<Bytes> certificate_der_by_id(store::Database& db, std::int64_t id) const;
     /// DER of the certificates issued for this SCEP transactionID, newest first.
-    std::vector<Bytes> certificates_of_transaction(store::Database& db, const std::string& transaction_id) const;
+    std::vector<Bytes> certificates_of_transaction(store::Database& db,
+                                                   const std::string& transaction_id) const;
 
     struct CertificateState {
         Bytes der;
@@ -72,7 +73,8 @@ public:
     void set_revoked(store::Database& db, const std::string& serial, const std::string& revoked_at,
                      const std::string& reason_name) const;
     /// DER of unrevoked certificates of this subject with notAfter after now, latest notAfter first.
-    std::vector<Bytes> valid_by_subject(store::Database& db, const std::string& subject, const std::string& now) const;
+    std::vector<Bytes> valid_by_subject(store::Database& db, const std::string& subject,
+                                        const std::string& now) const;
     /// Revoked certificates whose notAfter is after now, for the CRL.
     std::vector<RevokedEntry> revoked_unexpired(store::Database& db, const std::string& now) const;
 
@@ -89,8 +91,8 @@ public:
     /// Id and CSR of the undecided or approved requests still stored as plaintext DER (by older versions).
     std::vector<std::pair<std::int64_t, Bytes>> plaintext_requests(store::Database& db) const;
     /// Id and stored CSR of the requests of this SCEP transactionID, newest first.
-    std::vector<std::pair<std::int64_t, Bytes>> requests_of_transaction(store::Database& db,
-                                                                        const std::string& transaction_id) const;
+    std::vector<std::pair<std::int64_t, Bytes>> requests_of_transaction(
+        store::Database& db, const std::string& transaction_id) const;
     struct RequestRow {
         PendingRequest info;
         Bytes csr_der;
@@ -119,7 +121,7 @@ public:
     /// Makes the next crl_der() regenerate, in whichever process serves it.
     void mark_crl_stale(store::Database& db) const;
 
-private:
+  private:
     std::string m_issuer;
 };
 

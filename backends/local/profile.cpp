@@ -27,18 +27,21 @@ std::string trim(const std::string& s) {
     return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
-void check_extension_text(const CertificateProfile& profile, int nid, const std::string& value, const char* setting) {
+void check_extension_text(const CertificateProfile& profile, int nid, const std::string& value,
+                          const char* setting) {
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, nullptr, nullptr, nullptr, nullptr, X509V3_CTX_TEST);
     crypto::X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
     if (ext == nullptr) {
         ERR_clear_error();
-        throw std::invalid_argument("certificate template '" + profile.name + "': bad " + setting + " '" + value + "'");
+        throw std::invalid_argument("certificate template '" + profile.name + "': bad " + setting + " '" +
+                                    value + "'");
     }
 }
 
 std::string template_label(const CertificateProfile& profile) {
-    return profile.name.empty() ? "the default certificate template" : "certificate template '" + profile.name + "'";
+    return profile.name.empty() ? "the default certificate template"
+                                : "certificate template '" + profile.name + "'";
 }
 
 constexpr std::array<int, 10> strong_digests = {NID_sha224,     NID_sha256,     NID_sha384,   NID_sha512,
@@ -48,9 +51,8 @@ constexpr std::array<int, 10> strong_digests = {NID_sha224,     NID_sha256,     
 }  // namespace
 
 bool iequals(const std::string& a, const std::string& b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](unsigned char x, unsigned char y) {
-        return std::tolower(x) == std::tolower(y);
-    });
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
 }
 
 bool is_rsa(EVP_PKEY& key) { return crypto::is_rsa_key(key); }
@@ -98,7 +100,8 @@ void check_profile(const CertificateProfile& profile) {
 }
 
 std::optional<std::string> key_rejection(const CertificateProfile& profile, EVP_PKEY& key) {
-    return crypto::key_policy_refusal({profile.min_rsa_bits, profile.allowed_key_types}, key, template_label(profile));
+    return crypto::key_policy_refusal({profile.min_rsa_bits, profile.allowed_key_types}, key,
+                                      template_label(profile));
 }
 
 std::optional<std::string> digest_refusal(const std::string& name) {
@@ -108,7 +111,8 @@ std::optional<std::string> digest_refusal(const std::string& name) {
         return "names an unknown digest '" + name + "' (use SHA256, SHA384 or SHA512)";
     }
     const int nid = EVP_MD_get_type(md.get());
-    if (std::none_of(strong_digests.begin(), strong_digests.end(), [&](int strong) { return strong == nid; })) {
+    if (std::none_of(strong_digests.begin(), strong_digests.end(),
+                     [&](int strong) { return strong == nid; })) {
         // MD5 and SHA-1 signatures can be forged by collision (RFC 6151, SHA-mbles).
         return "must be a SHA-2 or SHA-3 digest (SHA256, SHA384, SHA512), not '" + name + "'";
     }

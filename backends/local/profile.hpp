@@ -23,7 +23,8 @@ struct CertificateProfile {
     bool copy_san = true;  ///< copy the CSR's subjectAltName (the only extension ever copied)
     int min_rsa_bits = 2048;
     /// "RSA" (also matches RSA-PSS), "RSA-PSS", "EC", "ED25519", "ED448", any case; empty = RSA and EC.
-    /// RSA keys need min_rsa_bits, EC keys one of P-256, P-384, P-521 whatever is listed; DSA is never allowed.
+    /// RSA keys need min_rsa_bits, EC keys one of P-256, P-384, P-521 whatever is listed; DSA is never
+    /// allowed.
     std::vector<std::string> allowed_key_types = {"RSA", "EC"};
     /// Requests wait in the store until a CA officer approves or denies them.
     bool manual_approval = false;

@@ -7,15 +7,14 @@ namespace scepra::cli {
 namespace po = boost::program_options;
 
 void add_adcs_keys(po::options_description& keys) {
-    keys.add_options()
-        ("adcs.bridge_url", po::value<std::string>()->default_value(""))
-        ("adcs.client_cert", po::value<std::string>()->default_value(""))
-        ("adcs.client_key", po::value<std::string>()->default_value(""))
-        ("adcs.server_ca", po::value<std::string>()->default_value(""))
-        ("adcs.timeout_seconds", po::value<int>()->default_value(60))
-        ("adcs.chain", po::value<std::string>()->default_value(""))
-        ("adcs.ra_signing_template", po::value<std::string>()->default_value("EnrollmentAgentOffline"))
-        ("adcs.ra_encryption_template", po::value<std::string>()->default_value("CEPEncryption"));
+    keys.add_options()("adcs.bridge_url", po::value<std::string>()->default_value(""))(
+        "adcs.client_cert", po::value<std::string>()->default_value(""))(
+        "adcs.client_key", po::value<std::string>()->default_value(""))(
+        "adcs.server_ca", po::value<std::string>()->default_value(""))("adcs.timeout_seconds",
+                                                                       po::value<int>()->default_value(60))(
+        "adcs.chain", po::value<std::string>()->default_value(""))(
+        "adcs.ra_signing_template", po::value<std::string>()->default_value("EnrollmentAgentOffline"))(
+        "adcs.ra_encryption_template", po::value<std::string>()->default_value("CEPEncryption"));
 }
 
 backend::adcs::AdcsConfig parse_adcs(Checker& check, bool selected) {
@@ -24,8 +23,9 @@ backend::adcs::AdcsConfig parse_adcs(Checker& check, bool selected) {
     if (selected) {
         // The bridge holds the CA account's credentials: only mutual TLS reaches it.
         if (c.bridge_url.rfind("https://", 0) != 0) {
-            check.problem("adcs.bridge_url", "must be the bridge's https:// URL (e.g. https://127.0.0.1:8444), not '" +
-                                                 c.bridge_url + "'");
+            check.problem("adcs.bridge_url",
+                          "must be the bridge's https:// URL (e.g. https://127.0.0.1:8444), not '" +
+                              c.bridge_url + "'");
         }
         c.client_cert = check.required_path("adcs.client_cert");
         c.client_key = check.required_path("adcs.client_key");

@@ -56,21 +56,22 @@ int admin_command(const Args& args) {
         a.desc.add_options()("password-file", po::value<std::string>()->default_value("-"),
                              "read the password from this file (default: stdin)")(
             "role", po::value<std::string>()->default_value("issue"),
-            "issue: gets a challenge password on each visit; view: logs in but gets NDES's permission-denied page");
+            "issue: gets a challenge password on each visit; view: logs in but gets NDES's permission-denied "
+            "page");
     }
     if (sub == "list") {
         a.desc.add_options()("json", po::bool_switch(), "one JSON object per line");
     }
-    if (auto stop = parse_options("admin " + sub, "Manages the accounts allowed on /certsrv/mscep_admin/.", a.desc, rest,
-                                  a.vm, &a.pos)) {
+    if (auto stop = parse_options("admin " + sub, "Manages the accounts allowed on /certsrv/mscep_admin/.",
+                                  a.desc, rest, a.vm, &a.pos)) {
         return *stop;
     }
     std::optional<store::AdminRole> role;
     if (sub == "add") {
         role = store::parse_role(a.vm["role"].as<std::string>());
         if (!role) {
-            std::cerr << "scep-ra admin add: --role must be issue or view, not '" << a.vm["role"].as<std::string>()
-                      << "'\n";
+            std::cerr << "scep-ra admin add: --role must be issue or view, not '"
+                      << a.vm["role"].as<std::string>() << "'\n";
             return exit_usage;
         }
     }
@@ -114,7 +115,8 @@ int admin_command(const Args& args) {
                              .str()
                       << "\n";
         } else {
-            std::cout << account.name << '\t' << store::role_name(account.role) << '\t' << account.created_at << "\n";
+            std::cout << account.name << '\t' << store::role_name(account.role) << '\t' << account.created_at
+                      << "\n";
         }
     }
     return exit_ok;

@@ -4,20 +4,20 @@
 // defaults are in config_keys.cpp.
 #include "cli/app_config.hpp"
 
-#include "cli/config_checker.hpp"
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <vector>
+
 #include "cli/backend_factory.hpp"
+#include "cli/config_checker.hpp"
 #include "cli/config_sections.hpp"
 #include "cli/validator_registry.hpp"
 #include "http/keytab.hpp"
-
-#include <boost/program_options.hpp>
-#include <algorithm>
-#include <cctype>
-#include <fstream>
-#include <optional>
-#include <map>
-#include <sstream>
-#include <vector>
 
 namespace scepra::cli {
 
@@ -26,7 +26,8 @@ namespace po = boost::program_options;
 namespace {
 
 /// Files the value of key under its section name when key is PREFIX NAME.KEY.
-bool collect_named(const std::string& key, const std::string& prefix, const std::string& value, NamedSections& into) {
+bool collect_named(const std::string& key, const std::string& prefix, const std::string& value,
+                   NamedSections& into) {
     const size_t dot = key.rfind('.');
     if (key.rfind(prefix, 0) != 0 || dot == std::string::npos || dot <= prefix.size()) {
         return false;
@@ -43,14 +44,14 @@ std::vector<http::AuthScheme> admin_auth_schemes(Checker& check) {
     for (std::string item; std::getline(items, item, ',');) {
         item.erase(0, item.find_first_not_of(" \t"));
         item.erase(item.find_last_not_of(" \t") + 1);
-        std::transform(item.begin(), item.end(), item.begin(), [](unsigned char ch) { return std::tolower(ch); });
+        std::transform(item.begin(), item.end(), item.begin(),
+                       [](unsigned char ch) { return std::tolower(ch); });
         std::optional<http::AuthScheme> scheme;
         if (item == "negotiate") scheme = http::AuthScheme::negotiate;
         if (item == "ntlm") scheme = http::AuthScheme::ntlm;
         if (item == "basic") scheme = http::AuthScheme::basic;
         if (!scheme) {
-            check.problem("admin.auth",
-                          "names '" + item + "'; the schemes are negotiate, ntlm and basic");
+            check.problem("admin.auth", "names '" + item + "'; the schemes are negotiate, ntlm and basic");
             continue;
         }
         if (std::find(schemes.begin(), schemes.end(), *scheme) != schemes.end()) {
@@ -76,7 +77,8 @@ http::NegotiateSettings admin_negotiate_settings(Checker& check, bool negotiate,
     settings.kerberos_realm = check.text("admin.kerberos_realm");
     const std::string& realm = settings.kerberos_realm;
     if (realm.find_first_of("@/\\ \t") != std::string::npos) {
-        check.problem("admin.kerberos_realm", "must be a realm name such as EXAMPLE.COM, not '" + realm + "'");
+        check.problem("admin.kerberos_realm",
+                      "must be a realm name such as EXAMPLE.COM, not '" + realm + "'");
     }
     if (!negotiate) {
         return settings;
@@ -166,8 +168,9 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     c.pid_file = check.path("server.pid_file", false);
 
     c.backend = check.choice("ca.backend", backend_names());
-    c.ca_unavailable = check.choice("ca.unavailable", {"pending", "fail"}) == "fail" ? core::WhenCaUnavailable::fail
-                                                                                    : core::WhenCaUnavailable::pending;
+    c.ca_unavailable = check.choice("ca.unavailable", {"pending", "fail"}) == "fail"
+                           ? core::WhenCaUnavailable::fail
+                           : core::WhenCaUnavailable::pending;
     c.local_ca = parse_local_ca(check, c.backend == "local", profile_keys, c.template_policies);
     c.ejbca = parse_ejbca(check, c.backend == "ejbca", ejbca_template_keys);
     c.adcs = parse_adcs(check, c.backend == "adcs");
@@ -212,7 +215,8 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     c.admin.page.auth = admin_auth_schemes(check);
     const auto& schemes = c.admin.page.auth;
     c.admin.page.negotiate = admin_negotiate_settings(
-        check, std::find(schemes.begin(), schemes.end(), http::AuthScheme::negotiate) != schemes.end(), files);
+        check, std::find(schemes.begin(), schemes.end(), http::AuthScheme::negotiate) != schemes.end(),
+        files);
     // NT hashes are sealed under a key derived from the one-time password key.
     c.admin.page.ntlm_key_file = c.hmac_key_file;
     // HTTP Basic sends the admin's password with every request: never in clear
@@ -220,12 +224,14 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     c.admin.allow_plaintext = check.flag("admin.allow_plaintext");
     if (!c.admin.allow_plaintext) {
         if (c.admin.listen && c.admin.listen->tls_cert.empty()) {
-            check.problem("admin.tls_cert", "is not set, so the admin listener would take passwords over plain HTTP; "
-                                            "set tls_cert and tls_key, or allow_plaintext = 1");
+            check.problem("admin.tls_cert",
+                          "is not set, so the admin listener would take passwords over plain HTTP; "
+                          "set tls_cert and tls_key, or allow_plaintext = 1");
         }
         if (c.admin.on_scep_listener && c.listen.tls_cert.empty()) {
-            check.problem("admin.on_scep_listener", "= 1 serves the admin page on the plain-HTTP SCEP listener, "
-                                                    "where passwords travel in clear; set allow_plaintext = 1 to allow it");
+            check.problem("admin.on_scep_listener",
+                          "= 1 serves the admin page on the plain-HTTP SCEP listener, "
+                          "where passwords travel in clear; set allow_plaintext = 1 to allow it");
         }
     }
 

@@ -6,16 +6,16 @@
 #include <optional>
 #include <string>
 
-#include "core/scep_service.hpp"
 #include "adcs/adcs_config.hpp"
+#include "core/scep_service.hpp"
 #include "ejbca/ejbca_config.hpp"
 #include "http/admin_page.hpp"
 #include "http/listener.hpp"
 #include "local/local_ca_backend.hpp"
 #include "store/challenge_store.hpp"
 #include "store/throttle_store.hpp"
-#include "validators/webhook/webhook_config.hpp"
 #include "validators/intune/intune_settings.hpp"
+#include "validators/webhook/webhook_config.hpp"
 
 namespace scepra::cli {
 
@@ -35,33 +35,34 @@ struct AppConfig {
     int max_clock_skew_minutes = 0;
     std::filesystem::path database;
     std::filesystem::path pid_file;
-    std::string backend = "local";        ///< [ca] backend: local, ejbca or adcs
+    std::string backend = "local";  ///< [ca] backend: local, ejbca or adcs
     core::WhenCaUnavailable ca_unavailable = core::WhenCaUnavailable::pending;  ///< [ca] unavailable
     /// The RA's part of each [profile.NAME] (manual_approval, key policy), whatever the backend.
     core::TemplatePolicies template_policies;
-    backend::local::LocalCaConfig local_ca;  ///< [local_ca], files checked only when backend = local
-    backend::ejbca::EjbcaConfig ejbca;       ///< [ejbca]
-    backend::adcs::AdcsConfig adcs;          ///< [adcs]
+    backend::local::LocalCaConfig local_ca;      ///< [local_ca], files checked only when backend = local
+    backend::ejbca::EjbcaConfig ejbca;           ///< [ejbca]
+    backend::adcs::AdcsConfig adcs;              ///< [adcs]
     std::string challenge_validator = "local";   ///< [challenge] validator: local, intune or webhook
     validators::webhook::WebhookConfig webhook;  ///< [webhook]
     validators::intune::IntuneSettings intune;   ///< [intune], checked when a validator is intune
-    core::PasswordSettings password;       ///< [password] NDES settings
-    std::filesystem::path hmac_key_file;  ///< [password] hmac_key
-    core::TemplateNames templates;         ///< [templates] NDES settings
+    core::PasswordSettings password;             ///< [password] NDES settings
+    std::filesystem::path hmac_key_file;         ///< [password] hmac_key
+    core::TemplateNames templates;               ///< [templates] NDES settings
     AdminConfig admin;
-    std::string crl_path;  ///< [local_ca] crl_path: where the SCEP listener serves the local CA's CRL; empty = none
-    core::RenewalPolicy renewal;                  ///< [renewal]
-    bool existing_subject_requires_renewal = false;  ///< [policy] existing_subject
-    store::ThrottleSettings throttle;                ///< [throttle] failed challenge passwords
-    int audit_retention_days = 365;                  ///< [audit] retention_days; 0 = keep forever
-    std::optional<http::ListenOptions> metrics_listen;  ///< [metrics] listen: /metrics; unset = off
+    std::string
+        crl_path;  ///< [local_ca] crl_path: where the SCEP listener serves the local CA's CRL; empty = none
+    core::RenewalPolicy renewal;                         ///< [renewal]
+    bool existing_subject_requires_renewal = false;      ///< [policy] existing_subject
+    store::ThrottleSettings throttle;                    ///< [throttle] failed challenge passwords
+    int audit_retention_days = 365;                      ///< [audit] retention_days; 0 = keep forever
+    std::optional<http::ListenOptions> metrics_listen;   ///< [metrics] listen: /metrics; unset = off
     http::LogFormat log_format = http::LogFormat::text;  ///< [log] format of the request log
 };
 
 /// Thrown for any problem with the configuration; the message names the file
 /// and the key.
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

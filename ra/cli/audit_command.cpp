@@ -18,15 +18,16 @@ namespace {
 
 int audit_purge(const Args& args) {
     po::options_description desc("options");
-    desc.add_options()
-        ("config", po::value<std::string>()->required(), "instance configuration file")
-        ("before", po::value<std::string>(),
-         "delete what is older than this UTC time, 'YYYY-MM-DD[ HH:MM:SS]' (default: [audit] retention_days ago)");
+    desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
+        "before", po::value<std::string>(),
+        "delete what is older than this UTC time, 'YYYY-MM-DD[ HH:MM:SS]' (default: [audit] retention_days "
+        "ago)");
     po::variables_map vm;
-    if (auto stop = parse_options("audit purge",
-                                  "Deletes audit events, admin logins, password events, throttle entries and used\n"
-                                  "one-time passwords nothing refers to any more, older than --before.",
-                                  desc, args, vm)) {
+    if (auto stop =
+            parse_options("audit purge",
+                          "Deletes audit events, admin logins, password events, throttle entries and used\n"
+                          "one-time passwords nothing refers to any more, older than --before.",
+                          desc, args, vm)) {
         return *stop;
     }
     AppConfig config = load_config(vm["config"].as<std::string>());
@@ -36,7 +37,8 @@ int audit_purge(const Args& args) {
         before = vm["before"].as<std::string>();
         static const std::regex format(R"(\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?)");
         if (!std::regex_match(before, format)) {
-            std::cerr << "scep-ra audit purge: --before must be 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS' (UTC)\n";
+            std::cerr
+                << "scep-ra audit purge: --before must be 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS' (UTC)\n";
             return exit_usage;
         }
     } else if (config.audit_retention_days == 0) {
@@ -63,15 +65,14 @@ int audit_command(const Args& args) {
         return audit_purge(Args(args.begin() + 1, args.end()));
     }
     po::options_description desc("options");
-    desc.add_options()
-        ("config", po::value<std::string>()->required(), "instance configuration file")
-        ("since", po::value<std::string>(), "from this UTC time on, 'YYYY-MM-DD[ HH:MM:SS]'")
-        ("until", po::value<std::string>(), "before this UTC time")
-        ("subject", po::value<std::string>(), "subject DN contains this text")
-        ("transaction", po::value<std::string>(), "this SCEP transactionID")
-        ("outcome", po::value<std::string>(), "issued | pending | rejected | error")
-        ("limit", po::value<int>()->default_value(1000), "at most this many (the newest)")
-        ("json", po::bool_switch(), "one JSON object per line");
+    desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
+        "since", po::value<std::string>(), "from this UTC time on, 'YYYY-MM-DD[ HH:MM:SS]'")(
+        "until", po::value<std::string>(), "before this UTC time")("subject", po::value<std::string>(),
+                                                                   "subject DN contains this text")(
+        "transaction", po::value<std::string>(), "this SCEP transactionID")(
+        "outcome", po::value<std::string>(), "issued | pending | rejected | error")(
+        "limit", po::value<int>()->default_value(1000), "at most this many (the newest)")(
+        "json", po::bool_switch(), "one JSON object per line");
     po::variables_map vm;
     if (auto stop = parse_options("audit",
                                   "Prints the decisions the RA took, oldest first.\n"
@@ -117,9 +118,10 @@ int audit_command(const Args& args) {
                              .str()
                       << "\n";
         } else {
-            std::cout << r.at << '\t' << field(r.peer) << '\t' << field(r.message_type.value_or(r.operation)) << '\t'
-                      << field(r.transaction_id.value_or("-")) << '\t' << field(r.subject.value_or("-")) << '\t'
-                      << r.decision << '\t' << field(r.fail_info.value_or("-")) << '\t'
+            std::cout << r.at << '\t' << field(r.peer) << '\t' << field(r.message_type.value_or(r.operation))
+                      << '\t' << field(r.transaction_id.value_or("-")) << '\t'
+                      << field(r.subject.value_or("-")) << '\t' << r.decision << '\t'
+                      << field(r.fail_info.value_or("-")) << '\t'
                       << field(r.serial.value_or(r.detail.value_or("-"))) << "\n";
         }
     }

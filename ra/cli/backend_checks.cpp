@@ -10,36 +10,49 @@ void check_backend_supports_policies(const AppConfig& config, const backend::CaB
     const backend::Capabilities can = backend.capabilities();
     const std::string where = config.file.string() + ": ";
     std::string problems;
-    auto problem = [&](const std::string& text) { problems += (problems.empty() ? "" : "\n") + where + text; };
+    auto problem = [&](const std::string& text) {
+        problems += (problems.empty() ? "" : "\n") + where + text;
+    };
     if (config.existing_subject_requires_renewal && !can.subject_lookup) {
-        problem("[policy] existing_subject = require-renewal needs a CA backend that can look up certificates by "
-                "subject; the " + backend.name() + " backend cannot, so the policy would do nothing: set allow");
+        problem(
+            "[policy] existing_subject = require-renewal needs a CA backend that can look up certificates by "
+            "subject; the " +
+            backend.name() + " backend cannot, so the policy would do nothing: set allow");
     }
-    if (config.renewal.enabled && config.renewal.revocation == core::RevocationMode::backend && !can.find_certificate) {
-        problem("[renewal] revocation = backend needs a CA backend that reports a certificate's revocation status; "
-                "the " + backend.name() + " backend cannot: set revocation = crl (the CRL named in the certificate) "
-                "or none");
+    if (config.renewal.enabled && config.renewal.revocation == core::RevocationMode::backend &&
+        !can.find_certificate) {
+        problem(
+            "[renewal] revocation = backend needs a CA backend that reports a certificate's revocation "
+            "status; "
+            "the " +
+            backend.name() +
+            " backend cannot: set revocation = crl (the CRL named in the certificate) "
+            "or none");
     }
     if (!problems.empty()) {
         throw ConfigError(problems);
     }
 }
 
-void check_no_orphaned_requests(const AppConfig& config, store::Database& db, const std::string& backend_name) {
+void check_no_orphaned_requests(const AppConfig& config, store::Database& db,
+                                const std::string& backend_name) {
     std::string orphaned;
     for (const auto& usage : store::backends_with_open_requests(db)) {
         if (usage.backend != backend_name) {
-            orphaned += (orphaned.empty() ? "" : ", ") + std::to_string(usage.open) + " at '" + usage.backend + "'";
+            orphaned +=
+                (orphaned.empty() ? "" : ", ") + std::to_string(usage.open) + " at '" + usage.backend + "'";
         }
     }
     if (!orphaned.empty()) {
-        throw ConfigError(config.file.string() + ": [ca] backend = " + backend_name + ", but requests are still pending (" +
-                          orphaned + "), which only that backend can finish: switch back until they are decided, "
+        throw ConfigError(config.file.string() + ": [ca] backend = " + backend_name +
+                          ", but requests are still pending (" + orphaned +
+                          "), which only that backend can finish: switch back until they are decided, "
                           "or deny them there (`scep-ra request list`)");
     }
 }
 
-std::shared_ptr<core::RevocationCheck> make_revocation_check(const AppConfig& config, backend::CaBackend& backend,
+std::shared_ptr<core::RevocationCheck> make_revocation_check(const AppConfig& config,
+                                                             backend::CaBackend& backend,
                                                              std::vector<crypto::X509Ptr> ca_certs,
                                                              const Clock& clock) {
     switch (config.renewal.revocation) {

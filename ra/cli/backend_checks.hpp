@@ -19,11 +19,13 @@ void check_backend_supports_policies(const AppConfig& config, const backend::CaB
 
 /// Throws ConfigError when requests are still pending at a backend other than
 /// the configured one: only that CA can finish them.
-void check_no_orphaned_requests(const AppConfig& config, store::Database& db, const std::string& backend_name);
+void check_no_orphaned_requests(const AppConfig& config, store::Database& db,
+                                const std::string& backend_name);
 
 /// The renewal revocation check [renewal] revocation asks for. ca_certs: the
 /// issuing CA first, then previous CAs whose certificates may still renew.
-std::shared_ptr<core::RevocationCheck> make_revocation_check(const AppConfig& config, backend::CaBackend& backend,
+std::shared_ptr<core::RevocationCheck> make_revocation_check(const AppConfig& config,
+                                                             backend::CaBackend& backend,
                                                              std::vector<crypto::X509Ptr> ca_certs,
                                                              const Clock& clock);
 

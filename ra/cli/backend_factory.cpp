@@ -42,17 +42,19 @@ std::unique_ptr<backend::CaBackend> remote(Config config, const fs::path& cache)
         try {
             save_chain(cache, made->ca_chain());
         } catch (const std::exception& e) {
-            std::cerr << "scep-ra: cannot keep the CA chain in " << cache.string() << ": " << e.what() << "\n";
+            std::cerr << "scep-ra: cannot keep the CA chain in " << cache.string() << ": " << e.what()
+                      << "\n";
         }
         return made;
     } catch (const backend::BackendUnavailable& e) {
         if (!fs::exists(cache)) {
-            throw backend::BackendUnavailable(std::string(e.what()) +
-                                              "; no copy of the CA chain exists yet: start once while the CA is "
-                                              "reachable, or set the chain file in the backend's section");
+            throw backend::BackendUnavailable(
+                std::string(e.what()) +
+                "; no copy of the CA chain exists yet: start once while the CA is "
+                "reachable, or set the chain file in the backend's section");
         }
-        std::cerr << "scep-ra: the CA is unreachable (" << e.what() << "); using its chain as fetched last, from "
-                  << cache.string() << "\n";
+        std::cerr << "scep-ra: the CA is unreachable (" << e.what()
+                  << "); using its chain as fetched last, from " << cache.string() << "\n";
         config.chain_file = cache;
         if constexpr (requires { config.chain_file_is_copy; }) {
             config.chain_file_is_copy = true;  // a reload asks the CA again
@@ -74,8 +76,8 @@ std::unique_ptr<backend::CaBackend> make_configured_backend(const AppConfig& con
             return remote<backend::adcs::AdcsBackend>(config.adcs, chain_cache_file(config));
         }
     } catch (const std::invalid_argument& e) {
-        throw ConfigError(config.file.string() + ": [" + (config.backend == "local" ? "local_ca" : config.backend) +
-                          "] " + e.what());
+        throw ConfigError(config.file.string() + ": [" +
+                          (config.backend == "local" ? "local_ca" : config.backend) + "] " + e.what());
     }
     throw ConfigError(config.file.string() + ": [ca] backend '" + config.backend +
                       "' is not built into this scep-ra");
@@ -90,7 +92,8 @@ const std::vector<std::string>& backend_names() {
 
 fs::path chain_cache_file(const AppConfig& config) { return config.database.string() + ".ca-chain.pem"; }
 
-std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store::Database& db, const Clock& clock) {
+std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store::Database& db,
+                                                 const Clock& clock) {
     auto made = make_configured_backend(config, db, clock);
 #ifdef SCEPRA_BENCH_CA_DELAY
     // Benchmark builds only (CMake -DSCEPRA_BENCH_CA_DELAY=ON): a CA far away.

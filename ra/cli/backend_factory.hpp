@@ -24,7 +24,8 @@ const std::vector<std::string>& backend_names();
 /// it starts from that copy, so serve never depends on the CA being up.
 /// Throws ConfigError for unusable settings, and backend::BackendUnavailable
 /// when the CA is down and no copy of its chain exists yet.
-std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store::Database& db, const Clock& clock);
+std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store::Database& db,
+                                                 const Clock& clock);
 
 /// On reload: asks a remote backend for its CA chain again and keeps the
 /// copy in chain_cache_file(). False when the backend's chain does not come

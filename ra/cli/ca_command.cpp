@@ -102,10 +102,11 @@ int request_retry(const Args& args) {
     po::positional_options_description pos;
     pos.add("id", 1);
     po::variables_map vm;
-    if (auto stop = parse_options("request retry",
-                                  "Releases a request whose outcome at the CA is unknown, once you checked the CA "
-                                  "issued nothing for it: the device's next attempt submits it again.",
-                                  desc, args, vm, &pos)) {
+    if (auto stop =
+            parse_options("request retry",
+                          "Releases a request whose outcome at the CA is unknown, once you checked the CA "
+                          "issued nothing for it: the device's next attempt submits it again.",
+                          desc, args, vm, &pos)) {
         return *stop;
     }
     RaRequests ra(vm["config"].as<std::string>());  // any backend: only the RA's own records
@@ -117,7 +118,6 @@ int request_retry(const Args& args) {
     std::cout << "released " << id << "\n";
     return exit_ok;
 }
-
 
 /// Requests older versions left in the local CA's own approval queue.
 int list_local_queue(LocalCa& local, const std::optional<std::string>& status, bool json) {
@@ -134,15 +134,16 @@ int list_local_queue(LocalCa& local, const std::optional<std::string>& status, b
                              .add("subject", r.subject)
                              .add("transaction_id", r.transaction_id)
                              .add("requester", r.requester)
-                             .add("decided_at", r.decided_at ? std::optional(sql_time(*r.decided_at)) : std::nullopt)
+                             .add("decided_at",
+                                  r.decided_at ? std::optional(sql_time(*r.decided_at)) : std::nullopt)
                              .add("decided_by", r.decided_by)
                              .add("reason", r.reason)
                              .add("serial", r.cert_serial)
                              .str()
                       << "\n";
         } else {
-            std::cout << r.id << '\t' << r.status << '\t' << sql_time(r.created_at) << '\t' << r.template_name << '\t'
-                      << r.subject << '\t' << r.transaction_id << '\t' << r.requester << "\n";
+            std::cout << r.id << '\t' << r.status << '\t' << sql_time(r.created_at) << '\t' << r.template_name
+                      << '\t' << r.subject << '\t' << r.transaction_id << '\t' << r.requester << "\n";
         }
     }
     return exit_ok;
@@ -160,13 +161,15 @@ int request_list(const Args& args) {
         "pending", po::bool_switch(), "only requests waiting for a decision (all the RA lists are)")(
         "unknown-outcome", po::bool_switch(),
         "instead: the RA's requests whose submission the CA may have received but never answered, held "
-        "until `request retry ID`")(
-        "local-ca-queue", po::bool_switch(), "instead: requests older versions left in the local CA's approval queue")(
-        "status", po::value<std::string>(), "with --local-ca-queue: only this state (pending, approved, denied, issued)")(
+        "until `request retry ID`")("local-ca-queue", po::bool_switch(),
+                                    "instead: requests older versions left in the local CA's approval queue")(
+        "status", po::value<std::string>(),
+        "with --local-ca-queue: only this state (pending, approved, denied, issued)")(
         "json", po::bool_switch(), "one JSON object per line");
     po::variables_map vm;
-    if (auto stop = parse_options("request list", "Lists the requests the RA holds for approval (manual_approval).",
-                                  desc, args, vm)) {
+    if (auto stop =
+            parse_options("request list", "Lists the requests the RA holds for approval (manual_approval).",
+                          desc, args, vm)) {
         return *stop;
     }
     const bool json = vm["json"].as<bool>();
@@ -186,7 +189,8 @@ int request_list(const Args& args) {
 }
 
 /// An old request in the local CA's own queue.
-int decide_local_queue(const std::string& sub, const std::string& config, std::int64_t id, const std::string& reason) {
+int decide_local_queue(const std::string& sub, const std::string& config, std::int64_t id,
+                       const std::string& reason) {
     LocalCa local(config);
     try {
         if (sub == "approve") {
@@ -206,18 +210,20 @@ int request_decide(const std::string& sub, const Args& args) {
     po::options_description desc("options");
     desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
         "id", po::value<std::int64_t>()->required(), "request id (from `request list`)")(
-        "local-ca-queue", po::bool_switch(), "a request of the local CA's own queue (`request list --local-ca-queue`)");
+        "local-ca-queue", po::bool_switch(),
+        "a request of the local CA's own queue (`request list --local-ca-queue`)");
     if (sub == "deny") {
-        desc.add_options()("reason", po::value<std::string>()->required(), "told to the device in the failInfoText");
+        desc.add_options()("reason", po::value<std::string>()->required(),
+                           "told to the device in the failInfoText");
     }
     po::positional_options_description pos;
     pos.add("id", 1);
     po::variables_map vm;
-    if (auto stop = parse_options("request " + sub,
-                                  sub == "approve"
-                                      ? "Approves a request the RA holds: the device's next poll submits it to the CA."
-                                      : "Denies a request the RA holds: the device gets FAILURE with the reason.",
-                                  desc, args, vm, &pos)) {
+    if (auto stop = parse_options(
+            "request " + sub,
+            sub == "approve" ? "Approves a request the RA holds: the device's next poll submits it to the CA."
+                             : "Denies a request the RA holds: the device gets FAILURE with the reason.",
+            desc, args, vm, &pos)) {
         return *stop;
     }
     const auto id = vm["id"].as<std::int64_t>();
@@ -258,7 +264,9 @@ int request_command(const Args& args) {
         "  deny ID --reason TEXT        refuse, telling the device why\n"
         "  list --unknown-outcome       requests the CA may have received but never answered\n"
         "  retry ID                     submit such a request again at the device's next attempt\n";
-    auto decide = [](const std::string& sub) { return [sub](const Args& rest) { return request_decide(sub, rest); }; };
+    auto decide = [](const std::string& sub) {
+        return [sub](const Args& rest) { return request_decide(sub, rest); };
+    };
     return run_subcommand("request", summary, args,
                           {{"list", request_list},
                            {"approve", decide("approve")},
@@ -277,10 +285,11 @@ int revoke_command(const Args& args) {
     po::positional_options_description pos;
     pos.add("serial", 1);
     po::variables_map vm;
-    if (auto stop = parse_options("revoke",
-                                  "Revokes a certificate at the configured CA backend ([ca] backend): the local "
-                                  "CA re-signs its CRL at once; EJBCA revokes over its REST API.",
-                                  desc, args, vm, &pos)) {
+    if (auto stop =
+            parse_options("revoke",
+                          "Revokes a certificate at the configured CA backend ([ca] backend): the local "
+                          "CA re-signs its CRL at once; EJBCA revokes over its REST API.",
+                          desc, args, vm, &pos)) {
         return *stop;
     }
     const std::string& reason = vm["reason"].as<std::string>();
@@ -295,7 +304,8 @@ int revoke_command(const Args& args) {
     auto ca = make_backend(config, *db, clock);
     const std::string& serial = vm["serial"].as<std::string>();
     if (!ca->capabilities().revoke) {
-        std::cerr << "scep-ra revoke: the " << ca->name() << " backend cannot revoke: revoke at the CA itself\n";
+        std::cerr << "scep-ra revoke: the " << ca->name()
+                  << " backend cannot revoke: revoke at the CA itself\n";
         return exit_refused;
     }
     backend::RevokeOutcome outcome{};

@@ -14,7 +14,7 @@
 namespace scepra::cli {
 
 class Checker {
-public:
+  public:
     Checker(const boost::program_options::variables_map& vm, std::filesystem::path file, FileCheck files)
         : m_vm(vm), m_file(std::move(file)), m_files(files) {}
 
@@ -40,7 +40,7 @@ public:
     /// Throws ConfigError with every problem, one per line.
     void throw_if_any() const;
 
-private:
+  private:
     const boost::program_options::variables_map& m_vm;
     std::filesystem::path m_file;
     FileCheck m_files;

@@ -13,8 +13,8 @@
 #include "core/template_policy.hpp"
 #include "ejbca/ejbca_config.hpp"
 #include "local/local_ca_backend.hpp"
-#include "validators/webhook/webhook_config.hpp"
 #include "validators/intune/intune_settings.hpp"
+#include "validators/webhook/webhook_config.hpp"
 
 namespace scepra::cli {
 

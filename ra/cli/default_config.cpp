@@ -20,8 +20,10 @@ std::string local_ca_section(const InstanceLayout& layout) {
     std::ostringstream out;
     auto at = [&layout](const std::string& name) { return file_at(layout, name); };
     out << R"([local_ca]
-cert = )" << at("ca.pem") << R"(
-key = )" << at("private/ca.key") << R"(
+cert = )"
+        << at("ca.pem") << R"(
+key = )" << at("private/ca.key")
+        << R"(
 # Optional PEM file with further CA certificates up to the root.
 chain =
 validity_days = 365
@@ -50,7 +52,8 @@ crl_distribution_point =
 # on P-256, P-384 or P-521; Ed25519 and Ed448 only where allowed_key_types
 # lists them; DSA never.
 #
-# [profile.)" << core::default_template_name << R"(]
+# [profile.)"
+        << core::default_template_name << R"(]
 # validity_days = 730
 # extended_key_usage = clientAuth,serverAuth
 # manual_approval = 0
@@ -68,10 +71,13 @@ std::string ejbca_section(const InstanceLayout& layout) {
 # POST v1/certificate/pkcs10enroll; scep-ra authenticates with a TLS client
 # certificate that EJBCA knows as an administrator.
 url = https://ejbca.example:8443/ejbca/ejbca-rest-api
-client_cert = )" << at("ejbca-client.pem") << R"(
-client_key = )" << at("private/ejbca-client.key") << R"(
+client_cert = )"
+        << at("ejbca-client.pem") << R"(
+client_key = )"
+        << at("private/ejbca-client.key") << R"(
 # CA certificate(s) that verify EJBCA's TLS certificate; the host name is always checked.
-server_ca = )" << at("ejbca-server-ca.pem") << R"(
+server_ca = )"
+        << at("ejbca-server-ca.pem") << R"(
 # The issuing CA's name in EJBCA (certificate_authority_name), not its DN.
 ca_name = IssuingCA1
 # Profiles used unless an [ejbca.template.NAME] section names others.
@@ -88,7 +94,8 @@ ra_certificate_profile =
 ra_end_entity_profile =
 
 # Per scep-ra template (the names in [templates]), other EJBCA profiles:
-# [ejbca.template.)" << core::default_template_name << R"(]
+# [ejbca.template.)"
+        << core::default_template_name << R"(]
 # certificate_profile = ENDUSER
 # end_entity_profile = EMPTY
 
@@ -104,10 +111,13 @@ std::string adcs_section(const InstanceLayout& layout) {
 # the Enterprise CA over MS-ICPR or MS-WCCE. scep-ra reaches it over HTTPS
 # with a client certificate the bridge's allow_client lists.
 bridge_url = https://127.0.0.1:8444
-client_cert = )" << at("adcs-client.pem") << R"(
-client_key = )" << at("private/adcs-client.key") << R"(
+client_cert = )"
+        << at("adcs-client.pem") << R"(
+client_key = )"
+        << at("private/adcs-client.key") << R"(
 # Verifies the bridge's TLS certificate.
-server_ca = )" << at("adcs-bridge-ca.pem") << R"(
+server_ca = )"
+        << at("adcs-bridge-ca.pem") << R"(
 timeout_seconds = 60
 # Optional PEM file with the CA chain (issuing CA first). Empty: GET /v1/ca
 # from the bridge at start (and kept for a restart while it is down).
@@ -126,7 +136,8 @@ std::string backend_sections(const InstanceLayout& layout) {
 # CA backend that issues approved requests: local (the embedded OpenSSL CA),
 # ejbca (EJBCA over its REST API) or adcs (a Microsoft Enterprise CA through
 # the AD CS bridge). Only the chosen backend's section is used.
-backend = )" << layout.backend << R"(
+backend = )"
+        << layout.backend << R"(
 # A new request the CA cannot take (down): pending (the device gets PENDING,
 # the request is held and submitted again at its next poll) or fail (FAILURE).
 unavailable = pending
@@ -157,7 +168,8 @@ std::string default_config_text(const std::string& listen, const std::string& ad
 
 [server]
 # Address and port of the SCEP listener (HOST:PORT, [IPv6]:PORT).
-listen = )" << listen << R"(
+listen = )"
+        << listen << R"(
 # Worker threads: requests answered at the same time (a connection waiting
 # for its next request holds none).
 threads = 64
@@ -178,15 +190,20 @@ max_requests_per_connection = 1000
 # A client must take the whole answer within this.
 write_timeout_seconds = 30
 # `serve` writes its process id here; `scep-ra reload` signals it.
-pid_file = )" << layout.pid_file << R"(
+pid_file = )"
+        << layout.pid_file << R"(
 
 [ra]
 # The RA's own certificates: signing (digitalSignature, signs every CertRep)
 # and encryption (keyEncipherment, clients encrypt their requests to it).
-signing_cert = )" << at("ra-signing.pem") << R"(
-signing_key = )" << at("private/ra-signing.key") << R"(
-encryption_cert = )" << at("ra-encryption.pem") << R"(
-encryption_key = )" << at("private/ra-encryption.key") << R"(
+signing_cert = )"
+        << at("ra-signing.pem") << R"(
+signing_key = )"
+        << at("private/ra-signing.key") << R"(
+encryption_cert = )"
+        << at("ra-encryption.pem") << R"(
+encryption_key = )"
+        << at("private/ra-encryption.key") << R"(
 # 1 accepts requests encrypted with single DES (forbidden by RFC 8894, but the
 # only cipher of some legacy clients such as micromdm scepclient). Replies
 # to them are encrypted with triple DES.
@@ -198,9 +215,11 @@ max_clock_skew_minutes = 0
 
 [database]
 # SQLite file holding challenge passwords, issued certificates and the audit trail.
-path = )" << at("scep-ra.db") << R"(
+path = )"
+        << at("scep-ra.db") << R"(
 
-)" << backend_sections(layout) << R"([challenge]
+)" << backend_sections(layout)
+        << R"([challenge]
 # Who decides a new request: local = the [password] modes below (as NDES);
 # webhook = an MDM or policy service ([webhook], see README "Policy webhook").
 # A [profile.NAME] section may name its own validator for its template.
@@ -218,16 +237,20 @@ PasswordMax = 5
 PasswordLength = 8
 PasswordValidity = 60
 # Key of the keyed hash under which one-time passwords are stored (never in clear).
-hmac_key = )" << at("private/challenge-hmac.key") << R"(
+hmac_key = )"
+        << at("private/challenge-hmac.key") << R"(
 
 [admin]
 # The NDES admin page, /certsrv/mscep_admin/, where administrators (accounts
 # made with `scep-ra admin add NAME`) get one-time passwords. It has a
 # listener of its own (empty = none), served over HTTPS when tls_cert and
 # tls_key are set.
-listen = )" << admin_listen << R"(
-tls_cert = )" << at(admin_tls_cert) << R"(
-tls_key = )" << at(admin_tls_key) << R"(
+listen = )"
+        << admin_listen << R"(
+tls_cert = )"
+        << at(admin_tls_cert) << R"(
+tls_key = )"
+        << at(admin_tls_key) << R"(
 # 1 also serves the admin page on the SCEP listener (plain HTTP there unless
 # that listener is behind TLS): off by default.
 on_scep_listener = 0
@@ -286,9 +309,12 @@ existing_subject = allow
 # The certificate template (NDES) chosen by the key usage a request asks for:
 # digitalSignature only -> SignatureTemplate, keyEncipherment only ->
 # EncryptionTemplate, both or no keyUsage at all -> GeneralPurposeTemplate.
-SignatureTemplate = )" << core::default_template_name << R"(
-EncryptionTemplate = )" << core::default_template_name << R"(
-GeneralPurposeTemplate = )" << core::default_template_name << R"(
+SignatureTemplate = )"
+        << core::default_template_name << R"(
+EncryptionTemplate = )"
+        << core::default_template_name << R"(
+GeneralPurposeTemplate = )"
+        << core::default_template_name << R"(
 
 [throttle]
 # Failed challenge passwords (wrong, used, expired, revoked, missing, or bound

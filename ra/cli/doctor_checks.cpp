@@ -368,9 +368,10 @@ std::vector<DoctorFinding> run_doctor_checks(const AppConfig& c, TimePoint now) 
     const bool local_ca = c.backend == "local";
     std::vector<crypto::X509Ptr> cas = local_ca ? local_ca_certificates(r, c) : remote_ca_certificates(r, c);
     if (!cas.empty()) {
-        check_validity(r, "CA certificate", *cas.front(), now,
-                       local_ca ? "prepare a new CA with `scep-ra ra rollover --new-ca`, then `scep-ra ra activate`"
-                                : "the CA must be renewed at the CA, then its chain file replaced");
+        check_validity(
+            r, "CA certificate", *cas.front(), now,
+            local_ca ? "prepare a new CA with `scep-ra ra rollover --new-ca`, then `scep-ra ra activate`"
+                     : "the CA must be renewed at the CA, then its chain file replaced");
         if (local_ca) {
             check_key_match(r, "CA certificate", *cas.front(), c.local_ca.key_file);
         }

@@ -7,19 +7,18 @@ namespace scepra::cli {
 namespace po = boost::program_options;
 
 void add_ejbca_keys(po::options_description& keys) {
-    keys.add_options()
-        ("ejbca.url", po::value<std::string>()->default_value(""))
-        ("ejbca.client_cert", po::value<std::string>()->default_value(""))
-        ("ejbca.client_key", po::value<std::string>()->default_value(""))
-        ("ejbca.server_ca", po::value<std::string>()->default_value(""))
-        ("ejbca.ca_name", po::value<std::string>()->default_value(""))
-        ("ejbca.certificate_profile", po::value<std::string>()->default_value("ENDUSER"))
-        ("ejbca.end_entity_profile", po::value<std::string>()->default_value("EMPTY"))
-        ("ejbca.username", po::value<std::string>()->default_value("cn"))
-        ("ejbca.chain", po::value<std::string>()->default_value(""))
-        ("ejbca.timeout_seconds", po::value<int>()->default_value(30))
-        ("ejbca.ra_certificate_profile", po::value<std::string>()->default_value(""))
-        ("ejbca.ra_end_entity_profile", po::value<std::string>()->default_value(""));
+    keys.add_options()("ejbca.url", po::value<std::string>()->default_value(""))(
+        "ejbca.client_cert", po::value<std::string>()->default_value(""))(
+        "ejbca.client_key", po::value<std::string>()->default_value(""))(
+        "ejbca.server_ca", po::value<std::string>()->default_value(""))(
+        "ejbca.ca_name", po::value<std::string>()->default_value(""))(
+        "ejbca.certificate_profile", po::value<std::string>()->default_value("ENDUSER"))(
+        "ejbca.end_entity_profile", po::value<std::string>()->default_value("EMPTY"))(
+        "ejbca.username", po::value<std::string>()->default_value("cn"))(
+        "ejbca.chain", po::value<std::string>()->default_value(""))("ejbca.timeout_seconds",
+                                                                    po::value<int>()->default_value(30))(
+        "ejbca.ra_certificate_profile", po::value<std::string>()->default_value(""))(
+        "ejbca.ra_end_entity_profile", po::value<std::string>()->default_value(""));
 }
 
 backend::ejbca::EjbcaConfig parse_ejbca(Checker& check, bool selected, const NamedSections& templates) {
@@ -28,8 +27,10 @@ backend::ejbca::EjbcaConfig parse_ejbca(Checker& check, bool selected, const Nam
     if (selected) {
         // The RA's client certificate authenticates it as an EJBCA administrator: never over plain HTTP.
         if (c.url.rfind("https://", 0) != 0) {
-            check.problem("ejbca.url", "must be an https:// URL of EJBCA's REST API (e.g. "
-                                       "https://ejbca.example:8443/ejbca/ejbca-rest-api), not '" + c.url + "'");
+            check.problem("ejbca.url",
+                          "must be an https:// URL of EJBCA's REST API (e.g. "
+                          "https://ejbca.example:8443/ejbca/ejbca-rest-api), not '" +
+                              c.url + "'");
         }
         if (check.text("ejbca.ca_name").empty()) {
             check.problem("ejbca.ca_name", "must name the issuing CA as EJBCA knows it");

@@ -26,8 +26,8 @@ namespace {
 
 /// A TLS server certificate for the admin page listener, issued by the local
 /// CA, valid for localhost, the loopback addresses and this host's name.
-crypto::X509Ptr issue_admin_tls_certificate(X509& ca_cert, EVP_PKEY& ca_key, EVP_PKEY& key, const std::string& host,
-                                            int days) {
+crypto::X509Ptr issue_admin_tls_certificate(X509& ca_cert, EVP_PKEY& ca_key, EVP_PKEY& key,
+                                            const std::string& host, int days) {
     crypto::X509Ptr cert(X509_new());
     crypto::check(cert != nullptr, "X509_new");
     X509_set_version(cert.get(), X509_VERSION_3);
@@ -47,8 +47,9 @@ crypto::X509Ptr issue_admin_tls_certificate(X509& ca_cert, EVP_PKEY& ca_key, EVP
     backend::local::add_extension(*cert, ctx, NID_basic_constraints, "critical,CA:FALSE");
     backend::local::add_extension(*cert, ctx, NID_key_usage, "critical,digitalSignature,keyEncipherment");
     backend::local::add_extension(*cert, ctx, NID_ext_key_usage, "serverAuth");
-    backend::local::add_extension(*cert, ctx, NID_subject_alt_name,
-                                  "DNS:localhost,IP:127.0.0.1,IP:::1" + (host == "localhost" ? "" : ",DNS:" + host));
+    backend::local::add_extension(
+        *cert, ctx, NID_subject_alt_name,
+        "DNS:localhost,IP:127.0.0.1,IP:::1" + (host == "localhost" ? "" : ",DNS:" + host));
     backend::local::add_extension(*cert, ctx, NID_subject_key_identifier, "hash");
     backend::local::add_extension(*cert, ctx, NID_authority_key_identifier, "keyid:always");
     auto md = backend::local::signing_digest(ca_key, "SHA256");
@@ -68,36 +69,42 @@ std::string host_name() {
 int init_command(const Args& args) {
     const std::string host = host_name();
     po::options_description desc("options");
-    desc.add_options()
-        ("dir", po::value<std::string>()->required(), "instance directory to create")
-        ("state-dir", po::value<std::string>(),
-         "keep the database, certificates and private keys here (e.g. /var/lib/scep-ra), named by absolute paths "
-         "in DIR/scep-ra.conf; default: DIR itself")
-        ("pid-file", po::value<std::string>(),
-         "[server] pid_file to write; default scep-ra.pid in DIR, /run/scep-ra/scep-ra.pid with --state-dir")
-        ("key-type", po::value<std::string>()->default_value("rsa:2048"),
-         "RA keys: rsa:2048|3072|4096 (SCEP clients encrypt to the RA with RSA)")
-        ("ca-key-type", po::value<std::string>()->default_value("rsa:2048"), "local CA key: rsa:BITS or ec:P-256|P-384")
-        ("ca-subject", po::value<std::string>()->default_value("CN=scep-ra Local CA,O=scep-ra"), "local CA subject")
-        ("ra-signing-subject", po::value<std::string>()->default_value("CN=" + host + "-MSCEP-RA,O=scep-ra"),
-         "RA signing certificate subject")
-        ("ra-encryption-subject", po::value<std::string>()->default_value("CN=" + host + "-MSCEP-RA-ENC,O=scep-ra"),
-         "RA encryption certificate subject")
-        ("ca-validity-days", po::value<int>()->default_value(3650), "local CA validity")
-        ("ra-validity-days", po::value<int>()->default_value(730), "RA certificates' validity")
-        ("listen", po::value<std::string>()->default_value("127.0.0.1:8080"), "SCEP listen address written to the config")
-        ("admin-listen", po::value<std::string>()->default_value("127.0.0.1:8443"),
-         "admin page listen address (HTTPS with a certificate from the local CA); 'none' = no admin listener")
-        ("force", po::bool_switch(), "replace an existing instance (new CA, new RA keys, empty database)")
-        ("backend", po::value<std::string>()->default_value("local"),
-         "CA backend: local (an embedded CA is made), ejbca or adcs (no local CA; see init_remote.cpp)")
-        ("ra-signing-cert", po::value<std::string>(), "with --backend ejbca|adcs: the RA signing certificate (PEM)")
-        ("ra-signing-key", po::value<std::string>(), "its private key (PEM)")
-        ("ra-encryption-cert", po::value<std::string>(), "the RA encryption certificate (PEM)")
-        ("ra-encryption-key", po::value<std::string>(), "its private key (PEM)");
+    desc.add_options()("dir", po::value<std::string>()->required(), "instance directory to create")(
+        "state-dir", po::value<std::string>(),
+        "keep the database, certificates and private keys here (e.g. /var/lib/scep-ra), named by absolute "
+        "paths "
+        "in DIR/scep-ra.conf; default: DIR itself")(
+        "pid-file", po::value<std::string>(),
+        "[server] pid_file to write; default scep-ra.pid in DIR, /run/scep-ra/scep-ra.pid with --state-dir")(
+        "key-type", po::value<std::string>()->default_value("rsa:2048"),
+        "RA keys: rsa:2048|3072|4096 (SCEP clients encrypt to the RA with RSA)")(
+        "ca-key-type", po::value<std::string>()->default_value("rsa:2048"),
+        "local CA key: rsa:BITS or ec:P-256|P-384")(
+        "ca-subject", po::value<std::string>()->default_value("CN=scep-ra Local CA,O=scep-ra"),
+        "local CA subject")("ra-signing-subject",
+                            po::value<std::string>()->default_value("CN=" + host + "-MSCEP-RA,O=scep-ra"),
+                            "RA signing certificate subject")(
+        "ra-encryption-subject",
+        po::value<std::string>()->default_value("CN=" + host + "-MSCEP-RA-ENC,O=scep-ra"),
+        "RA encryption certificate subject")("ca-validity-days", po::value<int>()->default_value(3650),
+                                             "local CA validity")(
+        "ra-validity-days", po::value<int>()->default_value(730), "RA certificates' validity")(
+        "listen", po::value<std::string>()->default_value("127.0.0.1:8080"),
+        "SCEP listen address written to the config")(
+        "admin-listen", po::value<std::string>()->default_value("127.0.0.1:8443"),
+        "admin page listen address (HTTPS with a certificate from the local CA); 'none' = no admin listener")(
+        "force", po::bool_switch(), "replace an existing instance (new CA, new RA keys, empty database)")(
+        "backend", po::value<std::string>()->default_value("local"),
+        "CA backend: local (an embedded CA is made), ejbca or adcs (no local CA; see init_remote.cpp)")(
+        "ra-signing-cert", po::value<std::string>(),
+        "with --backend ejbca|adcs: the RA signing certificate (PEM)")(
+        "ra-signing-key", po::value<std::string>(), "its private key (PEM)")(
+        "ra-encryption-cert", po::value<std::string>(), "the RA encryption certificate (PEM)")(
+        "ra-encryption-key", po::value<std::string>(), "its private key (PEM)");
     po::variables_map vm;
-    if (auto stop = parse_options("init", "Creates DIR/scep-ra.conf, a local CA, the RA signing and encryption\n"
-                                          "certificates issued by it, and the SQLite database.",
+    if (auto stop = parse_options("init",
+                                  "Creates DIR/scep-ra.conf, a local CA, the RA signing and encryption\n"
+                                  "certificates issued by it, and the SQLite database.",
                                   desc, args, vm)) {
         return *stop;
     }
@@ -126,7 +133,8 @@ int init_command(const Args& args) {
     }
     auto ra_spec = crypto::KeySpec::parse(vm["key-type"].as<std::string>());
     if (ra_spec.type != crypto::KeySpec::Type::rsa) {
-        std::cerr << "scep-ra init: --key-type must be RSA: SCEP clients encrypt to the RA with RSA key transport\n";
+        std::cerr << "scep-ra init: --key-type must be RSA: SCEP clients encrypt to the RA with RSA key "
+                     "transport\n";
         return exit_usage;
     }
     auto ca_spec = crypto::KeySpec::parse(vm["ca-key-type"].as<std::string>());
@@ -181,8 +189,9 @@ int init_command(const Args& args) {
         admin_key = "private/admin-tls.key";
     }
     crypto::write_file(
-        conf, default_config_text(vm["listen"].as<std::string>(), admin_listen, admin_cert, admin_key, layout), 0640,
-        force);
+        conf,
+        default_config_text(vm["listen"].as<std::string>(), admin_listen, admin_cert, admin_key, layout),
+        0640, force);
 
     // Validate what we wrote exactly as `serve` will read it, then create the schema.
     AppConfig config = load_config(conf);

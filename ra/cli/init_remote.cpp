@@ -123,15 +123,17 @@ int init_remote(const po::variables_map& vm) {
         given += vm.count(option) ? 1 : 0;
     }
     if (given != 0 && given != 4) {
-        std::cerr << "scep-ra init: give all four of --ra-signing-cert, --ra-signing-key, --ra-encryption-cert and "
-                     "--ra-encryption-key, or none\n";
+        std::cerr
+            << "scep-ra init: give all four of --ra-signing-cert, --ra-signing-key, --ra-encryption-cert and "
+               "--ra-encryption-key, or none\n";
         return exit_usage;
     }
     const bool from_files = given == 4;
     if (!from_files && backend == "adcs") {
-        std::cerr << "scep-ra init: with --backend adcs, give the RA certificates as files (--ra-signing-cert, "
-                     "--ra-signing-key, --ra-encryption-cert, --ra-encryption-key), enrolled at the CA with the "
-                     "templates NDES uses (EnrollmentAgentOffline, CEPEncryption)\n";
+        std::cerr
+            << "scep-ra init: with --backend adcs, give the RA certificates as files (--ra-signing-cert, "
+               "--ra-signing-key, --ra-encryption-cert, --ra-encryption-key), enrolled at the CA with the "
+               "templates NDES uses (EnrollmentAgentOffline, CEPEncryption)\n";
         return exit_usage;
     }
     // Read (and check) the operator's files before anything is written.
@@ -172,13 +174,15 @@ int init_remote(const po::variables_map& vm) {
     fs::create_directories(dir / "private");
     fs::permissions(dir / "private", fs::perms::owner_all, fs::perm_options::replace);
     if (force) {
-        for (const char* stale : {"scep-ra.db", "scep-ra.db-wal", "scep-ra.db-shm", "private/challenge-hmac.key"}) {
+        for (const char* stale :
+             {"scep-ra.db", "scep-ra.db-wal", "scep-ra.db-shm", "private/challenge-hmac.key"}) {
             fs::remove(dir / stale);
         }
     }
     store::ChallengeStore::load_or_create_key(dir / "private/challenge-hmac.key");
     // The admin page's TLS certificate comes from the local CA, which a remote backend has none of.
-    crypto::write_file(conf, default_config_text(vm["listen"].as<std::string>(), "", "", "", layout), 0640, force);
+    crypto::write_file(conf, default_config_text(vm["listen"].as<std::string>(), "", "", "", layout), 0640,
+                       force);
 
     // The [ejbca]/[adcs] values are placeholders until edited: check the settings only.
     const AppConfig config = load_config(conf, FileCheck::skip);
@@ -189,21 +193,25 @@ int init_remote(const po::variables_map& vm) {
     fs::permissions(config.database, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read,
                     fs::perm_options::replace);
 
-    std::cout << "created scep-ra instance in " << dir.string() << " for the " << backend << " backend (no local CA)\n"
+    std::cout << "created scep-ra instance in " << dir.string() << " for the " << backend
+              << " backend (no local CA)\n"
               << "  config:   " << conf.string() << "\n"
               << "  database: " << config.database.string() << "\n"
               << "next:\n"
-              << "  1. fill in [" << backend << "] in " << conf.string() << " (URL, client certificate, CA)\n";
+              << "  1. fill in [" << backend << "] in " << conf.string()
+              << " (URL, client certificate, CA)\n";
     if (from_files) {
         std::cout << "  2. run it with: scep-ra serve --config " << conf.string() << "\n";
     } else {
         std::cout << "     and ra_certificate_profile / ra_end_entity_profile for the RA's own certificates\n"
-                  << "  2. enrol the RA certificates at EJBCA: scep-ra ra enroll --config " << conf.string() << "\n"
+                  << "  2. enrol the RA certificates at EJBCA: scep-ra ra enroll --config " << conf.string()
+                  << "\n"
                   << "  3. run it with: scep-ra serve --config " << conf.string() << "\n";
     }
     if (!vm["admin-listen"].defaulted() && vm["admin-listen"].as<std::string>() != "none") {
-        std::cout << "the admin page is off: give it a TLS certificate in [admin] tls_cert and tls_key, and set "
-                     "[admin] listen\n";
+        std::cout
+            << "the admin page is off: give it a TLS certificate in [admin] tls_cert and tls_key, and set "
+               "[admin] listen\n";
     }
     return exit_ok;
 }
@@ -211,20 +219,22 @@ int init_remote(const po::variables_map& vm) {
 int ra_enroll_command(const Args& args) {
     const std::string host = host_name();
     po::options_description desc("options");
-    desc.add_options()
-        ("config", po::value<std::string>()->required(), "instance configuration file ([ca] backend = ejbca)")
-        ("key-type", po::value<std::string>()->default_value("rsa:2048"), "RA keys: rsa:2048|3072|4096")
-        ("ra-signing-subject", po::value<std::string>()->default_value("CN=" + host + "-MSCEP-RA,O=scep-ra"),
-         "RA signing certificate subject")
-        ("ra-encryption-subject", po::value<std::string>()->default_value("CN=" + host + "-MSCEP-RA-ENC,O=scep-ra"),
-         "RA encryption certificate subject")
-        ("force", po::bool_switch(), "replace RA certificates that exist already");
+    desc.add_options()("config", po::value<std::string>()->required(),
+                       "instance configuration file ([ca] backend = ejbca)")(
+        "key-type", po::value<std::string>()->default_value("rsa:2048"), "RA keys: rsa:2048|3072|4096")(
+        "ra-signing-subject", po::value<std::string>()->default_value("CN=" + host + "-MSCEP-RA,O=scep-ra"),
+        "RA signing certificate subject")(
+        "ra-encryption-subject",
+        po::value<std::string>()->default_value("CN=" + host + "-MSCEP-RA-ENC,O=scep-ra"),
+        "RA encryption certificate subject")("force", po::bool_switch(),
+                                             "replace RA certificates that exist already");
     po::variables_map vm;
-    if (auto stop = parse_options("ra enroll",
-                                  "Makes new RA signing and encryption keys and enrols their certificates at EJBCA\n"
-                                  "with [ejbca] ra_certificate_profile and ra_end_entity_profile (usernames: the\n"
-                                  "subjects' CNs), then writes them where [ra] names them.",
-                                  desc, args, vm)) {
+    if (auto stop =
+            parse_options("ra enroll",
+                          "Makes new RA signing and encryption keys and enrols their certificates at EJBCA\n"
+                          "with [ejbca] ra_certificate_profile and ra_end_entity_profile (usernames: the\n"
+                          "subjects' CNs), then writes them where [ra] names them.",
+                          desc, args, vm)) {
         return *stop;
     }
     const fs::path file = vm["config"].as<std::string>();
@@ -236,8 +246,9 @@ int ra_enroll_command(const Args& args) {
                   << "; ra enroll enrols at EJBCA (backend = ejbca)\n";
         return exit_failure;
     }
-    for (const auto& [key, value] : {std::pair{"ra_certificate_profile", config.ejbca.ra_certificate_profile},
-                                     std::pair{"ra_end_entity_profile", config.ejbca.ra_end_entity_profile}}) {
+    for (const auto& [key, value] :
+         {std::pair{"ra_certificate_profile", config.ejbca.ra_certificate_profile},
+          std::pair{"ra_end_entity_profile", config.ejbca.ra_end_entity_profile}}) {
         if (value.empty()) {
             std::cerr << "scep-ra ra enroll: " << where << key << " must name the EJBCA profile for the RA "
                       << "certificates\n";
@@ -247,7 +258,8 @@ int ra_enroll_command(const Args& args) {
     const bool force = vm["force"].as<bool>();
     for (const fs::path& existing : {config.signing_cert, config.encryption_cert}) {
         if (fs::exists(existing) && !force) {
-            std::cerr << "scep-ra ra enroll: " << existing.string() << " already exists; use --force to replace it\n";
+            std::cerr << "scep-ra ra enroll: " << existing.string()
+                      << " already exists; use --force to replace it\n";
             return exit_refused;
         }
     }
@@ -265,8 +277,8 @@ int ra_enroll_command(const Args& args) {
         const RaPair& encryption = pairs.encryption;
         save_ra_pair(config, signing, encryption, force);
         for (const auto* pair : {&signing, &encryption}) {
-            std::cout << "enrolled " << crypto::name_string(*X509_get_subject_name(pair->cert.get())) << " (serial "
-                      << crypto::serial_hex(*pair->cert) << ", issuer "
+            std::cout << "enrolled " << crypto::name_string(*X509_get_subject_name(pair->cert.get()))
+                      << " (serial " << crypto::serial_hex(*pair->cert) << ", issuer "
                       << crypto::name_string(*X509_get_issuer_name(pair->cert.get())) << ")\n";
         }
     } catch (const backend::BackendUnavailable& e) {

@@ -27,7 +27,8 @@ core::RaIdentity load_identity(const AppConfig& c) {
         throw ConfigError(c.file.string() + ": [ra] encryption_key does not match encryption_cert");
     }
     if (EVP_PKEY_get_base_id(id.encryption_key.get()) != EVP_PKEY_RSA) {
-        throw ConfigError(c.file.string() + ": [ra] encryption_key must be RSA (SCEP uses RSA key transport)");
+        throw ConfigError(c.file.string() +
+                          ": [ra] encryption_key must be RSA (SCEP uses RSA key transport)");
     }
     return id;
 }
@@ -36,7 +37,8 @@ core::RaIdentity load_identity(const AppConfig& c) {
 
 backend::local::LocalCaConfig local_ca_config(const AppConfig& c) {
     backend::local::LocalCaConfig ca = c.local_ca;
-    for (const std::string& name : {c.templates.signature, c.templates.encryption, c.templates.general_purpose}) {
+    for (const std::string& name :
+         {c.templates.signature, c.templates.encryption, c.templates.general_purpose}) {
         bool known = false;
         for (const auto& p : ca.profiles) {
             // The backend matches template names case-insensitively, as Windows does.
@@ -63,7 +65,8 @@ Stores open_stores(const AppConfig& config, const Clock& clock) {
         *s.db, store::ChallengeStore::load_or_create_key(config.hmac_key_file), clock);
     // Wrong single passwords may hold at most a quarter of the HTTP workers (up to 8) waiting for the scrypt.
     const int scrypt_waiting = std::clamp(config.listen.worker_threads / 4, 1, 8);
-    s.single_password = std::make_unique<store::SinglePasswordStore>(*s.db, clock, crypto::ScryptParams{}, scrypt_waiting);
+    s.single_password =
+        std::make_unique<store::SinglePasswordStore>(*s.db, clock, crypto::ScryptParams{}, scrypt_waiting);
     s.admins = std::make_unique<store::AdminStore>(*s.db, clock);
     s.audit = std::make_unique<store::AuditLog>(*s.db, clock);
     s.requests = std::make_unique<store::RequestStore>(*s.db, clock);
@@ -101,7 +104,8 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     options.ca_unavailable = m_config.ca_unavailable;
     options.template_policies = m_config.template_policies;
     options.outcome_listeners = m_validators->outcome_listeners();
-    options.csr_seal_key = store::ChallengeStore::load_or_create_key(m_config.signing_key.parent_path() / "csr-seal.key");
+    options.csr_seal_key =
+        store::ChallengeStore::load_or_create_key(m_config.signing_key.parent_path() / "csr-seal.key");
     auto chain = m_backend->ca_chain();
     std::vector<metrics::CertificateExpiry> expiries{
         metrics::certificate_expiry("ra_signing", *identity.signing_cert),
@@ -111,14 +115,14 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     }
     metrics::add_instance_gauges(m_metrics_registry, {*m_stores.challenges, *m_modes, *m_stores.throttle,
                                                       m_config.database, std::move(expiries)});
-    m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity), *m_measured_backend,
-                                                    m_validators->router(), *m_stores.audit, *m_stores.requests,
-                                                    clock);
+    m_service = std::make_unique<core::ScepService>(std::move(options), std::move(identity),
+                                                    *m_measured_backend, m_validators->router(),
+                                                    *m_stores.audit, *m_stores.requests, clock);
     m_service->set_next_ca(load_next_ca_response(m_config));
     m_scep_site = std::make_unique<http::ScepSite>(*m_service, m_metrics.get(), m_backend->name());
     const http::AdminSiteOptions admin_options{m_config.admin.page, m_config.admin.allow_plaintext};
-    m_admin_site = std::make_unique<http::AdminSite>(admin_options, *m_stores.admins, *m_stores.challenges, *m_modes,
-                                                     *chain.front());
+    m_admin_site = std::make_unique<http::AdminSite>(admin_options, *m_stores.admins, *m_stores.challenges,
+                                                     *m_modes, *chain.front());
     m_crl_site = std::make_unique<http::CrlSite>(m_config.crl_path, *m_measured_backend);
 }
 

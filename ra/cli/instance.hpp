@@ -45,7 +45,7 @@ Stores open_stores(const AppConfig& config, const Clock& clock);
 /// The parts of a serving instance, wired in dependency order (members are
 /// destroyed in reverse, so the service goes before what it uses).
 class Instance {
-public:
+  public:
     Instance(AppConfig config, const Clock& clock);
 
     const AppConfig& config() const { return m_config; }
@@ -82,8 +82,8 @@ public:
     std::unique_ptr<backend::CaBackend> m_backend;
     std::unique_ptr<metrics::InstrumentedBackend> m_measured_backend;  ///< m_backend, with its calls counted
     std::unique_ptr<core::PasswordModes> m_modes;
-    std::shared_ptr<core::ThrottledVerifier> m_throttled;       ///< validator = local
-    std::unique_ptr<ValidatorRegistry> m_validators;            ///< picks each template's validator
+    std::shared_ptr<core::ThrottledVerifier> m_throttled;  ///< validator = local
+    std::unique_ptr<ValidatorRegistry> m_validators;       ///< picks each template's validator
     std::unique_ptr<core::ScepService> m_service;
     std::unique_ptr<http::ScepSite> m_scep_site;
     std::unique_ptr<http::AdminSite> m_admin_site;

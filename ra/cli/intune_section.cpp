@@ -28,10 +28,10 @@ bool is_guid(const std::string& text) {
 
 /// A tenant is its GUID or one of its verified domain names.
 bool is_tenant(const std::string& text) {
-    return !text.empty() && text.size() <= 253 && (is_guid(text) || std::all_of(text.begin(), text.end(), [](char c) {
-                                                       return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-                                                              c == '.' || c == '-';
-                                                   }));
+    return !text.empty() && text.size() <= 253 &&
+           (is_guid(text) || std::all_of(text.begin(), text.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-';
+            }));
 }
 
 void check_https_url(Checker& check, const std::string& key, const std::string& url) {
@@ -45,16 +45,15 @@ void check_https_url(Checker& check, const std::string& key, const std::string& 
 }  // namespace
 
 void add_intune_keys(po::options_description& keys) {
-    keys.add_options()
-        ("intune.tenant_id", po::value<std::string>()->default_value(""))
-        ("intune.client_id", po::value<std::string>()->default_value(""))
-        ("intune.client_secret_file", po::value<std::string>()->default_value(""))
-        ("intune.client_cert", po::value<std::string>()->default_value(""))
-        ("intune.client_key", po::value<std::string>()->default_value(""))
-        ("intune.login_url", po::value<std::string>()->default_value("https://login.microsoftonline.com"))
-        ("intune.graph_url", po::value<std::string>()->default_value("https://graph.microsoft.com"))
-        ("intune.server_ca", po::value<std::string>()->default_value("/etc/ssl/certs/ca-certificates.crt"))
-        ("intune.timeout_seconds", po::value<int>()->default_value(10));
+    keys.add_options()("intune.tenant_id", po::value<std::string>()->default_value(""))(
+        "intune.client_id", po::value<std::string>()->default_value(""))(
+        "intune.client_secret_file", po::value<std::string>()->default_value(""))(
+        "intune.client_cert", po::value<std::string>()->default_value(""))(
+        "intune.client_key", po::value<std::string>()->default_value(""))(
+        "intune.login_url", po::value<std::string>()->default_value("https://login.microsoftonline.com"))(
+        "intune.graph_url", po::value<std::string>()->default_value("https://graph.microsoft.com"))(
+        "intune.server_ca", po::value<std::string>()->default_value("/etc/ssl/certs/ca-certificates.crt"))(
+        "intune.timeout_seconds", po::value<int>()->default_value(10));
 }
 
 validators::intune::IntuneSettings parse_intune(Checker& check, bool selected) {
@@ -68,12 +67,13 @@ validators::intune::IntuneSettings parse_intune(Checker& check, bool selected) {
         return s;
     }
     if (!is_tenant(s.tenant_id)) {
-        check.problem("intune.tenant_id", "must be the Entra ID tenant's id (a GUID) or a verified domain name, not '" +
-                                              s.tenant_id + "'");
+        check.problem(
+            "intune.tenant_id",
+            "must be the Entra ID tenant's id (a GUID) or a verified domain name, not '" + s.tenant_id + "'");
     }
     if (!is_guid(s.client_id)) {
-        check.problem("intune.client_id", "must be the Entra ID application (client) id, a GUID, not '" +
-                                              s.client_id + "'");
+        check.problem("intune.client_id",
+                      "must be the Entra ID application (client) id, a GUID, not '" + s.client_id + "'");
     }
     check_https_url(check, "intune.login_url", s.login_url);
     check_https_url(check, "intune.graph_url", s.graph_url);
@@ -82,8 +82,9 @@ validators::intune::IntuneSettings parse_intune(Checker& check, bool selected) {
     const bool cert = !check.text("intune.client_cert").empty() || !check.text("intune.client_key").empty();
     if (secret == cert) {
         check.problem("intune.client_secret_file",
-                      secret ? "and client_cert/client_key exclude each other: give one way to sign in"
-                             : "or client_cert with client_key must be set: how scep-ra signs in to Entra ID");
+                      secret
+                          ? "and client_cert/client_key exclude each other: give one way to sign in"
+                          : "or client_cert with client_key must be set: how scep-ra signs in to Entra ID");
     }
     if (secret) {
         s.client_secret_file = check.path("intune.client_secret_file");

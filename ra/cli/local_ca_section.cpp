@@ -10,26 +10,25 @@ namespace scepra::cli {
 namespace po = boost::program_options;
 
 void add_local_ca_keys(po::options_description& keys) {
-    keys.add_options()
-        ("local_ca.cert", po::value<std::string>()->default_value("ca.pem"))
-        ("local_ca.key", po::value<std::string>()->default_value("private/ca.key"))
-        ("local_ca.chain", po::value<std::string>()->default_value(""))
-        ("local_ca.validity_days", po::value<int>()->default_value(365))
-        ("local_ca.backdate_minutes", po::value<int>()->default_value(10))
-        ("local_ca.key_usage", po::value<std::string>()->default_value("digitalSignature,keyEncipherment"))
-        ("local_ca.extended_key_usage", po::value<std::string>()->default_value("clientAuth"))
-        ("local_ca.copy_san", po::value<int>()->default_value(1))
-        ("local_ca.digest", po::value<std::string>()->default_value("SHA256"))
-        ("local_ca.crl_validity_hours", po::value<int>()->default_value(168))
-        ("local_ca.crl_distribution_point", po::value<std::string>()->default_value(""))
-        ("local_ca.crl_path", po::value<std::string>()->default_value("/crl/scep-ra.crl"));
+    keys.add_options()("local_ca.cert", po::value<std::string>()->default_value("ca.pem"))(
+        "local_ca.key", po::value<std::string>()->default_value("private/ca.key"))(
+        "local_ca.chain", po::value<std::string>()->default_value(""))(
+        "local_ca.validity_days", po::value<int>()->default_value(365))("local_ca.backdate_minutes",
+                                                                        po::value<int>()->default_value(10))(
+        "local_ca.key_usage", po::value<std::string>()->default_value("digitalSignature,keyEncipherment"))(
+        "local_ca.extended_key_usage", po::value<std::string>()->default_value("clientAuth"))(
+        "local_ca.copy_san", po::value<int>()->default_value(1))(
+        "local_ca.digest", po::value<std::string>()->default_value("SHA256"))(
+        "local_ca.crl_validity_hours", po::value<int>()->default_value(168))(
+        "local_ca.crl_distribution_point", po::value<std::string>()->default_value(""))(
+        "local_ca.crl_path", po::value<std::string>()->default_value("/crl/scep-ra.crl"));
 }
 
 namespace {
 
 backend::local::CertificateProfile parse_profile(const std::string& name,
-                                                const std::map<std::string, std::string>& keys, Checker& check,
-                                                core::TemplatePolicy& policy) {
+                                                 const std::map<std::string, std::string>& keys,
+                                                 Checker& check, core::TemplatePolicy& policy) {
     backend::local::CertificateProfile p;
     p.name = name;
     p.allowed_key_types.clear();
@@ -60,10 +59,12 @@ backend::local::CertificateProfile parse_profile(const std::string& name,
         } else if (key == "validator") {
             policy.validator = value;  // checked against the validators by check_validators()
         } else if (key == "manual_approval") {
-            policy.manual_approval = check.number_text(section + key, value, 0, 1) == 1;  // the RA holds it, not the CA
+            policy.manual_approval =
+                check.number_text(section + key, value, 0, 1) == 1;  // the RA holds it, not the CA
         } else {
-            check.problem(section + key, "is not a profile setting (validity_days, key_usage, extended_key_usage, "
-                                         "copy_san, min_rsa_bits, allowed_key_types, manual_approval, validator)");
+            check.problem(section + key,
+                          "is not a profile setting (validity_days, key_usage, extended_key_usage, "
+                          "copy_san, min_rsa_bits, allowed_key_types, manual_approval, validator)");
         }
     }
     try {

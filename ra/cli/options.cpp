@@ -23,7 +23,8 @@ std::optional<int> parse_options(const std::string& command, const std::string& 
         }
         po::notify(vm);
     } catch (const po::error& e) {
-        std::cerr << "scep-ra " << command << ": " << e.what() << "\n(see 'scep-ra " << command << " --help')\n";
+        std::cerr << "scep-ra " << command << ": " << e.what() << "\n(see 'scep-ra " << command
+                  << " --help')\n";
         return exit_usage;
     }
     return std::nullopt;

@@ -24,9 +24,9 @@ int run_subcommand(const std::string& command, const std::string& summary, const
 
 /// Parses args against desc (adding --help), with optional positional arguments. Returns the exit status to
 /// stop with (help shown, or a usage error printed), or nullopt to go on.
-std::optional<int> parse_options(const std::string& command, const std::string& summary,
-                                 boost::program_options::options_description& desc, const Args& args,
-                                 boost::program_options::variables_map& vm,
-                                 const boost::program_options::positional_options_description* positional = nullptr);
+std::optional<int> parse_options(
+    const std::string& command, const std::string& summary, boost::program_options::options_description& desc,
+    const Args& args, boost::program_options::variables_map& vm,
+    const boost::program_options::positional_options_description* positional = nullptr);
 
 }  // namespace scepra::cli

@@ -20,22 +20,23 @@ const char* mode_name(const core::PasswordSettings& s) {
 
 int password_issue(const Args& args) {
     po::options_description desc("options");
-    desc.add_options()
-        ("config", po::value<std::string>()->required(), "instance configuration file")
-        ("subject", po::value<std::string>(), "bind to a device: glob on the CN or a DNS/email SAN, e.g. 'router-*'")
-        ("template", po::value<std::string>(), "bind to a certificate template")
-        ("validity", po::value<int>(), "minutes this password stays valid (default: PasswordValidity)");
+    desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
+        "subject", po::value<std::string>(),
+        "bind to a device: glob on the CN or a DNS/email SAN, e.g. 'router-*'")(
+        "template", po::value<std::string>(), "bind to a certificate template")(
+        "validity", po::value<int>(), "minutes this password stays valid (default: PasswordValidity)");
     po::variables_map vm;
     if (auto stop = parse_options("password issue",
-                                  "Issues one one-time challenge password and prints it alone on stdout.", desc, args,
-                                  vm)) {
+                                  "Issues one one-time challenge password and prints it alone on stdout.",
+                                  desc, args, vm)) {
         return *stop;
     }
     AppConfig config = load_config(vm["config"].as<std::string>());
     if (!config.password.enforce_password) {
         std::cerr << "scep-ra password issue: note: EnforcePassword is 0, so requests need no password\n";
     } else if (config.password.use_single_password) {
-        std::cerr << "scep-ra password issue: note: UseSinglePassword is 1, so one-time passwords are not accepted\n";
+        std::cerr << "scep-ra password issue: note: UseSinglePassword is 1, so one-time passwords are not "
+                     "accepted\n";
     }
     store::ChallengeBinding binding;
     if (vm.count("subject")) binding.expected_subject = vm["subject"].as<std::string>();
@@ -51,7 +52,8 @@ int password_issue(const Args& args) {
     SystemClock clock;
     Stores stores = open_stores(config, clock);
     try {
-        store::IssuedChallenge issued = stores.challenges->issue(config.password.one_time, "cli", std::nullopt, binding);
+        store::IssuedChallenge issued =
+            stores.challenges->issue(config.password.one_time, "cli", std::nullopt, binding);
         std::cout << issued.password << std::endl;
     } catch (const store::ChallengeCacheFull& e) {
         std::cerr << "scep-ra password issue: " << e.what() << " " << config.password.one_time.max_outstanding
@@ -66,8 +68,8 @@ int password_list(const Args& args) {
     desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
         "json", po::bool_switch(), "one JSON object per line");
     po::variables_map vm;
-    if (auto stop = parse_options("password list", "Lists one-time passwords (never the passwords themselves).", desc,
-                                  args, vm)) {
+    if (auto stop = parse_options(
+            "password list", "Lists one-time passwords (never the passwords themselves).", desc, args, vm)) {
         return *stop;
     }
     AppConfig config = load_config(vm["config"].as<std::string>());
@@ -95,9 +97,11 @@ int password_list(const Args& args) {
                       << "\n";
         } else {
             std::string bound = c.expected_subject.value_or("");
-            if (c.template_name) bound += (bound.empty() ? "" : " ") + std::string("template=") + *c.template_name;
-            std::cout << c.id << '\t' << c.state << '\t' << c.created_at << '\t' << c.expires_at << '\t' << c.issued_by
-                      << '\t' << c.used_by_transaction.value_or("-") << '\t' << (bound.empty() ? "-" : bound) << "\n";
+            if (c.template_name)
+                bound += (bound.empty() ? "" : " ") + std::string("template=") + *c.template_name;
+            std::cout << c.id << '\t' << c.state << '\t' << c.created_at << '\t' << c.expires_at << '\t'
+                      << c.issued_by << '\t' << c.used_by_transaction.value_or("-") << '\t'
+                      << (bound.empty() ? "-" : bound) << "\n";
         }
     }
     return exit_ok;
@@ -110,15 +114,16 @@ int password_revoke(const Args& args) {
     po::positional_options_description pos;
     pos.add("id", 1);
     po::variables_map vm;
-    if (auto stop = parse_options("password revoke", "Revokes an unused one-time password: ID.", desc, args, vm, &pos)) {
+    if (auto stop = parse_options("password revoke", "Revokes an unused one-time password: ID.", desc, args,
+                                  vm, &pos)) {
         return *stop;
     }
     AppConfig config = load_config(vm["config"].as<std::string>());
     SystemClock clock;
     Stores stores = open_stores(config, clock);
     if (!stores.challenges->revoke(vm["id"].as<std::int64_t>(), "cli")) {
-        std::cerr << "scep-ra password revoke: no unused, unrevoked password with id " << vm["id"].as<std::int64_t>()
-                  << "\n";
+        std::cerr << "scep-ra password revoke: no unused, unrevoked password with id "
+                  << vm["id"].as<std::int64_t>() << "\n";
         return exit_failure;
     }
     std::cout << "revoked " << vm["id"].as<std::int64_t>() << "\n";
@@ -128,12 +133,14 @@ int password_revoke(const Args& args) {
 int password_set_single(const Args& args) {
     po::options_description desc("options");
     desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
-        "file", po::value<std::string>()->default_value("-"), "read the password from this file (default: stdin)");
+        "file", po::value<std::string>()->default_value("-"),
+        "read the password from this file (default: stdin)");
     po::variables_map vm;
-    if (auto stop = parse_options("password set-single",
-                                  "Sets the single reusable password (UseSinglePassword = 1) from stdin or --file;\n"
-                                  "a running server uses it at once.",
-                                  desc, args, vm)) {
+    if (auto stop =
+            parse_options("password set-single",
+                          "Sets the single reusable password (UseSinglePassword = 1) from stdin or --file;\n"
+                          "a running server uses it at once.",
+                          desc, args, vm)) {
         return *stop;
     }
     AppConfig config = load_config(vm["config"].as<std::string>());
@@ -142,8 +149,8 @@ int password_set_single(const Args& args) {
     Stores stores = open_stores(config, clock);
     stores.single_password->set(secret, "cli");
     std::fill(secret.begin(), secret.end(), '\0');
-    std::cout << "single password set" << (config.password.use_single_password ? "" : " (note: UseSinglePassword is 0)")
-              << "\n";
+    std::cout << "single password set"
+              << (config.password.use_single_password ? "" : " (note: UseSinglePassword is 0)") << "\n";
     return exit_ok;
 }
 
@@ -152,7 +159,8 @@ int password_mode(const Args& args) {
     desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file")(
         "json", po::bool_switch(), "print JSON");
     po::variables_map vm;
-    if (auto stop = parse_options("password mode", "Shows the password mode and its settings.", desc, args, vm)) {
+    if (auto stop =
+            parse_options("password mode", "Shows the password mode and its settings.", desc, args, vm)) {
         return *stop;
     }
     AppConfig config = load_config(vm["config"].as<std::string>());
@@ -175,11 +183,14 @@ int password_mode(const Args& args) {
                   << "\n";
     } else {
         std::cout << "mode: " << mode_name(p) << "\n"
-                  << "EnforcePassword = " << p.enforce_password << "\nUseSinglePassword = " << p.use_single_password
-                  << "\nPasswordMax = " << p.one_time.max_outstanding << "\nPasswordLength = " << p.one_time.length_bytes
+                  << "EnforcePassword = " << p.enforce_password
+                  << "\nUseSinglePassword = " << p.use_single_password
+                  << "\nPasswordMax = " << p.one_time.max_outstanding
+                  << "\nPasswordLength = " << p.one_time.length_bytes
                   << "\nPasswordValidity = " << p.one_time.validity.count() << "\n"
                   << "outstanding one-time passwords: " << outstanding << "\n"
-                  << "single password: " << (single_set ? "set " + *single_set : std::string("not set")) << "\n";
+                  << "single password: " << (single_set ? "set " + *single_set : std::string("not set"))
+                  << "\n";
     }
     return exit_ok;
 }

@@ -16,16 +16,18 @@ int reload_command(const Args& args) {
     po::options_description desc("options");
     desc.add_options()("config", po::value<std::string>()->required(), "instance configuration file");
     po::variables_map vm;
-    if (auto stop = parse_options("reload",
-                                  "Checks the configuration, then sends SIGHUP to the server named by its pid file;\n"
-                                  "the server applies the [password] settings without a restart.",
-                                  desc, args, vm)) {
+    if (auto stop =
+            parse_options("reload",
+                          "Checks the configuration, then sends SIGHUP to the server named by its pid file;\n"
+                          "the server applies the [password] settings without a restart.",
+                          desc, args, vm)) {
         return *stop;
     }
     // Refuse a broken file here, where the operator sees the message.
     AppConfig config = load_config(vm["config"].as<std::string>());
     if (!std::filesystem::exists(config.pid_file)) {
-        std::cerr << "scep-ra reload: " << config.pid_file.string() << " does not exist: is `scep-ra serve` running?\n";
+        std::cerr << "scep-ra reload: " << config.pid_file.string()
+                  << " does not exist: is `scep-ra serve` running?\n";
         return exit_failure;
     }
     const std::string text = crypto::read_file(config.pid_file);

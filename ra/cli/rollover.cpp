@@ -35,7 +35,8 @@ void load_previous_identity(const AppConfig& config, TimePoint now, core::RaIden
     }
     if (std::filesystem::exists(paths.previous_dir / "ra-encryption.pem")) {
         identity.previous_encryption_cert = crypto::load_cert_file(paths.previous_dir / "ra-encryption.pem");
-        identity.previous_encryption_key = crypto::load_key_file(paths.previous_private / "ra-encryption.key");
+        identity.previous_encryption_key =
+            crypto::load_key_file(paths.previous_private / "ra-encryption.key");
     }
     if (std::filesystem::exists(paths.previous_dir / "ca.pem")) {
         identity.previous_cas.push_back(crypto::load_cert_file(paths.previous_dir / "ca.pem"));

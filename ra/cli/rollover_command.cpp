@@ -193,18 +193,20 @@ int rollover(const Args& args) {
     crypto::EvpPkeyPtr new_ca_key;
     if (vm["new-ca"].as<bool>()) {
         new_ca_key = crypto::generate_key(crypto::KeySpec::parse(vm["ca-key-type"].as<std::string>()));
-        new_ca_cert = backend::local::create_root_ca(*new_ca_key, subject_of(*ca_cert), vm["ca-validity-days"].as<int>(),
-                                                     clock);
+        new_ca_cert = backend::local::create_root_ca(*new_ca_key, subject_of(*ca_cert),
+                                                     vm["ca-validity-days"].as<int>(), clock);
     }
     X509& issuer = new_ca_cert ? *new_ca_cert : *ca_cert;
     EVP_PKEY& issuer_key = new_ca_key ? *new_ca_key : *ca_key;
     const int days = vm["ra-validity-days"].as<int>();
     auto next_sign_key = crypto::generate_key(ra_spec);
-    auto next_sign = backend::local::issue_ra_certificate(issuer, issuer_key, *next_sign_key, subject_of(*sign_cert),
-                                                          backend::local::RaRole::signing, days, clock);
+    auto next_sign =
+        backend::local::issue_ra_certificate(issuer, issuer_key, *next_sign_key, subject_of(*sign_cert),
+                                             backend::local::RaRole::signing, days, clock);
     auto next_enc_key = crypto::generate_key(ra_spec);
-    auto next_enc = backend::local::issue_ra_certificate(issuer, issuer_key, *next_enc_key, subject_of(*enc_cert),
-                                                         backend::local::RaRole::encryption, days, clock);
+    auto next_enc =
+        backend::local::issue_ra_certificate(issuer, issuer_key, *next_enc_key, subject_of(*enc_cert),
+                                             backend::local::RaRole::encryption, days, clock);
 
     // Everything the local CA signs is in its issued_certs, so that it can be revoked.
     auto db = store::Database::open(config.database, false);
@@ -224,8 +226,10 @@ int rollover(const Args& args) {
         crypto::save_key_file(paths.next_private / "ca.key", *new_ca_key, true);
     }
     std::cout << "prepared in " << paths.next_dir.string() << ":\n"
-              << "  RA signing:    " << subject_of(*next_sign) << " serial " << crypto::serial_hex(*next_sign) << "\n"
-              << "  RA encryption: " << subject_of(*next_enc) << " serial " << crypto::serial_hex(*next_enc) << "\n"
+              << "  RA signing:    " << subject_of(*next_sign) << " serial " << crypto::serial_hex(*next_sign)
+              << "\n"
+              << "  RA encryption: " << subject_of(*next_enc) << " serial " << crypto::serial_hex(*next_enc)
+              << "\n"
               << (new_ca_cert ? "  new CA:        " + subject_of(*new_ca_cert) + "\n" : std::string())
               << "publish GetNextCACert with: scep-ra reload --config " << config.file.string() << "\n"
               << "switch with:                scep-ra ra activate --config " << config.file.string() << "\n";
@@ -272,7 +276,8 @@ int activate(const Args& args) {
         fs::copy_file(config.local_ca.key_file, paths.previous_private / "ca.key");
     }
     SystemClock clock;
-    crypto::write_file(paths.grace_until(), sql_time(clock.now() + std::chrono::hours(24) * grace) + "\n", 0644, true);
+    crypto::write_file(paths.grace_until(), sql_time(clock.now() + std::chrono::hours(24) * grace) + "\n",
+                       0644, true);
 
     replace_file(paths.next_dir / "ra-signing.pem", config.signing_cert);
     replace_file(paths.next_private / "ra-signing.key", config.signing_key);

@@ -21,7 +21,9 @@ namespace scepra::cli {
 namespace po = boost::program_options;
 
 namespace {
-std::string url_host(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
+std::string url_host(const std::string& host) {
+    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
 
 /// SIGHUP: re-read the file; apply it if valid, keep the running settings if not.
 void reload(Instance& instance, const std::filesystem::path& file) {
@@ -29,7 +31,7 @@ void reload(Instance& instance, const std::filesystem::path& file) {
         AppConfig fresh = load_config(file);
         instance.reload(fresh);
         std::cerr << "scep-ra reloaded " << file.string() << ": passwords "
-                  << (!fresh.password.enforce_password    ? "not required"
+                  << (!fresh.password.enforce_password     ? "not required"
                       : fresh.password.use_single_password ? "single"
                                                            : "one-time")
                   << std::endl;
@@ -55,25 +57,30 @@ void raise_file_limit(const AppConfig& config) {
     limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
     ::setrlimit(RLIMIT_NOFILE, &limit);
     if (limit.rlim_cur < wanted) {
-        std::cerr << "scep-ra: the open-file limit (" << limit.rlim_cur << ") is below twice [server] max_connections ("
-                  << config.listen.limits.max_connections << "): raise LimitNOFILE" << std::endl;
+        std::cerr << "scep-ra: the open-file limit (" << limit.rlim_cur
+                  << ") is below twice [server] max_connections (" << config.listen.limits.max_connections
+                  << "): raise LimitNOFILE" << std::endl;
     }
 }
 }  // namespace
 
 int serve_command(const Args& args) {
     po::options_description desc("options");
-    desc.add_options()
-        ("config", po::value<std::string>()->required(), "instance configuration file (scep-ra.conf)")
-        ("listen", po::value<std::string>(), "HOST:PORT to listen on, overriding [server] listen (port 0 = any free port)")
-        ("port-file", po::value<std::string>(), "write the SCEP port actually bound to this file")
-        ("admin-listen", po::value<std::string>(), "HOST:PORT of the admin page listener, overriding [admin] listen")
-        ("admin-port-file", po::value<std::string>(), "write the admin port actually bound to this file")
-        ("metrics-listen", po::value<std::string>(), "HOST:PORT of the /metrics listener, overriding [metrics] listen")
-        ("metrics-port-file", po::value<std::string>(), "write the metrics port actually bound to this file");
+    desc.add_options()("config", po::value<std::string>()->required(),
+                       "instance configuration file (scep-ra.conf)")(
+        "listen", po::value<std::string>(),
+        "HOST:PORT to listen on, overriding [server] listen (port 0 = any free port)")(
+        "port-file", po::value<std::string>(), "write the SCEP port actually bound to this file")(
+        "admin-listen", po::value<std::string>(),
+        "HOST:PORT of the admin page listener, overriding [admin] listen")(
+        "admin-port-file", po::value<std::string>(), "write the admin port actually bound to this file")(
+        "metrics-listen", po::value<std::string>(),
+        "HOST:PORT of the /metrics listener, overriding [metrics] listen")(
+        "metrics-port-file", po::value<std::string>(), "write the metrics port actually bound to this file");
     po::variables_map vm;
-    if (auto stop = parse_options("serve", "Serves SCEP on /certsrv/mscep/mscep.dll (and the other NDES paths) and\n"
-                                           "the admin page /certsrv/mscep_admin/ on its own listener.",
+    if (auto stop = parse_options("serve",
+                                  "Serves SCEP on /certsrv/mscep/mscep.dll (and the other NDES paths) and\n"
+                                  "the admin page /certsrv/mscep_admin/ on its own listener.",
                                   desc, args, vm)) {
         return *stop;
     }
@@ -111,16 +118,16 @@ int serve_command(const Args& args) {
     // A CA that cannot be used now is reported before the port file appears,
     // not fatal: requests get "CA unavailable" until it is back.
     const backend::Health health = instance.backend().health();
-    std::cerr << "scep-ra CA backend " << config.backend << (health.ok ? " ready: " : " NOT READY: ") << health.line
-              << std::endl;
+    std::cerr << "scep-ra CA backend " << config.backend << (health.ok ? " ready: " : " NOT READY: ")
+              << health.line << std::endl;
 
     http::Listener scep(config.listen, instance.scep_listener_sites(), std::cerr);
     const int port = scep.bind();
     std::unique_ptr<http::Listener> admin;
     int admin_port = 0;
     if (config.admin.listen) {
-        admin = std::make_unique<http::Listener>(*config.admin.listen, std::vector<http::Site*>{&instance.admin_site()},
-                                                 std::cerr);
+        admin = std::make_unique<http::Listener>(*config.admin.listen,
+                                                 std::vector<http::Site*>{&instance.admin_site()}, std::cerr);
         admin_port = admin->bind();
     }
     // Metrics are for watching the service, not part of it: a metrics port
@@ -134,8 +141,8 @@ int serve_command(const Args& args) {
             metrics = std::make_unique<http::Listener>(http::metrics_listen_options(*config.metrics_listen),
                                                        std::vector<http::Site*>{&metrics_site}, unlogged);
             metrics_port = metrics->bind();
-            std::cerr << "scep-ra metrics at http://" << url_host(config.metrics_listen->host) << ":" << metrics_port
-                      << "/metrics" << std::endl;
+            std::cerr << "scep-ra metrics at http://" << url_host(config.metrics_listen->host) << ":"
+                      << metrics_port << "/metrics" << std::endl;
         } catch (const std::exception& e) {
             metrics.reset();
             std::cerr << "scep-ra serving without metrics: " << e.what() << " (" << config.file.string()
@@ -143,30 +150,36 @@ int serve_command(const Args& args) {
         }
     }
     if (metrics && vm.count("metrics-port-file")) {
-        crypto::write_file(vm["metrics-port-file"].as<std::string>(), std::to_string(metrics_port) + "\n", 0644, true);
+        crypto::write_file(vm["metrics-port-file"].as<std::string>(), std::to_string(metrics_port) + "\n",
+                           0644, true);
     }
     crypto::write_file(config.pid_file, std::to_string(::getpid()) + "\n", 0644, true);
     if (vm.count("port-file")) {
         crypto::write_file(vm["port-file"].as<std::string>(), std::to_string(port) + "\n", 0644, true);
     }
     if (admin && vm.count("admin-port-file")) {
-        crypto::write_file(vm["admin-port-file"].as<std::string>(), std::to_string(admin_port) + "\n", 0644, true);
+        crypto::write_file(vm["admin-port-file"].as<std::string>(), std::to_string(admin_port) + "\n", 0644,
+                           true);
     }
-    std::cerr << "scep-ra serving http://" << url_host(config.listen.host) << ":" << port << "/certsrv/mscep/mscep.dll"
+    std::cerr << "scep-ra serving http://" << url_host(config.listen.host) << ":" << port
+              << "/certsrv/mscep/mscep.dll"
               << " (CA backend: " << instance.backend().name() << ", passwords: "
-              << (!config.password.enforce_password    ? "not required"
+              << (!config.password.enforce_password     ? "not required"
                   : config.password.use_single_password ? "single"
                                                         : "one-time")
               << ")" << std::endl;
     if (config.renewal.enabled && config.renewal.revocation == core::RevocationMode::none) {
-        std::cerr << "scep-ra: [renewal] revocation = none: a revoked certificate can still renew" << std::endl;
+        std::cerr << "scep-ra: [renewal] revocation = none: a revoked certificate can still renew"
+                  << std::endl;
     }
     if (admin) {
         std::cerr << "scep-ra admin page at " << (admin->tls() ? "https://" : "http://")
-                  << url_host(config.admin.listen->host) << ":" << admin_port << "/certsrv/mscep_admin/" << std::endl;
+                  << url_host(config.admin.listen->host) << ":" << admin_port << "/certsrv/mscep_admin/"
+                  << std::endl;
     }
 
-    RetentionTask retention(instance.database(), instance.throttle(), clock, config.audit_retention_days, std::cerr);
+    RetentionTask retention(instance.database(), instance.throttle(), clock, config.audit_retention_days,
+                            std::cerr);
     retention.start();
     std::thread admin_thread;
     if (admin) {

@@ -56,7 +56,8 @@ void check_ra_certificate(const std::string& key, const fs::path& file, TimePoin
         problems.push_back(key + " " + file.string() + " expired " + sql_time(*not_after) +
                            " UTC: renew the RA certificates (scep-ra ra rollover)");
     } else if (not_before && now < *not_before) {
-        problems.push_back(key + " " + file.string() + " is not valid before " + sql_time(*not_before) + " UTC");
+        problems.push_back(key + " " + file.string() + " is not valid before " + sql_time(*not_before) +
+                           " UTC");
     }
 }
 

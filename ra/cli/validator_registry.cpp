@@ -94,7 +94,9 @@ ValidatorRegistry::ValidatorRegistry(const AppConfig& config, store::Database& d
         // Only the webhook's templates: their decisions and outcomes are the receiver's business.
         m_webhook_notifier = std::make_shared<WebhookNotifier>(
             db, clock, webhook_client(config, config.webhook.notify_url, "notify_url"),
-            [this](const std::string& template_name) { return m_router->validator_name(template_name) == "webhook"; },
+            [this](const std::string& template_name) {
+                return m_router->validator_name(template_name) == "webhook";
+            },
             log);
     }
     if (uses(config, "intune")) {
@@ -156,7 +158,8 @@ core::ChallengeRoutes ValidatorRegistry::routes(const AppConfig& config) {
     return routes;
 }
 
-std::shared_ptr<core::ChallengeVerifier> ValidatorRegistry::make(const std::string& name, const AppConfig& config) {
+std::shared_ptr<core::ChallengeVerifier> ValidatorRegistry::make(const std::string& name,
+                                                                 const AppConfig& config) {
     if (name == "local") {
         return m_local;
     }
@@ -166,7 +169,8 @@ std::shared_ptr<core::ChallengeVerifier> ValidatorRegistry::make(const std::stri
     }
     if (name == "intune") {
         if (!m_intune) {  // a reload that names intune for the first time
-            throw ConfigError(config.file.string() + ": [challenge] validator = intune takes effect at the next restart");
+            throw ConfigError(config.file.string() +
+                              ": [challenge] validator = intune takes effect at the next restart");
         }
         return m_intune;
     }

@@ -8,15 +8,14 @@ namespace scepra::cli {
 namespace po = boost::program_options;
 
 void add_validator_keys(po::options_description& keys) {
-    keys.add_options()
-        ("challenge.validator", po::value<std::string>()->default_value("local"))
-        ("webhook.url", po::value<std::string>()->default_value(""))
-        ("webhook.secret_file", po::value<std::string>()->default_value(""))
-        ("webhook.client_cert", po::value<std::string>()->default_value(""))
-        ("webhook.client_key", po::value<std::string>()->default_value(""))
-        ("webhook.server_ca", po::value<std::string>()->default_value(""))
-        ("webhook.timeout_seconds", po::value<int>()->default_value(10))
-        ("webhook.notify_url", po::value<std::string>()->default_value(""));
+    keys.add_options()("challenge.validator", po::value<std::string>()->default_value("local"))(
+        "webhook.url", po::value<std::string>()->default_value(""))(
+        "webhook.secret_file", po::value<std::string>()->default_value(""))(
+        "webhook.client_cert", po::value<std::string>()->default_value(""))(
+        "webhook.client_key", po::value<std::string>()->default_value(""))(
+        "webhook.server_ca", po::value<std::string>()->default_value(""))(
+        "webhook.timeout_seconds", po::value<int>()->default_value(10))(
+        "webhook.notify_url", po::value<std::string>()->default_value(""));
 }
 
 namespace {

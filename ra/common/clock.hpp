@@ -13,19 +13,19 @@ namespace scepra {
 using TimePoint = std::chrono::system_clock::time_point;
 
 class Clock {
-public:
+  public:
     virtual ~Clock() = default;
     virtual TimePoint now() const = 0;
 };
 
 class SystemClock final : public Clock {
-public:
+  public:
     TimePoint now() const override { return std::chrono::system_clock::now(); }
 };
 
 /// A clock that stands still until a test moves it.
 class FixedClock final : public Clock {
-public:
+  public:
     explicit FixedClock(TimePoint t) : m_now(t.time_since_epoch().count()) {}
     TimePoint now() const override { return TimePoint(TimePoint::duration(m_now.load())); }
     void set(TimePoint t) { m_now = t.time_since_epoch().count(); }
@@ -34,7 +34,7 @@ public:
         set(now() + std::chrono::duration_cast<TimePoint::duration>(d));
     }
 
-private:
+  private:
     std::atomic<TimePoint::rep> m_now;
 };
 

@@ -23,11 +23,21 @@ inline std::string json_string(const std::string& s) {
             continue;
         }
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (static_cast<unsigned char>(c) < 0x20) {
                     char buf[8];
@@ -43,7 +53,7 @@ inline std::string json_string(const std::string& s) {
 
 /// Builds {"k":v,...} one field at a time; optional fields that are empty become null.
 class JsonObject {
-public:
+  public:
     JsonObject& add(const std::string& key, const std::string& value) { return raw(key, json_string(value)); }
     JsonObject& add(const std::string& key, const char* value) { return raw(key, json_string(value)); }
     JsonObject& add(const std::string& key, std::int64_t value) { return raw(key, std::to_string(value)); }
@@ -59,7 +69,7 @@ public:
     }
     std::string str() const { return "{" + m_body + "}"; }
 
-private:
+  private:
     std::string m_body;
 };
 

@@ -90,7 +90,8 @@ bool glob_match(std::string_view pattern, std::string_view text) {
     return p == pattern.size();
 }
 
-std::optional<std::string> binding_mismatch(const store::ChallengeBinding& binding, const ChallengeRequest& request) {
+std::optional<std::string> binding_mismatch(const store::ChallengeBinding& binding,
+                                            const ChallengeRequest& request) {
     if (binding.template_name && *binding.template_name != request.template_name) {
         return "the challenge password is bound to another certificate template";
     }
@@ -117,26 +118,35 @@ PasswordSettings PasswordModes::settings() const {
 ChallengeVerdict PasswordModes::verify(const ChallengeRequest& request) {
     const PasswordSettings now = settings();
     if (!now.enforce_password) {
-        return {.accepted = true, .reason = {}, .challenge_id = {}, .note = "unauthenticated: EnforcePassword is 0"};
+        return {.accepted = true,
+                .reason = {},
+                .challenge_id = {},
+                .note = "unauthenticated: EnforcePassword is 0"};
     }
     const auto& password = request.csr.challenge_password();
     if (!password || password->empty()) {
-        return {.accepted = false, .reason = "a challenge password is required", .challenge_id = {}, .note = {}};
+        return {
+            .accepted = false, .reason = "a challenge password is required", .challenge_id = {}, .note = {}};
     }
     // PKCS#9 ub-challenge-password: the parser lets longer ones through for Intune's challenges.
     const auto characters = std::count_if(password->begin(), password->end(), [](char c) {
         return (static_cast<unsigned char>(c) & 0xc0) != 0x80;  // not a UTF-8 continuation byte
     });
     if (characters > max_password_characters) {
-        return {.accepted = false, .reason = "the challengePassword is longer than 255 characters",
-                .challenge_id = {}, .note = {}};
+        return {.accepted = false,
+                .reason = "the challengePassword is longer than 255 characters",
+                .challenge_id = {},
+                .note = {}};
     }
     if (now.use_single_password) {
         switch (m_single.check(*password)) {
             case store::SinglePasswordCheck::accepted:
                 return {.accepted = true, .reason = {}, .challenge_id = {}, .note = "single password"};
             case store::SinglePasswordCheck::busy:
-                return {.accepted = false, .reason = "busy, try again later", .challenge_id = {}, .note = {},
+                return {.accepted = false,
+                        .reason = "busy, try again later",
+                        .challenge_id = {},
+                        .note = {},
                         .retry_later = true};
             case store::SinglePasswordCheck::refused:
                 break;
@@ -146,11 +156,12 @@ ChallengeVerdict PasswordModes::verify(const ChallengeRequest& request) {
     return verify_one_time(request, *password);
 }
 
-ChallengeVerdict PasswordModes::verify_one_time(const ChallengeRequest& request, const std::string& password) {
-    store::ChallengeOutcome outcome =
-        m_one_time.consume(password, request.transaction_id,
-                           [&](const store::ChallengeBinding& binding) { return binding_mismatch(binding, request); },
-                           request.claim);
+ChallengeVerdict PasswordModes::verify_one_time(const ChallengeRequest& request,
+                                                const std::string& password) {
+    store::ChallengeOutcome outcome = m_one_time.consume(
+        password, request.transaction_id,
+        [&](const store::ChallengeBinding& binding) { return binding_mismatch(binding, request); },
+        request.claim);
     ChallengeVerdict verdict;
     // The texts say which check failed without telling anything about other passwords.
     switch (outcome.result) {
@@ -160,11 +171,21 @@ ChallengeVerdict PasswordModes::verify_one_time(const ChallengeRequest& request,
             // ones may be purged once expired.
             verdict.challenge_id = outcome.id;
             break;
-        case store::ChallengeCheck::unknown: verdict.reason = not_valid; break;
-        case store::ChallengeCheck::already_used: verdict.reason = "the challenge password was already used"; break;
-        case store::ChallengeCheck::expired: verdict.reason = "the challenge password has expired"; break;
-        case store::ChallengeCheck::revoked: verdict.reason = "the challenge password was revoked"; break;
-        case store::ChallengeCheck::binding_mismatch: verdict.reason = outcome.mismatch; break;
+        case store::ChallengeCheck::unknown:
+            verdict.reason = not_valid;
+            break;
+        case store::ChallengeCheck::already_used:
+            verdict.reason = "the challenge password was already used";
+            break;
+        case store::ChallengeCheck::expired:
+            verdict.reason = "the challenge password has expired";
+            break;
+        case store::ChallengeCheck::revoked:
+            verdict.reason = "the challenge password was revoked";
+            break;
+        case store::ChallengeCheck::binding_mismatch:
+            verdict.reason = outcome.mismatch;
+            break;
     }
     return verdict;
 }

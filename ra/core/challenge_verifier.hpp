@@ -40,12 +40,13 @@ struct ChallengeVerdict {
     bool accepted = false;
     std::string reason;                        ///< for the client's failInfoText when refused; never a secret
     std::optional<std::int64_t> challenge_id;  ///< the one-time password used, for the audit trail
-    std::string note;  ///< for the audit trail (e.g. unauthenticated; a webhook's reason), never for the device
-    bool retry_later = false;                  ///< refused for load, not for the password: not a failed attempt
+    std::string
+        note;  ///< for the audit trail (e.g. unauthenticated; a webhook's reason), never for the device
+    bool retry_later = false;  ///< refused for load, not for the password: not a failed attempt
 };
 
 class ChallengeVerifier {
-public:
+  public:
     virtual ~ChallengeVerifier() = default;
     /// Checks (and, for one-time passwords, uses up) the request's password.
     virtual ChallengeVerdict verify(const ChallengeRequest& request) = 0;
@@ -59,8 +60,9 @@ public:
 /// The three NDES modes: none (EnforcePassword = 0), one reusable password
 /// (UseSinglePassword = 1), or one-time passwords (the default).
 class PasswordModes final : public ChallengeVerifier {
-public:
-    PasswordModes(PasswordSettings settings, store::ChallengeStore& one_time, store::SinglePasswordStore& single);
+  public:
+    PasswordModes(PasswordSettings settings, store::ChallengeStore& one_time,
+                  store::SinglePasswordStore& single);
 
     ChallengeVerdict verify(const ChallengeRequest& request) override;
 
@@ -69,7 +71,7 @@ public:
     void apply(const PasswordSettings& settings);
     PasswordSettings settings() const;
 
-private:
+  private:
     ChallengeVerdict verify_one_time(const ChallengeRequest& request, const std::string& password);
 
     mutable std::mutex m_mutex;
@@ -83,7 +85,8 @@ private:
 /// must match every CN and every subjectAltName entry, which may only be DNS
 /// names and email addresses (an IP, URI, UPN, directoryName, ... is refused);
 /// a request with neither a CN nor a subjectAltName is refused.
-std::optional<std::string> binding_mismatch(const store::ChallengeBinding& binding, const ChallengeRequest& request);
+std::optional<std::string> binding_mismatch(const store::ChallengeBinding& binding,
+                                            const ChallengeRequest& request);
 
 /// Case-insensitive glob with '*' (any run) and '?' (one character).
 bool glob_match(std::string_view pattern, std::string_view text);

@@ -490,12 +490,14 @@ void Enrolment::tell_outcome(const EnrolmentMessage& msg, const store::RequestRe
         return;
     }
     EnrolmentOutcome outcome;
-    outcome.kind = record.status == "issued" ? EnrolmentOutcome::Kind::issued : EnrolmentOutcome::Kind::rejected;
+    outcome.kind =
+        record.status == "issued" ? EnrolmentOutcome::Kind::issued : EnrolmentOutcome::Kind::rejected;
     outcome.transaction_id = record.transaction_id;
     outcome.template_name = record.template_name;
     outcome.peer = record.requester.value_or(msg.peer);
     outcome.message_type = record.kind.starts_with("Renewal:") ? "RenewalReq" : "PKCSReq";
-    outcome.csr_der = stored_csr(record);  // gone from the database, still in this record when it was just decided
+    outcome.csr_der =
+        stored_csr(record);  // gone from the database, still in this record when it was just decided
     outcome.certificate_der = record.cert_der;
     outcome.reason = record.status == "rejected" ? record.fail_text.value_or("rejected") : std::string();
     outcome.at = msg.now;

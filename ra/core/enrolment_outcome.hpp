@@ -16,16 +16,17 @@ namespace scepra::core {
 struct EnrolmentOutcome {
     enum class Kind {
         issued,    ///< the CA issued: certificate_der is set
-        rejected,  ///< refused by the RA (after the challenge was accepted) or by the CA, or denied by an operator
+        rejected,  ///< refused by the RA (after the challenge was accepted) or by the CA, or denied by an
+                   ///< operator
     };
     Kind kind = Kind::rejected;
     std::string transaction_id;
     std::string template_name;
-    std::string peer;           ///< client address, as the request log has it
-    std::string message_type;   ///< "PKCSReq" or "RenewalReq"
-    Bytes csr_der;              ///< the PKCS#10 the device sent
-    Bytes certificate_der;      ///< when issued
-    std::string reason;         ///< when rejected: the text the device got (never a secret)
+    std::string peer;          ///< client address, as the request log has it
+    std::string message_type;  ///< "PKCSReq" or "RenewalReq"
+    Bytes csr_der;             ///< the PKCS#10 the device sent
+    Bytes certificate_der;     ///< when issued
+    std::string reason;        ///< when rejected: the text the device got (never a secret)
     TimePoint at;
 };
 

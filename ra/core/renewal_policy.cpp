@@ -78,7 +78,8 @@ std::optional<std::string> alt_name_refusal(X509& signer, const scep::Csr& csr, 
         return "the renewal request: " + asked.error;
     }
     if (held.count() > max_renewal_alt_names || asked.count() > max_renewal_alt_names) {
-        return "a renewal may carry at most " + std::to_string(max_renewal_alt_names) + " subjectAltName entries";
+        return "a renewal may carry at most " + std::to_string(max_renewal_alt_names) +
+               " subjectAltName entries";
     }
     for (int i = 0; i < asked.count(); ++i) {
         if (!contains_alt_name(held, asked.at(i))) {
@@ -89,8 +90,8 @@ std::optional<std::string> alt_name_refusal(X509& signer, const scep::Csr& csr, 
     if (rule == RenewalSanRule::same) {
         for (int i = 0; i < held.count(); ++i) {
             if (!contains_alt_name(asked, held.at(i))) {
-                return "a renewal must keep the certificate's subjectAltName: " + describe_alt_name(held.at(i)) +
-                       " is missing";
+                return "a renewal must keep the certificate's subjectAltName: " +
+                       describe_alt_name(held.at(i)) + " is missing";
             }
         }
     }
@@ -116,8 +117,8 @@ bool issued_by(X509& cert, const std::vector<crypto::X509Ptr>& ca_chain) {
     }
     // Dates are the renewal policy's business (grace after expiry).
     X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN);
-    const bool ok = X509_verify_cert(ctx.get()) == 1 &&
-                    X509_check_issued(ca_chain.front().get(), &cert) == X509_V_OK;
+    const bool ok =
+        X509_verify_cert(ctx.get()) == 1 && X509_check_issued(ca_chain.front().get(), &cert) == X509_V_OK;
     ERR_clear_error();
     return ok;
 }

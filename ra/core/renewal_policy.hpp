@@ -21,13 +21,13 @@ enum class RenewalSanRule {
 };
 
 struct RenewalPolicy {
-    bool enabled = true;                          ///< advertise Renewal and accept renewals
-    std::chrono::seconds grace_after_expiry{0};   ///< an expired certificate may still renew this long
-    bool same_subject = true;                     ///< the new CSR must keep the certificate's subject
-    bool require_new_key = false;                 ///< refuse a renewal that reuses the old key
-    int window_days = 0;                          ///< only in the last N days of validity (0 = any time)
-    int window_percent = 0;                       ///< only in the last N percent of validity (0 = any time)
-    RenewalSanRule san = RenewalSanRule::same;    ///< subjectAltName entries compared as typed values
+    bool enabled = true;                         ///< advertise Renewal and accept renewals
+    std::chrono::seconds grace_after_expiry{0};  ///< an expired certificate may still renew this long
+    bool same_subject = true;                    ///< the new CSR must keep the certificate's subject
+    bool require_new_key = false;                ///< refuse a renewal that reuses the old key
+    int window_days = 0;                         ///< only in the last N days of validity (0 = any time)
+    int window_percent = 0;                      ///< only in the last N percent of validity (0 = any time)
+    RenewalSanRule san = RenewalSanRule::same;   ///< subjectAltName entries compared as typed values
     RevocationMode revocation = RevocationMode::backend;  ///< where the signer's revocation status comes from
 };
 

@@ -24,8 +24,8 @@ std::optional<std::string> BackendRevocationCheck::refusal(X509& certificate) {
     return std::nullopt;
 }
 
-CrlRevocationCheck::CrlRevocationCheck(CrlFetcher& fetcher, std::vector<crypto::X509Ptr> ca_certs, const Clock& clock,
-                                       std::chrono::seconds max_age)
+CrlRevocationCheck::CrlRevocationCheck(CrlFetcher& fetcher, std::vector<crypto::X509Ptr> ca_certs,
+                                       const Clock& clock, std::chrono::seconds max_age)
     : m_fetcher(fetcher), m_ca_certs(std::move(ca_certs)), m_clock(clock), m_max_age(max_age) {}
 
 X509_CRL* CrlRevocationCheck::current_crl(const std::string& url, X509& issuer) {
@@ -35,7 +35,8 @@ X509_CRL* CrlRevocationCheck::current_crl(const std::string& url, X509& issuer) 
         const auto next_update = next ? crypto::to_time_point(*next) : std::nullopt;
         return crypto::crl_signed_by(crl, issuer) && (!next_update || *next_update > now);
     };
-    if (auto cached = m_cache.find(url); cached != m_cache.end() && now - cached->second.fetched_at < m_max_age &&
+    if (auto cached = m_cache.find(url); cached != m_cache.end() &&
+                                         now - cached->second.fetched_at < m_max_age &&
                                          usable(*cached->second.crl)) {
         return cached->second.crl.get();
     }
@@ -64,7 +65,8 @@ std::optional<std::string> CrlRevocationCheck::refusal(X509& certificate) {
     }
     const std::vector<std::string> urls = crypto::http_crl_urls(certificate);
     if (urls.empty()) {
-        return "the certificate used to sign the renewal names no HTTP CRL distribution point, so its revocation "
+        return "the certificate used to sign the renewal names no HTTP CRL distribution point, so its "
+               "revocation "
                "status cannot be checked";
     }
     std::string last_error;
@@ -80,7 +82,8 @@ std::optional<std::string> CrlRevocationCheck::refusal(X509& certificate) {
             last_error = e.what();
         }
     }
-    return "the revocation status of the certificate used to sign the renewal is unavailable (" + last_error + ")";
+    return "the revocation status of the certificate used to sign the renewal is unavailable (" + last_error +
+           ")";
 }
 
 }  // namespace scepra::core

@@ -22,7 +22,7 @@ enum class RevocationMode { backend, crl, none };
 /// Why a certificate of this CA may not authenticate a renewal (revoked, or
 /// its status cannot be established), or nothing when it may.
 class RevocationCheck {
-public:
+  public:
     virtual ~RevocationCheck() = default;
     virtual std::optional<std::string> refusal(X509& certificate) = 0;
 };
@@ -30,23 +30,23 @@ public:
 /// Asks the backend's records (find_certificate); fails closed on a
 /// certificate it does not know or knows differently.
 class BackendRevocationCheck final : public RevocationCheck {
-public:
+  public:
     explicit BackendRevocationCheck(backend::CaBackend& backend) : m_backend(backend) {}
     std::optional<std::string> refusal(X509& certificate) override;
 
-private:
+  private:
     backend::CaBackend& m_backend;
 };
 
 /// The operator chose not to check (logged at start).
 class NoRevocationCheck final : public RevocationCheck {
-public:
+  public:
     std::optional<std::string> refusal(X509&) override { return std::nullopt; }
 };
 
 /// Fetches a CRL by URL (http:// only); throws std::runtime_error on failure.
 class CrlFetcher {
-public:
+  public:
     virtual ~CrlFetcher() = default;
     virtual Bytes fetch(const std::string& url) = 0;
 };
@@ -57,12 +57,12 @@ public:
 /// CRLs are cached per URL until their nextUpdate, at most max_age. Fails
 /// closed: no distribution point, no CRL, a bad or stale one all refuse.
 class CrlRevocationCheck final : public RevocationCheck {
-public:
+  public:
     CrlRevocationCheck(CrlFetcher& fetcher, std::vector<crypto::X509Ptr> ca_certs, const Clock& clock,
                        std::chrono::seconds max_age = std::chrono::hours(1));
     std::optional<std::string> refusal(X509& certificate) override;
 
-private:
+  private:
     struct Cached {
         crypto::X509CrlPtr crl;
         TimePoint fetched_at;
@@ -75,7 +75,8 @@ private:
     std::vector<crypto::X509Ptr> m_ca_certs;
     const Clock& m_clock;
     std::chrono::seconds m_max_age;
-    std::mutex m_mutex;  // guards m_cache; fetches are serialised, so one slow CRL server delays renewals only
+    std::mutex
+        m_mutex;  // guards m_cache; fetches are serialised, so one slow CRL server delays renewals only
     std::map<std::string, Cached> m_cache;
 };
 

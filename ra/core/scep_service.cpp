@@ -30,7 +30,8 @@ std::vector<crypto::X509Ptr> up_ref_all(const std::vector<crypto::X509Ptr>& cert
 
 bool digest_supported(int nid) {
     // RFC 8894 §2.9 forbids MD5; SHA-1 is allowed for legacy clients (§7.9).
-    return nid == NID_sha1 || nid == NID_sha224 || nid == NID_sha256 || nid == NID_sha384 || nid == NID_sha512;
+    return nid == NID_sha1 || nid == NID_sha224 || nid == NID_sha256 || nid == NID_sha384 ||
+           nid == NID_sha512;
 }
 
 ScepResponse plain(int status, const std::string& text, const std::string& log) {
@@ -72,8 +73,7 @@ ScepService::ScepService(ServiceOptions options, RaIdentity identity, backend::C
       m_enrolment({m_options.templates, m_options.renewal, m_options.existing_subject_requires_renewal,
                    m_options.csr_seal_key, m_options.ca_unavailable, m_options.template_policies,
                    m_options.revocation, m_options.outcome_listeners},
-                  backend,
-                  challenges, requests, backend.ca_chain(), up_ref_all(m_identity.previous_cas)) {
+                  backend, challenges, requests, backend.ca_chain(), up_ref_all(m_identity.previous_cas)) {
     if (m_options.ciphers.allow_single_des) {
         scep::enable_legacy_ciphers();
     }
@@ -107,9 +107,10 @@ ScepResponse ScepService::handle(const ScepRequest& request) {
         next_ca = m_next_ca;
     }
     if (request.operation == "GetCACaps") {
-        return {200, "text/plain",
-                scep::render_caps({.renewal = m_options.renewal.enabled, .get_next_ca_cert = next_ca != nullptr}),
-                "GetCACaps"};
+        return {
+            200, "text/plain",
+            scep::render_caps({.renewal = m_options.renewal.enabled, .get_next_ca_cert = next_ca != nullptr}),
+            "GetCACaps"};
     }
     if (request.operation == "GetNextCACert") {
         if (!next_ca) {
@@ -169,23 +170,31 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
         tx.event.detail = detail;
         Bytes der = scep::make_cert_rep_failure(tx.reply_to, tx.signer, info, client_text, tx.now);
         record_audit(tx);
-        return ScepResponse{200, pki_message_type, to_string(der),
+        return ScepResponse{200,
+                            pki_message_type,
+                            to_string(der),
                             tx.log + " " + decision + " " + *tx.event.fail_info + ": " + detail,
-                            *tx.event.message_type, "failure", *tx.event.fail_info, tx.msg.attrs.transaction_id};
+                            *tx.event.message_type,
+                            "failure",
+                            *tx.event.fail_info,
+                            tx.msg.attrs.transaction_id};
     };
 
     try {
         if (!tx.msg.signature_valid) {
-            throw scep::ScepFailure(scep::FailInfo::bad_message_check, "the request signature does not verify");
+            throw scep::ScepFailure(scep::FailInfo::bad_message_check,
+                                    "the request signature does not verify");
         }
         if (!digest_supported(tx.msg.digest_nid)) {
-            throw scep::ScepFailure(scep::FailInfo::bad_alg,
-                                    "unsupported digest algorithm " + (tx.msg.digest.empty() ? "?" : tx.msg.digest));
+            throw scep::ScepFailure(
+                scep::FailInfo::bad_alg,
+                "unsupported digest algorithm " + (tx.msg.digest.empty() ? "?" : tx.msg.digest));
         }
         if (m_options.max_clock_skew && tx.msg.signing_time) {
             auto skew = std::chrono::abs(tx.now - *tx.msg.signing_time);
             if (skew > *m_options.max_clock_skew) {
-                throw scep::ScepFailure(scep::FailInfo::bad_time, "signingTime is too far from the RA's clock");
+                throw scep::ScepFailure(scep::FailInfo::bad_time,
+                                        "signingTime is too far from the RA's clock");
             }
         }
         switch (static_cast<scep::MessageType>(tx.msg.attrs.message_type)) {
@@ -199,11 +208,13 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
             case scep::MessageType::get_crl:
                 return get_crl(tx);
             default:
-                throw scep::ScepFailure(scep::FailInfo::bad_request, "unknown messageType " + *tx.event.message_type);
+                throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                        "unknown messageType " + *tx.event.message_type);
         }
     } catch (const scep::ScepFailure& f) {
-        const std::string detail =
-            f.audit_detail().empty() ? std::string(f.what()) : std::string(f.what()) + " (" + f.audit_detail() + ")";
+        const std::string detail = f.audit_detail().empty()
+                                       ? std::string(f.what())
+                                       : std::string(f.what()) + " (" + f.audit_detail() + ")";
         return fail(f.info(), f.what(), "rejected", detail);
     } catch (const backend::BackendUnavailable& e) {
         return fail(scep::FailInfo::bad_request, "the CA is unavailable; try again later", "error",
@@ -213,9 +224,10 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
         // half-written (each decision is one SQLite transaction), and the
         // device may simply send again later.
         const int primary = e.code() & 0xff;
-        if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-            return fail(scep::FailInfo::bad_request, "the RA cannot store requests now; try again later", "error",
-                        std::string("storage failure: ") + e.what());
+        if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_BUSY ||
+            primary == SQLITE_LOCKED) {
+            return fail(scep::FailInfo::bad_request, "the RA cannot store requests now; try again later",
+                        "error", std::string("storage failure: ") + e.what());
         }
         return fail(scep::FailInfo::bad_request, "internal error; see the RA log", "error", e.what());
     } catch (const std::exception& e) {
@@ -249,25 +261,37 @@ Bytes ScepService::open_message_data(Transaction& tx) {
 }
 
 ScepResponse ScepService::success(Transaction& tx, const Bytes& degenerate) {
-    Bytes der =
-        scep::make_cert_rep_success(tx.reply_to, tx.signer, degenerate, *tx.msg.signer_cert, tx.reply_algorithms, tx.now);
+    Bytes der = scep::make_cert_rep_success(tx.reply_to, tx.signer, degenerate, *tx.msg.signer_cert,
+                                            tx.reply_algorithms, tx.now);
     tx.event.decision = "issued";
     record_audit(tx);
-    return {200, pki_message_type, to_string(der),
-            tx.log + " success" + (tx.event.serial ? " serial=" + *tx.event.serial : ""), *tx.event.message_type,
-            "success", "", tx.msg.attrs.transaction_id};
+    return {200,
+            pki_message_type,
+            to_string(der),
+            tx.log + " success" + (tx.event.serial ? " serial=" + *tx.event.serial : ""),
+            *tx.event.message_type,
+            "success",
+            "",
+            tx.msg.attrs.transaction_id};
 }
 
 ScepResponse ScepService::pending(Transaction& tx) {
     Bytes der = scep::make_cert_rep_pending(tx.reply_to, tx.signer, tx.now);
     tx.event.decision = "pending";
     record_audit(tx);
-    return {200, pki_message_type, to_string(der), tx.log + " pending", *tx.event.message_type, "pending", "",
+    return {200,
+            pki_message_type,
+            to_string(der),
+            tx.log + " pending",
+            *tx.event.message_type,
+            "pending",
+            "",
             tx.msg.attrs.transaction_id};
 }
 
 ScepResponse ScepService::enroll(Transaction& tx) {
-    const bool renewal_message = tx.msg.attrs.message_type == static_cast<int>(scep::MessageType::renewal_req);
+    const bool renewal_message =
+        tx.msg.attrs.message_type == static_cast<int>(scep::MessageType::renewal_req);
     scep::Csr csr = scep::parse_csr(open_message_data(tx));
     tx.event.subject = csr.subject();
     tx.log += " subject=" + printable(csr.subject(), 120);
@@ -299,7 +323,8 @@ ScepResponse ScepService::get_cert(Transaction& tx) {
         cert = m_enrolment.delivered(wanted.issuer, wanted.serial_hex);
     }
     if (!cert) {
-        throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "no certificate with this issuer and serial number");
+        throw scep::ScepFailure(scep::FailInfo::bad_cert_id,
+                                "no certificate with this issuer and serial number");
     }
     tx.event.serial = wanted.serial_hex;
     tx.event.subject = crypto::name_string(*X509_get_subject_name(cert.get()));
@@ -309,9 +334,10 @@ ScepResponse ScepService::get_cert(Transaction& tx) {
 ScepResponse ScepService::get_crl(Transaction& tx) {
     scep::IssuerAndSerial wanted = scep::parse_issuer_and_serial(open_message_data(tx));
     if (wanted.issuer != crypto::name_string(*X509_get_subject_name(m_ca_chain.front().get()))) {
-        throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "this RA serves the CRL of " +
-                                                                 crypto::name_string(*X509_get_subject_name(m_ca_chain.front().get())) +
-                                                                 " only");
+        throw scep::ScepFailure(scep::FailInfo::bad_cert_id,
+                                "this RA serves the CRL of " +
+                                    crypto::name_string(*X509_get_subject_name(m_ca_chain.front().get())) +
+                                    " only");
     }
     auto crl_der = m_backend.crl();
     if (!crl_der) {

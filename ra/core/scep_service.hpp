@@ -61,26 +61,26 @@ struct ServiceOptions {
 };
 
 struct ScepRequest {
-    std::string operation;   ///< GetCACert, GetCACaps, PKIOperation, ...
+    std::string operation;         ///< GetCACert, GetCACaps, PKIOperation, ...
     std::optional<Bytes> message;  ///< the decoded pkiMessage for PKIOperation
-    std::string peer;        ///< client address, for the audit trail
+    std::string peer;              ///< client address, for the audit trail
 };
 
 struct ScepResponse {
     int status = 200;
     std::string content_type;
     std::string body;
-    std::string log;         ///< one-line summary for the request log (no secrets)
+    std::string log;  ///< one-line summary for the request log (no secrets)
     // What a PKIOperation was and how it ended, for metrics and the request log
     // (empty for the other operations). The transactionID is the client's text.
-    std::string message_type{};    ///< PKCSReq, CertPoll, ... (a number when unknown)
-    std::string outcome{};         ///< success | pending | failure | malformed
-    std::string fail_info{};       ///< with failure: badRequest, ...
+    std::string message_type{};  ///< PKCSReq, CertPoll, ... (a number when unknown)
+    std::string outcome{};       ///< success | pending | failure | malformed
+    std::string fail_info{};     ///< with failure: badRequest, ...
     std::string transaction_id{};
 };
 
 class ScepService {
-public:
+  public:
     ScepService(ServiceOptions options, RaIdentity identity, backend::CaBackend& backend,
                 ChallengeVerifier& challenges, store::AuditLog& audit, store::RequestStore& requests,
                 const Clock& clock);

@@ -31,7 +31,8 @@ std::string select_template(const scep::Csr& csr, const TemplateNames& names) {
 std::string select_template(X509& cert, const TemplateNames& names) {
     // X509_get_key_usage() reads the KU_* bits (and caches the extensions).
     const bool has_key_usage = (X509_get_extension_flags(&cert) & EXFLAG_KUSAGE) != 0;
-    return template_for_usage(has_key_usage ? static_cast<long>(X509_get_key_usage(&cert) & 0xff) : -1, names);
+    return template_for_usage(has_key_usage ? static_cast<long>(X509_get_key_usage(&cert) & 0xff) : -1,
+                              names);
 }
 
 }  // namespace scepra::core

@@ -60,7 +60,8 @@ X509CrlPtr crl_from_bytes(ByteView bytes) {
 
 bool crl_signed_by(X509_CRL& crl, X509& issuer) {
     EVP_PKEY* key = X509_get0_pubkey(&issuer);
-    const bool ok = key != nullptr && X509_NAME_cmp(X509_CRL_get_issuer(&crl), X509_get_subject_name(&issuer)) == 0 &&
+    const bool ok = key != nullptr &&
+                    X509_NAME_cmp(X509_CRL_get_issuer(&crl), X509_get_subject_name(&issuer)) == 0 &&
                     X509_CRL_verify(&crl, key) == 1;
     ERR_clear_error();
     return ok;

@@ -58,19 +58,17 @@ Bytes CsrSeal::seal(ByteView csr_der, std::string_view aad) const {
     int n = 0;
     check(ctx != nullptr, "EVP_CIPHER_CTX_new");
     check(EVP_EncryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), m_key.data(), nonce.data(), nullptr) == 1,
-                  "EVP_EncryptInit_ex2");
-    check(
-        EVP_EncryptUpdate(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(aad.data()),
-                          length(aad.size())) == 1,
-        "EVP_EncryptUpdate aad");
-    check(
-        EVP_EncryptUpdate(ctx.get(), out.data() + body, &n, csr_der.data(), length(csr_der.size())) == 1,
-        "EVP_EncryptUpdate");
+          "EVP_EncryptInit_ex2");
+    check(EVP_EncryptUpdate(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(aad.data()),
+                            length(aad.size())) == 1,
+          "EVP_EncryptUpdate aad");
+    check(EVP_EncryptUpdate(ctx.get(), out.data() + body, &n, csr_der.data(), length(csr_der.size())) == 1,
+          "EVP_EncryptUpdate");
     int tail = 0;
     check(EVP_EncryptFinal_ex(ctx.get(), out.data() + body + n, &tail) == 1, "EVP_EncryptFinal_ex");
     check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, static_cast<int>(tag_size),
-                                      out.data() + body + csr_der.size()) == 1,
-                  "EVP_CTRL_AEAD_GET_TAG");
+                              out.data() + body + csr_der.size()) == 1,
+          "EVP_CTRL_AEAD_GET_TAG");
     return out;
 }
 
@@ -94,16 +92,14 @@ Bytes CsrSeal::open(ByteView stored, std::string_view aad) const {
     int n = 0;
     check(ctx != nullptr, "EVP_CIPHER_CTX_new");
     check(EVP_DecryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), m_key.data(), nonce, nullptr) == 1,
-                  "EVP_DecryptInit_ex2");
-    check(
-        EVP_DecryptUpdate(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(aad.data()),
-                          length(aad.size())) == 1,
-        "EVP_DecryptUpdate aad");
+          "EVP_DecryptInit_ex2");
+    check(EVP_DecryptUpdate(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(aad.data()),
+                            length(aad.size())) == 1,
+          "EVP_DecryptUpdate aad");
     check(EVP_DecryptUpdate(ctx.get(), plain.data(), &n, cipher, length(cipher_size)) == 1,
-                  "EVP_DecryptUpdate");
-    check(
-        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag_size), tag.data()) == 1,
-        "EVP_CTRL_AEAD_SET_TAG");
+          "EVP_DecryptUpdate");
+    check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag_size), tag.data()) == 1,
+          "EVP_CTRL_AEAD_SET_TAG");
     int tail = 0;
     if (EVP_DecryptFinal_ex(ctx.get(), plain.data() + n, &tail) != 1) {
         ERR_clear_error();

@@ -33,7 +33,7 @@ struct Element {
 /// Reads consecutive elements of a DER buffer. Indefinite lengths, multi-byte
 /// tags and lengths past the end are errors (next() returns nullopt and sets failed()).
 class Reader {
-public:
+  public:
     explicit Reader(ByteView der) : m_rest(der) {}
     std::optional<Element> next();
     /// The next element, which must have this tag.
@@ -42,7 +42,7 @@ public:
     bool at_end() const { return m_rest.empty(); }
     bool failed() const { return m_failed; }
 
-private:
+  private:
     ByteView m_rest;
     bool m_failed = false;
 };

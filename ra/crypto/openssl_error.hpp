@@ -8,7 +8,7 @@
 namespace scepra::crypto {
 
 class OpensslError : public std::runtime_error {
-public:
+  public:
     /// Builds "what: <OpenSSL error queue>" and empties the queue.
     explicit OpensslError(const std::string& what);
 };

@@ -14,11 +14,20 @@ std::string escape_html(const std::string& s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '&': out += "&amp;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '&':
+                out += "&amp;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -38,7 +47,8 @@ void page_head(std::ostringstream& out, const std::string& charset) {
         << "<Table Border=0 CellSpacing=0 CellPadding=4 Width=100% BgColor=#008080>\r\n"
         << "<TR><TD><Font Face=\"Arial\" Size=-1 Color=#FFFFFF><LocID ID=locMSCertSrv>"
         << "<B>Network Device Enrollment Service</B></LocID></Font></TD></TR>\r\n</Table>\r\n"
-        << "<P ID=locPageTitle> Network Device Enrollment Service allows you to obtain certificates for routers or "
+        << "<P ID=locPageTitle> Network Device Enrollment Service allows you to obtain certificates for "
+           "routers or "
            "other network devices using the Simple Certificate Enrollment Protocol (SCEP). </P>\r\n";
 }
 
@@ -61,43 +71,54 @@ std::string render_admin_html(const AdminPageContent& c, const std::string& char
     // digits on the page: the thumbprint before it stays in groups of 8.
     switch (c.kind) {
         case AdminPageContent::Kind::password:
-            out << "<P> To complete certificate enrollment for your network device you will need the following "
+            out << "<P> To complete certificate enrollment for your network device you will need the "
+                   "following "
                    "information: <P> The thumbprint (hash value) for the CA certificate is: <B> "
                 << grouped_hex(c.ca_thumbprint_md5) << " </B> <P> The enrollment challenge password is: <B> "
                 << c.password << " </B> <P> " << kOneTimeSentence << c.validity_minutes << " minutes. <P> ";
             if (c.bound_subject) {
-                out << "It is only accepted for a device named <B>" << escape_html(*c.bound_subject) << "</B>. <P> ";
-            }
-            if (c.bound_template) {
-                out << "It is only accepted for the certificate template <B>" << escape_html(*c.bound_template)
+                out << "It is only accepted for a device named <B>" << escape_html(*c.bound_subject)
                     << "</B>. <P> ";
             }
-            out << "Each enrollment requires a new challenge password. You can refresh this web page to obtain a new "
+            if (c.bound_template) {
+                out << "It is only accepted for the certificate template <B>"
+                    << escape_html(*c.bound_template) << "</B>. <P> ";
+            }
+            out << "Each enrollment requires a new challenge password. You can refresh this web page to "
+                   "obtain a new "
                    "challenge password. </P>\r\n";
             break;
         case AdminPageContent::Kind::cache_full:
-            out << "<P> " << kCacheFullSentence << " <P> Network Device Enrollment Service stores unused passwords "
+            out << "<P> " << kCacheFullSentence
+                << " <P> Network Device Enrollment Service stores unused passwords "
                 << "for later use: " << c.password_max
-                << " are outstanding. Use one of them, or wait until one expires, then refresh this web page. </P>\r\n";
+                << " are outstanding. Use one of them, or wait until one expires, then refresh this web "
+                   "page. </P>\r\n";
             break;
         case AdminPageContent::Kind::permission_denied:
             out << "<P> " << kPermissionSentence << " Please contact your system administrator. </P>\r\n";
             break;
         case AdminPageContent::Kind::no_password_needed:
-            out << "<P> The thumbprint (hash value) for the CA certificate is: <B> " << grouped_hex(c.ca_thumbprint_md5)
-                << " </B> <P> This server does not require an enrollment challenge password (EnforcePassword is 0). "
+            out << "<P> The thumbprint (hash value) for the CA certificate is: <B> "
+                << grouped_hex(c.ca_thumbprint_md5)
+                << " </B> <P> This server does not require an enrollment challenge password (EnforcePassword "
+                   "is 0). "
                    "</P>\r\n";
             break;
         case AdminPageContent::Kind::single_password:
             // NDES shows the single password itself; scep-ra keeps only its
             // scrypt hash, so there is nothing to show, and no reader must
             // mistake anything here for it.
-            out << "<P> The thumbprint (hash value) for the CA certificate is: <B> " << grouped_hex(c.ca_thumbprint_md5)
-                << " </B> <P> This server uses a single enrollment challenge password. " << kMultipleUseSentence
-                << " <P> It is stored hashed, so this page cannot show it: ask the administrator who set it. </P>\r\n";
+            out << "<P> The thumbprint (hash value) for the CA certificate is: <B> "
+                << grouped_hex(c.ca_thumbprint_md5)
+                << " </B> <P> This server uses a single enrollment challenge password. "
+                << kMultipleUseSentence
+                << " <P> It is stored hashed, so this page cannot show it: ask the administrator who set it. "
+                   "</P>\r\n";
             break;
     }
-    out << "<P> The thumbprint above is the MD5 hash of the CA certificate, as NDES shows it. Its SHA-256 hash is: <B> "
+    out << "<P> The thumbprint above is the MD5 hash of the CA certificate, as NDES shows it. Its SHA-256 "
+           "hash is: <B> "
         << grouped_hex(c.ca_thumbprint_sha256) << " </B> </P>\r\n"
         << "</Font></Body></HTML>\r\n";
     return out.str();
@@ -108,10 +129,14 @@ std::string render_admin_json(const AdminPageContent& c) {
     if (c.kind == AdminPageContent::Kind::no_password_needed) mode = "none";
     if (c.kind == AdminPageContent::Kind::single_password) mode = "single";
     JsonObject out;
-    out.add("mode", mode).add("ca_thumbprint_md5", c.ca_thumbprint_md5).add("ca_thumbprint_sha256", c.ca_thumbprint_sha256);
+    out.add("mode", mode)
+        .add("ca_thumbprint_md5", c.ca_thumbprint_md5)
+        .add("ca_thumbprint_sha256", c.ca_thumbprint_sha256);
     if (c.kind == AdminPageContent::Kind::password) {
         out.add("password", c.password).add("one_time", true).add("validity_minutes", c.validity_minutes);
-        out.add("expires_at", c.expires_at).add("bound_subject", c.bound_subject).add("bound_template", c.bound_template);
+        out.add("expires_at", c.expires_at)
+            .add("bound_subject", c.bound_subject)
+            .add("bound_template", c.bound_template);
     }
     if (c.kind == AdminPageContent::Kind::cache_full) {
         out.add("error", kCacheFullSentence).add("password_max", c.password_max);

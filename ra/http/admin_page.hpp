@@ -6,8 +6,8 @@
 
 #include <filesystem>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace scepra::http {
 
@@ -49,8 +49,8 @@ struct AdminPageContent {
     std::string ca_thumbprint_sha256;  ///< 64 hex digits
     std::string password;              ///< when kind == password
     int validity_minutes = 60;
-    std::string expires_at;            ///< UTC, when kind == password
-    int password_max = 5;              ///< for the cache-full explanation
+    std::string expires_at;  ///< UTC, when kind == password
+    int password_max = 5;    ///< for the cache-full explanation
     std::optional<std::string> bound_subject, bound_template;
 };
 

@@ -142,7 +142,8 @@ std::string printable_query(const std::string& target) {
         return "";
     }
     const std::string query = target.substr(mark);
-    const bool printable = std::all_of(query.begin(), query.end(), [](unsigned char c) { return c > 0x20 && c < 0x7F; });
+    const bool printable =
+        std::all_of(query.begin(), query.end(), [](unsigned char c) { return c > 0x20 && c < 0x7F; });
     return printable ? query : "";
 }
 
@@ -177,8 +178,9 @@ void AdminSite::challenge_login(httplib::Response& res) const {
     res.status = 401;
     for (AuthScheme scheme : m_options.page.auth) {
         res.set_header("WWW-Authenticate", scheme == AuthScheme::negotiate ? "Negotiate"
-                                           : scheme == AuthScheme::ntlm    ? "NTLM"
-                                                                           : "Basic realm=\"scep-ra admin\", charset=\"UTF-8\"");
+                                           : scheme == AuthScheme::ntlm
+                                               ? "NTLM"
+                                               : "Basic realm=\"scep-ra admin\", charset=\"UTF-8\"");
     }
     res.set_content("authentication required\n", "text/plain");
 }
@@ -260,9 +262,8 @@ std::optional<AdminSite::Login> AdminSite::negotiate_step(const httplib::Request
         // a peer that keeps sending them is throttled like a password guesser.
         detail = reason;
         account = "(kerberos)";
-        return m_admins.login_with(req.remote_addr, account, [](const store::AdminStore::Credentials&) {
-            return false;
-        });
+        return m_admins.login_with(req.remote_addr, account,
+                                   [](const store::AdminStore::Credentials&) { return false; });
     }
     const auto name = admin_account_for(accepted->principal, m_options.page.negotiate.kerberos_realm);
     account = name.value_or(accepted->principal);
@@ -282,8 +283,8 @@ std::optional<AdminSite::Login> AdminSite::ntlm_step(const httplib::Request& req
         // NEGOTIATE: the CHALLENGE, bound to this keep-alive connection.
         const Bytes challenge = m_ntlm_challenges.issue(req.remote_addr, req.remote_port);
         res.status = 401;
-        res.set_header("WWW-Authenticate",
-                       std::string(reply_scheme) + " " + ntlm::base64(ntlm::challenge_message(challenge, "SCEP-RA")));
+        res.set_header("WWW-Authenticate", std::string(reply_scheme) + " " +
+                                               ntlm::base64(ntlm::challenge_message(challenge, "SCEP-RA")));
         res.set_content("authentication continues\n", "text/plain");
         summary = "admin page: NTLM challenge";
         return std::nullopt;
@@ -307,10 +308,11 @@ std::optional<AdminSite::Login> AdminSite::ntlm_step(const httplib::Request& req
         return std::nullopt;
     }
     account = auth->user;
-    return m_admins.login_with(req.remote_addr, auth->user, [&](const store::AdminStore::Credentials& stored) {
-        const auto hash = ntlm::open_nt_hash(m_ntlm_key, stored.name, stored.nt_hash_sealed);
-        return hash && ntlm::verify_ntlmv2(*auth, *hash, *challenge);
-    });
+    return m_admins.login_with(
+        req.remote_addr, auth->user, [&](const store::AdminStore::Credentials& stored) {
+            const auto hash = ntlm::open_nt_hash(m_ntlm_key, stored.name, stored.nt_hash_sealed);
+            return hash && ntlm::verify_ntlmv2(*auth, *hash, *challenge);
+        });
 }
 
 std::optional<AdminSite::Login> AdminSite::basic_step(const httplib::Request& req, httplib::Response& res,
@@ -327,7 +329,8 @@ std::optional<AdminSite::Login> AdminSite::basic_step(const httplib::Request& re
 
 bool AdminSite::handles(std::string_view path) const {
     const std::string p = lowercase(path);
-    return p == "/certsrv/mscep_admin" || p == "/certsrv/mscep_admin/" || p == "/certsrv/mscep_admin/default.asp";
+    return p == "/certsrv/mscep_admin" || p == "/certsrv/mscep_admin/" ||
+           p == "/certsrv/mscep_admin/default.asp";
 }
 
 Served AdminSite::serve(const httplib::Request& req, httplib::Response& res) {
@@ -398,10 +401,12 @@ std::string AdminSite::issue(const httplib::Request& req, httplib::Response& res
         summary = "admin page: single password mode";
     } else {
         try {
-            store::IssuedChallenge issued = m_challenges.issue(settings.one_time, admin, req.remote_addr, binding);
+            store::IssuedChallenge issued =
+                m_challenges.issue(settings.one_time, admin, req.remote_addr, binding);
             content.kind = AdminPageContent::Kind::password;
             content.password = issued.password;
-            content.validity_minutes = static_cast<int>(binding.validity.value_or(settings.one_time.validity).count());
+            content.validity_minutes =
+                static_cast<int>(binding.validity.value_or(settings.one_time.validity).count());
             content.expires_at = sql_time(issued.expires_at);
             content.bound_subject = binding.expected_subject;
             content.bound_template = binding.template_name;

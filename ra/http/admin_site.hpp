@@ -24,7 +24,7 @@ struct AdminSiteOptions {
 };
 
 class AdminSite final : public Site {
-public:
+  public:
     /// Throws KeytabError when auth has negotiate and the keytab cannot serve.
     AdminSite(AdminSiteOptions options, store::AdminStore& admins, store::ChallengeStore& challenges,
               core::PasswordModes& modes, X509& ca_cert);
@@ -32,7 +32,7 @@ public:
     bool handles(std::string_view path) const override;
     Served serve(const httplib::Request& request, httplib::Response& response) override;
 
-private:
+  private:
     using Login = store::AdminStore::Login;
 
     /// The account the request authenticates (Negotiate, NTLM or Basic, as
@@ -46,8 +46,9 @@ private:
     std::optional<Login> negotiate_step(const httplib::Request& request, httplib::Response& response,
                                         const std::string& header, std::string& account, std::string& detail,
                                         std::string& mutual_token, std::string& summary);
-    std::optional<Login> ntlm_step(const httplib::Request& request, httplib::Response& response, ByteView message,
-                                   const char* reply_scheme, std::string& account, std::string& summary);
+    std::optional<Login> ntlm_step(const httplib::Request& request, httplib::Response& response,
+                                   ByteView message, const char* reply_scheme, std::string& account,
+                                   std::string& summary);
     std::optional<Login> basic_step(const httplib::Request& request, httplib::Response& response,
                                     std::string& account, std::string& summary);
     bool offers(AuthScheme scheme) const;

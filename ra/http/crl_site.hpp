@@ -11,12 +11,12 @@
 namespace scepra::http {
 
 class CrlSite final : public Site {
-public:
+  public:
     CrlSite(std::string path, backend::CaBackend& backend) : m_path(std::move(path)), m_backend(backend) {}
     bool handles(std::string_view path) const override { return !m_path.empty() && path == m_path; }
     Served serve(const httplib::Request& request, httplib::Response& response) override;
 
-private:
+  private:
     std::string m_path;
     backend::CaBackend& m_backend;
 };

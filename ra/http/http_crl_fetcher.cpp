@@ -31,7 +31,8 @@ Bytes HttpCrlFetcher::fetch(const std::string& url) {
         return true;
     });
     if (too_big) {
-        throw std::runtime_error("the CRL at " + url + " is larger than " + std::to_string(m_max_bytes) + " bytes");
+        throw std::runtime_error("the CRL at " + url + " is larger than " + std::to_string(m_max_bytes) +
+                                 " bytes");
     }
     if (!result) {
         throw std::runtime_error("cannot fetch " + url + ": " + httplib::to_string(result.error()));

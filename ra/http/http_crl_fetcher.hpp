@@ -10,14 +10,14 @@
 namespace scepra::http {
 
 class HttpCrlFetcher final : public core::CrlFetcher {
-public:
+  public:
     /// CRLs larger than max_bytes are refused; every phase of the request times out after timeout.
     explicit HttpCrlFetcher(std::chrono::seconds timeout = std::chrono::seconds(10),
                             std::size_t max_bytes = 32u << 20)
         : m_timeout(timeout), m_max_bytes(max_bytes) {}
     Bytes fetch(const std::string& url) override;
 
-private:
+  private:
     std::chrono::seconds m_timeout;
     std::size_t m_max_bytes;
 };

@@ -3,12 +3,6 @@
 #include "http/listener.hpp"
 
 #include <httplib.h>
-
-#include <chrono>
-#include <iomanip>
-#include <sstream>
-#include <stdexcept>
-
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -16,8 +10,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <iomanip>
 #include <memory>
+#include <sstream>
+#include <stdexcept>
 #include <utility>
 
 #include "http/log_text.hpp"
@@ -117,8 +115,8 @@ Listener::Listener(ListenOptions options, std::vector<Site*> sites, std::ostream
     server.set_default_headers({{"Server", "scep-ra"}});
     // Only what httplib's Keep-Alive header tells the client; the hub enforces them.
     server.set_keep_alive_max_count(m_options.limits.max_requests);
-    server.set_keep_alive_timeout(
-        std::max<time_t>(1, std::chrono::duration_cast<std::chrono::seconds>(m_options.limits.idle_timeout).count()));
+    server.set_keep_alive_timeout(std::max<time_t>(
+        1, std::chrono::duration_cast<std::chrono::seconds>(m_options.limits.idle_timeout).count()));
 
     // Both run after the head is read and before any of the body is: a client
     // that waits for 100 Continue is refused before it sends its body.
@@ -155,7 +153,8 @@ Listener::Listener(ListenOptions options, std::vector<Site*> sites, std::ostream
                 served.outcome = "error";
             }
         }
-        const auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+        const auto took =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
         log_request(req, res.status, std::move(served), took.count());
     };
     server.Get(".*", handler);
@@ -167,8 +166,9 @@ Listener::Listener(ListenOptions options, std::vector<Site*> sites, std::ostream
             return;
         }
         if (res.status == 414) {
-            res.set_content("request URI too long: send PKIOperation by POST (see GetCACaps POSTPKIOperation)\n",
-                            "text/plain");
+            res.set_content(
+                "request URI too long: send PKIOperation by POST (see GetCACaps POSTPKIOperation)\n",
+                "text/plain");
         } else {
             res.set_content(std::to_string(res.status) + "\n", "text/plain");
         }
@@ -236,7 +236,8 @@ void Listener::log_refusal(const std::string& peer, const std::string& why) {
         std::lock_guard lock(m_log_mutex);
         if (now - m_refusal_second >= std::chrono::seconds(1)) {
             if (m_refusals_unlogged > 0) {
-                detail += " (" + std::to_string(m_refusals_unlogged) + " more refusals not logged before this)";
+                detail +=
+                    " (" + std::to_string(m_refusals_unlogged) + " more refusals not logged before this)";
             }
             m_refusal_second = now;
             m_refusals_logged = 0;
@@ -258,7 +259,8 @@ void Listener::log_refusal(const std::string& peer, const std::string& why) {
 
 void Listener::log_request(const httplib::Request& req, int status, Served served, double duration_ms) {
     const std::string line = format_request_log(
-        m_options.log_format, {utc_now(), req.remote_addr, req.method, req.path, status, duration_ms, std::move(served)});
+        m_options.log_format,
+        {utc_now(), req.remote_addr, req.method, req.path, status, duration_ms, std::move(served)});
     std::lock_guard lock(m_log_mutex);
     m_log << line << std::endl;
 }

@@ -26,20 +26,20 @@ namespace scepra::http {
 
 struct ListenOptions {
     std::string host = "127.0.0.1";
-    int port = 8080;                     ///< 0 = any free port
-    size_t max_body_bytes = 2 << 20;     ///< POST cap, as micromdm and step-ca use
+    int port = 8080;                  ///< 0 = any free port
+    size_t max_body_bytes = 2 << 20;  ///< POST cap, as micromdm and step-ca use
     /// Requests answered at the same time (a kept-alive connection between
     /// requests holds none: the connection hub parks it).
     int worker_threads = 64;
-    std::filesystem::path tls_cert;      ///< both set = HTTPS
+    std::filesystem::path tls_cert;  ///< both set = HTTPS
     std::filesystem::path tls_key;
-    ConnectionLimits limits;             ///< per connection: budgets, deadlines, keep-alive
+    ConnectionLimits limits;                 ///< per connection: budgets, deadlines, keep-alive
     LogFormat log_format = LogFormat::text;  ///< [log] format of the request log
 };
 
 /// A set of paths served on a listener (the SCEP endpoints, the admin page).
 class Site {
-public:
+  public:
     virtual ~Site() = default;
     virtual bool handles(std::string_view path) const = 0;
     /// Answers the request; returns what the request log says of it (no secrets).
@@ -47,7 +47,7 @@ public:
 };
 
 class Listener {
-public:
+  public:
     /// Sites are tried in order; the first that handles the path answers. Throws
     /// std::runtime_error when the TLS certificate or key cannot be used.
     Listener(ListenOptions options, std::vector<Site*> sites, std::ostream& log);
@@ -65,7 +65,7 @@ public:
     void stop();
     bool tls() const { return !m_options.tls_cert.empty(); }
 
-private:
+  private:
     /// One line per request; everything the client chose is escaped and bounded.
     void log_request(const httplib::Request& request, int status, Served served, double duration_ms = 0);
     /// Answers a request whose head already rules it out; false when it may go on.

@@ -9,15 +9,16 @@
 namespace scepra::http {
 
 class ScepSite final : public Site {
-public:
+  public:
     /// metrics, when given, counts every answered request; backend names the
     /// CA backend in the request log.
-    explicit ScepSite(core::ScepService& service, metrics::ScepMetrics* metrics = nullptr, std::string backend = {})
+    explicit ScepSite(core::ScepService& service, metrics::ScepMetrics* metrics = nullptr,
+                      std::string backend = {})
         : m_service(service), m_metrics(metrics), m_backend(std::move(backend)) {}
     bool handles(std::string_view path) const override;
     Served serve(const httplib::Request& request, httplib::Response& response) override;
 
-private:
+  private:
     core::ScepService& m_service;
     metrics::ScepMetrics* m_metrics;
     std::string m_backend;

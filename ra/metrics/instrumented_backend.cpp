@@ -73,11 +73,13 @@ backend::RevokeOutcome InstrumentedBackend::revoke(const std::string& serial_hex
     return timed(
         "revoke", [&] { return m_inner.revoke(serial_hex, crl_reason); },
         [](backend::RevokeOutcome outcome) {
-            return std::string_view(outcome == backend::RevokeOutcome::revoked ? "revoked" : "awaiting_approval");
+            return std::string_view(outcome == backend::RevokeOutcome::revoked ? "revoked"
+                                                                               : "awaiting_approval");
         });
 }
 
-std::optional<backend::SubmitResult> InstrumentedBackend::find_by_transaction(const backend::TransactionQuery& query) {
+std::optional<backend::SubmitResult> InstrumentedBackend::find_by_transaction(
+    const backend::TransactionQuery& query) {
     return timed(
         "find_by_transaction", [&] { return m_inner.find_by_transaction(query); },
         [](const auto& found) {

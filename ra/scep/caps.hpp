@@ -7,7 +7,7 @@
 namespace scepra::scep {
 
 struct Capabilities {
-    bool renewal = false;          ///< only once RenewalReq is really served
+    bool renewal = false;  ///< only once RenewalReq is really served
     bool get_next_ca_cert = false;
 };
 

@@ -21,7 +21,8 @@ Bytes build_pki_request(const ClientRequest& request, ByteView message_data, X50
 
 std::string encode_get_message(ByteView der) {
     std::string b64(4 * ((der.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), der.data(), static_cast<int>(der.size()));
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), der.data(),
+                            static_cast<int>(der.size()));
     b64.resize(static_cast<size_t>(n));
     std::string out;
     out.reserve(b64.size() + b64.size() / 8);

@@ -30,12 +30,12 @@ struct CertRepView {
     std::string transaction_id;
     Bytes sender_nonce;
     std::optional<Bytes> recipient_nonce;
-    std::vector<crypto::X509Ptr> certs;  ///< decrypted certificates on SUCCESS
+    std::vector<crypto::X509Ptr> certs;    ///< decrypted certificates on SUCCESS
     std::vector<crypto::X509CrlPtr> crls;  ///< decrypted CRLs on SUCCESS (GetCRL)
     bool signature_valid = false;
-    bool signed_by_expected = false;      ///< the signer is the expected RA signing certificate
+    bool signed_by_expected = false;  ///< the signer is the expected RA signing certificate
     std::string digest;
-    EnvelopeAlgorithms algorithms;        ///< how the SUCCESS envelope was encrypted
+    EnvelopeAlgorithms algorithms;  ///< how the SUCCESS envelope was encrypted
 };
 
 /// The `message` value of a GET PKIOperation (RFC 8894 §4.1): standard base64

@@ -32,7 +32,8 @@ std::optional<std::string> challenge_of(X509_REQ* req) {
     // PKCS#9: SINGLE VALUE. An empty SET or two values is not a password.
     X509_ATTRIBUTE* attr = X509_REQ_get_attr(req, pos);
     if (attr == nullptr || X509_ATTRIBUTE_count(attr) != 1) {
-        throw ScepFailure(FailInfo::bad_request, "the challengePassword attribute must have exactly one value");
+        throw ScepFailure(FailInfo::bad_request,
+                          "the challengePassword attribute must have exactly one value");
     }
     ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(attr, 0);
     if (value == nullptr) {

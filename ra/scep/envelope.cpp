@@ -88,7 +88,8 @@ EnvelopeInfo inspect(CMS_ContentInfo& cms, ByteView der, const std::vector<Recip
         cipher = cipher_nid_from_pkcs7(der);
     }
     if (!cipher) {
-        throw ScepFailure(FailInfo::bad_message_check, "the pkcsPKIEnvelope's content encryption algorithm cannot be read");
+        throw ScepFailure(FailInfo::bad_message_check,
+                          "the pkcsPKIEnvelope's content encryption algorithm cannot be read");
     }
     info.cipher_nid = *cipher;
     STACK_OF(CMS_RecipientInfo)* infos = CMS_get0_RecipientInfos(&cms);
@@ -122,12 +123,14 @@ void enable_legacy_ciphers() {
     static bool loaded = false;
     std::call_once(once, [] {
         // Loading any provider explicitly stops the implicit default one, so load both.
-        loaded = OSSL_PROVIDER_load(nullptr, "legacy") != nullptr && OSSL_PROVIDER_load(nullptr, "default") != nullptr;
+        loaded = OSSL_PROVIDER_load(nullptr, "legacy") != nullptr &&
+                 OSSL_PROVIDER_load(nullptr, "default") != nullptr;
     });
     check(loaded, "cannot load OpenSSL's legacy provider (needed for single DES)");
 }
 
-OpenedEnvelope open_envelope(ByteView der, const std::vector<Recipient>& recipients, const CipherPolicy& policy) {
+OpenedEnvelope open_envelope(ByteView der, const std::vector<Recipient>& recipients,
+                             const CipherPolicy& policy) {
     ERR_clear_error();
     const unsigned char* p = der.data();
     crypto::CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
@@ -138,22 +141,33 @@ OpenedEnvelope open_envelope(ByteView der, const std::vector<Recipient>& recipie
     EnvelopeInfo info = inspect(*cms, der, recipients);
     OpenedEnvelope opened;
     switch (info.cipher_nid) {
-        case NID_aes_128_cbc: opened.algorithms.cipher = "AES-128-CBC"; break;
-        case NID_aes_192_cbc: opened.algorithms.cipher = "AES-192-CBC"; break;
-        case NID_aes_256_cbc: opened.algorithms.cipher = "AES-256-CBC"; break;
-        case NID_des_ede3_cbc: opened.algorithms.cipher = "DES-EDE3-CBC"; break;
+        case NID_aes_128_cbc:
+            opened.algorithms.cipher = "AES-128-CBC";
+            break;
+        case NID_aes_192_cbc:
+            opened.algorithms.cipher = "AES-192-CBC";
+            break;
+        case NID_aes_256_cbc:
+            opened.algorithms.cipher = "AES-256-CBC";
+            break;
+        case NID_des_ede3_cbc:
+            opened.algorithms.cipher = "DES-EDE3-CBC";
+            break;
         case NID_des_cbc:
             if (!policy.allow_single_des) {
-                throw ScepFailure(FailInfo::bad_alg, "single DES is not allowed (RFC 8894 §2.9); use AES or 3DES");
+                throw ScepFailure(FailInfo::bad_alg,
+                                  "single DES is not allowed (RFC 8894 §2.9); use AES or 3DES");
             }
             opened.algorithms.cipher = "DES-CBC";
             break;
         default:
-            throw ScepFailure(FailInfo::bad_alg, std::string("unsupported content encryption algorithm ") +
-                                                     (info.cipher_nid == NID_undef ? "?" : OBJ_nid2sn(info.cipher_nid)));
+            throw ScepFailure(FailInfo::bad_alg,
+                              std::string("unsupported content encryption algorithm ") +
+                                  (info.cipher_nid == NID_undef ? "?" : OBJ_nid2sn(info.cipher_nid)));
     }
     if (!info.names_us) {
-        throw ScepFailure(FailInfo::bad_cert_id, "the request is not encrypted to this RA's encryption certificate");
+        throw ScepFailure(FailInfo::bad_cert_id,
+                          "the request is not encrypted to this RA's encryption certificate");
     }
     opened.algorithms.oaep = info.oaep;
 

@@ -20,8 +20,8 @@ struct CipherPolicy {
 
 /// How the client encrypted its request; the reply mirrors it.
 struct EnvelopeAlgorithms {
-    std::string cipher;   ///< OpenSSL cipher name, e.g. "AES-128-CBC", "DES-EDE3-CBC", "DES-CBC"
-    bool oaep = false;    ///< key transport was RSAES-OAEP rather than PKCS#1 v1.5
+    std::string cipher;  ///< OpenSSL cipher name, e.g. "AES-128-CBC", "DES-EDE3-CBC", "DES-CBC"
+    bool oaep = false;   ///< key transport was RSAES-OAEP rather than PKCS#1 v1.5
 };
 
 /// A private key and the certificate that identifies it as a recipient.
@@ -39,7 +39,8 @@ struct OpenedEnvelope {
 /// one of the given recipients. Throws ScepFailure: badAlg for a cipher the
 /// policy refuses or OpenSSL lacks, badCertId when no recipientInfo names one
 /// of our certificates, badMessageCheck when decryption fails.
-OpenedEnvelope open_envelope(ByteView der, const std::vector<Recipient>& recipients, const CipherPolicy& policy);
+OpenedEnvelope open_envelope(ByteView der, const std::vector<Recipient>& recipients,
+                             const CipherPolicy& policy);
 
 /// Encrypts content to one certificate (RSA key transport, PKCS#1 v1.5 or OAEP).
 Bytes seal_envelope(ByteView content, X509& recipient, const EnvelopeAlgorithms& algorithms);

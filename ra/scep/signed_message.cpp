@@ -120,7 +120,8 @@ std::optional<TimePoint> signing_time_of(CMS_SignerInfo* si) {
 
 }  // namespace
 
-Bytes sign_pki_message(ByteView content, const ScepAttributes& attrs, const Signer& signer, TimePoint signing_time) {
+Bytes sign_pki_message(ByteView content, const ScepAttributes& attrs, const Signer& signer,
+                       TimePoint signing_time) {
     ERR_clear_error();
     const EVP_MD* md = EVP_get_digestbyname(signer.digest.c_str());
     check(md != nullptr, "unknown digest");
@@ -130,7 +131,8 @@ Bytes sign_pki_message(ByteView content, const ScepAttributes& attrs, const Sign
     CMS_SignerInfo* si = CMS_add1_signer(cms.get(), &signer.cert, &signer.key, md, flags);
     check(si != nullptr, "CMS_add1_signer");
     for (X509* extra : signer.extra_certs) {
-        check(CMS_add1_cert(cms.get(), extra) == 1 || ERR_GET_REASON(ERR_peek_last_error()) == CMS_R_CERTIFICATE_ALREADY_PRESENT,
+        check(CMS_add1_cert(cms.get(), extra) == 1 ||
+                  ERR_GET_REASON(ERR_peek_last_error()) == CMS_R_CERTIFICATE_ALREADY_PRESENT,
               "CMS_add1_cert");
         ERR_clear_error();
     }
@@ -157,7 +159,8 @@ Bytes sign_pki_message(ByteView content, const ScepAttributes& attrs, const Sign
     check(CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, when->type, when.get(), -1) == 1,
           "signingTime");
 
-    crypto::BioPtr in(BIO_new_mem_buf(content.empty() ? static_cast<const void*>("") : content.data(), static_cast<int>(content.size())));
+    crypto::BioPtr in(BIO_new_mem_buf(content.empty() ? static_cast<const void*>("") : content.data(),
+                                      static_cast<int>(content.size())));
     check(in != nullptr && CMS_final(cms.get(), in.get(), nullptr, CMS_BINARY) == 1, "CMS_final");
 
     return crypto::cms_der(*cms);

@@ -35,7 +35,7 @@ struct ScepAttributes {
 struct Signer {
     X509& cert;
     EVP_PKEY& key;
-    std::string digest = "SHA256";         ///< OpenSSL digest name
+    std::string digest = "SHA256";        ///< OpenSSL digest name
     std::vector<X509*> extra_certs = {};  ///< placed in SignedData.certificates besides the signer's
 };
 
@@ -43,19 +43,20 @@ struct Signer {
 /// CMS contentType/messageDigest. Content is always encapsulated: an empty
 /// eContent rather than a detached signature, so that verifiers that refuse
 /// detached data (certmonger's PKCS7_verify) still accept FAILURE replies.
-Bytes sign_pki_message(ByteView content, const ScepAttributes& attrs, const Signer& signer, TimePoint signing_time);
+Bytes sign_pki_message(ByteView content, const ScepAttributes& attrs, const Signer& signer,
+                       TimePoint signing_time);
 
 /// A parsed (not yet trusted) pkiMessage.
 struct SignedMessage {
     ScepAttributes attrs;
-    crypto::X509Ptr signer_cert;          ///< the certificate the SignerInfo names
-    std::vector<crypto::X509Ptr> certs;   ///< all certificates carried in the message
-    std::string digest;                   ///< "SHA1", "SHA256", ... as named by OpenSSL; empty if unknown
+    crypto::X509Ptr signer_cert;         ///< the certificate the SignerInfo names
+    std::vector<crypto::X509Ptr> certs;  ///< all certificates carried in the message
+    std::string digest;                  ///< "SHA1", "SHA256", ... as named by OpenSSL; empty if unknown
     int digest_nid = 0;
-    Bytes content;                        ///< eContent (the pkcsPKIEnvelope), may be empty
+    Bytes content;  ///< eContent (the pkcsPKIEnvelope), may be empty
     std::optional<TimePoint> signing_time;
-    bool signature_valid = false;         ///< the signature verifies with signer_cert's key
-    std::string signature_error;          ///< why not, when signature_valid is false
+    bool signature_valid = false;  ///< the signature verifies with signer_cert's key
+    std::string signature_error;   ///< why not, when signature_valid is false
 };
 
 /// Parses a pkiMessage and checks its signature against the certificate it

@@ -45,14 +45,14 @@ inline constexpr const char* fail_info_text = "1.3.6.1.5.5.7.24.1";
 
 /// The request is not a SCEP pkiMessage at all (answered with HTTP 400).
 class DecodeError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 /// The request is a pkiMessage but cannot be served; answered with a signed
 /// CertRep FAILURE carrying this failInfo.
 class ScepFailure : public std::runtime_error {
-public:
+  public:
     ScepFailure(FailInfo info, const std::string& text) : std::runtime_error(text), m_info(info) {}
     /// audit_detail: what the audit trail records besides the device's text
     /// (e.g. a webhook's reason), never sent to the device.
@@ -61,7 +61,7 @@ public:
     FailInfo info() const { return m_info; }
     const std::string& audit_detail() const { return m_audit_detail; }
 
-private:
+  private:
     FailInfo m_info;
     std::string m_audit_detail;
 };

@@ -23,8 +23,8 @@ std::optional<AdminStore::StoredAccount> account_of(Database& db, const std::str
         return std::nullopt;
     }
     // The schema's CHECK admits only the two names; anything else can do least.
-    return AdminStore::StoredAccount{st.column_text(0), parse_role(st.column_text(1)).value_or(AdminRole::view),
-                         st.column_blob(2)};
+    return AdminStore::StoredAccount{
+        st.column_text(0), parse_role(st.column_text(1)).value_or(AdminRole::view), st.column_blob(2)};
 }
 
 // scrypt with params over an all-zero salt, compared with an all-zero output:
@@ -96,7 +96,11 @@ void AdminStore::add(const std::string& name, std::string_view password, AdminRo
         }
         auto st = db.prepare(
             "INSERT INTO admins (name, hash, created_at, role, nt_hash_sealed) VALUES (?1, ?2, ?3, ?4, ?5)");
-        st.bind(1, name).bind(2, hash).bind(3, now_text).bind(4, std::string(role_name(role))).bind(5, nt_hash_sealed);
+        st.bind(1, name)
+            .bind(2, hash)
+            .bind(3, now_text)
+            .bind(4, std::string(role_name(role)))
+            .bind(5, nt_hash_sealed);
         st.run();
     });
 }
@@ -115,18 +119,20 @@ std::vector<AdminAccount> AdminStore::list() {
         std::vector<AdminAccount> out;
         auto st = db.prepare("SELECT name, created_at, role FROM admins ORDER BY name");
         while (st.step()) {
-            out.push_back(
-                AdminAccount{st.column_text(0), st.column_text(1), parse_role(st.column_text(2)).value_or(AdminRole::view)});
+            out.push_back(AdminAccount{st.column_text(0), st.column_text(1),
+                                       parse_role(st.column_text(2)).value_or(AdminRole::view)});
         }
         return out;
     });
 }
 
-AdminStore::Login AdminStore::login(const std::string& peer, const std::string& name, std::string_view password) {
+AdminStore::Login AdminStore::login(const std::string& peer, const std::string& name,
+                                    std::string_view password) {
     return attempt(peer, name, [&](const std::optional<StoredAccount>& account) {
         ++m_slow;
         // An unknown name costs one scrypt too.
-        return crypto::verify_password(password, account ? account->hash : m_dummy_hash) && account.has_value();
+        return crypto::verify_password(password, account ? account->hash : m_dummy_hash) &&
+               account.has_value();
     });
 }
 
@@ -137,8 +143,9 @@ AdminStore::Login AdminStore::login_with(const std::string& peer, const std::str
     });
 }
 
-AdminStore::Login AdminStore::attempt(const std::string& peer, const std::string& name,
-                                      const std::function<bool(const std::optional<StoredAccount>&)>& verify) {
+AdminStore::Login AdminStore::attempt(
+    const std::string& peer, const std::string& name,
+    const std::function<bool(const std::optional<StoredAccount>&)>& verify) {
     const TimePoint now = m_clock.now();
     const std::string now_text = sql_time(now);
     const std::string window_start = sql_time(now - m_throttle.window);
@@ -158,7 +165,9 @@ AdminStore::Login AdminStore::attempt(const std::string& peer, const std::string
         const bool throttled = count.column_int(0) >= m_throttle.max_failures;
         auto insert = db.prepare("INSERT INTO admin_logins (at, peer, name, success) VALUES (?1, ?2, ?3, 0)");
         // Both come from the network: stored within their bounds.
-        insert.bind(1, now_text).bind(2, capped(peer, kMaxStoredShort)).bind(3, capped(name, kMaxStoredShort));
+        insert.bind(1, now_text)
+            .bind(2, capped(peer, kMaxStoredShort))
+            .bind(3, capped(name, kMaxStoredShort));
         insert.run();
         const std::int64_t row = db.last_insert_rowid();
         // Only the newest max_login_rows attempts are kept (ids grow with

@@ -49,7 +49,8 @@ std::int64_t AuditLog::record(const AuditEvent& event) {
     return m_db.write([&](Database& db) {
         auto st = db.prepare(
             "INSERT INTO audit_events (at, peer, operation, message_type, transaction_id, subject, decision, "
-            "fail_info, detail, serial, challenge_id, ca_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+            "fail_info, detail, serial, challenge_id, ca_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+            "?10, ?11, "
             "?12)");
         st.bind(1, at)
             .bind(2, capped(event.peer, kMaxStoredShort))
@@ -90,10 +91,11 @@ std::vector<AuditRow> AuditLog::by_transaction(const std::string& txid) {
 std::vector<AuditRow> AuditLog::query(const AuditFilter& f) {
     return m_db.read([&](Database& db) {
         // Unset filters bind NULL and drop out of the WHERE clause.
-        auto st = db.prepare("SELECT * FROM (" + std::string(kColumns) +
-                             "WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR at < ?2) "
-                             "AND (?3 IS NULL OR instr(subject, ?3) > 0) AND (?4 IS NULL OR transaction_id = ?4) "
-                             "AND (?5 IS NULL OR decision = ?5) ORDER BY id DESC LIMIT ?6) ORDER BY id ASC");
+        auto st =
+            db.prepare("SELECT * FROM (" + std::string(kColumns) +
+                       "WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR at < ?2) "
+                       "AND (?3 IS NULL OR instr(subject, ?3) > 0) AND (?4 IS NULL OR transaction_id = ?4) "
+                       "AND (?5 IS NULL OR decision = ?5) ORDER BY id DESC LIMIT ?6) ORDER BY id ASC");
         st.bind(1, f.since).bind(2, f.until).bind(3, f.subject).bind(4, f.transaction_id).bind(5, f.decision);
         st.bind(6, f.limit);
         return collect(st);

@@ -32,15 +32,15 @@ struct AuditRow : AuditEvent {
 
 /// Filters of `scep-ra audit`; every set field must match.
 struct AuditFilter {
-    std::optional<std::string> since, until;     ///< 'YYYY-MM-DD[ HH:MM:SS]' UTC, inclusive / exclusive
-    std::optional<std::string> subject;          ///< substring of the subject DN
+    std::optional<std::string> since, until;  ///< 'YYYY-MM-DD[ HH:MM:SS]' UTC, inclusive / exclusive
+    std::optional<std::string> subject;       ///< substring of the subject DN
     std::optional<std::string> transaction_id;
-    std::optional<std::string> decision;         ///< issued | pending | rejected | error
+    std::optional<std::string> decision;  ///< issued | pending | rejected | error
     int limit = 1000;
 };
 
 class AuditLog final {
-public:
+  public:
     AuditLog(Database& db, const Clock& clock);
 
     /// Writes one row in its own transaction; returns its id. Client-supplied
@@ -59,7 +59,7 @@ public:
     /// Rows matching the filter, oldest first (the newest `limit` of them).
     std::vector<AuditRow> query(const AuditFilter& filter);
 
-private:
+  private:
     Database& m_db;
     const Clock& m_clock;
 };

@@ -12,8 +12,8 @@
 namespace scepra::store {
 
 struct BackendUsage {
-    std::string backend;     ///< requests.backend, as CaBackend::name() recorded it
-    std::int64_t open = 0;   ///< requests still pending there (a CA reference, or held for it)
+    std::string backend;    ///< requests.backend, as CaBackend::name() recorded it
+    std::int64_t open = 0;  ///< requests still pending there (a CA reference, or held for it)
 };
 
 /// Backends with pending requests, the most first.

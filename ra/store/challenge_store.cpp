@@ -76,7 +76,8 @@ struct Row {
 
 std::optional<Row> find_row(Database& db, const Bytes& hash, const std::string& now_text) {
     auto st = db.prepare(
-        "SELECT id, used_at IS NOT NULL, revoked_at IS NOT NULL, expires_at <= ?2, expected_subject, template "
+        "SELECT id, used_at IS NOT NULL, revoked_at IS NOT NULL, expires_at <= ?2, expected_subject, "
+        "template "
         "FROM challenges WHERE hash = ?1");
     st.bind(1, hash).bind(2, now_text);
     if (!st.step()) {
@@ -87,8 +88,8 @@ std::optional<Row> find_row(Database& db, const Bytes& hash, const std::string& 
 }
 
 void record_event(Database& db, const std::string& at, std::optional<std::int64_t> challenge_id,
-                  const char* event, const std::optional<std::string>& actor, const std::optional<std::string>& peer,
-                  const std::optional<std::string>& transaction_id) {
+                  const char* event, const std::optional<std::string>& actor,
+                  const std::optional<std::string>& peer, const std::optional<std::string>& transaction_id) {
     auto st = db.prepare(
         "INSERT INTO password_events (at, challenge_id, event, actor, peer, transaction_id) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -110,7 +111,7 @@ void validate(const ChallengePolicy& policy) {
 }
 
 class Fd final {
-public:
+  public:
     explicit Fd(int fd) : m_fd(fd) {}
     ~Fd() {
         if (m_fd >= 0) {
@@ -122,7 +123,7 @@ public:
     int get() const { return m_fd; }
     int release() { return std::exchange(m_fd, -1); }
 
-private:
+  private:
     int m_fd;
 };
 
@@ -205,7 +206,8 @@ Bytes ChallengeStore::hash_password(std::string_view normalised) const {
 }
 
 IssuedChallenge ChallengeStore::issue(const ChallengePolicy& policy, const std::string& issued_by,
-                                      const std::optional<std::string>& issued_from, const ChallengeBinding& binding) {
+                                      const std::optional<std::string>& issued_from,
+                                      const ChallengeBinding& binding) {
     validate(policy);
     if (binding.validity && *binding.validity <= std::chrono::minutes::zero()) {
         throw std::invalid_argument("challenge validity must be positive");
@@ -231,7 +233,8 @@ IssuedChallenge ChallengeStore::issue(const ChallengePolicy& policy, const std::
                 continue;
             }
             auto st = db.prepare(
-                "INSERT INTO challenges (hash, created_at, expires_at, issued_by, issued_from, expected_subject, "
+                "INSERT INTO challenges (hash, created_at, expires_at, issued_by, issued_from, "
+                "expected_subject, "
                 "template) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
             st.bind(1, hash).bind(2, now_text).bind(3, expires_text).bind(4, issued_by).bind(5, issued_from);
             st.bind(6, binding.expected_subject).bind(7, binding.template_name);
@@ -345,8 +348,7 @@ Bytes ChallengeStore::load_or_create_key(const std::filesystem::path& file) {
                 return std::move(*key);
             }
             if (attempt >= kAttempts) {
-                throw std::runtime_error("key file " + file.string() +
-                                         " keeps appearing and vanishing");
+                throw std::runtime_error("key file " + file.string() + " keeps appearing and vanishing");
             }
             continue;
         }

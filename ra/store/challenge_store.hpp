@@ -6,11 +6,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <vector>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/bytes.hpp"
 #include "common/clock.hpp"
@@ -26,9 +26,9 @@ struct ChallengePolicy {
 
 /// Optional conditions fixed when a password is issued (beyond NDES).
 struct ChallengeBinding {
-    std::optional<std::string> expected_subject{};  ///< glob on the CN or a DNS/email SAN, e.g. "router-*"
-    std::optional<std::string> template_name{};     ///< the template the request must select
-    std::optional<std::chrono::minutes> validity{}; ///< instead of the policy's PasswordValidity
+    std::optional<std::string> expected_subject{};   ///< glob on the CN or a DNS/email SAN, e.g. "router-*"
+    std::optional<std::string> template_name{};      ///< the template the request must select
+    std::optional<std::chrono::minutes> validity{};  ///< instead of the policy's PasswordValidity
 };
 
 struct IssuedChallenge {
@@ -59,17 +59,18 @@ struct ChallengeInfo {
     std::int64_t id = 0;
     std::string state;  ///< outstanding | used | expired | revoked
     std::string created_at, expires_at, issued_by;
-    std::optional<std::string> issued_from, used_at, used_by_transaction, revoked_at, expected_subject, template_name;
+    std::optional<std::string> issued_from, used_at, used_by_transaction, revoked_at, expected_subject,
+        template_name;
 };
 
 /// Thrown by issue() when PasswordMax passwords are already outstanding.
 class ChallengeCacheFull : public std::runtime_error {
-public:
+  public:
     ChallengeCacheFull() : std::runtime_error("The password cache is full.") {}
 };
 
 class ChallengeStore final {
-public:
+  public:
     /// hmac_key must be at least 16 bytes (load_or_create_key gives 32).
     ChallengeStore(Database& db, Bytes hmac_key, const Clock& clock);
     ~ChallengeStore();
@@ -79,7 +80,8 @@ public:
     /// Purges expired unused passwords, then issues a new one unless
     /// policy.max_outstanding are still outstanding (ChallengeCacheFull).
     IssuedChallenge issue(const ChallengePolicy& policy, const std::string& issued_by,
-                          const std::optional<std::string>& issued_from, const ChallengeBinding& binding = {});
+                          const std::optional<std::string>& issued_from,
+                          const ChallengeBinding& binding = {});
 
     /// Uses up the password (hex, any case) for transaction_id; exactly one
     /// caller ever gets `accepted` for a given password.
@@ -105,7 +107,7 @@ public:
     /// Throws naming the file when it cannot be read/created or has another size.
     static Bytes load_or_create_key(const std::filesystem::path& file);
 
-private:
+  private:
     Bytes hash_password(std::string_view normalised) const;
 
     Database& m_db;

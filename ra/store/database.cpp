@@ -38,7 +38,8 @@ Statement::Statement(sqlite3& db, std::string_view sql) : m_db(db), m_stmt(nullp
     }
 }
 
-Statement::Statement(sqlite3& db, sqlite3_stmt* cached, bool* in_use) : m_db(db), m_stmt(cached, Release{in_use}) {}
+Statement::Statement(sqlite3& db, sqlite3_stmt* cached, bool* in_use)
+    : m_db(db), m_stmt(cached, Release{in_use}) {}
 
 Statement Database::prepare(std::string_view sql) {
     CachedStatement& entry = m_cache[std::string(sql)];
@@ -46,8 +47,8 @@ Statement Database::prepare(std::string_view sql) {
         return Statement(*m_db, sql);
     }
     if (entry.stmt == nullptr) {
-        int rc = sqlite3_prepare_v3(m_db.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                    &entry.stmt, nullptr);
+        int rc = sqlite3_prepare_v3(m_db.get(), sql.data(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &entry.stmt, nullptr);
         if (rc != SQLITE_OK) {
             sqlite3_finalize(entry.stmt);
             entry.stmt = nullptr;
@@ -125,7 +126,8 @@ Bytes Statement::column_blob(int col) const {
 
 std::unique_ptr<Database> Database::open(const std::filesystem::path& file, bool create) {
     if (!create && !std::filesystem::exists(file)) {
-        throw DbError("database " + file.string() + " does not exist (run 'scep-ra init' first)", SQLITE_CANTOPEN);
+        throw DbError("database " + file.string() + " does not exist (run 'scep-ra init' first)",
+                      SQLITE_CANTOPEN);
     }
     sqlite3* raw = nullptr;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
@@ -164,9 +166,7 @@ void Database::exec_unlocked(std::string_view sql) {
 
 void Database::run_cached_unlocked(std::string_view sql) { prepare(sql).step(); }
 
-void Database::try_rollback() noexcept {
-    sqlite3_exec(m_db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-}
+void Database::try_rollback() noexcept { sqlite3_exec(m_db.get(), "ROLLBACK", nullptr, nullptr, nullptr); }
 
 int Database::schema_version() {
     Statement st(*m_db, "PRAGMA user_version");

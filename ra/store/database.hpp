@@ -27,16 +27,16 @@ struct SqliteFree {
 using SqliteText = std::unique_ptr<char, SqliteFree>;
 
 class DbError : public std::runtime_error {
-public:
+  public:
     DbError(const std::string& what, int code) : std::runtime_error(what), m_code(code) {}
     int code() const { return m_code; }
 
-private:
+  private:
     int m_code;
 };
 
 class Statement {
-public:
+  public:
     /// A statement of its own, finalized when this object goes.
     Statement(sqlite3& db, std::string_view sql);
     /// A cached statement lent out by Database::prepare: reset and given back
@@ -69,7 +69,7 @@ public:
     std::optional<std::string> column_optional_text(int col) const;
     Bytes column_blob(int col) const;
 
-private:
+  private:
     /// Finalizes an owned statement; resets and returns a lent one.
     struct Release {
         bool* in_use = nullptr;
@@ -88,7 +88,7 @@ private:
 };
 
 class Database {
-public:
+  public:
     /// Opens (creating if asked) the database file, sets WAL mode with
     /// synchronous=FULL (every commit durable) and a busy timeout, and applies
     /// pending migrations. Throws DbError naming the file.
@@ -136,7 +136,7 @@ public:
     int schema_version();
     const std::filesystem::path& file() const { return m_file; }
 
-private:
+  private:
     Database(sqlite3* db, std::filesystem::path file);
     void exec_unlocked(std::string_view sql);
     /// One statement through the statement cache (BEGIN and COMMIT run on every write).

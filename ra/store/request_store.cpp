@@ -10,7 +10,8 @@ namespace {
 
 constexpr const char* columns =
     "SELECT id, transaction_id, kind, key_hash, subject, template, status, backend, backend_ref, cert_der, "
-    "chain_der, fail_info, fail_text, challenge_id, requester, updated_at, csr_info_hash, signer_hash, serial, csr_sealed, run_id FROM requests ";
+    "chain_der, fail_info, fail_text, challenge_id, requester, updated_at, csr_info_hash, signer_hash, "
+    "serial, csr_sealed, run_id FROM requests ";
 
 RequestRecord read_row(Statement& st) {
     RequestRecord r;
@@ -40,7 +41,9 @@ RequestRecord read_row(Statement& st) {
     return r;
 }
 
-std::optional<Bytes> optional_blob(const Bytes& b) { return b.empty() ? std::nullopt : std::optional<Bytes>(b); }
+std::optional<Bytes> optional_blob(const Bytes& b) {
+    return b.empty() ? std::nullopt : std::optional<Bytes>(b);
+}
 
 }  // namespace
 
@@ -74,7 +77,8 @@ std::optional<RequestRecord> RequestStore::find_latest(const std::string& transa
 
 std::optional<RequestRecord> RequestStore::find_issued(const std::string& serial) {
     return m_db.read([&](Database& db) -> std::optional<RequestRecord> {
-        auto st = db.prepare(std::string(columns) + "WHERE serial = ?1 AND status = 'issued' ORDER BY id DESC LIMIT 1");
+        auto st = db.prepare(std::string(columns) +
+                             "WHERE serial = ?1 AND status = 'issued' ORDER BY id DESC LIMIT 1");
         st.bind(1, serial);
         if (!st.step()) {
             return std::nullopt;
@@ -91,10 +95,15 @@ std::optional<std::int64_t> RequestStore::insert_in(Database& db, const RequestR
     const std::string now = sql_time(m_clock.now());
     auto st = db.prepare(
         "INSERT OR IGNORE INTO requests (transaction_id, kind, key_hash, subject, template, status, backend, "
-        "backend_ref, cert_der, chain_der, fail_info, fail_text, challenge_id, requester, created_at, updated_at, "
+        "backend_ref, cert_der, chain_der, fail_info, fail_text, challenge_id, requester, created_at, "
+        "updated_at, "
         "csr_info_hash, signer_hash, csr_sealed, run_id) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19)");
-    st.bind(1, r.transaction_id).bind(2, r.kind).bind(3, r.key_hash).bind(4, r.subject).bind(5, r.template_name);
+    st.bind(1, r.transaction_id)
+        .bind(2, r.kind)
+        .bind(3, r.key_hash)
+        .bind(4, r.subject)
+        .bind(5, r.template_name);
     st.bind(6, r.status).bind(7, r.backend).bind(8, r.backend_ref).bind(9, optional_blob(r.cert_der));
     st.bind(10, optional_blob(r.chain_der)).bind(11, r.fail_info).bind(12, r.fail_text);
     st.bind(13, r.challenge_id).bind(14, r.requester).bind(15, now);
@@ -111,7 +120,8 @@ bool RequestStore::take_over(const RequestRecord& r) {
     const std::string now = sql_time(m_clock.now());
     return m_db.write([&](Database& db) {
         auto st = db.prepare(
-            "UPDATE requests SET updated_at = ?2, fail_text = NULL, run_id = ?5 WHERE id = ?1 AND status = 'pending' "
+            "UPDATE requests SET updated_at = ?2, fail_text = NULL, run_id = ?5 WHERE id = ?1 AND status = "
+            "'pending' "
             "AND backend_ref IS NULL AND updated_at = ?3 AND fail_text IS ?4");
         st.bind(1, r.id).bind(2, now).bind(3, r.updated_at).bind(4, r.fail_text).bind(5, this_run());
         st.run();
@@ -134,7 +144,8 @@ void RequestStore::update(const RequestRecord& r) {
     const std::string now = sql_time(m_clock.now());
     m_db.write([&](Database& db) {
         auto st = db.prepare(
-            "UPDATE requests SET status = ?2, backend_ref = ?3, cert_der = ?4, chain_der = ?5, fail_info = ?6, "
+            "UPDATE requests SET status = ?2, backend_ref = ?3, cert_der = ?4, chain_der = ?5, fail_info = "
+            "?6, "
             "fail_text = ?7, updated_at = ?8, serial = ?9, "
             "csr_sealed = CASE WHEN ?2 = 'pending' THEN csr_sealed ELSE NULL END WHERE id = ?1");
         st.bind(1, r.id).bind(2, r.status).bind(3, r.backend_ref).bind(4, optional_blob(r.cert_der));
@@ -146,9 +157,10 @@ void RequestStore::update(const RequestRecord& r) {
 
 std::vector<RequestRecord> RequestStore::list_unknown_outcome(int limit) {
     return m_db.read([&](Database& db) {
-        auto st = db.prepare(std::string(columns) +
-                             "WHERE status = 'pending' AND backend_ref IS NULL AND substr(fail_text, 1, ?1) = ?2 "
-                             "ORDER BY id LIMIT ?3");
+        auto st =
+            db.prepare(std::string(columns) +
+                       "WHERE status = 'pending' AND backend_ref IS NULL AND substr(fail_text, 1, ?1) = ?2 "
+                       "ORDER BY id LIMIT ?3");
         st.bind(1, static_cast<std::int64_t>(outcome_unknown_note.size()))
             .bind(2, std::string(outcome_unknown_note))
             .bind(3, static_cast<std::int64_t>(limit));
@@ -167,7 +179,8 @@ bool RequestStore::release_unknown_outcome(std::int64_t id, const std::string& b
             "UPDATE requests SET fail_text = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'pending' "
             "AND backend_ref IS NULL AND substr(fail_text, 1, ?4) = ?5");
         st.bind(1, id).bind(2, "released for resubmission by " + by).bind(3, now);
-        st.bind(4, static_cast<std::int64_t>(outcome_unknown_note.size())).bind(5, std::string(outcome_unknown_note));
+        st.bind(4, static_cast<std::int64_t>(outcome_unknown_note.size()))
+            .bind(5, std::string(outcome_unknown_note));
         st.run();
         return db.changes() == 1;
     });
@@ -175,8 +188,9 @@ bool RequestStore::release_unknown_outcome(std::int64_t id, const std::string& b
 
 std::vector<RequestRecord> RequestStore::list_awaiting_approval(int limit) {
     return m_db.read([&](Database& db) {
-        auto st = db.prepare(std::string(columns) +
-                             "WHERE status = 'pending' AND backend_ref IS NULL AND fail_text = ?1 ORDER BY id LIMIT ?2");
+        auto st = db.prepare(
+            std::string(columns) +
+            "WHERE status = 'pending' AND backend_ref IS NULL AND fail_text = ?1 ORDER BY id LIMIT ?2");
         st.bind(1, std::string(awaiting_approval_note)).bind(2, static_cast<std::int64_t>(limit));
         std::vector<RequestRecord> out;
         while (st.step()) {
@@ -202,8 +216,10 @@ bool RequestStore::deny(std::int64_t id, const std::string& reason) {
     const std::string now = sql_time(m_clock.now());
     return m_db.write([&](Database& db) {
         auto st = db.prepare(
-            "UPDATE requests SET status = 'rejected', fail_info = 'badRequest', fail_text = ?2, updated_at = ?3, "
-            "csr_sealed = NULL WHERE id = ?1 AND status = 'pending' AND backend_ref IS NULL AND fail_text = ?4");
+            "UPDATE requests SET status = 'rejected', fail_info = 'badRequest', fail_text = ?2, updated_at = "
+            "?3, "
+            "csr_sealed = NULL WHERE id = ?1 AND status = 'pending' AND backend_ref IS NULL AND fail_text = "
+            "?4");
         st.bind(1, id).bind(2, "denied: " + reason).bind(3, now);
         st.bind(4, std::string(awaiting_approval_note));
         st.run();

@@ -32,7 +32,7 @@ struct RequestRecord {
     std::optional<std::string> fail_text;
     std::optional<std::int64_t> challenge_id;
     std::optional<std::string> requester;
-    std::string updated_at;  ///< sql_time of the last write (read only; the store sets it)
+    std::string updated_at;             ///< sql_time of the last write (read only; the store sets it)
     std::optional<std::string> serial;  ///< the issued certificate's serial (crypto::serial_hex), once issued
     /// SHA-256 of the claimed CSR's CertificationRequestInfo; empty for claims
     /// made before schema version 6.
@@ -62,12 +62,12 @@ inline constexpr std::string_view awaiting_approval_note = "awaiting approval";
 /// Thrown by a claim made inside another transaction (insert_in) when the
 /// transaction is claimed already, so that the whole transaction rolls back.
 class ClaimExists : public std::runtime_error {
-public:
+  public:
     ClaimExists() : std::runtime_error("this transaction is claimed already") {}
 };
 
 class RequestStore final {
-public:
+  public:
     RequestStore(Database& db, const Clock& clock) : m_db(db), m_clock(clock) {}
 
     /// The request with this transactionID and kind, if any.
@@ -115,7 +115,7 @@ public:
     /// Forgets a request the CA never saw (its submission failed).
     void remove(std::int64_t id);
 
-private:
+  private:
     Database& m_db;
     const Clock& m_clock;
 };

@@ -105,7 +105,8 @@ SinglePasswordCheck SinglePasswordStore::check(std::string_view password) {
     Bytes fast = fast_hash(password);
     auto cached = [&] {
         std::lock_guard lock(m_mutex);
-        return !m_cached_fast.empty() && *hash == m_cached_hash && crypto::constant_time_equal(fast, m_cached_fast);
+        return !m_cached_fast.empty() && *hash == m_cached_hash &&
+               crypto::constant_time_equal(fast, m_cached_fast);
     };
     if (cached()) {
         wipe(fast);
@@ -172,7 +173,8 @@ SinglePasswordCheck SinglePasswordStore::check(std::string_view password) {
     return refused;
 }
 
-bool SinglePasswordStore::verify_slowly(std::string_view password, const std::string& hash, const Bytes& fast) {
+bool SinglePasswordStore::verify_slowly(std::string_view password, const std::string& hash,
+                                        const Bytes& fast) {
     // One scrypt at a time: devices that arrive together before the first
     // success is cached would otherwise each run a 32 MiB scrypt at once
     // (measured: 493 MiB at 64 concurrent enrolments). The ones that wait
@@ -180,7 +182,8 @@ bool SinglePasswordStore::verify_slowly(std::string_view password, const std::st
     std::lock_guard slow_lock(m_slow_mutex);
     {
         std::lock_guard lock(m_mutex);
-        if (!m_cached_fast.empty() && hash == m_cached_hash && crypto::constant_time_equal(fast, m_cached_fast)) {
+        if (!m_cached_fast.empty() && hash == m_cached_hash &&
+            crypto::constant_time_equal(fast, m_cached_fast)) {
             return true;
         }
     }

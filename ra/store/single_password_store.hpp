@@ -81,11 +81,11 @@ class SinglePasswordStore final {
     Bytes m_cache_key;  // random per store object, never stored
 
     int m_max_waiting;
-    std::mutex m_slow_mutex;  // one scrypt at a time
-    std::mutex m_mutex;       // guards the three members below
+    std::mutex m_slow_mutex;            // one scrypt at a time
+    std::mutex m_mutex;                 // guards the three members below
     std::vector<InFlight> m_in_flight;  // checks running or waiting for the scrypt, at most m_max_waiting
-    std::string m_cached_hash;  // stored hash text the cached password verified against
-    Bytes m_cached_fast;        // HMAC-SHA256(m_cache_key, that password); empty if none
+    std::string m_cached_hash;          // stored hash text the cached password verified against
+    Bytes m_cached_fast;                // HMAC-SHA256(m_cache_key, that password); empty if none
     std::atomic<std::uint64_t> m_slow{0};
 };
 

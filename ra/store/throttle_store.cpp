@@ -147,11 +147,13 @@ std::vector<ThrottleEntry> ThrottleStore::list() {
 ThrottleStore::LockedCounts ThrottleStore::locked_counts() {
     const std::string now_text = sql_time(m_clock.now());
     return m_db.read([&](Database& db) {
-        auto st = db.prepare("SELECT kind, count(*) FROM challenge_failures WHERE locked_until > ?1 GROUP BY kind");
+        auto st =
+            db.prepare("SELECT kind, count(*) FROM challenge_failures WHERE locked_until > ?1 GROUP BY kind");
         st.bind(1, now_text);
         LockedCounts counts;
         while (st.step()) {
-            (st.column_text(0) == kAddress ? counts.addresses : counts.subjects) = static_cast<int>(st.column_int(1));
+            (st.column_text(0) == kAddress ? counts.addresses : counts.subjects) =
+                static_cast<int>(st.column_int(1));
         }
         return counts;
     });

@@ -16,7 +16,8 @@ bool WebhookQueue::enqueue(const std::string& body) {
             return false;
         }
         auto st = db.prepare(
-            "INSERT INTO webhook_notifications (body, attempts, next_attempt_at, created_at) VALUES (?1, 0, ?2, ?3)");
+            "INSERT INTO webhook_notifications (body, attempts, next_attempt_at, created_at) VALUES (?1, 0, "
+            "?2, ?3)");
         st.bind(1, body).bind(2, unix_seconds(now)).bind(3, sql_time(now));
         st.run();
         return true;
@@ -27,7 +28,8 @@ std::optional<QueuedNotification> WebhookQueue::next_due() {
     const std::int64_t now = unix_seconds(m_clock.now());
     return m_db.read([&](Database& db) -> std::optional<QueuedNotification> {
         auto st = db.prepare(
-            "SELECT id, body, attempts FROM webhook_notifications WHERE next_attempt_at <= ?1 ORDER BY id LIMIT 1");
+            "SELECT id, body, attempts FROM webhook_notifications WHERE next_attempt_at <= ?1 ORDER BY id "
+            "LIMIT 1");
         st.bind(1, now);
         if (!st.step()) {
             return std::nullopt;

@@ -4,9 +4,9 @@
 // receiver takes it. Bounded in rows and in body size.
 #pragma once
 
-#include <cstddef>
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>

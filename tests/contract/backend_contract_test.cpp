@@ -14,9 +14,9 @@
 #include "ejbca/ejbca_backend.hpp"
 #include "local/local_ca_backend.hpp"
 #include "store/database.hpp"
+#include "support/fake_ejbca/fake_ejbca_process.hpp"
 #include "support/test_pki.hpp"
 #include "unit/adcs/bridge_process.hpp"
-#include "support/fake_ejbca/fake_ejbca_process.hpp"
 
 using namespace scepra;
 
@@ -79,12 +79,12 @@ struct Device {
     }
 };
 
-#define SKIP_UNLESS_RUNNABLE(Harness)                                                       \
-    do {                                                                                   \
-        if (const std::string why = Harness::skip_reason(); !why.empty()) {                \
-            MESSAGE("skipped for " << Harness::label << ": " << why);                     \
-            return;                                                                        \
-        }                                                                                  \
+#define SKIP_UNLESS_RUNNABLE(Harness)                                       \
+    do {                                                                    \
+        if (const std::string why = Harness::skip_reason(); !why.empty()) { \
+            MESSAGE("skipped for " << Harness::label << ": " << why);       \
+            return;                                                         \
+        }                                                                   \
     } while (false)
 
 }  // namespace
@@ -111,8 +111,8 @@ TEST_SUITE("backend contract") {
         }
     }
 
-    TEST_CASE_TEMPLATE("after an issue, find_by_transaction gives that certificate, never a second one", Harness,
-                       LocalHarness, EjbcaHarness, AdcsHarness) {
+    TEST_CASE_TEMPLATE("after an issue, find_by_transaction gives that certificate, never a second one",
+                       Harness, LocalHarness, EjbcaHarness, AdcsHarness) {
         SKIP_UNLESS_RUNNABLE(Harness);
         Harness h;
         CAPTURE(Harness::label);
@@ -130,8 +130,8 @@ TEST_SUITE("backend contract") {
         CHECK(found->certificate_der == issued.certificate_der);
     }
 
-    TEST_CASE_TEMPLATE("a request that is not a CSR is rejected, never issued", Harness, LocalHarness, EjbcaHarness,
-                       AdcsHarness) {
+    TEST_CASE_TEMPLATE("a request that is not a CSR is rejected, never issued", Harness, LocalHarness,
+                       EjbcaHarness, AdcsHarness) {
         SKIP_UNLESS_RUNNABLE(Harness);
         Harness h;
         CAPTURE(Harness::label);
@@ -197,7 +197,8 @@ TEST_SUITE("backend contract") {
             CHECK_THROWS_AS(ca.revoke(serial, 1), backend::Unsupported);
         }
         if (!can.subject_lookup) {
-            CHECK_FALSE(ca.subject_has_valid_certificate(crypto::name_string(*X509_get_subject_name(cert.get()))));
+            CHECK_FALSE(
+                ca.subject_has_valid_certificate(crypto::name_string(*X509_get_subject_name(cert.get()))));
         } else {
             CHECK(ca.subject_has_valid_certificate(crypto::name_string(*X509_get_subject_name(cert.get()))) ==
                   !can.revoke);

@@ -20,9 +20,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     static scepra::test::TempDir dir;
     g_dir = &dir;
     std::filesystem::create_directory(dir.file("private"));
-    for (const char* name : {"ra-signing.pem", "private/ra-signing.key", "ra-encryption.pem",
-                             "private/ra-encryption.key", "ca.pem", "private/ca.key", "admin-tls.pem",
-                             "private/admin-tls.key"}) {
+    for (const char* name :
+         {"ra-signing.pem", "private/ra-signing.key", "ra-encryption.pem", "private/ra-encryption.key",
+          "ca.pem", "private/ca.key", "admin-tls.pem", "private/admin-tls.key"}) {
         std::ofstream(dir.file(name)).put('\n');
     }
     return 0;

@@ -22,8 +22,9 @@ RaIdentity* g_ra = nullptr;
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    static RaIdentity ra{scepra::crypto::load_cert_file(scepra::fuzz::fuzz_source_file("fixtures/ra-encryption.pem")),
-                         scepra::crypto::load_key_file(scepra::fuzz::fuzz_source_file("fixtures/ra-encryption.key"))};
+    static RaIdentity ra{
+        scepra::crypto::load_cert_file(scepra::fuzz::fuzz_source_file("fixtures/ra-encryption.pem")),
+        scepra::crypto::load_key_file(scepra::fuzz::fuzz_source_file("fixtures/ra-encryption.key"))};
     g_ra = &ra;
     scepra::scep::enable_legacy_ciphers();
     return 0;
@@ -32,8 +33,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::vector<scepra::scep::Recipient> recipients{{*g_ra->cert, *g_ra->key}};
     try {
-        scepra::scep::OpenedEnvelope opened =
-            scepra::scep::open_envelope(scepra::fuzz::input_bytes(data, size), recipients, {.allow_single_des = true});
+        scepra::scep::OpenedEnvelope opened = scepra::scep::open_envelope(
+            scepra::fuzz::input_bytes(data, size), recipients, {.allow_single_des = true});
         volatile std::size_t sink = opened.content.size() + opened.algorithms.cipher.size();
         (void)sink;
     } catch (const scepra::scep::ScepFailure&) {

@@ -19,6 +19,8 @@ inline std::string_view input_text(const std::uint8_t* data, std::size_t size) {
 }
 
 /// A file under tests/fuzz/ of the source tree (the fixed RA test identity).
-inline std::string fuzz_source_file(const std::string& name) { return std::string(SCEPRA_FUZZ_DIR) + "/" + name; }
+inline std::string fuzz_source_file(const std::string& name) {
+    return std::string(SCEPRA_FUZZ_DIR) + "/" + name;
+}
 
 }  // namespace scepra::fuzz

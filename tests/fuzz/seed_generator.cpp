@@ -30,7 +30,7 @@ using namespace scepra::scep;
 namespace {
 
 class SeedWriter {
-public:
+  public:
     explicit SeedWriter(fs::path root) : m_root(std::move(root)) {}
 
     void add(const std::string& target, const std::string& name, ByteView bytes) {
@@ -42,7 +42,7 @@ public:
     }
     const fs::path& root() const { return m_root; }
 
-private:
+  private:
     fs::path m_root;
 };
 
@@ -80,12 +80,14 @@ int main(int argc, char** argv) {
 
     crypto::EvpPkeyPtr device_key = test::make_key(2048);
     crypto::X509Ptr self_signed = test::make_cert("CN=router1,O=Example", *device_key, nullptr, nullptr, {});
-    crypto::X509Ptr issued = test::make_cert("CN=router1,O=Example", *device_key, pki.ca_cert.get(),
-                                             pki.ca_key.get(), {{NID_key_usage, "critical,digitalSignature"}}, 365, 42);
+    crypto::X509Ptr issued =
+        test::make_cert("CN=router1,O=Example", *device_key, pki.ca_cert.get(), pki.ca_key.get(),
+                        {{NID_key_usage, "critical,digitalSignature"}}, 365, 42);
 
     // CSRs: RSA with a challenge and SAN, EC, no challenge, key usage extensions.
-    crypto::X509ReqPtr csr = test::make_csr(*device_key, "CN=router1,O=Example", "3F9A0C1E77D24B58",
-                                            {{NID_subject_alt_name, "DNS:router1.example.com,email:a@example.com"}});
+    crypto::X509ReqPtr csr =
+        test::make_csr(*device_key, "CN=router1,O=Example", "3F9A0C1E77D24B58",
+                       {{NID_subject_alt_name, "DNS:router1.example.com,email:a@example.com"}});
     crypto::EvpPkeyPtr ec_key = test::make_key(0, true);
     crypto::X509ReqPtr ec_csr = test::make_csr(*ec_key, "CN=phone,OU=Devices,C=DE", "",
                                                {{NID_key_usage, "critical,keyEncipherment"}});
@@ -97,7 +99,8 @@ int main(int argc, char** argv) {
     // IssuerAndSerialNumber (GetCert, GetCRL) and IssuerAndSubject (CertPoll).
     const Bytes ias = issuer_and_serial_der(*issued);
     const Bytes ias_ca = issuer_and_serial_der(*pki.ca_cert);
-    const Bytes isub = issuer_and_subject_der(*X509_get_issuer_name(issued.get()), *X509_get_subject_name(issued.get()));
+    const Bytes isub =
+        issuer_and_subject_der(*X509_get_issuer_name(issued.get()), *X509_get_subject_name(issued.get()));
     seeds.add("issuer_and_serial", "issued.der", ias);
     seeds.add("issuer_and_serial", "ca.der", ias_ca);
     seeds.add("issuer_and_serial", "issuer-and-subject.der", isub);
@@ -112,20 +115,27 @@ int main(int argc, char** argv) {
         X509* signer_cert;
     };
     const std::vector<Request> requests = {
-        {"pkcsreq-aes128-sha256", MessageType::pkcs_req, crypto::csr_der(*csr), "AES-128-CBC", "SHA256", false, self_signed.get()},
-        {"pkcsreq-aes256-sha256-oaep", MessageType::pkcs_req, crypto::csr_der(*csr), "AES-256-CBC", "SHA256", true, self_signed.get()},
-        {"pkcsreq-3des-sha1", MessageType::pkcs_req, crypto::csr_der(*csr), "DES-EDE3-CBC", "SHA1", false, self_signed.get()},
-        {"pkcsreq-des-sha1", MessageType::pkcs_req, crypto::csr_der(*csr), "DES-CBC", "SHA1", false, self_signed.get()},
-        {"pkcsreq-aes128-sha512", MessageType::pkcs_req, crypto::csr_der(*plain_csr), "AES-128-CBC", "SHA512", false, self_signed.get()},
-        {"renewalreq-aes128-sha256", MessageType::renewal_req, crypto::csr_der(*csr), "AES-128-CBC", "SHA256", false, issued.get()},
-        {"getcertinitial-aes128-sha256", MessageType::cert_poll, isub, "AES-128-CBC", "SHA256", false, self_signed.get()},
+        {"pkcsreq-aes128-sha256", MessageType::pkcs_req, crypto::csr_der(*csr), "AES-128-CBC", "SHA256",
+         false, self_signed.get()},
+        {"pkcsreq-aes256-sha256-oaep", MessageType::pkcs_req, crypto::csr_der(*csr), "AES-256-CBC", "SHA256",
+         true, self_signed.get()},
+        {"pkcsreq-3des-sha1", MessageType::pkcs_req, crypto::csr_der(*csr), "DES-EDE3-CBC", "SHA1", false,
+         self_signed.get()},
+        {"pkcsreq-des-sha1", MessageType::pkcs_req, crypto::csr_der(*csr), "DES-CBC", "SHA1", false,
+         self_signed.get()},
+        {"pkcsreq-aes128-sha512", MessageType::pkcs_req, crypto::csr_der(*plain_csr), "AES-128-CBC", "SHA512",
+         false, self_signed.get()},
+        {"renewalreq-aes128-sha256", MessageType::renewal_req, crypto::csr_der(*csr), "AES-128-CBC", "SHA256",
+         false, issued.get()},
+        {"getcertinitial-aes128-sha256", MessageType::cert_poll, isub, "AES-128-CBC", "SHA256", false,
+         self_signed.get()},
         {"getcert-3des-sha1", MessageType::get_cert, ias, "DES-EDE3-CBC", "SHA1", false, issued.get()},
         {"getcrl-aes256-sha256", MessageType::get_crl, ias_ca, "AES-256-CBC", "SHA256", false, issued.get()},
     };
     for (const Request& r : requests) {
         Signer signer{*r.signer_cert, *device_key, r.digest};
-        const Bytes der = build_pki_request({r.type, "TX-" + r.name, Bytes(16, 0x11)}, r.data, *pki.ra_enc_cert,
-                                            {r.cipher, r.oaep}, signer, now);
+        const Bytes der = build_pki_request({r.type, "TX-" + r.name, Bytes(16, 0x11)}, r.data,
+                                            *pki.ra_enc_cert, {r.cipher, r.oaep}, signer, now);
         seeds.add("signed_message", r.name + ".der", der);
         seeds.add("envelope", r.name + ".der", seal_envelope(r.data, *pki.ra_enc_cert, {r.cipher, r.oaep}));
         seeds.add("get_message", r.name + ".txt",
@@ -136,10 +146,13 @@ int main(int argc, char** argv) {
     const Signer ra_signer{*pki.ra_sign_cert, *pki.ra_sign_key, "SHA256", {pki.ca_cert.get()}};
     const Bytes chain = make_degenerate({issued.get(), pki.ca_cert.get()});
     seeds.add("signed_message", "certrep-success.der",
-              make_cert_rep_success({"TX-1", Bytes(16, 7)}, ra_signer, chain, *self_signed, {"AES-128-CBC", false}, now));
+              make_cert_rep_success({"TX-1", Bytes(16, 7)}, ra_signer, chain, *self_signed,
+                                    {"AES-128-CBC", false}, now));
     seeds.add("signed_message", "certrep-failure.der",
-              make_cert_rep_failure({"TX-1", Bytes(16, 7)}, ra_signer, FailInfo::bad_request, "wrong password", now));
-    seeds.add("signed_message", "certrep-pending.der", make_cert_rep_pending({"TX-1", Bytes(16, 7)}, ra_signer, now));
+              make_cert_rep_failure({"TX-1", Bytes(16, 7)}, ra_signer, FailInfo::bad_request,
+                                    "wrong password", now));
+    seeds.add("signed_message", "certrep-pending.der",
+              make_cert_rep_pending({"TX-1", Bytes(16, 7)}, ra_signer, now));
     seeds.add("degenerate", "getcacert-ra-ca.der",
               make_degenerate({pki.ra_sign_cert.get(), pki.ra_enc_cert.get(), pki.ca_cert.get()}));
     seeds.add("degenerate", "certrep-chain.der", chain);
@@ -157,12 +170,14 @@ int main(int argc, char** argv) {
     const std::string good = "Basic " + base64(as_bytes("fuzz-admin:fuzz-admin-password"));
     seeds.add("admin_request", "html.txt", good + "\n/certsrv/mscep_admin/");
     seeds.add("admin_request", "json-bound.txt",
-              good + "\n/certsrv/mscep_admin/?subject=router-*.example.com&template=IPSECIntermediateOffline"
-                     "&validity=30&format=json\napplication/json");
+              good +
+                  "\n/certsrv/mscep_admin/?subject=router-*.example.com&template=IPSECIntermediateOffline"
+                  "&validity=30&format=json\napplication/json");
     seeds.add("admin_request", "bad-validity.txt", good + "\n/certsrv/mscep_admin/default.asp?validity=0");
     seeds.add("admin_request", "wrong-password.txt",
               "basic " + base64(as_bytes("fuzz-admin:nope")) + "\n/CertSrv/mscep_admin");
-    seeds.add("admin_request", "no-colon.txt", "Basic " + base64(as_bytes("fuzz-admin")) + "\n/certsrv/mscep_admin/");
+    seeds.add("admin_request", "no-colon.txt",
+              "Basic " + base64(as_bytes("fuzz-admin")) + "\n/certsrv/mscep_admin/");
 
     std::cout << "seeds written under " << seeds.root() << "\n";
     return 0;

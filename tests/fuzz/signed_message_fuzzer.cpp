@@ -8,7 +8,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     try {
-        scepra::scep::SignedMessage msg = scepra::scep::parse_signed_message(scepra::fuzz::input_bytes(data, size));
+        scepra::scep::SignedMessage msg =
+            scepra::scep::parse_signed_message(scepra::fuzz::input_bytes(data, size));
         // Touch what the service reads next, so lazily decoded parts are decoded.
         volatile std::size_t sink = msg.content.size() + msg.attrs.transaction_id.size() + msg.certs.size();
         (void)sink;

@@ -162,8 +162,8 @@ TEST_SUITE("http.adcs") {
         crypto::X509Ptr stranger(X509_dup(cert.get()));
         auto other_issuer = make_cert("CN=Another CA", *device.key, nullptr, nullptr, {});
         REQUIRE(X509_set_issuer_name(stranger.get(), X509_get_subject_name(other_issuer.get())) == 1);
-        auto missing = send(server, MessageType::get_cert, "TX-ADCS-GETCERT-2", scep::issuer_and_serial_der(*stranger),
-                            {*device.self_signed, *device.key});
+        auto missing = send(server, MessageType::get_cert, "TX-ADCS-GETCERT-2",
+                            scep::issuer_and_serial_der(*stranger), {*device.self_signed, *device.key});
         CHECK(missing.status == PkiStatus::failure);
         REQUIRE(missing.fail_info);
         CHECK(*missing.fail_info == FailInfo::bad_cert_id);
@@ -227,14 +227,16 @@ TEST_SUITE("http.adcs") {
         CHECK(request_column(server, "status", "TX-ADCS-DENY") == "rejected");
     }
 
-    TEST_CASE("a denial's policy-module message and AD CS request id reach the RA's audit trail, not the device") {
+    TEST_CASE(
+        "a denial's policy-module message and AD CS request id reach the RA's audit trail, not the device") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         ServerFixture server(adcs_config(bridge));
         Device device(3, "adcs-denied-audit");
         CHECK(enrol(server, device, "TX-ADCS-DENY-AUDIT", {encipherment_only}).status == PkiStatus::failure);
         const std::string audit = server.sql(
-            "SELECT group_concat(ca_detail, ' | ') FROM audit_events WHERE transaction_id = 'TX-ADCS-DENY-AUDIT'");
+            "SELECT group_concat(ca_detail, ' | ') FROM audit_events WHERE transaction_id = "
+            "'TX-ADCS-DENY-AUDIT'");
         CAPTURE(audit);
         CHECK(contains(audit, "Denied by Policy Module"));
         CHECK(contains(audit, "SCEPNotOnCa"));
@@ -278,7 +280,9 @@ TEST_SUITE("http.adcs") {
         check_issued(server, bridge, retried, *fresh.key);
     }
 
-    TEST_CASE("a client certificate the bridge does not allow: the RA holds the request as for a CA outage and logs why") {
+    TEST_CASE(
+        "a client certificate the bridge does not allow: the RA holds the request as for a CA outage and "
+        "logs why") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         // The chain from a file: without it the RA could not even start (GET /v1/ca is refused too).

@@ -43,7 +43,8 @@ TEST_SUITE("http.admin") {
         SUBCASE("fail/wrong-password") {
             c->set_basic_auth("alice", "not-the-password");
             CHECK(c->Get("/certsrv/mscep_admin/")->status == 401);
-            CHECK(server.sql("SELECT count(*) FROM admin_logins WHERE success = 0 AND name = 'alice'") == "1");
+            CHECK(server.sql("SELECT count(*) FROM admin_logins WHERE success = 0 AND name = 'alice'") ==
+                  "1");
         }
         SUBCASE("ok/ndes-page") {
             c->set_basic_auth("alice", secret.c_str());
@@ -56,23 +57,26 @@ TEST_SUITE("http.admin") {
             const std::string text = readers::page_text(res->body);
             CHECK(text.find("This password can be used only once and will expire within 60 minutes.") !=
                   std::string::npos);
-            CHECK(text.find("The thumbprint (hash value) for the CA certificate is: <B> ") != std::string::npos);
+            CHECK(text.find("The thumbprint (hash value) for the CA certificate is: <B> ") !=
+                  std::string::npos);
             CHECK(server.sql("SELECT issued_by || '@' || issued_from FROM challenges") == "alice@127.0.0.1");
             CHECK(server.sql("SELECT count(*) FROM admin_logins WHERE success = 1") == "1");
             CHECK(server.log().find(pw) == std::string::npos);  // never logged
             // The password works once.
             Device device(0, "from-admin-page");
             auto csr = device.csr(pw);
-            auto req = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-ADMIN", {}}, crypto::csr_der(*csr),
-                                               server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
-                                               std::chrono::system_clock::now());
+            auto req =
+                scep::build_pki_request({scep::MessageType::pkcs_req, "TX-ADMIN", {}}, crypto::csr_der(*csr),
+                                        server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
+                                        std::chrono::system_clock::now());
             auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(),
                                             device.recipient());
             CHECK(view.status == scep::PkiStatus::success);
         }
     }
 
-    TEST_CASE("without the trailing slash: 401 until authenticated, then 301 to the slash URL, as IIS answers") {
+    TEST_CASE(
+        "without the trailing slash: 401 until authenticated, then 301 to the slash URL, as IIS answers") {
         ServerFixture server;
         const std::string secret = server.add_admin("ivan");
         auto c = server.admin_client();
@@ -134,9 +138,10 @@ TEST_SUITE("http.admin") {
         auto c = server.admin_client();
         c->set_basic_auth("robot", secret.c_str());
         httplib::Headers json{{"Accept", "application/json"}};
-        auto first = c->Post("/certsrv/mscep_admin/",
-                             R"({"subject": "router-*", "template": "IPSECIntermediateOffline", "validity": 15})",
-                             "application/json");
+        auto first =
+            c->Post("/certsrv/mscep_admin/",
+                    R"({"subject": "router-*", "template": "IPSECIntermediateOffline", "validity": 15})",
+                    "application/json");
         REQUIRE(first);
         CHECK(first->status == 200);
         CHECK(first->get_header_value("Content-Type") == "application/json");
@@ -164,7 +169,8 @@ TEST_SUITE("http.admin") {
         const std::string page = "/certsrv/mscep_admin/";
         SUBCASE("fail/get-with-parameters") {
             // What a cross-site <img> would send with the browser's cached credentials.
-            for (const char* query : {"?subject=*&validity=525600", "?template=Any", "?validity=525600&format=json"}) {
+            for (const char* query :
+                 {"?subject=*&validity=525600", "?template=Any", "?validity=525600&format=json"}) {
                 CAPTURE(query);
                 auto res = c->Get(page + query, {{"Accept", "application/json"}});
                 REQUIRE(res);
@@ -280,7 +286,8 @@ TEST_SUITE("http.admin") {
             return std::string();
         };
         SUBCASE("fail/on_scep_listener") {
-            const std::string error = config_error([](std::string& conf) { set_key(conf, "on_scep_listener", "1"); });
+            const std::string error =
+                config_error([](std::string& conf) { set_key(conf, "on_scep_listener", "1"); });
             CHECK(error.find("scep-ra.conf: [admin] on_scep_listener") != std::string::npos);
             CHECK(error.find("allow_plaintext = 1") != std::string::npos);
         }

@@ -57,14 +57,17 @@ bool eventually(F done) {
 }  // namespace
 
 TEST_SUITE("http.backend_outage") {
-    TEST_CASE("local CA: its database locked by another process is a clear FAILURE, GetCACert still answers, and the "
-              "re-sent request is issued once the lock goes") {
+    TEST_CASE(
+        "local CA: its database locked by another process is a clear FAILURE, GetCACert still answers, and "
+        "the "
+        "re-sent request is issued once the lock goes") {
         ServerFixture server([](std::string& conf) { set_key(conf, "PasswordMax", "100"); });
         Device device(3, "locked-out");
         auto csr = device.csr(server.password());
         const Bytes message = pkcs_req_message(server, device, *csr, "TX-LOCKED");
         {
-            // Another process (an operator's sqlite3, a backup) holds the write lock past the RA's busy timeout.
+            // Another process (an operator's sqlite3, a backup) holds the write lock past the RA's busy
+            // timeout.
             auto other = store::Database::open(server.instance_dir() + "/scep-ra.db", false);
             other->write([&](store::Database& db) {
                 db.exec("UPDATE challenges SET created_at = created_at");  // take the write lock
@@ -80,8 +83,9 @@ TEST_SUITE("http.backend_outage") {
         CHECK(server.sql("SELECT count(*) FROM issued_certs WHERE transaction_id = 'TX-LOCKED'") == "1");
     }
 
-    TEST_CASE("ejbca: EJBCA stalling past timeout_seconds gets PENDING while GetCACert answers, and the re-sent "
-              "request gets the certificate EJBCA issued late") {
+    TEST_CASE(
+        "ejbca: EJBCA stalling past timeout_seconds gets PENDING while GetCACert answers, and the re-sent "
+        "request gets the certificate EJBCA issued late") {
         FakeEjbca ejbca;
         ServerFixture server([&](std::string& conf) {
             set_key(conf, "backend", "ejbca");
@@ -109,8 +113,9 @@ TEST_SUITE("http.backend_outage") {
         CHECK(ejbca.state()["certificates"].size() == 1);
     }
 
-    TEST_CASE("adcs: the CA down with [ca] unavailable = fail is FAILURE at once; a hung CA is PENDING within "
-              "timeout_seconds; GetCACert answers throughout; both complete once the CA is back") {
+    TEST_CASE(
+        "adcs: the CA down with [ca] unavailable = fail is FAILURE at once; a hung CA is PENDING within "
+        "timeout_seconds; GetCACert answers throughout; both complete once the CA is back") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         ServerFixture server([&](std::string& conf) {

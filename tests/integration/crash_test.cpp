@@ -47,9 +47,9 @@ class KilledServer {
   public:
     KilledServer(const TempDir& dir, const std::string& conf, int round) {
         const std::string name = dir.file("serve-" + std::to_string(round));
-        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf + " --metrics-listen 127.0.0.1:0" +
-                                " --listen 127.0.0.1:0 --port-file " + name + ".port 2>" + name +
-                                ".log & echo $! >" + name + ".pid";
+        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf +
+                                " --metrics-listen 127.0.0.1:0" + " --listen 127.0.0.1:0 --port-file " +
+                                name + ".port 2>" + name + ".log & echo $! >" + name + ".pid";
         REQUIRE(std::system(cmd.c_str()) == 0);
         m_pid = static_cast<pid_t>(std::stol(crypto::read_file(name + ".pid")));
         for (int i = 0; i < 800 && !std::filesystem::exists(name + ".port") && alive(m_pid); ++i) {
@@ -129,8 +129,9 @@ void check_consistent(const std::filesystem::path& db_file) {
 std::optional<scep::CertRepView> post(int port, Attempt& attempt, X509& ra_signing) {
     httplib::Client c("127.0.0.1", port);
     c.set_read_timeout(60, 0);
-    auto res = c.Post("/certsrv/mscep/mscep.dll?operation=PKIOperation",
-                      std::string(attempt.message.begin(), attempt.message.end()), "application/x-pki-message");
+    auto res =
+        c.Post("/certsrv/mscep/mscep.dll?operation=PKIOperation",
+               std::string(attempt.message.begin(), attempt.message.end()), "application/x-pki-message");
     if (!res || res->status != 200) {
         return std::nullopt;
     }
@@ -140,7 +141,9 @@ std::optional<scep::CertRepView> post(int port, Attempt& attempt, X509& ra_signi
 }  // namespace
 
 TEST_SUITE("http.crash") {
-    TEST_CASE("kill -9 at random moments of an enrolment load: every re-sent request gets its one certificate at once") {
+    TEST_CASE(
+        "kill -9 at random moments of an enrolment load: every re-sent request gets its one certificate at "
+        "once") {
         TempDir dir;
         const std::string inst = dir.file("ra");
         const std::string conf = inst + "/scep-ra.conf";
@@ -164,9 +167,9 @@ TEST_SUITE("http.crash") {
                 a.transaction_id = "KILL-" + std::to_string(i);
                 a.device = std::make_unique<Device>(static_cast<size_t>(i), "kill-" + std::to_string(i));
                 auto csr = a.device->csr(passwords.issue(policy, "cli", std::nullopt).password);
-                a.message = scep::build_pki_request({MessageType::pkcs_req, a.transaction_id, {}},
-                                                    crypto::csr_der(*csr), *ra_encryption, {"AES-128-CBC", false},
-                                                    a.device->signer(), std::chrono::system_clock::now());
+                a.message = scep::build_pki_request(
+                    {MessageType::pkcs_req, a.transaction_id, {}}, crypto::csr_der(*csr), *ra_encryption,
+                    {"AES-128-CBC", false}, a.device->signer(), std::chrono::system_clock::now());
             }
         }
 
@@ -184,8 +187,9 @@ TEST_SUITE("http.crash") {
                 Attempt& a = attempts[static_cast<size_t>(i)];
                 if (!a.certificate.empty()) continue;
                 CAPTURE(a.transaction_id);
-                const Bytes issued_before = query_blob(
-                    db_file, "SELECT der FROM issued_certs WHERE transaction_id = '" + a.transaction_id + "'");
+                const Bytes issued_before =
+                    query_blob(db_file, "SELECT der FROM issued_certs WHERE transaction_id = '" +
+                                            a.transaction_id + "'");
                 auto view = post(port, a, *ra_signing);
                 REQUIRE(view);
                 CAPTURE(view->fail_info_text.value_or(""));
@@ -226,7 +230,8 @@ TEST_SUITE("http.crash") {
                             ++answered;
                         } else {
                             std::lock_guard lock(failures_mutex);
-                            failures.push_back(a.transaction_id + ": " + view->fail_info_text.value_or("PENDING"));
+                            failures.push_back(a.transaction_id + ": " +
+                                               view->fail_info_text.value_or("PENDING"));
                         }
                     }
                 });
@@ -248,12 +253,15 @@ TEST_SUITE("http.crash") {
         // Each device holds the one certificate the CA issued for its transaction, and the RA recorded it.
         CHECK(query(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id LIKE 'KILL-%'") ==
               std::to_string(sent));
-        CHECK(query(db_file, "SELECT count(*) FROM requests WHERE transaction_id LIKE 'KILL-%' AND status = 'issued'") ==
-              std::to_string(sent));
+        CHECK(
+            query(db_file,
+                  "SELECT count(*) FROM requests WHERE transaction_id LIKE 'KILL-%' AND status = 'issued'") ==
+            std::to_string(sent));
         for (const Attempt& a : attempts) {
             CAPTURE(a.transaction_id);
-            CHECK(a.certificate == query_blob(db_file, "SELECT der FROM issued_certs WHERE transaction_id = '" +
-                                                           a.transaction_id + "'"));
+            CHECK(a.certificate ==
+                  query_blob(db_file, "SELECT der FROM issued_certs WHERE transaction_id = '" +
+                                          a.transaction_id + "'"));
         }
         server.kill9();
     }

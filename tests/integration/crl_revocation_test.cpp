@@ -24,7 +24,8 @@ Bytes make_crl(X509& ca, EVP_PKEY& ca_key, const std::vector<long>& revoked, std
     crypto::X509CrlPtr crl(X509_CRL_new());
     REQUIRE(X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2) == 1);
     REQUIRE(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(&ca)) == 1);
-    crypto::Asn1TimePtr last(X509_gmtime_adj(nullptr, -3600)), next(X509_gmtime_adj(nullptr, valid_for.count()));
+    crypto::Asn1TimePtr last(X509_gmtime_adj(nullptr, -3600)),
+        next(X509_gmtime_adj(nullptr, valid_for.count()));
     REQUIRE(X509_CRL_set1_lastUpdate(crl.get(), last.get()) == 1);
     REQUIRE(X509_CRL_set1_nextUpdate(crl.get(), next.get()) == 1);
     for (long serial : revoked) {
@@ -45,7 +46,7 @@ Bytes make_crl(X509& ca, EVP_PKEY& ca_key, const std::vector<long>& revoked, std
 
 /// A CRL distribution point on loopback whose answer the test sets.
 class CrlServer {
-public:
+  public:
     CrlServer() {
         m_server.Get("/ca.crl", [this](const httplib::Request&, httplib::Response& response) {
             ++m_hits;
@@ -68,7 +69,7 @@ public:
     std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port) + "/ca.crl"; }
     int hits() const { return m_hits; }
 
-private:
+  private:
     httplib::Server m_server;
     std::thread m_thread;
     int m_port = 0;
@@ -83,8 +84,8 @@ crypto::X509Ptr device_cert(long serial, const std::string& cdp) {
     auto key = test::pooled_client_key(static_cast<size_t>(serial));
     std::vector<test::Ext> exts;
     if (!cdp.empty()) exts.push_back({NID_crl_distribution_points, "URI:" + cdp});
-    return test::make_cert("CN=device" + std::to_string(serial), *key, pki.ca_cert.get(), pki.ca_key.get(), exts,
-                           365, serial);
+    return test::make_cert("CN=device" + std::to_string(serial), *key, pki.ca_cert.get(), pki.ca_key.get(),
+                           exts, 365, serial);
 }
 
 std::vector<crypto::X509Ptr> our_ca() {
@@ -117,7 +118,9 @@ TEST_SUITE("renewal.crl") {
         CHECK(server.hits() == 2);
     }
 
-    TEST_CASE("every doubt refuses: no distribution point, another CA's CRL, a stale CRL, garbage, 404, no server") {
+    TEST_CASE(
+        "every doubt refuses: no distribution point, another CA's CRL, a stale CRL, garbage, 404, no "
+        "server") {
         const auto& pki = test::shared_test_pki();
         http::HttpCrlFetcher fetcher(2s);
         FixedClock clock(std::chrono::system_clock::now());
@@ -128,7 +131,8 @@ TEST_SUITE("renewal.crl") {
         CHECK(contains(check.refusal(*device_cert(10, "")), "names no HTTP CRL distribution point"));
 
         auto other_key = test::make_key();
-        auto other_ca = test::make_cert("CN=Other CA", *other_key, nullptr, nullptr, {{NID_basic_constraints, "critical,CA:TRUE"}});
+        auto other_ca = test::make_cert("CN=Other CA", *other_key, nullptr, nullptr,
+                                        {{NID_basic_constraints, "critical,CA:TRUE"}});
         server.serve(make_crl(*other_ca, *other_key, {}, 24h));
         CHECK(contains(check.refusal(*cert), "is unavailable"));
 
@@ -149,8 +153,9 @@ TEST_SUITE("renewal.crl") {
         CHECK(contains(check.refusal(*unreachable), "cannot fetch"));
 
         core::CrlRevocationCheck other(fetcher, our_ca(), clock);
-        auto foreign = test::make_cert("CN=foreign", *test::pooled_client_key(3), other_ca.get(), other_key.get(),
-                                       {{NID_crl_distribution_points, "URI:" + server.url()}});
+        auto foreign =
+            test::make_cert("CN=foreign", *test::pooled_client_key(3), other_ca.get(), other_key.get(),
+                            {{NID_crl_distribution_points, "URI:" + server.url()}});
         CHECK(contains(other.refusal(*foreign), "was not issued by this CA"));
     }
 

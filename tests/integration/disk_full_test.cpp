@@ -38,14 +38,16 @@ bool alive(pid_t pid) {
 /// `scep-ra serve` whose files may not grow past file_limit bytes (0: no limit).
 class LimitedServer {
   public:
-    LimitedServer(const TempDir& dir, const std::string& conf, const std::string& name, std::uintmax_t file_limit)
+    LimitedServer(const TempDir& dir, const std::string& conf, const std::string& name,
+                  std::uintmax_t file_limit)
         : m_name(dir.file(name)) {
-        const std::string serve = std::string(SCEPRA_BINARY) + " serve --config " + conf + " --metrics-listen 127.0.0.1:0" +
-                                  " --listen 127.0.0.1:0 --port-file " + m_name + ".port";
+        const std::string serve = std::string(SCEPRA_BINARY) + " serve --config " + conf +
+                                  " --metrics-listen 127.0.0.1:0" + " --listen 127.0.0.1:0 --port-file " +
+                                  m_name + ".port";
         const std::string limited =
             file_limit == 0 ? serve : "prlimit --fsize=" + std::to_string(file_limit) + ": " + serve;
-        const std::string cmd = "sh -c \"trap '' XFSZ; exec " + limited + "\" 2>" + m_name + ".log & echo $! >" +
-                                m_name + ".pid";
+        const std::string cmd =
+            "sh -c \"trap '' XFSZ; exec " + limited + "\" 2>" + m_name + ".log & echo $! >" + m_name + ".pid";
         REQUIRE(std::system(cmd.c_str()) == 0);
         m_pid = static_cast<pid_t>(std::stol(crypto::read_file(m_name + ".pid")));
         for (int i = 0; i < 800 && !std::filesystem::exists(m_name + ".port") && alive(m_pid); ++i) {
@@ -122,9 +124,10 @@ void check_whole(const std::filesystem::path& db_file) {
     CHECK(query(db_file,
                 "SELECT count(*) FROM challenges c WHERE used_at IS NOT NULL AND NOT EXISTS "
                 "(SELECT 1 FROM requests r WHERE r.challenge_id = c.id)") == "0");
-    CHECK(query(db_file,
-                "SELECT count(*) FROM issued_certs i WHERE i.transaction_id LIKE 'FULL-%' AND (SELECT count(*) "
-                "FROM requests r WHERE r.transaction_id = i.transaction_id) != 1") == "0");
+    CHECK(
+        query(db_file,
+              "SELECT count(*) FROM issued_certs i WHERE i.transaction_id LIKE 'FULL-%' AND (SELECT count(*) "
+              "FROM requests r WHERE r.transaction_id = i.transaction_id) != 1") == "0");
     CHECK(query(db_file,
                 "SELECT count(*) FROM requests r WHERE r.status = 'issued' AND NOT EXISTS (SELECT 1 FROM "
                 "issued_certs i WHERE i.transaction_id = r.transaction_id AND i.der = r.cert_der)") == "0");
@@ -133,7 +136,9 @@ void check_whole(const std::filesystem::path& db_file) {
 }  // namespace
 
 TEST_SUITE("http.disk_full") {
-    TEST_CASE("a full disk: a clear FAILURE, nothing half-written, GetCACert still served, and enrolment resumes when space returns") {
+    TEST_CASE(
+        "a full disk: a clear FAILURE, nothing half-written, GetCACert still served, and enrolment resumes "
+        "when space returns") {
         TempDir dir;
         const std::string inst = dir.file("ra");
         const std::string conf = inst + "/scep-ra.conf";
@@ -155,9 +160,9 @@ TEST_SUITE("http.disk_full") {
                 a.transaction_id = "FULL-" + std::to_string(i);
                 a.device = std::make_unique<Device>(static_cast<size_t>(i), "full-" + std::to_string(i));
                 auto csr = a.device->csr(passwords.issue(policy, "cli", std::nullopt).password);
-                a.message = scep::build_pki_request({MessageType::pkcs_req, a.transaction_id, {}},
-                                                    crypto::csr_der(*csr), *ra_encryption, {"AES-128-CBC", false},
-                                                    a.device->signer(), std::chrono::system_clock::now());
+                a.message = scep::build_pki_request(
+                    {MessageType::pkcs_req, a.transaction_id, {}}, crypto::csr_der(*csr), *ra_encryption,
+                    {"AES-128-CBC", false}, a.device->signer(), std::chrono::system_clock::now());
             }
         }
         // The database file may not grow at all, its write-ahead log only to the same size: a few

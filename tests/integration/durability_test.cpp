@@ -266,7 +266,9 @@ TEST_SUITE("http.durability") {
         CHECK(EVP_PKEY_eq(X509_get0_pubkey(renewed.certs[0].get()), new_key.get()) == 1);
     }
 
-    TEST_CASE("a request held for approval keeps its CSR sealed, reaches the CA only once approved, and loses it at its outcome") {
+    TEST_CASE(
+        "a request held for approval keeps its CSR sealed, reaches the CA only once approved, and loses it "
+        "at its outcome") {
         ServerFixture server(manual_approval);
         Device device(5, "sealed");
         const std::string password = server.password();
@@ -293,8 +295,9 @@ TEST_SUITE("http.durability") {
             REQUIRE(view.status == PkiStatus::success);
             CHECK(EVP_PKEY_eq(X509_get0_pubkey(view.certs[0].get()), device.key.get()) == 1);
             CHECK(blob(server, row).empty());
-            CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-SEALED' ORDER BY id DESC "
-                             "LIMIT 1") == "approved by officer: submitted to the CA");
+            CHECK(server.sql(
+                      "SELECT detail FROM audit_events WHERE transaction_id = 'TX-SEALED' ORDER BY id DESC "
+                      "LIMIT 1") == "approved by officer: submitted to the CA");
         }
         SUBCASE("ok/deleted-when-denied") {
             REQUIRE(server.instance().requests().deny(id, "not ours"));
@@ -303,7 +306,8 @@ TEST_SUITE("http.durability") {
             CHECK(blob(server, row).empty());
         }
         SUBCASE("fail/another-rows-sealed-csr-does-not-open") {
-            // Sealed for its own transaction: copied to another row it does not open, and nothing is submitted.
+            // Sealed for its own transaction: copied to another row it does not open, and nothing is
+            // submitted.
             Device other(6, "other");
             auto other_csr = other.csr(server.password());
             REQUIRE(pkcs_req(server, other, *other_csr, "TX-OTHER").status == PkiStatus::pending);

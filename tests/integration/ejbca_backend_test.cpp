@@ -2,7 +2,6 @@
 // scep-ra with [ca] backend = ejbca, end to end: the real server in front of
 // the fake EJBCA (tests/support/fake_ejbca) on loopback, mutual TLS and all.
 #include <doctest/doctest.h>
-
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -12,10 +11,10 @@
 
 #include "cli/commands.hpp"
 #include "crypto/encoding.hpp"
+#include "integration/ejbca_test_support.hpp"
 #include "integration/server_fixture.hpp"
 #include "scep/degenerate.hpp"
 #include "scep/message_data.hpp"
-#include "integration/ejbca_test_support.hpp"
 #include "support/fake_ejbca/fake_ejbca_process.hpp"
 
 using namespace scepra;
@@ -26,12 +25,13 @@ using scep::PkiStatus;
 
 namespace {
 
-// --- configuration ----------------------------------------------------------------------------------------------
+// --- configuration
+// ----------------------------------------------------------------------------------------------
 
 /// Edits an instance made by `init` into one whose CA is the fake EJBCA;
 /// `more` is appended (e.g. [ejbca.template.NAME] sections).
 std::function<void(std::string&)> use_ejbca(const FakeEjbca& fake, const Settings& changes = {},
-                                             const std::string& more = "") {
+                                            const std::string& more = "") {
     return [&fake, changes, more](std::string& conf) {
         set_key(conf, "backend", "ejbca");
         set_key(conf, "PasswordMax", "100");
@@ -43,21 +43,24 @@ std::function<void(std::string&)> use_ejbca(const FakeEjbca& fake, const Setting
 struct EjbcaSetup {
     FakeEjbca ejbca;
     ServerFixture server;
-    explicit EjbcaSetup(const Settings& changes = {}, const std::string& more = "", FakeEjbca::Options options = {})
+    explicit EjbcaSetup(const Settings& changes = {}, const std::string& more = "",
+                        FakeEjbca::Options options = {})
         : ejbca(options), server(use_ejbca(ejbca, changes, more)) {}
 };
 
-// --- SCEP messages ----------------------------------------------------------------------------------------------
+// --- SCEP messages
+// ----------------------------------------------------------------------------------------------
 
 struct Identity {
     X509& cert;
     EVP_PKEY& key;
 };
 
-scep::CertRepView send(ServerFixture& server, MessageType type, const std::string& txid, const Bytes& message_data,
-                       Identity as) {
-    Bytes req = scep::build_pki_request({type, txid, {}}, message_data, server.ra_encryption_cert(),
-                                        {"AES-128-CBC", false}, {as.cert, as.key, "SHA256"}, server.clock().now());
+scep::CertRepView send(ServerFixture& server, MessageType type, const std::string& txid,
+                       const Bytes& message_data, Identity as) {
+    Bytes req =
+        scep::build_pki_request({type, txid, {}}, message_data, server.ra_encryption_cert(),
+                                {"AES-128-CBC", false}, {as.cert, as.key, "SHA256"}, server.clock().now());
     Reply reply = send_pki(server, req);
     REQUIRE(reply.http_status == 200);
     auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), {as.cert, as.key});
@@ -66,16 +69,19 @@ scep::CertRepView send(ServerFixture& server, MessageType type, const std::strin
     return view;
 }
 
-scep::CertRepView pkcs_req(ServerFixture& server, Device& device, const X509_REQ& csr, const std::string& txid) {
-    return send(server, MessageType::pkcs_req, txid, crypto::csr_der(csr), {*device.self_signed, *device.key});
+scep::CertRepView pkcs_req(ServerFixture& server, Device& device, const X509_REQ& csr,
+                           const std::string& txid) {
+    return send(server, MessageType::pkcs_req, txid, crypto::csr_der(csr),
+                {*device.self_signed, *device.key});
 }
 
 /// CertPoll with EJBCA's issuing CA as the issuer.
 scep::CertRepView cert_poll(ServerFixture& server, Device& device, X509& issuer, const std::string& txid) {
     auto csr = device.csr("");
-    return send(server, MessageType::cert_poll, txid,
-                scep::issuer_and_subject_der(*X509_get_subject_name(&issuer), *X509_REQ_get_subject_name(csr.get())),
-                {*device.self_signed, *device.key});
+    return send(
+        server, MessageType::cert_poll, txid,
+        scep::issuer_and_subject_der(*X509_get_subject_name(&issuer), *X509_REQ_get_subject_name(csr.get())),
+        {*device.self_signed, *device.key});
 }
 
 crypto::X509Ptr load_pem(const std::string& file) { return crypto::load_cert_file(file); }
@@ -118,7 +124,9 @@ int certificates_in(const FakeEjbca& fake) { return static_cast<int>(fake.state(
 
 }  // namespace
 
-TEST_CASE("ejbca: a device enrols through scep-ra into EJBCA; GetCACert serves the RA certificates and EJBCA's chain") {
+TEST_CASE(
+    "ejbca: a device enrols through scep-ra into EJBCA; GetCACert serves the RA certificates and EJBCA's "
+    "chain") {
     EjbcaSetup setup;
     auto& server = setup.server;
 
@@ -156,8 +164,9 @@ TEST_CASE("ejbca: templates use the [ejbca] profiles unless their own section na
     CHECK(setup.ejbca.state()["last_enroll"]["certificate_profile_name"] == "SCEP_DEVICE");
     CHECK(setup.ejbca.state()["last_enroll"]["end_entity_profile_name"] == "SCEP_EEP");
     server.restart([](std::string& conf) {
-        conf += "\n[ejbca.template.IPSECIntermediateOffline]\ncertificate_profile = SCEP_SERVER\n"
-                "end_entity_profile = SERVER_EEP\n";
+        conf +=
+            "\n[ejbca.template.IPSECIntermediateOffline]\ncertificate_profile = SCEP_SERVER\n"
+            "end_entity_profile = SERVER_EEP\n";
     });
     Device other(2, "gateway-2");
     view = pkcs_req(server, other, *other.csr(server.password()), "TX-TPL-2");
@@ -166,7 +175,8 @@ TEST_CASE("ejbca: templates use the [ejbca] profiles unless their own section na
     CHECK(setup.ejbca.state()["last_enroll"]["end_entity_profile_name"] == "SERVER_EEP");
 }
 
-TEST_CASE("ejbca: each EJBCA refusal is FAILURE badRequest with a short text that keeps EJBCA's message out") {
+TEST_CASE(
+    "ejbca: each EJBCA refusal is FAILURE badRequest with a short text that keeps EJBCA's message out") {
     EjbcaSetup setup;
     auto& server = setup.server;
     const std::string secret = "ORA-00942 at db-internal-7.corp: table EJBCA.USERDATA";
@@ -183,10 +193,11 @@ TEST_CASE("ejbca: each EJBCA refusal is FAILURE badRequest with a short text tha
         CHECK(text.find("ORA-") == std::string::npos);
         CHECK(text.find("USERDATA") == std::string::npos);
         CHECK(server.sql("SELECT status FROM requests WHERE transaction_id = '" + txid + "'") == "rejected");
-        CHECK(server.sql("SELECT decision FROM audit_events WHERE transaction_id = '" + txid + "'") == "rejected");
+        CHECK(server.sql("SELECT decision FROM audit_events WHERE transaction_id = '" + txid + "'") ==
+              "rejected");
         // EJBCA's words are kept for the operator, beside the decision.
-        CHECK(server.sql("SELECT ca_detail FROM audit_events WHERE transaction_id = '" + txid + "'").find("ORA-00942") !=
-              std::string::npos);
+        CHECK(server.sql("SELECT ca_detail FROM audit_events WHERE transaction_id = '" + txid + "'")
+                  .find("ORA-00942") != std::string::npos);
     }
     CHECK(certificates_in(setup.ejbca) == 0);
 }
@@ -221,12 +232,15 @@ TEST_CASE("ejbca: a profile that needs approval in EJBCA (CE answers 400) is FAI
     EjbcaSetup setup(Settings{{"certificate_profile", "APPROVAL_CP"}});
     auto& server = setup.server;
     Device device(4, "needs-approval");
-    const std::string text = failure_text(pkcs_req(server, device, *device.csr(server.password()), "TX-APPROVAL"));
+    const std::string text =
+        failure_text(pkcs_req(server, device, *device.csr(server.password()), "TX-APPROVAL"));
     CHECK(text.find("approvals are enabled") == std::string::npos);
     CHECK(certificates_in(setup.ejbca) == 0);
 }
 
-TEST_CASE("ejbca: a 5xx from EJBCA is PENDING, not FAILURE; once EJBCA is back and has no record of it, the re-sent request is issued once") {
+TEST_CASE(
+    "ejbca: a 5xx from EJBCA is PENDING, not FAILURE; once EJBCA is back and has no record of it, the "
+    "re-sent request is issued once") {
     EjbcaSetup setup;
     auto& server = setup.server;
     Device device(5, "server-error");
@@ -260,10 +274,12 @@ TEST_CASE("ejbca: a 5xx from EJBCA is PENDING, not FAILURE; once EJBCA is back a
     // Sent yet again: the stored answer, nothing new at EJBCA.
     check_issued_by_ejbca(setup.ejbca, pkcs_req(server, device, *csr, "TX-5XX"), *device.key);
     CHECK(setup.ejbca.state()["enrolments"] == 1);
-    CHECK(server.sql("SELECT count(*) FROM requests WHERE transaction_id = 'TX-5XX' AND status = 'issued'") == "1");
+    CHECK(server.sql("SELECT count(*) FROM requests WHERE transaction_id = 'TX-5XX' AND status = 'issued'") ==
+          "1");
 }
 
-TEST_CASE("ejbca: EJBCA issues and then times out: PENDING, and the re-sent request gets that one certificate") {
+TEST_CASE(
+    "ejbca: EJBCA issues and then times out: PENDING, and the re-sent request gets that one certificate") {
     EjbcaSetup setup(Settings{{"timeout_seconds", "2"}});
     auto& server = setup.server;
     setup.ejbca.control({{"enroll_mode", "issue_then_stall"}, {"stall_seconds", 5}});
@@ -279,7 +295,9 @@ TEST_CASE("ejbca: EJBCA issues and then times out: PENDING, and the re-sent requ
     CHECK(setup.ejbca.state()["enrolments"] == 1);
     REQUIRE(certificates_in(setup.ejbca) == 1);
     // EJBCA writes serials without leading zeros; scep-ra pads to whole octets: compare the numbers.
-    auto number = [](std::string hex) { return hex.erase(0, std::min(hex.find_first_not_of('0'), hex.size() - 1)); };
+    auto number = [](std::string hex) {
+        return hex.erase(0, std::min(hex.find_first_not_of('0'), hex.size() - 1));
+    };
     const std::string serial = setup.ejbca.state()["certificates"].begin().key();
     CHECK(number(crypto::serial_hex(cert)) == number(serial));
     // Asked again, the stored answer: still one certificate.
@@ -287,7 +305,9 @@ TEST_CASE("ejbca: EJBCA issues and then times out: PENDING, and the re-sent requ
     CHECK(certificates_in(setup.ejbca) == 1);
 }
 
-TEST_CASE("ejbca: a server certificate from another CA is refused; nothing reaches EJBCA, the request is held until trust is fixed") {
+TEST_CASE(
+    "ejbca: a server certificate from another CA is refused; nothing reaches EJBCA, the request is held "
+    "until trust is fixed") {
     FakeEjbca fake;
     ServerFixture server(use_ejbca(fake, {{"chain", fake.file("chain.pem")}}));
     // Point server_ca at an unrelated CA, as a spoofed EJBCA would look.
@@ -298,7 +318,8 @@ TEST_CASE("ejbca: a server certificate from another CA is refused; nothing reach
     // reason is in the audit trail for the operator.
     check_pending(pkcs_req(server, device, *csr, "TX-SPOOF"));
     CHECK(fake.state()["enrolments"] == 0);
-    const std::string detail = server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-SPOOF'");
+    const std::string detail =
+        server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-SPOOF'");
     CAPTURE(detail);
     CHECK(detail.find("not trusted by server_ca") != std::string::npos);
     CHECK(detail.find("unavailable") != std::string::npos);
@@ -307,7 +328,8 @@ TEST_CASE("ejbca: a server certificate from another CA is refused; nothing reach
     check_issued_by_ejbca(fake, pkcs_req(server, device, *csr, "TX-SPOOF"), *device.key);
 }
 
-TEST_CASE("ejbca: a client certificate EJBCA does not accept gets nothing issued, both ways EJBCA is deployed") {
+TEST_CASE(
+    "ejbca: a client certificate EJBCA does not accept gets nothing issued, both ways EJBCA is deployed") {
     SUBCASE("TLS accepts any client, the API answers 403: FAILURE") {
         FakeEjbca fake(FakeEjbca::Options{.client_cert_optional = true});
         ServerFixture server(use_ejbca(fake, {{"chain", fake.file("chain.pem")}}));
@@ -316,7 +338,8 @@ TEST_CASE("ejbca: a client certificate EJBCA does not accept gets nothing issued
             set_key(conf, "client_key", fake.file("stranger.key"));
         });
         Device device(8, "stranger");
-        const std::string text = failure_text(pkcs_req(server, device, *device.csr(server.password()), "TX-403"));
+        const std::string text =
+            failure_text(pkcs_req(server, device, *device.csr(server.password()), "TX-403"));
         CHECK(text.find("Authorization") == std::string::npos);
         CHECK(fake.state()["enrolments"] == 0);
     }
@@ -392,15 +415,16 @@ TEST_CASE("ejbca: a certificate EJBCA issued signs its renewal; once revoked in 
     CHECK(X509_cmp(got.certs[0].get(), &old_cert) == 0);
 
     TempDir dir;
-    REQUIRE(scep_ra(dir, "revoke --config " + server.instance_dir() + "/scep-ra.conf " + crypto::serial_hex(old_cert)) ==
-            0);
+    REQUIRE(scep_ra(dir, "revoke --config " + server.instance_dir() + "/scep-ra.conf " +
+                             crypto::serial_hex(old_cert)) == 0);
     auto refused = send(server, MessageType::renewal_req, "TX-RENEW-2", crypto::csr_der(*device.csr("")),
                         {old_cert, *device.key});
     CHECK(refused.status == PkiStatus::failure);
     CHECK(setup.ejbca.state()["enrolments"] == 2);
 }
 
-// --- scep-ra serve at start -------------------------------------------------------------------------------------
+// --- scep-ra serve at start
+// -------------------------------------------------------------------------------------
 
 namespace {
 
@@ -436,7 +460,8 @@ TEST_CASE("ejbca: serve starts while EJBCA cannot be used and says why in one li
     }
     SUBCASE("wrong URL: nothing listens there") {
         Settings wrong = chain;
-        wrong["url"] = "https://localhost:" + std::to_string(closed_loopback_port()) + "/ejbca/ejbca-rest-api";
+        wrong["url"] =
+            "https://localhost:" + std::to_string(closed_loopback_port()) + "/ejbca/ejbca-rest-api";
         auto r = serve_with(ejbca_section(fake, wrong));
         CAPTURE(r.log);
         CHECK(r.answers);
@@ -472,7 +497,7 @@ TEST_CASE("ejbca: serve starts while EJBCA cannot be used and says why in one li
 TEST_CASE("ejbca: the sample configuration passes check-config") {
     TempDir dir;
     std::string out;
-    CHECK(scep_ra(dir, "check-config --skip-files --config " SCEPRA_SOURCE_DIR "/config/scep-ra.conf.ejbca", &out) ==
-          0);
+    CHECK(scep_ra(dir, "check-config --skip-files --config " SCEPRA_SOURCE_DIR "/config/scep-ra.conf.ejbca",
+                  &out) == 0);
     CAPTURE(out);
 }

@@ -2,7 +2,6 @@
 // `scep-ra init --backend ejbca|adcs` and `scep-ra ra enroll`, run as the
 // operator would (the binary), against the fake EJBCA on loopback.
 #include <doctest/doctest.h>
-
 #include <openssl/x509v3.h>
 
 #include "crypto/encoding.hpp"
@@ -30,7 +29,9 @@ bool chains_to_ejbca(const FakeEjbca& fake, const std::string& cert_file) {
     return X509_verify_cert(ctx.get()) == 1;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 /// Sets "KEY = VALUE" on the line that starts with "KEY =" (init writes empty values as "KEY =").
 void set_line(std::string& conf, const std::string& key, const std::string& value) {
@@ -42,7 +43,9 @@ void set_line(std::string& conf, const std::string& key, const std::string& valu
 
 }  // namespace
 
-TEST_CASE("ejbca: init --backend ejbca makes no local CA; ra enroll gets the RA certificates from EJBCA; serve serves them") {
+TEST_CASE(
+    "ejbca: init --backend ejbca makes no local CA; ra enroll gets the RA certificates from EJBCA; serve "
+    "serves them") {
     FakeEjbca fake;
     TempDir dir;
     const std::string instance = dir.path() + "/instance";
@@ -64,22 +67,24 @@ TEST_CASE("ejbca: init --backend ejbca makes no local CA; ra enroll gets the RA 
     CHECK(scep_ra(dir, "ra enroll --config " + conf, &out) == 1);
     CHECK(contains(out, conf + ": [ejbca] ra_certificate_profile"));
 
-    const Settings filled = {{"url", "https://localhost:" + std::to_string(fake.port()) + "/ejbca/ejbca-rest-api"},
-                             {"client_cert", fake.file("admin.pem")},
-                             {"client_key", fake.file("admin.key")},
-                             {"server_ca", fake.file("tls-ca.pem")},
-                             {"ca_name", "IssuingCA"},
-                             {"certificate_profile", "SCEP_DEVICE"},
-                             {"end_entity_profile", "SCEP_EEP"},
-                             {"ra_certificate_profile", "SCEP_SERVER"},
-                             {"ra_end_entity_profile", "SERVER_EEP"}};
+    const Settings filled = {
+        {"url", "https://localhost:" + std::to_string(fake.port()) + "/ejbca/ejbca-rest-api"},
+        {"client_cert", fake.file("admin.pem")},
+        {"client_key", fake.file("admin.key")},
+        {"server_ca", fake.file("tls-ca.pem")},
+        {"ca_name", "IssuingCA"},
+        {"certificate_profile", "SCEP_DEVICE"},
+        {"end_entity_profile", "SCEP_EEP"},
+        {"ra_certificate_profile", "SCEP_SERVER"},
+        {"ra_end_entity_profile", "SERVER_EEP"}};
     for (const auto& [key, value] : filled) set_line(text, key, value);
     crypto::write_file(conf, text, 0640, true);
 
-    REQUIRE(scep_ra(dir,
-                    "ra enroll --config " + conf +
-                        " --ra-signing-subject 'CN=ra-sign,O=Test' --ra-encryption-subject 'CN=ra-enc,O=Test'",
-                    &out) == 0);
+    REQUIRE(
+        scep_ra(dir,
+                "ra enroll --config " + conf +
+                    " --ra-signing-subject 'CN=ra-sign,O=Test' --ra-encryption-subject 'CN=ra-enc,O=Test'",
+                &out) == 0);
     CHECK(chains_to_ejbca(fake, instance + "/ra-signing.pem"));
     CHECK(chains_to_ejbca(fake, instance + "/ra-encryption.pem"));
     // Each asks for its role's key usage: clients choose the RA certificate to encrypt to by it.
@@ -87,7 +92,8 @@ TEST_CASE("ejbca: init --backend ejbca makes no local CA; ra enroll gets the RA 
     auto ra_encryption = crypto::load_cert_file(instance + "/ra-encryption.pem");
     CHECK(X509_get_key_usage(ra_signing.get()) == KU_DIGITAL_SIGNATURE);
     CHECK(X509_get_key_usage(ra_encryption.get()) == KU_KEY_ENCIPHERMENT);
-    CHECK((fs::status(instance + "/private/ra-signing.key").permissions() & fs::perms::others_all) == fs::perms::none);
+    CHECK((fs::status(instance + "/private/ra-signing.key").permissions() & fs::perms::others_all) ==
+          fs::perms::none);
     const auto state = fake.state();
     CHECK(state["end_entities"]["ra-sign"]["certificate_profile_name"] == "SCEP_SERVER");
     CHECK(state["end_entities"]["ra-enc"]["end_entity_profile_name"] == "SERVER_EEP");
@@ -114,7 +120,9 @@ TEST_CASE("ejbca: init --backend ejbca makes no local CA; ra enroll gets the RA 
     CHECK(served_cert(fake.file("issuing-ca.pem")));
 }
 
-TEST_CASE("ejbca: init --backend takes the RA certificates from files and refuses a key that is not the certificate's") {
+TEST_CASE(
+    "ejbca: init --backend takes the RA certificates from files and refuses a key that is not the "
+    "certificate's") {
     TempDir dir;
     auto sign_key = pooled_client_key(0);
     auto enc_key = pooled_client_key(1);
@@ -124,29 +132,37 @@ TEST_CASE("ejbca: init --backend takes the RA certificates from files and refuse
     crypto::save_key_file(dir.file("s.key"), *sign_key, true);
     crypto::save_cert_file(dir.file("e.pem"), *enc_cert, true);
     crypto::save_key_file(dir.file("e.key"), *enc_key, true);
-    const std::string files = " --ra-signing-cert " + dir.file("s.pem") + " --ra-signing-key " + dir.file("s.key") +
-                              " --ra-encryption-cert " + dir.file("e.pem") + " --ra-encryption-key ";
+    const std::string files = " --ra-signing-cert " + dir.file("s.pem") + " --ra-signing-key " +
+                              dir.file("s.key") + " --ra-encryption-cert " + dir.file("e.pem") +
+                              " --ra-encryption-key ";
     std::string out;
 
     SUBCASE("matching files are copied into the instance") {
         const std::string instance = dir.path() + "/adcs";
-        REQUIRE(scep_ra(dir, "init --dir " + instance + " --backend adcs" + files + dir.file("e.key"), &out) == 0);
+        REQUIRE(scep_ra(dir, "init --dir " + instance + " --backend adcs" + files + dir.file("e.key"),
+                        &out) == 0);
         CAPTURE(out);
-        CHECK(crypto::cert_der(*crypto::load_cert_file(instance + "/ra-signing.pem")) == crypto::cert_der(*sign_cert));
-        CHECK(crypto::cert_der(*crypto::load_cert_file(instance + "/ra-encryption.pem")) == crypto::cert_der(*enc_cert));
-        CHECK(EVP_PKEY_eq(crypto::load_key_file(instance + "/private/ra-encryption.key").get(), enc_key.get()) == 1);
+        CHECK(crypto::cert_der(*crypto::load_cert_file(instance + "/ra-signing.pem")) ==
+              crypto::cert_der(*sign_cert));
+        CHECK(crypto::cert_der(*crypto::load_cert_file(instance + "/ra-encryption.pem")) ==
+              crypto::cert_der(*enc_cert));
+        CHECK(EVP_PKEY_eq(crypto::load_key_file(instance + "/private/ra-encryption.key").get(),
+                          enc_key.get()) == 1);
         CHECK(contains(crypto::read_file(instance + "/scep-ra.conf"), "\nbackend = adcs\n"));
         CHECK(!fs::exists(instance + "/ca.pem"));
     }
     SUBCASE("a key that is not the certificate's: refused, nothing written") {
         const std::string instance = dir.path() + "/bad";
-        CHECK(scep_ra(dir, "init --dir " + instance + " --backend ejbca" + files + dir.file("s.key"), &out) == 2);
+        CHECK(scep_ra(dir, "init --dir " + instance + " --backend ejbca" + files + dir.file("s.key"), &out) ==
+              2);
         CHECK(contains(out, "is not the key of " + dir.file("e.pem")));
         CHECK(!fs::exists(instance + "/scep-ra.conf"));
     }
     SUBCASE("some of the four files only, or adcs without them: refused") {
-        CHECK(scep_ra(dir, "init --dir " + dir.path() + "/x --backend ejbca --ra-signing-cert " + dir.file("s.pem"),
-                      &out) == 2);
+        CHECK(
+            scep_ra(dir,
+                    "init --dir " + dir.path() + "/x --backend ejbca --ra-signing-cert " + dir.file("s.pem"),
+                    &out) == 2);
         CHECK(contains(out, "give all four"));
         CHECK(scep_ra(dir, "init --dir " + dir.path() + "/y --backend adcs", &out) == 2);
         CHECK(scep_ra(dir, "init --dir " + dir.path() + "/z --backend nosuch", &out) == 2);

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <doctest/doctest.h>
-
 #include <httplib.h>
 #include <sys/wait.h>
 
@@ -61,8 +60,9 @@ inline ServeResult serve_instance(const std::string& conf) {
     TempDir dir;
     const std::string port_file = dir.file("port");
     const std::string log = dir.file("serve.log");
-    REQUIRE(std::system((std::string(SCEPRA_BINARY) + " serve --config " + conf + " --metrics-listen 127.0.0.1:0 --listen 127.0.0.1:0 --port-file " +
-                         port_file + " 2>" + log + " & echo $! >" + dir.file("pid"))
+    REQUIRE(std::system((std::string(SCEPRA_BINARY) + " serve --config " + conf +
+                         " --metrics-listen 127.0.0.1:0 --listen 127.0.0.1:0 --port-file " + port_file +
+                         " 2>" + log + " & echo $! >" + dir.file("pid"))
                             .c_str()) == 0);
     const std::string pid = std::to_string(std::stol(crypto::read_file(dir.file("pid"))));
     // Bounded: the health check may wait out EJBCA's timeout (a few seconds here).

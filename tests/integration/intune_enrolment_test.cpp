@@ -42,17 +42,21 @@ scep::CertRepView answer(ServerFixture& server, Device& device, const Reply& rep
 
 struct IntuneServer {
     FakeIntune fake;
-    ServerFixture server{[this](std::string& conf) { set_key(conf, "validator", "intune");
-        conf += "\n" + fake.config_section(); }};
+    ServerFixture server{[this](std::string& conf) {
+        set_key(conf, "validator", "intune");
+        conf += "\n" + fake.config_section();
+    }};
 };
 
 }  // namespace
 
 TEST_SUITE("http.intune") {
-    TEST_CASE_FIXTURE(IntuneServer, "a device whose Intune challenge Intune accepts is issued a certificate (POST)") {
+    TEST_CASE_FIXTURE(IntuneServer,
+                      "a device whose Intune challenge Intune accepts is issued a certificate (POST)") {
         Device device(3, "intune-device");
         const std::string challenge = intune_challenge('a', 4000);
-        auto view = answer(server, device, send_pki(server, pkcs_req(server, device, challenge, "TX-INTUNE-OK")));
+        auto view =
+            answer(server, device, send_pki(server, pkcs_req(server, device, challenge, "TX-INTUNE-OK")));
         CHECK(view.status == PkiStatus::success);
         // validateRequest, then (from the outcome listener, in the background) successNotification.
         auto state = fake.state();
@@ -67,31 +71,38 @@ TEST_SUITE("http.intune") {
         CHECK(state["actions"][1]["action"] == "successNotification");
         CHECK(state["actions"][1]["body"]["transactionId"] == "TX-INTUNE-OK");
         CHECK(state["violations"].empty());
-        CHECK(server.sql("SELECT decision FROM audit_events WHERE transaction_id = 'TX-INTUNE-OK'") == "issued");
+        CHECK(server.sql("SELECT decision FROM audit_events WHERE transaction_id = 'TX-INTUNE-OK'") ==
+              "issued");
         CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-INTUNE-OK'")
                   .starts_with("Intune validated the request"));
         // The challenge is Intune's secret: it is nowhere in the audit trail.
-        CHECK(server.sql("SELECT count(*) FROM audit_events WHERE detail LIKE '%" + challenge.substr(0, 30) + "%'") ==
-              "0");
+        CHECK(server.sql("SELECT count(*) FROM audit_events WHERE detail LIKE '%" + challenge.substr(0, 30) +
+                         "%'") == "0");
     }
 
-    TEST_CASE_FIXTURE(IntuneServer, "a challenge Intune refuses gets FAILURE badRequest naming the code, and an audit row") {
+    TEST_CASE_FIXTURE(
+        IntuneServer,
+        "a challenge Intune refuses gets FAILURE badRequest naming the code, and an audit row") {
         Device device(4, "intune-refused");
         const std::string challenge = intune_challenge('r', 3000);
         fake.control({{"codes", {{challenge, "ScepProfileNoLongerTargetedToTheClient"}}}});
-        auto view = answer(server, device, send_pki(server, pkcs_req(server, device, challenge, "TX-INTUNE-NO")));
+        auto view =
+            answer(server, device, send_pki(server, pkcs_req(server, device, challenge, "TX-INTUNE-NO")));
         CHECK(view.status == PkiStatus::failure);
         CHECK(view.fail_info == FailInfo::bad_request);
-        CHECK(view.fail_info_text.value_or("").find("ScepProfileNoLongerTargetedToTheClient") != std::string::npos);
+        CHECK(view.fail_info_text.value_or("").find("ScepProfileNoLongerTargetedToTheClient") !=
+              std::string::npos);
         CHECK(server.sql("SELECT decision || '|' || fail_info FROM audit_events WHERE transaction_id = "
                          "'TX-INTUNE-NO'") == "rejected|badRequest");
-        CHECK(server.sql("SELECT count(*) FROM audit_events WHERE transaction_id = 'TX-INTUNE-NO' AND detail LIKE "
-                         "'%ScepProfileNoLongerTargetedToTheClient%'") == "1");
+        CHECK(server.sql(
+                  "SELECT count(*) FROM audit_events WHERE transaction_id = 'TX-INTUNE-NO' AND detail LIKE "
+                  "'%ScepProfileNoLongerTargetedToTheClient%'") == "1");
         CHECK(server.sql("SELECT count(*) FROM requests WHERE status = 'issued'") == "0");
     }
 
-    TEST_CASE_FIXTURE(IntuneServer, "GET PKIOperation carries an Intune challenge up to the 8 KiB request line, "
-                                    "and beyond it gets HTTP 414 telling the client to POST") {
+    TEST_CASE_FIXTURE(IntuneServer,
+                      "GET PKIOperation carries an Intune challenge up to the 8 KiB request line, "
+                      "and beyond it gets HTTP 414 telling the client to POST") {
         Device device(5, "intune-get");
         const Bytes fits = pkcs_req(server, device, intune_challenge('g', 1500), "TX-INTUNE-GET");
         auto view = answer(server, device, send_pki(server, fits, true));
@@ -108,11 +119,13 @@ TEST_SUITE("http.intune") {
         CHECK(fake.state()["violations"].empty());
     }
 
-    TEST_CASE_FIXTURE(IntuneServer, "with Intune out of reach nothing is issued, and the device is told to try later") {
+    TEST_CASE_FIXTURE(IntuneServer,
+                      "with Intune out of reach nothing is issued, and the device is told to try later") {
         Device device(7, "intune-down");
         fake.control({{"discovery", "fail"}});
-        auto view = answer(server, device,
-                           send_pki(server, pkcs_req(server, device, intune_challenge('d', 2000), "TX-INTUNE-DOWN")));
+        auto view =
+            answer(server, device,
+                   send_pki(server, pkcs_req(server, device, intune_challenge('d', 2000), "TX-INTUNE-DOWN")));
         CHECK(view.status == PkiStatus::failure);
         CHECK(view.fail_info == FailInfo::bad_request);
         CHECK(view.fail_info_text.value_or("").find("try again later") != std::string::npos);
@@ -120,8 +133,9 @@ TEST_SUITE("http.intune") {
         // Intune's outage is not the device's fault: no failed attempt counted against it.
         CHECK(server.sql("SELECT count(*) FROM challenge_failures") == "0");
         fake.control({{"discovery", "normal"}});
-        view = answer(server, device,
-                      send_pki(server, pkcs_req(server, device, intune_challenge('d', 2000), "TX-INTUNE-BACK")));
+        view =
+            answer(server, device,
+                   send_pki(server, pkcs_req(server, device, intune_challenge('d', 2000), "TX-INTUNE-BACK")));
         CHECK(view.status == PkiStatus::success);
     }
 }

@@ -55,11 +55,10 @@ crypto::X509ReqPtr csr_for(EVP_PKEY& key, const std::string& cn, const std::stri
 scep::CertRepView enrol_key(ServerFixture& server, EVP_PKEY& key, const std::string& txid,
                             const std::string& password = {}) {
     Device device(0, "weak-" + txid);
-    Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, txid, {}},
-                                        crypto::csr_der(*csr_for(key, "weak-" + txid,
-                                                                 password.empty() ? server.password() : password)),
-                                        server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
-                                        server.clock().now());
+    Bytes req = scep::build_pki_request(
+        {scep::MessageType::pkcs_req, txid, {}},
+        crypto::csr_der(*csr_for(key, "weak-" + txid, password.empty() ? server.password() : password)),
+        server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(), server.clock().now());
     Reply reply = send_pki(server, req);
     REQUIRE(reply.http_status == 200);
     return scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());

@@ -177,7 +177,8 @@ TEST_SUITE("http.malformed") {
 
     TEST_CASE("duplicate attributes and attributes with zero values are HTTP 400") {
         const Bytes csr = csr_der("wrong");
-        for (const char* oid : {scep::oid::message_type, scep::oid::transaction_id, scep::oid::sender_nonce}) {
+        for (const char* oid :
+             {scep::oid::message_type, scep::oid::transaction_id, scep::oid::sender_nonce}) {
             CAPTURE(oid);
             auto twice = request(csr, "MALFORMED-DUP");
             twice.attributes.push_back(*std::find_if(twice.attributes.begin(), twice.attributes.end(),

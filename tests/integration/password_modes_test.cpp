@@ -19,8 +19,8 @@ using scep::PkiStatus;
 
 namespace {
 
-scep::CertRepView enrol(ServerFixture& server, Device& device, const std::string& challenge, const std::string& txid,
-                        const std::vector<Ext>& exts = {}) {
+scep::CertRepView enrol(ServerFixture& server, Device& device, const std::string& challenge,
+                        const std::string& txid, const std::vector<Ext>& exts = {}) {
     auto csr = device.csr(challenge, exts);
     Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, txid, {}}, crypto::csr_der(*csr),
                                         server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
@@ -79,21 +79,24 @@ TEST_SUITE("http.passwords") {
         auto& store = server.instance().challenges();
         const auto& policy = server.config().password.one_time;
         SUBCASE("subject glob on the CN") {
-            auto pw = store.issue(policy, "test", std::nullopt, {.expected_subject = "router-*.example.com"}).password;
+            auto pw = store.issue(policy, "test", std::nullopt, {.expected_subject = "router-*.example.com"})
+                          .password;
             Device wrong(2, "laptop.example.com");
             auto refused = enrol(server, wrong, pw, "TX-BIND-1");
             CHECK(refused.fail_info == FailInfo::bad_request);
             CHECK(failure_text(refused) == "the challenge password is bound to another subject");
             Device right(3, "ROUTER-7.example.com");
             CHECK(enrol(server, right, pw, "TX-BIND-2").status == PkiStatus::success);
-            CHECK(failure_text(enrol(server, right, pw, "TX-BIND-3")) == "the challenge password was already used");
+            CHECK(failure_text(enrol(server, right, pw, "TX-BIND-3")) ==
+                  "the challenge password was already used");
         }
         SUBCASE("subject glob on a DNS subjectAltName") {
-            auto pw = store.issue(policy, "test", std::nullopt, {.expected_subject = "*.vpn.example.com"}).password;
+            auto pw =
+                store.issue(policy, "test", std::nullopt, {.expected_subject = "*.vpn.example.com"}).password;
             // Every name must match: the CN too (binding_policy_test has the refusals).
             Device device(4, "gw1.vpn.example.com");
-            CHECK(enrol(server, device, pw, "TX-SAN", {{NID_subject_alt_name, "DNS:gw1.vpn.example.com"}}).status ==
-                  PkiStatus::success);
+            CHECK(enrol(server, device, pw, "TX-SAN", {{NID_subject_alt_name, "DNS:gw1.vpn.example.com"}})
+                      .status == PkiStatus::success);
         }
         SUBCASE("template chosen by key usage") {
             auto pw = store.issue(policy, "test", std::nullopt, {.template_name = "SigOnly"}).password;
@@ -104,14 +107,16 @@ TEST_SUITE("http.passwords") {
                   PkiStatus::success);
         }
         SUBCASE("own validity") {
-            auto pw = store.issue(policy, "test", std::nullopt, {.validity = std::chrono::minutes(5)}).password;
+            auto pw =
+                store.issue(policy, "test", std::nullopt, {.validity = std::chrono::minutes(5)}).password;
             server.clock().advance(std::chrono::minutes(6));
             Device device(0, "late");
             CHECK(failure_text(enrol(server, device, pw, "TX-V")) == "the challenge password has expired");
         }
     }
 
-    TEST_CASE("200 one-time passwords, each tried by 4 concurrent enrolments, issue exactly 200 certificates") {
+    TEST_CASE(
+        "200 one-time passwords, each tried by 4 concurrent enrolments, issue exactly 200 certificates") {
         ServerFixture server([](std::string& conf) {
             set_key(conf, "PasswordMax", "1000");
             // 600 losers of the race fail with "already used": not meant to lock 127.0.0.1 out here.
@@ -131,12 +136,14 @@ TEST_SUITE("http.passwords") {
             for (int t = 0; t < tries; ++t) {
                 size_t d = static_cast<size_t>(p * tries + t) % devices.size();
                 auto csr = devices[d].csr(pw);
-                attempts.push_back({scep::build_pki_request({scep::MessageType::pkcs_req,
-                                                             "TX-RACE-" + std::to_string(p) + "-" + std::to_string(t), {}},
-                                                            crypto::csr_der(*csr), server.ra_encryption_cert(),
-                                                            {"AES-128-CBC", false}, devices[d].signer(),
-                                                            std::chrono::system_clock::now()),
-                                    pw, d});
+                attempts.push_back(
+                    {scep::build_pki_request({scep::MessageType::pkcs_req,
+                                              "TX-RACE-" + std::to_string(p) + "-" + std::to_string(t),
+                                              {}},
+                                             crypto::csr_der(*csr), server.ra_encryption_cert(),
+                                             {"AES-128-CBC", false}, devices[d].signer(),
+                                             std::chrono::system_clock::now()),
+                     pw, d});
             }
         }
         // Interleave so that the 4 tries of one password run at the same time.
@@ -164,11 +171,15 @@ TEST_SUITE("http.passwords") {
         CHECK(issued == passwords);
         CHECK(refused == passwords * (tries - 1));
         CHECK(other == 0);
-        CHECK(server.sql("SELECT count(*) FROM issued_certs WHERE transaction_id IS NOT NULL") == std::to_string(passwords));
-        CHECK(server.sql("SELECT count(DISTINCT serial) FROM issued_certs WHERE transaction_id IS NOT NULL") == std::to_string(passwords));
+        CHECK(server.sql("SELECT count(*) FROM issued_certs WHERE transaction_id IS NOT NULL") ==
+              std::to_string(passwords));
+        CHECK(
+            server.sql("SELECT count(DISTINCT serial) FROM issued_certs WHERE transaction_id IS NOT NULL") ==
+            std::to_string(passwords));
         // No password enrolled twice: every used password has exactly one issued audit row.
-        CHECK(server.sql("SELECT count(*) FROM (SELECT challenge_id FROM audit_events WHERE decision = 'issued' "
-                         "GROUP BY challenge_id HAVING count(*) > 1)") == "0");
+        CHECK(server.sql(
+                  "SELECT count(*) FROM (SELECT challenge_id FROM audit_events WHERE decision = 'issued' "
+                  "GROUP BY challenge_id HAVING count(*) > 1)") == "0");
         CHECK(server.sql("SELECT count(DISTINCT challenge_id) FROM audit_events WHERE decision = 'issued'") ==
               std::to_string(passwords));
     }
@@ -179,17 +190,20 @@ TEST_SUITE("http.passwords") {
         auto db = store::Database::open(server.config().database, false);
         store::SinglePasswordStore cli_store(*db, server.clock());
         Device device(1, "single");
-        CHECK(failure_text(enrol(server, device, "first-secret", "TX-S0")) == "the challenge password is not valid");
+        CHECK(failure_text(enrol(server, device, "first-secret", "TX-S0")) ==
+              "the challenge password is not valid");
         cli_store.set("first-secret", "cli");
         CHECK(enrol(server, device, "first-secret", "TX-S1").status == PkiStatus::success);
         CHECK(enrol(server, device, "first-secret", "TX-S2").status == PkiStatus::success);  // reusable
         cli_store.set("second-secret", "cli");
-        CHECK(failure_text(enrol(server, device, "first-secret", "TX-S3")) == "the challenge password is not valid");
+        CHECK(failure_text(enrol(server, device, "first-secret", "TX-S3")) ==
+              "the challenge password is not valid");
         CHECK(enrol(server, device, "second-secret", "TX-S4").status == PkiStatus::success);
         // One-time passwords are not accepted in this mode.
         auto otp = server.instance().challenges().issue(server.config().password.one_time, "t", std::nullopt);
         CHECK(enrol(server, device, otp.password, "TX-S5").status == PkiStatus::failure);
-        CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-S1'") == "single password");
+        CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-S1'") ==
+              "single password");
     }
 
     TEST_CASE("a reload switches the password mode of a running server") {
@@ -213,15 +227,18 @@ TEST_SUITE("http.passwords") {
         auto revoked = store.issue(server.config().password.one_time, "bob", std::nullopt);
         REQUIRE(store.revoke(revoked.id, "carol"));
         REQUIRE(enrol(server, device, used.password, "TX-LIFE").status == PkiStatus::success);
-        CHECK(failure_text(enrol(server, device, revoked.password, "TX-REV")) == "the challenge password was revoked");
-        CHECK(server.sql("SELECT group_concat(event || ':' || coalesce(actor, '') || ':' || coalesce(peer, '') || ':' || "
+        CHECK(failure_text(enrol(server, device, revoked.password, "TX-REV")) ==
+              "the challenge password was revoked");
+        CHECK(server.sql("SELECT group_concat(event || ':' || coalesce(actor, '') || ':' || coalesce(peer, "
+                         "'') || ':' || "
                          "coalesce(transaction_id, ''), ',') FROM password_events WHERE challenge_id = " +
                          std::to_string(used.id)) == "issued:alice:192.0.2.10:,used:::TX-LIFE");
         CHECK(server.sql("SELECT actor FROM password_events WHERE event = 'revoked'") == "carol");
         CHECK(server.sql("SELECT issued || '/' || rejected FROM enrolments_per_day") == "1/1");
-        CHECK(server.sql("SELECT requests FROM failures_by_reason WHERE reason = 'the challenge password was revoked'") ==
-              "1");
-        CHECK(server.sql("SELECT issued_by || '@' || issued_from FROM certificate_password_origin WHERE transaction_id "
+        CHECK(server.sql("SELECT requests FROM failures_by_reason WHERE reason = 'the challenge password was "
+                         "revoked'") == "1");
+        CHECK(server.sql("SELECT issued_by || '@' || issued_from FROM certificate_password_origin WHERE "
+                         "transaction_id "
                          "= 'TX-LIFE'") == "alice@192.0.2.10");
     }
 }

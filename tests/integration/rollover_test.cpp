@@ -29,8 +29,9 @@ int run_cli(const std::vector<std::string>& args) {
 scep::CertRepView enrol(ServerFixture& server, Device& device, X509& encrypt_to, X509& expected_signer,
                         const std::string& challenge, const std::string& txid) {
     auto csr = device.csr(challenge);
-    Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, txid, {}}, crypto::csr_der(*csr), encrypt_to,
-                                        {"AES-128-CBC", false}, device.signer(), std::chrono::system_clock::now());
+    Bytes req =
+        scep::build_pki_request({scep::MessageType::pkcs_req, txid, {}}, crypto::csr_der(*csr), encrypt_to,
+                                {"AES-128-CBC", false}, device.signer(), std::chrono::system_clock::now());
     Reply reply = send_pki(server, req);
     REQUIRE(reply.http_status == 200);
     return scep::read_cert_rep(as_bytes(reply.body), expected_signer, device.recipient());
@@ -40,7 +41,8 @@ scep::CertRepView enrol(ServerFixture& server, Device& device, X509& encrypt_to,
 /// `ra activate`, restart); returns the certificate of the old CA.
 crypto::X509Ptr enrolled_then_new_ca(ServerFixture& server, Device& device, const std::string& txid) {
     const std::string conf = server.instance_dir() + "/scep-ra.conf";
-    auto first = enrol(server, device, server.ra_encryption_cert(), server.ra_signing_cert(), server.password(), txid);
+    auto first =
+        enrol(server, device, server.ra_encryption_cert(), server.ra_signing_cert(), server.password(), txid);
     REQUIRE(first.status == PkiStatus::success);
     REQUIRE(run_cli({"ra", "rollover", "--config", conf, "--new-ca"}) == 0);
     REQUIRE(run_cli({"ra", "activate", "--config", conf}) == 0);
@@ -54,7 +56,8 @@ scep::CertRepView renew_with(ServerFixture& server, Device& device, X509& old_ce
     Bytes req = scep::build_pki_request({scep::MessageType::renewal_req, txid, {}}, crypto::csr_der(*csr),
                                         server.ra_encryption_cert(), {"AES-128-CBC", false},
                                         {old_cert, *device.key, "SHA256"}, std::chrono::system_clock::now());
-    return scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(), {old_cert, *device.key});
+    return scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(),
+                               {old_cert, *device.key});
 }
 
 std::string caps(ServerFixture& server) {
@@ -103,19 +106,23 @@ TEST_SUITE("http.rollover") {
         CHECK(X509_cmp(certs[1].get(), &server.ra_encryption_cert()) == 0);
         Device device(1, "late-client");
         // A client that still has the old GetCACert encrypts to the old certificate.
-        auto view = enrol(server, device, *old_enc, server.ra_signing_cert(), server.password(), "TX-OLD-ENC");
+        auto view =
+            enrol(server, device, *old_enc, server.ra_signing_cert(), server.password(), "TX-OLD-ENC");
         CHECK(view.status == PkiStatus::success);
         CHECK(enrol(server, device, server.ra_encryption_cert(), server.ra_signing_cert(), server.password(),
                     "TX-NEW-ENC")
                   .status == PkiStatus::success);
         server.clock().advance(std::chrono::hours(24 * 8));
         server.restart();
-        auto refused = enrol(server, device, *old_enc, server.ra_signing_cert(), server.password(), "TX-TOO-LATE");
+        auto refused =
+            enrol(server, device, *old_enc, server.ra_signing_cert(), server.password(), "TX-TOO-LATE");
         CHECK(refused.fail_info == scep::FailInfo::bad_cert_id);
-        CHECK(run_cli({"ra", "activate", "--config", conf}) == cli::exit_refused);  // nothing prepared any more
+        CHECK(run_cli({"ra", "activate", "--config", conf}) ==
+              cli::exit_refused);  // nothing prepared any more
     }
 
-    TEST_CASE("a new CA: new enrolments chain to it, certificates of the old CA still renew during the grace") {
+    TEST_CASE(
+        "a new CA: new enrolments chain to it, certificates of the old CA still renew during the grace") {
         ServerFixture server;
         Device device(2, "ca-rollover");
         auto old_ca = crypto::up_ref(server.ca_cert());
@@ -134,7 +141,8 @@ TEST_SUITE("http.rollover") {
         Device device(3, "ca-rollover-revoked");
         crypto::X509Ptr old_cert = enrolled_then_new_ca(server, device, "TX-BEFORE-REVOKE");
         // The operator revokes the old CA's certificate after the rollover.
-        REQUIRE(run_cli({"revoke", "--config", conf, crypto::serial_hex(*old_cert), "--reason", "keyCompromise"}) == 0);
+        REQUIRE(run_cli({"revoke", "--config", conf, crypto::serial_hex(*old_cert), "--reason",
+                         "keyCompromise"}) == 0);
         auto view = renew_with(server, device, *old_cert, "TX-RENEW-REVOKED");
         CHECK(view.status == PkiStatus::failure);
         CHECK(view.fail_info == scep::FailInfo::bad_request);

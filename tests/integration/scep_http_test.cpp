@@ -17,9 +17,8 @@ namespace {
 
 ServerFixture& shared_server() {
     // Many tests share it, so allow more outstanding passwords than NDES's 5.
-    static ServerFixture server([](std::string& conf) {
-        conf.replace(conf.find("PasswordMax = 5"), 15, "PasswordMax = 1000");
-    });
+    static ServerFixture server(
+        [](std::string& conf) { conf.replace(conf.find("PasswordMax = 5"), 15, "PasswordMax = 1000"); });
     return server;
 }
 
@@ -31,13 +30,14 @@ struct Exchange {
 
 /// Builds a PKCSReq for the device and sends it.
 Exchange enrol(ServerFixture& server, Device& device, const std::string& challenge, const std::string& txid,
-               const std::string& cipher = "AES-128-CBC", const std::string& digest = "SHA256", bool get = false,
-               bool oaep = false, TimePoint signing_time = std::chrono::system_clock::now()) {
+               const std::string& cipher = "AES-128-CBC", const std::string& digest = "SHA256",
+               bool get = false, bool oaep = false,
+               TimePoint signing_time = std::chrono::system_clock::now()) {
     Exchange ex;
     auto csr = device.csr(challenge);
-    ex.request = scep::build_pki_request({scep::MessageType::pkcs_req, txid, Bytes(16, 0x42)}, crypto::csr_der(*csr),
-                                         server.ra_encryption_cert(), {cipher, oaep}, device.signer(digest),
-                                         signing_time);
+    ex.request = scep::build_pki_request({scep::MessageType::pkcs_req, txid, Bytes(16, 0x42)},
+                                         crypto::csr_der(*csr), server.ra_encryption_cert(), {cipher, oaep},
+                                         device.signer(digest), signing_time);
     ex.reply = send_pki(server, ex.request, get);
     REQUIRE(ex.reply.http_status == 200);
     ex.view = scep::read_cert_rep(as_bytes(ex.reply.body), server.ra_signing_cert(), device.recipient());
@@ -67,9 +67,9 @@ TEST_SUITE("http.scep") {
     TEST_CASE("GetCACert returns RA signing, RA encryption and CA certificates on every NDES path") {
         auto& server = shared_server();
         auto c = server.client();
-        for (const char* path : {"/certsrv/mscep/mscep.dll", "/certsrv/mscep/mscep.dll/pkiclient.exe",
-                                 "/certsrv/mscep/", "/cgi-bin/pkiclient.exe", "/certsrv/mscep.dll",
-                                 "/CertSrv/MSCEP/mscep.dll"}) {
+        for (const char* path :
+             {"/certsrv/mscep/mscep.dll", "/certsrv/mscep/mscep.dll/pkiclient.exe", "/certsrv/mscep/",
+              "/cgi-bin/pkiclient.exe", "/certsrv/mscep.dll", "/CertSrv/MSCEP/mscep.dll"}) {
             for (const char* message : {"", "&message=0", "&message=SCEP%20Authority", "&message=default"}) {
                 CAPTURE(path);
                 CAPTURE(message);
@@ -95,7 +95,8 @@ TEST_SUITE("http.scep") {
         REQUIRE(res);
         CHECK(res->status == 200);
         CHECK(res->get_header_value("Content-Type") == "text/plain");
-        for (const char* kw : {"POSTPKIOperation", "SHA-1", "SHA-256", "SHA-512", "AES", "DES3", "SCEPStandard", "Renewal"}) {
+        for (const char* kw :
+             {"POSTPKIOperation", "SHA-1", "SHA-256", "SHA-512", "AES", "DES3", "SCEPStandard", "Renewal"}) {
             CHECK(res->body.find(kw) != std::string::npos);
         }
         CHECK(res->body.find("GetNextCACert") == std::string::npos);
@@ -124,11 +125,13 @@ TEST_SUITE("http.scep") {
             auto csr = device.csr(server.password());
             Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-POST", Bytes(16, 9)},
                                                 crypto::csr_der(*csr), server.ra_encryption_cert(),
-                                                {"AES-256-CBC", false}, device.signer(), std::chrono::system_clock::now());
+                                                {"AES-256-CBC", false}, device.signer(),
+                                                std::chrono::system_clock::now());
             Reply reply = send_pki(server, req, false, content_type);
             CHECK(reply.http_status == 200);
             CHECK(reply.content_type == "application/x-pki-message");
-            auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());
+            auto view =
+                scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());
             CHECK(view.status == PkiStatus::success);
             CHECK(view.signature_valid);
             CHECK(view.signed_by_expected);
@@ -153,17 +156,20 @@ TEST_SUITE("http.scep") {
         for (int attempt = 0; attempt < 50; ++attempt) {
             Device device(static_cast<size_t>(attempt), "get-device");
             auto csr = device.csr(server.password());
-            Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-GET-" + std::to_string(attempt), {}},
-                                                crypto::csr_der(*csr), server.ra_encryption_cert(),
-                                                {"AES-128-CBC", false}, device.signer(), std::chrono::system_clock::now());
+            Bytes req = scep::build_pki_request(
+                {scep::MessageType::pkcs_req, "TX-GET-" + std::to_string(attempt), {}}, crypto::csr_der(*csr),
+                server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
+                std::chrono::system_clock::now());
             std::string escaped = base64_url_escaped(req);
             if (escaped.find("%2B") == std::string::npos) {
                 continue;
             }
             SUBCASE("ok/percent-escaped") {
-                auto res = server.client().Get(server.base_path() + "?operation=PKIOperation&message=" + escaped);
+                auto res =
+                    server.client().Get(server.base_path() + "?operation=PKIOperation&message=" + escaped);
                 REQUIRE(res);
-                auto view = scep::read_cert_rep(as_bytes(res->body), server.ra_signing_cert(), device.recipient());
+                auto view =
+                    scep::read_cert_rep(as_bytes(res->body), server.ra_signing_cert(), device.recipient());
                 CHECK(view.status == PkiStatus::success);
             }
             SUBCASE("ok/raw-plus-and-slash") {
@@ -174,7 +180,8 @@ TEST_SUITE("http.scep") {
                 }
                 auto res = server.client().Get(server.base_path() + "?operation=PKIOperation&message=" + raw);
                 REQUIRE(res);
-                auto view = scep::read_cert_rep(as_bytes(res->body), server.ra_signing_cert(), device.recipient());
+                auto view =
+                    scep::read_cert_rep(as_bytes(res->body), server.ra_signing_cert(), device.recipient());
                 CHECK(view.status == PkiStatus::success);
             }
             return;
@@ -192,7 +199,8 @@ TEST_SUITE("http.scep") {
             CHECK(ex.view.digest == "SHA1");
         }
         SUBCASE("ok/aes128-sha512-oaep") {
-            auto ex = enrol(server, device, server.password(), "TX-OAEP", "AES-128-CBC", "SHA512", false, true);
+            auto ex =
+                enrol(server, device, server.password(), "TX-OAEP", "AES-128-CBC", "SHA512", false, true);
             CHECK(ex.view.status == PkiStatus::success);
             CHECK(ex.view.algorithms.cipher == "AES-128-CBC");
             CHECK(ex.view.algorithms.oaep);
@@ -204,7 +212,8 @@ TEST_SUITE("http.scep") {
         auto& server = shared_server();
         Device device(3, "challenged");
         SUBCASE("fail/wrong") {
-            check_failure(enrol(server, device, "0123456789ABCDEF", "TX-WRONG"), FailInfo::bad_request, "not valid");
+            check_failure(enrol(server, device, "0123456789ABCDEF", "TX-WRONG"), FailInfo::bad_request,
+                          "not valid");
         }
         SUBCASE("fail/missing") {
             check_failure(enrol(server, device, "", "TX-NONE"), FailInfo::bad_request, "required");
@@ -221,12 +230,14 @@ TEST_SUITE("http.scep") {
         Device device(4, "tampered");
         SUBCASE("fail/request-signature") {
             auto csr = device.csr(server.password());
-            Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-TAMPER", {}}, crypto::csr_der(*csr),
-                                                server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
-                                                std::chrono::system_clock::now());
+            Bytes req =
+                scep::build_pki_request({scep::MessageType::pkcs_req, "TX-TAMPER", {}}, crypto::csr_der(*csr),
+                                        server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
+                                        std::chrono::system_clock::now());
             req[req.size() - 3] ^= 0x5a;  // inside the signature value
             Reply reply = send_pki(server, req);
-            auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());
+            auto view =
+                scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());
             CHECK(view.status == PkiStatus::failure);
             CHECK(view.fail_info == FailInfo::bad_message_check);
         }
@@ -235,10 +246,11 @@ TEST_SUITE("http.scep") {
             Bytes der = crypto::csr_der(*csr);
             der[der.size() - 3] ^= 0x5a;
             Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-CSR", {}}, der,
-                                                server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
-                                                std::chrono::system_clock::now());
+                                                server.ra_encryption_cert(), {"AES-128-CBC", false},
+                                                device.signer(), std::chrono::system_clock::now());
             Reply reply = send_pki(server, req);
-            auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());
+            auto view =
+                scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());
             CHECK(view.fail_info == FailInfo::bad_message_check);
         }
     }
@@ -250,17 +262,19 @@ TEST_SUITE("http.scep") {
         Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-CA", {}}, crypto::csr_der(*csr),
                                             server.ca_cert(), {"AES-128-CBC", false}, device.signer(),
                                             std::chrono::system_clock::now());
-        auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(), device.recipient());
+        auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(),
+                                        device.recipient());
         CHECK(view.fail_info == FailInfo::bad_cert_id);
     }
 
     TEST_CASE("a CertPoll for an unknown transaction is badCertId") {
         auto& server = shared_server();
         Device device(5, "poller");
-        Bytes req = scep::build_pki_request({scep::MessageType::cert_poll, "TX-UNKNOWN", {}}, Bytes{0x30, 0x00},
-                                            server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
-                                            std::chrono::system_clock::now());
-        auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(), device.recipient());
+        Bytes req = scep::build_pki_request(
+            {scep::MessageType::cert_poll, "TX-UNKNOWN", {}}, Bytes{0x30, 0x00}, server.ra_encryption_cert(),
+            {"AES-128-CBC", false}, device.signer(), std::chrono::system_clock::now());
+        auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(),
+                                        device.recipient());
         CHECK(view.fail_info == FailInfo::bad_cert_id);
         CHECK(view.transaction_id == "TX-UNKNOWN");
     }
@@ -269,10 +283,11 @@ TEST_SUITE("http.scep") {
         auto& server = shared_server();
         Device device(0, "md5");
         auto csr = device.csr(server.password());
-        Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-MD5", {}}, crypto::csr_der(*csr),
-                                            server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer("MD5"),
-                                            std::chrono::system_clock::now());
-        auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(), device.recipient());
+        Bytes req = scep::build_pki_request(
+            {scep::MessageType::pkcs_req, "TX-MD5", {}}, crypto::csr_der(*csr), server.ra_encryption_cert(),
+            {"AES-128-CBC", false}, device.signer("MD5"), std::chrono::system_clock::now());
+        auto view = scep::read_cert_rep(as_bytes(send_pki(server, req).body), server.ra_signing_cert(),
+                                        device.recipient());
         CHECK(view.fail_info == FailInfo::bad_alg);
         CHECK(view.digest == "SHA256");  // never answered with MD5
     }
@@ -280,7 +295,9 @@ TEST_SUITE("http.scep") {
     TEST_CASE("unparseable PKIOperations get HTTP 400 and an audit row") {
         auto& server = shared_server();
         auto before = std::stoi(server.sql("SELECT count(*) FROM audit_events WHERE decision = 'error'"));
-        SUBCASE("fail/garbage-post") { CHECK(send_pki(server, crypto::random_bytes(512)).http_status == 400); }
+        SUBCASE("fail/garbage-post") {
+            CHECK(send_pki(server, crypto::random_bytes(512)).http_status == 400);
+        }
         SUBCASE("fail/empty-post") { CHECK(send_pki(server, Bytes{}).http_status == 400); }
         SUBCASE("fail/bad-base64-get") {
             auto res = server.client().Get(server.base_path() + "?operation=PKIOperation&message=%%%***");
@@ -289,7 +306,8 @@ TEST_SUITE("http.scep") {
         SUBCASE("fail/degenerate-instead-of-request") {
             CHECK(send_pki(server, scep::make_degenerate({&server.ca_cert()})).http_status == 400);
         }
-        CHECK(std::stoi(server.sql("SELECT count(*) FROM audit_events WHERE decision = 'error'")) == before + 1);
+        CHECK(std::stoi(server.sql("SELECT count(*) FROM audit_events WHERE decision = 'error'")) ==
+              before + 1);
     }
 
     TEST_CASE("every decision is audited in SQLite") {
@@ -298,14 +316,19 @@ TEST_SUITE("http.scep") {
         auto ok = enrol(server, device, server.password(), "TX-AUDIT-OK");
         REQUIRE(ok.view.status == PkiStatus::success);
         const std::string serial = crypto::serial_hex(*ok.view.certs[0]);
-        CHECK(server.sql("SELECT decision || '|' || message_type || '|' || subject || '|' || serial || '|' || peer || "
-                         "'|' || (challenge_id IS NOT NULL) FROM audit_events WHERE transaction_id = 'TX-AUDIT-OK'") ==
-              "issued|PKCSReq|O=Example,CN=audited|" + serial + "|127.0.0.1|1");
-        CHECK(server.sql("SELECT count(*) FROM issued_certs WHERE serial = '" + serial + "' AND transaction_id = 'TX-AUDIT-OK'") == "1");
-        CHECK(server.sql("SELECT used_by_transaction FROM challenges WHERE id = (SELECT challenge_id FROM audit_events "
+        CHECK(
+            server.sql(
+                "SELECT decision || '|' || message_type || '|' || subject || '|' || serial || '|' || peer || "
+                "'|' || (challenge_id IS NOT NULL) FROM audit_events WHERE transaction_id = 'TX-AUDIT-OK'") ==
+            "issued|PKCSReq|O=Example,CN=audited|" + serial + "|127.0.0.1|1");
+        CHECK(server.sql("SELECT count(*) FROM issued_certs WHERE serial = '" + serial +
+                         "' AND transaction_id = 'TX-AUDIT-OK'") == "1");
+        CHECK(server.sql("SELECT used_by_transaction FROM challenges WHERE id = (SELECT challenge_id FROM "
+                         "audit_events "
                          "WHERE transaction_id = 'TX-AUDIT-OK')") == "TX-AUDIT-OK");
         enrol(server, device, "WRONGWRONGWRONG0", "TX-AUDIT-BAD");
-        CHECK(server.sql("SELECT decision || '|' || fail_info || '|' || detail FROM audit_events WHERE transaction_id = "
+        CHECK(server.sql("SELECT decision || '|' || fail_info || '|' || detail FROM audit_events WHERE "
+                         "transaction_id = "
                          "'TX-AUDIT-BAD'") == "rejected|badRequest|the challenge password is not valid");
     }
 
@@ -315,7 +338,8 @@ TEST_SUITE("http.scep") {
             CHECK(send_pki(server, Bytes((2 << 20) + 1, 0x30)).http_status == 413);
         }
         SUBCASE("fail/request-line-over-8KiB") {
-            auto res = server.client().Get(server.base_path() + "?operation=PKIOperation&message=" + std::string(9000, 'A'));
+            auto res = server.client().Get(server.base_path() +
+                                           "?operation=PKIOperation&message=" + std::string(9000, 'A'));
             REQUIRE(res);
             CHECK(res->status == 414);
             CHECK(res->body.find("POST") != std::string::npos);
@@ -329,8 +353,8 @@ TEST_SUITE("http.scep.config") {
         scep::enable_legacy_ciphers();  // for the test's own client; the server's policy is what is tested
         SUBCASE("fail/default") {
             auto& server = shared_server();
-            check_failure(enrol(server, device, server.password(), "TX-DES-NO", "DES-CBC", "SHA1"), FailInfo::bad_alg,
-                          "DES");
+            check_failure(enrol(server, device, server.password(), "TX-DES-NO", "DES-CBC", "SHA1"),
+                          FailInfo::bad_alg, "DES");
         }
         SUBCASE("ok/allowed") {
             ServerFixture server([](std::string& conf) {
@@ -348,8 +372,9 @@ TEST_SUITE("http.scep.config") {
         });
         Device device(3, "clock");
         auto late = std::chrono::system_clock::now() - std::chrono::hours(2);
-        check_failure(enrol(server, device, server.password(), "TX-TIME", "AES-128-CBC", "SHA256", false, false, late),
-                      FailInfo::bad_time, "signingTime");
+        check_failure(
+            enrol(server, device, server.password(), "TX-TIME", "AES-128-CBC", "SHA256", false, false, late),
+            FailInfo::bad_time, "signingTime");
         CHECK(enrol(server, device, server.password(), "TX-TIME-OK").view.status == PkiStatus::success);
     }
 
@@ -359,7 +384,7 @@ TEST_SUITE("http.scep.config") {
         });
         Device device(4, "open");
         CHECK(enrol(server, device, "", "TX-OPEN").view.status == PkiStatus::success);
-        CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-OPEN'").find("unauthenticated") !=
-              std::string::npos);
+        CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-OPEN'")
+                  .find("unauthenticated") != std::string::npos);
     }
 }

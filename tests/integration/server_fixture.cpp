@@ -2,7 +2,6 @@
 #include "integration/server_fixture.hpp"
 
 #include <doctest/doctest.h>
-
 #include <openssl/evp.h>
 
 #include <chrono>
@@ -42,8 +41,8 @@ void ServerFixture::start() {
     m_port = m_server->bind();
     m_thread = std::thread([this] { m_server->run(); });
     if (config.admin.listen) {
-        m_admin = std::make_unique<http::Listener>(*config.admin.listen, std::vector<http::Site*>{&m_instance->admin_site()},
-                                                   m_log);
+        m_admin = std::make_unique<http::Listener>(
+            *config.admin.listen, std::vector<http::Site*>{&m_instance->admin_site()}, m_log);
         m_admin_port = m_admin->bind();
         m_admin_thread = std::thread([this] { m_admin->run(); });
     }
@@ -124,7 +123,8 @@ Reply send_pki(const ServerFixture& server, const Bytes& message, bool get, cons
     httplib::Result res =
         get ? c.Get(server.base_path() + "?operation=PKIOperation&message=" + base64_url_escaped(message))
             : c.Post(server.base_path() + "?operation=PKIOperation",
-                     std::string(reinterpret_cast<const char*>(message.data()), message.size()), content_type);
+                     std::string(reinterpret_cast<const char*>(message.data()), message.size()),
+                     content_type);
     if (!res) throw std::runtime_error("HTTP request failed: " + httplib::to_string(res.error()));
     return {res->status, res->get_header_value("Content-Type"), res->body};
 }

@@ -19,16 +19,18 @@ namespace scepra::test {
 
 /// The system clock plus an offset a test can move forward (password expiry).
 class OffsetClock final : public Clock {
-public:
-    TimePoint now() const override { return std::chrono::system_clock::now() + std::chrono::seconds(m_offset.load()); }
+  public:
+    TimePoint now() const override {
+        return std::chrono::system_clock::now() + std::chrono::seconds(m_offset.load());
+    }
     void advance(std::chrono::seconds by) { m_offset += by.count(); }
 
-private:
+  private:
     std::atomic<long> m_offset{0};
 };
 
 class ServerFixture {
-public:
+  public:
     /// edit_config may change the generated scep-ra.conf text before it is loaded.
     explicit ServerFixture(const std::function<void(std::string&)>& edit_config = {});
     ~ServerFixture();
@@ -58,7 +60,7 @@ public:
     /// Runs a query on the instance database and returns the first column of the first row.
     std::string sql(const std::string& query);
 
-private:
+  private:
     void start();
     void stop();
 

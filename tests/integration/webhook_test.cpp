@@ -31,16 +31,16 @@ struct TlsFiles {
     TempDir dir;
     TlsFiles() {
         auto ca_key = make_key(2048, true);
-        auto ca = make_cert("CN=webhook test CA", *ca_key, nullptr, nullptr,
-                            {{NID_basic_constraints, "critical,CA:TRUE"}, {NID_key_usage, "critical,keyCertSign"}});
+        auto ca =
+            make_cert("CN=webhook test CA", *ca_key, nullptr, nullptr,
+                      {{NID_basic_constraints, "critical,CA:TRUE"}, {NID_key_usage, "critical,keyCertSign"}});
         auto server_key = make_key(2048, true);
-        auto server = make_cert("CN=localhost", *server_key, ca.get(), ca_key.get(),
-                                {{NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1"},
-                                 {NID_ext_key_usage, "serverAuth"}},
-                                30, 2);
+        auto server = make_cert(
+            "CN=localhost", *server_key, ca.get(), ca_key.get(),
+            {{NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1"}, {NID_ext_key_usage, "serverAuth"}}, 30, 2);
         auto client_key = make_key(2048, true);
-        auto client = make_cert("CN=scep-ra", *client_key, ca.get(), ca_key.get(), {{NID_ext_key_usage, "clientAuth"}},
-                                30, 3);
+        auto client = make_cert("CN=scep-ra", *client_key, ca.get(), ca_key.get(),
+                                {{NID_ext_key_usage, "clientAuth"}}, 30, 3);
         crypto::write_file(file("ca.pem"), crypto::cert_pem(*ca), 0644, true);
         crypto::write_file(file("server.pem"), crypto::cert_pem(*server), 0644, true);
         crypto::write_file(file("server.key"), crypto::key_pem(*server_key), 0600, true);
@@ -81,7 +81,8 @@ class Receiver {
                 delay = m_delay;
                 if (!m_secret.empty() &&
                     request.get_header_value("X-Scep-Ra-Signature") !=
-                        "sha256=" + to_hex(crypto::hmac_sha256(as_bytes(m_secret), as_bytes(request.body)), false)) {
+                        "sha256=" +
+                            to_hex(crypto::hmac_sha256(as_bytes(m_secret), as_bytes(request.body)), false)) {
                     status = 401;
                     body = R"({"error":"bad signature"})";
                 }
@@ -146,7 +147,8 @@ std::function<void(std::string&)> webhook_config(const std::string& url, const s
     };
 }
 
-scep::CertRepView enrol(ServerFixture& server, Device& d, const std::string& txid, const crypto::X509ReqPtr& csr) {
+scep::CertRepView enrol(ServerFixture& server, Device& d, const std::string& txid,
+                        const crypto::X509ReqPtr& csr) {
     Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, txid, {}}, crypto::csr_der(*csr),
                                         server.ra_encryption_cert(), {"AES-128-CBC", false}, d.signer(),
                                         server.clock().now());
@@ -155,8 +157,8 @@ scep::CertRepView enrol(ServerFixture& server, Device& d, const std::string& txi
     return scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), d.recipient());
 }
 
-scep::CertRepView enrol(ServerFixture& server, const std::string& txid, const std::string& challenge = "mdm-token",
-                        const std::vector<Ext>& exts = {}) {
+scep::CertRepView enrol(ServerFixture& server, const std::string& txid,
+                        const std::string& challenge = "mdm-token", const std::vector<Ext>& exts = {}) {
     Device device(0, "dev-" + txid);
     return enrol(server, device, txid, device.csr(challenge, exts));
 }
@@ -167,7 +169,8 @@ void check_refused(const scep::CertRepView& view) {
 }
 
 std::string audit_detail(ServerFixture& server, const std::string& txid) {
-    return server.sql("SELECT group_concat(detail, ' | ') FROM audit_events WHERE transaction_id = '" + txid + "'");
+    return server.sql("SELECT group_concat(detail, ' | ') FROM audit_events WHERE transaction_id = '" + txid +
+                      "'");
 }
 
 }  // namespace
@@ -176,8 +179,9 @@ TEST_SUITE("http.webhook") {
     TEST_CASE("the webhook allows: the device gets its certificate and the webhook saw the whole request") {
         Receiver hook;
         ServerFixture server(webhook_config(hook.url()));
-        const auto view = enrol(server, "TX-ALLOW", "mdm-token",
-                                {{NID_subject_alt_name, "DNS:dev.example.com,email:a@example.com,IP:192.0.2.7"}});
+        const auto view =
+            enrol(server, "TX-ALLOW", "mdm-token",
+                  {{NID_subject_alt_name, "DNS:dev.example.com,email:a@example.com,IP:192.0.2.7"}});
         CAPTURE(view.fail_info_text.value_or(""));
         REQUIRE(view.status == PkiStatus::success);
         REQUIRE(hook.received().size() == 1);
@@ -196,10 +200,13 @@ TEST_SUITE("http.webhook") {
                                             {{"type", "ip"}, {"value", "192.0.2.7"}}}));
         CHECK(!asked["csr"].get<std::string>().empty());
         CHECK(hook.received()[0].signature.empty());  // no secret_file: unsigned
-        CHECK(audit_detail(server, "TX-ALLOW").find("allowed by the webhook: known device") != std::string::npos);
+        CHECK(audit_detail(server, "TX-ALLOW").find("allowed by the webhook: known device") !=
+              std::string::npos);
     }
 
-    TEST_CASE("the webhook denies with a reason: FAILURE badRequest with a fixed text, the reason in the audit trail") {
+    TEST_CASE(
+        "the webhook denies with a reason: FAILURE badRequest with a fixed text, the reason in the audit "
+        "trail") {
         Receiver hook;
         hook.answer(200, R"({"allow": false, "reason": "device not enrolled in MDM"})");
         ServerFixture server(webhook_config(hook.url()));
@@ -210,7 +217,8 @@ TEST_SUITE("http.webhook") {
         CHECK(server.sql("SELECT decision FROM audit_events WHERE transaction_id = 'TX-DENY'") == "rejected");
     }
 
-    TEST_CASE("template choice: one-time passwords for one template, the webhook for another, in one server") {
+    TEST_CASE(
+        "template choice: one-time passwords for one template, the webhook for another, in one server") {
         Receiver hook;
         ServerFixture server([&](std::string& conf) {
             webhook_config(hook.url(), "", false)(conf);
@@ -218,7 +226,8 @@ TEST_SUITE("http.webhook") {
             conf += "\n[profile.MdmDevices]\nvalidator = webhook\n";
         });
         // keyEncipherment only: EncryptionTemplate, the webhook's.
-        const auto by_webhook = enrol(server, "TX-MDM", "not-a-password", {{NID_key_usage, "critical,keyEncipherment"}});
+        const auto by_webhook =
+            enrol(server, "TX-MDM", "not-a-password", {{NID_key_usage, "critical,keyEncipherment"}});
         CAPTURE(by_webhook.fail_info_text.value_or(""));
         CHECK(by_webhook.status == PkiStatus::success);
         REQUIRE(hook.received().size() == 1);
@@ -236,7 +245,8 @@ TEST_SUITE("http.webhook") {
         auto check_unavailable = [&](const std::string& txid, const std::string& detail_part) {
             const auto view = enrol(server, txid);
             check_refused(view);
-            CHECK(view.fail_info_text.value_or("") == "the enrolment policy could not be checked; try again later");
+            CHECK(view.fail_info_text.value_or("") ==
+                  "the enrolment policy could not be checked; try again later");
             const std::string detail = audit_detail(server, txid);
             CAPTURE(detail);
             CHECK(detail.find(detail_part) != std::string::npos);
@@ -266,14 +276,16 @@ TEST_SUITE("http.webhook") {
             check_unavailable("TX-HUGE", "larger than");
         }
         SUBCASE("deeply nested answer") {
-            hook.answer(200, R"({"allow": true, "x": )" + std::string(5000, '[') + std::string(5000, ']') + "}");
+            hook.answer(200,
+                        R"({"allow": true, "x": )" + std::string(5000, '[') + std::string(5000, ']') + "}");
             check_unavailable("TX-NESTED", "nested too deeply");
         }
     }
 
     TEST_CASE("a long reason with control characters reaches the audit trail bounded and escaped") {
         Receiver hook;
-        hook.answer(200, json{{"allow", false}, {"reason", "line1\nline2\x1b[31m" + std::string(5000, 'r')}}.dump());
+        hook.answer(
+            200, json{{"allow", false}, {"reason", "line1\nline2\x1b[31m" + std::string(5000, 'r')}}.dump());
         ServerFixture server(webhook_config(hook.url()));
         check_refused(enrol(server, "TX-REASON"));
         const std::string detail = audit_detail(server, "TX-REASON");
@@ -291,7 +303,8 @@ TEST_SUITE("http.webhook") {
             CHECK(hook.received()[0].signature.starts_with("sha256="));
         }
         SUBCASE("a wrong secret") {
-            ServerFixture server(webhook_config(hook.url(), "secret_file = " + tls().file("wrong-secret") + "\n"));
+            ServerFixture server(
+                webhook_config(hook.url(), "secret_file = " + tls().file("wrong-secret") + "\n"));
             check_refused(enrol(server, "TX-WRONG-SECRET"));
             CHECK(audit_detail(server, "TX-WRONG-SECRET").find("HTTP 401") != std::string::npos);
             CHECK(server.log().find("0123456789abcdef") == std::string::npos);
@@ -307,7 +320,8 @@ TEST_SUITE("http.webhook") {
         Receiver hook(true);
         SUBCASE("with client_cert") {
             ServerFixture server(webhook_config(hook.url(), "client_cert = " + tls().file("client.pem") +
-                                                                "\nclient_key = " + tls().file("client.key") + "\n"));
+                                                                "\nclient_key = " + tls().file("client.key") +
+                                                                "\n"));
             CHECK(enrol(server, "TX-MTLS").status == PkiStatus::success);
         }
         SUBCASE("without") {
@@ -344,7 +358,7 @@ TEST_SUITE("http.webhook") {
         check_refused(enrol(server, device, "TX-'QUOTE',:=?", csr));
         REQUIRE(hook.received().size() == 1);
         const json asked = json::parse(hook.received()[0].body);  // throws if the escaping broke the JSON
-        CHECK(asked.size() == 10);  // no field injected
+        CHECK(asked.size() == 10);                                // no field injected
         CHECK(asked["challenge"] == challenge);
         CHECK(asked["transaction_id"] == "TX-'QUOTE',:=?");
         CHECK(asked["subject"].get<std::string>().find("evil") != std::string::npos);
@@ -379,7 +393,8 @@ TEST_SUITE("http.webhook") {
         CHECK(renewal["message_type"] == "RenewalReq");
         CHECK(renewal["challenge"].is_null());
         CHECK(audit_detail(server, "TX-RENEW-DENIED").find("renewals paused") != std::string::npos);
-        CHECK(audit_detail(server, "TX-RENEW").find("renewal authenticated by certificate") != std::string::npos);
+        CHECK(audit_detail(server, "TX-RENEW").find("renewal authenticated by certificate") !=
+              std::string::npos);
     }
 
     TEST_CASE("notifications wait in the database while the receiver is down and arrive when it comes back") {
@@ -394,7 +409,8 @@ TEST_SUITE("http.webhook") {
         const auto view = enrol(server, "TX-NOTIFY");
         REQUIRE(view.status == PkiStatus::success);
         REQUIRE(!view.certs.empty());
-        CHECK(server.sql("SELECT count(*) FROM webhook_notifications") == "2");  // the decision and the outcome
+        CHECK(server.sql("SELECT count(*) FROM webhook_notifications") ==
+              "2");  // the decision and the outcome
 
         Receiver receiver(false, notify_port);
         // Bounded: the worker retries with backoff (1 s, 2 s, 4 s, ...).

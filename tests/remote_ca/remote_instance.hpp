@@ -59,9 +59,10 @@ class Server {
   public:
     Server(const TempDir& dir, const std::string& conf) : m_dir(dir) {
         std::filesystem::remove(dir.file("port"));  // a server started before left one
-        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf + " --metrics-listen 127.0.0.1:0" +
-                                " --listen 127.0.0.1:0 --port-file " + dir.file("port") + " 2>" +
-                                dir.file("serve.log") + " & echo $! >" + dir.file("pid");
+        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf +
+                                " --metrics-listen 127.0.0.1:0" + " --listen 127.0.0.1:0 --port-file " +
+                                dir.file("port") + " 2>" + dir.file("serve.log") + " & echo $! >" +
+                                dir.file("pid");
         REQUIRE(std::system(cmd.c_str()) == 0);
         m_pid = std::stoi(crypto::read_file(dir.file("pid")));
         for (int i = 0; i < 1200 && !std::filesystem::exists(dir.file("port")); ++i) {

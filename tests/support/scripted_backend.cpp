@@ -56,8 +56,8 @@ backend::SubmitResult ScriptedBackend::act(Behaviour behaviour, const Bytes& csr
     switch (behaviour) {
         case Behaviour::issued: {
             auto req = parse_csr(csr_der);
-            auto cert = make_cert("CN=scripted device", *X509_REQ_get0_pubkey(req.get()), &m_ca_cert, &m_ca_key, {},
-                                  30, m_next_serial++);
+            auto cert = make_cert("CN=scripted device", *X509_REQ_get0_pubkey(req.get()), &m_ca_cert,
+                                  &m_ca_key, {}, 30, m_next_serial++);
             result.disposition = backend::Disposition::issued;
             result.certificate_der = crypto::cert_der(*cert);
             result.chain_der.push_back(crypto::cert_der(m_ca_cert));
@@ -130,7 +130,8 @@ backend::Capabilities ScriptedBackend::capabilities() const {
     return caps;
 }
 
-std::optional<backend::SubmitResult> ScriptedBackend::find_by_transaction(const backend::TransactionQuery& query) {
+std::optional<backend::SubmitResult> ScriptedBackend::find_by_transaction(
+    const backend::TransactionQuery& query) {
     const std::string& transaction_id = query.transaction_id;
     ++m_finds;
     if (!m_can_find) {

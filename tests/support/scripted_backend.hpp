@@ -20,11 +20,12 @@ enum class Behaviour {
     rejected,
     unavailable,
     outcome_unknown,  ///< the CA issues, its answer is lost (a timeout after sending)
-    lost_before_ca,   ///< an answer that leaves the outcome unknown, but the CA never got the request (a proxy's 502)
+    lost_before_ca,   ///< an answer that leaves the outcome unknown, but the CA never got the request (a
+                      ///< proxy's 502)
 };
 
 class ScriptedBackend final : public backend::CaBackend {
-public:
+  public:
     /// Issues with this CA (certificate and key) when told to.
     ScriptedBackend(X509& ca_cert, EVP_PKEY& ca_key);
 
@@ -49,7 +50,7 @@ public:
     backend::Capabilities capabilities() const override;
     std::optional<backend::SubmitResult> find_by_transaction(const backend::TransactionQuery& query) override;
 
-private:
+  private:
     backend::SubmitResult act(Behaviour behaviour, const Bytes& csr_der);
 
     X509& m_ca_cert;

@@ -106,13 +106,13 @@ TestPki make_test_pki() {
                              {NID_subject_key_identifier, "hash"}},
                             3650, 1);
     pki.ra_sign_key = make_key();
-    pki.ra_sign_cert = make_cert("CN=Test RA Signing,O=scep-ra tests", *pki.ra_sign_key, pki.ca_cert.get(),
-                                 pki.ca_key.get(),
-                                 {{NID_basic_constraints, "critical,CA:FALSE"},
-                                  {NID_key_usage, "critical,digitalSignature"},
-                                  {NID_subject_key_identifier, "hash"},
-                                  {NID_authority_key_identifier, "keyid:always"}},
-                                 365, 2);
+    pki.ra_sign_cert =
+        make_cert("CN=Test RA Signing,O=scep-ra tests", *pki.ra_sign_key, pki.ca_cert.get(), pki.ca_key.get(),
+                  {{NID_basic_constraints, "critical,CA:FALSE"},
+                   {NID_key_usage, "critical,digitalSignature"},
+                   {NID_subject_key_identifier, "hash"},
+                   {NID_authority_key_identifier, "keyid:always"}},
+                  365, 2);
     pki.ra_enc_key = make_key();
     pki.ra_enc_cert = make_cert("CN=Test RA Encryption,O=scep-ra tests", *pki.ra_enc_key, pki.ca_cert.get(),
                                 pki.ca_key.get(),

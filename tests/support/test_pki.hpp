@@ -45,7 +45,7 @@ crypto::EvpPkeyPtr pooled_client_key(size_t i);
 
 /// Writes a file in a fresh temporary directory that removes itself.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     TempDir(const TempDir&) = delete;
@@ -53,7 +53,7 @@ public:
     const std::string& path() const { return m_path; }
     std::string file(const std::string& name) const { return m_path + "/" + name; }
 
-private:
+  private:
     std::string m_path;
 };
 

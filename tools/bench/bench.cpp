@@ -8,7 +8,6 @@
 #include <stdexcept>
 
 #include "bench/baseline.hpp"
-#include "scep/ca_certs.hpp"
 #include "bench/challenges.hpp"
 #include "bench/enroll_workload.hpp"
 #include "bench/get_workload.hpp"
@@ -18,8 +17,9 @@
 #include "bench/load_runner.hpp"
 #include "bench/parallel.hpp"
 #include "bench/pinning.hpp"
-#include "bench/server_probe.hpp"
 #include "bench/report.hpp"
+#include "bench/server_probe.hpp"
+#include "scep/ca_certs.hpp"
 #include "scep/client.hpp"
 #include "scep/envelope.hpp"
 
@@ -50,20 +50,24 @@ std::unique_ptr<Workload> make_staged_workload(const Options& o, const TargetUrl
         o.mode == Mode::renew ? scep::PkiStatus::success : scep::PkiStatus::pending;
     for (size_t i = 0; i < identities.size(); ++i) {
         Identity& id = identities[i];
-        scep::CertRepView view = scep::read_cert_rep(as_bytes(bodies[i]), *ca.ra_signing, {*id.cert, *id.key});
+        scep::CertRepView view =
+            scep::read_cert_rep(as_bytes(bodies[i]), *ca.ra_signing, {*id.cert, *id.key});
         if (view.status != wanted) {
-            throw std::runtime_error(o.mode == Mode::renew
-                                         ? "the first enrolment was not issued (check the challenge options)"
-                                         : "the first enrolment was not PENDING (poll mode needs a template with "
-                                           "manual approval)");
+            throw std::runtime_error(
+                o.mode == Mode::renew
+                    ? "the first enrolment was not issued (check the challenge options)"
+                    : "the first enrolment was not PENDING (poll mode needs a template with "
+                      "manual approval)");
         }
         if (o.mode == Mode::renew) {
             id.cert = crypto::up_ref(*view.certs.at(0));  // renewals are signed by the issued certificate
         }
     }
     plan.type = o.mode == Mode::renew ? scep::MessageType::renewal_req : scep::MessageType::cert_poll;
-    log << "scep-bench: building " << identities.size() << " " << mode_name(o.mode) << " messages (not timed)\n";
-    return std::make_unique<EnrollWorkload>(target, o, ca, std::move(identities), std::vector<std::string>{}, plan);
+    log << "scep-bench: building " << identities.size() << " " << mode_name(o.mode)
+        << " messages (not timed)\n";
+    return std::make_unique<EnrollWorkload>(target, o, ca, std::move(identities), std::vector<std::string>{},
+                                            plan);
 }
 
 std::unique_ptr<Workload> make_workload(const Options& o, const TargetUrl& target, const CaCerts& ca,
@@ -78,7 +82,8 @@ std::unique_ptr<Workload> make_workload(const Options& o, const TargetUrl& targe
             // Challenges first: they go into the CSRs.
             auto challenges = challenges_for(o, o.requests);
             const size_t distinct = o.distinct_keys > 0 ? std::min(o.distinct_keys, o.requests) : o.requests;
-            auto identities = prepare_identities(crypto::KeySpec::parse(o.key_type), distinct, o.cache_file, log);
+            auto identities =
+                prepare_identities(crypto::KeySpec::parse(o.key_type), distinct, o.cache_file, log);
             repeat_identities(identities, o.requests);
             log << "scep-bench: building " << o.requests << " PKCSReq messages (not timed)\n";
             return std::make_unique<EnrollWorkload>(target, o, ca, std::move(identities), challenges);
@@ -139,7 +144,8 @@ int run_bench(const Options& o, std::ostream& out, std::ostream& log) {
             << " connections\n";
         std::unique_ptr<IdleHolder> idle;
         if (o.idle_connections > 0) {
-            idle = std::make_unique<IdleHolder>(target, o.idle_connections, parse_source_range(o.idle_sources));
+            idle =
+                std::make_unique<IdleHolder>(target, o.idle_connections, parse_source_range(o.idle_sources));
             log << "scep-bench: opening " << o.idle_connections << " idle keep-alive connections from "
                 << o.idle_sources << '\n';
             idle->start();

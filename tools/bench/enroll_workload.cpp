@@ -28,8 +28,9 @@ EnrollWorkload::EnrollWorkload(const TargetUrl& target, const Options& options, 
         PreparedRequest& req = m_requests[i];
         scep::ClientRequest client_request;
         client_request.type = plan.type;
-        client_request.transaction_id =
-            plan.type == scep::MessageType::cert_poll ? plan.transaction_ids.at(i) : to_hex(crypto::random_bytes(16));
+        client_request.transaction_id = plan.type == scep::MessageType::cert_poll
+                                            ? plan.transaction_ids.at(i)
+                                            : to_hex(crypto::random_bytes(16));
         client_request.sender_nonce = crypto::random_bytes(16);
         Bytes message_data;
         if (plan.type == scep::MessageType::cert_poll) {
@@ -48,8 +49,8 @@ EnrollWorkload::EnrollWorkload(const TargetUrl& target, const Options& options, 
             message_data = crypto::csr_der(*csr);
         }
         scep::Signer signer{*id.cert, *id.key, options.digest};
-        Bytes message = scep::build_pki_request(client_request, message_data, *ca.ra_encryption, algorithms, signer,
-                                                std::chrono::system_clock::now());
+        Bytes message = scep::build_pki_request(client_request, message_data, *ca.ra_encryption, algorithms,
+                                                signer, std::chrono::system_clock::now());
         req.transaction_id = client_request.transaction_id;
         req.sender_nonce = client_request.sender_nonce;
         if (m_post) {
@@ -72,8 +73,8 @@ httplib::Result EnrollWorkload::send(httplib::Client& client, size_t i) const {
 Outcome EnrollWorkload::check(size_t i, const httplib::Response& reply) const {
     const PreparedRequest& req = m_requests[i];
     const bool verify = i % m_verify_every == 0;
-    return check_cert_rep(reply, {req.transaction_id, req.sender_nonce, m_pending_is_success}, m_identities[i], m_ca,
-                          verify);
+    return check_cert_rep(reply, {req.transaction_id, req.sender_nonce, m_pending_is_success},
+                          m_identities[i], m_ca, verify);
 }
 
 }  // namespace scepra::bench

@@ -5,12 +5,12 @@
 #include <string>
 #include <vector>
 
-#include "scep/ca_certs.hpp"
 #include "bench/identity.hpp"
 #include "bench/options.hpp"
 #include "bench/target_url.hpp"
 #include "bench/workload.hpp"
 #include "common/bytes.hpp"
+#include "scep/ca_certs.hpp"
 #include "scep/types.hpp"
 
 namespace scepra::bench {

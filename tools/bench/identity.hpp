@@ -15,8 +15,8 @@ inline Identity make_identity(const crypto::KeySpec& spec, const std::string& co
     return scep::make_client_identity(spec, *scep::client_name(common_name, "scep-bench"));
 }
 
-inline crypto::X509ReqPtr make_csr(EVP_PKEY& key, const std::string& common_name, const std::string& challenge,
-                                   const std::string& digest) {
+inline crypto::X509ReqPtr make_csr(EVP_PKEY& key, const std::string& common_name,
+                                   const std::string& challenge, const std::string& digest) {
     return scep::make_client_csr(key, *scep::client_name(common_name, "scep-bench"), challenge, digest);
 }
 

@@ -70,7 +70,8 @@ void validate(Options& o) {
     require_one_of("--cipher", o.cipher, {"AES-128-CBC", "AES-256-CBC", "DES-EDE3-CBC", "DES-CBC"});
     require_one_of("--digest", o.digest, {"SHA256", "SHA1", "SHA512"});
     if (o.idle_connections > max_idle_connections) {
-        throw std::invalid_argument("--idle-connections must be at most " + std::to_string(max_idle_connections));
+        throw std::invalid_argument("--idle-connections must be at most " +
+                                    std::to_string(max_idle_connections));
     }
     if (o.baseline_threads > 1024) {
         throw std::invalid_argument("--baseline-threads must be at most 1024");
@@ -90,7 +91,8 @@ std::optional<Options> parse_options(int argc, char** argv, std::ostream& out, s
     po::options_description visible(
         "Usage: scep-bench URL MODE [options]\n"
         "  MODE: enroll | getcacert | getcacaps | renew (enrols first, then RenewalReq) |\n"
-        "        poll (enrols first into a manual-approval template, then CertPoll; PENDING counts as success)\n"
+        "        poll (enrols first into a manual-approval template, then CertPoll; PENDING counts as "
+        "success)\n"
         "  Exit 0 when every request succeeded, 1 on any failure or duplicate serial, 2 on a usage error.\n"
         "Options");
     // clang-format off

@@ -30,11 +30,12 @@ struct Options {
     bool json = false;
     bool allow_remote = false;
     bool skip_baseline = false;
-    size_t distinct_keys = 0;                   ///< enroll: at most this many device keys, reused in turn (0 = one per request)
-    size_t baseline_threads = 0;                ///< 0 = every core (nproc)
-    std::optional<std::string> pin;             ///< CPU list this process runs on, e.g. "1" or "1,3"
-    std::optional<long> server_pid;             ///< read the server's CPU and memory from /proc/PID
-    size_t idle_connections = 0;                ///< idle keep-alive connections held during the run
+    size_t distinct_keys =
+        0;  ///< enroll: at most this many device keys, reused in turn (0 = one per request)
+    size_t baseline_threads = 0;     ///< 0 = every core (nproc)
+    std::optional<std::string> pin;  ///< CPU list this process runs on, e.g. "1" or "1,3"
+    std::optional<long> server_pid;  ///< read the server's CPU and memory from /proc/PID
+    size_t idle_connections = 0;     ///< idle keep-alive connections held during the run
     std::string idle_sources = "127.0.0.2-127.0.0.11";
 };
 

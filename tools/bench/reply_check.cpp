@@ -4,10 +4,10 @@
 
 #include <openssl/err.h>
 
-#include "scep/issued_cert_check.hpp"
 #include "crypto/digest.hpp"
 #include "scep/degenerate.hpp"
 #include "scep/envelope.hpp"
+#include "scep/issued_cert_check.hpp"
 #include "scep/signed_message.hpp"
 
 namespace scepra::bench {

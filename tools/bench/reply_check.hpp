@@ -7,10 +7,10 @@
 
 #include <string>
 
-#include "scep/ca_certs.hpp"
 #include "bench/identity.hpp"
 #include "bench/workload.hpp"
 #include "common/bytes.hpp"
+#include "scep/ca_certs.hpp"
 
 namespace scepra::bench {
 

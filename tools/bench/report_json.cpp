@@ -71,9 +71,9 @@ void print_json(std::ostream& out, const Report& r) {
             << ",\"threads_peak\":" << r.server->threads_peak << '}';
     }
     if (r.idle) {
-        out << ",\"idle\":{\"connections\":" << r.idle->connections << ",\"held_at_end\":" << r.idle->held_at_end
-            << ",\"connects\":" << r.idle->connects << ",\"answered\":" << r.idle->answered
-            << ",\"refused\":" << r.idle->refused << '}';
+        out << ",\"idle\":{\"connections\":" << r.idle->connections
+            << ",\"held_at_end\":" << r.idle->held_at_end << ",\"connects\":" << r.idle->connects
+            << ",\"answered\":" << r.idle->answered << ",\"refused\":" << r.idle->refused << '}';
     }
     out << ",\"percent_of_limit\":";
     if (auto pct = r.percent_of_limit()) {

@@ -62,13 +62,13 @@ void print_text(std::ostream& out, const Report& r) {
         if (auto ms = r.server_cpu_ms_per_success()) {
             out << std::setprecision(2) << " (" << *ms << " ms per success)";
         }
-        out << "; RSS peak " << r.server->rss_peak_kib / 1024.0 << " MiB, end " << r.server->rss_end_kib / 1024.0
-            << " MiB; threads peak " << r.server->threads_peak << '\n';
+        out << "; RSS peak " << r.server->rss_peak_kib / 1024.0 << " MiB, end "
+            << r.server->rss_end_kib / 1024.0 << " MiB; threads peak " << r.server->threads_peak << '\n';
     }
     if (r.idle) {
-        out << "  idle conns  " << r.idle->connections << " asked, " << r.idle->held_at_end << " held at the end, "
-            << r.idle->connects << " connects, " << r.idle->answered << " answered, " << r.idle->refused
-            << " refused\n";
+        out << "  idle conns  " << r.idle->connections << " asked, " << r.idle->held_at_end
+            << " held at the end, " << r.idle->connects << " connects, " << r.idle->answered << " answered, "
+            << r.idle->refused << " refused\n";
     }
     if (r.baseline) {
         const Baseline& b = *r.baseline;

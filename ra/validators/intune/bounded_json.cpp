@@ -16,7 +16,8 @@ std::optional<nlohmann::json> parse_bounded(const std::string& body, int max_dep
     return parsed;
 }
 
-std::optional<std::string> string_member(const nlohmann::json& object, const char* key, std::size_t max_length) {
+std::optional<std::string> string_member(const nlohmann::json& object, const char* key,
+                                         std::size_t max_length) {
     if (!object.is_object()) {
         return std::nullopt;
     }

@@ -16,7 +16,8 @@ namespace scepra::validators::intune {
 std::optional<nlohmann::json> parse_bounded(const std::string& body, int max_depth = 8);
 
 /// The string member key of an object, when it is a string of at most max_length bytes.
-std::optional<std::string> string_member(const nlohmann::json& object, const char* key, std::size_t max_length);
+std::optional<std::string> string_member(const nlohmann::json& object, const char* key,
+                                         std::size_t max_length);
 
 /// At most max_length printable ASCII characters of text (others become '?'),
 /// for a log line or a failInfoText.

@@ -54,9 +54,11 @@ std::string base64url(ByteView data) {
 std::string client_assertion(const X509& cert, EVP_PKEY& key, const std::string& client_id,
                              const std::string& token_url, TimePoint now) {
     if (EVP_PKEY_get_base_id(&key) != EVP_PKEY_RSA) {
-        throw std::invalid_argument("the Intune client_key must be an RSA key (Entra ID takes RS256 assertions)");
+        throw std::invalid_argument(
+            "the Intune client_key must be an RSA key (Entra ID takes RS256 assertions)");
     }
-    const std::int64_t issued = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    const std::int64_t issued =
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
     const std::int64_t expires = issued + std::chrono::seconds(assertion_lifetime).count();
     const std::string header = JsonObject()
                                    .add("alg", "RS256")

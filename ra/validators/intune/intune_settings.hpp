@@ -9,11 +9,11 @@
 namespace scepra::validators::intune {
 
 struct IntuneSettings {
-    std::string tenant_id;                       ///< the Entra ID tenant (GUID or verified domain name)
-    std::string client_id;                       ///< the application (client) id
-    std::filesystem::path client_secret_file;    ///< a client secret, alone in a file; or:
-    std::filesystem::path client_cert;           ///< a certificate registered on the application (PEM) ...
-    std::filesystem::path client_key;            ///< ... and its RSA key (PEM), for a signed client assertion
+    std::string tenant_id;                     ///< the Entra ID tenant (GUID or verified domain name)
+    std::string client_id;                     ///< the application (client) id
+    std::filesystem::path client_secret_file;  ///< a client secret, alone in a file; or:
+    std::filesystem::path client_cert;         ///< a certificate registered on the application (PEM) ...
+    std::filesystem::path client_key;          ///< ... and its RSA key (PEM), for a signed client assertion
     std::string login_url = "https://login.microsoftonline.com";
     std::string graph_url = "https://graph.microsoft.com";
     /// The CAs trusted for Entra ID's, Graph's and Intune's TLS certificates.

@@ -50,11 +50,13 @@ core::ChallengeVerdict IntuneValidator::verify(const core::ChallengeRequest& req
     }
     IntuneAnswer answer;
     try {
-        answer = m_actions.post("validateRequest",
-                                validate_request_body(request.transaction_id, request.csr.der(), m_settings.caller_info));
+        answer = m_actions.post(
+            "validateRequest",
+            validate_request_body(request.transaction_id, request.csr.der(), m_settings.caller_info));
     } catch (const std::exception& e) {
         // Fail closed: without Intune's word nothing is issued. Not the device's fault: no lockout count.
-        return refused(std::string("Intune could not validate the request, try again later: ") + e.what(), true);
+        return refused(std::string("Intune could not validate the request, try again later: ") + e.what(),
+                       true);
     }
     if (answer.code != "Success") {
         std::string reason = "Intune refused the request: " + answer.code + " (" +
@@ -76,8 +78,9 @@ void IntuneValidator::on_outcome(const core::EnrolmentOutcome& outcome) noexcept
         if (!take_accepted(outcome.transaction_id)) {
             return;  // not a request Intune validated
         }
-        Notification notification{outcome.kind == core::EnrolmentOutcome::Kind::issued ? "successNotification"
-                                                                                        : "failureNotification",
+        Notification notification{outcome.kind == core::EnrolmentOutcome::Kind::issued
+                                      ? "successNotification"
+                                      : "failureNotification",
                                   outcome.kind == core::EnrolmentOutcome::Kind::issued
                                       ? success_notification_body(outcome, m_settings.caller_info)
                                       : failure_notification_body(outcome, m_settings.caller_info),
@@ -92,8 +95,8 @@ void IntuneValidator::on_outcome(const core::EnrolmentOutcome& outcome) noexcept
         }
         m_wake.notify_one();
     } catch (const std::exception& e) {
-        std::cerr << "intune: cannot notify Intune of transaction " << printable(outcome.transaction_id, 128) << ": "
-                  << e.what() << "\n";
+        std::cerr << "intune: cannot notify Intune of transaction " << printable(outcome.transaction_id, 128)
+                  << ": " << e.what() << "\n";
     } catch (...) {
     }
 }
@@ -147,8 +150,8 @@ void IntuneValidator::send_notifications() {
             why = e.what();
         }
         if (!sent) {
-            std::cerr << "intune: " << next.action << " for transaction " << printable(next.transaction_id, 128)
-                      << " failed: " << why << "\n";
+            std::cerr << "intune: " << next.action << " for transaction "
+                      << printable(next.transaction_id, 128) << " failed: " << why << "\n";
         }
         lock.lock();
         ++(sent ? m_counts.sent : m_counts.failed);

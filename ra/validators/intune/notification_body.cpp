@@ -39,7 +39,8 @@ std::string utc_iso8601(TimePoint t) {
 
 }  // namespace
 
-std::string validate_request_body(const std::string& transaction_id, ByteView csr_der, const std::string& caller_info) {
+std::string validate_request_body(const std::string& transaction_id, ByteView csr_der,
+                                  const std::string& caller_info) {
     return JsonObject()
         .raw("request", JsonObject()
                             .add("transactionId", transaction_id)
@@ -54,21 +55,23 @@ std::string success_notification_body(const core::EnrolmentOutcome& issued, cons
     const auto not_after = crypto::to_time_point(*X509_get0_notAfter(cert.get()));
     const std::string issuer = crypto::name_string(*X509_get_issuer_name(cert.get()));
     return JsonObject()
-        .raw("notification", JsonObject()
-                                 .add("transactionId", issued.transaction_id)
-                                 .add("certificateRequest", backend::http::base64_encode(issued.csr_der))
-                                 .add("certificateThumbprint", upper_hex(crypto::sha1(issued.certificate_der)))
-                                 .add("certificateSerialNumber", crypto::serial_hex(*cert))
-                                 .add("certificateExpirationDateUtc", not_after ? utc_iso8601(*not_after) : "")
-                                 .add("issuingCertificateAuthority", issuer)
-                                 .add("callerInfo", caller_info)
-                                 .add("caConfiguration", caller_info)
-                                 .add("certificateAuthority", issuer)
-                                 .str())
+        .raw("notification",
+             JsonObject()
+                 .add("transactionId", issued.transaction_id)
+                 .add("certificateRequest", backend::http::base64_encode(issued.csr_der))
+                 .add("certificateThumbprint", upper_hex(crypto::sha1(issued.certificate_der)))
+                 .add("certificateSerialNumber", crypto::serial_hex(*cert))
+                 .add("certificateExpirationDateUtc", not_after ? utc_iso8601(*not_after) : "")
+                 .add("issuingCertificateAuthority", issuer)
+                 .add("callerInfo", caller_info)
+                 .add("caConfiguration", caller_info)
+                 .add("certificateAuthority", issuer)
+                 .str())
         .str();
 }
 
-std::string failure_notification_body(const core::EnrolmentOutcome& rejected, const std::string& caller_info) {
+std::string failure_notification_body(const core::EnrolmentOutcome& rejected,
+                                      const std::string& caller_info) {
     const std::string description =
         rejected.reason.empty() ? std::string("refused") : printable(rejected.reason, max_error_description);
     return JsonObject()

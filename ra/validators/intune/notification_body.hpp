@@ -11,7 +11,8 @@
 namespace scepra::validators::intune {
 
 /// {"request": {transactionId, certificateRequest, callerInfo}}
-std::string validate_request_body(const std::string& transaction_id, ByteView csr_der, const std::string& caller_info);
+std::string validate_request_body(const std::string& transaction_id, ByteView csr_der,
+                                  const std::string& caller_info);
 
 /// {"notification": {transactionId, certificateRequest, certificateThumbprint,
 /// certificateSerialNumber, certificateExpirationDateUtc, issuingCertificateAuthority,

@@ -16,8 +16,9 @@ constexpr std::size_t max_answer = 64 * 1024;
 constexpr int max_attempts = 2;
 
 bool code_text_ok(const std::string& code) {
-    return !code.empty() && code.size() <= 64 &&
-           std::all_of(code.begin(), code.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+    return !code.empty() && code.size() <= 64 && std::all_of(code.begin(), code.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c));
+    });
 }
 
 }  // namespace
@@ -37,7 +38,8 @@ IntuneAnswer ScepActions::post(const std::string& action, const std::string& jso
                                              {"client-request-id", request_id}};
         backend::http::HttpAnswer answer;
         try {
-            answer = service.post("ScepActions/" + action, json_body, "application/json", headers, max_answer);
+            answer =
+                service.post("ScepActions/" + action, json_body, "application/json", headers, max_answer);
         } catch (const backend::http::TransportError& e) {
             // As the library does after any failed call: the service may have moved.
             last_failure = e.what();

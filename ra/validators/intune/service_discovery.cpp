@@ -14,7 +14,8 @@ namespace {
 constexpr std::size_t max_endpoints_answer = 512 * 1024;
 constexpr std::size_t max_listed_endpoints = 1000;
 constexpr std::size_t max_uri_length = 2048;
-constexpr const char* endpoints_path = "v1.0/servicePrincipals/appId=0000000a-0000-0000-c000-000000000000/endpoints";
+constexpr const char* endpoints_path =
+    "v1.0/servicePrincipals/appId=0000000a-0000-0000-c000-000000000000/endpoints";
 
 std::string without_trailing_slash(std::string url) {
     while (!url.empty() && url.back() == '/') {

@@ -62,15 +62,14 @@ std::optional<std::int64_t> lifetime_of(const nlohmann::json& answer) {
 }
 
 bool token_text_ok(const std::string& token) {
-    return !token.empty() && std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    return !token.empty() &&
+           std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
 }  // namespace
 
 TokenClient::TokenClient(const IntuneSettings& settings, const Clock& clock)
-    : m_clock(clock),
-      m_client_id(settings.client_id),
-      m_login(login_config(settings)) {
+    : m_clock(clock), m_client_id(settings.client_id), m_login(login_config(settings)) {
     m_token_path = backend::http::percent_encode(settings.tenant_id) + "/oauth2/v2.0/token";
     m_token_url = settings.login_url;
     while (!m_token_url.empty() && m_token_url.back() == '/') {
@@ -124,8 +123,10 @@ std::string TokenClient::request_body(const std::string& scope) const {
     if (!m_secret.empty()) {
         body += "&client_secret=" + percent_encode(m_secret);
     } else {
-        body += "&client_assertion_type=" + percent_encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
-                "&client_assertion=" + client_assertion(*m_cert, *m_key, m_client_id, m_token_url, m_clock.now());
+        body +=
+            "&client_assertion_type=" +
+            percent_encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
+            "&client_assertion=" + client_assertion(*m_cert, *m_key, m_client_id, m_token_url, m_clock.now());
     }
     return body;
 }
@@ -153,7 +154,8 @@ TokenClient::Cached TokenClient::fetch(const std::string& scope) const {
         }
         throw IntuneUnavailable("Entra ID refused a token for " + scope + " (" + why + ")");
     }
-    std::optional<std::string> token = parsed ? string_member(*parsed, "access_token", max_token_length) : std::nullopt;
+    std::optional<std::string> token =
+        parsed ? string_member(*parsed, "access_token", max_token_length) : std::nullopt;
     const std::optional<std::int64_t> lifetime = parsed ? lifetime_of(*parsed) : std::nullopt;
     if (!token || !token_text_ok(*token) || !lifetime) {
         throw IntuneUnavailable("Entra ID's token answer has no usable access_token and expires_in");

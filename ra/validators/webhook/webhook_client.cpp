@@ -54,8 +54,8 @@ Bytes read_webhook_secret(const std::filesystem::path& file) {
     if (secret.size() < min_secret_bytes || secret.size() > max_secret_bytes) {
         OPENSSL_cleanse(secret.data(), secret.size());
         throw std::runtime_error("the webhook secret_file " + file.string() + " must hold " +
-                                 std::to_string(min_secret_bytes) + " to " + std::to_string(max_secret_bytes) +
-                                 " bytes");
+                                 std::to_string(min_secret_bytes) + " to " +
+                                 std::to_string(max_secret_bytes) + " bytes");
     }
     return secret;
 }

@@ -13,9 +13,9 @@ struct WebhookConfig {
     std::filesystem::path secret_file;  ///< HMAC-SHA256 key for X-Scep-Ra-Signature; empty = unsigned
     std::filesystem::path client_cert;  ///< mutual TLS; with client_key
     std::filesystem::path client_key;
-    std::filesystem::path server_ca;    ///< CA(s) trusted for the receivers; empty = the system store
-    int timeout_seconds = 10;           ///< connect, read and write, each
-    std::string notify_url;             ///< https:// URL told every decision and outcome; empty = none
+    std::filesystem::path server_ca;  ///< CA(s) trusted for the receivers; empty = the system store
+    int timeout_seconds = 10;         ///< connect, read and write, each
+    std::string notify_url;           ///< https:// URL told every decision and outcome; empty = none
 };
 
 }  // namespace scepra::validators::webhook

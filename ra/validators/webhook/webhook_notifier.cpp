@@ -30,9 +30,14 @@ std::chrono::seconds retry_delay(int attempts) {
     return std::chrono::seconds(std::min<std::int64_t>(delay, max_retry_delay.count()));
 }
 
-WebhookNotifier::WebhookNotifier(store::Database& db, const Clock& clock, std::shared_ptr<const WebhookClient> target,
-                                 Concerns concerns, std::ostream& log)
-    : m_queue(db, clock), m_clock(clock), m_concerns(std::move(concerns)), m_log(log), m_target(std::move(target)) {
+WebhookNotifier::WebhookNotifier(store::Database& db, const Clock& clock,
+                                 std::shared_ptr<const WebhookClient> target, Concerns concerns,
+                                 std::ostream& log)
+    : m_queue(db, clock),
+      m_clock(clock),
+      m_concerns(std::move(concerns)),
+      m_log(log),
+      m_target(std::move(target)) {
     m_thread = std::thread([this] { run(); });
 }
 
@@ -74,7 +79,8 @@ void WebhookNotifier::on_outcome(const core::EnrolmentOutcome& outcome) noexcept
             const crypto::X509Ptr cert = crypto::cert_from_der(outcome.certificate_der);
             body.add("serial", crypto::serial_hex(*cert));
             const auto not_after = crypto::to_time_point(*X509_get0_notAfter(cert.get()));
-            body.add("not_after", not_after ? std::optional<std::string>(iso_time(*not_after)) : std::nullopt);
+            body.add("not_after",
+                     not_after ? std::optional<std::string>(iso_time(*not_after)) : std::nullopt);
             body.raw("reason", "null");
         } else {
             body.raw("serial", "null").raw("not_after", "null").add("reason", audit_text(outcome.reason));
@@ -107,8 +113,8 @@ void WebhookNotifier::on_decision(const std::string& transaction_id, const std::
 void WebhookNotifier::enqueue(const std::string& body) noexcept {
     try {
         if (!m_queue.enqueue(body)) {
-            m_log << "scep-ra webhook notification dropped: the queue is full (" << store::WebhookQueue::max_rows
-                  << " waiting) or the notification too large" << std::endl;
+            m_log << "scep-ra webhook notification dropped: the queue is full ("
+                  << store::WebhookQueue::max_rows << " waiting) or the notification too large" << std::endl;
             return;
         }
     } catch (const std::exception& e) {
@@ -152,8 +158,8 @@ bool WebhookNotifier::deliver_due() {
         }
         m_queue.failed(due->id, error, retry_delay(due->attempts));
         if (due->attempts == 0) {  // once per notification, not at every retry
-            m_log << "scep-ra webhook notification " << due->id << " not delivered (retried with backoff): " << error
-                  << std::endl;
+            m_log << "scep-ra webhook notification " << due->id
+                  << " not delivered (retried with backoff): " << error << std::endl;
         }
         return false;
     }

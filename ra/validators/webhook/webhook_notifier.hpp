@@ -44,8 +44,8 @@ class WebhookNotifier final : public core::EnrolmentOutcomeListener {
     void on_outcome(const core::EnrolmentOutcome& outcome) noexcept override;
     /// A decision of the policy webhook: allowed, denied, or refused because
     /// it could not be asked (reason says why; never a secret).
-    void on_decision(const std::string& transaction_id, const std::string& template_name, const std::string& decision,
-                     const std::string& reason) noexcept;
+    void on_decision(const std::string& transaction_id, const std::string& template_name,
+                     const std::string& decision, const std::string& reason) noexcept;
     /// Delivers to another receiver from now on (reload); queued rows follow.
     void retarget(std::shared_ptr<const WebhookClient> target);
 

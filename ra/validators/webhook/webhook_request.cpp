@@ -17,8 +17,9 @@ namespace {
 
 std::string bytes_text(const ASN1_STRING& s) {
     const int len = ASN1_STRING_length(&s);
-    return len <= 0 ? std::string() : std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(&s)),
-                                                  static_cast<size_t>(len));
+    return len <= 0 ? std::string()
+                    : std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(&s)),
+                                  static_cast<size_t>(len));
 }
 
 std::optional<std::string> ip_text(const ASN1_OCTET_STRING& ip) {
@@ -39,10 +40,18 @@ std::optional<std::string> alt_name_json(const GENERAL_NAME& name) {
     std::string type;
     std::optional<std::string> value;
     switch (name.type) {
-        case GEN_DNS: type = "dns", value = bytes_text(*name.d.dNSName); break;
-        case GEN_EMAIL: type = "email", value = bytes_text(*name.d.rfc822Name); break;
-        case GEN_URI: type = "uri", value = bytes_text(*name.d.uniformResourceIdentifier); break;
-        case GEN_IPADD: type = "ip", value = ip_text(*name.d.iPAddress); break;
+        case GEN_DNS:
+            type = "dns", value = bytes_text(*name.d.dNSName);
+            break;
+        case GEN_EMAIL:
+            type = "email", value = bytes_text(*name.d.rfc822Name);
+            break;
+        case GEN_URI:
+            type = "uri", value = bytes_text(*name.d.uniformResourceIdentifier);
+            break;
+        case GEN_IPADD:
+            type = "ip", value = ip_text(*name.d.iPAddress);
+            break;
         case GEN_OTHERNAME: {
             const OTHERNAME& other = *name.d.otherName;
             if (OBJ_obj2nid(other.type_id) == NID_ms_upn && other.value != nullptr &&
@@ -51,7 +60,8 @@ std::optional<std::string> alt_name_json(const GENERAL_NAME& name) {
             }
             break;
         }
-        default: break;
+        default:
+            break;
     }
     if (!value) {
         return std::nullopt;
@@ -96,7 +106,8 @@ std::optional<std::string> webhook_request_body(const core::ChallengeRequest& re
         auto entry = alt_name_json(sans.at(i));
         if (!entry) {
             *why = "the request names " + crypto::describe_alt_name(sans.at(i)) +
-                   " in its subjectAltName, which the webhook cannot be shown (dns, email, ip, uri and upn only)";
+                   " in its subjectAltName, which the webhook cannot be shown (dns, email, ip, uri and upn "
+                   "only)";
             return std::nullopt;
         }
         san_list += (san_list.empty() ? "" : ",") + *entry;

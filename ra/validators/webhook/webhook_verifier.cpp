@@ -18,7 +18,8 @@ core::ChallengeVerdict refused(const char* device_text, std::string audit) {
 
 }  // namespace
 
-WebhookVerifier::WebhookVerifier(std::shared_ptr<const WebhookClient> client, std::shared_ptr<WebhookNotifier> notifier)
+WebhookVerifier::WebhookVerifier(std::shared_ptr<const WebhookClient> client,
+                                 std::shared_ptr<WebhookNotifier> notifier)
     : m_client(std::move(client)), m_notifier(std::move(notifier)) {}
 
 core::ChallengeVerdict WebhookVerifier::verify(const core::ChallengeRequest& request) {
@@ -26,7 +27,10 @@ core::ChallengeVerdict WebhookVerifier::verify(const core::ChallengeRequest& req
     if (m_notifier) {
         const bool unavailable = !verdict.accepted && verdict.reason == unavailable_text;
         m_notifier->on_decision(request.transaction_id, request.template_name,
-                                verdict.accepted ? "allowed" : unavailable ? "refused" : "denied", verdict.note);
+                                verdict.accepted ? "allowed"
+                                : unavailable    ? "refused"
+                                                 : "denied",
+                                verdict.note);
     }
     return verdict;
 }
@@ -53,7 +57,8 @@ core::ChallengeVerdict WebhookVerifier::decide(const core::ChallengeRequest& req
         return refused(unavailable_text, std::string("webhook answer refused: ") + e.what());
     }
     if (!decision.allow) {
-        return refused(denied_text, "denied by the webhook" + (decision.reason.empty() ? "" : ": " + decision.reason));
+        return refused(denied_text,
+                       "denied by the webhook" + (decision.reason.empty() ? "" : ": " + decision.reason));
     }
     core::ChallengeVerdict verdict;
     verdict.accepted = true;

@@ -118,7 +118,8 @@ std::string FakeIntune::config_section() const {
     const auto s = settings();
     return "[intune]\ntenant_id = " + s.tenant_id + "\nclient_id = " + s.client_id +
            "\nclient_secret_file = " + s.client_secret_file.string() + "\nlogin_url = " + s.login_url +
-           "\ngraph_url = " + s.graph_url + "\nserver_ca = " + s.server_ca.string() + "\ntimeout_seconds = 5\n";
+           "\ngraph_url = " + s.graph_url + "\nserver_ca = " + s.server_ca.string() +
+           "\ntimeout_seconds = 5\n";
 }
 
 }  // namespace scepra::test

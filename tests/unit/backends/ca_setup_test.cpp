@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Local CA setup: random serials, subject parsing, the root CA and the two RA certificates.
-#include <doctest/doctest.h>
+#include "local/ca_setup.hpp"
 
+#include <doctest/doctest.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
@@ -13,7 +14,6 @@
 
 #include "common/clock.hpp"
 #include "crypto/encoding.hpp"
-#include "local/ca_setup.hpp"
 #include "local/serial.hpp"
 #include "support/test_pki.hpp"
 
@@ -42,7 +42,8 @@ bool verifies(X509& cert, X509& trust_anchor, TimePoint at) {
     X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<std::time_t>(unix_seconds(at)));
     int ok = X509_verify_cert(ctx.get());
     if (ok != 1) {
-        MESSAGE("verify: " << std::string(X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()))));
+        MESSAGE(
+            "verify: " << std::string(X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()))));
     }
     return ok == 1;
 }
@@ -57,7 +58,8 @@ bool has_extension(X509& cert, int nid) { return X509_get_ext_by_NID(&cert, nid,
 
 std::set<std::string> eku_oids(X509& cert) {
     std::set<std::string> out;
-    auto* eku = static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(&cert, NID_ext_key_usage, nullptr, nullptr));
+    auto* eku =
+        static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(&cert, NID_ext_key_usage, nullptr, nullptr));
     if (eku == nullptr) {
         return out;
     }
@@ -97,8 +99,8 @@ TEST_SUITE("backends.local") {
             seen.insert(crypto::serial_hex(*serial));
         }
         CHECK(seen.size() == 1000);
-        CHECK(widest == 127);     // the top bit is cleared, the next one is random
-        CHECK(narrowest >= 64);   // at least 64 random bits (fails with probability 2^-53)
+        CHECK(widest == 127);    // the top bit is cleared, the next one is random
+        CHECK(narrowest >= 64);  // at least 64 random bits (fails with probability 2^-53)
     }
 
     TEST_CASE("parse_subject reads RFC 4514 and OpenSSL slash forms") {
@@ -107,13 +109,15 @@ TEST_SUITE("backends.local") {
             CHECK(crypto::name_string(*name) == "CN=scep-ra Root CA,O=Example,C=DE");
             // RFC 4514 lists the most specific RDN first, DER stores the country first
             REQUIRE(X509_NAME_entry_count(name.get()) == 3);
-            CHECK(OBJ_obj2nid(X509_NAME_ENTRY_get_object(X509_NAME_get_entry(name.get(), 0))) == NID_countryName);
+            CHECK(OBJ_obj2nid(X509_NAME_ENTRY_get_object(X509_NAME_get_entry(name.get(), 0))) ==
+                  NID_countryName);
         }
         SUBCASE("ok/slash form is in DER order and equals the comma form") {
             auto slash = parse_subject("/C=DE/O=Example/CN=scep-ra Root CA");
             auto comma = parse_subject("CN=scep-ra Root CA,O=Example,C=DE");
             CHECK(X509_NAME_cmp(slash.get(), comma.get()) == 0);
-            CHECK(OBJ_obj2nid(X509_NAME_ENTRY_get_object(X509_NAME_get_entry(slash.get(), 0))) == NID_countryName);
+            CHECK(OBJ_obj2nid(X509_NAME_ENTRY_get_object(X509_NAME_get_entry(slash.get(), 0))) ==
+                  NID_countryName);
         }
         SUBCASE("ok/spaces around separators are ignored") {
             auto name = parse_subject(" CN = router 1 , O = Example ");
@@ -183,7 +187,8 @@ TEST_SUITE("backends.local") {
         auto ra_key = test::pooled_client_key(1);
 
         SUBCASE("ok/signing") {
-            auto ra = issue_ra_certificate(*ca, *ca_key, *ra_key, "CN=host-MSCEP-RA", RaRole::signing, 730, clock);
+            auto ra =
+                issue_ra_certificate(*ca, *ca_key, *ra_key, "CN=host-MSCEP-RA", RaRole::signing, 730, clock);
             CHECK(verifies(*ra, *ca, clock.now()));
             CHECK(X509_check_ca(ra.get()) == 0);
             CHECK(has_extension(*ra, NID_basic_constraints));
@@ -193,15 +198,15 @@ TEST_SUITE("backends.local") {
             CHECK(eku_oids(*ra) == std::set<std::string>{"1.3.6.1.4.1.311.20.2.1"});
             CHECK(X509_get0_subject_key_id(ra.get()) != nullptr);
             REQUIRE(X509_get0_authority_key_id(ra.get()) != nullptr);
-            CHECK(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(ra.get()), X509_get0_subject_key_id(ca.get())) ==
-                  0);
+            CHECK(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(ra.get()),
+                                        X509_get0_subject_key_id(ca.get())) == 0);
             CHECK(X509_NAME_cmp(X509_get_issuer_name(ra.get()), X509_get_subject_name(ca.get())) == 0);
             CHECK(ASN1_TIME_cmp_time_t(X509_get0_notAfter(ra.get()), now + 730L * 86400) == 0);
             CHECK(X509_get_signature_nid(ra.get()) == NID_ecdsa_with_SHA256);
         }
         SUBCASE("ok/encryption has keyEncipherment only") {
-            auto ra = issue_ra_certificate(*ca, *ca_key, *ra_key, "CN=host-MSCEP-RA-enc", RaRole::encryption, 730,
-                                           clock);
+            auto ra = issue_ra_certificate(*ca, *ca_key, *ra_key, "CN=host-MSCEP-RA-enc", RaRole::encryption,
+                                           730, clock);
             CHECK(verifies(*ra, *ca, clock.now()));
             CHECK(is_critical(*ra, NID_key_usage));
             CHECK(X509_get_key_usage(ra.get()) == KU_KEY_ENCIPHERMENT);
@@ -220,8 +225,9 @@ TEST_SUITE("backends.local") {
         }
         SUBCASE("fail/issuer is not a CA") {
             auto leaf = issue_ra_certificate(*ca, *ca_key, *ra_key, "CN=ra", RaRole::signing, 365, clock);
-            CHECK_THROWS_AS(issue_ra_certificate(*leaf, *ra_key, *ra_key, "CN=x", RaRole::signing, 365, clock),
-                            std::invalid_argument);
+            CHECK_THROWS_AS(
+                issue_ra_certificate(*leaf, *ra_key, *ra_key, "CN=x", RaRole::signing, 365, clock),
+                std::invalid_argument);
         }
         SUBCASE("fail/CA expired") {
             clock.advance(std::chrono::hours(24 * 3651));

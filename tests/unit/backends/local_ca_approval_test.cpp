@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Manual approval in the local CA: pending requests, officer decisions, polling, restarts.
 #include <doctest/doctest.h>
-
 #include <openssl/x509v3.h>
 
 #include <atomic>
@@ -15,10 +14,10 @@
 #include <thread>
 #include <vector>
 
-#include "support/backend_queries.hpp"
 #include "crypto/encoding.hpp"
 #include "local/local_ca_backend.hpp"
 #include "local_ca_fixture.hpp"
+#include "support/backend_queries.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
@@ -106,7 +105,8 @@ TEST_SUITE("backends.local.approval") {
             // signed with the profile, at the time of the poll
             CHECK(X509_get_extended_key_usage(first.certificate.get()) == XKU_SSL_SERVER);
             CHECK(ASN1_TIME_cmp_time_t(X509_get0_notBefore(first.certificate.get()), polled_at - 600) == 0);
-            CHECK(ASN1_TIME_cmp_time_t(X509_get0_notAfter(first.certificate.get()), polled_at + 60 * test::day) == 0);
+            CHECK(ASN1_TIME_cmp_time_t(X509_get0_notAfter(first.certificate.get()),
+                                       polled_at + 60 * test::day) == 0);
             CHECK(f.issued_rows() == 1);
 
             auto issued = f.backend().list_requests("issued");
@@ -185,7 +185,8 @@ TEST_SUITE("backends.local.approval") {
         const std::string ref = f.submit_pending("web4");
         f.restart();
 
-        SUBCASE("ok/pending after a restart, approved while no backend polls, delivered after the next restart") {
+        SUBCASE(
+            "ok/pending after a restart, approved while no backend polls, delivered after the next restart") {
             CHECK(f.backend().poll(test::poll_of(ref)).disposition == Disposition::pending);
             f.backend().approve(id_of(ref), "alice");
             f.restart();  // the approving process is gone
@@ -222,7 +223,8 @@ TEST_SUITE("backends.local.approval") {
         SUBCASE("fail/unknown id") {
             message = thrown_message<std::invalid_argument>([&] { f.backend().approve(id + 100, "alice"); });
             CHECK(contains(message, "unknown request"));
-            message = thrown_message<std::invalid_argument>([&] { f.backend().deny(id + 100, "alice", "x"); });
+            message =
+                thrown_message<std::invalid_argument>([&] { f.backend().deny(id + 100, "alice", "x"); });
             CHECK(contains(message, "unknown request"));
         }
         SUBCASE("fail/approved twice") {

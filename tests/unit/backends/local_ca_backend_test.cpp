@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // LocalCaBackend against real keys, a real SQLite file and a fixed clock.
-#include <doctest/doctest.h>
+#include "local/local_ca_backend.hpp"
 
+#include <doctest/doctest.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
@@ -17,12 +18,11 @@
 #include <thread>
 #include <vector>
 
-#include "support/backend_queries.hpp"
 #include "common/clock.hpp"
 #include "crypto/encoding.hpp"
-#include "local/local_ca_backend.hpp"
 #include "local_ca_fixture.hpp"
 #include "store/database.hpp"
+#include "support/backend_queries.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
@@ -52,7 +52,8 @@ bool verifies(X509& cert, X509& trust_anchor, const std::vector<crypto::X509Ptr>
     X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<std::time_t>(unix_seconds(at)));
     int ok = X509_verify_cert(ctx.get());
     if (ok != 1) {
-        MESSAGE("verify: " << std::string(X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()))));
+        MESSAGE(
+            "verify: " << std::string(X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()))));
     }
     return ok == 1;
 }
@@ -90,9 +91,9 @@ TEST_SUITE("backends.local") {
             CHECK(verifies(*result.certificate, *f.ca_cert, {}, f.clock.now()));
             CHECK(X509_get_version(result.certificate.get()) == X509_VERSION_3);
             CHECK(X509_get_signature_nid(result.certificate.get()) == NID_sha256WithRSAEncryption);
-            CHECK(X509_NAME_cmp(X509_get_subject_name(result.certificate.get()),
-                                X509_REQ_get_subject_name(test::make_csr(*client, "CN=router1,O=Example").get())) ==
-                  0);
+            CHECK(X509_NAME_cmp(
+                      X509_get_subject_name(result.certificate.get()),
+                      X509_REQ_get_subject_name(test::make_csr(*client, "CN=router1,O=Example").get())) == 0);
             CHECK(EVP_PKEY_eq(X509_get0_pubkey(result.certificate.get()), client.get()) == 1);
         }
         SUBCASE("ok/intermediate CA with a chain file") {
@@ -111,7 +112,8 @@ TEST_SUITE("backends.local") {
                                        1825, 11);
             f.use_ca(*sub, *sub_key);
             // the chain file may start with the issuing CA itself; it must not appear twice
-            crypto::write_file(f.dir.file("chain.pem"), crypto::cert_pem(*sub) + crypto::cert_pem(*root), 0644, true);
+            crypto::write_file(f.dir.file("chain.pem"), crypto::cert_pem(*sub) + crypto::cert_pem(*root),
+                               0644, true);
             f.config.chain_file = f.dir.file("chain.pem");
 
             auto result = f.submit(*client, "CN=router2");
@@ -171,7 +173,8 @@ TEST_SUITE("backends.local") {
             workers.emplace_back([&, t] {
                 for (int i = t * per_thread; i < (t + 1) * per_thread; ++i) {
                     try {
-                        auto result = test::parsed(backend.submit(SubmitRequest{"tx", csrs[static_cast<size_t>(i)], "", ""}));
+                        auto result = test::parsed(
+                            backend.submit(SubmitRequest{"tx", csrs[static_cast<size_t>(i)], "", ""}));
                         if (result.disposition == Disposition::issued) {
                             serials[static_cast<size_t>(i)] = crypto::serial_hex(*result.certificate);
                         }
@@ -195,7 +198,8 @@ TEST_SUITE("backends.local") {
         f.config.profiles.push_back(test::profile_named("Router"));
         auto key = test::pooled_client_key(2);
         // the template is matched case-insensitively and recorded as configured
-        auto result = f.submit(crypto::csr_der(*test::make_csr(*key, "CN=router3,O=Example")), "tx-1", "router");
+        auto result =
+            f.submit(crypto::csr_der(*test::make_csr(*key, "CN=router3,O=Example")), "tx-1", "router");
         REQUIRE(result.disposition == Disposition::issued);
         const std::string serial = crypto::serial_hex(*result.certificate);
         const std::string issuer = crypto::name_string(*X509_get_subject_name(f.ca_cert));
@@ -204,12 +208,14 @@ TEST_SUITE("backends.local") {
         SUBCASE("ok/row contents") {
             f.db->read([&](store::Database& d) {
                 auto st = d.prepare(
-                    "SELECT issuer, subject, not_before, not_after, transaction_id, template, issued_at, der, "
+                    "SELECT issuer, subject, not_before, not_after, transaction_id, template, issued_at, "
+                    "der, "
                     "revoked_at FROM issued_certs WHERE serial = ?1");
                 st.bind(1, serial);
                 REQUIRE(st.step());
                 CHECK(st.column_text(0) == issuer);
-                CHECK(st.column_text(1) == crypto::name_string(*X509_get_subject_name(result.certificate.get())));
+                CHECK(st.column_text(1) ==
+                      crypto::name_string(*X509_get_subject_name(result.certificate.get())));
                 CHECK(st.column_text(2) == sql_time(f.clock.now() - std::chrono::seconds(600)));
                 CHECK(st.column_text(3) == sql_time(f.clock.now() + std::chrono::hours(24 * 365)));
                 CHECK(st.column_text(4) == "tx-1");
@@ -266,8 +272,8 @@ TEST_SUITE("backends.local") {
             f.use_ca(*short_ca, *ca_key);
             auto result = f.submit(*key, "CN=v3");
             REQUIRE(result.disposition == Disposition::issued);
-            CHECK(ASN1_TIME_compare(X509_get0_notAfter(result.certificate.get()), X509_get0_notAfter(short_ca.get())) ==
-                  0);
+            CHECK(ASN1_TIME_compare(X509_get0_notAfter(result.certificate.get()),
+                                    X509_get0_notAfter(short_ca.get())) == 0);
             CHECK(verifies(*result.certificate, *short_ca, {}, f.clock.now()));
         }
         SUBCASE("fail/the CA has expired") {
@@ -300,7 +306,8 @@ TEST_SUITE("backends.local") {
                                                    ASN1_STRING_get0_data(X509_get0_subject_key_id(&cert)) +
                                                        ASN1_STRING_length(X509_get0_subject_key_id(&cert))));
             REQUIRE(X509_get0_authority_key_id(&cert) != nullptr);
-            CHECK(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(&cert), X509_get0_subject_key_id(f.ca_cert)) == 0);
+            CHECK(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(&cert),
+                                        X509_get0_subject_key_id(f.ca_cert)) == 0);
             CHECK(X509_get0_authority_issuer(&cert) == nullptr);
             CHECK(X509_get_ext_count(&cert) == 5);
         }
@@ -370,7 +377,8 @@ TEST_SUITE("backends.local") {
             REQUIRE(san != nullptr);
             X509_EXTENSION* requested = csr_extension(*csr, NID_subject_alt_name);
             REQUIRE(requested != nullptr);
-            CHECK(ASN1_OCTET_STRING_cmp(X509_EXTENSION_get_data(san), X509_EXTENSION_get_data(requested)) == 0);
+            CHECK(ASN1_OCTET_STRING_cmp(X509_EXTENSION_get_data(san), X509_EXTENSION_get_data(requested)) ==
+                  0);
             CHECK(X509_get_ext_count(result.certificate.get()) == 6);
         }
         SUBCASE("fail/not copied when copy_san is off") {

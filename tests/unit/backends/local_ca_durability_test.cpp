@@ -5,11 +5,11 @@
 #include <doctest/doctest.h>
 #include <openssl/x509.h>
 
-#include "support/backend_queries.hpp"
-#include "crypto/digest.hpp"
 #include "crypto/csr_seal.hpp"
+#include "crypto/digest.hpp"
 #include "local/local_ca_store.hpp"
 #include "local_ca_fixture.hpp"
+#include "support/backend_queries.hpp"
 
 using namespace scepra;
 using namespace scepra::test;

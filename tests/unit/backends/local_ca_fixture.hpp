@@ -3,7 +3,6 @@
 #pragma once
 
 #include <doctest/doctest.h>
-
 #include <openssl/x509v3.h>
 
 #include <chrono>
@@ -98,7 +97,8 @@ struct LocalCaFixture {
 
     ParsedResult submit(const Bytes& csr_der, const std::string& transaction_id = "tx-1",
                         const std::string& template_name = "") {
-        return parsed(backend().submit(backend::SubmitRequest{transaction_id, csr_der, template_name, "192.0.2.7"}));
+        return parsed(
+            backend().submit(backend::SubmitRequest{transaction_id, csr_der, template_name, "192.0.2.7"}));
     }
 
     ParsedResult submit(EVP_PKEY& key, const std::string& subject, const std::vector<Ext>& exts = {}) {

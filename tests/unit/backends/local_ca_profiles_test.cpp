@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Named certificate profiles (NDES templates) of the local CA: selection, contents and key limits.
 #include <doctest/doctest.h>
-
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
@@ -53,8 +52,8 @@ Bytes ed25519_csr(EVP_PKEY& key, const std::string& cn) {
     crypto::X509ReqPtr req(X509_REQ_new());
     REQUIRE(req != nullptr);
     X509_NAME* name = X509_REQ_get_subject_name(req.get());
-    REQUIRE(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.c_str()),
-                                       -1, -1, 0) == 1);
+    REQUIRE(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                       reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0) == 1);
     REQUIRE(X509_REQ_set_pubkey(req.get(), &key) == 1);
     REQUIRE(X509_REQ_sign(req.get(), &key, nullptr) > 0);
     return crypto::csr_der(*req);
@@ -70,7 +69,8 @@ std::time_t not_after(const test::ParsedResult& result) {
 }  // namespace
 
 TEST_SUITE("backends.local.profiles") {
-    TEST_CASE("the template name selects a profile; unknown names are rejected, an empty one is the default") {
+    TEST_CASE(
+        "the template name selects a profile; unknown names are rejected, an empty one is the default") {
         Fixture f;
         add_web_and_vpn(f.config);
         auto key = test::pooled_client_key(10);
@@ -93,7 +93,8 @@ TEST_SUITE("backends.local.profiles") {
             auto result = f.submit_as("", *key, "CN=p3");
             REQUIRE(result.disposition == Disposition::issued);
             CHECK(not_after(result) == now + 365 * day);
-            CHECK(X509_get_key_usage(result.certificate.get()) == (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
+            CHECK(X509_get_key_usage(result.certificate.get()) ==
+                  (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
             CHECK(X509_get_extended_key_usage(result.certificate.get()) == XKU_SSL_CLIENT);
             CHECK(f.backend().find_profile("") != nullptr);
         }
@@ -132,7 +133,8 @@ TEST_SUITE("backends.local.profiles") {
             CHECK(not_after(result) == now + 90 * day);
             CHECK(X509_get_key_usage(&cert) == (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
             // ipsecIKE has no XKU_ flag: check the OID list itself
-            auto* ekus = static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(&cert, NID_ext_key_usage, nullptr, nullptr));
+            auto* ekus = static_cast<EXTENDED_KEY_USAGE*>(
+                X509_get_ext_d2i(&cert, NID_ext_key_usage, nullptr, nullptr));
             REQUIRE(ekus != nullptr);
             REQUIRE(sk_ASN1_OBJECT_num(ekus) == 2);
             CHECK(OBJ_obj2nid(sk_ASN1_OBJECT_value(ekus, 0)) == NID_client_auth);

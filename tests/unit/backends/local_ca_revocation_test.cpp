@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Revocation in the local CA: the signed CRL, its cache and number, certificate status, CDP, subject look-ups.
+// Revocation in the local CA: the signed CRL, its cache and number, certificate status, CDP, subject
+// look-ups.
 #include <doctest/doctest.h>
-
 #include <openssl/x509v3.h>
 
 #include <cctype>
@@ -34,7 +34,8 @@ struct RevocationFixture : test::LocalCaFixture {
         config.profiles.push_back(short_lived);
     }
 
-    crypto::X509Ptr issue(const std::string& cn, const std::string& template_name = "", size_t key_index = 30) {
+    crypto::X509Ptr issue(const std::string& cn, const std::string& template_name = "",
+                          size_t key_index = 30) {
         auto key = test::pooled_client_key(key_index);
         auto result = submit_as(template_name, *key, "CN=" + cn);
         REQUIRE(result.disposition == Disposition::issued);
@@ -70,7 +71,8 @@ X509_REVOKED* entry_for(X509_CRL& crl, X509& cert) {
 /// The reasonCode of an entry, or -1 when it has none.
 int reason_of(X509_REVOKED& entry) {
     int critical = 0;
-    auto* reason = static_cast<ASN1_ENUMERATED*>(X509_REVOKED_get_ext_d2i(&entry, NID_crl_reason, &critical, nullptr));
+    auto* reason =
+        static_cast<ASN1_ENUMERATED*>(X509_REVOKED_get_ext_d2i(&entry, NID_crl_reason, &critical, nullptr));
     if (reason == nullptr) {
         return -1;
     }
@@ -112,7 +114,8 @@ TEST_SUITE("backends.local.revocation") {
             CHECK(X509_CRL_get_version(&c) == X509_CRL_VERSION_2);
             CHECK(X509_NAME_cmp(X509_CRL_get_issuer(&c), X509_get_subject_name(f.ca_cert)) == 0);
             CHECK(ASN1_TIME_cmp_time_t(X509_CRL_get0_lastUpdate(&c), unix_seconds(f.clock.now())) == 0);
-            CHECK(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(&c), unix_seconds(f.clock.now()) + 168 * 3600) == 0);
+            CHECK(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(&c),
+                                       unix_seconds(f.clock.now()) + 168 * 3600) == 0);
             CHECK(X509_CRL_get_signature_nid(&c) == NID_sha256WithRSAEncryption);
             auto* akid = static_cast<AUTHORITY_KEYID*>(
                 X509_CRL_get_ext_d2i(&c, NID_authority_key_identifier, nullptr, nullptr));
@@ -165,8 +168,8 @@ TEST_SUITE("backends.local.revocation") {
         CHECK(X509_CRL_get_REVOKED(crl.get()) == nullptr);
         CHECK(crl_number(*crl) == 1);
         CHECK(X509_CRL_get_signature_nid(crl.get()) == NID_sha384WithRSAEncryption);
-        CHECK(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(crl.get()), unix_seconds(f.clock.now()) + 24 * 3600) ==
-              0);
+        CHECK(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(crl.get()),
+                                   unix_seconds(f.clock.now()) + 24 * 3600) == 0);
     }
 
     TEST_CASE("the CRL is cached, re-signed after a revocation or at half-life, and its number only grows") {
@@ -186,7 +189,8 @@ TEST_SUITE("backends.local.revocation") {
         auto second_crl = crl_from(second);
         CHECK(crl_number(*second_crl) == 2);
         CHECK(entry_for(*second_crl, *a) != nullptr);
-        CHECK(ASN1_TIME_cmp_time_t(X509_CRL_get0_lastUpdate(second_crl.get()), unix_seconds(f.clock.now())) == 0);
+        CHECK(ASN1_TIME_cmp_time_t(X509_CRL_get0_lastUpdate(second_crl.get()), unix_seconds(f.clock.now())) ==
+              0);
 
         // half of 168 hours later it is re-signed without any revocation
         f.clock.advance(std::chrono::hours(83));
@@ -195,7 +199,8 @@ TEST_SUITE("backends.local.revocation") {
         const Bytes third = f.backend().crl_der();
         auto third_crl = crl_from(third);
         CHECK(crl_number(*third_crl) == 3);
-        CHECK(ASN1_TIME_cmp_time_t(X509_CRL_get0_lastUpdate(third_crl.get()), unix_seconds(f.clock.now())) == 0);
+        CHECK(ASN1_TIME_cmp_time_t(X509_CRL_get0_lastUpdate(third_crl.get()), unix_seconds(f.clock.now())) ==
+              0);
         CHECK(entry_for(*third_crl, *a) != nullptr);
 
         SUBCASE("ok/a restart serves the stored CRL, and the number continues") {
@@ -274,8 +279,10 @@ TEST_SUITE("backends.local.revocation") {
             CHECK(status->revoked_at == first);
         }
         SUBCASE("fail/not a serial") {
-            CHECK_THROWS_AS(f.backend().revoke("xyz", crl_reason_key_compromise, f.clock.now()), std::invalid_argument);
-            CHECK_THROWS_AS(f.backend().revoke("", crl_reason_key_compromise, f.clock.now()), std::invalid_argument);
+            CHECK_THROWS_AS(f.backend().revoke("xyz", crl_reason_key_compromise, f.clock.now()),
+                            std::invalid_argument);
+            CHECK_THROWS_AS(f.backend().revoke("", crl_reason_key_compromise, f.clock.now()),
+                            std::invalid_argument);
         }
         SUBCASE("fail/not a CRLReason for a full CRL") {
             for (int code : {7, int{crl_reason_remove_from_crl}, 11, -1}) {
@@ -285,7 +292,8 @@ TEST_SUITE("backends.local.revocation") {
         }
         SUBCASE("fail/in the future") {
             const TimePoint later = f.clock.now() + std::chrono::hours(1);
-            CHECK_THROWS_AS(f.backend().revoke(serial, crl_reason_key_compromise, later), std::invalid_argument);
+            CHECK_THROWS_AS(f.backend().revoke(serial, crl_reason_key_compromise, later),
+                            std::invalid_argument);
             CHECK(f.backend().status_of(serial)->state == CertStatus::State::valid);
         }
     }
@@ -343,7 +351,8 @@ TEST_SUITE("backends.local.revocation") {
             REQUIRE(name->type == GEN_URI);
             const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
             CHECK(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
-                              static_cast<size_t>(ASN1_STRING_length(uri))) == "http://pki.example.com/scep-ra.crl");
+                              static_cast<size_t>(ASN1_STRING_length(uri))) ==
+                  "http://pki.example.com/scep-ra.crl");
             CRL_DIST_POINTS_free(points);
             CHECK(X509_get_ext_count(cert.get()) == 6);
         }
@@ -387,7 +396,8 @@ TEST_SUITE("backends.local.revocation") {
         SUBCASE("ok/the look-up is served by an index") {
             std::string plan = f.db->read([](store::Database& d) {
                 auto st = d.prepare(
-                    "EXPLAIN QUERY PLAN SELECT der FROM issued_certs WHERE subject = ?1 AND revoked_at IS NULL "
+                    "EXPLAIN QUERY PLAN SELECT der FROM issued_certs WHERE subject = ?1 AND revoked_at IS "
+                    "NULL "
                     "AND not_after > ?2 AND issuer = ?3 ORDER BY not_after DESC");
                 std::string out;
                 while (st.step()) {

@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 namespace {
 
 /// A config file of `init`'s default text for backend, with extra lines appended.
-std::string write_config(const test::TempDir& dir, const std::string& backend, const std::string& extra = "") {
+std::string write_config(const test::TempDir& dir, const std::string& backend,
+                         const std::string& extra = "") {
     cli::InstanceLayout layout;
     layout.backend = backend;
     const std::string file = dir.file("scep-ra.conf");
@@ -36,7 +37,9 @@ std::string config_error(const std::string& file, cli::FileCheck files = cli::Fi
     return "";
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 /// Creates each named file (empty), relative to dir.
 void touch(const test::TempDir& dir, std::initializer_list<const char*> names) {
@@ -78,7 +81,8 @@ TEST_SUITE("cli.backend_registry") {
         test::TempDir dir;
         const std::string file = write_config(dir, "ejbca");
         std::string text = crypto::read_file(file);
-        for (const char* key : {"url = https://ejbca.example:8443/ejbca/ejbca-rest-api", "ca_name = IssuingCA1"}) {
+        for (const char* key :
+             {"url = https://ejbca.example:8443/ejbca/ejbca-rest-api", "ca_name = IssuingCA1"}) {
             const std::string k = key;
             text.replace(text.find(k), k.size(), k.substr(0, k.find('=') + 1));
         }
@@ -95,8 +99,9 @@ TEST_SUITE("cli.backend_registry") {
 
     TEST_CASE("ejbca: a complete section loads, with per-template profiles") {
         test::TempDir dir;
-        touch(dir, {"ra-signing.pem", "private/ra-signing.key", "ra-encryption.pem", "private/ra-encryption.key",
-                    "ejbca-client.pem", "private/ejbca-client.key", "ejbca-server-ca.pem"});
+        touch(dir,
+              {"ra-signing.pem", "private/ra-signing.key", "ra-encryption.pem", "private/ra-encryption.key",
+               "ejbca-client.pem", "private/ejbca-client.key", "ejbca-server-ca.pem"});
         const std::string file = write_config(dir, "ejbca",
                                               "\n[ejbca.template.IPSECIntermediateOffline]\n"
                                               "certificate_profile = ROUTER\nend_entity_profile = ROUTERS\n");
@@ -118,7 +123,8 @@ TEST_SUITE("cli.backend_registry") {
         std::ofstream(file) << text;
         const std::string error = config_error(file, cli::FileCheck::skip);
         CHECK(contains(error, "[ejbca.template.Router] certificate_profil is not an EJBCA template setting"));
-        CHECK(contains(error, "[ejbca] username must be cn, cn+transaction, san-dns or san-email, not 'serial'"));
+        CHECK(contains(error,
+                       "[ejbca] username must be cn, cn+transaction, san-dns or san-email, not 'serial'"));
     }
 
     TEST_CASE("adcs: the bridge must be reached over https with a client certificate") {

@@ -4,16 +4,16 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <algorithm>
 #include <regex>
 #include <thread>
 
 #include "crypto/encoding.hpp"
 #include "store/audit_log.hpp"
-#include "store/request_store.hpp"
 #include "store/database.hpp"
+#include "store/request_store.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
@@ -29,7 +29,8 @@ struct Run {
 Run run(const test::TempDir& dir, const std::string& args, const std::string& input = "") {
     const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt"), in = dir.file("stdin.txt");
     crypto::write_file(in, input, 0600, true);
-    int rc = std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + out + " 2>" + err + " <" + in).c_str());
+    int rc =
+        std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + out + " 2>" + err + " <" + in).c_str());
     return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(out), crypto::read_file(err)};
 }
 
@@ -52,11 +53,26 @@ void replace_line(const std::string& file, const std::string& from, const std::s
 TEST_SUITE("cli") {
     TEST_CASE("every subcommand answers --help") {
         test::TempDir dir;
-        for (const char* cmd : {"--help", "init --help", "serve --help", "password --help", "password issue --help",
-                                "password list --help", "password revoke --help", "password set-single --help",
-                                "password mode --help", "admin --help", "admin add --help", "admin remove --help",
-                                "admin list --help", "audit --help", "reload --help", "request --help",
-                                "request list --help", "request approve --help", "request deny --help", "request retry --help",
+        for (const char* cmd : {"--help",
+                                "init --help",
+                                "serve --help",
+                                "password --help",
+                                "password issue --help",
+                                "password list --help",
+                                "password revoke --help",
+                                "password set-single --help",
+                                "password mode --help",
+                                "admin --help",
+                                "admin add --help",
+                                "admin remove --help",
+                                "admin list --help",
+                                "audit --help",
+                                "reload --help",
+                                "request --help",
+                                "request list --help",
+                                "request approve --help",
+                                "request deny --help",
+                                "request retry --help",
                                 "revoke --help"}) {
             CAPTURE(cmd);
             Run r = run(dir, cmd);
@@ -74,7 +90,8 @@ TEST_SUITE("cli") {
         const std::string inst = dir.file("ra");
         Run r = run(dir, "init --dir " + inst);
         REQUIRE(r.status == 0);
-        for (const char* f : {"scep-ra.conf", "ca.pem", "ra-signing.pem", "ra-encryption.pem", "scep-ra.db"}) {
+        for (const char* f :
+             {"scep-ra.conf", "ca.pem", "ra-signing.pem", "ra-encryption.pem", "scep-ra.db"}) {
             CHECK(std::filesystem::exists(inst + "/" + f));
         }
         CHECK(mode_of(inst + "/private") == 0700);
@@ -90,9 +107,9 @@ TEST_SUITE("cli") {
         CHECK(X509_get_key_usage(sign.get()) == KU_DIGITAL_SIGNATURE);
         CHECK(X509_get_key_usage(enc.get()) == KU_KEY_ENCIPHERMENT);
         const std::string conf = crypto::read_file(inst + "/scep-ra.conf");
-        for (const char* key : {"EnforcePassword = 1", "UseSinglePassword = 0", "PasswordMax = 5", "PasswordLength = 8",
-                                "PasswordValidity = 60", "SignatureTemplate = ", "EncryptionTemplate = ",
-                                "GeneralPurposeTemplate = "}) {
+        for (const char* key : {"EnforcePassword = 1", "UseSinglePassword = 0", "PasswordMax = 5",
+                                "PasswordLength = 8", "PasswordValidity = 60", "SignatureTemplate = ",
+                                "EncryptionTemplate = ", "GeneralPurposeTemplate = "}) {
             CHECK(conf.find(key) != std::string::npos);
         }
 
@@ -110,12 +127,14 @@ TEST_SUITE("cli") {
         }
         SUBCASE("ok/key-type-and-subjects") {
             const std::string other = dir.file("ec");
-            REQUIRE(run(dir, "init --dir " + other + " --ca-key-type ec:P-256 --key-type rsa:3072 "
-                             "--ca-subject 'CN=Example Issuing CA,O=Example' --ca-validity-days 100")
+            REQUIRE(run(dir, "init --dir " + other +
+                                 " --ca-key-type ec:P-256 --key-type rsa:3072 "
+                                 "--ca-subject 'CN=Example Issuing CA,O=Example' --ca-validity-days 100")
                         .status == 0);
             auto ec_ca = crypto::load_cert_file(other + "/ca.pem");
             CHECK(EVP_PKEY_get_base_id(X509_get0_pubkey(ec_ca.get())) == EVP_PKEY_EC);
-            CHECK(crypto::name_string(*X509_get_subject_name(ec_ca.get())) == "CN=Example Issuing CA,O=Example");
+            CHECK(crypto::name_string(*X509_get_subject_name(ec_ca.get())) ==
+                  "CN=Example Issuing CA,O=Example");
             auto ra = crypto::load_cert_file(other + "/ra-encryption.pem");
             CHECK(EVP_PKEY_get_bits(X509_get0_pubkey(ra.get())) == 3072);
         }
@@ -172,7 +191,8 @@ TEST_SUITE("cli") {
             CHECK(r.err.find("[ra] signing_cert names") != std::string::npos);
         }
         SUBCASE("fail/mismatched-key") {
-            replace_line(file, "signing_key = private/ra-signing.key", "signing_key = private/ra-encryption.key");
+            replace_line(file, "signing_key = private/ra-signing.key",
+                         "signing_key = private/ra-encryption.key");
             Run r = run(dir, "serve --config " + file);
             CHECK(r.status == 1);
             CHECK(r.err.find("signing_key does not match signing_cert") != std::string::npos);
@@ -184,7 +204,8 @@ TEST_SUITE("cli") {
             CHECK(r.err.find("[server] listen") != std::string::npos);
         }
         SUBCASE("fail/unknown-profile-key") {
-            replace_line(file, "\n[password]\n", "\n[profile.VPN]\nvalidity_days = 30\nmanual_aproval = 1\n\n[password]\n");
+            replace_line(file, "\n[password]\n",
+                         "\n[profile.VPN]\nvalidity_days = 30\nmanual_aproval = 1\n\n[password]\n");
             Run r = run(dir, "serve --config " + file);
             CHECK(r.status == 1);
             CHECK(r.err.find("[profile.VPN] manual_aproval is not a profile setting") != std::string::npos);
@@ -213,8 +234,9 @@ TEST_SUITE("cli") {
         const std::string inst = dir.file("ra");
         REQUIRE(run(dir, "init --dir " + inst).status == 0);
         const std::string port_file = dir.file("port");
-        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + inst + "/scep-ra.conf --listen 127.0.0.1:0 --port-file " +
-                                port_file + " 2>" + dir.file("serve.log") + " & echo $! >" + dir.file("pid");
+        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + inst +
+                                "/scep-ra.conf --listen 127.0.0.1:0 --port-file " + port_file + " 2>" +
+                                dir.file("serve.log") + " & echo $! >" + dir.file("pid");
         REQUIRE(std::system(cmd.c_str()) == 0);
         for (int i = 0; i < 200 && !std::filesystem::exists(port_file); ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(25));
@@ -223,8 +245,9 @@ TEST_SUITE("cli") {
         const std::string port = crypto::read_file(port_file);
         CHECK(std::stoi(port) > 0);
         const std::string pid = crypto::read_file(dir.file("pid"));
-        const std::string curl = "curl -fsS -o /dev/null 'http://127.0.0.1:" + std::to_string(std::stoi(port)) +
-                                 "/certsrv/mscep/mscep.dll?operation=GetCACaps'";
+        const std::string curl =
+            "curl -fsS -o /dev/null 'http://127.0.0.1:" + std::to_string(std::stoi(port)) +
+            "/certsrv/mscep/mscep.dll?operation=GetCACaps'";
         CHECK(std::system(curl.c_str()) == 0);
         CHECK(std::system(("kill -TERM " + pid).c_str()) == 0);
         // The process is not our child (the shell started it), so watch its log for the clean exit.
@@ -292,7 +315,9 @@ TEST_SUITE("cli.operators") {
         SUBCASE("fail/no-argv-option") {
             CHECK(run(i.dir, "password set-single --password x" + i.conf).status == 2);
         }
-        SUBCASE("fail/too-short") { CHECK(run(i.dir, "password set-single" + i.conf, "short\n").status == 1); }
+        SUBCASE("fail/too-short") {
+            CHECK(run(i.dir, "password set-single" + i.conf, "short\n").status == 1);
+        }
     }
 
     TEST_CASE("admin add, list and remove") {
@@ -328,8 +353,9 @@ TEST_SUITE("cli.operators") {
     TEST_CASE("reload applies a changed password mode to the running server, and refuses a broken file") {
         Instance i;
         const std::string conf_file = i.inst + "/scep-ra.conf";
-        const std::string cmd = std::string(SCEPRA_BINARY) + " serve" + i.conf + " --listen 127.0.0.1:0 --port-file " +
-                                i.dir.file("port") + " 2>" + i.dir.file("serve.log") + " &";
+        const std::string cmd = std::string(SCEPRA_BINARY) + " serve" + i.conf +
+                                " --listen 127.0.0.1:0 --port-file " + i.dir.file("port") + " 2>" +
+                                i.dir.file("serve.log") + " &";
         REQUIRE(std::system(cmd.c_str()) == 0);
         for (int n = 0; n < 200 && !std::filesystem::exists(i.dir.file("port")); ++n) {
             std::this_thread::sleep_for(std::chrono::milliseconds(25));
@@ -363,18 +389,29 @@ TEST_SUITE("cli.operators") {
             SystemClock clock;
             auto db = store::Database::open(i.inst + "/scep-ra.db", false);
             store::AuditLog log(*db, clock);
-            log.record({.peer = "10.0.0.1", .operation = "PKIOperation", .message_type = "PKCSReq",
-                        .transaction_id = "T1", .subject = "CN=router-1", .decision = "issued", .serial = "AB"});
-            log.record({.peer = "10.0.0.2", .operation = "PKIOperation", .message_type = "PKCSReq",
-                        .transaction_id = "T2", .subject = "CN=laptop", .decision = "rejected",
-                        .fail_info = "badRequest", .detail = "the challenge password is not valid"});
+            log.record({.peer = "10.0.0.1",
+                        .operation = "PKIOperation",
+                        .message_type = "PKCSReq",
+                        .transaction_id = "T1",
+                        .subject = "CN=router-1",
+                        .decision = "issued",
+                        .serial = "AB"});
+            log.record({.peer = "10.0.0.2",
+                        .operation = "PKIOperation",
+                        .message_type = "PKCSReq",
+                        .transaction_id = "T2",
+                        .subject = "CN=laptop",
+                        .decision = "rejected",
+                        .fail_info = "badRequest",
+                        .detail = "the challenge password is not valid"});
         }
         Run all = run(i.dir, "audit" + i.conf);
         CHECK(std::count(all.out.begin(), all.out.end(), '\n') == 2);
         Run rejected = run(i.dir, "audit --outcome rejected --json" + i.conf);
         CHECK(rejected.out.find("\"transaction_id\":\"T2\"") != std::string::npos);
         CHECK(rejected.out.find("T1") == std::string::npos);
-        CHECK(run(i.dir, "audit --subject router --json" + i.conf).out.find("\"serial\":\"AB\"") != std::string::npos);
+        CHECK(run(i.dir, "audit --subject router --json" + i.conf).out.find("\"serial\":\"AB\"") !=
+              std::string::npos);
         CHECK(run(i.dir, "audit --transaction T2" + i.conf).out.find("laptop") != std::string::npos);
         CHECK(run(i.dir, "audit --since 2999-01-01" + i.conf).out.empty());
         CHECK(run(i.dir, "audit --outcome maybe" + i.conf).status == 2);
@@ -399,7 +436,8 @@ TEST_SUITE("cli.local_ca") {
         CHECK(run(dir, "revoke 0A0B0C --reason sometimes" + conf).status == 2);
     }
 
-    TEST_CASE("request list shows the requests the RA holds for approval; approve and deny decide each once") {
+    TEST_CASE(
+        "request list shows the requests the RA holds for approval; approve and deny decide each once") {
         test::TempDir dir;
         const std::string inst = dir.file("ra");
         REQUIRE(run(dir, "init --dir " + inst).status == 0);

@@ -53,8 +53,8 @@ class Instance {
     /// Without the running server (tests/integration/doctor_server_test.cpp asks one).
     DoctorRun doctor(const std::string& options = "--no-server") const {
         const std::string out = m_tmp.file("doctor.out");
-        const int rc = std::system((std::string(SCEPRA_BINARY) + " doctor --config " + file("scep-ra.conf") + " " +
-                                    options + " >" + out + " 2>&1")
+        const int rc = std::system((std::string(SCEPRA_BINARY) + " doctor --config " + file("scep-ra.conf") +
+                                    " " + options + " >" + out + " 2>&1")
                                        .c_str());
         DoctorRun run{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(out)};
         return run;
@@ -94,15 +94,17 @@ TEST_SUITE("cli.doctor") {
         CHECK(run.out.ends_with("ok\n"));
     }
 
-    TEST_CASE("an EJBCA the RA cannot reach fails the backend check, and a policy it cannot enforce fails too") {
+    TEST_CASE(
+        "an EJBCA the RA cannot reach fails the backend check, and a policy it cannot enforce fails too") {
         Instance instance;
         std::string conf = crypto::read_file(instance.file("scep-ra.conf"));
         conf.replace(conf.find("backend = local"), 15, "backend = ejbca");
         conf.replace(conf.find("existing_subject = allow"), 24, "existing_subject = require-renewal");
         // The RA's own signing pair stands in for the TLS client pair; the chain is the local CA's, so the
         // backend is built without EJBCA, and only its health call meets the closed port.
-        conf += "\n[ejbca]\nurl = https://127.0.0.1:1/ejbca/ejbca-rest-api\nclient_cert = ra-signing.pem\n"
-                "client_key = private/ra-signing.key\nserver_ca = ca.pem\nca_name = IssuingCA\nchain = ca.pem\n";
+        conf +=
+            "\n[ejbca]\nurl = https://127.0.0.1:1/ejbca/ejbca-rest-api\nclient_cert = ra-signing.pem\n"
+            "client_key = private/ra-signing.key\nserver_ca = ca.pem\nca_name = IssuingCA\nchain = ca.pem\n";
         std::ofstream(instance.file("scep-ra.conf")) << conf;
         const DoctorRun run = instance.doctor();
         CAPTURE(run.out);
@@ -111,12 +113,14 @@ TEST_SUITE("cli.doctor") {
         CHECK(run.out.find("existing_subject = require-renewal needs") != std::string::npos);
     }
 
-    TEST_CASE("in front of a remote CA the CA certificate is the backend's chain, and no CA key is asked for") {
+    TEST_CASE(
+        "in front of a remote CA the CA certificate is the backend's chain, and no CA key is asked for") {
         Instance instance;
         std::string conf = crypto::read_file(instance.file("scep-ra.conf"));
         conf.replace(conf.find("backend = local"), 15, "backend = ejbca");
-        conf += "\n[ejbca]\nurl = https://127.0.0.1:1/ejbca/ejbca-rest-api\nclient_cert = ra-signing.pem\n"
-                "client_key = private/ra-signing.key\nserver_ca = ca.pem\nca_name = IssuingCA\nchain = ca.pem\n";
+        conf +=
+            "\n[ejbca]\nurl = https://127.0.0.1:1/ejbca/ejbca-rest-api\nclient_cert = ra-signing.pem\n"
+            "client_key = private/ra-signing.key\nserver_ca = ca.pem\nca_name = IssuingCA\nchain = ca.pem\n";
         std::ofstream(instance.file("scep-ra.conf")) << conf;
         // An RA in front of EJBCA holds no CA key.
         std::filesystem::remove(instance.file("private/ca.key"));

@@ -175,8 +175,8 @@ TEST_SUITE("install layout") {
 
     TEST_CASE("every sample configuration in config/ sets the metrics listener and the request log format") {
         const std::string dir = std::string(SCEPRA_SOURCE_DIR) + "/config/";
-        for (const char* file : {"scep-ra.conf.local", "scep-ra.conf.single-password", "scep-ra.conf.no-password",
-                                 "scep-ra.conf.ejbca", "scep-ra-adcs.conf"}) {
+        for (const char* file : {"scep-ra.conf.local", "scep-ra.conf.single-password",
+                                 "scep-ra.conf.no-password", "scep-ra.conf.ejbca", "scep-ra-adcs.conf"}) {
             CAPTURE(file);
             const std::string text = crypto::read_file(dir + file);
             CHECK(contains(text, "\n[metrics]\n"));

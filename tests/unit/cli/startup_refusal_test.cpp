@@ -25,9 +25,10 @@ struct Started {
 /// one accepted by mistake is ended after 20 s, and its test fails).
 Started serve(const test::TempDir& dir, const std::string& conf) {
     const std::string err = dir.file("serve.err");
-    const std::string cmd = "timeout -s KILL 20 " + std::string(SCEPRA_BINARY) + " serve --config " + conf +
-                            " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 2>" +
-                            err + " >/dev/null";
+    const std::string cmd =
+        "timeout -s KILL 20 " + std::string(SCEPRA_BINARY) + " serve --config " + conf +
+        " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 2>" + err +
+        " >/dev/null";
     const int rc = std::system(cmd.c_str());
     return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(err)};
 }
@@ -37,8 +38,8 @@ struct Instance {
     std::string inst = dir.file("ra");
     std::string conf = inst + "/scep-ra.conf";
     Instance() {
-        REQUIRE(std::system((std::string(SCEPRA_BINARY) + " init --dir " + inst + " >/dev/null 2>&1").c_str()) ==
-                0);
+        REQUIRE(std::system(
+                    (std::string(SCEPRA_BINARY) + " init --dir " + inst + " >/dev/null 2>&1").c_str()) == 0);
     }
     std::string file(const std::string& name) const { return inst + "/" + name; }
 };
@@ -91,8 +92,10 @@ TEST_SUITE("cli.startup") {
         const Started s = serve(i.dir, i.conf);
         CAPTURE(s.err);
         CHECK(s.status == 1);
-        CHECK(names(s.err, "[local_ca] key " + i.file("private/ca.key") + " is accessible to every user (mode 0604)"));
-        CHECK(names(s.err, "[admin] tls_key " + i.file("private/admin-tls.key") + " is accessible to every user"));
+        CHECK(names(s.err, "[local_ca] key " + i.file("private/ca.key") +
+                               " is accessible to every user (mode 0604)"));
+        CHECK(names(s.err,
+                    "[admin] tls_key " + i.file("private/admin-tls.key") + " is accessible to every user"));
         CHECK(names(s.err, "[ra] encryption_key " + i.file("private/ra-encryption.key") + " cannot be read"));
     }
 

@@ -27,19 +27,23 @@ std::string config_error(const std::string& text, cli::AppConfig* loaded = nullp
     }
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 }  // namespace
 
 TEST_SUITE("cli.validators") {
-    TEST_CASE("local is the default validator, and the webhook sample loads with its template routed to the webhook") {
+    TEST_CASE(
+        "local is the default validator, and the webhook sample loads with its template routed to the "
+        "webhook") {
         cli::AppConfig plain;
         CHECK(config_error("", &plain).empty());
         CHECK(plain.challenge_validator == "local");
         CHECK(plain.webhook.timeout_seconds == 10);
 
-        const cli::AppConfig sample =
-            cli::load_config(std::string(SCEPRA_SOURCE_DIR) + "/config/scep-ra.conf.webhook", cli::FileCheck::skip);
+        const cli::AppConfig sample = cli::load_config(
+            std::string(SCEPRA_SOURCE_DIR) + "/config/scep-ra.conf.webhook", cli::FileCheck::skip);
         CHECK(sample.challenge_validator == "local");
         CHECK(sample.template_policies.of("MdmDevices").validator == "webhook");
         CHECK(sample.webhook.url == "https://mdm.example.com/scep/decide");
@@ -47,12 +51,15 @@ TEST_SUITE("cli.validators") {
     }
 
     TEST_CASE("intune as a validator asks for the [intune] section, naming the file, section and key") {
-        CHECK(contains(config_error("[challenge]\nvalidator = intune\n"), "scep-ra.conf: [intune] tenant_id"));
-        CHECK(contains(config_error("[profile.Phones]\nvalidator = intune\n"), "scep-ra.conf: [intune] tenant_id"));
+        CHECK(
+            contains(config_error("[challenge]\nvalidator = intune\n"), "scep-ra.conf: [intune] tenant_id"));
+        CHECK(contains(config_error("[profile.Phones]\nvalidator = intune\n"),
+                       "scep-ra.conf: [intune] tenant_id"));
     }
 
     TEST_CASE("an unknown validator name is an error for [challenge] and for a template") {
-        CHECK(contains(config_error("[challenge]\nvalidator = ldap\n"), "[challenge] validator must be local, intune or webhook"));
+        CHECK(contains(config_error("[challenge]\nvalidator = ldap\n"),
+                       "[challenge] validator must be local, intune or webhook"));
         CHECK(contains(config_error("[profile.Phones]\nvalidator = ldap\n"),
                        "[profile.Phones] validator must be local, intune or webhook, not 'ldap'"));
     }
@@ -68,8 +75,10 @@ TEST_SUITE("cli.validators") {
 
     TEST_CASE("[webhook] settings are checked: https only, client_cert with client_key, a bounded timeout") {
         const std::string base = "[challenge]\nvalidator = webhook\n[webhook]\n";
-        CHECK(contains(config_error(base + "url = http://mdm.example.com/hook\n"), "[webhook] url is not usable"));
-        CHECK(contains(config_error(base + "url = https://mdm.example.com/hook?x=1\n"), "[webhook] url is not usable"));
+        CHECK(contains(config_error(base + "url = http://mdm.example.com/hook\n"),
+                       "[webhook] url is not usable"));
+        CHECK(contains(config_error(base + "url = https://mdm.example.com/hook?x=1\n"),
+                       "[webhook] url is not usable"));
         CHECK(contains(config_error(base + "url = https://mdm.example.com/\nnotify_url = ftp://x/\n"),
                        "[webhook] notify_url is not usable"));
         CHECK(contains(config_error(base + "url = https://mdm.example.com/\nclient_cert = c.pem\n"),

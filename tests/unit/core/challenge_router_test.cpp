@@ -2,9 +2,10 @@
 // The challenge router: each template's requests go to its own validator (by
 // name, case-insensitively), the others to [challenge]'s; a reload replaces
 // every route at once.
+#include "core/challenge_router.hpp"
+
 #include <doctest/doctest.h>
 
-#include "core/challenge_router.hpp"
 #include "crypto/encoding.hpp"
 #include "scep/csr.hpp"
 #include "support/test_pki.hpp"

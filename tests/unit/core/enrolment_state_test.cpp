@@ -26,7 +26,7 @@ namespace {
 
 /// Every request is authorised: the tests are about what happens after.
 class AcceptAll final : public core::ChallengeVerifier {
-public:
+  public:
     int verified = 0;  ///< how often a challenge was asked for (a one-time password would be used up)
 
     core::ChallengeVerdict verify(const core::ChallengeRequest&) override {
@@ -39,14 +39,14 @@ public:
 
 /// Records every outcome it is told.
 class RecordingListener final : public core::EnrolmentOutcomeListener {
-public:
+  public:
     std::vector<core::EnrolmentOutcome> told;
     void on_outcome(const core::EnrolmentOutcome& outcome) noexcept override { told.push_back(outcome); }
 };
 
 core::RaIdentity identity_of(const TestPki& pki) {
-    return {crypto::up_ref(*pki.ra_sign_cert), crypto::up_ref(*pki.ra_sign_key), crypto::up_ref(*pki.ra_enc_cert),
-            crypto::up_ref(*pki.ra_enc_key)};
+    return {crypto::up_ref(*pki.ra_sign_cert), crypto::up_ref(*pki.ra_sign_key),
+            crypto::up_ref(*pki.ra_enc_cert), crypto::up_ref(*pki.ra_enc_key)};
 }
 
 core::ServiceOptions with_seal_key() {
@@ -69,8 +69,8 @@ struct Fixture {
 
     core::ScepService& scep() {
         if (!service) {
-            service = std::make_unique<core::ScepService>(options, identity_of(pki), ca, challenges, audit, requests,
-                                                          clock);
+            service = std::make_unique<core::ScepService>(options, identity_of(pki), ca, challenges, audit,
+                                                          requests, clock);
         }
         return *service;
     }
@@ -252,7 +252,9 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(f.stored("TX-BUG").fail_text.value_or("").starts_with("outcome unknown: "));
     }
 
-    TEST_CASE("a request pending at the CA keeps its CSR sealed, hands it to the poll, and loses it at the outcome") {
+    TEST_CASE(
+        "a request pending at the CA keeps its CSR sealed, hands it to the poll, and loses it at the "
+        "outcome") {
         Fixture f;
         Device d;
         const Bytes csr = crypto::csr_der(*d.csr);
@@ -292,7 +294,8 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(f.sealed_csr_column("TX-NOW").empty());
     }
 
-    TEST_CASE("a CA down when the request arrives: PENDING, and the next CertPoll submits the stored CSR once") {
+    TEST_CASE(
+        "a CA down when the request arrives: PENDING, and the next CertPoll submits the stored CSR once") {
         Fixture f;
         Device d;
         f.ca.script_submit({Behaviour::unavailable});
@@ -339,7 +342,8 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(f.sealed_csr_column("TX-DOWN").empty() == (f.stored("TX-DOWN").status != "pending"));
     }
 
-    TEST_CASE("[ca] unavailable = fail: a CA down when the request arrives answers FAILURE, a re-send resumes it") {
+    TEST_CASE(
+        "[ca] unavailable = fail: a CA down when the request arrives answers FAILURE, a re-send resumes it") {
         Fixture f;
         f.options.ca_unavailable = core::WhenCaUnavailable::fail;
         Device d;
@@ -355,7 +359,8 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(f.challenges.verified == 1);
     }
 
-    TEST_CASE("manual approval: the RA holds the request before any backend sees it, and approval submits it") {
+    TEST_CASE(
+        "manual approval: the RA holds the request before any backend sees it, and approval submits it") {
         Fixture f;
         core::TemplatePolicy held_for_approval;
         held_for_approval.manual_approval = true;
@@ -408,7 +413,9 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(f.challenges.verified == 1);
     }
 
-    TEST_CASE("outcome listeners are told each final outcome once, after it is stored, however often the device asks") {
+    TEST_CASE(
+        "outcome listeners are told each final outcome once, after it is stored, however often the device "
+        "asks") {
         Fixture f;
         auto listener = std::make_shared<RecordingListener>();
         f.options.outcome_listeners = {listener};
@@ -451,7 +458,9 @@ TEST_SUITE("core.enrolment_state") {
         }
     }
 
-    TEST_CASE("the template's key policy is the RA's: a weak key is refused before the challenge, whatever the backend") {
+    TEST_CASE(
+        "the template's key policy is the RA's: a weak key is refused before the challenge, whatever the "
+        "backend") {
         Fixture f;
         Device d;
         d.key = make_key(1024);
@@ -468,8 +477,9 @@ TEST_SUITE("core.enrolment_state") {
             Fixture lowered;
             core::TemplatePolicy policy;
             policy.keys.min_rsa_bits = 1024;
-            for (const auto& name : {lowered.options.templates.signature, lowered.options.templates.encryption,
-                                     lowered.options.templates.general_purpose}) {
+            for (const auto& name :
+                 {lowered.options.templates.signature, lowered.options.templates.encryption,
+                  lowered.options.templates.general_purpose}) {
                 lowered.options.template_policies.set(name, policy);
             }
             lowered.ca.script_submit({Behaviour::issued});

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // renewal_refusal on its own: dates computed in 64-bit seconds (certificates
 // valid for centuries), fail-closed revocation, and subjectAltName rules.
+#include "core/renewal_policy.hpp"
+
 #include <doctest/doctest.h>
 #include <openssl/x509v3.h>
 
-#include "core/renewal_policy.hpp"
 #include "crypto/encoding.hpp"
 #include "support/test_pki.hpp"
 
@@ -79,9 +80,7 @@ TEST_SUITE("core.renewal") {
                 REQUIRE(why);
                 CHECK(why->find("too early") != std::string::npos);
             }
-            SUBCASE("ok/no-window") {
-                CHECK_FALSE(refusal(*ca.known, csr_for(*key), ca, policy, now));
-            }
+            SUBCASE("ok/no-window") { CHECK_FALSE(refusal(*ca.known, csr_for(*key), ca, policy, now)); }
         }
     }
 

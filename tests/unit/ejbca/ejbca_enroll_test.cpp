@@ -7,9 +7,9 @@
 #include <set>
 #include <thread>
 
-#include "support/backend_queries.hpp"
 #include "ejbca/ejbca_backend.hpp"
 #include "ejbca_test_support.hpp"
+#include "support/backend_queries.hpp"
 #include "support/fake_ejbca/fake_ejbca_process.hpp"
 
 using namespace scepra;

@@ -4,9 +4,9 @@
 
 #include <fstream>
 
-#include "http/base64.hpp"
 #include "ejbca/ejbca_backend.hpp"
 #include "ejbca_test_support.hpp"
+#include "http/base64.hpp"
 #include "support/fake_ejbca/fake_ejbca_process.hpp"
 
 using namespace scepra;

@@ -3,6 +3,8 @@
 // (tests/support/fake_intune) over real loopback TLS: Intune's answer codes,
 // tokens and their expiry, endpoint discovery, failures that must fail
 // closed, and the notifications after the CA's answer.
+#include "validators/intune/intune_validator.hpp"
+
 #include <doctest/doctest.h>
 
 #include <regex>
@@ -13,7 +15,6 @@
 #include "scep/csr.hpp"
 #include "support/fake_intune/fake_intune_process.hpp"
 #include "support/test_pki.hpp"
-#include "validators/intune/intune_validator.hpp"
 #include "validators/intune/notification_body.hpp"
 #include "validators/intune/result_codes.hpp"
 
@@ -24,7 +25,9 @@ namespace {
 
 constexpr const char* intune_scope = "https://api.manage.microsoft.com//.default";
 
-bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+bool contains(std::string_view text, std::string_view part) {
+    return text.find(part) != std::string_view::npos;
+}
 
 /// An Intune-like challenge: a few KB of base64 text, distinct per seed.
 std::string long_challenge(char seed, std::size_t size = 4000) {
@@ -43,8 +46,8 @@ struct Request {
     std::string transaction_id;
 
     Request(const std::string& challenge, const std::string& tx)
-        : csr(scep::parse_csr(crypto::csr_der(*test::make_csr(*test::pooled_client_key(0), "CN=device,O=Example",
-                                                                challenge)))),
+        : csr(scep::parse_csr(crypto::csr_der(
+              *test::make_csr(*test::pooled_client_key(0), "CN=device,O=Example", challenge)))),
           transaction_id(tx) {}
     core::ChallengeRequest view() const { return {csr, template_name, transaction_id}; }
 };
@@ -95,7 +98,8 @@ core::EnrolmentOutcome issued_outcome(const Request& r, const crypto::X509Ptr& c
 }  // namespace
 
 TEST_SUITE("intune validator") {
-    TEST_CASE_FIXTURE(Fixture, "a challenge Intune accepts is accepted, asked with the library's request shape") {
+    TEST_CASE_FIXTURE(Fixture,
+                      "a challenge Intune accepts is accepted, asked with the library's request shape") {
         auto v = validator();
         const Request r(long_challenge('a'), "tx-accept-1");
         const core::ChallengeVerdict verdict = v->verify(r.view());
@@ -110,13 +114,15 @@ TEST_SUITE("intune validator") {
         CHECK(action["body"]["certificateRequest"] == backend::http::base64_encode(r.csr.der()));
         CHECK(action["challenge_length"] == 4000);  // the whole challenge travelled inside the CSR
         CHECK(count_tokens(state, intune_scope) == 1);
-        CHECK(count_tokens(state, "https://localhost:" + std::to_string(fake.port()) + "/graph/.default") == 1);
+        CHECK(count_tokens(state, "https://localhost:" + std::to_string(fake.port()) + "/graph/.default") ==
+              1);
         CHECK(state["token_requests"][0]["credential"] == "secret");
         CHECK(state["discovery_requests"] == 1);
         check_no_violations();
     }
 
-    TEST_CASE_FIXTURE(Fixture, "every refusal code Intune answers is a refusal naming the code and its meaning") {
+    TEST_CASE_FIXTURE(Fixture,
+                      "every refusal code Intune answers is a refusal naming the code and its meaning") {
         auto v = validator();
         nlohmann::json codes = nlohmann::json::object();
         std::vector<std::string> refusals;
@@ -168,7 +174,8 @@ TEST_SUITE("intune validator") {
         check_no_violations();
     }
 
-    TEST_CASE_FIXTURE(Fixture, "a short-lived token given as text (Entra ID's v1 form) is renewed at half its life") {
+    TEST_CASE_FIXTURE(Fixture,
+                      "a short-lived token given as text (Entra ID's v1 form) is renewed at half its life") {
         fake.control({{"token_lifetime", 60}, {"expires_as_text", true}});
         auto v = validator();
         CHECK(v->verify(Request(long_challenge('s'), "tx-s1").view()).accepted);
@@ -180,19 +187,23 @@ TEST_SUITE("intune validator") {
         CHECK(count_tokens(fake.state(), intune_scope) == 2);
     }
 
-    TEST_CASE_FIXTURE(Fixture, "a token the services refuse before its expiry is fetched anew and the call retried") {
+    TEST_CASE_FIXTURE(Fixture,
+                      "a token the services refuse before its expiry is fetched anew and the call retried") {
         auto v = validator();
         CHECK(v->verify(Request(long_challenge('r'), "tx-r1").view()).accepted);
         fake.control({{"revoke_tokens", true}});
         CHECK(v->verify(Request(long_challenge('r'), "tx-r2").view()).accepted);
         const auto state = fake.state();
         CHECK(count_tokens(state, intune_scope) == 2);
-        CHECK(count_actions(state, "validateRequest") == 2);  // the refused call never reached the fake's handler
+        CHECK(count_actions(state, "validateRequest") ==
+              2);  // the refused call never reached the fake's handler
         check_no_violations();
     }
 
-    TEST_CASE_FIXTURE(Fixture, "Entra ID refusing the application fails closed with its error, never the secret") {
-        fake.control({{"token_error", {401, "invalid_client", "AADSTS7000215: Invalid client secret provided."}}});
+    TEST_CASE_FIXTURE(Fixture,
+                      "Entra ID refusing the application fails closed with its error, never the secret") {
+        fake.control(
+            {{"token_error", {401, "invalid_client", "AADSTS7000215: Invalid client secret provided."}}});
         auto v = validator();
         const auto verdict = v->verify(Request(long_challenge('e'), "tx-e1").view());
         CHECK_FALSE(verdict.accepted);
@@ -215,7 +226,8 @@ TEST_SUITE("intune validator") {
         CHECK_FALSE(contains(verdict.reason, "not-the-secret"));
     }
 
-    TEST_CASE_FIXTURE(Fixture, "a registered certificate signs in with a client assertion Entra ID verifies") {
+    TEST_CASE_FIXTURE(Fixture,
+                      "a registered certificate signs in with a client assertion Entra ID verifies") {
         auto settings = fake.settings();
         settings.client_secret_file.clear();
         settings.client_cert = fake.file("app-cert.pem");
@@ -228,7 +240,8 @@ TEST_SUITE("intune validator") {
         check_no_violations();
     }
 
-    TEST_CASE_FIXTURE(Fixture, "a certificate not registered on the application is refused and the request fails closed") {
+    TEST_CASE_FIXTURE(
+        Fixture, "a certificate not registered on the application is refused and the request fails closed") {
         auto settings = fake.settings();
         settings.client_secret_file.clear();
         settings.client_cert = fake.file("other-cert.pem");
@@ -240,7 +253,8 @@ TEST_SUITE("intune validator") {
         CHECK(contains(verdict.reason, "x5t names no certificate registered"));
     }
 
-    TEST_CASE_FIXTURE(Fixture, "a key that does not match the certificate is refused when the validator is built") {
+    TEST_CASE_FIXTURE(Fixture,
+                      "a key that does not match the certificate is refused when the validator is built") {
         auto settings = fake.settings();
         settings.client_secret_file.clear();
         settings.client_cert = fake.file("app-cert.pem");
@@ -283,7 +297,8 @@ TEST_SUITE("intune validator") {
         CHECK(fake.state()["discovery_requests"] == 3);
     }
 
-    TEST_CASE_FIXTURE(Fixture, "one 5xx from Intune is retried with a fresh discovery; more fail closed after two calls") {
+    TEST_CASE_FIXTURE(
+        Fixture, "one 5xx from Intune is retried with a fresh discovery; more fail closed after two calls") {
         auto v = validator();
         fake.control({{"intune_fail", 1}});
         CHECK(v->verify(Request(long_challenge('f'), "tx-f1").view()).accepted);
@@ -300,7 +315,8 @@ TEST_SUITE("intune validator") {
         fake.control({{"intune_fail", 0}});
     }
 
-    TEST_CASE_FIXTURE(Fixture, "a service slower than timeout_seconds fails closed after two bounded attempts") {
+    TEST_CASE_FIXTURE(Fixture,
+                      "a service slower than timeout_seconds fails closed after two bounded attempts") {
         auto settings = fake.settings();
         settings.timeout_seconds = 1;
         auto v = validator(settings);
@@ -319,7 +335,8 @@ TEST_SUITE("intune validator") {
         for (const char* answer : {"garbage", "no_code", "deep", "huge"}) {
             CAPTURE(answer);
             fake.control({{"answer", answer}});
-            const auto verdict = v->verify(Request(long_challenge('g'), std::string("tx-g-") + answer).view());
+            const auto verdict =
+                v->verify(Request(long_challenge('g'), std::string("tx-g-") + answer).view());
             CHECK_FALSE(verdict.accepted);
             CHECK(verdict.retry_later);
         }
@@ -349,8 +366,8 @@ TEST_SUITE("intune notifications") {
         REQUIRE(v->verify(r.view()).accepted);
         const auto& pki = test::shared_test_pki();
         auto device_key = test::pooled_client_key(0);
-        auto cert = test::make_cert("CN=device,O=Example", *device_key, pki.ca_cert.get(), pki.ca_key.get(), {}, 30,
-                                    0x1234abcd);
+        auto cert = test::make_cert("CN=device,O=Example", *device_key, pki.ca_cert.get(), pki.ca_key.get(),
+                                    {}, 30, 0x1234abcd);
         v->on_outcome(issued_outcome(r, cert));
         v->flush();
         CHECK(v->notification_counts().sent == 1);
@@ -369,12 +386,14 @@ TEST_SUITE("intune notifications") {
         CHECK(body["certificateSerialNumber"] == crypto::serial_hex(*cert));
         CHECK(std::regex_match(body["certificateExpirationDateUtc"].get<std::string>(),
                                std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z)")));
-        CHECK(body["issuingCertificateAuthority"] == crypto::name_string(*X509_get_subject_name(pki.ca_cert.get())));
+        CHECK(body["issuingCertificateAuthority"] ==
+              crypto::name_string(*X509_get_subject_name(pki.ca_cert.get())));
         CHECK(body["callerInfo"] == "scep-ra");
         check_no_violations();
     }
 
-    TEST_CASE_FIXTURE(Fixture, "a refused request is told to Intune in a failureNotification with an HRESULT") {
+    TEST_CASE_FIXTURE(Fixture,
+                      "a refused request is told to Intune in a failureNotification with an HRESULT") {
         auto v = validator();
         const Request r(long_challenge('j'), "tx-rejected");
         REQUIRE(v->verify(r.view()).accepted);
@@ -411,7 +430,8 @@ TEST_SUITE("intune notifications") {
         CHECK(count_actions(fake.state(), "failureNotification") == 1);
     }
 
-    TEST_CASE_FIXTURE(Fixture, "on_outcome returns before Intune answers, and a failed notification is counted") {
+    TEST_CASE_FIXTURE(Fixture,
+                      "on_outcome returns before Intune answers, and a failed notification is counted") {
         auto v = validator();
         const Request r(long_challenge('q'), "tx-slow");
         REQUIRE(v->verify(r.view()).accepted);

@@ -105,8 +105,8 @@ TEST_SUITE("scep.codec") {
 
     TEST_CASE_FIXTURE(ClientFixture, "an envelope for someone else is badCertId") {
         Signer signer{*self_signed, *key, "SHA256"};
-        Bytes req = build_pki_request({MessageType::pkcs_req, "TX-2", {}}, crypto::csr_der(*csr), *pki.ca_cert,
-                                      {"AES-128-CBC", false}, signer, now);
+        Bytes req = build_pki_request({MessageType::pkcs_req, "TX-2", {}}, crypto::csr_der(*csr),
+                                      *pki.ca_cert, {"AES-128-CBC", false}, signer, now);
         SignedMessage msg = parse_signed_message(req);
         try {
             open_envelope(msg.content, ra(), {});
@@ -127,7 +127,9 @@ TEST_SUITE("scep.codec") {
 
     TEST_CASE("garbage is a DecodeError") {
         SUBCASE("fail/empty") { CHECK_THROWS_AS(parse_signed_message(Bytes{}), DecodeError); }
-        SUBCASE("fail/random") { CHECK_THROWS_AS(parse_signed_message(crypto::random_bytes(300)), DecodeError); }
+        SUBCASE("fail/random") {
+            CHECK_THROWS_AS(parse_signed_message(crypto::random_bytes(300)), DecodeError);
+        }
         SUBCASE("fail/degenerate-has-no-signer") {
             const auto& pki = test::shared_test_pki();
             CHECK_THROWS_AS(parse_signed_message(make_degenerate({pki.ca_cert.get()})), DecodeError);
@@ -135,7 +137,8 @@ TEST_SUITE("scep.codec") {
     }
 
     TEST_CASE_FIXTURE(ClientFixture, "CertRep SUCCESS carries the certificate to the requester only") {
-        Bytes reply = make_cert_rep_success({"TX-1", Bytes(16, 7)}, ra_signer(), make_degenerate({pki.ra_sign_cert.get(), pki.ca_cert.get()}),
+        Bytes reply = make_cert_rep_success({"TX-1", Bytes(16, 7)}, ra_signer(),
+                                            make_degenerate({pki.ra_sign_cert.get(), pki.ca_cert.get()}),
                                             *self_signed, {"AES-256-CBC", false}, now);
         CertRepView view = read_cert_rep(reply, *pki.ra_sign_cert, {*self_signed, *key});
         CHECK(view.status == PkiStatus::success);
@@ -184,7 +187,8 @@ TEST_SUITE("scep.codec") {
 
     TEST_CASE("degenerate PKCS#7 keeps certificates in order") {
         const auto& pki = test::shared_test_pki();
-        auto certs = parse_degenerate(make_degenerate({pki.ra_sign_cert.get(), pki.ra_enc_cert.get(), pki.ca_cert.get()}));
+        auto certs = parse_degenerate(
+            make_degenerate({pki.ra_sign_cert.get(), pki.ra_enc_cert.get(), pki.ca_cert.get()}));
         REQUIRE(certs.size() == 3);
         CHECK(X509_cmp(certs[0].get(), pki.ra_sign_cert.get()) == 0);
         CHECK(X509_cmp(certs[1].get(), pki.ra_enc_cert.get()) == 0);
@@ -193,8 +197,8 @@ TEST_SUITE("scep.codec") {
 
     TEST_CASE("GetCACaps lists only what is implemented") {
         std::string caps = render_caps({});
-        for (const char* kw :
-             {"POSTPKIOperation", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512", "AES", "DES3", "SCEPStandard"}) {
+        for (const char* kw : {"POSTPKIOperation", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512", "AES",
+                               "DES3", "SCEPStandard"}) {
             CHECK(caps.find(std::string(kw) + "\r\n") != std::string::npos);
         }
         CHECK(caps.find("Renewal") == std::string::npos);

@@ -6,8 +6,8 @@
 #include <openssl/pkcs7.h>
 
 #include "crypto/der.hpp"
-#include "crypto/encoding.hpp"
 #include "crypto/digest.hpp"
+#include "crypto/encoding.hpp"
 #include "scep/degenerate.hpp"
 #include "scep/types.hpp"
 #include "support/test_pki.hpp"
@@ -22,7 +22,8 @@ TEST_SUITE("degenerate SignedData from DER") {
         const Bytes enc = crypto::cert_der(*pki.ra_enc_cert);
         const Bytes ca = crypto::cert_der(*pki.ca_cert);
         CHECK(make_degenerate_der({ca}) == make_degenerate({pki.ca_cert.get()}));
-        CHECK(make_degenerate_der({sign, ca}) == make_degenerate({pki.ra_sign_cert.get(), pki.ca_cert.get()}));
+        CHECK(make_degenerate_der({sign, ca}) ==
+              make_degenerate({pki.ra_sign_cert.get(), pki.ca_cert.get()}));
         CHECK(make_degenerate_der({sign, enc, ca}) ==
               make_degenerate({pki.ra_sign_cert.get(), pki.ra_enc_cert.get(), pki.ca_cert.get()}));
         CHECK(make_degenerate_der({}) == make_degenerate({}));
@@ -46,8 +47,8 @@ TEST_SUITE("degenerate SignedData from DER") {
         const Bytes sign = crypto::cert_der(*pki.ra_sign_cert);
         const Bytes enc = crypto::cert_der(*pki.ra_enc_cert);
         const Bytes ca = crypto::cert_der(*pki.ca_cert);
-        auto certs =
-            degenerate_cert_ders(make_degenerate({pki.ra_enc_cert.get(), pki.ca_cert.get(), pki.ra_sign_cert.get()}));
+        auto certs = degenerate_cert_ders(
+            make_degenerate({pki.ra_enc_cert.get(), pki.ca_cert.get(), pki.ra_sign_cert.get()}));
         REQUIRE(certs.size() == 3);
         CHECK(certs[0] == enc);
         CHECK(certs[1] == ca);

@@ -208,7 +208,8 @@ TEST_SUITE("scep.hostile") {
     TEST_CASE_FIXTURE(Hostile,
                       "duplicate attributes and attributes with zero or two values are DecodeErrors") {
         // (OpenSSL refuses to sign a duplicate signingTime, and CMS_verify to accept one.)
-        for (const char* oid : {scep::oid::message_type, scep::oid::transaction_id, scep::oid::sender_nonce}) {
+        for (const char* oid :
+             {scep::oid::message_type, scep::oid::transaction_id, scep::oid::sender_nonce}) {
             CAPTURE(oid);
             auto base = request();
             const hostile::Attribute original = *std::find_if(base.attributes.begin(), base.attributes.end(),
@@ -323,8 +324,7 @@ TEST_SUITE("scep.hostile") {
         CHECK(decoded > 0);  // some flips land where they only break the signature
     }
 
-    TEST_CASE_FIXTURE(Hostile,
-                      "a challengePassword that is not one string of at most 16 KiB is badRequest") {
+    TEST_CASE_FIXTURE(Hostile, "a challengePassword that is not one string of at most 16 KiB is badRequest") {
         const hostile::AttrValue secret = hostile::printable("S3CRET");
         SUBCASE("empty SET") {
             CHECK(csr_failure(hostile::csr_with_attributes(*key, "d", {{oid_challenge, {}}})) ==

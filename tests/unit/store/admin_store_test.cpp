@@ -113,9 +113,8 @@ TEST_SUITE("store.admins") {
         CHECK_FALSE(parse_role("View").has_value());
         CHECK(std::string(role_name(AdminRole::view)) == "view");
         // The schema refuses any other role, whoever writes it.
-        CHECK_THROWS(f.db->write([](Database& db) {
-            db.prepare("UPDATE admins SET role = 'root' WHERE name = 'viewer'").run();
-        }));
+        CHECK_THROWS(f.db->write(
+            [](Database& db) { db.prepare("UPDATE admins SET role = 'root' WHERE name = 'viewer'").run(); }));
     }
 
     TEST_CASE("login_with: another scheme's check, with the same throttle and trail") {
@@ -143,9 +142,11 @@ TEST_SUITE("store.admins") {
         CHECK(f.store.login_with(kPeer, "nt-user", check(true)).result == Result::throttled);
         CHECK(calls == 2);
         // An account without an NT hash gives the check an empty one.
-        CHECK(f.store.login_with("192.0.2.99", "alice", [](const AdminStore::Credentials& stored) {
-                  return stored.nt_hash_sealed.empty();
-              }).result == Result::ok);
+        CHECK(f.store
+                  .login_with(
+                      "192.0.2.99", "alice",
+                      [](const AdminStore::Credentials& stored) { return stored.nt_hash_sealed.empty(); })
+                  .result == Result::ok);
     }
 
     TEST_CASE("only an scrypt hash of an admin password reaches the database file") {

@@ -2,6 +2,8 @@
 // The requests table: one claim per transactionID and kind, and the atomic
 // take-over of a claim the CA never took (held after an outage, or left by an
 // RA that stopped), so that a resumed request reaches the CA once.
+#include "store/request_store.hpp"
+
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -9,7 +11,6 @@
 #include <vector>
 
 #include "store/challenge_store.hpp"
-#include "store/request_store.hpp"
 #include "store_fixture.hpp"
 
 using namespace scepra;
@@ -145,7 +146,8 @@ TEST_SUITE("store.requests.durability") {
         CHECK_FALSE(requests.find("TX-UNDONE", "PKCSReq"));
         auto id = f.db->write([&](store::Database& db) { return requests.insert_in(db, claim("TX-KEPT")); });
         REQUIRE(id);
-        CHECK(f.db->write([&](store::Database& db) { return requests.insert_in(db, claim("TX-KEPT")); }) == std::nullopt);
+        CHECK(f.db->write([&](store::Database& db) { return requests.insert_in(db, claim("TX-KEPT")); }) ==
+              std::nullopt);
     }
 
     TEST_CASE("the password is used up in the claim's transaction: a failed claim leaves it usable") {
@@ -159,10 +161,11 @@ TEST_SUITE("store.requests.durability") {
 
         std::optional<std::int64_t> claim_id;
         auto record = claim("TX-A");
-        const auto outcome = passwords.consume(issued.password, "TX-A", {}, [&](store::Database& db, std::int64_t id) {
-            record.challenge_id = id;
-            claim_id = requests.insert_in(db, record);
-        });
+        const auto outcome =
+            passwords.consume(issued.password, "TX-A", {}, [&](store::Database& db, std::int64_t id) {
+                record.challenge_id = id;
+                claim_id = requests.insert_in(db, record);
+            });
         CHECK(outcome.result == store::ChallengeCheck::accepted);
         REQUIRE(claim_id);
         CHECK(requests.find("TX-A", "PKCSReq")->challenge_id == issued.id);
