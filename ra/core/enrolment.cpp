@@ -245,7 +245,7 @@ bool Enrolment::resumable(const store::RequestRecord& record, TimePoint now) {
 }
 
 EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, store::RequestRecord claim,
-                                  bool by_certificate) {
+                                  bool by_certificate, CaAsked asked) {
     // The claim was authenticated when it was made (its one-time password is
     // used up by now); a renewal's certificate is checked again, it may have
     // been revoked since.
@@ -281,8 +281,10 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
     // stored, or the CA's answer was lost: that answer, never a second certificate.
     std::optional<backend::SubmitResult> found;
     try {
-        found = m_backend.find_by_transaction(
-            {claim.transaction_id, claim.key_hash, claim.template_name, csr.der()});
+        if (asked == CaAsked::not_yet) {
+            found = m_backend.find_by_transaction(
+                {claim.transaction_id, claim.key_hash, claim.template_name, csr.der()});
+        }
     } catch (const std::exception& e) {
         // The CA cannot be asked: the claim keeps its note (take_over cleared it).
         if (outcome_unknown(held_note)) {
@@ -357,7 +359,8 @@ EnrolmentAnswer Enrolment::hold_unavailable(EnrolmentMessage& msg, std::int64_t 
     return pending();
 }
 
-EnrolmentAnswer Enrolment::resume_from_stored(EnrolmentMessage& msg, store::RequestRecord claim) {
+EnrolmentAnswer Enrolment::resume_from_stored(EnrolmentMessage& msg, store::RequestRecord claim,
+                                              CaAsked asked) {
     const bool renewal = claim.kind.starts_with("Renewal:");
     // A renewal's certificate is checked again when it is resumed: only a
     // CertPoll signed by that very certificate can resume it.
@@ -368,7 +371,7 @@ EnrolmentAnswer Enrolment::resume_from_stored(EnrolmentMessage& msg, store::Requ
             scep::FailInfo::bad_request,
             "the CA has not taken this request (unavailable or interrupted): send the request again");
     }
-    return resume(msg, scep::parse_csr(csr_der), std::move(claim), by_renewing_certificate);
+    return resume(msg, scep::parse_csr(csr_der), std::move(claim), by_renewing_certificate, asked);
 }
 
 EnrolmentAnswer Enrolment::hold_unknown_outcome(EnrolmentMessage& msg, std::int64_t claim_id,
@@ -420,8 +423,8 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
         }
         if (!done && m_backend.capabilities().find_by_transaction && !csr_der.empty()) {
             // Asked with the request itself, the CA has no record of it: the
-            // lost attempt never reached it, so it is submitted again.
-            return resume_from_stored(msg, std::move(record));
+            // lost attempt never reached it, so it is submitted again (without asking twice).
+            return resume_from_stored(msg, std::move(record), CaAsked::no_record);
         }
         if (!done) {
             msg.event.detail =

@@ -91,9 +91,12 @@ class Enrolment {
                                bool by_certificate);
     /// Submits a claimed request to the CA, stores the outcome and answers it.
     EnrolmentAnswer submit_claimed(EnrolmentMessage& msg, const scep::Csr& csr, store::RequestRecord record);
-    /// Submits again a claim an earlier attempt never finished (see resumable()).
+    /// Whether this attempt already asked the CA about the transaction (and it had no record).
+    enum class CaAsked { not_yet, no_record };
+    /// Submits again a claim an earlier attempt never finished (see resumable()),
+    /// first asking the CA for an earlier answer unless this attempt already did.
     EnrolmentAnswer resume(EnrolmentMessage& msg, const scep::Csr& csr, store::RequestRecord claim,
-                           bool by_certificate);
+                           bool by_certificate, CaAsked asked = CaAsked::not_yet);
     /// A claim the CA never took: it was unavailable (held for retry), or the
     /// RA stopped between claiming the request and storing the CA's answer
     /// (pending without a CA reference for longer than any CA call takes).
@@ -103,7 +106,8 @@ class Enrolment {
     EnrolmentAnswer hold_unavailable(EnrolmentMessage& msg, std::int64_t claim_id, const std::exception& why);
     /// A CertPoll for a claim the CA never took: submits it again from the
     /// CSR the RA holds, or asks the device to send it again when it holds none.
-    EnrolmentAnswer resume_from_stored(EnrolmentMessage& msg, store::RequestRecord claim);
+    EnrolmentAnswer resume_from_stored(EnrolmentMessage& msg, store::RequestRecord claim,
+                                       CaAsked asked = CaAsked::not_yet);
     /// Keeps a claim whose submission may have reached the CA (marked
     /// "outcome unknown") and answers PENDING.
     EnrolmentAnswer hold_unknown_outcome(EnrolmentMessage& msg, std::int64_t claim_id,

@@ -211,9 +211,11 @@ TEST_SUITE("core.enrolment_state") {
             CHECK(pkcs_req(f, d, "TX-NEVER").status == PkiStatus::pending);
             check_issued_to(cert_poll(f, d, "TX-NEVER"), d);
             CHECK(f.ca.submits("TX-NEVER") == 3);
+            CHECK(f.ca.finds() == 2);  // once per attempt that found the outcome unknown
             return;
         }
         CHECK(f.ca.submits("TX-NEVER") == 2);
+        CHECK(f.ca.finds() == 1);  // the attempt asks the CA once, not again before submitting
         CHECK(f.stored("TX-NEVER").status == "issued");
         CHECK(f.requests.list_unknown_outcome(10).empty());
     }
