@@ -9,6 +9,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -18,7 +19,13 @@
 #include "common/bytes.hpp"
 #include "crypto/handles.hpp"
 
+namespace scepra::store {
+class Database;
+}
+
 namespace scepra::backend {
+
+struct SubmitResult;
 
 enum class Disposition { issued, pending, rejected };
 
@@ -93,6 +100,13 @@ struct SubmitRequest {
     /// Optional: the same request already parsed, with its signature verified,
     /// so a local backend need not decode it again. Valid during submit() only.
     X509_REQ* verified_csr = nullptr;
+    /// Optional: the RA's record of an issued certificate, for a backend that
+    /// keeps its own records in the RA's database (the local CA). It runs inside
+    /// the transaction that records the certificate, so that one durable commit
+    /// holds both; a throw rolls both back (the backend then throws
+    /// BackendUnavailable). It returns false when it wrote nothing (another
+    /// database); SubmitResult::recorded_by_ra tells the RA whether it ran.
+    std::function<bool(store::Database&, const SubmitResult&)> record_issued;
 };
 
 struct SubmitResult {
@@ -104,6 +118,8 @@ struct SubmitResult {
     /// The CA's own words about a refusal (e.g. EJBCA's error_message), for
     /// the audit trail only: never shown to the client. Empty when none.
     std::string audit_detail;
+    /// True when SubmitRequest::record_issued recorded this result with the CA's record.
+    bool recorded_by_ra = false;
 };
 
 /// What the RA hands the CA when it asks again about a request it submitted.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -157,8 +158,11 @@ class LocalCaBackend final : public CaBackend {
     struct Prepared;
     Prepared prepare(const Bytes& csr_der, const CertificateProfile& profile,
                      X509_REQ* verified_csr = nullptr) const;
+    /// Signs and records a certificate; record_issued (SubmitRequest's) runs
+    /// in the same transaction as the certificate's row.
     SubmitResult issue(const Prepared& request, const CertificateProfile& profile,
-                       const std::string& transaction_id, std::optional<std::int64_t> request_id);
+                       const std::string& transaction_id, std::optional<std::int64_t> request_id,
+                       const std::function<bool(store::Database&, const SubmitResult&)>& record_issued = {});
     SubmitResult issued(Bytes cert_der) const;
     void check_ca_current(TimePoint now) const;
     crypto::X509Ptr build_certificate(const Prepared& request, const CertificateProfile& profile,

@@ -167,7 +167,7 @@ SubmitResult LocalCaBackend::submit(const SubmitRequest& request) {
         return rejected(prepared.rejection);
     }
     if (!profile->manual_approval) {
-        return issue(prepared, *profile, request.transaction_id, std::nullopt);
+        return issue(prepared, *profile, request.transaction_id, std::nullopt, request.record_issued);
     }
 
     // Refuse now rather than queue work for an officer that can never be issued.
@@ -199,9 +199,10 @@ SubmitResult LocalCaBackend::issued(Bytes cert_der) const {
     return result;
 }
 
-SubmitResult LocalCaBackend::issue(const Prepared& request, const CertificateProfile& profile,
-                                   const std::string& transaction_id,
-                                   std::optional<std::int64_t> request_id) {
+SubmitResult LocalCaBackend::issue(
+    const Prepared& request, const CertificateProfile& profile, const std::string& transaction_id,
+    std::optional<std::int64_t> request_id,
+    const std::function<bool(store::Database&, const SubmitResult&)>& record_issued) {
     const TimePoint now = m_clock.now();
     check_ca_current(now);
     const std::time_t now_seconds = unix_seconds(now);
@@ -228,6 +229,7 @@ SubmitResult LocalCaBackend::issue(const Prepared& request, const CertificatePro
                                                   sql_time(now),
                                                   crypto::cert_der(*cert)};
         std::optional<Bytes> earlier;
+        SubmitResult result = issued(record.der);
         Outcome outcome = Outcome::stored;
         try {
             outcome = m_db.write([&](store::Database& db) {
@@ -249,6 +251,10 @@ SubmitResult LocalCaBackend::issue(const Prepared& request, const CertificatePro
                 if (request_id) {
                     m_store.set_request_issued(db, *request_id, cert_id, record.serial);
                 }
+                // The RA's outcome in the same commit: one fsync instead of two.
+                if (record_issued) {
+                    result.recorded_by_ra = record_issued(db, result);
+                }
                 return Outcome::stored;
             });
         } catch (const store::DbError& e) {
@@ -256,7 +262,7 @@ SubmitResult LocalCaBackend::issue(const Prepared& request, const CertificatePro
         }
         switch (outcome) {
             case Outcome::stored:
-                return issued(record.der);
+                return result;
             case Outcome::issued_before:
                 if (!earlier) {
                     throw BackendUnavailable("request " + std::to_string(*request_id) +

@@ -323,10 +323,21 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
 
 EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr& csr,
                                           store::RequestRecord record) {
+    // A certificate issued by a CA that records it in this database (the
+    // local CA) is recorded here in the same commit as the CA's own row.
+    auto record_issued = [&](store::Database& db, const backend::SubmitResult& issued) {
+        if (!m_requests.writes_to(db)) {
+            return false;
+        }
+        store::RequestRecord done = record;
+        record_outcome(done, issued);
+        m_requests.update_in(db, done);
+        return true;
+    };
     backend::SubmitResult result;
     try {
-        result =
-            m_backend.submit({msg.transaction_id, csr.der(), record.template_name, msg.peer, &csr.req()});
+        result = m_backend.submit(
+            {msg.transaction_id, csr.der(), record.template_name, msg.peer, &csr.req(), record_issued});
     } catch (const backend::BackendUnavailable& e) {
         return hold_unavailable(msg, record.id, e);
     } catch (const backend::OutcomeUnknown& e) {
@@ -341,7 +352,9 @@ EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr
     }
     record_outcome(record, result);
     keep_ca_words(msg.event, result);
-    m_requests.update(record);
+    if (!result.recorded_by_ra) {
+        m_requests.update(record);
+    }
     return answer_from(msg, std::move(record), "");
 }
 

@@ -141,18 +141,20 @@ void RequestStore::hold_for_retry(std::int64_t id, const std::string& why) {
 }
 
 void RequestStore::update(const RequestRecord& r) {
+    m_db.write([&](Database& db) { update_in(db, r); });
+}
+
+void RequestStore::update_in(Database& db, const RequestRecord& r) {
     const std::string now = sql_time(m_clock.now());
-    m_db.write([&](Database& db) {
-        auto st = db.prepare(
-            "UPDATE requests SET status = ?2, backend_ref = ?3, cert_der = ?4, chain_der = ?5, fail_info = "
-            "?6, "
-            "fail_text = ?7, updated_at = ?8, serial = ?9, "
-            "csr_sealed = CASE WHEN ?2 = 'pending' THEN csr_sealed ELSE NULL END WHERE id = ?1");
-        st.bind(1, r.id).bind(2, r.status).bind(3, r.backend_ref).bind(4, optional_blob(r.cert_der));
-        st.bind(5, optional_blob(r.chain_der)).bind(6, r.fail_info).bind(7, r.fail_text).bind(8, now);
-        st.bind(9, r.serial);
-        st.run();
-    });
+    auto st = db.prepare(
+        "UPDATE requests SET status = ?2, backend_ref = ?3, cert_der = ?4, chain_der = ?5, fail_info = "
+        "?6, "
+        "fail_text = ?7, updated_at = ?8, serial = ?9, "
+        "csr_sealed = CASE WHEN ?2 = 'pending' THEN csr_sealed ELSE NULL END WHERE id = ?1");
+    st.bind(1, r.id).bind(2, r.status).bind(3, r.backend_ref).bind(4, optional_blob(r.cert_der));
+    st.bind(5, optional_blob(r.chain_der)).bind(6, r.fail_info).bind(7, r.fail_text).bind(8, now);
+    st.bind(9, r.serial);
+    st.run();
 }
 
 std::vector<RequestRecord> RequestStore::list_unknown_outcome(int limit) {

@@ -108,6 +108,11 @@ class RequestStore final {
     /// Records the outcome of a pending request (and the serial once issued).
     /// A final outcome (issued, rejected) deletes the sealed CSR.
     void update(const RequestRecord& record);
+    /// update() inside the caller's Database::write() (e.g. the local CA's
+    /// record of the certificate), so both are committed or neither is.
+    void update_in(Database& db, const RequestRecord& record);
+    /// True when `db` is the database this store writes to.
+    bool writes_to(const Database& db) const { return &db == &m_db; }
     /// Marks a request's final outcome (issued, rejected) as told to the
     /// outcome listeners: true for the one caller that marks it, false when
     /// it was told already or is not final.

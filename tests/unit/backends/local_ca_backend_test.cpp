@@ -242,6 +242,48 @@ TEST_SUITE("backends.local") {
         }
     }
 
+    TEST_CASE("the RA's record of an issued certificate is committed with the CA's, or neither is") {
+        Fixture f;
+        auto key = test::pooled_client_key(2);
+        const Bytes csr = crypto::csr_der(*test::make_csr(*key, "CN=together,O=Example"));
+        SubmitRequest request{"tx-together", csr, "", "192.0.2.7"};
+
+        SUBCASE("ok/the hook runs in the transaction that holds the certificate's row") {
+            std::int64_t rows_seen = -1;
+            request.record_issued = [&](store::Database& db, const SubmitResult& issued) {
+                CHECK(issued.disposition == Disposition::issued);
+                auto st = db.prepare("SELECT count(*) FROM issued_certs WHERE der = ?1");
+                st.bind(1, issued.certificate_der);
+                st.step();
+                rows_seen = st.column_int(0);
+                db.prepare("CREATE TABLE ra_side (x INTEGER)").run();
+                db.prepare("INSERT INTO ra_side VALUES (7)").run();
+                return true;
+            };
+            auto result = f.backend().submit(request);
+            CHECK(result.disposition == Disposition::issued);
+            CHECK(result.recorded_by_ra);
+            CHECK(rows_seen == 1);
+            CHECK(f.count("SELECT count(*) FROM ra_side") == 1);
+            CHECK(f.count("SELECT count(*) FROM issued_certs") == 1);
+        }
+        SUBCASE("ok/a hook that wrote nothing leaves the RA to record it") {
+            request.record_issued = [](store::Database&, const SubmitResult&) { return false; };
+            auto result = f.backend().submit(request);
+            CHECK(result.disposition == Disposition::issued);
+            CHECK_FALSE(result.recorded_by_ra);
+            CHECK(f.count("SELECT count(*) FROM issued_certs") == 1);
+        }
+        SUBCASE("fail/a failing RA record rolls back the certificate's row: the CA did not issue") {
+            request.record_issued = [](store::Database& db, const SubmitResult&) -> bool {
+                db.prepare("INSERT INTO no_such_table VALUES (1)").run();
+                return true;
+            };
+            CHECK_THROWS_AS(f.backend().submit(request), BackendUnavailable);
+            CHECK(f.count("SELECT count(*) FROM issued_certs") == 0);
+        }
+    }
+
     TEST_CASE("the validity window follows the clock, backdate and validity_days") {
         Fixture f;
         auto key = test::pooled_client_key(3);
