@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "support/test_pki.hpp"
 
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace scepra::test {
 
@@ -97,15 +100,34 @@ X509ReqPtr make_csr(EVP_PKEY& key, const std::string& subject, const std::string
     return req;
 }
 
-TestPki make_test_pki() {
+namespace {
+/// An RSA-2048 key of the build folder's test-keys/ (tests/CMakeLists.txt makes them once per build
+/// folder with `openssl genpkey`: ctest runs every test case in a process of its own, and nine fresh
+/// keys in each were most of a short case's time) or, without that folder (the fuzz support library,
+/// a test binary run from elsewhere), a fresh one.
+EvpPkeyPtr prepared_key(const std::string& name) {
+#ifdef SCEPRA_TEST_KEYS_DIR
+    const std::string path = std::string(SCEPRA_TEST_KEYS_DIR) + "/" + name + ".pem";
+    if (BioPtr file{BIO_new_file(path.c_str(), "r")}) {
+        EvpPkeyPtr key{PEM_read_bio_PrivateKey(file.get(), nullptr, nullptr, nullptr)};
+        require(key != nullptr && EVP_PKEY_get_bits(key.get()) == 2048, "unreadable prepared test key");
+        return key;
+    }
+#else
+    (void)name;
+#endif
+    return make_key();
+}
+
+TestPki make_test_pki_with(EvpPkeyPtr ca_key, EvpPkeyPtr ra_sign_key, EvpPkeyPtr ra_enc_key) {
     TestPki pki;
-    pki.ca_key = make_key();
+    pki.ca_key = std::move(ca_key);
     pki.ca_cert = make_cert("CN=Test Root CA,O=scep-ra tests", *pki.ca_key, nullptr, nullptr,
                             {{NID_basic_constraints, "critical,CA:TRUE"},
                              {NID_key_usage, "critical,keyCertSign,cRLSign"},
                              {NID_subject_key_identifier, "hash"}},
                             3650, 1);
-    pki.ra_sign_key = make_key();
+    pki.ra_sign_key = std::move(ra_sign_key);
     pki.ra_sign_cert =
         make_cert("CN=Test RA Signing,O=scep-ra tests", *pki.ra_sign_key, pki.ca_cert.get(), pki.ca_key.get(),
                   {{NID_basic_constraints, "critical,CA:FALSE"},
@@ -113,7 +135,7 @@ TestPki make_test_pki() {
                    {NID_subject_key_identifier, "hash"},
                    {NID_authority_key_identifier, "keyid:always"}},
                   365, 2);
-    pki.ra_enc_key = make_key();
+    pki.ra_enc_key = std::move(ra_enc_key);
     pki.ra_enc_cert = make_cert("CN=Test RA Encryption,O=scep-ra tests", *pki.ra_enc_key, pki.ca_cert.get(),
                                 pki.ca_key.get(),
                                 {{NID_basic_constraints, "critical,CA:FALSE"},
@@ -123,9 +145,13 @@ TestPki make_test_pki() {
                                 365, 3);
     return pki;
 }
+}  // namespace
+
+TestPki make_test_pki() { return make_test_pki_with(make_key(), make_key(), make_key()); }
 
 const TestPki& shared_test_pki() {
-    static const TestPki pki = make_test_pki();
+    static const TestPki pki =
+        make_test_pki_with(prepared_key("ca"), prepared_key("ra-signing"), prepared_key("ra-encryption"));
     return pki;
 }
 
@@ -135,7 +161,7 @@ EvpPkeyPtr pooled_client_key(size_t i) {
     std::lock_guard lock(mutex);
     constexpr size_t pool_size = 6;
     while (pool.size() < pool_size) {
-        pool.push_back(make_key());
+        pool.push_back(prepared_key("client-" + std::to_string(pool.size())));
     }
     return up_ref(*pool[i % pool_size]);
 }
