@@ -82,7 +82,8 @@ std::optional<std::string> ReplacedCas::note(X509& previous, X509& current, Time
     }
     save();
     return "the CA re-keyed under the same name: certificates issued by the replaced CA certificate " +
-           describe(previous) + " may still renew until it expires" + dropped + "; kept in " + m_file.string();
+           describe(previous) + " may still renew until it expires" + dropped + "; kept in " +
+           m_file.string();
 }
 
 std::vector<std::string> ReplacedCas::drop_expired(TimePoint now) {

@@ -5,7 +5,6 @@
 // SCEPDevice is issued at once, SCEPPending waits for an officer, any other
 // template is denied by its policy module.
 #include <doctest/doctest.h>
-#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "crypto/encoding.hpp"
@@ -371,113 +370,5 @@ TEST_SUITE("http.adcs") {
         auto renewed = check_issued(server, bridge, view, *new_key);
         CHECK(crypto::serial_hex(*renewed) != crypto::serial_hex(*cert));
         CHECK(bridge.new_submissions() == 2);
-    }
-}
-
-namespace {
-
-/// The issuing CA certificate GetCACert serves now (after the two RA certificates).
-crypto::X509Ptr served_issuing_ca(ServerFixture& server) {
-    auto res = server.client().Get(server.base_path() + "?operation=GetCACert");
-    REQUIRE(res);
-    REQUIRE(res->status == 200);
-    auto certs = scep::parse_degenerate(as_bytes(res->body));
-    REQUIRE(certs.size() == 4);
-    return std::move(certs[2]);
-}
-
-bool signed_by(X509& cert, X509& ca) {
-    const bool ok = X509_verify(&cert, X509_get0_pubkey(&ca)) == 1;
-    ERR_clear_error();
-    return ok;
-}
-
-}  // namespace
-
-TEST_SUITE("http.adcs") {
-    TEST_CASE(
-        "reload: the AD CS CA's new chain is fetched and served; with the bridge down the chain in use stays "
-        "and the log says why") {
-        SKIP_WITHOUT_BRIDGE();
-        BridgeProcess bridge;
-        ServerFixture server(adcs_config(bridge));
-        const auto original = fake_ca_chain(bridge);
-        CHECK(X509_cmp(served_issuing_ca(server).get(), original[0].get()) == 0);
-
-        bridge.control({{"rekey", true}});
-        const auto rekeyed = fake_ca_chain(bridge);
-        REQUIRE(X509_cmp(rekeyed[0].get(), original[0].get()) != 0);
-        const std::string said = server.instance().refresh_ca_chain();
-        CAPTURE(said);
-        CHECK(contains(said, "CA chain refreshed from the adcs backend"));
-        CHECK(X509_cmp(served_issuing_ca(server).get(), rekeyed[0].get()) == 0);
-        // The copy serve starts from while the bridge is down is the new chain too.
-        const auto cache = crypto::load_certs_file(server.config().database.string() + ".ca-chain.pem");
-        REQUIRE(!cache.empty());
-        CHECK(X509_cmp(cache[0].get(), rekeyed[0].get()) == 0);
-
-        bridge.control({{"bridge_down", true}});
-        const std::string kept = server.instance().refresh_ca_chain();
-        CAPTURE(kept);
-        CHECK(contains(kept, "CA chain not refreshed, the chain in use is kept"));
-        CHECK(contains(kept, "cannot read the CA chain"));
-        CHECK(X509_cmp(served_issuing_ca(server).get(), rekeyed[0].get()) == 0);
-    }
-
-    TEST_CASE(
-        "after the AD CS CA re-keys under the same name and scep-ra reloads, a certificate of the old key "
-        "still renews (also after a restart) and gets one of the new key; a stranger CA's does not") {
-        SKIP_WITHOUT_BRIDGE();
-        BridgeProcess bridge;
-        ServerFixture server(adcs_config(bridge));
-        const auto old_chain = fake_ca_chain(bridge);
-        Device first(12, "adcs-rekey-1"), second(13, "adcs-rekey-2");
-        auto first_view = enrol(server, first, "TX-ADCS-REKEY-1");
-        auto first_cert = check_issued(server, bridge, first_view, *first.key);
-        auto second_view = enrol(server, second, "TX-ADCS-REKEY-2");
-        auto second_cert = check_issued(server, bridge, second_view, *second.key);
-        // A certificate with the same issuer name, serial and key, signed by an unrelated CA's key.
-        auto stranger_key = pooled_client_key(14);
-        crypto::X509Ptr forged(X509_dup(first_cert.get()));
-        REQUIRE(X509_sign(forged.get(), stranger_key.get(), EVP_sha256()) > 0);
-
-        bridge.control({{"rekey", true}});
-        const auto new_chain = fake_ca_chain(bridge);
-        const std::string said = server.instance().refresh_ca_chain();
-        CAPTURE(said);
-        CHECK(contains(said, "re-keyed under the same name"));
-        CHECK(contains(server.sql("SELECT detail FROM audit_events WHERE operation = 'CA re-key'"),
-                       crypto::serial_hex(*old_chain[0])));
-
-        auto renew = [&](Device& device, X509& signer, const std::string& txid) {
-            auto new_key = make_key(0, true);
-            auto view = send(server, MessageType::renewal_req, txid,
-                             crypto::csr_der(*make_csr(*new_key, device.subject)), {signer, *device.key});
-            crypto::X509Ptr renewed;
-            if (view.status == PkiStatus::success) {
-                renewed = check_issued(server, bridge, view, *new_key);
-            }
-            return std::pair{std::move(view), std::move(renewed)};
-        };
-        auto [renewed_view, renewed] = renew(first, *first_cert, "TX-ADCS-REKEY-RENEW-1");
-        CAPTURE(audit_details(server, "TX-ADCS-REKEY-RENEW-1"));
-        REQUIRE(renewed);
-        CHECK(signed_by(*renewed, *new_chain[0]));
-        CHECK_FALSE(signed_by(*renewed, *old_chain[0]));
-        // A certificate of the new key renews as well.
-        auto [again_view, again] = renew(first, *renewed, "TX-ADCS-REKEY-RENEW-NEW");
-        CHECK(again);
-
-        auto [forged_view, forged_renewed] = renew(first, *forged, "TX-ADCS-REKEY-FORGED");
-        CHECK(forged_view.status == PkiStatus::failure);
-        REQUIRE(forged_view.fail_info);
-        CHECK(*forged_view.fail_info == FailInfo::bad_cert_id);
-
-        // A restart keeps the replaced CA certificate (kept beside the database).
-        server.restart();
-        auto [after_restart_view, after_restart] = renew(second, *second_cert, "TX-ADCS-REKEY-RENEW-2");
-        CAPTURE(audit_details(server, "TX-ADCS-REKEY-RENEW-2"));
-        REQUIRE(after_restart);
-        CHECK(signed_by(*after_restart, *new_chain[0]));
     }
 }

@@ -57,7 +57,8 @@ bool chains_to(const BridgeProcess& bridge, const std::string& cert_file) {
 }  // namespace
 
 TEST_CASE(
-    "adcs: init --backend adcs names NDES's templates; ra enroll gets the RA certificates through the bridge; "
+    "adcs: init --backend adcs names NDES's templates; ra enroll gets the RA certificates through the "
+    "bridge; "
     "serve serves them") {
     SKIP_WITHOUT_BRIDGE();
     BridgeProcess bridge;
@@ -80,10 +81,11 @@ TEST_CASE(
     CHECK(!fs::exists(instance + "/private/ra-signing.key"));
 
     set_templates(conf, "SCEPDevice", "SCEPDevice");
-    REQUIRE(scep_ra(dir,
-                    "ra enroll --config " + conf +
-                        " --ra-signing-subject 'CN=ra-sign,O=Test' --ra-encryption-subject 'CN=ra-enc,O=Test'",
-                    &out) == 0);
+    REQUIRE(
+        scep_ra(dir,
+                "ra enroll --config " + conf +
+                    " --ra-signing-subject 'CN=ra-sign,O=Test' --ra-encryption-subject 'CN=ra-enc,O=Test'",
+                &out) == 0);
     CHECK(chains_to(bridge, instance + "/ra-signing.pem"));
     CHECK(chains_to(bridge, instance + "/ra-encryption.pem"));
     CHECK(EVP_PKEY_eq(X509_get0_pubkey(crypto::load_cert_file(instance + "/ra-encryption.pem").get()),
@@ -101,10 +103,12 @@ TEST_CASE(
     CAPTURE(server.log());
     const auto certs = server.ca_certs();
     REQUIRE(certs.size() == 4);
-    CHECK(crypto::cert_der(*certs[0]) == crypto::cert_der(*crypto::load_cert_file(instance + "/ra-signing.pem")));
+    CHECK(crypto::cert_der(*certs[0]) ==
+          crypto::cert_der(*crypto::load_cert_file(instance + "/ra-signing.pem")));
     CHECK(crypto::cert_der(*certs[1]) ==
           crypto::cert_der(*crypto::load_cert_file(instance + "/ra-encryption.pem")));
-    CHECK(crypto::cert_der(*certs[2]) == crypto::cert_der(*crypto::load_certs_file(bridge.file("ca-chain.pem"))[0]));
+    CHECK(crypto::cert_der(*certs[2]) ==
+          crypto::cert_der(*crypto::load_certs_file(bridge.file("ca-chain.pem"))[0]));
 }
 
 TEST_CASE("adcs: ra enroll writes nothing when the CA holds an RA request for approval or denies one") {
@@ -115,8 +119,8 @@ TEST_CASE("adcs: ra enroll writes nothing when the CA holds an RA request for ap
     const std::string conf = adcs_instance(dir, bridge, &out);
     const std::string instance = dir.file("instance");
     auto nothing_written = [&] {
-        for (const char* file : {"ra-signing.pem", "ra-encryption.pem", "private/ra-signing.key",
-                                 "private/ra-encryption.key"}) {
+        for (const char* file :
+             {"ra-signing.pem", "ra-encryption.pem", "private/ra-signing.key", "private/ra-encryption.key"}) {
             CHECK_MESSAGE(!fs::exists(instance + "/" + file), file);
         }
     };
@@ -133,7 +137,8 @@ TEST_CASE("adcs: ra enroll writes nothing when the CA holds an RA request for ap
         CHECK(contains(out, "deny AD CS request " + rows.begin().key()));
         nothing_written();
     }
-    SUBCASE("the encryption certificate denied after the signing one was issued: it is named for revocation") {
+    SUBCASE(
+        "the encryption certificate denied after the signing one was issued: it is named for revocation") {
         set_templates(conf, "SCEPDevice", "SCEPNotOnCa");
         CHECK(scep_ra(dir, "ra enroll --config " + conf, &out) == 1);
         CAPTURE(out);

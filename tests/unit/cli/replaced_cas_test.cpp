@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CA certificates a remote CA replaced by a re-key: which are kept, how
 // many, until when, and across a restart.
+#include "cli/replaced_cas.hpp"
+
 #include <doctest/doctest.h>
 #include <openssl/x509v3.h>
 
 #include <filesystem>
 
-#include "cli/replaced_cas.hpp"
 #include "crypto/encoding.hpp"
 #include "support/test_pki.hpp"
 
@@ -60,7 +61,8 @@ TEST_CASE("at most max_kept replaced CA certificates are kept, and each is dropp
     cli::ReplacedCas replaced(file, now());
     std::vector<crypto::X509Ptr> generations;
     for (size_t i = 0; i < cli::ReplacedCas::max_kept + 2; ++i) {
-        generations.push_back(ca("CN=Issuing CA,O=Test", i, static_cast<int>(10 + i), static_cast<long>(i + 1)));
+        generations.push_back(
+            ca("CN=Issuing CA,O=Test", i, static_cast<int>(10 + i), static_cast<long>(i + 1)));
     }
     for (size_t i = 0; i + 1 < generations.size(); ++i) {
         REQUIRE(replaced.note(*generations[i], *generations[i + 1], now()));
