@@ -190,7 +190,9 @@ std::string Instance::note_replaced_ca(X509& previous, X509& current) {
     m_stores.audit->record({.peer = "scep-ra",
                             .operation = "CA re-key",
                             .subject = crypto::name_string(*X509_get_subject_name(&current)),
-                            .decision = "accepted",
+                            // The CA issued under a new key; the audit trail's decisions are issued,
+                            // pending, rejected and error (a CHECK constraint).
+                            .decision = "issued",
                             .detail = *line,
                             .serial = crypto::serial_hex(previous)});
     return *line;

@@ -50,8 +50,9 @@ scep::CertRepView send(const Server& server, scep::MessageType type, const std::
                        const Bytes& csr_der, X509& signer, EVP_PKEY& key) {
     auto ca_certs = server.ca_certs();  // RA signing, RA encryption, CA chain
     REQUIRE(ca_certs.size() == 4);
-    const Bytes request = scep::build_pki_request({type, txid, {}}, csr_der, *ca_certs[1], {"AES-128-CBC", false},
-                                                  {signer, key, "SHA256"}, std::chrono::system_clock::now());
+    const Bytes request =
+        scep::build_pki_request({type, txid, {}}, csr_der, *ca_certs[1], {"AES-128-CBC", false},
+                                {signer, key, "SHA256"}, std::chrono::system_clock::now());
     httplib::Client client("127.0.0.1", server.port());
     client.set_read_timeout(60);
     auto res = client.Post("/certsrv/mscep/mscep.dll?operation=PKIOperation",
@@ -65,7 +66,8 @@ scep::CertRepView send(const Server& server, scep::MessageType type, const std::
 }
 
 /// A device's certificate from a PKCSReq signed by its self-signed certificate.
-crypto::X509Ptr enrol(const Server& server, EVP_PKEY& key, const std::string& subject, const std::string& txid) {
+crypto::X509Ptr enrol(const Server& server, EVP_PKEY& key, const std::string& subject,
+                      const std::string& txid) {
     auto self_signed = make_cert(subject, key, nullptr, nullptr, {});
     auto view = send(server, scep::MessageType::pkcs_req, txid, crypto::csr_der(*make_csr(key, subject)),
                      *self_signed, key);
@@ -76,10 +78,9 @@ crypto::X509Ptr enrol(const Server& server, EVP_PKEY& key, const std::string& su
 
 /// A RenewalReq for new_key, signed by the certificate held; the CertRep.
 scep::CertRepView renew(const Server& server, X509& held, EVP_PKEY& held_key, const std::string& txid,
-                        EVP_PKEY& new_key) {
-    const std::string subject = crypto::name_string(*X509_get_subject_name(&held));
-    return send(server, scep::MessageType::renewal_req, txid, crypto::csr_der(*make_csr(new_key, subject)), held,
-                held_key);
+                        EVP_PKEY& new_key, const std::string& subject) {
+    return send(server, scep::MessageType::renewal_req, txid, crypto::csr_der(*make_csr(new_key, subject)),
+                held, held_key);
 }
 
 bool signed_by(X509& cert, X509& ca) {
@@ -106,6 +107,7 @@ TEST_CASE(
     std::string out;
     const auto old_ca = issuing_ca(bridge);
     auto first_key = pooled_client_key(2), second_key = pooled_client_key(3);
+    const std::string first_subject = "CN=rekey-1,O=Test";
     crypto::X509Ptr first, second;
     crypto::X509Ptr forged;
     crypto::X509Ptr new_ca;
@@ -113,7 +115,7 @@ TEST_CASE(
         Server server(dir, conf);
         INFO(server.log());
         CHECK(X509_cmp(server.ca_certs()[2].get(), old_ca.get()) == 0);
-        first = enrol(server, *first_key, "CN=rekey-1,O=Test", "TX-REKEY-1");
+        first = enrol(server, *first_key, first_subject, "TX-REKEY-1");
         second = enrol(server, *second_key, "CN=rekey-2,O=Test", "TX-REKEY-2");
         REQUIRE(signed_by(*first, *old_ca));
         // Same issuer name, serial and key as the first, signed by an unrelated key.
@@ -128,16 +130,18 @@ TEST_CASE(
         CHECK(server.logged("re-keyed under the same name"));
         CHECK(X509_cmp(server.ca_certs()[2].get(), new_ca.get()) == 0);
 
-        auto renewed_key = make_key(0, true);
-        auto renewed = renew(server, *first, *first_key, "TX-REKEY-RENEW-1", *renewed_key);
+        auto renewed_key = pooled_client_key(5);  // RSA: it signs (and receives) the next renewal
+        auto renewed = renew(server, *first, *first_key, "TX-REKEY-RENEW-1", *renewed_key, first_subject);
         REQUIRE(renewed.status == scep::PkiStatus::success);
         REQUIRE(!renewed.certs.empty());
         CHECK(signed_by(*renewed.certs[0], *new_ca));
         CHECK_FALSE(signed_by(*renewed.certs[0], *old_ca));
         // A certificate the new key issued after the reload renews too.
-        auto again = renew(server, *renewed.certs[0], *renewed_key, "TX-REKEY-RENEW-NEW", *make_key(0, true));
+        auto again = renew(server, *renewed.certs[0], *renewed_key, "TX-REKEY-RENEW-NEW", *make_key(0, true),
+                           first_subject);
         CHECK(again.status == scep::PkiStatus::success);
-        auto refused = renew(server, *forged, *first_key, "TX-REKEY-FORGED", *make_key(0, true));
+        auto refused =
+            renew(server, *forged, *first_key, "TX-REKEY-FORGED", *make_key(0, true), first_subject);
         CHECK(refused.status == scep::PkiStatus::failure);
         REQUIRE(refused.fail_info);
         CHECK(*refused.fail_info == scep::FailInfo::bad_cert_id);
@@ -157,7 +161,8 @@ TEST_CASE(
 
     Server restarted(dir, conf);
     INFO(restarted.log());
-    auto after_restart = renew(restarted, *second, *second_key, "TX-REKEY-RENEW-2", *make_key(0, true));
+    auto after_restart =
+        renew(restarted, *second, *second_key, "TX-REKEY-RENEW-2", *make_key(0, true), "CN=rekey-2,O=Test");
     REQUIRE(after_restart.status == scep::PkiStatus::success);
     CHECK(signed_by(*after_restart.certs[0], *new_ca));
 }

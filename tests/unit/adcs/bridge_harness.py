@@ -28,6 +28,7 @@ import datetime
 import http.server
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -148,6 +149,24 @@ class Harness:
         self.bridge, self.port = start_bridge(self.config, os.path.join(directory, "bridge.log"))
         self.restarts = 0
         self.lock = threading.Lock()
+        # The bridge dies with the thread that started it (PR_SET_PDEATHSIG): restarts run on the main thread.
+        self.main_thread_jobs = queue.Queue()
+
+    def on_main_thread(self, job) -> None:
+        finished = threading.Event()
+        failure = []
+
+        def run():
+            try:
+                job()
+            except BaseException as e:   # noqa: B036 -- reported to the control caller
+                failure.append(e)
+            finally:
+                finished.set()
+
+        self.main_thread_jobs.put(run)
+        if not finished.wait(START_LIMIT_SECONDS + 15) or failure:
+            raise ValueError("bridge restart failed: %r" % (failure[:1],))
 
     def _stop_bridge(self) -> None:
         if self.bridge.poll() is None:
@@ -200,11 +219,11 @@ class Harness:
                 with self.ca.lock:
                     self._rekey()
                 self._stop_bridge()
-                self._start_bridge_again()
+                self.on_main_thread(self._start_bridge_again)
             if knobs.get("bridge_down"):
                 self._stop_bridge()
             if knobs.get("bridge_up") and self.bridge.poll() is not None:
-                self._start_bridge_again()
+                self.on_main_thread(self._start_bridge_again)
 
     def state(self) -> dict:
         with self.ca.lock:
@@ -279,7 +298,11 @@ def main() -> int:
 
     threading.Thread(target=watch_stdin, daemon=True).start()
     print(json.dumps({"port": harness.port, "control_port": control.server_address[1]}), flush=True)
-    done.wait()
+    while not done.is_set():   # until SIGTERM or stdin closes; runs the restarts meanwhile
+        try:
+            harness.main_thread_jobs.get(timeout=0.1)()
+        except queue.Empty:
+            pass
     control.shutdown()
     harness.stop()
     return 0
