@@ -115,19 +115,51 @@ AdcsBackend::AdcsBackend(AdcsConfig config)
             "AD CS client_cert and client_key are required: the bridge allows clients by "
             "their certificate");
     }
-    if (!m_config.chain_file.empty()) {
-        try {
-            m_chain = crypto::load_certs_file(m_config.chain_file);
-            check_chain_order(m_chain, m_config.chain_file.string());
-        } catch (const crypto::OpensslError& e) {
-            throw std::runtime_error("AD CS chain file " + m_config.chain_file.string() +
-                                     " holds no PEM certificates: " + e.what());
-        } catch (const BadAnswer& e) {
-            throw std::runtime_error(std::string("AD CS chain file ") + e.what());
-        }
-    } else {
-        m_chain = fetch_chain();
+    auto chain = std::make_shared<const std::vector<crypto::X509Ptr>>(
+        m_config.chain_file.empty() ? fetch_chain() : read_chain_file());
+    m_issuer_dn = crypto::name_string(*X509_get_subject_name(chain->front().get()));
+    m_chain = std::move(chain);
+}
+
+std::vector<crypto::X509Ptr> AdcsBackend::read_chain_file() const {
+    try {
+        auto chain = crypto::load_certs_file(m_config.chain_file);
+        check_chain_order(chain, m_config.chain_file.string());
+        return chain;
+    } catch (const crypto::OpensslError& e) {
+        throw std::runtime_error("AD CS chain file " + m_config.chain_file.string() +
+                                 " holds no PEM certificates: " + e.what());
+    } catch (const BadAnswer& e) {
+        throw std::runtime_error(std::string("AD CS chain file ") + e.what());
     }
+}
+
+std::shared_ptr<const std::vector<crypto::X509Ptr>> AdcsBackend::chain() const {
+    std::lock_guard lock(m_chain_mutex);
+    return m_chain;
+}
+
+bool AdcsBackend::refresh_ca_chain() {
+    std::vector<crypto::X509Ptr> fetched;
+    if (m_config.chain_file.empty() || m_config.chain_file_is_copy) {
+        fetched = fetch_chain();  // throws BackendUnavailable
+    } else {
+        try {
+            fetched = read_chain_file();
+        } catch (const std::exception& e) {  // a file being replaced, or a wrong one
+            throw BackendUnavailable(e.what());
+        }
+    }
+    const std::string issuer = crypto::name_string(*X509_get_subject_name(fetched.front().get()));
+    if (issuer != m_issuer_dn) {
+        // Certificates, GetCert and renewal name the issuing CA: another one needs a restart.
+        throw BackendUnavailable("the AD CS issuing CA is now " + issuer + ", not " + m_issuer_dn +
+                                 "; restart scep-ra to serve another issuing CA");
+    }
+    auto chain = std::make_shared<const std::vector<crypto::X509Ptr>>(std::move(fetched));
+    std::lock_guard lock(m_chain_mutex);
+    m_chain = std::move(chain);
+    return true;
 }
 
 std::vector<crypto::X509Ptr> AdcsBackend::fetch_chain() const {
@@ -153,11 +185,11 @@ std::vector<crypto::X509Ptr> AdcsBackend::fetch_chain() const {
 }
 
 std::vector<crypto::X509Ptr> AdcsBackend::ca_chain() const {
-    std::vector<crypto::X509Ptr> chain;
-    for (const auto& cert : m_chain) {
-        chain.push_back(crypto::up_ref(*cert));
+    std::vector<crypto::X509Ptr> copy;
+    for (const auto& cert : *chain()) {
+        copy.push_back(crypto::up_ref(*cert));
     }
-    return chain;
+    return copy;
 }
 
 Capabilities AdcsBackend::capabilities() const {
@@ -340,7 +372,8 @@ AdcsSubmitOutcome AdcsBackend::issued(const RequestAnswer& answer, X509_REQ* csr
     if (!chain.empty()) {
         check_chain_order(chain, "chain");
     }
-    X509* issuer = chain.empty() ? m_chain.front().get() : chain.front().get();
+    const auto in_use = this->chain();
+    X509* issuer = chain.empty() ? in_use->front().get() : chain.front().get();
     if (X509_check_issued(issuer, cert.get()) != X509_V_OK ||
         X509_verify(cert.get(), X509_get0_pubkey(issuer)) != 1) {
         ERR_clear_error();
@@ -363,7 +396,7 @@ AdcsSubmitOutcome AdcsBackend::issued(const RequestAnswer& answer, X509_REQ* csr
     outcome.result.certificate_der = answer.certificate_der;
     outcome.result.backend_ref = std::to_string(answer.request_id);
     if (chain.empty()) {
-        for (const auto& ca : m_chain) {
+        for (const auto& ca : *in_use) {
             outcome.result.chain_der.push_back(crypto::cert_der(*ca));
         }
     } else {

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,7 +36,8 @@ inline SubmitResult with_audit_detail(AdcsSubmitOutcome outcome) {
     return std::move(outcome.result);
 }
 
-/// Thread safe: every call opens its own connection; the CA chain is fixed at construction.
+/// Thread safe: every call opens its own connection; the CA chain changes
+/// only through refresh_ca_chain(), behind a lock.
 class AdcsBackend final : public CaBackend {
   public:
     /// Loads the client certificate and key and the CA chain: from chain_file
@@ -76,6 +79,12 @@ class AdcsBackend final : public CaBackend {
     /// Nothing when the RA no longer holds the CSR (the bridge needs it).
     std::optional<SubmitResult> find_by_transaction(const TransactionQuery& query) override;
     std::vector<crypto::X509Ptr> ca_chain() const override;
+    /// On reload: GET /v1/ca again, or (the operator's chain file) reads the
+    /// file again; validated as at start. Throws BackendUnavailable, keeping
+    /// the chain in use, when it cannot be read or is unusable, or when its
+    /// issuing CA has another subject (another CA needs a restart). Always
+    /// true: the chain is re-read from wherever it comes from.
+    bool refresh_ca_chain() override;
     /// GET /healthz: 200 when the bridge reaches the CA.
     Health health() const override;
 
@@ -85,10 +94,15 @@ class AdcsBackend final : public CaBackend {
                                  std::optional<std::uint32_t> asked_id) const;
     AdcsSubmitOutcome issued(const RequestAnswer& answer, X509_REQ* csr) const;
     std::vector<crypto::X509Ptr> fetch_chain() const;
+    std::vector<crypto::X509Ptr> read_chain_file() const;
+    /// The chain in use; a caller keeps it alive while a reload swaps it.
+    std::shared_ptr<const std::vector<crypto::X509Ptr>> chain() const;
 
     AdcsConfig m_config;
     http::RestClient m_client;
-    std::vector<crypto::X509Ptr> m_chain;
+    mutable std::mutex m_chain_mutex;  ///< guards m_chain (the pointer, not what it points to)
+    std::shared_ptr<const std::vector<crypto::X509Ptr>> m_chain;
+    std::string m_issuer_dn;  ///< the issuing CA's subject at start: a reload keeps it
 };
 
 }  // namespace scepra::backend::adcs

@@ -206,11 +206,11 @@ class CaBackend {
     /// Remote backends answer from what they fetched or were configured with.
     virtual std::vector<crypto::X509Ptr> ca_chain() const = 0;
 
-    /// Asks the CA for its chain again (on reload), for a backend that gets
-    /// it from the CA: afterwards ca_chain() answers what was fetched. False
-    /// when the chain does not come from the CA (the local CA, a configured
-    /// chain file). Throws BackendUnavailable when it cannot be fetched or is
-    /// the chain of another issuing CA; the chain in use is then kept.
+    /// Reads the CA chain again (on reload): a remote backend asks the CA, or
+    /// re-reads the operator's chain file; afterwards ca_chain() answers what
+    /// was read. False when nothing is re-read (the local CA). Throws
+    /// BackendUnavailable when it cannot be read or is the chain of another
+    /// issuing CA; the chain in use is then kept.
     virtual bool refresh_ca_chain() { return false; }
 
     /// Which of the optional calls below this backend answers.

@@ -245,10 +245,17 @@ std::shared_ptr<const EjbcaBackend::Chain> EjbcaBackend::chain() const {
 }
 
 bool EjbcaBackend::refresh_ca_chain() {
+    std::shared_ptr<const Chain> fetched;
     if (!m_config.chain_file.empty() && !m_config.chain_file_is_copy) {
-        return false;
+        try {  // the operator's file, replaced by the operator before the reload
+            fetched = make_chain(
+                order_chain(crypto::load_certs_file(m_config.chain_file), m_config.chain_file.string()));
+        } catch (const std::exception& e) {
+            throw BackendUnavailable("EJBCA chain file: " + std::string(e.what()));
+        }
+    } else {
+        fetched = make_chain(fetch_chain());
     }
-    auto fetched = make_chain(fetch_chain());
     const std::string issuer = crypto::name_string(*X509_get_subject_name(fetched->certs.front().get()));
     if (issuer != m_issuer_dn) {
         // Certificates, CRLs and revocations name the issuing CA: another one needs a restart.

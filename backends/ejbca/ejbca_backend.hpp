@@ -76,8 +76,9 @@ class EjbcaBackend final : public CaBackend {
     /// std::invalid_argument for a code EJBCA does not take.
     RevokeOutcome revoke(const std::string& serial_hex, int crl_reason) override;
     std::vector<crypto::X509Ptr> ca_chain() const override;
-    /// Fetches the chain again unless chain_file is the operator's; refuses
-    /// (BackendUnavailable) a chain whose issuing CA has another subject.
+    /// Fetches the chain again, or reads the operator's chain_file again;
+    /// refuses (BackendUnavailable) a chain that cannot be read or whose
+    /// issuing CA has another subject.
     bool refresh_ca_chain() override;
 
     /// Whether an earlier attempt for this request already issued: searches

@@ -110,7 +110,12 @@ bool refresh_ca_chain(backend::CaBackend& backend, const AppConfig& config) {
     if (!backend.refresh_ca_chain()) {
         return false;
     }
-    save_chain(chain_cache_file(config), backend.ca_chain());
+    const fs::path operators_file = config.backend == "adcs"    ? config.adcs.chain_file
+                                    : config.backend == "ejbca" ? config.ejbca.chain_file
+                                                                : fs::path();
+    if (operators_file.empty()) {  // the chain came from the CA: keep it for a start while it is down
+        save_chain(chain_cache_file(config), backend.ca_chain());
+    }
     return true;
 }
 

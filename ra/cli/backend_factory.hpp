@@ -27,9 +27,9 @@ const std::vector<std::string>& backend_names();
 std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store::Database& db,
                                                  const Clock& clock);
 
-/// On reload: asks a remote backend for its CA chain again and keeps the
-/// copy in chain_cache_file(). False when the backend's chain does not come
-/// from the CA. Throws backend::BackendUnavailable when it cannot be fetched
+/// On reload: asks a remote backend for its CA chain again (or re-reads the
+/// section's chain file) and keeps what the CA answered in
+/// chain_cache_file(). False for the local CA. Throws backend::BackendUnavailable when it cannot be fetched
 /// (the chain in use stays), std::exception when the copy cannot be written.
 bool refresh_ca_chain(backend::CaBackend& backend, const AppConfig& config);
 

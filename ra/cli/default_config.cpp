@@ -119,10 +119,14 @@ client_key = )"
 server_ca = )"
         << at("adcs-bridge-ca.pem") << R"(
 timeout_seconds = 60
-# Optional PEM file with the CA chain (issuing CA first). Empty: GET /v1/ca
-# from the bridge at start (and kept for a restart while it is down).
+# Optional PEM file with the CA chain (issuing CA first), read again at every
+# reload. Empty: GET /v1/ca from the bridge at start and at every reload (and
+# kept for a restart while it is down).
 chain =
-# The templates NDES enrols its RA certificates with.
+# The templates `scep-ra ra enroll` enrols the RA certificates with, as NDES
+# does: EnrollmentAgentOffline (Exchange Enrollment Agent (Offline request))
+# for the RA signing certificate, CEPEncryption (CEP Encryption) for the RA
+# encryption certificate. They must issue without CA manager approval.
 ra_signing_template = EnrollmentAgentOffline
 ra_encryption_template = CEPEncryption
 
@@ -298,7 +302,8 @@ san = same
 # certificate's HTTP CRL distribution point, signed by the CA: how AD CS
 # publishes, and it also covers devices enrolled before scep-ra), or none
 # (not checked; said at every start).
-revocation = backend
+revocation = )"
+        << (layout.backend == "adcs" ? "crl" : "backend") << R"(
 
 [policy]
 # A new PKCSReq (with a challenge password) for a subject that already holds

@@ -4,12 +4,15 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <iostream>
 
+#include "adcs/adcs_backend.hpp"
 #include "cli/app_config.hpp"
 #include "cli/options.hpp"
 #include "crypto/encoding.hpp"
@@ -50,6 +53,18 @@ crypto::X509ReqPtr ra_csr(EVP_PKEY& key, const std::string& subject, const char*
     return req;
 }
 
+std::string random_hex(int bytes) {
+    unsigned char buf[16] = {};
+    crypto::check(bytes <= 16 && RAND_bytes(buf, bytes) == 1, "RAND_bytes");
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string text;
+    for (int i = 0; i < bytes; ++i) {
+        text += digits[buf[i] >> 4];
+        text += digits[buf[i] & 0xF];
+    }
+    return text;
+}
+
 std::string host_name() {
     char buf[256] = {};
     if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
@@ -67,17 +82,32 @@ void save_ra_pair(const AppConfig& config, const RaPair& signing, const RaPair& 
 
 }  // namespace
 
-RaPair read_ra_pair(const std::string& role, const fs::path& cert_file, const fs::path& key_file) {
-    RaPair pair{crypto::load_cert_file(cert_file), crypto::load_key_file(key_file)};
+void check_ra_pair(const std::string& role, const RaPair& pair, const std::string& cert_source,
+                   const std::string& key_source) {
     if (X509_check_private_key(pair.cert.get(), pair.key.get()) != 1) {
         ERR_clear_error();
-        throw std::invalid_argument("the RA " + role + " key " + key_file.string() + " is not the key of " +
-                                    cert_file.string());
+        throw std::invalid_argument("the RA " + role + " key " + key_source + " is not the key of " +
+                                    cert_source);
     }
     if (EVP_PKEY_get_base_id(pair.key.get()) != EVP_PKEY_RSA) {
-        throw std::invalid_argument("the RA " + role + " key " + key_file.string() +
+        throw std::invalid_argument("the RA " + role + " key " + key_source +
                                     " must be RSA: SCEP clients encrypt to the RA with RSA key transport");
     }
+    // No keyUsage extension allows every use (RFC 5280 §4.2.1.3); one that is there must allow the role's.
+    const bool encryption = role == "encryption";
+    const std::uint32_t needed = encryption ? KU_KEY_ENCIPHERMENT : KU_DIGITAL_SIGNATURE;
+    if ((X509_get_extension_flags(pair.cert.get()) & EXFLAG_KUSAGE) != 0 &&
+        (X509_get_key_usage(pair.cert.get()) & needed) == 0) {
+        throw std::invalid_argument(
+            "the RA " + role + " certificate " + cert_source + " has a keyUsage without " +
+            (encryption ? "keyEncipherment: SCEP clients encrypt their requests to it"
+                        : "digitalSignature: SCEP clients verify the RA's replies with it"));
+    }
+}
+
+RaPair read_ra_pair(const std::string& role, const fs::path& cert_file, const fs::path& key_file) {
+    RaPair pair{crypto::load_cert_file(cert_file), crypto::load_key_file(key_file)};
+    check_ra_pair(role, pair, cert_file.string(), key_file.string());
     return pair;
 }
 
@@ -100,7 +130,7 @@ RaPairs enrol_ra_pairs_at_ejbca(const AppConfig& config, const crypto::KeySpec& 
         const auto outcome = ca.submit_with_audit(request);
         if (outcome.result.disposition != backend::Disposition::issued) {
             // The operator at the console may read EJBCA's own words.
-            throw std::runtime_error(
+            throw RaEnrolmentRefused(
                 "EJBCA did not issue the RA " + role + " certificate: " +
                 (outcome.audit_detail.empty() ? outcome.result.reason : outcome.audit_detail));
         }
@@ -109,6 +139,57 @@ RaPairs enrol_ra_pairs_at_ejbca(const AppConfig& config, const crypto::KeySpec& 
     };
     RaPair signing = enrol("signing", signing_subject, "critical,digitalSignature");
     RaPair encryption = enrol("encryption", encryption_subject, "critical,keyEncipherment");
+    check_ra_pair("signing", signing, "issued by EJBCA", "made for it");
+    check_ra_pair("encryption", encryption, "issued by EJBCA", "made for it");
+    return {std::move(signing), std::move(encryption)};
+}
+
+RaPairs enrol_ra_pairs_at_adcs(const AppConfig& config, const crypto::KeySpec& spec,
+                               const std::string& signing_subject, const std::string& encryption_subject,
+                               const std::string& requester) {
+    const backend::adcs::AdcsBackend ca(config.adcs);
+    std::string issued_note;  // what the CA issued already when a later request fails
+    auto enrol = [&](const std::string& role, const std::string& subject, const std::string& template_name,
+                     const char* key_usage) {
+        RaPair pair{nullptr, crypto::generate_key(spec)};
+        auto csr = ra_csr(*pair.key, subject, key_usage);
+        backend::SubmitRequest request;
+        request.transaction_id = "scep-ra-ra-" + role + "-" + random_hex(8);  // each run new keys, new ref
+        request.csr_der = crypto::csr_der(*csr);
+        request.template_name = template_name;
+        request.requester = requester;
+        const auto outcome = ca.submit_with_audit(request);
+        const std::string words = outcome.audit_detail.empty() ? outcome.result.reason : outcome.audit_detail;
+        const std::string what = "the RA " + role + " certificate (template " + template_name + ")";
+        if (outcome.result.disposition == backend::Disposition::pending) {
+            throw RaEnrolmentRefused(
+                "the CA holds the request for " + what + " for a CA manager's approval: " + words +
+                ". Nothing was written" + issued_note +
+                ". The RA certificates must be issued at once, as for "
+                "NDES: let the template issue without CA manager approval, deny AD CS request " +
+                outcome.result.backend_ref + " at the CA (its key is not kept), and run this again");
+        }
+        if (outcome.result.disposition != backend::Disposition::issued) {
+            throw RaEnrolmentRefused("the CA did not issue " + what + ": " + words + ". Nothing was written" +
+                                     issued_note);
+        }
+        pair.cert = crypto::cert_from_der(outcome.result.certificate_der);
+        try {
+            check_ra_pair(role, pair, "the CA issued with template " + template_name, "made for it");
+        } catch (const std::invalid_argument& e) {
+            throw RaEnrolmentRefused(std::string(e.what()) + "; fix the template. Nothing was written" +
+                                     issued_note + "; revoke AD CS request " + outcome.result.backend_ref +
+                                     " at the CA");
+        }
+        issued_note = "; the CA issued the RA " + role + " certificate already (AD CS request " +
+                      outcome.result.backend_ref + ", serial " + outcome.serial_hex +
+                      "), which is not used: revoke it at the CA";
+        return pair;
+    };
+    RaPair signing =
+        enrol("signing", signing_subject, config.adcs.ra_signing_template, "critical,digitalSignature");
+    RaPair encryption = enrol("encryption", encryption_subject, config.adcs.ra_encryption_template,
+                              "critical,keyEncipherment");
     return {std::move(signing), std::move(encryption)};
 }
 
@@ -129,13 +210,6 @@ int init_remote(const po::variables_map& vm) {
         return exit_usage;
     }
     const bool from_files = given == 4;
-    if (!from_files && backend == "adcs") {
-        std::cerr
-            << "scep-ra init: with --backend adcs, give the RA certificates as files (--ra-signing-cert, "
-               "--ra-signing-key, --ra-encryption-cert, --ra-encryption-key), enrolled at the CA with the "
-               "templates NDES uses (EnrollmentAgentOffline, CEPEncryption)\n";
-        return exit_usage;
-    }
     // Read (and check) the operator's files before anything is written.
     std::optional<RaPair> signing, encryption;
     if (from_files) {
@@ -202,11 +276,18 @@ int init_remote(const po::variables_map& vm) {
               << " (URL, client certificate, CA)\n";
     if (from_files) {
         std::cout << "  2. run it with: scep-ra serve --config " << conf.string() << "\n";
-    } else {
+    } else if (backend == "ejbca") {
         std::cout << "     and ra_certificate_profile / ra_end_entity_profile for the RA's own certificates\n"
                   << "  2. enrol the RA certificates at EJBCA: scep-ra ra enroll --config " << conf.string()
                   << "\n"
                   << "  3. run it with: scep-ra serve --config " << conf.string() << "\n";
+    } else {
+        std::cout
+            << "     (ra_signing_template / ra_encryption_template: NDES's EnrollmentAgentOffline and "
+               "CEPEncryption unless changed)\n"
+            << "  2. enrol the RA certificates at the CA through the bridge: scep-ra ra enroll --config "
+            << conf.string() << "\n"
+            << "  3. run it with: scep-ra serve --config " << conf.string() << "\n";
     }
     if (!vm["admin-listen"].defaulted() && vm["admin-listen"].as<std::string>() != "none") {
         std::cout
@@ -220,7 +301,7 @@ int ra_enroll_command(const Args& args) {
     const std::string host = host_name();
     po::options_description desc("options");
     desc.add_options()("config", po::value<std::string>()->required(),
-                       "instance configuration file ([ca] backend = ejbca)")(
+                       "instance configuration file ([ca] backend = ejbca or adcs)")(
         "key-type", po::value<std::string>()->default_value("rsa:2048"), "RA keys: rsa:2048|3072|4096")(
         "ra-signing-subject", po::value<std::string>()->default_value("CN=" + host + "-MSCEP-RA,O=scep-ra"),
         "RA signing certificate subject")(
@@ -233,28 +314,35 @@ int ra_enroll_command(const Args& args) {
             parse_options("ra enroll",
                           "Makes new RA signing and encryption keys and enrols their certificates at EJBCA\n"
                           "with [ejbca] ra_certificate_profile and ra_end_entity_profile (usernames: the\n"
-                          "subjects' CNs), then writes them where [ra] names them.",
+                          "subjects' CNs), or at AD CS through the bridge with [adcs] ra_signing_template\n"
+                          "and ra_encryption_template, then writes them where [ra] names them. Nothing is\n"
+                          "written unless both are issued at once.",
                           desc, args, vm)) {
         return *stop;
     }
     const fs::path file = vm["config"].as<std::string>();
     // The RA certificates are what this makes: they need not exist yet.
     const AppConfig config = load_config(file, FileCheck::skip);
-    const std::string where = file.string() + ": [ejbca] ";
-    if (config.backend != "ejbca") {
+    const bool at_adcs = config.backend == "adcs";
+    const std::string where = file.string() + (at_adcs ? ": [adcs] " : ": [ejbca] ");
+    if (config.backend != "ejbca" && !at_adcs) {
         std::cerr << "scep-ra ra enroll: " << file.string() << ": [ca] backend is " << config.backend
-                  << "; ra enroll enrols at EJBCA (backend = ejbca)\n";
+                  << "; ra enroll enrols at EJBCA (backend = ejbca) or AD CS (backend = adcs)\n";
         return exit_failure;
     }
-    for (const auto& [key, value] :
-         {std::pair{"ra_certificate_profile", config.ejbca.ra_certificate_profile},
-          std::pair{"ra_end_entity_profile", config.ejbca.ra_end_entity_profile}}) {
+    const auto names =
+        at_adcs ? std::vector{std::pair{"ra_signing_template", config.adcs.ra_signing_template},
+                              std::pair{"ra_encryption_template", config.adcs.ra_encryption_template}}
+                : std::vector{std::pair{"ra_certificate_profile", config.ejbca.ra_certificate_profile},
+                              std::pair{"ra_end_entity_profile", config.ejbca.ra_end_entity_profile}};
+    for (const auto& [key, value] : names) {
         if (value.empty()) {
-            std::cerr << "scep-ra ra enroll: " << where << key << " must name the EJBCA profile for the RA "
-                      << "certificates\n";
+            std::cerr << "scep-ra ra enroll: " << where << key << " must name the "
+                      << (at_adcs ? "AD CS template" : "EJBCA profile") << " for the RA certificates\n";
             return exit_failure;
         }
     }
+    const std::string ca_name = at_adcs ? "the AD CS bridge" : "EJBCA";
     const bool force = vm["force"].as<bool>();
     for (const fs::path& existing : {config.signing_cert, config.encryption_cert}) {
         if (fs::exists(existing) && !force) {
@@ -270,9 +358,12 @@ int ra_enroll_command(const Args& args) {
     }
 
     try {
-        const RaPairs pairs =
-            enrol_ra_pairs_at_ejbca(config, spec, vm["ra-signing-subject"].as<std::string>(),
-                                    vm["ra-encryption-subject"].as<std::string>(), "scep-ra ra enroll");
+        const std::string signing_subject = vm["ra-signing-subject"].as<std::string>();
+        const std::string encryption_subject = vm["ra-encryption-subject"].as<std::string>();
+        const RaPairs pairs = at_adcs ? enrol_ra_pairs_at_adcs(config, spec, signing_subject,
+                                                               encryption_subject, "scep-ra ra enroll")
+                                      : enrol_ra_pairs_at_ejbca(config, spec, signing_subject,
+                                                                encryption_subject, "scep-ra ra enroll");
         const RaPair& signing = pairs.signing;
         const RaPair& encryption = pairs.encryption;
         save_ra_pair(config, signing, encryption, force);
@@ -282,11 +373,18 @@ int ra_enroll_command(const Args& args) {
                       << crypto::name_string(*X509_get_issuer_name(pair->cert.get())) << ")\n";
         }
     } catch (const backend::BackendUnavailable& e) {
-        std::cerr << "scep-ra ra enroll: EJBCA cannot be reached: " << e.what() << "\n";
+        std::cerr << "scep-ra ra enroll: " << ca_name << " cannot be reached: " << e.what()
+                  << "\nnothing was written\n";
         return exit_failure;
     } catch (const backend::OutcomeUnknown& e) {
-        std::cerr << "scep-ra ra enroll: EJBCA's answer was lost (" << e.what()
-                  << "); it may have issued: check EJBCA, then run this again\n";
+        std::cerr << "scep-ra ra enroll: " << ca_name << "'s answer was lost (" << e.what()
+                  << "); it may have issued: check the CA, then run this again\nnothing was written\n";
+        return exit_failure;
+    } catch (const std::invalid_argument& e) {  // a certificate that cannot serve as the RA's
+        std::cerr << "scep-ra ra enroll: " << e.what() << "\nnothing was written\n";
+        return exit_failure;
+    } catch (const RaEnrolmentRefused& e) {
+        std::cerr << "scep-ra ra enroll: " << e.what() << "\n";
         return exit_failure;
     }
     std::cout << "RA certificates written to " << config.signing_cert.string() << " and "

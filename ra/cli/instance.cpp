@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/backend_checks.hpp"
@@ -31,6 +32,25 @@ core::RaIdentity load_identity(const AppConfig& c) {
                           ": [ra] encryption_key must be RSA (SCEP uses RSA key transport)");
     }
     return id;
+}
+
+/// The issuing CA of the chain the last start (or reload) fetched from the
+/// CA, or nothing (none kept, the section's chain file is used, unreadable).
+crypto::X509Ptr last_fetched_issuing_ca(const AppConfig& config) {
+    const bool operators_file = config.backend == "adcs"    ? !config.adcs.chain_file.empty()
+                                : config.backend == "ejbca" ? !config.ejbca.chain_file.empty()
+                                                            : true;
+    const auto cache = chain_cache_file(config);
+    std::error_code ec;
+    if (operators_file || !std::filesystem::exists(cache, ec)) {
+        return nullptr;
+    }
+    try {
+        auto chain = crypto::load_certs_file(cache);
+        return chain.empty() ? nullptr : std::move(chain.front());
+    } catch (const std::exception&) {
+        return nullptr;  // make_backend says what is wrong with it, if it needs it
+    }
 }
 
 }  // namespace
@@ -74,12 +94,26 @@ Stores open_stores(const AppConfig& config, const Clock& clock) {
     return s;
 }
 
-Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(config)) {
+Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(config)), m_clock(clock) {
     refuse_unsafe_start(m_config, clock.now());
     core::RaIdentity identity = load_identity(m_config);
     load_previous_identity(m_config, clock.now(), identity);
     m_stores = open_stores(m_config, clock);
+    const bool remote = m_config.backend != "local";
+    // The issuing CA as the last start fetched it: a re-key while the RA was stopped shows here.
+    crypto::X509Ptr fetched_before = remote ? last_fetched_issuing_ca(m_config) : nullptr;
     m_backend = make_backend(m_config, *m_stores.db, clock);
+    std::vector<crypto::X509Ptr> replaced;
+    if (remote) {
+        m_replaced_cas = std::make_unique<ReplacedCas>(replaced_cas_file(m_config.database), clock.now());
+        if (fetched_before) {
+            if (const std::string line = note_replaced_ca(*fetched_before, *m_backend->ca_chain().front());
+                !line.empty()) {
+                std::cerr << "scep-ra: " << line << std::endl;
+            }
+        }
+        replaced = m_replaced_cas->certificates();
+    }
     check_backend_supports_policies(m_config, *m_backend);
     check_no_orphaned_requests(m_config, *m_stores.db, m_backend->name());
     m_metrics = std::make_unique<metrics::ScepMetrics>(m_metrics_registry);
@@ -98,6 +132,9 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     options.existing_subject_requires_renewal = m_config.existing_subject_requires_renewal;
     std::vector<crypto::X509Ptr> renewing_cas = m_backend->ca_chain();
     for (const auto& previous : identity.previous_cas) {
+        renewing_cas.push_back(crypto::up_ref(*previous));
+    }
+    for (const auto& previous : replaced) {
         renewing_cas.push_back(crypto::up_ref(*previous));
     }
     options.revocation = make_revocation_check(m_config, *m_measured_backend, std::move(renewing_cas), clock);
@@ -119,6 +156,9 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
                                                     *m_measured_backend, m_validators->router(),
                                                     *m_stores.audit, *m_stores.requests, clock);
     m_service->set_next_ca(load_next_ca_response(m_config));
+    if (!replaced.empty()) {
+        m_service->set_issuers(m_backend->ca_chain(), replaced);
+    }
     m_scep_site = std::make_unique<http::ScepSite>(*m_service, m_metrics.get(), m_backend->name());
     const http::AdminSiteOptions admin_options{m_config.admin.page, m_config.admin.allow_plaintext};
     m_admin_site = std::make_unique<http::AdminSite>(admin_options, *m_stores.admins, *m_stores.challenges,
@@ -142,7 +182,24 @@ std::vector<http::Site*> Instance::scep_listener_sites() {
     return sites;
 }
 
+std::string Instance::note_replaced_ca(X509& previous, X509& current) {
+    const auto line = m_replaced_cas->note(previous, current, m_clock.now());
+    if (!line) {
+        return "";
+    }
+    m_stores.audit->record({.peer = "scep-ra",
+                            .operation = "CA re-key",
+                            .subject = crypto::name_string(*X509_get_subject_name(&current)),
+                            // The CA issued under a new key; the audit trail's decisions are issued,
+                            // pending, rejected and error (a CHECK constraint).
+                            .decision = "issued",
+                            .detail = *line,
+                            .serial = crypto::serial_hex(previous)});
+    return *line;
+}
+
 std::string Instance::refresh_ca_chain() {
+    const auto before = m_backend->ca_chain();
     try {
         if (!cli::refresh_ca_chain(*m_backend, m_config)) {
             return "";
@@ -151,9 +208,26 @@ std::string Instance::refresh_ca_chain() {
         return "CA chain not refreshed, the chain in use is kept: " + std::string(e.what());
     }
     const auto chain = m_backend->ca_chain();
-    m_service->set_ca_chain(chain);
-    return "CA chain refreshed from the " + m_backend->name() + " backend: " + std::to_string(chain.size()) +
-           " certificate(s), issuing CA serial " + crypto::serial_hex(*chain.front());
+    std::string said = "CA chain refreshed from the " + m_backend->name() +
+                       " backend: " + std::to_string(chain.size()) + " certificate(s), issuing CA serial " +
+                       crypto::serial_hex(*chain.front());
+    std::vector<crypto::X509Ptr> replaced;
+    if (m_replaced_cas) {
+        try {
+            for (const std::string& line : m_replaced_cas->drop_expired(m_clock.now())) {
+                said += "; " + line;
+            }
+            if (const std::string line = note_replaced_ca(*before.front(), *chain.front()); !line.empty()) {
+                said += "; " + line;
+            }
+        } catch (const std::exception& e) {  // the file cannot be written: in use until the next start
+            said += "; the replaced CA certificate could not be kept for the next start: " +
+                    std::string(e.what());
+        }
+        replaced = m_replaced_cas->certificates();
+    }
+    m_service->set_issuers(chain, replaced);
+    return said;
 }
 
 void Instance::reload(const AppConfig& fresh) {

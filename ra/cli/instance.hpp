@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/app_config.hpp"
+#include "cli/replaced_cas.hpp"
 #include "cli/validator_registry.hpp"
 #include "core/challenge_throttle.hpp"
 #include "core/challenge_verifier.hpp"
@@ -71,15 +72,23 @@ class Instance {
     /// configuration: all of it, or nothing when a validator cannot be built.
     void reload(const AppConfig& fresh);
     /// On reload: a remote CA's chain fetched again and served by GetCACert.
+    /// When the CA re-keyed under the same name, the replaced CA certificate
+    /// is kept (ReplacedCas, audited) so that what it issued may still renew.
     /// What happened, for the log; a failure keeps the chain in use.
     std::string refresh_ca_chain();
 
   private:
+    /// Keeps previous as a replaced CA when current re-keyed it; audits and
+    /// returns the log line (empty when it is no re-key).
+    std::string note_replaced_ca(X509& previous, X509& current);
+
     AppConfig m_config;
+    const Clock& m_clock;
     Stores m_stores;
     metrics::Registry m_metrics_registry;
     std::unique_ptr<metrics::ScepMetrics> m_metrics;
     std::unique_ptr<backend::CaBackend> m_backend;
+    std::unique_ptr<ReplacedCas> m_replaced_cas;                       ///< remote backends only
     std::unique_ptr<metrics::InstrumentedBackend> m_measured_backend;  ///< m_backend, with its calls counted
     std::unique_ptr<core::PasswordModes> m_modes;
     std::shared_ptr<core::ThrottledVerifier> m_throttled;  ///< validator = local

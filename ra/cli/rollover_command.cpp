@@ -65,13 +65,13 @@ int rollover_remote(const po::variables_map& vm, const AppConfig& config, const 
                      "--ra-encryption-key, or none\n";
         return exit_usage;
     }
-    if (given == 0 && config.backend != "ejbca") {
+    if (given == 0 && config.backend != "ejbca" && config.backend != "adcs") {
         std::cerr << me << "with the " << config.backend
                   << " backend, give the next RA certificates as files "
                   << "(--ra-signing-cert, --ra-signing-key, --ra-encryption-cert, --ra-encryption-key)\n";
         return exit_usage;
     }
-    if (given == 0 &&
+    if (given == 0 && config.backend == "ejbca" &&
         (config.ejbca.ra_certificate_profile.empty() || config.ejbca.ra_end_entity_profile.empty())) {
         std::cerr << me << config.file.string()
                   << ": [ejbca] ra_certificate_profile and ra_end_entity_profile "
@@ -92,6 +92,9 @@ int rollover_remote(const po::variables_map& vm, const AppConfig& config, const 
                                  vm["ra-signing-key"].as<std::string>()),
                     read_ra_pair("encryption", vm["ra-encryption-cert"].as<std::string>(),
                                  vm["ra-encryption-key"].as<std::string>())};
+        } else if (config.backend == "adcs") {
+            next = enrol_ra_pairs_at_adcs(config, ra_spec, subject_of(*sign_cert), subject_of(*enc_cert),
+                                          "scep-ra ra rollover");
         } else {
             next = enrol_ra_pairs_at_ejbca(config, ra_spec, subject_of(*sign_cert), subject_of(*enc_cert),
                                            "scep-ra ra rollover");
@@ -103,8 +106,8 @@ int rollover_remote(const po::variables_map& vm, const AppConfig& config, const 
         std::cerr << me << "the CA cannot be reached: " << e.what() << "\n";
         return exit_failure;
     } catch (const backend::OutcomeUnknown& e) {
-        std::cerr << me << "EJBCA's answer was lost (" << e.what()
-                  << "); it may have issued: check EJBCA, then "
+        std::cerr << me << "the CA's answer was lost (" << e.what()
+                  << "); it may have issued: check the CA, then "
                   << "run this again\n";
         return exit_failure;
     } catch (const std::runtime_error& e) {

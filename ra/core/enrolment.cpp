@@ -77,8 +77,7 @@ Enrolment::Enrolment(EnrolmentOptions options, backend::CaBackend& backend, Chal
     : m_options(std::move(options)),
       m_backend(backend),
       m_requests(requests),
-      m_ca_chain(std::move(ca_chain)),
-      m_previous_cas(std::move(previous_cas)),
+      m_issuers(std::make_shared<const Issuers>(Issuers{std::move(ca_chain), std::move(previous_cas)})),
       m_seal(m_options.csr_seal_key) {
     if (!m_options.revocation) {
         m_options.revocation = std::make_shared<BackendRevocationCheck>(m_backend);
@@ -92,14 +91,27 @@ Enrolment::Enrolment(EnrolmentOptions options, backend::CaBackend& backend, Chal
     m_validators.push_back(challenge_validator(challenges));
 }
 
+std::shared_ptr<const Enrolment::Issuers> Enrolment::issuers() const {
+    std::lock_guard lock(m_issuers_mutex);
+    return m_issuers;
+}
+
+void Enrolment::set_issuers(std::vector<crypto::X509Ptr> ca_chain,
+                            std::vector<crypto::X509Ptr> previous_cas) {
+    auto fresh = std::make_shared<const Issuers>(Issuers{std::move(ca_chain), std::move(previous_cas)});
+    std::lock_guard lock(m_issuers_mutex);
+    m_issuers = std::move(fresh);
+}
+
 bool Enrolment::signed_by_our_certificate(X509& signer) const {
     if (self_signed(signer)) {
         return false;
     }
-    if (issued_by(signer, m_ca_chain)) {
+    const auto known = issuers();
+    if (issued_by(signer, known->ca_chain)) {
         return true;
     }
-    for (const auto& previous : m_previous_cas) {
+    for (const auto& previous : known->previous_cas) {
         std::vector<crypto::X509Ptr> old_chain;
         old_chain.push_back(crypto::up_ref(*previous));
         if (issued_by(signer, old_chain)) {
@@ -534,7 +546,7 @@ EnrolmentAnswer Enrolment::poll(EnrolmentMessage& msg) {
     // serial then counts only for a certificate of our CA.
     const bool same_signer = record->signer_hash.empty()
                                  ? record->kind == "Renewal:" + crypto::serial_hex(signer) &&
-                                       !self_signed(signer) && issued_by(signer, m_ca_chain)
+                                       !self_signed(signer) && issued_by(signer, issuers()->ca_chain)
                                  : record->signer_hash == certificate_hash(signer);
     const bool same_requester = key_hash(*X509_get_X509_PUBKEY(&signer)) == record->key_hash || same_signer;
     if (!same_requester) {

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,10 @@ class Enrolment {
     crypto::X509Ptr delivered(const std::string& issuer_dn, const std::string& serial_hex);
     /// A CertPoll (RFC 8894 §3.3.3: keyed on the transactionID alone).
     EnrolmentAnswer poll(EnrolmentMessage& msg);
+    /// The issuers a renewal's signer may chain to, replaced on reload: the
+    /// chain now in use, and CAs replaced by a rollover or a re-key at a
+    /// remote CA. Thread safe; requests under way keep the set they began with.
+    void set_issuers(std::vector<crypto::X509Ptr> ca_chain, std::vector<crypto::X509Ptr> previous_cas);
 
   private:
     /// Whether the message's signer is a certificate of this CA (or a replaced one).
@@ -125,8 +131,14 @@ class Enrolment {
     EnrolmentOptions m_options;
     backend::CaBackend& m_backend;
     store::RequestStore& m_requests;
-    std::vector<crypto::X509Ptr> m_ca_chain;
-    std::vector<crypto::X509Ptr> m_previous_cas;
+    struct Issuers {
+        std::vector<crypto::X509Ptr> ca_chain;
+        std::vector<crypto::X509Ptr> previous_cas;
+    };
+    std::shared_ptr<const Issuers> issuers() const;
+
+    mutable std::mutex m_issuers_mutex;  ///< guards m_issuers (the pointer)
+    std::shared_ptr<const Issuers> m_issuers;
     crypto::CsrSeal m_seal;
     EnrolmentValidators m_validators;
 };

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/revocation_check.hpp"
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
 #include "crypto/asn1_time.hpp"
 #include "crypto/crl_distribution.hpp"
 #include "crypto/encoding.hpp"
@@ -26,7 +29,16 @@ std::optional<std::string> BackendRevocationCheck::refusal(X509& certificate) {
 
 CrlRevocationCheck::CrlRevocationCheck(CrlFetcher& fetcher, std::vector<crypto::X509Ptr> ca_certs,
                                        const Clock& clock, std::chrono::seconds max_age)
-    : m_fetcher(fetcher), m_ca_certs(std::move(ca_certs)), m_clock(clock), m_max_age(max_age) {}
+    : m_fetcher(fetcher),
+      m_ca_certs(std::make_shared<const std::vector<crypto::X509Ptr>>(std::move(ca_certs))),
+      m_clock(clock),
+      m_max_age(max_age) {}
+
+void CrlRevocationCheck::set_ca_certs(std::vector<crypto::X509Ptr> ca_certs) {
+    auto fresh = std::make_shared<const std::vector<crypto::X509Ptr>>(std::move(ca_certs));
+    std::lock_guard lock(m_ca_certs_mutex);
+    m_ca_certs = std::move(fresh);
+}
 
 X509_CRL* CrlRevocationCheck::current_crl(const std::string& url, X509& issuer) {
     const TimePoint now = m_clock.now();
@@ -53,13 +65,21 @@ X509_CRL* CrlRevocationCheck::current_crl(const std::string& url, X509& issuer) 
 }
 
 std::optional<std::string> CrlRevocationCheck::refusal(X509& certificate) {
+    std::shared_ptr<const std::vector<crypto::X509Ptr>> ca_certs;
+    {
+        std::lock_guard lock(m_ca_certs_mutex);
+        ca_certs = m_ca_certs;
+    }
     X509* issuer = nullptr;
-    for (const auto& ca : m_ca_certs) {
-        if (X509_check_issued(ca.get(), &certificate) == X509_V_OK) {
+    for (const auto& ca : *ca_certs) {
+        // The name alone does not decide: a CA re-keyed under the same name has two certificates.
+        if (X509_check_issued(ca.get(), &certificate) == X509_V_OK &&
+            X509_verify(&certificate, X509_get0_pubkey(ca.get())) == 1) {
             issuer = ca.get();
             break;
         }
     }
+    ERR_clear_error();
     if (issuer == nullptr) {
         return "the certificate used to sign the renewal was not issued by this CA";
     }

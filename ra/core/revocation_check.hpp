@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,6 +26,9 @@ class RevocationCheck {
   public:
     virtual ~RevocationCheck() = default;
     virtual std::optional<std::string> refusal(X509& certificate) = 0;
+    /// The CA certificates whose signatures count (on reload, after the
+    /// remote CA's chain changed); nothing for a check that uses none.
+    virtual void set_ca_certs(std::vector<crypto::X509Ptr> /*ca_certs*/) {}
 };
 
 /// Asks the backend's records (find_certificate); fails closed on a
@@ -61,6 +65,7 @@ class CrlRevocationCheck final : public RevocationCheck {
     CrlRevocationCheck(CrlFetcher& fetcher, std::vector<crypto::X509Ptr> ca_certs, const Clock& clock,
                        std::chrono::seconds max_age = std::chrono::hours(1));
     std::optional<std::string> refusal(X509& certificate) override;
+    void set_ca_certs(std::vector<crypto::X509Ptr> ca_certs) override;
 
   private:
     struct Cached {
@@ -72,7 +77,8 @@ class CrlRevocationCheck final : public RevocationCheck {
     X509_CRL* current_crl(const std::string& url, X509& issuer);
 
     CrlFetcher& m_fetcher;
-    std::vector<crypto::X509Ptr> m_ca_certs;
+    std::mutex m_ca_certs_mutex;  ///< guards m_ca_certs (the pointer)
+    std::shared_ptr<const std::vector<crypto::X509Ptr>> m_ca_certs;
     const Clock& m_clock;
     std::chrono::seconds m_max_age;
     std::mutex

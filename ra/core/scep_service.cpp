@@ -92,6 +92,23 @@ void ScepService::set_ca_chain(const std::vector<crypto::X509Ptr>& chain) {
     m_ca_certs_der = std::move(answer);
 }
 
+void ScepService::set_issuers(const std::vector<crypto::X509Ptr>& chain,
+                              const std::vector<crypto::X509Ptr>& replaced_cas) {
+    std::vector<crypto::X509Ptr> previous = up_ref_all(replaced_cas);
+    for (auto& local : up_ref_all(m_identity.previous_cas)) {
+        previous.push_back(std::move(local));
+    }
+    if (m_options.revocation) {
+        std::vector<crypto::X509Ptr> signers = up_ref_all(chain);
+        for (const auto& ca : previous) {
+            signers.push_back(crypto::up_ref(*ca));
+        }
+        m_options.revocation->set_ca_certs(std::move(signers));
+    }
+    m_enrolment.set_issuers(up_ref_all(chain), std::move(previous));
+    set_ca_chain(chain);
+}
+
 ScepResponse ScepService::handle(const ScepRequest& request) {
     if (request.operation == "GetCACert") {
         std::shared_ptr<const Bytes> ca_certs;

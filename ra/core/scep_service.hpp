@@ -93,6 +93,12 @@ class ScepService {
     /// first (a remote CA's chain fetched again on reload). The issuing CA
     /// keeps its subject, so GetCRL's and renewal's checks stay as they are.
     void set_ca_chain(const std::vector<crypto::X509Ptr>& chain);
+    /// On reload, the chain a remote CA now answers (as set_ca_chain) and the
+    /// CA certificates it replaced (a re-key under the same name) whose
+    /// certificates may still renew: renewal and its CRL check accept both,
+    /// besides the CAs of a local rollover (RaIdentity::previous_cas).
+    void set_issuers(const std::vector<crypto::X509Ptr>& chain,
+                     const std::vector<crypto::X509Ptr>& replaced_cas);
 
   private:
     struct Transaction;

@@ -14,6 +14,9 @@ Control (plain HTTP on loopback): POST /control with one of
   {"offline": true} {"online": true}     the CA's RPC port refuses connections, or listens again
   {"hang_next": true} {"release": true}  the next CA call takes the request but answers only on release
   {"revoke": "HEX SERIAL"}               the CA lists the certificate on its CRL
+  {"rekey": true}                        the CA renews its certificate with a new key under the same name
+                                         (ca-chain.pem rewritten); the bridge restarts on its port to serve it
+  {"bridge_down": true} {"bridge_up": true}  the bridge process stops, or starts again on its port
 GET /state -> {"new_submissions": N, "rows": {"ID": disposition}, "bridge_running": bool}.
 With --crl, the fake CA's certificates carry an HTTP CRL distribution point on this control server,
 GET /crl: the issuing CA's CRL (DER), as AD CS publishes at its CDP.
@@ -25,6 +28,7 @@ import datetime
 import http.server
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -139,10 +143,58 @@ class Harness:
         self.ca_server = fake_ca.FakeCaServer(self.ca)
         self.ca_server.start()
         self.ca_port = self.ca_server.port
+        self.directory = directory
         pki.write_pem(os.path.join(directory, "ca-chain.pem"), *self.ca.chain())
-        config = write_config(directory, write_pki(directory), self.ca_port, bridge_timeout)
-        self.bridge, self.port = start_bridge(config, os.path.join(directory, "bridge.log"))
+        self.config = write_config(directory, write_pki(directory), self.ca_port, bridge_timeout)
+        self.bridge, self.port = start_bridge(self.config, os.path.join(directory, "bridge.log"))
+        self.restarts = 0
         self.lock = threading.Lock()
+        # The bridge dies with the thread that started it (PR_SET_PDEATHSIG): restarts run on the main thread.
+        self.main_thread_jobs = queue.Queue()
+
+    def on_main_thread(self, job) -> None:
+        finished = threading.Event()
+        failure = []
+
+        def run():
+            try:
+                job()
+            except BaseException as e:   # noqa: B036 -- reported to the control caller
+                failure.append(e)
+            finally:
+                finished.set()
+
+        self.main_thread_jobs.put(run)
+        if not finished.wait(START_LIMIT_SECONDS + 15) or failure:
+            raise ValueError("bridge restart failed: %r" % (failure[:1],))
+
+    def _stop_bridge(self) -> None:
+        if self.bridge.poll() is None:
+            self.bridge.terminate()
+            try:
+                self.bridge.wait(10)
+            except subprocess.TimeoutExpired:
+                self.bridge.kill()
+                self.bridge.wait()
+
+    def _start_bridge_again(self) -> None:
+        """The bridge on the port it had, reading its config (and chain) again."""
+        with open(self.config, encoding="utf-8") as f:
+            text = f.read().replace("listen = 127.0.0.1:0\n", "listen = 127.0.0.1:%d\n" % self.port)
+        with open(self.config, "w", encoding="utf-8") as f:
+            f.write(text)
+        log = os.path.join(self.directory, "bridge.log")
+        self.restarts += 1
+        if os.path.exists(log):   # start_bridge reads the start line of this run only
+            os.rename(log, "%s.%d" % (log, self.restarts))
+        self.bridge, _ = start_bridge(self.config, log)
+
+    def _rekey(self) -> None:
+        self.ca.issuing = pki.Authority(self.ca.ca_name, parent=self.ca.root)
+        if self.crl is not None:
+            self.crl.authority = self.ca.issuing
+            self.ca.issuing.issue = self.crl._issue
+        pki.write_pem(os.path.join(self.directory, "ca-chain.pem"), *self.ca.chain())
 
     def control(self, knobs: dict) -> None:
         with self.lock:
@@ -163,6 +215,15 @@ class Harness:
                 self.ca.release.set()
             if "revoke" in knobs and self.crl is not None:
                 self.crl.revoked.add(int(str(knobs["revoke"]), 16))
+            if knobs.get("rekey"):
+                with self.ca.lock:
+                    self._rekey()
+                self._stop_bridge()
+                self.on_main_thread(self._start_bridge_again)
+            if knobs.get("bridge_down"):
+                self._stop_bridge()
+            if knobs.get("bridge_up") and self.bridge.poll() is not None:
+                self.on_main_thread(self._start_bridge_again)
 
     def state(self) -> dict:
         with self.ca.lock:
@@ -172,13 +233,7 @@ class Harness:
 
     def stop(self) -> None:
         self.ca.release.set()
-        if self.bridge.poll() is None:
-            self.bridge.terminate()
-            try:
-                self.bridge.wait(10)
-            except subprocess.TimeoutExpired:
-                self.bridge.kill()
-                self.bridge.wait()
+        self._stop_bridge()
         if self.ca_server is not None:
             self.ca_server.stop()
 
@@ -243,7 +298,11 @@ def main() -> int:
 
     threading.Thread(target=watch_stdin, daemon=True).start()
     print(json.dumps({"port": harness.port, "control_port": control.server_address[1]}), flush=True)
-    done.wait()
+    while not done.is_set():   # until SIGTERM or stdin closes; runs the restarts meanwhile
+        try:
+            harness.main_thread_jobs.get(timeout=0.1)()
+        except queue.Empty:
+            pass
     control.shutdown()
     harness.stop()
     return 0
