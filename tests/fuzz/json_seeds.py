@@ -164,7 +164,7 @@ def intune():
                       {"id": "2", "capability": "Intune", "providerId": None,
                        "providerName": "ScepRequestValidationFEService", "providerResourceId": None,
                        "uri": "https://fef.msua06.manage.microsoft.com/ScepRequestValidationFEService/"}]}),
-        "endpoints-servicename.json": dumps({"value": [{"serviceName": "screquestvalidationfeservice",
+        "endpoints-servicename.json": dumps({"value": [{"serviceName": "sceprequestvalidationfeservice",
                                                         "uri": "https://[::1]:8443/intune"}]}),
         "endpoints-http.json": dumps({"value": [{"providerName": "ScepRequestValidationFEService",
                                                  "uri": "http://intune.test/x?y#z"}]}),

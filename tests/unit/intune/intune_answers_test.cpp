@@ -55,7 +55,7 @@ TEST_CASE(
     "Graph's endpoint list gives the validation service's uri, found in any case, without trailing slash") {
     CHECK(detail::read_endpoints_answer(
               R"({"value":[{"providerName":"ManagedAppsService","uri":"https://a.test/x"},)"
-              R"({"providerName":"screquestvalidationfeservice","uri":"https://fef.test/ScepVal//"}]})") ==
+              R"({"providerName":"sceprequestvalidationfeservice","uri":"https://fef.test/ScepVal//"}]})") ==
           "https://fef.test/ScepVal");
     CHECK(detail::read_endpoints_answer(R"({"value":[{"serviceName":"ScepRequestValidationFEService",)"
                                         R"("uri":"https://[::1]:8443"}]})") == "https://[::1]:8443");
