@@ -90,3 +90,8 @@ TEST_CASE("an Intune action answer without a code of letters and digits is Intun
         CHECK_THROWS_AS(detail::read_action_answer("validateRequest", body, "req-1"), IntuneUnavailable);
     }
 }
+
+TEST_CASE("an answer with a NUL byte is IntuneUnavailable, not read up to the NUL with the rest ignored") {
+    const std::string body = std::string(R"({"code":"Success"})") + '\0' + "{[garbage";
+    CHECK_THROWS_AS(detail::read_action_answer("validateRequest", body, "req-1"), IntuneUnavailable);
+}
