@@ -4,6 +4,9 @@
 namespace scepra::validators::intune {
 
 std::optional<nlohmann::json> parse_bounded(const std::string& body, int max_depth) {
+    if (body.find('\0') != std::string::npos) {
+        return std::nullopt;  // nlohmann stops at a NUL byte and would ignore whatever follows it
+    }
     bool too_deep = false;
     auto limit = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
         too_deep = too_deep || depth > max_depth;

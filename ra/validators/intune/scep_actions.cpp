@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "validators/intune/bounded_json.hpp"
+#include "validators/intune/intune_answers.hpp"
 #include "validators/intune/intune_errors.hpp"
 #include "validators/intune/request_id.hpp"
 
@@ -47,7 +48,7 @@ IntuneAnswer ScepActions::post(const std::string& action, const std::string& jso
             continue;
         }
         if (answer.status == 200) {
-            return read_answer(action, answer.body, request_id);
+            return detail::read_action_answer(action, answer.body, request_id);
         }
         last_failure = "Intune answered " + action + " with HTTP " + std::to_string(answer.status) +
                        " (client-request-id " + request_id + ")";
@@ -60,8 +61,8 @@ IntuneAnswer ScepActions::post(const std::string& action, const std::string& jso
     throw IntuneUnavailable(last_failure);
 }
 
-IntuneAnswer ScepActions::read_answer(const std::string& action, const std::string& body,
-                                      const std::string& request_id) {
+IntuneAnswer detail::read_action_answer(const std::string& action, const std::string& body,
+                                        const std::string& request_id) {
     const auto parsed = parse_bounded(body);
     const auto code = parsed ? string_member(*parsed, "code", 64) : std::nullopt;
     if (!code || !code_text_ok(*code)) {

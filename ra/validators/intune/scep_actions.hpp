@@ -32,9 +32,6 @@ class ScepActions {
     IntuneAnswer post(const std::string& action, const std::string& json_body);
 
   private:
-    IntuneAnswer read_answer(const std::string& action, const std::string& body,
-                             const std::string& request_id);
-
     IntuneSettings m_settings;
     TokenClient& m_tokens;
     ServiceDiscovery& m_discovery;

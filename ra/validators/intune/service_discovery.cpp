@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "validators/intune/bounded_json.hpp"
+#include "validators/intune/intune_answers.hpp"
 #include "validators/intune/intune_errors.hpp"
 #include "validators/intune/request_id.hpp"
 
@@ -24,8 +25,9 @@ std::string without_trailing_slash(std::string url) {
     return url;
 }
 
-/// The validation service's uri in Graph's {"value": [{providerName|serviceName, uri}, ...]}.
-std::string validation_uri(const std::string& body) {
+}  // namespace
+
+std::string detail::read_endpoints_answer(const std::string& body) {
     const auto parsed = parse_bounded(body);
     if (!parsed || !parsed->is_object() || !parsed->contains("value") || !(*parsed)["value"].is_array()) {
         throw IntuneUnavailable("Graph's list of Intune endpoints is not {\"value\": [...]}");
@@ -60,8 +62,6 @@ std::string validation_uri(const std::string& body) {
         "Graph lists no ScepRequestValidationFEService for this tenant (is Intune licensed and the "
         "application granted Intune's scep_challenge_provider permission?)");
 }
-
-}  // namespace
 
 ServiceDiscovery::ServiceDiscovery(const IntuneSettings& settings, TokenClient& tokens)
     : m_tokens(tokens),
@@ -100,7 +100,7 @@ std::string ServiceDiscovery::discover() {
             throw IntuneUnavailable("Graph answered HTTP " + std::to_string(answer.status) +
                                     " when asked for Intune's endpoints");
         }
-        return validation_uri(answer.body);
+        return detail::read_endpoints_answer(answer.body);
     }
     throw IntuneUnavailable("Graph refused a fresh token for Intune's endpoints (HTTP 401)");
 }

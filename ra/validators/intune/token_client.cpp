@@ -10,6 +10,7 @@
 #include "crypto/encoding.hpp"
 #include "validators/intune/bounded_json.hpp"
 #include "validators/intune/client_assertion.hpp"
+#include "validators/intune/intune_answers.hpp"
 #include "validators/intune/intune_errors.hpp"
 
 namespace scepra::validators::intune {
@@ -140,10 +141,16 @@ TokenClient::Cached TokenClient::fetch(const std::string& scope) const {
     } catch (const backend::http::TransportError& e) {
         throw IntuneUnavailable(std::string("cannot get a token from Entra ID: ") + e.what());
     }
-    const auto parsed = parse_bounded(answer.body);
-    if (answer.status != 200) {
+    detail::TokenAnswer read = detail::read_token_answer(answer.status, answer.body, scope);
+    const std::chrono::seconds margin = std::min(refresh_margin, read.lifetime / 2);
+    return {std::move(read.access_token), m_clock.now() + read.lifetime - margin};
+}
+
+detail::TokenAnswer detail::read_token_answer(int status, const std::string& body, const std::string& scope) {
+    const auto parsed = parse_bounded(body);
+    if (status != 200) {
         // Entra ID's error code and description (e.g. AADSTS7000215) name the fault; never the secret.
-        std::string why = "HTTP " + std::to_string(answer.status);
+        std::string why = "HTTP " + std::to_string(status);
         if (parsed) {
             if (auto error = string_member(*parsed, "error", 256)) {
                 why += " " + printable(*error, 64);
@@ -160,9 +167,7 @@ TokenClient::Cached TokenClient::fetch(const std::string& scope) const {
     if (!token || !token_text_ok(*token) || !lifetime) {
         throw IntuneUnavailable("Entra ID's token answer has no usable access_token and expires_in");
     }
-    const std::chrono::seconds life{*lifetime};
-    const std::chrono::seconds margin = std::min(refresh_margin, life / 2);
-    return {std::move(*token), m_clock.now() + life - margin};
+    return {std::move(*token), std::chrono::seconds{*lifetime}};
 }
 
 }  // namespace scepra::validators::intune

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// The policy webhook's answer reader (ra/validators/webhook/webhook_answer.hpp,
+// read_webhook_answer) and its audit_text on the raw body. The contract is
+// BadWebhookAnswer only (the verifier refuses the request on it), and the
+// reason kept is printable ASCII of at most max_reason_chars plus "..."
+// (checked below; a broken promise aborts the run as a finding).
+#include <cstdlib>
+#include <string>
+
+#include "fuzz_input.hpp"
+#include "validators/webhook/webhook_answer.hpp"
+
+namespace {
+
+using namespace scepra::validators::webhook;
+
+void require(bool promise) {
+    if (!promise) {
+        std::abort();  // a reader returned what its header says it never does
+    }
+}
+
+void check_printable(const std::string& text, std::size_t max_chars) {
+    require(text.size() <= max_chars + 3);
+    for (const char c : text) {
+        require(c >= 0x20 && c < 0x7f);
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string body(scepra::fuzz::input_text(data, size));
+    std::size_t found = 0;
+    try {
+        const WebhookDecision decision = read_webhook_answer(body);
+        check_printable(decision.reason, max_reason_chars);
+        found += decision.reason.size() + (decision.allow ? 1 : 0);
+    } catch (const BadWebhookAnswer& e) {
+        found += std::string(e.what()).size();
+    }
+    const std::string safe = audit_text(body, 64);
+    check_printable(safe, 64);
+    found += safe.size();
+    volatile std::size_t sink = found;
+    (void)sink;
+    return 0;
+}
