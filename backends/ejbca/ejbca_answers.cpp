@@ -17,6 +17,10 @@ constexpr int max_depth = 8;
 constexpr std::size_t max_chain_length = 10;
 
 json parse(const std::string& body) {
+    // nlohmann stops at a NUL byte and ignores the rest: a body with one is not one answer.
+    if (body.find('\0') != std::string::npos) {
+        throw BadAnswer("not JSON: a NUL byte in the answer");
+    }
     try {
         return json::parse(body, [](int depth, json::parse_event_t, json&) {
             if (depth > max_depth) {

@@ -31,6 +31,10 @@ WebhookDecision read_webhook_answer(const std::string& body) {
     if (body.size() > max_answer_bytes) {
         throw BadWebhookAnswer("the answer is larger than " + std::to_string(max_answer_bytes) + " bytes");
     }
+    // nlohmann stops at a NUL byte and ignores the rest: a body with one is not one answer.
+    if (body.find('\0') != std::string::npos) {
+        throw BadWebhookAnswer("the answer is not JSON: a NUL byte in it");
+    }
     json root;
     try {
         root = json::parse(body, [](int depth, json::parse_event_t, json&) {
