@@ -153,8 +153,10 @@ bool ChildProcess::running() {
     if (m_pid <= 0 || m_reaped) {
         return false;
     }
-    if (waitpid(m_pid, nullptr, WNOHANG) == m_pid) {
+    int status = 0;
+    if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
         m_reaped = true;
+        m_exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
     return !m_reaped;
 }

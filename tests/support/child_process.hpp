@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,8 @@ class ChildProcess {
     bool stop(int signal, std::chrono::milliseconds timeout);
     /// Whether it exits by itself within timeout.
     bool wait_exit(std::chrono::milliseconds timeout);
+    /// Once it has exited and been reaped: its exit code, or 128 + the signal that ended it.
+    std::optional<int> exit_status() const { return m_exit_status; }
     /// What it wrote to its standard error so far ("" when it was not kept).
     std::string stderr_text() const;
 
@@ -52,6 +55,7 @@ class ChildProcess {
     Options m_options;
     pid_t m_pid = -1;
     bool m_reaped = false;
+    std::optional<int> m_exit_status;
     int m_stdout = -1;
     int m_stdin = -1;
 };
