@@ -5,14 +5,10 @@
 // one transaction, and a device that sends its request again gets the
 // certificate the CA already issued for it, at once, never a second one.
 #include <doctest/doctest.h>
-#include <signal.h>
-#include <sys/wait.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <random>
@@ -22,6 +18,7 @@
 #include "integration/server_fixture.hpp"
 #include "store/challenge_store.hpp"
 #include "store/database.hpp"
+#include "support/scep_ra_process.hpp"
 
 using namespace scepra;
 using namespace scepra::test;
@@ -35,48 +32,8 @@ constexpr int load_clients = 3;
 constexpr int requests_per_client = 4;  // at most 12 new enrolments per round
 constexpr int enrolments = kill_rounds * load_clients * requests_per_client;
 
-bool alive(pid_t pid) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    const auto paren = text.rfind(')');
-    return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
-}
-
-/// `scep-ra serve` in the background on a free loopback port, killed with SIGKILL.
-class KilledServer {
-  public:
-    KilledServer(const TempDir& dir, const std::string& conf, int round) {
-        const std::string name = dir.file("serve-" + std::to_string(round));
-        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf +
-                                " --metrics-listen 127.0.0.1:0" + " --listen 127.0.0.1:0 --port-file " +
-                                name + ".port 2>" + name + ".log & echo $! >" + name + ".pid";
-        REQUIRE(std::system(cmd.c_str()) == 0);
-        m_pid = static_cast<pid_t>(std::stol(crypto::read_file(name + ".pid")));
-        for (int i = 0; i < 800 && !std::filesystem::exists(name + ".port") && alive(m_pid); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-        INFO(crypto::read_file(name + ".log"));
-        REQUIRE(std::filesystem::exists(name + ".port"));
-        m_port = std::stoi(crypto::read_file(name + ".port"));
-    }
-    ~KilledServer() {
-        if (alive(m_pid)) kill9();
-    }
-    KilledServer(const KilledServer&) = delete;
-    KilledServer& operator=(const KilledServer&) = delete;
-    int port() const { return m_port; }
-    void kill9() {
-        ::kill(m_pid, SIGKILL);
-        for (int i = 0; i < 800 && alive(m_pid); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        REQUIRE(!alive(m_pid));
-    }
-
-  private:
-    pid_t m_pid = 0;
-    int m_port = 0;
-};
+/// `scep-ra serve` on free loopback ports, for round N (its files DIR/serve-N.*), killed with SIGKILL.
+ServeOptions round_options(int round) { return {.name = "serve-" + std::to_string(round)}; }
 
 /// One device's enrolment: the very message it sends, and sends again after a crash.
 struct Attempt {
@@ -210,7 +167,7 @@ TEST_SUITE("http.crash") {
         int sent = 0, resent = 0;
         for (int round = 0; round < kill_rounds; ++round) {
             CAPTURE(round);
-            KilledServer server(dir, conf, round);
+            ServeProcess server(dir, conf, round_options(round));
             check_consistent(db_file);
             resent += resend_unanswered(server.port(), sent);
 
@@ -245,7 +202,7 @@ TEST_SUITE("http.crash") {
         }
 
         // A last start: every device still without an answer sends again.
-        KilledServer server(dir, conf, kill_rounds);
+        ServeProcess server(dir, conf, round_options(kill_rounds));
         check_consistent(db_file);
         resent += resend_unanswered(server.port(), sent);
         MESSAGE(resent << " of " << sent << " requests were interrupted by a kill -9 and sent again; for "

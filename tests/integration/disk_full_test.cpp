@@ -9,14 +9,12 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <thread>
 
 #include "crypto/encoding.hpp"
 #include "integration/server_fixture.hpp"
 #include "store/challenge_store.hpp"
 #include "store/database.hpp"
+#include "support/scep_ra_process.hpp"
 
 using namespace scepra;
 using namespace scepra::test;
@@ -28,59 +26,20 @@ namespace {
 constexpr int devices = 60;
 constexpr std::string_view storage_full_text = "the RA cannot store requests now; try again later";
 
-bool alive(pid_t pid) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    const auto paren = text.rfind(')');
-    return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
+/// `scep-ra serve` whose files may not grow past file_limit bytes (0: no limit), with SIGXFSZ ignored.
+ServeOptions limited(const std::string& name, std::uintmax_t file_limit) {
+    ServeOptions options{.name = name, .ignored_signals = {SIGXFSZ}};
+    if (file_limit != 0) {
+        options.wrapper = {"prlimit", "--fsize=" + std::to_string(file_limit) + ":"};
+    }
+    return options;
 }
 
-/// `scep-ra serve` whose files may not grow past file_limit bytes (0: no limit).
-class LimitedServer {
-  public:
-    LimitedServer(const TempDir& dir, const std::string& conf, const std::string& name,
-                  std::uintmax_t file_limit)
-        : m_name(dir.file(name)) {
-        const std::string serve = std::string(SCEPRA_BINARY) + " serve --config " + conf +
-                                  " --metrics-listen 127.0.0.1:0" + " --listen 127.0.0.1:0 --port-file " +
-                                  m_name + ".port";
-        const std::string limited =
-            file_limit == 0 ? serve : "prlimit --fsize=" + std::to_string(file_limit) + ": " + serve;
-        const std::string cmd =
-            "sh -c \"trap '' XFSZ; exec " + limited + "\" 2>" + m_name + ".log & echo $! >" + m_name + ".pid";
-        REQUIRE(std::system(cmd.c_str()) == 0);
-        m_pid = static_cast<pid_t>(std::stol(crypto::read_file(m_name + ".pid")));
-        for (int i = 0; i < 800 && !std::filesystem::exists(m_name + ".port") && alive(m_pid); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-        INFO(log());
-        REQUIRE(std::filesystem::exists(m_name + ".port"));
-        m_port = std::stoi(crypto::read_file(m_name + ".port"));
-    }
-    ~LimitedServer() {
-        if (alive(m_pid)) ::kill(m_pid, SIGKILL);
-    }
-    LimitedServer(const LimitedServer&) = delete;
-    LimitedServer& operator=(const LimitedServer&) = delete;
-    int port() const { return m_port; }
-    std::string log() const { return crypto::read_file(m_name + ".log"); }
-    /// Space returns: the running process may write again.
-    void lift_limit() {
-        REQUIRE(std::system(("prlimit --pid " + std::to_string(m_pid) + " --fsize=unlimited:").c_str()) == 0);
-    }
-    void kill9() {
-        ::kill(m_pid, SIGKILL);
-        for (int i = 0; i < 800 && alive(m_pid); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        REQUIRE(!alive(m_pid));
-    }
-
-  private:
-    std::string m_name;
-    pid_t m_pid = 0;
-    int m_port = 0;
-};
+/// Space returns: the running process may write again.
+void lift_limit(const ServeProcess& server) {
+    REQUIRE(std::system(("prlimit --pid " + std::to_string(server.pid()) + " --fsize=unlimited:").c_str()) ==
+            0);
+}
 
 struct Attempt {
     std::string transaction_id;
@@ -168,7 +127,7 @@ TEST_SUITE("http.disk_full") {
         // The database file may not grow at all, its write-ahead log only to the same size: a few
         // enrolments fit, then every write fails as on a full disk.
         const auto limit = std::filesystem::file_size(db_file);
-        LimitedServer server(dir, conf, "full", limit);
+        ServeProcess server(dir, conf, limited("full", limit));
 
         std::vector<size_t> refused;  // the devices told to try again later
         int issued = 0;
@@ -192,7 +151,7 @@ TEST_SUITE("http.disk_full") {
         CHECK(ca->status == 200);
 
         // Space returns: no restart, every refused device sends its request again.
-        server.lift_limit();
+        lift_limit(server);
         std::vector<size_t> still_pending;
         for (size_t i : refused) {
             CAPTURE(attempts[i].transaction_id);
@@ -207,7 +166,7 @@ TEST_SUITE("http.disk_full") {
         check_whole(db_file);
         server.kill9();
 
-        LimitedServer restarted(dir, conf, "restarted", 0);
+        ServeProcess restarted(dir, conf, limited("restarted", 0));
         for (size_t i : still_pending) {
             CAPTURE(attempts[i].transaction_id);
             CHECK(send(restarted.port(), attempts[i], *ra_signing) == Answer::issued);

@@ -4,64 +4,35 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 
-#include <sstream>
+#include <functional>
+#include <memory>
 #include <thread>
 
 #include "crypto/encoding.hpp"
 #include "integration/serve_process.hpp"
+#include "support/doctor_instance.hpp"
 
 using namespace scepra;
 using namespace scepra::test;
 
 namespace {
 
-struct DoctorRun {
-    int status = -1;
-    std::string out;
-    /// The first line starting with "VERDICT  CHECK", or empty.
-    std::string line(const std::string& verdict, const std::string& check) const {
-        std::istringstream in(out);
-        for (std::string l; std::getline(in, l);) {
-            if (l.starts_with(verdict + "  " + check)) return l;
-        }
-        return {};
-    }
-    bool has(const std::string& text) const { return out.find(text) != std::string::npos; }
-};
-
-/// An instance made by `scep-ra init`, changed by `edit` before it is served.
-class Served {
+/// An instance made by `scep-ra init` (no admin listener), changed by `edit` before it is served.
+class Served : public DoctorInstance {
   public:
-    explicit Served(const std::function<void(std::string&)>& edit = {}) : conf(init_instance(dir)) {
-        if (edit) {
-            std::string text = crypto::read_file(conf);
-            edit(text);
-            crypto::write_file(conf, text, 0640, true);
-        }
-        server = std::make_unique<ServeProcess>(dir, conf);
+    explicit Served(const std::function<void(std::string&)>& edit = {})
+        : DoctorInstance("--admin-listen none") {
+        if (edit) edit_config(edit);
+        server = std::make_unique<ServeProcess>(tmp(), conf());
     }
     std::string url() const {
         return "http://127.0.0.1:" + std::to_string(server->port()) + "/certsrv/mscep/mscep.dll";
     }
+    /// doctor against the running server (or url_override).
     DoctorRun doctor(const std::string& extra = "", const std::string& url_override = "") const {
-        DoctorRun run;
-        run.status = run_scep_ra(dir,
-                                 "doctor --config " + conf + " --url " +
-                                     (url_override.empty() ? url() : url_override) + " " + extra,
-                                 &run.out);
-        return run;
-    }
-    int scep_ra(const std::string& args, std::string* out = nullptr) const {
-        return run_scep_ra(dir, args + " --config " + conf, out);
-    }
-    void edit_config(const std::function<void(std::string&)>& edit) const {
-        std::string text = crypto::read_file(conf);
-        edit(text);
-        crypto::write_file(conf, text, 0640, true);
+        return DoctorInstance::doctor("--url " + (url_override.empty() ? url() : url_override) + " " + extra);
     }
 
-    TempDir dir;
-    std::string conf;
     std::unique_ptr<ServeProcess> server;
 };
 
@@ -161,7 +132,7 @@ TEST_SUITE("http.doctor") {
         "in single-password mode --enroll needs the password on stdin; a wrong one fails with the failInfo, "
         "the right one enrols and stays valid") {
         Served served([](std::string& text) { set_key(text, "UseSinglePassword", "1"); });
-        const std::string secret = served.dir.file("single");
+        const std::string secret = served.tmp().file("single");
         crypto::write_file(secret, "correct horse battery\n", 0600, true);
         REQUIRE(served.scep_ra("password set-single --file " + secret) == 0);
 
@@ -170,8 +141,8 @@ TEST_SUITE("http.doctor") {
         CHECK(run.status == 1);
         CHECK(run.line("fail", "test enrolment").find("UseSinglePassword = 1") != std::string::npos);
 
-        crypto::write_file(served.dir.file("wrong"), "wrong horse\n", 0600, true);
-        run = served.doctor("--enroll --single-password-file - <" + served.dir.file("wrong"));
+        crypto::write_file(served.tmp().file("wrong"), "wrong horse\n", 0600, true);
+        run = served.doctor("--enroll --single-password-file - <" + served.tmp().file("wrong"));
         CHECK(run.status == 1);
         CHECK(run.line("fail", "test enrolment").find("failInfo badRequest") != std::string::npos);
 

@@ -9,13 +9,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <thread>
 
 #include "crypto/encoding.hpp"
 #include "integration/server_fixture.hpp"
 #include "scep/message_data.hpp"
 #include "store/database.hpp"
+#include "support/scep_ra_process.hpp"
 
 using namespace scepra;
 using namespace scepra::test;
@@ -94,57 +93,6 @@ std::int64_t only_pending_request(ServerFixture& server) {
 
 // --- a real `scep-ra serve` process
 // -----------------------------------------------------------------------------
-
-/// Runs the scep-ra binary; returns its exit status, stdout in *out.
-int scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr) {
-    const std::string file = dir.file("cli.out");
-    const int rc = std::system(
-        (std::string(SCEPRA_BINARY) + " " + args + " >" + file + " 2>" + dir.file("cli.err")).c_str());
-    if (out) *out = crypto::read_file(file);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-/// Running, not a zombie (the shell that started it has gone: init reaps it).
-bool alive(const std::string& pid) {
-    std::ifstream stat("/proc/" + pid + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    const auto paren = text.rfind(')');
-    return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
-}
-
-/// `scep-ra serve` started in the background on a free loopback port.
-class ServeProcess {
-  public:
-    ServeProcess(const TempDir& dir, const std::string& conf, const std::string& name) : m_dir(dir) {
-        const std::string port_file = dir.file(name + ".port");
-        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf +
-                                " --listen 127.0.0.1:0 --port-file " + port_file + " 2>" +
-                                dir.file(name + ".log") + " & echo $! >" + dir.file(name + ".pid");
-        REQUIRE(std::system(cmd.c_str()) == 0);
-        for (int i = 0; i < 400 && !std::filesystem::exists(port_file); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-        REQUIRE(std::filesystem::exists(port_file));
-        m_port = std::stoi(crypto::read_file(port_file));
-        m_pid = std::to_string(std::stol(crypto::read_file(dir.file(name + ".pid"))));
-    }
-    ~ServeProcess() {
-        if (alive(m_pid)) kill("KILL");
-    }
-    int port() const { return m_port; }
-    void kill(const std::string& signal) {
-        REQUIRE(std::system(("kill -" + signal + " " + m_pid).c_str()) == 0);
-        for (int i = 0; i < 400 && alive(m_pid); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-        REQUIRE(!alive(m_pid));
-    }
-
-  private:
-    const TempDir& m_dir;
-    int m_port = 0;
-    std::string m_pid;
-};
 
 std::string post(int port, const Bytes& message) {
     httplib::Client c("127.0.0.1", port);
@@ -331,14 +279,14 @@ TEST_SUITE("http.durability") {
         TempDir dir;
         const std::string inst = dir.file("ra");
         const std::string conf = " --config " + inst + "/scep-ra.conf";
-        REQUIRE(scep_ra(dir, "init --dir " + inst) == 0);
-        REQUIRE(scep_ra(dir, "ra rollover" + conf) == 0);
+        REQUIRE(run_scep_ra(dir, "init --dir " + inst) == 0);
+        REQUIRE(run_scep_ra(dir, "ra rollover" + conf) == 0);
         for (const std::string file : {"ra-signing.pem", "ra-encryption.pem", "admin-tls.pem",
                                        "next/ra-signing.pem", "next/ra-encryption.pem"}) {
             CAPTURE(file);
             auto cert = crypto::load_cert_file(inst + "/" + file);
             const std::string serial = crypto::serial_hex(*cert);
-            CHECK(scep_ra(dir, "revoke " + serial + " --reason superseded" + conf) == 0);
+            CHECK(run_scep_ra(dir, "revoke " + serial + " --reason superseded" + conf) == 0);
             CHECK(sql_value(inst + "/scep-ra.db",
                             "SELECT revocation_reason FROM issued_certs WHERE serial = '" + serial + "'") ==
                   "superseded");
@@ -351,9 +299,9 @@ TEST_SUITE("http.durability") {
         const std::string inst = dir.file("ra");
         const std::string conf = inst + "/scep-ra.conf";
         const std::filesystem::path db_file = inst + "/scep-ra.db";
-        REQUIRE(scep_ra(dir, "init --dir " + inst + " --admin-listen none") == 0);
+        REQUIRE(run_scep_ra(dir, "init --dir " + inst + " --admin-listen none") == 0);
         std::string password;
-        REQUIRE(scep_ra(dir, "password issue --config " + conf, &password) == 0);
+        REQUIRE(run_scep_ra(dir, "password issue --config " + conf, &password) == 0);
         password = password.substr(0, password.find('\n'));
         auto ra_signing = crypto::load_cert_file(inst + "/ra-signing.pem");
         auto ra_encryption = crypto::load_cert_file(inst + "/ra-encryption.pem");
@@ -371,11 +319,11 @@ TEST_SUITE("http.durability") {
                 db_file,
                 "CREATE TRIGGER stop_after_ca BEFORE UPDATE OF status ON requests WHEN NEW.status = 'issued' "
                 "BEGIN SELECT RAISE(ABORT, 'stopped after the CA'); END");
-            ServeProcess serve(dir, conf, "first");
+            ServeProcess serve(dir, conf, {.name = "first"});
             auto view =
                 scep::read_cert_rep(as_bytes(post(serve.port(), request)), *ra_signing, device.recipient());
             REQUIRE(view.status == PkiStatus::failure);
-            serve.kill("KILL");
+            serve.kill9();
         }
         CHECK(sql_value(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id = 'TX-KILLED'") ==
               "1");
@@ -388,7 +336,7 @@ TEST_SUITE("http.durability") {
                "UPDATE requests SET updated_at = datetime('now', '-11 minutes') WHERE transaction_id = "
                "'TX-KILLED'");
 
-        ServeProcess serve(dir, conf, "second");
+        ServeProcess serve(dir, conf, {.name = "second"});
         auto view =
             scep::read_cert_rep(as_bytes(post(serve.port(), request)), *ra_signing, device.recipient());
         REQUIRE(view.status == PkiStatus::success);
@@ -408,6 +356,6 @@ TEST_SUITE("http.durability") {
             scep::read_cert_rep(as_bytes(post(serve.port(), request)), *ra_signing, device.recipient());
         REQUIRE(again.status == PkiStatus::success);
         CHECK(X509_cmp(again.certs[0].get(), view.certs[0].get()) == 0);
-        serve.kill("TERM");
+        serve.stop();
     }
 }

@@ -16,6 +16,7 @@
 #include "scep/degenerate.hpp"
 #include "scep/message_data.hpp"
 #include "support/fake_ejbca/fake_ejbca_process.hpp"
+#include "support/loopback_port.hpp"
 
 using namespace scepra;
 using namespace scepra::test;

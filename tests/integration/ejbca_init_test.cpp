@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 #include <openssl/x509v3.h>
 
+#include <filesystem>
+
 #include "crypto/encoding.hpp"
 #include "integration/ejbca_test_support.hpp"
 #include "integration/server_fixture.hpp"

@@ -7,15 +7,13 @@
 #include <httplib.h>
 #include <sys/wait.h>
 
-#include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <string>
-#include <thread>
 
 #include "crypto/encoding.hpp"
 #include "support/fake_ejbca/fake_ejbca_process.hpp"
+#include "support/scep_ra_process.hpp"
 #include "support/test_pki.hpp"
 
 namespace scepra::test {
@@ -48,8 +46,8 @@ inline int scep_ra(const TempDir& dir, const std::string& args, std::string* out
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-/// `scep-ra serve --config conf` on a free loopback port: the start-up log
-/// once the port file appears, and GetCACert's answer.
+/// `scep-ra serve --config conf` on free loopback ports: its log (once stopped)
+/// and GetCACert's answer.
 struct ServeResult {
     std::string log;
     bool answers = false;
@@ -58,32 +56,14 @@ struct ServeResult {
 
 inline ServeResult serve_instance(const std::string& conf) {
     TempDir dir;
-    const std::string port_file = dir.file("port");
-    const std::string log = dir.file("serve.log");
-    REQUIRE(std::system((std::string(SCEPRA_BINARY) + " serve --config " + conf +
-                         " --metrics-listen 127.0.0.1:0 --listen 127.0.0.1:0 --port-file " + port_file +
-                         " 2>" + log + " & echo $! >" + dir.file("pid"))
-                            .c_str()) == 0);
-    const std::string pid = std::to_string(std::stol(crypto::read_file(dir.file("pid"))));
-    // Bounded: the health check may wait out EJBCA's timeout (a few seconds here).
-    for (int i = 0; i < 1200 && !std::filesystem::exists(port_file); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
+    ServeProcess server(dir, conf);  // the health check may wait out EJBCA's timeout (a few seconds here)
     ServeResult result;
-    if (std::filesystem::exists(port_file)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the port file may be half written
-        httplib::Client client("127.0.0.1", std::stoi(crypto::read_file(port_file)));
-        auto res = client.Get("/certsrv/mscep/mscep.dll?operation=GetCACert");
-        result.answers = res && res->status == 200;
-        if (result.answers) result.ca_certs = res->body;
-    }
-    CHECK(std::system(("kill -TERM " + pid + " 2>/dev/null").c_str()) == 0);
-    for (int i = 0; i < 400 && std::filesystem::exists("/proc/" + pid + "/status") &&
-                    crypto::read_file("/proc/" + pid + "/status").find("State:\tZ") == std::string::npos;
-         ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    result.log = crypto::read_file(log);
+    httplib::Client client("127.0.0.1", server.port());
+    auto res = client.Get("/certsrv/mscep/mscep.dll?operation=GetCACert");
+    result.answers = res && res->status == 200;
+    if (result.answers) result.ca_certs = res->body;
+    server.stop();
+    result.log = server.log();
     return result;
 }
 

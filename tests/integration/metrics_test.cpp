@@ -155,7 +155,8 @@ TEST_SUITE("http.metrics") {
         REQUIRE(::getsockname(taken, reinterpret_cast<sockaddr*>(&address), &length) == 0);
         TempDir other;
         const std::string other_conf = init_instance(other);
-        ServeProcess second(other, other_conf, "", "127.0.0.1:" + std::to_string(ntohs(address.sin_port)));
+        ServeProcess second(other, other_conf,
+                            {.metrics_listen = "127.0.0.1:" + std::to_string(ntohs(address.sin_port))});
         ::close(taken);
         CHECK(second.metrics_port() == 0);
         ProcessClient client(other.file("instance"), second.port());
@@ -171,7 +172,7 @@ TEST_SUITE("http.metrics") {
         REQUIRE(pos != std::string::npos);
         text.replace(pos, std::string("listen = 127.0.0.1:9464").size(), "listen =");
         crypto::write_file(conf, text, 0640, true);
-        ServeProcess server(dir, conf, "", "");
+        ServeProcess server(dir, conf, {.metrics_listen = ""});
         CHECK(server.metrics_port() == 0);
         CHECK(server.log().find("metrics") == std::string::npos);
         ProcessClient client(dir.file("instance"), server.port());

@@ -15,8 +15,8 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <filesystem>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -264,18 +264,8 @@ TEST_SUITE("http.overload") {
         TempDir dir;
         const std::string conf = init_instance(dir);
         const std::string password = issue_password(dir, conf);
-        const std::string port_file = dir.file("serve.port"), rc_file = dir.file("serve.rc");
-        const std::string cmd = "(" + std::string(SCEPRA_BINARY) + " serve --config " + conf +
-                                " --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --port-file " +
-                                port_file + " 2>>" + dir.file("serve.log") + " & echo $! >" +
-                                dir.file("serve.pid") + "; wait $!; echo $? >" + rc_file + ") &";
-        REQUIRE(std::system(cmd.c_str()) == 0);
-        for (int i = 0; i < 800 && !std::filesystem::exists(port_file); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-        REQUIRE(std::filesystem::exists(port_file));
-        const int port = std::stoi(crypto::read_file(port_file));
-        const int pid = std::stoi(crypto::read_file(dir.file("serve.pid")));
+        ServeProcess server(dir, conf);
+        const int port = server.port();
 
         Device device(0, "drained");
         crypto::X509Ptr ra_encryption;
@@ -286,7 +276,7 @@ TEST_SUITE("http.overload") {
         REQUIRE(in_flight.send(request.substr(0, half)));
         // Let the server start reading it (the head is complete, the body is not).
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
-        REQUIRE(::kill(pid, SIGTERM) == 0);
+        REQUIRE(::kill(server.pid(), SIGTERM) == 0);
 
         bool refused = false;
         for (int i = 0; i < 200 && !refused; ++i) {
@@ -306,11 +296,9 @@ TEST_SUITE("http.overload") {
         CHECK(scep::read_cert_rep(as_bytes(body), *ra_signing, device.recipient()).status ==
               PkiStatus::success);
 
-        for (int i = 0; i < 800 && !std::filesystem::exists(rc_file); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-        REQUIRE(std::filesystem::exists(rc_file));
-        INFO(crypto::read_file(dir.file("serve.log")));
-        CHECK(std::stoi(crypto::read_file(rc_file)) == 0);
+        const std::optional<int> exit_status = server.wait_exit();
+        INFO(server.log());
+        REQUIRE(exit_status);
+        CHECK(*exit_status == 0);
     }
 }

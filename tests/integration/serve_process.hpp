@@ -1,51 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// A real `scep-ra serve` process on free loopback ports, for tests of what
-// only the whole program does (the metrics listener, the request log, a backup
-// taken while it serves).
+// A real `scep-ra serve` process on free loopback ports (support/scep_ra_process.hpp),
+// for tests of what only the whole program does (the metrics listener, the request
+// log, a backup taken while it serves), and a SCEP client of it.
 #pragma once
 
 #include <string>
 
 #include "integration/server_fixture.hpp"
 #include "scep/client.hpp"
+#include "support/scep_ra_process.hpp"
 #include "support/test_pki.hpp"
 
 namespace scepra::test {
-
-/// Runs the scep-ra binary with these arguments (a shell command line); returns
-/// its exit status, its stdout in *out and its stderr in *err.
-int run_scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr,
-                std::string* err = nullptr);
-
-/// `scep-ra init` of an instance in DIR/instance without an admin listener;
-/// returns the path of its scep-ra.conf.
-std::string init_instance(const TempDir& dir);
-
-class ServeProcess {
-  public:
-    /// Starts `scep-ra serve --config CONF` with the SCEP listener on a free
-    /// loopback port and `--metrics-listen metrics_listen` (empty: the file's
-    /// [metrics] listen), extra_args added; returns once the SCEP port is bound.
-    ServeProcess(const TempDir& dir, const std::string& conf, const std::string& extra_args = "",
-                 const std::string& metrics_listen = "127.0.0.1:0");
-    ~ServeProcess();
-    ServeProcess(const ServeProcess&) = delete;
-    ServeProcess& operator=(const ServeProcess&) = delete;
-
-    int port() const { return m_port; }
-    /// 0 when the metrics listener is off.
-    int metrics_port() const { return m_metrics_port; }
-    /// What the server wrote to stderr so far (its log).
-    std::string log() const;
-    /// SIGTERM, then waits until it has exited.
-    void stop();
-
-  private:
-    const TempDir& m_dir;
-    std::string m_pid;
-    int m_port = 0;
-    int m_metrics_port = 0;
-};
 
 /// A SCEP client of a ServeProcess, with the RA certificates of its instance.
 class ProcessClient {

@@ -11,44 +11,25 @@
 set -u
 BIN="$(readlink -f "${1:?usage: $0 SCEP_RA_BINARY}")"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-SCEPCLIENT=$(command -v scepclient || true)
 TIMEOUT=${STEP_TIMEOUT:-60}
 TENANT=contoso.example
 CLIENT_ID=6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b
-passed=0; failed=0
-pass() { passed=$((passed + 1)); echo "PASS  $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+# shellcheck source=tests/interop/lib.sh
+. "$HERE/lib.sh"
 
-missing=""
 [ -n "$SCEPCLIENT" ] || missing="$missing scep"
-command -v certmonger > /dev/null || missing="$missing certmonger"
-command -v sqlite3 > /dev/null || missing="$missing sqlite3"
-command -v curl > /dev/null || missing="$missing curl"
-if [ -n "$missing" ]; then
-    fail "setup: missing Debian packages:$missing (apt-get install$missing)"
-    finish
-fi
+need_command certmonger certmonger
+need_command sqlite3 sqlite3
+need_command curl curl
+no_missing
 
-WORK=$(mktemp -d /tmp/scepra-intune.XXXXXX)
-SERVER_PID=""; FAKE_PID=""
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2> /dev/null && wait "$SERVER_PID" 2> /dev/null
-    [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2> /dev/null && wait "$FAKE_PID" 2> /dev/null
-    for pidfile in "$WORK"/*/certmonger.pid; do [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2> /dev/null; done
-    if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+make_work scepra-intune
 
 # --- the fake Intune ------------------------------------------------------------
-mkdir -p "$WORK/fake"
-/usr/bin/python3 "$HERE/../support/fake_intune/fake_intune.py" --dir "$WORK/fake" --tenant "$TENANT" \
-    --client-id "$CLIENT_ID" > "$WORK/fake/ports" 2> "$WORK/fake/log" &
-FAKE_PID=$!
-for _ in $(seq 1 600); do [ -s "$WORK/fake/ports" ] && break; sleep 0.1; done
-[ -s "$WORK/fake/ports" ] || { fail "fake Intune did not start: $(tail -3 "$WORK/fake/log")"; finish; }
-PORT=$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["port"])' < "$WORK/fake/ports")
-CONTROL=$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["control_port"])' < "$WORK/fake/ports")
+start_service "fake Intune" "$WORK/fake" /usr/bin/python3 "$HERE/../support/fake_intune/fake_intune.py" \
+    --dir "$WORK/fake" --tenant "$TENANT" --client-id "$CLIENT_ID"
+PORT=$SERVICE_PORT
+CONTROL=$SERVICE_CONTROL_PORT
 control() { curl -fsS -o /dev/null -X POST --data "$1" "http://127.0.0.1:$CONTROL/control"; }
 state() { curl -fsS "http://127.0.0.1:$CONTROL/state"; }
 
@@ -56,8 +37,7 @@ state() { curl -fsS "http://127.0.0.1:$CONTROL/state"; }
 challenge() { head -c $(($1 * 3 / 4 + 3)) /dev/urandom | base64 -w0 | head -c "$1"; }
 
 # --- the instance -------------------------------------------------------------
-"$BIN" init --dir "$WORK/ra" > "$WORK/init.log" 2>&1 || { fail "init: $(tail -1 "$WORK/init.log")"; finish; }
-CONF="$WORK/ra/scep-ra.conf"
+init_instance
 CA="$WORK/ra/ca.pem"
 DB="$WORK/ra/scep-ra.db"
 sed -i 's/^allow_single_des = 0/allow_single_des = 1/' "$CONF"  # scepclient only speaks single DES
@@ -74,28 +54,21 @@ server_ca = $WORK/fake/tls-ca.pem
 timeout_seconds = 5
 CONF
 "$BIN" check-config --config "$CONF" > "$WORK/check.log" 2>&1 || { fail "check-config: $(tail -3 "$WORK/check.log")"; finish; }
-"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" --admin-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 > "$WORK/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
-[ -s "$WORK/port" ] || { fail "serve did not start: $(tail -3 "$WORK/serve.log")"; finish; }
-URL="http://127.0.0.1:$(cat "$WORK/port")/certsrv/mscep/mscep.dll"
+start_serve
 echo "== scep-ra at $URL, fake Intune at https://localhost:$PORT"
 
-verify_issued() {
-    local step="$1" cert="$2" key="$3" cert_key client_key out
-    if [ ! -s "$cert" ]; then fail "$step: no certificate written"; return; fi
-    cert_key=$(openssl x509 -in "$cert" -noout -pubkey 2> /dev/null | openssl pkey -pubin -outform DER 2> /dev/null | sha256sum)
-    client_key=$(openssl pkey -in "$key" -pubout -outform DER 2> /dev/null | sha256sum)
-    if [ "$cert_key" != "$client_key" ]; then fail "$step: certificate does not carry the client's key"; return; fi
-    if out=$(openssl verify -CAfile "$CA" "$cert" 2>&1); then pass "$step: $(openssl x509 -in "$cert" -noout -subject | tr '\n' ' ')"
-    else fail "$step: $out"; fi
+# verify_chain STEP CERT: chains to the instance's CA
+verify_chain() {
+    local out
+    if out=$(openssl verify -CAfile "$CA" "$2" 2>&1); then pass "$1: $(openssl x509 -in "$2" -noout -subject | tr '\n' ' ')"
+    else fail "$1: $out"; fi
 }
 
 # --- micromdm scepclient (POST) ---------------------------------------------------
 S="$WORK/scepclient"; mkdir -p "$S/ok" "$S/refused"
 cd "$S/ok" || exit 1
-timeout "$TIMEOUT" "$SCEPCLIENT" -server-url "$URL" -private-key "$S/ok/a.key" -challenge "$(challenge 4000)" \
-    -cn intune-scepclient -organization Interop > "$S/ok/a.log" 2>&1
+scepclient "$S/ok/a.log" -private-key "$S/ok/a.key" -challenge "$(challenge 4000)" \
+    -cn intune-scepclient -organization Interop
 rc=$?
 if [ $rc -eq 0 ]; then verify_issued "scepclient enrol with a 4000-character Intune challenge Intune accepts (POST)" "$S/ok/client.pem" "$S/ok/a.key"
 else fail "scepclient Intune enrol: rc=$rc $(tail -1 "$S/ok/a.log")"; fi
@@ -103,8 +76,8 @@ else fail "scepclient Intune enrol: rc=$rc $(tail -1 "$S/ok/a.log")"; fi
 REFUSED=$(challenge 3000)
 control "{\"codes\": {\"$REFUSED\": \"SubjectNameMismatch\"}}"
 cd "$S/refused" || exit 1
-timeout "$TIMEOUT" "$SCEPCLIENT" -server-url "$URL" -private-key "$S/refused/b.key" -challenge "$REFUSED" \
-    -cn intune-refused -organization Interop > "$S/refused/b.log" 2>&1
+scepclient "$S/refused/b.log" -private-key "$S/refused/b.key" -challenge "$REFUSED" \
+    -cn intune-refused -organization Interop
 rc=$?
 if [ $rc -ne 0 ] && grep -q "badRequest" "$S/refused/b.log" && [ ! -s "$S/refused/client.pem" ]; then
     pass "scepclient with a challenge Intune refuses: badRequest, no certificate"
@@ -112,22 +85,8 @@ else fail "scepclient refused challenge: rc=$rc $(tail -1 "$S/refused/b.log")"; 
 cd "$WORK" || exit 1
 
 # --- certmonger (GET) ---------------------------------------------------------------
-C="$WORK/certmonger/good"; mkdir -p "$C"/{requests,cas,tmp,config,localca}
-cp /etc/certmonger/certmonger.conf "$C/config/" 2> /dev/null
-cat > "$C/steps.sh" << STEPS
-#!/bin/bash
-getcert add-scep-ca -c scepra -u '$URL'
-for i in \$(seq 1 80); do getcert list-cas -c scepra | grep -q 'certificate thumbprint' && break; sleep 0.25; done
-getcert request -c scepra -I req -k '$C/key.pem' -f '$C/cert.pem' -N 'CN=intune-certmonger,O=Interop' \
-    -L '$(challenge 1200)' -w --wait-timeout=$TIMEOUT
-getcert list -i req
-STEPS
-chmod +x "$C/steps.sh"
-(cd "$C" && env CERTMONGER_REQUESTS_DIR="$C/requests" CERTMONGER_CAS_DIR="$C/cas" CERTMONGER_TMPDIR="$C/tmp" \
-    CERTMONGER_CONFIG_DIR="$C/config" CERTMONGER_LOCAL_CA_DIR="$C/localca" HOME="$C" \
-    timeout $((TIMEOUT + 30)) certmonger -L -P "$C/certmonger.sock" -n -d 1 -p "$C/certmonger.pid" \
-    -c "$C/steps.sh" > "$C/daemon.log" 2>&1)
-rm -f "$C/certmonger.pid"
+C="$WORK/certmonger/good"
+certmonger_request "$C" intune-certmonger "$(challenge 1200)"
 verify_issued "certmonger enrol with a 1200-character Intune challenge (GET)" "$C/cert.pem" "$C/key.pem"
 
 # --- what Intune and the audit trail saw -------------------------------------------

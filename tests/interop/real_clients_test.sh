@@ -11,94 +11,60 @@
 # Prints PASS/FAIL per step and ends with "N passed, M failed".
 set -u
 BIN="$(readlink -f "${1:?usage: $0 SCEP_RA_BINARY}")"
-SCEPCLIENT=$(command -v scepclient || true)
 SCEP_SUBMIT=/usr/lib/certmonger/scep-submit
 TIMEOUT=${STEP_TIMEOUT:-60}
-passed=0; failed=0
-pass() { passed=$((passed + 1)); echo "PASS  $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+# shellcheck source=tests/interop/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-missing=""
 [ -n "$SCEPCLIENT" ] || missing="$missing scep"
 [ -x "$SCEP_SUBMIT" ] && command -v certmonger > /dev/null || missing="$missing certmonger"
-command -v sqlite3 > /dev/null || missing="$missing sqlite3"
-if [ -n "$missing" ]; then
-    fail "setup: missing Debian packages:$missing (apt-get install$missing)"
-    finish
-fi
+need_command sqlite3 sqlite3
+no_missing
 
-WORK=$(mktemp -d /tmp/scepra-interop.XXXXXX)
-SERVER_PID=""
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2> /dev/null && wait "$SERVER_PID" 2> /dev/null
-    for pidfile in "$WORK"/*/certmonger.pid; do [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2> /dev/null; done
-    if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+make_work scepra-interop
 
 # --- the instance -------------------------------------------------------------
-"$BIN" init --dir "$WORK/ra" > "$WORK/init.log" 2>&1 || { fail "init: $(tail -1 "$WORK/init.log")"; finish; }
-CONF="$WORK/ra/scep-ra.conf"
+init_instance
 CA="$WORK/ra/ca.pem"
 DB="$WORK/ra/scep-ra.db"
 # scepclient only speaks single DES; the operator opts in for such legacy clients.
 sed -i 's/^allow_single_des = 0/allow_single_des = 1/' "$CONF"
 # Wrong and reused passwords are tried on purpose (clients may retry them): no lockout for those.
 sed -i 's/^max_failures = .*/max_failures = 100/' "$CONF"
-"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" --admin-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 > "$WORK/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
-[ -s "$WORK/port" ] || { fail "serve did not start: $(tail -3 "$WORK/serve.log")"; finish; }
-URL="http://127.0.0.1:$(cat "$WORK/port")/certsrv/mscep/mscep.dll"
+start_serve
 echo "== scep-ra at $URL"
-password() { "$BIN" password issue --config "$CONF"; }
 
-# verify_issued STEP CERT KEY: the certificate has the client's key and chains to the CA
-verify_issued() {
-    local step="$1" cert="$2" key="$3" cert_key client_key out
-    if [ ! -s "$cert" ]; then fail "$step: no certificate written"; return; fi
-    cert_key=$(openssl x509 -in "$cert" -noout -pubkey 2> /dev/null | openssl pkey -pubin -outform DER 2> /dev/null | sha256sum)
-    client_key=$(openssl pkey -in "$key" -pubout -outform DER 2> /dev/null | sha256sum)
-    if [ "$cert_key" != "$client_key" ]; then fail "$step: certificate does not carry the client's key"; return; fi
-    if out=$(openssl verify -CAfile "$CA" "$cert" 2>&1); then
-        pass "$step: $(openssl x509 -in "$cert" -noout -subject -serial | tr '\n' ' ')"
+# verify_chain STEP CERT: chains to the instance's CA
+verify_chain() {
+    local out
+    if out=$(openssl verify -CAfile "$CA" "$2" 2>&1); then
+        pass "$1: $(openssl x509 -in "$2" -noout -subject -serial | tr '\n' ' ')"
     else
-        fail "$step: $out"
+        fail "$1: $out"
     fi
 }
 
 # --- micromdm scepclient --------------------------------------------------------
 S="$WORK/scepclient"; mkdir -p "$S"
 PW=$(password)
-timeout "$TIMEOUT" "$SCEPCLIENT" -server-url "$URL" -private-key "$S/a.key" -challenge "$PW" \
-    -cn scepclient-a -organization Interop > "$S/a.log" 2>&1
+scepclient "$S/a.log" -private-key "$S/a.key" -challenge "$PW" -cn scepclient-a -organization Interop
 rc=$?
 if [ $rc -eq 0 ]; then verify_issued "scepclient enrol (POST, DES, SHA-1)" "$S/client.pem" "$S/a.key"
 else fail "scepclient enrol: rc=$rc $(tail -1 "$S/a.log")"; fi
 
 # RenewalReq signed by the certificate just issued; no challenge needed.
-if [ -s "$S/client.pem" ]; then
-    cp "$S/client.pem" "$S/first.pem"
-    timeout "$TIMEOUT" "$SCEPCLIENT" -server-url "$URL" -private-key "$S/a.key" -certificate "$S/client.pem" \
-        -cn scepclient-a -organization Interop > "$S/renew.log" 2>&1
-    rc=$?
-    if [ $rc -eq 0 ] && ! cmp -s "$S/client.pem" "$S/first.pem"; then
-        verify_issued "scepclient renewal (RenewalReq signed by the old certificate)" "$S/client.pem" "$S/a.key"
-    else fail "scepclient renewal: rc=$rc $(tail -1 "$S/renew.log")"; fi
-fi
+scepclient_renewal "scepclient renewal (RenewalReq signed by the old certificate)" "$S" scepclient-a
 
 mkdir -p "$S/reuse" && cd "$S/reuse" || exit 1
-timeout "$TIMEOUT" "$SCEPCLIENT" -server-url "$URL" -private-key "$S/reuse/b.key" -challenge "$PW" \
-    -cn scepclient-b -organization Interop > "$S/reuse/b.log" 2>&1
+scepclient "$S/reuse/b.log" -private-key "$S/reuse/b.key" -challenge "$PW" -cn scepclient-b -organization Interop
 rc=$?
 if [ $rc -ne 0 ] && grep -q "badRequest" "$S/reuse/b.log" && [ ! -s "$S/reuse/client.pem" ]; then
     pass "scepclient reused password refused with badRequest"
 else fail "scepclient reused password: rc=$rc $(tail -1 "$S/reuse/b.log")"; fi
 
 mkdir -p "$S/wrong" && cd "$S/wrong" || exit 1
-timeout "$TIMEOUT" "$SCEPCLIENT" -server-url "$URL" -private-key "$S/wrong/c.key" -challenge 0000000000000000 \
-    -cn scepclient-c -organization Interop > "$S/wrong/c.log" 2>&1
+scepclient "$S/wrong/c.log" -private-key "$S/wrong/c.key" -challenge 0000000000000000 \
+    -cn scepclient-c -organization Interop
 rc=$?
 if [ $rc -ne 0 ] && grep -q "badRequest" "$S/wrong/c.log"; then pass "scepclient wrong password refused with badRequest"
 else fail "scepclient wrong password: rc=$rc $(tail -1 "$S/wrong/c.log")"; fi
@@ -113,33 +79,10 @@ if "$SCEP_SUBMIT" -u "$URL" -C > "$C/cacerts.pem" 2>&1 && [ "$(grep -c 'BEGIN CE
     pass "certmonger scep-submit GetCACert: $(grep -c 'BEGIN CERTIFICATE' "$C/cacerts.pem") certificates"
 else fail "certmonger GetCACert: $(tail -1 "$C/cacerts.pem")"; fi
 
-# certmonger_request NAME CHALLENGE: a private certmonger daemon (its own socket
-# and state directories, no D-Bus) adds the SCEP CA by URL alone and requests
-# a certificate; the daemon exits when the script does.
-certmonger_request() {
-    local name="$1" challenge="$2" D="$C/$1"
-    mkdir -p "$D"/{requests,cas,tmp,config,localca}
-    cp /etc/certmonger/certmonger.conf "$D/config/" 2> /dev/null
-    cat > "$D/steps.sh" << STEPS
-#!/bin/bash
-getcert add-scep-ca -c scepra -u '$URL'
-for i in \$(seq 1 80); do getcert list-cas -c scepra | grep -q 'certificate thumbprint' && break; sleep 0.25; done
-getcert request -c scepra -I req -k '$D/key.pem' -f '$D/cert.pem' -N 'CN=certmonger-$name,O=Interop' \
-    -L '$challenge' -w --wait-timeout=$TIMEOUT
-getcert list -i req
-STEPS
-    chmod +x "$D/steps.sh"
-    (cd "$D" && env CERTMONGER_REQUESTS_DIR="$D/requests" CERTMONGER_CAS_DIR="$D/cas" CERTMONGER_TMPDIR="$D/tmp" \
-        CERTMONGER_CONFIG_DIR="$D/config" CERTMONGER_LOCAL_CA_DIR="$D/localca" HOME="$D" \
-        timeout $((TIMEOUT + 30)) certmonger -L -P "$D/certmonger.sock" -n -d 1 -p "$D/certmonger.pid" \
-        -c "$D/steps.sh" > "$D/daemon.log" 2>&1)
-    rm -f "$D/certmonger.pid"
-}
-
-certmonger_request good "$(password)"
+certmonger_request "$C/good" certmonger-good "$(password)"
 verify_issued "certmonger daemon enrol (GET, AES-256, SHA-256)" "$C/good/cert.pem" "$C/good/key.pem"
 
-certmonger_request bad 0000000000000000
+certmonger_request "$C/bad" certmonger-bad 0000000000000000
 if [ ! -s "$C/bad/cert.pem" ] && grep -aq "status: CA_REJECTED" "$C/bad/daemon.log"; then
     pass "certmonger wrong password: CA_REJECTED"
 else fail "certmonger wrong password: $(grep -a 'status:' "$C/bad/daemon.log" | head -1)"; fi
@@ -164,16 +107,12 @@ if "$BIN" revoke "$serial" --reason keyCompromise --config "$CONF" > /dev/null &
 else fail "revoke/CRL for $serial"; fi
 
 # --- manual approval: PENDING, then the certificate once an officer approves ------
-kill "$SERVER_PID" && wait "$SERVER_PID" 2> /dev/null
+stop_serve
 for t in SignatureTemplate EncryptionTemplate GeneralPurposeTemplate; do
     sed -i "s/^$t = .*/$t = Manual/" "$CONF"
 done
 printf '\n[profile.Manual]\nmanual_approval = 1\nextended_key_usage = clientAuth\n' >> "$CONF"
-rm -f "$WORK/port"
-"$BIN" serve --config "$CONF" --listen 127.0.0.1:0 --port-file "$WORK/port" --admin-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 >> "$WORK/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
-URL="http://127.0.0.1:$(cat "$WORK/port")/certsrv/mscep/mscep.dll"
+start_serve
 
 # approve_pending SUBJECT_PART: waits for the pending request, approves it with the CLI
 approve_pending() {
@@ -199,7 +138,7 @@ cd "$WORK" || exit 1
 
 # certmonger: the first daemon run leaves the request waiting at the CA; the
 # second one, after the approval, asks again and receives the certificate.
-certmonger_request pending "$(password)"
+certmonger_request "$C/pending" certmonger-pending "$(password)"
 if grep -aq "status: CA_WORKING" "$C/pending/daemon.log" && [ ! -s "$C/pending/cert.pem" ]; then
     approve_pending certmonger-pending
     cat > "$C/pending/steps.sh" << STEPS
@@ -207,11 +146,7 @@ if grep -aq "status: CA_WORKING" "$C/pending/daemon.log" && [ ! -s "$C/pending/c
 for i in \$(seq 1 $((TIMEOUT * 2))); do getcert list -i req | grep -q 'status: MONITORING' && break; sleep 0.5; done
 getcert list -i req
 STEPS
-    D="$C/pending"
-    (cd "$D" && env CERTMONGER_REQUESTS_DIR="$D/requests" CERTMONGER_CAS_DIR="$D/cas" CERTMONGER_TMPDIR="$D/tmp" \
-        CERTMONGER_CONFIG_DIR="$D/config" CERTMONGER_LOCAL_CA_DIR="$D/localca" HOME="$D" \
-        timeout $((TIMEOUT + 30)) certmonger -L -P "$D/certmonger.sock" -n -d 1 -p "$D/certmonger.pid" \
-        -c "$D/steps.sh" > "$D/daemon2.log" 2>&1)
+    certmonger_daemon "$C/pending" daemon2.log
     verify_issued "certmonger PENDING, approved, delivered on its next run" "$C/pending/cert.pem" "$C/pending/key.pem"
 else fail "certmonger pending: $(grep -a 'status:' "$C/pending/daemon.log" | head -1)"; fi
 

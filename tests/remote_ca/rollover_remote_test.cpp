@@ -4,8 +4,10 @@
 // real server after `scep-ra reload`, then switched to by `ra activate`.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "remote_ca/remote_instance.hpp"
 #include "scep/next_ca.hpp"

@@ -3,12 +3,11 @@
 // loopback ports, and talks to its control endpoint.
 #pragma once
 
-#include <sys/types.h>
-
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "ejbca/ejbca_config.hpp"
+#include "support/child_process.hpp"
 #include "support/test_pki.hpp"
 
 namespace scepra::test {
@@ -21,7 +20,6 @@ class FakeEjbca {
     };
     FakeEjbca() : FakeEjbca(Options{}) {}
     explicit FakeEjbca(Options options);
-    ~FakeEjbca();
     FakeEjbca(const FakeEjbca&) = delete;
     FakeEjbca& operator=(const FakeEjbca&) = delete;
 
@@ -37,12 +35,9 @@ class FakeEjbca {
 
   private:
     TempDir m_dir;
-    pid_t m_pid = -1;
+    ChildProcess m_process;
     int m_port = 0;
     int m_control_port = 0;
 };
-
-/// A loopback port nothing listens on (bound, then closed).
-int closed_loopback_port();
 
 }  // namespace scepra::test

@@ -2,87 +2,37 @@
 #include "support/fake_intune/fake_intune_process.hpp"
 
 #include <httplib.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <stdexcept>
-#include <vector>
 
 namespace scepra::test {
 
 namespace {
 
-constexpr int startup_timeout_ms = 60000;
+constexpr auto startup_timeout = std::chrono::seconds(60);
 
-std::string read_line(int fd) {
-    std::string line;
-    char c = 0;
-    while (line.size() < 4096) {
-        pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, startup_timeout_ms) != 1 || read(fd, &c, 1) != 1) {
-            throw std::runtime_error("fake Intune did not start: got '" + line + "'");
-        }
-        if (c == '\n') {
-            return line;
-        }
-        line += c;
-    }
-    throw std::runtime_error("fake Intune start line too long");
+ChildProcess::Options fake_intune_options(const TempDir& dir) {
+    ChildProcess::Options options;
+    options.name = "fake Intune";
+    options.argv = {"/usr/bin/python3",
+                    SCEPRA_SOURCE_DIR "/tests/support/fake_intune/fake_intune.py",
+                    "--dir",
+                    dir.path(),
+                    "--tenant",
+                    FakeIntune::tenant,
+                    "--client-id",
+                    FakeIntune::client_id};
+    options.stderr_file = dir.file("fake.log");
+    options.stdout_pipe = true;
+    return options;
 }
 
 }  // namespace
 
-FakeIntune::FakeIntune() {
-    std::vector<std::string> args = {"/usr/bin/python3",
-                                     SCEPRA_SOURCE_DIR "/tests/support/fake_intune/fake_intune.py",
-                                     "--dir",
-                                     m_dir.path(),
-                                     "--tenant",
-                                     tenant,
-                                     "--client-id",
-                                     client_id};
-    std::vector<char*> argv;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    int fds[2];
-    if (pipe(fds) != 0) {
-        throw std::runtime_error("pipe");
-    }
-    m_pid = fork();
-    if (m_pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        execv(argv[0], argv.data());
-        _exit(127);
-    }
-    close(fds[1]);
-    if (m_pid < 0) {
-        close(fds[0]);
-        throw std::runtime_error("fork");
-    }
-    try {
-        const auto ports = nlohmann::json::parse(read_line(fds[0]));
-        m_port = ports.at("port").get<int>();
-        m_control_port = ports.at("control_port").get<int>();
-    } catch (...) {
-        close(fds[0]);
-        kill(m_pid, SIGKILL);
-        waitpid(m_pid, nullptr, 0);
-        throw;
-    }
-    close(fds[0]);
-}
-
-FakeIntune::~FakeIntune() {
-    if (m_pid > 0) {
-        kill(m_pid, SIGKILL);
-        waitpid(m_pid, nullptr, 0);
-    }
+FakeIntune::FakeIntune() : m_process(fake_intune_options(m_dir)) {
+    const ServicePorts ports = read_service_ports(m_process, startup_timeout);
+    m_port = ports.port;
+    m_control_port = ports.control_port;
 }
 
 void FakeIntune::control(const nlohmann::json& knobs) const {

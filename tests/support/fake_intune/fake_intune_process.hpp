@@ -3,11 +3,10 @@
 // Intune validation service on one loopback TLS port) as a subprocess.
 #pragma once
 
-#include <sys/types.h>
-
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/child_process.hpp"
 #include "support/test_pki.hpp"
 #include "validators/intune/intune_settings.hpp"
 
@@ -19,7 +18,6 @@ class FakeIntune {
     static constexpr const char* client_id = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 
     FakeIntune();
-    ~FakeIntune();
     FakeIntune(const FakeIntune&) = delete;
     FakeIntune& operator=(const FakeIntune&) = delete;
 
@@ -37,7 +35,7 @@ class FakeIntune {
 
   private:
     TempDir m_dir;
-    pid_t m_pid = -1;
+    ChildProcess m_process;
     int m_port = 0;
     int m_control_port = 0;
 };

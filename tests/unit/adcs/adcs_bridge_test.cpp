@@ -269,7 +269,7 @@ TEST_SUITE("adcs backend against the real bridge") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;  // for its TLS files only
         auto config = bridge.config();
-        config.bridge_url = "https://localhost:" + std::to_string(closed_port());
+        config.bridge_url = "https://localhost:" + std::to_string(closed_loopback_port());
         CHECK_THROWS_WITH_AS(AdcsBackend{config}, doctest::Contains("set [adcs] chain"), BackendUnavailable);
         config.chain_file = bridge.file("ca-chain.pem");
         AdcsBackend backend(config);

@@ -2,40 +2,34 @@
 #include "bridge_process.hpp"
 
 #include <httplib.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
-#include <thread>
-#include <vector>
 
 namespace scepra::test {
 
 namespace {
 
-constexpr int startup_timeout_ms = 90000;
-constexpr int stop_wait_steps = 200;  // x 50 ms
+constexpr auto startup_timeout = std::chrono::seconds(90);
+/// The harness stops the bridge process on SIGTERM; this long, then SIGKILL.
+constexpr auto stop_grace = std::chrono::seconds(10);
 
-std::string read_line(int fd) {
-    std::string line;
-    char c = 0;
-    while (line.size() < 4096) {
-        pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, startup_timeout_ms) != 1 || read(fd, &c, 1) != 1) {
-            throw std::runtime_error("the AD CS bridge harness did not start: got '" + line + "'");
-        }
-        if (c == '\n') {
-            return line;
-        }
-        line += c;
+ChildProcess::Options harness_options(const TempDir& dir, const BridgeProcess::Options& bridge) {
+    ChildProcess::Options options;
+    options.name = "the AD CS bridge harness";
+    options.argv = {
+        "/usr/bin/python3", SCEPRA_SOURCE_DIR "/tests/unit/adcs/bridge_harness.py", "--dir", dir.path(),
+        "--bridge-timeout", std::to_string(bridge.bridge_timeout_seconds)};
+    if (bridge.crl_distribution_point) {
+        options.argv.emplace_back("--crl");
     }
-    throw std::runtime_error("the AD CS bridge harness's start line is too long");
+    options.environment = {{"PYTHONDONTWRITEBYTECODE", "1"}};
+    options.stderr_file = dir.file("harness.log");
+    options.stdout_pipe = true;
+    options.stdin_pipe = true;  // the harness exits when it closes, even if this process dies
+    options.stop_signal = SIGTERM;
+    options.stop_grace = stop_grace;
+    return options;
 }
 
 }  // namespace
@@ -52,81 +46,10 @@ std::string bridge_unavailable_reason() {
     return reason;
 }
 
-BridgeProcess::BridgeProcess(Options options) {
-    const std::string script = SCEPRA_SOURCE_DIR "/tests/unit/adcs/bridge_harness.py";
-    int out[2];
-    int in[2];
-    if (pipe(out) != 0) {
-        throw std::runtime_error("pipe");
-    }
-    if (pipe(in) != 0) {
-        close(out[0]);
-        close(out[1]);
-        throw std::runtime_error("pipe");
-    }
-    std::vector<std::string> args = {"/usr/bin/python3",
-                                     script,
-                                     "--dir",
-                                     m_dir.path(),
-                                     "--bridge-timeout",
-                                     std::to_string(options.bridge_timeout_seconds)};
-    if (options.crl_distribution_point) {
-        args.emplace_back("--crl");
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    m_pid = fork();
-    if (m_pid == 0) {
-        dup2(out[1], STDOUT_FILENO);
-        dup2(in[0], STDIN_FILENO);
-        close(out[0]);
-        close(out[1]);
-        close(in[0]);
-        close(in[1]);
-        setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
-        execv(argv[0], argv.data());
-        _exit(127);
-    }
-    close(out[1]);
-    close(in[0]);
-    m_stdin = in[1];
-    if (m_pid < 0) {
-        close(out[0]);
-        close(m_stdin);
-        throw std::runtime_error("fork");
-    }
-    try {
-        const auto ports = nlohmann::json::parse(read_line(out[0]));
-        m_port = ports.at("port").get<int>();
-        m_control_port = ports.at("control_port").get<int>();
-    } catch (...) {
-        close(out[0]);
-        close(m_stdin);
-        kill(m_pid, SIGKILL);
-        waitpid(m_pid, nullptr, 0);
-        throw;
-    }
-    close(out[0]);
-}
-
-BridgeProcess::~BridgeProcess() {
-    if (m_pid <= 0) {
-        return;
-    }
-    // SIGTERM lets the harness stop the bridge process; then wait, bounded.
-    kill(m_pid, SIGTERM);
-    close(m_stdin);
-    for (int i = 0; i < stop_wait_steps; ++i) {
-        if (waitpid(m_pid, nullptr, WNOHANG) == m_pid) {
-            return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill(m_pid, SIGKILL);
-    waitpid(m_pid, nullptr, 0);
+BridgeProcess::BridgeProcess(Options options) : m_process(harness_options(m_dir, options)) {
+    const ServicePorts ports = read_service_ports(m_process, startup_timeout);
+    m_port = ports.port;
+    m_control_port = ports.control_port;
 }
 
 void BridgeProcess::control(const nlohmann::json& knobs) const {
@@ -155,23 +78,6 @@ backend::adcs::AdcsConfig BridgeProcess::config() const {
     config.server_ca = file("tls-ca.pem");
     config.timeout_seconds = 30;
     return config;
-}
-
-int closed_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-        if (fd >= 0) {
-            close(fd);
-        }
-        throw std::runtime_error("cannot bind a loopback port");
-    }
-    close(fd);
-    return ntohs(address.sin_port);
 }
 
 }  // namespace scepra::test

@@ -4,12 +4,12 @@
 // tests/adcs_bridge/fake_ca.py, and talks to the harness's control endpoint.
 #pragma once
 
-#include <sys/types.h>
-
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "adcs/adcs_config.hpp"
+#include "support/child_process.hpp"
+#include "support/loopback_port.hpp"
 #include "support/test_pki.hpp"
 
 namespace scepra::test {
@@ -27,7 +27,6 @@ class BridgeProcess {
     };
     BridgeProcess() : BridgeProcess(Options{}) {}
     explicit BridgeProcess(Options options);
-    ~BridgeProcess();
     BridgeProcess(const BridgeProcess&) = delete;
     BridgeProcess& operator=(const BridgeProcess&) = delete;
 
@@ -46,13 +45,9 @@ class BridgeProcess {
 
   private:
     TempDir m_dir;
-    pid_t m_pid = -1;
-    int m_stdin = -1;  ///< the harness exits when this closes, even if this process dies
+    ChildProcess m_process;
     int m_port = 0;
     int m_control_port = 0;
 };
-
-/// A loopback port nothing listens on (bound, then closed).
-int closed_port();
 
 }  // namespace scepra::test

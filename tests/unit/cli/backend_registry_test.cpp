@@ -10,36 +10,18 @@
 #include "cli/backend_checks.hpp"
 #include "crypto/encoding.hpp"
 #include "store/request_store.hpp"
+#include "support/config_files.hpp"
 #include "support/scripted_backend.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
 namespace fs = std::filesystem;
 
+using test::config_error;
+using test::contains;
+using test::write_config;
+
 namespace {
-
-/// A config file of `init`'s default text for backend, with extra lines appended.
-std::string write_config(const test::TempDir& dir, const std::string& backend,
-                         const std::string& extra = "") {
-    cli::InstanceLayout layout;
-    layout.backend = backend;
-    const std::string file = dir.file("scep-ra.conf");
-    std::ofstream(file) << cli::default_config_text("127.0.0.1:0", "", "", "", layout) << extra;
-    return file;
-}
-
-std::string config_error(const std::string& file, cli::FileCheck files = cli::FileCheck::require) {
-    try {
-        cli::load_config(file, files);
-    } catch (const cli::ConfigError& e) {
-        return e.what();
-    }
-    return "";
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
 
 /// Creates each named file (empty), relative to dir.
 void touch(const test::TempDir& dir, std::initializer_list<const char*> names) {
@@ -56,7 +38,7 @@ TEST_SUITE("cli.backend_registry") {
         for (const std::string backend : {"local", "ejbca", "adcs"}) {
             CAPTURE(backend);
             test::TempDir dir;
-            const std::string file = write_config(dir, backend);
+            const std::string file = write_config(dir, "", backend);
             const std::string text = crypto::read_file(file);
             CHECK(contains(text, "backend = " + backend + "\n"));
             CHECK(contains(text, "[local_ca]") == (backend == "local"));
@@ -69,7 +51,7 @@ TEST_SUITE("cli.backend_registry") {
 
     TEST_CASE("an unknown backend is a config error naming [ca] backend and the choices") {
         test::TempDir dir;
-        const std::string file = write_config(dir, "local");
+        const std::string file = write_config(dir, "", "local");
         std::string text = crypto::read_file(file);
         text.replace(text.find("backend = local"), 15, "backend = mscep");
         std::ofstream(file) << text;
@@ -79,7 +61,7 @@ TEST_SUITE("cli.backend_registry") {
 
     TEST_CASE("ejbca: every missing setting is reported at once, and no local CA file is required") {
         test::TempDir dir;
-        const std::string file = write_config(dir, "ejbca");
+        const std::string file = write_config(dir, "", "ejbca");
         std::string text = crypto::read_file(file);
         for (const char* key :
              {"url = https://ejbca.example:8443/ejbca/ejbca-rest-api", "ca_name = IssuingCA1"}) {
@@ -87,7 +69,7 @@ TEST_SUITE("cli.backend_registry") {
             text.replace(text.find(k), k.size(), k.substr(0, k.find('=') + 1));
         }
         std::ofstream(file) << text;
-        const std::string error = config_error(file);
+        const std::string error = config_error(file, cli::FileCheck::require);
         CAPTURE(error);
         CHECK(contains(error, "[ejbca] url must be an https:// URL"));
         CHECK(contains(error, "[ejbca] ca_name must name the issuing CA"));
@@ -102,9 +84,10 @@ TEST_SUITE("cli.backend_registry") {
         touch(dir,
               {"ra-signing.pem", "private/ra-signing.key", "ra-encryption.pem", "private/ra-encryption.key",
                "ejbca-client.pem", "private/ejbca-client.key", "ejbca-server-ca.pem"});
-        const std::string file = write_config(dir, "ejbca",
+        const std::string file = write_config(dir,
                                               "\n[ejbca.template.IPSECIntermediateOffline]\n"
-                                              "certificate_profile = ROUTER\nend_entity_profile = ROUTERS\n");
+                                              "certificate_profile = ROUTER\nend_entity_profile = ROUTERS\n",
+                                              "ejbca");
         const cli::AppConfig config = cli::load_config(file);
         CHECK(config.ejbca.url == "https://ejbca.example:8443/ejbca/ejbca-rest-api");
         CHECK(config.ejbca.client_cert == fs::path(dir.file("ejbca-client.pem")));
@@ -117,7 +100,7 @@ TEST_SUITE("cli.backend_registry") {
     TEST_CASE("ejbca: an unknown key of a template section and a bad username rule are refused") {
         test::TempDir dir;
         const std::string file =
-            write_config(dir, "ejbca", "\n[ejbca.template.Router]\ncertificate_profil = X\n");
+            write_config(dir, "\n[ejbca.template.Router]\ncertificate_profil = X\n", "ejbca");
         std::string text = crypto::read_file(file);
         text.replace(text.find("username = cn"), 13, "username = serial");
         std::ofstream(file) << text;
@@ -129,11 +112,11 @@ TEST_SUITE("cli.backend_registry") {
 
     TEST_CASE("adcs: the bridge must be reached over https with a client certificate") {
         test::TempDir dir;
-        const std::string file = write_config(dir, "adcs");
+        const std::string file = write_config(dir, "", "adcs");
         std::string text = crypto::read_file(file);
         text.replace(text.find("bridge_url = https://"), 21, "bridge_url = http://");
         std::ofstream(file) << text;
-        const std::string error = config_error(file);
+        const std::string error = config_error(file, cli::FileCheck::require);
         CHECK(contains(error, "[adcs] bridge_url must be the bridge's https:// URL"));
         CHECK(contains(error, "[adcs] client_cert names"));
         CHECK_FALSE(contains(error, "[local_ca]"));

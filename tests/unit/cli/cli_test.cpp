@@ -8,12 +8,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
-#include <thread>
 
 #include "crypto/encoding.hpp"
 #include "store/audit_log.hpp"
 #include "store/database.hpp"
 #include "store/request_store.hpp"
+#include "support/scep_ra_process.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
@@ -233,29 +233,13 @@ TEST_SUITE("cli") {
         test::TempDir dir;
         const std::string inst = dir.file("ra");
         REQUIRE(run(dir, "init --dir " + inst).status == 0);
-        const std::string port_file = dir.file("port");
-        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + inst +
-                                "/scep-ra.conf --listen 127.0.0.1:0 --port-file " + port_file + " 2>" +
-                                dir.file("serve.log") + " & echo $! >" + dir.file("pid");
-        REQUIRE(std::system(cmd.c_str()) == 0);
-        for (int i = 0; i < 200 && !std::filesystem::exists(port_file); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-        REQUIRE(std::filesystem::exists(port_file));
-        const std::string port = crypto::read_file(port_file);
-        CHECK(std::stoi(port) > 0);
-        const std::string pid = crypto::read_file(dir.file("pid"));
-        const std::string curl =
-            "curl -fsS -o /dev/null 'http://127.0.0.1:" + std::to_string(std::stoi(port)) +
-            "/certsrv/mscep/mscep.dll?operation=GetCACaps'";
+        test::ServeProcess server(dir, inst + "/scep-ra.conf");
+        CHECK(server.port() > 0);
+        const std::string curl = "curl -fsS -o /dev/null 'http://127.0.0.1:" + std::to_string(server.port()) +
+                                 "/certsrv/mscep/mscep.dll?operation=GetCACaps'";
         CHECK(std::system(curl.c_str()) == 0);
-        CHECK(std::system(("kill -TERM " + pid).c_str()) == 0);
-        // The process is not our child (the shell started it), so watch its log for the clean exit.
-        std::string log;
-        for (int i = 0; i < 200 && log.find("scep-ra stopped") == std::string::npos; ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-            log = crypto::read_file(dir.file("serve.log"));
-        }
+        server.stop();  // SIGTERM, and it exits
+        const std::string log = server.log();
         CHECK(log.find("GetCACaps") != std::string::npos);
         CHECK(log.find("scep-ra stopped") != std::string::npos);
     }
@@ -353,32 +337,18 @@ TEST_SUITE("cli.operators") {
     TEST_CASE("reload applies a changed password mode to the running server, and refuses a broken file") {
         Instance i;
         const std::string conf_file = i.inst + "/scep-ra.conf";
-        const std::string cmd = std::string(SCEPRA_BINARY) + " serve" + i.conf +
-                                " --listen 127.0.0.1:0 --port-file " + i.dir.file("port") + " 2>" +
-                                i.dir.file("serve.log") + " &";
-        REQUIRE(std::system(cmd.c_str()) == 0);
-        for (int n = 0; n < 200 && !std::filesystem::exists(i.dir.file("port")); ++n) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
+        test::ServeProcess server(i.dir, conf_file);
         REQUIRE(std::filesystem::exists(i.inst + "/scep-ra.pid"));
-        auto wait_for_log = [&](const std::string& text) {
-            std::string log;
-            for (int n = 0; n < 200 && log.find(text) == std::string::npos; ++n) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(25));
-                log = crypto::read_file(i.dir.file("serve.log"));
-            }
-            return log.find(text) != std::string::npos;
-        };
         replace_line(conf_file, "EnforcePassword = 1", "EnforcePassword = 0");
         CHECK(run(i.dir, "reload" + i.conf).status == 0);
-        CHECK(wait_for_log("passwords not required"));
+        CHECK(server.logged("passwords not required"));
         replace_line(conf_file, "EnforcePassword = 0", "EnforcePassword = 7");
         Run broken = run(i.dir, "reload" + i.conf);
         CHECK(broken.status == 1);
         CHECK(broken.err.find("EnforcePassword") != std::string::npos);
         const std::string pid = crypto::read_file(i.inst + "/scep-ra.pid");
         CHECK(std::system(("kill -TERM " + pid).c_str()) == 0);
-        CHECK(wait_for_log("scep-ra stopped"));
+        CHECK(server.logged("scep-ra stopped"));
         CHECK(run(i.dir, "reload" + i.conf).status == 1);  // nothing running any more (the pid file is gone)
     }
 

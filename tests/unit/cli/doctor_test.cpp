@@ -4,14 +4,12 @@
 #include <doctest/doctest.h>
 #include <openssl/x509.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "crypto/encoding.hpp"
+#include "support/doctor_instance.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
@@ -19,45 +17,15 @@ using namespace scepra::test;
 
 namespace {
 
-struct DoctorRun {
-    int status = -1;
-    std::string out;
-    /// The first line starting with "VERDICT  CHECK", or empty.
-    std::string line(const std::string& verdict, const std::string& check) const {
-        std::istringstream in(out);
-        for (std::string l; std::getline(in, l);) {
-            if (l.starts_with(verdict + "  " + check)) return l;
-        }
-        return {};
-    }
-    int count(const std::string& verdict) const {
-        int n = 0;
-        std::istringstream in(out);
-        for (std::string l; std::getline(in, l);) n += l.starts_with(verdict + "  ") ? 1 : 0;
-        return n;
-    }
-};
-
 /// A fresh instance made by `scep-ra init`, and doctor run on it.
-class Instance {
+class Instance : public DoctorInstance {
   public:
-    Instance() {
-        const std::string cmd =
-            std::string(SCEPRA_BINARY) + " init --dir " + dir() + " >/dev/null 2>" + m_tmp.file("init.err");
-        REQUIRE(std::system(cmd.c_str()) == 0);
-        ca_cert = crypto::load_cert_file(file("ca.pem"));
-        ca_key = crypto::load_key_file(file("private/ca.key"));
-    }
-    std::string dir() const { return m_tmp.file("instance"); }
-    std::string file(const std::string& name) const { return dir() + "/" + name; }
+    Instance()
+        : ca_cert(crypto::load_cert_file(file("ca.pem"))),
+          ca_key(crypto::load_key_file(file("private/ca.key"))) {}
     /// Without the running server (tests/integration/doctor_server_test.cpp asks one).
     DoctorRun doctor(const std::string& options = "--no-server") const {
-        const std::string out = m_tmp.file("doctor.out");
-        const int rc = std::system((std::string(SCEPRA_BINARY) + " doctor --config " + file("scep-ra.conf") +
-                                    " " + options + " >" + out + " 2>&1")
-                                       .c_str());
-        DoctorRun run{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(out)};
-        return run;
+        return DoctorInstance::doctor(options);
     }
     /// Replaces a certificate file with one for the same key (or another), issued by the CA (or self-signed).
     void replace_cert(const std::string& name, const std::string& key_name, const std::vector<Ext>& exts,
@@ -69,9 +37,6 @@ class Instance {
     }
     crypto::X509Ptr ca_cert;
     crypto::EvpPkeyPtr ca_key;
-
-  private:
-    TempDir m_tmp;
 };
 
 const std::vector<Ext> signing_exts{{NID_key_usage, "critical,digitalSignature"},

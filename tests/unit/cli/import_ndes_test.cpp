@@ -10,13 +10,13 @@
 
 #include <chrono>
 #include <filesystem>
-#include <thread>
 
 #include "cli/config_rewriter.hpp"
 #include "cli/pfx_import.hpp"
 #include "crypto/encoding.hpp"
 #include "scep/client.hpp"
 #include "scep/degenerate.hpp"
+#include "support/scep_ra_process.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
@@ -159,35 +159,6 @@ std::string mismatched_pfx_der(EVP_PKEY& key, X509& other_cert, const char* pass
     return out;
 }
 
-/// `scep-ra serve` as a process on a free loopback port; stopped with SIGTERM.
-class ServeProcess {
-  public:
-    ServeProcess(const test::TempDir& dir, const std::string& conf) : m_dir(dir) {
-        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + conf +
-                                " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --port-file " +
-                                dir.file("port") + " 2>" + dir.file("serve.log") + " & echo $! >" +
-                                dir.file("pid");
-        REQUIRE(std::system(cmd.c_str()) == 0);
-        for (int i = 0; i < 400 && !std::filesystem::exists(dir.file("port")); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-        REQUIRE(std::filesystem::exists(dir.file("port")));
-        m_port = std::stoi(crypto::read_file(dir.file("port")));
-    }
-    ~ServeProcess() {
-        (void)std::system(("kill -TERM " + crypto::read_file(m_dir.file("pid"))).c_str());
-        for (int i = 0; i < 400 && !contains(crypto::read_file(m_dir.file("serve.log")), "scep-ra stopped");
-             ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-    }
-    httplib::Client client() const { return httplib::Client("127.0.0.1", m_port); }
-
-  private:
-    const test::TempDir& m_dir;
-    int m_port = 0;
-};
-
 }  // namespace
 
 TEST_SUITE("import ndes") {
@@ -247,8 +218,8 @@ TEST_SUITE("import ndes") {
         // them (it encrypts to NDES's encryption certificate) enrols.
         const std::string challenge = run(m.dir, "password issue --config " + m.conf).out.substr(0, 16);
         REQUIRE(challenge.size() == 16);
-        ServeProcess server(m.dir, m.conf);
-        auto client = server.client();
+        test::ServeProcess server(m.dir, m.conf);
+        httplib::Client client("127.0.0.1", server.port());
         auto cacert = client.Get("/certsrv/mscep/mscep.dll?operation=GetCACert&message=ndes");
         REQUIRE(cacert);
         REQUIRE(cacert->status == 200);

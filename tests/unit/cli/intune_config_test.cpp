@@ -3,42 +3,15 @@
 // the file, section and key; a complete section gives typed settings.
 #include <doctest/doctest.h>
 
-#include <fstream>
-
 #include "cli/app_config.hpp"
+#include "support/config_files.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
 
-namespace {
-
-std::string write_config(const test::TempDir& dir, const std::string& extra) {
-    const std::string file = dir.file("scep-ra.conf");
-    std::string text = cli::default_config_text("127.0.0.1:0", "", "", "", {});
-    if (extra.find("[challenge]") != std::string::npos) {
-        // The written [challenge] validator = local gives way to the test's own.
-        const auto at = text.find("\nvalidator = local\n");
-        REQUIRE(at != std::string::npos);
-        text.erase(at + 1, std::string("validator = local\n").size());
-    }
-    std::ofstream(file) << text << extra;
-    return file;
-}
-
-std::string config_error(const std::string& file, cli::FileCheck files = cli::FileCheck::skip) {
-    try {
-        cli::load_config(file, files);
-    } catch (const cli::ConfigError& e) {
-        return e.what();
-    }
-    return "";
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
-}  // namespace
+using test::config_error;
+using test::contains;
+using test::write_config;
 
 TEST_SUITE("cli.intune") {
     TEST_CASE("validator defaults to local and [intune] is not checked then") {

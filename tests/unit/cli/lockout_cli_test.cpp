@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <thread>
 
 #include "common/clock.hpp"
@@ -15,6 +14,7 @@
 #include "store/audit_log.hpp"
 #include "store/database.hpp"
 #include "store/throttle_store.hpp"
+#include "support/scep_ra_process.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
@@ -179,27 +179,15 @@ TEST_SUITE("cli.audit") {
     TEST_CASE("serve applies the retention period at start and stops cleanly") {
         CliInstance i;
         seed_old_rows(*i.db());
-        const std::string port_file = i.dir.file("port"), log_file = i.dir.file("serve.log");
-        const std::string cmd = std::string(SCEPRA_BINARY) + " serve --config " + i.conf +
-                                " --listen 127.0.0.1:0 --port-file " + port_file + " 2>" + log_file +
-                                " & echo $! >" + i.dir.file("pid");
-        REQUIRE(std::system(cmd.c_str()) == 0);
+        test::ServeProcess server(i.dir, i.conf);
         auto db = i.db();
         for (int n = 0; n < 400 && old_rows(*db) > 0; ++n) {
             std::this_thread::sleep_for(std::chrono::milliseconds(25));
         }
         CHECK(old_rows(*db) == 0);
         CHECK(count(*db, "SELECT count(*) FROM challenges WHERE id = 102") == 1);
-        for (int n = 0; n < 400 && !std::filesystem::exists(port_file); ++n) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-        const std::string pid = crypto::read_file(i.dir.file("pid"));
-        REQUIRE(std::system(("kill -TERM " + pid).c_str()) == 0);
-        std::string log;
-        for (int n = 0; n < 400 && log.find("scep-ra stopped") == std::string::npos; ++n) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-            log = crypto::read_file(log_file);
-        }
+        server.stop();  // SIGTERM, and it exits
+        const std::string log = server.log();
         CHECK(log.find("scep-ra retention: deleted 5 records from before ") != std::string::npos);
         CHECK(log.find("scep-ra stopped") != std::string::npos);
     }

@@ -6,29 +6,19 @@
 #include <string>
 
 #include "cli/app_config.hpp"
-#include "crypto/encoding.hpp"
+#include "support/config_files.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
+
+using test::contains;
 
 namespace {
 
 /// load_config of text (files not checked); the ConfigError's message, or "" when it loads.
 std::string config_error(const std::string& text, cli::AppConfig* loaded = nullptr) {
     test::TempDir dir;
-    const std::string file = dir.file("scep-ra.conf");
-    crypto::write_file(file, text, 0600, false);
-    try {
-        cli::AppConfig c = cli::load_config(file, cli::FileCheck::skip);
-        if (loaded) *loaded = c;
-        return "";
-    } catch (const cli::ConfigError& e) {
-        return std::string(e.what()).substr(std::string(e.what()).find("scep-ra.conf"));
-    }
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
+    return test::config_error(test::write_config_text(dir, text), cli::FileCheck::skip, loaded);
 }
 
 }  // namespace

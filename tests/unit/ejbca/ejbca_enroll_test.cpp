@@ -11,6 +11,7 @@
 #include "ejbca_test_support.hpp"
 #include "support/backend_queries.hpp"
 #include "support/fake_ejbca/fake_ejbca_process.hpp"
+#include "support/loopback_port.hpp"
 
 using namespace scepra;
 using namespace scepra::backend;

@@ -5,6 +5,7 @@
 #include "ejbca/ejbca_backend.hpp"
 #include "ejbca_test_support.hpp"
 #include "support/fake_ejbca/fake_ejbca_process.hpp"
+#include "support/loopback_port.hpp"
 
 using namespace scepra;
 using namespace scepra::backend;
