@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs what is missing (build tools, scepclient, certmonger, clang), checks
-# the C++ files against .clang-format, builds with warnings as errors, and runs every test: unit, HTTP integration, real
-# clients; then the sanitizer and fuzzing share that fits CI's time budget
-# (tools/run-sanitizers.sh ci, see TESTING.md): ASan + UBSan on the unit and
-# integration tests that read network bytes and keep state, each fuzz target
-# for 10 s, TSan on the concurrency tests. Their builds run at nice 19 beside
-# ctest, on the CPU the tests leave idle. SANITIZERS=0 skips that part.
+# the C++ files against .clang-format, builds with warnings as errors, and runs
+# every test: unit, HTTP integration, real clients; then the sanitizer and
+# fuzzing share that fits CI's time budget (tools/run-sanitizers.sh ci, see
+# TESTING.md "CI budget"): ASan + UBSan on the unit test executables named in
+# ASAN_CI_RUNS, each fuzz target for 10 s, the regression replay. The sanitizer
+# build runs at nice 19 beside ctest, on the CPU the tests leave idle.
+# SANITIZERS=0 skips that part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh --test
