@@ -106,7 +106,7 @@ struct SubmitRequest {
     /// holds both; a throw rolls both back (the backend then throws
     /// BackendUnavailable). It returns false when it wrote nothing (another
     /// database); SubmitResult::recorded_by_ra tells the RA whether it ran.
-    std::function<bool(store::Database&, const SubmitResult&)> record_issued;
+    std::function<bool(store::Database&, const SubmitResult&)> record_issued = nullptr;
 };
 
 struct SubmitResult {

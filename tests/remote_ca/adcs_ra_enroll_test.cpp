@@ -11,6 +11,7 @@
 #include <string>
 
 #include "remote_ca/remote_instance.hpp"
+#include "support/loopback_port.hpp"
 #include "unit/adcs/adcs_test_support.hpp"
 
 using namespace scepra;
@@ -150,7 +151,7 @@ TEST_CASE("adcs: ra enroll writes nothing when the CA holds an RA request for ap
     }
     SUBCASE("the bridge cannot be reached: said, nothing written") {
         std::string text = crypto::read_file(conf);
-        set_key(text, "bridge_url", "https://localhost:" + std::to_string(closed_port()));
+        set_key(text, "bridge_url", "https://localhost:" + std::to_string(closed_loopback_port()));
         crypto::write_file(conf, text, 0640, true);
         CHECK(scep_ra(dir, "ra enroll --config " + conf, &out) == 1);
         CAPTURE(out);
