@@ -69,16 +69,9 @@ TEST_CASE(
     CHECK(scep_ra(dir, "ra enroll --config " + conf, &out) == 1);
     CHECK(contains(out, conf + ": [ejbca] ra_certificate_profile"));
 
-    const Settings filled = {
-        {"url", "https://localhost:" + std::to_string(fake.port()) + "/ejbca/ejbca-rest-api"},
-        {"client_cert", fake.file("admin.pem")},
-        {"client_key", fake.file("admin.key")},
-        {"server_ca", fake.file("tls-ca.pem")},
-        {"ca_name", "IssuingCA"},
-        {"certificate_profile", "SCEP_DEVICE"},
-        {"end_entity_profile", "SCEP_EEP"},
-        {"ra_certificate_profile", "SCEP_SERVER"},
-        {"ra_end_entity_profile", "SERVER_EEP"}};
+    Settings filled = ejbca_settings(fake);
+    filled["ra_certificate_profile"] = "SCEP_SERVER";
+    filled["ra_end_entity_profile"] = "SERVER_EEP";
     for (const auto& [key, value] : filled) set_line(text, key, value);
     crypto::write_file(conf, text, 0640, true);
 

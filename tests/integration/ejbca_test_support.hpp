@@ -20,9 +20,9 @@ namespace scepra::test {
 
 using Settings = std::map<std::string, std::string>;
 
-/// An [ejbca] section that reaches the fake, with `changes` to its keys.
-inline std::string ejbca_section(const FakeEjbca& fake, const Settings& changes = {}) {
-    Settings keys = {
+/// The [ejbca] keys that reach the fake: URL, client credentials, CA and device profiles.
+inline Settings ejbca_settings(const FakeEjbca& fake) {
+    return {
         {"url", "https://localhost:" + std::to_string(fake.port()) + "/ejbca/ejbca-rest-api"},
         {"client_cert", fake.file("admin.pem")},
         {"client_key", fake.file("admin.key")},
@@ -30,8 +30,13 @@ inline std::string ejbca_section(const FakeEjbca& fake, const Settings& changes 
         {"ca_name", "IssuingCA"},
         {"certificate_profile", "SCEP_DEVICE"},
         {"end_entity_profile", "SCEP_EEP"},
-        {"timeout_seconds", "10"},
     };
+}
+
+/// An [ejbca] section that reaches the fake, with `changes` to its keys.
+inline std::string ejbca_section(const FakeEjbca& fake, const Settings& changes = {}) {
+    Settings keys = ejbca_settings(fake);
+    keys["timeout_seconds"] = "10";
     for (const auto& [key, value] : changes) keys[key] = value;
     std::string text = "\n[ejbca]\n";
     for (const auto& [key, value] : keys) text += key + " = " + value + "\n";

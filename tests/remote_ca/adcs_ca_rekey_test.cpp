@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <string>
 
+#include "remote_ca/adcs_instance.hpp"
 #include "remote_ca/remote_instance.hpp"
 #include "scep/client.hpp"
 #include "unit/adcs/adcs_test_support.hpp"
@@ -23,22 +24,14 @@ namespace {
 /// An instance made by `init --backend adcs` in front of bridge, its RA
 /// certificates enrolled there by `ra enroll`; devices need no password.
 std::string adcs_instance(const TempDir& dir, const BridgeProcess& bridge) {
-    const std::string instance = dir.file("instance");
-    REQUIRE(scep_ra(dir, "init --dir " + instance + " --backend adcs") == 0);
-    const std::string conf = instance + "/scep-ra.conf";
-    std::string text = crypto::read_file(conf);
-    set_key(text, "bridge_url", "https://localhost:" + std::to_string(bridge.port()));
-    set_key(text, "client_cert", bridge.file("ra.pem"));
-    set_key(text, "client_key", bridge.file("ra.key"));
-    set_key(text, "server_ca", bridge.file("tls-ca.pem"));
-    set_key(text, "ra_signing_template", "SCEPDevice");
-    set_key(text, "ra_encryption_template", "SCEPDevice");
-    set_key(text, "SignatureTemplate", "SCEPDevice");
-    set_key(text, "EncryptionTemplate", "SCEPDevice");
-    set_key(text, "GeneralPurposeTemplate", "SCEPDevice");
-    set_key(text, "revocation", "none");  // the fake's CRL is not per CA key
-    set_key(text, "EnforcePassword", "0");
-    crypto::write_file(conf, text, 0640, true);
+    const std::string conf = init_adcs_instance(dir, bridge,
+                                                {{"ra_signing_template", "SCEPDevice"},
+                                                 {"ra_encryption_template", "SCEPDevice"},
+                                                 {"SignatureTemplate", "SCEPDevice"},
+                                                 {"EncryptionTemplate", "SCEPDevice"},
+                                                 {"GeneralPurposeTemplate", "SCEPDevice"},
+                                                 {"revocation", "none"},  // the fake's CRL is not per CA key
+                                                 {"EnforcePassword", "0"}});
     std::string out;
     INFO(out);
     REQUIRE(scep_ra(dir, "ra enroll --config " + conf, &out) == 0);

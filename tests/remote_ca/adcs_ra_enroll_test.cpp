@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 
+#include "remote_ca/adcs_instance.hpp"
 #include "remote_ca/remote_instance.hpp"
 #include "support/loopback_port.hpp"
 #include "unit/adcs/adcs_test_support.hpp"
@@ -22,17 +23,7 @@ namespace {
 
 /// An instance made by `init --backend adcs`, its [adcs] section pointed at the bridge.
 std::string adcs_instance(const TempDir& dir, const BridgeProcess& bridge, std::string* init_out) {
-    const std::string instance = dir.file("instance");
-    REQUIRE(scep_ra(dir, "init --dir " + instance + " --backend adcs", init_out) == 0);
-    const std::string conf = instance + "/scep-ra.conf";
-    std::string text = crypto::read_file(conf);
-    set_key(text, "bridge_url", "https://localhost:" + std::to_string(bridge.port()));
-    set_key(text, "client_cert", bridge.file("ra.pem"));
-    set_key(text, "client_key", bridge.file("ra.key"));
-    set_key(text, "server_ca", bridge.file("tls-ca.pem"));
-    set_key(text, "timeout_seconds", "30");
-    crypto::write_file(conf, text, 0640, true);
-    return conf;
+    return init_adcs_instance(dir, bridge, {{"timeout_seconds", "30"}}, init_out);
 }
 
 void set_templates(const std::string& conf, const std::string& signing, const std::string& encryption) {
