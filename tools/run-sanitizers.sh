@@ -135,7 +135,7 @@ if [ "$what" = asan ] || [ "$what" = all ] || [ "$what" = ci ]; then
     if [ "$what" = ci ]; then runs=("${ASAN_CI_RUNS[@]}"); else runs=("${ASAN_ALL_RUNS[@]}"); fi
     fuzz_targets=$(sed -n 's/^all_targets="\(.*\)"$/\1/p' tools/run-fuzz.sh)
     # shellcheck disable=SC2046
-    build build-asan clang++ "$asan_flags" "" ON scep-ra $(executables "${runs[@]}") \
+    build build-asan clang++ "$asan_flags" "-O2 -gline-tables-only -DNDEBUG" ON scep-ra $(executables "${runs[@]}") \
         $(for t in $fuzz_targets; do echo "fuzz_$t"; done)
     # fast_unwind_on_malloc=0: libcrypto has no frame pointers, and the LSan
     # suppression names our function above it. Child processes (scep-ra) inherit these.

@@ -12,7 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh --test
 tools/check-format.sh
-tools/build.sh
+# -g1 (line tables, no variable info) instead of RelWithDebInfo's -g: a third less compile time
+# for CI's cold build (ra/core/enrolment.cpp: 7.0 -> 4.8 CPU s), nothing a test reads is lost.
+tools/build.sh -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 sanitizers=${SANITIZERS:-1}
 if [ "$sanitizers" != 0 ]; then
     tools/install-deps.sh --fuzz
