@@ -22,7 +22,6 @@ using crypto::check;
 // Starting a little in the past keeps the new certificates valid for clients
 // whose clocks lag the RA's.
 constexpr long clock_skew_seconds = 600;
-constexpr std::time_t seconds_per_day = 86400;
 // Certificate Request Agent, what NDES's EnrollmentAgentOffline template sets.
 constexpr const char* certificate_request_agent_oid = "1.3.6.1.4.1.311.20.2.1";
 

@@ -10,6 +10,9 @@
 
 namespace scepra::backend::local {
 
+/// Validity periods are configured in days; certificates count seconds.
+inline constexpr std::time_t seconds_per_day = 86400;
+
 /// Which of the two NDES-style RA certificates to issue.
 enum class RaRole {
     signing,     ///< signs CertReps: digitalSignature + Certificate Request Agent EKU

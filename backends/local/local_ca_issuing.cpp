@@ -24,7 +24,6 @@ using detail::sealed_row;
 // 127 random bits make a collision practically impossible; the retry only
 // guards the UNIQUE(issuer, serial) invariant.
 constexpr int max_serial_attempts = 5;
-constexpr std::time_t seconds_per_day = 86400;
 
 /// Copies the request's SubjectPublicKeyInfo into the certificate field by
 /// field. X509_set_pubkey would encode the key and decode it again through

@@ -10,7 +10,7 @@
 namespace scepra::cli {
 
 namespace {
-constexpr const char* usage =
+constexpr const char* usage_text =
     "usage: scep-ra COMMAND [OPTIONS]\n"
     "\n"
     "A SCEP registration authority (RFC 8894), drop-in for Microsoft NDES.\n"
@@ -36,13 +36,13 @@ constexpr const char* usage =
 
 int run(int argc, char** argv) {
     if (argc < 2) {
-        std::cerr << usage;
+        std::cerr << usage_text;
         return exit_usage;
     }
     const std::string command = argv[1];
     const Args args(argv + 2, argv + argc);
     if (command == "--help" || command == "-h" || command == "help") {
-        std::cout << usage;
+        std::cout << usage_text;
         return exit_ok;
     }
     if (command == "--version") {
@@ -71,7 +71,7 @@ int run(int argc, char** argv) {
         std::cerr << "scep-ra " << command << ": " << e.what() << "\n";
         return exit_failure;
     }
-    std::cerr << "scep-ra: unknown command '" << command << "'\n\n" << usage;
+    std::cerr << "scep-ra: unknown command '" << command << "'\n\n" << usage_text;
     return exit_usage;
 }
 

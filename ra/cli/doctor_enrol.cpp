@@ -19,7 +19,7 @@ namespace scepra::cli {
 
 namespace {
 
-const std::string check = "test enrolment";
+const std::string enrol_check = "test enrolment";
 constexpr int cessation_of_operation = 5;  // RFC 5280 CRLReason
 
 /// CN=scep-ra-doctor-20261202T063500Z: the audit trail and CA show what it was.
@@ -52,7 +52,8 @@ std::optional<Challenge> obtain_challenge(const AppConfig& c, const std::string&
     if (c.password.use_single_password) {
         if (!options.single_password) {
             out.push_back(
-                {check, Verdict::fail, "UseSinglePassword = 1 and scep-ra keeps only the password's hash",
+                {enrol_check, Verdict::fail,
+                 "UseSinglePassword = 1 and scep-ra keeps only the password's hash",
                  "give the single password on stdin: scep-ra doctor --enroll --single-password-file -"});
             return std::nullopt;
         }
@@ -66,7 +67,7 @@ std::optional<Challenge> obtain_challenge(const AppConfig& c, const std::string&
                          issued.id};
     } catch (const store::ChallengeCacheFull& e) {
         out.push_back(
-            {check, Verdict::fail,
+            {enrol_check, Verdict::fail,
              std::string(e.what()) + " " + std::to_string(c.password.one_time.max_outstanding) +
                  " unused one-time passwords are outstanding (PasswordMax): no device can get one either",
              "revoke unused ones (`scep-ra password list`, `scep-ra password revoke ID`), let them "
@@ -86,7 +87,7 @@ scep::CaCerts fetch_ca_certs(const ScepHttpClient& server) {
 /// The test certificate is revoked at once: it proved what it had to.
 void revoke_test_certificate(const AppConfig& c, store::Database& db, const std::string& serial,
                              std::vector<DoctorFinding>& out) {
-    const std::string what = check + ": revocation";
+    const std::string what = enrol_check + ": revocation";
     const std::string by_hand = "revoke it: scep-ra revoke " + serial + " --reason cessationOfOperation";
     SystemClock clock;
     try {
@@ -118,7 +119,8 @@ void judge_reply(const AppConfig& c, store::Database& db, const HttpAnswer& answ
                  const scep::ClientIdentity& device, const scep::ClientRequest& request,
                  const std::string& common_name, std::vector<DoctorFinding>& out) {
     if (answer.status != 200) {
-        out.push_back({check, Verdict::fail, "PKIOperation answered HTTP " + std::to_string(answer.status),
+        out.push_back({enrol_check, Verdict::fail,
+                       "PKIOperation answered HTTP " + std::to_string(answer.status),
                        "see the server's log line for this request (journalctl -u scep-ra)"});
         return;
     }
@@ -127,14 +129,14 @@ void judge_reply(const AppConfig& c, store::Database& db, const HttpAnswer& answ
     if (!reply.signature_valid || !reply.signed_by_expected ||
         reply.transaction_id != request.transaction_id || reply.recipient_nonce != request.sender_nonce) {
         out.push_back(
-            {check, Verdict::fail,
+            {enrol_check, Verdict::fail,
              "the CertRep is not signed by the RA signing certificate GetCACert returned, or does not "
              "answer this request (transactionID, recipientNonce)",
              "devices refuse such a reply: check the [ra] certificates with this doctor's other lines"});
         return;
     }
     if (reply.status == scep::PkiStatus::failure) {
-        out.push_back({check, Verdict::fail,
+        out.push_back({enrol_check, Verdict::fail,
                        "refused " + common_name + ": failInfo " +
                            (reply.fail_info ? std::string(scep::fail_info_name(*reply.fail_info)) : "none") +
                            (reply.fail_info_text ? " (" + http::log_safe(*reply.fail_info_text) + ")" : ""),
@@ -142,7 +144,7 @@ void judge_reply(const AppConfig& c, store::Database& db, const HttpAnswer& answ
         return;
     }
     if (reply.status == scep::PkiStatus::pending) {
-        out.push_back({check, Verdict::warn,
+        out.push_back({enrol_check, Verdict::warn,
                        "held PENDING (manual approval, or the CA is unavailable): transaction " +
                            request.transaction_id,
                        "deny it: `scep-ra request list` shows the request for CN=" + common_name +
@@ -152,12 +154,12 @@ void judge_reply(const AppConfig& c, store::Database& db, const HttpAnswer& answ
     const scep::IssuedCertCheck issued = scep::check_issued_cert(reply.certs, *device.key, ca);
     if (!issued.failure.empty()) {
         out.push_back(
-            {check, Verdict::fail, issued.failure,
+            {enrol_check, Verdict::fail, issued.failure,
              "devices cannot use such a certificate: check [local_ca] chain (or the remote CA's chain) "
              "and the RA certificates"});
         return;
     }
-    out.push_back({check,
+    out.push_back({enrol_check,
                    Verdict::pass,
                    "issued serial " + issued.serial + " to CN=" + common_name + ", which chains to the CA",
                    {}});
@@ -173,7 +175,7 @@ std::vector<DoctorFinding> run_test_enrolment(const AppConfig& c, const ScepHttp
     try {
         ca = fetch_ca_certs(server);
     } catch (const std::exception& e) {
-        out.push_back({check, Verdict::fail, std::string("no enrolment: ") + e.what(),
+        out.push_back({enrol_check, Verdict::fail, std::string("no enrolment: ") + e.what(),
                        "start the server (systemctl start scep-ra), or name where it answers with --url"});
         return out;
     }
@@ -197,7 +199,8 @@ std::vector<DoctorFinding> run_test_enrolment(const AppConfig& c, const ScepHttp
         judge_reply(c, *stores.db, server.post_pki_message(to_string(message)), ca, device, request,
                     common_name, out);
     } catch (const std::exception& e) {
-        out.push_back({check, Verdict::fail, std::string("no usable answer to the PKCSReq: ") + e.what(),
+        out.push_back({enrol_check, Verdict::fail,
+                       std::string("no usable answer to the PKCSReq: ") + e.what(),
                        "see the server's log line for transaction " + request.transaction_id});
     }
     // A request the server issued or holds has used its challenge; any other
@@ -213,7 +216,7 @@ std::vector<DoctorFinding> run_test_enrolment(const AppConfig& c, const ScepHttp
                              std::to_string(*challenge->one_time_id) + ") is revoked"
                        : challenge->consumed;
     }
-    out.push_back({check + ": consumed", Verdict::pass, consumed, {}});
+    out.push_back({enrol_check + ": consumed", Verdict::pass, consumed, {}});
     return out;
 }
 

@@ -57,17 +57,10 @@ crypto::X509Ptr issue_admin_tls_certificate(X509& ca_cert, EVP_PKEY& ca_key, EVP
     return cert;
 }
 
-std::string host_name() {
-    char buf[256] = {};
-    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
-        return "scep-ra";
-    }
-    return buf;
-}
 }  // namespace
 
 int init_command(const Args& args) {
-    const std::string host = host_name();
+    const std::string host = local_host_name();
     po::options_description desc("options");
     desc.add_options()("dir", po::value<std::string>()->required(), "instance directory to create")(
         "state-dir", po::value<std::string>(),

@@ -65,14 +65,6 @@ std::string random_hex(int bytes) {
     return text;
 }
 
-std::string host_name() {
-    char buf[256] = {};
-    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
-        return "scep-ra";
-    }
-    return buf;
-}
-
 void save_ra_pair(const AppConfig& config, const RaPair& signing, const RaPair& encryption, bool overwrite) {
     crypto::save_key_file(config.signing_key, *signing.key, overwrite);
     crypto::save_cert_file(config.signing_cert, *signing.cert, overwrite);
@@ -298,7 +290,7 @@ int init_remote(const po::variables_map& vm) {
 }
 
 int ra_enroll_command(const Args& args) {
-    const std::string host = host_name();
+    const std::string host = local_host_name();
     po::options_description desc("options");
     desc.add_options()("config", po::value<std::string>()->required(),
                        "instance configuration file ([ca] backend = ejbca or adcs)")(
@@ -391,6 +383,14 @@ int ra_enroll_command(const Args& args) {
               << config.encryption_cert.string() << "\n"
               << "run it with: scep-ra serve --config " << file.string() << "\n";
     return exit_ok;
+}
+
+std::string local_host_name() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
+        return "scep-ra";
+    }
+    return buf;
 }
 
 }  // namespace scepra::cli

@@ -15,6 +15,10 @@
 
 namespace scepra::cli {
 
+/// This machine's host name, "scep-ra" when it has none: the default for
+/// the RA certificates' subjects.
+std::string local_host_name();
+
 /// An RA certificate and its key.
 struct RaPair {
     crypto::X509Ptr cert;

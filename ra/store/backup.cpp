@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/unique_fd.hpp"
 #include "store/database.hpp"
 
 namespace scepra::store {
@@ -23,21 +24,6 @@ struct ConnectionCloser {
     void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
 };
 using Connection = std::unique_ptr<sqlite3, ConnectionCloser>;
-
-/// Owns a file descriptor.
-class Fd {
-  public:
-    explicit Fd(int fd) : m_fd(fd) {}
-    ~Fd() {
-        if (m_fd >= 0) ::close(m_fd);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return m_fd; }
-
-  private:
-    int m_fd;
-};
 
 /// Removes the partial file unless the backup got through.
 class PartialFile {
@@ -88,7 +74,7 @@ std::string integrity(sqlite3& db) {
 }
 
 void sync_file(const std::filesystem::path& file, int flags) {
-    Fd fd(::open(file.c_str(), flags | O_CLOEXEC));
+    UniqueFd fd(::open(file.c_str(), flags | O_CLOEXEC));
     if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
         throw std::runtime_error("cannot sync " + file.string());
     }
@@ -106,7 +92,7 @@ BackupResult backup_database(const std::filesystem::path& from, const std::files
     // Created 0600 before SQLite opens it: the copy holds what the database holds.
     PartialFile partial(to.string() + ".partial");
     {
-        Fd created(::open(partial.path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        UniqueFd created(::open(partial.path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         if (created.get() < 0) {
             throw std::runtime_error("cannot create " + partial.path().string() +
                                      " (does the directory exist?)");

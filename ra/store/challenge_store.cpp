@@ -11,6 +11,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/unique_fd.hpp"
 #include "crypto/digest.hpp"
 
 namespace scepra::store {
@@ -110,30 +111,13 @@ void validate(const ChallengePolicy& policy) {
     }
 }
 
-class Fd final {
-  public:
-    explicit Fd(int fd) : m_fd(fd) {}
-    ~Fd() {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return m_fd; }
-    int release() { return std::exchange(m_fd, -1); }
-
-  private:
-    int m_fd;
-};
-
 [[noreturn]] void fail_file(const std::filesystem::path& file, const std::string& what, int err) {
     throw std::runtime_error("key file " + file.string() + ": " + what + ": " + std::strerror(err));
 }
 
 // nullopt when the file does not exist.
 std::optional<Bytes> read_key_file(const std::filesystem::path& file) {
-    Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
         if (errno == ENOENT) {
             return std::nullopt;
@@ -160,7 +144,7 @@ std::optional<Bytes> read_key_file(const std::filesystem::path& file) {
 
 // nullopt when another process created the file first.
 std::optional<Bytes> create_key_file(const std::filesystem::path& file) {
-    Fd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (fd.get() < 0) {
         if (errno == EEXIST) {
             return std::nullopt;

@@ -10,6 +10,7 @@
 #include "integration/ejbca_test_support.hpp"
 #include "integration/server_fixture.hpp"
 #include "scep/degenerate.hpp"
+#include "support/text.hpp"
 
 using namespace scepra;
 using namespace scepra::test;
@@ -29,10 +30,6 @@ bool chains_to_ejbca(const FakeEjbca& fake, const std::string& cert_file) {
     crypto::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
     X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), untrusted.get());
     return X509_verify_cert(ctx.get()) == 1;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
 }
 
 /// Sets "KEY = VALUE" on the line that starts with "KEY =" (init writes empty values as "KEY =").

@@ -18,10 +18,6 @@ std::string issuing_ca_serial(const std::vector<crypto::X509Ptr>& ca_certs) {
     return crypto::serial_hex(*ca_certs[2]);
 }
 
-std::string serial_of_file(const std::string& file) {
-    return crypto::serial_hex(*crypto::load_cert_file(file));
-}
-
 }  // namespace
 
 TEST_CASE("reload: a remote CA's new chain is fetched and served; a failed fetch keeps the chain in use") {

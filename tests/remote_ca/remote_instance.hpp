@@ -66,4 +66,9 @@ class Server : public ServeProcess {
     }
 };
 
+/// The serial number (hex) of the certificate in a PEM file.
+inline std::string serial_of_file(const std::string& file) {
+    return crypto::serial_hex(*crypto::load_cert_file(file));
+}
+
 }  // namespace scepra::test

@@ -21,10 +21,6 @@ namespace {
 /// [ejbca] keys for the RA's own certificates (the fake's server profiles).
 const std::string ra_profiles = "ra_certificate_profile = SCEP_SERVER\nra_end_entity_profile = SERVER_EEP\n";
 
-std::string serial_of_file(const std::string& file) {
-    return crypto::serial_hex(*crypto::load_cert_file(file));
-}
-
 std::string issuer_of_file(const std::string& file) {
     return crypto::name_string(*X509_get_issuer_name(crypto::load_cert_file(file).get()));
 }

@@ -12,6 +12,7 @@
 #include "cli/app_config.hpp"
 #include "crypto/encoding.hpp"
 #include "support/test_pki.hpp"
+#include "support/text.hpp"
 
 namespace scepra::test {
 
@@ -49,10 +50,6 @@ inline std::string config_error(const std::string& file, cli::FileCheck files = 
         return e.what();
     }
     return "";
-}
-
-inline bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
 }
 
 }  // namespace scepra::test

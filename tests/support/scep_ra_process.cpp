@@ -2,6 +2,7 @@
 #include "support/scep_ra_process.hpp"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <csignal>
@@ -55,6 +56,20 @@ int run_scep_ra(const TempDir& dir, const std::string& args, std::string* out, s
     if (out) *out = crypto::read_file(out_file);
     if (err) *err = crypto::read_file(err_file);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+CliRun run_cli(const TempDir& dir, const std::string& args, const std::string& input) {
+    const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt"), in = dir.file("stdin.txt");
+    crypto::write_file(in, input, 0600, true);
+    const int rc =
+        std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + out + " 2>" + err + " <" + in).c_str());
+    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(out), crypto::read_file(err)};
+}
+
+unsigned file_mode(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return 0;
+    return st.st_mode & 0777;
 }
 
 std::string init_instance(const TempDir& dir) {

@@ -28,6 +28,20 @@ inline constexpr const char* ephemeral_loopback = "127.0.0.1:0";
 int run_scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr,
                 std::string* err = nullptr);
 
+/// What one run of the scep-ra binary did.
+struct CliRun {
+    int status;
+    std::string out;
+    std::string err;
+};
+
+/// Runs the scep-ra binary with these arguments (a shell command line) and
+/// input on its standard input.
+CliRun run_cli(const TempDir& dir, const std::string& args, const std::string& input = "");
+
+/// A file's permission bits (0 when it cannot be read).
+unsigned file_mode(const std::string& path);
+
 /// `scep-ra init` of an instance in DIR/instance without an admin listener;
 /// returns the path of its scep-ra.conf.
 std::string init_instance(const TempDir& dir);

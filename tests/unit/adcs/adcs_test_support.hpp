@@ -10,6 +10,7 @@
 #include "bridge_process.hpp"
 #include "crypto/encoding.hpp"
 #include "support/test_pki.hpp"
+#include "support/text.hpp"
 
 /// Ends the test case with a clear message when the bridge cannot run here.
 #define SKIP_WITHOUT_BRIDGE()                                                                  \
@@ -49,10 +50,6 @@ inline bool certifies_key(const Bytes& cert_der, EVP_PKEY& key) {
 inline std::string subject_of(const Bytes& cert_der) {
     auto cert = crypto::cert_from_der(cert_der);
     return crypto::name_string(*X509_get_subject_name(cert.get()));
-}
-
-inline bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
 }
 
 }  // namespace scepra::test

@@ -15,10 +15,13 @@
 #include "common/clock.hpp"
 #include "crypto/encoding.hpp"
 #include "local/serial.hpp"
+#include "local_ca_fixture.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
 using namespace scepra::backend::local;
+
+using test::is_critical;
 
 namespace {
 
@@ -46,12 +49,6 @@ bool verifies(X509& cert, X509& trust_anchor, TimePoint at) {
             "verify: " << std::string(X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()))));
     }
     return ok == 1;
-}
-
-bool is_critical(X509& cert, int nid) {
-    int index = X509_get_ext_by_NID(&cert, nid, -1);
-    REQUIRE(index >= 0);
-    return X509_EXTENSION_get_critical(X509_get_ext(&cert, index)) == 1;
 }
 
 bool has_extension(X509& cert, int nid) { return X509_get_ext_by_NID(&cert, nid, -1) >= 0; }

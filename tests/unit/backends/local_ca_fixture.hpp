@@ -18,6 +18,7 @@
 #include "local/local_ca_backend.hpp"
 #include "store/database.hpp"
 #include "support/test_pki.hpp"
+#include "support/text.hpp"
 
 namespace scepra::test {
 
@@ -141,10 +142,6 @@ std::string thrown_message(const std::function<void()>& f) {
         return e.what();
     }
     return "<nothing thrown>";
-}
-
-inline bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
 }
 
 }  // namespace scepra::test

@@ -20,26 +20,6 @@ using namespace scepra;
 
 namespace {
 
-struct Run {
-    int status;
-    std::string out;
-    std::string err;
-};
-
-Run run(const test::TempDir& dir, const std::string& args, const std::string& input = "") {
-    const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt"), in = dir.file("stdin.txt");
-    crypto::write_file(in, input, 0600, true);
-    int rc =
-        std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + out + " 2>" + err + " <" + in).c_str());
-    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(out), crypto::read_file(err)};
-}
-
-unsigned mode_of(const std::string& path) {
-    struct stat st {};
-    ::stat(path.c_str(), &st);
-    return st.st_mode & 0777;
-}
-
 void replace_line(const std::string& file, const std::string& from, const std::string& to) {
     std::string text = crypto::read_file(file);
     auto pos = text.find(from);
@@ -75,29 +55,29 @@ TEST_SUITE("cli") {
                                 "request retry --help",
                                 "revoke --help"}) {
             CAPTURE(cmd);
-            Run r = run(dir, cmd);
+            test::CliRun r = test::run_cli(dir, cmd);
             CHECK(r.status == 0);
             CHECK(r.out.find("usage: scep-ra") != std::string::npos);
             CHECK(r.err.empty());
         }
-        CHECK(run(dir, "frobnicate").status == 2);
-        CHECK(run(dir, "init --bogus").status == 2);
-        CHECK(run(dir, "init").err.find("--dir") != std::string::npos);
+        CHECK(test::run_cli(dir, "frobnicate").status == 2);
+        CHECK(test::run_cli(dir, "init --bogus").status == 2);
+        CHECK(test::run_cli(dir, "init").err.find("--dir") != std::string::npos);
     }
 
     TEST_CASE("init creates a complete instance and protects its keys") {
         test::TempDir dir;
         const std::string inst = dir.file("ra");
-        Run r = run(dir, "init --dir " + inst);
+        test::CliRun r = test::run_cli(dir, "init --dir " + inst);
         REQUIRE(r.status == 0);
         for (const char* f :
              {"scep-ra.conf", "ca.pem", "ra-signing.pem", "ra-encryption.pem", "scep-ra.db"}) {
             CHECK(std::filesystem::exists(inst + "/" + f));
         }
-        CHECK(mode_of(inst + "/private") == 0700);
+        CHECK(test::file_mode(inst + "/private") == 0700);
         for (const char* key : {"ca.key", "ra-signing.key", "ra-encryption.key", "challenge-hmac.key"}) {
             CAPTURE(key);
-            CHECK(mode_of(inst + "/private/" + key) == 0600);
+            CHECK(test::file_mode(inst + "/private/" + key) == 0600);
         }
         auto ca = crypto::load_cert_file(inst + "/ca.pem");
         auto sign = crypto::load_cert_file(inst + "/ra-signing.pem");
@@ -115,21 +95,22 @@ TEST_SUITE("cli") {
 
         SUBCASE("fail/second-init-refused") {
             const std::string before = crypto::read_file(inst + "/ca.pem");
-            Run again = run(dir, "init --dir " + inst);
+            test::CliRun again = test::run_cli(dir, "init --dir " + inst);
             CHECK(again.status == 3);
             CHECK(again.err.find("already exists") != std::string::npos);
             CHECK(crypto::read_file(inst + "/ca.pem") == before);
         }
         SUBCASE("ok/force-replaces") {
             const std::string before = crypto::read_file(inst + "/ca.pem");
-            CHECK(run(dir, "init --force --dir " + inst).status == 0);
+            CHECK(test::run_cli(dir, "init --force --dir " + inst).status == 0);
             CHECK(crypto::read_file(inst + "/ca.pem") != before);
         }
         SUBCASE("ok/key-type-and-subjects") {
             const std::string other = dir.file("ec");
-            REQUIRE(run(dir, "init --dir " + other +
-                                 " --ca-key-type ec:P-256 --key-type rsa:3072 "
-                                 "--ca-subject 'CN=Example Issuing CA,O=Example' --ca-validity-days 100")
+            REQUIRE(test::run_cli(dir,
+                                  "init --dir " + other +
+                                      " --ca-key-type ec:P-256 --key-type rsa:3072 "
+                                      "--ca-subject 'CN=Example Issuing CA,O=Example' --ca-validity-days 100")
                         .status == 0);
             auto ec_ca = crypto::load_cert_file(other + "/ca.pem");
             CHECK(EVP_PKEY_get_base_id(X509_get0_pubkey(ec_ca.get())) == EVP_PKEY_EC);
@@ -139,21 +120,21 @@ TEST_SUITE("cli") {
             CHECK(EVP_PKEY_get_bits(X509_get0_pubkey(ra.get())) == 3072);
         }
         SUBCASE("fail/ec-ra-key-refused") {
-            CHECK(run(dir, "init --dir " + dir.file("ec2") + " --key-type ec:P-256").status == 2);
+            CHECK(test::run_cli(dir, "init --dir " + dir.file("ec2") + " --key-type ec:P-256").status == 2);
         }
     }
 
     TEST_CASE("password issue prints one NDES-style password and stops when the cache is full") {
         test::TempDir dir;
         const std::string inst = dir.file("ra");
-        REQUIRE(run(dir, "init --dir " + inst).status == 0);
+        REQUIRE(test::run_cli(dir, "init --dir " + inst).status == 0);
         const std::string conf = " --config " + inst + "/scep-ra.conf";
         for (int i = 0; i < 5; ++i) {
-            Run r = run(dir, "password issue" + conf);
+            test::CliRun r = test::run_cli(dir, "password issue" + conf);
             REQUIRE(r.status == 0);
             CHECK(std::regex_match(r.out, std::regex("[0-9A-F]{16}\n")));
         }
-        Run full = run(dir, "password issue" + conf);
+        test::CliRun full = test::run_cli(dir, "password issue" + conf);
         CHECK(full.status == 3);
         CHECK(full.out.empty());
         CHECK(full.err.find("The password cache is full.") != std::string::npos);
@@ -162,68 +143,68 @@ TEST_SUITE("cli") {
     TEST_CASE("configuration errors name the file and the key") {
         test::TempDir dir;
         const std::string inst = dir.file("ra");
-        REQUIRE(run(dir, "init --dir " + inst).status == 0);
+        REQUIRE(test::run_cli(dir, "init --dir " + inst).status == 0);
         const std::string file = inst + "/scep-ra.conf";
         SUBCASE("fail/unknown-key") {
             replace_line(file, "PasswordMax = 5", "PasswordMax = 5\nPasswordMaximum = 7");
-            Run r = run(dir, "password issue --config " + file);
+            test::CliRun r = test::run_cli(dir, "password issue --config " + file);
             CHECK(r.status == 1);
             CHECK(r.err.find(file) != std::string::npos);
             CHECK(r.err.find("PasswordMaximum") != std::string::npos);
         }
         SUBCASE("fail/out-of-range") {
             replace_line(file, "PasswordMax = 5", "PasswordMax = 0");
-            Run r = run(dir, "serve --config " + file);
+            test::CliRun r = test::run_cli(dir, "serve --config " + file);
             CHECK(r.status == 1);
             CHECK(r.err.find(file + ": [password] PasswordMax must be between") != std::string::npos);
         }
         SUBCASE("fail/not-a-number") {
             replace_line(file, "PasswordLength = 8", "PasswordLength = eight");
-            Run r = run(dir, "serve --config " + file);
+            test::CliRun r = test::run_cli(dir, "serve --config " + file);
             CHECK(r.status == 1);
             CHECK(r.err.find("PasswordLength") != std::string::npos);
             CHECK(r.err.find(file) != std::string::npos);
         }
         SUBCASE("fail/missing-file") {
             replace_line(file, "signing_cert = ra-signing.pem", "signing_cert = nowhere.pem");
-            Run r = run(dir, "serve --config " + file);
+            test::CliRun r = test::run_cli(dir, "serve --config " + file);
             CHECK(r.status == 1);
             CHECK(r.err.find("[ra] signing_cert names") != std::string::npos);
         }
         SUBCASE("fail/mismatched-key") {
             replace_line(file, "signing_key = private/ra-signing.key",
                          "signing_key = private/ra-encryption.key");
-            Run r = run(dir, "serve --config " + file);
+            test::CliRun r = test::run_cli(dir, "serve --config " + file);
             CHECK(r.status == 1);
             CHECK(r.err.find("signing_key does not match signing_cert") != std::string::npos);
         }
         SUBCASE("fail/bad-listen") {
             replace_line(file, "listen = 127.0.0.1:8080", "listen = localhost");
-            Run r = run(dir, "serve --config " + file);
+            test::CliRun r = test::run_cli(dir, "serve --config " + file);
             CHECK(r.status == 1);
             CHECK(r.err.find("[server] listen") != std::string::npos);
         }
         SUBCASE("fail/unknown-profile-key") {
             replace_line(file, "\n[password]\n",
                          "\n[profile.VPN]\nvalidity_days = 30\nmanual_aproval = 1\n\n[password]\n");
-            Run r = run(dir, "serve --config " + file);
+            test::CliRun r = test::run_cli(dir, "serve --config " + file);
             CHECK(r.status == 1);
             CHECK(r.err.find("[profile.VPN] manual_aproval is not a profile setting") != std::string::npos);
         }
         SUBCASE("fail/bad-profile-value") {
             replace_line(file, "\n[password]\n", "\n[profile.VPN]\nvalidity_days = soon\n\n[password]\n");
-            Run r = run(dir, "serve --config " + file);
+            test::CliRun r = test::run_cli(dir, "serve --config " + file);
             CHECK(r.status == 1);
             CHECK(r.err.find("[profile.VPN] validity_days must be a number") != std::string::npos);
         }
         SUBCASE("fail/unknown-section") {
             replace_line(file, "\n[password]\n", "\n[pasword]\nEnforcePassword = 0\n\n[password]\n");
-            Run r = run(dir, "serve --config " + file);
+            test::CliRun r = test::run_cli(dir, "serve --config " + file);
             CHECK(r.status == 1);
             CHECK(r.err.find("unknown key 'pasword.EnforcePassword'") != std::string::npos);
         }
         SUBCASE("fail/no-config-file") {
-            Run r = run(dir, "serve --config " + dir.file("absent.conf"));
+            test::CliRun r = test::run_cli(dir, "serve --config " + dir.file("absent.conf"));
             CHECK(r.status == 1);
             CHECK(r.err.find("absent.conf") != std::string::npos);
         }
@@ -232,7 +213,7 @@ TEST_SUITE("cli") {
     TEST_CASE("serve binds the port it is given, writes it, and stops on SIGTERM") {
         test::TempDir dir;
         const std::string inst = dir.file("ra");
-        REQUIRE(run(dir, "init --dir " + inst).status == 0);
+        REQUIRE(test::run_cli(dir, "init --dir " + inst).status == 0);
         test::ServeProcess server(dir, inst + "/scep-ra.conf");
         CHECK(server.port() > 0);
         const std::string curl = "curl -fsS -o /dev/null 'http://127.0.0.1:" + std::to_string(server.port()) +
@@ -251,27 +232,28 @@ TEST_SUITE("cli.operators") {
         std::string inst = dir.file("ra");
         std::string conf;
         Instance() {
-            REQUIRE(run(dir, "init --dir " + inst).status == 0);
+            REQUIRE(test::run_cli(dir, "init --dir " + inst).status == 0);
             conf = " --config " + inst + "/scep-ra.conf";
         }
     };
 
     TEST_CASE("password list, revoke and mode show state but never a secret") {
         Instance i;
-        Run issued = run(i.dir, "password issue --subject 'router-*' --template T1 --validity 30" + i.conf);
+        test::CliRun issued =
+            test::run_cli(i.dir, "password issue --subject 'router-*' --template T1 --validity 30" + i.conf);
         REQUIRE(issued.status == 0);
         const std::string pw = issued.out.substr(0, 16);
-        REQUIRE(run(i.dir, "password issue" + i.conf).status == 0);
-        Run list = run(i.dir, "password list --json" + i.conf);
+        REQUIRE(test::run_cli(i.dir, "password issue" + i.conf).status == 0);
+        test::CliRun list = test::run_cli(i.dir, "password list --json" + i.conf);
         CHECK(list.status == 0);
         CHECK(list.out.find(pw) == std::string::npos);
         CHECK(list.out.find("\"state\":\"outstanding\"") != std::string::npos);
         CHECK(list.out.find("\"expected_subject\":\"router-*\",\"template\":\"T1\"") != std::string::npos);
         CHECK(std::count(list.out.begin(), list.out.end(), '\n') == 2);
-        CHECK(run(i.dir, "password revoke 1" + i.conf).status == 0);
-        CHECK(run(i.dir, "password revoke 1" + i.conf).status == 1);  // already revoked
-        CHECK(run(i.dir, "password list" + i.conf).out.find("revoked") != std::string::npos);
-        Run mode = run(i.dir, "password mode --json" + i.conf);
+        CHECK(test::run_cli(i.dir, "password revoke 1" + i.conf).status == 0);
+        CHECK(test::run_cli(i.dir, "password revoke 1" + i.conf).status == 1);  // already revoked
+        CHECK(test::run_cli(i.dir, "password list" + i.conf).out.find("revoked") != std::string::npos);
+        test::CliRun mode = test::run_cli(i.dir, "password mode --json" + i.conf);
         CHECK(mode.out.find("\"mode\":\"one-time\"") != std::string::npos);
         CHECK(mode.out.find("\"PasswordMax\":5") != std::string::npos);
         CHECK(mode.out.find("\"outstanding\":1") != std::string::npos);
@@ -281,56 +263,62 @@ TEST_SUITE("cli.operators") {
     TEST_CASE("set-single reads the password from stdin or a file, never from the command line") {
         Instance i;
         SUBCASE("ok/stdin") {
-            Run r = run(i.dir, "password set-single" + i.conf, "my-shared-secret\n");
+            test::CliRun r = test::run_cli(i.dir, "password set-single" + i.conf, "my-shared-secret\n");
             CHECK(r.status == 0);
-            CHECK(run(i.dir, "password mode --json" + i.conf).out.find("\"single_password_set_at\":null") ==
-                  std::string::npos);
+            CHECK(test::run_cli(i.dir, "password mode --json" + i.conf)
+                      .out.find("\"single_password_set_at\":null") == std::string::npos);
             CHECK(crypto::read_file(i.inst + "/scep-ra.db").find("my-shared-secret") == std::string::npos);
         }
         SUBCASE("ok/file") {
             crypto::write_file(i.dir.file("pw.txt"), "from-a-file-123\n", 0600, true);
-            CHECK(run(i.dir, "password set-single --file " + i.dir.file("pw.txt") + i.conf).status == 0);
+            CHECK(
+                test::run_cli(i.dir, "password set-single --file " + i.dir.file("pw.txt") + i.conf).status ==
+                0);
         }
         SUBCASE("fail/empty-stdin") {
-            Run r = run(i.dir, "password set-single" + i.conf, "");
+            test::CliRun r = test::run_cli(i.dir, "password set-single" + i.conf, "");
             CHECK(r.status == 1);
             CHECK(r.err.find("standard input") != std::string::npos);
         }
         SUBCASE("fail/no-argv-option") {
-            CHECK(run(i.dir, "password set-single --password x" + i.conf).status == 2);
+            CHECK(test::run_cli(i.dir, "password set-single --password x" + i.conf).status == 2);
         }
         SUBCASE("fail/too-short") {
-            CHECK(run(i.dir, "password set-single" + i.conf, "short\n").status == 1);
+            CHECK(test::run_cli(i.dir, "password set-single" + i.conf, "short\n").status == 1);
         }
     }
 
     TEST_CASE("admin add, list and remove") {
         Instance i;
-        CHECK(run(i.dir, "admin add alice" + i.conf, "a-long-admin-password\n").status == 0);
-        CHECK(run(i.dir, "admin add alice" + i.conf, "a-long-admin-password\n").status == 3);  // duplicate
-        CHECK(run(i.dir, "admin add bob" + i.conf, "short\n").status == 3);
-        CHECK(run(i.dir, "admin add 'bad name'" + i.conf, "a-long-admin-password\n").status == 3);
-        Run list = run(i.dir, "admin list --json" + i.conf);
+        CHECK(test::run_cli(i.dir, "admin add alice" + i.conf, "a-long-admin-password\n").status == 0);
+        CHECK(test::run_cli(i.dir, "admin add alice" + i.conf, "a-long-admin-password\n").status ==
+              3);  // duplicate
+        CHECK(test::run_cli(i.dir, "admin add bob" + i.conf, "short\n").status == 3);
+        CHECK(test::run_cli(i.dir, "admin add 'bad name'" + i.conf, "a-long-admin-password\n").status == 3);
+        test::CliRun list = test::run_cli(i.dir, "admin list --json" + i.conf);
         CHECK(list.out.find("\"name\":\"alice\"") != std::string::npos);
         CHECK(list.out.find("scrypt") == std::string::npos);
         CHECK(list.out.find("\"role\":\"issue\"") != std::string::npos);
-        CHECK(run(i.dir, "admin remove alice" + i.conf).status == 0);
-        CHECK(run(i.dir, "admin remove alice" + i.conf).status == 1);
-        CHECK(run(i.dir, "admin list" + i.conf).out.empty());
+        CHECK(test::run_cli(i.dir, "admin remove alice" + i.conf).status == 0);
+        CHECK(test::run_cli(i.dir, "admin remove alice" + i.conf).status == 1);
+        CHECK(test::run_cli(i.dir, "admin list" + i.conf).out.empty());
     }
 
     TEST_CASE("admin add --role view; list shows each account's role") {
         Instance i;
-        Run viewer = run(i.dir, "admin add watcher --role view" + i.conf, "a-long-admin-password\n");
+        test::CliRun viewer =
+            test::run_cli(i.dir, "admin add watcher --role view" + i.conf, "a-long-admin-password\n");
         CHECK(viewer.status == 0);
         CHECK(viewer.out.find("role view") != std::string::npos);
-        CHECK(run(i.dir, "admin add issuer" + i.conf, "a-long-admin-password\n").status == 0);
-        CHECK(run(i.dir, "admin add boss --role admin" + i.conf, "a-long-admin-password\n").status == 2);
-        const std::string table = run(i.dir, "admin list" + i.conf).out;
+        CHECK(test::run_cli(i.dir, "admin add issuer" + i.conf, "a-long-admin-password\n").status == 0);
+        CHECK(
+            test::run_cli(i.dir, "admin add boss --role admin" + i.conf, "a-long-admin-password\n").status ==
+            2);
+        const std::string table = test::run_cli(i.dir, "admin list" + i.conf).out;
         CHECK(table.find("issuer\tissue\t") != std::string::npos);
         CHECK(table.find("watcher\tview\t") != std::string::npos);
         CHECK(table.find("boss") == std::string::npos);
-        const std::string json = run(i.dir, "admin list --json" + i.conf).out;
+        const std::string json = test::run_cli(i.dir, "admin list --json" + i.conf).out;
         CHECK(json.find("{\"name\":\"watcher\",\"role\":\"view\"") != std::string::npos);
     }
 
@@ -340,16 +328,17 @@ TEST_SUITE("cli.operators") {
         test::ServeProcess server(i.dir, conf_file);
         REQUIRE(std::filesystem::exists(i.inst + "/scep-ra.pid"));
         replace_line(conf_file, "EnforcePassword = 1", "EnforcePassword = 0");
-        CHECK(run(i.dir, "reload" + i.conf).status == 0);
+        CHECK(test::run_cli(i.dir, "reload" + i.conf).status == 0);
         CHECK(server.logged("passwords not required"));
         replace_line(conf_file, "EnforcePassword = 0", "EnforcePassword = 7");
-        Run broken = run(i.dir, "reload" + i.conf);
+        test::CliRun broken = test::run_cli(i.dir, "reload" + i.conf);
         CHECK(broken.status == 1);
         CHECK(broken.err.find("EnforcePassword") != std::string::npos);
         const std::string pid = crypto::read_file(i.inst + "/scep-ra.pid");
         CHECK(std::system(("kill -TERM " + pid).c_str()) == 0);
         CHECK(server.logged("scep-ra stopped"));
-        CHECK(run(i.dir, "reload" + i.conf).status == 1);  // nothing running any more (the pid file is gone)
+        CHECK(test::run_cli(i.dir, "reload" + i.conf).status ==
+              1);  // nothing running any more (the pid file is gone)
     }
 
     TEST_CASE("audit filters and prints JSON") {
@@ -375,16 +364,17 @@ TEST_SUITE("cli.operators") {
                         .fail_info = "badRequest",
                         .detail = "the challenge password is not valid"});
         }
-        Run all = run(i.dir, "audit" + i.conf);
+        test::CliRun all = test::run_cli(i.dir, "audit" + i.conf);
         CHECK(std::count(all.out.begin(), all.out.end(), '\n') == 2);
-        Run rejected = run(i.dir, "audit --outcome rejected --json" + i.conf);
+        test::CliRun rejected = test::run_cli(i.dir, "audit --outcome rejected --json" + i.conf);
         CHECK(rejected.out.find("\"transaction_id\":\"T2\"") != std::string::npos);
         CHECK(rejected.out.find("T1") == std::string::npos);
-        CHECK(run(i.dir, "audit --subject router --json" + i.conf).out.find("\"serial\":\"AB\"") !=
+        CHECK(test::run_cli(i.dir, "audit --subject router --json" + i.conf).out.find("\"serial\":\"AB\"") !=
               std::string::npos);
-        CHECK(run(i.dir, "audit --transaction T2" + i.conf).out.find("laptop") != std::string::npos);
-        CHECK(run(i.dir, "audit --since 2999-01-01" + i.conf).out.empty());
-        CHECK(run(i.dir, "audit --outcome maybe" + i.conf).status == 2);
+        CHECK(test::run_cli(i.dir, "audit --transaction T2" + i.conf).out.find("laptop") !=
+              std::string::npos);
+        CHECK(test::run_cli(i.dir, "audit --since 2999-01-01" + i.conf).out.empty());
+        CHECK(test::run_cli(i.dir, "audit --outcome maybe" + i.conf).status == 2);
     }
 }
 
@@ -392,25 +382,25 @@ TEST_SUITE("cli.local_ca") {
     TEST_CASE("request approve/deny and revoke refuse what does not exist") {
         test::TempDir dir;
         const std::string inst = dir.file("ra");
-        REQUIRE(run(dir, "init --dir " + inst).status == 0);
+        REQUIRE(test::run_cli(dir, "init --dir " + inst).status == 0);
         const std::string conf = " --config " + inst + "/scep-ra.conf";
-        Run list = run(dir, "request list --pending --json" + conf);
+        test::CliRun list = test::run_cli(dir, "request list --pending --json" + conf);
         CHECK(list.status == 0);
         CHECK(list.out.empty());
-        CHECK(run(dir, "request approve 42" + conf).status == 3);
-        CHECK(run(dir, "request deny 42 --reason nope" + conf).status == 3);
-        CHECK(run(dir, "request deny 42" + conf).status == 2);  // --reason is required
-        Run revoke = run(dir, "revoke 0A0B0C --reason keyCompromise" + conf);
+        CHECK(test::run_cli(dir, "request approve 42" + conf).status == 3);
+        CHECK(test::run_cli(dir, "request deny 42 --reason nope" + conf).status == 3);
+        CHECK(test::run_cli(dir, "request deny 42" + conf).status == 2);  // --reason is required
+        test::CliRun revoke = test::run_cli(dir, "revoke 0A0B0C --reason keyCompromise" + conf);
         CHECK(revoke.status == 3);
         CHECK(revoke.err.find("0A0B0C") != std::string::npos);
-        CHECK(run(dir, "revoke 0A0B0C --reason sometimes" + conf).status == 2);
+        CHECK(test::run_cli(dir, "revoke 0A0B0C --reason sometimes" + conf).status == 2);
     }
 
     TEST_CASE(
         "request list shows the requests the RA holds for approval; approve and deny decide each once") {
         test::TempDir dir;
         const std::string inst = dir.file("ra");
-        REQUIRE(run(dir, "init --dir " + inst).status == 0);
+        REQUIRE(test::run_cli(dir, "init --dir " + inst).status == 0);
         const std::string conf = " --config " + inst + "/scep-ra.conf";
         std::vector<std::int64_t> ids;
         {
@@ -429,16 +419,18 @@ TEST_SUITE("cli.local_ca") {
                 ids.push_back(requests.insert(claim).value());
             }
         }
-        Run list = run(dir, "request list --json" + conf);
+        test::CliRun list = test::run_cli(dir, "request list --json" + conf);
         CHECK(list.status == 0);
         CHECK(list.out.find("\"transaction_id\":\"TX-HELD-1\"") != std::string::npos);
         CHECK(list.out.find("\"transaction_id\":\"TX-HELD-2\"") != std::string::npos);
-        CHECK(run(dir, "request approve " + std::to_string(ids[0]) + conf).status == 0);
-        CHECK(run(dir, "request approve " + std::to_string(ids[0]) + conf).status == 3);  // decided already
-        CHECK(run(dir, "request deny " + std::to_string(ids[1]) + " --reason 'not ours'" + conf).status == 0);
-        CHECK(run(dir, "request approve " + std::to_string(ids[1]) + conf).status == 3);
-        CHECK(run(dir, "request list --json" + conf).out.empty());
-        Run audit = run(dir, "audit --json" + conf);
+        CHECK(test::run_cli(dir, "request approve " + std::to_string(ids[0]) + conf).status == 0);
+        CHECK(test::run_cli(dir, "request approve " + std::to_string(ids[0]) + conf).status ==
+              3);  // decided already
+        CHECK(test::run_cli(dir, "request deny " + std::to_string(ids[1]) + " --reason 'not ours'" + conf)
+                  .status == 0);
+        CHECK(test::run_cli(dir, "request approve " + std::to_string(ids[1]) + conf).status == 3);
+        CHECK(test::run_cli(dir, "request list --json" + conf).out.empty());
+        test::CliRun audit = test::run_cli(dir, "audit --json" + conf);
         CHECK(audit.out.find("denied by cli:") != std::string::npos);
         CHECK(audit.out.find("approved by cli:") != std::string::npos);
     }
@@ -446,7 +438,7 @@ TEST_SUITE("cli.local_ca") {
     TEST_CASE("request list --unknown-outcome shows held submissions and request retry releases them") {
         test::TempDir dir;
         const std::string inst = dir.file("ra");
-        REQUIRE(run(dir, "init --dir " + inst).status == 0);
+        REQUIRE(test::run_cli(dir, "init --dir " + inst).status == 0);
         const std::string conf = " --config " + inst + "/scep-ra.conf";
         std::int64_t id = 0;
         {
@@ -463,12 +455,13 @@ TEST_SUITE("cli.local_ca") {
             id = requests.insert(claim).value();
             requests.hold_for_retry(id, std::string(store::outcome_unknown_note) + "timed out");
         }
-        Run list = run(dir, "request list --unknown-outcome --json" + conf);
+        test::CliRun list = test::run_cli(dir, "request list --unknown-outcome --json" + conf);
         CHECK(list.status == 0);
         CHECK(list.out.find("\"transaction_id\":\"TX-LOST\"") != std::string::npos);
-        CHECK(run(dir, "request retry " + std::to_string(id) + conf).status == 0);
-        CHECK(run(dir, "request retry " + std::to_string(id) + conf).status == 3);  // released already
-        CHECK(run(dir, "request retry 4242" + conf).status == 3);
-        CHECK(run(dir, "request list --unknown-outcome --json" + conf).out.empty());
+        CHECK(test::run_cli(dir, "request retry " + std::to_string(id) + conf).status == 0);
+        CHECK(test::run_cli(dir, "request retry " + std::to_string(id) + conf).status ==
+              3);  // released already
+        CHECK(test::run_cli(dir, "request retry 4242" + conf).status == 3);
+        CHECK(test::run_cli(dir, "request list --unknown-outcome --json" + conf).out.empty());
     }
 }

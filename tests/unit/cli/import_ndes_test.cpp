@@ -16,47 +16,16 @@
 #include "crypto/encoding.hpp"
 #include "scep/client.hpp"
 #include "scep/degenerate.hpp"
+#include "support/regedit_text.hpp"
 #include "support/scep_ra_process.hpp"
 #include "support/test_pki.hpp"
+#include "support/text.hpp"
 
 using namespace scepra;
 
+using test::contains;
+
 namespace {
-
-struct Run {
-    int status;
-    std::string out;
-    std::string err;
-};
-
-Run run(const test::TempDir& dir, const std::string& args, const std::string& input = "") {
-    const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt"), in = dir.file("stdin.txt");
-    crypto::write_file(in, input, 0600, true);
-    int rc =
-        std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + out + " 2>" + err + " <" + in).c_str());
-    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(out), crypto::read_file(err)};
-}
-
-unsigned mode_of(const std::string& path) {
-    struct stat st {};
-    ::stat(path.c_str(), &st);
-    return st.st_mode & 0777;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
-/// UTF-16LE with a BOM and CRLF line ends, as regedit writes an export.
-std::string utf16le(const std::string& text) {
-    std::string out("\xFF\xFE", 2);
-    for (char c : text) {
-        if (c == '\n') out += std::string("\r\0", 2);
-        out += c;
-        out += '\0';
-    }
-    return out;
-}
 
 const std::string mscep = "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP";
 
@@ -82,10 +51,10 @@ struct Migration {
     crypto::EvpPkeyPtr ca_key;
 
     Migration() {
-        REQUIRE(run(dir, "init --dir " + inst).status == 0);
+        REQUIRE(test::run_cli(dir, "init --dir " + inst).status == 0);
         ca = crypto::load_cert_file(inst + "/ca.pem");
         ca_key = crypto::load_key_file(inst + "/private/ca.key");
-        crypto::write_file(dir.file("MSCEP.reg"), utf16le(ndes_export()), 0644, true);
+        crypto::write_file(dir.file("MSCEP.reg"), test::regedit_utf16le(ndes_export()), 0644, true);
     }
 
     /// An RA certificate of NDES's kind, issued by the instance's CA (the CA NDES used stays).
@@ -119,10 +88,10 @@ struct Migration {
         return out;
     }
 
-    Run import(const std::string& options, const std::string& input = "") {
-        return run(dir,
-                   "import ndes --config " + conf + " --registry " + dir.file("MSCEP.reg") + " " + options,
-                   input);
+    test::CliRun import(const std::string& options, const std::string& input = "") {
+        return test::run_cli(
+            dir, "import ndes --config " + conf + " --registry " + dir.file("MSCEP.reg") + " " + options,
+            input);
     }
 
     /// Every file of the instance, to prove that nothing changed.
@@ -174,8 +143,8 @@ TEST_SUITE("import ndes") {
         const std::string old_sign_cert = crypto::read_file(m.inst + "/ra-signing.pem");
         const std::string old_enc_key = crypto::read_file(m.inst + "/private/ra-encryption.key");
 
-        Run r = m.import("--ra-signing-pfx " + sign_pfx + " --ra-encryption-pfx " + enc_pfx,
-                         "Signing-Pass1\nEncryption-Pass2\n");
+        test::CliRun r = m.import("--ra-signing-pfx " + sign_pfx + " --ra-encryption-pfx " + enc_pfx,
+                                  "Signing-Pass1\nEncryption-Pass2\n");
         INFO(r.out, r.err);
         REQUIRE(r.status == 0);
         CHECK(contains(r.out, "set [password] PasswordMax = 20 (MSCEP.reg line 15)\n"));
@@ -193,7 +162,7 @@ TEST_SUITE("import ndes") {
         CHECK(contains(conf, "# The NDES settings, under their registry names.\n"));
         CHECK(conf.size() ==
               old_conf.size() + 1 + 2 * (sizeof "NDESDevice" - sizeof "IPSECIntermediateOffline"));
-        CHECK(mode_of(m.conf) == 0600);
+        CHECK(test::file_mode(m.conf) == 0600);
         CHECK(crypto::read_file(m.conf + ".bak") == old_conf);
         CHECK_FALSE(std::filesystem::exists(m.conf + ".import"));
 
@@ -204,19 +173,20 @@ TEST_SUITE("import ndes") {
               crypto::cert_der(*enc_cert));
         CHECK(EVP_PKEY_eq(crypto::load_key_file(m.inst + "/private/ra-signing.key").get(), sign_key.get()) ==
               1);
-        CHECK(mode_of(m.inst + "/private") == 0700);
+        CHECK(test::file_mode(m.inst + "/private") == 0700);
         for (const char* key : {"/private/ra-signing.key", "/private/ra-encryption.key",
                                 "/private/ra-signing.key.bak", "/private/ra-encryption.key.bak"}) {
             CAPTURE(key);
-            CHECK(mode_of(m.inst + key) == 0600);
+            CHECK(test::file_mode(m.inst + key) == 0600);
         }
-        CHECK(mode_of(m.inst + "/ra-signing.pem.bak") == 0644);
+        CHECK(test::file_mode(m.inst + "/ra-signing.pem.bak") == 0644);
         CHECK(crypto::read_file(m.inst + "/ra-signing.pem.bak") == old_sign_cert);
         CHECK(crypto::read_file(m.inst + "/private/ra-encryption.key.bak") == old_enc_key);
 
         // The real server: GetCACert returns NDES's RA certificates, and a device that cached
         // them (it encrypts to NDES's encryption certificate) enrols.
-        const std::string challenge = run(m.dir, "password issue --config " + m.conf).out.substr(0, 16);
+        const std::string challenge =
+            test::run_cli(m.dir, "password issue --config " + m.conf).out.substr(0, 16);
         REQUIRE(challenge.size() == 16);
         test::ServeProcess server(m.dir, m.conf);
         httplib::Client client("127.0.0.1", server.port());
@@ -262,13 +232,13 @@ TEST_SUITE("import ndes") {
         auto [key, cert] = m.ra_cert(cli::RaRole::signing);
         const std::string pfx = m.pfx("sign", *key, *cert, "right", true);
         const auto before = m.snapshot();
-        Run r = m.import("--ra-signing-pfx " + pfx, "wrong\n");
+        test::CliRun r = m.import("--ra-signing-pfx " + pfx, "wrong\n");
         CHECK(r.status == 1);
         CHECK(contains(r.err, "sign.pfx: wrong PFX password"));
         CHECK(contains(r.err, "nothing written"));
         CHECK(m.snapshot() == before);
         SUBCASE("no password at all") {
-            Run none = m.import("--ra-signing-pfx " + pfx, "");
+            test::CliRun none = m.import("--ra-signing-pfx " + pfx, "");
             CHECK(none.status == 1);
             CHECK(contains(none.err, "no password of"));
             CHECK(m.snapshot() == before);
@@ -283,7 +253,7 @@ TEST_SUITE("import ndes") {
             auto [other_key, other_cert] = m.ra_cert(cli::RaRole::signing);
             crypto::write_file(m.dir.file("mix.pfx"), mismatched_pfx_der(*key, *other_cert, "pw"), 0600,
                                true);
-            Run r = m.import("--ra-signing-pfx " + m.dir.file("mix.pfx"), "pw\n");
+            test::CliRun r = m.import("--ra-signing-pfx " + m.dir.file("mix.pfx"), "pw\n");
             CHECK(r.status == 3);
             CHECK(contains(r.err,
                            "refused: RA signing certificate O=Example,CN=NDES01-MSCEP-RA: the private key "
@@ -291,13 +261,13 @@ TEST_SUITE("import ndes") {
         }
         SUBCASE("an expired certificate") {
             auto [key, cert] = m.ra_cert(cli::RaRole::encryption, -1);
-            Run r = m.import("--ra-encryption-pfx " + m.pfx("enc", *key, *cert, "pw", true), "pw\n");
+            test::CliRun r = m.import("--ra-encryption-pfx " + m.pfx("enc", *key, *cert, "pw", true), "pw\n");
             CHECK(r.status == 3);
             CHECK(contains(r.err, ": expired on "));
         }
         SUBCASE("a certificate from another CA") {
             const auto& other = test::shared_test_pki();
-            Run r = m.import(
+            test::CliRun r = m.import(
                 "--ra-signing-pfx " + m.pfx("sign", *other.ra_sign_key, *other.ra_sign_cert, "pw", true),
                 "pw\n");
             CHECK(r.status == 3);
@@ -305,7 +275,7 @@ TEST_SUITE("import ndes") {
         }
         SUBCASE("a signing certificate without digitalSignature") {
             auto [key, cert] = m.ra_cert(cli::RaRole::encryption);
-            Run r = m.import("--ra-signing-pfx " + m.pfx("sign", *key, *cert, "pw", false), "pw\n");
+            test::CliRun r = m.import("--ra-signing-pfx " + m.pfx("sign", *key, *cert, "pw", false), "pw\n");
             CHECK(r.status == 3);
             CHECK(contains(r.err, "lacks digitalSignature"));
         }
@@ -315,7 +285,7 @@ TEST_SUITE("import ndes") {
     TEST_CASE("an RA certificate expiring soon or without NDES's EKU is imported with a warning") {
         Migration m;
         auto [key, cert] = m.ra_cert(cli::RaRole::signing, 10, "clientAuth");
-        Run r = m.import("--ra-signing-pfx " + m.pfx("sign", *key, *cert, "pw", true), "pw\n");
+        test::CliRun r = m.import("--ra-signing-pfx " + m.pfx("sign", *key, *cert, "pw", true), "pw\n");
         CHECK(r.status == 0);
         CHECK(contains(r.out, "warning: RA signing certificate O=Example,CN=NDES01-MSCEP-RA: expires on "));
         CHECK(contains(r.out, "within 30 days"));
@@ -329,7 +299,7 @@ TEST_SUITE("import ndes") {
         auto [key, cert] = m.ra_cert(cli::RaRole::signing);
         const std::string pfx = m.pfx("sign", *key, *cert, "pw", true);
         const auto before = m.snapshot();
-        Run r = m.import("--dry-run --ra-signing-pfx " + pfx, "pw\n");
+        test::CliRun r = m.import("--dry-run --ra-signing-pfx " + pfx, "pw\n");
         CHECK(r.status == 0);
         CHECK(contains(r.out, "set [password] PasswordMax = 20"));
         CHECK(contains(r.out, "set RA signing certificate"));
@@ -343,22 +313,22 @@ TEST_SUITE("import ndes") {
         SUBCASE("a dword with 9 hex digits") {
             std::string text = ndes_export();
             text.replace(text.find("dword:00000014"), 14, "dword:000000014");
-            crypto::write_file(m.dir.file("MSCEP.reg"), utf16le(text), 0644, true);
-            Run r = m.import("");
+            crypto::write_file(m.dir.file("MSCEP.reg"), test::regedit_utf16le(text), 0644, true);
+            test::CliRun r = m.import("");
             CHECK(r.status == 1);
             CHECK(contains(r.err, "MSCEP.reg line 15: a dword needs 1 to 8 hex digits"));
         }
         SUBCASE("larger than 1 MiB") {
             crypto::write_file(m.dir.file("MSCEP.reg"), std::string((1 << 20) + 1, 'x'), 0644, true);
-            Run r = m.import("");
+            test::CliRun r = m.import("");
             CHECK(r.status == 1);
             CHECK(contains(r.err, "larger than 1048576 bytes"));
         }
         SUBCASE("a template name the configuration cannot hold is not set, the rest is") {
             std::string text = ndes_export();
             text.replace(text.find("\"NDESDevice\""), 12, "\"NDES#Device\"");
-            crypto::write_file(m.dir.file("MSCEP.reg"), utf16le(text), 0644, true);
-            Run r = m.import("--dry-run");
+            crypto::write_file(m.dir.file("MSCEP.reg"), test::regedit_utf16le(text), 0644, true);
+            test::CliRun r = m.import("--dry-run");
             CHECK(r.status == 0);
             CHECK(contains(r.out,
                            "not set: [templates] SignatureTemplate from MSCEP\\SignatureTemplate (line 4)"));
@@ -368,11 +338,12 @@ TEST_SUITE("import ndes") {
 
     TEST_CASE("import usage errors exit 2") {
         test::TempDir dir;
-        CHECK(run(dir, "import").status == 2);
-        CHECK(run(dir, "import ndes --config x.conf").status == 2);
-        CHECK(run(dir, "import ndes --config x.conf --registry r.reg --ra-signing-pfx").status == 2);
-        CHECK(run(dir, "import nps").status == 2);
-        Run help = run(dir, "import ndes --help");
+        CHECK(test::run_cli(dir, "import").status == 2);
+        CHECK(test::run_cli(dir, "import ndes --config x.conf").status == 2);
+        CHECK(test::run_cli(dir, "import ndes --config x.conf --registry r.reg --ra-signing-pfx").status ==
+              2);
+        CHECK(test::run_cli(dir, "import nps").status == 2);
+        test::CliRun help = test::run_cli(dir, "import ndes --help");
         CHECK(help.status == 0);
         CHECK(contains(help.out, "--ra-encryption-pfx"));
     }

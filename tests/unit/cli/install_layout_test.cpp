@@ -10,37 +10,24 @@
 
 #include "cli/app_config.hpp"
 #include "crypto/encoding.hpp"
+#include "support/scep_ra_process.hpp"
 #include "support/test_pki.hpp"
+#include "support/text.hpp"
 
 using namespace scepra;
 namespace fs = std::filesystem;
 
+using test::contains;
+
 namespace {
-
-struct Run {
-    int status;
-    std::string out;
-    std::string err;
-};
-
-Run run(const test::TempDir& dir, const std::string& args) {
-    const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-    int rc = std::system(
-        (std::string(SCEPRA_BINARY) + " " + args + " >" + out + " 2>" + err + " </dev/null").c_str());
-    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, crypto::read_file(out), crypto::read_file(err)};
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
 
 /// A packaged-style instance: ETC holds scep-ra.conf only, VAR everything else.
 struct SplitInstance {
     test::TempDir tmp;
     std::string etc = tmp.file("etc"), var = tmp.file("var"), conf = etc + "/scep-ra.conf";
     SplitInstance() {
-        Run r = run(tmp, "init --dir " + etc + " --state-dir " + var + " --pid-file " +
-                             tmp.file("scep-ra.pid") + " --admin-listen 127.0.0.1:0");
+        test::CliRun r = test::run_cli(tmp, "init --dir " + etc + " --state-dir " + var + " --pid-file " +
+                                                tmp.file("scep-ra.pid") + " --admin-listen 127.0.0.1:0");
         REQUIRE_MESSAGE(r.status == 0, r.err);
     }
 };
@@ -73,8 +60,8 @@ TEST_SUITE("install layout") {
 
     TEST_CASE("init --state-dir defaults the pid file to the service's runtime directory") {
         test::TempDir tmp;
-        REQUIRE(run(tmp, "init --dir " + tmp.file("etc") + " --state-dir " + tmp.file("var") +
-                             " --admin-listen none")
+        REQUIRE(test::run_cli(tmp, "init --dir " + tmp.file("etc") + " --state-dir " + tmp.file("var") +
+                                       " --admin-listen none")
                     .status == 0);
         CHECK(cli::load_config(tmp.file("etc/scep-ra.conf")).pid_file ==
               fs::path("/run/scep-ra/scep-ra.pid"));
@@ -83,7 +70,7 @@ TEST_SUITE("install layout") {
     TEST_CASE("init refuses a state directory that already holds a database") {
         SplitInstance inst;
         fs::remove(inst.conf);
-        Run again = run(inst.tmp, "init --dir " + inst.etc + " --state-dir " + inst.var);
+        test::CliRun again = test::run_cli(inst.tmp, "init --dir " + inst.etc + " --state-dir " + inst.var);
         CHECK(again.status == 3);
         CHECK(contains(again.err, inst.var + "/scep-ra.db already exists"));
         CHECK_FALSE(fs::exists(inst.conf));
@@ -91,22 +78,22 @@ TEST_SUITE("install layout") {
 
     TEST_CASE("a rollover prepares next/ beside the RA certificates and keys, not beside the config") {
         SplitInstance inst;
-        Run r = run(inst.tmp, "ra rollover --config " + inst.conf);
+        test::CliRun r = test::run_cli(inst.tmp, "ra rollover --config " + inst.conf);
         REQUIRE_MESSAGE(r.status == 0, r.err);
         CHECK(fs::exists(inst.var + "/next/ra-signing.pem"));
         CHECK(fs::exists(inst.var + "/private/next/ra-signing.key"));
         CHECK_FALSE(fs::exists(inst.etc + "/next"));
-        Run activate = run(inst.tmp, "ra activate --config " + inst.conf);
+        test::CliRun activate = test::run_cli(inst.tmp, "ra activate --config " + inst.conf);
         REQUIRE_MESSAGE(activate.status == 0, activate.err);
         CHECK(fs::exists(inst.var + "/previous/ra-encryption.pem"));
         CHECK(fs::exists(inst.var + "/private/previous/ra-encryption.key"));
         CHECK_FALSE(fs::exists(inst.var + "/next"));
-        CHECK(run(inst.tmp, "check-config --config " + inst.conf).status == 0);
+        CHECK(test::run_cli(inst.tmp, "check-config --config " + inst.conf).status == 0);
     }
 
     TEST_CASE("check-config says ok for a fresh instance") {
         SplitInstance inst;
-        Run r = run(inst.tmp, "check-config --config " + inst.conf);
+        test::CliRun r = test::run_cli(inst.tmp, "check-config --config " + inst.conf);
         CHECK_MESSAGE(r.status == 0, r.err);
         CHECK(r.out == "ok\n");
     }
@@ -114,12 +101,12 @@ TEST_SUITE("install layout") {
     TEST_CASE("check-config fails on a private key every user can read, and warns on a group-readable one") {
         SplitInstance inst;
         fs::permissions(inst.var + "/private/ra-signing.key", fs::perms(0640), fs::perm_options::replace);
-        Run group = run(inst.tmp, "check-config --config " + inst.conf);
+        test::CliRun group = test::run_cli(inst.tmp, "check-config --config " + inst.conf);
         CHECK(group.status == 0);
         CHECK(contains(group.err, "warning: "));
         CHECK(contains(group.err, "ra-signing.key is readable by its group (mode 0640)"));
         fs::permissions(inst.var + "/private/ca.key", fs::perms(0644), fs::perm_options::replace);
-        Run world = run(inst.tmp, "check-config --config " + inst.conf);
+        test::CliRun world = test::run_cli(inst.tmp, "check-config --config " + inst.conf);
         CHECK(world.status == 1);
         CHECK(contains(world.err, "error: "));
         CHECK(contains(world.err, "ca.key is accessible to every user (mode 0644)"));
@@ -134,7 +121,7 @@ TEST_SUITE("install layout") {
         text.replace(text.find("unavailable = pending"), 21, "unavailable = later");
         fs::remove(inst.var + "/ra-encryption.pem");
         crypto::write_file(inst.conf, text, 0640, true);
-        Run r = run(inst.tmp, "check-config --config " + inst.conf);
+        test::CliRun r = test::run_cli(inst.tmp, "check-config --config " + inst.conf);
         CHECK(r.status == 1);
         CHECK(contains(r.err, "[password] PasswordMax must be between 1"));
         CHECK(contains(r.err, "[local_ca] digest"));
@@ -148,7 +135,7 @@ TEST_SUITE("install layout") {
         fs::copy_file(inst.var + "/private/ra-encryption.key", inst.var + "/private/ra-signing.key",
                       fs::copy_options::overwrite_existing);
         fs::remove(inst.var + "/scep-ra.db");
-        Run r = run(inst.tmp, "check-config --config " + inst.conf);
+        test::CliRun r = test::run_cli(inst.tmp, "check-config --config " + inst.conf);
         CHECK(r.status == 1);
         CHECK(contains(r.err, "ra-signing.key does not match its certificate"));
         CHECK(contains(r.err, "[database] path " + inst.var + "/scep-ra.db does not exist"));
@@ -193,14 +180,15 @@ TEST_SUITE("install layout") {
 
     TEST_CASE("check-config --skip-files checks a sample's settings only") {
         test::TempDir tmp;
-        Run r = run(tmp, "check-config --skip-files --config " + std::string(SCEPRA_SOURCE_DIR) +
-                             "/config/scep-ra.conf.local");
+        test::CliRun r =
+            test::run_cli(tmp, "check-config --skip-files --config " + std::string(SCEPRA_SOURCE_DIR) +
+                                   "/config/scep-ra.conf.local");
         CHECK_MESSAGE(r.status == 0, r.err);
         CHECK(contains(r.out, "ok"));
         const std::string broken = tmp.file("broken.conf");
         crypto::write_file(broken, "[password]\nEnforcePassword = 2\n[server]\nlisten = nowhere\n", 0600,
                            false);
-        Run bad = run(tmp, "check-config --skip-files --config " + broken);
+        test::CliRun bad = test::run_cli(tmp, "check-config --skip-files --config " + broken);
         CHECK(bad.status == 1);
         CHECK(contains(bad.err, "[password] EnforcePassword"));
         CHECK(contains(bad.err, "[server] listen"));

@@ -8,22 +8,11 @@
 #include <random>
 #include <string>
 
+#include "support/regedit_text.hpp"
+
 using namespace scepra::cli::ndes;
 
 namespace {
-
-/// What regedit writes: UTF-16LE with a BOM and CRLF line ends (ASCII text only here).
-std::string utf16le(const std::string& text, bool bom = true) {
-    std::string out = bom ? std::string("\xFF\xFE", 2) : std::string();
-    for (char c : text) {
-        if (c == '\n') {
-            out += std::string("\r\0", 2);
-        }
-        out += c;
-        out += '\0';
-    }
-    return out;
-}
 
 /// The layout of NDES's own export on Windows Server 2019: most settings are a
 /// same-named value in a same-named subkey.
@@ -78,7 +67,7 @@ bool any_contains(const std::vector<std::string>& lines, const std::string& part
 
 TEST_SUITE("ndes registry") {
     TEST_CASE("a UTF-16LE export with a BOM, as Windows writes it, maps every NDES setting") {
-        const auto reg = parse_registry_export(utf16le(ws2019_export));
+        const auto reg = parse_registry_export(scepra::test::regedit_utf16le(ws2019_export));
         REQUIRE(reg.errors.empty());
         const auto m = map_ndes_settings(reg);
         CHECK(setting(m, "EnforcePassword") == "password:1");
@@ -134,7 +123,7 @@ TEST_SUITE("ndes registry") {
             "\"PasswordMax\"=dword:00000007\n"
             "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP]\n"
             "\"PasswordMax\"=dword:00000009\n";
-        const auto m = map_ndes_settings(parse_registry_export(utf16le(text)));
+        const auto m = map_ndes_settings(parse_registry_export(scepra::test::regedit_utf16le(text)));
         CHECK(setting(m, "PasswordMax") == "password:7");
         CHECK(any_contains(m.not_mapped, "MSCEP\\PasswordMax (line 5) = 9: ignored"));
     }
@@ -162,7 +151,7 @@ TEST_SUITE("ndes registry") {
             "\"PasswordMax\"=dword:ffffffff\n"
             "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\EnforcePassword]\n"
             "\"EnforcePassword\"=\"yes\"\n";
-        const auto m = map_ndes_settings(parse_registry_export(utf16le(text)));
+        const auto m = map_ndes_settings(parse_registry_export(scepra::test::regedit_utf16le(text)));
         CHECK(m.settings.empty());
         REQUIRE(m.refused.size() == 5);
         CHECK(any_contains(
@@ -206,12 +195,12 @@ TEST_SUITE("ndes registry") {
 
     TEST_CASE("hostile exports are reported line by line, never crash") {
         SUBCASE("UTF-16 without a BOM reads like one with") {
-            const auto reg = parse_registry_export(utf16le(ws2019_export, false));
+            const auto reg = parse_registry_export(scepra::test::regedit_utf16le(ws2019_export, false));
             CHECK(reg.errors.empty());
             CHECK(map_ndes_settings(reg).settings.size() == 8);
         }
         SUBCASE("an odd byte count (cut in the middle of a character)") {
-            std::string bytes = utf16le(ws2019_export);
+            std::string bytes = scepra::test::regedit_utf16le(ws2019_export);
             bytes.pop_back();
             const auto reg = parse_registry_export(bytes);
             REQUIRE(reg.errors.size() == 1);
@@ -221,7 +210,7 @@ TEST_SUITE("ndes registry") {
         }
         SUBCASE("truncated in the middle of a string value") {
             const std::string cut = ws2019_export.substr(0, ws2019_export.find("IPSECIntermediate"));
-            const auto reg = parse_registry_export(utf16le(cut));
+            const auto reg = parse_registry_export(scepra::test::regedit_utf16le(cut));
             REQUIRE(reg.errors.size() == 1);
             CHECK(reg.errors[0] == "line 6: unterminated quoted string");
         }
@@ -235,7 +224,7 @@ TEST_SUITE("ndes registry") {
         SUBCASE("a dword with 9 hex digits") {
             std::string text = ws2019_export;
             text.replace(text.find("dword:00000014"), 14, "dword:000000014");
-            const auto reg = parse_registry_export(utf16le(text));
+            const auto reg = parse_registry_export(scepra::test::regedit_utf16le(text));
             REQUIRE(reg.errors.size() == 1);
             CHECK(reg.errors[0].rfind("line 24: a dword needs 1 to 8 hex digits", 0) == 0);
         }
@@ -272,7 +261,7 @@ TEST_SUITE("ndes registry") {
             for (int i = 0; i < 10000; ++i) {
                 text += "\"V" + std::to_string(i) + "\"=dword:00000001\n";
             }
-            const auto reg = parse_registry_export(utf16le(text));
+            const auto reg = parse_registry_export(scepra::test::regedit_utf16le(text));
             CHECK(reg.errors.empty());
             const auto m = map_ndes_settings(reg);
             CHECK(m.not_mapped.size() == 10000);
@@ -280,7 +269,7 @@ TEST_SUITE("ndes registry") {
         }
         SUBCASE("random corruptions of a real export") {
             std::mt19937 rng(8894);
-            const std::string good = utf16le(ws2019_export);
+            const std::string good = scepra::test::regedit_utf16le(ws2019_export);
             for (int round = 0; round < 2000; ++round) {
                 std::string bytes = good;
                 const int edits = 1 + static_cast<int>(rng() % 8);

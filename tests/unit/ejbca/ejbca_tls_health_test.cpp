@@ -6,19 +6,16 @@
 #include "ejbca_test_support.hpp"
 #include "support/fake_ejbca/fake_ejbca_process.hpp"
 #include "support/loopback_port.hpp"
+#include "support/text.hpp"
 
 using namespace scepra;
 using namespace scepra::backend;
 using namespace scepra::backend::ejbca;
 using scepra::test::FakeEjbca;
 
-namespace {
+using test::contains;
 
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("health: one line saying EJBCA is usable") {
     FakeEjbca fake;

@@ -15,19 +15,19 @@
 #include "scep/csr.hpp"
 #include "support/fake_intune/fake_intune_process.hpp"
 #include "support/test_pki.hpp"
+#include "support/text.hpp"
 #include "validators/intune/notification_body.hpp"
 #include "validators/intune/result_codes.hpp"
+#include "validators/intune/token_client.hpp"
 
 using namespace scepra;
 using validators::intune::IntuneValidator;
 
+using test::contains;
+
 namespace {
 
-constexpr const char* intune_scope = "https://api.manage.microsoft.com//.default";
-
-bool contains(std::string_view text, std::string_view part) {
-    return text.find(part) != std::string_view::npos;
-}
+using validators::intune::intune_scope;
 
 /// An Intune-like challenge: a few KB of base64 text, distinct per seed.
 std::string long_challenge(char seed, std::size_t size = 4000) {
@@ -60,10 +60,10 @@ std::size_t count_actions(const nlohmann::json& state, const std::string& action
     return n;
 }
 
-std::size_t count_tokens(const nlohmann::json& state, const std::string& scope) {
+std::size_t count_tokens(const nlohmann::json& state, const std::string& wanted_scope) {
     std::size_t n = 0;
     for (const auto& t : state["token_requests"]) {
-        n += t["scope"] == scope ? 1 : 0;
+        n += t["scope"] == wanted_scope ? 1 : 0;
     }
     return n;
 }

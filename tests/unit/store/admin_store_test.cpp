@@ -15,6 +15,7 @@
 
 #include "crypto/password_hash.hpp"
 #include "store_fixture.hpp"
+#include "support/text.hpp"
 
 using namespace scepra;
 using namespace scepra::store;
@@ -23,15 +24,13 @@ using scepra::test::scalar;
 using scepra::test::text_of;
 using Result = AdminStore::LoginResult;
 
+using test::contains;
+
 namespace {
 
 constexpr crypto::ScryptParams kFast{1024, 8, 1};
 const std::string kAlicePw = "alice-long-password";
 const std::string kPeer = "192.0.2.10";
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
 
 std::vector<std::string> names(AdminStore& store) {
     std::vector<std::string> out;

@@ -21,11 +21,14 @@
 #include "crypto/digest.hpp"
 #include "store/audit_log.hpp"
 #include "store_fixture.hpp"
+#include "support/text.hpp"
 
 using namespace scepra;
 using namespace scepra::store;
 using namespace std::chrono_literals;
 using scepra::test::scalar;
+
+using test::contains;
 
 namespace {
 
@@ -40,10 +43,6 @@ Bytes from_hex(const std::string& hex) {
         out.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
     }
     return out;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
 }
 
 ChallengePolicy roomy_policy() {

@@ -14,6 +14,7 @@
 
 #include "crypto/password_hash.hpp"
 #include "store_fixture.hpp"
+#include "support/text.hpp"
 
 using namespace scepra;
 using namespace scepra::store;
@@ -21,13 +22,11 @@ using namespace std::chrono_literals;
 using scepra::test::scalar;
 using scepra::test::text_of;
 
+using test::contains;
+
 namespace {
 
 constexpr crypto::ScryptParams kFast{1024, 8, 1};
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
 
 /// A second connection to the same file, as another process (e.g. the CLI) would have.
 struct OtherProcess {
