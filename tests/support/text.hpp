@@ -7,6 +7,8 @@
 namespace scepra::test {
 
 /// True when part occurs in text.
-inline bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+inline bool contains(std::string_view text, std::string_view part) {
+    return text.find(part) != std::string_view::npos;
+}
 
 }  // namespace scepra::test
