@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/base64.hpp"
+#include "http/json_answer.hpp"
 
 namespace scepra::backend::adcs {
 
@@ -16,22 +17,7 @@ constexpr int max_depth = 4;
 constexpr std::size_t max_chain_length = 10;
 constexpr std::size_t max_certificate_der = 64 * 1024;
 
-json parse(const std::string& body) {
-    // nlohmann stops at a NUL byte and ignores the rest: a body with one is not one answer.
-    if (body.find('\0') != std::string::npos) {
-        throw BadAnswer("not JSON: a NUL byte in the answer");
-    }
-    try {
-        return json::parse(body, [](int depth, json::parse_event_t, json&) {
-            if (depth > max_depth) {
-                throw BadAnswer("JSON nested too deeply");
-            }
-            return true;
-        });
-    } catch (const json::exception& e) {
-        throw BadAnswer(std::string("not JSON: ") + e.what());
-    }
-}
+json parse(const std::string& body) { return http::parse_json_answer<BadAnswer>(body, max_depth); }
 
 const json* find(const json& object, const char* key) {
     const auto it = object.find(key);
@@ -71,12 +57,23 @@ bool is_hex(const std::string& text, const char* digits, std::size_t max_digits)
     return !text.empty() && text.size() <= max_digits && text.find_first_not_of(digits) == std::string::npos;
 }
 
-std::uint32_t request_id_of(const json& value) {
-    if (!value.is_number_unsigned() || value.get<std::uint64_t>() == 0 ||
-        value.get<std::uint64_t>() > 0xFFFFFFFFULL) {
-        throw BadAnswer("'request_id' is not a request id (1 to 4294967295)");
+/// A JSON integer from 0 to 4294967295 (a Windows DWORD). nlohmann reads
+/// 2^63 to 2^64 - 1 as unsigned, a negative number as signed and a larger one
+/// as a float: only an unsigned value is in range, and it is checked before
+/// it is narrowed, so a huge number never reads as a small or negative one.
+std::optional<std::uint32_t> dword_of(const json& value) {
+    if (!value.is_number_unsigned() || value.get<std::uint64_t>() > 0xFFFFFFFFULL) {
+        return std::nullopt;
     }
     return static_cast<std::uint32_t>(value.get<std::uint64_t>());
+}
+
+std::uint32_t request_id_of(const json& value) {
+    const auto id = dword_of(value);
+    if (!id || *id == 0) {
+        throw BadAnswer("'request_id' is not a request id (1 to 4294967295)");
+    }
+    return *id;
 }
 
 }  // namespace
@@ -107,10 +104,10 @@ RequestAnswer read_request_answer(const std::string& body) {
         }
     }
     if (const json* disposition = find(root, "disposition")) {
-        if (!disposition->is_number_integer()) {
-            throw BadAnswer("'disposition' is not an integer");
+        answer.disposition = dword_of(*disposition);
+        if (!answer.disposition) {
+            throw BadAnswer("'disposition' is not a disposition (0 to 4294967295)");
         }
-        answer.disposition = disposition->get<std::int64_t>();
     }
     if (answer.status != "issued") {
         return answer;

@@ -20,13 +20,13 @@ class BadAnswer : public std::runtime_error {
 
 /// The body of an answer about one request (POST /v1/requests, GET /v1/requests/{id}).
 struct RequestAnswer {
-    std::string status;            ///< "issued", "pending", "denied", "unknown" or "error"
-    std::uint32_t request_id = 0;  ///< the CA's id; 0 when absent (unknown, error)
-    Bytes certificate_der;         ///< issued: one DER certificate, nothing after it
-    std::vector<Bytes> chain_der;  ///< issued: the CA chain without the leaf, issuing CA first
-    std::string serial;            ///< issued: upper-case hex, as the bridge writes it
-    std::optional<std::int64_t> disposition;
-    std::string hresult;  ///< "0x..." when present
+    std::string status;                        ///< "issued", "pending", "denied", "unknown" or "error"
+    std::uint32_t request_id = 0;              ///< the CA's id; 0 when absent (unknown, error)
+    Bytes certificate_der;                     ///< issued: one DER certificate, nothing after it
+    std::vector<Bytes> chain_der;              ///< issued: the CA chain without the leaf, issuing CA first
+    std::string serial;                        ///< issued: upper-case hex, as the bridge writes it
+    std::optional<std::uint32_t> disposition;  ///< the CA's DWORD: 0 to 6, or a failure HRESULT
+    std::string hresult;                       ///< "0x..." when present
     std::string message;  ///< the CA's or the bridge's words, unbounded here (see audit_text)
 };
 

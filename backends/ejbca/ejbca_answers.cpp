@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/base64.hpp"
+#include "http/json_answer.hpp"
 
 namespace scepra::backend::ejbca {
 
@@ -16,22 +17,7 @@ using nlohmann::json;
 constexpr int max_depth = 8;
 constexpr std::size_t max_chain_length = 10;
 
-json parse(const std::string& body) {
-    // nlohmann stops at a NUL byte and ignores the rest: a body with one is not one answer.
-    if (body.find('\0') != std::string::npos) {
-        throw BadAnswer("not JSON: a NUL byte in the answer");
-    }
-    try {
-        return json::parse(body, [](int depth, json::parse_event_t, json&) {
-            if (depth > max_depth) {
-                throw BadAnswer("JSON nested too deeply");
-            }
-            return true;
-        });
-    } catch (const json::exception& e) {
-        throw BadAnswer(std::string("not JSON: ") + e.what());
-    }
-}
+json parse(const std::string& body) { return http::parse_json_answer<BadAnswer>(body, max_depth); }
 
 const json& member(const json& object, const char* key) {
     if (!object.is_object()) {

@@ -90,6 +90,13 @@ const std::vector<std::string>& backend_names() {
     return names;
 }
 
+std::optional<fs::path> operator_chain_file(const AppConfig& config) {
+    const fs::path* file = config.backend == "ejbca"  ? &config.ejbca.chain_file
+                           : config.backend == "adcs" ? &config.adcs.chain_file
+                                                      : nullptr;
+    return file != nullptr && !file->empty() ? std::optional<fs::path>(*file) : std::nullopt;
+}
+
 fs::path chain_cache_file(const AppConfig& config) { return config.database.string() + ".ca-chain.pem"; }
 
 std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store::Database& db,
@@ -110,10 +117,7 @@ bool refresh_ca_chain(backend::CaBackend& backend, const AppConfig& config) {
     if (!backend.refresh_ca_chain()) {
         return false;
     }
-    const fs::path operators_file = config.backend == "adcs"    ? config.adcs.chain_file
-                                    : config.backend == "ejbca" ? config.ejbca.chain_file
-                                                                : fs::path();
-    if (operators_file.empty()) {  // the chain came from the CA: keep it for a start while it is down
+    if (!operator_chain_file(config)) {  // the chain came from the CA: keep it for a start while it is down
         save_chain(chain_cache_file(config), backend.ca_chain());
     }
     return true;

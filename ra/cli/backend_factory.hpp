@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ std::unique_ptr<backend::CaBackend> make_backend(const AppConfig& config, store:
 /// chain_cache_file(). False for the local CA. Throws backend::BackendUnavailable when it cannot be fetched
 /// (the chain in use stays), std::exception when the copy cannot be written.
 bool refresh_ca_chain(backend::CaBackend& backend, const AppConfig& config);
+
+/// The CA chain file the operator set in the backend's section (`chain` of
+/// [ejbca] or [adcs]); nullopt when the section leaves it unset (the chain
+/// comes from the CA) or the backend's section has no `chain` key (local).
+std::optional<std::filesystem::path> operator_chain_file(const AppConfig& config);
 
 /// Where the chain fetched from a remote CA is kept (beside the database).
 std::filesystem::path chain_cache_file(const AppConfig& config);

@@ -37,12 +37,9 @@ core::RaIdentity load_identity(const AppConfig& c) {
 /// The issuing CA of the chain the last start (or reload) fetched from the
 /// CA, or nothing (none kept, the section's chain file is used, unreadable).
 crypto::X509Ptr last_fetched_issuing_ca(const AppConfig& config) {
-    const bool operators_file = config.backend == "adcs"    ? !config.adcs.chain_file.empty()
-                                : config.backend == "ejbca" ? !config.ejbca.chain_file.empty()
-                                                            : true;
     const auto cache = chain_cache_file(config);
     std::error_code ec;
-    if (operators_file || !std::filesystem::exists(cache, ec)) {
+    if (operator_chain_file(config) || !std::filesystem::exists(cache, ec)) {
         return nullptr;
     }
     try {

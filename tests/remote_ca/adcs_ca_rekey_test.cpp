@@ -4,7 +4,10 @@
 // bridge and the fake CA RPC server, reloaded with `scep-ra reload` (SIGHUP).
 // GetCACert serves the new chain; devices holding certificates of the old key
 // still renew and get certificates of the new key, also after a restart; a
-// certificate of an unrelated key under the same issuer name does not.
+// certificate of an unrelated key under the same issuer name does not. With
+// [renewal] revocation = crl each certificate is checked against the CRL of
+// the CA key that signed it (AD CS publishes one per key, CA(1).crl after the
+// first re-key): one revoked under the old key is refused after the re-key.
 #include <doctest/doctest.h>
 #include <openssl/err.h>
 
@@ -30,7 +33,7 @@ std::string adcs_instance(const TempDir& dir, const BridgeProcess& bridge) {
                                                  {"SignatureTemplate", "SCEPDevice"},
                                                  {"EncryptionTemplate", "SCEPDevice"},
                                                  {"GeneralPurposeTemplate", "SCEPDevice"},
-                                                 {"revocation", "none"},  // the fake's CRL is not per CA key
+                                                 {"revocation", "crl"},
                                                  {"EnforcePassword", "0"}});
     std::string out;
     INFO(out);
@@ -92,16 +95,20 @@ crypto::X509Ptr issuing_ca(const BridgeProcess& bridge) {
 
 TEST_CASE(
     "adcs: after the CA re-keys under the same name, reload serves the new chain and certificates of the old "
-    "key still renew (also after a restart); the bridge down at reload keeps the chain in use") {
+    "key still renew (also after a restart) unless the old key's CRL lists them; the bridge down at reload "
+    "keeps the chain in use") {
     SKIP_WITHOUT_BRIDGE();
-    BridgeProcess bridge;
+    BridgeProcess::Options options;
+    options.crl_distribution_point = true;  // one CRL per CA key, at the certificates' distribution point
+    BridgeProcess bridge(options);
     TempDir dir;
     const std::string conf = adcs_instance(dir, bridge);
     std::string out;
     const auto old_ca = issuing_ca(bridge);
     auto first_key = pooled_client_key(2), second_key = pooled_client_key(3);
     const std::string first_subject = "CN=rekey-1,O=Test";
-    crypto::X509Ptr first, second;
+    crypto::X509Ptr first, second, revoked;
+    auto revoked_key = pooled_client_key(1);  // RSA: the CertRep is encrypted to it
     crypto::X509Ptr forged;
     crypto::X509Ptr new_ca;
     {
@@ -110,6 +117,8 @@ TEST_CASE(
         CHECK(X509_cmp(server.ca_certs()[2].get(), old_ca.get()) == 0);
         first = enrol(server, *first_key, first_subject, "TX-REKEY-1");
         second = enrol(server, *second_key, "CN=rekey-2,O=Test", "TX-REKEY-2");
+        revoked = enrol(server, *revoked_key, "CN=rekey-revoked,O=Test", "TX-REKEY-3");
+        bridge.control({{"revoke", crypto::serial_hex(*revoked)}});  // on the old key's CRL
         REQUIRE(signed_by(*first, *old_ca));
         // Same issuer name, serial and key as the first, signed by an unrelated key.
         forged.reset(X509_dup(first.get()));
@@ -138,6 +147,11 @@ TEST_CASE(
         CHECK(refused.status == scep::PkiStatus::failure);
         REQUIRE(refused.fail_info);
         CHECK(*refused.fail_info == scep::FailInfo::bad_cert_id);
+        // Revoked under the old key: the old key's CRL (not the new key's, which does not list it) says so.
+        auto revoked_renewal = renew(server, *revoked, *revoked_key, "TX-REKEY-REVOKED", *make_key(0, true),
+                                     "CN=rekey-revoked,O=Test");
+        CHECK(revoked_renewal.status == scep::PkiStatus::failure);
+        CHECK(contains(revoked_renewal.fail_info_text.value_or(""), "has been revoked"));
 
         bridge.control({{"bridge_down", true}});
         REQUIRE(scep_ra(dir, "reload --config " + conf, &out) == 0);

@@ -187,6 +187,17 @@ std::string ChildProcess::stderr_text() const {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+ChildProcess::Options python_fake_options(const std::string& name, const std::string& script,
+                                          const std::string& dir, const std::vector<std::string>& arguments) {
+    ChildProcess::Options options;
+    options.name = name;
+    options.argv = {"/usr/bin/python3", std::string(SCEPRA_SOURCE_DIR) + "/" + script, "--dir", dir};
+    options.argv.insert(options.argv.end(), arguments.begin(), arguments.end());
+    options.stderr_file = dir + "/fake.log";
+    options.stdout_pipe = true;
+    return options;
+}
+
 ServicePorts read_service_ports(ChildProcess& child, std::chrono::milliseconds timeout) {
     const auto ports = nlohmann::json::parse(child.read_line(timeout));
     return {ports.at("port").get<int>(), ports.at("control_port").get<int>()};

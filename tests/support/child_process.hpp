@@ -60,6 +60,13 @@ class ChildProcess {
     int m_stdin = -1;
 };
 
+/// How a Python fake of a remote system (tests/support/fake_*) starts:
+/// `/usr/bin/python3 SOURCE_DIR/script --dir dir arguments...`, its standard
+/// error appended to dir/fake.log, its standard output read for the line
+/// read_service_ports() reads. script is relative to the source tree.
+ChildProcess::Options python_fake_options(const std::string& name, const std::string& script,
+                                          const std::string& dir, const std::vector<std::string>& arguments);
+
 /// The line a fake prints once it listens: {"port": N, "control_port": M}.
 struct ServicePorts {
     int port = 0;

@@ -1,22 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "validators/intune/bounded_json.hpp"
 
+#include "http/json_answer.hpp"
+
 namespace scepra::validators::intune {
 
 std::optional<nlohmann::json> parse_bounded(const std::string& body, int max_depth) {
-    if (body.find('\0') != std::string::npos) {
-        return std::nullopt;  // nlohmann stops at a NUL byte and would ignore whatever follows it
-    }
-    bool too_deep = false;
-    auto limit = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-        too_deep = too_deep || depth > max_depth;
-        return !too_deep;  // false discards the value; the parse goes on shallowly
-    };
-    nlohmann::json parsed = nlohmann::json::parse(body, limit, false);
-    if (parsed.is_discarded() || too_deep) {
-        return std::nullopt;
-    }
-    return parsed;
+    std::string why;  // the callers say what they expected; nlohmann's words about hostile bytes add nothing
+    return backend::http::read_json_answer(body, max_depth, why);
 }
 
 std::optional<std::string> string_member(const nlohmann::json& object, const char* key,

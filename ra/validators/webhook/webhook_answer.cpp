@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/json_answer.hpp"
+
 namespace scepra::validators::webhook {
 
 namespace {
@@ -31,21 +33,7 @@ WebhookDecision read_webhook_answer(const std::string& body) {
     if (body.size() > max_answer_bytes) {
         throw BadWebhookAnswer("the answer is larger than " + std::to_string(max_answer_bytes) + " bytes");
     }
-    // nlohmann stops at a NUL byte and ignores the rest: a body with one is not one answer.
-    if (body.find('\0') != std::string::npos) {
-        throw BadWebhookAnswer("the answer is not JSON: a NUL byte in it");
-    }
-    json root;
-    try {
-        root = json::parse(body, [](int depth, json::parse_event_t, json&) {
-            if (depth > max_depth) {
-                throw BadWebhookAnswer("the answer is nested too deeply");
-            }
-            return true;
-        });
-    } catch (const json::exception& e) {
-        throw BadWebhookAnswer(std::string("the answer is not JSON: ") + audit_text(e.what(), 120));
-    }
+    const json root = backend::http::parse_json_answer<BadWebhookAnswer>(body, max_depth);
     if (!root.is_object()) {
         throw BadWebhookAnswer("the answer is not a JSON object");
     }

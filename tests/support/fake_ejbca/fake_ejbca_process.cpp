@@ -12,20 +12,11 @@ namespace {
 constexpr auto startup_timeout = std::chrono::seconds(60);
 
 ChildProcess::Options fake_ejbca_options(const TempDir& dir, const FakeEjbca::Options& fake) {
-    ChildProcess::Options options;
-    options.name = "fake EJBCA";
-    options.argv = {"/usr/bin/python3",
-                    SCEPRA_SOURCE_DIR "/tests/support/fake_ejbca/fake_ejbca.py",
-                    "--dir",
-                    dir.path(),
-                    "--server-name",
-                    fake.server_name};
+    std::vector<std::string> arguments{"--server-name", fake.server_name};
     if (fake.client_cert_optional) {
-        options.argv.insert(options.argv.end(), {"--client-cert", "optional"});
+        arguments.insert(arguments.end(), {"--client-cert", "optional"});
     }
-    options.stderr_file = dir.file("fake.log");
-    options.stdout_pipe = true;
-    return options;
+    return python_fake_options("fake EJBCA", "tests/support/fake_ejbca/fake_ejbca.py", dir.path(), arguments);
 }
 
 }  // namespace

@@ -12,19 +12,8 @@ namespace {
 constexpr auto startup_timeout = std::chrono::seconds(60);
 
 ChildProcess::Options fake_intune_options(const TempDir& dir) {
-    ChildProcess::Options options;
-    options.name = "fake Intune";
-    options.argv = {"/usr/bin/python3",
-                    SCEPRA_SOURCE_DIR "/tests/support/fake_intune/fake_intune.py",
-                    "--dir",
-                    dir.path(),
-                    "--tenant",
-                    FakeIntune::tenant,
-                    "--client-id",
-                    FakeIntune::client_id};
-    options.stderr_file = dir.file("fake.log");
-    options.stdout_pipe = true;
-    return options;
+    return python_fake_options("fake Intune", "tests/support/fake_intune/fake_intune.py", dir.path(),
+                               {"--tenant", FakeIntune::tenant, "--client-id", FakeIntune::client_id});
 }
 
 }  // namespace

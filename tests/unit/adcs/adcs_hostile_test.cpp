@@ -179,8 +179,17 @@ TEST_SUITE("adcs backend against a hostile bridge") {
                           issued_json(genuine.certificate_der, json::array({chain[1], chain[0]})).dump());
         }
         SUBCASE("pending without a usable request id") {
-            for (const std::string id : {"0", "4294967296", "-3", "\"41\"", "4.5", "null"}) {
+            for (const std::string id : {"0", "4294967296", "-3", "\"41\"", "4.5", "null",
+                                         "9223372036854775808", "18446744073709551617"}) {
                 check_unknown(202, R"({"status": "pending", "disposition": 5, "request_id": )" + id + "}");
+            }
+        }
+        SUBCASE("a disposition that is no DWORD (it would read as negative or wrapped)") {
+            for (const std::string disposition : {"9223372036854775808", "18446744073709551617", "-1"}) {
+                check_unknown(
+                    202, R"({"status": "pending", "request_id": 4, "disposition": )" + disposition + "}");
+                check_unknown(422,
+                              R"({"status": "denied", "request_id": 4, "disposition": )" + disposition + "}");
             }
         }
         SUBCASE("a malformed HRESULT") {

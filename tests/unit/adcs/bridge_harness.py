@@ -18,8 +18,9 @@ Control (plain HTTP on loopback): POST /control with one of
                                          (ca-chain.pem rewritten); the bridge restarts on its port to serve it
   {"bridge_down": true} {"bridge_up": true}  the bridge process stops, or starts again on its port
 GET /state -> {"new_submissions": N, "rows": {"ID": disposition}, "bridge_running": bool}.
-With --crl, the fake CA's certificates carry an HTTP CRL distribution point on this control server,
-GET /crl: the issuing CA's CRL (DER), as AD CS publishes at its CDP.
+With --crl, the fake CA's certificates carry an HTTP CRL distribution point on this control server:
+GET /CertEnroll/<CA name>.crl, and after each re-key /CertEnroll/<CA name>(K).crl, the CRL (DER)
+of the CA key that signed them, as AD CS publishes one per key at its CDP.
 Exits (stopping the bridge) on SIGTERM or when its standard input closes.
 """
 import argparse
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
@@ -103,43 +105,75 @@ def start_bridge(config: str, log: str) -> (subprocess.Popen, int):
 
 
 class CrlPublisher:
-    """Makes authority's certificates name url as their CRL distribution point, and signs its CRL."""
+    """One CRL per key of the issuing CA, as AD CS publishes them: the certificates key K signs name
+    base_url/CertEnroll/<CA name><suffix>.crl as their CRL distribution point (suffix "" for key 0,
+    "(K)" after K re-keys), and that CRL is signed by key K and lists the revoked certificates key K
+    issued."""
 
-    def __init__(self, authority: pki.Authority):
-        self.authority = authority
-        self.url = ""            # set once the control server listens, before any certificate is issued
+    def __init__(self, authority: pki.Authority, ca_name: str):
+        self.ca_name = ca_name
+        self.base_url = ""       # set once the control server listens, before any certificate is issued
         self.revoked = set()
-        authority.issue = self._issue
+        self.lock = threading.Lock()
+        self.keys = []           # per key index: (authority, serials it issued)
+        self.add_key(authority)
 
-    def _issue(self, subject, public_key, serial=None, eku=None) -> x509.Certificate:
+    def add_key(self, authority: pki.Authority) -> None:
+        """authority is the CA's next key: its certificates name the next CRL."""
+        with self.lock:
+            index = len(self.keys)
+            self.keys.append((authority, set()))
+        authority.issue = lambda subject, public_key, serial=None, eku=None: self._issue(
+            index, subject, public_key, serial, eku)
+
+    def path(self, index: int) -> str:
+        suffix = "" if index == 0 else "(%d)" % index
+        return "/CertEnroll/%s%s.crl" % (urllib.parse.quote(self.ca_name), suffix)
+
+    def key_of_path(self, path: str):
+        """The key index whose CRL is at path (as requested, percent-encoded), or None."""
+        for index in range(len(self.keys)):
+            if urllib.parse.unquote(path) == urllib.parse.unquote(self.path(index)):
+                return index
+        return None
+
+    def _issue(self, index: int, subject, public_key, serial=None, eku=None) -> x509.Certificate:
+        authority, issued = self.keys[index]
         now = datetime.datetime.utcnow()
-        cdp = x509.CRLDistributionPoints([x509.DistributionPoint([x509.UniformResourceIdentifier(self.url)],
+        url = self.base_url + self.path(index)
+        cdp = x509.CRLDistributionPoints([x509.DistributionPoint([x509.UniformResourceIdentifier(url)],
                                                                  None, None, None)])
-        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(self.authority.cert.subject)
-                   .public_key(public_key).serial_number(serial or x509.random_serial_number())
+        serial = serial or x509.random_serial_number()
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(authority.cert.subject)
+                   .public_key(public_key).serial_number(serial)
                    .not_valid_before(now - datetime.timedelta(days=1))
                    .not_valid_after(now + datetime.timedelta(days=7))
                    .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                    .add_extension(cdp, critical=False))
         if eku:
             builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
-        return builder.sign(self.authority.key, hashes.SHA256())
+        with self.lock:
+            issued.add(serial)
+        return builder.sign(authority.key, hashes.SHA256())
 
-    def crl_der(self) -> bytes:
+    def crl_der(self, index: int) -> bytes:
+        authority, issued = self.keys[index]
         now = datetime.datetime.utcnow()
-        builder = (x509.CertificateRevocationListBuilder().issuer_name(self.authority.cert.subject)
+        builder = (x509.CertificateRevocationListBuilder().issuer_name(authority.cert.subject)
                    .last_update(now - datetime.timedelta(minutes=5)).next_update(now + datetime.timedelta(days=1)))
-        for serial in sorted(self.revoked):
+        with self.lock:
+            listed = sorted(self.revoked & issued)
+        for serial in listed:
             builder = builder.add_revoked_certificate(
                 x509.RevokedCertificateBuilder().serial_number(serial)
                 .revocation_date(now - datetime.timedelta(minutes=1)).build())
-        return builder.sign(self.authority.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+        return builder.sign(authority.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
 class Harness:
     def __init__(self, directory: str, bridge_timeout: int, crl: bool):
         self.ca = fake_ca.FakeCa()
-        self.crl = CrlPublisher(self.ca.issuing) if crl else None
+        self.crl = CrlPublisher(self.ca.issuing, self.ca.ca_name) if crl else None
         self.ca_server = fake_ca.FakeCaServer(self.ca)
         self.ca_server.start()
         self.ca_port = self.ca_server.port
@@ -192,8 +226,7 @@ class Harness:
     def _rekey(self) -> None:
         self.ca.issuing = pki.Authority(self.ca.ca_name, parent=self.ca.root)
         if self.crl is not None:
-            self.crl.authority = self.ca.issuing
-            self.ca.issuing.issue = self.crl._issue
+            self.crl.add_key(self.ca.issuing)
         pki.write_pem(os.path.join(self.directory, "ca-chain.pem"), *self.ca.chain())
 
     def control(self, knobs: dict) -> None:
@@ -214,7 +247,8 @@ class Harness:
             if knobs.get("release"):
                 self.ca.release.set()
             if "revoke" in knobs and self.crl is not None:
-                self.crl.revoked.add(int(str(knobs["revoke"]), 16))
+                with self.crl.lock:
+                    self.crl.revoked.add(int(str(knobs["revoke"]), 16))
             if knobs.get("rekey"):
                 with self.ca.lock:
                     self._rekey()
@@ -252,8 +286,9 @@ def control_server(harness: Harness) -> http.server.ThreadingHTTPServer:
             self.wfile.write(data)
 
         def do_GET(self):
-            if self.path == "/crl" and harness.crl is not None:
-                data = harness.crl.crl_der()
+            key = harness.crl.key_of_path(self.path) if harness.crl is not None else None
+            if key is not None:
+                data = harness.crl.crl_der(key)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/pkix-crl")
                 self.send_header("Content-Length", str(len(data)))
@@ -281,12 +316,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
     parser.add_argument("--bridge-timeout", type=int, default=20, help="the bridge's CA call timeout")
-    parser.add_argument("--crl", action="store_true", help="certificates name this harness's /crl as their CDP")
+    parser.add_argument("--crl", action="store_true", help="certificates name a CRL of this harness as their CDP")
     args = parser.parse_args()
     harness = Harness(args.dir, args.bridge_timeout, args.crl)
     control = control_server(harness)
     if harness.crl is not None:
-        harness.crl.url = "http://127.0.0.1:%d/crl" % control.server_address[1]
+        harness.crl.base_url = "http://127.0.0.1:%d" % control.server_address[1]
     threading.Thread(target=control.serve_forever, daemon=True).start()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -21,8 +21,9 @@ class BridgeProcess {
   public:
     struct Options {
         int bridge_timeout_seconds = 20;  ///< the bridge's own CA call timeout
-        /// The fake CA's certificates name the harness's GET /crl as their HTTP CRL distribution
-        /// point; control({"revoke": "HEX"}) lists a serial there.
+        /// The fake CA's certificates name a CRL the harness serves as their HTTP CRL distribution
+        /// point, one per CA key as AD CS publishes them (/CertEnroll/<CA name>(K).crl after K
+        /// re-keys); control({"revoke": "HEX"}) lists a serial on the CRL of the key that issued it.
         bool crl_distribution_point = false;
     };
     BridgeProcess() : BridgeProcess(Options{}) {}

@@ -8,6 +8,7 @@
 
 #include "cli/app_config.hpp"
 #include "cli/backend_checks.hpp"
+#include "cli/backend_factory.hpp"
 #include "crypto/encoding.hpp"
 #include "store/request_store.hpp"
 #include "support/config_files.hpp"
@@ -182,5 +183,20 @@ TEST_SUITE("cli.backend_registry") {
         } catch (const cli::ConfigError& e) {
             CHECK(contains(e.what(), "(2 at 'ejbca')"));
         }
+    }
+
+    TEST_CASE("the operator's chain file is the selected backend's own `chain`, and the local CA has none") {
+        cli::AppConfig config;
+        config.ejbca.chain_file = "/etc/scep-ra/ejbca-chain.pem";
+        config.adcs.chain_file = "/etc/scep-ra/adcs-chain.pem";
+        config.backend = "ejbca";
+        CHECK(cli::operator_chain_file(config) == fs::path("/etc/scep-ra/ejbca-chain.pem"));
+        config.backend = "adcs";
+        CHECK(cli::operator_chain_file(config) == fs::path("/etc/scep-ra/adcs-chain.pem"));
+        config.backend = "local";
+        CHECK_FALSE(cli::operator_chain_file(config).has_value());
+        config.backend = "adcs";
+        config.adcs.chain_file.clear();  // the chain comes from the CA
+        CHECK_FALSE(cli::operator_chain_file(config).has_value());
     }
 }

@@ -61,6 +61,17 @@ TEST_CASE(
                                         R"("uri":"https://[::1]:8443"}]})") == "https://[::1]:8443");
 }
 
+TEST_CASE("a providerName with a NUL byte and more text after the service's name is another service") {
+    // JSON's \u0000 is a NUL byte inside the string: a C-string compare stops there and would match.
+    const std::string hostile =
+        R"({"providerName":"ScepRequestValidationFEService\u0000Evil","uri":"https://evil.test/x"})";
+    CHECK_THROWS_AS(detail::read_endpoints_answer(R"({"value":[)" + hostile + "]}"), IntuneUnavailable);
+    CHECK(detail::read_endpoints_answer(
+              R"({"value":[)" + hostile +
+              R"(,{"providerName":"ScepRequestValidationFEService","uri":"https://fef.test/ScepVal"}]})") ==
+          "https://fef.test/ScepVal");
+}
+
 TEST_CASE("a Graph endpoint list without a usable validation service entry is IntuneUnavailable") {
     for (const char* body :
          {R"({"value":{}})", R"({"value":[]})",
