@@ -102,9 +102,7 @@ TEST_SUITE("http.disk_full") {
         const std::string inst = dir.file("ra");
         const std::string conf = inst + "/scep-ra.conf";
         const std::filesystem::path db_file = inst + "/scep-ra.db";
-        REQUIRE(std::system((std::string(SCEPRA_BINARY) + " init --dir " + inst + " --admin-listen none >" +
-                             dir.file("init.out") + " 2>&1")
-                                .c_str()) == 0);
+        init_from_template(inst, "--admin-listen none");
         auto ra_signing = crypto::load_cert_file(inst + "/ra-signing.pem");
         auto ra_encryption = crypto::load_cert_file(inst + "/ra-encryption.pem");
         std::vector<Attempt> attempts(devices);

@@ -279,7 +279,7 @@ TEST_SUITE("http.durability") {
         TempDir dir;
         const std::string inst = dir.file("ra");
         const std::string conf = " --config " + inst + "/scep-ra.conf";
-        REQUIRE(run_scep_ra(dir, "init --dir " + inst) == 0);
+        init_from_template(inst, "");
         REQUIRE(run_scep_ra(dir, "ra rollover" + conf) == 0);
         for (const std::string file : {"ra-signing.pem", "ra-encryption.pem", "admin-tls.pem",
                                        "next/ra-signing.pem", "next/ra-encryption.pem"}) {
@@ -301,7 +301,7 @@ TEST_SUITE("http.durability") {
         const std::string inst = dir.file("ra");
         const std::string conf = inst + "/scep-ra.conf";
         const std::filesystem::path db_file = inst + "/scep-ra.db";
-        REQUIRE(run_scep_ra(dir, "init --dir " + inst + " --admin-listen none") == 0);
+        init_from_template(inst, "--admin-listen none");
         std::string password;
         REQUIRE(run_scep_ra(dir, "password issue --config " + conf, &password) == 0);
         password = password.substr(0, password.find('\n'));

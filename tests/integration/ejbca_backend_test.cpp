@@ -432,15 +432,7 @@ namespace {
 /// `scep-ra serve` for a fresh instance whose [ejbca] section is `section`.
 ServeResult serve_with(const std::string& section) {
     TempDir dir;
-    const std::string instance = dir.path() + "/instance";
-    {
-        std::ostringstream quiet;
-        auto* old = std::cout.rdbuf(quiet.rdbuf());
-        const int rc = cli::init_command({"--dir", instance, "--admin-listen", "none"});
-        std::cout.rdbuf(old);
-        REQUIRE(rc == 0);
-    }
-    const std::string conf = instance + "/scep-ra.conf";
+    const std::string conf = init_instance(dir);
     std::string text = crypto::read_file(conf);
     set_key(text, "backend", "ejbca");
     text += section;

@@ -8,21 +8,15 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/commands.hpp"
 #include "crypto/encoding.hpp"
 #include "store/database.hpp"
+#include "support/scep_ra_process.hpp"
 
 namespace scepra::test {
 
 ServerFixture::ServerFixture(const std::function<void(std::string&)>& edit_config) {
-    const std::string dir = m_dir.path() + "/instance";
-    m_instance_dir = dir;
-    std::ostringstream quiet;
-    auto* old = std::cout.rdbuf(quiet.rdbuf());
-    int rc = cli::init_command({"--dir", dir, "--admin-listen", "127.0.0.1:0"});
-    std::cout.rdbuf(old);
-    if (rc != 0) throw std::runtime_error("scep-ra init failed");
-    const std::string conf = dir + "/scep-ra.conf";
+    m_instance_dir = m_dir.path() + "/instance";
+    const std::string conf = init_from_template(m_instance_dir, "--admin-listen 127.0.0.1:0");
     if (edit_config) {
         std::string text = crypto::read_file(conf);
         edit_config(text);
