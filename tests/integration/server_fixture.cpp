@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -128,6 +129,13 @@ void set_key(std::string& conf, const std::string& key, const std::string& value
     REQUIRE(pos != std::string::npos);
     auto end = conf.find('\n', pos + 1);
     conf.replace(pos + 1, end - pos - 1, key + " = " + value);
+}
+
+int status_of(const std::string& response) {
+    if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) {
+        return 0;
+    }
+    return std::atoi(response.substr(9, 3).c_str());
 }
 
 }  // namespace scepra::test

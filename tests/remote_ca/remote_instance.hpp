@@ -19,14 +19,6 @@
 
 namespace scepra::test {
 
-/// Runs the scep-ra binary; its exit status, and what it printed in *out.
-inline int scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr) {
-    const std::string file = dir.file("cli.out");
-    const int rc = std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + file + " 2>&1").c_str());
-    if (out) *out = crypto::read_file(file);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 inline void set_key(std::string& conf, const std::string& key, const std::string& value) {
     const auto pos = conf.find("\n" + key + " = ");
     REQUIRE(pos != std::string::npos);

@@ -28,6 +28,10 @@ inline constexpr const char* ephemeral_loopback = "127.0.0.1:0";
 int run_scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr,
                 std::string* err = nullptr);
 
+/// Runs the scep-ra binary with these arguments (a shell command line); returns its exit status, and
+/// its stdout and stderr together in *out.
+int scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr);
+
 /// What one run of the scep-ra binary did.
 struct CliRun {
     int status;
