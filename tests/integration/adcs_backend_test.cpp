@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include "crypto/encoding.hpp"
+#include "integration/scep_exchange.hpp"
 #include "integration/server_fixture.hpp"
 #include "scep/degenerate.hpp"
 #include "scep/message_data.hpp"
@@ -46,38 +47,11 @@ std::function<void(std::string&)> adcs_config(const BridgeProcess& bridge, const
     };
 }
 
-struct Identity {
-    X509& cert;
-    EVP_PKEY& key;
-};
-
-/// Encrypts message_data to the RA, signs it as `as`, POSTs it and reads the CertRep.
-scep::CertRepView send(ServerFixture& server, MessageType type, const std::string& txid,
-                       const Bytes& message_data, Identity as) {
-    Bytes req =
-        scep::build_pki_request({type, txid, {}}, message_data, server.ra_encryption_cert(),
-                                {"AES-128-CBC", false}, {as.cert, as.key, "SHA256"}, server.clock().now());
-    Reply reply = send_pki(server, req);
-    REQUIRE(reply.http_status == 200);
-    auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), {as.cert, as.key});
-    CHECK(view.signature_valid);
-    CHECK(view.transaction_id == txid);
-    return view;
-}
-
-scep::CertRepView enrol(ServerFixture& server, Device& device, const std::string& txid,
-                        const std::vector<Ext>& exts = {}) {
-    return send(server, MessageType::pkcs_req, txid, crypto::csr_der(*device.csr(server.password(), exts)),
-                {*device.self_signed, *device.key});
-}
-
-/// CertPoll: IssuerAndSubject naming the AD CS issuing CA and the requested subject.
-scep::CertRepView cert_poll(ServerFixture& server, Device& device, X509& issuing_ca,
-                            const std::string& txid) {
-    auto csr = device.csr("");
-    Bytes data = scep::issuer_and_subject_der(*X509_get_subject_name(&issuing_ca),
-                                              *X509_REQ_get_subject_name(csr.get()));
-    return send(server, MessageType::cert_poll, txid, data, {*device.self_signed, *device.key});
+scep::CertRepView enrol_through_bridge(ServerFixture& server, Device& device, const std::string& txid,
+                                       const std::vector<Ext>& exts = {}) {
+    return send_scep(server, MessageType::pkcs_req, txid,
+                     crypto::csr_der(*device.csr(server.password(), exts)),
+                     {*device.self_signed, *device.key});
 }
 
 /// The fake CA's chain as the harness wrote it: issuing CA, then root.
@@ -141,7 +115,7 @@ TEST_SUITE("http.adcs") {
         CHECK(X509_cmp(certs[3].get(), chain[1].get()) == 0);
 
         Device device(0, "adcs-issued");
-        auto view = enrol(server, device, "TX-ADCS-ISSUE");
+        auto view = enrol_through_bridge(server, device, "TX-ADCS-ISSUE");
         auto cert = check_issued(server, bridge, view, *device.key);
         CHECK(crypto::name_string(*X509_get_issuer_name(cert.get())) ==
               crypto::name_string(*X509_get_subject_name(chain[0].get())));
@@ -149,21 +123,21 @@ TEST_SUITE("http.adcs") {
         CHECK(bridge.new_submissions() == 1);
 
         // A re-sent PKCSReq answers the stored outcome, without a second submission to the CA.
-        CHECK(enrol(server, device, "TX-ADCS-ISSUE").status == PkiStatus::success);
+        CHECK(enrol_through_bridge(server, device, "TX-ADCS-ISSUE").status == PkiStatus::success);
         CHECK(bridge.new_submissions() == 1);
 
         // GetCert: the bridge cannot look certificates up, so the RA answers from what it delivered;
         // the same serial under another issuer is not that certificate.
-        auto got = send(server, MessageType::get_cert, "TX-ADCS-GETCERT", scep::issuer_and_serial_der(*cert),
-                        {*device.self_signed, *device.key});
+        auto got = send_scep(server, MessageType::get_cert, "TX-ADCS-GETCERT",
+                             scep::issuer_and_serial_der(*cert), {*device.self_signed, *device.key});
         REQUIRE(got.status == PkiStatus::success);
         REQUIRE(got.certs.size() == 1);
         CHECK(X509_cmp(got.certs[0].get(), cert.get()) == 0);
         crypto::X509Ptr stranger(X509_dup(cert.get()));
         auto other_issuer = make_cert("CN=Another CA", *device.key, nullptr, nullptr, {});
         REQUIRE(X509_set_issuer_name(stranger.get(), X509_get_subject_name(other_issuer.get())) == 1);
-        auto missing = send(server, MessageType::get_cert, "TX-ADCS-GETCERT-2",
-                            scep::issuer_and_serial_der(*stranger), {*device.self_signed, *device.key});
+        auto missing = send_scep(server, MessageType::get_cert, "TX-ADCS-GETCERT-2",
+                                 scep::issuer_and_serial_der(*stranger), {*device.self_signed, *device.key});
         CHECK(missing.status == PkiStatus::failure);
         REQUIRE(missing.fail_info);
         CHECK(*missing.fail_info == FailInfo::bad_cert_id);
@@ -175,7 +149,7 @@ TEST_SUITE("http.adcs") {
         ServerFixture server(adcs_config(bridge));
         auto chain = fake_ca_chain(bridge);
         Device device(1, "adcs-pending");
-        auto first = enrol(server, device, "TX-ADCS-PEND", {signature_only});
+        auto first = enrol_through_bridge(server, device, "TX-ADCS-PEND", {signature_only});
         CHECK(first.status == PkiStatus::pending);
         const std::string request_id = request_column(server, "backend_ref", "TX-ADCS-PEND");
         REQUIRE(!request_id.empty());
@@ -196,7 +170,8 @@ TEST_SUITE("http.adcs") {
         ServerFixture server(adcs_config(bridge));
         auto chain = fake_ca_chain(bridge);
         Device device(2, "adcs-pending-denied");
-        CHECK(enrol(server, device, "TX-ADCS-DENY-LATER", {signature_only}).status == PkiStatus::pending);
+        CHECK(enrol_through_bridge(server, device, "TX-ADCS-DENY-LATER", {signature_only}).status ==
+              PkiStatus::pending);
         const std::string request_id = request_column(server, "backend_ref", "TX-ADCS-DENY-LATER");
         REQUIRE(!request_id.empty());
 
@@ -216,7 +191,7 @@ TEST_SUITE("http.adcs") {
         BridgeProcess bridge;
         ServerFixture server(adcs_config(bridge));
         Device device(3, "adcs-denied");
-        auto view = enrol(server, device, "TX-ADCS-DENY", {encipherment_only});
+        auto view = enrol_through_bridge(server, device, "TX-ADCS-DENY", {encipherment_only});
         CHECK(view.status == PkiStatus::failure);
         REQUIRE(view.fail_info);
         CHECK(*view.fail_info == FailInfo::bad_request);
@@ -233,7 +208,8 @@ TEST_SUITE("http.adcs") {
         BridgeProcess bridge;
         ServerFixture server(adcs_config(bridge));
         Device device(3, "adcs-denied-audit");
-        CHECK(enrol(server, device, "TX-ADCS-DENY-AUDIT", {encipherment_only}).status == PkiStatus::failure);
+        CHECK(enrol_through_bridge(server, device, "TX-ADCS-DENY-AUDIT", {encipherment_only}).status ==
+              PkiStatus::failure);
         const std::string audit = server.sql(
             "SELECT group_concat(ca_detail, ' | ') FROM audit_events WHERE transaction_id = "
             "'TX-ADCS-DENY-AUDIT'");
@@ -250,7 +226,8 @@ TEST_SUITE("http.adcs") {
         ServerFixture server(adcs_config(bridge));
         auto chain = fake_ca_chain(bridge);
         Device waiting(4, "adcs-offline-pending");
-        CHECK(enrol(server, waiting, "TX-ADCS-OFF-PEND", {signature_only}).status == PkiStatus::pending);
+        CHECK(enrol_through_bridge(server, waiting, "TX-ADCS-OFF-PEND", {signature_only}).status ==
+              PkiStatus::pending);
         const std::string request_id = request_column(server, "backend_ref", "TX-ADCS-OFF-PEND");
         REQUIRE(!request_id.empty());
 
@@ -265,8 +242,8 @@ TEST_SUITE("http.adcs") {
         Device fresh(5, "adcs-offline-new");
         const std::string password = server.password();
         auto csr = fresh.csr(password);
-        auto held = send(server, MessageType::pkcs_req, "TX-ADCS-OFF-NEW", crypto::csr_der(*csr),
-                         {*fresh.self_signed, *fresh.key});
+        auto held = send_scep(server, MessageType::pkcs_req, "TX-ADCS-OFF-NEW", crypto::csr_der(*csr),
+                              {*fresh.self_signed, *fresh.key});
         CHECK(held.status == PkiStatus::pending);
         CHECK(contains(audit_details(server, "TX-ADCS-OFF-NEW"), "the CA is unavailable"));
 
@@ -275,8 +252,8 @@ TEST_SUITE("http.adcs") {
         auto issued = cert_poll(server, waiting, *chain[0], "TX-ADCS-OFF-PEND");
         check_issued(server, bridge, issued, *waiting.key);
         // The same request again (same transaction, same one-time password) now completes.
-        auto retried = send(server, MessageType::pkcs_req, "TX-ADCS-OFF-NEW", crypto::csr_der(*csr),
-                            {*fresh.self_signed, *fresh.key});
+        auto retried = send_scep(server, MessageType::pkcs_req, "TX-ADCS-OFF-NEW", crypto::csr_der(*csr),
+                                 {*fresh.self_signed, *fresh.key});
         check_issued(server, bridge, retried, *fresh.key);
     }
 
@@ -288,7 +265,7 @@ TEST_SUITE("http.adcs") {
         // The chain from a file: without it the RA could not even start (GET /v1/ca is refused too).
         ServerFixture server(adcs_config(bridge, "other", true));
         Device device(6, "adcs-wrong-client");
-        auto view = enrol(server, device, "TX-ADCS-403");
+        auto view = enrol_through_bridge(server, device, "TX-ADCS-403");
         CHECK(view.status == PkiStatus::pending);  // never a final FAILURE for the RA's own trouble
         const std::string audit = audit_details(server, "TX-ADCS-403");
         CAPTURE(audit);
@@ -313,10 +290,10 @@ TEST_SUITE("http.adcs") {
         BridgeProcess bridge;
         ServerFixture server(adcs_config(bridge));
         Device device(7, "adcs-crl");
-        auto enrolled = enrol(server, device, "TX-ADCS-CRL-ENROL");
+        auto enrolled = enrol_through_bridge(server, device, "TX-ADCS-CRL-ENROL");
         auto cert = check_issued(server, bridge, enrolled, *device.key);
-        auto view = send(server, MessageType::get_crl, "TX-ADCS-GETCRL", scep::issuer_and_serial_der(*cert),
-                         {*cert, *device.key});
+        auto view = send_scep(server, MessageType::get_crl, "TX-ADCS-GETCRL",
+                              scep::issuer_and_serial_der(*cert), {*cert, *device.key});
         CHECK(view.status == PkiStatus::failure);
         REQUIRE(view.fail_info);
         CHECK(*view.fail_info == FailInfo::bad_request);
@@ -336,19 +313,20 @@ TEST_SUITE("http.adcs") {
             set_key(conf, "revocation", "crl");
         });
         Device good(10, "adcs-crl-good"), revoked(11, "adcs-crl-revoked");
-        auto good_view = enrol(server, good, "TX-ADCS-CRL-GOOD");
+        auto good_view = enrol_through_bridge(server, good, "TX-ADCS-CRL-GOOD");
         auto good_cert = check_issued(server, bridge, good_view, *good.key);
-        auto revoked_view = enrol(server, revoked, "TX-ADCS-CRL-REVOKED");
+        auto revoked_view = enrol_through_bridge(server, revoked, "TX-ADCS-CRL-REVOKED");
         auto revoked_cert = check_issued(server, bridge, revoked_view, *revoked.key);
         bridge.control({{"revoke", crypto::serial_hex(*revoked_cert)}});
 
-        auto renewed = send(server, MessageType::renewal_req, "TX-ADCS-CRL-RENEW-GOOD",
-                            crypto::csr_der(*make_csr(*good.key, good.subject)), {*good_cert, *good.key});
+        auto renewed =
+            send_scep(server, MessageType::renewal_req, "TX-ADCS-CRL-RENEW-GOOD",
+                      crypto::csr_der(*make_csr(*good.key, good.subject)), {*good_cert, *good.key});
         check_issued(server, bridge, renewed, *good.key);
 
-        auto refused =
-            send(server, MessageType::renewal_req, "TX-ADCS-CRL-RENEW-REVOKED",
-                 crypto::csr_der(*make_csr(*revoked.key, revoked.subject)), {*revoked_cert, *revoked.key});
+        auto refused = send_scep(server, MessageType::renewal_req, "TX-ADCS-CRL-RENEW-REVOKED",
+                                 crypto::csr_der(*make_csr(*revoked.key, revoked.subject)),
+                                 {*revoked_cert, *revoked.key});
         CHECK(refused.status == PkiStatus::failure);
         CAPTURE(audit_details(server, "TX-ADCS-CRL-RENEW-REVOKED"));
         CHECK(contains(audit_details(server, "TX-ADCS-CRL-RENEW-REVOKED"), "revoked"));
@@ -362,11 +340,11 @@ TEST_SUITE("http.adcs") {
         BridgeProcess bridge;
         ServerFixture server(adcs_config(bridge));
         Device device(8, "adcs-renewer");
-        auto enrolled = enrol(server, device, "TX-ADCS-RENEW-FIRST");
+        auto enrolled = enrol_through_bridge(server, device, "TX-ADCS-RENEW-FIRST");
         auto cert = check_issued(server, bridge, enrolled, *device.key);
         auto new_key = pooled_client_key(9);
-        auto view = send(server, MessageType::renewal_req, "TX-ADCS-RENEW",
-                         crypto::csr_der(*make_csr(*new_key, device.subject)), {*cert, *device.key});
+        auto view = send_scep(server, MessageType::renewal_req, "TX-ADCS-RENEW",
+                              crypto::csr_der(*make_csr(*new_key, device.subject)), {*cert, *device.key});
         auto renewed = check_issued(server, bridge, view, *new_key);
         CHECK(crypto::serial_hex(*renewed) != crypto::serial_hex(*cert));
         CHECK(bridge.new_submissions() == 2);

@@ -24,13 +24,13 @@ using scep::PkiStatus;
 namespace {
 
 /// The device's PKCSReq for this CSR, as it sends it (and sends it again).
-Bytes pkcs_req_message(ServerFixture& server, Device& device, const X509_REQ& csr, const std::string& txid) {
+Bytes pkcs_req_for_csr(ServerFixture& server, Device& device, const X509_REQ& csr, const std::string& txid) {
     return scep::build_pki_request({MessageType::pkcs_req, txid, {}}, crypto::csr_der(csr),
                                    server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
                                    server.clock().now());
 }
 
-scep::CertRepView send(ServerFixture& server, Device& device, const Bytes& message) {
+scep::CertRepView send_message(ServerFixture& server, Device& device, const Bytes& message) {
     Reply reply = send_pki(server, message);
     REQUIRE(reply.http_status == 200);
     return scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());
@@ -64,21 +64,21 @@ TEST_SUITE("http.backend_outage") {
         ServerFixture server([](std::string& conf) { set_key(conf, "PasswordMax", "100"); });
         Device device(3, "locked-out");
         auto csr = device.csr(server.password());
-        const Bytes message = pkcs_req_message(server, device, *csr, "TX-LOCKED");
+        const Bytes message = pkcs_req_for_csr(server, device, *csr, "TX-LOCKED");
         {
             // Another process (an operator's sqlite3, a backup) holds the write lock past the RA's busy
             // timeout.
             auto other = store::Database::open(server.instance_dir() + "/scep-ra.db", false);
             other->write([&](store::Database& db) {
                 db.exec("UPDATE challenges SET created_at = created_at");  // take the write lock
-                auto view = send(server, device, message);
+                auto view = send_message(server, device, message);
                 CHECK(view.status == PkiStatus::failure);
                 CHECK(view.fail_info_text == "the RA cannot store requests now; try again later");
                 check_ca_cert_answered(server);
             });
         }
         // Nothing was claimed and the one-time password is still usable: the same request succeeds.
-        auto again = send(server, device, message);
+        auto again = send_message(server, device, message);
         REQUIRE(again.status == PkiStatus::success);
         CHECK(server.sql("SELECT count(*) FROM issued_certs WHERE transaction_id = 'TX-LOCKED'") == "1");
     }
@@ -95,8 +95,8 @@ TEST_SUITE("http.backend_outage") {
         ejbca.control({{"enroll_mode", "stall"}, {"stall_seconds", 8}});
         Device device(6, "stalled-ejbca");
         auto csr = device.csr(server.password());
-        const Bytes message = pkcs_req_message(server, device, *csr, "TX-STALLED");
-        auto stuck = std::async(std::launch::async, [&] { return send(server, device, message); });
+        const Bytes message = pkcs_req_for_csr(server, device, *csr, "TX-STALLED");
+        auto stuck = std::async(std::launch::async, [&] { return send_message(server, device, message); });
         // The worker waiting for EJBCA holds one thread; the others serve GetCACert.
         check_ca_cert_answered(server);
         auto view = stuck.get();
@@ -106,7 +106,7 @@ TEST_SUITE("http.backend_outage") {
 
         ejbca.control({{"enroll_mode", "normal"}});
         REQUIRE(eventually([&] { return ejbca.state()["certificates"].size() == 1; }));
-        auto again = send(server, device, message);  // no restart
+        auto again = send_message(server, device, message);  // no restart
         REQUIRE(again.status == PkiStatus::success);
         REQUIRE(!again.certs.empty());
         CHECK(EVP_PKEY_eq(X509_get0_pubkey(again.certs[0].get()), device.key.get()) == 1);
@@ -133,13 +133,13 @@ TEST_SUITE("http.backend_outage") {
         bridge.control({{"offline", true}});
         Device down(12, "adcs-down");
         auto down_csr = down.csr(server.password());
-        const Bytes down_message = pkcs_req_message(server, down, *down_csr, "TX-ADCS-DOWN");
-        auto refused = send(server, down, down_message);
+        const Bytes down_message = pkcs_req_for_csr(server, down, *down_csr, "TX-ADCS-DOWN");
+        auto refused = send_message(server, down, down_message);
         CHECK(refused.status == PkiStatus::failure);
         CHECK(refused.fail_info_text == "the CA is unavailable; try again later");
         check_ca_cert_answered(server);
         bridge.control({{"online", true}});
-        auto resumed = send(server, down, down_message);  // the same request, no restart
+        auto resumed = send_message(server, down, down_message);  // the same request, no restart
         REQUIRE(resumed.status == PkiStatus::success);
         CHECK(EVP_PKEY_eq(X509_get0_pubkey(resumed.certs[0].get()), down.key.get()) == 1);
 
@@ -147,8 +147,8 @@ TEST_SUITE("http.backend_outage") {
         bridge.control({{"hang_next", true}});
         Device slow(13, "adcs-slow");
         auto slow_csr = slow.csr(server.password());
-        const Bytes slow_message = pkcs_req_message(server, slow, *slow_csr, "TX-ADCS-SLOW");
-        auto stuck = std::async(std::launch::async, [&] { return send(server, slow, slow_message); });
+        const Bytes slow_message = pkcs_req_for_csr(server, slow, *slow_csr, "TX-ADCS-SLOW");
+        auto stuck = std::async(std::launch::async, [&] { return send_message(server, slow, slow_message); });
         check_ca_cert_answered(server);
         auto view = stuck.get();
         // A submission whose answer was lost is never a final FAILURE: the CA may have issued.
@@ -158,7 +158,7 @@ TEST_SUITE("http.backend_outage") {
         // still storing the CA's late answer).
         scep::CertRepView again;
         REQUIRE(eventually([&] {
-            again = send(server, slow, slow_message);
+            again = send_message(server, slow, slow_message);
             CHECK((again.status == PkiStatus::success || again.status == PkiStatus::pending));
             return again.status == PkiStatus::success;
         }));

@@ -29,7 +29,8 @@ std::set<std::string> caps_of(ServerFixture& server) {
 }
 
 /// Enrols a fresh device with this digest and cipher; the CertRep it gets.
-scep::CertRepView enrol(ServerFixture& server, const std::string& digest, const std::string& cipher, int n) {
+scep::CertRepView enrol_with_algorithms(ServerFixture& server, const std::string& digest,
+                                        const std::string& cipher, int n) {
     Device device(static_cast<size_t>(n % 3), "caps-" + std::to_string(n));
     auto csr = device.csr(server.password());
     auto req = scep::build_pki_request({scep::MessageType::pkcs_req, "TX-CAPS-" + std::to_string(n), {}},
@@ -65,7 +66,8 @@ TEST_SUITE("http.caps") {
         for (const std::string& keyword : caps) {
             CAPTURE(keyword);
             if (auto digest = kDigests.find(keyword); digest != kDigests.end()) {
-                const scep::CertRepView view = enrol(server, digest->second, "AES-128-CBC", ++n);
+                const scep::CertRepView view =
+                    enrol_with_algorithms(server, digest->second, "AES-128-CBC", ++n);
                 CHECK(view.status == scep::PkiStatus::success);
                 CHECK(view.signature_valid);
                 CHECK_FALSE(view.certs.empty());  // the issued certificate (then the chain)
@@ -74,7 +76,7 @@ TEST_SUITE("http.caps") {
             } else if (auto cipher = kCiphers.find(keyword); cipher != kCiphers.end()) {
                 for (const std::string& name : cipher->second) {
                     CAPTURE(name);
-                    const scep::CertRepView view = enrol(server, "SHA256", name, ++n);
+                    const scep::CertRepView view = enrol_with_algorithms(server, "SHA256", name, ++n);
                     CHECK(view.status == scep::PkiStatus::success);
                     CHECK_FALSE(view.certs.empty());  // the issued certificate (then the chain)
                     CHECK(view.algorithms.cipher == name);
@@ -91,7 +93,7 @@ TEST_SUITE("http.caps") {
         ServerFixture server;
         const std::set<std::string> caps = caps_of(server);
         CHECK(caps.count("MD5") == 0);
-        const scep::CertRepView view = enrol(server, "MD5", "AES-128-CBC", 99);
+        const scep::CertRepView view = enrol_with_algorithms(server, "MD5", "AES-128-CBC", 99);
         CHECK(view.status == scep::PkiStatus::failure);
         CHECK(view.fail_info == scep::FailInfo::bad_alg);
         CHECK(server.sql("SELECT count(*) FROM issued_certs WHERE subject LIKE '%caps-99%'") == "0");

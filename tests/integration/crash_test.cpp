@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "crypto/encoding.hpp"
+#include "integration/database_queries.hpp"
 #include "integration/server_fixture.hpp"
 #include "store/challenge_store.hpp"
 #include "store/database.hpp"
@@ -43,14 +44,6 @@ struct Attempt {
     Bytes certificate;  ///< DER, once a SUCCESS reached the device
 };
 
-std::string query(const std::filesystem::path& db_file, const std::string& sql) {
-    auto db = store::Database::open(db_file, false);
-    return db->read([&](store::Database& d) {
-        auto st = d.prepare(sql);
-        return st.step() ? st.column_text(0) : std::string();
-    });
-}
-
 Bytes query_blob(const std::filesystem::path& db_file, const std::string& sql) {
     auto db = store::Database::open(db_file, false);
     return db->read([&](store::Database& d) {
@@ -61,25 +54,27 @@ Bytes query_blob(const std::filesystem::path& db_file, const std::string& sql) {
 
 /// What must hold whenever the server has (re)started, whatever moment it was killed at.
 void check_consistent(const std::filesystem::path& db_file) {
-    CHECK(query(db_file, "PRAGMA integrity_check") == "ok");
+    CHECK(query_text(db_file, "PRAGMA integrity_check") == "ok");
     // A one-time password is used up in the transaction that records the claim: one claim each.
-    CHECK(query(db_file,
-                "SELECT count(*) FROM (SELECT challenge_id FROM requests WHERE challenge_id IS NOT NULL "
-                "GROUP BY challenge_id HAVING count(*) > 1)") == "0");
-    CHECK(query(db_file,
-                "SELECT count(*) FROM challenges c WHERE used_at IS NOT NULL AND NOT EXISTS "
-                "(SELECT 1 FROM requests r WHERE r.challenge_id = c.id)") == "0");
+    CHECK(query_text(db_file,
+                     "SELECT count(*) FROM (SELECT challenge_id FROM requests WHERE challenge_id IS NOT NULL "
+                     "GROUP BY challenge_id HAVING count(*) > 1)") == "0");
+    CHECK(query_text(db_file,
+                     "SELECT count(*) FROM challenges c WHERE used_at IS NOT NULL AND NOT EXISTS "
+                     "(SELECT 1 FROM requests r WHERE r.challenge_id = c.id)") == "0");
     // Every certificate the CA issued to a device: one per transaction, and that transaction claimed.
-    CHECK(query(db_file,
-                "SELECT count(*) FROM (SELECT transaction_id FROM issued_certs WHERE transaction_id LIKE "
-                "'KILL-%' GROUP BY transaction_id HAVING count(*) > 1)") == "0");
-    CHECK(query(db_file,
-                "SELECT count(*) FROM issued_certs i WHERE i.transaction_id LIKE 'KILL-%' AND (SELECT "
-                "count(*) FROM requests r WHERE r.transaction_id = i.transaction_id) != 1") == "0");
+    CHECK(
+        query_text(db_file,
+                   "SELECT count(*) FROM (SELECT transaction_id FROM issued_certs WHERE transaction_id LIKE "
+                   "'KILL-%' GROUP BY transaction_id HAVING count(*) > 1)") == "0");
+    CHECK(query_text(db_file,
+                     "SELECT count(*) FROM issued_certs i WHERE i.transaction_id LIKE 'KILL-%' AND (SELECT "
+                     "count(*) FROM requests r WHERE r.transaction_id = i.transaction_id) != 1") == "0");
     // A request the RA recorded as issued holds exactly the CA's certificate.
-    CHECK(query(db_file,
-                "SELECT count(*) FROM requests r WHERE r.status = 'issued' AND NOT EXISTS (SELECT 1 FROM "
-                "issued_certs i WHERE i.transaction_id = r.transaction_id AND i.der = r.cert_der)") == "0");
+    CHECK(query_text(
+              db_file,
+              "SELECT count(*) FROM requests r WHERE r.status = 'issued' AND NOT EXISTS (SELECT 1 FROM "
+              "issued_certs i WHERE i.transaction_id = r.transaction_id AND i.der = r.cert_der)") == "0");
 }
 
 /// POSTs the message; the decoded reply, or nothing when the server went away.
@@ -105,9 +100,7 @@ TEST_SUITE("http.crash") {
         const std::string inst = dir.file("ra");
         const std::string conf = inst + "/scep-ra.conf";
         const std::filesystem::path db_file = inst + "/scep-ra.db";
-        REQUIRE(std::system((std::string(SCEPRA_BINARY) + " init --dir " + inst + " --admin-listen none >" +
-                             dir.file("init.out") + " 2>&1")
-                                .c_str()) == 0);
+        init_from_template(inst, "--admin-listen none");
         auto ra_signing = crypto::load_cert_file(inst + "/ra-signing.pem");
         auto ra_encryption = crypto::load_cert_file(inst + "/ra-encryption.pem");
 
@@ -157,8 +150,8 @@ TEST_SUITE("http.crash") {
                     CHECK(a.certificate == issued_before);
                     ++issued_before_answer;
                 }
-                CHECK(query(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id = '" +
-                                         a.transaction_id + "'") == "1");
+                CHECK(query_text(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id = '" +
+                                              a.transaction_id + "'") == "1");
                 ++resent;
             }
             return resent;
@@ -208,12 +201,12 @@ TEST_SUITE("http.crash") {
         MESSAGE(resent << " of " << sent << " requests were interrupted by a kill -9 and sent again; for "
                        << issued_before_answer << " of them the CA had issued before the kill");
         // Each device holds the one certificate the CA issued for its transaction, and the RA recorded it.
-        CHECK(query(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id LIKE 'KILL-%'") ==
+        CHECK(query_text(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id LIKE 'KILL-%'") ==
               std::to_string(sent));
-        CHECK(
-            query(db_file,
+        CHECK(query_text(
+                  db_file,
                   "SELECT count(*) FROM requests WHERE transaction_id LIKE 'KILL-%' AND status = 'issued'") ==
-            std::to_string(sent));
+              std::to_string(sent));
         for (const Attempt& a : attempts) {
             CAPTURE(a.transaction_id);
             CHECK(a.certificate ==

@@ -94,7 +94,7 @@ std::vector<crypto::X509Ptr> our_ca() {
     return cas;
 }
 
-bool contains(const std::optional<std::string>& text, const std::string& part) {
+bool contains_text(const std::optional<std::string>& text, const std::string& part) {
     return text && text->find(part) != std::string::npos;
 }
 
@@ -110,7 +110,7 @@ TEST_SUITE("renewal.crl") {
         core::CrlRevocationCheck check(fetcher, our_ca(), clock);
         auto revoked = device_cert(7, server.url());
         auto good = device_cert(8, server.url());
-        CHECK(contains(check.refusal(*revoked), "has been revoked"));
+        CHECK(contains_text(check.refusal(*revoked), "has been revoked"));
         CHECK_FALSE(check.refusal(*good));
         CHECK(server.hits() == 1);
         clock.set(clock.now() + 2h);  // past the cache's max age: fetched again
@@ -128,35 +128,35 @@ TEST_SUITE("renewal.crl") {
         auto cert = device_cert(9, server.url());
 
         core::CrlRevocationCheck check(fetcher, our_ca(), clock);
-        CHECK(contains(check.refusal(*device_cert(10, "")), "names no HTTP CRL distribution point"));
+        CHECK(contains_text(check.refusal(*device_cert(10, "")), "names no HTTP CRL distribution point"));
 
         auto other_key = test::make_key();
         auto other_ca = test::make_cert("CN=Other CA", *other_key, nullptr, nullptr,
                                         {{NID_basic_constraints, "critical,CA:TRUE"}});
         server.serve(make_crl(*other_ca, *other_key, {}, 24h));
-        CHECK(contains(check.refusal(*cert), "is unavailable"));
+        CHECK(contains_text(check.refusal(*cert), "is unavailable"));
 
         // A CRL whose subject is our CA's but whose signature is another key's.
         server.serve(make_crl(*pki.ca_cert, *other_key, {}, 24h));
-        CHECK(contains(check.refusal(*cert), "not signed by the certificate's issuing CA"));
+        CHECK(contains_text(check.refusal(*cert), "not signed by the certificate's issuing CA"));
 
         server.serve(make_crl(*pki.ca_cert, *pki.ca_key, {}, -10s));
-        CHECK(contains(check.refusal(*cert), "past its nextUpdate"));
+        CHECK(contains_text(check.refusal(*cert), "past its nextUpdate"));
 
         server.serve(Bytes{'n', 'o', 't'});
-        CHECK(contains(check.refusal(*cert), "not a CRL"));
+        CHECK(contains_text(check.refusal(*cert), "not a CRL"));
 
         server.serve(make_crl(*pki.ca_cert, *pki.ca_key, {}, 24h), 404);
-        CHECK(contains(check.refusal(*cert), "answered HTTP 404"));
+        CHECK(contains_text(check.refusal(*cert), "answered HTTP 404"));
 
         auto unreachable = device_cert(11, "http://127.0.0.1:1/ca.crl");
-        CHECK(contains(check.refusal(*unreachable), "cannot fetch"));
+        CHECK(contains_text(check.refusal(*unreachable), "cannot fetch"));
 
         core::CrlRevocationCheck other(fetcher, our_ca(), clock);
         auto foreign =
             test::make_cert("CN=foreign", *test::pooled_client_key(3), other_ca.get(), other_key.get(),
                             {{NID_crl_distribution_points, "URI:" + server.url()}});
-        CHECK(contains(other.refusal(*foreign), "was not issued by this CA"));
+        CHECK(contains_text(other.refusal(*foreign), "was not issued by this CA"));
     }
 
     TEST_CASE("a CRL larger than the bound is refused without reading it all") {
@@ -165,6 +165,6 @@ TEST_SUITE("renewal.crl") {
         http::HttpCrlFetcher small(2s, 4096);
         FixedClock clock(std::chrono::system_clock::now());
         core::CrlRevocationCheck check(small, our_ca(), clock);
-        CHECK(contains(check.refusal(*device_cert(12, server.url())), "larger than 4096 bytes"));
+        CHECK(contains_text(check.refusal(*device_cert(12, server.url())), "larger than 4096 bytes"));
     }
 }

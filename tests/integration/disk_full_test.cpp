@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "crypto/encoding.hpp"
+#include "integration/database_queries.hpp"
 #include "integration/server_fixture.hpp"
 #include "store/challenge_store.hpp"
 #include "store/database.hpp"
@@ -41,7 +42,7 @@ void lift_limit(const ServeProcess& server) {
             0);
 }
 
-struct Attempt {
+struct FullDiskAttempt {
     std::string transaction_id;
     std::unique_ptr<Device> device;
     Bytes message;
@@ -49,7 +50,7 @@ struct Attempt {
 
 enum class Answer { issued, pending, storage_full, other };
 
-Answer send(int port, Attempt& a, X509& ra_signing, std::string* why = nullptr) {
+Answer send_attempt(int port, FullDiskAttempt& a, X509& ra_signing, std::string* why = nullptr) {
     httplib::Client c("127.0.0.1", port);
     c.set_read_timeout(60, 0);
     auto res = c.Post("/certsrv/mscep/mscep.dll?operation=PKIOperation",
@@ -68,28 +69,21 @@ Answer send(int port, Attempt& a, X509& ra_signing, std::string* why = nullptr) 
     return Answer::other;
 }
 
-std::string query(const std::filesystem::path& db_file, const std::string& sql) {
-    auto db = store::Database::open(db_file, false);
-    return db->read([&](store::Database& d) {
-        auto st = d.prepare(sql);
-        return st.step() ? st.column_text(0) : std::string();
-    });
-}
-
 /// Nothing half-written: a used one-time password always has its claim, a
 /// certificate the CA issued always its transaction.
 void check_whole(const std::filesystem::path& db_file) {
-    CHECK(query(db_file, "PRAGMA integrity_check") == "ok");
-    CHECK(query(db_file,
-                "SELECT count(*) FROM challenges c WHERE used_at IS NOT NULL AND NOT EXISTS "
-                "(SELECT 1 FROM requests r WHERE r.challenge_id = c.id)") == "0");
-    CHECK(
-        query(db_file,
+    CHECK(query_text(db_file, "PRAGMA integrity_check") == "ok");
+    CHECK(query_text(db_file,
+                     "SELECT count(*) FROM challenges c WHERE used_at IS NOT NULL AND NOT EXISTS "
+                     "(SELECT 1 FROM requests r WHERE r.challenge_id = c.id)") == "0");
+    CHECK(query_text(
+              db_file,
               "SELECT count(*) FROM issued_certs i WHERE i.transaction_id LIKE 'FULL-%' AND (SELECT count(*) "
               "FROM requests r WHERE r.transaction_id = i.transaction_id) != 1") == "0");
-    CHECK(query(db_file,
-                "SELECT count(*) FROM requests r WHERE r.status = 'issued' AND NOT EXISTS (SELECT 1 FROM "
-                "issued_certs i WHERE i.transaction_id = r.transaction_id AND i.der = r.cert_der)") == "0");
+    CHECK(query_text(
+              db_file,
+              "SELECT count(*) FROM requests r WHERE r.status = 'issued' AND NOT EXISTS (SELECT 1 FROM "
+              "issued_certs i WHERE i.transaction_id = r.transaction_id AND i.der = r.cert_der)") == "0");
 }
 
 }  // namespace
@@ -102,12 +96,10 @@ TEST_SUITE("http.disk_full") {
         const std::string inst = dir.file("ra");
         const std::string conf = inst + "/scep-ra.conf";
         const std::filesystem::path db_file = inst + "/scep-ra.db";
-        REQUIRE(std::system((std::string(SCEPRA_BINARY) + " init --dir " + inst + " --admin-listen none >" +
-                             dir.file("init.out") + " 2>&1")
-                                .c_str()) == 0);
+        init_from_template(inst, "--admin-listen none");
         auto ra_signing = crypto::load_cert_file(inst + "/ra-signing.pem");
         auto ra_encryption = crypto::load_cert_file(inst + "/ra-encryption.pem");
-        std::vector<Attempt> attempts(devices);
+        std::vector<FullDiskAttempt> attempts(devices);
         {
             auto db = store::Database::open(db_file, false);
             SystemClock clock;
@@ -115,7 +107,7 @@ TEST_SUITE("http.disk_full") {
                 *db, store::ChallengeStore::load_or_create_key(inst + "/private/challenge-hmac.key"), clock);
             const store::ChallengePolicy policy{devices + 1, 8, std::chrono::minutes(60)};
             for (int i = 0; i < devices; ++i) {
-                Attempt& a = attempts[static_cast<size_t>(i)];
+                FullDiskAttempt& a = attempts[static_cast<size_t>(i)];
                 a.transaction_id = "FULL-" + std::to_string(i);
                 a.device = std::make_unique<Device>(static_cast<size_t>(i), "full-" + std::to_string(i));
                 auto csr = a.device->csr(passwords.issue(policy, "cli", std::nullopt).password);
@@ -134,7 +126,7 @@ TEST_SUITE("http.disk_full") {
         for (size_t i = 0; i < attempts.size() && refused.size() < 3; ++i) {
             CAPTURE(attempts[i].transaction_id);
             std::string why;
-            const Answer answer = send(server.port(), attempts[i], *ra_signing, &why);
+            const Answer answer = send_attempt(server.port(), attempts[i], *ra_signing, &why);
             CAPTURE(why);
             CHECK(answer != Answer::other);  // never a crash, an HTTP error or an unclear text
             if (answer == Answer::issued) ++issued;
@@ -155,21 +147,21 @@ TEST_SUITE("http.disk_full") {
         std::vector<size_t> still_pending;
         for (size_t i : refused) {
             CAPTURE(attempts[i].transaction_id);
-            const Answer answer = send(server.port(), attempts[i], *ra_signing);
+            const Answer answer = send_attempt(server.port(), attempts[i], *ra_signing);
             // A claim committed just before the disk filled, whose outcome could not be stored, is
             // PENDING: this run cannot tell it from one still in flight (resumed after 10 minutes,
             // or at once by the next run of the server).
             CHECK((answer == Answer::issued || answer == Answer::pending));
             if (answer == Answer::pending) still_pending.push_back(i);
         }
-        CHECK(send(server.port(), attempts[refused.back() + 1], *ra_signing) == Answer::issued);
+        CHECK(send_attempt(server.port(), attempts[refused.back() + 1], *ra_signing) == Answer::issued);
         check_whole(db_file);
         server.kill9();
 
         ServeProcess restarted(dir, conf, limited("restarted", 0));
         for (size_t i : still_pending) {
             CAPTURE(attempts[i].transaction_id);
-            CHECK(send(restarted.port(), attempts[i], *ra_signing) == Answer::issued);
+            CHECK(send_attempt(restarted.port(), attempts[i], *ra_signing) == Answer::issued);
         }
         check_whole(db_file);
         MESSAGE(refused.size() << " refused while full, " << still_pending.size()

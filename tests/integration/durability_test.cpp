@@ -11,6 +11,8 @@
 #include <filesystem>
 
 #include "crypto/encoding.hpp"
+#include "integration/database_queries.hpp"
+#include "integration/scep_exchange.hpp"
 #include "integration/server_fixture.hpp"
 #include "scep/message_data.hpp"
 #include "store/database.hpp"
@@ -24,53 +26,12 @@ using scep::PkiStatus;
 
 namespace {
 
-void many_passwords(std::string& conf) { set_key(conf, "PasswordMax", "100"); }
-
-void manual_approval(std::string& conf) {
-    for (const char* t : {"SignatureTemplate", "EncryptionTemplate", "GeneralPurposeTemplate"})
-        set_key(conf, t, "Manual");
-    conf += "\n[profile.Manual]\nmanual_approval = 1\n";
-}
-
-struct Identity {
-    X509& cert;
-    EVP_PKEY& key;
-};
-
-scep::CertRepView send(ServerFixture& server, MessageType type, const std::string& txid, const Bytes& data,
-                       Identity as) {
-    Bytes req =
-        scep::build_pki_request({type, txid, {}}, data, server.ra_encryption_cert(), {"AES-128-CBC", false},
-                                {as.cert, as.key, "SHA256"}, server.clock().now());
-    Reply reply = send_pki(server, req);
-    REQUIRE(reply.http_status == 200);
-    auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), {as.cert, as.key});
-    CHECK(view.signature_valid);
-    CHECK(view.transaction_id == txid);
-    return view;
-}
-
-scep::CertRepView pkcs_req(ServerFixture& server, Device& device, const X509_REQ& csr,
-                           const std::string& txid) {
-    return send(server, MessageType::pkcs_req, txid, crypto::csr_der(csr),
-                {*device.self_signed, *device.key});
-}
-
-scep::CertRepView cert_poll(ServerFixture& server, Identity as, const std::string& subject,
-                            const std::string& txid) {
+scep::CertRepView cert_poll_signed_by(ServerFixture& server, Identity as, const std::string& subject,
+                                      const std::string& txid) {
     auto csr = make_csr(as.key, subject);
     Bytes data = scep::issuer_and_subject_der(*X509_get_subject_name(&server.ca_cert()),
                                               *X509_REQ_get_subject_name(csr.get()));
-    return send(server, MessageType::cert_poll, txid, data, as);
-}
-
-void check_failure(const scep::CertRepView& view, FailInfo info, const std::string& text_part) {
-    CHECK(view.status == PkiStatus::failure);
-    REQUIRE(view.fail_info);
-    CHECK(*view.fail_info == info);
-    const std::string text = view.fail_info_text.value_or("");
-    CAPTURE(text);
-    CHECK(text.find(text_part) != std::string::npos);
+    return send_scep(server, MessageType::cert_poll, txid, data, as);
 }
 
 Bytes blob(ServerFixture& server, const std::string& query) {
@@ -80,15 +41,8 @@ Bytes blob(ServerFixture& server, const std::string& query) {
     });
 }
 
-bool contains(const Bytes& haystack, ByteView needle) {
+bool contains_bytes(const Bytes& haystack, ByteView needle) {
     return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
-}
-
-/// The one request the RA holds for approval.
-std::int64_t only_pending_request(ServerFixture& server) {
-    auto held = server.instance().requests().list_awaiting_approval(10);
-    REQUIRE(held.size() == 1);
-    return held.front().id;
 }
 
 // --- a real `scep-ra serve` process
@@ -108,14 +62,6 @@ std::string post(int port, const Bytes& message) {
 void sql_on(const std::filesystem::path& db_file, const std::string& sql) {
     auto db = store::Database::open(db_file, false);
     db->write([&](store::Database& d) { d.exec(sql); });
-}
-
-std::string sql_value(const std::filesystem::path& db_file, const std::string& query) {
-    auto db = store::Database::open(db_file, false);
-    return db->read([&](store::Database& d) {
-        auto st = d.prepare(query);
-        return st.step() ? st.column_text(0) : std::string();
-    });
 }
 
 }  // namespace
@@ -184,12 +130,13 @@ TEST_SUITE("http.durability") {
         REQUIRE(pkcs_req(server, device, *device.csr(server.password()), "TX-FIRST").status ==
                 PkiStatus::pending);
         REQUIRE(server.instance().requests().approve(only_pending_request(server), "officer"));
-        auto issued = cert_poll(server, {*device.self_signed, *device.key}, device.subject, "TX-FIRST");
+        auto issued =
+            cert_poll_signed_by(server, {*device.self_signed, *device.key}, device.subject, "TX-FIRST");
         REQUIRE(issued.status == PkiStatus::success);
         X509& cert = *issued.certs[0];
         auto new_key = pooled_client_key(3);
-        auto renewal = send(server, MessageType::renewal_req, "TX-RENEW",
-                            crypto::csr_der(*make_csr(*new_key, device.subject)), {cert, *device.key});
+        auto renewal = send_scep(server, MessageType::renewal_req, "TX-RENEW",
+                                 crypto::csr_der(*make_csr(*new_key, device.subject)), {cert, *device.key});
         REQUIRE(renewal.status == PkiStatus::pending);
 
         // Another CA's certificate with the same serial and subject, for the attacker's key.
@@ -203,13 +150,13 @@ TEST_SUITE("http.durability") {
         REQUIRE(X509_sign(forged.get(), other_ca_key.get(), EVP_sha256()) > 0);
         REQUIRE(crypto::serial_hex(*forged) == crypto::serial_hex(cert));
 
-        check_failure(cert_poll(server, {*forged, *attacker_key}, device.subject, "TX-RENEW"),
+        check_failure(cert_poll_signed_by(server, {*forged, *attacker_key}, device.subject, "TX-RENEW"),
                       FailInfo::bad_cert_id, "no request for this transaction from this requester");
         REQUIRE(server.instance().requests().approve(only_pending_request(server), "officer"));
-        check_failure(cert_poll(server, {*forged, *attacker_key}, device.subject, "TX-RENEW"),
+        check_failure(cert_poll_signed_by(server, {*forged, *attacker_key}, device.subject, "TX-RENEW"),
                       FailInfo::bad_cert_id, "from this requester");
         // The renewing certificate itself collects it.
-        auto renewed = cert_poll(server, {cert, *device.key}, device.subject, "TX-RENEW");
+        auto renewed = cert_poll_signed_by(server, {cert, *device.key}, device.subject, "TX-RENEW");
         REQUIRE(renewed.status == PkiStatus::success);
         CHECK(EVP_PKEY_eq(X509_get0_pubkey(renewed.certs[0].get()), new_key.get()) == 1);
     }
@@ -229,17 +176,18 @@ TEST_SUITE("http.durability") {
         const Bytes stored = blob(server, row);
         REQUIRE(!stored.empty());
         CHECK(stored.front() != 0x30);  // not a DER CSR
-        CHECK(!contains(stored, as_bytes(password)));
+        CHECK(!contains_bytes(stored, as_bytes(password)));
         const Bytes challenge_password_oid{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x07};
-        CHECK(!contains(stored, challenge_password_oid));
-        CHECK(!contains(stored, as_bytes(std::string("sealed"))));  // the subject's CN
+        CHECK(!contains_bytes(stored, challenge_password_oid));
+        CHECK(!contains_bytes(stored, as_bytes(std::string("sealed"))));  // the subject's CN
         struct stat key_file {};
         REQUIRE(::stat((server.instance_dir() + "/private/csr-seal.key").c_str(), &key_file) == 0);
         CHECK((key_file.st_mode & 0777) == 0600);
 
         SUBCASE("ok/issued-after-approval") {
             REQUIRE(server.instance().requests().approve(id, "officer"));
-            auto view = cert_poll(server, {*device.self_signed, *device.key}, device.subject, "TX-SEALED");
+            auto view =
+                cert_poll_signed_by(server, {*device.self_signed, *device.key}, device.subject, "TX-SEALED");
             REQUIRE(view.status == PkiStatus::success);
             CHECK(EVP_PKEY_eq(X509_get0_pubkey(view.certs[0].get()), device.key.get()) == 1);
             CHECK(blob(server, row).empty());
@@ -249,8 +197,9 @@ TEST_SUITE("http.durability") {
         }
         SUBCASE("ok/deleted-when-denied") {
             REQUIRE(server.instance().requests().deny(id, "not ours"));
-            check_failure(cert_poll(server, {*device.self_signed, *device.key}, device.subject, "TX-SEALED"),
-                          FailInfo::bad_request, "not ours");
+            check_failure(
+                cert_poll_signed_by(server, {*device.self_signed, *device.key}, device.subject, "TX-SEALED"),
+                FailInfo::bad_request, "not ours");
             CHECK(blob(server, row).empty());
         }
         SUBCASE("fail/another-rows-sealed-csr-does-not-open") {
@@ -264,8 +213,9 @@ TEST_SUITE("http.durability") {
             auto held = server.instance().requests().list_awaiting_approval(10);
             REQUIRE(held.size() == 2);
             REQUIRE(server.instance().requests().approve(held.back().id, "officer"));
-            check_failure(cert_poll(server, {*other.self_signed, *other.key}, other.subject, "TX-OTHER"),
-                          FailInfo::bad_request, "send the request again");
+            check_failure(
+                cert_poll_signed_by(server, {*other.self_signed, *other.key}, other.subject, "TX-OTHER"),
+                FailInfo::bad_request, "send the request again");
             CHECK(server.sql("SELECT count(*) FROM issued_certs WHERE transaction_id IS NOT NULL") == "0");
             // The device's own request, sent again, is the one submitted.
             auto resent = pkcs_req(server, other, *other_csr, "TX-OTHER");
@@ -279,7 +229,7 @@ TEST_SUITE("http.durability") {
         TempDir dir;
         const std::string inst = dir.file("ra");
         const std::string conf = " --config " + inst + "/scep-ra.conf";
-        REQUIRE(run_scep_ra(dir, "init --dir " + inst) == 0);
+        init_from_template(inst, "");
         REQUIRE(run_scep_ra(dir, "ra rollover" + conf) == 0);
         for (const std::string file : {"ra-signing.pem", "ra-encryption.pem", "admin-tls.pem",
                                        "next/ra-signing.pem", "next/ra-encryption.pem"}) {
@@ -287,8 +237,8 @@ TEST_SUITE("http.durability") {
             auto cert = crypto::load_cert_file(inst + "/" + file);
             const std::string serial = crypto::serial_hex(*cert);
             CHECK(run_scep_ra(dir, "revoke " + serial + " --reason superseded" + conf) == 0);
-            CHECK(sql_value(inst + "/scep-ra.db",
-                            "SELECT revocation_reason FROM issued_certs WHERE serial = '" + serial + "'") ==
+            CHECK(query_text(inst + "/scep-ra.db",
+                             "SELECT revocation_reason FROM issued_certs WHERE serial = '" + serial + "'") ==
                   "superseded");
         }
     }
@@ -301,7 +251,7 @@ TEST_SUITE("http.durability") {
         const std::string inst = dir.file("ra");
         const std::string conf = inst + "/scep-ra.conf";
         const std::filesystem::path db_file = inst + "/scep-ra.db";
-        REQUIRE(run_scep_ra(dir, "init --dir " + inst + " --admin-listen none") == 0);
+        init_from_template(inst, "--admin-listen none");
         std::string password;
         REQUIRE(run_scep_ra(dir, "password issue --config " + conf, &password) == 0);
         password = password.substr(0, password.find('\n'));
@@ -329,11 +279,11 @@ TEST_SUITE("http.durability") {
             serve.kill9();
         }
         // Both rolled back together: no certificate row, the claim still pending without a CA reference.
-        CHECK(sql_value(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id = 'TX-KILLED'") ==
+        CHECK(query_text(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id = 'TX-KILLED'") ==
               "0");
-        CHECK(sql_value(db_file,
-                        "SELECT status || ',' || (backend_ref IS NULL) FROM requests "
-                        "WHERE transaction_id = 'TX-KILLED'") == "pending,1");
+        CHECK(query_text(db_file,
+                         "SELECT status || ',' || (backend_ref IS NULL) FROM requests "
+                         "WHERE transaction_id = 'TX-KILLED'") == "pending,1");
         sql_on(db_file, "DROP TRIGGER stop_after_ca");
         // The device re-sends after the interrupted-claim age.
         sql_on(db_file,
@@ -345,7 +295,7 @@ TEST_SUITE("http.durability") {
             scep::read_cert_rep(as_bytes(post(serve.port(), request)), *ra_signing, device.recipient());
         REQUIRE(view.status == PkiStatus::success);
         REQUIRE(!view.certs.empty());
-        CHECK(sql_value(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id = 'TX-KILLED'") ==
+        CHECK(query_text(db_file, "SELECT count(*) FROM issued_certs WHERE transaction_id = 'TX-KILLED'") ==
               "1");
         auto db = store::Database::open(db_file, false);
         const Bytes recorded = db->read([](store::Database& d) {
@@ -353,7 +303,7 @@ TEST_SUITE("http.durability") {
             return st.step() ? st.column_blob(0) : Bytes();
         });
         CHECK(recorded == crypto::cert_der(*view.certs[0]));
-        CHECK(sql_value(db_file, "SELECT status FROM requests WHERE transaction_id = 'TX-KILLED'") ==
+        CHECK(query_text(db_file, "SELECT status FROM requests WHERE transaction_id = 'TX-KILLED'") ==
               "issued");
         // And a further re-send is the stored outcome.
         auto again =

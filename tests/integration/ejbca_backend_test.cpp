@@ -12,6 +12,7 @@
 #include "cli/commands.hpp"
 #include "crypto/encoding.hpp"
 #include "integration/ejbca_test_support.hpp"
+#include "integration/scep_exchange.hpp"
 #include "integration/server_fixture.hpp"
 #include "scep/degenerate.hpp"
 #include "scep/message_data.hpp"
@@ -52,39 +53,6 @@ struct EjbcaSetup {
 // --- SCEP messages
 // ----------------------------------------------------------------------------------------------
 
-struct Identity {
-    X509& cert;
-    EVP_PKEY& key;
-};
-
-scep::CertRepView send(ServerFixture& server, MessageType type, const std::string& txid,
-                       const Bytes& message_data, Identity as) {
-    Bytes req =
-        scep::build_pki_request({type, txid, {}}, message_data, server.ra_encryption_cert(),
-                                {"AES-128-CBC", false}, {as.cert, as.key, "SHA256"}, server.clock().now());
-    Reply reply = send_pki(server, req);
-    REQUIRE(reply.http_status == 200);
-    auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), {as.cert, as.key});
-    CHECK(view.signature_valid);
-    CHECK(view.transaction_id == txid);
-    return view;
-}
-
-scep::CertRepView pkcs_req(ServerFixture& server, Device& device, const X509_REQ& csr,
-                           const std::string& txid) {
-    return send(server, MessageType::pkcs_req, txid, crypto::csr_der(csr),
-                {*device.self_signed, *device.key});
-}
-
-/// CertPoll with EJBCA's issuing CA as the issuer.
-scep::CertRepView cert_poll(ServerFixture& server, Device& device, X509& issuer, const std::string& txid) {
-    auto csr = device.csr("");
-    return send(
-        server, MessageType::cert_poll, txid,
-        scep::issuer_and_subject_der(*X509_get_subject_name(&issuer), *X509_REQ_get_subject_name(csr.get())),
-        {*device.self_signed, *device.key});
-}
-
 crypto::X509Ptr load_pem(const std::string& file) { return crypto::load_cert_file(file); }
 
 /// Whether cert chains to the fake EJBCA's root through its issuing CA.
@@ -109,12 +77,8 @@ X509& check_issued_by_ejbca(const FakeEjbca& fake, const scep::CertRepView& view
     return cert;
 }
 
-void check_pending(const scep::CertRepView& view) {
-    CHECK(view.status == PkiStatus::pending);
-    CHECK(view.certs.empty());
-}
-
-std::string failure_text(const scep::CertRepView& view) {
+/// FAILURE badRequest: its text.
+std::string bad_request_text(const scep::CertRepView& view) {
     CHECK(view.status == PkiStatus::failure);
     REQUIRE(view.fail_info);
     CHECK(*view.fail_info == FailInfo::bad_request);
@@ -187,7 +151,8 @@ TEST_CASE(
         setup.ejbca.control({{"enroll_error", {status, secret}}});
         Device device(3, "refused-" + std::to_string(status));
         const std::string txid = "TX-REFUSED-" + std::to_string(++n);
-        const std::string text = failure_text(pkcs_req(server, device, *device.csr(server.password()), txid));
+        const std::string text =
+            bad_request_text(pkcs_req(server, device, *device.csr(server.password()), txid));
         CAPTURE(text);
         CHECK(!text.empty());
         CHECK(text.size() < 120);
@@ -223,7 +188,7 @@ TEST_CASE("ejbca: scep-ra's manual approval holds a request from EJBCA until an 
     }
     SUBCASE("denied: FAILURE with the officer's reason, and EJBCA never sees it") {
         REQUIRE(server.instance().requests().deny(held.front().id, "not in the inventory"));
-        CHECK(failure_text(cert_poll(server, device, *issuing, "TX-HELD")).find("not in the inventory") !=
+        CHECK(bad_request_text(cert_poll(server, device, *issuing, "TX-HELD")).find("not in the inventory") !=
               std::string::npos);
         CHECK(setup.ejbca.state()["enrolments"] == 0);
     }
@@ -234,7 +199,7 @@ TEST_CASE("ejbca: a profile that needs approval in EJBCA (CE answers 400) is FAI
     auto& server = setup.server;
     Device device(4, "needs-approval");
     const std::string text =
-        failure_text(pkcs_req(server, device, *device.csr(server.password()), "TX-APPROVAL"));
+        bad_request_text(pkcs_req(server, device, *device.csr(server.password()), "TX-APPROVAL"));
     CHECK(text.find("approvals are enabled") == std::string::npos);
     CHECK(certificates_in(setup.ejbca) == 0);
 }
@@ -340,7 +305,7 @@ TEST_CASE(
         });
         Device device(8, "stranger");
         const std::string text =
-            failure_text(pkcs_req(server, device, *device.csr(server.password()), "TX-403"));
+            bad_request_text(pkcs_req(server, device, *device.csr(server.password()), "TX-403"));
         CHECK(text.find("Authorization") == std::string::npos);
         CHECK(fake.state()["enrolments"] == 0);
     }
@@ -384,8 +349,8 @@ TEST_CASE("ejbca: GetCRL answers EJBCA's CRL, and scep-ra revoke revokes in EJBC
     CHECK(out.find("already revoked") != std::string::npos);
     CHECK(scep_ra(dir, "revoke --config " + conf + " ABCDEF0123", &out) == 3);
 
-    auto crl_view = send(server, MessageType::get_crl, "TX-GETCRL", scep::issuer_and_serial_der(cert),
-                         {*device.self_signed, *device.key});
+    auto crl_view = send_scep(server, MessageType::get_crl, "TX-GETCRL", scep::issuer_and_serial_der(cert),
+                              {*device.self_signed, *device.key});
     REQUIRE(crl_view.status == PkiStatus::success);
     REQUIRE(crl_view.crls.size() == 1);
     X509_CRL& crl = *crl_view.crls[0];
@@ -403,14 +368,14 @@ TEST_CASE("ejbca: a certificate EJBCA issued signs its renewal; once revoked in 
     X509& old_cert = check_issued_by_ejbca(setup.ejbca, first, *device.key);
 
     // RenewalReq signed by the EJBCA certificate, no challenge password.
-    auto renewal = send(server, MessageType::renewal_req, "TX-RENEW-1", crypto::csr_der(*device.csr("")),
-                        {old_cert, *device.key});
+    auto renewal = send_scep(server, MessageType::renewal_req, "TX-RENEW-1", crypto::csr_der(*device.csr("")),
+                             {old_cert, *device.key});
     check_issued_by_ejbca(setup.ejbca, renewal, *device.key);
     CHECK(setup.ejbca.state()["enrolments"] == 2);
 
     // GetCert finds it in EJBCA.
-    auto got = send(server, MessageType::get_cert, "TX-GETCERT", scep::issuer_and_serial_der(old_cert),
-                    {*device.self_signed, *device.key});
+    auto got = send_scep(server, MessageType::get_cert, "TX-GETCERT", scep::issuer_and_serial_der(old_cert),
+                         {*device.self_signed, *device.key});
     REQUIRE(got.status == PkiStatus::success);
     REQUIRE(!got.certs.empty());
     CHECK(X509_cmp(got.certs[0].get(), &old_cert) == 0);
@@ -418,8 +383,8 @@ TEST_CASE("ejbca: a certificate EJBCA issued signs its renewal; once revoked in 
     TempDir dir;
     REQUIRE(scep_ra(dir, "revoke --config " + server.instance_dir() + "/scep-ra.conf " +
                              crypto::serial_hex(old_cert)) == 0);
-    auto refused = send(server, MessageType::renewal_req, "TX-RENEW-2", crypto::csr_der(*device.csr("")),
-                        {old_cert, *device.key});
+    auto refused = send_scep(server, MessageType::renewal_req, "TX-RENEW-2", crypto::csr_der(*device.csr("")),
+                             {old_cert, *device.key});
     CHECK(refused.status == PkiStatus::failure);
     CHECK(setup.ejbca.state()["enrolments"] == 2);
 }
@@ -432,15 +397,7 @@ namespace {
 /// `scep-ra serve` for a fresh instance whose [ejbca] section is `section`.
 ServeResult serve_with(const std::string& section) {
     TempDir dir;
-    const std::string instance = dir.path() + "/instance";
-    {
-        std::ostringstream quiet;
-        auto* old = std::cout.rdbuf(quiet.rdbuf());
-        const int rc = cli::init_command({"--dir", instance, "--admin-listen", "none"});
-        std::cout.rdbuf(old);
-        REQUIRE(rc == 0);
-    }
-    const std::string conf = instance + "/scep-ra.conf";
+    const std::string conf = init_instance(dir);
     std::string text = crypto::read_file(conf);
     set_key(text, "backend", "ejbca");
     text += section;

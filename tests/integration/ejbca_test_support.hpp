@@ -43,14 +43,6 @@ inline std::string ejbca_section(const FakeEjbca& fake, const Settings& changes 
     return text;
 }
 
-/// Runs the scep-ra binary; returns its exit status, its stdout and stderr in *out.
-inline int scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr) {
-    const std::string file = dir.file("cli.out");
-    const int rc = std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + file + " 2>&1").c_str());
-    if (out) *out = crypto::read_file(file);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 /// `scep-ra serve --config conf` on free loopback ports: its log (once stopped)
 /// and GetCACert's answer.
 struct ServeResult {

@@ -108,13 +108,6 @@ class RawClient {
     bool m_connected = false;
 };
 
-int status_of(const std::string& response) {
-    if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) {
-        return 0;
-    }
-    return std::atoi(response.substr(9, 3).c_str());
-}
-
 std::string gzip_of_zeros(size_t inflated) {
     z_stream z{};
     REQUIRE(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) == Z_OK);

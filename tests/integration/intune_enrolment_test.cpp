@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "crypto/encoding.hpp"
+#include "integration/scep_exchange.hpp"
 #include "integration/server_fixture.hpp"
 #include "support/fake_intune/fake_intune_process.hpp"
 
@@ -26,13 +27,6 @@ std::string intune_challenge(char seed, std::size_t size) {
         text += "k9+/";
     }
     return text.substr(0, size);
-}
-
-Bytes pkcs_req(ServerFixture& server, Device& device, const std::string& challenge, const std::string& txid) {
-    auto csr = device.csr(challenge);
-    return scep::build_pki_request({scep::MessageType::pkcs_req, txid, {}}, crypto::csr_der(*csr),
-                                   server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
-                                   std::chrono::system_clock::now());
 }
 
 scep::CertRepView answer(ServerFixture& server, Device& device, const Reply& reply) {
@@ -55,8 +49,8 @@ TEST_SUITE("http.intune") {
                       "a device whose Intune challenge Intune accepts is issued a certificate (POST)") {
         Device device(3, "intune-device");
         const std::string challenge = intune_challenge('a', 4000);
-        auto view =
-            answer(server, device, send_pki(server, pkcs_req(server, device, challenge, "TX-INTUNE-OK")));
+        auto view = answer(server, device,
+                           send_pki(server, pkcs_req_message(server, device, challenge, "TX-INTUNE-OK")));
         CHECK(view.status == PkiStatus::success);
         // validateRequest, then (from the outcome listener, in the background) successNotification.
         auto state = fake.state();
@@ -86,8 +80,8 @@ TEST_SUITE("http.intune") {
         Device device(4, "intune-refused");
         const std::string challenge = intune_challenge('r', 3000);
         fake.control({{"codes", {{challenge, "ScepProfileNoLongerTargetedToTheClient"}}}});
-        auto view =
-            answer(server, device, send_pki(server, pkcs_req(server, device, challenge, "TX-INTUNE-NO")));
+        auto view = answer(server, device,
+                           send_pki(server, pkcs_req_message(server, device, challenge, "TX-INTUNE-NO")));
         CHECK(view.status == PkiStatus::failure);
         CHECK(view.fail_info == FailInfo::bad_request);
         CHECK(view.fail_info_text.value_or("").find("ScepProfileNoLongerTargetedToTheClient") !=
@@ -104,12 +98,13 @@ TEST_SUITE("http.intune") {
                       "GET PKIOperation carries an Intune challenge up to the 8 KiB request line, "
                       "and beyond it gets HTTP 414 telling the client to POST") {
         Device device(5, "intune-get");
-        const Bytes fits = pkcs_req(server, device, intune_challenge('g', 1500), "TX-INTUNE-GET");
+        const Bytes fits = pkcs_req_message(server, device, intune_challenge('g', 1500), "TX-INTUNE-GET");
         auto view = answer(server, device, send_pki(server, fits, true));
         CHECK(view.status == PkiStatus::success);
 
         Device other(6, "intune-get-long");
-        const Bytes too_long = pkcs_req(server, other, intune_challenge('h', 4000), "TX-INTUNE-GET-LONG");
+        const Bytes too_long =
+            pkcs_req_message(server, other, intune_challenge('h', 4000), "TX-INTUNE-GET-LONG");
         const Reply refused = send_pki(server, too_long, true);
         CHECK(refused.http_status == 414);
         CHECK(refused.body.find("POST") != std::string::npos);
@@ -123,9 +118,9 @@ TEST_SUITE("http.intune") {
                       "with Intune out of reach nothing is issued, and the device is told to try later") {
         Device device(7, "intune-down");
         fake.control({{"discovery", "fail"}});
-        auto view =
-            answer(server, device,
-                   send_pki(server, pkcs_req(server, device, intune_challenge('d', 2000), "TX-INTUNE-DOWN")));
+        auto view = answer(server, device,
+                           send_pki(server, pkcs_req_message(server, device, intune_challenge('d', 2000),
+                                                             "TX-INTUNE-DOWN")));
         CHECK(view.status == PkiStatus::failure);
         CHECK(view.fail_info == FailInfo::bad_request);
         CHECK(view.fail_info_text.value_or("").find("try again later") != std::string::npos);
@@ -133,9 +128,9 @@ TEST_SUITE("http.intune") {
         // Intune's outage is not the device's fault: no failed attempt counted against it.
         CHECK(server.sql("SELECT count(*) FROM challenge_failures") == "0");
         fake.control({{"discovery", "normal"}});
-        view =
-            answer(server, device,
-                   send_pki(server, pkcs_req(server, device, intune_challenge('d', 2000), "TX-INTUNE-BACK")));
+        view = answer(server, device,
+                      send_pki(server, pkcs_req_message(server, device, intune_challenge('d', 2000),
+                                                        "TX-INTUNE-BACK")));
         CHECK(view.status == PkiStatus::success);
     }
 }

@@ -8,6 +8,7 @@
 
 #include "cli/app_config.hpp"
 #include "crypto/encoding.hpp"
+#include "integration/scep_exchange.hpp"
 #include "integration/server_fixture.hpp"
 
 using namespace scepra;
@@ -64,22 +65,12 @@ scep::CertRepView enrol_key(ServerFixture& server, EVP_PKEY& key, const std::str
     return scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());
 }
 
-void check_refused(const scep::CertRepView& view, const std::string& text_part) {
-    CHECK(view.status == PkiStatus::failure);
-    CHECK(view.fail_info == FailInfo::bad_request);
-    const std::string text = view.fail_info_text.value_or("");
-    CAPTURE(text);
-    CHECK(text.find(text_part) != std::string::npos);
-}
-
 void check_issued(const scep::CertRepView& view, EVP_PKEY& key) {
     CAPTURE(view.fail_info_text.value_or(""));
     REQUIRE(view.status == PkiStatus::success);
     REQUIRE(!view.certs.empty());
     CHECK(EVP_PKEY_eq(X509_get0_pubkey(view.certs[0].get()), &key) == 1);
 }
-
-auto many_passwords = [](std::string& conf) { set_key(conf, "PasswordMax", "100"); };
 
 }  // namespace
 

@@ -20,12 +20,6 @@ using scep::PkiStatus;
 
 namespace {
 
-std::string issue_password(const TempDir& dir, const std::string& conf) {
-    std::string out;
-    REQUIRE(run_scep_ra(dir, "password issue --config " + conf, &out) == 0);
-    return out.substr(0, out.find('\n'));
-}
-
 std::string scrape(int port) {
     httplib::Client c("127.0.0.1", port);
     auto res = c.Get("/metrics");

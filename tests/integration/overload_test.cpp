@@ -93,18 +93,6 @@ class Socket {
     bool m_connected = false;
 };
 
-int status_of(const std::string& response) {
-    return response.rfind("HTTP/1.1 ", 0) == 0 && response.size() >= 12
-               ? std::atoi(response.substr(9, 3).c_str())
-               : 0;
-}
-
-std::string issue_password(const TempDir& dir, const std::string& conf) {
-    std::string out;
-    REQUIRE(run_scep_ra(dir, "password issue --config " + conf, &out) == 0);
-    return out.substr(0, out.find('\n'));
-}
-
 std::string configured(const TempDir& dir, const std::vector<std::pair<std::string, std::string>>& keys) {
     const std::string conf = init_instance(dir);
     std::string text = crypto::read_file(conf);

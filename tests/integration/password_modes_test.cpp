@@ -19,8 +19,8 @@ using scep::PkiStatus;
 
 namespace {
 
-scep::CertRepView enrol(ServerFixture& server, Device& device, const std::string& challenge,
-                        const std::string& txid, const std::vector<Ext>& exts = {}) {
+scep::CertRepView enrol_with_challenge(ServerFixture& server, Device& device, const std::string& challenge,
+                                       const std::string& txid, const std::vector<Ext>& exts = {}) {
     auto csr = device.csr(challenge, exts);
     Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, txid, {}}, crypto::csr_der(*csr),
                                         server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
@@ -41,22 +41,23 @@ TEST_SUITE("http.passwords") {
         const std::string pw = server.password();
         const std::string still_good = server.password();
         server.clock().advance(std::chrono::minutes(59));
-        CHECK(enrol(server, device, still_good, "TX-59").status == PkiStatus::success);
+        CHECK(enrol_with_challenge(server, device, still_good, "TX-59").status == PkiStatus::success);
         server.clock().advance(std::chrono::minutes(2));
-        auto view = enrol(server, device, pw, "TX-61");
+        auto view = enrol_with_challenge(server, device, pw, "TX-61");
         CHECK(view.fail_info == FailInfo::bad_request);
         CHECK(failure_text(view) == "the challenge password has expired");
         // The next issue purges it: the lifecycle trail keeps an 'expired' row.
         server.password();
         CHECK(server.sql("SELECT count(*) FROM password_events WHERE event = 'expired'") == "1");
-        CHECK(failure_text(enrol(server, device, pw, "TX-62")) == "the challenge password is not valid");
+        CHECK(failure_text(enrol_with_challenge(server, device, pw, "TX-62")) ==
+              "the challenge password is not valid");
     }
 
     TEST_CASE("the NDES password modes still refuse a challengePassword over PKCS#9's 255 characters") {
         ServerFixture server;
         Device device(0, "long-password");
         server.password();
-        auto view = enrol(server, device, std::string(256, 'p'), "TX-LONG-PW");
+        auto view = enrol_with_challenge(server, device, std::string(256, 'p'), "TX-LONG-PW");
         CHECK(view.fail_info == FailInfo::bad_request);
         CHECK(failure_text(view) == "the challengePassword is longer than 255 characters");
     }
@@ -67,7 +68,7 @@ TEST_SUITE("http.passwords") {
         for (int i = 0; i < 3; ++i) pws.push_back(server.password());
         CHECK_THROWS_WITH_AS(server.password(), "The password cache is full.", store::ChallengeCacheFull);
         Device device(1, "cache");
-        CHECK(enrol(server, device, pws[0], "TX-CACHE").status == PkiStatus::success);
+        CHECK(enrol_with_challenge(server, device, pws[0], "TX-CACHE").status == PkiStatus::success);
         CHECK_NOTHROW(server.password());  // a use frees a slot
     }
 
@@ -82,12 +83,12 @@ TEST_SUITE("http.passwords") {
             auto pw = store.issue(policy, "test", std::nullopt, {.expected_subject = "router-*.example.com"})
                           .password;
             Device wrong(2, "laptop.example.com");
-            auto refused = enrol(server, wrong, pw, "TX-BIND-1");
+            auto refused = enrol_with_challenge(server, wrong, pw, "TX-BIND-1");
             CHECK(refused.fail_info == FailInfo::bad_request);
             CHECK(failure_text(refused) == "the challenge password is bound to another subject");
             Device right(3, "ROUTER-7.example.com");
-            CHECK(enrol(server, right, pw, "TX-BIND-2").status == PkiStatus::success);
-            CHECK(failure_text(enrol(server, right, pw, "TX-BIND-3")) ==
+            CHECK(enrol_with_challenge(server, right, pw, "TX-BIND-2").status == PkiStatus::success);
+            CHECK(failure_text(enrol_with_challenge(server, right, pw, "TX-BIND-3")) ==
                   "the challenge password was already used");
         }
         SUBCASE("subject glob on a DNS subjectAltName") {
@@ -95,23 +96,27 @@ TEST_SUITE("http.passwords") {
                 store.issue(policy, "test", std::nullopt, {.expected_subject = "*.vpn.example.com"}).password;
             // Every name must match: the CN too (binding_policy_test has the refusals).
             Device device(4, "gw1.vpn.example.com");
-            CHECK(enrol(server, device, pw, "TX-SAN", {{NID_subject_alt_name, "DNS:gw1.vpn.example.com"}})
+            CHECK(enrol_with_challenge(server, device, pw, "TX-SAN",
+                                       {{NID_subject_alt_name, "DNS:gw1.vpn.example.com"}})
                       .status == PkiStatus::success);
         }
         SUBCASE("template chosen by key usage") {
             auto pw = store.issue(policy, "test", std::nullopt, {.template_name = "SigOnly"}).password;
             Device device(5, "signer");
-            auto refused = enrol(server, device, pw, "TX-T1", {{NID_key_usage, "critical,keyEncipherment"}});
+            auto refused = enrol_with_challenge(server, device, pw, "TX-T1",
+                                                {{NID_key_usage, "critical,keyEncipherment"}});
             CHECK(failure_text(refused) == "the challenge password is bound to another certificate template");
-            CHECK(enrol(server, device, pw, "TX-T2", {{NID_key_usage, "critical,digitalSignature"}}).status ==
-                  PkiStatus::success);
+            CHECK(enrol_with_challenge(server, device, pw, "TX-T2",
+                                       {{NID_key_usage, "critical,digitalSignature"}})
+                      .status == PkiStatus::success);
         }
         SUBCASE("own validity") {
             auto pw =
                 store.issue(policy, "test", std::nullopt, {.validity = std::chrono::minutes(5)}).password;
             server.clock().advance(std::chrono::minutes(6));
             Device device(0, "late");
-            CHECK(failure_text(enrol(server, device, pw, "TX-V")) == "the challenge password has expired");
+            CHECK(failure_text(enrol_with_challenge(server, device, pw, "TX-V")) ==
+                  "the challenge password has expired");
         }
     }
 
@@ -190,18 +195,19 @@ TEST_SUITE("http.passwords") {
         auto db = store::Database::open(server.config().database, false);
         store::SinglePasswordStore cli_store(*db, server.clock());
         Device device(1, "single");
-        CHECK(failure_text(enrol(server, device, "first-secret", "TX-S0")) ==
+        CHECK(failure_text(enrol_with_challenge(server, device, "first-secret", "TX-S0")) ==
               "the challenge password is not valid");
         cli_store.set("first-secret", "cli");
-        CHECK(enrol(server, device, "first-secret", "TX-S1").status == PkiStatus::success);
-        CHECK(enrol(server, device, "first-secret", "TX-S2").status == PkiStatus::success);  // reusable
+        CHECK(enrol_with_challenge(server, device, "first-secret", "TX-S1").status == PkiStatus::success);
+        CHECK(enrol_with_challenge(server, device, "first-secret", "TX-S2").status ==
+              PkiStatus::success);  // reusable
         cli_store.set("second-secret", "cli");
-        CHECK(failure_text(enrol(server, device, "first-secret", "TX-S3")) ==
+        CHECK(failure_text(enrol_with_challenge(server, device, "first-secret", "TX-S3")) ==
               "the challenge password is not valid");
-        CHECK(enrol(server, device, "second-secret", "TX-S4").status == PkiStatus::success);
+        CHECK(enrol_with_challenge(server, device, "second-secret", "TX-S4").status == PkiStatus::success);
         // One-time passwords are not accepted in this mode.
         auto otp = server.instance().challenges().issue(server.config().password.one_time, "t", std::nullopt);
-        CHECK(enrol(server, device, otp.password, "TX-S5").status == PkiStatus::failure);
+        CHECK(enrol_with_challenge(server, device, otp.password, "TX-S5").status == PkiStatus::failure);
         CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-S1'") ==
               "single password");
     }
@@ -209,14 +215,14 @@ TEST_SUITE("http.passwords") {
     TEST_CASE("a reload switches the password mode of a running server") {
         ServerFixture server;
         Device device(2, "reloaded");
-        CHECK(enrol(server, device, "", "TX-R1").status == PkiStatus::failure);
+        CHECK(enrol_with_challenge(server, device, "", "TX-R1").status == PkiStatus::failure);
         cli::AppConfig fresh = server.config();
         fresh.password.enforce_password = false;
         server.instance().reload(fresh);
-        CHECK(enrol(server, device, "", "TX-R2").status == PkiStatus::success);
+        CHECK(enrol_with_challenge(server, device, "", "TX-R2").status == PkiStatus::success);
         fresh.password.enforce_password = true;
         server.instance().reload(fresh);
-        CHECK(enrol(server, device, "", "TX-R3").status == PkiStatus::failure);
+        CHECK(enrol_with_challenge(server, device, "", "TX-R3").status == PkiStatus::failure);
     }
 
     TEST_CASE("the password lifecycle is in password_events and the views answer the common questions") {
@@ -226,8 +232,8 @@ TEST_SUITE("http.passwords") {
         auto used = store.issue(server.config().password.one_time, "alice", std::string("192.0.2.10"));
         auto revoked = store.issue(server.config().password.one_time, "bob", std::nullopt);
         REQUIRE(store.revoke(revoked.id, "carol"));
-        REQUIRE(enrol(server, device, used.password, "TX-LIFE").status == PkiStatus::success);
-        CHECK(failure_text(enrol(server, device, revoked.password, "TX-REV")) ==
+        REQUIRE(enrol_with_challenge(server, device, used.password, "TX-LIFE").status == PkiStatus::success);
+        CHECK(failure_text(enrol_with_challenge(server, device, revoked.password, "TX-REV")) ==
               "the challenge password was revoked");
         CHECK(server.sql("SELECT group_concat(event || ':' || coalesce(actor, '') || ':' || coalesce(peer, "
                          "'') || ':' || "

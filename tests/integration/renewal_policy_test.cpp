@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 
 #include "crypto/encoding.hpp"
+#include "integration/scep_exchange.hpp"
 #include "integration/server_fixture.hpp"
 #include "store/database.hpp"
 
@@ -18,14 +19,8 @@ using scep::PkiStatus;
 
 namespace {
 
-/// Who signs a request (and receives the encrypted reply).
-struct Identity {
-    X509& cert;
-    EVP_PKEY& key;
-};
-
-scep::CertRepView send(ServerFixture& server, MessageType type, const std::string& txid, const X509_REQ& csr,
-                       Identity as) {
+scep::CertRepView send_csr_as(ServerFixture& server, MessageType type, const std::string& txid,
+                              const X509_REQ& csr, Identity as) {
     Bytes req =
         scep::build_pki_request({type, txid, {}}, crypto::csr_der(csr), server.ra_encryption_cert(),
                                 {"AES-128-CBC", false}, {as.cert, as.key, "SHA256"}, server.clock().now());
@@ -39,8 +34,8 @@ scep::CertRepView send(ServerFixture& server, MessageType type, const std::strin
 /// Enrols the device with a fresh password and the given extensions; returns the certificate.
 crypto::X509Ptr enrolled(ServerFixture& server, Device& device, const std::vector<Ext>& exts,
                          const std::string& txid) {
-    auto view = send(server, MessageType::pkcs_req, txid, *device.csr(server.password(), exts),
-                     {*device.self_signed, *device.key});
+    auto view = send_csr_as(server, MessageType::pkcs_req, txid, *device.csr(server.password(), exts),
+                            {*device.self_signed, *device.key});
     REQUIRE(view.status == PkiStatus::success);
     REQUIRE(!view.certs.empty());
     return std::move(view.certs[0]);
@@ -48,16 +43,8 @@ crypto::X509Ptr enrolled(ServerFixture& server, Device& device, const std::vecto
 
 scep::CertRepView renew(ServerFixture& server, Device& device, X509& cert, const std::vector<Ext>& exts,
                         const std::string& txid, MessageType type = MessageType::renewal_req) {
-    return send(server, type, txid, *make_csr(*device.key, device.subject, "", exts), {cert, *device.key});
-}
-
-void check_refused(const scep::CertRepView& view, const std::string& text_part) {
-    CHECK(view.status == PkiStatus::failure);
-    CHECK(view.fail_info == FailInfo::bad_request);
-    CHECK(view.certs.empty());
-    const std::string text = view.fail_info_text.value_or("");
-    CAPTURE(text);
-    CHECK(text.find(text_part) != std::string::npos);
+    return send_csr_as(server, type, txid, *make_csr(*device.key, device.subject, "", exts),
+                       {cert, *device.key});
 }
 
 X509& check_issued(const scep::CertRepView& view) {
@@ -208,8 +195,8 @@ TEST_SUITE("http.renewal_policy") {
         auto cert = enrolled(server, device, {}, "TX-FIRST");
         Identity by_cert{*cert, *device.key};
         SUBCASE("ok/good-password") {
-            auto view =
-                send(server, MessageType::pkcs_req, "TX-P-PW", *device.csr(server.password()), by_cert);
+            auto view = send_csr_as(server, MessageType::pkcs_req, "TX-P-PW", *device.csr(server.password()),
+                                    by_cert);
             X509& fresh = check_issued(view);
             CHECK(crypto::serial_hex(fresh) != crypto::serial_hex(*cert));
             CHECK(server.sql("SELECT kind FROM requests WHERE transaction_id = 'TX-P-PW'") == "PKCSReq");
@@ -218,13 +205,13 @@ TEST_SUITE("http.renewal_policy") {
                   "1");
         }
         SUBCASE("fail/no-password") {
-            check_refused(send(server, MessageType::pkcs_req, "TX-P", *device.csr(""), by_cert),
+            check_refused(send_csr_as(server, MessageType::pkcs_req, "TX-P", *device.csr(""), by_cert),
                           "password is required");
         }
         SUBCASE("fail/renewalreq") {
-            check_refused(
-                send(server, MessageType::renewal_req, "TX-R", *device.csr(server.password()), by_cert),
-                "renewal is disabled");
+            check_refused(send_csr_as(server, MessageType::renewal_req, "TX-R",
+                                      *device.csr(server.password()), by_cert),
+                          "renewal is disabled");
         }
     }
 }

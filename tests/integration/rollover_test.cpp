@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "crypto/encoding.hpp"
+#include "integration/scep_exchange.hpp"
 #include "integration/server_fixture.hpp"
 #include "scep/degenerate.hpp"
 #include "scep/next_ca.hpp"
@@ -26,8 +27,9 @@ int run_cli(const std::vector<std::string>& args) {
     return rc;
 }
 
-scep::CertRepView enrol(ServerFixture& server, Device& device, X509& encrypt_to, X509& expected_signer,
-                        const std::string& challenge, const std::string& txid) {
+scep::CertRepView enrol_encrypting_to(ServerFixture& server, Device& device, X509& encrypt_to,
+                                      X509& expected_signer, const std::string& challenge,
+                                      const std::string& txid) {
     auto csr = device.csr(challenge);
     Bytes req =
         scep::build_pki_request({scep::MessageType::pkcs_req, txid, {}}, crypto::csr_der(*csr), encrypt_to,
@@ -41,8 +43,8 @@ scep::CertRepView enrol(ServerFixture& server, Device& device, X509& encrypt_to,
 /// `ra activate`, restart); returns the certificate of the old CA.
 crypto::X509Ptr enrolled_then_new_ca(ServerFixture& server, Device& device, const std::string& txid) {
     const std::string conf = server.instance_dir() + "/scep-ra.conf";
-    auto first =
-        enrol(server, device, server.ra_encryption_cert(), server.ra_signing_cert(), server.password(), txid);
+    auto first = enrol_encrypting_to(server, device, server.ra_encryption_cert(), server.ra_signing_cert(),
+                                     server.password(), txid);
     REQUIRE(first.status == PkiStatus::success);
     REQUIRE(run_cli({"ra", "rollover", "--config", conf, "--new-ca"}) == 0);
     REQUIRE(run_cli({"ra", "activate", "--config", conf}) == 0);
@@ -60,22 +62,18 @@ scep::CertRepView renew_with(ServerFixture& server, Device& device, X509& old_ce
                                {old_cert, *device.key});
 }
 
-std::string caps(ServerFixture& server) {
-    return server.client().Get(server.base_path() + "?operation=GetCACaps")->body;
-}
-
 }  // namespace
 
 TEST_SUITE("http.rollover") {
     TEST_CASE("GetNextCACert announces the next RA certificates, signed by the current CA") {
         ServerFixture server;
-        CHECK(caps(server).find("GetNextCACert") == std::string::npos);
+        CHECK(ca_caps(server).find("GetNextCACert") == std::string::npos);
         CHECK(server.client().Get(server.base_path() + "?operation=GetNextCACert")->status == 404);
         const std::string conf = server.instance_dir() + "/scep-ra.conf";
         REQUIRE(run_cli({"ra", "rollover", "--config", conf}) == 0);
         CHECK(run_cli({"ra", "rollover", "--config", conf}) == cli::exit_refused);  // already prepared
         server.instance().reload(server.config());
-        CHECK(caps(server).find("GetNextCACert") != std::string::npos);
+        CHECK(ca_caps(server).find("GetNextCACert") != std::string::npos);
         auto res = server.client().Get(server.base_path() + "?operation=GetNextCACert");
         REQUIRE(res);
         CHECK(res->status == 200);
@@ -106,16 +104,16 @@ TEST_SUITE("http.rollover") {
         CHECK(X509_cmp(certs[1].get(), &server.ra_encryption_cert()) == 0);
         Device device(1, "late-client");
         // A client that still has the old GetCACert encrypts to the old certificate.
-        auto view =
-            enrol(server, device, *old_enc, server.ra_signing_cert(), server.password(), "TX-OLD-ENC");
+        auto view = enrol_encrypting_to(server, device, *old_enc, server.ra_signing_cert(), server.password(),
+                                        "TX-OLD-ENC");
         CHECK(view.status == PkiStatus::success);
-        CHECK(enrol(server, device, server.ra_encryption_cert(), server.ra_signing_cert(), server.password(),
-                    "TX-NEW-ENC")
+        CHECK(enrol_encrypting_to(server, device, server.ra_encryption_cert(), server.ra_signing_cert(),
+                                  server.password(), "TX-NEW-ENC")
                   .status == PkiStatus::success);
         server.clock().advance(std::chrono::hours(24 * 8));
         server.restart();
-        auto refused =
-            enrol(server, device, *old_enc, server.ra_signing_cert(), server.password(), "TX-TOO-LATE");
+        auto refused = enrol_encrypting_to(server, device, *old_enc, server.ra_signing_cert(),
+                                           server.password(), "TX-TOO-LATE");
         CHECK(refused.fail_info == scep::FailInfo::bad_cert_id);
         CHECK(run_cli({"ra", "activate", "--config", conf}) ==
               cli::exit_refused);  // nothing prepared any more

@@ -29,10 +29,10 @@ struct Exchange {
 };
 
 /// Builds a PKCSReq for the device and sends it.
-Exchange enrol(ServerFixture& server, Device& device, const std::string& challenge, const std::string& txid,
-               const std::string& cipher = "AES-128-CBC", const std::string& digest = "SHA256",
-               bool get = false, bool oaep = false,
-               TimePoint signing_time = std::chrono::system_clock::now()) {
+Exchange enrol_exchange(ServerFixture& server, Device& device, const std::string& challenge,
+                        const std::string& txid, const std::string& cipher = "AES-128-CBC",
+                        const std::string& digest = "SHA256", bool get = false, bool oaep = false,
+                        TimePoint signing_time = std::chrono::system_clock::now()) {
     Exchange ex;
     auto csr = device.csr(challenge);
     ex.request = scep::build_pki_request({scep::MessageType::pkcs_req, txid, Bytes(16, 0x42)},
@@ -193,14 +193,14 @@ TEST_SUITE("http.scep") {
         auto& server = shared_server();
         Device device(2, "mirror");
         SUBCASE("ok/3des-sha1") {
-            auto ex = enrol(server, device, server.password(), "TX-3DES", "DES-EDE3-CBC", "SHA1");
+            auto ex = enrol_exchange(server, device, server.password(), "TX-3DES", "DES-EDE3-CBC", "SHA1");
             CHECK(ex.view.status == PkiStatus::success);
             CHECK(ex.view.algorithms.cipher == "DES-EDE3-CBC");
             CHECK(ex.view.digest == "SHA1");
         }
         SUBCASE("ok/aes128-sha512-oaep") {
-            auto ex =
-                enrol(server, device, server.password(), "TX-OAEP", "AES-128-CBC", "SHA512", false, true);
+            auto ex = enrol_exchange(server, device, server.password(), "TX-OAEP", "AES-128-CBC", "SHA512",
+                                     false, true);
             CHECK(ex.view.status == PkiStatus::success);
             CHECK(ex.view.algorithms.cipher == "AES-128-CBC");
             CHECK(ex.view.algorithms.oaep);
@@ -212,16 +212,17 @@ TEST_SUITE("http.scep") {
         auto& server = shared_server();
         Device device(3, "challenged");
         SUBCASE("fail/wrong") {
-            check_failure(enrol(server, device, "0123456789ABCDEF", "TX-WRONG"), FailInfo::bad_request,
-                          "not valid");
+            check_failure(enrol_exchange(server, device, "0123456789ABCDEF", "TX-WRONG"),
+                          FailInfo::bad_request, "not valid");
         }
         SUBCASE("fail/missing") {
-            check_failure(enrol(server, device, "", "TX-NONE"), FailInfo::bad_request, "required");
+            check_failure(enrol_exchange(server, device, "", "TX-NONE"), FailInfo::bad_request, "required");
         }
         SUBCASE("fail/reused") {
             std::string pw = server.password();
-            CHECK(enrol(server, device, pw, "TX-ONCE").view.status == PkiStatus::success);
-            check_failure(enrol(server, device, pw, "TX-TWICE"), FailInfo::bad_request, "already used");
+            CHECK(enrol_exchange(server, device, pw, "TX-ONCE").view.status == PkiStatus::success);
+            check_failure(enrol_exchange(server, device, pw, "TX-TWICE"), FailInfo::bad_request,
+                          "already used");
         }
     }
 
@@ -313,7 +314,7 @@ TEST_SUITE("http.scep") {
     TEST_CASE("every decision is audited in SQLite") {
         auto& server = shared_server();
         Device device(1, "audited");
-        auto ok = enrol(server, device, server.password(), "TX-AUDIT-OK");
+        auto ok = enrol_exchange(server, device, server.password(), "TX-AUDIT-OK");
         REQUIRE(ok.view.status == PkiStatus::success);
         const std::string serial = crypto::serial_hex(*ok.view.certs[0]);
         CHECK(
@@ -326,7 +327,7 @@ TEST_SUITE("http.scep") {
         CHECK(server.sql("SELECT used_by_transaction FROM challenges WHERE id = (SELECT challenge_id FROM "
                          "audit_events "
                          "WHERE transaction_id = 'TX-AUDIT-OK')") == "TX-AUDIT-OK");
-        enrol(server, device, "WRONGWRONGWRONG0", "TX-AUDIT-BAD");
+        enrol_exchange(server, device, "WRONGWRONGWRONG0", "TX-AUDIT-BAD");
         CHECK(server.sql("SELECT decision || '|' || fail_info || '|' || detail FROM audit_events WHERE "
                          "transaction_id = "
                          "'TX-AUDIT-BAD'") == "rejected|badRequest|the challenge password is not valid");
@@ -353,14 +354,14 @@ TEST_SUITE("http.scep.config") {
         scep::enable_legacy_ciphers();  // for the test's own client; the server's policy is what is tested
         SUBCASE("fail/default") {
             auto& server = shared_server();
-            check_failure(enrol(server, device, server.password(), "TX-DES-NO", "DES-CBC", "SHA1"),
+            check_failure(enrol_exchange(server, device, server.password(), "TX-DES-NO", "DES-CBC", "SHA1"),
                           FailInfo::bad_alg, "DES");
         }
         SUBCASE("ok/allowed") {
             ServerFixture server([](std::string& conf) {
                 conf.replace(conf.find("allow_single_des = 0"), 20, "allow_single_des = 1");
             });
-            auto ex = enrol(server, device, server.password(), "TX-DES-YES", "DES-CBC", "SHA1");
+            auto ex = enrol_exchange(server, device, server.password(), "TX-DES-YES", "DES-CBC", "SHA1");
             CHECK(ex.view.status == PkiStatus::success);
             CHECK(ex.view.algorithms.cipher == "DES-EDE3-CBC");
         }
@@ -372,10 +373,11 @@ TEST_SUITE("http.scep.config") {
         });
         Device device(3, "clock");
         auto late = std::chrono::system_clock::now() - std::chrono::hours(2);
-        check_failure(
-            enrol(server, device, server.password(), "TX-TIME", "AES-128-CBC", "SHA256", false, false, late),
-            FailInfo::bad_time, "signingTime");
-        CHECK(enrol(server, device, server.password(), "TX-TIME-OK").view.status == PkiStatus::success);
+        check_failure(enrol_exchange(server, device, server.password(), "TX-TIME", "AES-128-CBC", "SHA256",
+                                     false, false, late),
+                      FailInfo::bad_time, "signingTime");
+        CHECK(enrol_exchange(server, device, server.password(), "TX-TIME-OK").view.status ==
+              PkiStatus::success);
     }
 
     TEST_CASE("EnforcePassword = 0 accepts requests without a challenge and audits them as unauthenticated") {
@@ -383,7 +385,7 @@ TEST_SUITE("http.scep.config") {
             conf.replace(conf.find("EnforcePassword = 1"), 19, "EnforcePassword = 0");
         });
         Device device(4, "open");
-        CHECK(enrol(server, device, "", "TX-OPEN").view.status == PkiStatus::success);
+        CHECK(enrol_exchange(server, device, "", "TX-OPEN").view.status == PkiStatus::success);
         CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-OPEN'")
                   .find("unauthenticated") != std::string::npos);
     }

@@ -41,4 +41,10 @@ scep::CertRepView ProcessClient::enrol(Device& device, const std::string& challe
     return scep::read_cert_rep(as_bytes(res->body), *m_ra_signing, device.recipient());
 }
 
+std::string issue_password(const TempDir& dir, const std::string& conf) {
+    std::string out;
+    REQUIRE(run_scep_ra(dir, "password issue --config " + conf, &out) == 0);
+    return out.substr(0, out.find('\n'));
+}
+
 }  // namespace scepra::test

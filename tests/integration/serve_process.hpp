@@ -13,6 +13,9 @@
 
 namespace scepra::test {
 
+/// `scep-ra password issue` for the instance of conf: a fresh one-time password.
+std::string issue_password(const TempDir& dir, const std::string& conf);
+
 /// A SCEP client of a ServeProcess, with the RA certificates of its instance.
 class ProcessClient {
   public:

@@ -5,24 +5,19 @@
 #include <openssl/evp.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
-#include "cli/commands.hpp"
 #include "crypto/encoding.hpp"
 #include "store/database.hpp"
+#include "support/scep_ra_process.hpp"
 
 namespace scepra::test {
 
 ServerFixture::ServerFixture(const std::function<void(std::string&)>& edit_config) {
-    const std::string dir = m_dir.path() + "/instance";
-    m_instance_dir = dir;
-    std::ostringstream quiet;
-    auto* old = std::cout.rdbuf(quiet.rdbuf());
-    int rc = cli::init_command({"--dir", dir, "--admin-listen", "127.0.0.1:0"});
-    std::cout.rdbuf(old);
-    if (rc != 0) throw std::runtime_error("scep-ra init failed");
-    const std::string conf = dir + "/scep-ra.conf";
+    m_instance_dir = m_dir.path() + "/instance";
+    const std::string conf = init_from_template(m_instance_dir, "--admin-listen 127.0.0.1:0");
     if (edit_config) {
         std::string text = crypto::read_file(conf);
         edit_config(text);
@@ -134,6 +129,13 @@ void set_key(std::string& conf, const std::string& key, const std::string& value
     REQUIRE(pos != std::string::npos);
     auto end = conf.find('\n', pos + 1);
     conf.replace(pos + 1, end - pos - 1, key + " = " + value);
+}
+
+int status_of(const std::string& response) {
+    if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) {
+        return 0;
+    }
+    return std::atoi(response.substr(9, 3).c_str());
 }
 
 }  // namespace scepra::test

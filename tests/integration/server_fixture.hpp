@@ -102,6 +102,9 @@ Reply send_pki(const ServerFixture& server, const Bytes& message, bool get = fal
 /// In a scep-ra.conf text, replaces the first "KEY = value" line by "KEY = VALUE" (the key must be there).
 void set_key(std::string& conf, const std::string& key, const std::string& value);
 
+/// The status code in the status line of a raw HTTP/1.1 response; 0 when it has none.
+int status_of(const std::string& response);
+
 /// Standard base64 with '+', '/' and '=' percent-escaped (as RFC 8894 §4.1 asks).
 std::string base64_url_escaped(const Bytes& data);
 

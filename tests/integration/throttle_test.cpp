@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "crypto/encoding.hpp"
+#include "integration/scep_exchange.hpp"
 #include "integration/server_fixture.hpp"
 
 using namespace scepra;
@@ -21,13 +22,6 @@ namespace {
 
 constexpr const char* kLockedOut = "too many failed attempts; try again later";
 constexpr const char* kNotValid = "the challenge password is not valid";
-
-Bytes pkcs_req(ServerFixture& server, Device& device, const std::string& challenge, const std::string& txid) {
-    auto csr = device.csr(challenge);
-    return scep::build_pki_request({scep::MessageType::pkcs_req, txid, {}}, crypto::csr_der(*csr),
-                                   server.ra_encryption_cert(), {"AES-128-CBC", false}, device.signer(),
-                                   std::chrono::system_clock::now());
-}
 
 /// POSTs the request from a source address of our choice (any of 127.0.0.0/8).
 Reply post_from(const ServerFixture& server, const std::string& source, const Bytes& message) {
@@ -43,7 +37,7 @@ Reply post_from(const ServerFixture& server, const std::string& source, const By
 /// Enrols from source and returns the failInfoText, or "issued".
 std::string enrol_from(ServerFixture& server, const std::string& source, Device& device,
                        const std::string& challenge, const std::string& txid) {
-    Reply reply = post_from(server, source, pkcs_req(server, device, challenge, txid));
+    Reply reply = post_from(server, source, pkcs_req_message(server, device, challenge, txid));
     REQUIRE(reply.http_status == 200);
     auto view = scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), device.recipient());
     if (view.status == PkiStatus::success) return "issued";
@@ -151,8 +145,8 @@ TEST_SUITE("http.throttle") {
         std::vector<Bytes> requests;
         for (int i = 0; i < burst; ++i) {
             devices.emplace_back(static_cast<size_t>(i), "burst-" + std::to_string(i));
-            requests.push_back(pkcs_req(server, devices.back(), "wrong-guess-" + std::to_string(i),
-                                        "TX-B" + std::to_string(i)));
+            requests.push_back(pkcs_req_message(server, devices.back(), "wrong-guess-" + std::to_string(i),
+                                                "TX-B" + std::to_string(i)));
         }
         std::atomic<int> busy{0}, not_valid{0}, other{0}, finished{0};
         std::vector<std::thread> senders;
@@ -200,7 +194,8 @@ TEST_SUITE("http.throttle") {
               kNotValid);
         Device device(1, "big-txid");
         const std::string txid(2 << 20, 'T');
-        Reply reply = post_from(server, "127.0.0.1", pkcs_req(server, device, "0000000000000000", txid));
+        Reply reply =
+            post_from(server, "127.0.0.1", pkcs_req_message(server, device, "0000000000000000", txid));
         CHECK((reply.http_status == 200 || reply.http_status == 400));
         CHECK(server.sql("SELECT count(*) FROM audit_events") != "0");
         CHECK(std::stoi(server.sql("SELECT max(length(subject)) FROM audit_events")) == 1024);

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "crypto/encoding.hpp"
+#include "integration/scep_exchange.hpp"
 #include "integration/server_fixture.hpp"
 #include "scep/message_data.hpp"
 #include "store/database.hpp"
@@ -26,13 +27,6 @@ namespace {
 // --- configuration
 // ------------------------------------------------------------------------------------------------
 
-/// Every template (all three [templates] names) is the profile Manual, which waits for an officer.
-void manual_approval(std::string& conf) {
-    for (const char* t : {"SignatureTemplate", "EncryptionTemplate", "GeneralPurposeTemplate"})
-        set_key(conf, t, "Manual");
-    conf += "\n[profile.Manual]\nmanual_approval = 1\n";
-}
-
 auto with(const std::string& key, const std::string& value) {
     return [=](std::string& conf) {
         set_key(conf, "PasswordMax", "100");
@@ -43,17 +37,9 @@ auto with(const std::string& key, const std::string& value) {
 // --- sending each message type
 // ------------------------------------------------------------------------------------
 
-/// Who signs a request (and so receives the encrypted reply): a certificate and its key.
-struct Identity {
-    X509& cert;
-    EVP_PKEY& key;
-};
-
-Identity self_signed(Device& device) { return {*device.self_signed, *device.key}; }
-
 /// Encrypts message_data to the RA, signs it as `as`, POSTs it and reads the CertRep.
-scep::CertRepView send(ServerFixture& server, MessageType type, const std::string& txid,
-                       const Bytes& message_data, Identity as, const Bytes& nonce = {}) {
+scep::CertRepView send_checked(ServerFixture& server, MessageType type, const std::string& txid,
+                               const Bytes& message_data, Identity as, const Bytes& nonce = {}) {
     Bytes req =
         scep::build_pki_request({type, txid, nonce}, message_data, server.ra_encryption_cert(),
                                 {"AES-128-CBC", false}, {as.cert, as.key, "SHA256"}, server.clock().now());
@@ -67,35 +53,36 @@ scep::CertRepView send(ServerFixture& server, MessageType type, const std::strin
     return view;
 }
 
-scep::CertRepView pkcs_req(ServerFixture& server, Identity as, const X509_REQ& csr, const std::string& txid) {
-    return send(server, MessageType::pkcs_req, txid, crypto::csr_der(csr), as);
+scep::CertRepView pkcs_req_as(ServerFixture& server, Identity as, const X509_REQ& csr,
+                              const std::string& txid) {
+    return send_checked(server, MessageType::pkcs_req, txid, crypto::csr_der(csr), as);
 }
 
 scep::CertRepView renewal_req(ServerFixture& server, Identity as, const X509_REQ& csr,
                               const std::string& txid) {
-    return send(server, MessageType::renewal_req, txid, crypto::csr_der(csr), as);
+    return send_checked(server, MessageType::renewal_req, txid, crypto::csr_der(csr), as);
 }
 
 /// CertPoll (GetCertInitial): IssuerAndSubject of our CA and the requested subject.
-scep::CertRepView cert_poll(ServerFixture& server, Identity as, const std::string& subject,
-                            const std::string& txid) {
+scep::CertRepView cert_poll_as(ServerFixture& server, Identity as, const std::string& subject,
+                               const std::string& txid) {
     auto csr = make_csr(as.key, subject);
     Bytes data = scep::issuer_and_subject_der(*X509_get_subject_name(&server.ca_cert()),
                                               *X509_REQ_get_subject_name(csr.get()));
-    return send(server, MessageType::cert_poll, txid, data, as);
+    return send_checked(server, MessageType::cert_poll, txid, data, as);
 }
 
 scep::CertRepView get_cert(ServerFixture& server, Identity as, const X509& wanted) {
-    return send(server, MessageType::get_cert, "TX-GETCERT", scep::issuer_and_serial_der(wanted), as);
+    return send_checked(server, MessageType::get_cert, "TX-GETCERT", scep::issuer_and_serial_der(wanted), as);
 }
 
 scep::CertRepView get_crl(ServerFixture& server, Identity as, const X509& issued) {
-    return send(server, MessageType::get_crl, "TX-GETCRL", scep::issuer_and_serial_der(issued), as);
+    return send_checked(server, MessageType::get_crl, "TX-GETCRL", scep::issuer_and_serial_der(issued), as);
 }
 
 /// A PKCSReq with a fresh one-time password, signed by the device's self-signed certificate.
 scep::CertRepView enrol(ServerFixture& server, Device& device, const std::string& txid) {
-    return pkcs_req(server, self_signed(device), *device.csr(server.password()), txid);
+    return pkcs_req_as(server, self_signed(device), *device.csr(server.password()), txid);
 }
 
 /// Enrols the device and returns the issued certificate.
@@ -119,22 +106,6 @@ bool chains_to(ServerFixture& server, X509& cert) {
     return X509_verify_cert(ctx.get()) == 1;
 }
 
-void check_failure(const scep::CertRepView& view, FailInfo info, const std::string& text_part) {
-    CHECK(view.status == PkiStatus::failure);
-    REQUIRE(view.fail_info);
-    CHECK(*view.fail_info == info);
-    CHECK(view.certs.empty());
-    const std::string text = view.fail_info_text.value_or("");
-    CAPTURE(text);
-    CHECK(text.find(text_part) != std::string::npos);
-}
-
-void check_pending(const scep::CertRepView& view) {
-    CHECK(view.status == PkiStatus::pending);
-    CHECK(!view.fail_info);
-    CHECK(view.certs.empty());
-}
-
 /// SUCCESS with a certificate for key, issued by our CA; returns it.
 X509& check_issued(ServerFixture& server, const scep::CertRepView& view, EVP_PKEY& key) {
     REQUIRE(view.status == PkiStatus::success);
@@ -149,12 +120,6 @@ X509& check_issued(ServerFixture& server, const scep::CertRepView& view, EVP_PKE
 void check_renewed(ServerFixture& server, const scep::CertRepView& view, const X509& old, EVP_PKEY& key) {
     X509& fresh = check_issued(server, view, key);
     CHECK(crypto::serial_hex(fresh) != crypto::serial_hex(old));
-}
-
-std::string caps(ServerFixture& server) {
-    auto res = server.client().Get(server.base_path() + "?operation=GetCACaps");
-    REQUIRE(res);
-    return res->body;
 }
 
 bool lists_renewal(const std::string& caps) {
@@ -181,13 +146,6 @@ bool crl_lists(X509_CRL& crl, const X509& cert) {
     X509_REVOKED* entry = nullptr;
     return X509_CRL_get0_by_serial(&crl, &entry, const_cast<ASN1_INTEGER*>(X509_get0_serialNumber(&cert))) ==
            1;
-}
-
-/// The one request the RA holds for approval.
-std::int64_t only_pending_request(ServerFixture& server) {
-    auto held = server.instance().requests().list_awaiting_approval(10);
-    REQUIRE(held.size() == 1);
-    return held.front().id;
 }
 
 }  // namespace
@@ -220,7 +178,7 @@ TEST_SUITE("http.transactions") {
             check_renewed(server, view, *cert, *device.key);
         }
         SUBCASE("ok/pkcsreq-signed-by-the-certificate") {
-            auto view = pkcs_req(server, by_cert, *make_csr(*device.key, device.subject), "TX-PKCS-RENEW");
+            auto view = pkcs_req_as(server, by_cert, *make_csr(*device.key, device.subject), "TX-PKCS-RENEW");
             check_renewed(server, view, *cert, *device.key);
             CHECK(server.sql("SELECT detail FROM audit_events WHERE transaction_id = 'TX-PKCS-RENEW'")
                       .find("renewal") != std::string::npos);
@@ -235,11 +193,11 @@ TEST_SUITE("http.transactions") {
             CHECK(X509_cmp(first.certs[0].get(), second.certs[0].get()) == 0);
             CHECK(count(server, "issued_certs") == "2");
         }
-        SUBCASE("ok/caps-list-renewal") { CHECK(lists_renewal(caps(server))); }
+        SUBCASE("ok/caps-list-renewal") { CHECK(lists_renewal(ca_caps(server))); }
         SUBCASE("fail/pkcsreq-without-challenge-signed-self") {
             // The same CSR without the certificate's authority is an ordinary PKCSReq: it needs a challenge.
             auto view =
-                pkcs_req(server, self_signed(device), *make_csr(*device.key, device.subject), "TX-NO-PW");
+                pkcs_req_as(server, self_signed(device), *make_csr(*device.key, device.subject), "TX-NO-PW");
             check_failure(view, FailInfo::bad_request, "required");
         }
     }
@@ -277,8 +235,8 @@ TEST_SUITE("http.transactions") {
             check_failure(renewal_req(server, {*cert, *device.key}, *csr, "TX-R-REVOKED"),
                           FailInfo::bad_request, "revoked");
             // A PKCSReq signed by it is refused the same way, not waved through as a renewal.
-            check_failure(pkcs_req(server, {*cert, *device.key}, *csr, "TX-P-REVOKED"), FailInfo::bad_request,
-                          "revoked");
+            check_failure(pkcs_req_as(server, {*cert, *device.key}, *csr, "TX-P-REVOKED"),
+                          FailInfo::bad_request, "revoked");
         }
         SUBCASE("fail/subject-changed") {
             auto other = make_csr(*device.key, "CN=someone-else,O=Example");
@@ -381,8 +339,8 @@ TEST_SUITE("http.transactions") {
 
     TEST_CASE("with [renewal] enabled = 0 Renewal is not advertised and renewals are refused") {
         ServerFixture server(with("enabled", "0"));
-        CHECK(caps(server).find("Renewal") == std::string::npos);
-        CHECK(caps(server).find("SCEPStandard") != std::string::npos);
+        CHECK(ca_caps(server).find("Renewal") == std::string::npos);
+        CHECK(ca_caps(server).find("SCEPStandard") != std::string::npos);
         Device device(0, "no-renewal");
         auto cert = enrolled(server, device, "TX-FIRST");
         auto csr = make_csr(*device.key, device.subject);
@@ -393,7 +351,7 @@ TEST_SUITE("http.transactions") {
         SUBCASE("fail/pkcsreq-signed-by-the-certificate") {
             // An ordinary PKCSReq then: without a password it is refused (renewal_policy_test: with one it is
             // issued).
-            check_failure(pkcs_req(server, {*cert, *device.key}, *csr, "TX-P"), FailInfo::bad_request,
+            check_failure(pkcs_req_as(server, {*cert, *device.key}, *csr, "TX-P"), FailInfo::bad_request,
                           "required");
         }
         CHECK(count(server, "issued_certs") == "1");
@@ -428,8 +386,8 @@ TEST_SUITE("http.transactions") {
                   "repeated request: stored outcome returned");
         }
         SUBCASE("ok/rebuilt-with-a-new-nonce") {
-            auto second = send(server, MessageType::pkcs_req, "TX-TWICE", crypto::csr_der(*csr),
-                               self_signed(device), Bytes(16, 2));
+            auto second = send_checked(server, MessageType::pkcs_req, "TX-TWICE", crypto::csr_der(*csr),
+                                       self_signed(device), Bytes(16, 2));
             REQUIRE(second.status == PkiStatus::success);
             CHECK(crypto::serial_hex(*second.certs[0]) == serial);
             CHECK(second.recipient_nonce == Bytes(16, 2));
@@ -437,10 +395,10 @@ TEST_SUITE("http.transactions") {
         SUBCASE("fail/same-transaction-another-key") {
             Device other(1, "resender");
             const std::string pw = server.password();
-            check_failure(pkcs_req(server, self_signed(other), *other.csr(pw), "TX-TWICE"),
+            check_failure(pkcs_req_as(server, self_signed(other), *other.csr(pw), "TX-TWICE"),
                           FailInfo::bad_request, "another key");
             // The refusal did not use the password.
-            CHECK(pkcs_req(server, self_signed(other), *other.csr(pw), "TX-OTHER").status ==
+            CHECK(pkcs_req_as(server, self_signed(other), *other.csr(pw), "TX-OTHER").status ==
                   PkiStatus::success);
             CHECK(count(server, "issued_certs") == "2");
             return;
@@ -455,7 +413,7 @@ TEST_SUITE("http.transactions") {
         ServerFixture server(with("PasswordMax", "100"));
         Device device(4, "interrupted");
         auto csr = device.csr(server.password());
-        auto first = pkcs_req(server, self_signed(device), *csr, "TX-INTERRUPTED");
+        auto first = pkcs_req_as(server, self_signed(device), *csr, "TX-INTERRUPTED");
         REQUIRE(first.status == PkiStatus::success);
         server.sql(
             "UPDATE requests SET status = 'pending', backend_ref = NULL, cert_der = NULL, chain_der = NULL "
@@ -463,16 +421,16 @@ TEST_SUITE("http.transactions") {
 
         SUBCASE("ok/in-flight-claims-are-left-alone") {
             // Just claimed: another thread may be waiting for the CA right now.
-            check_pending(pkcs_req(server, self_signed(device), *csr, "TX-INTERRUPTED"));
+            check_pending(pkcs_req_as(server, self_signed(device), *csr, "TX-INTERRUPTED"));
             CHECK(count(server, "issued_certs") == "1");
         }
         SUBCASE("ok/completed-with-the-certificate-the-ca-issued-before") {
             server.clock().advance(std::chrono::minutes(11));
             // CertPoll cannot resubmit (it carries no request): the device is told to send it again.
-            check_failure(cert_poll(server, self_signed(device), device.subject, "TX-INTERRUPTED"),
+            check_failure(cert_poll_as(server, self_signed(device), device.subject, "TX-INTERRUPTED"),
                           FailInfo::bad_request, "send the request again");
             // The CA had issued before the RA stopped: that certificate, not a second one.
-            auto again = pkcs_req(server, self_signed(device), *csr, "TX-INTERRUPTED");
+            auto again = pkcs_req_as(server, self_signed(device), *csr, "TX-INTERRUPTED");
             REQUIRE(again.status == PkiStatus::success);
             CHECK(X509_cmp(again.certs[0].get(), first.certs[0].get()) == 0);
             CHECK(count(server, "issued_certs") == "1");
@@ -487,7 +445,7 @@ TEST_SUITE("http.transactions") {
             server.sql("DELETE FROM issued_certs WHERE transaction_id = 'TX-INTERRUPTED'");
             server.clock().advance(std::chrono::minutes(11));
             // The one-time password was used by the first attempt; the claim is authenticated already.
-            auto again = pkcs_req(server, self_signed(device), *csr, "TX-INTERRUPTED");
+            auto again = pkcs_req_as(server, self_signed(device), *csr, "TX-INTERRUPTED");
             check_renewed(server, again, *first.certs[0], *device.key);  // a new certificate, same key
             CHECK(server.sql("SELECT status FROM requests WHERE transaction_id = 'TX-INTERRUPTED'") ==
                   "issued");
@@ -498,7 +456,7 @@ TEST_SUITE("http.transactions") {
                              "'TX-INTERRUPTED' "
                              "ORDER BY id DESC") == "1");
             // Once finished, it is a stored outcome like any other.
-            auto third = pkcs_req(server, self_signed(device), *csr, "TX-INTERRUPTED");
+            auto third = pkcs_req_as(server, self_signed(device), *csr, "TX-INTERRUPTED");
             REQUIRE(third.status == PkiStatus::success);
             CHECK(X509_cmp(third.certs[0].get(), again.certs[0].get()) == 0);
             CHECK(count(server, "issued_certs") == "1");
@@ -507,7 +465,7 @@ TEST_SUITE("http.transactions") {
             server.clock().advance(std::chrono::minutes(11));
             Device other(5, "interrupted");
             check_failure(
-                pkcs_req(server, self_signed(other), *other.csr(server.password()), "TX-INTERRUPTED"),
+                pkcs_req_as(server, self_signed(other), *other.csr(server.password()), "TX-INTERRUPTED"),
                 FailInfo::bad_request, "another key");
             CHECK(server.sql("SELECT status FROM requests WHERE transaction_id = 'TX-INTERRUPTED'") ==
                   "pending");
@@ -524,7 +482,7 @@ TEST_SUITE("http.transactions") {
         server.sql(
             "CREATE TRIGGER ca_down BEFORE INSERT ON issued_certs BEGIN SELECT RAISE(ABORT, 'disk full'); "
             "END");
-        CHECK(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE").status == PkiStatus::pending);
+        CHECK(pkcs_req_as(server, self_signed(device), *csr, "TX-OUTAGE").status == PkiStatus::pending);
         CHECK(server.sql(
                   "SELECT status || ',' || (backend_ref IS NULL) || ',' || (fail_text LIKE 'CA unavailable: "
                   "%disk full') "
@@ -533,17 +491,17 @@ TEST_SUITE("http.transactions") {
         CHECK(server.sql("SELECT decision FROM audit_events WHERE transaction_id = 'TX-OUTAGE'") ==
               "pending");
         // Still down: the poll tries again and stays PENDING.
-        CHECK(cert_poll(server, self_signed(device), device.subject, "TX-OUTAGE").status ==
+        CHECK(cert_poll_as(server, self_signed(device), device.subject, "TX-OUTAGE").status ==
               PkiStatus::pending);
         CHECK(count(server, "issued_certs") == "0");
 
         server.sql("DROP TRIGGER ca_down");
         SUBCASE("ok/the-next-poll-submits-the-stored-csr") {
-            check_issued(server, cert_poll(server, self_signed(device), device.subject, "TX-OUTAGE"),
+            check_issued(server, cert_poll_as(server, self_signed(device), device.subject, "TX-OUTAGE"),
                          *device.key);
         }
         SUBCASE("ok/the-re-sent-request-submits-it") {
-            check_issued(server, pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE"), *device.key);
+            check_issued(server, pkcs_req_as(server, self_signed(device), *csr, "TX-OUTAGE"), *device.key);
         }
         CHECK(count(server, "issued_certs") == "1");
         CHECK(server.sql(
@@ -553,7 +511,7 @@ TEST_SUITE("http.transactions") {
                   "SELECT detail FROM audit_events WHERE transaction_id = 'TX-OUTAGE' ORDER BY id DESC") ==
               "resumed a request the CA could not take before");
         // The password was used once: a new transaction cannot spend it again.
-        check_failure(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE-NEW"), FailInfo::bad_request,
+        check_failure(pkcs_req_as(server, self_signed(device), *csr, "TX-OUTAGE-NEW"), FailInfo::bad_request,
                       "already used");
     }
 
@@ -567,20 +525,20 @@ TEST_SUITE("http.transactions") {
         server.sql(
             "CREATE TRIGGER ca_down BEFORE INSERT ON issued_certs BEGIN SELECT RAISE(ABORT, 'disk full'); "
             "END");
-        check_failure(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE"), FailInfo::bad_request,
+        check_failure(pkcs_req_as(server, self_signed(device), *csr, "TX-OUTAGE"), FailInfo::bad_request,
                       "the CA is unavailable");
         CHECK(server.sql("SELECT status || ',' || (backend_ref IS NULL) || ',' || (fail_text LIKE 'CA "
                          "unavailable: %disk full') "
                          "FROM requests WHERE transaction_id = 'TX-OUTAGE'") == "pending,1,1");
         CHECK(server.sql("SELECT decision FROM audit_events WHERE transaction_id = 'TX-OUTAGE'") == "error");
         // Still down: the re-sent request fails the same way and the claim stays.
-        check_failure(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE"), FailInfo::bad_request,
+        check_failure(pkcs_req_as(server, self_signed(device), *csr, "TX-OUTAGE"), FailInfo::bad_request,
                       "the CA is unavailable");
         CHECK(server.sql("SELECT count(*) FROM requests WHERE transaction_id = 'TX-OUTAGE' AND fail_text IS "
                          "NOT NULL") == "1");
 
         server.sql("DROP TRIGGER ca_down");
-        auto again = pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE");
+        auto again = pkcs_req_as(server, self_signed(device), *csr, "TX-OUTAGE");
         check_issued(server, again, *device.key);
         CHECK(count(server, "issued_certs") == "1");
         CHECK(server.sql("SELECT status || ',' || (fail_text IS NULL) FROM requests WHERE transaction_id = "
@@ -589,7 +547,7 @@ TEST_SUITE("http.transactions") {
                   "SELECT detail FROM audit_events WHERE transaction_id = 'TX-OUTAGE' ORDER BY id DESC") ==
               "resumed a request the CA could not take before");
         // The password stays used: a new transaction cannot spend it again.
-        check_failure(pkcs_req(server, self_signed(device), *csr, "TX-OUTAGE-NEW"), FailInfo::bad_request,
+        check_failure(pkcs_req_as(server, self_signed(device), *csr, "TX-OUTAGE-NEW"), FailInfo::bad_request,
                       "already used");
     }
 
@@ -644,10 +602,10 @@ TEST_SUITE("http.transactions") {
         ServerFixture server(manual_approval);
         Device device(0, "waiting");
         auto csr = device.csr(server.password());
-        check_pending(pkcs_req(server, self_signed(device), *csr, "TX-WAIT"));
-        check_pending(cert_poll(server, self_signed(device), device.subject, "TX-WAIT"));
+        check_pending(pkcs_req_as(server, self_signed(device), *csr, "TX-WAIT"));
+        check_pending(cert_poll_as(server, self_signed(device), device.subject, "TX-WAIT"));
         check_pending(
-            pkcs_req(server, self_signed(device), *csr, "TX-WAIT"));  // micromdm scepclient re-sends
+            pkcs_req_as(server, self_signed(device), *csr, "TX-WAIT"));  // micromdm scepclient re-sends
         CHECK(server.sql(
                   "SELECT decision FROM audit_events WHERE transaction_id = 'TX-WAIT' ORDER BY id DESC") ==
               "pending");
@@ -663,16 +621,16 @@ TEST_SUITE("http.transactions") {
 
         SUBCASE("ok/approved") {
             REQUIRE(server.instance().requests().approve(id, "officer"));
-            auto polled = cert_poll(server, self_signed(device), device.subject, "TX-WAIT");
+            auto polled = cert_poll_as(server, self_signed(device), device.subject, "TX-WAIT");
             REQUIRE(polled.status == PkiStatus::success);
             REQUIRE(polled.certs.size() >= 2);
             CHECK(chains_to(server, *polled.certs[0]));
             CHECK(EVP_PKEY_eq(X509_get0_pubkey(polled.certs[0].get()), device.key.get()) == 1);
             CHECK(X509_cmp(polled.certs[1].get(), &server.ca_cert()) == 0);
-            auto resent = pkcs_req(server, self_signed(device), *csr, "TX-WAIT");
+            auto resent = pkcs_req_as(server, self_signed(device), *csr, "TX-WAIT");
             REQUIRE(resent.status == PkiStatus::success);
             CHECK(X509_cmp(resent.certs[0].get(), polled.certs[0].get()) == 0);
-            auto polled_again = cert_poll(server, self_signed(device), device.subject, "TX-WAIT");
+            auto polled_again = cert_poll_as(server, self_signed(device), device.subject, "TX-WAIT");
             REQUIRE(polled_again.status == PkiStatus::success);
             CHECK(X509_cmp(polled_again.certs[0].get(), polled.certs[0].get()) == 0);
             CHECK(count(server, "issued_certs") == "1");
@@ -680,17 +638,17 @@ TEST_SUITE("http.transactions") {
         }
         SUBCASE("ok/approved-then-resent-pkcsreq-first") {
             REQUIRE(server.instance().requests().approve(id, "officer"));
-            auto resent = pkcs_req(server, self_signed(device), *csr, "TX-WAIT");
+            auto resent = pkcs_req_as(server, self_signed(device), *csr, "TX-WAIT");
             REQUIRE(resent.status == PkiStatus::success);
-            auto polled = cert_poll(server, self_signed(device), device.subject, "TX-WAIT");
+            auto polled = cert_poll_as(server, self_signed(device), device.subject, "TX-WAIT");
             REQUIRE(polled.status == PkiStatus::success);
             CHECK(X509_cmp(resent.certs[0].get(), polled.certs[0].get()) == 0);
         }
         SUBCASE("fail/denied-with-the-officers-reason") {
             REQUIRE(server.instance().requests().deny(id, "device not in inventory"));
-            check_failure(cert_poll(server, self_signed(device), device.subject, "TX-WAIT"),
+            check_failure(cert_poll_as(server, self_signed(device), device.subject, "TX-WAIT"),
                           FailInfo::bad_request, "device not in inventory");
-            check_failure(pkcs_req(server, self_signed(device), *csr, "TX-WAIT"), FailInfo::bad_request,
+            check_failure(pkcs_req_as(server, self_signed(device), *csr, "TX-WAIT"), FailInfo::bad_request,
                           "device not in inventory");
             CHECK(count(server, "issued_certs") == "0");
             CHECK(server.sql("SELECT csr_sealed IS NULL FROM requests WHERE transaction_id = 'TX-WAIT'") ==
@@ -698,18 +656,18 @@ TEST_SUITE("http.transactions") {
             CHECK_FALSE(server.instance().requests().approve(id, "officer"));  // decided already
         }
         SUBCASE("fail/unknown-transaction") {
-            check_failure(cert_poll(server, self_signed(device), device.subject, "TX-NEVER-SEEN"),
+            check_failure(cert_poll_as(server, self_signed(device), device.subject, "TX-NEVER-SEEN"),
                           FailInfo::bad_cert_id, "no request");
         }
         SUBCASE("fail/poll-from-another-key") {
             Device other(1, "waiting");  // same subject, another key
-            check_failure(cert_poll(server, self_signed(other), device.subject, "TX-WAIT"),
+            check_failure(cert_poll_as(server, self_signed(other), device.subject, "TX-WAIT"),
                           FailInfo::bad_cert_id, "no request");
             // and the other key cannot collect the certificate once approved either
             REQUIRE(server.instance().requests().approve(id, "officer"));
-            check_failure(cert_poll(server, self_signed(other), device.subject, "TX-WAIT"),
+            check_failure(cert_poll_as(server, self_signed(other), device.subject, "TX-WAIT"),
                           FailInfo::bad_cert_id, "no request");
-            CHECK(cert_poll(server, self_signed(device), device.subject, "TX-WAIT").status ==
+            CHECK(cert_poll_as(server, self_signed(device), device.subject, "TX-WAIT").status ==
                   PkiStatus::success);
         }
     }
@@ -719,22 +677,22 @@ TEST_SUITE("http.transactions") {
         Device device(0, "slow-renewer");
         check_pending(enrol(server, device, "TX-FIRST"));
         REQUIRE(server.instance().requests().approve(only_pending_request(server), "officer"));
-        auto first = cert_poll(server, self_signed(device), device.subject, "TX-FIRST");
+        auto first = cert_poll_as(server, self_signed(device), device.subject, "TX-FIRST");
         REQUIRE(first.status == PkiStatus::success);
         Identity by_cert{*first.certs[0], *device.key};
 
         auto new_key = pooled_client_key(1);
         check_pending(renewal_req(server, by_cert, *make_csr(*new_key, device.subject), "TX-RENEW"));
-        check_pending(cert_poll(server, by_cert, device.subject, "TX-RENEW"));
+        check_pending(cert_poll_as(server, by_cert, device.subject, "TX-RENEW"));
         REQUIRE(server.instance().requests().approve(only_pending_request(server), "officer"));
-        auto renewed = cert_poll(server, by_cert, device.subject, "TX-RENEW");
+        auto renewed = cert_poll_as(server, by_cert, device.subject, "TX-RENEW");
         check_renewed(server, renewed, *first.certs[0], *new_key);
     }
 
     TEST_CASE("a request approved while the server is down is delivered at the next poll") {
         ServerFixture server(manual_approval);
         Device device(0, "patient");
-        check_pending(pkcs_req(server, self_signed(device), *device.csr(server.password()), "TX-RESTART"));
+        check_pending(pkcs_req_as(server, self_signed(device), *device.csr(server.password()), "TX-RESTART"));
         const cli::AppConfig config = server.config();
         server.restart([&](std::string&) {
             // Between stop and start: another process (an officer's CLI) approves on the same database file.
@@ -745,7 +703,7 @@ TEST_SUITE("http.transactions") {
             CHECK(held.front().transaction_id == "TX-RESTART");
             REQUIRE(requests.approve(held.front().id, "officer"));
         });
-        auto polled = cert_poll(server, self_signed(device), device.subject, "TX-RESTART");
+        auto polled = cert_poll_as(server, self_signed(device), device.subject, "TX-RESTART");
         REQUIRE(polled.status == PkiStatus::success);
         CHECK(chains_to(server, *polled.certs[0]));
         CHECK(EVP_PKEY_eq(X509_get0_pubkey(polled.certs[0].get()), device.key.get()) == 1);
@@ -755,12 +713,12 @@ TEST_SUITE("http.transactions") {
         ServerFixture server(manual_approval);
         Device device(0, "patient");
         auto csr = device.csr(server.password());
-        check_pending(pkcs_req(server, self_signed(device), *csr, "TX-RESTART"));
+        check_pending(pkcs_req_as(server, self_signed(device), *csr, "TX-RESTART"));
         server.restart();
-        check_pending(cert_poll(server, self_signed(device), device.subject, "TX-RESTART"));
-        check_pending(pkcs_req(server, self_signed(device), *csr, "TX-RESTART"));
+        check_pending(cert_poll_as(server, self_signed(device), device.subject, "TX-RESTART"));
+        check_pending(pkcs_req_as(server, self_signed(device), *csr, "TX-RESTART"));
         REQUIRE(server.instance().requests().approve(only_pending_request(server), "officer"));
-        CHECK(pkcs_req(server, self_signed(device), *csr, "TX-RESTART").status == PkiStatus::success);
+        CHECK(pkcs_req_as(server, self_signed(device), *csr, "TX-RESTART").status == PkiStatus::success);
     }
 
     // --- GetCert and GetCRL

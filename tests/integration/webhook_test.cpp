@@ -147,8 +147,8 @@ std::function<void(std::string&)> webhook_config(const std::string& url, const s
     };
 }
 
-scep::CertRepView enrol(ServerFixture& server, Device& d, const std::string& txid,
-                        const crypto::X509ReqPtr& csr) {
+scep::CertRepView enrol_past_webhook(ServerFixture& server, Device& d, const std::string& txid,
+                                     const crypto::X509ReqPtr& csr) {
     Bytes req = scep::build_pki_request({scep::MessageType::pkcs_req, txid, {}}, crypto::csr_der(*csr),
                                         server.ra_encryption_cert(), {"AES-128-CBC", false}, d.signer(),
                                         server.clock().now());
@@ -157,10 +157,11 @@ scep::CertRepView enrol(ServerFixture& server, Device& d, const std::string& txi
     return scep::read_cert_rep(as_bytes(reply.body), server.ra_signing_cert(), d.recipient());
 }
 
-scep::CertRepView enrol(ServerFixture& server, const std::string& txid,
-                        const std::string& challenge = "mdm-token", const std::vector<Ext>& exts = {}) {
+scep::CertRepView enrol_past_webhook(ServerFixture& server, const std::string& txid,
+                                     const std::string& challenge = "mdm-token",
+                                     const std::vector<Ext>& exts = {}) {
     Device device(0, "dev-" + txid);
-    return enrol(server, device, txid, device.csr(challenge, exts));
+    return enrol_past_webhook(server, device, txid, device.csr(challenge, exts));
 }
 
 void check_refused(const scep::CertRepView& view) {
@@ -179,9 +180,9 @@ TEST_SUITE("http.webhook") {
     TEST_CASE("the webhook allows: the device gets its certificate and the webhook saw the whole request") {
         Receiver hook;
         ServerFixture server(webhook_config(hook.url()));
-        const auto view =
-            enrol(server, "TX-ALLOW", "mdm-token",
-                  {{NID_subject_alt_name, "DNS:dev.example.com,email:a@example.com,IP:192.0.2.7"}});
+        const auto view = enrol_past_webhook(
+            server, "TX-ALLOW", "mdm-token",
+            {{NID_subject_alt_name, "DNS:dev.example.com,email:a@example.com,IP:192.0.2.7"}});
         CAPTURE(view.fail_info_text.value_or(""));
         REQUIRE(view.status == PkiStatus::success);
         REQUIRE(hook.received().size() == 1);
@@ -210,7 +211,7 @@ TEST_SUITE("http.webhook") {
         Receiver hook;
         hook.answer(200, R"({"allow": false, "reason": "device not enrolled in MDM"})");
         ServerFixture server(webhook_config(hook.url()));
-        const auto view = enrol(server, "TX-DENY");
+        const auto view = enrol_past_webhook(server, "TX-DENY");
         check_refused(view);
         CHECK(view.fail_info_text.value_or("") == "the request was refused by the enrolment policy");
         CHECK(audit_detail(server, "TX-DENY").find("device not enrolled in MDM") != std::string::npos);
@@ -226,15 +227,15 @@ TEST_SUITE("http.webhook") {
             conf += "\n[profile.MdmDevices]\nvalidator = webhook\n";
         });
         // keyEncipherment only: EncryptionTemplate, the webhook's.
-        const auto by_webhook =
-            enrol(server, "TX-MDM", "not-a-password", {{NID_key_usage, "critical,keyEncipherment"}});
+        const auto by_webhook = enrol_past_webhook(server, "TX-MDM", "not-a-password",
+                                                   {{NID_key_usage, "critical,keyEncipherment"}});
         CAPTURE(by_webhook.fail_info_text.value_or(""));
         CHECK(by_webhook.status == PkiStatus::success);
         REQUIRE(hook.received().size() == 1);
         CHECK(json::parse(hook.received()[0].body)["template"] == "MdmDevices");
         // No keyUsage: the general-purpose template, local one-time passwords.
-        check_refused(enrol(server, "TX-LOCAL-BAD", "not-a-password"));
-        const auto by_password = enrol(server, "TX-LOCAL", server.password());
+        check_refused(enrol_past_webhook(server, "TX-LOCAL-BAD", "not-a-password"));
+        const auto by_password = enrol_past_webhook(server, "TX-LOCAL", server.password());
         CHECK(by_password.status == PkiStatus::success);
         CHECK(hook.received().size() == 1);  // the webhook was not asked for the local template
     }
@@ -243,7 +244,7 @@ TEST_SUITE("http.webhook") {
         Receiver hook;
         ServerFixture server(webhook_config(hook.url(), "timeout_seconds = 1\n"));
         auto check_unavailable = [&](const std::string& txid, const std::string& detail_part) {
-            const auto view = enrol(server, txid);
+            const auto view = enrol_past_webhook(server, txid);
             check_refused(view);
             CHECK(view.fail_info_text.value_or("") ==
                   "the enrolment policy could not be checked; try again later");
@@ -287,7 +288,7 @@ TEST_SUITE("http.webhook") {
         hook.answer(
             200, json{{"allow", false}, {"reason", "line1\nline2\x1b[31m" + std::string(5000, 'r')}}.dump());
         ServerFixture server(webhook_config(hook.url()));
-        check_refused(enrol(server, "TX-REASON"));
+        check_refused(enrol_past_webhook(server, "TX-REASON"));
         const std::string detail = audit_detail(server, "TX-REASON");
         CHECK(detail.find("line1?line2?[31m") != std::string::npos);
         CHECK(detail.size() < 1000);
@@ -298,21 +299,21 @@ TEST_SUITE("http.webhook") {
         hook.check_signature("0123456789abcdef0123456789abcdef");
         SUBCASE("the right secret") {
             ServerFixture server(webhook_config(hook.url(), "secret_file = " + tls().file("secret") + "\n"));
-            CHECK(enrol(server, "TX-SIGNED").status == PkiStatus::success);
+            CHECK(enrol_past_webhook(server, "TX-SIGNED").status == PkiStatus::success);
             REQUIRE(hook.received().size() == 1);
             CHECK(hook.received()[0].signature.starts_with("sha256="));
         }
         SUBCASE("a wrong secret") {
             ServerFixture server(
                 webhook_config(hook.url(), "secret_file = " + tls().file("wrong-secret") + "\n"));
-            check_refused(enrol(server, "TX-WRONG-SECRET"));
+            check_refused(enrol_past_webhook(server, "TX-WRONG-SECRET"));
             CHECK(audit_detail(server, "TX-WRONG-SECRET").find("HTTP 401") != std::string::npos);
             CHECK(server.log().find("0123456789abcdef") == std::string::npos);
             CHECK(server.log().find("fedcba9876543210") == std::string::npos);
         }
         SUBCASE("no secret at all") {
             ServerFixture server(webhook_config(hook.url()));
-            check_refused(enrol(server, "TX-UNSIGNED"));
+            check_refused(enrol_past_webhook(server, "TX-UNSIGNED"));
         }
     }
 
@@ -322,11 +323,11 @@ TEST_SUITE("http.webhook") {
             ServerFixture server(webhook_config(hook.url(), "client_cert = " + tls().file("client.pem") +
                                                                 "\nclient_key = " + tls().file("client.key") +
                                                                 "\n"));
-            CHECK(enrol(server, "TX-MTLS").status == PkiStatus::success);
+            CHECK(enrol_past_webhook(server, "TX-MTLS").status == PkiStatus::success);
         }
         SUBCASE("without") {
             ServerFixture server(webhook_config(hook.url()));
-            check_refused(enrol(server, "TX-NO-CLIENT-CERT"));
+            check_refused(enrol_past_webhook(server, "TX-NO-CLIENT-CERT"));
             CHECK(hook.received().empty());
         }
     }
@@ -335,7 +336,7 @@ TEST_SUITE("http.webhook") {
         Receiver hook;
         // The RA's own CA (ca.pem beside the config), which did not issue the receiver's certificate.
         ServerFixture server(webhook_config(hook.url(), "", true, "ca.pem"));
-        check_refused(enrol(server, "TX-UNTRUSTED"));
+        check_refused(enrol_past_webhook(server, "TX-UNTRUSTED"));
         CHECK(hook.received().empty());
     }
 
@@ -355,7 +356,7 @@ TEST_SUITE("http.webhook") {
                                           static_cast<int>(challenge.size())) == 1);
         REQUIRE(X509_REQ_sign(csr.get(), device.key.get(), EVP_sha256()) > 0);
         hook.answer(200, R"({"allow": false, "reason": "checked"})");
-        check_refused(enrol(server, device, "TX-'QUOTE',:=?", csr));
+        check_refused(enrol_past_webhook(server, device, "TX-'QUOTE',:=?", csr));
         REQUIRE(hook.received().size() == 1);
         const json asked = json::parse(hook.received()[0].body);  // throws if the escaping broke the JSON
         CHECK(asked.size() == 10);                                // no field injected
@@ -369,7 +370,7 @@ TEST_SUITE("http.webhook") {
         Receiver hook;
         ServerFixture server(webhook_config(hook.url()));
         Device device(1, "renewing");
-        auto first = enrol(server, device, "TX-FIRST", device.csr("mdm-token"));
+        auto first = enrol_past_webhook(server, device, "TX-FIRST", device.csr("mdm-token"));
         REQUIRE(first.status == PkiStatus::success);
         REQUIRE(!first.certs.empty());
         X509& cert = *first.certs[0];
@@ -406,7 +407,7 @@ TEST_SUITE("http.webhook") {
         }
         ServerFixture server(webhook_config(
             hook.url(), "notify_url = https://localhost:" + std::to_string(notify_port) + "/scep/notify\n"));
-        const auto view = enrol(server, "TX-NOTIFY");
+        const auto view = enrol_past_webhook(server, "TX-NOTIFY");
         REQUIRE(view.status == PkiStatus::success);
         REQUIRE(!view.certs.empty());
         CHECK(server.sql("SELECT count(*) FROM webhook_notifications") ==
@@ -433,7 +434,7 @@ TEST_SUITE("http.webhook") {
         }
         CHECK(server.sql("SELECT count(*) FROM webhook_notifications") == "0");
         // A re-sent request gets the stored certificate and tells nobody again.
-        CHECK(enrol(server, "TX-NOTIFY").status == PkiStatus::success);
+        CHECK(enrol_past_webhook(server, "TX-NOTIFY").status == PkiStatus::success);
         CHECK(server.sql("SELECT count(*) FROM webhook_notifications") == "0");
     }
 }

@@ -19,14 +19,6 @@
 
 namespace scepra::test {
 
-/// Runs the scep-ra binary; its exit status, and what it printed in *out.
-inline int scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr) {
-    const std::string file = dir.file("cli.out");
-    const int rc = std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + file + " 2>&1").c_str());
-    if (out) *out = crypto::read_file(file);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 inline void set_key(std::string& conf, const std::string& key, const std::string& value) {
     const auto pos = conf.find("\n" + key + " = ");
     REQUIRE(pos != std::string::npos);
@@ -37,8 +29,7 @@ inline void set_key(std::string& conf, const std::string& key, const std::string
 /// An instance made by `init`, switched to the fake EJBCA with no chain file:
 /// the chain comes from EJBCA. Returns the path of its scep-ra.conf.
 inline std::string ejbca_instance(const TempDir& dir, const FakeEjbca& fake, const std::string& more = "") {
-    REQUIRE(scep_ra(dir, "init --dir " + dir.file("instance") + " --admin-listen none") == 0);
-    const std::string conf = dir.file("instance/scep-ra.conf");
+    const std::string conf = init_instance(dir);
     std::string text = crypto::read_file(conf);
     set_key(text, "backend", "ejbca");
     text += "\n[ejbca]\nurl = https://localhost:" + std::to_string(fake.port()) + "/ejbca/ejbca-rest-api\n" +

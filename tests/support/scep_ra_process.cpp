@@ -2,15 +2,19 @@
 #include "support/scep_ra_process.hpp"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <thread>
 
+#include "common/unique_fd.hpp"
 #include "crypto/encoding.hpp"
 
 namespace scepra::test {
@@ -46,7 +50,76 @@ int port_in(const std::string& file) {
     return text.ends_with("\n") ? std::stoi(text) : 0;
 }
 
+namespace fs = std::filesystem;
+
+/// The template's folder name: the init arguments (letters and digits kept, the rest '_'), the scep-ra
+/// binary's modification time (a rebuilt binary makes new templates) and today's UTC day number (the
+/// certificates in a template are never a day older than the test run).
+std::string template_name(const std::string& init_args) {
+    std::string name = "init";
+    for (const char c : init_args) {
+        name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    }
+    struct stat binary {};
+    REQUIRE(::stat(SCEPRA_BINARY, &binary) == 0);
+    const auto day = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+    return name + "-binary-" + std::to_string(binary.st_mtim.tv_sec) + "." +
+           std::to_string(binary.st_mtim.tv_nsec) + "-day-" + std::to_string(day.time_since_epoch().count());
+}
+
+/// Copies the folder `from` to `to` (which must not hold its files), each file and folder with the
+/// permission bits it has in `from`.
+void copy_with_modes(const fs::path& from, const fs::path& to) {
+    fs::create_directory(to);
+    fs::permissions(to, fs::status(from).permissions(), fs::perm_options::replace);
+    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(from)) {
+        const fs::path target = to / fs::relative(entry.path(), from);
+        if (entry.is_directory()) {
+            fs::create_directory(target);
+        } else {
+            fs::copy_file(entry.path(), target);
+        }
+        fs::permissions(target, entry.status().permissions(), fs::perm_options::replace);
+    }
+}
+
+/// The template instance for init_args, made when it is not there yet (by one process at a time: an
+/// exclusive flock on NAME.lock; init runs into NAME.partial, which is renamed to NAME whole).
+fs::path instance_template(const std::string& init_args) {
+    const fs::path templates = SCEPRA_INSTANCE_TEMPLATES_DIR;
+    const std::string name = template_name(init_args);
+    const fs::path made = templates / name;
+    if (fs::exists(made)) {
+        return made;
+    }
+    fs::create_directories(templates);
+    const fs::path lock_file = templates / (name + ".lock");
+    const UniqueFd lock(::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    REQUIRE(lock.get() >= 0);
+    REQUIRE(::flock(lock.get(), LOCK_EX) == 0);  // released when lock closes
+    if (!fs::exists(made)) {
+        const fs::path partial = templates / (name + ".partial");
+        fs::remove_all(partial);  // left by a process killed while it made the template
+        const fs::path output = templates / (name + ".out");
+        const int rc =
+            std::system((std::string(SCEPRA_BINARY) + " init --dir " + (partial / "instance").string() + " " +
+                         init_args + " >" + output.string() + " 2>&1")
+                            .c_str());
+        INFO("scep-ra init " << init_args << ": " << crypto::read_file(output));
+        REQUIRE(WIFEXITED(rc));
+        REQUIRE(WEXITSTATUS(rc) == 0);
+        fs::rename(partial / "instance", made);
+        fs::remove_all(partial);
+    }
+    return made;
+}
+
 }  // namespace
+
+std::string init_from_template(const std::string& instance_dir, const std::string& init_args) {
+    copy_with_modes(instance_template(init_args), instance_dir);
+    return instance_dir + "/scep-ra.conf";
+}
 
 int run_scep_ra(const TempDir& dir, const std::string& args, std::string* out, std::string* err) {
     const std::string out_file = dir.file("cli.out");
@@ -55,6 +128,13 @@ int run_scep_ra(const TempDir& dir, const std::string& args, std::string* out, s
         std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + out_file + " 2>" + err_file).c_str());
     if (out) *out = crypto::read_file(out_file);
     if (err) *err = crypto::read_file(err_file);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+int scep_ra(const TempDir& dir, const std::string& args, std::string* out) {
+    const std::string file = dir.file("cli.out");
+    const int rc = std::system((std::string(SCEPRA_BINARY) + " " + args + " >" + file + " 2>&1").c_str());
+    if (out) *out = crypto::read_file(file);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
@@ -73,8 +153,7 @@ unsigned file_mode(const std::string& path) {
 }
 
 std::string init_instance(const TempDir& dir) {
-    REQUIRE(run_scep_ra(dir, "init --dir " + dir.file("instance") + " --admin-listen none") == 0);
-    return dir.file("instance/scep-ra.conf");
+    return init_from_template(dir.file("instance"), "--admin-listen none");
 }
 
 ServeProcess::ServeProcess(const TempDir& dir, const std::string& conf, ServeOptions options)

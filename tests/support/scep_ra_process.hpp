@@ -28,6 +28,10 @@ inline constexpr const char* ephemeral_loopback = "127.0.0.1:0";
 int run_scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr,
                 std::string* err = nullptr);
 
+/// Runs the scep-ra binary with these arguments (a shell command line); returns its exit status, and
+/// its stdout and stderr together in *out.
+int scep_ra(const TempDir& dir, const std::string& args, std::string* out = nullptr);
+
 /// What one run of the scep-ra binary did.
 struct CliRun {
     int status;
@@ -42,7 +46,17 @@ CliRun run_cli(const TempDir& dir, const std::string& args, const std::string& i
 /// A file's permission bits (0 when it cannot be read).
 unsigned file_mode(const std::string& path);
 
-/// `scep-ra init` of an instance in DIR/instance without an admin listener;
+/// What `scep-ra init --dir INSTANCE_DIR INIT_ARGS` makes, as a copy of a template instance made once per
+/// build folder (tests/CMakeLists.txt: SCEPRA_INSTANCE_TEMPLATES_DIR) for these INIT_ARGS: init generates
+/// four RSA-2048 keys (1.6 s of CPU), and ctest runs every test case in a process of its own. The first
+/// process to need a template makes it under an exclusive flock, with the scep-ra binary of this build, and
+/// renames it into place whole; a rebuilt binary gets new templates. init writes paths relative to the
+/// instance, so the copy (modes kept: private/ 0700, keys 0600) is an instance of its own, with the
+/// template's keys. Not for arguments naming a test's own files or ports, nor for tests of init itself.
+/// Returns the path of its scep-ra.conf.
+std::string init_from_template(const std::string& instance_dir, const std::string& init_args);
+
+/// `scep-ra init` of an instance in DIR/instance without an admin listener (init_from_template);
 /// returns the path of its scep-ra.conf.
 std::string init_instance(const TempDir& dir);
 
