@@ -166,6 +166,11 @@ void Database::exec_unlocked(std::string_view sql) {
 
 void Database::run_cached_unlocked(std::string_view sql) { prepare(sql).step(); }
 
+void Database::commit_unlocked() {
+    run_cached_unlocked("COMMIT");
+    ++m_commits;
+}
+
 void Database::try_rollback() noexcept { sqlite3_exec(m_db.get(), "ROLLBACK", nullptr, nullptr, nullptr); }
 
 int Database::schema_version() {

@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -107,10 +108,10 @@ class Database {
         try {
             if constexpr (std::is_void_v<decltype(f(*this))>) {
                 f(*this);
-                run_cached_unlocked("COMMIT");
+                commit_unlocked();
             } else {
                 auto result = f(*this);
-                run_cached_unlocked("COMMIT");
+                commit_unlocked();
                 return result;
             }
         } catch (...) {
@@ -134,6 +135,9 @@ class Database {
     std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(m_db.get()); }
     int changes() const { return sqlite3_changes(m_db.get()); }
     int schema_version();
+    /// Transactions write() has committed on this connection (each one a
+    /// durable commit: an fsync of the WAL with synchronous=FULL).
+    std::uint64_t commits() const { return m_commits.load(); }
     const std::filesystem::path& file() const { return m_file; }
 
   private:
@@ -141,6 +145,7 @@ class Database {
     void exec_unlocked(std::string_view sql);
     /// One statement through the statement cache (BEGIN and COMMIT run on every write).
     void run_cached_unlocked(std::string_view sql);
+    void commit_unlocked();
     void try_rollback() noexcept;
     void migrate();
 
@@ -155,6 +160,7 @@ class Database {
     std::unordered_map<std::string, CachedStatement> m_cache;  ///< node-based: in_use pointers stay valid
     std::filesystem::path m_file;
     std::mutex m_mutex;
+    std::atomic<std::uint64_t> m_commits{0};
 };
 
 }  // namespace scepra::store
