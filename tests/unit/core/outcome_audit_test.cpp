@@ -105,8 +105,9 @@ struct Service {
 using scepra::test::outcome_audit::Service;
 
 TEST_SUITE("core.outcome_audit") {
-    TEST_CASE("an enrolment with the local CA commits twice: the claim, then the certificate, the outcome "
-              "and its audit event") {
+    TEST_CASE(
+        "an enrolment with the local CA commits twice: the claim, then the certificate, the outcome "
+        "and its audit event") {
         Service s;
         s.use_local_ca();
         std::uint64_t commits = 0;
@@ -172,7 +173,8 @@ TEST_SUITE("core.outcome_audit") {
         s.use_local_ca();
         s.db->write([](store::Database& db) {
             db.exec(
-                "CREATE TRIGGER refuse_issued_event BEFORE INSERT ON audit_events WHEN NEW.decision = 'issued' "
+                "CREATE TRIGGER refuse_issued_event BEFORE INSERT ON audit_events WHEN NEW.decision = "
+                "'issued' "
                 "BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END");
         });
         std::uint64_t commits = 0;
