@@ -194,6 +194,9 @@ void Database::commit_with_others(PendingWrite& job) {
     if (t_running_batch_of == this) {
         throw std::logic_error(m_file.string() + ": write() inside a write() on the same database");
     }
+    // Allocated before the job is queued: nothing below may throw while it is.
+    std::vector<PendingWrite*> batch;
+    batch.reserve(max_batch_writes);
     std::unique_lock queue(m_queue_mutex);
     m_waiting.push_back(&job);
     while (!job.done) {
@@ -204,7 +207,7 @@ void Database::commit_with_others(PendingWrite& job) {
         // No commit under way: this writer leads the next one, for whoever is queued by then.
         m_committing = true;
         queue.unlock();
-        std::vector<PendingWrite*> batch;
+        batch.clear();
         {
             std::lock_guard connection(m_mutex);
             {
@@ -235,6 +238,7 @@ void Database::run_batch(const std::vector<PendingWrite*>& batch) noexcept {
     const RunningBatch running(*this);
     // Writers whose changes the open transaction holds: the COMMIT's fate is theirs.
     std::vector<PendingWrite*> held;
+    held.reserve(batch.size());
     auto fail_held = [&held](const std::exception_ptr& why) {
         for (PendingWrite* w : held) {
             w->error = why;
@@ -277,6 +281,10 @@ void Database::run_batch(const std::vector<PendingWrite*>& batch) noexcept {
             }
         }
         if (sqlite3_get_autocommit(m_db.get()) != 0) {
+            continue;
+        }
+        if (held.empty()) {  // every writer undid its own changes: nothing to commit
+            try_rollback();
             continue;
         }
         try {

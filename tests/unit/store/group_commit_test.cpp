@@ -61,7 +61,8 @@ struct Outcome {
 
 /// Starts one thread per writer while a read holds the connection, waits
 /// until all are queued, then lets them go: they are one batch.
-std::vector<Outcome> run_as_one_batch(Database& db, const std::vector<std::function<void(Database&)>>& writers) {
+std::vector<Outcome> run_as_one_batch(Database& db,
+                                      const std::vector<std::function<void(Database&)>>& writers) {
     std::vector<Outcome> outcomes(writers.size());
     std::vector<std::jthread> threads;
     db.read([&](Database&) {
@@ -200,7 +201,8 @@ TEST_SUITE("store.group_commit") {
         test::StoreFixture f;
         f.db->write([&](Database& db) {
             insert_event(db, "outer");
-            CHECK_THROWS_AS(f.db->write([](Database& inner) { insert_event(inner, "inner"); }), std::logic_error);
+            CHECK_THROWS_AS(f.db->write([](Database& inner) { insert_event(inner, "inner"); }),
+                            std::logic_error);
         });
         CHECK(events_of(*f.db, "outer") == 1);
         CHECK(events_of(*f.db, "inner") == 0);
