@@ -42,6 +42,22 @@ scep::FailInfo fail_info_from_name(const std::string& name) {
     return scep::FailInfo::bad_request;
 }
 
+/// A final outcome's audit event as the device's answer completes it
+/// (ScepService::success, or the refusal answer_from throws and
+/// ScepService records): the same fields, so that the service sees it written.
+store::AuditEvent final_event(store::AuditEvent event, const store::RequestRecord& record) {
+    event.challenge_id = event.challenge_id ? event.challenge_id : record.challenge_id;
+    if (record.status == "issued") {
+        event.decision = "issued";
+        event.serial = crypto::serial_hex_of_der(record.cert_der);
+    } else {
+        event.decision = "rejected";
+        event.fail_info = scep::fail_info_name(fail_info_from_name(record.fail_info.value_or("badRequest")));
+        event.detail = record.fail_text.value_or("rejected");
+    }
+    return event;
+}
+
 bool self_signed(X509& cert) { return X509_check_issued(&cert, &cert) == X509_V_OK; }
 
 Bytes certificate_hash(const X509& cert) { return crypto::sha256(crypto::cert_der(cert)); }
@@ -314,7 +330,7 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
         }
         record_outcome(claim, *done);
         keep_ca_words(msg.event, *done);
-        m_requests.update(claim);
+        store_outcome(msg, claim);
         return answer_from(msg, std::move(claim), "");
     }
     if (outcome_unknown(held_note)) {
@@ -337,6 +353,8 @@ EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr
                                           store::RequestRecord record) {
     // A certificate issued by a CA that records it in this database (the
     // local CA) is recorded here in the same commit as the CA's own row.
+    // Its audit event goes in that commit too (kept only once it is committed).
+    std::optional<store::AuditEvent> event_written;
     auto record_issued = [&](store::Database& db, const backend::SubmitResult& issued) {
         if (!m_requests.writes_to(db)) {
             return false;
@@ -344,6 +362,9 @@ EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr
         store::RequestRecord done = record;
         record_outcome(done, issued);
         m_requests.update_in(db, done);
+        store::AuditEvent so_far = msg.event;
+        keep_ca_words(so_far, issued);
+        event_written = write_outcome_event(db, msg, std::move(so_far), done);
         return true;
     };
     backend::SubmitResult result;
@@ -365,7 +386,9 @@ EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr
     record_outcome(record, result);
     keep_ca_words(msg.event, result);
     if (!result.recorded_by_ra) {
-        m_requests.update(record);
+        store_outcome(msg, record);
+    } else if (event_written && msg.written_with_outcome != nullptr) {
+        *msg.written_with_outcome = std::move(event_written);
     }
     return answer_from(msg, std::move(record), "");
 }
@@ -464,7 +487,7 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
         }
         record_outcome(record, *done);
         keep_ca_words(msg.event, *done);
-        m_requests.update(record);
+        store_outcome(msg, record);
     }
     if (resumable(record, msg.now)) {
         return resume_from_stored(msg, std::move(record));
@@ -492,7 +515,7 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
         if (result.disposition != backend::Disposition::pending) {
             record_outcome(record, result);
             keep_ca_words(msg.event, result);
-            m_requests.update(record);
+            store_outcome(msg, record);
         }
     }
     if (record.status == "issued" || record.status == "rejected") {
@@ -511,6 +534,40 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
         throw scep::ScepFailure(fail_info_from_name(record.fail_info.value_or("badRequest")), text);
     }
     return pending();
+}
+
+void Enrolment::store_outcome(EnrolmentMessage& msg, const store::RequestRecord& record) {
+    if (msg.audit == nullptr || !m_requests.writes_to(msg.audit->database())) {
+        m_requests.update(record);
+        return;
+    }
+    std::optional<store::AuditEvent> written;
+    msg.audit->database().write([&](store::Database& db) {
+        m_requests.update_in(db, record);
+        written = write_outcome_event(db, msg, msg.event, record);
+    });
+    if (written && msg.written_with_outcome != nullptr) {
+        *msg.written_with_outcome = std::move(written);
+    }
+}
+
+std::optional<store::AuditEvent> Enrolment::write_outcome_event(store::Database& db,
+                                                                const EnrolmentMessage& msg,
+                                                                store::AuditEvent so_far,
+                                                                const store::RequestRecord& record) {
+    if (msg.audit == nullptr || msg.written_with_outcome == nullptr || &msg.audit->database() != &db ||
+        (record.status != "issued" && record.status != "rejected")) {
+        return std::nullopt;
+    }
+    store::AuditEvent event = final_event(std::move(so_far), record);
+    try {
+        msg.audit->record_in(db, event);
+    } catch (const store::DbError&) {
+        // The outcome stands without it (as when the audit had a commit of its
+        // own): the caller writes the event afterwards, or says it could not.
+        return std::nullopt;
+    }
+    return event;
 }
 
 void Enrolment::tell_outcome(const EnrolmentMessage& msg, const store::RequestRecord& record) {

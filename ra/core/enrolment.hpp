@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,13 @@ struct EnrolmentMessage {
     X509& signer;             ///< the certificate that signed the pkiMessage
     TimePoint now;
     store::AuditEvent& event;  ///< detail, challenge_id and serial are filled in
+    /// Where a final outcome's event (issued, rejected by the CA) is written,
+    /// in the commit that stores the outcome; unset: the caller writes every event.
+    store::AuditLog* audit = nullptr;
+    /// Set to the event as written with the outcome, its decision included:
+    /// the caller does not write that same event again (only a different one,
+    /// e.g. an error after it).
+    std::optional<store::AuditEvent>* written_with_outcome = nullptr;
 };
 
 /// What the device is told when it is not refused.
@@ -124,6 +132,16 @@ class Enrolment {
     Bytes stored_csr(const store::RequestRecord& record) const;
     /// Answers from a stored request, asking the backend again while pending.
     EnrolmentAnswer answer_from(EnrolmentMessage& msg, store::RequestRecord record, const std::string& note);
+    /// Stores a request's outcome; a final one (issued, rejected) together
+    /// with its audit event, in one commit (see EnrolmentMessage::audit).
+    void store_outcome(EnrolmentMessage& msg, const store::RequestRecord& record);
+    /// Writes the event of a final outcome (so_far completed as the device's
+    /// answer completes it) inside the transaction `db` that stores the
+    /// outcome; returns the event as written, or nothing when it is left to the caller.
+    static std::optional<store::AuditEvent> write_outcome_event(store::Database& db,
+                                                                const EnrolmentMessage& msg,
+                                                                store::AuditEvent so_far,
+                                                                const store::RequestRecord& record);
     /// Tells the outcome listeners a stored final outcome, the first time only
     /// (whichever re-send or poll of the transaction sees it first).
     void tell_outcome(const EnrolmentMessage& msg, const store::RequestRecord& record);

@@ -59,6 +59,8 @@ struct ScepService::Transaction {
     std::string log;
     TimePoint now;
     scep::EnvelopeAlgorithms reply_algorithms;  ///< mirrors the request once its envelope is open
+    /// The event as the enrolment wrote it in its outcome's commit, if it did.
+    std::optional<store::AuditEvent> written_with_outcome;
 };
 
 ScepService::ScepService(ServiceOptions options, RaIdentity identity, backend::CaBackend& backend,
@@ -176,7 +178,8 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
                    std::move(event),
                    {},
                    m_clock.now(),
-                   {}};
+                   {},
+                   std::nullopt};
     tx.reply_to = {tx.msg.attrs.transaction_id, tx.msg.attrs.sender_nonce};
     tx.log = "PKIOperation " + *tx.event.message_type + " tx=" + printable(tx.msg.attrs.transaction_id);
 
@@ -254,6 +257,9 @@ ScepResponse ScepService::pki_operation(const ScepRequest& request) {
 }
 
 void ScepService::record_audit(Transaction& tx) {
+    if (tx.written_with_outcome && *tx.written_with_outcome == tx.event) {
+        return;  // written in the commit that stored the outcome
+    }
     try {
         m_audit.record(tx.event);
     } catch (const store::DbError& e) {
@@ -312,7 +318,9 @@ ScepResponse ScepService::enroll(Transaction& tx) {
     scep::Csr csr = scep::parse_csr(open_message_data(tx));
     tx.event.subject = csr.subject();
     tx.log += " subject=" + printable(csr.subject(), 120);
-    EnrolmentMessage msg{tx.msg.attrs.transaction_id, tx.request.peer, *tx.msg.signer_cert, tx.now, tx.event};
+    EnrolmentMessage msg{
+        tx.msg.attrs.transaction_id, tx.request.peer, *tx.msg.signer_cert, tx.now, tx.event, &m_audit,
+        &tx.written_with_outcome};
     return answer(tx, m_enrolment.request(msg, csr, renewal_message));
 }
 
@@ -320,7 +328,9 @@ ScepResponse ScepService::poll(Transaction& tx) {
     // RFC 8894 §3.3.3: polling is keyed on the transactionID; the
     // IssuerAndSubject content is not needed to find the request.
     open_message_data(tx);
-    EnrolmentMessage msg{tx.msg.attrs.transaction_id, tx.request.peer, *tx.msg.signer_cert, tx.now, tx.event};
+    EnrolmentMessage msg{
+        tx.msg.attrs.transaction_id, tx.request.peer, *tx.msg.signer_cert, tx.now, tx.event, &m_audit,
+        &tx.written_with_outcome};
     return answer(tx, m_enrolment.poll(msg));
 }
 

@@ -111,7 +111,8 @@ class ScepService {
     ScepResponse answer(Transaction& tx, const EnrolmentAnswer& answer);
     /// SUCCESS carrying this degenerate SignedData (certificates or a CRL).
     ScepResponse success(Transaction& tx, const Bytes& degenerate);
-    /// Records tx.event; a decision already stored stands when its audit row
+    /// Records tx.event, unless the enrolment wrote this very event in the
+    /// commit that stored its outcome; a decision already stored stands when its audit row
     /// cannot be written (the disk is full): the request log says so instead.
     void record_audit(Transaction& tx);
     ScepResponse pending(Transaction& tx);

@@ -41,32 +41,34 @@ std::vector<AuditRow> collect(Statement& st) {
 AuditLog::AuditLog(Database& db, const Clock& clock) : m_db(db), m_clock(clock) {}
 
 std::int64_t AuditLog::record(const AuditEvent& event) {
+    return m_db.write([&](Database& db) { return record_in(db, event); });
+}
+
+std::int64_t AuditLog::record_in(Database& db, const AuditEvent& event) {
     const std::string at = sql_time(m_clock.now());
     // Most of these fields come from the network: each is stored within its bound.
     auto cap = [](const std::optional<std::string>& field, std::size_t max) -> std::optional<std::string> {
         return field ? std::optional(capped(*field, max)) : std::nullopt;
     };
-    return m_db.write([&](Database& db) {
-        auto st = db.prepare(
-            "INSERT INTO audit_events (at, peer, operation, message_type, transaction_id, subject, decision, "
-            "fail_info, detail, serial, challenge_id, ca_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-            "?10, ?11, "
-            "?12)");
-        st.bind(1, at)
-            .bind(2, capped(event.peer, kMaxStoredShort))
-            .bind(3, capped(event.operation, kMaxStoredShort))
-            .bind(4, cap(event.message_type, kMaxStoredShort))
-            .bind(5, cap(event.transaction_id, kMaxStoredTransactionId))
-            .bind(6, cap(event.subject, kMaxStoredText))
-            .bind(7, event.decision)
-            .bind(8, cap(event.fail_info, kMaxStoredShort))
-            .bind(9, cap(event.detail, kMaxStoredText))
-            .bind(10, cap(event.serial, kMaxStoredShort))
-            .bind(11, event.challenge_id)
-            .bind(12, cap(event.ca_detail, kMaxStoredText));
-        st.run();
-        return db.last_insert_rowid();
-    });
+    auto st = db.prepare(
+        "INSERT INTO audit_events (at, peer, operation, message_type, transaction_id, subject, decision, "
+        "fail_info, detail, serial, challenge_id, ca_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, "
+        "?12)");
+    st.bind(1, at)
+        .bind(2, capped(event.peer, kMaxStoredShort))
+        .bind(3, capped(event.operation, kMaxStoredShort))
+        .bind(4, cap(event.message_type, kMaxStoredShort))
+        .bind(5, cap(event.transaction_id, kMaxStoredTransactionId))
+        .bind(6, cap(event.subject, kMaxStoredText))
+        .bind(7, event.decision)
+        .bind(8, cap(event.fail_info, kMaxStoredShort))
+        .bind(9, cap(event.detail, kMaxStoredText))
+        .bind(10, cap(event.serial, kMaxStoredShort))
+        .bind(11, event.challenge_id)
+        .bind(12, cap(event.ca_detail, kMaxStoredText));
+    st.run();
+    return db.last_insert_rowid();
 }
 
 std::vector<AuditRow> AuditLog::recent(int limit) {

@@ -23,6 +23,8 @@ struct AuditEvent {
     std::optional<std::int64_t> challenge_id{};
     /// The CA backend's own words (SubmitResult::audit_detail): operators only.
     std::optional<std::string> ca_detail{};
+
+    bool operator==(const AuditEvent&) const = default;
 };
 
 struct AuditRow : AuditEvent {
@@ -49,6 +51,12 @@ class AuditLog final {
     /// and serial at 128, a cut field ending in "...[truncated]". Throws DbError
     /// (nothing written) on an invalid decision or unknown challenge_id.
     std::int64_t record(const AuditEvent& event);
+    /// record() inside the caller's Database::write() (e.g. the one that
+    /// stores the outcome the event reports), so both are committed or neither is.
+    std::int64_t record_in(Database& db, const AuditEvent& event);
+    /// The database the log writes to: a caller writes its own rows and the
+    /// event in one commit only when they share it.
+    Database& database() const { return m_db; }
 
     /// The newest `limit` rows, newest first.
     std::vector<AuditRow> recent(int limit);

@@ -2,6 +2,7 @@
 #include "store/database.hpp"
 
 #include <cstdlib>
+#include <utility>
 
 #include "store/migrations.hpp"
 
@@ -26,6 +27,19 @@ const char* synchronous_mode() {
     }
     throw DbError("SCEP_RA_SQLITE_SYNCHRONOUS must be FULL or NORMAL", SQLITE_MISUSE);
 }
+
+/// The database whose batch this thread is running, if any: a write() from
+/// inside a write closure would wait for itself.
+thread_local const Database* t_running_batch_of = nullptr;
+
+/// Marks this thread as running a batch of `db` for as long as it lives.
+class RunningBatch {
+  public:
+    explicit RunningBatch(const Database& db) { t_running_batch_of = &db; }
+    ~RunningBatch() { t_running_batch_of = nullptr; }
+    RunningBatch(const RunningBatch&) = delete;
+    RunningBatch& operator=(const RunningBatch&) = delete;
+};
 
 }  // namespace
 
@@ -165,6 +179,123 @@ void Database::exec_unlocked(std::string_view sql) {
 }
 
 void Database::run_cached_unlocked(std::string_view sql) { prepare(sql).step(); }
+
+void Database::commit_unlocked() {
+    run_cached_unlocked("COMMIT");
+    ++m_commits;
+}
+
+std::size_t Database::writes_waiting() const {
+    std::lock_guard queue(m_queue_mutex);
+    return m_waiting.size();
+}
+
+void Database::commit_with_others(PendingWrite& job) {
+    if (t_running_batch_of == this) {
+        throw std::logic_error(m_file.string() + ": write() inside a write() on the same database");
+    }
+    // Allocated before the job is queued: nothing below may throw while it is.
+    std::vector<PendingWrite*> batch;
+    batch.reserve(max_batch_writes);
+    std::unique_lock queue(m_queue_mutex);
+    m_waiting.push_back(&job);
+    while (!job.done) {
+        if (m_committing) {
+            m_batch_done.wait(queue);
+            continue;
+        }
+        // No commit under way: this writer leads the next one, for whoever is queued by then.
+        m_committing = true;
+        queue.unlock();
+        batch.clear();
+        {
+            std::lock_guard connection(m_mutex);
+            {
+                // Taken once the connection is ours: writers that queued while
+                // a read held it join this commit.
+                std::lock_guard taking(m_queue_mutex);
+                while (!m_waiting.empty() && batch.size() < max_batch_writes) {
+                    batch.push_back(m_waiting.front());
+                    m_waiting.pop_front();
+                }
+            }
+            run_batch(batch);
+        }
+        queue.lock();
+        for (PendingWrite* taken : batch) {
+            taken->done = true;
+        }
+        m_committing = false;
+        m_batch_done.notify_all();
+    }
+    queue.unlock();
+    if (job.error) {
+        std::rethrow_exception(job.error);
+    }
+}
+
+void Database::run_batch(const std::vector<PendingWrite*>& batch) noexcept {
+    const RunningBatch running(*this);
+    // Writers whose changes the open transaction holds: the COMMIT's fate is theirs.
+    std::vector<PendingWrite*> held;
+    held.reserve(batch.size());
+    auto fail_held = [&held](const std::exception_ptr& why) {
+        for (PendingWrite* w : held) {
+            w->error = why;
+        }
+        held.clear();
+    };
+    std::size_t next = 0;
+    while (next < batch.size()) {
+        try {
+            run_cached_unlocked("BEGIN IMMEDIATE");
+        } catch (...) {
+            for (; next < batch.size(); ++next) {
+                batch[next]->error = std::current_exception();
+            }
+            return;
+        }
+        for (; next < batch.size(); ++next) {
+            PendingWrite& w = *batch[next];
+            try {
+                run_cached_unlocked("SAVEPOINT one_write");
+                w.run(w.body, *this);
+                run_cached_unlocked("RELEASE one_write");
+                held.push_back(&w);
+                continue;
+            } catch (...) {
+                w.error = std::current_exception();
+            }
+            // This writer's changes are undone; the others' stay, unless SQLite
+            // abandoned the whole transaction (SQLITE_FULL, SQLITE_IOERR, ...).
+            bool transaction_lost = sqlite3_get_autocommit(m_db.get()) != 0;
+            if (!transaction_lost) {
+                transaction_lost = sqlite3_exec(m_db.get(), "ROLLBACK TO one_write; RELEASE one_write",
+                                                nullptr, nullptr, nullptr) != SQLITE_OK;
+            }
+            if (transaction_lost) {
+                try_rollback();
+                fail_held(w.error);
+                ++next;
+                break;  // the rest of the batch in a transaction of its own
+            }
+        }
+        if (sqlite3_get_autocommit(m_db.get()) != 0) {
+            continue;
+        }
+        if (held.empty()) {  // every writer undid its own changes: nothing to commit
+            try_rollback();
+            continue;
+        }
+        try {
+            commit_unlocked();
+            held.clear();
+        } catch (...) {
+            try_rollback();
+            fail_held(std::current_exception());
+        }
+    }
+}
 
 void Database::try_rollback() noexcept { sqlite3_exec(m_db.get(), "ROLLBACK", nullptr, nullptr, nullptr); }
 

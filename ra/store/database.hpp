@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// RAII over SQLite: Database (one connection, serialised by a mutex),
-// Statement (typed bind/column), and transactions that roll back unless
-// committed. SQL text lives only in ra/store and backends' store files.
+// RAII over SQLite: Database (one connection, serialised by a mutex; writers
+// share commits), Statement (typed bind/column), and transactions that roll
+// back unless committed. SQL text lives only in ra/store and backends' store files.
 #pragma once
 
 #include <sqlite3.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -14,7 +19,9 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
+#include <vector>
 
 #include "common/bytes.hpp"
 
@@ -98,26 +105,37 @@ class Database {
     Database& operator=(const Database&) = delete;
     ~Database();
 
-    /// Runs f(*this) holding the connection lock, inside BEGIN IMMEDIATE ...
-    /// COMMIT; any exception rolls back and propagates.
+    /// Runs f(*this) in a transaction and returns once that transaction is
+    /// committed (durable). Any exception f throws undoes f's changes only and
+    /// propagates to the caller.
+    ///
+    /// Group commit: writers that arrive while a commit is under way share
+    /// the next one. One of them (the leader) takes the queued writers, at
+    /// most max_batch_writes, and runs each, in arrival order, inside its own
+    /// SAVEPOINT of one BEGIN IMMEDIATE transaction, then COMMITs once (one
+    /// fsync). When that COMMIT fails, or SQLite abandons the transaction
+    /// (a full disk, an I/O error), every writer whose changes it held gets
+    /// the error and none of those changes stays. f may run on another
+    /// writer's thread (the caller waits meanwhile); it must not call write()
+    /// or read() on this database (write() throws std::logic_error there).
     template <class F>
     auto write(F&& f) {
-        std::lock_guard lock(m_mutex);
-        run_cached_unlocked("BEGIN IMMEDIATE");
-        try {
-            if constexpr (std::is_void_v<decltype(f(*this))>) {
-                f(*this);
-                run_cached_unlocked("COMMIT");
-            } else {
-                auto result = f(*this);
-                run_cached_unlocked("COMMIT");
-                return result;
-            }
-        } catch (...) {
-            try_rollback();
-            throw;
+        using Result = decltype(f(*this));
+        if constexpr (std::is_void_v<Result>) {
+            auto body = [&f](Database& db) { f(db); };
+            PendingWrite job{&run_body<decltype(body)>, &body};
+            commit_with_others(job);
+        } else {
+            std::optional<Result> result;
+            auto body = [&f, &result](Database& db) { result.emplace(f(db)); };
+            PendingWrite job{&run_body<decltype(body)>, &body};
+            commit_with_others(job);
+            return std::move(*result);
         }
     }
+
+    /// The most writers one commit takes.
+    static constexpr std::size_t max_batch_writes = 32;
 
     /// Runs f(*this) holding the connection lock (no explicit transaction).
     template <class F>
@@ -134,13 +152,37 @@ class Database {
     std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(m_db.get()); }
     int changes() const { return sqlite3_changes(m_db.get()); }
     int schema_version();
+    /// Transactions write() has committed on this connection (each one a
+    /// durable commit: an fsync of the WAL with synchronous=FULL), however
+    /// many writers each one carried.
+    std::uint64_t commits() const { return m_commits.load(); }
+    /// Writers queued for a commit and not yet taken into one.
+    std::size_t writes_waiting() const;
     const std::filesystem::path& file() const { return m_file; }
 
   private:
+    /// One write() call waiting for its commit; lives on the caller's stack.
+    struct PendingWrite {
+        void (*run)(void* body, Database& db);
+        void* body;
+        std::exception_ptr error{};  ///< set by the leader: the caller rethrows it
+        bool done = false;           ///< guarded by m_queue_mutex
+    };
+    template <class Body>
+    static void run_body(void* body, Database& db) {
+        (*static_cast<Body*>(body))(db);
+    }
+    /// Queues the write and returns once a commit took it (as leader or follower).
+    void commit_with_others(PendingWrite& job);
+    /// Runs a batch in one transaction and commits it; every failure is
+    /// left in the writers' error (never thrown). Holds the connection lock.
+    void run_batch(const std::vector<PendingWrite*>& batch) noexcept;
+
     Database(sqlite3* db, std::filesystem::path file);
     void exec_unlocked(std::string_view sql);
     /// One statement through the statement cache (BEGIN and COMMIT run on every write).
     void run_cached_unlocked(std::string_view sql);
+    void commit_unlocked();
     void try_rollback() noexcept;
     void migrate();
 
@@ -154,7 +196,12 @@ class Database {
     std::unique_ptr<sqlite3, Closer> m_db;
     std::unordered_map<std::string, CachedStatement> m_cache;  ///< node-based: in_use pointers stay valid
     std::filesystem::path m_file;
-    std::mutex m_mutex;
+    std::mutex m_mutex;  ///< the connection: held by read(), migrate() and the leader of a commit
+    std::atomic<std::uint64_t> m_commits{0};
+    mutable std::mutex m_queue_mutex;  ///< guards m_waiting, m_committing and PendingWrite::done
+    std::condition_variable m_batch_done;
+    std::deque<PendingWrite*> m_waiting;
+    bool m_committing = false;  ///< a leader is running a batch
 };
 
 }  // namespace scepra::store
