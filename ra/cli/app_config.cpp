@@ -16,7 +16,9 @@
 #include "cli/backend_factory.hpp"
 #include "cli/config_checker.hpp"
 #include "cli/config_sections.hpp"
+#include "cli/option_errors.hpp"
 #include "cli/validator_registry.hpp"
+#include "common/utf8.hpp"
 #include "http/keytab.hpp"
 
 namespace scepra::cli {
@@ -121,17 +123,15 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
             const std::string value = option.value.empty() ? std::string() : option.value.front();
             if (!collect_named(key, "profile.", value, profile_keys) &&
                 !collect_named(key, "ejbca.template.", value, ejbca_template_keys)) {
-                throw ConfigError(file.string() + ": unknown key '" + key + "'");
+                throw ConfigError(file.string() + ": unknown key '" + escape_for_terminal(key) + "'");
             }
         }
         po::store(parsed, vm);
         po::notify(vm);
     } catch (const po::unknown_option& e) {
-        throw ConfigError(file.string() + ": unknown key '" + e.get_option_name() + "'");
-    } catch (const po::invalid_option_value& e) {
-        throw ConfigError(file.string() + ": " + e.what());
+        throw ConfigError(file.string() + ": unknown key '" + escape_for_terminal(e.get_option_name()) + "'");
     } catch (const po::error& e) {
-        throw ConfigError(file.string() + ": " + e.what());
+        throw ConfigError(file.string() + ": " + describe_option_error(e));
     }
 
     AppConfig c;

@@ -2,6 +2,8 @@
 // --help and usage errors, the same way for every subcommand.
 #include "cli/options.hpp"
 
+#include "cli/option_errors.hpp"
+
 namespace scepra::cli {
 
 namespace po = boost::program_options;
@@ -23,8 +25,8 @@ std::optional<int> parse_options(const std::string& command, const std::string& 
         }
         po::notify(vm);
     } catch (const po::error& e) {
-        std::cerr << "scep-ra " << command << ": " << e.what() << "\n(see 'scep-ra " << command
-                  << " --help')\n";
+        std::cerr << "scep-ra " << command << ": " << describe_option_error(e) << "\n(see 'scep-ra "
+                  << command << " --help')\n";
         return exit_usage;
     }
     return std::nullopt;
