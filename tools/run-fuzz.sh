@@ -139,7 +139,7 @@ wait || true
 failed=0
 for t in $targets; do
     cat "$BUILD_DIR/logs/$t.result" 2> /dev/null || echo "$t: no result"
-    grep -qE '^[a-z_]+ +(runs=.* ok$|ok \(|no regression)' "$BUILD_DIR/logs/$t.result" 2> /dev/null || failed=1
+    grep -qE '^[a-z0-9_]+ +(runs=.* ok$|ok \(|no regression)' "$BUILD_DIR/logs/$t.result" 2> /dev/null || failed=1
 done
 echo "total: $(( $(date +%s) - start )) s"
 exit $failed
