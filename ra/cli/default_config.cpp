@@ -175,7 +175,9 @@ std::string default_config_text(const std::string& listen, const std::string& ad
 listen = )"
         << listen << R"(
 # Worker threads: requests answered at the same time (a connection waiting
-# for its next request holds none).
+# for its next request holds none). A request waits on its worker while the
+# CA answers: with a remote CA, size this to rate x the CA's answer time
+# (256 workers kept a CA 200 ms away at the CPU bound, BENCHMARKS.md).
 threads = 64
 # Largest PKIOperation POST body accepted, in bytes.
 max_body_bytes = 2097152
