@@ -5,8 +5,10 @@
 # every test: unit, HTTP integration, real clients; then the sanitizer and
 # fuzzing share that fits CI's time budget (tools/run-sanitizers.sh ci, see
 # TESTING.md "CI budget"): ASan + UBSan on the unit test executables named in
-# ASAN_CI_RUNS, each fuzz target for 10 s, the regression replay. The sanitizer
-# build runs at nice 19 beside ctest, on the CPU the tests leave idle.
+# ASAN_CI_RUNS, each fuzz target for 10 s, the regression replay, and TSan on
+# the store and backend concurrency cases (TSAN_CI_RUNS). The sanitizer builds
+# (build-asan, then build-tsan) run at nice 19 beside ctest, on the CPU the
+# tests leave idle; the runs come after ctest.
 # SANITIZERS=0 skips that part.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -32,6 +32,27 @@ const char* synchronous_mode() {
 /// inside a write closure would wait for itself.
 thread_local const Database* t_running_batch_of = nullptr;
 
+/// A failure several writers of a batch share (BEGIN or COMMIT failed, or the
+/// transaction was lost), as an exception object of this writer's own: each
+/// writer rethrows it on its own thread, and one object read and destroyed in
+/// several threads at once is synchronised only by libstdc++'s uninstrumented
+/// reference count (ThreadSanitizer reported it; TESTING.md Findings). A
+/// DbError, what SQLite's failures are, is copied with a message of its own;
+/// anything else stays shared.
+std::exception_ptr own_copy(const std::exception_ptr& shared) noexcept {
+    try {
+        std::rethrow_exception(shared);
+    } catch (const DbError& e) {
+        try {
+            return std::make_exception_ptr(DbError(std::string(e.what()), e.code()));
+        } catch (...) {
+            return shared;
+        }
+    } catch (...) {
+        return shared;
+    }
+}
+
 /// Marks this thread as running a batch of `db` for as long as it lives.
 class RunningBatch {
   public:
@@ -241,7 +262,7 @@ void Database::run_batch(const std::vector<PendingWrite*>& batch) noexcept {
     held.reserve(batch.size());
     auto fail_held = [&held](const std::exception_ptr& why) {
         for (PendingWrite* w : held) {
-            w->error = why;
+            w->error = own_copy(why);
         }
         held.clear();
     };
@@ -250,8 +271,9 @@ void Database::run_batch(const std::vector<PendingWrite*>& batch) noexcept {
         try {
             run_cached_unlocked("BEGIN IMMEDIATE");
         } catch (...) {
+            const std::exception_ptr why = std::current_exception();
             for (; next < batch.size(); ++next) {
-                batch[next]->error = std::current_exception();
+                batch[next]->error = own_copy(why);
             }
             return;
         }
