@@ -25,9 +25,7 @@ int DoctorRun::count(const std::string& verdict) const {
     return n;
 }
 
-DoctorInstance::DoctorInstance(const std::string& init_options) {
-    REQUIRE(run_scep_ra(m_tmp, "init --dir " + dir() + " " + init_options) == 0);
-}
+DoctorInstance::DoctorInstance(const std::string& init_options) { init_from_template(dir(), init_options); }
 
 void DoctorInstance::edit_config(const std::function<void(std::string&)>& edit) const {
     std::string text = crypto::read_file(conf());

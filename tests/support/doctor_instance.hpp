@@ -21,7 +21,8 @@ struct DoctorRun {
     bool has(const std::string& text) const { return out.find(text) != std::string::npos; }
 };
 
-/// `scep-ra init --dir TMP/instance INIT_OPTIONS` in a temporary directory of its own.
+/// `scep-ra init --dir TMP/instance INIT_OPTIONS` in a temporary directory of its own: a copy of the
+/// template instance for INIT_OPTIONS (init_from_template), so not for options naming a test's own files.
 class DoctorInstance {
   public:
     explicit DoctorInstance(const std::string& init_options = "");

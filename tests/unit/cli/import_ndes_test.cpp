@@ -42,7 +42,8 @@ std::string ndes_export(int password_max = 20) {
            "\\PasswordVDir]\n\"PasswordVDir\"=\"CertSrv/mscep_admin\"\n";
 }
 
-/// An instance made by `scep-ra init`, and the files an NDES server's administrator exports.
+/// An instance made by `scep-ra init` (a copy of its template), and the files an NDES server's administrator
+/// exports.
 struct Migration {
     test::TempDir dir;
     std::string inst = dir.file("ra");
@@ -51,7 +52,7 @@ struct Migration {
     crypto::EvpPkeyPtr ca_key;
 
     Migration() {
-        REQUIRE(test::run_cli(dir, "init --dir " + inst).status == 0);
+        test::init_from_template(inst, "");
         ca = crypto::load_cert_file(inst + "/ca.pem");
         ca_key = crypto::load_key_file(inst + "/private/ca.key");
         crypto::write_file(dir.file("MSCEP.reg"), test::regedit_utf16le(ndes_export()), 0644, true);

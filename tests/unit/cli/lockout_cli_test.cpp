@@ -27,13 +27,13 @@ struct Output {
     std::string err;
 };
 
-/// An instance made by the real `scep-ra init`, and the binary run against it.
+/// An instance made by the real `scep-ra init` (a copy of its template), and the binary run against it.
 struct CliInstance {
     test::TempDir dir;
     std::string path = dir.file("ra");
     std::string conf = path + "/scep-ra.conf";
 
-    CliInstance() { REQUIRE(run("init --dir " + path + " --admin-listen none", false).status == 0); }
+    CliInstance() { test::init_from_template(path, "--admin-listen none"); }
 
     Output run(const std::string& args, bool with_config = true) const {
         const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "crypto/encoding.hpp"
+#include "support/scep_ra_process.hpp"
 #include "support/test_pki.hpp"
 
 using namespace scepra;
@@ -37,10 +38,7 @@ struct Instance {
     test::TempDir dir;
     std::string inst = dir.file("ra");
     std::string conf = inst + "/scep-ra.conf";
-    Instance() {
-        REQUIRE(std::system(
-                    (std::string(SCEPRA_BINARY) + " init --dir " + inst + " >/dev/null 2>&1").c_str()) == 0);
-    }
+    Instance() { test::init_from_template(inst, ""); }
     std::string file(const std::string& name) const { return inst + "/" + name; }
 };
 
