@@ -58,7 +58,9 @@ TEST_SUITE("http.caps") {
         ServerFixture server;
         const std::set<std::string> caps = caps_of(server);
         // Every digest the service accepts is listed, SHA-224 and SHA-384 too.
-        for (const auto& [keyword, name] : kDigests) {
+        // Not a structured binding: CAPTURE's lambda cannot capture one under clang 14.
+        for (const auto& digest : kDigests) {
+            const std::string& keyword = digest.first;
             CAPTURE(keyword);
             CHECK(caps.count(keyword) == 1);
         }
