@@ -41,7 +41,7 @@ failed=0
 
 # Every test executable, whole; the tests that race threads, alone under TSan.
 ASAN_ALL_RUNS=(crypto_tests scep_tests store_tests backend_tests core_tests metrics_tests cli_tests http_tests
-               ejbca_tests adcs_tests contract_tests)
+               ejbca_tests adcs_tests contract_tests intune_tests remote_ca_tests)
 # CI's share (TESTING.md, "Sanitizers" and "CI budget"): the unit executables
 # whose libraries scep-ra and the fuzz targets already put in build-asan, so
 # that only their test files are extra compilations (session 8: 4 unity
