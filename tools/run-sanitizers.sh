@@ -89,6 +89,9 @@ executables() {
     for r in "$@"; do echo "${r%% *}"; done | sort -u
 }
 
+# A sanitizer's report or a doctest assertion that failed.
+failure_lines='ERROR: (Address|Leak|Thread)Sanitizer|WARNING: ThreadSanitizer|runtime error|SUMMARY|: ERROR: '
+
 # run_one DIR RUN: "EXE [doctest args]" (no spaces inside an argument; doctest
 # filters take * for them) -> one line in DIR/logs/N.result.
 run_one() {
@@ -106,7 +109,9 @@ run_one() {
             "$summary" > "$result"
     else
         printf '%-12s %-60s FAILED %4d s (cpu %4s s)  %s  %s\n' "$(basename "$dir")" "$2" $(($(date +%s) - start)) \
-            "$cpu" "$summary" "$(grep -m1 -E 'ERROR: (Address|Leak|Thread)Sanitizer|WARNING: ThreadSanitizer|runtime error|SUMMARY' "$log" || echo "exit $rc, see $log")" > "$result"
+            "$cpu" "$summary" "$(grep -m1 -E "$failure_lines" "$log" || echo "exit $rc, see $log")" > "$result"
+        # CI keeps only what is printed: the first failures, each with a few lines after it.
+        grep -m5 -A4 -E "$failure_lines" "$log" | head -40 | sed 's/^/    /' >> "$result"
         return 1
     fi
 }

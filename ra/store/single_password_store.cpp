@@ -165,12 +165,8 @@ SinglePasswordCheck SinglePasswordStore::check(std::string_view password) {
         }
         answer.set_value(ok);
     }
-    if (ok) {
-        remember(*hash, std::move(fast));
-        return accepted;
-    }
     wipe(fast);
-    return refused;
+    return ok ? accepted : refused;
 }
 
 bool SinglePasswordStore::verify_slowly(std::string_view password, const std::string& hash,
@@ -188,7 +184,13 @@ bool SinglePasswordStore::verify_slowly(std::string_view password, const std::st
         }
     }
     ++m_slow;
-    return crypto::verify_password(password, hash);
+    const bool ok = crypto::verify_password(password, hash);
+    // Cached before the slow mutex is released: a check that was waiting for
+    // it must find the answer, not run the scrypt again.
+    if (ok) {
+        remember(hash, Bytes(fast));
+    }
+    return ok;
 }
 
 }  // namespace scepra::store

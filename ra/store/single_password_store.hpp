@@ -71,7 +71,8 @@ class SinglePasswordStore final {
     };
 
     Bytes fast_hash(std::string_view password) const;
-    /// The scrypt check, one at a time (unless the cache was filled meanwhile).
+    /// The scrypt check, one at a time (unless the cache was filled meanwhile);
+    /// a password that verifies is cached before the next check may start.
     bool verify_slowly(std::string_view password, const std::string& hash, const Bytes& fast);
     void remember(const std::string& stored_hash, Bytes fast);
 
