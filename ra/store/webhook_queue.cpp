@@ -24,14 +24,15 @@ bool WebhookQueue::enqueue(const std::string& body) {
     });
 }
 
+// Strictly oldest first: a notification waiting out its backoff holds back
+// the newer ones, so that a receiver never hears of an enrolment's outcome
+// before the decision that allowed it.
 std::optional<QueuedNotification> WebhookQueue::next_due() {
     const std::int64_t now = unix_seconds(m_clock.now());
     return m_db.read([&](Database& db) -> std::optional<QueuedNotification> {
         auto st = db.prepare(
-            "SELECT id, body, attempts FROM webhook_notifications WHERE next_attempt_at <= ?1 ORDER BY id "
-            "LIMIT 1");
-        st.bind(1, now);
-        if (!st.step()) {
+            "SELECT id, body, attempts, next_attempt_at FROM webhook_notifications ORDER BY id LIMIT 1");
+        if (!st.step() || st.column_int(3) > now) {
             return std::nullopt;
         }
         return QueuedNotification{st.column_int(0), st.column_text(1), static_cast<int>(st.column_int(2))};
@@ -41,8 +42,8 @@ std::optional<QueuedNotification> WebhookQueue::next_due() {
 std::optional<std::int64_t> WebhookQueue::seconds_until_due() {
     const std::int64_t now = unix_seconds(m_clock.now());
     return m_db.read([&](Database& db) -> std::optional<std::int64_t> {
-        auto st = db.prepare("SELECT min(next_attempt_at) FROM webhook_notifications");
-        if (!st.step() || st.is_null(0)) {
+        auto st = db.prepare("SELECT next_attempt_at FROM webhook_notifications ORDER BY id LIMIT 1");
+        if (!st.step()) {
             return std::nullopt;
         }
         return std::max<std::int64_t>(0, st.column_int(0) - now);

@@ -33,9 +33,10 @@ class WebhookQueue final {
     /// larger than max_body_bytes or the queue holds max_rows already: old
     /// notifications are never pushed out by new ones.
     bool enqueue(const std::string& body);
-    /// The oldest notification due now, if any.
+    /// The oldest notification, if it is due now. None while the oldest waits
+    /// out its backoff, even when newer ones were never tried: delivery is in order.
     std::optional<QueuedNotification> next_due();
-    /// Seconds until the next notification is due (0: one is due now); nothing when the queue is empty.
+    /// Seconds until the oldest notification is due (0: now); nothing when the queue is empty.
     std::optional<std::int64_t> seconds_until_due();
     /// The receiver took it: deleted.
     void delivered(std::int64_t id);
