@@ -69,7 +69,6 @@ fi
 # A report from either sanitizer ends the run; leaks are checked too.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tools/sanitizers/lsan.supp}
 
 # fuzz_one TARGET: one line for the target in $BUILD_DIR/logs/TARGET.result;
 # returns 1 when it crashed, did not build, or still crashes on replay.

@@ -10,8 +10,9 @@
 # runs what was built.
 #
 # asan: ./build-asan, clang -O2, AddressSanitizer + UndefinedBehaviorSanitizer
-#       with -fno-sanitize-recover=undefined, LeakSanitizer at exit with the
-#       suppressions of tools/sanitizers/lsan.supp (by our function's name).
+#       with -fno-sanitize-recover=undefined, LeakSanitizer at exit with no
+#       suppression (the one process-lifetime allocation, OpenSSL's legacy
+#       provider, is given back at exit: scep::enable_legacy_ciphers).
 #       The same folder, with the same flags as tools/run-fuzz.sh, holds the
 #       libFuzzer targets (-fsanitize=fuzzer-no-link on all code), so CI builds
 #       the project once for both: BUILD_DIR=build-asan tools/run-fuzz.sh
@@ -22,7 +23,7 @@
 #       libstdc++'s <regex>, a false positive -Werror would turn into a failed
 #       build; -O0 compiles fastest anyway.)
 # ci:   what tools/run-tests.sh runs within its time budget (TESTING.md):
-#       the asan build with the ASAN_CI_RUNS test executables, the fuzz
+#       the asan build with the ASAN_CI_RUNS test executables (all), the fuzz
 #       targets 10 s each and the known crashing inputs replayed, then the
 #       tsan build and TSAN_CI_RUNS; two at a time.
 # Warnings stay errors in both.
@@ -39,21 +40,16 @@ supp="$PWD/tools/sanitizers"
 jobs=${JOBS:-$(nproc)}
 failed=0
 
-# Every test executable, whole; the tests that race threads, alone under TSan.
-ASAN_ALL_RUNS=(crypto_tests scep_tests store_tests backend_tests core_tests metrics_tests cli_tests http_tests
-               hostile_tests ejbca_tests adcs_tests contract_tests intune_tests remote_ca_tests)
-# CI's share (TESTING.md, "Sanitizers" and "CI budget"): the unit executables
-# whose libraries scep-ra and the fuzz targets already put in build-asan, so
-# that only their test files are extra compilations (session 8: 4 unity
-# batches, about 100 CPU s cold; the five runs about 107 CPU s). The rest
-# (`all`) by hand.
-# hostile_tests: what an attacker sends, against the whole server (in the
-# test process, and scep-ra serve from build-asan). ejbca_tests, adcs_tests
-# and contract_tests: the backends reading what remote CAs answer, hostile
-# answers included, against the fake EJBCA and the real bridge. Session 9,
-# cold: 28 + 56 CPU s to build the four; 72 + 31 + 37 + 12 CPU s to run.
-ASAN_CI_RUNS=(crypto_tests scep_tests store_tests core_tests metrics_tests hostile_tests ejbca_tests adcs_tests
-              contract_tests)
+# Every test executable, whole, the longest first (two run at a time, so the
+# longest does not start last); the tests that race threads, alone under TSan.
+ASAN_ALL_RUNS=(http_tests cli_tests adcs_tests intune_tests remote_ca_tests hostile_tests store_tests ejbca_tests
+               contract_tests backend_tests core_tests crypto_tests scep_tests metrics_tests)
+# CI's share (TESTING.md, "Sanitizers" and "CI budget"): all of them since
+# session 10, when leaving the slow unwinder cut their CPU from about 990 to
+# 300 s. The extra compilations over what scep-ra, hostile_tests and the fuzz
+# targets put in build-asan anyway: 9 unity batches, 173 CPU s cold. This is
+# the knob if CI's time runs short.
+ASAN_CI_RUNS=("${ASAN_ALL_RUNS[@]}")
 # store_tests: every case that starts threads (one-time passwords, claims,
 # the HMAC key file, admin logins, the single password and its bursts) and
 # every case of Database::write's group commit (store.group_commit: writers
@@ -155,10 +151,11 @@ if [ "$what" = asan ] || [ "$what" = all ] || [ "$what" = ci ]; then
     # shellcheck disable=SC2046
     build build-asan clang++ "$asan_flags" "-O2 -gline-tables-only -DNDEBUG" ON scep-ra $(executables "${runs[@]}") \
         $(for t in $fuzz_targets; do echo "fuzz_$t"; done)
-    # fast_unwind_on_malloc=0: libcrypto has no frame pointers, and the LSan
-    # suppression names our function above it. Child processes (scep-ra) inherit these.
-    export ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=1:detect_stack_use_after_return=0"
-    export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
+    # Child processes (scep-ra) inherit these. Allocation stacks use ASan's
+    # fast unwinder (frame pointers): they stop at libcrypto, which has none,
+    # but our own frames are complete. (The slow unwinder cost 16 times the
+    # CPU: TESTING.md, session 10.)
+    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
     run_all build-asan "${runs[@]}"
     unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS

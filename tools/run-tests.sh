@@ -4,8 +4,8 @@
 # the C++ files against .clang-format, builds with warnings as errors, and runs
 # every test: unit, HTTP integration, real clients; then the sanitizer and
 # fuzzing share that fits CI's time budget (tools/run-sanitizers.sh ci, see
-# TESTING.md "CI budget"): ASan + UBSan on the unit test executables named in
-# ASAN_CI_RUNS, each fuzz target for 10 s, the regression replay, and TSan on
+# TESTING.md "CI budget"): ASan + UBSan on every unit and integration test
+# executable, each fuzz target for 10 s, the regression replay, and TSan on
 # the store and backend concurrency cases (TSAN_CI_RUNS). The sanitizer builds
 # (build-asan, then build-tsan) run at nice 19 beside ctest, on the CPU the
 # tests leave idle; the runs come after ctest.

@@ -6,6 +6,7 @@
 #include <openssl/provider.h>
 #include <openssl/rsa.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 
@@ -118,15 +119,38 @@ EnvelopeInfo inspect(CMS_ContentInfo& cms, ByteView der, const std::vector<Recip
 
 }  // namespace
 
+namespace {
+
+// The providers enable_legacy_ciphers loaded, kept for the whole process: no
+// unload is safe while another thread may still fetch a cipher.
+OSSL_PROVIDER* legacy_provider = nullptr;
+OSSL_PROVIDER* default_provider = nullptr;
+
+// At exit, our references are given back, so that OpenSSL's own exit handler
+// (registered when OpenSSL initialised, before this one, so it runs after it)
+// frees the providers and everything cached from them, and a leak checker
+// sees nothing left over.
+void unload_providers_at_exit() {
+    if (default_provider != nullptr) {
+        OSSL_PROVIDER_unload(default_provider);
+    }
+    if (legacy_provider != nullptr) {
+        OSSL_PROVIDER_unload(legacy_provider);
+    }
+}
+
+}  // namespace
+
 void enable_legacy_ciphers() {
     static std::once_flag once;
-    static bool loaded = false;
     std::call_once(once, [] {
         // Loading any provider explicitly stops the implicit default one, so load both.
-        loaded = OSSL_PROVIDER_load(nullptr, "legacy") != nullptr &&
-                 OSSL_PROVIDER_load(nullptr, "default") != nullptr;
+        legacy_provider = OSSL_PROVIDER_load(nullptr, "legacy");
+        default_provider = OSSL_PROVIDER_load(nullptr, "default");
+        std::atexit(unload_providers_at_exit);
     });
-    check(loaded, "cannot load OpenSSL's legacy provider (needed for single DES)");
+    check(legacy_provider != nullptr && default_provider != nullptr,
+          "cannot load OpenSSL's legacy provider (needed for single DES)");
 }
 
 OpenedEnvelope open_envelope(ByteView der, const std::vector<Recipient>& recipients,
