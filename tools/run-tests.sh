@@ -6,7 +6,7 @@
 # fuzzing share that fits CI's time budget (tools/run-sanitizers.sh ci, see
 # TESTING.md "CI budget"): ASan + UBSan on every unit and integration test
 # executable, each fuzz target for 10 s, the regression replay, and TSan on
-# the store and backend concurrency cases (TSAN_CI_RUNS). The sanitizer builds
+# the concurrency cases (TSAN_CI_RUNS). The sanitizer builds
 # (build-asan, then build-tsan) run at nice 19 beside ctest, on the CPU the
 # tests leave idle; the runs come after ctest.
 # SANITIZERS=0 skips that part.
