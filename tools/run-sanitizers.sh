@@ -156,7 +156,7 @@ if [ "$what" = asan ] || [ "$what" = all ] || [ "$what" = ci ]; then
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
     run_all build-asan "${runs[@]}"
-    unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+    unset ASAN_OPTIONS UBSAN_OPTIONS
     if [ "$what" = ci ] && [ "$steps" != --build-only ]; then
         BUILD_DIR=build-asan JOBS=$jobs tools/run-fuzz.sh --no-build 10 || failed=1
         # Every crash found so far, kept in tests/fuzz/regressions/, once each.

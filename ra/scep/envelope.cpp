@@ -117,10 +117,6 @@ EnvelopeInfo inspect(CMS_ContentInfo& cms, ByteView der, const std::vector<Recip
     return info;
 }
 
-}  // namespace
-
-namespace {
-
 // The providers enable_legacy_ciphers loaded, kept for the whole process: no
 // unload is safe while another thread may still fetch a cipher.
 OSSL_PROVIDER* legacy_provider = nullptr;
