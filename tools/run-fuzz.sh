@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets of tests/fuzz with clang (ASan + UBSan on all
 # code) in ./build-fuzz and runs each one for SECONDS (default 10) from its
-# seed corpus and its dictionary (tests/fuzz/scep.dict, or json.dict for
-# the readers of JSON answers). One line per target; exit 1 when any
+# seed corpus and its dictionary (tests/fuzz/scep.dict, json.dict for the
+# readers of JSON, or TARGET.dict of its own). One line per target; exit 1 when any
 # target crashed (the input is kept in build-fuzz/artifacts/TARGET/).
 #
 #   tools/run-fuzz.sh [SECONDS]     fuzz every target
@@ -40,10 +40,12 @@ case "${1:-}" in
     *[!0-9]*) echo "usage: $0 [SECONDS] | --replay" >&2; exit 2 ;;
     *) seconds=$1 ;;
 esac
-all_targets="signed_message envelope csr issuer_and_serial degenerate get_message admin_request config ejbca_answers bridge_answers intune_answers webhook_answer bounded_json base64"
-# The readers of remote systems' JSON answers (and the base64 of their byte
-# arrays) take JSON words; the others SCEP, DER and configuration words.
-json_targets=" ejbca_answers bridge_answers intune_answers webhook_answer bounded_json base64 "
+all_targets="signed_message envelope csr issuer_and_serial degenerate get_message admin_request ntlm_message flat_json config ejbca_answers bridge_answers intune_answers webhook_answer bounded_json base64"
+# The readers of JSON (remote systems' answers and the base64 of their byte
+# arrays, the admin page's POSTed body) take JSON words; a target with a
+# dictionary of its own (tests/fuzz/TARGET.dict) takes that; the others SCEP,
+# DER and configuration words.
+json_targets=" flat_json ejbca_answers bridge_answers intune_answers webhook_answer bounded_json base64 "
 targets=${TARGETS:-$all_targets}
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 jobs=${JOBS:-1}
@@ -104,6 +106,7 @@ fuzz_one() {
     mkdir -p "$corpus" "$artifacts"
     local rc=0 dict=tests/fuzz/scep.dict
     [[ "$json_targets" != *" $t "* ]] || dict=tests/fuzz/json.dict
+    [ ! -f "tests/fuzz/$t.dict" ] || dict=tests/fuzz/$t.dict
     "$bin" "${keep_going[@]}" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
         -dict="$dict" -artifact_prefix="$artifacts/" "$corpus" "tests/fuzz/corpus/$t" > "$log" 2>&1 || rc=$?
     # "#RUNS<tab>KIND cov: C ft: F" or, in fork mode, "#RUNS: cov: C ft: F".
