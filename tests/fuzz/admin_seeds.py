@@ -13,10 +13,10 @@ names that are not ASCII.
 """
 import hashlib
 import hmac
-import os
 import struct
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from seed_files import write
+
 NT_HASH = bytes([0x4E] * 16)
 SERVER_CHALLENGE = bytes([0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF])
 SIGNATURE = b"NTLMSSP\x00"
@@ -86,14 +86,6 @@ def flat_json_seeds():
         "numbers.json": b'{"a":-0,"b":0.5,"c":-12.5E-3,"d":01}',
         "beyond-double.json": b'{"validity":0.5e8446744073709751615}',
     }
-
-
-def write(target, seeds):
-    folder = os.path.join(HERE, "corpus", target)
-    os.makedirs(folder, exist_ok=True)
-    for name, data in seeds.items():
-        with open(os.path.join(folder, name), "wb") as f:
-            f.write(data)
 
 
 if __name__ == "__main__":

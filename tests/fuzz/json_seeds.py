@@ -20,6 +20,7 @@ import sys
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from seed_files import write
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -200,15 +201,6 @@ def base64_seeds(der):
         "newline.txt": b"QUJD\nREVG",
         "equals-only.txt": b"====",
     }
-
-
-def write(target, files):
-    folder = os.path.join(HERE, "corpus", target)
-    os.makedirs(folder, exist_ok=True)
-    for name, data in files.items():
-        with open(os.path.join(folder, name), "wb") as f:
-            f.write(data)
-    return len(files)
 
 
 def main():
