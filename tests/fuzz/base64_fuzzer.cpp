@@ -4,7 +4,6 @@
 // nothing; what it accepts is canonical (encoding the result gives the input
 // back, so no two texts decode to the same bytes), and every encoding
 // decodes to its bytes. A broken promise aborts the run as a finding.
-#include <cstdlib>
 #include <string>
 
 #include "fuzz_input.hpp"
@@ -12,11 +11,7 @@
 
 namespace {
 
-void require(bool promise) {
-    if (!promise) {
-        std::abort();
-    }
-}
+using scepra::fuzz::require;
 
 }  // namespace
 

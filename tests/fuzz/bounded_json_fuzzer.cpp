@@ -8,7 +8,6 @@
 // at B - 1 when its innermost container is empty, at B otherwise). A value it
 // returns equals nlohmann's full parse. A broken promise aborts the run.
 #include <algorithm>
-#include <cstdlib>
 #include <string>
 
 #include "fuzz_input.hpp"
@@ -18,11 +17,7 @@ namespace {
 
 using namespace scepra::validators::intune;
 
-void require(bool promise) {
-    if (!promise) {
-        std::abort();
-    }
-}
+using scepra::fuzz::require;
 
 /// How deep [ and { nest in JSON text (brackets inside strings not counted).
 int bracket_depth(const std::string& text) {
@@ -72,8 +67,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_at(body, 2, is_json, depth);
     const std::string shown = printable(body, 200);
     require(shown.size() == std::min<std::size_t>(body.size(), 200));
-    for (const char c : shown) {
-        require(c >= 0x20 && c < 0x7f);
-    }
+    require(scepra::fuzz::all_in(shown, 0x20, 0x7e));
     return 0;
 }

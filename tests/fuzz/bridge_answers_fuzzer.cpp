@@ -5,7 +5,6 @@
 // and audit_text on the raw body. Their contract is BadAnswer only
 // (read_message and audit_text: no exception), and what each returns keeps
 // the promises of the header (checked below; a broken one aborts the run).
-#include <cstdlib>
 #include <string>
 
 #include "adcs/bridge_answers.hpp"
@@ -16,11 +15,7 @@ namespace {
 
 using namespace scepra::backend::adcs;
 
-void require(bool promise) {
-    if (!promise) {
-        std::abort();  // a reader returned what its header says it never does
-    }
-}
+using scepra::fuzz::require;
 
 bool is_utf8(const std::string& text) {
     for (std::size_t i = 0; i < text.size();) {

@@ -5,7 +5,6 @@
 // BadAnswer only (read_error_message and read_status_revision: no exception),
 // and what each returns keeps the promises the EJBCA client relies on
 // (checked below; a broken one aborts the run as a finding).
-#include <cstdlib>
 #include <string>
 
 #include "ejbca/ejbca_answers.hpp"
@@ -18,11 +17,7 @@ using namespace scepra::backend::ejbca;
 /// What the EJBCA client asks search for (find_issued_for and the tests use 1 to 10).
 constexpr std::size_t max_results = 10;
 
-void require(bool promise) {
-    if (!promise) {
-        std::abort();  // a reader returned what its header says it never does
-    }
-}
+using scepra::fuzz::require;
 
 bool is_hex(const std::string& text) {
     return !text.empty() && text.size() <= 64 &&

@@ -20,11 +20,7 @@ namespace {
 
 using namespace scepra::http;
 
-void require(bool promise) {
-    if (!promise) {
-        std::abort();
-    }
-}
+using scepra::fuzz::require;
 
 void check_with(const std::string& body, const FlatJsonLimits& limits) {
     std::string error;

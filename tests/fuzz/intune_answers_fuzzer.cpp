@@ -7,7 +7,6 @@
 // anything else would escape as an error of the enrolment), a refusal always
 // throws, and what each returns keeps the promises of the header (checked
 // below; a broken one aborts the run as a finding).
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -20,20 +19,9 @@ namespace {
 
 using namespace scepra::validators::intune;
 
-void require(bool promise) {
-    if (!promise) {
-        std::abort();  // a reader returned what its header says it never does
-    }
-}
+using scepra::fuzz::require;
 
-bool all_in(const std::string& text, char low, char high) {
-    for (const char c : text) {
-        if (c < low || c > high) {
-            return false;
-        }
-    }
-    return true;
-}
+using scepra::fuzz::all_in;
 
 bool is_alnum(const std::string& text) {
     for (const char c : text) {

@@ -9,7 +9,6 @@
 // a proof and a minimal blob and lies inside the message, and the names are
 // printable ASCII. A broken promise aborts the run.
 #include <algorithm>
-#include <cstdlib>
 #include <string>
 
 #include "fuzz_input.hpp"
@@ -20,15 +19,9 @@ namespace {
 using namespace scepra;
 using namespace scepra::http;
 
-void require(bool promise) {
-    if (!promise) {
-        std::abort();
-    }
-}
+using scepra::fuzz::require;
 
-bool printable_ascii(const std::string& text) {
-    return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c >= 0x20 && c <= 0x7e; });
-}
+bool printable_ascii(std::string_view text) { return fuzz::all_in(text, 0x20, 0x7e); }
 
 // The NT hash and server challenge of tests/fuzz/admin_seeds.py.
 const Bytes kNtHash(16, 0x4e);
