@@ -282,7 +282,7 @@ std::optional<SubmitResult> AdcsBackend::find_by_transaction(const TransactionQu
     request.transaction_id = query.transaction_id;
     request.csr_der = query.csr_der;
     request.template_name = query.template_name;
-    return submit_with_audit(request).result;
+    return with_audit_detail(submit_with_audit(request));  // the CA's words for the audit trail too
 }
 
 AdcsSubmitOutcome AdcsBackend::outcome_of(const http::HttpAnswer& answer, X509_REQ* csr,
@@ -365,19 +365,23 @@ AdcsSubmitOutcome AdcsBackend::outcome_of(const http::HttpAnswer& answer, X509_R
 
 AdcsSubmitOutcome AdcsBackend::issued(const RequestAnswer& answer, X509_REQ* csr) const {
     const crypto::X509Ptr cert = strict_certificate(answer.certificate_der, "certificate");
-    std::vector<crypto::X509Ptr> chain;
+    std::vector<crypto::X509Ptr> chain;  // checked for form only: a garbled answer is not taken
     for (const Bytes& der : answer.chain_der) {
         chain.push_back(strict_certificate(der, "a certificate of chain"));
     }
     if (!chain.empty()) {
         check_chain_order(chain, "chain");
     }
+    // Only the issuing CA in use counts (the chain file, or the chain pinned by
+    // its name at start and refreshed on reload), never the answer's own chain:
+    // whoever could answer for the bridge must not mint under a CA of its own.
     const auto in_use = this->chain();
-    X509* issuer = chain.empty() ? in_use->front().get() : chain.front().get();
+    X509* issuer = in_use->front().get();
     if (X509_check_issued(issuer, cert.get()) != X509_V_OK ||
         X509_verify(cert.get(), X509_get0_pubkey(issuer)) != 1) {
         ERR_clear_error();
-        throw BadAnswer("the certificate was not issued by the chain's issuing CA");
+        throw BadAnswer("the certificate was not issued by the issuing CA in use, " + m_issuer_dn +
+                        " (after the CA renewed its certificate, reload scep-ra)");
     }
     if (csr != nullptr && EVP_PKEY_eq(X509_get0_pubkey(cert.get()), X509_REQ_get0_pubkey(csr)) != 1) {
         ERR_clear_error();
@@ -395,12 +399,8 @@ AdcsSubmitOutcome AdcsBackend::issued(const RequestAnswer& answer, X509_REQ* csr
     outcome.result.disposition = Disposition::issued;
     outcome.result.certificate_der = answer.certificate_der;
     outcome.result.backend_ref = std::to_string(answer.request_id);
-    if (chain.empty()) {
-        for (const auto& ca : *in_use) {
-            outcome.result.chain_der.push_back(crypto::cert_der(*ca));
-        }
-    } else {
-        outcome.result.chain_der = answer.chain_der;
+    for (const auto& ca : *in_use) {
+        outcome.result.chain_der.push_back(crypto::cert_der(*ca));
     }
     return outcome;
 }

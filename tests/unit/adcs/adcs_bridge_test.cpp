@@ -65,6 +65,11 @@ TEST_SUITE("adcs backend against the real bridge") {
         REQUIRE(bridge.state().at("rows").contains(request_id));
         CHECK(contains(submitted.audit_detail, "AD CS request " + request_id));
         CHECK(contains(submitted.audit_detail, "Taken Under Submission"));
+        // Asked again after a lost answer, the CA's words reach the audit trail too.
+        const auto found = backend.find_by_transaction(device.query());
+        REQUIRE(found);
+        CHECK(found->backend_ref == request_id);
+        CHECK(contains(found->audit_detail, "AD CS request " + request_id));
 
         CHECK(backend.poll(device.poll(request_id)).disposition == Disposition::pending);
         bridge.control({{"approve", std::stoi(request_id)}});

@@ -108,6 +108,15 @@ TEST_SUITE("adcs backend against a hostile bridge") {
         auto self_signed = make_cert("CN=device-1,O=scep-ra tests", *device.key, nullptr, nullptr, {});
         const Bytes self_signed_der = crypto::cert_der(*self_signed);
         const json chain = chain_json(bridge);
+        // A CA of the bridge's own making, named like the real issuing CA, that signed a
+        // certificate for the request's key and is sent as the answer's chain.
+        const auto real_chain = crypto::load_certs_file(bridge.file("ca-chain.pem"));
+        auto rogue_ca_key = make_key(0, true);
+        auto rogue_ca =
+            make_cert(crypto::name_string(*X509_get_subject_name(real_chain.front().get())), *rogue_ca_key,
+                      nullptr, nullptr, {{NID_basic_constraints, "critical,CA:TRUE"}});
+        auto rogue_leaf =
+            make_cert("CN=device-1,O=scep-ra tests", *device.key, rogue_ca.get(), rogue_ca_key.get(), {});
 
         HostileBridge hostile(bridge);
         AdcsBackend backend(hostile.config(bridge));
@@ -135,6 +144,9 @@ TEST_SUITE("adcs backend against a hostile bridge") {
              issued_json(other_issued.certificate_der, chain).dump()},
             {"a certificate the chain's issuing CA did not sign", 201,
              issued_json(self_signed_der, chain).dump()},
+            {"a certificate from a CA of the answer's own, sent as its chain", 201,
+             issued_json(crypto::cert_der(*rogue_leaf), json::array({b64(crypto::cert_der(*rogue_ca))}))
+                 .dump()},
             {"a malformed HRESULT", 422,
              R"({"status": "denied", "request_id": 4, "hresult": "0x1234567890"})"},
             {"an internal error of the bridge", 500, R"({"status": "error"})"},
