@@ -58,13 +58,11 @@ std::optional<std::uint32_t> request_id_of(const std::string& text) {
 
 /// One DER certificate and nothing after it.
 crypto::X509Ptr strict_certificate(const Bytes& der, const char* what) {
-    const unsigned char* p = der.data();
-    crypto::X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-    if (!cert || p != der.data() + der.size()) {
-        ERR_clear_error();
+    try {
+        return crypto::cert_from_exact_der(der);
+    } catch (const crypto::OpensslError&) {
         throw BadAnswer(std::string(what) + " is not one DER certificate");
     }
-    return cert;
 }
 
 /// Checks that certs are CA certificates, each issued by the next (issuing CA
@@ -376,10 +374,7 @@ AdcsSubmitOutcome AdcsBackend::issued(const RequestAnswer& answer, X509_REQ* csr
     // its name at start and refreshed on reload), never the answer's own chain:
     // whoever could answer for the bridge must not mint under a CA of its own.
     const auto in_use = this->chain();
-    X509* issuer = in_use->front().get();
-    if (X509_check_issued(issuer, cert.get()) != X509_V_OK ||
-        X509_verify(cert.get(), X509_get0_pubkey(issuer)) != 1) {
-        ERR_clear_error();
+    if (!crypto::signed_by(*in_use->front(), *cert)) {
         throw BadAnswer("the certificate was not issued by the issuing CA in use, " + m_issuer_dn +
                         " (after the CA renewed its certificate, reload scep-ra)");
     }

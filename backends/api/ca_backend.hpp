@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/clock.hpp"
 #include "crypto/handles.hpp"
 
 namespace scepra::store {
@@ -138,6 +139,9 @@ struct TransactionQuery {
     Bytes key_hash;              ///< SHA-256 of the CSR's DER SubjectPublicKeyInfo
     std::string template_name;
     Bytes csr_der;  ///< the PKCS#10 when the RA still holds it, else empty
+    /// When the RA claimed the request: a certificate the CA issued long
+    /// before it (the one a same-key renewal replaces) is not its answer.
+    std::optional<TimePoint> claimed_at;
 };
 
 /// Which optional calls a backend really answers. The RA never treats a

@@ -35,6 +35,10 @@ constexpr std::size_t max_enroll_answer = 1024 * 1024;
 constexpr std::size_t max_search_answer = 4 * 1024 * 1024;
 constexpr std::size_t max_crl_answer = 64 * 1024 * 1024;
 constexpr std::size_t search_limit = 50;
+// How much earlier than the RA's claim a certificate for it may start:
+// EJBCA backdates notBefore (certificate.validityoffset, 10 minutes by
+// default), and the two clocks may differ.
+constexpr auto claim_to_not_before = std::chrono::hours(1);
 constexpr std::size_t max_chain_certs = 10;
 constexpr std::size_t max_audit_message = 300;
 constexpr std::size_t password_bytes = 16;  // 128 bits from the CSPRNG
@@ -331,11 +335,11 @@ EjbcaBackend::Profiles EjbcaBackend::profiles_for(const std::string& template_na
     return profiles;
 }
 
-SubmitResult EjbcaBackend::issued(Bytes certificate_der, std::vector<Bytes> chain_der) const {
+SubmitResult EjbcaBackend::issued(Bytes certificate_der) const {
     SubmitResult result;
     result.disposition = Disposition::issued;
     result.certificate_der = std::move(certificate_der);
-    result.chain_der = chain_der.empty() ? chain()->der : std::move(chain_der);
+    result.chain_der = chain()->der;
     return result;
 }
 
@@ -413,18 +417,24 @@ EjbcaSubmitOutcome EjbcaBackend::submit_with_audit(const SubmitRequest& request)
     if (answer.status >= 200 && answer.status < 300) {
         try {
             EnrollAnswer enrolled = read_enroll_answer(answer.body);
-            const crypto::X509Ptr cert = crypto::cert_from_der(enrolled.certificate_der);
+            const crypto::X509Ptr cert = crypto::cert_from_exact_der(enrolled.certificate_der);
             if (spki_der(X509_get_X509_PUBKEY(cert.get())) != spki_der(X509_REQ_get_X509_PUBKEY(csr))) {
                 throw BadAnswer("the certificate is for another key than the request's");
             }
+            // Only the issuing CA in use counts (ca_name's chain, read at start and on
+            // reload), not the chain the answer brings.
+            if (!crypto::signed_by(*chain()->certs.front(), *cert)) {
+                throw BadAnswer("the certificate was not issued by the issuing CA in use, " + m_issuer_dn +
+                                " (after the CA renewed its certificate, reload scep-ra)");
+            }
             for (const Bytes& der : enrolled.chain_der) {
-                crypto::cert_from_der(der);  // each must at least be a certificate
+                crypto::cert_from_exact_der(der);  // each must at least be a certificate
             }
             if (!enrolled.serial_hex.empty() && !same_serial(*cert, enrolled.serial_hex)) {
                 throw BadAnswer("serial_number is not the certificate's");
             }
             outcome.serial_hex = crypto::serial_hex(*cert);
-            outcome.result = issued(std::move(enrolled.certificate_der), std::move(enrolled.chain_der));
+            outcome.result = issued(std::move(enrolled.certificate_der));
             return outcome;
         } catch (const BadAnswer& e) {
             throw OutcomeUnknown(std::string("EJBCA's enrolment answer could not be understood: ") +
@@ -461,7 +471,8 @@ std::vector<Bytes> EjbcaBackend::search(const std::string& query, std::size_t ma
     return std::move(found.certificates_der);
 }
 
-std::optional<SubmitResult> EjbcaBackend::find_issued_for(const SubmitRequest& request) const {
+std::optional<SubmitResult> EjbcaBackend::find_issued_for(const SubmitRequest& request,
+                                                          std::optional<TimePoint> claimed_at) const {
     crypto::X509ReqPtr parsed;
     X509_REQ* csr = request.verified_csr;
     if (csr == nullptr) {
@@ -487,19 +498,27 @@ std::optional<SubmitResult> EjbcaBackend::find_issued_for(const SubmitRequest& r
     }
     // The username may hold older certificates (other keys, other CAs): only
     // one from our issuing CA for this request's key counts; the newest wins.
+    // One from long before the claim is not its answer: a renewal that keeps
+    // its key would otherwise get back the very certificate it replaces.
     const auto current_chain = chain();
-    const X509* issuing_ca = current_chain->certs.front().get();
+    X509& issuing_ca = *current_chain->certs.front();
+    std::optional<std::time_t> earliest;
+    if (claimed_at) {
+        earliest = std::chrono::system_clock::to_time_t(*claimed_at - claim_to_not_before);
+    }
     crypto::X509Ptr best;
     Bytes best_der;
     for (Bytes& der : candidates) {
         crypto::X509Ptr cert;
         try {
-            cert = crypto::cert_from_der(der);
+            cert = crypto::cert_from_exact_der(der);
         } catch (const crypto::OpensslError&) {
             throw OutcomeUnknown("EJBCA's search answer holds something that is not a certificate");
         }
-        if (X509_NAME_cmp(X509_get_issuer_name(cert.get()), X509_get_subject_name(issuing_ca)) != 0 ||
-            spki_der(X509_get_X509_PUBKEY(cert.get())) != wanted_key) {
+        // X509_cmp_time: 1 only when notBefore is after earliest (0 is an unreadable time).
+        if (spki_der(X509_get_X509_PUBKEY(cert.get())) != wanted_key ||
+            !crypto::signed_by(issuing_ca, *cert) ||
+            (earliest && X509_cmp_time(X509_get0_notBefore(cert.get()), &*earliest) != 1)) {
             continue;
         }
         if (!best ||
@@ -516,7 +535,7 @@ std::optional<SubmitResult> EjbcaBackend::find_issued_for(const SubmitRequest& r
         }
         return std::nullopt;
     }
-    return issued(std::move(best_der), {});
+    return issued(std::move(best_der));
 }
 
 std::optional<IssuedCertificate> EjbcaBackend::find_certificate(const std::string& issuer_dn,
@@ -595,7 +614,7 @@ std::optional<SubmitResult> EjbcaBackend::find_by_transaction(const TransactionQ
     request.transaction_id = query.transaction_id;
     request.csr_der = query.csr_der;
     request.template_name = query.template_name;
-    return find_issued_for(request);
+    return find_issued_for(request, query.claimed_at);
 }
 
 RevokeOutcome EjbcaBackend::revoke(const std::string& serial_hex, int crl_reason) {

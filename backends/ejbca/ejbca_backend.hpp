@@ -86,7 +86,8 @@ class EjbcaBackend final : public CaBackend {
     /// from the issuing CA for the CSR's public key (as an issued result), or
     /// nullopt. Throws BackendUnavailable or OutcomeUnknown when it cannot
     /// tell (including a search that was cut short with no match).
-    std::optional<SubmitResult> find_issued_for(const SubmitRequest& request) const;
+    std::optional<SubmitResult> find_issued_for(const SubmitRequest& request,
+                                                std::optional<TimePoint> claimed_at = std::nullopt) const;
 
     /// The certificate (found by search) with its revocation status
     /// (GET .../revocationstatus); nothing when EJBCA does not know it.
@@ -118,7 +119,8 @@ class EjbcaBackend final : public CaBackend {
     Profiles profiles_for(const std::string& template_name) const;
     std::vector<crypto::X509Ptr> fetch_chain() const;
     std::vector<Bytes> search(const std::string& query, std::size_t max_results, bool& more) const;
-    SubmitResult issued(Bytes certificate_der, std::vector<Bytes> chain_der) const;
+    /// An issued result with the chain in use.
+    SubmitResult issued(Bytes certificate_der) const;
 
     /// The CA chain in use, issuing CA first, and the same as DER.
     struct Chain {

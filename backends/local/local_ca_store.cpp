@@ -42,19 +42,6 @@ PendingRequest request_from(const store::Statement& row) {
 
 }  // namespace
 
-TimePoint parse_sql_time(const std::string& text) {
-    std::tm tm{};
-    int consumed = 0;
-    if (std::sscanf(text.c_str(), "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
-        static_cast<size_t>(consumed) != text.size()) {
-        throw std::runtime_error("bad time in the database: '" + text + "'");
-    }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
 bool LocalCaStore::serial_exists(store::Database& db, const std::string& serial) const {
     auto query = db.prepare("SELECT 1 FROM issued_certs WHERE issuer = ?1 AND serial = ?2");
     query.bind(1, m_issuer).bind(2, serial);

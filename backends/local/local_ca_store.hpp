@@ -37,10 +37,6 @@ struct PendingRequest {
 /// checks know it. role goes to the template column. Run inside Database::write().
 void record_certificate(store::Database& db, const X509& cert, const std::string& role, TimePoint issued_at);
 
-/// "YYYY-MM-DD HH:MM:SS" (UTC, as common/clock.hpp's sql_time) back to a time point.
-/// Throws std::runtime_error on other text.
-TimePoint parse_sql_time(const std::string& text);
-
 /// Statements on the local CA's tables, all scoped to one issuer DN. Each
 /// method must run inside Database::read()/write() and takes that callback's
 /// Database&, so callers compose them into one transaction.

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
+#include <stdexcept>
 #include <string>
 
 namespace scepra {
@@ -51,6 +53,20 @@ inline std::string sql_time(TimePoint t) {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
     return buf;
+}
+
+/// sql_time() text back to a time point. Throws std::runtime_error on other text.
+inline TimePoint parse_sql_time(const std::string& text) {
+    std::tm tm{};
+    int consumed = 0;
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+        static_cast<size_t>(consumed) != text.size()) {
+        throw std::runtime_error("bad time in the database: '" + text + "'");
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 }  // namespace scepra

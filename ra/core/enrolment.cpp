@@ -70,6 +70,18 @@ void keep_ca_words(store::AuditEvent& event, const backend::SubmitResult& result
     }
 }
 
+/// What the CA is asked about a claim whose answer may have been lost.
+backend::TransactionQuery transaction_query(const store::RequestRecord& claim, Bytes csr_der) {
+    backend::TransactionQuery query{claim.transaction_id, claim.key_hash, claim.template_name,
+                                    std::move(csr_der), std::nullopt};
+    try {
+        query.claimed_at = parse_sql_time(claim.created_at);
+    } catch (const std::runtime_error&) {
+        // unreadable: the CA's search is then not bounded in time
+    }
+    return query;
+}
+
 void record_outcome(store::RequestRecord& record, const backend::SubmitResult& result) {
     if (result.disposition == backend::Disposition::issued) {
         record.status = "issued";
@@ -310,8 +322,7 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
     std::optional<backend::SubmitResult> found;
     try {
         if (asked == CaAsked::not_yet) {
-            found = m_backend.find_by_transaction(
-                {claim.transaction_id, claim.key_hash, claim.template_name, csr.der()});
+            found = m_backend.find_by_transaction(transaction_query(claim, csr.der()));
         }
     } catch (const std::exception& e) {
         // The CA cannot be asked: the claim keeps its note (take_over cleared it).
@@ -462,8 +473,7 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
         std::optional<backend::SubmitResult> done;
         const Bytes csr_der = stored_csr(record);
         try {
-            done = m_backend.find_by_transaction(
-                {record.transaction_id, record.key_hash, record.template_name, csr_der});
+            done = m_backend.find_by_transaction(transaction_query(record, csr_der));
         } catch (const std::exception& e) {
             msg.event.detail =
                 std::string("the CA's outcome is unknown and the CA cannot be asked: ") + e.what();

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +43,21 @@ X509Ptr cert_from_der(ByteView der) {
     X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
     check(cert != nullptr, "d2i_X509");
     return cert;
+}
+
+X509Ptr cert_from_exact_der(ByteView der) {
+    const unsigned char* p = der.data();
+    X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+    check(cert != nullptr, "d2i_X509");
+    check(p == der.data() + der.size(), "bytes after the certificate's DER");
+    return cert;
+}
+
+bool signed_by(X509& issuer, X509& cert) {
+    const bool ok =
+        X509_check_issued(&issuer, &cert) == X509_V_OK && X509_verify(&cert, X509_get0_pubkey(&issuer)) == 1;
+    ERR_clear_error();
+    return ok;
 }
 
 std::string cert_pem(const X509& cert) {

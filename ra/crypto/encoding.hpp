@@ -22,6 +22,11 @@ Bytes der_of(const T& obj, I2d i2d);
 
 Bytes cert_der(const X509& cert);
 X509Ptr cert_from_der(ByteView der);
+/// One DER certificate and nothing after it, as a remote CA's answer must
+/// hold; throws OpensslError otherwise.
+X509Ptr cert_from_exact_der(ByteView der);
+/// Whether cert names issuer as its issuer and issuer's key verifies its signature.
+bool signed_by(X509& issuer, X509& cert);
 std::string cert_pem(const X509& cert);
 /// All certificates in a PEM text (in order); throws if there is none.
 std::vector<X509Ptr> certs_from_pem(std::string_view pem);

@@ -11,7 +11,7 @@ namespace {
 constexpr const char* columns =
     "SELECT id, transaction_id, kind, key_hash, subject, template, status, backend, backend_ref, cert_der, "
     "chain_der, fail_info, fail_text, challenge_id, requester, updated_at, csr_info_hash, signer_hash, "
-    "serial, csr_sealed, run_id FROM requests ";
+    "serial, csr_sealed, run_id, created_at FROM requests ";
 
 RequestRecord read_row(Statement& st) {
     RequestRecord r;
@@ -38,6 +38,7 @@ RequestRecord read_row(Statement& st) {
     r.serial = st.column_optional_text(18);
     r.csr_sealed = st.column_blob(19);
     r.run_id = st.is_null(20) ? std::string() : st.column_text(20);
+    r.created_at = st.column_text(21);
     return r;
 }
 

@@ -32,6 +32,7 @@ struct RequestRecord {
     std::optional<std::string> fail_text;
     std::optional<std::int64_t> challenge_id;
     std::optional<std::string> requester;
+    std::string created_at;             ///< sql_time of the claim (read only; the store sets it)
     std::string updated_at;             ///< sql_time of the last write (read only; the store sets it)
     std::optional<std::string> serial;  ///< the issued certificate's serial (crypto::serial_hex), once issued
     /// SHA-256 of the claimed CSR's CertificationRequestInfo; empty for claims

@@ -75,7 +75,7 @@ struct Device {
         key_hash = core::key_hash(*X509_REQ_get_X509_PUBKEY(csr.get()));
     }
     backend::TransactionQuery query() const {
-        return {request.transaction_id, key_hash, request.template_name, request.csr_der};
+        return {request.transaction_id, key_hash, request.template_name, request.csr_der, std::nullopt};
     }
 };
 

@@ -134,6 +134,7 @@ std::optional<backend::SubmitResult> ScriptedBackend::find_by_transaction(
     const backend::TransactionQuery& query) {
     const std::string& transaction_id = query.transaction_id;
     ++m_finds;
+    m_last_find_claimed_at = query.claimed_at;
     if (!m_can_find) {
         return std::nullopt;
     }

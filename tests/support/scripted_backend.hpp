@@ -40,6 +40,8 @@ class ScriptedBackend final : public backend::CaBackend {
     int submits(const std::string& transaction_id) const;
     int polls() const { return m_polls; }
     int finds() const { return m_finds; }
+    /// TransactionQuery::claimed_at of the last find_by_transaction() call.
+    std::optional<TimePoint> last_find_claimed_at() const { return m_last_find_claimed_at; }
     /// The CSR the RA handed to the last poll() (empty when it held none).
     const Bytes& last_poll_csr() const { return m_last_poll_csr; }
 
@@ -65,6 +67,7 @@ class ScriptedBackend final : public backend::CaBackend {
     Bytes m_last_poll_csr;
     int m_polls = 0;
     int m_finds = 0;
+    std::optional<TimePoint> m_last_find_claimed_at;
     long m_next_serial = 100;
 };
 

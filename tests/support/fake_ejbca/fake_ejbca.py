@@ -21,7 +21,11 @@ Knobs:
   enroll_mode      "normal" | "pending" (202) | "stall" (sleep, then answer) |
                    "issue_then_stall" (issue, sleep, then answer) |
                    "huge" | "invalid_json" | "deep_json" | "wrong_types" | "bad_base64" | "empty_201" |
-                   "other_key" (a certificate for another key) | "wrong_serial"
+                   "other_key" (a certificate for another key) | "wrong_serial" |
+                   "rogue_issuer" (the request's key, signed by a CA of the fake's own making
+                   named like the issuing CA, sent as the chain) | "trailing_bytes" (a byte after the DER)
+  backdate_minutes how far before now notBefore of an issued certificate lies (default 10,
+                   as EJBCA's certificate.validityoffset)
   search_mode      "normal" | "invalid_json" | "not_certificates"
   crl_mode         "normal" | "foreign" (signed by another key) | "garbage"
   search_more      true: every search answer says more_results
@@ -196,7 +200,8 @@ class Ejbca:
     def issue(self, csr, username):
         b = (x509.CertificateBuilder().subject_name(csr.subject).issuer_name(self.pki.ca.subject)
              .public_key(csr.public_key()).serial_number(x509.random_serial_number())
-             .not_valid_before(now() - datetime.timedelta(minutes=10)).not_valid_after(now() + datetime.timedelta(days=365))
+             .not_valid_before(now() - datetime.timedelta(minutes=self.knobs.get("backdate_minutes", 10)))
+             .not_valid_after(now() + datetime.timedelta(days=365))
              .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True))
         try:
             san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
@@ -213,6 +218,18 @@ class Ejbca:
         serial = format(cert.serial_number, "X")
         self.certs[serial] = {"cert": cert, "username": username, "revoked": None}
         return cert, serial
+
+    def rogue_answer(self, csr):
+        """An answer for csr's key from a CA the fake made up, named like the issuing CA, as its chain."""
+        rogue_key = ec.generate_private_key(ec.SECP256R1())
+        rogue_ca = make_cert(self.pki.ca.subject, rogue_key, self.pki.ca.subject, rogue_key, True)
+        cert = (x509.CertificateBuilder().subject_name(csr.subject).issuer_name(rogue_ca.subject)
+                .public_key(csr.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now() - datetime.timedelta(minutes=10))
+                .not_valid_after(now() + datetime.timedelta(days=365)).sign(rogue_key, hashes.SHA256()))
+        der = serialization.Encoding.DER
+        return {"certificate": b64(cert.public_bytes(der)), "serial_number": format(cert.serial_number, "X"),
+                "response_format": "DER", "certificate_chain": [b64(rogue_ca.public_bytes(der))]}
 
     def crl(self):
         b = (x509.CertificateRevocationListBuilder().issuer_name(self.pki.ca.subject).last_update(now())
@@ -399,6 +416,8 @@ class ApiHandler(BaseHTTPRequestHandler):
             "huge": lambda: dict(answer, padding="A" * (4 * 1024 * 1024)),
             "other_key": lambda: dict(answer, certificate=b64(ejbca.pki.ca.public_bytes(serialization.Encoding.DER))),
             "wrong_serial": lambda: dict(answer, serial_number="1234"),
+            "rogue_issuer": lambda: ejbca.rogue_answer(csr),
+            "trailing_bytes": lambda: dict(answer, certificate=b64(der + b"\0")),
             "invalid_json": lambda: None,
             "wrong_types": lambda: {"certificate": 12345, "serial_number": ["x"], "certificate_chain": "nope"},
             "bad_base64": lambda: dict(answer, certificate="%%%not*base64%%%"),

@@ -215,7 +215,8 @@ TEST_SUITE("adcs backend against the real bridge") {
         CHECK(backend.submit(device.request).certificate_der == found->certificate_der);
         CHECK(bridge.new_submissions() == 1);
         // Without the CSR the bridge cannot be asked.
-        CHECK_FALSE(backend.find_by_transaction({"txid-timeout-1", {}, "SCEPDevice", {}}).has_value());
+        CHECK_FALSE(
+            backend.find_by_transaction({"txid-timeout-1", {}, "SCEPDevice", {}, std::nullopt}).has_value());
     }
 
     TEST_CASE(

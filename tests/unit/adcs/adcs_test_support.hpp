@@ -38,7 +38,7 @@ struct DeviceRequest {
         return {backend_ref, request.transaction_id, request.template_name, request.csr_der};
     }
     backend::TransactionQuery query() const {
-        return {request.transaction_id, {}, request.template_name, request.csr_der};
+        return {request.transaction_id, {}, request.template_name, request.csr_der, std::nullopt};
     }
 };
 

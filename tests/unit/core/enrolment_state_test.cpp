@@ -181,6 +181,8 @@ TEST_SUITE("core.enrolment_state") {
 
         SUBCASE("the re-sent request gets the certificate the CA issued") {
             check_issued_to(pkcs_req(f, d, "TX-UNKNOWN"), d);
+            // The CA was asked with the time of the claim, so that it can leave out older certificates.
+            CHECK(f.ca.last_find_claimed_at() == parse_sql_time(held.created_at));
         }
         SUBCASE("a CertPoll gets the certificate the CA issued") {
             check_issued_to(cert_poll(f, d, "TX-UNKNOWN"), d);

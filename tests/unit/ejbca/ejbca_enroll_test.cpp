@@ -186,8 +186,9 @@ TEST_CASE("hostile enrolment answers are outcome unknown, never a crash") {
     FakeEjbca fake;
     EjbcaBackend backend(fake.config());
     auto key = test::pooled_client_key(9);
-    for (const std::string mode : {"huge", "invalid_json", "deep_json", "wrong_types", "bad_base64",
-                                   "empty_201", "other_key", "wrong_serial"}) {
+    for (const std::string mode :
+         {"huge", "invalid_json", "deep_json", "wrong_types", "bad_base64", "empty_201", "other_key",
+          "wrong_serial", "rogue_issuer", "trailing_bytes"}) {
         CAPTURE(mode);
         fake.control({{"enroll_mode", mode}});
         CHECK_THROWS_AS(backend.submit(test::request_for(*key, "CN=dev", "tx")), OutcomeUnknown);
@@ -235,6 +236,28 @@ TEST_CASE("find_issued_for ignores an older certificate of the same username for
     const auto found = backend.find_issued_for(renewal);
     REQUIRE(found.has_value());
     CHECK(found->certificate_der == issued.certificate_der);
+}
+
+TEST_CASE("find_issued_for after a same-key renewal's lost answer ignores the certificate it replaces") {
+    FakeEjbca fake;
+    auto config = fake.config();
+    config.username_rule = UsernameRule::cn;
+    EjbcaBackend backend(config);
+    auto key = test::pooled_client_key(15);
+    fake.control({{"backdate_minutes", 3 * 24 * 60}});  // issued three days before the renewal
+    const auto first = backend.submit(test::request_for(*key, "CN=phone", "tx-first"));
+    REQUIRE(first.disposition == Disposition::issued);
+    fake.control({{"backdate_minutes", 10}});
+
+    const auto renewal = test::request_for(*key, "CN=phone", "tx-renew");
+    const TimePoint claimed_at = std::chrono::system_clock::now();
+    CHECK_FALSE(backend.find_issued_for(renewal, claimed_at).has_value());
+    const auto renewed = backend.submit(renewal);
+    REQUIRE(renewed.disposition == Disposition::issued);
+    const auto found = backend.find_issued_for(renewal, claimed_at);
+    REQUIRE(found.has_value());
+    CHECK(found->certificate_der == renewed.certificate_der);
+    CHECK(found->certificate_der != first.certificate_der);
 }
 
 TEST_CASE("a search cut short without a match is outcome unknown; with a match it is found") {
