@@ -4,16 +4,20 @@ import base64
 import json
 import os
 import re
+import socket
 import struct
 import subprocess
 import tempfile
 import time
+import types
 import unittest
 import http.client
+from unittest import mock
 
 import support
 import fake_ca
 import pki
+from scep_ra_adcs_bridge import cli
 from scep_ra_adcs_bridge.config import ConfigError, load_config
 from scep_ra_adcs_bridge.logline import escape
 from scep_ra_adcs_bridge.rpc import credentials_from_keytab
@@ -129,6 +133,22 @@ class SubmissionMapOnDisk(unittest.TestCase):
             with self.assertRaises(LookupError):
                 m.resolve("tx-1", 41)         # not unknown
             m.close()
+
+
+class ServeDefaultTimeout(unittest.TestCase):
+    def test_serve_gives_sockets_without_a_timeout_the_ca_timeout_before_building_anything(self):
+        self.addCleanup(socket.setdefaulttimeout, socket.getdefaulttimeout())
+        socket.setdefaulttimeout(None)
+        seen = []
+
+        def build_server(config, log):   # stands in for the real one: only what serve set before it
+            seen.append(socket.getdefaulttimeout())
+            raise RuntimeError("stop here")
+
+        config = types.SimpleNamespace(log="", timeout_seconds=7)
+        with mock.patch.object(cli, "build_server", build_server), self.assertRaises(RuntimeError):
+            cli.serve(config)
+        self.assertEqual(seen, [7])
 
 
 class LogLine(unittest.TestCase):

@@ -2,16 +2,21 @@
 """The bridge's HTTPS API end to end: real server on a loopback port, mutual TLS, the fake CA
 over MS-ICPR, the SQLite map on disk."""
 import base64
+import sqlite3
 import ssl
 import unittest
+from unittest import mock
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.x509.oid import ObjectIdentifier
 
 import support  # sets sys.path
 import pki
 from scep_ra_adcs_bridge.config import load_config
+from scep_ra_adcs_bridge.store import MAX_CSR_DER
+from scep_ra_adcs_bridge.validate import parse_submit
 from support import BridgeFixture
 
 RPC_S_SERVER_TOO_BUSY = 0x800706BB
@@ -20,6 +25,21 @@ E_ACCESSDENIED = 0x80070005
 
 def der(text: str) -> bytes:
     return base64.b64decode(text)
+
+
+def csr_of_size(size: int) -> bytes:
+    """A valid CSR of exactly size DER bytes, padded with an extension (Ed25519: fixed-size signature)."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    padding = size - 200
+    for _ in range(20):   # bounded: converges in two or three passes
+        extension = x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.55555.1"), b"\0" * padding)
+        csr = (x509.CertificateSigningRequestBuilder().subject_name(pki.name("big"))
+               .add_extension(extension, critical=False).sign(key, None))
+        der_ = csr.public_bytes(serialization.Encoding.DER)
+        if len(der_) == size:
+            return der_
+        padding += size - len(der_)
+    raise AssertionError("no CSR of %d bytes" % size)
 
 
 class BridgeTest(unittest.TestCase):
@@ -89,13 +109,25 @@ class IssueAndPending(BridgeTest):
         status, body = self.b.submit(pki.csr_der(), template="SCEPOutOfBandHidden")
         self.assertEqual((status, body["status"], body["disposition"]), (202, "pending", 4), body)
 
-    def test_get_of_an_id_this_bridge_never_submitted_is_404_without_asking_the_ca(self):
-        calls = len(self.b.ca.calls)
+    def test_get_of_an_id_neither_this_bridge_nor_the_ca_knows_is_404_after_one_retrieval(self):
         status, body = self.b.request("GET", "/v1/requests/40")
         self.assertEqual(status, 404)
-        self.assertEqual(len(self.b.ca.calls), calls)
+        self.assertEqual([(c["request_id"], c["request"]) for c in self.b.ca.calls], [(40, b"")])
         for path in ("/v1/requests/0", "/v1/requests/abc", "/v1/requests/99999999999", "/v1/requests/1/x"):
             self.assertEqual(self.b.request("GET", path)[0], 404, path)
+        self.assertEqual(len(self.b.ca.calls), 1)
+
+    def test_get_of_a_request_the_ca_has_but_the_map_lost_is_503_retry_never_a_final_404(self):
+        status, body = self.b.submit(pki.csr_der(), template="SCEPPending", client_ref="lost-map-1")
+        request_id = body["request_id"]
+        self.b.submissions.forget("lost-map-1")   # the state file lost or replaced
+        for approve in (False, True):
+            if approve:
+                self.b.ca.approve(request_id)
+            status, body = self.b.request("GET", "/v1/requests/%d" % request_id)
+            self.assertEqual((status, body["status"]), (503, "error"), body)
+            self.assertIn("not in this bridge's map", body["message"])
+            self.assertNotIn("certificate", body)
 
     def test_ca_chain_is_served_issuing_ca_first(self):
         status, body = self.b.request("GET", "/v1/ca")
@@ -152,6 +184,53 @@ class CaFailures(BridgeTest):
         status, body = self.b.submit(csr, client_ref="lost-1")
         self.assertEqual((status, body["status"], body["request_id"]), (200, "issued", max(self.b.ca.rows)), body)
         self.assertEqual(self.b.new_submissions(), 1)
+
+
+class MapFailures(BridgeTest):
+    def test_a_map_that_cannot_record_the_cas_request_id_answers_unknown_and_logs_the_id(self):
+        csr = pki.csr_der()
+        locked = sqlite3.OperationalError("database is locked")
+        with mock.patch.object(self.b.submissions, "complete", side_effect=locked):
+            status, body = self.b.submit(csr, template="SCEPPending", client_ref="locked-1")
+        request_id = max(self.b.ca.rows)
+        self.assertEqual((status, body["status"], body["client_ref"]), (202, "unknown", "locked-1"), body)
+        self.assertIn("request id %d" % request_id, body["message"])
+        self.assertEqual(self.b.submissions.by_client_ref("locked-1").state, "unknown")
+        line = [line for line in self.b.log_lines() if 'client_ref="locked-1"' in line][-1]
+        for field in ('event="submit"', 'request_id="%d"' % request_id, 'disposition="5"', 'http="202"',
+                      "database is locked"):
+            self.assertIn(field, line)
+        status, body = self.b.submit(csr, template="SCEPPending", client_ref="locked-1")
+        self.assertEqual((status, body["status"]), (202, "unknown"), body)
+        self.assertEqual(self.b.new_submissions(), 1)
+
+    def test_a_map_that_cannot_even_mark_the_request_unknown_still_answers_unknown(self):
+        full = sqlite3.OperationalError("database or disk is full")
+        with mock.patch.object(self.b.submissions, "complete", side_effect=full), \
+                mock.patch.object(self.b.submissions, "mark_unknown", side_effect=full):
+            status, body = self.b.submit(pki.csr_der(), client_ref="full-1")
+        self.assertEqual((status, body["status"]), (202, "unknown"), body)
+        self.assertIn("request id %d" % max(self.b.ca.rows), body["message"])
+        self.assertEqual(self.b.submissions.recover(), 1)   # the row left "submitting" is unknown at start-up
+
+
+class CsrSize(BridgeTest):
+    def test_a_csr_of_the_maps_largest_size_is_accepted_and_one_byte_more_is_400(self):
+        largest = csr_of_size(MAX_CSR_DER)
+        body = ('{"csr": "%s", "template": "SCEPDevice", "client_ref": "big-1"}'
+                % base64.b64encode(largest).decode()).encode()
+        self.assertEqual(len(parse_submit(body, {"SCEPDevice"}).csr_der), 16384)
+        for size in (MAX_CSR_DER + 1, MAX_CSR_DER + 2):   # base64 of both fits the text limit
+            with self.subTest(size):
+                status, answer = self.b.submit(csr_of_size(size), client_ref="big-%d" % size)
+                self.assertEqual((status, answer["status"]), (400, "error"), answer)
+                self.assertIn("larger than 16384 bytes", answer["message"])
+        self.assertEqual(self.b.ca.calls, [])
+        # Past validation, into the map and out to the CA (which the fake CA cannot take: impacket's
+        # DCERPCServer does not reassemble a request of several fragments, so it is "unknown" here).
+        status, answer = self.b.submit(largest, client_ref="big-1")
+        self.assertNotIn(status, (400, 500), answer)
+        self.assertEqual(len(self.b.submissions.by_client_ref("big-1").csr), MAX_CSR_DER)
 
 
 class Repeats(BridgeTest):

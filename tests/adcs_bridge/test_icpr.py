@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """The MS-ICPR layer against the fake CA (impacket DCERPCServer, TCP, loopback, auth none)."""
 import socket
+import struct
+import threading
 import unittest
+from unittest import mock
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs7
@@ -10,7 +13,9 @@ import support  # noqa: F401  (sets sys.path)
 import fake_ca
 import pki
 import wire_ndr
-from scep_ra_adcs_bridge import icpr
+from impacket.krb5 import constants, kerberosv5
+from impacket.krb5.types import Principal
+from scep_ra_adcs_bridge import icpr, kdc
 from scep_ra_adcs_bridge.rpc import CaUnreachable, Credentials, OutcomeUnknown
 
 
@@ -113,6 +118,116 @@ class PeerClosingMidAnswer(unittest.TestCase):
             self.assertEqual(len(ca.rows), 1)
         finally:
             server.stop()
+
+
+class FakeKdc(threading.Thread):
+    """A KDC on 127.0.0.1 that reads one request, then: "short" announces a 1000-byte answer,
+    sends 2 bytes and closes; "huge" announces 2 GiB; "silent" never answers."""
+
+    def __init__(self, behaviour: str):
+        super().__init__(daemon=True)
+        self.behaviour = behaviour
+        self.requests = []
+        self.done = threading.Event()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.sock.settimeout(30)
+        self.port = self.sock.getsockname()[1]
+
+    def run(self):
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        with conn:
+            try:
+                conn.settimeout(30)
+                data = b""
+                for _ in range(1000):   # bounded: one length-prefixed request
+                    if len(data) >= 4 and len(data) >= 4 + struct.unpack("!I", data[:4])[0]:
+                        break
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                self.requests.append(data)
+                if self.behaviour == "short":
+                    conn.sendall(struct.pack("!I", 1000) + b"\x7e\x82")
+                    return
+                if self.behaviour == "huge":
+                    conn.sendall(struct.pack("!I", 0x7FFFFFFF))
+                self.done.wait(30)
+            except OSError:
+                pass
+
+    def close(self):
+        self.done.set()
+        self.sock.close()
+        self.join(35)
+
+
+class BoundedKdcExchange(unittest.TestCase):
+    """impacket's KDC exchange has no timeout and spins for ever on a KDC that closes early; the
+    bridge puts its own in impacket's place (kdc.py)."""
+
+    def start_kdc(self, behaviour: str) -> FakeKdc:
+        fake = FakeKdc(behaviour)
+        fake.start()
+        self.addCleanup(fake.close)
+        port = mock.patch.object(kdc, "KDC_PORT", fake.port)
+        port.start()
+        self.addCleanup(port.stop)
+        return fake
+
+    def within(self, seconds, fn, *args):
+        """fn's exception (None if it returned); fails if fn is still running after seconds."""
+        outcome = []
+
+        def run():
+            try:
+                fn(*args)
+                outcome.append(None)
+            except BaseException as e:
+                outcome.append(e)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        worker.join(seconds)
+        self.assertFalse(worker.is_alive(), "still waiting for the KDC after %d s" % seconds)
+        return outcome[0]
+
+    def test_a_kdc_closing_before_the_length_it_announced_is_an_error_not_a_spin(self):
+        fake = self.start_kdc("short")
+        kdc.install(5)
+        user = Principal("svc", type=constants.PrincipalNameType.NT_PRINCIPAL.value)
+        # Through impacket's own getKerberosTGT: it must call the bridge's exchange, not its own.
+        error = self.within(10, kerberosv5.getKerberosTGT, user, "password", "EXAMPLE.TEST", b"", b"", "",
+                            "127.0.0.1")
+        self.assertIsInstance(error, kdc.KdcError)
+        self.assertIn("closed the connection after 2 of 1000 bytes", str(error))
+        self.assertEqual(len(fake.requests), 1)
+
+    def test_an_announced_answer_over_1_mib_is_refused_without_reading_it(self):
+        self.start_kdc("huge")
+        kdc.install(5)
+        error = self.within(10, kerberosv5.sendReceive, b"\x6a\x00", "EXAMPLE.TEST", "127.0.0.1")
+        self.assertIsInstance(error, kdc.KdcError)
+        self.assertIn("announced a 2147483647-byte answer", str(error))
+
+    def test_a_silent_kdc_makes_the_ca_unreachable_after_the_timeout(self):
+        fake = self.start_kdc("silent")
+        ca = socket.socket()   # the CA's port only has to accept: the bind authenticates first
+        self.addCleanup(ca.close)
+        ca.bind(("127.0.0.1", 0))
+        ca.listen(1)
+        # The realm names the KDC's host when no KDC is configured: here 127.0.0.1.
+        creds = Credentials("kerberos", "127.0.0.1", "svc", password="password")
+        client = icpr.IcprClient("127.0.0.1", "Test Issuing CA", ca.getsockname()[1], creds, 1)
+        error = self.within(10, client.ping)
+        self.assertIsInstance(error, CaUnreachable)
+        self.assertIn("no answer from the KDC at 127.0.0.1 within 1 s", str(error))
+        self.assertEqual(len(fake.requests), 1)
 
 
 class WireLayout(unittest.TestCase):

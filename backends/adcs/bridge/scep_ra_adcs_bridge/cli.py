@@ -4,6 +4,7 @@ import argparse
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 
@@ -51,6 +52,11 @@ def build_server(config, log):
 
 
 def serve(config) -> int:
+    # A backstop: a socket nothing else gives a timeout gets the CA timeout instead of none
+    # (impacket's SMB session for \pipe\cert puts its socket back to this default once connected,
+    # until its first read sets one). The HTTPS connections set their own, and the listening
+    # socket accepts only when a connection is ready.
+    socket.setdefaulttimeout(config.timeout_seconds)
     log = _open_log(config)
     server, submissions = build_server(config, log)
 

@@ -23,7 +23,7 @@ from impacket.dcerpc.v5.dtypes import DWORD, LPWSTR, NULL, ULONG
 from impacket.dcerpc.v5.rpcrt import DCERPCException, RPC_C_AUTHN_LEVEL_PKT_PRIVACY
 from impacket.uuid import string_to_bin, uuidtup_to_bin
 
-from . import adcs
+from . import adcs, kdc
 from .icpr import template_attributes
 from .ndr import CERTTRANSBLOB, blob_bytes, fill_blob, from_utf16z
 from .rpc import CaAnswer, CaUnreachable, Credentials, OutcomeUnknown
@@ -86,6 +86,8 @@ class DcomClient:
         self.authority = ca_name
         self.credentials = credentials
         self.timeout = timeout
+        if credentials.auth == "kerberos":
+            kdc.install(timeout)   # impacket's KDC exchange has no timeout (kdc.py)
 
     def submit(self, csr_der: bytes, template: str) -> CaAnswer:
         return self._call(build_request(self.authority, 0, adcs.SUBMIT_FLAGS, template_attributes(template), csr_der))

@@ -23,7 +23,7 @@ from impacket.dcerpc.v5.dtypes import DWORD, LPWSTR, ULONG
 from impacket.dcerpc.v5.ndr import NDRCALL
 from impacket.uuid import uuidtup_to_bin
 
-from . import adcs
+from . import adcs, kdc
 from .ndr import CERTTRANSBLOB, blob_bytes, fill_blob, from_utf16z, utf16z
 from .rpc import CaAnswer, CaUnreachable, Credentials, OutcomeUnknown
 
@@ -89,6 +89,8 @@ class IcprClient:
         self.endpoint = endpoint
         self.credentials = credentials
         self.timeout = timeout
+        if credentials.auth == "kerberos":
+            kdc.install(timeout)   # impacket's KDC exchange has no timeout (kdc.py)
 
     def submit(self, csr_der: bytes, template: str) -> CaAnswer:
         return self._call(build_request(self.authority, 0, adcs.SUBMIT_FLAGS, template_attributes(template), csr_der))

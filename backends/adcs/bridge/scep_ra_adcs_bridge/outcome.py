@@ -53,9 +53,16 @@ def denied(request_id: int, disposition: int, hresult: int, message: str) -> Rep
                        "hresult": adcs.hresult_text(hresult), "message": message or "denied by the CA"})
 
 
-def unknown(client_ref: str) -> Reply:
+def unknown(client_ref: str, message: str = None) -> Reply:
     return Reply(202, {"status": "unknown", "client_ref": client_ref,
-                       "message": "the CA did not answer in time; an operator must resolve this request"})
+                       "message": message or "the CA did not answer in time; an operator must resolve this request"})
+
+
+def is_not_found(answer: CaAnswer) -> bool:
+    """A retrieval the CA answered with "no such request"."""
+    if answer.return_code != adcs.S_OK:
+        return answer.return_code in adcs.NOT_FOUND_CODES
+    return adcs.is_failure_hresult(answer.disposition) and answer.disposition in adcs.NOT_FOUND_CODES
 
 
 def classify(answer: CaAnswer, request_id: int, csr_der: bytes, chain_der, issued_status: int,
@@ -63,17 +70,15 @@ def classify(answer: CaAnswer, request_id: int, csr_der: bytes, chain_der, issue
     """Maps one answer. Returns None for "issued out of band without the certificate", which the
     caller may settle with a retrieval."""
     rid = request_id if is_retrieval else answer.request_id
+    if is_retrieval and is_not_found(answer):
+        return not_found(request_id)
     if answer.return_code != adcs.S_OK:
-        if is_retrieval and answer.return_code in adcs.NOT_FOUND_CODES:
-            return not_found(request_id)
         if answer.return_code in adcs.TRANSIENT_CODES:
             return error("the CA is not serving: %s" % (answer.message or "retry later"), answer.return_code)
         return denied(rid, adcs.CR_DISP_ERROR, answer.return_code, answer.message)
     disposition = answer.disposition
     if adcs.is_failure_hresult(disposition):
         # MS-WCCE: "any other nonzero value indicating an error" - a failure HRESULT.
-        if is_retrieval and disposition in adcs.NOT_FOUND_CODES:
-            return not_found(request_id)
         return denied(rid, adcs.CR_DISP_DENIED, disposition, answer.message)
     if disposition in (adcs.CR_DISP_ISSUED, adcs.CR_DISP_ISSUED_OUT_OF_BAND):
         cert = _certificate(answer.encoded_cert)

@@ -40,12 +40,8 @@ class Bridge:
         if answer.request_id:
             try:
                 self.submissions.complete(req.client_ref, answer.request_id)
-            except sqlite3.IntegrityError:   # the id is already mapped: a CA whose ids restarted
-                self.submissions.mark_unknown(req.client_ref)
-                reply = outcome.unknown(req.client_ref)
-                self._log("submit", client, req, reply, started, note="request id %d already mapped"
-                          % answer.request_id)
-                return reply
+            except Exception as e:   # the CA has the request but the map cannot say so: never a 500
+                return self._not_recorded(req, client, answer, started, e)
         else:
             self.submissions.forget(req.client_ref)   # the CA created no request
         reply = outcome.classify(answer, answer.request_id, req.csr_der, self.chain_der, 201, is_retrieval=False)
@@ -58,7 +54,7 @@ class Bridge:
         row = self.submissions.by_request_id(request_id)
         started = time.monotonic()
         if row is None:
-            reply = outcome.not_found(request_id)
+            reply = self._unmapped(request_id)
         else:
             reply = self._current(row.request_id, row.csr)
         self._log("status", client, None, reply, started, request_id=request_id,
@@ -89,6 +85,41 @@ class Bridge:
         self._log("repeat", client, req, reply, started)
         return reply
 
+    def _not_recorded(self, req: Submit, client: str, answer, started, e: Exception) -> Reply:
+        """The CA answered with a request id the map could not record (IntegrityError: the id is
+        already mapped, a CA whose ids restarted; OperationalError: database locked, disk full).
+        The id goes to the log and the answer, so an operator can resolve it; the row is made
+        unknown if the map lets us (else it is still "submitting", which recover() makes unknown)."""
+        try:
+            self.submissions.mark_unknown(req.client_ref)
+        except Exception:
+            pass
+        if isinstance(e, sqlite3.IntegrityError):
+            why = "request id %d already mapped" % answer.request_id
+        else:
+            why = "the map could not record request id %d: %s: %s" % (answer.request_id, type(e).__name__,
+                                                                     str(e)[:200])
+        reply = outcome.unknown(req.client_ref, "the CA answered request id %d (disposition %d) but the bridge "
+                                "could not record it; an operator must resolve this request"
+                                % (answer.request_id, answer.disposition))
+        self._log("submit", client, req, reply, started, note=why, request_id=answer.request_id,
+                  disposition=answer.disposition)
+        return reply
+
+    def _unmapped(self, request_id: int) -> Reply:
+        """An id not in the map. 404 is final for scep-ra, so only the CA's own "not found" gives it;
+        a request the CA has may be one this bridge submitted before its map was lost or replaced,
+        which an officer may still issue: 503, which scep-ra takes as "retry" (the request stays
+        pending). Nothing of the CA's request is handed out without the map's row."""
+        try:
+            answer = self.ca.retrieve(request_id)
+        except (CaUnreachable, OutcomeUnknown) as e:
+            return outcome.error(str(e))
+        if outcome.is_not_found(answer):
+            return outcome.not_found(request_id)
+        return outcome.error("request %d is not in this bridge's map (state file lost or replaced?) though the CA "
+                             "has it; look it up at the CA" % request_id)
+
     def _current(self, request_id: int, csr_der: bytes) -> Reply:
         try:
             answer = self.ca.retrieve(request_id)
@@ -108,12 +139,13 @@ class Bridge:
             return outcome.pending(request_id, 4, message)
         return reply
 
-    def _log(self, event, client, req, reply: Reply, started, note=None, request_id=None, client_ref=None):
+    def _log(self, event, client, req, reply: Reply, started, note=None, request_id=None, client_ref=None,
+             disposition=None):
         body = reply.body
         self.log.write(event, client=client, client_ref=req.client_ref if req else client_ref,
                        template=req.template if req else None,
                        csr_sha256=hashlib.sha256(req.csr_der).hexdigest() if req else None,
                        request_id=body.get("request_id", request_id), http=reply.status, status=body.get("status"),
-                       disposition=body.get("disposition"), hresult=body.get("hresult"),
+                       disposition=body.get("disposition", disposition), hresult=body.get("hresult"),
                        message=body.get("message"), note=note,
                        ms=int((time.monotonic() - started) * 1000))

@@ -11,18 +11,20 @@ import sqlite3
 import threading
 import time
 
+MAX_CSR_DER = 16 * 1024   # the largest CSR (DER bytes) the map stores; validate.py refuses larger ones
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     client_ref  TEXT PRIMARY KEY CHECK (length(client_ref) BETWEEN 1 AND 128),
     csr_sha256  TEXT NOT NULL CHECK (length(csr_sha256) = 64),
-    csr         BLOB NOT NULL CHECK (length(csr) <= 16384),
+    csr         BLOB NOT NULL CHECK (length(csr) <= %d),
     template    TEXT NOT NULL CHECK (length(template) <= 64),
     state       TEXT NOT NULL CHECK (state IN ('submitting', 'submitted', 'unknown')),
     request_id  INTEGER UNIQUE CHECK (request_id IS NULL OR request_id BETWEEN 1 AND 4294967295),
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
 );
-"""
+""" % MAX_CSR_DER
 
 
 @dataclasses.dataclass(frozen=True)

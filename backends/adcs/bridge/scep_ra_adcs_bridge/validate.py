@@ -10,8 +10,9 @@ import re
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from .store import MAX_CSR_DER
+
 MAX_BODY = 64 * 1024
-MAX_CSR_DER = 16 * 1024
 # A SCEP transactionID is printable (hex, or base64 of a hash): keep it to that alphabet.
 _CLIENT_REF = re.compile(r"[A-Za-z0-9+/=_.:-]{1,128}")
 
@@ -61,6 +62,8 @@ def parse_submit(body: bytes, templates) -> Submit:
     if len(fields["csr"]) > (MAX_CSR_DER + 2) // 3 * 4:
         raise BadRequest("csr is larger than %d bytes" % MAX_CSR_DER)
     der = strict_base64(fields["csr"])
+    if len(der) > MAX_CSR_DER:   # the text check above lets up to 2 more bytes through
+        raise BadRequest("csr is larger than %d bytes" % MAX_CSR_DER)
     check_csr(der)
     return Submit(der, fields["template"], fields["client_ref"])
 
