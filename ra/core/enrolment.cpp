@@ -22,6 +22,10 @@ constexpr auto interrupted_claim_age = std::chrono::minutes(10);
 
 using store::outcome_unknown_note;
 
+// The rows a CertPoll looks through for its own: a PKCSReq and renewals
+// signed by different certificates share a transactionID only by accident.
+constexpr std::size_t max_requests_per_transaction = 16;
+
 bool outcome_unknown(const std::optional<std::string>& note) {
     return note && note->starts_with(outcome_unknown_note);
 }
@@ -602,26 +606,31 @@ void Enrolment::tell_outcome(const EnrolmentMessage& msg, const store::RequestRe
 }
 
 EnrolmentAnswer Enrolment::poll(EnrolmentMessage& msg) {
-    auto record = m_requests.find_latest(msg.transaction_id);
-    if (!record) {
+    // A transactionID names one PKCSReq and any renewals of it: another device
+    // may have sent a request of another kind with the same one, so the
+    // poller's own request is picked, never merely the newest.
+    auto records = m_requests.find_all(msg.transaction_id, max_requests_per_transaction);
+    if (records.empty()) {
         throw scep::ScepFailure(scep::FailInfo::bad_cert_id, "no request for this transaction");
     }
     X509& signer = msg.signer;
-    // The requester's new key (a PKCSReq's self-signed certificate), or the
-    // very certificate that signed the request; a serial alone could be
-    // another CA's. Claims older than schema 6 have no signer hash: the
-    // serial then counts only for a certificate of our CA.
-    const bool same_signer = record->signer_hash.empty()
-                                 ? record->kind == "Renewal:" + crypto::serial_hex(signer) &&
-                                       !self_signed(signer) && issued_by(signer, issuers()->ca_chain)
-                                 : record->signer_hash == certificate_hash(signer);
-    const bool same_requester = key_hash(*X509_get_X509_PUBKEY(&signer)) == record->key_hash || same_signer;
-    if (!same_requester) {
-        throw scep::ScepFailure(scep::FailInfo::bad_cert_id,
-                                "no request for this transaction from this requester");
+    const Bytes poller_key = key_hash(*X509_get_X509_PUBKEY(&signer));
+    for (auto& record : records) {
+        // The requester's new key (a PKCSReq's self-signed certificate), or the
+        // very certificate that signed the request; a serial alone could be
+        // another CA's. Claims older than schema 6 have no signer hash: the
+        // serial then counts only for a certificate of our CA.
+        const bool same_signer = record.signer_hash.empty()
+                                     ? record.kind == "Renewal:" + crypto::serial_hex(signer) &&
+                                           !self_signed(signer) && issued_by(signer, issuers()->ca_chain)
+                                     : record.signer_hash == certificate_hash(signer);
+        if (poller_key == record.key_hash || same_signer) {
+            msg.event.subject = record.subject;
+            return answer_from(msg, std::move(record), "");
+        }
     }
-    msg.event.subject = record->subject;
-    return answer_from(msg, std::move(*record), "");
+    throw scep::ScepFailure(scep::FailInfo::bad_cert_id,
+                            "no request for this transaction from this requester");
 }
 
 }  // namespace scepra::core

@@ -76,6 +76,18 @@ std::optional<RequestRecord> RequestStore::find_latest(const std::string& transa
     });
 }
 
+std::vector<RequestRecord> RequestStore::find_all(const std::string& transaction_id, std::size_t limit) {
+    return m_db.read([&](Database& db) {
+        auto st = db.prepare(std::string(columns) + "WHERE transaction_id = ?1 ORDER BY id DESC LIMIT ?2");
+        st.bind(1, transaction_id).bind(2, static_cast<std::int64_t>(limit));
+        std::vector<RequestRecord> rows;
+        while (st.step()) {
+            rows.push_back(read_row(st));
+        }
+        return rows;
+    });
+}
+
 std::optional<RequestRecord> RequestStore::find_issued(const std::string& serial) {
     return m_db.read([&](Database& db) -> std::optional<RequestRecord> {
         auto st = db.prepare(std::string(columns) +

@@ -73,8 +73,12 @@ class RequestStore final {
 
     /// The request with this transactionID and kind, if any.
     std::optional<RequestRecord> find(const std::string& transaction_id, const std::string& kind);
-    /// The newest request with this transactionID, of any kind (for CertPoll).
+    /// The newest request with this transactionID, of any kind.
     std::optional<RequestRecord> find_latest(const std::string& transaction_id);
+    /// The requests with this transactionID, of any kind, newest first, at most
+    /// limit (for CertPoll, which picks the poller's own: another device may
+    /// have used the same transactionID for a request of another kind).
+    std::vector<RequestRecord> find_all(const std::string& transaction_id, std::size_t limit);
     /// The issued request whose certificate has this serial (crypto::serial_hex), if any.
     std::optional<RequestRecord> find_issued(const std::string& serial);
 

@@ -158,6 +158,35 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(f.ca.submits("TX-POLL") == 1);
     }
 
+    TEST_CASE(
+        "a CertPoll gets the poller's own request when another device used its transactionID for a "
+        "renewal") {
+        Fixture f;
+        Device d;
+        f.ca.script_submit({Behaviour::pending});
+        CHECK(pkcs_req(f, d, "TX-SHARED").status == PkiStatus::pending);
+        // Another device's renewal with the same transactionID: another kind, so a row of its own, and newer.
+        store::RequestRecord other = f.stored("TX-SHARED");
+        other.kind = "Renewal:0BADC0DE";
+        other.key_hash = Bytes(32, 0x42);
+        other.signer_hash = Bytes(32, 0x43);
+        other.backend_ref.reset();
+        other.csr_sealed.clear();
+        REQUIRE(f.requests.insert(other));
+        REQUIRE(f.stored("TX-SHARED").kind == "Renewal:0BADC0DE");
+
+        f.ca.script_poll({Behaviour::issued});
+        check_issued_to(cert_poll(f, d, "TX-SHARED"), d);
+        CHECK(f.requests.find("TX-SHARED", "PKCSReq")->status == "issued");
+        CHECK(f.requests.find("TX-SHARED", "Renewal:0BADC0DE")->status == "pending");
+        SUBCASE("a third device, whose request neither is, is still refused") {
+            Device stranger;
+            stranger.key = pooled_client_key(1);
+            stranger.self_signed = make_cert("CN=device", *stranger.key, nullptr, nullptr, {});
+            CHECK(cert_poll(f, stranger, "TX-SHARED").fail_info == scep::FailInfo::bad_cert_id);
+        }
+    }
+
     TEST_CASE("a poll whose answer is lost answers PENDING") {
         Fixture f;
         Device d;
