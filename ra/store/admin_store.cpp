@@ -158,9 +158,11 @@ AdminStore::Login AdminStore::attempt(
     // Count recent failures and write this attempt as a failure in one
     // transaction: concurrent attempts each see the ones before them.
     const Attempt attempt = m_db.write([&](Database& db) {
-        auto count =
-            db.prepare("SELECT COUNT(*) FROM admin_logins WHERE peer = ?1 AND at > ?2 AND success = 0");
-        count.bind(1, capped(peer, kMaxStoredShort)).bind(2, window_start);
+        // Counted up to the limit only: a flood's rows cost no more than that.
+        auto count = db.prepare(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM admin_logins WHERE peer = ?1 AND at > ?2 AND success = 0 "
+            "LIMIT ?3)");
+        count.bind(1, capped(peer, kMaxStoredShort)).bind(2, window_start).bind(3, m_throttle.max_failures);
         count.step();
         const bool throttled = count.column_int(0) >= m_throttle.max_failures;
         auto insert = db.prepare("INSERT INTO admin_logins (at, peer, name, success) VALUES (?1, ?2, ?3, 0)");
@@ -170,9 +172,10 @@ AdminStore::Login AdminStore::attempt(
             .bind(3, capped(name, kMaxStoredShort));
         insert.run();
         const std::int64_t row = db.last_insert_rowid();
-        // Only the newest max_login_rows attempts are kept (ids grow with
-        // every attempt): a flood of attempts cannot grow the trail beyond that.
-        auto trim = db.prepare("DELETE FROM admin_logins WHERE id <= ?1");
+        // Only the newest max_login_rows failures are kept (ids grow with
+        // every attempt): a flood of attempts cannot grow the trail beyond
+        // that, nor push successful logins out of it (only retention does).
+        auto trim = db.prepare("DELETE FROM admin_logins WHERE id <= ?1 AND success = 0");
         trim.bind(1, row - m_max_login_rows);
         trim.run();
         return Attempt{throttled, row, throttled ? std::nullopt : account_of(db, name)};

@@ -54,7 +54,7 @@ class AdminStore final {
         AdminRole role = AdminRole::issue;
     };
 
-    /// Login attempts kept in admin_logins (the newest ones; see also [audit] retention_days).
+    /// Failed login attempts kept in admin_logins (the newest ones; see also [audit] retention_days).
     static constexpr std::int64_t kDefaultMaxLoginRows = 100000;
 
     /// Throws std::invalid_argument for scrypt params outside crypto::params_allowed,
@@ -79,11 +79,10 @@ class AdminStore final {
     /// Throttled (recorded as a failure, password not checked) when peer has
     /// max_failures failures within the window; otherwise checks name and
     /// password (an unknown name costs one scrypt too) and records the attempt
-    /// in admin_logins (name and peer capped at 128 bytes, the newest
-    /// max_login_rows attempts kept). The attempt row is written as a failure before the
-    /// check and turned into a success after it, so concurrent guesses from one
-    /// peer cannot overrun the limit. A successful login also says the
-    /// account's role.
+    /// in admin_logins (name and peer capped at 128 bytes; every successful
+    /// login and the newest max_login_rows failed ones kept). The attempt row is written as a failure before
+    /// the check and turned into a success after it, so concurrent guesses from one peer cannot overrun the
+    /// limit. A successful login also says the account's role.
     Login login(const std::string& peer, const std::string& name, std::string_view password);
 
     /// What a login by another scheme checks against.

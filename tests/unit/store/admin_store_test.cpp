@@ -308,6 +308,20 @@ TEST_SUITE("store.admins") {
         }
     }
 
+    TEST_CASE("a flood of failed logins keeps the newest failures and every successful login") {
+        test::StoreFixture f;
+        AdminStore store(*f.db, f.clock, kFast, ThrottlePolicy{}, 10);
+        store.add("alice", kAlicePw);
+        REQUIRE(store.login(kPeer, "alice", kAlicePw).result == Result::ok);
+        for (int i = 0; i < 30; ++i) {  // from 30 addresses, none of them throttled
+            REQUIRE(store.login("192.0.2." + std::to_string(100 + i), "alice", "guess").result ==
+                    Result::bad_credentials);
+        }
+        CHECK(logins(*f.db, "success = 1") == 1);
+        CHECK(logins(*f.db, "success = 0") == 10);
+        CHECK(logins(*f.db, "success = 0 AND peer = '192.0.2.129'") == 1);  // the newest is kept
+    }
+
     TEST_CASE("the throttle policy is configurable and validated") {
         test::StoreFixture f;
         SUBCASE("ok/two failures within one minute") {
