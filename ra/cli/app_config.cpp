@@ -153,6 +153,8 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     limits.max_connections_per_address =
         static_cast<size_t>(check.number("server.max_connections_per_address", 1, 1000000));
     limits.max_queued_requests = static_cast<size_t>(check.number("server.max_queued_requests", 1, 1000000));
+    limits.max_active_per_address =
+        static_cast<size_t>(check.number("server.max_active_requests_per_address", 1, 1000000));
     limits.request_deadline = std::chrono::seconds(check.number("server.request_timeout_seconds", 1, 3600));
     limits.idle_timeout = std::chrono::seconds(check.number("server.idle_timeout_seconds", 1, 3600));
     limits.write_timeout = std::chrono::seconds(check.number("server.write_timeout_seconds", 1, 3600));
@@ -194,9 +196,7 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
 
     if (const std::string admin_listen = check.text("admin.listen"); !admin_listen.empty()) {
         try {
-            c.admin.listen = http::parse_listen(admin_listen);
-            c.admin.listen->worker_threads = 4;
-            c.admin.listen->max_body_bytes = 64 * 1024;
+            c.admin.listen = http::admin_listen_options(http::parse_listen(admin_listen));
         } catch (const std::invalid_argument& e) {
             check.problem("admin.listen", e.what());
         }

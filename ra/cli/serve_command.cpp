@@ -43,14 +43,21 @@ void reload(Instance& instance, const std::filesystem::path& file) {
     }
 }
 /// Every connection is a file descriptor: raise the soft limit towards the
-/// hard one so that [server] max_connections (and as many refused ones
-/// lingering) plus the database and the other listeners fit.
+/// hard one so that every listener's max_connections (and as many refused
+/// ones lingering) plus the database fit.
 void raise_file_limit(const AppConfig& config) {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
         return;
     }
-    const rlim_t wanted = static_cast<rlim_t>(config.listen.limits.max_connections) * 2 + 256;
+    size_t connections = config.listen.limits.max_connections;
+    if (config.admin.listen) {
+        connections += config.admin.listen->limits.max_connections;
+    }
+    if (config.metrics_listen) {
+        connections += http::metrics_listen_options(*config.metrics_listen).limits.max_connections;
+    }
+    const rlim_t wanted = static_cast<rlim_t>(connections) * 2 + 256;
     if (limit.rlim_cur >= wanted || limit.rlim_cur == RLIM_INFINITY) {
         return;
     }
@@ -105,7 +112,7 @@ int serve_command(const Args& args) {
             config.admin.listen->host = admin.host;
             config.admin.listen->port = admin.port;
         } else {
-            config.admin.listen = admin;
+            config.admin.listen = http::admin_listen_options(admin);
             config.admin.listen->log_format = config.log_format;
         }
     }

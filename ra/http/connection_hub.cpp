@@ -315,6 +315,18 @@ void ConnectionHub::read_head(Parked& p) {
 
 void ConnectionHub::dispatch(Parked& p) {
     const int fd = p.connection->fd();
+    // A body still arriving holds its worker: one address gets a few workers
+    // at once, never all of them (slow bodies, or answers never read).
+    const std::string address = p.address;
+    if (const auto active = m_active_per_address.find(address);
+        active != m_active_per_address.end() && active->second >= m_limits.max_active_per_address) {
+        m_refused(p.address, "too many requests from this address at once");
+        send_now(p.connection->channel(),
+                 plain_answer("503 Service Unavailable",
+                              "busy: too many requests from this address at once; try again later"));
+        start_linger(p);
+        return;
+    }
     {
         std::unique_lock lock(m_mutex);
         if (m_queue.size() >= m_limits.max_queued_requests) {
@@ -332,6 +344,7 @@ void ConnectionHub::dispatch(Parked& p) {
         m_parked.erase(found);
         ++m_with_workers;
     }
+    ++m_active_per_address[address];
     m_work_ready.notify_one();
 }
 
@@ -376,6 +389,10 @@ void ConnectionHub::collect_answered() {
     }
     for (Answered& a : answered) {
         --m_with_workers;
+        if (const auto active = m_active_per_address.find(a.parked.address);
+            active != m_active_per_address.end() && --active->second == 0) {
+            m_active_per_address.erase(active);
+        }
         const int fd = a.parked.connection->fd();
         if (a.next == AfterRequest::close || (a.next == AfterRequest::keep && m_stopping)) {
             forget(a.parked);

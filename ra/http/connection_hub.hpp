@@ -7,7 +7,8 @@
 // a worker, through a bounded queue; beyond it the client gets a fast 503.
 // So idle and slow clients (slow-loris) hold a few bytes of memory, not a
 // thread; what holds a worker is a request being answered, or a request body
-// still arriving (bounded by the request deadline and the caps).
+// still arriving (bounded by the request deadline and the caps, and to a few
+// workers per client address, so that one host cannot hold them all).
 #pragma once
 
 #include <atomic>
@@ -90,6 +91,8 @@ class ConnectionHub {
     // The hub thread's own.
     std::unordered_map<int, Parked> m_parked;
     std::unordered_map<std::string, size_t> m_per_address;
+    /// Requests per client address queued for or with a worker (hub thread only).
+    std::unordered_map<std::string, size_t> m_active_per_address;
     size_t m_open = 0;       ///< counted connections, parked or with a worker
     size_t m_lingering = 0;  ///< refused at accept, not counted, still discarding
     size_t m_with_workers = 0;

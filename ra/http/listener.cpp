@@ -79,6 +79,16 @@ int open_listening_socket(const std::string& host, int port) {
 
 }  // namespace
 
+ListenOptions admin_listen_options(ListenOptions address) {
+    address.worker_threads = 4;
+    address.max_body_bytes = 64 * 1024;
+    address.limits.max_connections = 256;
+    address.limits.max_connections_per_address = 32;
+    address.limits.max_queued_requests = 64;
+    address.limits.max_active_per_address = 2;
+    return address;
+}
+
 ListenOptions parse_listen(const std::string& text) {
     ListenOptions options;
     size_t colon = text.rfind(':');

@@ -87,4 +87,8 @@ class Listener {
 /// Parses "HOST:PORT", "[v6]:PORT" or ":PORT". Throws std::invalid_argument.
 ListenOptions parse_listen(const std::string& text);
 
+/// The admin page's listener at address: a few workers, small bodies, and
+/// caps small enough that it cannot take SCEP's file descriptors.
+ListenOptions admin_listen_options(ListenOptions address);
+
 }  // namespace scepra::http

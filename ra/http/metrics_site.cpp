@@ -20,9 +20,14 @@ Served MetricsSite::serve(const httplib::Request& request, httplib::Response& re
 }
 
 ListenOptions metrics_listen_options(ListenOptions address) {
-    // A scraper every few seconds: two workers are plenty, and no request has a body.
+    // A scraper every few seconds: two workers are plenty, and no request has
+    // a body. Small caps, so that this port cannot take SCEP's file descriptors.
     address.worker_threads = 2;
     address.max_body_bytes = 4096;
+    address.limits.max_connections = 64;
+    address.limits.max_connections_per_address = 16;
+    address.limits.max_queued_requests = 64;
+    address.limits.max_active_per_address = 1;
     return address;
 }
 

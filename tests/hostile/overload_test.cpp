@@ -215,6 +215,53 @@ TEST_SUITE("http.overload") {
         CHECK(server.log().find("refused: too many connections from this address") != std::string::npos);
     }
 
+    TEST_CASE("slow bodies from one address hold only its share of the workers; other addresses are served") {
+        TempDir dir;
+        const std::string conf =
+            configured(dir, {{"threads", "4"}, {"max_active_requests_per_address", "2"}});
+        ServeProcess server(dir, conf);
+        const std::string slow_post =
+            "POST /certsrv/mscep/mscep.dll?operation=PKIOperation HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Length: 100\r\n\r\nhalf";
+        // Two bodies that do not come: each holds a worker.
+        std::vector<std::unique_ptr<Socket>> slow;
+        for (int i = 0; i < 2; ++i) {
+            slow.push_back(std::make_unique<Socket>(server.port(), "127.0.0.2"));
+            REQUIRE(slow.back()->send(slow_post));
+        }
+        // A third request from that address is refused at once, once the hub has
+        // read the two heads (bounded retries: it reads them as they arrive).
+        std::string refused;
+        for (int attempt = 0; attempt < 50 && status_of(refused) != 503; ++attempt) {
+            if (attempt > 0) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+            Socket third(server.port(), "127.0.0.2");
+            third.send(caps_request);
+            refused = third.receive_response();
+        }
+        CHECK(status_of(refused) == 503);
+        CHECK(refused.find("too many requests from this address at once") != std::string::npos);
+        // Another host still has workers.
+        Socket other(server.port(), "127.0.0.3");
+        other.send(caps_request);
+        CHECK(status_of(other.receive_response()) == 200);
+        // Once one slow request ends, the address gets a worker again.
+        slow.front()->send(std::string(96, 'x'));
+        CHECK(status_of(slow.front()->receive_response()) == 400);
+        int again = 0;
+        for (int attempt = 0; attempt < 50 && again != 200; ++attempt) {
+            if (attempt > 0) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+            Socket next(server.port(), "127.0.0.2");
+            next.send(caps_request);
+            again = status_of(next.receive_response());
+        }
+        CHECK(again == 200);
+        CHECK(server.log().find("refused: too many requests from this address at once") != std::string::npos);
+    }
+
     TEST_CASE("requests beyond the queue get a fast 503 while the worker is busy") {
         TempDir dir;
         const std::string conf = configured(dir, {{"threads", "1"}, {"max_queued_requests", "1"}});
