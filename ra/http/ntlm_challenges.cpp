@@ -19,14 +19,27 @@ Bytes NtlmChallenges::issue(const std::string& address, int port) {
     Bytes challenge = crypto::random_bytes(8);
     std::lock_guard lock(m_mutex);
     const auto now = std::chrono::steady_clock::now();
-    std::erase_if(m_pending, [&](const auto& entry) { return now - entry.second.issued > kLifetime; });
-    if (m_pending.size() >= kMaxPending) {
-        auto oldest = std::min_element(m_pending.begin(), m_pending.end(), [](const auto& a, const auto& b) {
-            return a.second.order < b.second.order;
-        });
-        m_pending.erase(oldest);
+    const std::string key = connection_key(address, port);
+    std::erase_if(m_pending, [&](const auto& entry) {
+        return now - entry.second.issued > kLifetime || entry.first == key;
+    });
+    const auto older = [](const auto& a, const auto& b) { return a.second.order < b.second.order; };
+    auto oldest_of_address = m_pending.end();
+    std::size_t of_address = 0;
+    for (auto it = m_pending.begin(); it != m_pending.end(); ++it) {
+        if (it->second.address == address) {
+            ++of_address;
+            if (oldest_of_address == m_pending.end() || older(*it, *oldest_of_address)) {
+                oldest_of_address = it;
+            }
+        }
     }
-    m_pending[connection_key(address, port)] = Pending{challenge, now, m_next++};
+    if (of_address >= kMaxPendingPerAddress) {
+        m_pending.erase(oldest_of_address);
+    } else if (m_pending.size() >= kMaxPending) {
+        m_pending.erase(std::min_element(m_pending.begin(), m_pending.end(), older));
+    }
+    m_pending[key] = Pending{address, challenge, now, m_next++};
     return challenge;
 }
 

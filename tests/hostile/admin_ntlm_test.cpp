@@ -224,15 +224,30 @@ TEST_SUITE("http.admin.ntlm") {
         http::NtlmChallenges pending;
         const int total = static_cast<int>(http::NtlmChallenges::kMaxPending) + 100;
         for (int port = 1; port <= total; ++port) {
-            pending.issue("192.0.2.1", port);
+            pending.issue("192.0.2." + std::to_string(port % 200 + 1), port);
         }
-        CHECK_FALSE(pending.take("192.0.2.1", 1).has_value());  // the oldest were dropped
-        CHECK_FALSE(pending.take("192.0.2.1", 100).has_value());
-        CHECK_FALSE(pending.take("192.0.2.2", total).has_value());  // another peer, same port
-        const auto last = pending.take("192.0.2.1", total);
+        CHECK_FALSE(pending.take("192.0.2.2", 1).has_value());  // the oldest were dropped
+        CHECK_FALSE(pending.take("192.0.2.101", 100).has_value());
+        CHECK_FALSE(pending.take("192.0.2.250", total).has_value());  // another peer, same port
+        const std::string last_peer = "192.0.2." + std::to_string(total % 200 + 1);
+        const auto last = pending.take(last_peer, total);
         REQUIRE(last.has_value());
         CHECK(last->size() == 8);
-        CHECK_FALSE(pending.take("192.0.2.1", total).has_value());  // once
+        CHECK_FALSE(pending.take(last_peer, total).has_value());  // once
+    }
+
+    TEST_CASE("a flood of NEGOTIATEs from one address drops its own challenges, not another client's") {
+        http::NtlmChallenges pending;
+        pending.issue("192.0.2.7", 50000);  // a browser's handshake, waiting for its AUTHENTICATE
+        for (int port = 1; port <= static_cast<int>(http::NtlmChallenges::kMaxPending) * 3; ++port) {
+            pending.issue("192.0.2.66", port);
+        }
+        CHECK(pending.take("192.0.2.7", 50000).has_value());
+        const int newest = static_cast<int>(http::NtlmChallenges::kMaxPending) * 3;
+        const int kept = static_cast<int>(http::NtlmChallenges::kMaxPendingPerAddress);
+        CHECK(pending.take("192.0.2.66", newest).has_value());
+        CHECK(pending.take("192.0.2.66", newest - kept + 1).has_value());
+        CHECK_FALSE(pending.take("192.0.2.66", newest - kept).has_value());
     }
 
     TEST_CASE("[admin] auth names only negotiate, ntlm and basic, each once") {
