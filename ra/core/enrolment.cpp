@@ -343,9 +343,16 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
         if (done->disposition == backend::Disposition::pending) {
             claim.backend_ref = done->backend_ref;
         }
-        record_outcome(claim, *done);
-        keep_ca_words(msg.event, *done);
-        store_outcome(msg, claim);
+        try {
+            record_outcome(claim, *done);
+            keep_ca_words(msg.event, *done);
+            store_outcome(msg, claim);
+        } catch (const std::exception& e) {
+            if (done->disposition == backend::Disposition::rejected) {
+                throw;
+            }
+            return hold_unstored(msg, claim.id, e);
+        }
         return answer_from(msg, std::move(claim), "");
     }
     if (outcome_unknown(held_note)) {
@@ -398,14 +405,35 @@ EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr
     if (result.disposition == backend::Disposition::pending) {
         record.backend_ref = result.backend_ref;
     }
-    record_outcome(record, result);
-    keep_ca_words(msg.event, result);
-    if (!result.recorded_by_ra) {
-        store_outcome(msg, record);
-    } else if (event_written && msg.written_with_outcome != nullptr) {
-        *msg.written_with_outcome = std::move(event_written);
+    try {
+        record_outcome(record, result);
+        keep_ca_words(msg.event, result);
+        if (!result.recorded_by_ra) {
+            store_outcome(msg, record);
+        } else if (event_written && msg.written_with_outcome != nullptr) {
+            *msg.written_with_outcome = std::move(event_written);
+        }
+    } catch (const std::exception& e) {
+        if (result.disposition == backend::Disposition::rejected) {
+            throw;  // nothing is lost: the device may send the request again
+        }
+        return hold_unstored(msg, record.id, e);
     }
     return answer_from(msg, std::move(record), "");
+}
+
+EnrolmentAnswer Enrolment::hold_unstored(EnrolmentMessage& msg, std::int64_t claim_id,
+                                         const std::exception& why) {
+    const std::string what =
+        std::string("the CA answered, and the RA could not store its answer: ") + why.what();
+    try {
+        return hold_unknown_outcome(msg, claim_id, what);
+    } catch (const std::exception&) {
+        // The database still fails: the claim stays pending without a note, and
+        // is resumed (the CA asked first) once it is old or the server restarts.
+        msg.event.detail = what + "; the claim could not be held either";
+        return pending();
+    }
 }
 
 EnrolmentAnswer Enrolment::hold_unavailable(EnrolmentMessage& msg, std::int64_t claim_id,

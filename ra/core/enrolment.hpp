@@ -128,6 +128,10 @@ class Enrolment {
                                          const std::string& why);
     /// Keeps such a claim the CA cannot tell about, for an operator, and answers PENDING.
     EnrolmentAnswer hold_for_operator(EnrolmentMessage& msg, std::int64_t claim_id, const std::string& note);
+    /// The CA issued (or queued) the request, and the RA could not store its
+    /// answer (disk full, database locked): held as an unknown outcome, so
+    /// that the device's next attempt asks the CA again; PENDING either way.
+    EnrolmentAnswer hold_unstored(EnrolmentMessage& msg, std::int64_t claim_id, const std::exception& why);
     /// The CSR the RA holds for this request, or empty (none kept, or it does not open).
     Bytes stored_csr(const store::RequestRecord& record) const;
     /// Answers from a stored request, asking the backend again while pending.

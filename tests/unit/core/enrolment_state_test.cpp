@@ -251,6 +251,30 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(f.requests.list_unknown_outcome(10).empty());
     }
 
+    TEST_CASE(
+        "a certificate the CA issued that the RA cannot store is PENDING, then delivered, never "
+        "FAILURE") {
+        Fixture f;
+        Device d;
+        // The database refuses to record an issued certificate (as a full disk would), nothing else.
+        f.db->write([](store::Database& db) {
+            db.exec(
+                "CREATE TRIGGER refuse_issued BEFORE UPDATE ON requests WHEN NEW.status = 'issued' "
+                "BEGIN SELECT RAISE(ABORT, 'no space left (test)'); END");
+        });
+        f.ca.script_submit({Behaviour::issued});
+        CHECK(pkcs_req(f, d, "TX-UNSTORED").status == PkiStatus::pending);
+        const auto held = f.stored("TX-UNSTORED");
+        CHECK(held.status == "pending");
+        CHECK(held.fail_text.value_or("").starts_with("outcome unknown: the CA answered"));
+        CHECK(f.requests.list_unknown_outcome(10).size() == 1);
+
+        f.db->write([](store::Database& db) { db.exec("DROP TRIGGER refuse_issued"); });
+        check_issued_to(cert_poll(f, d, "TX-UNSTORED"), d);
+        CHECK(f.stored("TX-UNSTORED").status == "issued");
+        CHECK(f.ca.submits("TX-UNSTORED") == 1);  // the CA's certificate, not a second one
+    }
+
     TEST_CASE("an unknown outcome the CA cannot tell about waits for an operator") {
         Fixture f;
         Device d;
