@@ -11,9 +11,12 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "crypto/encoding.hpp"
 
@@ -104,6 +107,43 @@ TransportError classify(httplib::Error error, const httplib::SSLClient& client, 
                                                               httplib::to_string(error) + ")"};
     }
 }
+
+/// Ends a call that outlasts its whole time. httplib's timeouts are per read
+/// and per write: a peer trickling its answer a byte at a time meets none of
+/// them, and would hold the RA's worker (and the device's claim) for hours.
+class CallDeadline {
+  public:
+    CallDeadline(httplib::SSLClient& client, std::chrono::seconds total)
+        : m_watch([this, &client, total] {
+              std::unique_lock lock(m_mutex);
+              if (!m_ended.wait_for(lock, total, [this] { return m_done; })) {
+                  m_expired = true;
+                  client.stop();  // thread safe: shuts down the socket of the call in flight
+              }
+          }) {}
+    ~CallDeadline() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_done = true;
+        }
+        m_ended.notify_one();
+        m_watch.join();
+    }
+    CallDeadline(const CallDeadline&) = delete;
+    CallDeadline& operator=(const CallDeadline&) = delete;
+
+    bool expired() const {
+        std::lock_guard lock(m_mutex);
+        return m_expired;
+    }
+
+  private:
+    mutable std::mutex m_mutex;
+    std::condition_variable m_ended;
+    bool m_done = false;
+    bool m_expired = false;
+    std::thread m_watch;  // last: it starts once the members above exist
+};
 
 /// Blocks SIGPIPE in the calling thread for one call. OpenSSL writes to the
 /// socket with write(2), without MSG_NOSIGNAL: a peer that closed the
@@ -315,12 +355,19 @@ HttpAnswer RestClient::send(const std::string& path, Call call, std::size_t max_
         return true;
     };
     const auto started = std::chrono::steady_clock::now();
-    auto result = client->send(request);
+    bool out_of_time = false;
+    auto result = [&] {
+        // Connect, send and read, each within the timeout: three of them in all.
+        const CallDeadline deadline(*client, std::chrono::seconds(3 * m_timeout_seconds));
+        auto sent = client->send(request);
+        out_of_time = !sent && deadline.expired();
+        return sent;
+    }();
     OPENSSL_cleanse(request.body.data(), request.body.size());  // it may hold the end-entity password
     if (!result || too_large) {
         // A read that failed before the timeout is a dropped connection, not a silent server.
-        const bool timed_out =
-            std::chrono::steady_clock::now() - started >= std::chrono::seconds(m_timeout_seconds);
+        const bool timed_out = out_of_time || std::chrono::steady_clock::now() - started >=
+                                                  std::chrono::seconds(m_timeout_seconds);
         throw classify(result.error(), *client, alert, too_large, max_body, m_peer, m_base, timed_out);
     }
     return HttpAnswer{result->status, std::move(body), result->get_header_value("Content-Type")};

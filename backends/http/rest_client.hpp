@@ -24,7 +24,7 @@ struct ClientConfig {
     std::filesystem::path client_cert;  ///< the RA's TLS client certificate (PEM); empty = none
     std::filesystem::path client_key;   ///< its unencrypted PEM key
     std::filesystem::path server_ca;    ///< the only CA(s) trusted for the peer's server certificate
-    int timeout_seconds = 30;           ///< connect, read and write timeouts, each
+    int timeout_seconds = 30;           ///< connect, read and write timeouts, each; a whole call gets three
     /// With no server_ca: trust the system's CA store (a policy webhook at a
     /// public host) instead of refusing. The CA backends never set it.
     bool system_trust_without_server_ca = false;

@@ -31,7 +31,7 @@ backend::adcs::AdcsConfig parse_adcs(Checker& check, bool selected) {
         c.client_key = check.required_path("adcs.client_key");
         c.server_ca = check.required_path("adcs.server_ca");
     }
-    c.timeout_seconds = check.number("adcs.timeout_seconds", 1, 600);
+    c.timeout_seconds = check.number("adcs.timeout_seconds", 1, 180);
     c.chain_file = check.path("adcs.chain", selected);
     c.ra_signing_template = check.text("adcs.ra_signing_template");
     c.ra_encryption_template = check.text("adcs.ra_encryption_template");

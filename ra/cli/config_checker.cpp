@@ -29,8 +29,15 @@ std::filesystem::path Checker::path(const std::string& key, bool must_exist) {
     if (p.is_relative()) {
         p = m_file.parent_path() / p;
     }
-    if (must_exist && m_files == FileCheck::require && !std::filesystem::exists(p)) {
-        problem(key, "names " + p.string() + ", which does not exist");
+    if (must_exist && m_files == FileCheck::require) {
+        // Without the error_code, a name the file system refuses to look up
+        // (a component over 255 bytes, a loop of links) would throw past the Checker.
+        std::error_code error;
+        if (!std::filesystem::exists(p, error)) {
+            problem(key, "names " + p.string() +
+                             (error ? ", which cannot be looked up: " + error.message()
+                                    : ", which does not exist"));
+        }
     }
     return p;
 }

@@ -49,7 +49,7 @@ backend::ejbca::EjbcaConfig parse_ejbca(Checker& check, bool selected, const Nam
                                             check.text("ejbca.username") + "'");
     }
     c.chain_file = check.path("ejbca.chain", selected);
-    c.timeout_seconds = check.number("ejbca.timeout_seconds", 1, 600);
+    c.timeout_seconds = check.number("ejbca.timeout_seconds", 1, 180);
     c.ra_certificate_profile = check.text("ejbca.ra_certificate_profile");
     c.ra_end_entity_profile = check.text("ejbca.ra_end_entity_profile");
     for (const auto& [name, keys] : templates) {

@@ -20,6 +20,8 @@ Knobs:
   all_error        [status, message]: every API call answers this error
   enroll_mode      "normal" | "pending" (202) | "stall" (sleep, then answer) |
                    "issue_then_stall" (issue, sleep, then answer) |
+                   "trickle" (issue, then send the answer's head one byte every 0.5 s for
+                   stall_seconds before the rest: each read is quick, the whole answer is not) |
                    "huge" | "invalid_json" | "deep_json" | "wrong_types" | "bad_base64" | "empty_201" |
                    "other_key" (a certificate for another key) | "wrong_serial" |
                    "rogue_issuer" (the request's key, signed by a CA of the fake's own making
@@ -268,6 +270,25 @@ class ApiHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def send_trickled(self, status, body, seconds):
+        """The whole answer, its head a byte every 0.5 s for `seconds` first: each read is quick."""
+        data = json.dumps(body).encode()
+        head = ("HTTP/1.1 %d Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\nX-Slow: "
+                % (status, len(data))).encode()
+        self.close_connection = True
+        end = time.monotonic() + seconds
+        try:
+            self.wfile.write(head)
+            self.wfile.flush()
+            while time.monotonic() < end:
+                time.sleep(0.5)
+                self.wfile.write(b"a")
+                self.wfile.flush()
+            self.wfile.write(b"\r\n\r\n" + data)
+            self.wfile.flush()
+        except OSError:
+            pass  # the client gave up
+
     def send_page(self, status, data, ctype):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -322,6 +343,8 @@ class ApiHandler(BaseHTTPRequestHandler):
             status, answer = error(500, "fake EJBCA: %r" % (e,))
         if isinstance(answer, tuple):
             return self.send_page(status, answer[0], answer[1])
+        if knobs.get("enroll_mode") == "trickle" and parts == ["v1", "certificate", "pkcs10enroll"]:
+            return self.send_trickled(status, answer, knobs["stall_seconds"])
         self.send_json(status, answer)
 
     def route(self, method, p, query, body, knobs):

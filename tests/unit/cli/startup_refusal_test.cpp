@@ -97,6 +97,22 @@ TEST_SUITE("cli.startup") {
         CHECK(names(s.err, "[ra] encryption_key " + i.file("private/ra-encryption.key") + " cannot be read"));
     }
 
+    TEST_CASE("a path the file system cannot look up is a configuration error naming its key, not a crash") {
+        Instance i;
+        std::string text = crypto::read_file(i.conf);
+        const std::string line = "key = private/ca.key";
+        const auto at = text.find(line);
+        REQUIRE(at != std::string::npos);
+        const std::string too_long = "private/" + std::string(300, 'k') + ".key";  // a name over NAME_MAX
+        text.replace(at, line.size(), "key = " + too_long);
+        crypto::write_file(i.conf, text, 0640, true);
+        const Started s = serve(i.dir, i.conf);
+        CAPTURE(s.err);
+        CHECK(s.status == 1);
+        CHECK(names(s.err, "[local_ca] key"));
+        CHECK(names(s.err, "which cannot be looked up: File name too long"));
+    }
+
     TEST_CASE("serve refuses an unknown configuration key, naming the file and the key") {
         Instance i;
         std::string text = crypto::read_file(i.conf);

@@ -171,6 +171,22 @@ TEST_CASE("an EJBCA that stalls past timeout_seconds is outcome unknown") {
     CHECK_THROWS_AS(backend.submit(test::request_for(*key, "CN=dev", "tx")), OutcomeUnknown);
 }
 
+TEST_CASE("an EJBCA trickling its answer a byte at a time is cut off after three timeouts: outcome unknown") {
+    FakeEjbca fake;
+    auto config = fake.config();
+    config.timeout_seconds = 1;  // each byte comes within it; the whole answer, after 8 s, does not
+    EjbcaBackend backend(config);
+    auto key = test::pooled_client_key(16);
+    const auto request = test::request_for(*key, "CN=dev,O=Test", "tx-trickle");
+    fake.control({{"enroll_mode", "trickle"}, {"stall_seconds", 8}});
+    CHECK_THROWS_AS(backend.submit(request), OutcomeUnknown);
+    fake.control({{"enroll_mode", "normal"}});
+    // EJBCA did issue: the search after the lost answer finds that certificate.
+    const auto found = backend.find_issued_for(request);
+    REQUIRE(found.has_value());
+    CHECK(test::certifies_key(found->certificate_der, *key));
+}
+
 TEST_CASE("no connection is BackendUnavailable: the request certainly did not reach EJBCA") {
     FakeEjbca fake;  // for its chain file only
     auto config = fake.config();
