@@ -2,6 +2,7 @@
 #include "http/connection.hpp"
 
 #include <netdb.h>
+#include <netinet/in.h>
 #include <openssl/err.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -111,6 +112,20 @@ Endpoint endpoint_of(int fd, Fn name_of) {
     socklen_t length = sizeof addr;
     if (name_of(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
         return out;
+    }
+    // An IPv4 client of a dual-stack listener ("[::]") is ::ffff:a.b.c.d:
+    // known by its IPv4 address, so that it shares the caps, the throttles
+    // and the log lines of the same client reaching an IPv4 listener.
+    if (addr.ss_family == AF_INET6) {
+        const auto& v6 = reinterpret_cast<const sockaddr_in6&>(addr);
+        if (IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr)) {
+            sockaddr_in v4{};
+            v4.sin_family = AF_INET;
+            v4.sin_port = v6.sin6_port;
+            std::memcpy(&v4.sin_addr, &v6.sin6_addr.s6_addr[12], sizeof v4.sin_addr);
+            std::memcpy(&addr, &v4, sizeof v4);
+            length = sizeof v4;
+        }
     }
     std::array<char, NI_MAXHOST> host{};
     std::array<char, NI_MAXSERV> service{};
