@@ -2,6 +2,8 @@
 // Failed challenge passwords throttled per client address and per subject.
 #include "core/challenge_throttle.hpp"
 
+#include "common/client_key.hpp"
+
 namespace scepra::core {
 
 ThrottledVerifier::ThrottledVerifier(ChallengeVerifier& inner, store::ThrottleStore& throttle,
@@ -10,8 +12,9 @@ ThrottledVerifier::ThrottledVerifier(ChallengeVerifier& inner, store::ThrottleSt
 
 ChallengeVerdict ThrottledVerifier::verify(const ChallengeRequest& request) {
     const std::string peer(request.peer);
+    const std::string address = client_key(peer);  // an IPv6 host by its /64
     const std::string& subject = request.csr.subject();
-    if (m_throttle.locked(peer, subject)) {
+    if (m_throttle.locked(address, subject)) {
         return {.accepted = false, .reason = kLockedOutText, .challenge_id = {}, .note = {}};
     }
     ChallengeVerdict verdict = m_inner.verify(request);
@@ -19,7 +22,7 @@ ChallengeVerdict ThrottledVerifier::verify(const ChallengeRequest& request) {
         return verdict;
     }
     const auto& settings = m_throttle.settings();
-    for (const auto& locked : m_throttle.record_failure(peer, subject)) {
+    for (const auto& locked : m_throttle.record_failure(address, subject)) {
         m_audit.record({.peer = peer,
                         .operation = "lockout",
                         .message_type = std::nullopt,

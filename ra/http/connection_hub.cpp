@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "common/client_key.hpp"
+
 namespace scepra::http {
 
 namespace {
@@ -164,7 +166,8 @@ void ConnectionHub::admit(int fd) {
         refuse_connection(fd, address, "too many connections");
         return;
     }
-    size_t& from_address = m_per_address[address];
+    const std::string key = client_key(address);
+    size_t& from_address = m_per_address[key];
     if (from_address >= m_limits.max_connections_per_address) {
         refuse_connection(fd, address, "too many connections from this address");
         return;
@@ -184,6 +187,7 @@ void ConnectionHub::admit(int fd) {
     Parked p;
     p.connection = std::make_unique<Connection>(fd, std::move(channel));
     p.address = address;
+    p.key = key;
     const auto now = SteadyClock::now();
     p.phase = tls ? Phase::handshake : Phase::idle;
     p.deadline = now + (tls ? m_limits.request_deadline : m_limits.read_timeout);
@@ -241,7 +245,7 @@ void ConnectionHub::forget(const Parked& p) {
         return;
     }
     --m_open;
-    const auto found = m_per_address.find(p.address);
+    const auto found = m_per_address.find(p.key);
     if (found != m_per_address.end() && --found->second == 0) {
         m_per_address.erase(found);
     }
@@ -317,8 +321,8 @@ void ConnectionHub::dispatch(Parked& p) {
     const int fd = p.connection->fd();
     // A body still arriving holds its worker: one address gets a few workers
     // at once, never all of them (slow bodies, or answers never read).
-    const std::string address = p.address;
-    if (const auto active = m_active_per_address.find(address);
+    const std::string key = p.key;
+    if (const auto active = m_active_per_address.find(key);
         active != m_active_per_address.end() && active->second >= m_limits.max_active_per_address) {
         m_refused(p.address, "too many requests from this address at once");
         send_now(p.connection->channel(),
@@ -344,7 +348,7 @@ void ConnectionHub::dispatch(Parked& p) {
         m_parked.erase(found);
         ++m_with_workers;
     }
-    ++m_active_per_address[address];
+    ++m_active_per_address[key];
     m_work_ready.notify_one();
 }
 
@@ -389,7 +393,7 @@ void ConnectionHub::collect_answered() {
     }
     for (Answered& a : answered) {
         --m_with_workers;
-        if (const auto active = m_active_per_address.find(a.parked.address);
+        if (const auto active = m_active_per_address.find(a.parked.key);
             active != m_active_per_address.end() && --active->second == 0) {
             m_active_per_address.erase(active);
         }

@@ -50,7 +50,8 @@ class ConnectionHub {
     enum class Phase { handshake, idle, head, linger };
     struct Parked {
         std::unique_ptr<Connection> connection;
-        std::string address;
+        std::string address;  ///< the client's, for the refusal log
+        std::string key;      ///< client_key(address): what the per-address caps count
         Phase phase = Phase::idle;
         SteadyClock::time_point deadline{};
         SteadyClock::time_point linger_end{};  ///< the last moment of a linger, whatever arrives
@@ -90,8 +91,8 @@ class ConnectionHub {
 
     // The hub thread's own.
     std::unordered_map<int, Parked> m_parked;
-    std::unordered_map<std::string, size_t> m_per_address;
-    /// Requests per client address queued for or with a worker (hub thread only).
+    std::unordered_map<std::string, size_t> m_per_address;  ///< by client_key
+    /// Requests per client_key queued for or with a worker (hub thread only).
     std::unordered_map<std::string, size_t> m_active_per_address;
     size_t m_open = 0;       ///< counted connections, parked or with a worker
     size_t m_lingering = 0;  ///< refused at accept, not counted, still discarding

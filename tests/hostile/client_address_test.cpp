@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/client_key.hpp"
 #include "http/connection.hpp"
 
 using namespace scepra;
@@ -29,6 +30,16 @@ struct Fd {
 }  // namespace
 
 TEST_SUITE("http.client_address") {
+    TEST_CASE("caps and throttles count an IPv6 client by its /64, an IPv4 client by its address") {
+        CHECK(client_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64");
+        CHECK(client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff::9"));
+        CHECK(client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1"));
+        CHECK(client_key("::1") == "::/64");
+        CHECK(client_key("192.0.2.10") == "192.0.2.10");
+        CHECK(client_key("") == "");
+        CHECK(client_key("not an address") == "not an address");
+    }
+
     TEST_CASE("an IPv4 client of a dual-stack listener is known by its IPv4 address, not ::ffff:a.b.c.d") {
         // An IPv6 socket that takes IPv4 too, listening on the IPv4-mapped loopback only.
         Fd listener(::socket(AF_INET6, SOCK_STREAM, 0));
