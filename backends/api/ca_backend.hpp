@@ -255,6 +255,13 @@ class CaBackend {
     virtual std::optional<SubmitResult> find_by_transaction(const TransactionQuery& /*query*/) {
         return std::nullopt;
     }
+    /// How long after a call whose answer was lost the CA may still act on
+    /// it (a CA still working when the RA stopped waiting). Until then, "no
+    /// record" from find_by_transaction() may mean "not yet": the RA submits
+    /// such a request again only once this has passed since it was held.
+    /// Zero for a CA that cannot act late (in process), or whose
+    /// find_by_transaction() is an idempotent submission.
+    virtual std::chrono::seconds settle_time() const { return std::chrono::seconds(0); }
     /// Why the CA would refuse a request under template_name for this subject
     /// key (type, size, curve), checked by the RA before the challenge so that
     /// such a request does not use up a one-time password. Nothing = no

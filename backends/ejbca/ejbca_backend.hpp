@@ -72,6 +72,11 @@ class EjbcaBackend final : public CaBackend {
     /// find_issued_for() on the request as submitted; nothing when the RA no
     /// longer holds its CSR (the username and key come from it).
     std::optional<SubmitResult> find_by_transaction(const TransactionQuery& query) override;
+    /// A call EJBCA was still working on when the RA gave up (3 x
+    /// timeout_seconds at most) is finished or failed within that much again.
+    std::chrono::seconds settle_time() const override {
+        return std::chrono::seconds(3 * m_config.timeout_seconds);
+    }
     /// revoke(serial_hex, reason) with an RFC 5280 CRLReason code; throws
     /// std::invalid_argument for a code EJBCA does not take.
     RevokeOutcome revoke(const std::string& serial_hex, int crl_reason) override;

@@ -30,6 +30,7 @@ class BenchDelayBackend final : public backend::CaBackend {
     }
     std::vector<crypto::X509Ptr> ca_chain() const override { return m_inner->ca_chain(); }
     backend::Capabilities capabilities() const override { return m_inner->capabilities(); }
+    std::chrono::seconds settle_time() const override { return m_inner->settle_time(); }
     backend::Health health() const override { return m_inner->health(); }
     backend::RevokeOutcome revoke(const std::string& serial_hex, int crl_reason) override {
         return m_inner->revoke(serial_hex, crl_reason);

@@ -74,6 +74,19 @@ void keep_ca_words(store::AuditEvent& event, const backend::SubmitResult& result
     }
 }
 
+/// Whether a claim held at its last write has waited out the CA's settle
+/// time (CaBackend::settle_time); an unreadable time counts as waited out.
+bool settled(const store::RequestRecord& held, std::chrono::seconds settle, TimePoint now) {
+    if (settle.count() <= 0) {
+        return true;
+    }
+    try {
+        return parse_sql_time(held.updated_at) + settle <= now;
+    } catch (const std::runtime_error&) {
+        return true;
+    }
+}
+
 /// What the CA is asked about a claim whose answer may have been lost.
 backend::TransactionQuery transaction_query(const store::RequestRecord& claim, Bytes csr_der) {
     backend::TransactionQuery query{claim.transaction_id, claim.key_hash, claim.template_name,
@@ -310,6 +323,12 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
             throw scep::ScepFailure(scep::FailInfo::bad_request, *why);
         }
     }
+    if (asked == CaAsked::not_yet && outcome_unknown(claim.fail_text) &&
+        !settled(claim, m_backend.settle_time(), msg.now)) {
+        // The CA may still be working on the lost call: it is asked, and
+        // nothing is submitted again before it has had time to finish.
+        return answer_from(msg, std::move(claim), "");
+    }
     if (!m_requests.take_over(claim)) {  // another copy of this request got there first
         auto now_stored = m_requests.find(claim.transaction_id, claim.kind);
         if (!now_stored) {
@@ -512,6 +531,13 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
             return pending();
         }
         if (!done && m_backend.capabilities().find_by_transaction && !csr_der.empty()) {
+            if (!settled(record, m_backend.settle_time(), msg.now)) {
+                // The CA may still be working on the lost call: no second
+                // submission before it has had time to finish.
+                msg.event.detail =
+                    "the CA's outcome is unknown and it has no record yet: asked again at the next attempt";
+                return pending();
+            }
             // Asked with the request itself, the CA has no record of it: the
             // lost attempt never reached it, so it is submitted again (without asking twice).
             return resume_from_stored(msg, std::move(record), CaAsked::no_record);
@@ -527,9 +553,19 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
         if (done->disposition == backend::Disposition::pending) {
             record.backend_ref = done->backend_ref;
         }
-        record_outcome(record, *done);
-        keep_ca_words(msg.event, *done);
-        store_outcome(msg, record);
+        try {
+            record_outcome(record, *done);
+            keep_ca_words(msg.event, *done);
+            store_outcome(msg, record);
+        } catch (const std::exception& e) {
+            if (done->disposition == backend::Disposition::rejected) {
+                throw;
+            }
+            // Nothing was written: the claim keeps its note, and the CA is asked again.
+            msg.event.detail =
+                std::string("the CA answered, and the RA could not store its answer: ") + e.what();
+            return pending();
+        }
     }
     if (resumable(record, msg.now)) {
         return resume_from_stored(msg, std::move(record));

@@ -21,6 +21,7 @@ class InstrumentedBackend final : public backend::CaBackend {
     backend::SubmitResult submit(const backend::SubmitRequest& request) override;
     backend::SubmitResult poll(const backend::PollRequest& request) override;
     backend::Capabilities capabilities() const override { return m_inner.capabilities(); }
+    std::chrono::seconds settle_time() const override { return m_inner.settle_time(); }
     backend::Health health() const override { return m_inner.health(); }
     backend::RevokeOutcome revoke(const std::string& serial_hex, int crl_reason) override;
     std::vector<crypto::X509Ptr> ca_chain() const override { return m_inner.ca_chain(); }

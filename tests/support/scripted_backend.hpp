@@ -36,6 +36,9 @@ class ScriptedBackend final : public backend::CaBackend {
     /// find_by_transaction() answers what the CA really did (true, the default)
     /// or, like a CA that cannot tell, nothing (false).
     void set_can_find(bool can_find) { m_can_find = can_find; }
+    /// What settle_time() answers (zero unless set).
+    void set_settle_time(std::chrono::seconds settle) { m_settle = settle; }
+    std::chrono::seconds settle_time() const override { return m_settle; }
 
     int submits(const std::string& transaction_id) const;
     int polls() const { return m_polls; }
@@ -60,6 +63,7 @@ class ScriptedBackend final : public backend::CaBackend {
     std::deque<Behaviour> m_submit_script;
     std::deque<Behaviour> m_poll_script;
     bool m_can_find = true;
+    std::chrono::seconds m_settle{0};
     std::map<std::string, int> m_submits;
     /// What the CA did per transaction (even when the RA never heard the answer).
     std::map<std::string, backend::SubmitResult> m_done;

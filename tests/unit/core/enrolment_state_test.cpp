@@ -275,6 +275,29 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(f.ca.submits("TX-UNSTORED") == 1);  // the CA's certificate, not a second one
     }
 
+    TEST_CASE(
+        "an unknown outcome the CA has no record of yet is submitted again only after the CA's settle "
+        "time") {
+        Fixture f;
+        Device d;
+        f.ca.set_settle_time(std::chrono::seconds(90));
+        f.ca.script_submit({Behaviour::lost_before_ca});
+        CHECK(pkcs_req(f, d, "TX-SETTLE").status == PkiStatus::pending);
+        // Within the settle time the CA may still be working on the lost call: asked, never sent it again.
+        f.clock.advance(std::chrono::seconds(30));
+        CHECK(pkcs_req(f, d, "TX-SETTLE").status == PkiStatus::pending);
+        CHECK(cert_poll(f, d, "TX-SETTLE").status == PkiStatus::pending);
+        CHECK(f.last_detail("TX-SETTLE").find("no record yet") != std::string::npos);
+        CHECK(f.ca.submits("TX-SETTLE") == 1);
+        CHECK(f.ca.finds() == 2);
+        CHECK(f.stored("TX-SETTLE").fail_text.value_or("").starts_with("outcome unknown: "));
+        // Once it has passed, "no record" means the call never reached the CA.
+        f.clock.advance(std::chrono::seconds(61));
+        f.ca.script_submit({Behaviour::issued});
+        check_issued_to(pkcs_req(f, d, "TX-SETTLE"), d);
+        CHECK(f.ca.submits("TX-SETTLE") == 2);
+    }
+
     TEST_CASE("an unknown outcome the CA cannot tell about waits for an operator") {
         Fixture f;
         Device d;
