@@ -74,6 +74,10 @@ void keep_ca_words(store::AuditEvent& event, const backend::SubmitResult& result
     }
 }
 
+std::string unstored_text(const std::exception& why) {
+    return std::string("the CA answered, and the RA could not store its answer: ") + why.what();
+}
+
 /// Whether a claim held at its last write has waited out the CA's settle
 /// time (CaBackend::settle_time); an unreadable time counts as waited out.
 bool settled(const store::RequestRecord& held, std::chrono::seconds settle, TimePoint now) {
@@ -359,18 +363,8 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
     }
     if (auto done = std::move(found)) {
         msg.event.detail = "completed an interrupted request with the CA's earlier answer";
-        if (done->disposition == backend::Disposition::pending) {
-            claim.backend_ref = done->backend_ref;
-        }
-        try {
-            record_outcome(claim, *done);
-            keep_ca_words(msg.event, *done);
-            store_outcome(msg, claim);
-        } catch (const std::exception& e) {
-            if (done->disposition == backend::Disposition::rejected) {
-                throw;
-            }
-            return hold_unstored(msg, claim.id, e);
+        if (auto unstored = store_found(msg, claim, *done)) {
+            return hold_unstored(msg, claim.id, *unstored);
         }
         return answer_from(msg, std::move(claim), "");
     }
@@ -436,15 +430,31 @@ EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr
         if (result.disposition == backend::Disposition::rejected) {
             throw;  // nothing is lost: the device may send the request again
         }
-        return hold_unstored(msg, record.id, e);
+        return hold_unstored(msg, record.id, unstored_text(e));
     }
     return answer_from(msg, std::move(record), "");
 }
 
+std::optional<std::string> Enrolment::store_found(EnrolmentMessage& msg, store::RequestRecord& record,
+                                                  const backend::SubmitResult& found) {
+    if (found.disposition == backend::Disposition::pending) {
+        record.backend_ref = found.backend_ref;
+    }
+    try {
+        record_outcome(record, found);
+        keep_ca_words(msg.event, found);
+        store_outcome(msg, record);
+    } catch (const std::exception& e) {
+        if (found.disposition == backend::Disposition::rejected) {
+            throw;  // nothing is lost: the CA says the same when asked again
+        }
+        return unstored_text(e);
+    }
+    return std::nullopt;
+}
+
 EnrolmentAnswer Enrolment::hold_unstored(EnrolmentMessage& msg, std::int64_t claim_id,
-                                         const std::exception& why) {
-    const std::string what =
-        std::string("the CA answered, and the RA could not store its answer: ") + why.what();
+                                         const std::string& what) {
     try {
         return hold_unknown_outcome(msg, claim_id, what);
     } catch (const std::exception&) {
@@ -550,20 +560,9 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
         }
         msg.event.detail = "completed a request whose answer was lost with the CA's answer";
         record.fail_text.reset();
-        if (done->disposition == backend::Disposition::pending) {
-            record.backend_ref = done->backend_ref;
-        }
-        try {
-            record_outcome(record, *done);
-            keep_ca_words(msg.event, *done);
-            store_outcome(msg, record);
-        } catch (const std::exception& e) {
-            if (done->disposition == backend::Disposition::rejected) {
-                throw;
-            }
+        if (auto unstored = store_found(msg, record, *done)) {
             // Nothing was written: the claim keeps its note, and the CA is asked again.
-            msg.event.detail =
-                std::string("the CA answered, and the RA could not store its answer: ") + e.what();
+            msg.event.detail = *unstored;
             return pending();
         }
     }

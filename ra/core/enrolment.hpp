@@ -131,7 +131,12 @@ class Enrolment {
     /// The CA issued (or queued) the request, and the RA could not store its
     /// answer (disk full, database locked): held as an unknown outcome, so
     /// that the device's next attempt asks the CA again; PENDING either way.
-    EnrolmentAnswer hold_unstored(EnrolmentMessage& msg, std::int64_t claim_id, const std::exception& why);
+    EnrolmentAnswer hold_unstored(EnrolmentMessage& msg, std::int64_t claim_id, const std::string& what);
+    /// Records the CA's answer for a claim (record_outcome) and stores it.
+    /// Returns why not when it could not be stored and must not be lost
+    /// (issued, pending); a rejection that cannot be stored throws.
+    std::optional<std::string> store_found(EnrolmentMessage& msg, store::RequestRecord& record,
+                                           const backend::SubmitResult& found);
     /// The CSR the RA holds for this request, or empty (none kept, or it does not open).
     Bytes stored_csr(const store::RequestRecord& record) const;
     /// Answers from a stored request, asking the backend again while pending.

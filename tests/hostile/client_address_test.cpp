@@ -8,26 +8,10 @@
 #include <unistd.h>
 
 #include "common/client_key.hpp"
+#include "common/unique_fd.hpp"
 #include "http/connection.hpp"
 
 using namespace scepra;
-
-namespace {
-
-/// Closes a socket at the end of the scope.
-struct Fd {
-    int fd;
-    explicit Fd(int f) : fd(f) {}
-    ~Fd() {
-        if (fd >= 0) {
-            ::close(fd);
-        }
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-};
-
-}  // namespace
 
 TEST_SUITE("http.client_address") {
     TEST_CASE("caps and throttles count an IPv6 client by its /64, an IPv4 client by its address") {
@@ -42,31 +26,31 @@ TEST_SUITE("http.client_address") {
 
     TEST_CASE("an IPv4 client of a dual-stack listener is known by its IPv4 address, not ::ffff:a.b.c.d") {
         // An IPv6 socket that takes IPv4 too, listening on the IPv4-mapped loopback only.
-        Fd listener(::socket(AF_INET6, SOCK_STREAM, 0));
-        REQUIRE(listener.fd >= 0);
+        UniqueFd listener(::socket(AF_INET6, SOCK_STREAM, 0));
+        REQUIRE(listener.get() >= 0);
         const int off = 0;
-        REQUIRE(::setsockopt(listener.fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) == 0);
+        REQUIRE(::setsockopt(listener.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) == 0);
         sockaddr_in6 at{};
         at.sin6_family = AF_INET6;
         REQUIRE(::inet_pton(AF_INET6, "::ffff:127.0.0.1", &at.sin6_addr) == 1);
-        REQUIRE(::bind(listener.fd, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0);
-        REQUIRE(::listen(listener.fd, 1) == 0);
+        REQUIRE(::bind(listener.get(), reinterpret_cast<sockaddr*>(&at), sizeof at) == 0);
+        REQUIRE(::listen(listener.get(), 1) == 0);
         socklen_t length = sizeof at;
-        REQUIRE(::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&at), &length) == 0);
+        REQUIRE(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&at), &length) == 0);
 
-        Fd client(::socket(AF_INET, SOCK_STREAM, 0));
+        UniqueFd client(::socket(AF_INET, SOCK_STREAM, 0));
         sockaddr_in to{};
         to.sin_family = AF_INET;
         to.sin_port = at.sin6_port;
         to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::connect(client.fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
-        Fd accepted(::accept(listener.fd, nullptr, nullptr));
-        REQUIRE(accepted.fd >= 0);
+        REQUIRE(::connect(client.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+        UniqueFd accepted(::accept(listener.get(), nullptr, nullptr));
+        REQUIRE(accepted.get() >= 0);
 
         sockaddr_in from{};
         length = sizeof from;
-        REQUIRE(::getsockname(client.fd, reinterpret_cast<sockaddr*>(&from), &length) == 0);
-        const http::Endpoint peer = http::peer_of(accepted.fd);
+        REQUIRE(::getsockname(client.get(), reinterpret_cast<sockaddr*>(&from), &length) == 0);
+        const http::Endpoint peer = http::peer_of(accepted.get());
         CHECK(peer.ip == "127.0.0.1");
         CHECK(peer.port == ntohs(from.sin_port));
     }
