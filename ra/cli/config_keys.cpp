@@ -22,7 +22,7 @@ po::options_description config_keys() {
         ("server.max_connections", po::value<int>()->default_value(4096))
         ("server.max_connections_per_address", po::value<int>()->default_value(256))
         ("server.max_queued_requests", po::value<int>()->default_value(1024))
-        ("server.max_active_requests_per_address", po::value<int>()->default_value(16))
+        ("server.max_active_requests_per_address", po::value<int>()->default_value(32))
         ("server.request_timeout_seconds", po::value<int>()->default_value(60))
         ("server.idle_timeout_seconds", po::value<int>()->default_value(5))
         ("server.write_timeout_seconds", po::value<int>()->default_value(30))

@@ -187,9 +187,10 @@ max_connections = 4096
 max_connections_per_address = 256
 # Requests whose head has arrived, waiting for a worker; beyond it HTTP 503.
 max_queued_requests = 1024
-# Requests from one client address waiting for or with a worker at once;
-# beyond it HTTP 503, so that one host's slow bodies cannot hold every worker.
-max_active_requests_per_address = 16
+# Requests from one client address (an IPv6 host by its /64) waiting for or
+# with a worker at once; beyond it HTTP 503, so that one host's slow bodies
+# cannot hold every worker. A NAT in front of many devices counts as one.
+max_active_requests_per_address = 32
 # A whole request, from its first byte to its last, must arrive within this.
 request_timeout_seconds = 60
 # A kept-alive connection is closed after this long without a new request,

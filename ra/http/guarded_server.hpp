@@ -37,7 +37,7 @@ struct ConnectionLimits {
     size_t max_connections_per_address = 256;  ///< open at once from one client address; more get 503
     size_t max_queued_requests = 1024;         ///< whole heads waiting for a worker; more get 503
     /// Requests from one client address waiting for or with a worker at once; more get 503.
-    size_t max_active_per_address = 16;
+    size_t max_active_per_address = 32;
 };
 
 /// The connection the calling thread is serving, for the pre-routing handler:
