@@ -79,16 +79,9 @@ std::string unstored_text(const std::exception& why) {
 }
 
 /// Whether a claim held at its last write has waited out the CA's settle
-/// time (CaBackend::settle_time); an unreadable time counts as waited out.
+/// time (CaBackend::settle_time). sql_time text compares as time does.
 bool settled(const store::RequestRecord& held, std::chrono::seconds settle, TimePoint now) {
-    if (settle.count() <= 0) {
-        return true;
-    }
-    try {
-        return parse_sql_time(held.updated_at) + settle <= now;
-    } catch (const std::runtime_error&) {
-        return true;
-    }
+    return settle.count() <= 0 || held.updated_at <= sql_time(now - settle);
 }
 
 /// What the CA is asked about a claim whose answer may have been lost.
@@ -678,6 +671,7 @@ EnrolmentAnswer Enrolment::poll(EnrolmentMessage& msg) {
     }
     X509& signer = msg.signer;
     const Bytes poller_key = key_hash(*X509_get_X509_PUBKEY(&signer));
+    const Bytes signer_hash = certificate_hash(signer);
     for (auto& record : records) {
         // The requester's new key (a PKCSReq's self-signed certificate), or the
         // very certificate that signed the request; a serial alone could be
@@ -686,7 +680,7 @@ EnrolmentAnswer Enrolment::poll(EnrolmentMessage& msg) {
         const bool same_signer = record.signer_hash.empty()
                                      ? record.kind == "Renewal:" + crypto::serial_hex(signer) &&
                                            !self_signed(signer) && issued_by(signer, issuers()->ca_chain)
-                                     : record.signer_hash == certificate_hash(signer);
+                                     : record.signer_hash == signer_hash;
         if (poller_key == record.key_hash || same_signer) {
             msg.event.subject = record.subject;
             return answer_from(msg, std::move(record), "");

@@ -66,14 +66,11 @@ std::optional<RequestRecord> RequestStore::find(const std::string& transaction_i
 }
 
 std::optional<RequestRecord> RequestStore::find_latest(const std::string& transaction_id) {
-    return m_db.read([&](Database& db) -> std::optional<RequestRecord> {
-        auto st = db.prepare(std::string(columns) + "WHERE transaction_id = ?1 ORDER BY id DESC LIMIT 1");
-        st.bind(1, transaction_id);
-        if (!st.step()) {
-            return std::nullopt;
-        }
-        return read_row(st);
-    });
+    auto rows = find_all(transaction_id, 1);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return std::move(rows.front());
 }
 
 std::vector<RequestRecord> RequestStore::find_all(const std::string& transaction_id, std::size_t limit) {
