@@ -326,17 +326,14 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
         // nothing is submitted again before it has had time to finish.
         return answer_from(msg, std::move(claim), "");
     }
-    if (!m_requests.take_over(claim)) {  // another copy of this request got there first
-        auto now_stored = m_requests.find(claim.transaction_id, claim.kind);
-        if (!now_stored) {
-            throw scep::ScepFailure(scep::FailInfo::bad_request,
-                                    "the request changed while it was being resumed; send it again");
-        }
-        return answer_from(msg, std::move(*now_stored), "concurrent duplicate");
+    auto taken_at = m_requests.take_over(claim);
+    if (!taken_at) {
+        return answer_taken_over(msg, claim);
     }
     msg.event.challenge_id = claim.challenge_id;
     const std::optional<std::string> held_note = std::move(claim.fail_text);
     claim.fail_text.reset();
+    claim.updated_at = std::move(*taken_at);
     // The RA may have stopped after the CA acted and before its answer was
     // stored, or the CA's answer was lost: that answer, never a second certificate.
     std::optional<backend::SubmitResult> found;
@@ -374,7 +371,32 @@ EnrolmentAnswer Enrolment::resume(EnrolmentMessage& msg, const scep::Csr& csr, s
         msg.event.detail = after_outage ? "resumed a request the CA could not take before"
                                         : "resumed a request that was interrupted before the CA answered it";
     }
+    if (asked == CaAsked::not_yet) {
+        // A claim this old counts as interrupted (interrupted_claim_age); each
+        // CA call ends within it, two in a row might not: the claim is marked
+        // as still in hand before the second, so no other attempt resumes it too.
+        bool renewed = false;
+        try {
+            renewed = m_requests.renew_claim(claim);
+        } catch (const std::exception& e) {
+            msg.event.detail = std::string("the request could not be resumed now: ") + e.what();
+            return pending();  // nothing was submitted; the claim is resumed at a later attempt
+        }
+        if (!renewed) {
+            return answer_taken_over(msg, claim);
+        }
+    }
     return submit_claimed(msg, csr, std::move(claim));
+}
+
+EnrolmentAnswer Enrolment::answer_taken_over(EnrolmentMessage& msg, const store::RequestRecord& claim) {
+    // Another copy of this request got there first: its outcome, as stored.
+    auto now_stored = m_requests.find(claim.transaction_id, claim.kind);
+    if (!now_stored) {
+        throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                "the request changed while it was being resumed; send it again");
+    }
+    return answer_from(msg, std::move(*now_stored), "concurrent duplicate");
 }
 
 EnrolmentAnswer Enrolment::submit_claimed(EnrolmentMessage& msg, const scep::Csr& csr,
@@ -583,9 +605,12 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
             return still_pending(e);
         }
         if (result.disposition != backend::Disposition::pending) {
-            record_outcome(record, result);
-            keep_ca_words(msg.event, result);
-            store_outcome(msg, record);
+            if (auto unstored = store_found(msg, record, result)) {
+                // Nothing was written: the request still waits at the CA under
+                // its reference, and the next poll asks it again.
+                msg.event.detail = *unstored;
+                return pending();
+            }
         }
     }
     if (record.status == "issued" || record.status == "rejected") {
@@ -641,7 +666,16 @@ std::optional<store::AuditEvent> Enrolment::write_outcome_event(store::Database&
 }
 
 void Enrolment::tell_outcome(const EnrolmentMessage& msg, const store::RequestRecord& record) {
-    if (m_options.outcome_listeners.empty() || !m_requests.mark_outcome_told(record.id)) {
+    if (m_options.outcome_listeners.empty()) {
+        return;
+    }
+    try {
+        if (!m_requests.mark_outcome_told(record.id)) {
+            return;  // told already
+        }
+    } catch (const std::exception&) {
+        // The outcome is stored and the device's answer never depends on the
+        // listeners: they are told at the transaction's next attempt instead.
         return;
     }
     EnrolmentOutcome outcome;

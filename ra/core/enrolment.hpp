@@ -139,6 +139,9 @@ class Enrolment {
                                            const backend::SubmitResult& found);
     /// The CSR the RA holds for this request, or empty (none kept, or it does not open).
     Bytes stored_csr(const store::RequestRecord& record) const;
+    /// The answer to a re-send or poll whose claim another attempt took over:
+    /// that attempt's outcome as stored.
+    EnrolmentAnswer answer_taken_over(EnrolmentMessage& msg, const store::RequestRecord& claim);
     /// Answers from a stored request, asking the backend again while pending.
     EnrolmentAnswer answer_from(EnrolmentMessage& msg, store::RequestRecord record, const std::string& note);
     /// Stores a request's outcome; a final one (issued, rejected) together

@@ -280,6 +280,7 @@ Bytes ScepService::open_message_data(Transaction& tx) {
     }
     scep::OpenedEnvelope opened = scep::open_envelope(tx.msg.content, recipients, m_options.ciphers);
     tx.reply_algorithms = {scep::reply_cipher_for(opened.algorithms.cipher), opened.algorithms.oaep};
+    scep::check_sealable(*tx.msg.signer_cert, tx.reply_algorithms);
     return std::move(opened.content);
 }
 

@@ -216,12 +216,26 @@ Bytes seal_envelope(ByteView content, X509& recipient, const EnvelopeAlgorithms&
     check(cms != nullptr, "CMS_encrypt");
     CMS_RecipientInfo* ri = CMS_add1_recipient_cert(cms.get(), &recipient, CMS_KEY_PARAM);
     check(ri != nullptr, "CMS_add1_recipient_cert");
-    if (algorithms.oaep) {
+    // The reply mirrors the request's OAEP only where it means something: an
+    // RSA recipient (key transport); an EC one gets key agreement.
+    if (algorithms.oaep && CMS_RecipientInfo_type(ri) == CMS_RECIPINFO_TRANS) {
         EVP_PKEY_CTX* pctx = CMS_RecipientInfo_get0_pkey_ctx(ri);
         check(pctx && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_OAEP_PADDING) > 0, "OAEP padding");
     }
     check(CMS_final(cms.get(), in.get(), nullptr, CMS_BINARY) == 1, "CMS_final");
     return crypto::cms_der(*cms);
+}
+
+void check_sealable(X509& recipient, const EnvelopeAlgorithms& algorithms) {
+    try {
+        static constexpr std::uint8_t probe[1] = {0};
+        seal_envelope(probe, recipient, algorithms);
+    } catch (const std::exception&) {
+        ERR_clear_error();
+        throw ScepFailure(
+            FailInfo::bad_alg,
+            "the signer certificate's key cannot receive an encrypted reply (use an RSA or EC key)");
+    }
 }
 
 std::string reply_cipher_for(const std::string& request_cipher) {

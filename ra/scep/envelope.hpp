@@ -42,8 +42,14 @@ struct OpenedEnvelope {
 OpenedEnvelope open_envelope(ByteView der, const std::vector<Recipient>& recipients,
                              const CipherPolicy& policy);
 
-/// Encrypts content to one certificate (RSA key transport, PKCS#1 v1.5 or OAEP).
+/// Encrypts content to one certificate: RSA key transport (PKCS#1 v1.5, or
+/// OAEP when asked) or, to an EC key, key agreement.
 Bytes seal_envelope(ByteView content, X509& recipient, const EnvelopeAlgorithms& algorithms);
+
+/// Throws ScepFailure(badAlg) when no reply can be sealed to `recipient` (an
+/// RSA-PSS, Ed25519 or DSA key): checked before a request is acted on, so that
+/// nothing is issued or used up for a device that could never read the answer.
+void check_sealable(X509& recipient, const EnvelopeAlgorithms& algorithms);
 
 /// The cipher a reply uses for a request that used `request_cipher`: the same,
 /// except that single DES is answered with triple DES (RFC 8894 forbids DES,

@@ -126,9 +126,9 @@ std::optional<std::int64_t> RequestStore::insert_in(Database& db, const RequestR
     return db.last_insert_rowid();
 }
 
-bool RequestStore::take_over(const RequestRecord& r) {
-    const std::string now = sql_time(m_clock.now());
-    return m_db.write([&](Database& db) {
+std::optional<std::string> RequestStore::take_over(const RequestRecord& r) {
+    std::string now = sql_time(m_clock.now());
+    const bool taken = m_db.write([&](Database& db) {
         auto st = db.prepare(
             "UPDATE requests SET updated_at = ?2, fail_text = NULL, run_id = ?5 WHERE id = ?1 AND status = "
             "'pending' "
@@ -137,6 +137,27 @@ bool RequestStore::take_over(const RequestRecord& r) {
         st.run();
         return db.changes() == 1;
     });
+    if (!taken) {
+        return std::nullopt;
+    }
+    return now;
+}
+
+bool RequestStore::renew_claim(RequestRecord& r) {
+    const std::string now = sql_time(m_clock.now());
+    const bool renewed = m_db.write([&](Database& db) {
+        auto st = db.prepare(
+            "UPDATE requests SET updated_at = ?2 WHERE id = ?1 AND status = 'pending' AND backend_ref IS "
+            "NULL "
+            "AND fail_text IS NULL AND updated_at = ?3");
+        st.bind(1, r.id).bind(2, now).bind(3, r.updated_at);
+        st.run();
+        return db.changes() == 1;
+    });
+    if (renewed) {
+        r.updated_at = now;
+    }
+    return renewed;
 }
 
 void RequestStore::hold_for_retry(std::int64_t id, const std::string& why) {

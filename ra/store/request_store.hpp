@@ -91,8 +91,13 @@ class RequestStore final {
     std::optional<std::int64_t> insert_in(Database& db, const RequestRecord& record);
     /// Takes over a claim that was never finished (pending, no backend_ref):
     /// true only for the one caller that finds it as `record` last saw it.
-    /// Clears the note hold_for_retry() left.
-    bool take_over(const RequestRecord& record);
+    /// Clears the note hold_for_retry() left. Returns the claim's new
+    /// updated_at for the caller that took it over.
+    std::optional<std::string> take_over(const RequestRecord& record);
+    /// Marks a claim taken over by this caller as still in hand (updated_at now),
+    /// so that it does not look interrupted while a second CA call is under
+    /// way; false when another caller has taken it over since.
+    bool renew_claim(RequestRecord& record);
     /// Keeps a claim the CA could not take (pending, no backend_ref) with
     /// `why` in fail_text, so that the device's next attempt resumes it.
     void hold_for_retry(std::int64_t id, const std::string& why);

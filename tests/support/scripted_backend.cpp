@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 
 #include <stdexcept>
+#include <utility>
 
 #include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
@@ -132,17 +133,17 @@ backend::Capabilities ScriptedBackend::capabilities() const {
 
 std::optional<backend::SubmitResult> ScriptedBackend::find_by_transaction(
     const backend::TransactionQuery& query) {
-    const std::string& transaction_id = query.transaction_id;
     ++m_finds;
     m_last_find_claimed_at = query.claimed_at;
-    if (!m_can_find) {
-        return std::nullopt;
+    std::optional<backend::SubmitResult> answer;
+    if (auto done = m_done.find(query.transaction_id); m_can_find && done != m_done.end()) {
+        answer = done->second;
     }
-    auto done = m_done.find(transaction_id);
-    if (done == m_done.end()) {
-        return std::nullopt;
+    // What the CA knew when it was asked, whatever happens while it answers.
+    if (auto hook = std::exchange(m_find_hook, nullptr)) {
+        hook();
     }
-    return done->second;
+    return answer;
 }
 
 }  // namespace scepra::test

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ class ScriptedBackend final : public backend::CaBackend {
     /// find_by_transaction() answers what the CA really did (true, the default)
     /// or, like a CA that cannot tell, nothing (false).
     void set_can_find(bool can_find) { m_can_find = can_find; }
+    /// Runs `hook` once, inside the next find_by_transaction() call, after it
+    /// has looked and before it answers (a slow CA, another attempt meanwhile).
+    void during_next_find(std::function<void()> hook) { m_find_hook = std::move(hook); }
     /// What settle_time() answers (zero unless set).
     void set_settle_time(std::chrono::seconds settle) { m_settle = settle; }
     std::chrono::seconds settle_time() const override { return m_settle; }
@@ -63,6 +67,7 @@ class ScriptedBackend final : public backend::CaBackend {
     std::deque<Behaviour> m_submit_script;
     std::deque<Behaviour> m_poll_script;
     bool m_can_find = true;
+    std::function<void()> m_find_hook;
     std::chrono::seconds m_settle{0};
     std::map<std::string, int> m_submits;
     /// What the CA did per transaction (even when the RA never heard the answer).

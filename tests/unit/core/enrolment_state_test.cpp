@@ -2,6 +2,8 @@
 // The enrolment state machine against a CA that answers later, is down, or
 // loses its answer: ScepService with real SQLite stores and a scripted backend.
 #include <doctest/doctest.h>
+#include <openssl/cms.h>
+#include <openssl/dsa.h>
 
 #include <algorithm>
 
@@ -10,6 +12,7 @@
 #include "crypto/encoding.hpp"
 #include "scep/client.hpp"
 #include "scep/message_data.hpp"
+#include "scep/signed_message.hpp"
 #include "store/audit_log.hpp"
 #include "store/database.hpp"
 #include "store/request_store.hpp"
@@ -273,6 +276,76 @@ TEST_SUITE("core.enrolment_state") {
         check_issued_to(cert_poll(f, d, "TX-UNSTORED"), d);
         CHECK(f.stored("TX-UNSTORED").status == "issued");
         CHECK(f.ca.submits("TX-UNSTORED") == 1);  // the CA's certificate, not a second one
+    }
+
+    TEST_CASE(
+        "a certificate a poll finds that the RA cannot store is PENDING, then delivered, never FAILURE") {
+        Fixture f;
+        Device d;
+        f.ca.script_submit({Behaviour::pending});
+        CHECK(pkcs_req(f, d, "TX-POLL-UNSTORED").status == PkiStatus::pending);
+        f.db->write([](store::Database& db) {
+            db.exec(
+                "CREATE TRIGGER refuse_issued BEFORE UPDATE ON requests WHEN NEW.status = 'issued' "
+                "BEGIN SELECT RAISE(ABORT, 'no space left (test)'); END");
+        });
+        f.ca.script_poll({Behaviour::issued});
+        CHECK(cert_poll(f, d, "TX-POLL-UNSTORED").status == PkiStatus::pending);
+        CHECK(f.last_detail("TX-POLL-UNSTORED").find("no space left") != std::string::npos);
+        const auto still = f.stored("TX-POLL-UNSTORED");
+        CHECK(still.status == "pending");
+        CHECK(still.backend_ref);  // the CA is polled again, never sent the request again
+
+        f.db->write([](store::Database& db) { db.exec("DROP TRIGGER refuse_issued"); });
+        f.ca.script_poll({Behaviour::issued});
+        check_issued_to(cert_poll(f, d, "TX-POLL-UNSTORED"), d);
+        CHECK(f.stored("TX-POLL-UNSTORED").status == "issued");
+        CHECK(f.ca.submits("TX-POLL-UNSTORED") == 1);
+    }
+
+    TEST_CASE(
+        "an outcome listener that cannot be marked as told never turns an issued certificate into FAILURE") {
+        Fixture f;
+        Device d;
+        auto listener = std::make_shared<RecordingListener>();
+        f.options.outcome_listeners = {listener};
+        f.db->write([](store::Database& db) {
+            db.exec(
+                "CREATE TRIGGER refuse_told BEFORE UPDATE OF outcome_told_at ON requests "
+                "BEGIN SELECT RAISE(ABORT, 'no space left (test)'); END");
+        });
+        f.ca.script_submit({Behaviour::issued});
+        check_issued_to(pkcs_req(f, d, "TX-TOLD"), d);
+        CHECK(f.stored("TX-TOLD").status == "issued");
+        CHECK(listener->told.empty());
+
+        // Told at the transaction's next attempt, once.
+        f.db->write([](store::Database& db) { db.exec("DROP TRIGGER refuse_told"); });
+        check_issued_to(pkcs_req(f, d, "TX-TOLD"), d);
+        check_issued_to(pkcs_req(f, d, "TX-TOLD"), d);
+        CHECK(listener->told.size() == 1);
+        CHECK(f.ca.submits("TX-TOLD") == 1);
+    }
+
+    TEST_CASE("a resumed claim whose CA look-up outlasts the interrupted age is not resumed twice") {
+        Fixture f;
+        Device d;
+        // Held as the CA being unavailable: the device's next attempt resumes it, asking the CA first.
+        f.ca.script_submit({Behaviour::unavailable, Behaviour::issued, Behaviour::issued});
+        CHECK(pkcs_req(f, d, "TX-SLOW-FIND").status == PkiStatus::pending);
+        CHECK(f.stored("TX-SLOW-FIND").fail_text.value_or("").starts_with("CA unavailable"));
+
+        // The look-up takes 11 minutes; meanwhile the device polls, finds the
+        // claim older than the interrupted age, and resumes it itself.
+        std::optional<PkiStatus> during;
+        f.ca.during_next_find([&] {
+            f.clock.advance(std::chrono::minutes(11));
+            during = cert_poll(f, d, "TX-SLOW-FIND").status;
+        });
+        check_issued_to(pkcs_req(f, d, "TX-SLOW-FIND"), d);
+        CHECK(during == PkiStatus::success);
+        CHECK(f.ca.submits("TX-SLOW-FIND") == 2);  // the outage, then one certificate: never two
+        CHECK(f.stored("TX-SLOW-FIND").status == "issued");
     }
 
     TEST_CASE(
@@ -565,5 +638,59 @@ TEST_SUITE("core.enrolment_state") {
             lowered.ca.script_submit({Behaviour::issued});
             check_issued_to(pkcs_req(lowered, d, "TX-WEAK"), d);
         }
+    }
+    TEST_CASE("a signer whose key cannot receive the reply is badAlg before anything is issued or used up") {
+        Fixture f;
+        Device d;
+        // A DSA key signs CMS, but nothing can be encrypted to it.
+        crypto::EvpPkeyCtxPtr paramgen(EVP_PKEY_CTX_new_from_name(nullptr, "DSA", nullptr));
+        REQUIRE(paramgen);
+        REQUIRE(EVP_PKEY_paramgen_init(paramgen.get()) == 1);
+        REQUIRE(EVP_PKEY_CTX_set_dsa_paramgen_bits(paramgen.get(), 1024) == 1);
+        EVP_PKEY* params = nullptr;
+        REQUIRE(EVP_PKEY_paramgen(paramgen.get(), &params) == 1);
+        crypto::EvpPkeyPtr dsa_params(params);
+        crypto::EvpPkeyCtxPtr keygen(EVP_PKEY_CTX_new_from_pkey(nullptr, dsa_params.get(), nullptr));
+        REQUIRE(keygen);
+        REQUIRE(EVP_PKEY_keygen_init(keygen.get()) == 1);
+        EVP_PKEY* generated = nullptr;
+        REQUIRE(EVP_PKEY_keygen(keygen.get(), &generated) == 1);
+        crypto::EvpPkeyPtr dsa_key(generated);
+        crypto::X509Ptr dsa_cert = make_cert("CN=device", *dsa_key, nullptr, nullptr, {});
+        f.ca.script_submit({Behaviour::issued});
+        Bytes req = scep::build_pki_request({MessageType::pkcs_req, "TX-DSA", {}}, crypto::csr_der(*d.csr),
+                                            *f.pki.ra_enc_cert, {"AES-128-CBC", false},
+                                            {*dsa_cert, *dsa_key, "SHA256"}, f.clock.now());
+        core::ScepResponse reply = f.scep().handle({"PKIOperation", req, "127.0.0.1"});
+        REQUIRE(reply.status == 200);
+        scep::SignedMessage rep = scep::parse_signed_message(as_bytes(reply.body));
+        CHECK(rep.attrs.pki_status == PkiStatus::failure);
+        INFO(rep.attrs.fail_info_text.value_or(""));
+        CHECK(rep.attrs.fail_info == FailInfo::bad_alg);
+        CHECK(f.ca.submits("TX-DSA") == 0);
+        CHECK(f.challenges.verified == 0);
+        CHECK_FALSE(f.requests.find_latest("TX-DSA"));
+    }
+
+    TEST_CASE("an EC signer that sent its request with OAEP gets its certificate by key agreement") {
+        Fixture f;
+        Device d;
+        crypto::EvpPkeyPtr ec_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+        REQUIRE(ec_key);
+        crypto::X509Ptr ec_cert = make_cert("CN=device", *ec_key, nullptr, nullptr, {});
+        f.ca.script_submit({Behaviour::issued});
+        Bytes req = scep::build_pki_request({MessageType::pkcs_req, "TX-EC", {}}, crypto::csr_der(*d.csr),
+                                            *f.pki.ra_enc_cert, {"AES-128-CBC", true},
+                                            {*ec_cert, *ec_key, "SHA256"}, f.clock.now());
+        core::ScepResponse reply = f.scep().handle({"PKIOperation", req, "127.0.0.1"});
+        REQUIRE(reply.status == 200);
+        scep::SignedMessage rep = scep::parse_signed_message(as_bytes(reply.body));
+        REQUIRE(rep.attrs.pki_status == PkiStatus::success);
+        const unsigned char* p = rep.content.data();
+        crypto::CmsPtr envelope(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(rep.content.size())));
+        REQUIRE(envelope);
+        crypto::BioPtr out(BIO_new(BIO_s_mem()));
+        CHECK(CMS_decrypt(envelope.get(), ec_key.get(), ec_cert.get(), nullptr, out.get(), CMS_BINARY) == 1);
+        CHECK(f.ca.submits("TX-EC") == 1);
     }
 }
