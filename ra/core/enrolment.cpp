@@ -30,6 +30,10 @@ bool outcome_unknown(const std::optional<std::string>& note) {
     return note && note->starts_with(outcome_unknown_note);
 }
 
+bool decided(const store::RequestRecord& record) {
+    return record.status == "issued" || record.status == "rejected";
+}
+
 bool awaiting_approval(const std::optional<std::string>& note) {
     return note == store::awaiting_approval_note;
 }
@@ -183,15 +187,27 @@ EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, 
     const std::string kind = by_certificate ? "Renewal:" + crypto::serial_hex(msg.signer) : "PKCSReq";
 
     // A transactionID seen before: its stored outcome, never a second certificate.
+    std::optional<std::int64_t> replacing;
     if (auto existing = m_requests.find(msg.transaction_id, kind)) {
         if (existing->key_hash != csr_key) {
             throw scep::ScepFailure(scep::FailInfo::bad_request,
                                     "this transactionID was already used with another key");
         }
-        if (!resumable(*existing, msg.now)) {
+        if (decided(*existing) && !existing->csr_info_hash.empty() &&
+            existing->csr_info_hash != csr.request_info_hash()) {
+            // Another request from the same key after the first was decided:
+            // clients that derive the transactionID from the key (sscep, the
+            // SCEP drafts) enrol again this way, after a refusal (a mistyped
+            // password) or to renew. It is a new transaction; the old one is kept.
+            replacing = existing->id;
+            msg.event.detail = "a new request under the transactionID of a request " + existing->status +
+                               " before (kept as " + msg.transaction_id + "#" + std::to_string(existing->id) +
+                               ")";
+        } else if (!resumable(*existing, msg.now)) {
             return answer_from(msg, std::move(*existing), "repeated request");
+        } else {
+            return resume(msg, csr, std::move(*existing), by_certificate);
         }
-        return resume(msg, csr, std::move(*existing), by_certificate);
     }
 
     // A renewal keeps the certificate's template; the new CSR's keyUsage does not choose it.
@@ -222,7 +238,7 @@ EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, 
         record.fail_text = std::string(store::awaiting_approval_note);
     }
     try {
-        record = claim(msg, csr, std::move(record), by_certificate);
+        record = claim(msg, csr, std::move(record), by_certificate, replacing);
     } catch (const store::ClaimExists&) {
         auto existing = m_requests.find(msg.transaction_id, kind);
         if (!existing || existing->key_hash != csr_key) {
@@ -239,12 +255,14 @@ EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, 
 }
 
 store::RequestRecord Enrolment::claim(EnrolmentMessage& msg, const scep::Csr& csr,
-                                      store::RequestRecord record, bool by_certificate) {
+                                      store::RequestRecord record, bool by_certificate,
+                                      std::optional<std::int64_t> replacing) {
     // A one-time password is used up in the transaction that records the
-    // claim: both happen, or neither (the password stays usable).
+    // claim: both happen, or neither (the password stays usable, the request
+    // replaced stays as it was).
     auto claim_in = [&](store::Database& db, std::int64_t challenge) {
         record.challenge_id = challenge;
-        auto id = m_requests.insert_in(db, record);
+        auto id = m_requests.insert_in(db, record, replacing);
         if (!id) {
             throw store::ClaimExists();
         }
@@ -260,7 +278,7 @@ store::RequestRecord Enrolment::claim(EnrolmentMessage& msg, const scep::Csr& cs
         record.challenge_id = candidate.challenge_id;
     }
     if (record.id == 0) {  // no one-time password made the claim
-        auto id = m_requests.insert(record);
+        auto id = m_requests.insert(record, replacing);
         if (!id) {
             throw store::ClaimExists();
         }

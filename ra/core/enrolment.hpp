@@ -100,9 +100,10 @@ class Enrolment {
     bool signed_by_our_certificate(X509& signer) const;
     /// The template a renewal signed by this certificate keeps.
     std::string renewal_template(X509& signer);
-    /// Runs the validators and records the claim (with the one-time password, when one is used).
+    /// Runs the validators and records the claim (with the one-time password,
+    /// when one is used), retiring the decided request it replaces, if any.
     store::RequestRecord claim(EnrolmentMessage& msg, const scep::Csr& csr, store::RequestRecord record,
-                               bool by_certificate);
+                               bool by_certificate, std::optional<std::int64_t> replacing);
     /// Submits a claimed request to the CA, stores the outcome and answers it.
     EnrolmentAnswer submit_claimed(EnrolmentMessage& msg, const scep::Csr& csr, store::RequestRecord record);
     /// Whether this attempt already asked the CA about the transaction (and it had no record).

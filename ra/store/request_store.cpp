@@ -97,12 +97,24 @@ std::optional<RequestRecord> RequestStore::find_issued(const std::string& serial
     });
 }
 
-std::optional<std::int64_t> RequestStore::insert(const RequestRecord& r) {
-    return m_db.write([&](Database& db) { return insert_in(db, r); });
+std::optional<std::int64_t> RequestStore::insert(const RequestRecord& r,
+                                                 std::optional<std::int64_t> retiring) {
+    return m_db.write([&](Database& db) { return insert_in(db, r, retiring); });
 }
 
-std::optional<std::int64_t> RequestStore::insert_in(Database& db, const RequestRecord& r) {
+std::optional<std::int64_t> RequestStore::insert_in(Database& db, const RequestRecord& r,
+                                                    std::optional<std::int64_t> retiring) {
     const std::string now = sql_time(m_clock.now());
+    if (retiring) {
+        // Renamed only while it is still the decided request of this
+        // transactionID: a concurrent replacement finds it renamed, and its
+        // insert below meets this one's row (a duplicate).
+        auto retire = db.prepare(
+            "UPDATE requests SET transaction_id = transaction_id || '#' || id, updated_at = ?4 WHERE id = ?1 "
+            "AND transaction_id = ?2 AND kind = ?3 AND status IN ('issued', 'rejected')");
+        retire.bind(1, *retiring).bind(2, r.transaction_id).bind(3, r.kind).bind(4, now);
+        retire.run();
+    }
     auto st = db.prepare(
         "INSERT OR IGNORE INTO requests (transaction_id, kind, key_hash, subject, template, status, backend, "
         "backend_ref, cert_der, chain_der, fail_info, fail_text, challenge_id, requester, created_at, "

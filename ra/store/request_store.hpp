@@ -85,10 +85,17 @@ class RequestStore final {
     /// Records a new request and returns its id. Returns nothing (and writes
     /// nothing) when one with the same transactionID and kind exists already:
     /// a concurrent duplicate.
-    std::optional<std::int64_t> insert(const RequestRecord& record);
+    ///
+    /// `retiring`: the id of a decided request (issued or rejected) with the
+    /// same transactionID and kind that this one replaces. It is kept, renamed
+    /// to "<transactionID>#<id>" (never a transactionID: '#' is not a
+    /// PrintableString character), in the same commit.
+    std::optional<std::int64_t> insert(const RequestRecord& record,
+                                       std::optional<std::int64_t> retiring = std::nullopt);
     /// insert() inside the caller's Database::write() (e.g. the one that uses
     /// up the one-time password), so both are committed or neither is.
-    std::optional<std::int64_t> insert_in(Database& db, const RequestRecord& record);
+    std::optional<std::int64_t> insert_in(Database& db, const RequestRecord& record,
+                                          std::optional<std::int64_t> retiring = std::nullopt);
     /// Takes over a claim that was never finished (pending, no backend_ref):
     /// true only for the one caller that finds it as `record` last saw it.
     /// Clears the note hold_for_retry() left. Returns the claim's new

@@ -564,7 +564,10 @@ TEST_SUITE("http.transactions") {
         SUBCASE("require-renewal") {
             ServerFixture server(with("existing_subject", "require-renewal"));
             Device device(0, "again");
-            auto first = enrolled(server, device, "TX-1");
+            auto first_csr = device.csr(server.password());
+            auto first_view = pkcs_req_as(server, self_signed(device), *first_csr, "TX-1");
+            REQUIRE(first_view.status == PkiStatus::success);
+            auto first = std::move(first_view.certs.at(0));
             SUBCASE("fail/new-pkcsreq") {
                 check_failure(enrol(server, device, "TX-2"), FailInfo::bad_request,
                               "already holds a valid certificate");
@@ -579,9 +582,16 @@ TEST_SUITE("http.transactions") {
                               *first, *device.key);
             }
             SUBCASE("ok/same-transaction-resent") {
-                auto again = enrol(server, device, "TX-1");
+                auto again = pkcs_req_as(server, self_signed(device), *first_csr, "TX-1");
                 REQUIRE(again.status == PkiStatus::success);
                 CHECK(crypto::serial_hex(*again.certs[0]) == crypto::serial_hex(*first));
+            }
+            SUBCASE("fail/new-request-same-transaction") {
+                // Another request under the same transactionID (a key-derived
+                // one) is a new transaction, and the policy applies to it.
+                check_failure(enrol(server, device, "TX-1"), FailInfo::bad_request,
+                              "already holds a valid certificate");
+                CHECK(count(server, "issued_certs") == "1");
             }
             SUBCASE("ok/after-revocation") {
                 server.instance().local_ca().revoke(crypto::serial_hex(*first), 1, server.clock().now() - 1s);

@@ -693,4 +693,46 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(CMS_decrypt(envelope.get(), ec_key.get(), ec_cert.get(), nullptr, out.get(), CMS_BINARY) == 1);
         CHECK(f.ca.submits("TX-EC") == 1);
     }
+    TEST_CASE(
+        "a new request under the transactionID of a refused one is a new transaction, the old one kept") {
+        // Clients that derive the transactionID from the key send the same one
+        // again when they retry with a corrected password.
+        Fixture f;
+        Device d;
+        f.ca.script_submit({Behaviour::rejected});
+        CHECK(pkcs_req(f, d, "TX-KEYED").status == PkiStatus::failure);
+        CHECK(pkcs_req(f, d, "TX-KEYED").status ==
+              PkiStatus::failure);  // the same request: the stored answer
+        CHECK(f.ca.submits("TX-KEYED") == 1);
+        const auto refused = f.stored("TX-KEYED");
+
+        d.csr = make_csr(*d.key, "CN=device", "the-right-secret");
+        f.ca.script_submit({Behaviour::issued});
+        check_issued_to(pkcs_req(f, d, "TX-KEYED"), d);
+        CHECK(f.ca.submits("TX-KEYED") == 2);
+        CHECK(f.stored("TX-KEYED").status == "issued");
+        CHECK(f.last_detail("TX-KEYED").find("kept as TX-KEYED#" + std::to_string(refused.id)) !=
+              std::string::npos);
+        auto kept = f.requests.find("TX-KEYED#" + std::to_string(refused.id), "PKCSReq");
+        REQUIRE(kept);
+        CHECK(kept->status == "rejected");
+        check_issued_to(cert_poll(f, d, "TX-KEYED"), d);  // a poll finds the new request
+    }
+
+    TEST_CASE(
+        "a new request under the transactionID of an issued one gets a new certificate, a re-send the old") {
+        Fixture f;
+        Device d;
+        f.ca.script_submit({Behaviour::issued, Behaviour::issued});
+        auto first = pkcs_req(f, d, "TX-AGAIN");
+        check_issued_to(first, d);
+        check_issued_to(pkcs_req(f, d, "TX-AGAIN"), d);
+        CHECK(f.ca.submits("TX-AGAIN") == 1);  // the same request: the stored certificate
+
+        d.csr = make_csr(*d.key, "CN=device", "a-new-one-time-password");
+        auto second = pkcs_req(f, d, "TX-AGAIN");
+        check_issued_to(second, d);
+        CHECK(f.ca.submits("TX-AGAIN") == 2);
+        CHECK(X509_cmp(first.certs.front().get(), second.certs.front().get()) != 0);
+    }
 }
