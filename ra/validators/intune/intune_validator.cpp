@@ -18,12 +18,17 @@ constexpr std::size_t max_queued_notifications = 1024;
 constexpr std::size_t max_awaited_outcomes = 10000;
 constexpr std::size_t max_reason_length = 300;
 
-core::ChallengeVerdict refused(std::string reason, bool retry_later = false) {
+/// The device is told `reason`; `detail` (Entra's and Intune's own words:
+/// tenant and application hints, internal addresses) is for the audit trail only.
+core::ChallengeVerdict refused(std::string reason, std::string detail = {}, bool retry_later = false) {
     core::ChallengeVerdict verdict;
     verdict.reason = printable(reason, max_reason_length);
+    verdict.note = printable(detail, max_reason_length);
     verdict.retry_later = retry_later;
     return verdict;
 }
+
+constexpr const char* intune_unavailable_text = "Intune could not validate the request; try again later";
 
 }  // namespace
 
@@ -55,16 +60,14 @@ core::ChallengeVerdict IntuneValidator::verify(const core::ChallengeRequest& req
             validate_request_body(request.transaction_id, request.csr.der(), m_settings.caller_info));
     } catch (const std::exception& e) {
         // Fail closed: without Intune's word nothing is issued. Not the device's fault: no lockout count.
-        return refused(std::string("Intune could not validate the request, try again later: ") + e.what(),
-                       true);
+        return refused(intune_unavailable_text,
+                       std::string("Intune could not validate the request: ") + e.what(), true);
     }
     if (answer.code != "Success") {
-        std::string reason = "Intune refused the request: " + answer.code + " (" +
-                             std::string(code_meaning(answer.code)) + ")";
-        if (!answer.description.empty()) {
-            reason += ": " + answer.description;
-        }
-        return refused(reason);
+        return refused(
+            "Intune refused the request: " + answer.code + " (" + std::string(code_meaning(answer.code)) +
+                ")",
+            answer.description.empty() ? std::string() : "Intune's description: " + answer.description);
     }
     remember_accepted(request.transaction_id);
     core::ChallengeVerdict verdict;

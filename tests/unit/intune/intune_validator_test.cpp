@@ -144,7 +144,9 @@ TEST_SUITE("intune validator") {
             CHECK_FALSE(verdict.retry_later);  // the device's fault: counts against it
             CHECK(contains(verdict.reason, "Intune refused the request: " + refusals[i] + " ("));
             CHECK(contains(verdict.reason, std::string(validators::intune::code_meaning(refusals[i]))));
-            CHECK(contains(verdict.reason, "Challenge expired at 2026-12-01T10:00:00Z"));
+            // Intune's own words go to the audit trail, not to the device.
+            CHECK(contains(verdict.note, "Challenge expired at 2026-12-01T10:00:00Z"));
+            CHECK_FALSE(contains(verdict.reason, "Challenge expired"));
         }
         CHECK(contains(validators::intune::code_meaning("ChallengeExpired"), "expired"));
         CHECK(contains(validators::intune::code_meaning("SomethingIntuneAddedLater"), "does not know"));
@@ -208,9 +210,9 @@ TEST_SUITE("intune validator") {
         const auto verdict = v->verify(Request(long_challenge('e'), "tx-e1").view());
         CHECK_FALSE(verdict.accepted);
         CHECK(verdict.retry_later);  // not the device's fault
-        CHECK(contains(verdict.reason, "AADSTS7000215"));
-        CHECK(contains(verdict.reason, "try again later"));
-        CHECK_FALSE(contains(verdict.reason, secret().substr(0, 20)));
+        CHECK(contains(verdict.note, "AADSTS7000215"));
+        CHECK(verdict.reason == "Intune could not validate the request; try again later");
+        CHECK_FALSE(contains(verdict.note, secret().substr(0, 20)));
         CHECK(fake.state()["actions"].empty());
     }
 
@@ -222,8 +224,9 @@ TEST_SUITE("intune validator") {
         auto v = validator(settings);
         const auto verdict = v->verify(Request(long_challenge('w'), "tx-w1").view());
         CHECK_FALSE(verdict.accepted);
-        CHECK(contains(verdict.reason, "invalid_client"));
-        CHECK_FALSE(contains(verdict.reason, "not-the-secret"));
+        CHECK(contains(verdict.note, "invalid_client"));
+        CHECK(verdict.reason == "Intune could not validate the request; try again later");
+        CHECK_FALSE(contains(verdict.note, "not-the-secret"));
     }
 
     TEST_CASE_FIXTURE(Fixture,
@@ -250,7 +253,8 @@ TEST_SUITE("intune validator") {
         const auto verdict = v->verify(Request(long_challenge('o'), "tx-o1").view());
         CHECK_FALSE(verdict.accepted);
         CHECK(verdict.retry_later);
-        CHECK(contains(verdict.reason, "x5t names no certificate registered"));
+        CHECK(contains(verdict.note, "x5t names no certificate registered"));
+        CHECK(verdict.reason == "Intune could not validate the request; try again later");
     }
 
     TEST_CASE_FIXTURE(Fixture,
@@ -269,11 +273,13 @@ TEST_SUITE("intune validator") {
         auto verdict = v->verify(Request(long_challenge('d'), "tx-d1").view());
         CHECK_FALSE(verdict.accepted);
         CHECK(verdict.retry_later);
-        CHECK(contains(verdict.reason, "Graph answered HTTP 503"));
+        CHECK(contains(verdict.note, "Graph answered HTTP 503"));
+        CHECK(verdict.reason == "Intune could not validate the request; try again later");
         fake.control({{"discovery", "missing"}});
         verdict = v->verify(Request(long_challenge('d'), "tx-d2").view());
         CHECK_FALSE(verdict.accepted);
-        CHECK(contains(verdict.reason, "no ScepRequestValidationFEService"));
+        CHECK(contains(verdict.note, "no ScepRequestValidationFEService"));
+        CHECK(verdict.reason == "Intune could not validate the request; try again later");
         fake.control({{"discovery", "garbage"}});
         CHECK_FALSE(v->verify(Request(long_challenge('d'), "tx-d3").view()).accepted);
         fake.control({{"discovery", "normal"}});
@@ -309,7 +315,8 @@ TEST_SUITE("intune validator") {
         const auto verdict = v->verify(Request(long_challenge('f'), "tx-f2").view());
         CHECK_FALSE(verdict.accepted);
         CHECK(verdict.retry_later);
-        CHECK(contains(verdict.reason, "HTTP 503"));
+        CHECK(contains(verdict.note, "HTTP 503"));
+        CHECK(verdict.reason == "Intune could not validate the request; try again later");
         state = fake.state();
         CHECK(count_actions(state, "validateRequest") == 4);  // bounded: two calls per request
         fake.control({{"intune_fail", 0}});
@@ -325,7 +332,8 @@ TEST_SUITE("intune validator") {
         const auto verdict = v->verify(Request(long_challenge('l'), "tx-l2").view());
         CHECK_FALSE(verdict.accepted);
         CHECK(verdict.retry_later);
-        CHECK(contains(verdict.reason, "no answer from Intune"));
+        CHECK(contains(verdict.note, "no answer from Intune"));
+        CHECK(verdict.reason == "Intune could not validate the request; try again later");
         CHECK(count_actions(fake.state(), "validateRequest") == 3);
         fake.control({{"slow_seconds", 0}});
     }
