@@ -14,12 +14,19 @@ ChallengeVerdict ThrottledVerifier::verify(const ChallengeRequest& request) {
     const std::string peer(request.peer);
     const std::string address = client_key(peer);  // an IPv6 host by its /64
     const std::string& subject = request.csr.subject();
-    if (m_throttle.locked(address, subject)) {
+    const auto lock = m_throttle.locked(address, subject);  // the address's lock first
+    if (lock && lock->kind == "address") {
         return {.accepted = false, .reason = kLockedOutText, .challenge_id = {}, .note = {}};
     }
+    // A subject is locked by failures from anywhere, so anyone could lock a
+    // device out by its name: the right password still passes; a wrong one is
+    // refused as locked out, and counts against its address as ever.
     ChallengeVerdict verdict = m_inner.verify(request);
     if (verdict.accepted || verdict.retry_later) {
         return verdict;
+    }
+    if (lock) {
+        verdict.reason = kLockedOutText;
     }
     const auto& settings = m_throttle.settings();
     for (const auto& locked : m_throttle.record_failure(address, subject)) {

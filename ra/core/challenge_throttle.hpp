@@ -18,9 +18,10 @@ class ThrottledVerifier final : public ChallengeVerifier {
     ThrottledVerifier(ChallengeVerifier& inner, store::ThrottleStore& throttle, store::AuditLog& audit);
 
     /// Refused with kLockedOutText, without asking inner, while the request's
-    /// address or subject is locked out. Otherwise inner decides; a refusal
-    /// (other than retry_later) counts against both, and a lockout it causes
-    /// leaves an audit row (operation 'lockout').
+    /// address is locked out. Otherwise inner decides (a locked subject only
+    /// changes a refusal's text: the right password passes); a refusal (other
+    /// than retry_later) counts against both, and a lockout it causes leaves
+    /// an audit row (operation 'lockout').
     ChallengeVerdict verify(const ChallengeRequest& request) override;
 
   private:

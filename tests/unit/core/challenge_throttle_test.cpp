@@ -28,6 +28,17 @@ class Refusing final : public core::ChallengeVerifier {
     }
 };
 
+/// Accepts one password only.
+class OnePassword final : public core::ChallengeVerifier {
+  public:
+    core::ChallengeVerdict verify(const core::ChallengeRequest& request) override {
+        core::ChallengeVerdict verdict;
+        verdict.accepted = request.csr.challenge_password() == "the-right-one";
+        verdict.reason = verdict.accepted ? "" : "wrong password";
+        return verdict;
+    }
+};
+
 }  // namespace
 
 TEST_SUITE("core.challenge_throttle") {
@@ -52,5 +63,34 @@ TEST_SUITE("core.challenge_throttle") {
         CHECK(verifier.verify({fresh, template_name, txid, "2001:db8:1:2:ffff::1"}).reason ==
               core::kLockedOutText);
         CHECK(verifier.verify({fresh, template_name, txid, "2001:db8:1:3::1"}).reason == "wrong password");
+    }
+    TEST_CASE("a subject locked out by others' guesses still enrols with the right password") {
+        test::TempDir dir;
+        FixedClock clock{std::chrono::system_clock::now()};
+        auto db = store::Database::open(dir.file("ra.db"), true);
+        store::AuditLog audit{*db, clock};
+        store::ThrottleStore throttle{*db, clock, store::ThrottleSettings{}};
+        OnePassword one;
+        core::ThrottledVerifier verifier(one, throttle, audit);
+        const auto key = test::make_key(0, true);
+        auto csr_with = [&](const std::string& password) {
+            return scep::parse_csr(crypto::csr_der(*test::make_csr(*key, "CN=router-7", password)));
+        };
+        const scep::Csr wrong = csr_with("0000000000000000");
+        for (int i = 0; i < 5; ++i) {  // five addresses: only the subject is locked out
+            CHECK(verifier.verify({wrong, "", "TX", "192.0.2." + std::to_string(i + 1)}).reason ==
+                  "wrong password");
+        }
+        REQUIRE(throttle.locked("198.51.100.7", "CN=router-7"));
+        // A wrong password is told the subject is locked out, and counts against its address.
+        for (int i = 0; i < 5; ++i) {
+            CHECK(verifier.verify({wrong, "", "TX", "198.51.100.9"}).reason == core::kLockedOutText);
+        }
+        CHECK(throttle.locked("198.51.100.9", "CN=other")->kind == "address");
+        // The device itself, elsewhere, with its password: enrolled.
+        const scep::Csr right = csr_with("the-right-one");
+        CHECK(verifier.verify({right, "", "TX", "198.51.100.7"}).accepted);
+        // A locked-out address is refused before the password is looked at.
+        CHECK_FALSE(verifier.verify({right, "", "TX", "198.51.100.9"}).accepted);
     }
 }
