@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The scep-ra command line, run as a real process.
 #include <doctest/doctest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -340,6 +342,33 @@ TEST_SUITE("cli.operators") {
         CHECK(server.logged("scep-ra stopped"));
         CHECK(test::run_cli(i.dir, "reload" + i.conf).status ==
               1);  // nothing running any more (the pid file is gone)
+    }
+
+    TEST_CASE(
+        "reload refuses a pid file naming a process that is not a scep-ra server, and leaves it alone") {
+        Instance i;
+        // A server killed with SIGKILL leaves its pid file; the pid may since be another program's.
+        const pid_t other = ::fork();
+        REQUIRE(other >= 0);
+        if (other == 0) {
+            ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        crypto::write_file(i.inst + "/scep-ra.pid", std::to_string(other) + "\n", 0644, true);
+        test::CliRun r = test::run_cli(i.dir, "reload" + i.conf);
+        CHECK(r.status == 1);
+        CHECK(r.err.find("no scep-ra server with pid") != std::string::npos);
+        CHECK(::kill(other, 0) == 0);  // SIGHUP would have ended it
+        int status = 0;
+        CHECK(::waitpid(other, &status, WNOHANG) == 0);
+        ::kill(other, SIGKILL);
+        ::waitpid(other, &status, 0);
+
+        for (const char* junk : {"123junk\n", "-5\n", "\n", "99999999999999999999\n"}) {
+            CAPTURE(junk);
+            crypto::write_file(i.inst + "/scep-ra.pid", junk, 0644, true);
+            CHECK(test::run_cli(i.dir, "reload" + i.conf).status == 1);
+        }
     }
 
     TEST_CASE("audit filters and prints JSON") {
