@@ -59,6 +59,20 @@ X509_CRL* CrlRevocationCheck::current_crl(const std::string& url, X509& issuer) 
     if (!usable(*crl)) {
         throw std::runtime_error("the CRL at " + url + " is past its nextUpdate");
     }
+    if (auto why = crypto::incomplete_crl(*crl)) {
+        throw std::runtime_error("the CRL at " + url + " " + *why);
+    }
+    // The CA's own older CRL, still within its nextUpdate, would not list a
+    // certificate revoked since: one from the plain-HTTP path could be replayed.
+    if (auto cached = m_cache.find(url);
+        cached != m_cache.end() && crypto::crl_signed_by(*cached->second.crl, issuer)) {
+        auto seen = crypto::crl_number(*cached->second.crl);
+        auto fetched = crypto::crl_number(*crl);
+        if (seen && (!fetched || ASN1_INTEGER_cmp(fetched.get(), seen.get()) < 0)) {
+            throw std::runtime_error("the CRL at " + url +
+                                     " is older (cRLNumber) than one read from it before");
+        }
+    }
     X509_CRL* current = crl.get();
     m_cache[url] = Cached{std::move(crl), now};
     return current;
@@ -96,6 +110,16 @@ std::optional<std::string> CrlRevocationCheck::refusal(X509& certificate) {
             X509_CRL* crl = current_crl(url, *issuer);
             if (crypto::crl_lists(*crl, certificate)) {
                 return "the certificate used to sign the renewal has been revoked";
+            }
+            // A renewal after expiry ([renewal] grace_days): CRLs drop expired
+            // certificates, so absence proves nothing unless the CRL keeps them.
+            const auto not_after = crypto::to_time_point(*X509_get0_notAfter(&certificate));
+            if (!not_after || *not_after < m_clock.now()) {
+                const auto kept_since = crypto::expired_certs_on_crl(*crl);
+                if (!kept_since || !not_after || *kept_since > *not_after) {
+                    return "the certificate used to sign the renewal has expired, and its CRL does not keep "
+                           "expired certificates (no ExpiredCertsOnCRL), so it cannot be shown unrevoked";
+                }
             }
             return std::nullopt;
         } catch (const std::exception& e) {

@@ -7,6 +7,8 @@
 
 #include <stdexcept>
 
+#include "crypto/asn1_time.hpp"
+
 namespace scepra::crypto {
 
 std::vector<std::string> http_crl_urls(const X509& cert) {
@@ -73,6 +75,46 @@ bool crl_lists(X509_CRL& crl, const X509& cert) {
     ERR_clear_error();
     // 1: listed; 2: listed as removeFromCRL (delta CRLs only), so not revoked.
     return found == 1;
+}
+
+std::optional<std::string> incomplete_crl(X509_CRL& crl) {
+    if (X509_CRL_get_ext_by_NID(&crl, NID_delta_crl, -1) >= 0) {
+        return "is a delta CRL, not a complete one";
+    }
+    int critical = 0;
+    IssuingDistPointPtr idp(static_cast<ISSUING_DIST_POINT*>(
+        X509_CRL_get_ext_d2i(&crl, NID_issuing_distribution_point, &critical, nullptr)));
+    ERR_clear_error();
+    if (!idp) {
+        // -1: none; -2: more than one; 0 or 1: present but unreadable.
+        return critical == -1 ? std::nullopt
+                              : std::optional<std::string>("has an unreadable issuingDistributionPoint");
+    }
+    if (idp->onlysomereasons != nullptr || idp->indirectCRL != 0 || idp->onlyCA != 0 || idp->onlyattr != 0) {
+        return "covers only some certificates or reasons (issuingDistributionPoint)";
+    }
+    return std::nullopt;
+}
+
+Asn1IntegerPtr crl_number(X509_CRL& crl) {
+    Asn1IntegerPtr number(
+        static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(&crl, NID_crl_number, nullptr, nullptr)));
+    ERR_clear_error();
+    return number;
+}
+
+std::optional<TimePoint> expired_certs_on_crl(X509_CRL& crl) {
+    Asn1ObjectPtr oid(OBJ_txt2obj("2.5.29.60", 1));
+    const int at = oid ? X509_CRL_get_ext_by_OBJ(&crl, oid.get(), -1) : -1;
+    if (at < 0) {
+        ERR_clear_error();
+        return std::nullopt;
+    }
+    const ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(X509_CRL_get_ext(&crl, at));
+    const unsigned char* p = ASN1_STRING_get0_data(value);
+    Asn1GeneralizedTimePtr since(d2i_ASN1_GENERALIZEDTIME(nullptr, &p, ASN1_STRING_length(value)));
+    ERR_clear_error();
+    return since ? to_time_point(*since) : std::nullopt;
 }
 
 }  // namespace scepra::crypto

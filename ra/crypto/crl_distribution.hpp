@@ -2,10 +2,12 @@
 // Reading a certificate's CRL distribution points and checking a CRL.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/clock.hpp"
 #include "crypto/handles.hpp"
 
 namespace scepra::crypto {
@@ -22,5 +24,20 @@ bool crl_signed_by(X509_CRL& crl, X509& issuer);
 
 /// True when the CRL lists the certificate's serial number.
 bool crl_lists(X509_CRL& crl, const X509& cert);
+
+/// Why the CRL cannot show a certificate unrevoked on its own, or nothing:
+/// a delta CRL (only the changes since a base CRL), or one whose
+/// issuingDistributionPoint limits it to some reasons, to CA or attribute
+/// certificates, or makes it indirect.
+std::optional<std::string> incomplete_crl(X509_CRL& crl);
+
+/// The CRL's cRLNumber, or nullptr when it has none (or an unreadable one).
+Asn1IntegerPtr crl_number(X509_CRL& crl);
+
+/// The date of the CRL's ExpiredCertsOnCRL extension (RFC 5280 §5.2.7 cites
+/// X.509's id-ce-expiredCertsOnCRL, 2.5.29.60): certificates that expired on
+/// or after it stay listed once revoked. Nothing when the CRL has none, as
+/// most CRLs, which drop a certificate once it expires.
+std::optional<TimePoint> expired_certs_on_crl(X509_CRL& crl);
 
 }  // namespace scepra::crypto

@@ -49,6 +49,8 @@ using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, CDeleter<&GENERAL_NAMES_f
 using Asn1BitStringPtr = std::unique_ptr<ASN1_BIT_STRING, CDeleter<&ASN1_BIT_STRING_free>>;
 using ExtendedKeyUsagePtr = std::unique_ptr<EXTENDED_KEY_USAGE, CDeleter<&EXTENDED_KEY_USAGE_free>>;
 using CrlDistPointsPtr = std::unique_ptr<CRL_DIST_POINTS, CDeleter<&CRL_DIST_POINTS_free>>;
+using IssuingDistPointPtr = std::unique_ptr<ISSUING_DIST_POINT, CDeleter<&ISSUING_DIST_POINT_free>>;
+using Asn1GeneralizedTimePtr = std::unique_ptr<ASN1_GENERALIZEDTIME, CDeleter<&ASN1_GENERALIZEDTIME_free>>;
 using IssuerAndSerialPtr = std::unique_ptr<PKCS7_ISSUER_AND_SERIAL, CDeleter<&PKCS7_ISSUER_AND_SERIAL_free>>;
 
 /// Memory OpenSSL allocated for the caller (i2d_* output, ASN1_STRING_to_UTF8, BN_bn2hex).

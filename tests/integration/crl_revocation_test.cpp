@@ -7,6 +7,8 @@
 #include <openssl/x509v3.h>
 
 #include <atomic>
+#include <ctime>
+#include <functional>
 #include <thread>
 
 #include "core/revocation_check.hpp"
@@ -19,8 +21,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A CRL of ca listing the given serials, valid from now - 1 h for valid_for.
-Bytes make_crl(X509& ca, EVP_PKEY& ca_key, const std::vector<long>& revoked, std::chrono::seconds valid_for) {
+/// A CRL of ca listing the given serials, valid from now - 1 h for valid_for;
+/// `extend` adds extensions before it is signed.
+Bytes make_crl(X509& ca, EVP_PKEY& ca_key, const std::vector<long>& revoked, std::chrono::seconds valid_for,
+               const std::function<void(X509_CRL&)>& extend = {}) {
     crypto::X509CrlPtr crl(X509_CRL_new());
     REQUIRE(X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2) == 1);
     REQUIRE(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(&ca)) == 1);
@@ -35,6 +39,9 @@ Bytes make_crl(X509& ca, EVP_PKEY& ca_key, const std::vector<long>& revoked, std
         X509_REVOKED_set_serialNumber(entry, number.get());
         X509_REVOKED_set_revocationDate(entry, last.get());
         REQUIRE(X509_CRL_add0_revoked(crl.get(), entry) == 1);
+    }
+    if (extend) {
+        extend(*crl);
     }
     REQUIRE(X509_CRL_sign(crl.get(), &ca_key, EVP_sha256()) > 0);
     int length = i2d_X509_CRL(crl.get(), nullptr);
@@ -96,6 +103,38 @@ std::vector<crypto::X509Ptr> our_ca() {
 
 bool contains_text(const std::optional<std::string>& text, const std::string& part) {
     return text && text->find(part) != std::string::npos;
+}
+
+/// Adds an INTEGER-valued CRL extension (cRLNumber, deltaCRLIndicator).
+std::function<void(X509_CRL&)> with_number(int nid, long value) {
+    return [nid, value](X509_CRL& crl) {
+        crypto::Asn1IntegerPtr number(ASN1_INTEGER_new());
+        ASN1_INTEGER_set(number.get(), value);
+        REQUIRE(X509_CRL_add1_ext_i2d(&crl, nid, number.get(), nid == NID_delta_crl ? 1 : 0, 0) == 1);
+    };
+}
+
+/// An issuingDistributionPoint saying the CRL lists CA certificates only.
+void only_ca_certificates(X509_CRL& crl) {
+    crypto::IssuingDistPointPtr idp(ISSUING_DIST_POINT_new());
+    idp->onlyCA = 1;
+    REQUIRE(X509_CRL_add1_ext_i2d(&crl, NID_issuing_distribution_point, idp.get(), 1, 0) == 1);
+}
+
+/// ExpiredCertsOnCRL (2.5.29.60): expired certificates stay listed from `since` on.
+std::function<void(X509_CRL&)> keeping_expired_since(std::time_t since) {
+    return [since](X509_CRL& crl) {
+        crypto::Asn1GeneralizedTimePtr time(ASN1_GENERALIZEDTIME_set(nullptr, since));
+        unsigned char* der = nullptr;
+        const int length = i2d_ASN1_GENERALIZEDTIME(time.get(), &der);
+        REQUIRE(length > 0);
+        crypto::Asn1OctetStringPtr value(ASN1_OCTET_STRING_new());
+        ASN1_OCTET_STRING_set(value.get(), der, length);
+        OPENSSL_free(der);
+        crypto::Asn1ObjectPtr oid(OBJ_txt2obj("2.5.29.60", 1));
+        crypto::X509ExtensionPtr ext(X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 0, value.get()));
+        REQUIRE(X509_CRL_add_ext(&crl, ext.get(), -1) == 1);
+    };
 }
 
 }  // namespace
@@ -166,5 +205,64 @@ TEST_SUITE("renewal.crl") {
         FixedClock clock(std::chrono::system_clock::now());
         core::CrlRevocationCheck check(small, our_ca(), clock);
         CHECK(contains_text(check.refusal(*device_cert(12, server.url())), "larger than 4096 bytes"));
+    }
+    TEST_CASE("a delta CRL, or one limited by its issuingDistributionPoint, is not taken for the whole CRL") {
+        const auto& pki = test::shared_test_pki();
+        CrlServer server;
+        http::HttpCrlFetcher fetcher(2s);
+        FixedClock clock(std::chrono::system_clock::now());
+        auto revoked = device_cert(13, server.url());
+        // The CA's delta CRL lists only what changed since its base: not serial 13, revoked earlier.
+        server.serve(make_crl(*pki.ca_cert, *pki.ca_key, {}, 24h, with_number(NID_delta_crl, 4)));
+        core::CrlRevocationCheck delta(fetcher, our_ca(), clock);
+        CHECK(contains_text(delta.refusal(*revoked), "is a delta CRL"));
+        server.serve(make_crl(*pki.ca_cert, *pki.ca_key, {}, 24h, only_ca_certificates));
+        core::CrlRevocationCheck scoped(fetcher, our_ca(), clock);
+        CHECK(contains_text(scoped.refusal(*revoked), "covers only some certificates"));
+        server.serve(make_crl(*pki.ca_cert, *pki.ca_key, {13}, 24h));
+        core::CrlRevocationCheck whole(fetcher, our_ca(), clock);
+        CHECK(contains_text(whole.refusal(*revoked), "has been revoked"));
+    }
+
+    TEST_CASE("a CRL older than one read from the same address before is refused (a replayed CRL)") {
+        const auto& pki = test::shared_test_pki();
+        CrlServer server;
+        http::HttpCrlFetcher fetcher(2s);
+        FixedClock clock(std::chrono::system_clock::now());
+        core::CrlRevocationCheck check(fetcher, our_ca(), clock);
+        auto cert = device_cert(14, server.url());
+        server.serve(make_crl(*pki.ca_cert, *pki.ca_key, {14}, 24h, with_number(NID_crl_number, 8)));
+        CHECK(contains_text(check.refusal(*cert), "has been revoked"));
+        // Later, the CA's CRL number 7 (before the revocation, still within its nextUpdate) comes back.
+        clock.set(clock.now() + 2h);
+        server.serve(make_crl(*pki.ca_cert, *pki.ca_key, {}, 24h, with_number(NID_crl_number, 7)));
+        CHECK(contains_text(check.refusal(*cert), "older (cRLNumber)"));
+        server.serve(make_crl(*pki.ca_cert, *pki.ca_key, {14}, 24h, with_number(NID_crl_number, 9)));
+        CHECK(contains_text(check.refusal(*cert), "has been revoked"));
+    }
+
+    TEST_CASE(
+        "an expired certificate (a renewal in its grace days) passes only a CRL that keeps expired ones") {
+        const auto& pki = test::shared_test_pki();
+        CrlServer server;
+        http::HttpCrlFetcher fetcher(2s);
+        const auto now = std::chrono::system_clock::now();
+        FixedClock clock(now + std::chrono::days(400));  // the 365-day certificate expired 35 days ago
+        auto expired = device_cert(15, server.url());
+        // Revoked, then expired: the CA dropped it from its CRL.
+        server.serve(make_crl(*pki.ca_cert, *pki.ca_key, {}, std::chrono::days(500)));
+        core::CrlRevocationCheck plain(fetcher, our_ca(), clock);
+        CHECK(contains_text(plain.refusal(*expired), "does not keep expired certificates"));
+        // A CRL that keeps certificates expired since before its notAfter does show it unrevoked.
+        server.serve(make_crl(*pki.ca_cert, *pki.ca_key, {}, std::chrono::days(500),
+                              keeping_expired_since(std::chrono::system_clock::to_time_t(now))));
+        core::CrlRevocationCheck keeping(fetcher, our_ca(), clock);
+        CHECK_FALSE(keeping.refusal(*expired));
+        // Kept only from after its expiry: it may have been dropped.
+        server.serve(make_crl(
+            *pki.ca_cert, *pki.ca_key, {}, std::chrono::days(500),
+            keeping_expired_since(std::chrono::system_clock::to_time_t(now + std::chrono::days(380)))));
+        core::CrlRevocationCheck late(fetcher, our_ca(), clock);
+        CHECK(contains_text(late.refusal(*expired), "does not keep expired certificates"));
     }
 }
