@@ -84,11 +84,19 @@ ServiceDiscovery::ServiceDiscovery(const IntuneSettings& settings, TokenClient& 
       m_graph({"Graph", settings.graph_url, {}, {}, settings.server_ca, settings.timeout_seconds}) {}
 
 std::string ServiceDiscovery::endpoint() {
-    std::lock_guard lock(m_mutex);
-    if (!m_endpoint) {
-        m_endpoint = discover();
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_endpoint) {
+            return *m_endpoint;
+        }
     }
-    return *m_endpoint;
+    // Requests arriving during a discovery share its answer, or its failure.
+    return m_discoveries.run("endpoints", [&] {
+        std::string found = discover();
+        std::lock_guard lock(m_mutex);
+        m_endpoint = found;
+        return found;
+    });
 }
 
 void ServiceDiscovery::forget() {

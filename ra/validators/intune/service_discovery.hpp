@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "common/single_flight.hpp"
 #include "http/rest_client.hpp"
 #include "validators/intune/intune_settings.hpp"
 #include "validators/intune/token_client.hpp"
@@ -32,8 +33,9 @@ class ServiceDiscovery {
     TokenClient& m_tokens;
     std::string m_graph_scope;
     backend::http::RestClient m_graph;
-    std::mutex m_mutex;
+    std::mutex m_mutex;  ///< guards m_endpoint (never held while Graph is asked)
     std::optional<std::string> m_endpoint;
+    SingleFlight<std::string> m_discoveries;  ///< one discovery at a time, its outcome shared
 };
 
 }  // namespace scepra::validators::intune

@@ -101,15 +101,21 @@ TokenClient::~TokenClient() {
 }
 
 std::string TokenClient::token(const std::string& scope) {
-    // One fetch at a time: concurrent requests wait for it rather than each asking Entra ID.
-    std::lock_guard lock(m_mutex);
-    const TimePoint now = m_clock.now();
-    if (auto found = m_cache.find(scope); found != m_cache.end() && now < found->second.refresh_after) {
-        return found->second.value;
+    {
+        std::lock_guard lock(m_mutex);
+        if (auto found = m_cache.find(scope);
+            found != m_cache.end() && m_clock.now() < found->second.refresh_after) {
+            return found->second.value;
+        }
     }
-    Cached fresh = fetch(scope);
-    m_cache[scope] = fresh;
-    return fresh.value;
+    // Requests arriving during a fetch share its token, or its failure: a slow
+    // or failing Entra ID costs each of them one wait, not one wait per request before it.
+    return m_fetches.run(scope, [&] {
+        Cached fresh = fetch(scope);
+        std::lock_guard lock(m_mutex);
+        m_cache[scope] = fresh;
+        return fresh.value;
+    });
 }
 
 void TokenClient::forget(const std::string& scope) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "common/single_flight.hpp"
 #include "crypto/handles.hpp"
 #include "http/rest_client.hpp"
 #include "validators/intune/intune_settings.hpp"
@@ -50,8 +51,9 @@ class TokenClient {
     std::string m_secret;  ///< wiped on destruction
     crypto::X509Ptr m_cert;
     crypto::EvpPkeyPtr m_key;
-    std::mutex m_mutex;
+    std::mutex m_mutex;  ///< guards m_cache (never held while Entra ID is asked)
     std::map<std::string, Cached> m_cache;
+    SingleFlight<std::string> m_fetches;  ///< one fetch per scope at a time, its outcome shared
 };
 
 }  // namespace scepra::validators::intune

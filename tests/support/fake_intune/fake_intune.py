@@ -30,6 +30,7 @@ Knobs:
                    "moved" (lists a uri under /moved, which answers 404) | "garbage"
   intune_fail      n: the next n ScepActions calls answer 503
   slow_seconds     ScepActions calls sleep this long before answering
+  discovery_slow_seconds  Graph's endpoints call sleeps this long before answering
   answer           "normal" | "garbage" (not JSON) | "no_code" | "deep" (nested 20000 deep) |
                    "huge" (a 1 MB answer)
 State: token_requests [{scope, credential}], discovery_requests, actions [{action, body,
@@ -111,7 +112,7 @@ class Fake:
         self.lock = threading.Lock()
         self.knobs = {"codes": {}, "default_code": "Success", "description": "", "token_lifetime": 3599,
                       "expires_as_text": False, "token_error": None,
-                      "discovery": "normal", "intune_fail": 0, "slow_seconds": 0, "answer": "normal"}
+                      "discovery": "normal", "intune_fail": 0, "slow_seconds": 0, "discovery_slow_seconds": 0, "answer": "normal"}
         self.tokens = {}  # token -> scope
         self.revoked = set()
         self.state = {"token_requests": [], "discovery_requests": 0, "actions": [], "violations": []}
@@ -234,6 +235,9 @@ class Fake:
         with self.lock:
             self.state["discovery_requests"] += 1
             mode = self.knobs["discovery"]
+            slow = self.knobs["discovery_slow_seconds"]
+        if slow:
+            time.sleep(slow)
         if mode == "fail":
             return self.send(handler, 503, {"error": {"code": "serviceNotAvailable"}})
         if mode == "garbage":

@@ -7,7 +7,11 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <memory>
 #include <regex>
+#include <thread>
+#include <vector>
 
 #include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
@@ -289,6 +293,35 @@ TEST_SUITE("intune validator") {
         CHECK(state["discovery_requests"] == 4);  // cached once found
         CHECK(count_actions(state, "validateRequest") == 2);
         check_no_violations();
+    }
+
+    TEST_CASE_FIXTURE(
+        Fixture, "requests arriving during a slow, failing discovery share it instead of each asking Graph") {
+        auto v = validator();  // no endpoint known yet; Graph slow, and failing
+        fake.control({{"discovery", "fail"}, {"discovery_slow_seconds", 2}});
+        constexpr int requests = 6;
+        std::vector<std::unique_ptr<Request>> sent;
+        for (int i = 0; i < requests; ++i) {
+            sent.push_back(std::make_unique<Request>(long_challenge('p'), "tx-p" + std::to_string(i + 1)));
+        }
+        const int before = fake.state()["discovery_requests"];
+        std::atomic<int> failed_closed{0};
+        std::vector<std::thread> threads;
+        for (const auto& request : sent) {
+            threads.emplace_back([&, r = request.get()] {
+                const auto verdict = v->verify(r->view());
+                failed_closed += !verdict.accepted && verdict.retry_later ? 1 : 0;
+            });
+        }
+        for (auto& t : threads) {
+            t.join();
+        }
+        CHECK(failed_closed == requests);
+        // One discovery shared by all (two at most, should a thread start late); each
+        // asking in turn made six, and the last request waited for all of them.
+        CHECK(fake.state()["discovery_requests"].get<int>() - before <= 2);
+        fake.control({{"discovery", "normal"}, {"discovery_slow_seconds", 0}});
+        CHECK(v->verify(Request(long_challenge('p'), "tx-p9").view()).accepted);
     }
 
     TEST_CASE_FIXTURE(Fixture, "a service that moved is discovered anew and the request retried once") {
