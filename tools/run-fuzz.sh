@@ -40,7 +40,7 @@ case "${1:-}" in
     *[!0-9]*) echo "usage: $0 [SECONDS] | --replay" >&2; exit 2 ;;
     *) seconds=$1 ;;
 esac
-all_targets="signed_message envelope csr issuer_and_serial degenerate get_message admin_request ntlm_message flat_json config ejbca_answers bridge_answers intune_answers webhook_answer bounded_json base64"
+all_targets="signed_message envelope csr issuer_and_serial degenerate get_message admin_request ntlm_message flat_json config ejbca_answers bridge_answers intune_answers webhook_answer bounded_json base64 crl"
 # The readers of JSON (remote systems' answers and the base64 of their byte
 # arrays, the admin page's POSTed body) take JSON words; a target with a
 # dictionary of its own (tests/fuzz/TARGET.dict) takes that; the others SCEP,
