@@ -335,11 +335,11 @@ EjbcaBackend::Profiles EjbcaBackend::profiles_for(const std::string& template_na
     return profiles;
 }
 
-SubmitResult EjbcaBackend::issued(Bytes certificate_der) const {
+SubmitResult EjbcaBackend::issued(Bytes certificate_der, const Chain& checked_against) {
     SubmitResult result;
     result.disposition = Disposition::issued;
     result.certificate_der = std::move(certificate_der);
-    result.chain_der = chain()->der;
+    result.chain_der = checked_against.der;
     return result;
 }
 
@@ -423,7 +423,8 @@ EjbcaSubmitOutcome EjbcaBackend::submit_with_audit(const SubmitRequest& request)
             }
             // Only the issuing CA in use counts (ca_name's chain, read at start and on
             // reload), not the chain the answer brings.
-            if (!crypto::signed_by(*chain()->certs.front(), *cert)) {
+            const auto current_chain = chain();  // one read: the chain checked is the chain served
+            if (!crypto::signed_by(*current_chain->certs.front(), *cert)) {
                 throw BadAnswer("the certificate was not issued by the issuing CA in use, " + m_issuer_dn +
                                 " (after the CA renewed its certificate, reload scep-ra)");
             }
@@ -434,7 +435,7 @@ EjbcaSubmitOutcome EjbcaBackend::submit_with_audit(const SubmitRequest& request)
                 throw BadAnswer("serial_number is not the certificate's");
             }
             outcome.serial_hex = crypto::serial_hex(*cert);
-            outcome.result = issued(std::move(enrolled.certificate_der));
+            outcome.result = issued(std::move(enrolled.certificate_der), *current_chain);
             return outcome;
         } catch (const BadAnswer& e) {
             throw OutcomeUnknown(std::string("EJBCA's enrolment answer could not be understood: ") +
@@ -535,7 +536,7 @@ std::optional<SubmitResult> EjbcaBackend::find_issued_for(const SubmitRequest& r
         }
         return std::nullopt;
     }
-    return issued(std::move(best_der));
+    return issued(std::move(best_der), *current_chain);
 }
 
 std::optional<IssuedCertificate> EjbcaBackend::find_certificate(const std::string& issuer_dn,

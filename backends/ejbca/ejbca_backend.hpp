@@ -124,8 +124,6 @@ class EjbcaBackend final : public CaBackend {
     Profiles profiles_for(const std::string& template_name) const;
     std::vector<crypto::X509Ptr> fetch_chain() const;
     std::vector<Bytes> search(const std::string& query, std::size_t max_results, bool& more) const;
-    /// An issued result with the chain in use.
-    SubmitResult issued(Bytes certificate_der) const;
 
     /// The CA chain in use, issuing CA first, and the same as DER.
     struct Chain {
@@ -135,6 +133,8 @@ class EjbcaBackend final : public CaBackend {
     static std::shared_ptr<const Chain> make_chain(std::vector<crypto::X509Ptr> certs);
     /// The chain in use now; it stays valid while held, whatever a refresh does.
     std::shared_ptr<const Chain> chain() const;
+    /// An issued answer, served with the chain its certificate was checked against.
+    static SubmitResult issued(Bytes certificate_der, const Chain& checked_against);
 
     EjbcaConfig m_config;
     http::RestClient m_client;

@@ -245,15 +245,33 @@ class Repeats(BridgeTest):
         self.assertEqual((status, body["status"], body["request_id"]), (200, "issued", first["request_id"]), body)
         self.assertEqual(self.b.new_submissions(), 1)
 
-    def test_repeat_with_another_csr_or_template_is_409(self):
-        self.assertEqual(self.b.submit(pki.csr_der(), client_ref="tx-10")[0], 201)
-        self.assertEqual(self.b.submit(pki.csr_der(), client_ref="tx-10")[0], 409)
+    def test_repeat_with_another_csr_while_the_first_is_pending_is_409(self):
+        status, first = self.b.submit(pki.csr_der(), template="SCEPPending", client_ref="tx-10")
+        self.assertEqual(status, 202)
+        self.assertEqual(self.b.submit(pki.csr_der(), template="SCEPPending", client_ref="tx-10")[0], 409)
         self.assertEqual(self.b.new_submissions(), 1)
 
-    def test_repeat_with_another_template_is_409(self):
+    def test_repeat_with_another_template_while_the_first_is_pending_is_409(self):
         csr = pki.csr_der()
-        self.assertEqual(self.b.submit(csr, client_ref="tx-11")[0], 201)
-        self.assertEqual(self.b.submit(csr, template="SCEPPending", client_ref="tx-11")[0], 409)
+        self.assertEqual(self.b.submit(csr, template="SCEPPending", client_ref="tx-11")[0], 202)
+        self.assertEqual(self.b.submit(csr, client_ref="tx-11")[0], 409)
+
+    def test_another_csr_after_the_first_was_decided_is_a_new_submission(self):
+        # scep-ra sends it for a new transaction under a transactionID used before.
+        status, first = self.b.submit(pki.csr_der(), client_ref="tx-12")
+        self.assertEqual(status, 201)
+        status, second = self.b.submit(pki.csr_der(), client_ref="tx-12")
+        self.assertEqual((status, second["status"]), (201, "issued"), second)
+        self.assertNotEqual(second["request_id"], first["request_id"])
+        self.assertEqual(self.b.new_submissions(), 2)
+        # The first stays known by its request id; the client_ref now names the second.
+        status, body = self.b.request("GET", "/v1/requests/%d" % first["request_id"])
+        self.assertEqual((status, body["status"]), (200, "issued"), body)
+        csr = pki.csr_der()
+        self.assertEqual(self.b.submit(csr, client_ref="tx-12")[0], 201)
+        status, again = self.b.submit(csr, client_ref="tx-12")
+        self.assertEqual((status, again["status"]), (200, "issued"), again)
+        self.assertEqual(self.b.new_submissions(), 3)
 
 
 class ClientCertificates(BridgeTest):

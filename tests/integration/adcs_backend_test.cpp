@@ -115,7 +115,9 @@ TEST_SUITE("http.adcs") {
         CHECK(X509_cmp(certs[3].get(), chain[1].get()) == 0);
 
         Device device(0, "adcs-issued");
-        auto view = enrol_through_bridge(server, device, "TX-ADCS-ISSUE");
+        const Bytes csr = crypto::csr_der(*device.csr(server.password()));
+        const Identity signer{*device.self_signed, *device.key};
+        auto view = send_scep(server, MessageType::pkcs_req, "TX-ADCS-ISSUE", csr, signer);
         auto cert = check_issued(server, bridge, view, *device.key);
         CHECK(crypto::name_string(*X509_get_issuer_name(cert.get())) ==
               crypto::name_string(*X509_get_subject_name(chain[0].get())));
@@ -123,8 +125,14 @@ TEST_SUITE("http.adcs") {
         CHECK(bridge.new_submissions() == 1);
 
         // A re-sent PKCSReq answers the stored outcome, without a second submission to the CA.
-        CHECK(enrol_through_bridge(server, device, "TX-ADCS-ISSUE").status == PkiStatus::success);
+        CHECK(send_scep(server, MessageType::pkcs_req, "TX-ADCS-ISSUE", csr, signer).status ==
+              PkiStatus::success);
         CHECK(bridge.new_submissions() == 1);
+        // Another request under that transactionID (a key-derived one) is a new transaction.
+        auto again = enrol_through_bridge(server, device, "TX-ADCS-ISSUE");
+        INFO(again.fail_info_text.value_or(""));
+        CHECK(again.status == PkiStatus::success);
+        CHECK(bridge.new_submissions() == 2);
 
         // GetCert: the bridge cannot look certificates up, so the RA answers from what it delivered;
         // the same serial under another issuer is not that certificate.

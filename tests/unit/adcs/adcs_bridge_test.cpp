@@ -258,17 +258,29 @@ TEST_SUITE("adcs backend against the real bridge") {
     }
 
     TEST_CASE(
-        "a transactionID reused with another CSR is rejected, and the first request keeps its certificate") {
+        "a transactionID reused with another CSR is rejected while the first is pending at the CA, a new "
+        "submission once it is decided") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;
         AdcsBackend backend(bridge.config());
-        DeviceRequest first("SCEPDevice", "txid-reused");
-        REQUIRE(backend.submit(first.request).disposition == Disposition::issued);
-        DeviceRequest second("SCEPDevice", "txid-reused");
+        DeviceRequest waiting("SCEPPending", "txid-reused");
+        REQUIRE(backend.submit(waiting.request).disposition == Disposition::pending);
+        DeviceRequest second("SCEPPending", "txid-reused");
         const SubmitResult refused = backend.submit(second.request);
         CHECK(refused.disposition == Disposition::rejected);
         CHECK(contains(refused.reason, "already used"));
         CHECK(bridge.new_submissions() == 1);
+
+        // scep-ra sends another CSR under a decided transaction's ID only for a new transaction.
+        DeviceRequest first("SCEPDevice", "txid-decided");
+        const SubmitResult issued = backend.submit(first.request);
+        REQUIRE(issued.disposition == Disposition::issued);
+        DeviceRequest again("SCEPDevice", "txid-decided");
+        const SubmitResult renewed = backend.submit(again.request);
+        REQUIRE(renewed.disposition == Disposition::issued);
+        CHECK(certifies_key(renewed.certificate_der, *again.key));
+        CHECK(renewed.certificate_der != issued.certificate_der);
+        CHECK(bridge.new_submissions() == 3);
     }
 
     TEST_CASE("no bridge: BackendUnavailable at start without a chain file, and on submit with one") {

@@ -20,9 +20,14 @@ class Bridge:
         self.templates = frozenset(templates)
         self.log = log
 
-    def submit(self, req: Submit, client: str) -> Reply:
+    def submit(self, req: Submit, client: str, may_replace: bool = True) -> Reply:
         claimed, row = self.submissions.claim(req.client_ref, req.csr_sha256, req.csr_der, req.template)
         if not claimed:
+            if may_replace and row.state == "submitted" and (row.csr_sha256 != req.csr_sha256
+                                                             or row.template != req.template):
+                replaced = self._replace_decided(req, row, client)
+                if replaced is not None:
+                    return replaced
             return self._repeat(req, row, client)
         started = time.monotonic()
         try:
@@ -70,6 +75,23 @@ class Bridge:
         except (CaUnreachable, OutcomeUnknown) as e:
             return outcome.error(str(e))
         return Reply(200, {"status": "ok"})
+
+    def _replace_decided(self, req: Submit, row, client: str):
+        """Another CSR or template under the client_ref of a request the CA has decided (issued or
+        denied): scep-ra sends that only for a new transaction under a transactionID used before
+        (clients that derive it from the key enrol again this way). The decided request is kept
+        under "#<request id>" and this one is submitted. None when the request is still open at
+        the CA (the caller answers 409, as before); a 503 when the CA cannot be asked."""
+        try:
+            answer = self.ca.retrieve(row.request_id)
+        except (CaUnreachable, OutcomeUnknown) as e:
+            return outcome.error(str(e))
+        current = outcome.classify(answer, row.request_id, row.csr, self.chain_der, 200, is_retrieval=True)
+        if current is None or current.body.get("status") not in ("issued", "denied"):
+            return None
+        if not self.submissions.retire(row.client_ref, row.request_id):
+            return None   # another call replaced it first
+        return self.submit(req, client, may_replace=False)
 
     def _repeat(self, req: Submit, row, client: str) -> Reply:
         started = time.monotonic()

@@ -91,6 +91,15 @@ class SubmissionMap:
         with self._transaction() as db:
             db.execute("DELETE FROM submissions WHERE client_ref = ?", (client_ref,))
 
+    def retire(self, client_ref: str, request_id: int) -> bool:
+        """Keeps a decided submission under "#<request id>" (unique, as request ids are, and never a
+        client_ref: '#' is outside their alphabet), freeing client_ref for a new one. False when the
+        row no longer holds that request."""
+        with self._transaction() as db:
+            return db.execute("UPDATE submissions SET client_ref = ?, updated_at = ? WHERE client_ref = ? "
+                              "AND request_id = ? AND state = 'submitted'",
+                              ("#%d" % request_id, int(time.time()), client_ref, request_id)).rowcount == 1
+
     def by_request_id(self, request_id: int):
         with self._transaction() as db:
             return self._get(db, "request_id = ?", request_id)
