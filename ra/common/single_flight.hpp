@@ -5,6 +5,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstddef>
 #include <exception>
 #include <map>
 #include <memory>
@@ -24,6 +25,7 @@ class SingleFlight {
         std::unique_lock lock(m_mutex);
         if (auto under_way = m_flights.find(key); under_way != m_flights.end()) {
             std::shared_ptr<Flight> flight = under_way->second;
+            ++flight->waiters;
             m_landed.wait(lock, [&] { return flight->landed; });
             return outcome(*flight);
         }
@@ -42,11 +44,19 @@ class SingleFlight {
         return outcome(*flight);
     }
 
+    /// How many callers wait for the call under way for this key (0 when none is).
+    std::size_t waiting(const std::string& key) {
+        std::lock_guard lock(m_mutex);
+        auto under_way = m_flights.find(key);
+        return under_way == m_flights.end() ? 0 : under_way->second->waiters;
+    }
+
   private:
     struct Flight {
         std::optional<T> value;
         std::exception_ptr error;
         bool landed = false;
+        std::size_t waiters = 0;
     };
 
     static T outcome(const Flight& flight) {
