@@ -12,6 +12,7 @@
 #include "http/admin_page.hpp"
 #include "http/flat_json.hpp"
 #include "http/keytab.hpp"
+#include "http/log_text.hpp"
 #include "http/negotiate.hpp"
 #include "http/ntlm.hpp"
 #include "http/transport.hpp"
@@ -305,6 +306,13 @@ std::optional<AdminSite::Login> AdminSite::ntlm_step(const httplib::Request& req
     if (!auth) {
         challenge_login(res);
         summary = "admin page: " + reason;
+        return std::nullopt;
+    }
+    // A client names the service it logs in to (Windows always does); a
+    // login meant for a file share or another host's service is a relay.
+    if (const auto service = ntlm::target_name(*auth); service && !ntlm::names_http_service(*service)) {
+        challenge_login(res);
+        summary = "admin page: NTLM login meant for " + log_safe(*service, 80) + " refused (a relay?)";
         return std::nullopt;
     }
     account = auth->user;

@@ -259,8 +259,45 @@ bool verify_ntlmv2(const Authenticate& auth, ByteView hash, ByteView server_chal
     return crypto::constant_time_equal(expected, proof);
 }
 
+std::optional<std::string> target_name(const Authenticate& auth) {
+    // The NTLMv2 blob after the NTProofStr: a 28-byte header, then AV pairs
+    // (id and length, 16 bits each, little-endian) up to MsvAvEOL.
+    constexpr size_t kProof = 16, kBlobHeader = 28;
+    constexpr unsigned kEol = 0, kTargetName = 9;
+    const ByteView pairs =
+        ByteView(auth.nt_response).subspan(std::min(auth.nt_response.size(), kProof + kBlobHeader));
+    for (size_t at = 0; at + 4 <= pairs.size();) {
+        const unsigned id = get16(pairs, at);
+        const size_t length = get16(pairs, at + 2);
+        at += 4;
+        if (id == kEol || at + length > pairs.size()) {
+            return std::nullopt;
+        }
+        if (id == kTargetName) {
+            return ascii_from_utf16le(Bytes(pairs.begin() + static_cast<std::ptrdiff_t>(at),
+                                            pairs.begin() + static_cast<std::ptrdiff_t>(at + length)))
+                .value_or("?");
+        }
+        at += length;
+    }
+    return std::nullopt;
+}
+
+bool names_http_service(std::string_view target_name) {
+    constexpr std::string_view http = "http/";
+    if (target_name.size() < http.size()) {
+        return false;
+    }
+    for (size_t i = 0; i < http.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(target_name[i])) != http[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 Bytes authenticate_message(ByteView challenge, const std::string& user, const std::string& domain,
-                           std::string_view password) {
+                           std::string_view password, const std::string& target) {
     if (message_type(challenge) != 2 || challenge.size() < 48) {
         throw std::invalid_argument("not an NTLM CHALLENGE message");
     }
@@ -276,6 +313,14 @@ Bytes authenticate_message(ByteView challenge, const std::string& user, const st
     blob.insert(blob.end(), nonce.begin(), nonce.end());
     blob.insert(blob.end(), 4, 0);
     blob.insert(blob.end(), info->begin(), info->end());
+    if (!target.empty() && blob.size() >= 4) {  // before the target info's MsvAvEOL, as Windows sends it
+        blob.resize(blob.size() - 4);
+        const Bytes name = utf16le(target);
+        put16(blob, 9);
+        put16(blob, static_cast<unsigned>(name.size()));
+        blob.insert(blob.end(), name.begin(), name.end());
+        put32(blob, 0);
+    }
     blob.insert(blob.end(), 4, 0);
     const Bytes proof = hmac_md5(ntowf_v2(nt_hash(password), user, domain), concat(server_challenge, blob));
     const Bytes nt_response = concat(proof, blob);

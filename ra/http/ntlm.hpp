@@ -52,9 +52,21 @@ std::optional<Authenticate> read_authenticate(ByteView message, std::string& rea
 /// NTOWFv2(nt_hash, user, domain), equals the NTProofStr (constant time).
 bool verify_ntlmv2(const Authenticate& auth, ByteView nt_hash, ByteView server_challenge);
 
+/// The service the client meant to log in to: the MsvAvTargetName of the
+/// NTLMv2 blob's AV pairs ([MS-NLMP] 2.2.2.1), e.g. "HTTP/ndes.example.com",
+/// which the NTProofStr covers, so a relay cannot change it. nullopt when
+/// the client named none (or the pairs do not parse); a name that is not
+/// ASCII comes back as "?".
+std::optional<std::string> target_name(const Authenticate& auth);
+
+/// Whether a target name is for an HTTP service ("HTTP/...", any case): an
+/// NTLM login meant for a file share ("cifs/...") or anything else is one
+/// relayed to the admin page.
+bool names_http_service(std::string_view target_name);
+
 /// The client side, for tests: an AUTHENTICATE with an NTLMv2 response to
-/// this CHALLENGE message.
+/// this CHALLENGE message, naming `target` as MsvAvTargetName when not empty.
 Bytes authenticate_message(ByteView challenge_message, const std::string& user, const std::string& domain,
-                           std::string_view password);
+                           std::string_view password, const std::string& target = "");
 
 }  // namespace scepra::http::ntlm

@@ -53,5 +53,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // A hash or challenge of the wrong size never verifies.
     require(!ntlm::verify_ntlmv2(*auth, ByteView(kNtHash.data(), 15), kServerChallenge));
     require(!ntlm::verify_ntlmv2(*auth, kNtHash, ByteView(kServerChallenge.data(), 7)));
+    // The MsvAvTargetName of the blob's AV pairs: printable ASCII, or "?" for a name that is not.
+    if (const auto target = ntlm::target_name(*auth)) {
+        require(*target == "?" || printable_ascii(*target));
+        volatile bool http = ntlm::names_http_service(*target);
+        (void)http;
+    }
     return 0;
 }

@@ -136,6 +136,28 @@ TEST_SUITE("http.admin.ntlm") {
         }
     }
 
+    TEST_CASE("an NTLM login meant for another service (relayed from a file share) is refused") {
+        NtlmServer s;
+        auto a = s.server.admin_client();
+        a->set_keep_alive(true);
+        // The right password, but the client meant to reach a file share: an attacker who made a
+        // victim authenticate to it forwards the login to the admin page.
+        const Bytes relayed =
+            ntlm::authenticate_message(negotiate(*a), "alice", "", kPassword, "cifs/fileserver");
+        auto res = a->Get("/certsrv/mscep_admin/", {{"Authorization", header(relayed)}});
+        REQUIRE(res);
+        CHECK(res->status == 401);
+        CHECK(s.server.log().find("NTLM login meant for cifs/fileserver refused") != std::string::npos);
+        CHECK(s.server.sql("SELECT count(*) FROM challenges") == "0");
+        // Meant for an HTTP service, as a browser's login is: the page.
+        const Bytes meant =
+            ntlm::authenticate_message(negotiate(*a), "alice", "", kPassword, "HTTP/ndes.example.com");
+        auto page = a->Get("/certsrv/mscep_admin/", {{"Authorization", header(meant)}});
+        REQUIRE(page);
+        CHECK(page->status == 200);
+        CHECK(s.server.sql("SELECT count(*) FROM challenges") == "1");
+    }
+
     TEST_CASE("NTLMv1 and malformed AUTHENTICATE messages are refused") {
         NtlmServer s;
         auto a = s.server.admin_client();
