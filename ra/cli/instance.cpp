@@ -84,6 +84,8 @@ Stores open_stores(const AppConfig& config, const Clock& clock) {
     const int scrypt_waiting = std::clamp(config.listen.worker_threads / 4, 1, 8);
     s.single_password =
         std::make_unique<store::SinglePasswordStore>(*s.db, clock, crypto::ScryptParams{}, scrypt_waiting);
+    // Admin password logins: two scrypts (64 MiB) at once and eight waiting at most, whichever
+    // listener serves the page; more at once are told busy (503) unchecked.
     s.admins = std::make_unique<store::AdminStore>(*s.db, clock);
     s.audit = std::make_unique<store::AuditLog>(*s.db, clock);
     s.requests = std::make_unique<store::RequestStore>(*s.db, clock);

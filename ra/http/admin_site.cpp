@@ -229,6 +229,12 @@ std::optional<AdminSite::Login> AdminSite::authenticate(const httplib::Request& 
             res.set_content("too many failed logins from this address; try again later\n", "text/plain");
             summary = "admin page: login throttled";
             return std::nullopt;
+        case store::AdminStore::LoginResult::busy:
+            res.status = 503;
+            res.set_header("Retry-After", "10");
+            res.set_content("busy: too many logins at once; try again later\n", "text/plain");
+            summary = "admin page: login busy, password not checked";
+            return std::nullopt;
     }
     return std::nullopt;
 }

@@ -45,13 +45,14 @@ std::optional<AdminRole> parse_role(std::string_view name) {
 }
 
 AdminStore::AdminStore(Database& db, const Clock& clock, crypto::ScryptParams params, ThrottlePolicy throttle,
-                       std::int64_t max_login_rows)
+                       std::int64_t max_login_rows, LoginConcurrency concurrency)
     : m_db(db),
       m_clock(clock),
       m_params(params),
       m_throttle(throttle),
       m_max_login_rows(max_login_rows),
-      m_dummy_hash(dummy_hash(params)) {
+      m_dummy_hash(dummy_hash(params)),
+      m_slow_gate(concurrency.running, concurrency.waiting) {
     if (m_max_login_rows < 1) {
         throw std::invalid_argument("admin login trail: max_login_rows must be at least 1");
     }
@@ -129,23 +130,34 @@ std::vector<AdminAccount> AdminStore::list() {
 AdminStore::Login AdminStore::login(const std::string& peer, const std::string& name,
                                     std::string_view password) {
     return attempt(peer, name, [&](const std::optional<StoredAccount>& account) {
+        // Each scrypt holds 32 MiB and a core for ~100 ms: guesses from many
+        // addresses at once (each under its own throttle) take turns, and
+        // those past the queue are turned away before any scrypt.
+        const auto turn = m_slow_gate.enter();
+        if (!turn) {
+            return Verdict::not_checked;
+        }
         ++m_slow;
         // An unknown name costs one scrypt too.
         return crypto::verify_password(password, account ? account->hash : m_dummy_hash) &&
-               account.has_value();
+                       account.has_value()
+                   ? Verdict::matches
+                   : Verdict::does_not_match;
     });
 }
 
 AdminStore::Login AdminStore::login_with(const std::string& peer, const std::string& name,
                                          const std::function<bool(const Credentials&)>& check) {
     return attempt(peer, name, [&](const std::optional<StoredAccount>& account) {
-        return account.has_value() && check(Credentials{name, account->nt_hash_sealed});
+        return account.has_value() && check(Credentials{name, account->nt_hash_sealed})
+                   ? Verdict::matches
+                   : Verdict::does_not_match;
     });
 }
 
 AdminStore::Login AdminStore::attempt(
     const std::string& peer, const std::string& name,
-    const std::function<bool(const std::optional<StoredAccount>&)>& verify) {
+    const std::function<Verdict(const std::optional<StoredAccount>&)>& verify) {
     const TimePoint now = m_clock.now();
     const std::string now_text = sql_time(now);
     const std::string window_start = sql_time(now - m_throttle.window);
@@ -183,7 +195,16 @@ AdminStore::Login AdminStore::attempt(
     if (attempt.throttled) {
         return {LoginResult::throttled};
     }
-    if (!verify(attempt.account)) {
+    const Verdict verdict = verify(attempt.account);
+    if (verdict == Verdict::not_checked) {
+        m_db.write([&](Database& db) {
+            auto st = db.prepare("DELETE FROM admin_logins WHERE id = ?1");
+            st.bind(1, attempt.row);
+            st.run();
+        });
+        return {LoginResult::busy};
+    }
+    if (verdict == Verdict::does_not_match) {
         return {LoginResult::bad_credentials};
     }
     m_db.write([&](Database& db) {

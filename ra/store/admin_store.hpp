@@ -15,6 +15,7 @@
 #include "common/clock.hpp"
 #include "crypto/password_hash.hpp"
 #include "store/database.hpp"
+#include "store/slow_check_gate.hpp"
 
 namespace scepra::store {
 
@@ -35,6 +36,13 @@ struct AdminAccount {
     AdminRole role = AdminRole::issue;
 };
 
+/// How many password logins may run their scrypt (32 MiB, ~100 ms) at once,
+/// and how many more may wait for a turn; the rest are answered busy unchecked.
+struct LoginConcurrency {
+    int running = 2;
+    int waiting = 8;
+};
+
 /// A peer with max_failures failed logins within window is refused unchecked.
 struct ThrottlePolicy {
     int max_failures = 5;
@@ -46,7 +54,8 @@ class AdminStore final {
     static constexpr std::size_t kMaxNameLength = 64;
     static constexpr std::size_t kMinPasswordLength = 12;  // characters
 
-    enum class LoginResult { ok, bad_credentials, throttled };
+    /// busy: too many password checks ran or waited already; nothing was checked or recorded.
+    enum class LoginResult { ok, bad_credentials, throttled, busy };
 
     /// What login() found; role is meaningful when result is ok.
     struct Login {
@@ -58,9 +67,11 @@ class AdminStore final {
     static constexpr std::int64_t kDefaultMaxLoginRows = 100000;
 
     /// Throws std::invalid_argument for scrypt params outside crypto::params_allowed,
-    /// max_failures < 1, a window that is not positive or max_login_rows < 1.
+    /// max_failures < 1, a window that is not positive, max_login_rows < 1,
+    /// fewer than one scrypt allowed to run or a negative number waiting.
     AdminStore(Database& db, const Clock& clock, crypto::ScryptParams params = {},
-               ThrottlePolicy throttle = {}, std::int64_t max_login_rows = kDefaultMaxLoginRows);
+               ThrottlePolicy throttle = {}, std::int64_t max_login_rows = kDefaultMaxLoginRows,
+               LoginConcurrency concurrency = {});
 
     /// Creates an account. Names are 1-64 characters of [A-Za-z0-9._@-] (case
     /// sensitive); passwords at least kMinPasswordLength characters. Throws
@@ -83,6 +94,9 @@ class AdminStore final {
     /// login and the newest max_login_rows failed ones kept). The attempt row is written as a failure before
     /// the check and turned into a success after it, so concurrent guesses from one peer cannot overrun the
     /// limit. A successful login also says the account's role.
+    /// At most concurrency.running scrypts run at once; a login past
+    /// concurrency.waiting more is answered busy at once: no scrypt, and its
+    /// trail row is taken back (it neither counts towards the throttle nor was checked).
     Login login(const std::string& peer, const std::string& name, std::string_view password);
 
     /// What a login by another scheme checks against.
@@ -99,6 +113,8 @@ class AdminStore final {
 
     /// How many scrypt checks login() has run (for tests and metrics).
     std::uint64_t slow_verifications() const { return m_slow.load(); }
+    /// The most scrypt checks login() has run at once (for tests and metrics).
+    int most_slow_at_once() const { return m_slow_gate.most_running(); }
 
     static bool valid_name(std::string_view name);
 
@@ -110,10 +126,14 @@ class AdminStore final {
     };
 
   private:
+    /// What a login's check found.
+    enum class Verdict { matches, does_not_match, not_checked };
+
     /// The throttle, the trail row and the account lookup of every login;
     /// verify decides (given the account, or nullopt for an unknown name).
+    /// A login verify did not check is busy, and its trail row is deleted.
     Login attempt(const std::string& peer, const std::string& name,
-                  const std::function<bool(const std::optional<StoredAccount>&)>& verify);
+                  const std::function<Verdict(const std::optional<StoredAccount>&)>& verify);
 
     Database& m_db;
     const Clock& m_clock;
@@ -122,6 +142,7 @@ class AdminStore final {
     std::int64_t m_max_login_rows;
     std::string m_dummy_hash;  // same cost as a real hash, matches no password
     std::atomic<std::uint64_t> m_slow{0};
+    SlowCheckGate m_slow_gate;  // bounds the scrypts of concurrent logins
 };
 
 }  // namespace scepra::store
