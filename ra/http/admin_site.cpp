@@ -132,6 +132,27 @@ std::optional<store::ChallengeBinding> binding_from_json(const std::string& body
     return binding;
 }
 
+/// A GET a browser made for another site's page (a link on it, an <img>, a
+/// <script>) or for a resource embedded in any page (<img>, <iframe>): the
+/// browser sends Negotiate, NTLM and cached Basic credentials on it without
+/// asking, so it must not issue a password nobody sees. Only the page opened
+/// directly (typed, bookmarked, or followed within this site) issues one;
+/// clients that send no Sec-Fetch headers (curl, scripts) are not affected.
+bool fetched_for_another_site_or_embedded(const httplib::Request& req) {
+    if (lowercase(req.get_header_value("Sec-Fetch-Site")) == "cross-site") {
+        return true;
+    }
+    if (!req.has_header("Sec-Fetch-Dest")) {
+        return false;
+    }
+    const std::string destination = lowercase(req.get_header_value("Sec-Fetch-Dest"));
+    return destination != "document" && destination != "empty";
+}
+
+constexpr const char* open_directly =
+    "no password was issued: this request came from another site's page, or for a resource embedded in a "
+    "page. Open /certsrv/mscep_admin/ directly (type its address or use a bookmark) to get a password.";
+
 /// "/certsrv/mscep_admin" in any case: the directory without its slash.
 bool is_directory_without_slash(std::string_view path) { return lowercase(path) == "/certsrv/mscep_admin"; }
 
@@ -355,6 +376,12 @@ Served AdminSite::serve(const httplib::Request& req, httplib::Response& res) {
         plain_answer(res, 403, "the admin page is served over HTTPS only ([admin] allow_plaintext = 0)");
         return "admin page: refused over plain HTTP";
     }
+    if (req.method == "GET" && fetched_for_another_site_or_embedded(req)) {
+        // Before the login: such a request costs no password check either.
+        res.set_header("Cache-Control", "no-store");
+        plain_answer(res, 403, open_directly);
+        return "admin page: GET from another site or for an embedded resource: no password issued";
+    }
     std::string account, summary;
     const auto login = authenticate(req, res, account, summary);
     if (!login) {
@@ -373,7 +400,9 @@ Served AdminSite::serve(const httplib::Request& req, httplib::Response& res) {
             plain_answer(res, 400, binding_by_post);
             return "admin page: binding parameters on a GET";
         }
-        return issue(req, res, account, login->role, {}, wants_json(req));
+        // HEAD (monitoring probes, link checkers) gets the headers a GET would, and no password is made.
+        const bool make_password = req.method == "GET";
+        return issue(req, res, account, login->role, {}, wants_json(req), make_password);
     }
     if (req.method != "POST") {
         res.set_header("Allow", "GET, POST");
@@ -390,11 +419,12 @@ Served AdminSite::serve(const httplib::Request& req, httplib::Response& res) {
         plain_answer(res, 400, "bad binding: " + error);
         return "admin page: bad binding: " + error;
     }
-    return issue(req, res, account, login->role, *binding, true);
+    return issue(req, res, account, login->role, *binding, true, true);
 }
 
 std::string AdminSite::issue(const httplib::Request& req, httplib::Response& res, const std::string& admin,
-                             store::AdminRole role, const store::ChallengeBinding& binding, bool json) {
+                             store::AdminRole role, const store::ChallengeBinding& binding, bool json,
+                             bool make_password) {
     const core::PasswordSettings settings = m_modes.settings();
     AdminPageContent content;
     content.ca_thumbprint_md5 = m_md5;
@@ -413,6 +443,9 @@ std::string AdminSite::issue(const httplib::Request& req, httplib::Response& res
     } else if (settings.use_single_password) {
         content.kind = AdminPageContent::Kind::single_password;
         summary = "admin page: single password mode";
+    } else if (!make_password) {
+        content.kind = AdminPageContent::Kind::password;
+        summary = "admin page: HEAD, no password issued";
     } else {
         try {
             store::IssuedChallenge issued =

@@ -55,9 +55,11 @@ class AdminSite final : public Site {
     /// 401 offering every configured scheme, in order.
     void challenge_login(httplib::Response& response) const;
 
-    /// Issues one password (bound as asked) if role allows, and renders the page or JSON.
+    /// Issues one password (bound as asked) if role allows and make_password
+    /// (false for HEAD: the same answer, with no password made), and renders the page or JSON.
     std::string issue(const httplib::Request& request, httplib::Response& response, const std::string& admin,
-                      store::AdminRole role, const store::ChallengeBinding& binding, bool json);
+                      store::AdminRole role, const store::ChallengeBinding& binding, bool json,
+                      bool make_password);
 
     AdminSiteOptions m_options;
     store::AdminStore& m_admins;

@@ -115,6 +115,65 @@ TEST_SUITE("http.admin") {
         }
     }
 
+    TEST_CASE("HEAD answers as a GET would but issues no password, so probes cannot fill PasswordMax") {
+        ServerFixture server;  // PasswordMax 5
+        const std::string secret = server.add_admin("probe");
+        auto c = server.admin_client();
+        c->set_basic_auth("probe", secret.c_str());
+        for (int i = 0; i < 5; ++i) {
+            auto head = c->Head("/certsrv/mscep_admin/");
+            REQUIRE(head);
+            CHECK(head->status == 200);
+            CHECK(head->get_header_value("Cache-Control") == "no-store");
+            CHECK(head->get_header_value("Content-Type").find("text/html") == 0);
+        }
+        CHECK(server.sql("SELECT count(*) FROM challenges") == "0");
+        auto page = c->Get("/certsrv/mscep_admin/");
+        REQUIRE(page);
+        CHECK(page->status == 200);
+        CHECK(password_in(page->body).size() == 16);
+        CHECK(server.sql("SELECT count(*) FROM challenges") == "1");
+    }
+
+    TEST_CASE("a GET from another site's page or for an embedded resource issues no password") {
+        ServerFixture server;
+        const std::string secret = server.add_admin("carol");
+        auto c = server.admin_client();
+        c->set_basic_auth("carol", secret.c_str());
+        for (const auto& [site, destination] : std::vector<std::pair<std::string, std::string>>{
+                 {"cross-site", "document"},  // a link on another site
+                 {"cross-site", "empty"},     // fetch() from another site
+                 {"Cross-Site", "image"},     // <img> on another site
+                 {"same-site", "image"},      // <img> on a sibling host
+                 {"same-origin", "iframe"},
+                 {"none", "script"}}) {
+            CAPTURE(site);
+            CAPTURE(destination);
+            auto res =
+                c->Get("/certsrv/mscep_admin/", {{"Sec-Fetch-Site", site}, {"Sec-Fetch-Dest", destination}});
+            REQUIRE(res);
+            CHECK(res->status == 403);
+            CHECK(res->body.find("Open /certsrv/mscep_admin/ directly") != std::string::npos);
+            CHECK(password_in(res->body).empty());
+        }
+        auto no_dest = c->Get("/certsrv/mscep_admin/", {{"Sec-Fetch-Site", "cross-site"}});
+        REQUIRE(no_dest);
+        CHECK(no_dest->status == 403);
+        CHECK(server.sql("SELECT count(*) FROM challenges") == "0");
+        CHECK(server.sql("SELECT count(*) FROM admin_logins") == "0");  // refused before the login
+        // Typed or bookmarked, a request from the page itself, and clients without Sec-Fetch headers.
+        for (const auto& headers :
+             std::vector<httplib::Headers>{{{"Sec-Fetch-Site", "none"}, {"Sec-Fetch-Dest", "document"}},
+                                           {{"Sec-Fetch-Site", "same-origin"}, {"Sec-Fetch-Dest", "empty"}},
+                                           {}}) {
+            auto res = c->Get("/certsrv/mscep_admin/", headers);
+            REQUIRE(res);
+            CHECK(res->status == 200);
+            CHECK(password_in(res->body).size() == 16);
+        }
+        CHECK(server.sql("SELECT count(*) FROM challenges") == "3");
+    }
+
     TEST_CASE("failed logins are throttled per address") {
         ServerFixture server;
         const std::string secret = server.add_admin("bob");
