@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "common/client_key.hpp"
 #include "crypto/digest.hpp"
 
 namespace scepra::http {
@@ -20,26 +21,27 @@ Bytes NtlmChallenges::issue(const std::string& address, int port) {
     std::lock_guard lock(m_mutex);
     const auto now = std::chrono::steady_clock::now();
     const std::string key = connection_key(address, port);
+    const std::string client = client_key(address);
     std::erase_if(m_pending, [&](const auto& entry) {
         return now - entry.second.issued > kLifetime || entry.first == key;
     });
     const auto older = [](const auto& a, const auto& b) { return a.second.order < b.second.order; };
-    auto oldest_of_address = m_pending.end();
-    std::size_t of_address = 0;
+    auto oldest_of_client = m_pending.end();
+    std::size_t of_client = 0;
     for (auto it = m_pending.begin(); it != m_pending.end(); ++it) {
-        if (it->second.address == address) {
-            ++of_address;
-            if (oldest_of_address == m_pending.end() || older(*it, *oldest_of_address)) {
-                oldest_of_address = it;
+        if (it->second.client == client) {
+            ++of_client;
+            if (oldest_of_client == m_pending.end() || older(*it, *oldest_of_client)) {
+                oldest_of_client = it;
             }
         }
     }
-    if (of_address >= kMaxPendingPerAddress) {
-        m_pending.erase(oldest_of_address);
+    if (of_client >= kMaxPendingPerAddress) {
+        m_pending.erase(oldest_of_client);
     } else if (m_pending.size() >= kMaxPending) {
         m_pending.erase(std::min_element(m_pending.begin(), m_pending.end(), older));
     }
-    m_pending[key] = Pending{address, challenge, now, m_next++};
+    m_pending[key] = Pending{client, challenge, now, m_next++};
     return challenge;
 }
 

@@ -17,12 +17,13 @@ class NtlmChallenges final {
   public:
     static constexpr std::size_t kMaxPending = 1024;
     /// A browser opens a few connections; a flood of NEGOTIATEs from one
-    /// address drops its own oldest challenges, not other clients'.
+    /// client (an IPv6 host by its /64, as client_key counts it) drops its
+    /// own oldest challenges, not other clients'.
     static constexpr std::size_t kMaxPendingPerAddress = 8;
     static constexpr std::chrono::seconds kLifetime{120};
 
     /// A fresh 8-byte challenge for this connection (replacing its previous
-    /// one). Past kMaxPendingPerAddress for the address, its oldest is
+    /// one). Past kMaxPendingPerAddress for the client (client_key), its oldest is
     /// dropped; past kMaxPending, the oldest of all: a flood of NEGOTIATEs
     /// holds bounded memory.
     Bytes issue(const std::string& address, int port);
@@ -33,7 +34,7 @@ class NtlmChallenges final {
 
   private:
     struct Pending {
-        std::string address;
+        std::string client;  ///< client_key of the address
         Bytes challenge;
         std::chrono::steady_clock::time_point issued;
         std::uint64_t order;

@@ -272,6 +272,26 @@ TEST_SUITE("http.admin.ntlm") {
         CHECK_FALSE(pending.take("192.0.2.66", newest - kept).has_value());
     }
 
+    TEST_CASE(
+        "NEGOTIATEs from many addresses of one IPv6 /64 drop that /64's challenges, not another client's") {
+        http::NtlmChallenges pending;
+        pending.issue("2001:db8:1::10", 50000);  // a browser in another /64, waiting for its AUTHENTICATE
+        pending.issue("192.0.2.7", 50001);
+        const int flood = static_cast<int>(http::NtlmChallenges::kMaxPending) * 3;
+        for (int i = 1; i <= flood; ++i) {
+            // A new source address of the attacker's /64 for every NEGOTIATE.
+            pending.issue("2001:db8:66:0:" + std::to_string(i % 9000 + 1) + "::1", i);
+        }
+        CHECK(pending.take("2001:db8:1::10", 50000).has_value());
+        CHECK(pending.take("192.0.2.7", 50001).has_value());
+        // The /64 keeps only its newest few, whichever of its addresses they came from.
+        const int kept = static_cast<int>(http::NtlmChallenges::kMaxPendingPerAddress);
+        const auto address = [](int i) { return "2001:db8:66:0:" + std::to_string(i % 9000 + 1) + "::1"; };
+        CHECK(pending.take(address(flood), flood).has_value());
+        CHECK(pending.take(address(flood - kept + 1), flood - kept + 1).has_value());
+        CHECK_FALSE(pending.take(address(flood - kept), flood - kept).has_value());
+    }
+
     TEST_CASE("[admin] auth names only negotiate, ntlm and basic, each once") {
         for (const char* bad : {"negotiate,ntlm,negotiate", "basic,basic", "", "kerberos", "ntlm,digest"}) {
             CAPTURE(bad);
