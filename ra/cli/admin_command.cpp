@@ -39,7 +39,7 @@ int admin_command(const Args& args) {
         "  add NAME      create an admin page account; password from stdin or --password-file;\n"
         "                --role issue (default: gets challenge passwords) or view (logs in, gets\n"
         "                NDES's permission-denied page)\n"
-        "  remove NAME   delete an account\n"
+        "  remove NAME   delete an account, and revoke the unused passwords it issued\n"
         "  list          list accounts: name, role, created (--json)\n";
     if (args.empty() || args[0] == "--help" || args[0] == "-h") {
         (args.empty() ? std::cerr : std::cout) << summary;
@@ -103,7 +103,10 @@ int admin_command(const Args& args) {
             std::cerr << "scep-ra admin remove: no admin named " << name << "\n";
             return exit_failure;
         }
-        std::cout << "removed admin " << name << "\n";
+        // Removed first, so the account can issue none after its passwords are revoked.
+        const int revoked = stores.challenges->revoke_issued_by(name, "cli");
+        std::cout << "removed admin " << name << "; revoked " << revoked
+                  << " unused one-time password(s) it had issued\n";
         return exit_ok;
     }
     for (const auto& account : stores.admins->list()) {

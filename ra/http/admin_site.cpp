@@ -153,6 +153,17 @@ constexpr const char* open_directly =
     "no password was issued: this request came from another site's page, or for a resource embedded in a "
     "page. Open /certsrv/mscep_admin/ directly (type its address or use a bookmark) to get a password.";
 
+/// Why a bound validity is refused, or "": an admin may shorten a password's
+/// life, never make it outlive PasswordValidity (`scep-ra password issue`,
+/// the operator's own command, may).
+std::string validity_beyond_limit(const store::ChallengeBinding& binding, std::chrono::minutes limit) {
+    if (!binding.validity || *binding.validity <= limit) {
+        return "";
+    }
+    return "\"validity\" may be at most " + std::to_string(limit.count()) +
+           " minutes here ([password] PasswordValidity)";
+}
+
 /// "/certsrv/mscep_admin" in any case: the directory without its slash.
 bool is_directory_without_slash(std::string_view path) { return lowercase(path) == "/certsrv/mscep_admin"; }
 
@@ -415,7 +426,10 @@ Served AdminSite::serve(const httplib::Request& req, httplib::Response& res) {
     }
     std::string error;
     auto binding = binding_from_json(req.body, error);
-    if (!binding) {
+    if (binding) {
+        error = validity_beyond_limit(*binding, m_modes.settings().one_time.validity);
+    }
+    if (!binding || !error.empty()) {
         plain_answer(res, 400, "bad binding: " + error);
         return "admin page: bad binding: " + error;
     }

@@ -310,6 +310,26 @@ bool ChallengeStore::revoke(std::int64_t id, const std::string& actor) {
     });
 }
 
+int ChallengeStore::revoke_issued_by(const std::string& issued_by, const std::string& actor) {
+    const std::string now_text = sql_time(m_clock.now());
+    return m_db.write([&](Database& db) {
+        std::vector<std::int64_t> ids;
+        auto find = db.prepare("SELECT id FROM challenges WHERE " + std::string(kOutstandingWhere) +
+                               " AND issued_by = ?2");
+        find.bind(1, now_text).bind(2, issued_by);
+        while (find.step()) {
+            ids.push_back(find.column_int(0));
+        }
+        for (const std::int64_t id : ids) {
+            auto st = db.prepare("UPDATE challenges SET revoked_at = ?2 WHERE id = ?1");
+            st.bind(1, id).bind(2, now_text);
+            st.run();
+            record_event(db, now_text, id, "revoked", actor, std::nullopt, std::nullopt);
+        }
+        return static_cast<int>(ids.size());
+    });
+}
+
 int ChallengeStore::outstanding() {
     const std::string now_text = sql_time(m_clock.now());
     return m_db.read([&](Database& db) { return count_outstanding(db, now_text); });

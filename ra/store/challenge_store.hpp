@@ -97,6 +97,10 @@ class ChallengeStore final {
     /// Revokes an unused password; false when there is no such unused, unrevoked password.
     bool revoke(std::int64_t id, const std::string& actor);
 
+    /// Revokes every unused, unrevoked, unexpired password issued_by issued
+    /// (an admin account being removed); returns how many.
+    int revoke_issued_by(const std::string& issued_by, const std::string& actor);
+
     /// Unused, unrevoked, unexpired passwords.
     int outstanding();
 

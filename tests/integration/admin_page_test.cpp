@@ -220,6 +220,29 @@ TEST_SUITE("http.admin") {
         CHECK(c->Post("/certsrv/mscep_admin/", R"({"validity": 0})", "application/json")->status == 400);
     }
 
+    TEST_CASE("a bound validity may shorten a password's life but not outlive PasswordValidity") {
+        ServerFixture server([](std::string& conf) { set_key(conf, "PasswordValidity", "30"); });
+        const std::string secret = server.add_admin("dave");
+        auto c = server.admin_client();
+        c->set_basic_auth("dave", secret.c_str());
+        for (const char* longer : {R"({"validity": 31})", R"({"validity": 525600})"}) {
+            CAPTURE(longer);
+            auto res = c->Post("/certsrv/mscep_admin/", longer, "application/json");
+            REQUIRE(res);
+            CHECK(res->status == 400);
+            CHECK(res->body.find("at most 30 minutes") != std::string::npos);
+            CHECK(res->body.find("PasswordValidity") != std::string::npos);
+        }
+        CHECK(server.sql("SELECT count(*) FROM challenges") == "0");
+        for (const char* within : {R"({"validity": 30})", R"({"validity": 5})"}) {
+            CAPTURE(within);
+            auto res = c->Post("/certsrv/mscep_admin/", within, "application/json");
+            REQUIRE(res);
+            CHECK(res->status == 200);
+        }
+        CHECK(server.sql("SELECT count(*) FROM challenges") == "2");
+    }
+
     TEST_CASE("binding parameters are refused anywhere but in a POSTed JSON body") {
         ServerFixture server;
         const std::string secret = server.add_admin("mallory-target");

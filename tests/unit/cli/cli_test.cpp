@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "cli/instance.hpp"
 #include "crypto/encoding.hpp"
 #include "store/audit_log.hpp"
 #include "store/database.hpp"
@@ -305,6 +306,33 @@ TEST_SUITE("cli.operators") {
         CHECK(test::run_cli(i.dir, "admin remove alice" + i.conf).status == 0);
         CHECK(test::run_cli(i.dir, "admin remove alice" + i.conf).status == 1);
         CHECK(test::run_cli(i.dir, "admin list" + i.conf).out.empty());
+    }
+
+    TEST_CASE("admin remove revokes the unused passwords the account issued and says how many") {
+        Instance i;
+        REQUIRE(test::run_cli(i.dir, "admin add alice" + i.conf, "a-long-admin-password\n").status == 0);
+        REQUIRE(test::run_cli(i.dir, "admin add bob" + i.conf, "a-long-admin-password\n").status == 0);
+        std::string used, unused, bobs;
+        {
+            // As the admin page issues them: issued_by is the account.
+            SystemClock clock;
+            cli::Stores stores = cli::open_stores(cli::load_config(i.inst + "/scep-ra.conf"), clock);
+            const store::ChallengePolicy policy;
+            used = stores.challenges->issue(policy, "alice", "192.0.2.1").password;
+            unused = stores.challenges->issue(policy, "alice", "192.0.2.1").password;
+            bobs = stores.challenges->issue(policy, "bob", "192.0.2.2").password;
+            REQUIRE(stores.challenges->consume(used, "TX-USED").result == store::ChallengeCheck::accepted);
+        }
+        test::CliRun removed = test::run_cli(i.dir, "admin remove alice" + i.conf);
+        CHECK(removed.status == 0);
+        CHECK(removed.out == "removed admin alice; revoked 1 unused one-time password(s) it had issued\n");
+        SystemClock clock;
+        cli::Stores stores = cli::open_stores(cli::load_config(i.inst + "/scep-ra.conf"), clock);
+        CHECK(stores.challenges->consume(unused, "TX-AFTER").result == store::ChallengeCheck::revoked);
+        CHECK(stores.challenges->consume(bobs, "TX-BOB").result == store::ChallengeCheck::accepted);
+        test::CliRun list = test::run_cli(i.dir, "password list --json" + i.conf);
+        CHECK(list.out.find("\"state\":\"revoked\"") != std::string::npos);
+        CHECK(test::run_cli(i.dir, "admin remove bob" + i.conf).out.find("revoked 0 ") != std::string::npos);
     }
 
     TEST_CASE("admin add --role view; list shows each account's role") {
