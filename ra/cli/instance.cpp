@@ -161,7 +161,7 @@ Instance::Instance(AppConfig config, const Clock& clock) : m_config(std::move(co
     m_scep_site = std::make_unique<http::ScepSite>(*m_service, m_metrics.get(), m_backend->name());
     const http::AdminSiteOptions admin_options{m_config.admin.page, m_config.admin.allow_plaintext};
     m_admin_site = std::make_unique<http::AdminSite>(admin_options, *m_stores.admins, *m_stores.challenges,
-                                                     *m_modes, *chain.front());
+                                                     *m_modes, *m_backend);
     m_crl_site = std::make_unique<http::CrlSite>(m_config.crl_path, *m_measured_backend);
 }
 

@@ -183,11 +183,8 @@ std::string printable_query(const std::string& target) {
 }  // namespace
 
 AdminSite::AdminSite(AdminSiteOptions options, store::AdminStore& admins, store::ChallengeStore& challenges,
-                     core::PasswordModes& modes, X509& ca_cert)
-    : m_options(options), m_admins(admins), m_challenges(challenges), m_modes(modes) {
-    Bytes der = crypto::cert_der(ca_cert);
-    m_md5 = to_hex(crypto::digest("MD5", der));
-    m_sha256 = to_hex(crypto::sha256(der));
+                     core::PasswordModes& modes, const backend::CaBackend& ca)
+    : m_options(options), m_admins(admins), m_challenges(challenges), m_modes(modes), m_ca(ca) {
     if (offers(AuthScheme::ntlm)) {
         m_ntlm_key = store::ChallengeStore::load_or_create_key(m_options.page.ntlm_key_file);
     }
@@ -441,8 +438,10 @@ std::string AdminSite::issue(const httplib::Request& req, httplib::Response& res
                              bool make_password) {
     const core::PasswordSettings settings = m_modes.settings();
     AdminPageContent content;
-    content.ca_thumbprint_md5 = m_md5;
-    content.ca_thumbprint_sha256 = m_sha256;
+    // The issuing CA now: a reload may have fetched a re-keyed one since the start.
+    const Bytes ca_der = crypto::cert_der(*m_ca.ca_chain().front());
+    content.ca_thumbprint_md5 = to_hex(crypto::digest("MD5", ca_der));
+    content.ca_thumbprint_sha256 = to_hex(crypto::sha256(ca_der));
     content.password_max = settings.one_time.max_outstanding;
     std::string summary;
     int status = 200;

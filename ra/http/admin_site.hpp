@@ -6,8 +6,8 @@
 
 #include <memory>
 
+#include "api/ca_backend.hpp"
 #include "core/challenge_verifier.hpp"
-#include "crypto/handles.hpp"
 #include "http/admin_page.hpp"
 #include "http/listener.hpp"
 #include "http/ntlm_challenges.hpp"
@@ -26,8 +26,10 @@ struct AdminSiteOptions {
 class AdminSite final : public Site {
   public:
     /// Throws KeytabError when auth has negotiate and the keytab cannot serve.
+    /// The page shows the thumbprints of ca's issuing CA as it is at each
+    /// request (a chain `scep-ra reload` fetched anew included).
     AdminSite(AdminSiteOptions options, store::AdminStore& admins, store::ChallengeStore& challenges,
-              core::PasswordModes& modes, X509& ca_cert);
+              core::PasswordModes& modes, const backend::CaBackend& ca);
     ~AdminSite() override;
     bool handles(std::string_view path) const override;
     Served serve(const httplib::Request& request, httplib::Response& response) override;
@@ -65,7 +67,7 @@ class AdminSite final : public Site {
     store::AdminStore& m_admins;
     store::ChallengeStore& m_challenges;
     core::PasswordModes& m_modes;
-    std::string m_md5, m_sha256;
+    const backend::CaBackend& m_ca;
     Bytes m_ntlm_key;  ///< [password] hmac_key when NTLM is on
     NtlmChallenges m_ntlm_challenges;
     std::unique_ptr<NegotiateAcceptor> m_negotiate;  ///< when auth has negotiate
