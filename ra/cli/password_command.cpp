@@ -6,6 +6,7 @@
 #include "cli/options.hpp"
 #include "cli/secret_input.hpp"
 #include "common/json.hpp"
+#include "common/utf8.hpp"
 
 namespace scepra::cli {
 
@@ -96,11 +97,15 @@ int password_list(const Args& args) {
                              .str()
                       << "\n";
         } else {
-            std::string bound = c.expected_subject.value_or("");
+            // The binding is an admin's text and the transaction a device's: an escape sequence in
+            // either must not reach the operator's terminal.
+            std::string bound = escape_for_terminal(c.expected_subject.value_or(""));
             if (c.template_name)
-                bound += (bound.empty() ? "" : " ") + std::string("template=") + *c.template_name;
+                bound += (bound.empty() ? "" : " ") + std::string("template=") +
+                         escape_for_terminal(*c.template_name);
             std::cout << c.id << '\t' << c.state << '\t' << c.created_at << '\t' << c.expires_at << '\t'
-                      << c.issued_by << '\t' << c.used_by_transaction.value_or("-") << '\t'
+                      << escape_for_terminal(c.issued_by) << '\t'
+                      << escape_for_terminal(c.used_by_transaction.value_or("-")) << '\t'
                       << (bound.empty() ? "-" : bound) << "\n";
         }
     }

@@ -264,6 +264,26 @@ TEST_SUITE("cli.operators") {
         CHECK(mode.out.find("\"single_password_set_at\":null") != std::string::npos);
     }
 
+    TEST_CASE("password list prints an admin's binding with its control characters escaped") {
+        Instance i;
+        {
+            // What an issue admin can POST: {"subject": "\u001b]0;...\u0007router-*", ...}.
+            SystemClock clock;
+            cli::Stores stores = cli::open_stores(cli::load_config(i.inst + "/scep-ra.conf"), clock);
+            store::ChallengeBinding binding;
+            binding.expected_subject = "\x1b]0;owned\x07router-*";
+            binding.template_name = "\x1b[2JT1\xc2\x9b";
+            stores.challenges->issue(store::ChallengePolicy{}, "alice", "192.0.2.1", binding);
+        }
+        test::CliRun list = test::run_cli(i.dir, "password list" + i.conf);
+        CHECK(list.status == 0);
+        CHECK(list.out.find('\x1b') == std::string::npos);
+        CHECK(list.out.find('\x07') == std::string::npos);
+        CHECK(list.out.find("\xc2\x9b") == std::string::npos);  // C1 CSI
+        CHECK(list.out.find("\\x1b]0;owned\\x07router-* template=\\x1b[2JT1\\xc2\\x9b\n") !=
+              std::string::npos);
+    }
+
     TEST_CASE("set-single reads the password from stdin or a file, never from the command line") {
         Instance i;
         SUBCASE("ok/stdin") {
