@@ -21,6 +21,13 @@ namespace scepra::http {
 
 namespace {
 
+/// An answer that tells the client when to come back.
+void refuse_for_now(httplib::Response& res, int status, int retry_after_seconds, const std::string& text) {
+    res.status = status;
+    res.set_header("Retry-After", std::to_string(retry_after_seconds));
+    res.set_content(text, "text/plain");
+}
+
 std::string lowercase(std::string_view text) {
     std::string out(text);
     std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -253,15 +260,11 @@ std::optional<AdminSite::Login> AdminSite::authenticate(const httplib::Request& 
             summary = "admin page: login failed" + (detail.empty() ? "" : ": " + detail);
             return std::nullopt;
         case store::AdminStore::LoginResult::throttled:
-            res.status = 429;
-            res.set_header("Retry-After", "300");
-            res.set_content("too many failed logins from this address; try again later\n", "text/plain");
+            refuse_for_now(res, 429, 300, "too many failed logins from this address; try again later\n");
             summary = "admin page: login throttled";
             return std::nullopt;
         case store::AdminStore::LoginResult::busy:
-            res.status = 503;
-            res.set_header("Retry-After", "10");
-            res.set_content("busy: too many logins at once; try again later\n", "text/plain");
+            refuse_for_now(res, 503, 10, "busy: too many logins at once; try again later\n");
             summary = "admin page: login busy, password not checked";
             return std::nullopt;
     }

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <memory>
 
 #include "crypto/encoding.hpp"
 #include "scep/csr.hpp"
@@ -39,18 +40,24 @@ class OnePassword final : public core::ChallengeVerifier {
     }
 };
 
+/// A throttle on a fresh database, in front of `inner`.
+struct ThrottleFixture {
+    test::TempDir dir;
+    FixedClock clock{std::chrono::system_clock::now()};
+    std::unique_ptr<store::Database> db = store::Database::open(dir.file("ra.db"), true);
+    store::AuditLog audit{*db, clock};
+    store::ThrottleStore throttle{*db, clock, store::ThrottleSettings{}};
+    crypto::EvpPkeyPtr key = test::make_key(0, true);
+};
+
 }  // namespace
 
 TEST_SUITE("core.challenge_throttle") {
     TEST_CASE("guesses from many addresses of one IPv6 /64 lock that /64 out; another /64 is not") {
-        test::TempDir dir;
-        FixedClock clock{std::chrono::system_clock::now()};
-        auto db = store::Database::open(dir.file("ra.db"), true);
-        store::AuditLog audit{*db, clock};
-        store::ThrottleStore throttle{*db, clock, store::ThrottleSettings{}};
+        ThrottleFixture f;
         Refusing refusing;
-        core::ThrottledVerifier verifier(refusing, throttle, audit);
-        const auto key = test::make_key(0, true);
+        core::ThrottledVerifier verifier(refusing, f.throttle, f.audit);
+        const auto& key = f.key;
         const std::string txid = "TX";
         const std::string template_name;
         for (int i = 0; i < 5; ++i) {  // five subjects, so that no subject is locked out
@@ -65,14 +72,11 @@ TEST_SUITE("core.challenge_throttle") {
         CHECK(verifier.verify({fresh, template_name, txid, "2001:db8:1:3::1"}).reason == "wrong password");
     }
     TEST_CASE("a subject locked out by others' guesses still enrols with the right password") {
-        test::TempDir dir;
-        FixedClock clock{std::chrono::system_clock::now()};
-        auto db = store::Database::open(dir.file("ra.db"), true);
-        store::AuditLog audit{*db, clock};
-        store::ThrottleStore throttle{*db, clock, store::ThrottleSettings{}};
+        ThrottleFixture f;
         OnePassword one;
-        core::ThrottledVerifier verifier(one, throttle, audit);
-        const auto key = test::make_key(0, true);
+        core::ThrottledVerifier verifier(one, f.throttle, f.audit);
+        const auto& key = f.key;
+        auto& throttle = f.throttle;
         auto csr_with = [&](const std::string& password) {
             return scep::parse_csr(crypto::csr_der(*test::make_csr(*key, "CN=router-7", password)));
         };

@@ -117,6 +117,18 @@ scep::CertRepView send(Fixture& f, Device& d, MessageType type, const std::strin
     return scep::read_cert_rep(as_bytes(reply.body), *f.pki.ra_sign_cert, {*d.self_signed, *d.key});
 }
 
+/// A PKCSReq for d's CSR signed by another certificate and key, its envelope
+/// to the RA with or without OAEP; the reply as read without decrypting it.
+scep::SignedMessage pkcs_req_signed_by(Fixture& f, Device& d, X509& cert, EVP_PKEY& key,
+                                       const std::string& txid, bool oaep) {
+    Bytes req = scep::build_pki_request({MessageType::pkcs_req, txid, {}}, crypto::csr_der(*d.csr),
+                                        *f.pki.ra_enc_cert, {"AES-128-CBC", oaep}, {cert, key, "SHA256"},
+                                        f.clock.now());
+    core::ScepResponse reply = f.scep().handle({"PKIOperation", req, "127.0.0.1"});
+    REQUIRE(reply.status == 200);
+    return scep::parse_signed_message(as_bytes(reply.body));
+}
+
 scep::CertRepView pkcs_req(Fixture& f, Device& d, const std::string& txid) {
     return send(f, d, MessageType::pkcs_req, txid, crypto::csr_der(*d.csr));
 }
@@ -658,12 +670,7 @@ TEST_SUITE("core.enrolment_state") {
         crypto::EvpPkeyPtr dsa_key(generated);
         crypto::X509Ptr dsa_cert = make_cert("CN=device", *dsa_key, nullptr, nullptr, {});
         f.ca.script_submit({Behaviour::issued});
-        Bytes req = scep::build_pki_request({MessageType::pkcs_req, "TX-DSA", {}}, crypto::csr_der(*d.csr),
-                                            *f.pki.ra_enc_cert, {"AES-128-CBC", false},
-                                            {*dsa_cert, *dsa_key, "SHA256"}, f.clock.now());
-        core::ScepResponse reply = f.scep().handle({"PKIOperation", req, "127.0.0.1"});
-        REQUIRE(reply.status == 200);
-        scep::SignedMessage rep = scep::parse_signed_message(as_bytes(reply.body));
+        scep::SignedMessage rep = pkcs_req_signed_by(f, d, *dsa_cert, *dsa_key, "TX-DSA", false);
         CHECK(rep.attrs.pki_status == PkiStatus::failure);
         INFO(rep.attrs.fail_info_text.value_or(""));
         CHECK(rep.attrs.fail_info == FailInfo::bad_alg);
@@ -679,12 +686,7 @@ TEST_SUITE("core.enrolment_state") {
         REQUIRE(ec_key);
         crypto::X509Ptr ec_cert = make_cert("CN=device", *ec_key, nullptr, nullptr, {});
         f.ca.script_submit({Behaviour::issued});
-        Bytes req = scep::build_pki_request({MessageType::pkcs_req, "TX-EC", {}}, crypto::csr_der(*d.csr),
-                                            *f.pki.ra_enc_cert, {"AES-128-CBC", true},
-                                            {*ec_cert, *ec_key, "SHA256"}, f.clock.now());
-        core::ScepResponse reply = f.scep().handle({"PKIOperation", req, "127.0.0.1"});
-        REQUIRE(reply.status == 200);
-        scep::SignedMessage rep = scep::parse_signed_message(as_bytes(reply.body));
+        scep::SignedMessage rep = pkcs_req_signed_by(f, d, *ec_cert, *ec_key, "TX-EC", true);
         REQUIRE(rep.attrs.pki_status == PkiStatus::success);
         const unsigned char* p = rep.content.data();
         crypto::CmsPtr envelope(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(rep.content.size())));
