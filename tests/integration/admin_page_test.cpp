@@ -140,13 +140,15 @@ TEST_SUITE("http.admin") {
         const std::string secret = server.add_admin("carol");
         auto c = server.admin_client();
         c->set_basic_auth("carol", secret.c_str());
-        for (const auto& [site, destination] : std::vector<std::pair<std::string, std::string>>{
+        for (const auto& fetch : std::vector<std::pair<std::string, std::string>>{
                  {"cross-site", "document"},  // a link on another site
                  {"cross-site", "empty"},     // fetch() from another site
                  {"Cross-Site", "image"},     // <img> on another site
                  {"same-site", "image"},      // <img> on a sibling host
                  {"same-origin", "iframe"},
                  {"none", "script"}}) {
+            const std::string& site = fetch.first;
+            const std::string& destination = fetch.second;
             CAPTURE(site);
             CAPTURE(destination);
             auto res =
