@@ -26,6 +26,23 @@ namespace {
 
 using namespace scepra;
 
+/// The CA the page shows thumbprints of; nothing is ever submitted to it.
+class FixedChainCa final : public backend::CaBackend {
+  public:
+    explicit FixedChainCa(X509& cert) : m_cert(cert) {}
+    std::string name() const override { return "fuzz"; }
+    backend::SubmitResult submit(const backend::SubmitRequest&) override { return {}; }
+    backend::SubmitResult poll(const backend::PollRequest&) override { return {}; }
+    std::vector<crypto::X509Ptr> ca_chain() const override {
+        std::vector<crypto::X509Ptr> chain;
+        chain.push_back(crypto::up_ref(m_cert));
+        return chain;
+    }
+
+  private:
+    X509& m_cert;
+};
+
 struct AdminWorld {
     test::TempDir dir;
     FixedClock clock{TimePoint(std::chrono::hours(24 * 365 * 56))};
@@ -37,7 +54,8 @@ struct AdminWorld {
     core::PasswordModes modes{core::PasswordSettings{}, challenges, single};
     crypto::EvpPkeyPtr ca_key = test::make_key();
     crypto::X509Ptr ca_cert = test::make_cert("CN=Fuzz CA", *ca_key, nullptr, nullptr, {});
-    http::AdminSite site{http::AdminSiteOptions{}, admins, challenges, modes, *ca_cert};
+    FixedChainCa ca{*ca_cert};
+    http::AdminSite site{http::AdminSiteOptions{}, admins, challenges, modes, ca};
 
     AdminWorld() { admins.add("fuzz-admin", "fuzz-admin-password"); }
 };
