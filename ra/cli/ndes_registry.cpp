@@ -8,18 +8,13 @@
 #include <map>
 #include <optional>
 
+#include "common/ascii.hpp"
+
 namespace scepra::cli::ndes {
 
 namespace {
 
 constexpr std::string_view mscep_key = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP";
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 /// Text from the file made safe to print: control characters (terminal escapes) become '?'.
 std::string printable(std::string text) {
@@ -201,7 +196,8 @@ std::string parse_value(const std::string& rhs, bool regedit4, RegValue& v) {
         auto bytes = hex_bytes(std::string_view(rhs).substr(colon + 1));
         if (!bytes) return "malformed hex bytes (expected e.g. 41,00,42,00)";
         v.type_tag = tag;
-        if (iequals(type, "2") || iequals(type, "1")) {  // REG_EXPAND_SZ / REG_SZ as bytes
+        if (equal_ignoring_ascii_case(type, "2") ||
+            equal_ignoring_ascii_case(type, "1")) {  // REG_EXPAND_SZ / REG_SZ as bytes
             std::string raw(bytes->begin(), bytes->end());
             if (!regedit4 && raw.size() % 2 != 0) return "a UTF-16 string value with an odd byte count";
             std::string text = regedit4 ? raw : utf16le_to_utf8(raw);
@@ -209,7 +205,8 @@ std::string parse_value(const std::string& rhs, bool regedit4, RegValue& v) {
             if (text.find('\0') != std::string::npos) return "a string value with an embedded NUL";
             v.kind = RegValue::Kind::expand_string;
             v.text = text;
-        } else if (iequals(type, "4") && bytes->size() == 4) {  // REG_DWORD written as hex(4)
+        } else if (equal_ignoring_ascii_case(type, "4") &&
+                   bytes->size() == 4) {  // REG_DWORD written as hex(4)
             v.kind = RegValue::Kind::dword;
             v.dword = static_cast<std::uint32_t>((*bytes)[0] | ((*bytes)[1] << 8) | ((*bytes)[2] << 16)) |
                       (static_cast<std::uint32_t>((*bytes)[3]) << 24);
@@ -231,7 +228,7 @@ Section read_section(const std::string& line, int number, RegistryExport& out) {
         return {Section::Where::elsewhere, {}};
     }
     if (inner.size() >= mscep_key.size() &&
-        iequals(std::string_view(inner).substr(0, mscep_key.size()), mscep_key)) {
+        equal_ignoring_ascii_case(std::string_view(inner).substr(0, mscep_key.size()), mscep_key)) {
         if (inner.size() == mscep_key.size()) {
             return {Section::Where::mscep, {}};
         }
@@ -391,13 +388,14 @@ std::string describe(const RegValue& v) {
 std::optional<std::string> setting_of(const RegValue& v, bool& in_subkey) {
     for (const std::string_view name : {"EnforcePassword", "UseSinglePassword", "PasswordMax",
                                         "PasswordLength", "PasswordValidity", "PasswordVDir"}) {
-        if (iequals(v.name, name) && (v.subkey.empty() || iequals(v.subkey, name))) {
+        if (equal_ignoring_ascii_case(v.name, name) &&
+            (v.subkey.empty() || equal_ignoring_ascii_case(v.subkey, name))) {
             in_subkey = !v.subkey.empty();
             return std::string(name);
         }
     }
     for (const std::string_view name : template_keys) {
-        if (v.subkey.empty() && iequals(v.name, name)) {
+        if (v.subkey.empty() && equal_ignoring_ascii_case(v.name, name)) {
             in_subkey = false;
             return std::string(name);
         }
@@ -486,7 +484,7 @@ NdesMapping map_ndes_settings(const RegistryExport& reg) {
     }
     if (auto it = chosen.find("PasswordVDir"); it != chosen.end()) {
         const RegValue& v = *it->second;
-        if (!is_text(v) || !iequals(normalised_vdir(v.text), default_password_vdir)) {
+        if (!is_text(v) || !equal_ignoring_ascii_case(normalised_vdir(v.text), default_password_vdir)) {
             out.not_mapped.push_back(location(v) + " = " + describe(v) +
                                      ": scep-ra serves the admin page at /certsrv/mscep_admin/ only; "
                                      "scrapers using the old path need changing");

@@ -6,8 +6,10 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
+#include <string_view>
+
+#include "common/ascii.hpp"
 
 namespace scepra::crypto {
 
@@ -89,12 +91,11 @@ bool same_alt_name(const GENERAL_NAME& a, const GENERAL_NAME& b) {
     if (a.type == GEN_DNS && b.type == GEN_DNS) {
         const ASN1_IA5STRING& x = *a.d.dNSName;
         const ASN1_IA5STRING& y = *b.d.dNSName;
-        const auto* p = ASN1_STRING_get0_data(&x);
-        const auto* q = ASN1_STRING_get0_data(&y);
-        return ASN1_STRING_length(&x) == ASN1_STRING_length(&y) &&
-               std::equal(p, p + ASN1_STRING_length(&x), q, [](unsigned char c, unsigned char d) {
-                   return std::tolower(c) == std::tolower(d);
-               });
+        auto text = [](const ASN1_IA5STRING& s) {
+            return std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(&s)),
+                                    static_cast<std::size_t>(ASN1_STRING_length(&s)));
+        };
+        return equal_ignoring_ascii_case(text(x), text(y));
     }
     // GENERAL_NAME_cmp does not modify its arguments; OpenSSL 3.0 declares them non-const.
     return GENERAL_NAME_cmp(const_cast<GENERAL_NAME*>(&a), const_cast<GENERAL_NAME*>(&b)) == 0;

@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
+#include "common/ascii.hpp"
 #include "crypto/handles.hpp"
 
 namespace scepra::crypto {
@@ -23,14 +23,9 @@ constexpr std::array<const char*, 5> known_key_types = {"RSA", "RSA-PSS", "EC", 
 // The curves of the default allow-list (NIST P-256, P-384, P-521).
 constexpr std::array<int, 3> allowed_curves = {NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1};
 
-bool iequals(const std::string& a, const std::string& b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                      [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
-}
-
 bool key_is(EVP_PKEY& key, const std::string& type) {
     // A policy allowing "RSA" means RSA keys, whichever padding they are restricted to.
-    if (iequals(type, "RSA")) {
+    if (equal_ignoring_ascii_case(type, "RSA")) {
         return is_rsa_key(key);
     }
     return EVP_PKEY_is_a(&key, type.c_str()) == 1;
@@ -85,7 +80,7 @@ bool is_rsa_key(EVP_PKEY& key) {
 
 bool known_key_type(const std::string& type) {
     return std::any_of(known_key_types.begin(), known_key_types.end(),
-                       [&](const char* known) { return iequals(type, known); });
+                       [&](const char* known) { return equal_ignoring_ascii_case(type, known); });
 }
 
 std::optional<std::string> key_policy_refusal(const KeyPolicy& policy, EVP_PKEY& key,

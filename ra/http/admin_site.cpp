@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
 #include "http/admin_page.hpp"
@@ -41,9 +42,7 @@ struct Credentials {
 
 std::optional<Credentials> basic_credentials(const httplib::Request& req) {
     const std::string header = req.get_header_value("Authorization");
-    if (header.size() < 6 || !std::equal(header.begin(), header.begin() + 6, "Basic ", [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        })) {
+    if (!starts_with_ignoring_ascii_case(header, "Basic ")) {
         return std::nullopt;
     }
     auto decoded = decode_base64(header.substr(6));

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <memory>
 
+#include "common/ascii.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/handles.hpp"
 #include "crypto/openssl_error.hpp"
@@ -284,16 +285,7 @@ std::optional<std::string> target_name(const Authenticate& auth) {
 }
 
 bool names_http_service(std::string_view target_name) {
-    constexpr std::string_view http = "http/";
-    if (target_name.size() < http.size()) {
-        return false;
-    }
-    for (size_t i = 0; i < http.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(target_name[i])) != http[i]) {
-            return false;
-        }
-    }
-    return true;
+    return starts_with_ignoring_ascii_case(target_name, "http/");
 }
 
 Bytes authenticate_message(ByteView challenge, const std::string& user, const std::string& domain,

@@ -3,6 +3,7 @@
 
 #include <string_view>
 
+#include "common/ascii.hpp"
 #include "validators/intune/bounded_json.hpp"
 #include "validators/intune/intune_answers.hpp"
 #include "validators/intune/intune_errors.hpp"
@@ -25,21 +26,6 @@ std::string without_trailing_slash(std::string url) {
     return url;
 }
 
-/// a and b are the same text but for the case of ASCII letters, over their
-/// whole length (a C-string compare would stop at a NUL byte inside a).
-bool same_ignoring_ascii_case(std::string_view a, std::string_view b) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 }  // namespace
 
 std::string detail::read_endpoints_answer(const std::string& body) {
@@ -58,7 +44,7 @@ std::string detail::read_endpoints_answer(const std::string& body) {
         if (!name) {
             name = string_member(entry, "serviceName", 256);
         }
-        if (!name || !same_ignoring_ascii_case(*name, validation_service_name)) {
+        if (!name || !equal_ignoring_ascii_case(*name, validation_service_name)) {
             continue;
         }
         auto uri = string_member(entry, "uri", max_uri_length);
