@@ -631,7 +631,7 @@ EnrolmentAnswer Enrolment::answer_from(EnrolmentMessage& msg, store::RequestReco
             }
         }
     }
-    if (record.status == "issued" || record.status == "rejected") {
+    if (decided(record)) {
         tell_outcome(msg, record);
     }
     if (record.status == "issued") {
@@ -669,7 +669,7 @@ std::optional<store::AuditEvent> Enrolment::write_outcome_event(store::Database&
                                                                 store::AuditEvent so_far,
                                                                 const store::RequestRecord& record) {
     if (msg.audit == nullptr || msg.written_with_outcome == nullptr || &msg.audit->database() != &db ||
-        (record.status != "issued" && record.status != "rejected")) {
+        !decided(record)) {
         return std::nullopt;
     }
     store::AuditEvent event = final_event(std::move(so_far), record);

@@ -98,6 +98,19 @@ void record_event(Database& db, const std::string& at, std::optional<std::int64_
     st.run();
 }
 
+/// Revokes one password not used or revoked yet, with its event; false when it was.
+bool revoke_in(Database& db, std::int64_t id, const std::string& actor, const std::string& now_text) {
+    auto st = db.prepare(
+        "UPDATE challenges SET revoked_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL");
+    st.bind(1, id).bind(2, now_text);
+    st.run();
+    if (db.changes() != 1) {
+        return false;
+    }
+    record_event(db, now_text, id, "revoked", actor, std::nullopt, std::nullopt);
+    return true;
+}
+
 void validate(const ChallengePolicy& policy) {
     if (policy.max_outstanding < 1) {
         throw std::invalid_argument("challenge policy: max_outstanding must be at least 1");
@@ -297,17 +310,7 @@ std::vector<ChallengeInfo> ChallengeStore::list() {
 
 bool ChallengeStore::revoke(std::int64_t id, const std::string& actor) {
     const std::string now_text = sql_time(m_clock.now());
-    return m_db.write([&](Database& db) {
-        auto st = db.prepare(
-            "UPDATE challenges SET revoked_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL");
-        st.bind(1, id).bind(2, now_text);
-        st.run();
-        if (db.changes() != 1) {
-            return false;
-        }
-        record_event(db, now_text, id, "revoked", actor, std::nullopt, std::nullopt);
-        return true;
-    });
+    return m_db.write([&](Database& db) { return revoke_in(db, id, actor, now_text); });
 }
 
 int ChallengeStore::revoke_issued_by(const std::string& issued_by, const std::string& actor) {
@@ -320,13 +323,11 @@ int ChallengeStore::revoke_issued_by(const std::string& issued_by, const std::st
         while (find.step()) {
             ids.push_back(find.column_int(0));
         }
+        int revoked = 0;
         for (const std::int64_t id : ids) {
-            auto st = db.prepare("UPDATE challenges SET revoked_at = ?2 WHERE id = ?1");
-            st.bind(1, id).bind(2, now_text);
-            st.run();
-            record_event(db, now_text, id, "revoked", actor, std::nullopt, std::nullopt);
+            revoked += revoke_in(db, id, actor, now_text) ? 1 : 0;
         }
-        return static_cast<int>(ids.size());
+        return revoked;
     });
 }
 
