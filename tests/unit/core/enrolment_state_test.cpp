@@ -91,6 +91,17 @@ struct Fixture {
             return st.column_blob(0);
         });
     }
+    /// The database refuses these writes, as a full disk would: `event` is a
+    /// trigger's event clause ("UPDATE ON requests WHEN ..."). allow() lifts it.
+    void refuse(const std::string& name, const std::string& event) {
+        db->write([&](store::Database& d) {
+            d.exec("CREATE TRIGGER " + name + " BEFORE " + event +
+                   " BEGIN SELECT RAISE(ABORT, 'no space left (test)'); END");
+        });
+    }
+    void allow(const std::string& name) {
+        db->write([&](store::Database& d) { d.exec("DROP TRIGGER " + name); });
+    }
     store::RequestRecord stored(const std::string& txid) {
         auto r = requests.find_latest(txid);
         REQUIRE(r);
@@ -272,11 +283,7 @@ TEST_SUITE("core.enrolment_state") {
         Fixture f;
         Device d;
         // The database refuses to record an issued certificate (as a full disk would), nothing else.
-        f.db->write([](store::Database& db) {
-            db.exec(
-                "CREATE TRIGGER refuse_issued BEFORE UPDATE ON requests WHEN NEW.status = 'issued' "
-                "BEGIN SELECT RAISE(ABORT, 'no space left (test)'); END");
-        });
+        f.refuse("refuse_issued", "UPDATE ON requests WHEN NEW.status = 'issued'");
         f.ca.script_submit({Behaviour::issued});
         CHECK(pkcs_req(f, d, "TX-UNSTORED").status == PkiStatus::pending);
         const auto held = f.stored("TX-UNSTORED");
@@ -284,7 +291,7 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(held.fail_text.value_or("").starts_with("outcome unknown: the CA answered"));
         CHECK(f.requests.list_unknown_outcome(10).size() == 1);
 
-        f.db->write([](store::Database& db) { db.exec("DROP TRIGGER refuse_issued"); });
+        f.allow("refuse_issued");
         check_issued_to(cert_poll(f, d, "TX-UNSTORED"), d);
         CHECK(f.stored("TX-UNSTORED").status == "issued");
         CHECK(f.ca.submits("TX-UNSTORED") == 1);  // the CA's certificate, not a second one
@@ -296,11 +303,7 @@ TEST_SUITE("core.enrolment_state") {
         Device d;
         f.ca.script_submit({Behaviour::pending});
         CHECK(pkcs_req(f, d, "TX-POLL-UNSTORED").status == PkiStatus::pending);
-        f.db->write([](store::Database& db) {
-            db.exec(
-                "CREATE TRIGGER refuse_issued BEFORE UPDATE ON requests WHEN NEW.status = 'issued' "
-                "BEGIN SELECT RAISE(ABORT, 'no space left (test)'); END");
-        });
+        f.refuse("refuse_issued", "UPDATE ON requests WHEN NEW.status = 'issued'");
         f.ca.script_poll({Behaviour::issued});
         CHECK(cert_poll(f, d, "TX-POLL-UNSTORED").status == PkiStatus::pending);
         CHECK(f.last_detail("TX-POLL-UNSTORED").find("no space left") != std::string::npos);
@@ -308,7 +311,7 @@ TEST_SUITE("core.enrolment_state") {
         CHECK(still.status == "pending");
         CHECK(still.backend_ref);  // the CA is polled again, never sent the request again
 
-        f.db->write([](store::Database& db) { db.exec("DROP TRIGGER refuse_issued"); });
+        f.allow("refuse_issued");
         f.ca.script_poll({Behaviour::issued});
         check_issued_to(cert_poll(f, d, "TX-POLL-UNSTORED"), d);
         CHECK(f.stored("TX-POLL-UNSTORED").status == "issued");
@@ -321,18 +324,14 @@ TEST_SUITE("core.enrolment_state") {
         Device d;
         auto listener = std::make_shared<RecordingListener>();
         f.options.outcome_listeners = {listener};
-        f.db->write([](store::Database& db) {
-            db.exec(
-                "CREATE TRIGGER refuse_told BEFORE UPDATE OF outcome_told_at ON requests "
-                "BEGIN SELECT RAISE(ABORT, 'no space left (test)'); END");
-        });
+        f.refuse("refuse_told", "UPDATE OF outcome_told_at ON requests");
         f.ca.script_submit({Behaviour::issued});
         check_issued_to(pkcs_req(f, d, "TX-TOLD"), d);
         CHECK(f.stored("TX-TOLD").status == "issued");
         CHECK(listener->told.empty());
 
         // Told at the transaction's next attempt, once.
-        f.db->write([](store::Database& db) { db.exec("DROP TRIGGER refuse_told"); });
+        f.allow("refuse_told");
         check_issued_to(pkcs_req(f, d, "TX-TOLD"), d);
         check_issued_to(pkcs_req(f, d, "TX-TOLD"), d);
         CHECK(listener->told.size() == 1);

@@ -4,15 +4,14 @@
 // answered busy without a scrypt or a trail row.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <latch>
 #include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "store/admin_store.hpp"
+#include "support/all_at_once.hpp"
 #include "unit/store/store_fixture.hpp"
 
 using namespace scepra;
@@ -36,26 +35,20 @@ TEST_SUITE("store.admins") {
                                  {.running = 2, .waiting = 16});
         admins.add("alice", kPassword);
         constexpr int kLogins = 8;
-        std::latch start(kLogins);
         std::atomic<int> ok{0}, bad{0}, other{0};
-        std::vector<std::thread> threads;
-        for (int i = 0; i < kLogins; ++i) {
-            threads.emplace_back([&, i] {
-                start.arrive_and_wait();
-                switch (admins.login(peer(i), "alice", i % 2 == 0 ? kPassword : "guess-" + std::to_string(i))
-                            .result) {
-                    case Result::ok:
-                        ++ok;
-                        break;
-                    case Result::bad_credentials:
-                        ++bad;
-                        break;
-                    default:
-                        ++other;
-                }
-            });
-        }
-        for (auto& t : threads) t.join();
+        all_at_once(kLogins, [&](int i) {
+            switch (admins.login(peer(i), "alice", i % 2 == 0 ? kPassword : "guess-" + std::to_string(i))
+                        .result) {
+                case Result::ok:
+                    ++ok;
+                    break;
+                case Result::bad_credentials:
+                    ++bad;
+                    break;
+                default:
+                    ++other;
+            }
+        });
         CHECK(ok == kLogins / 2);  // all waited for a turn: none was turned away
         CHECK(bad == kLogins / 2);
         CHECK(other == 0);
@@ -70,30 +63,24 @@ TEST_SUITE("store.admins") {
                                  {.running = 1, .waiting = 1});
         admins.add("alice", kPassword);
         constexpr int kLogins = 12;
-        std::latch start(kLogins);
         std::atomic<int> bad{0}, busy{0}, other{0};
         std::mutex times_mutex;
         std::chrono::steady_clock::duration slowest_busy{}, slowest_checked{};
-        std::vector<std::thread> threads;
-        for (int i = 0; i < kLogins; ++i) {
-            threads.emplace_back([&, i] {
-                start.arrive_and_wait();
-                const auto began = std::chrono::steady_clock::now();
-                const Result result = admins.login(peer(i), "alice", "guess-" + std::to_string(i)).result;
-                const auto took = std::chrono::steady_clock::now() - began;
-                std::lock_guard lock(times_mutex);
-                if (result == Result::busy) {
-                    ++busy;
-                    slowest_busy = std::max(slowest_busy, took);
-                } else if (result == Result::bad_credentials) {
-                    ++bad;
-                    slowest_checked = std::max(slowest_checked, took);
-                } else {
-                    ++other;
-                }
-            });
-        }
-        for (auto& t : threads) t.join();
+        all_at_once(kLogins, [&](int i) {
+            const auto began = std::chrono::steady_clock::now();
+            const Result result = admins.login(peer(i), "alice", "guess-" + std::to_string(i)).result;
+            const auto took = std::chrono::steady_clock::now() - began;
+            std::lock_guard lock(times_mutex);
+            if (result == Result::busy) {
+                ++busy;
+                slowest_busy = std::max(slowest_busy, took);
+            } else if (result == Result::bad_credentials) {
+                ++bad;
+                slowest_checked = std::max(slowest_checked, took);
+            } else {
+                ++other;
+            }
+        });
         CHECK(other == 0);
         CHECK(bad + busy == kLogins);
         CHECK(bad >= 1);
