@@ -24,6 +24,11 @@ constexpr auto sweep_interval = std::chrono::milliseconds(100);
 constexpr auto linger_total = std::chrono::seconds(10);
 constexpr auto linger_silence = std::chrono::seconds(2);
 constexpr size_t linger_max_bytes = 8u << 20;
+// A whole request from an address already at its share of the workers waits
+// this long for one of its requests to be answered, then gets a 503. Without
+// it, a client's next request could be refused for the one just answered: its
+// worker counts it done a moment after the last byte has gone.
+constexpr auto held_grace = std::chrono::seconds(2);
 
 std::string plain_answer(const std::string& status, const std::string& why) {
     const std::string body = why + "\n";
@@ -281,6 +286,9 @@ void ConnectionHub::progress(int fd) {
         case Phase::linger:
             discard(p);
             return;
+        case Phase::held:  // watched for nothing: the client hung up, or the socket failed
+            close(fd);
+            return;
     }
 }
 
@@ -321,35 +329,65 @@ void ConnectionHub::dispatch(Parked& p) {
     const int fd = p.connection->fd();
     // A body still arriving holds its worker: one address gets a few workers
     // at once, never all of them (slow bodies, or answers never read).
-    const std::string key = p.key;
-    if (const auto active = m_active_per_address.find(key);
-        active != m_active_per_address.end() && active->second >= m_limits.max_active_per_address) {
-        m_refused(p.address, "too many requests from this address at once");
+    bool at_address_limit = false;
+    bool queue_full = false;
+    {
+        std::lock_guard lock(m_mutex);
+        const auto active = m_active_per_address.find(p.key);
+        at_address_limit =
+            active != m_active_per_address.end() && active->second >= m_limits.max_active_per_address;
+        queue_full = !at_address_limit && m_queue.size() >= m_limits.max_queued_requests;
+        if (!at_address_limit && !queue_full) {
+            ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
+            ++m_active_per_address[p.key];
+            const auto found = m_parked.find(fd);
+            m_queue.push_back(std::move(found->second));
+            m_parked.erase(found);
+            ++m_with_workers;
+        }
+    }
+    if (at_address_limit) {
+        hold(p);
+        return;
+    }
+    if (queue_full) {
+        m_refused(p.address, "request queue full");
         send_now(p.connection->channel(),
-                 plain_answer("503 Service Unavailable",
-                              "busy: too many requests from this address at once; try again later"));
+                 plain_answer("503 Service Unavailable", "busy: too many requests waiting; try again later"));
         start_linger(p);
         return;
     }
-    {
-        std::unique_lock lock(m_mutex);
-        if (m_queue.size() >= m_limits.max_queued_requests) {
-            lock.unlock();
-            m_refused(p.address, "request queue full");
-            send_now(
-                p.connection->channel(),
-                plain_answer("503 Service Unavailable", "busy: too many requests waiting; try again later"));
-            start_linger(p);
-            return;
-        }
-        ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
-        const auto found = m_parked.find(fd);
-        m_queue.push_back(std::move(found->second));
-        m_parked.erase(found);
-        ++m_with_workers;
-    }
-    ++m_active_per_address[key];
     m_work_ready.notify_one();
+}
+
+void ConnectionHub::hold(Parked& p) {
+    if (p.phase == Phase::held) {
+        return;  // still waiting for its turn
+    }
+    p.phase = Phase::held;
+    p.deadline = std::min(p.deadline, SteadyClock::now() + held_grace);
+    // Nothing is read meanwhile; a hang-up or an error still wakes progress().
+    watch(p.connection->fd(), 0);
+}
+
+void ConnectionHub::dispatch_held() {
+    std::vector<int> held;
+    for (const auto& [fd, parked] : m_parked) {
+        if (parked.phase == Phase::held) {
+            held.push_back(fd);
+        }
+    }
+    for (const int fd : held) {
+        dispatch(m_parked.at(fd));
+    }
+}
+
+void ConnectionHub::refuse_held(Parked& p) {
+    m_refused(p.address, "too many requests from this address at once");
+    send_now(p.connection->channel(),
+             plain_answer("503 Service Unavailable",
+                          "busy: too many requests from this address at once; try again later"));
+    start_linger(p);
 }
 
 void ConnectionHub::start_linger(Parked& p) {
@@ -393,10 +431,6 @@ void ConnectionHub::collect_answered() {
     }
     for (Answered& a : answered) {
         --m_with_workers;
-        if (const auto active = m_active_per_address.find(a.parked.key);
-            active != m_active_per_address.end() && --active->second == 0) {
-            m_active_per_address.erase(active);
-        }
         const int fd = a.parked.connection->fd();
         if (a.next == AfterRequest::close || (a.next == AfterRequest::keep && m_stopping)) {
             forget(a.parked);
@@ -422,6 +456,9 @@ void ConnectionHub::collect_answered() {
         // Bytes already received (or held inside TLS) raise no epoll event.
         progress(fd);
     }
+    if (!answered.empty()) {
+        dispatch_held();
+    }
 }
 
 void ConnectionHub::expire(SteadyClock::time_point now) {
@@ -432,7 +469,12 @@ void ConnectionHub::expire(SteadyClock::time_point now) {
         }
     }
     for (int fd : expired) {
-        close(fd);
+        Parked& p = m_parked.at(fd);
+        if (p.phase == Phase::held) {
+            refuse_held(p);
+        } else {
+            close(fd);
+        }
     }
 }
 
@@ -456,6 +498,12 @@ void ConnectionHub::work() {
         }
         {
             std::lock_guard lock(m_mutex);
+            // Counted down here, not when the hub collects the answer: the
+            // client may send its next request before the hub gets to it.
+            if (const auto active = m_active_per_address.find(p.key);
+                active != m_active_per_address.end() && --active->second == 0) {
+                m_active_per_address.erase(active);
+            }
             m_answered.push_back({std::move(p), next});
         }
         wake();

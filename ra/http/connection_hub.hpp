@@ -8,7 +8,8 @@
 // So idle and slow clients (slow-loris) hold a few bytes of memory, not a
 // thread; what holds a worker is a request being answered, or a request body
 // still arriving (bounded by the request deadline and the caps, and to a few
-// workers per client address, so that one host cannot hold them all).
+// workers per client address, so that one host cannot hold them all; a request
+// beyond that share waits two seconds for one of them, then gets a 503).
 #pragma once
 
 #include <atomic>
@@ -47,7 +48,9 @@ class ConnectionHub {
     void stop();
 
   private:
-    enum class Phase { handshake, idle, head, linger };
+    /// held: a whole head from an address at its share of the workers, waiting
+    /// a moment for one of them.
+    enum class Phase { handshake, idle, head, held, linger };
     struct Parked {
         std::unique_ptr<Connection> connection;
         std::string address;  ///< the client's, for the refusal log
@@ -71,6 +74,10 @@ class ConnectionHub {
     void progress(int fd);
     void read_head(Parked& p);
     void dispatch(Parked& p);
+    void hold(Parked& p);
+    /// After answers: the held requests whose address has a worker free again go to it.
+    void dispatch_held();
+    void refuse_held(Parked& p);
     void start_linger(Parked& p);
     void discard(Parked& p);
     void add(Parked p);
@@ -92,15 +99,15 @@ class ConnectionHub {
     // The hub thread's own.
     std::unordered_map<int, Parked> m_parked;
     std::unordered_map<std::string, size_t> m_per_address;  ///< by client_key
-    /// Requests per client_key queued for or with a worker (hub thread only).
-    std::unordered_map<std::string, size_t> m_active_per_address;
-    size_t m_open = 0;       ///< counted connections, parked or with a worker
+    size_t m_open = 0;                                      ///< counted connections, parked or with a worker
     size_t m_lingering = 0;  ///< refused at accept, not counted, still discarding
     size_t m_with_workers = 0;
 
     std::mutex m_mutex;
     std::condition_variable m_work_ready;
-    std::deque<Parked> m_queue;        ///< heads waiting for a worker
+    std::deque<Parked> m_queue;  ///< heads waiting for a worker
+    /// Requests per client_key queued for or with a worker, until answered.
+    std::unordered_map<std::string, size_t> m_active_per_address;
     std::vector<Answered> m_answered;  ///< back from the workers
     bool m_workers_quit = false;
     std::vector<std::thread> m_workers;

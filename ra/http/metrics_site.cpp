@@ -27,9 +27,7 @@ ListenOptions metrics_listen_options(ListenOptions address) {
     address.limits.max_connections = 64;
     address.limits.max_connections_per_address = 16;
     address.limits.max_queued_requests = 64;
-    // Two, not one: a scraper's next request can arrive on a new connection
-    // before the hub has counted its previous answer as done.
-    address.limits.max_active_per_address = 2;
+    address.limits.max_active_per_address = 1;
     return address;
 }
 

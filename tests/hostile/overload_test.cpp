@@ -262,6 +262,26 @@ TEST_SUITE("http.overload") {
         CHECK(server.log().find("refused: too many requests from this address at once") != std::string::npos);
     }
 
+    TEST_CASE("at one request per address, each next request on a new connection is served, not refused") {
+        TempDir dir;
+        const std::string conf =
+            configured(dir, {{"threads", "2"}, {"max_active_requests_per_address", "1"}});
+        ServeProcess server(dir, conf);
+        // A client that has read its whole answer has no request in flight:
+        // its next one must not be counted against the one just answered,
+        // however soon it comes (the count drops when the worker has answered).
+        int refused = 0, served = 0;
+        for (int i = 0; i < 100; ++i) {
+            Socket client(server.port(), "127.0.0.4");
+            client.send(caps_request);
+            const int status = status_of(client.receive_response());
+            refused += status == 503;
+            served += status == 200;
+        }
+        CHECK(refused == 0);
+        CHECK(served == 100);
+    }
+
     TEST_CASE("requests beyond the queue get a fast 503 while the worker is busy") {
         TempDir dir;
         const std::string conf = configured(dir, {{"threads", "1"}, {"max_queued_requests", "1"}});
