@@ -11,14 +11,23 @@
 
 namespace scepra {
 
-/// A JSON string literal: every byte below 0x20 escaped, and each byte that
-/// is not part of well-formed UTF-8 replaced by U+FFFD (JSON text is UTF-8).
+/// A JSON string literal: every control character escaped (C0, DEL and the C1
+/// controls U+0080-U+009F, which a terminal also obeys: JSON allows the last
+/// two raw, but these strings end up in terminals and log viewers), and each
+/// byte that is not part of well-formed UTF-8 replaced by U+FFFD (JSON text is UTF-8).
 inline std::string json_string(const std::string& s) {
     std::string out = "\"";
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
         if (const std::size_t len = utf8_char_length(s, i); len != 1) {
-            out += len == 0 ? std::string("\\ufffd") : s.substr(i, len);
+            const auto second = len == 2 ? static_cast<unsigned char>(s[i + 1]) : 0u;
+            if (static_cast<unsigned char>(c) == 0xc2 && second >= 0x80 && second <= 0x9f) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", second);
+                out += buf;
+            } else {
+                out += len == 0 ? std::string("\\ufffd") : s.substr(i, len);
+            }
             i += len == 0 ? 0 : len - 1;
             continue;
         }
@@ -39,7 +48,7 @@ inline std::string json_string(const std::string& s) {
                 out += "\\t";
                 break;
             default:
-                if (static_cast<unsigned char>(c) < 0x20) {
+                if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
                     char buf[8];
                     std::snprintf(buf, sizeof buf, "\\u%04x", c);
                     out += buf;

@@ -282,6 +282,12 @@ TEST_SUITE("cli.operators") {
         CHECK(list.out.find("\xc2\x9b") == std::string::npos);  // C1 CSI
         CHECK(list.out.find("\\x1b]0;owned\\x07router-* template=\\x1b[2JT1\\xc2\\x9b\n") !=
               std::string::npos);
+        // JSON allows DEL and the C1 controls raw; a terminal obeys them all the same.
+        test::CliRun json = test::run_cli(i.dir, "password list --json" + i.conf);
+        CHECK(json.status == 0);
+        CHECK(json.out.find('\x1b') == std::string::npos);
+        CHECK(json.out.find("\xc2\x9b") == std::string::npos);
+        CHECK(json.out.find("\"template\":\"\\u001b[2JT1\\u009b\"") != std::string::npos);
     }
 
     TEST_CASE("set-single reads the password from stdin or a file, never from the command line") {
