@@ -29,17 +29,36 @@ std::optional<std::string> checkable(const std::optional<std::string>& name) {
     return text;
 }
 
+/// Why the name does not match the subject glob, or nullopt. A wildcard is
+/// refused whatever the glob: '?' would match a literal '*', and a certificate
+/// for host*.example.com is valid for every host... name (X509_check_host).
+std::optional<std::string> name_mismatch(const std::string& glob, const std::optional<std::string>& name) {
+    const std::optional<std::string> text = checkable(name);
+    if (!text) {
+        return other_subject;
+    }
+    if (text->find('*') != std::string::npos) {
+        return std::string(other_subject) + " (a wildcard name is not allowed)";
+    }
+    if (!glob_match(glob, *text)) {
+        return other_subject;
+    }
+    return std::nullopt;
+}
+
 /// Why the request's names do not all match the subject glob, or nullopt.
-/// Every CN and every subjectAltName entry must match; other subject
-/// attributes (O, OU, ...) are the template's business.
+/// Every CN, every subject emailAddress (a mail client or X509_check_email
+/// reads it when there is no email subjectAltName) and every subjectAltName
+/// entry must match; other subject attributes (O, OU, ...) are the template's business.
 std::optional<std::string> subject_mismatch(const std::string& glob, const scep::Csr& csr) {
     int checked = 0;
-    for (const auto& common_name : csr.common_names()) {
-        std::optional<std::string> cn = checkable(common_name);
-        if (!cn || !glob_match(glob, *cn)) {
-            return other_subject;
+    for (const auto* names : {&csr.common_names(), &csr.subject_emails()}) {
+        for (const auto& name : *names) {
+            if (auto why = name_mismatch(glob, name)) {
+                return why;
+            }
+            ++checked;
         }
-        ++checked;
     }
     const crypto::AltNames& sans = csr.alt_names();
     if (!sans.error.empty()) {
@@ -51,9 +70,8 @@ std::optional<std::string> subject_mismatch(const std::string& glob, const scep:
             return std::string(other_subject) + " (it names DNS and email names only, not " +
                    crypto::describe_alt_name(sans.at(i)) + ")";
         }
-        std::optional<std::string> name = checkable(text);
-        if (!name || !glob_match(glob, *name)) {
-            return other_subject;
+        if (auto why = name_mismatch(glob, text)) {
+            return why;
         }
         ++checked;
     }

@@ -61,9 +61,10 @@ std::optional<std::string> challenge_of(X509_REQ* req) {
     }
 }
 
-std::vector<std::optional<std::string>> common_names_of(const X509_NAME& subject) {
+/// Every attribute `nid` of the subject as UTF-8, in order.
+std::vector<std::optional<std::string>> attributes_of(const X509_NAME& subject, int nid) {
     std::vector<std::optional<std::string>> out;
-    for (int pos = -1; (pos = X509_NAME_get_index_by_NID(&subject, NID_commonName, pos)) >= 0;) {
+    for (int pos = -1; (pos = X509_NAME_get_index_by_NID(&subject, nid, pos)) >= 0;) {
         const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(&subject, pos));
         out.push_back(data ? crypto::utf8_text(*data) : std::nullopt);
     }
@@ -137,6 +138,7 @@ struct Csr::Decoded {
     Bytes der;
     std::string subject;
     std::vector<std::optional<std::string>> common_names;
+    std::vector<std::optional<std::string>> subject_emails;
     std::optional<std::string> challenge_password;
     bool signature_valid = false;
     crypto::AltNames alt_names;
@@ -160,7 +162,8 @@ Csr Csr::parse(ByteView der) {
     d->der.assign(der.begin(), der.end());
     const X509_NAME& subject = *X509_REQ_get_subject_name(&req);
     d->subject = crypto::name_string(subject);
-    d->common_names = common_names_of(subject);
+    d->common_names = attributes_of(subject, NID_commonName);
+    d->subject_emails = attributes_of(subject, NID_pkcs9_emailAddress);
     d->challenge_password = challenge_of(&req);
     EVP_PKEY* key = X509_REQ_get0_pubkey(&req);
     d->signature_valid = key != nullptr && X509_REQ_verify(&req, key) == 1;
@@ -176,6 +179,9 @@ Csr Csr::parse(ByteView der) {
 const Bytes& Csr::der() const { return m_decoded->der; }
 const std::string& Csr::subject() const { return m_decoded->subject; }
 const std::vector<std::optional<std::string>>& Csr::common_names() const { return m_decoded->common_names; }
+const std::vector<std::optional<std::string>>& Csr::subject_emails() const {
+    return m_decoded->subject_emails;
+}
 const std::optional<std::string>& Csr::challenge_password() const { return m_decoded->challenge_password; }
 bool Csr::signature_valid() const { return m_decoded->signature_valid; }
 const crypto::AltNames& Csr::alt_names() const { return m_decoded->alt_names; }

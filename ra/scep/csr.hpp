@@ -34,6 +34,8 @@ class Csr {
     /// Every commonName of the subject as UTF-8, in order; nullopt for one
     /// that cannot be converted.
     const std::vector<std::optional<std::string>>& common_names() const;
+    /// Every PKCS#9 emailAddress of the subject, as common_names() gives CNs.
+    const std::vector<std::optional<std::string>>& subject_emails() const;
     /// PKCS#9 challengePassword, as UTF-8.
     const std::optional<std::string>& challenge_password() const;
     /// The self-signature verifies with the request's key (proof of possession).

@@ -54,4 +54,24 @@ TEST_SUITE("core.binding") {
                   .find("otherName (UPN)") != std::string::npos);
         CHECK(mismatch(glob, "CN=router-1", "RID:1.2.3.4").find("registeredID") != std::string::npos);
     }
+
+    TEST_CASE("a subject emailAddress must match the glob as a CN does") {
+        // Without an email subjectAltName, mail clients and X509_check_email read the subject's.
+        const std::string glob = "router-*.example.com";
+        const std::string other = "the challenge password is bound to another subject";
+        CHECK(mismatch(glob, "CN=router-1.example.com,emailAddress=ceo@example.com") == other);
+        CHECK(mismatch(glob, "CN=router-1.example.com,emailAddress=router-1.example.com").empty());
+        CHECK(mismatch("*@example.com", "emailAddress=ops@example.com").empty());
+        CHECK(mismatch("*@example.com", "emailAddress=ops@corp.example").find("another subject") !=
+              std::string::npos);
+    }
+
+    TEST_CASE("a wildcard name is refused under any binding, even where '?' or '*' would match it") {
+        const std::string wildcard =
+            "the challenge password is bound to another subject (a wildcard name is not allowed)";
+        CHECK(mismatch("host?.example.com", "CN=host1.example.com", "DNS:host*.example.com") == wildcard);
+        CHECK(mismatch("*.corp", "CN=*.corp") == wildcard);
+        CHECK(mismatch("*", "CN=router-1,emailAddress=*@corp") == wildcard);
+        CHECK(mismatch("host?.example.com", "CN=host1.example.com", "DNS:host1.example.com").empty());
+    }
 }
