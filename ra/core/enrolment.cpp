@@ -129,6 +129,7 @@ Enrolment::Enrolment(EnrolmentOptions options, backend::CaBackend& backend, Chal
         m_options.revocation = std::make_shared<BackendRevocationCheck>(m_backend);
     }
     // Policy refusals come before the challenge, so they do not use up a one-time password.
+    m_validators.push_back(ca_directives_validator());
     m_validators.push_back(renewal_validator(*m_options.revocation, m_options.renewal));
     m_validators.push_back(template_key_validator(m_options.template_policies));
     if (m_options.existing_subject_requires_renewal) {

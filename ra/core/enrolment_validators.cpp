@@ -2,12 +2,66 @@
 // The RA's checks of a new enrolment request (see enrolment_validators.hpp).
 #include "core/enrolment_validators.hpp"
 
+#include <string>
+#include <string_view>
+
 #include "crypto/encoding.hpp"
 #include "scep/types.hpp"
 
 namespace scepra::core {
 
 namespace {
+
+// What AD CS reads from a PKCS#10 besides its subject, key and extensions
+// (MS-WCCE 2.2.2.7.10, 3.2.1.4.2.1.2): name-value pairs, among them SAN
+// ("SAN:upn=administrator@corp" with EDITF_ATTRIBUTESUBJECTALTNAME2 set) and
+// CertificateTemplate; and the extensions it applies on its own: application
+// policies (ESC15 on a version 1 template) and the template extensions.
+constexpr std::string_view oid_name_value_pairs = "1.3.6.1.4.1.311.13.2.1";
+constexpr std::string_view oid_extension_request = "1.2.840.113549.1.9.14";
+constexpr std::string_view oid_ms_extension_request = "1.3.6.1.4.1.311.2.1.14";
+struct KnownOid {
+    std::string_view oid;
+    std::string_view name;
+};
+constexpr KnownOid ca_only_extensions[] = {
+    {"1.3.6.1.4.1.311.21.10", "Microsoft application policies"},
+    {"1.3.6.1.4.1.311.21.7", "Microsoft certificate template"},
+    {"1.3.6.1.4.1.311.20.2", "Microsoft certificate template name"},
+};
+
+class CaDirectivesValidator final : public EnrolmentValidator {
+  public:
+    void check(Candidate& c) override {
+        int extension_sets = 0;
+        for (const scep::RequestAttribute& attribute : c.csr.attributes()) {
+            if (attribute.oid == oid_name_value_pairs) {
+                refuse("name-value pairs (" + attribute.oid + ")");
+            }
+            if (attribute.oid == oid_extension_request || attribute.oid == oid_ms_extension_request) {
+                // The RA reads one set of extensions (OpenSSL's choice); a CA
+                // could read another.
+                extension_sets += attribute.values;
+            }
+        }
+        if (extension_sets > 1) {
+            refuse("more than one set of requested extensions");
+        }
+        for (const std::string& oid : c.csr.extension_oids()) {
+            for (const KnownOid& known : ca_only_extensions) {
+                if (oid == known.oid) {
+                    refuse("a " + std::string(known.name) + " extension (" + oid + ")");
+                }
+            }
+        }
+    }
+
+  private:
+    [[noreturn]] static void refuse(const std::string& what) {
+        throw scep::ScepFailure(scep::FailInfo::bad_request,
+                                "the request carries " + what + ", which scep-ra does not pass to the CA");
+    }
+};
 
 class RenewalValidator final : public EnrolmentValidator {
   public:
@@ -94,6 +148,10 @@ class ChallengeValidator final : public EnrolmentValidator {
 };
 
 }  // namespace
+
+std::unique_ptr<EnrolmentValidator> ca_directives_validator() {
+    return std::make_unique<CaDirectivesValidator>();
+}
 
 std::unique_ptr<EnrolmentValidator> renewal_validator(RevocationCheck& revocation, RenewalPolicy policy) {
     return std::make_unique<RenewalValidator>(revocation, std::move(policy));

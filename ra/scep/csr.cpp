@@ -62,11 +62,39 @@ std::optional<std::string> challenge_of(X509_REQ* req) {
 }
 
 /// Every attribute `nid` of the subject as UTF-8, in order.
-std::vector<std::optional<std::string>> attributes_of(const X509_NAME& subject, int nid) {
+std::vector<std::optional<std::string>> name_entries_of(const X509_NAME& subject, int nid) {
     std::vector<std::optional<std::string>> out;
     for (int pos = -1; (pos = X509_NAME_get_index_by_NID(&subject, nid, pos)) >= 0;) {
         const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(&subject, pos));
         out.push_back(data ? crypto::utf8_text(*data) : std::nullopt);
+    }
+    return out;
+}
+
+std::string oid_text(const ASN1_OBJECT* object) {
+    char text[128] = {};
+    if (object == nullptr || OBJ_obj2txt(text, sizeof text, object, 1) <= 0) {
+        return "?";
+    }
+    return text;
+}
+
+std::vector<RequestAttribute> attributes_of(X509_REQ& req) {
+    std::vector<RequestAttribute> out;
+    const int count = X509_REQ_get_attr_count(&req);
+    for (int i = 0; i < count; ++i) {
+        X509_ATTRIBUTE* attr = X509_REQ_get_attr(&req, i);
+        out.push_back({oid_text(X509_ATTRIBUTE_get0_object(attr)), attr ? X509_ATTRIBUTE_count(attr) : 0});
+    }
+    return out;
+}
+
+std::vector<std::string> extension_oids_of(X509_REQ& req) {
+    std::vector<std::string> out;
+    crypto::X509ExtensionStackPtr exts(X509_REQ_get_extensions(&req));
+    ERR_clear_error();
+    for (int i = 0; exts && i < sk_X509_EXTENSION_num(exts.get()); ++i) {
+        out.push_back(oid_text(X509_EXTENSION_get_object(sk_X509_EXTENSION_value(exts.get(), i))));
     }
     return out;
 }
@@ -142,6 +170,8 @@ struct Csr::Decoded {
     std::optional<std::string> challenge_password;
     bool signature_valid = false;
     crypto::AltNames alt_names;
+    std::vector<RequestAttribute> attributes;
+    std::vector<std::string> extension_oids;
     std::optional<unsigned> key_usage;
     PublicKeyInfo key_info;
     Bytes key_hash;
@@ -162,13 +192,15 @@ Csr Csr::parse(ByteView der) {
     d->der.assign(der.begin(), der.end());
     const X509_NAME& subject = *X509_REQ_get_subject_name(&req);
     d->subject = crypto::name_string(subject);
-    d->common_names = attributes_of(subject, NID_commonName);
-    d->subject_emails = attributes_of(subject, NID_pkcs9_emailAddress);
+    d->common_names = name_entries_of(subject, NID_commonName);
+    d->subject_emails = name_entries_of(subject, NID_pkcs9_emailAddress);
     d->challenge_password = challenge_of(&req);
     EVP_PKEY* key = X509_REQ_get0_pubkey(&req);
     d->signature_valid = key != nullptr && X509_REQ_verify(&req, key) == 1;
     ERR_clear_error();
     d->alt_names = crypto::request_alt_names(req);
+    d->attributes = attributes_of(req);
+    d->extension_oids = extension_oids_of(req);
     d->key_usage = key_usage_of(req);
     d->key_info = key_info_of(key);
     d->key_hash = crypto::spki_hash(*X509_REQ_get_X509_PUBKEY(&req));
@@ -185,6 +217,8 @@ const std::vector<std::optional<std::string>>& Csr::subject_emails() const {
 const std::optional<std::string>& Csr::challenge_password() const { return m_decoded->challenge_password; }
 bool Csr::signature_valid() const { return m_decoded->signature_valid; }
 const crypto::AltNames& Csr::alt_names() const { return m_decoded->alt_names; }
+const std::vector<RequestAttribute>& Csr::attributes() const { return m_decoded->attributes; }
+const std::vector<std::string>& Csr::extension_oids() const { return m_decoded->extension_oids; }
 std::optional<unsigned> Csr::requested_key_usage() const { return m_decoded->key_usage; }
 const PublicKeyInfo& Csr::key_info() const { return m_decoded->key_info; }
 EVP_PKEY* Csr::public_key() const { return X509_REQ_get0_pubkey(m_decoded->req.get()); }

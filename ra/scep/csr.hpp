@@ -21,6 +21,13 @@ struct PublicKeyInfo {
     std::string curve;  ///< EC only: the group name ("prime256v1"); empty otherwise
 };
 
+/// One attribute of the CertificationRequestInfo: its OID (dotted) and how
+/// many values its SET holds.
+struct RequestAttribute {
+    std::string oid;
+    int values = 0;
+};
+
 /// An immutable, cheaply copyable decoded request (copies share the decoding).
 class Csr {
   public:
@@ -42,6 +49,11 @@ class Csr {
     bool signature_valid() const;
     /// The subjectAltName of the extensionRequest (error set when undecodable).
     const crypto::AltNames& alt_names() const;
+    /// Every attribute, in order (challengePassword and extensionRequest among them).
+    const std::vector<RequestAttribute>& attributes() const;
+    /// The OID (dotted) of each extension OpenSSL reads from the request (the first
+    /// extensionRequest, else the first Microsoft msExtReq), in order.
+    const std::vector<std::string>& extension_oids() const;
     /// The keyUsage bits of the extensionRequest as KU_* flags, or nullopt without a keyUsage.
     std::optional<unsigned> requested_key_usage() const;
     const PublicKeyInfo& key_info() const;
