@@ -86,7 +86,8 @@ void check_chain_order(const std::vector<crypto::X509Ptr>& certs, const std::str
 
 /// What the audit trail keeps of the CA's answer.
 std::string ca_words(const RequestAnswer& answer) {
-    std::string text = "AD CS request " + std::to_string(answer.request_id);
+    std::string text = answer.request_id != 0 ? "AD CS request " + std::to_string(answer.request_id)
+                                              : std::string("AD CS, no request made");
     if (answer.disposition) {
         text += ", disposition " + std::to_string(*answer.disposition);
     }

@@ -90,7 +90,15 @@ RequestAnswer read_request_answer(const std::string& body) {
     if (!names_request && answer.status != "unknown" && answer.status != "error") {
         throw BadAnswer("unknown status '" + audit_text(answer.status, 40) + "'");
     }
-    if (names_request) {
+    if (answer.status == "denied") {
+        // A call the CA refused before it created a request (E_ACCESSDENIED,
+        // E_INVALIDARG, ...) is denied with no id: final all the same.
+        const json* id = find(root, "request_id");
+        const bool no_request = id == nullptr || dword_of(*id) == std::optional<std::uint32_t>(0);
+        if (!no_request) {
+            answer.request_id = request_id_of(*id);
+        }
+    } else if (names_request) {
         answer.request_id = request_id_of(require(root, "request_id"));
     }
     if (const json* message = find(root, "message")) {

@@ -20,8 +20,9 @@ class BadAnswer : public std::runtime_error {
 
 /// The body of an answer about one request (POST /v1/requests, GET /v1/requests/{id}).
 struct RequestAnswer {
-    std::string status;                        ///< "issued", "pending", "denied", "unknown" or "error"
-    std::uint32_t request_id = 0;              ///< the CA's id; 0 when absent (unknown, error)
+    std::string status;  ///< "issued", "pending", "denied", "unknown" or "error"
+    std::uint32_t request_id =
+        0;  ///< the CA's id; 0 when absent (unknown, error, a call denied before it made a request)
     Bytes certificate_der;                     ///< issued: one DER certificate, nothing after it
     std::vector<Bytes> chain_der;              ///< issued: the CA chain without the leaf, issuing CA first
     std::string serial;                        ///< issued: upper-case hex, as the bridge writes it

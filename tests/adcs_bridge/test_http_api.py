@@ -161,6 +161,18 @@ class CaFailures(BridgeTest):
         status, body = self.b.submit(pki.csr_der())
         self.assertEqual((status, body["status"], body["disposition"], body["hresult"]),
                          (422, "denied", 1, "0x80070005"), body)
+        self.assertNotIn("request_id", body)   # the CA made no request
+
+    def test_a_refused_look_up_of_a_pending_request_is_an_error_not_a_denial(self):
+        status, body = self.b.submit(pki.csr_der(), template="SCEPPending")
+        self.assertEqual(status, 202, body)
+        request_id = body["request_id"]
+        self.b.ca.failures.append(E_ACCESSDENIED)
+        status, body = self.b.request("GET", "/v1/requests/%d" % request_id)
+        self.assertEqual((status, body["status"], body["hresult"]), (503, "error", "0x80070005"), body)
+        # The request is still pending at the CA, and still mapped.
+        status, body = self.b.request("GET", "/v1/requests/%d" % request_id)
+        self.assertEqual((status, body["status"], body["request_id"]), (202, "pending", request_id), body)
 
     def test_certificate_for_another_key_than_the_csrs_is_not_passed_on(self):
         self.b.ca.wrong_key_next = True

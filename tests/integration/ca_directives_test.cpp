@@ -94,14 +94,15 @@ TEST_SUITE("http.ca_directives") {
             sk_X509_EXTENSION_push(more.get(),
                                    X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "DNS:dc01.corp"));
             REQUIRE(X509_REQ_add_extensions_nid(csr.get(), more.get(), NID_ms_ext_req) == 1);
-            check_refused(enrol(server, device, *csr, "TX-EXT2"), "more than one set of requested extensions");
+            check_refused(enrol(server, device, *csr, "TX-EXT2"),
+                          "more than one set of requested extensions");
         }
         SUBCASE("fail/an-application-policies-extension") {
             crypto::X509ReqPtr csr = device.csr(password);
             crypto::X509ExtensionStackPtr exts(sk_X509_EXTENSION_new_null());
             // SEQUENCE { SEQUENCE { id-kp-clientAuth } }: ESC15 on a version 1 template.
-            const Bytes client_auth{0x30, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06,
-                                    0x01, 0x05, 0x05, 0x07, 0x03, 0x02};
+            const Bytes client_auth{0x30, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b,
+                                    0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02};
             sk_X509_EXTENSION_push(exts.get(), extension("1.3.6.1.4.1.311.21.10", client_auth).release());
             REQUIRE(X509_REQ_add_extensions(csr.get(), exts.get()) == 1);
             check_refused(enrol(server, device, *csr, "TX-APP"), "application policies extension");

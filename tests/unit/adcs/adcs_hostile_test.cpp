@@ -222,6 +222,29 @@ TEST_SUITE("adcs backend against a hostile bridge") {
         CHECK(AdcsBackend(config).ca_chain().size() == 2);
     }
 
+    TEST_CASE("a call the CA refused before making a request is a final denial, with or without an id of 0") {
+        SKIP_WITHOUT_BRIDGE();
+        BridgeProcess bridge;
+        HostileBridge hostile(bridge);
+        AdcsBackend backend(hostile.config(bridge));
+        for (const bool with_zero_id : {true, false}) {
+            CAPTURE(with_zero_id);
+            json denial{{"status", "denied"},
+                        {"disposition", 1},
+                        {"hresult", "0x80070005"},
+                        {"message", "Access denied"}};
+            if (with_zero_id) {
+                denial["request_id"] = 0;
+            }
+            hostile.answer(422, denial.dump());
+            const AdcsSubmitOutcome outcome = backend.submit_with_audit(
+                DeviceRequest("SCEPDevice", with_zero_id ? "txid-zero" : "txid-none").request);
+            CHECK(outcome.result.disposition == Disposition::rejected);
+            CHECK(contains(outcome.audit_detail, "no request made"));
+            CHECK(contains(outcome.audit_detail, "0x80070005"));
+        }
+    }
+
     TEST_CASE("the CA's message is bounded and stripped of control characters in the audit detail") {
         SKIP_WITHOUT_BRIDGE();
         BridgeProcess bridge;

@@ -49,8 +49,11 @@ def pending(request_id: int, disposition: int, message: str) -> Reply:
 
 
 def denied(request_id: int, disposition: int, hresult: int, message: str) -> Reply:
-    return Reply(422, {"status": "denied", "request_id": request_id, "disposition": disposition,
-                       "hresult": adcs.hresult_text(hresult), "message": message or "denied by the CA"})
+    body = {"status": "denied", "disposition": disposition,
+            "hresult": adcs.hresult_text(hresult), "message": message or "denied by the CA"}
+    if request_id:   # none when the CA refused the call before it made a request
+        body["request_id"] = request_id
+    return Reply(422, body)
 
 
 def unknown(client_ref: str, message: str = None) -> Reply:
@@ -75,6 +78,11 @@ def classify(answer: CaAnswer, request_id: int, csr_der: bytes, chain_der, issue
     if answer.return_code != adcs.S_OK:
         if answer.return_code in adcs.TRANSIENT_CODES:
             return error("the CA is not serving: %s" % (answer.message or "retry later"), answer.return_code)
+        if is_retrieval:
+            # The call failed, not the request: a refused look-up decides nothing (the request may
+            # still be pending at the CA), so it is never a denial.
+            return error("the CA refused to say what became of request %d: %s"
+                         % (request_id, answer.message or "no message"), answer.return_code)
         return denied(rid, adcs.CR_DISP_ERROR, answer.return_code, answer.message)
     disposition = answer.disposition
     if adcs.is_failure_hresult(disposition):

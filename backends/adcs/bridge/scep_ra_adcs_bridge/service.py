@@ -87,6 +87,8 @@ class Bridge:
         except (CaUnreachable, OutcomeUnknown) as e:
             return outcome.error(str(e))
         current = outcome.classify(answer, row.request_id, row.csr, self.chain_der, 200, is_retrieval=True)
+        if current is not None and current.status == 503:
+            return current   # the CA would not say: retry, never a new submission
         if current is None or current.body.get("status") not in ("issued", "denied"):
             return None
         if not self.submissions.retire(row.client_ref, row.request_id):
