@@ -51,6 +51,47 @@ def csr_der(cn: str = "device-1") -> bytes:
     return csr.public_bytes(serialization.Encoding.DER)
 
 
+def der(tag: int, content: bytes) -> bytes:
+    """One DER element."""
+    if len(content) < 0x80:
+        return bytes([tag, len(content)]) + content
+    size = len(content).to_bytes((len(content).bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(size)]) + size + content
+
+
+def der_oid(dotted: str) -> bytes:
+    arcs = [int(a) for a in dotted.split(".")]
+    out = bytearray([40 * arcs[0] + arcs[1]])
+    for arc in arcs[2:]:
+        chunk = [arc & 0x7F]
+        while arc > 0x7F:
+            arc >>= 7
+            chunk.insert(0, 0x80 | (arc & 0x7F))
+        out += bytes(chunk)
+    return der(0x06, bytes(out))
+
+
+def bmp(text: str) -> bytes:
+    return der(0x1E, text.encode("utf-16-be"))
+
+
+def csr_with_attributes(attributes, cn: str = "device-1") -> bytes:
+    """A PKCS#10 signed by a new key whose attributes are attributes: (OID, [value DER, ...]) pairs,
+    put in as given (what cryptography's builder cannot make: SEQUENCE values, two extension sets)."""
+    key = new_key()
+    spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    attrs = b"".join(der(0x30, der_oid(oid) + der(0x31, b"".join(values))) for oid, values in attributes)
+    info = der(0x30, der(0x02, b"\x00") + name(cn).public_bytes() + spki + der(0xA0, attrs))
+    signature = key.sign(info, ec.ECDSA(hashes.SHA256()))
+    algorithm = der(0x30, der_oid("1.2.840.10045.4.3.2"))   # ecdsa-with-SHA256
+    return der(0x30, info + algorithm + der(0x03, b"\x00" + signature))
+
+
+def extension_set(*extensions) -> bytes:
+    """An extensionRequest value: Extensions of (OID, value DER) pairs, none critical."""
+    return der(0x30, b"".join(der(0x30, der_oid(oid) + der(0x04, value)) for oid, value in extensions))
+
+
 def write_pem(path: str, *certs: x509.Certificate) -> str:
     with open(path, "wb") as f:
         for cert in certs:

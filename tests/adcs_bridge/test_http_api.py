@@ -356,6 +356,32 @@ class BadBodies(BridgeTest):
         self.assertEqual(self.b.ca.calls, [])
         self.assertEqual(self.b.submissions.unknown(), [])
 
+    def test_a_csr_carrying_instructions_for_the_ca_gets_400_and_never_reaches_it(self):
+        san = "2.5.29.17"
+        own_name = pki.extension_set((san, pki.der(0x30, pki.der(0x82, b"device-1"))))
+        other_name = pki.extension_set((san, pki.der(0x30, pki.der(0x82, b"dc01.corp"))))
+        client_auth = pki.der(0x30, pki.der(0x30, pki.der_oid("1.3.6.1.5.5.7.3.2")))
+        cases = {
+            "a name-value pair asking for a UPN": [
+                ("1.3.6.1.4.1.311.13.2.1",
+                 [pki.der(0x30, pki.der(0x30, pki.bmp("SAN") + pki.bmp("upn=administrator@corp")))])],
+            "two sets of extensions": [("1.2.840.113549.1.9.14", [own_name]),
+                                       ("1.3.6.1.4.1.311.2.1.14", [other_name])],
+            "application policies": [("1.2.840.113549.1.9.14",
+                                      [pki.extension_set(("1.3.6.1.4.1.311.21.10", client_auth))])],
+            "a template name": [("1.2.840.113549.1.9.14",
+                                 [pki.extension_set(("1.3.6.1.4.1.311.20.2", pki.bmp("SubCA")))])],
+        }
+        for name, attributes in cases.items():
+            with self.subTest(name):
+                status, answer = self.b.submit(pki.csr_with_attributes(attributes), client_ref="nvp-" + str(len(name)))
+                self.assertEqual(status, 400, (name, answer))
+        self.assertEqual(self.b.ca.calls, [])
+        # The same way of building a request, with only its own name, is submitted.
+        status, answer = self.b.submit(pki.csr_with_attributes([("1.2.840.113549.1.9.14", [own_name])]),
+                                       client_ref="plain")
+        self.assertEqual(status, 201, answer)
+
     def test_oversized_body_gets_413_before_it_is_read(self):
         answer = self.b.raw(b"POST /v1/requests HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n")
         self.assertTrue(answer.startswith(b"HTTP/1.0 413") or answer.startswith(b"HTTP/1.1 413"), answer[:40])

@@ -17,6 +17,15 @@ MAX_BODY = 64 * 1024
 _CLIENT_REF = re.compile(r"[A-Za-z0-9+/=_.:-]{1,128}")
 
 
+# What AD CS reads from a PKCS#10 on its own (MS-WCCE 2.2.2.7.10, 3.2.1.4.2.1.2): name-value pairs
+# ("SAN:upn=..." with EDITF_ATTRIBUTESUBJECTALTNAME2 set, "CertificateTemplate:..."), application
+# policies and the template extensions. scep-ra refuses requests that carry them; the bridge does too,
+# whoever holds an allowed client certificate.
+_NAME_VALUE_PAIRS = "1.3.6.1.4.1.311.13.2.1"
+_EXTENSION_SETS = ("1.2.840.113549.1.9.14", "1.3.6.1.4.1.311.2.1.14")   # extensionRequest, msExtReq
+_CA_ONLY_EXTENSIONS = ("1.3.6.1.4.1.311.21.10", "1.3.6.1.4.1.311.21.7", "1.3.6.1.4.1.311.20.2")
+
+
 class BadRequest(Exception):
     """The body cannot be used: HTTP 400 with this message."""
 
@@ -79,4 +88,71 @@ def check_csr(der: bytes) -> x509.CertificateSigningRequest:
         raise BadRequest("csr has bytes after the PKCS#10 request or is not DER")
     if not signed:
         raise BadRequest("csr signature does not verify")
+    extension_sets = 0
+    for oid, values in _attributes(der):
+        if oid == _NAME_VALUE_PAIRS:
+            raise BadRequest("csr carries name-value pairs for the CA (%s)" % oid)
+        if oid in _EXTENSION_SETS:
+            extension_sets += values
+    if extension_sets > 1:
+        raise BadRequest("csr carries more than one set of requested extensions")
+    try:
+        extensions = list(csr.extensions)
+    except ValueError:   # a duplicate or unreadable extension
+        raise BadRequest("csr extensions cannot be read") from None
+    for extension in extensions:
+        if extension.oid.dotted_string in _CA_ONLY_EXTENSIONS:
+            raise BadRequest("csr carries an extension only the CA would read (%s)"
+                             % extension.oid.dotted_string)
     return csr
+
+
+def _tlv(data: bytes, pos: int):
+    """(tag, start of content, end) of the DER element at pos (check_csr has made sure it is DER)."""
+    tag, length = data[pos], data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(data[pos:pos + count], "big")
+        pos += count
+    if pos + length > len(data):
+        raise BadRequest("csr is not a PKCS#10 request")
+    return tag, pos, pos + length
+
+
+def _oid_text(content: bytes) -> str:
+    first, arcs, value = content[0], [], 0
+    for byte in content[1:]:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    return ".".join(str(a) for a in [min(first // 40, 2), first - 40 * min(first // 40, 2)] + arcs)
+
+
+def _attributes(der: bytes):
+    """(OID, number of values) of each attribute of the CertificationRequestInfo."""
+    try:
+        _, start, _ = _tlv(der, 0)                 # CertificationRequest
+        _, pos, info_end = _tlv(der, start)        # CertificationRequestInfo
+        for _ in range(3):                         # version, subject, subjectPKInfo
+            pos = _tlv(der, pos)[2]
+        if pos >= info_end:
+            return []
+        tag, pos, end = _tlv(der, pos)
+        if tag != 0xA0:                            # [0] attributes
+            return []
+        found = []
+        while pos < end:
+            _, attr, attr_end = _tlv(der, pos)     # Attribute
+            _, oid_start, oid_end = _tlv(der, attr)
+            _, values, values_end = _tlv(der, oid_end)
+            count = 0
+            while values < values_end:
+                values = _tlv(der, values)[2]
+                count += 1
+            found.append((_oid_text(der[oid_start:oid_end]), count))
+            pos = attr_end
+        return found
+    except IndexError:
+        raise BadRequest("csr is not a PKCS#10 request") from None
