@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string_view>
 
 #include "crypto/encoding.hpp"
 
@@ -64,8 +65,17 @@ bool valid_utf8(const std::string& text) {
     }
 }
 
+/// EJBCA files a username under another name when it holds one of these
+/// (StringTools.stripUsername makes each a '/'; it trims spaces): "dev;1" and
+/// "dev/1" would be one end entity, and a look-up by the name sent would miss.
+constexpr std::string_view rewritten_by_ejbca = ";!%`?$~\\";
+
 bool acceptable(const std::string& username) {
     if (username.empty() || username.size() > max_username_bytes || !valid_utf8(username)) {
+        return false;
+    }
+    if (username.front() == ' ' || username.back() == ' ' ||
+        username.find_first_of(rewritten_by_ejbca) != std::string::npos) {
         return false;
     }
     for (unsigned char c : username) {
@@ -106,7 +116,10 @@ std::optional<std::string> username_for(UsernameRule rule, X509_REQ& csr, const 
                 if (transaction_id.empty()) {
                     return std::nullopt;
                 }
-                *username += "-" + transaction_id;
+                // '_' is not in a transactionID's alphabet (PrintableString):
+                // the last one splits the name, so no two (CN, transactionID)
+                // pairs share an end entity ("dev" + "a-T" and "dev-a" + "T" did).
+                *username += "_" + transaction_id;
             }
             break;
         case UsernameRule::san_dns:

@@ -81,7 +81,7 @@ TEST_CASE("the username rules take the CN, CN and transaction, or the first SAN 
     const auto request =
         test::request_for(*key, "CN=dev7,O=Test", "tx7", "DNS:dev7.example.net,email:ops@example.net");
     const std::pair<UsernameRule, std::string> cases[] = {{UsernameRule::cn, "dev7"},
-                                                          {UsernameRule::cn_transaction, "dev7-tx7"},
+                                                          {UsernameRule::cn_transaction, "dev7_tx7"},
                                                           {UsernameRule::san_dns, "dev7.example.net"},
                                                           {UsernameRule::san_email, "ops@example.net"}};
     for (const auto& [rule, expected] : cases) {
@@ -105,6 +105,20 @@ TEST_CASE("the username rules take the CN, CN and transaction, or the first SAN 
               Disposition::rejected);
     }
     CHECK(fake.state()["enrolments"] == 4);
+    // Two devices never share an end entity through the separator.
+    REQUIRE(by_transaction.submit(test::request_for(*key, "CN=dev", "a-T")).disposition ==
+            Disposition::issued);
+    const std::string first = fake.state()["last_enroll"]["username"];
+    REQUIRE(by_transaction.submit(test::request_for(*key, "CN=dev-a", "T")).disposition ==
+            Disposition::issued);
+    CHECK(fake.state()["last_enroll"]["username"] != first);
+    // Names EJBCA would file under another name (and so merge) are refused, by every rule.
+    EjbcaBackend by_cn(fake.config());
+    for (const char* cn : {"dev;1", "dev?1", "dev!1", "dev\\1", " dev1", "dev1 "}) {
+        CAPTURE(cn);
+        CHECK(by_cn.submit(test::request_for(*key, std::string("CN=") + cn, "tx10")).disposition == Disposition::rejected);
+    }
+    CHECK(fake.state()["enrolments"] == 6);
     CHECK_THROWS_AS(parse_username_rule("uid"), std::invalid_argument);
     CHECK(parse_username_rule("cn+transaction") == UsernameRule::cn_transaction);
 }
