@@ -15,8 +15,8 @@ struct LocalCaBackend::Prepared {
     crypto::X509ReqPtr owned;                 ///< set when prepare() parsed the request itself
     X509_REQ* csr = nullptr;                  ///< the request: owned, or the caller's verified one
     EVP_PKEY* public_key = nullptr;           ///< owned by csr
-    crypto::X509ExtensionStackPtr requested;  ///< owns san
-    X509_EXTENSION* san = nullptr;            ///< to copy, or null
+    crypto::X509ExtensionStackPtr requested;  ///< the request's extensions, as decoded
+    crypto::GeneralNamesPtr san;              ///< the names to certify, decoded; null for none
     std::string key_usage;                    ///< the profile's, fitted to the key type
     std::string subject;
     std::string rejection;  ///< when not empty: refuse the request with this reason

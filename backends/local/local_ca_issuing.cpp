@@ -138,9 +138,9 @@ LocalCaBackend::Prepared LocalCaBackend::prepare(const Bytes& csr_der, const Cer
                 p.rejection = "the request contains subjectAltName more than once";
                 return p;
             }
-            p.san = X509v3_get_ext(p.requested.get(), index);
-            crypto::GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(p.san)));
-            if (names == nullptr || sk_GENERAL_NAME_num(names.get()) == 0) {
+            p.san.reset(
+                static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(X509v3_get_ext(p.requested.get(), index))));
+            if (p.san == nullptr || sk_GENERAL_NAME_num(p.san.get()) == 0) {
                 ERR_clear_error();
                 p.rejection = "the request's subjectAltName is malformed or empty";
                 return p;
@@ -313,7 +313,13 @@ crypto::X509Ptr LocalCaBackend::build_certificate(const Prepared& request, const
         add_extension(*cert, ctx, NID_crl_distribution_points, "URI:" + m_config.crl_distribution_point);
     }
     if (request.san != nullptr) {
-        check(X509_add_ext(cert.get(), request.san, -1) == 1, "X509_add_ext subjectAltName");
+        // Encoded anew from the decoded names, never the requester's bytes (which
+        // OpenSSL reads leniently: BER, bytes after the names); critical exactly
+        // when the subject is empty (RFC 5280, 4.2.1.6).
+        const int critical = X509_NAME_entry_count(X509_get_subject_name(cert.get())) == 0 ? 1 : 0;
+        check(X509_add1_ext_i2d(cert.get(), NID_subject_alt_name, request.san.get(), critical,
+                                X509V3_ADD_DEFAULT) == 1,
+              "X509_add1_ext_i2d subjectAltName");
     }
     check(X509_sign(cert.get(), m_ca_key.get(), m_digest.get()) > 0, "X509_sign");
     return cert;

@@ -423,6 +423,32 @@ TEST_SUITE("backends.local") {
                   0);
             CHECK(X509_get_ext_count(result.certificate.get()) == 6);
         }
+        SUBCASE("ok/encoded anew: bytes after the names and the requester's critical flag are not signed") {
+            // GeneralNames { dNSName "router4.example.com" }, then 05 00 that OpenSSL's reader ignores.
+            const std::string dns = "router4.example.com";
+            Bytes value{0x30, static_cast<unsigned char>(dns.size() + 2), 0x82,
+                        static_cast<unsigned char>(dns.size())};
+            value.insert(value.end(), dns.begin(), dns.end());
+            const Bytes canonical = value;
+            value.push_back(0x05);
+            value.push_back(0x00);
+            crypto::Asn1OctetStringPtr data(ASN1_OCTET_STRING_new());
+            REQUIRE(ASN1_OCTET_STRING_set(data.get(), value.data(), static_cast<int>(value.size())) == 1);
+            crypto::X509ExtensionStackPtr exts(sk_X509_EXTENSION_new_null());
+            sk_X509_EXTENSION_push(
+                exts.get(), X509_EXTENSION_create_by_NID(nullptr, NID_subject_alt_name, 1, data.get()));
+            auto lenient = test::make_csr(*key, "CN=router4", "secret");
+            REQUIRE(X509_REQ_add_extensions(lenient.get(), exts.get()) == 1);
+            REQUIRE(X509_REQ_sign(lenient.get(), key.get(), EVP_sha256()) > 0);
+            auto result = f.submit(crypto::csr_der(*lenient));
+            REQUIRE(result.disposition == Disposition::issued);
+            X509_EXTENSION* san = extension(*result.certificate, NID_subject_alt_name);
+            REQUIRE(san != nullptr);
+            const ASN1_OCTET_STRING* issued = X509_EXTENSION_get_data(san);
+            CHECK(Bytes(ASN1_STRING_get0_data(issued),
+                        ASN1_STRING_get0_data(issued) + ASN1_STRING_length(issued)) == canonical);
+            CHECK(X509_EXTENSION_get_critical(san) == 0);  // the subject is not empty
+        }
         SUBCASE("fail/not copied when copy_san is off") {
             f.config.copy_san = false;
             auto result = f.submit(der);

@@ -116,7 +116,8 @@ TEST_CASE("the username rules take the CN, CN and transaction, or the first SAN 
     EjbcaBackend by_cn(fake.config());
     for (const char* cn : {"dev;1", "dev?1", "dev!1", "dev\\1", " dev1", "dev1 "}) {
         CAPTURE(cn);
-        CHECK(by_cn.submit(test::request_for(*key, std::string("CN=") + cn, "tx10")).disposition == Disposition::rejected);
+        CHECK(by_cn.submit(test::request_for(*key, std::string("CN=") + cn, "tx10")).disposition ==
+              Disposition::rejected);
     }
     CHECK(fake.state()["enrolments"] == 6);
     CHECK_THROWS_AS(parse_username_rule("uid"), std::invalid_argument);
