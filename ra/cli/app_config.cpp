@@ -241,6 +241,7 @@ AppConfig load_config(const std::filesystem::path& file, FileCheck files) {
     c.renewal.require_new_key = check.flag("renewal.require_new_key");
     c.renewal.window_days = check.number("renewal.window_days", 0, 36500);
     c.renewal.window_percent = check.number("renewal.window_percent", 0, 100);
+    c.renewal.unrecorded_signers = check.flag("renewal.unrecorded_signers");
     const std::string san = check.text("renewal.san");
     if (san != "same" && san != "subset") {
         check.problem("renewal.san", "must be same or subset, not '" + san + "'");

@@ -62,6 +62,7 @@ po::options_description config_keys() {
         ("renewal.window_percent", po::value<int>()->default_value(0))
         ("renewal.san", po::value<std::string>()->default_value("same"))
         ("renewal.revocation", po::value<std::string>()->default_value("backend"))
+        ("renewal.unrecorded_signers", po::value<int>()->default_value(1))
         ("policy.existing_subject", po::value<std::string>()->default_value("allow"))
         ("templates.SignatureTemplate", po::value<std::string>()->default_value(core::default_template_name))
         ("templates.EncryptionTemplate", po::value<std::string>()->default_value(core::default_template_name))

@@ -310,6 +310,11 @@ san = same
 # (not checked; said at every start).
 revocation = )"
         << (layout.backend == "adcs" ? "crl" : "backend") << R"(
+# 1 = a certificate the CA issued without scep-ra (NDES's, before the move)
+# may renew, keeping the template its keyUsage picks; 0 = only a certificate
+# scep-ra issued (any other one the CA issued, such as a user's certificate
+# of another profile, could otherwise renew into a SCEP template).
+unrecorded_signers = 1
 
 [policy]
 # A new PKCSReq (with a challenge password) for a subject that already holds

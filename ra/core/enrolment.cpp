@@ -184,6 +184,16 @@ EnrolmentAnswer Enrolment::request(EnrolmentMessage& msg, const scep::Csr& csr, 
         throw scep::ScepFailure(scep::FailInfo::bad_request, "renewal is disabled on this RA");
     }
     by_certificate = by_certificate && m_options.renewal.enabled;
+    if (by_certificate && !m_options.renewal.unrecorded_signers && !issued_here(msg.signer)) {
+        // [renewal] unrecorded_signers = 0: whatever else the CA issued (a
+        // user's certificate of another profile) does not renew into a SCEP
+        // template; a PKCSReq it signs is an ordinary one.
+        if (renewal_message) {
+            throw scep::ScepFailure(scep::FailInfo::bad_cert_id,
+                                    "a RenewalReq must be signed by a certificate issued through this RA");
+        }
+        by_certificate = false;
+    }
     const Bytes csr_key = csr.key_hash();
     const std::string kind = by_certificate ? "Renewal:" + crypto::serial_hex(msg.signer) : "PKCSReq";
 
@@ -301,11 +311,18 @@ crypto::X509Ptr Enrolment::delivered(const std::string& issuer_dn, const std::st
     return cert;
 }
 
+std::optional<store::RequestRecord> Enrolment::issued_here(X509& signer) {
+    auto issued = m_requests.find_issued(crypto::serial_hex(signer));
+    if (issued && issued->cert_der == crypto::cert_der(signer)) {
+        return issued;
+    }
+    return std::nullopt;
+}
+
 std::string Enrolment::renewal_template(X509& signer) {
     // The RA's own row for the certificate; a certificate issued before the
     // RA recorded serials is judged by its own keyUsage.
-    if (auto issued = m_requests.find_issued(crypto::serial_hex(signer));
-        issued && issued->cert_der == crypto::cert_der(signer)) {
+    if (auto issued = issued_here(signer)) {
         return issued->template_name;
     }
     return select_template(signer, m_options.templates);

@@ -100,6 +100,8 @@ class Enrolment {
     bool signed_by_our_certificate(X509& signer) const;
     /// The template a renewal signed by this certificate keeps.
     std::string renewal_template(X509& signer);
+    /// The RA's own record of the certificate (same serial and same DER), if any.
+    std::optional<store::RequestRecord> issued_here(X509& signer);
     /// Runs the validators and records the claim (with the one-time password,
     /// when one is used), retiring the decided request it replaces, if any.
     store::RequestRecord claim(EnrolmentMessage& msg, const scep::Csr& csr, store::RequestRecord record,

@@ -29,6 +29,9 @@ struct RenewalPolicy {
     int window_percent = 0;                      ///< only in the last N percent of validity (0 = any time)
     RenewalSanRule san = RenewalSanRule::same;   ///< subjectAltName entries compared as typed values
     RevocationMode revocation = RevocationMode::backend;  ///< where the signer's revocation status comes from
+    /// A certificate the CA issued without this RA (NDES's, before scep-ra) may
+    /// renew, its template chosen by its keyUsage; false: only one this RA recorded.
+    bool unrecorded_signers = true;
 };
 
 /// True when cert chains (signature and issuer) to the first certificate of

@@ -176,6 +176,26 @@ TEST_SUITE("http.renewal_policy") {
         }
     }
 
+    TEST_CASE("with [renewal] unrecorded_signers = 0 only a certificate this RA issued renews") {
+        ServerFixture server([](std::string& conf) { set_key(conf, "unrecorded_signers", "0"); });
+        Device device(0, "recorded-only");
+        auto cert = enrolled(server, device, {}, "TX-FIRST");
+        SUBCASE("ok/recorded") { check_issued(renew(server, device, *cert, {}, "TX-R")); }
+        SUBCASE("fail/issued-by-the-ca-without-this-ra") {
+            // As for a certificate the CA issued otherwise (NDES's, or a user's of another profile).
+            server.instance().database().write(
+                [](store::Database& db) { db.exec("UPDATE requests SET serial = NULL"); });
+            auto view = renew(server, device, *cert, {}, "TX-R-OTHER");
+            CHECK(view.status == PkiStatus::failure);
+            CHECK(view.fail_info == FailInfo::bad_cert_id);
+            CHECK(view.fail_info_text.value_or("").find("issued through this RA") != std::string::npos);
+            // A PKCSReq it signs is an ordinary one: no password, no certificate.
+            check_refused(renew(server, device, *cert, {}, "TX-P-OTHER", MessageType::pkcs_req),
+                          "challenge password");
+            CHECK(server.sql("SELECT count(*) FROM issued_certs WHERE transaction_id LIKE '%OTHER'") == "0");
+        }
+    }
+
     TEST_CASE("a certificate signed by the CA but not in its records cannot renew") {
         ServerFixture server;
         Device device(0, "off-the-books");
