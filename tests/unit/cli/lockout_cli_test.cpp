@@ -152,10 +152,13 @@ TEST_SUITE("cli.audit") {
         Output json = i.run("audit --json");
         CHECK(json.out.find("\"transaction_id\":\"T\\u001b]0;owned\\u0007\\n2029-01-01\\tforged\"") !=
               std::string::npos);
-        CHECK(json.out.find("\"subject\":\"CN=\\u0001\x7f\xc3\xa9\\ufffd\xc2\x9b\"") != std::string::npos);
+        // DEL and the C1 CSI escaped too: JSON allows them raw, a terminal obeys them.
+        CHECK(json.out.find("\"subject\":\"CN=\\u0001\\u007f\xc3\xa9\\ufffd\\u009b\"") != std::string::npos);
         for (unsigned char c : json.out.substr(0, json.out.size() - 1)) {
             CHECK(c >= 0x20);
+            CHECK(c != 0x7f);
         }
+        CHECK(json.out.find("\xc2\x9b") == std::string::npos);
     }
 
     TEST_CASE("audit purge deletes rows older than the retention period and keeps rows still referred to") {
