@@ -2,8 +2,10 @@
 """The bridge's HTTPS API end to end: real server on a loopback port, mutual TLS, the fake CA
 over MS-ICPR, the SQLite map on disk."""
 import base64
+import socket
 import sqlite3
 import ssl
+import time
 import unittest
 from unittest import mock
 
@@ -14,6 +16,7 @@ from cryptography.x509.oid import ObjectIdentifier
 
 import support  # sets sys.path
 import pki
+from scep_ra_adcs_bridge import http_api
 from scep_ra_adcs_bridge.config import load_config
 from scep_ra_adcs_bridge.store import MAX_CSR_DER
 from scep_ra_adcs_bridge.validate import parse_submit
@@ -301,6 +304,56 @@ class ClientCertificates(BridgeTest):
                                       cert="other")
         self.assertEqual(status, 403)
         self.assertEqual(self.b.request("GET", "/v1/ca", cert="other")[0], 403)
+        self.assertEqual(self.b.ca.calls, [])
+
+
+class SlowAndIdleClients(BridgeTest):
+    def _tls(self, cert):
+        ctx = self.b.pki.client_context(cert, {self.b.pki.ra_cert: self.b.pki.ra_key,
+                                               self.b.pki.other_cert: self.b.pki.other_key}[cert])
+        sock = socket.create_connection(("127.0.0.1", self.b.port), timeout=10)
+        return ctx.wrap_socket(sock, server_hostname="127.0.0.1")
+
+    def test_idle_connections_from_one_address_leave_room_for_the_ra(self):
+        idle = []
+        try:
+            for _ in range(http_api.MAX_CONNECTIONS + 8):   # more than every slot, from another host
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.settimeout(30)
+                sock.bind(("127.0.0.2", 0))
+                sock.connect(("127.0.0.1", self.b.port))
+                idle.append(sock)
+            time.sleep(0.5)   # let the bridge take what it takes of them
+            status, body = self.b.submit(pki.csr_der(), client_ref="beside-idle")
+            self.assertEqual(status, 201, body)
+        finally:
+            for sock in idle:
+                sock.close()
+
+    def test_a_certificate_off_the_allow_list_is_refused_before_it_sends_a_byte(self):
+        with self._tls(self.b.pki.other_cert) as tls:
+            answer = tls.recv(4096)   # nothing sent: the 403 comes unasked
+        self.assertTrue(answer.startswith(b"HTTP/1.1 403"), answer)
+        self.assertEqual(self.b.ca.calls, [])
+
+    def test_a_request_that_does_not_arrive_in_time_loses_its_connection(self):
+        saved = http_api.REQUEST_READ_SECONDS
+        http_api.REQUEST_READ_SECONDS = 1
+        try:
+            with self._tls(self.b.pki.ra_cert) as tls:
+                tls.sendall(b"POST /v1/requests HTTP/1.1\r\n")   # then one header line, and no more
+                tls.sendall(b"Host: x\r\n")
+                # Shorter than the bridge's 30 s per-read timeout, far beyond the 1 s deadline.
+                tls.settimeout(20)
+                try:
+                    answer = tls.recv(4096)
+                except socket.timeout:
+                    self.fail("the bridge kept the connection past its read deadline")
+                except (ssl.SSLError, ConnectionError):
+                    answer = b""
+        finally:
+            http_api.REQUEST_READ_SECONDS = saved
+        self.assertEqual(answer, b"")   # closed by the bridge, not answered
         self.assertEqual(self.b.ca.calls, [])
 
 

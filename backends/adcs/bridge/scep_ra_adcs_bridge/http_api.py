@@ -20,7 +20,13 @@ from .outcome import Reply
 from .validate import MAX_BODY, BadRequest, parse_submit
 
 MAX_CONNECTIONS = 32
+# One address holds at most half the connections: idle or trickling connections from one host
+# (a scan, a client that never sends) leave the RA's requests room.
+MAX_CONNECTIONS_PER_ADDRESS = 16
 IO_TIMEOUT_SECONDS = 30
+# The TLS handshake, the request line, the headers and the body together, whatever their pace
+# (the CA call that follows has timeouts of its own).
+REQUEST_READ_SECONDS = 30
 _STATUS_PATH = re.compile(r"/v1/requests/([1-9][0-9]{0,9})")
 
 
@@ -34,9 +40,14 @@ def tls_context(cert: str, key: str, client_ca: str) -> ssl.SSLContext:
 
 
 class BridgeServer(http.server.ThreadingHTTPServer):
-    """A thread per connection, at most MAX_CONNECTIONS at once; the TLS handshake runs in
-    the connection's thread under a timeout, so a slow client cannot stall accept()."""
+    """A thread per connection, at most MAX_CONNECTIONS at once and MAX_CONNECTIONS_PER_ADDRESS
+    from one address; the TLS handshake runs in the connection's thread, and it and the request
+    must arrive within REQUEST_READ_SECONDS, so a slow client cannot stall accept() or hold a
+    slot; a client certificate off allow_client is answered 403 before the request is read."""
     daemon_threads = True
+    # socketserver's default backlog of 5 drops the SYNs of a burst of the RA's requests (each
+    # then waits a second for its retry).
+    request_queue_size = 64
 
     def __init__(self, address, bridge, allow, context: ssl.SSLContext, log):
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
@@ -47,18 +58,44 @@ class BridgeServer(http.server.ThreadingHTTPServer):
         self.context = context
         self.log = log
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.per_address = {}
+        self.per_address_lock = threading.Lock()
 
     def process_request(self, request, client_address):
-        if not self.slots.acquire(blocking=False):
+        if not self._take_slot(client_address[0]):
             self.shutdown_request(request)
             return
         try:
             super().process_request(request, client_address)
         except BaseException:
-            self.slots.release()
+            self._give_slot(client_address[0])
             raise
 
+    def _take_slot(self, address: str) -> bool:
+        with self.per_address_lock:
+            if self.per_address.get(address, 0) >= MAX_CONNECTIONS_PER_ADDRESS:
+                return False
+            if not self.slots.acquire(blocking=False):
+                return False
+            self.per_address[address] = self.per_address.get(address, 0) + 1
+            return True
+
+    def _give_slot(self, address: str):
+        with self.per_address_lock:
+            left = self.per_address.get(address, 1) - 1
+            if left > 0:
+                self.per_address[address] = left
+            else:
+                self.per_address.pop(address, None)
+            self.slots.release()
+
     def process_request_thread(self, request, client_address):
+        # Ends a connection whose handshake and request have not arrived in time; the handler
+        # cancels it once the whole request is read.
+        current = [request]   # wrap_socket detaches request: the TLS socket takes its place
+        deadline = threading.Timer(REQUEST_READ_SECONDS, lambda: _abort(current[0]))
+        deadline.daemon = True
+        deadline.start()
         try:
             request.settimeout(IO_TIMEOUT_SECONDS)
             try:
@@ -67,9 +104,21 @@ class BridgeServer(http.server.ThreadingHTTPServer):
                 self.log.write("tls", peer=client_address[0], message=str(e))
                 self.shutdown_request(request)
                 return
+            current[0] = tls
+            tls.read_deadline = deadline
             super().process_request_thread(tls, client_address)
         finally:
-            self.slots.release()
+            deadline.cancel()
+            self._give_slot(client_address[0])
+
+
+def _abort(sock):
+    """Shuts the connection's socket (not its TLS layer, which belongs to the handler's thread):
+    a read blocked on it returns."""
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -82,6 +131,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def handle_one_request(self):
         """Any failure inside the bridge answers 500 (and is logged) instead of a dropped connection."""
+        if self._allowed() is None:
+            # Refused before a byte of the request is read: a certificate from client_ca that is
+            # not on allow_client cannot hold the connection by trickling its headers.
+            self.close_connection = True
+            self._refuse_unread()
+            return
         try:
             super().handle_one_request()
         except (OSError, ssl.SSLError):
@@ -95,6 +150,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     def do_GET(self):
+        self._request_read()
         client = self._client()
         if client is None:
             return
@@ -114,6 +170,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path != "/v1/requests":
             return self._send(Reply(404, {"status": "error", "message": "no such resource"}))
         body = self._body()
+        self._request_read()
         if body is None:
             return
         try:
@@ -128,21 +185,48 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _other
 
+    def _request_read(self):
+        """The whole request is in: the read deadline no longer applies."""
+        deadline = getattr(self.connection, "read_deadline", None)
+        if deadline is not None:
+            deadline.cancel()
+
+    def _allowed(self):
+        """The allowed client's subject (or fingerprint), or None (logged)."""
+        der = self.connection.getpeercert(binary_form=True)
+        if not der:
+            return None
+        fingerprint = hashlib.sha256(der).hexdigest()
+        try:
+            subject = x509.load_der_x509_certificate(der).subject.rfc4514_string()
+        except ValueError:
+            subject = ""
+        if self.server.allow.allows(fingerprint, subject):
+            return subject or fingerprint
+        self.server.log.write("refused", client=subject, fingerprint=fingerprint, http=403,
+                              message="client certificate not on allow_client")
+        return None
+
+    def _refuse_unread(self):
+        data = json.dumps({"status": "error", "message": "this client certificate is not allowed"}).encode()
+        try:
+            self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: "
+                             + str(len(data)).encode() + b"\r\nConnection: close\r\n\r\n" + data)
+            self.wfile.flush()
+            # Take in (and drop) what the client still sends, so that closing does not reset the
+            # connection before it has read the answer; bounded by the read deadline and 16 reads.
+            for _ in range(16):
+                if not self.connection.recv(65536):
+                    break
+        except OSError:   # ssl.SSLError too
+            pass
+
     def _client(self):
         """The allowed client's subject, or None after answering 403."""
-        der = self.connection.getpeercert(binary_form=True)
-        if der:
-            fingerprint = hashlib.sha256(der).hexdigest()
-            try:
-                subject = x509.load_der_x509_certificate(der).subject.rfc4514_string()
-            except ValueError:
-                subject = ""
-            if self.server.allow.allows(fingerprint, subject):
-                return subject or fingerprint
-            self.server.log.write("refused", client=subject, fingerprint=fingerprint, http=403,
-                                  message="client certificate not on allow_client")
-        self._send(Reply(403, {"status": "error", "message": "this client certificate is not allowed"}))
-        return None
+        client = self._allowed()
+        if client is None:
+            self._send(Reply(403, {"status": "error", "message": "this client certificate is not allowed"}))
+        return client
 
     def _body(self):
         if self.headers.get("Transfer-Encoding") or self.headers.get("Content-Encoding"):
