@@ -5,6 +5,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import struct
 import subprocess
 import tempfile
@@ -13,6 +14,11 @@ import types
 import unittest
 import http.client
 from unittest import mock
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import AttributeOID
 
 import support
 import fake_ca
@@ -120,6 +126,34 @@ class SubmissionMapOnDisk(unittest.TestCase):
             claimed, row = second.claim("tx-1", "a" * 64, b"csr", "SCEPDevice")
             self.assertEqual((claimed, row.state), (False, "unknown"))
             second.close()
+
+    def test_a_map_of_an_earlier_bridge_keeps_public_keys_not_csrs(self):
+        key = ec.generate_private_key(ec.SECP256R1())
+        csr = (x509.CertificateSigningRequestBuilder().subject_name(pki.name("old-device"))
+               .add_attribute(AttributeOID.CHALLENGE_PASSWORD, b"old-s3cret-pw")
+               .sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "map.sqlite")
+            old = sqlite3.connect(path, isolation_level=None)   # the schema before this bridge
+            old.execute("PRAGMA journal_mode=WAL")
+            old.execute("CREATE TABLE submissions (client_ref TEXT PRIMARY KEY CHECK (length(client_ref) BETWEEN 1 "
+                        "AND 128), csr_sha256 TEXT NOT NULL CHECK (length(csr_sha256) = 64), csr BLOB NOT NULL "
+                        "CHECK (length(csr) <= 16384), template TEXT NOT NULL CHECK (length(template) <= 64), "
+                        "state TEXT NOT NULL CHECK (state IN ('submitting', 'submitted', 'unknown')), request_id "
+                        "INTEGER UNIQUE CHECK (request_id IS NULL OR request_id BETWEEN 1 AND 4294967295), "
+                        "created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)")
+            old.execute("INSERT INTO submissions VALUES ('tx-old', ?, ?, 'T', 'submitted', 41, 1, 1)",
+                        ("c" * 64, csr))
+            old.close()
+            m = SubmissionMap(path)
+            row = m.by_client_ref("tx-old")
+            self.assertEqual((row.request_id, row.subject_key),
+                             (41, key.public_key().public_bytes(serialization.Encoding.DER,
+                                                                serialization.PublicFormat.SubjectPublicKeyInfo)))
+            m.close()
+            for name in os.listdir(tmp):
+                with open(os.path.join(tmp, name), "rb") as f:
+                    self.assertNotIn(b"old-s3cret-pw", f.read(), name)
 
     def test_resolve_refuses_a_request_id_mapped_to_another_client_ref(self):
         with tempfile.TemporaryDirectory() as tmp:

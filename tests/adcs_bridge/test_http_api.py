@@ -2,6 +2,8 @@
 """The bridge's HTTPS API end to end: real server on a loopback port, mutual TLS, the fake CA
 over MS-ICPR, the SQLite map on disk."""
 import base64
+import glob
+import os
 import socket
 import sqlite3
 import ssl
@@ -19,7 +21,7 @@ import pki
 from scep_ra_adcs_bridge import http_api
 from scep_ra_adcs_bridge.config import load_config
 from scep_ra_adcs_bridge.store import MAX_CSR_DER
-from scep_ra_adcs_bridge.validate import parse_submit
+from scep_ra_adcs_bridge.validate import parse_submit, subject_key_of
 from support import BridgeFixture
 
 RPC_S_SERVER_TOO_BUSY = 0x800706BB
@@ -245,7 +247,23 @@ class CsrSize(BridgeTest):
         # DCERPCServer does not reassemble a request of several fragments, so it is "unknown" here).
         status, answer = self.b.submit(largest, client_ref="big-1")
         self.assertNotIn(status, (400, 500), answer)
-        self.assertEqual(len(self.b.submissions.by_client_ref("big-1").csr), MAX_CSR_DER)
+        stored = self.b.submissions.by_client_ref("big-1").subject_key
+        self.assertEqual(stored, subject_key_of(largest))
+        self.assertTrue(stored.startswith(b"\x30"))   # a SubjectPublicKeyInfo, not the whole request
+
+    def test_the_state_file_never_holds_a_requests_challenge_password(self):
+        key = ec.generate_private_key(ec.SECP256R1())
+        csr = (x509.CertificateSigningRequestBuilder().subject_name(pki.name("device-pw"))
+               .add_attribute(x509.oid.AttributeOID.CHALLENGE_PASSWORD, b"s3cret-ch4llenge")
+               .sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+        self.assertIn(b"s3cret-ch4llenge", csr)
+        status, answer = self.b.submit(csr, client_ref="with-password")
+        self.assertEqual(status, 201, answer)
+        paths = glob.glob(os.path.join(self.b.dir, "bridge.sqlite*"))   # the map, its WAL and shm
+        self.assertTrue(paths)
+        for path in paths:
+            with open(path, "rb") as f:
+                self.assertNotIn(b"s3cret-ch4llenge", f.read(), path)
 
 
 class Repeats(BridgeTest):

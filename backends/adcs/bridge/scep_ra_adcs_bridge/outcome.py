@@ -68,7 +68,7 @@ def is_not_found(answer: CaAnswer) -> bool:
     return adcs.is_failure_hresult(answer.disposition) and answer.disposition in adcs.NOT_FOUND_CODES
 
 
-def classify(answer: CaAnswer, request_id: int, csr_der: bytes, chain_der, issued_status: int,
+def classify(answer: CaAnswer, request_id: int, subject_key: bytes, chain_der, issued_status: int,
              is_retrieval: bool) -> Reply:
     """Maps one answer. Returns None for "issued out of band without the certificate", which the
     caller may settle with a retrieval."""
@@ -94,7 +94,7 @@ def classify(answer: CaAnswer, request_id: int, csr_der: bytes, chain_der, issue
             if disposition == adcs.CR_DISP_ISSUED_OUT_OF_BAND:
                 return None
             return error("the CA reported request %d issued without a readable certificate" % rid)
-        if not _same_key(cert, csr_der):
+        if not _same_key(cert, subject_key):
             return error("the CA returned a certificate for another key than request %d's" % rid)
         return issued(rid, cert, chain_der, issued_status)
     if disposition in (adcs.CR_DISP_UNDER_SUBMISSION, adcs.CR_DISP_INCOMPLETE):
@@ -111,10 +111,10 @@ def _certificate(der: bytes):
         return None
 
 
-def _same_key(cert: x509.Certificate, csr_der: bytes) -> bool:
+def _same_key(cert: x509.Certificate, subject_key: bytes) -> bool:
+    """subject_key: the request's SubjectPublicKeyInfo, DER."""
     spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     try:
-        csr = x509.load_der_x509_csr(csr_der)
-        return cert.public_key().public_bytes(*spki) == csr.public_key().public_bytes(*spki)
+        return cert.public_key().public_bytes(*spki) == subject_key
     except (ValueError, TypeError, UnsupportedAlgorithm):   # a key type cryptography cannot load
         return False

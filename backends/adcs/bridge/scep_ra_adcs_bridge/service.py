@@ -21,7 +21,7 @@ class Bridge:
         self.log = log
 
     def submit(self, req: Submit, client: str, may_replace: bool = True) -> Reply:
-        claimed, row = self.submissions.claim(req.client_ref, req.csr_sha256, req.csr_der, req.template)
+        claimed, row = self.submissions.claim(req.client_ref, req.csr_sha256, req.subject_key, req.template)
         if not claimed:
             if may_replace and row.state == "submitted" and (row.csr_sha256 != req.csr_sha256
                                                              or row.template != req.template):
@@ -49,9 +49,9 @@ class Bridge:
                 return self._not_recorded(req, client, answer, started, e)
         else:
             self.submissions.forget(req.client_ref)   # the CA created no request
-        reply = outcome.classify(answer, answer.request_id, req.csr_der, self.chain_der, 201, is_retrieval=False)
+        reply = outcome.classify(answer, answer.request_id, req.subject_key, self.chain_der, 201, is_retrieval=False)
         if reply is None:
-            reply = self._settle_out_of_band(answer.request_id, req.csr_der, 201, answer.message)
+            reply = self._settle_out_of_band(answer.request_id, req.subject_key, 201, answer.message)
         self._log("submit", client, req, reply, started)
         return reply
 
@@ -61,7 +61,7 @@ class Bridge:
         if row is None:
             reply = self._unmapped(request_id)
         else:
-            reply = self._current(row.request_id, row.csr)
+            reply = self._current(row.request_id, row.subject_key)
         self._log("status", client, None, reply, started, request_id=request_id,
                   client_ref=row.client_ref if row else None)
         return reply
@@ -86,7 +86,7 @@ class Bridge:
             answer = self.ca.retrieve(row.request_id)
         except (CaUnreachable, OutcomeUnknown) as e:
             return outcome.error(str(e))
-        current = outcome.classify(answer, row.request_id, row.csr, self.chain_der, 200, is_retrieval=True)
+        current = outcome.classify(answer, row.request_id, row.subject_key, self.chain_der, 200, is_retrieval=True)
         if current is not None and current.status == 503:
             return current   # the CA would not say: retry, never a new submission
         if current is None or current.body.get("status") not in ("issued", "denied"):
@@ -105,7 +105,7 @@ class Bridge:
         elif row.state == "submitting":
             reply = outcome.error("client_ref %s is being submitted right now; retry" % req.client_ref)
         else:
-            reply = self._current(row.request_id, row.csr)
+            reply = self._current(row.request_id, row.subject_key)
         self._log("repeat", client, req, reply, started)
         return reply
 
@@ -144,19 +144,19 @@ class Bridge:
         return outcome.error("request %d is not in this bridge's map (state file lost or replaced?) though the CA "
                              "has it; look it up at the CA" % request_id)
 
-    def _current(self, request_id: int, csr_der: bytes) -> Reply:
+    def _current(self, request_id: int, subject_key: bytes) -> Reply:
         try:
             answer = self.ca.retrieve(request_id)
         except (CaUnreachable, OutcomeUnknown) as e:   # a retrieval changes nothing: retry it
             return outcome.error(str(e))
-        reply = outcome.classify(answer, request_id, csr_der, self.chain_der, 200, is_retrieval=True)
+        reply = outcome.classify(answer, request_id, subject_key, self.chain_der, 200, is_retrieval=True)
         if reply is None:
             reply = outcome.pending(request_id, answer.disposition, answer.message)
         return reply
 
-    def _settle_out_of_band(self, request_id: int, csr_der: bytes, issued_status: int, message: str) -> Reply:
+    def _settle_out_of_band(self, request_id: int, subject_key: bytes, issued_status: int, message: str) -> Reply:
         """Disposition 4 without the certificate: issued if a retrieval gives it, else pending."""
-        reply = self._current(request_id, csr_der)
+        reply = self._current(request_id, subject_key)
         if reply.body.get("status") == "issued":
             return outcome.Reply(issued_status, reply.body)
         if reply.body.get("status") == "pending" or reply.status == 503:

@@ -11,13 +11,15 @@ import sqlite3
 import threading
 import time
 
-MAX_CSR_DER = 16 * 1024   # the largest CSR (DER bytes) the map stores; validate.py refuses larger ones
+MAX_CSR_DER = 16 * 1024   # the largest CSR (DER bytes) the bridge takes; validate.py refuses larger ones
 
+# The map keeps a request's hash and its public key (to check the certificate the CA returns), never
+# the CSR itself: its challengePassword would stay readable in the file, its WAL and its backups.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     client_ref  TEXT PRIMARY KEY CHECK (length(client_ref) BETWEEN 1 AND 128),
     csr_sha256  TEXT NOT NULL CHECK (length(csr_sha256) = 64),
-    csr         BLOB NOT NULL CHECK (length(csr) <= %d),
+    subject_key BLOB NOT NULL CHECK (length(subject_key) <= %d),
     template    TEXT NOT NULL CHECK (length(template) <= 64),
     state       TEXT NOT NULL CHECK (state IN ('submitting', 'submitted', 'unknown')),
     request_id  INTEGER UNIQUE CHECK (request_id IS NULL OR request_id BETWEEN 1 AND 4294967295),
@@ -31,7 +33,7 @@ CREATE TABLE IF NOT EXISTS submissions (
 class Submission:
     client_ref: str
     csr_sha256: str
-    csr: bytes
+    subject_key: bytes   # the request's SubjectPublicKeyInfo, DER
     template: str
     state: str
     request_id: int
@@ -46,7 +48,27 @@ class SubmissionMap:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA secure_delete=ON")   # what is replaced is overwritten, not left in free pages
             self._db.executescript(SCHEMA)
+            self._scrub_stored_csrs()
+
+    def _scrub_stored_csrs(self) -> None:
+        """A map written by an earlier bridge kept whole CSRs (column csr): each becomes its public key,
+        and the write-ahead log that held them is emptied."""
+        columns = [row[1] for row in self._db.execute("PRAGMA table_info(submissions)")]
+        if "csr" not in columns:
+            return
+        from .validate import subject_key_of   # validate imports this module
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for client_ref, csr in self._db.execute("SELECT client_ref, csr FROM submissions").fetchall():
+                self._db.execute("UPDATE submissions SET csr = ? WHERE client_ref = ?", (subject_key_of(csr), client_ref))
+            self._db.execute("ALTER TABLE submissions RENAME COLUMN csr TO subject_key")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         self._db.close()
@@ -68,7 +90,7 @@ class SubmissionMap:
             return db.execute("UPDATE submissions SET state = 'unknown', updated_at = ? WHERE state = 'submitting'",
                               (int(time.time()),)).rowcount
 
-    def claim(self, client_ref: str, csr_sha256: str, csr: bytes, template: str):
+    def claim(self, client_ref: str, csr_sha256: str, subject_key: bytes, template: str):
         """Records a new submission, or returns the existing row for client_ref.
         Returns (claimed, row): claimed is True when this caller must submit."""
         now = int(time.time())
@@ -76,8 +98,9 @@ class SubmissionMap:
             row = self._get(db, "client_ref = ?", client_ref)
             if row is not None:
                 return False, row
-            db.execute("INSERT INTO submissions (client_ref, csr_sha256, csr, template, state, created_at, updated_at)"
-                       " VALUES (?, ?, ?, ?, 'submitting', ?, ?)", (client_ref, csr_sha256, csr, template, now, now))
+            db.execute("INSERT INTO submissions (client_ref, csr_sha256, subject_key, template, state, created_at,"
+                       " updated_at) VALUES (?, ?, ?, ?, 'submitting', ?, ?)",
+                       (client_ref, csr_sha256, subject_key, template, now, now))
             return True, self._get(db, "client_ref = ?", client_ref)
 
     def complete(self, client_ref: str, request_id: int) -> None:

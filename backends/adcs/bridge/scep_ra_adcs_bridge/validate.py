@@ -40,6 +40,10 @@ class Submit:
     def csr_sha256(self) -> str:
         return hashlib.sha256(self.csr_der).hexdigest()
 
+    @property
+    def subject_key(self) -> bytes:
+        return subject_key_of(self.csr_der)
+
 
 def strict_base64(text: str) -> bytes:
     """Standard base64 with padding and nothing else (no whitespace, no URL alphabet)."""
@@ -128,6 +132,20 @@ def _oid_text(content: bytes) -> str:
             arcs.append(value)
             value = 0
     return ".".join(str(a) for a in [min(first // 40, 2), first - 40 * min(first // 40, 2)] + arcs)
+
+
+def subject_key_of(csr_der: bytes) -> bytes:
+    """The SubjectPublicKeyInfo of a PKCS#10 (check_csr has read it), as its DER bytes: all the map
+    keeps of a request, never the CSR with its challengePassword."""
+    try:
+        _, start, _ = _tlv(csr_der, 0)                 # CertificationRequest
+        _, pos, _ = _tlv(csr_der, start)               # CertificationRequestInfo
+        for _ in range(2):                             # version, subject
+            pos = _tlv(csr_der, pos)[2]
+        _, _, end = _tlv(csr_der, pos)
+        return csr_der[pos:end]
+    except (IndexError, BadRequest):
+        return b""
 
 
 def _attributes(der: bytes):
