@@ -11,13 +11,11 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <mutex>
-#include <thread>
 
+#include "common/call_deadline.hpp"
 #include "crypto/encoding.hpp"
 
 namespace scepra::backend::http {
@@ -107,43 +105,6 @@ TransportError classify(httplib::Error error, const httplib::SSLClient& client, 
                                                               httplib::to_string(error) + ")"};
     }
 }
-
-/// Ends a call that outlasts its whole time. httplib's timeouts are per read
-/// and per write: a peer trickling its answer a byte at a time meets none of
-/// them, and would hold the RA's worker (and the device's claim) for hours.
-class CallDeadline {
-  public:
-    CallDeadline(httplib::SSLClient& client, std::chrono::seconds total)
-        : m_watch([this, &client, total] {
-              std::unique_lock lock(m_mutex);
-              if (!m_ended.wait_for(lock, total, [this] { return m_done; })) {
-                  m_expired = true;
-                  client.stop();  // thread safe: shuts down the socket of the call in flight
-              }
-          }) {}
-    ~CallDeadline() {
-        {
-            std::lock_guard lock(m_mutex);
-            m_done = true;
-        }
-        m_ended.notify_one();
-        m_watch.join();
-    }
-    CallDeadline(const CallDeadline&) = delete;
-    CallDeadline& operator=(const CallDeadline&) = delete;
-
-    bool expired() const {
-        std::lock_guard lock(m_mutex);
-        return m_expired;
-    }
-
-  private:
-    mutable std::mutex m_mutex;
-    std::condition_variable m_ended;
-    bool m_done = false;
-    bool m_expired = false;
-    std::thread m_watch;  // last: it starts once the members above exist
-};
 
 /// Blocks SIGPIPE in the calling thread for one call. OpenSSL writes to the
 /// socket with write(2), without MSG_NOSIGNAL: a peer that closed the
@@ -358,7 +319,8 @@ HttpAnswer RestClient::send(const std::string& path, Call call, std::size_t max_
     bool out_of_time = false;
     auto result = [&] {
         // Connect, send and read, each within the timeout: three of them in all.
-        const CallDeadline deadline(*client, std::chrono::seconds(3 * m_timeout_seconds));
+        const CallDeadline deadline([&client] { client->stop(); },
+                                    std::chrono::seconds(3 * m_timeout_seconds));
         auto sent = client->send(request);
         out_of_time = !sent && deadline.expired();
         return sent;

@@ -40,6 +40,23 @@ void CrlRevocationCheck::set_ca_certs(std::vector<crypto::X509Ptr> ca_certs) {
     m_ca_certs = std::move(fresh);
 }
 
+Bytes CrlRevocationCheck::fetch(const std::string& url) {
+    constexpr auto retry_after = std::chrono::seconds(30);
+    const TimePoint now = m_clock.now();
+    if (auto failed = m_failures.find(url); failed != m_failures.end()) {
+        if (now - failed->second.at < retry_after) {
+            throw std::runtime_error(failed->second.what + "; tried again after 30 s");
+        }
+        m_failures.erase(failed);
+    }
+    try {
+        return m_fetcher.fetch(url);
+    } catch (const std::exception& e) {
+        m_failures[url] = Failure{now, e.what()};
+        throw;
+    }
+}
+
 X509_CRL* CrlRevocationCheck::current_crl(const std::string& url, X509& issuer) {
     const TimePoint now = m_clock.now();
     auto usable = [&](X509_CRL& crl) {
@@ -52,7 +69,7 @@ X509_CRL* CrlRevocationCheck::current_crl(const std::string& url, X509& issuer) 
                                          usable(*cached->second.crl)) {
         return cached->second.crl.get();
     }
-    crypto::X509CrlPtr crl = crypto::crl_from_bytes(m_fetcher.fetch(url));
+    crypto::X509CrlPtr crl = crypto::crl_from_bytes(fetch(url));
     if (!crypto::crl_signed_by(*crl, issuer)) {
         throw std::runtime_error("the CRL at " + url + " is not signed by the certificate's issuing CA");
     }

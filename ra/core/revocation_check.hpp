@@ -75,15 +75,25 @@ class CrlRevocationCheck final : public RevocationCheck {
     /// The current CRL of the certificate's issuer from url, fetched when the
     /// cached one is older than max_age or past its nextUpdate.
     X509_CRL* current_crl(const std::string& url, X509& issuer);
+    /// fetch(url), or the error of a fetch from url that failed within the last
+    /// retry_after: a CRL server that is down or slow costs one wait, not one
+    /// per renewal queued behind m_mutex.
+    Bytes fetch(const std::string& url);
 
     CrlFetcher& m_fetcher;
     std::mutex m_ca_certs_mutex;  ///< guards m_ca_certs (the pointer)
     std::shared_ptr<const std::vector<crypto::X509Ptr>> m_ca_certs;
     const Clock& m_clock;
     std::chrono::seconds m_max_age;
-    std::mutex
-        m_mutex;  // guards m_cache; fetches are serialised, so one slow CRL server delays renewals only
+    // Guards m_cache and m_failures. Fetches are serialised: one slow CRL server
+    // delays renewals only, for one fetch (its deadline), then its failure is remembered.
+    std::mutex m_mutex;
     std::map<std::string, Cached> m_cache;
+    struct Failure {
+        TimePoint at;
+        std::string what;
+    };
+    std::map<std::string, Failure> m_failures;  ///< guarded by m_mutex; one per distribution point
 };
 
 }  // namespace scepra::core

@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "common/call_deadline.hpp"
+
 namespace scepra::http {
 
 Bytes HttpCrlFetcher::fetch(const std::string& url) {
@@ -22,14 +24,26 @@ Bytes HttpCrlFetcher::fetch(const std::string& url) {
     client.set_write_timeout(m_timeout);
     Bytes body;
     bool too_big = false;
-    auto result = client.Get(path, [&](const char* data, size_t length) {
-        if (body.size() + length > m_max_bytes) {
-            too_big = true;
-            return false;
-        }
-        body.insert(body.end(), data, data + length);
-        return true;
-    });
+    bool out_of_time = false;
+    auto result = [&] {
+        // Connect, send and read, each within the timeout: three of them in all,
+        // however the server paces its answer.
+        const CallDeadline deadline([&client] { client.stop(); }, 3 * m_timeout);
+        auto answer = client.Get(path, [&](const char* data, size_t length) {
+            if (body.size() + length > m_max_bytes) {
+                too_big = true;
+                return false;
+            }
+            body.insert(body.end(), data, data + length);
+            return true;
+        });
+        out_of_time = !answer && deadline.expired();
+        return answer;
+    }();
+    if (out_of_time) {
+        throw std::runtime_error("fetching " + url + " took longer than " +
+                                 std::to_string(3 * m_timeout.count()) + " s");
+    }
     if (too_big) {
         throw std::runtime_error("the CRL at " + url + " is larger than " + std::to_string(m_max_bytes) +
                                  " bytes");

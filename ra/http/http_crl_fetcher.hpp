@@ -11,7 +11,8 @@ namespace scepra::http {
 
 class HttpCrlFetcher final : public core::CrlFetcher {
   public:
-    /// CRLs larger than max_bytes are refused; every phase of the request times out after timeout.
+    /// CRLs larger than max_bytes are refused; every phase of the request times out after timeout,
+    /// and the whole request after three times that.
     explicit HttpCrlFetcher(std::chrono::seconds timeout = std::chrono::seconds(10),
                             std::size_t max_bytes = 32u << 20)
         : m_timeout(timeout), m_max_bytes(max_bytes) {}

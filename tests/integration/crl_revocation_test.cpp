@@ -198,6 +198,53 @@ TEST_SUITE("renewal.crl") {
         CHECK(contains_text(other.refusal(*foreign), "was not issued by this CA"));
     }
 
+    TEST_CASE("a CRL server trickling its answer is given up at the call's deadline") {
+        httplib::Server slow;
+        slow.Get("/ca.crl", [](const httplib::Request&, httplib::Response& response) {
+            response.set_chunked_content_provider(
+                "application/pkix-crl", [](size_t, httplib::DataSink& sink) {
+                    for (int i = 0; i < 120; ++i) {  // a byte every half second: each read meets its timeout
+                        if (!sink.write("0", 1)) {
+                            return false;
+                        }
+                        std::this_thread::sleep_for(500ms);
+                    }
+                    sink.done();
+                    return true;
+                });
+        });
+        const int port = slow.bind_to_any_port("127.0.0.1");
+        std::thread serving([&] { slow.listen_after_bind(); });
+        http::HttpCrlFetcher fetcher(1s);  // 1 s a phase, 3 s in all
+        FixedClock clock(std::chrono::system_clock::now());
+        core::CrlRevocationCheck check(fetcher, our_ca(), clock);
+        const auto refusal =
+            check.refusal(*device_cert(13, "http://127.0.0.1:" + std::to_string(port) + "/ca.crl"));
+        slow.stop();
+        serving.join();
+        CAPTURE(refusal.value_or(""));
+        CHECK(contains_text(refusal, "took longer than 3 s"));
+    }
+
+    TEST_CASE("a failed fetch is remembered for 30 s, so renewals queued behind it do not each wait for it") {
+        struct FailingFetcher final : core::CrlFetcher {
+            int calls = 0;
+            Bytes fetch(const std::string& url) override {
+                ++calls;
+                throw std::runtime_error("cannot fetch " + url + ": Connection");
+            }
+        } fetcher;
+        FixedClock clock(std::chrono::system_clock::now());
+        core::CrlRevocationCheck check(fetcher, our_ca(), clock);
+        auto cert = device_cert(14, "http://127.0.0.1:1/ca.crl");
+        CHECK(contains_text(check.refusal(*cert), "cannot fetch"));
+        CHECK(contains_text(check.refusal(*cert), "tried again after 30 s"));
+        CHECK(fetcher.calls == 1);
+        clock.advance(31s);
+        CHECK(contains_text(check.refusal(*cert), "cannot fetch"));
+        CHECK(fetcher.calls == 2);
+    }
+
     TEST_CASE("a CRL larger than the bound is refused without reading it all") {
         CrlServer server;
         server.serve(Bytes(64 * 1024, 0x30));
