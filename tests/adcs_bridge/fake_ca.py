@@ -51,6 +51,7 @@ class FakeCa:
         self.failures = []            # return codes to answer the next calls with
         self.hang_next = False
         self.wrong_key_next = False   # a misbehaving CA: certifies another key than the CSR's
+        self.no_id_next = False       # a misbehaving CA: takes the request, answers pending with id 0
         self.release = threading.Event()
         self.lock = threading.Lock()
 
@@ -101,6 +102,10 @@ class FakeCa:
         self.next_request_id += 1
         row = Row(template, call["request"], 0, "")
         self.rows[request_id] = row
+        if self.no_id_next:
+            self.no_id_next = False
+            row.disposition, row.message = 5, "Taken Under Submission"
+            return self._reply(0, 5, message=row.message)
         if template == "SCEPDevice":
             row.cert, row.disposition, row.message = self._sign(request_id, csr), 3, "Issued"
         elif template == "SCEPPending":

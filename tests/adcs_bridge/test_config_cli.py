@@ -112,6 +112,18 @@ class KerberosKeytab(unittest.TestCase):
                 credentials_from_keytab(path, "someone-else", "example.com")
 
 
+class CaClientSetUp(unittest.TestCase):
+    def test_a_credential_cache_in_the_environment_is_not_used_for_the_ca(self):
+        # impacket would take its tickets before the keytab: an admin's kinit would enrol as the admin.
+        with tempfile.TemporaryDirectory() as tmp:
+            test_pki = support.TestPki(tmp)
+            path = support.write_config(tmp, test_pki, 1, pki.write_pem(os.path.join(tmp, "chain.pem"),
+                                                                         test_pki.tls_ca.cert))
+            with mock.patch.dict(os.environ, {"KRB5CCNAME": "/tmp/krb5cc_admin"}):
+                cli.ca_client(load_config(path))
+                self.assertNotIn("KRB5CCNAME", os.environ)
+
+
 class SubmissionMapOnDisk(unittest.TestCase):
     def test_a_crash_between_record_and_answer_leaves_the_request_unknown(self):
         with tempfile.TemporaryDirectory() as tmp:

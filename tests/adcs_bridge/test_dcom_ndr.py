@@ -3,6 +3,7 @@
 IDL codec (wire_ndr), both ways. No DCOM server exists here, so this is all that is verified."""
 import os
 import unittest
+import unittest.mock
 
 import support  # noqa: F401  (sets sys.path)
 import pki
@@ -77,3 +78,67 @@ class ResponseDecoding(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class _FakeClassInstance:
+    def __init__(self, level):
+        self.level = level
+
+    def set_auth_level(self, level):
+        self.level = level
+
+    def get_auth_level(self):
+        return self.level
+
+
+class _FakeDcom:
+    """impacket's DCOMConnection as the activation sees it; the server hinted integrity (5)."""
+
+    def __init__(self, *args, **kwargs):
+        self.instance = _FakeClassInstance(5)
+        self.disconnects = 0
+
+    def CoCreateInstanceEx(self, clsid, iid):
+        test_iface = unittest.mock.Mock()
+        test_iface.get_cinstance.return_value = self.instance
+        return test_iface
+
+    def disconnect(self):
+        self.disconnects += 1
+        raise KeyError("MainThread")   # impacket does, in a thread that never connected an object
+
+
+class DcomActivation(unittest.TestCase):
+    def _client(self):
+        return dcom.DcomClient("127.0.0.1", "Test Issuing CA", dcom.Credentials("ntlm", "corp", "svc", "pw"), 5)
+
+    def test_the_request_connection_is_sealed_whatever_the_server_hints(self):
+        seen = []
+
+        class Remote:
+            def __init__(self, iface):
+                self.iface = iface
+
+            def connect(self, iid):
+                seen.append(self.iface.get_cinstance().get_auth_level())
+
+            def get_dce_rpc(self):
+                raise AttributeError("no transport in this fake")
+
+        with unittest.mock.patch.object(dcom, "DCOMConnection", _FakeDcom), \
+                unittest.mock.patch.object(dcom, "IRemUnknown2", Remote):
+            self._client()._activate()
+        self.assertEqual(seen, [dcom.RPC_C_AUTHN_LEVEL_PKT_PRIVACY])
+
+    def test_an_activation_failure_is_unreachable_even_when_impacket_cannot_disconnect(self):
+        class Refused:
+            def __init__(self, iface):
+                pass
+
+            def connect(self, iid):
+                raise OSError("connection refused on the object's port")
+
+        with unittest.mock.patch.object(dcom, "DCOMConnection", _FakeDcom), \
+                unittest.mock.patch.object(dcom, "IRemUnknown2", Refused):
+            with self.assertRaises(dcom.CaUnreachable):
+                self._client().submit(pki.csr_der(), "SCEPDevice")

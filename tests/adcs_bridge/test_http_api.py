@@ -3,6 +3,7 @@
 over MS-ICPR, the SQLite map on disk."""
 import base64
 import glob
+import json
 import os
 import socket
 import sqlite3
@@ -179,6 +180,16 @@ class CaFailures(BridgeTest):
         status, body = self.b.request("GET", "/v1/requests/%d" % request_id)
         self.assertEqual((status, body["status"], body["request_id"]), (202, "pending", request_id), body)
 
+    def test_a_success_without_a_request_id_is_unknown_never_forgotten(self):
+        # The CA may hold the request: submitting it again could make a second one.
+        self.b.ca.no_id_next = True
+        csr = pki.csr_der()
+        status, body = self.b.submit(csr, client_ref="no-id")
+        self.assertEqual((status, body["status"]), (202, "unknown"), body)
+        self.assertEqual([r.client_ref for r in self.b.submissions.unknown()], ["no-id"])
+        self.assertEqual(self.b.submit(csr, client_ref="no-id")[1]["status"], "unknown")
+        self.assertEqual(self.b.new_submissions(), 1)
+
     def test_certificate_for_another_key_than_the_csrs_is_not_passed_on(self):
         self.b.ca.wrong_key_next = True
         status, body = self.b.submit(pki.csr_der())
@@ -288,6 +299,26 @@ class Repeats(BridgeTest):
         csr = pki.csr_der()
         self.assertEqual(self.b.submit(csr, template="SCEPPending", client_ref="tx-11")[0], 202)
         self.assertEqual(self.b.submit(csr, client_ref="tx-11")[0], 409)
+
+    def test_a_replacement_racing_another_is_judged_against_that_ones_row_not_refused(self):
+        status, first = self.b.submit(pki.csr_der(), client_ref="tx-race")
+        self.assertEqual(status, 201)
+        newer = pki.csr_der()
+        real_retire = self.b.submissions.retire
+
+        def retired_by_the_other_call(client_ref, request_id):
+            # The other call retired the row and claimed client_ref for the same new CSR first.
+            real_retire(client_ref, request_id)
+            req = parse_submit(json.dumps({"csr": base64.b64encode(newer).decode(), "template": "SCEPDevice",
+                                           "client_ref": client_ref}).encode(), {"SCEPDevice"})
+            self.b.submissions.claim(client_ref, req.csr_sha256, req.subject_key, req.template)
+            return False
+
+        with mock.patch.object(self.b.submissions, "retire", retired_by_the_other_call):
+            status, body = self.b.submit(newer, client_ref="tx-race")
+        # Its twin is being submitted: retry (503), never 409 (which scep-ra takes as final).
+        self.assertEqual((status, body["status"]), (503, "error"), body)
+        self.assertIn("being submitted", body["message"])
 
     def test_another_csr_after_the_first_was_decided_is_a_new_submission(self):
         # scep-ra sends it for a new transaction under a transactionID used before.

@@ -3,6 +3,7 @@
 import socket
 import struct
 import threading
+import time
 import unittest
 from unittest import mock
 
@@ -15,7 +16,8 @@ import pki
 import wire_ndr
 from impacket.krb5 import constants, kerberosv5
 from impacket.krb5.types import Principal
-from scep_ra_adcs_bridge import icpr, kdc
+from impacket.dcerpc.v5 import transport as impacket_transport
+from scep_ra_adcs_bridge import icpr, kdc, rpc_limits
 from scep_ra_adcs_bridge.rpc import CaUnreachable, Credentials, OutcomeUnknown
 
 
@@ -118,6 +120,93 @@ class PeerClosingMidAnswer(unittest.TestCase):
             self.assertEqual(len(ca.rows), 1)
         finally:
             server.stop()
+
+
+class TricklingServer(fake_ca.FakeCaServer):
+    """Binds normally, then sends its answer a byte every half second."""
+
+    def send(self, data):
+        for byte in data.get_packet():
+            try:
+                self._clientSock.send(bytes([byte]))
+            except OSError:
+                return
+            time.sleep(0.5)
+
+
+class BoundedReads(unittest.TestCase):
+    """rpc_limits on impacket's own TCPTransport: what the endpoint mapper and DCOM connections use."""
+
+    def _transport_reading(self, peer_sends, close=True):
+        ours, theirs = socket.socketpair()
+        self.addCleanup(ours.close)
+        self.addCleanup(theirs.close)
+        ours.settimeout(20)
+        rpc = impacket_transport.TCPTransport("127.0.0.1", 135)
+        rpc._TCPTransport__socket = ours   # as connect() would have left it
+
+        def feed():   # from a thread: more than a socket buffer holds waits for the reader
+            try:
+                theirs.sendall(peer_sends)
+            except OSError:
+                pass
+            if close:
+                theirs.close()
+        threading.Thread(target=feed, daemon=True).start()
+        return rpc, theirs
+
+    def _in_thread(self, work):
+        outcome = []
+        thread = threading.Thread(target=lambda: outcome.append(self._raised(work)), daemon=True)
+        thread.start()
+        thread.join(15)
+        self.assertFalse(thread.is_alive(), "the read is still going")
+        return outcome[0]
+
+    @staticmethod
+    def _raised(work):
+        try:
+            work()
+        except Exception as e:
+            return e
+        return None
+
+    def test_a_peer_closing_mid_pdu_ends_the_read_instead_of_spinning(self):
+        rpc, _ = self._transport_reading(b"\x05\x00\x02\x03" + b"\x10" * 6)
+        self.assertIsInstance(self._in_thread(lambda: rpc.recv(count=24)), ConnectionError)
+
+    def test_a_trickling_peer_meets_the_calls_deadline(self):
+        ca = fake_ca.FakeCa()
+        server = TricklingServer(ca)
+        server.start()
+        try:
+            client = icpr.IcprClient("127.0.0.1", ca.ca_name, server.port, Credentials("none"), 1)
+            # 1 s per read, 3 s for the whole call: each byte comes within the read timeout.
+            self.assertIsInstance(self._in_thread(lambda: client.submit(pki.csr_der(), "SCEPDevice")),
+                                  OutcomeUnknown)
+        finally:
+            server.stop()
+
+    def test_an_answer_over_the_budget_is_refused(self):
+        rpc, theirs = self._transport_reading(b"\x00" * 300000, close=False)
+        with rpc_limits.call_limits(30, require_auth=False, max_bytes=200000):
+            error = self._raised(lambda: rpc.recv(count=300000))
+        theirs.close()
+        self.assertIsInstance(error, ConnectionError)
+        self.assertIn("larger than 200000 bytes", str(error))
+
+    def test_an_unauthenticated_response_on_an_authenticated_call_is_refused(self):
+        # rpc_vers 5, ptype 2 (response), flags, little-endian drep, frag_len 24, auth_len 0, call_id 1.
+        header = bytes([5, 0, 2, 3, 0x10, 0, 0, 0]) + struct.pack("<HHI", 24, 0, 1) + b"\x00" * 8
+        rpc, _ = self._transport_reading(header)
+        with rpc_limits.call_limits(30, require_auth=True):
+            error = self._raised(lambda: rpc.recv(count=24))
+        self.assertIsInstance(error, ConnectionError)
+        self.assertIn("no authentication", str(error))
+        signed = header[:10] + struct.pack("<H", 16) + header[12:]
+        rpc, _ = self._transport_reading(signed)
+        with rpc_limits.call_limits(30, require_auth=True):
+            self.assertEqual(rpc.recv(count=24), signed)
 
 
 class FakeKdc(threading.Thread):

@@ -17,6 +17,9 @@ DEFAULT_CONFIG = "/etc/scep-ra/adcs-bridge.conf"
 
 
 def ca_client(config):
+    # impacket takes tickets from a credential cache named by KRB5CCNAME before the keytab: a
+    # bridge started from an admin's shell after kinit would enrol as that admin.
+    os.environ.pop("KRB5CCNAME", None)
     if config.auth == "ntlm":
         creds = Credentials("ntlm", config.domain, config.username, password=read_secret_file(config.password_file))
     elif config.auth == "kerberos":

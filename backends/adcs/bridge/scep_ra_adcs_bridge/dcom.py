@@ -27,6 +27,7 @@ from . import adcs, kdc
 from .icpr import template_attributes
 from .ndr import CERTTRANSBLOB, blob_bytes, fill_blob, from_utf16z
 from .rpc import CaAnswer, CaUnreachable, Credentials, OutcomeUnknown
+from .rpc_limits import call_limits
 
 IID_ICERTREQUESTD = uuidtup_to_bin((adcs.IID_ICERTREQUESTD, "0.0"))
 CLSID_CERTREQUESTD = string_to_bin(adcs.CLSID_CERTREQUESTD)
@@ -96,9 +97,13 @@ class DcomClient:
         return self._call(build_request(self.authority, request_id, adcs.RETRIEVE_FLAGS, "", b""))
 
     def ping(self) -> None:
-        with self._lock:
+        with self._lock, self._limits():
             dcom, _ = self._activate()
-            dcom.disconnect()
+            _disconnect(dcom)
+
+    def _limits(self):
+        """Activation and the call: three timeouts in all."""
+        return call_limits(3 * self.timeout, require_auth=self.credentials.auth != "none")
 
     def _activate(self):
         c = self.credentials
@@ -110,10 +115,14 @@ class DcomClient:
             raise CaUnreachable("cannot reach the CA's DCOM endpoint mapper: %s" % str(e)[:300]) from e
         try:
             iface = dcom.CoCreateInstanceEx(CLSID_CERTREQUESTD, IID_ICERTREQUESTD)
+            # impacket takes the object connection's level from the server's authnHint (integrity,
+            # or none from a man in the middle): the request carries the challenge password.
+            if self.credentials.auth != "none":
+                iface.get_cinstance().set_auth_level(RPC_C_AUTHN_LEVEL_PKT_PRIVACY)
             request_iface = IRemUnknown2(iface)
             request_iface.connect(IID_ICERTREQUESTD)
         except Exception as e:
-            dcom.disconnect()
+            _disconnect(dcom)
             raise CaUnreachable("cannot activate ICertRequestD: %s" % str(e)[:300]) from e
         try:   # impacket gives the object's connection a 300 s timeout; use ours
             request_iface.get_dce_rpc().get_rpc_transport().get_socket().settimeout(self.timeout)
@@ -122,7 +131,7 @@ class DcomClient:
         return dcom, request_iface
 
     def _call(self, call) -> CaAnswer:
-        with self._lock:
+        with self._lock, self._limits():
             dcom, iface = self._activate()
             try:
                 try:
@@ -134,9 +143,18 @@ class DcomClient:
                     resp = e.get_packet()
                 except Exception as e:
                     raise OutcomeUnknown("no answer from the CA: %s" % str(e)[:300]) from e
-                return answer_from(resp)
-            finally:
                 try:
-                    dcom.disconnect()
-                except Exception:
-                    pass
+                    return answer_from(resp)
+                except Exception as e:   # a blob whose length disagrees with its data
+                    raise OutcomeUnknown("unreadable answer from the CA: %s" % str(e)[:300]) from e
+            finally:
+                _disconnect(dcom)
+
+
+def _disconnect(dcom) -> None:
+    """impacket's DCOMConnection.disconnect raises KeyError in a thread that never connected an
+    object; a failure to disconnect must not hide the failure being reported."""
+    try:
+        dcom.disconnect()
+    except Exception:
+        pass

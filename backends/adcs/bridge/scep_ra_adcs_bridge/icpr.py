@@ -26,6 +26,7 @@ from impacket.uuid import uuidtup_to_bin
 from . import adcs, kdc
 from .ndr import CERTTRANSBLOB, blob_bytes, fill_blob, from_utf16z, utf16z
 from .rpc import CaAnswer, CaUnreachable, Credentials, OutcomeUnknown
+from .rpc_limits import call_limits, unauthenticated
 
 ICPR_SYNTAX = uuidtup_to_bin((adcs.ICPR_UUID, adcs.ICPR_VERSION))
 
@@ -100,7 +101,12 @@ class IcprClient:
 
     def ping(self) -> None:
         """Connects and binds ICertPassage (with authentication): the CA service answers."""
-        self._connect().disconnect()
+        with self._limits():
+            self._connect().disconnect()
+
+    def _limits(self):
+        """The whole call (endpoint mapper, connect, bind, request, answer): three timeouts."""
+        return call_limits(3 * self.timeout, require_auth=self.credentials.auth != "none")
 
     def _string_binding(self) -> str:
         if isinstance(self.endpoint, int):
@@ -110,11 +116,12 @@ class IcprClient:
         mapper = transport.DCERPCTransportFactory(r"ncacn_ip_tcp:%s[135]" % self.ca_host)
         mapper.set_connect_timeout(self.timeout)
         dce = mapper.get_dce_rpc()
-        dce.connect()
-        try:
-            return epm.hept_map(self.ca_host, ICPR_SYNTAX, protocol="ncacn_ip_tcp", dce=dce)
-        finally:
-            dce.disconnect()
+        with unauthenticated():   # the endpoint mapper is asked without credentials
+            dce.connect()
+            try:
+                return epm.hept_map(self.ca_host, ICPR_SYNTAX, protocol="ncacn_ip_tcp", dce=dce)
+            finally:
+                dce.disconnect()
 
     def _connect(self):
         try:
@@ -134,6 +141,10 @@ class IcprClient:
             raise CaUnreachable("cannot reach the CA's ICertPassage: %s" % _describe(e)) from e
 
     def _call(self, call: CertServerRequest) -> CaAnswer:
+        with self._limits():
+            return self._call_within_limits(call)
+
+    def _call_within_limits(self, call: CertServerRequest) -> CaAnswer:
         dce = self._connect()
         try:
             # Once the request is on its way, any failure (timeout, reset, even a fault PDU,
@@ -155,30 +166,10 @@ class IcprClient:
                 pass
 
 
-class _ClosingAwareTCPTransport(transport.TCPTransport):
-    """impacket's TCP recv loops forever on a peer that closed mid-PDU (recv returns b""
-    and the loop keeps adding nothing): raise instead."""
-
-    def recv(self, forceRecv=0, count=0):
-        sock = self.get_socket()
-        if not count:
-            data = sock.recv(8192)
-            if not data:
-                raise ConnectionError("the CA closed the connection")
-            return data
-        buffer = b""
-        while len(buffer) < count:
-            chunk = sock.recv(count - len(buffer))
-            if not chunk:
-                raise ConnectionError("the CA closed the connection")
-            buffer += chunk
-        return buffer
-
-
 def _transport_for(binding: str):
     if binding.startswith("ncacn_ip_tcp:"):
         host, port = re.fullmatch(r"ncacn_ip_tcp:(.+)\[(\d+)\]", binding).groups()
-        return _ClosingAwareTCPTransport(host, int(port))
+        return transport.TCPTransport(host, int(port))   # its recv bounded by rpc_limits
     return transport.DCERPCTransportFactory(binding)
 
 

@@ -6,7 +6,7 @@ import time
 
 from cryptography.hazmat.primitives import serialization
 
-from . import outcome
+from . import adcs, outcome
 from .outcome import Reply
 from .rpc import CaUnreachable, OutcomeUnknown
 from .validate import Submit
@@ -47,6 +47,14 @@ class Bridge:
                 self.submissions.complete(req.client_ref, answer.request_id)
             except Exception as e:   # the CA has the request but the map cannot say so: never a 500
                 return self._not_recorded(req, client, answer, started, e)
+        elif answer.return_code == adcs.S_OK and not adcs.is_failure_hresult(answer.disposition):
+            # A call that succeeded without naming its request: no real CA answers so, and the
+            # request may exist. Unknown, for an operator, never submitted again by itself.
+            self.submissions.mark_unknown(req.client_ref)
+            reply = outcome.unknown(req.client_ref, "the CA answered disposition %d without a request id; an "
+                                    "operator must resolve this request" % answer.disposition)
+            self._log("submit", client, req, reply, started, note="no request id")
+            return reply
         else:
             self.submissions.forget(req.client_ref)   # the CA created no request
         reply = outcome.classify(answer, answer.request_id, req.subject_key, self.chain_der, 201, is_retrieval=False)
@@ -92,7 +100,9 @@ class Bridge:
         if current is None or current.body.get("status") not in ("issued", "denied"):
             return None
         if not self.submissions.retire(row.client_ref, row.request_id):
-            return None   # another call replaced it first
+            # Another call replaced it first: this request is judged against the row that call
+            # made (a repeat of it, or 503 while it is being submitted), never the retired one.
+            return self.submit(req, client, may_replace=False)
         return self.submit(req, client, may_replace=False)
 
     def _repeat(self, req: Submit, row, client: str) -> Reply:
