@@ -80,6 +80,20 @@ void refuse_unsafe_start(const AppConfig& c, TimePoint now) {
         check_private_key("[admin] tls_key", c.admin.listen->tls_key, problems);
     }
     check_secret_mode("[password] hmac_key", c.hmac_key_file, problems);  // created at start when missing
+    // What the validators sign or authenticate with: whoever reads them can forge a webhook's
+    // notifications or act as the Intune application.
+    if (!c.webhook.secret_file.empty()) {
+        check_secret_mode("[webhook] secret_file", c.webhook.secret_file, problems);
+    }
+    if (!c.webhook.client_key.empty()) {
+        check_private_key("[webhook] client_key", c.webhook.client_key, problems);
+    }
+    if (!c.intune.client_secret_file.empty()) {
+        check_secret_mode("[intune] client_secret_file", c.intune.client_secret_file, problems);
+    }
+    if (!c.intune.client_key.empty()) {
+        check_private_key("[intune] client_key", c.intune.client_key, problems);
+    }
     if (problems.empty()) {
         return;
     }

@@ -97,6 +97,24 @@ TEST_SUITE("cli.startup") {
         CHECK(names(s.err, "[ra] encryption_key " + i.file("private/ra-encryption.key") + " cannot be read"));
     }
 
+    TEST_CASE("serve refuses a webhook secret every user can read") {
+        Instance i;
+        crypto::write_file(i.file("private/webhook.secret"), "0123456789abcdef0123456789abcdef\n", 0644,
+                           true);
+        std::string text = crypto::read_file(i.conf);
+        const auto at = text.find("\nvalidator = local");
+        REQUIRE(at != std::string::npos);
+        text.replace(at, std::string("\nvalidator = local").size(), "\nvalidator = webhook");
+        text += "\n[webhook]\nurl = https://127.0.0.1:9/policy\nsecret_file = " +
+                i.file("private/webhook.secret") + "\n";
+        crypto::write_file(i.conf, text, 0640, true);
+        const Started s = serve(i.dir, i.conf);
+        CAPTURE(s.err);
+        CHECK(s.status == 1);
+        CHECK(names(s.err, "[webhook] secret_file " + i.file("private/webhook.secret") +
+                               " is accessible to every user (mode 0644)"));
+    }
+
     TEST_CASE("a path the file system cannot look up is a configuration error naming its key, not a crash") {
         Instance i;
         std::string text = crypto::read_file(i.conf);
