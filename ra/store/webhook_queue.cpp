@@ -4,7 +4,7 @@
 
 namespace scepra::store {
 
-bool WebhookQueue::enqueue(const std::string& body) {
+bool WebhookQueue::enqueue(const std::string& body, NotificationKind kind) {
     if (body.size() > max_body_bytes) {
         return false;
     }
@@ -12,7 +12,8 @@ bool WebhookQueue::enqueue(const std::string& body) {
     return m_db.write([&](Database& db) {
         auto count = db.prepare("SELECT count(*) FROM webhook_notifications");
         count.step();
-        if (count.column_int(0) >= max_rows) {
+        const std::int64_t room = kind == NotificationKind::outcome ? max_rows : max_rows - outcome_reserve;
+        if (count.column_int(0) >= room) {
             return false;
         }
         auto st = db.prepare(

@@ -86,7 +86,7 @@ void WebhookNotifier::on_outcome(const core::EnrolmentOutcome& outcome) noexcept
             body.raw("serial", "null").raw("not_after", "null").add("reason", audit_text(outcome.reason));
         }
         body.add("at", iso_time(outcome.at));
-        enqueue(body.str());
+        enqueue(body.str(), store::NotificationKind::outcome);
     } catch (const std::exception& e) {
         m_log << "scep-ra webhook notification for transaction " << audit_text(outcome.transaction_id, 64)
               << " not queued: " << e.what() << std::endl;
@@ -103,18 +103,25 @@ void WebhookNotifier::on_decision(const std::string& transaction_id, const std::
             .add("outcome", decision)
             .add("reason", audit_text(reason))
             .add("at", iso_time(m_clock.now()));
-        enqueue(body.str());
+        enqueue(body.str(), store::NotificationKind::decision);
     } catch (const std::exception& e) {
         m_log << "scep-ra webhook notification for transaction " << audit_text(transaction_id, 64)
               << " not queued: " << e.what() << std::endl;
     }
 }
 
-void WebhookNotifier::enqueue(const std::string& body) noexcept {
+void WebhookNotifier::enqueue(const std::string& body, store::NotificationKind kind) noexcept {
     try {
-        if (!m_queue.enqueue(body)) {
-            m_log << "scep-ra webhook notification dropped: the queue is full ("
-                  << store::WebhookQueue::max_rows << " waiting) or the notification too large" << std::endl;
+        if (!m_queue.enqueue(body, kind)) {
+            // A flood drops many: the 1st, 2nd, 4th, 8th, ... are logged, with the count.
+            const std::uint64_t dropped = ++m_dropped;
+            if ((dropped & (dropped - 1)) == 0) {
+                m_log << "scep-ra webhook notification dropped: the queue is full ("
+                      << store::WebhookQueue::max_rows << " waiting, the last "
+                      << store::WebhookQueue::outcome_reserve
+                      << " kept for outcomes) or the notification too "
+                      << "large; " << dropped << " dropped since start" << std::endl;
+            }
             return;
         }
     } catch (const std::exception& e) {

@@ -5,8 +5,10 @@
 // retried with backoff, so that a receiver that is down loses nothing.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -50,7 +52,7 @@ class WebhookNotifier final : public core::EnrolmentOutcomeListener {
     void retarget(std::shared_ptr<const WebhookClient> target);
 
   private:
-    void enqueue(const std::string& body) noexcept;
+    void enqueue(const std::string& body, store::NotificationKind kind) noexcept;
     void run();
     /// Delivers what is due; returns false when the receiver refused (wait for the backoff).
     bool deliver_due();
@@ -64,6 +66,7 @@ class WebhookNotifier final : public core::EnrolmentOutcomeListener {
     std::condition_variable m_wake;
     bool m_stop = false;
     bool m_kicked = false;
+    std::atomic<std::uint64_t> m_dropped{0};  ///< notifications the full queue refused, since start
     std::shared_ptr<const WebhookClient> m_target;
     std::thread m_thread;  ///< last: started once everything above is ready
 };

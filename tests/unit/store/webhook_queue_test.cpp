@@ -59,6 +59,24 @@ TEST_SUITE("store.webhook_queue") {
         CHECK(outcome->body == "outcome");
     }
 
+    TEST_CASE("decisions fill the queue only up to the outcomes' reserve") {
+        // A flood of refused requests (each a decision) must not crowd out the outcome of an enrolment.
+        test::StoreFixture f;
+        WebhookQueue queue(*f.db, f.clock);
+        f.db->write([](store::Database& db) {
+            auto fill = db.prepare(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1) "
+                "INSERT INTO webhook_notifications (body, next_attempt_at, created_at) "
+                "SELECT 'decision', 0, '2025-01-01 00:00:00' FROM n");
+            fill.bind(1, WebhookQueue::max_rows - WebhookQueue::outcome_reserve - 1);
+            fill.run();
+        });
+        CHECK(queue.enqueue("the last decision with room", store::NotificationKind::decision));
+        CHECK_FALSE(queue.enqueue("a decision into the reserve", store::NotificationKind::decision));
+        CHECK(queue.enqueue("an outcome", store::NotificationKind::outcome));
+        CHECK(queue.size() == WebhookQueue::max_rows - WebhookQueue::outcome_reserve + 1);
+    }
+
     TEST_CASE("a full queue and an oversized body are refused without pushing anything out") {
         test::StoreFixture f;
         WebhookQueue queue(*f.db, f.clock);
@@ -74,6 +92,7 @@ TEST_SUITE("store.webhook_queue") {
         });
         REQUIRE(queue.size() == WebhookQueue::max_rows);
         CHECK_FALSE(queue.enqueue("one too many"));
+        CHECK_FALSE(queue.enqueue("one too many", store::NotificationKind::decision));
         CHECK(queue.size() == WebhookQueue::max_rows);
         auto oldest = queue.next_due();
         REQUIRE(oldest);
