@@ -200,6 +200,10 @@ TEST_SUITE("http.webhook") {
                                             {{"type", "email"}, {"value", "a@example.com"}},
                                             {{"type", "ip"}, {"value", "192.0.2.7"}}}));
         CHECK(!asked["csr"].get<std::string>().empty());
+        // When it was sent, and a nonce: a receiver can refuse a replayed request.
+        CHECK(asked["at"].get<std::string>().size() == 20);
+        CHECK(asked["at"].get<std::string>().back() == 'Z');
+        CHECK(asked["nonce"].get<std::string>().size() == 32);
         CHECK(hook.received()[0].signature.empty());  // no secret_file: unsigned
         CHECK(audit_detail(server, "TX-ALLOW").find("allowed by the webhook: known device") !=
               std::string::npos);
@@ -359,7 +363,7 @@ TEST_SUITE("http.webhook") {
         check_refused(enrol_past_webhook(server, device, "TX-'QUOTE',:=?", csr));
         REQUIRE(hook.received().size() == 1);
         const json asked = json::parse(hook.received()[0].body);  // throws if the escaping broke the JSON
-        CHECK(asked.size() == 10);                                // no field injected
+        CHECK(asked.size() == 12);                                // no field injected
         CHECK(asked["challenge"] == challenge);
         CHECK(asked["transaction_id"] == "TX-'QUOTE',:=?");
         CHECK(asked["subject"].get<std::string>().find("evil") != std::string::npos);
@@ -393,6 +397,9 @@ TEST_SUITE("http.webhook") {
         CHECK(renewal["renewal"] == true);
         CHECK(renewal["message_type"] == "RenewalReq");
         CHECK(renewal["challenge"].is_null());
+        // Each request its own nonce.
+        CHECK(json::parse(asked[0].body)["nonce"] != json::parse(asked[1].body)["nonce"]);
+        CHECK(json::parse(asked[1].body)["nonce"] != renewal["nonce"]);
         CHECK(audit_detail(server, "TX-RENEW-DENIED").find("renewals paused") != std::string::npos);
         CHECK(audit_detail(server, "TX-RENEW").find("renewal authenticated by certificate") !=
               std::string::npos);

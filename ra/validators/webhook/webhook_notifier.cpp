@@ -6,6 +6,7 @@
 #include "crypto/asn1_time.hpp"
 #include "crypto/encoding.hpp"
 #include "validators/webhook/webhook_answer.hpp"
+#include "validators/webhook/webhook_request.hpp"
 
 namespace scepra::validators::webhook {
 
@@ -13,12 +14,6 @@ namespace {
 
 /// A receiver's answer to a notification is not read beyond this.
 constexpr std::size_t max_notify_answer = 4096;
-
-std::string iso_time(TimePoint t) {
-    std::string text = sql_time(t);
-    text[10] = 'T';
-    return text + "Z";
-}
 
 }  // namespace
 

@@ -6,8 +6,10 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "common/bytes.hpp"
 #include "common/json.hpp"
 #include "crypto/alt_names.hpp"
+#include "crypto/digest.hpp"
 #include "crypto/handles.hpp"
 #include "http/base64.hpp"
 
@@ -95,7 +97,14 @@ std::string key_json(EVP_PKEY& key) {
 
 }  // namespace
 
-std::optional<std::string> webhook_request_body(const core::ChallengeRequest& request, std::string* why) {
+std::string iso_time(TimePoint t) {
+    std::string text = sql_time(t);
+    text[10] = 'T';
+    return text + "Z";
+}
+
+std::optional<std::string> webhook_request_body(const core::ChallengeRequest& request, TimePoint at,
+                                                std::string* why) {
     const crypto::AltNames& sans = request.csr.alt_names();
     if (!sans.error.empty()) {
         *why = "the request's subjectAltName cannot be read (" + sans.error + ")";
@@ -127,7 +136,9 @@ std::optional<std::string> webhook_request_body(const core::ChallengeRequest& re
         .raw("key", key_json(*key))
         .add("template", request.template_name)
         .add("peer", std::string(request.peer))
-        .add("renewal", request.renewal);
+        .add("renewal", request.renewal)
+        .add("at", iso_time(at))
+        .add("nonce", to_hex(crypto::random_bytes(16), false));
     return body.str();
 }
 

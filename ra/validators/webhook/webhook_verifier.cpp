@@ -37,7 +37,7 @@ core::ChallengeVerdict WebhookVerifier::verify(const core::ChallengeRequest& req
 
 core::ChallengeVerdict WebhookVerifier::decide(const core::ChallengeRequest& request) {
     std::string why;
-    const auto body = webhook_request_body(request, &why);
+    const auto body = webhook_request_body(request, std::chrono::system_clock::now(), &why);
     if (!body) {
         return refused(denied_text, "not sent to the webhook: " + why);
     }
