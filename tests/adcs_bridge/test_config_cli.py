@@ -292,6 +292,21 @@ class Executable(unittest.TestCase):
         self.assertEqual((status, body["status"], body["request_id"]), (200, "issued", request_id), body)
         self.assertIn("no request with an unknown outcome", self.run_cli("unknown").stdout)
 
+    def test_resolve_refuses_a_request_id_the_ca_does_not_have_or_issued_for_another_key(self):
+        port = self.start_serving()
+        self.ca.hang_next = True
+        self.assertEqual(self.post(port, pki.csr_der(), "cli-3")[1]["status"], "unknown")
+        self.ca.release.set()
+        typo = self.run_cli("resolve", "cli-3", "--request-id", "999")
+        self.assertEqual(typo.returncode, 1)
+        self.assertIn("request 999 cannot be 'cli-3'", typo.stderr)
+        # Another device's issued request: its certificate is for another key.
+        self.assertEqual(self.post(port, pki.csr_der(), "other-device")[0], 201)
+        other = self.run_cli("resolve", "cli-3", "--request-id", str(max(self.ca.rows)))
+        self.assertEqual(other.returncode, 1)
+        self.assertIn("another key", other.stderr)
+        self.assertTrue(self.run_cli("unknown").stdout.startswith("cli-3\t"))   # still for an operator
+
     def test_resolve_not_submitted_lets_the_next_post_submit_again(self):
         port = self.start_serving()
         csr = pki.csr_der()

@@ -8,9 +8,10 @@ import socket
 import sys
 import threading
 
+from . import outcome
 from .config import ConfigError, load_config
 from .logline import CallLog
-from .rpc import Credentials, credentials_from_keytab, read_secret_file
+from .rpc import CaUnreachable, Credentials, OutcomeUnknown, credentials_from_keytab, read_secret_file
 from .store import SubmissionMap
 
 DEFAULT_CONFIG = "/etc/scep-ra/adcs-bridge.conf"
@@ -95,12 +96,32 @@ def resolve(config, args, out) -> int:
             submissions.resolve_not_submitted(args.client_ref)
             out.write("%s: forgotten; the next POST submits it again\n" % args.client_ref)
         else:
+            state = _request_at_the_ca(config, submissions, args.client_ref, args.request_id)
             submissions.resolve(args.client_ref, args.request_id)
-            out.write("%s: now follows request %d\n" % (args.client_ref, args.request_id))
+            out.write("%s: now follows request %d (%s)\n" % (args.client_ref, args.request_id, state))
     except LookupError as e:
         sys.stderr.write("scep-ra-adcs-bridge: %s\n" % e)
         return 1
     return 0
+
+
+def _request_at_the_ca(config, submissions, client_ref: str, request_id: int) -> str:
+    """What the CA says of request_id, when it may be client_ref's: it exists, and a certificate it
+    issued is for that request's key. Raises LookupError otherwise (a typo must not make a device's
+    request follow someone else's)."""
+    row = submissions.by_client_ref(client_ref)
+    if row is None or row.state != "unknown":
+        raise LookupError("no request with an unknown outcome has client_ref %r" % client_ref)
+    try:
+        answer = ca_client(config).retrieve(request_id)
+    except (CaUnreachable, OutcomeUnknown) as e:
+        raise LookupError("cannot ask the CA about request %d: %s" % (request_id, e)) from e
+    reply = outcome.classify(answer, request_id, row.subject_key, [], 200, is_retrieval=True)
+    if reply is None:
+        return "issued out of band"
+    if reply.status in (404, 503):
+        raise LookupError("request %d cannot be %r's: %s" % (request_id, client_ref, reply.body.get("message")))
+    return "%s: %s" % (reply.body.get("status"), reply.body.get("message", "certificate for its key"))
 
 
 def _request_id(text: str) -> int:
