@@ -15,8 +15,10 @@ namespace {
 // What AD CS reads from a PKCS#10 besides its subject, key and extensions
 // (MS-WCCE 2.2.2.7.10, 3.2.1.4.2.1.2): name-value pairs, among them SAN
 // ("SAN:upn=administrator@corp" with EDITF_ATTRIBUTESUBJECTALTNAME2 set) and
-// CertificateTemplate; and the extensions it applies on its own: application
-// policies (ESC15 on a version 1 template) and the template extensions.
+// CertificateTemplate; and application policies, which it applies on its own
+// (ESC15 on a version 1 template). A template extension is passed: Windows
+// sends one when its SCEP profile names a template, and the CA refuses one
+// that conflicts with the template it is asked for (MS-WCCE 3.2.2.6.2.1.4.1).
 constexpr std::string_view oid_name_value_pairs = "1.3.6.1.4.1.311.13.2.1";
 constexpr std::string_view oid_extension_request = "1.2.840.113549.1.9.14";
 constexpr std::string_view oid_ms_extension_request = "1.3.6.1.4.1.311.2.1.14";
@@ -26,8 +28,6 @@ struct KnownOid {
 };
 constexpr KnownOid ca_only_extensions[] = {
     {"1.3.6.1.4.1.311.21.10", "Microsoft application policies"},
-    {"1.3.6.1.4.1.311.21.7", "Microsoft certificate template"},
-    {"1.3.6.1.4.1.311.20.2", "Microsoft certificate template name"},
 };
 
 class CaDirectivesValidator final : public EnrolmentValidator {

@@ -46,8 +46,7 @@ class EnrolmentValidator {
 using EnrolmentValidators = std::vector<std::unique_ptr<EnrolmentValidator>>;
 
 /// The request carries no instruction for the CA that the RA does not check
-/// (AD CS name-value pairs, application policies, template extensions, a second
-/// set of extensions).
+/// (AD CS name-value pairs, application policies, a second set of extensions).
 std::unique_ptr<EnrolmentValidator> ca_directives_validator();
 /// A renewal: the signing certificate is still good and the CSR keeps to the renewal policy.
 std::unique_ptr<EnrolmentValidator> renewal_validator(RevocationCheck& revocation, RenewalPolicy policy);

@@ -471,8 +471,6 @@ class BadBodies(BridgeTest):
                                        ("1.3.6.1.4.1.311.2.1.14", [other_name])],
             "application policies": [("1.2.840.113549.1.9.14",
                                       [pki.extension_set(("1.3.6.1.4.1.311.21.10", client_auth))])],
-            "a template name": [("1.2.840.113549.1.9.14",
-                                 [pki.extension_set(("1.3.6.1.4.1.311.20.2", pki.bmp("SubCA")))])],
         }
         for name, attributes in cases.items():
             with self.subTest(name):

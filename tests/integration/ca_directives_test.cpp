@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // A PKCS#10 can carry instructions that a CA reads on its own: AD CS takes
-// name-value pairs ("SAN:upn=administrator@corp"), application policies and
-// template extensions from the request itself, and a second set of requested
-// extensions could hold names the RA never read. Through the real server,
+// name-value pairs ("SAN:upn=administrator@corp") and application policies
+// from the request itself, and a second set of requested extensions could
+// hold names the RA never read. Through the real server,
 // each is refused before its one-time password is used up.
 #include <doctest/doctest.h>
 #include <openssl/x509v3.h>
@@ -106,14 +106,6 @@ TEST_SUITE("http.ca_directives") {
             sk_X509_EXTENSION_push(exts.get(), extension("1.3.6.1.4.1.311.21.10", client_auth).release());
             REQUIRE(X509_REQ_add_extensions(csr.get(), exts.get()) == 1);
             check_refused(enrol(server, device, *csr, "TX-APP"), "application policies extension");
-        }
-        SUBCASE("fail/a-certificate-template-name-extension") {
-            crypto::X509ReqPtr csr = device.csr(password);
-            crypto::X509ExtensionStackPtr exts(sk_X509_EXTENSION_new_null());
-            sk_X509_EXTENSION_push(exts.get(),
-                                   extension("1.3.6.1.4.1.311.20.2", bmp_string("SubCA")).release());
-            REQUIRE(X509_REQ_add_extensions(csr.get(), exts.get()) == 1);
-            check_refused(enrol(server, device, *csr, "TX-TPL"), "certificate template name extension");
         }
         // Whatever was refused, the password was not used up: the plain request gets its certificate.
         crypto::X509ReqPtr plain = device.csr(password, own_name);

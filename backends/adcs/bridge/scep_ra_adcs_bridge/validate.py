@@ -18,12 +18,12 @@ _CLIENT_REF = re.compile(r"[A-Za-z0-9+/=_.:-]{1,128}")
 
 
 # What AD CS reads from a PKCS#10 on its own (MS-WCCE 2.2.2.7.10, 3.2.1.4.2.1.2): name-value pairs
-# ("SAN:upn=..." with EDITF_ATTRIBUTESUBJECTALTNAME2 set, "CertificateTemplate:..."), application
-# policies and the template extensions. scep-ra refuses requests that carry them; the bridge does too,
-# whoever holds an allowed client certificate.
+# ("SAN:upn=..." with EDITF_ATTRIBUTESUBJECTALTNAME2 set, "CertificateTemplate:...") and application
+# policies (ESC15). scep-ra refuses requests that carry them; the bridge does too, whoever holds an
+# allowed client certificate. A template extension passes: the CA refuses one that conflicts.
 _NAME_VALUE_PAIRS = "1.3.6.1.4.1.311.13.2.1"
 _EXTENSION_SETS = ("1.2.840.113549.1.9.14", "1.3.6.1.4.1.311.2.1.14")   # extensionRequest, msExtReq
-_CA_ONLY_EXTENSIONS = ("1.3.6.1.4.1.311.21.10", "1.3.6.1.4.1.311.21.7", "1.3.6.1.4.1.311.20.2")
+_CA_ONLY_EXTENSIONS = ("1.3.6.1.4.1.311.21.10",)   # application policies
 
 
 class BadRequest(Exception):
