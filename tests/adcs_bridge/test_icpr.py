@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The MS-ICPR layer against the fake CA (impacket DCERPCServer, TCP, loopback, auth none)."""
+import contextlib
 import socket
 import struct
 import threading
@@ -107,19 +108,25 @@ class HalfAnswerServer(fake_ca.FakeCaServer):
         self._clientSock.shutdown(socket.SHUT_RDWR)
 
 
+@contextlib.contextmanager
+def misbehaving_ca(server_class, timeout):
+    """A fake CA served by server_class, and an ICPR client of it with this timeout."""
+    ca = fake_ca.FakeCa()
+    server = server_class(ca)
+    server.start()
+    try:
+        yield ca, icpr.IcprClient("127.0.0.1", ca.ca_name, server.port, Credentials("none"), timeout)
+    finally:
+        server.stop()
+
+
 class PeerClosingMidAnswer(unittest.TestCase):
     def test_a_ca_that_hangs_up_in_the_middle_of_its_answer_is_outcome_unknown_not_a_hang(self):
         """impacket's TCP recv loops forever once the peer has closed; the bridge's must not."""
-        ca = fake_ca.FakeCa()
-        server = HalfAnswerServer(ca)
-        server.start()
-        try:
-            client = icpr.IcprClient("127.0.0.1", ca.ca_name, server.port, Credentials("none"), 5)
+        with misbehaving_ca(HalfAnswerServer, 5) as (ca, client):
             with self.assertRaises(OutcomeUnknown):
                 client.submit(pki.csr_der(), "SCEPDevice")
             self.assertEqual(len(ca.rows), 1)
-        finally:
-            server.stop()
 
 
 class TricklingServer(fake_ca.FakeCaServer):
@@ -176,16 +183,10 @@ class BoundedReads(unittest.TestCase):
         self.assertIsInstance(self._in_thread(lambda: rpc.recv(count=24)), ConnectionError)
 
     def test_a_trickling_peer_meets_the_calls_deadline(self):
-        ca = fake_ca.FakeCa()
-        server = TricklingServer(ca)
-        server.start()
-        try:
-            client = icpr.IcprClient("127.0.0.1", ca.ca_name, server.port, Credentials("none"), 1)
-            # 1 s per read, 3 s for the whole call: each byte comes within the read timeout.
+        # 1 s per read, 3 s for the whole call: each byte comes within the read timeout.
+        with misbehaving_ca(TricklingServer, 1) as (_, client):
             self.assertIsInstance(self._in_thread(lambda: client.submit(pki.csr_der(), "SCEPDevice")),
                                   OutcomeUnknown)
-        finally:
-            server.stop()
 
     def test_an_answer_over_the_budget_is_refused(self):
         rpc, theirs = self._transport_reading(b"\x00" * 300000, close=False)
