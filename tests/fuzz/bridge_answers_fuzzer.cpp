@@ -48,10 +48,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t found = 0;
     try {
         const RequestAnswer answer = read_request_answer(body);
-        const bool names_request =
-            answer.status == "issued" || answer.status == "pending" || answer.status == "denied";
-        require(names_request || answer.status == "unknown" || answer.status == "error");
-        require(names_request == (answer.request_id != 0));
+        // Issued and pending name their request; denied may not (a call refused before the CA
+        // made one); unknown and error never do.
+        const bool names_request = answer.status == "issued" || answer.status == "pending";
+        require(names_request || answer.status == "denied" || answer.status == "unknown" ||
+                answer.status == "error");
+        require(!names_request || answer.request_id != 0);
+        require(answer.status == "denied" || names_request == (answer.request_id != 0));
         require(answer.hresult.empty() ||
                 (answer.hresult.size() <= 10 && answer.hresult.rfind("0x", 0) == 0 &&
                  answer.hresult.size() > 2 && all_of(answer.hresult.substr(2), "0123456789ABCDEFabcdef")));
